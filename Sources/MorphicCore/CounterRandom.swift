@@ -1,0 +1,68 @@
+/// The counter-based randomness of MODEL.md section 2.
+///
+/// Every random number is a pure function of `(seed, stream, a, b)`, so any cell can draw
+/// its number without regard to iteration order, thread or restart.
+public enum CounterRandom {
+    /// The independent streams a run draws from.
+    public enum Stream: UInt64, Sendable {
+        /// Initial cell states.
+        case initial = 1
+        /// Strength of a new crystal.
+        case strength = 2
+        /// Whether a winning crystal's influence is applied.
+        case influence = 3
+        /// Whether a cell follows the language model's table.
+        case llm = 4
+    }
+
+    /// SplitMix64's finalizer: a bijection on 64-bit integers with good avalanche.
+    @inlinable @inline(__always)
+    public static func mix64(_ value: UInt64) -> UInt64 {
+        var z = value
+        z ^= z >> 30
+        z &*= 0xBF58_476D_1CE4_E5B9
+        z ^= z >> 27
+        z &*= 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return z
+    }
+
+    /// `mix64(mix64(mix64(mix64(seed) ^ stream) ^ a) ^ b)`.
+    @inlinable
+    public static func rand(seed: UInt64, stream: Stream, _ a: UInt64, _ b: UInt64) -> UInt64 {
+        mix64(prefix(seed: seed, stream: stream, a) ^ b)
+    }
+
+    /// A uniform double in [0, 1) built from the top 53 bits of `rand`.
+    @inlinable
+    public static func unit(seed: UInt64, stream: Stream, _ a: UInt64, _ b: UInt64) -> Double {
+        unit(fromBits: rand(seed: seed, stream: stream, a, b))
+    }
+
+    /// The part of `rand` that does not depend on `b`; hot loops hoist it out of the cell loop.
+    @inlinable
+    public static func prefix(seed: UInt64, stream: Stream, _ a: UInt64) -> UInt64 {
+        mix64(mix64(mix64(seed) ^ stream.rawValue) ^ a)
+    }
+
+    /// Maps 64 random bits to [0, 1) exactly as MODEL.md does.
+    @inlinable @inline(__always)
+    public static func unit(fromBits bits: UInt64) -> Double {
+        Double(bits >> 11) * 0x1p-53
+    }
+
+    /// FNV-1a over the UTF-8 bytes of `text`.
+    public static func fnv1a64(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    /// The seed of a run that names none: `mix64(sweepSeed ^ fnv1a64(runID))`.
+    public static func runSeed(sweepSeed: UInt64, runID: String) -> UInt64 {
+        mix64(sweepSeed ^ fnv1a64(runID))
+    }
+}

@@ -1,0 +1,371 @@
+import Foundation
+
+/// One run of the morphic Life model (MODEL.md), advanced a step at a time.
+///
+/// A run is a pure function of its configuration: the same configuration gives the same
+/// result on any machine, in any order. Callers step it so that they can report progress
+/// and stop between steps; ``Ensemble`` steps coupled runs in lockstep.
+public struct Simulation: Sendable {
+    /// The configuration, with `seed` set to the seed in use.
+    public let configuration: RunConfiguration
+    /// Steps done so far.
+    public private(set) var generation = 0
+    /// The run's own crystals, by id.
+    public private(set) var crystals: [Crystal] = []
+    /// Live cells in the initial state.
+    public let initialPopulation: Int
+
+    /// States S_{t-9} ... S_{t+1} stay in memory: convergence looks back 8 states.
+    private static let history = 10
+    private let layout: Plane
+    private var planes: [UInt8]
+    private let ruleTable: RuleTable
+    private let llmTable: RuleTable?
+    private let similarity: SimilarityTable
+    private var nextCrystalID = 1
+    private var series = Series()
+    private var populations: [Int]
+    private var convergence: Int?
+    private var totalOverrides = 0
+    private var rowCodes: [UInt64] = []
+    private var candidates: [UInt64] = []
+
+    /// Prepares a run in its initial state.
+    ///
+    /// - Parameters:
+    ///   - configuration: a configuration; its `seed`, when nil, is derived from `sweepSeed`
+    ///     and `runID` (MODEL.md section 2).
+    ///   - llmTable: the language model's table; required in `llm_control` mode.
+    public init(
+        configuration: RunConfiguration, runID: String = "", sweepSeed: UInt64 = 0, llmTable: RuleTable? = nil
+    ) throws(ConfigurationError) {
+        var configuration = try configuration.validated()
+        let seed = configuration.seed ?? CounterRandom.runSeed(sweepSeed: sweepSeed, runID: runID)
+        configuration.seed = seed
+        if configuration.mode == .llmControl && llmTable == nil {
+            throw ConfigurationError(key: "mode", message: "llm_control needs the language model's rule table")
+        }
+        self.configuration = configuration
+        self.llmTable = configuration.mode == .llmControl ? llmTable : nil
+        ruleTable = configuration.rule.table
+        similarity = SimilarityTable(configuration)
+        layout = Plane(size: configuration.gridSize)
+        planes = Array(repeating: 0, count: layout.byteCount * Self.history)
+
+        let n = configuration.gridSize
+        let density = configuration.initialDensity
+        let prefix = CounterRandom.prefix(seed: seed, stream: .initial, 0)
+        var population = 0
+        for y in 0..<n {
+            for x in 0..<n {
+                let bits = CounterRandom.mix64(prefix ^ UInt64(y * n + x))
+                if CounterRandom.unit(fromBits: bits) < density {
+                    planes[layout.offset(x: x, y: y)] = 1
+                    population += 1
+                }
+            }
+        }
+        initialPopulation = population
+        populations = [population]
+        if configuration.boundary == .torus {
+            let layout = self.layout
+            planes.withUnsafeMutableBufferPointer { layout.wrapHalo($0.baseAddress!) }
+        }
+    }
+
+    /// Whether every generation has been computed.
+    public var isFinished: Bool { generation == configuration.generations }
+
+    /// Computes step t = ``generation``, turning S_t into S_{t+1}.
+    ///
+    /// - Parameter partners: the crystals of the other runs of this run's coupling group as
+    ///   they stood at the start of the step (empty for an uncoupled run).
+    /// - Returns: the uses of partner crystals, to be credited to their owners.
+    @discardableResult
+    public mutating func step(partners: [PartnerCrystal] = []) -> [Credit] {
+        precondition(!isFinished, "the run has finished")
+        let t = generation
+        let configuration = self.configuration
+        let layout = self.layout
+        let source = Self.slot(t) * layout.byteCount
+        let target = Self.slot(t + 1) * layout.byteCount
+        let torus = configuration.boundary == .torus
+        let table = ruleTable.entries
+
+        let measured = planes.withUnsafeMutableBufferPointer { cells in
+            table.withUnsafeBufferPointer { table in
+                layout.step(
+                    cells.baseAddress! + source, into: cells.baseAddress! + target,
+                    table: table.baseAddress!, torus: torus)
+            }
+        }
+        if t > 0 { record(state: t, measured) }
+
+        var counts = StepCounts()
+        var credits: [Credit] = []
+        let due = configuration.mode == .morphic && configuration.crystalCount > 0
+            && (t + 1) % configuration.crystallizationInterval == 0
+        candidates.removeAll(keepingCapacity: true)
+        switch configuration.mode {
+        case .classical:
+            break
+        case .morphic:
+            let field = MorphicField(own: crystals, partners: partners, configuration: configuration, step: t)
+            if field.count > 0 || due {
+                counts = applyField(field, step: t, source: source, target: target, collectHabits: due)
+                credits = settle(field, counts: counts, step: t)
+            }
+        case .llmControl:
+            counts = applyTable(step: t, source: source, target: target)
+        }
+        if torus {
+            planes.withUnsafeMutableBufferPointer { layout.wrapHalo($0.baseAddress! + target) }
+        }
+        let cells = Double(configuration.cellCount)
+        series.morphicInfluenceRate.append(Double(counts.applied) / cells)
+        series.overrideRate.append(Double(counts.overrides) / cells)
+        series.resonanceEvents.append(counts.resonances)
+        totalOverrides += counts.overrides
+        if due { crystallize(after: t) }
+        series.crystalCount.append(crystals.count)
+        generation += 1
+
+        if isFinished {
+            let final = Self.slot(t + 1) * layout.byteCount
+            let scratch = Self.slot(t + 2) * layout.byteCount
+            let measured = planes.withUnsafeMutableBufferPointer { cells in
+                table.withUnsafeBufferPointer { table in
+                    layout.step(
+                        cells.baseAddress! + final, into: cells.baseAddress! + scratch,
+                        table: table.baseAddress!, torus: torus)
+                }
+            }
+            record(state: t + 1, measured)
+        }
+        return credits
+    }
+
+    /// Credits this run's crystal with uses made by a partner run.
+    public mutating func credit(_ credit: Credit) {
+        guard let index = crystals.firstIndex(where: { $0.id == credit.crystalID }) else { return }
+        crystals[index].activations += credit.activations
+        crystals[index].overrides += credit.overrides
+        crystals[index].lastUsed = max(crystals[index].lastUsed ?? credit.step, credit.step)
+    }
+
+    /// Runs every remaining step alone (no partners).
+    public mutating func runToEnd() {
+        while !isFinished { step() }
+    }
+
+    /// The run's results; only once it has finished.
+    public var result: RunResult {
+        precondition(isFinished, "the run has not finished")
+        return RunResult(
+            configuration: configuration, initialPopulation: initialPopulation, series: series,
+            summary: Summary(series: series, totalOverrides: totalOverrides, convergenceGeneration: convergence),
+            crystals: crystals, llmTable: llmTable)
+    }
+
+    private static func slot(_ state: Int) -> Int { state % history }
+
+    /// Records the measurements of S_j (generation j − 1) and checks whether it repeats an
+    /// earlier state.
+    private mutating func record(state j: Int, _ measured: (population: Int, diversity: Int)) {
+        let layout = self.layout
+        let offset = Self.slot(j) * layout.byteCount
+        let previous = populations[j - 1]
+        populations.append(measured.population)
+        series.population.append(measured.population)
+        series.patternDiversity.append(measured.diversity)
+        series.volatility.append(Double(abs(measured.population - previous)) / Double(max(1, previous)))
+        let complexity = planes.withUnsafeBufferPointer { layout.complexity($0.baseAddress! + offset) }
+        series.complexity.append(complexity)
+
+        guard convergence == nil else { return }
+        for p in 1...8 where j - p >= 0 && populations[j - p] == measured.population {
+            let other = Self.slot(j - p) * layout.byteCount
+            let same = planes.withUnsafeBufferPointer {
+                memcmp($0.baseAddress! + offset, $0.baseAddress! + other, layout.byteCount) == 0
+            }
+            if same {
+                convergence = j - 1
+                return
+            }
+        }
+    }
+
+    /// What one step counted.
+    private struct StepCounts {
+        var applied = 0
+        var overrides = 0
+        var resonances = 0
+        /// Per field slot: applied influences and overrides.
+        var slotActivations: [Int] = []
+        var slotOverrides: [Int] = []
+    }
+
+    /// MODEL.md section 4: lets the winning crystal of each non-empty window take the cell,
+    /// and collects the habits that crystallization will choose from.
+    private mutating func applyField(
+        _ field: MorphicField, step t: Int, source: Int, target: Int, collectHabits: Bool
+    ) -> StepCounts {
+        let configuration = self.configuration
+        let layout = self.layout
+        let n = configuration.gridSize
+        let k = configuration.formSize
+        let r = k / 2
+        let minimumCells = configuration.minFormCells
+        let resonance = configuration.resonanceThreshold
+        let influencing = field.count > 0 && configuration.fieldStrength > 0
+        let random = CounterRandom.prefix(seed: configuration.seed!, stream: .influence, UInt64(t))
+        let similarity = self.similarity
+        var counts = StepCounts()
+        counts.slotActivations = Array(repeating: 0, count: field.count)
+        counts.slotOverrides = Array(repeating: 0, count: field.count)
+        if rowCodes.count < n * (n + 2 * r) { rowCodes = Array(repeating: 0, count: n * (n + 2 * r)) }
+        var habits = candidates
+        candidates = []
+        defer { candidates = habits }
+
+        planes.withUnsafeMutableBufferPointer { cells in
+            let before = UnsafePointer(cells.baseAddress! + source)
+            let after = cells.baseAddress! + target
+            rowCodes.withUnsafeMutableBufferPointer { codes in
+                layout.rowCodes(before, radius: r, into: codes.baseAddress!)
+                for y in 0..<n {
+                    for x in 0..<n {
+                        var window: UInt64 = 0
+                        for row in 0..<k {
+                            window |= codes[(y + row) &* n &+ x] &<< UInt64(row &* k)
+                        }
+                        let offset = layout.offset(x: x, y: y)
+                        let conway = after[offset]
+                        var next = conway
+                        if influencing && window != 0 {
+                            var winner = -1
+                            var best = 0.0
+                            for slot in 0..<field.count {
+                                let index = similarity.index(window: window, form: field.forms[slot])
+                                guard similarity.passes[index] else { continue }
+                                let influence = field.prefactors[slot] * similarity.powers[index] * field.decays[slot]
+                                if winner < 0 || influence > best {
+                                    winner = slot
+                                    best = influence
+                                }
+                            }
+                            if winner >= 0 {
+                                if best > resonance { counts.resonances += 1 }
+                                let bits = CounterRandom.mix64(random ^ UInt64(y &* n &+ x))
+                                if CounterRandom.unit(fromBits: bits) < best {
+                                    next = field.outcomes[winner]
+                                    after[offset] = next
+                                    counts.applied += 1
+                                    counts.slotActivations[winner] += 1
+                                    if next != conway {
+                                        counts.overrides += 1
+                                        counts.slotOverrides[winner] += 1
+                                    }
+                                }
+                            }
+                        }
+                        if collectHabits && before[offset] == 1 && window.nonzeroBitCount >= minimumCells {
+                            habits.append(window << 1 | UInt64(next))
+                        }
+                    }
+                }
+            }
+        }
+        return counts
+    }
+
+    /// Credits own crystals with this step's uses and returns the partners' share.
+    private mutating func settle(_ field: MorphicField, counts: StepCounts, step t: Int) -> [Credit] {
+        var credits: [Credit] = []
+        for slot in 0..<field.count where counts.slotActivations[slot] > 0 {
+            if let owner = field.owners[slot] {
+                credits.append(
+                    Credit(
+                        owner: owner, crystalID: field.ids[slot], activations: counts.slotActivations[slot],
+                        overrides: counts.slotOverrides[slot], step: t))
+            } else {
+                crystals[slot].activations += counts.slotActivations[slot]
+                crystals[slot].overrides += counts.slotOverrides[slot]
+                crystals[slot].lastUsed = t
+            }
+        }
+        return credits
+    }
+
+    /// MODEL.md section 7: each cell follows the language model's table with probability φ.
+    private mutating func applyTable(step t: Int, source: Int, target: Int) -> StepCounts {
+        guard let table = llmTable?.entries else { return StepCounts() }
+        let layout = self.layout
+        let n = configuration.gridSize
+        let threshold = configuration.fieldStrength
+        let random = CounterRandom.prefix(seed: configuration.seed!, stream: .llm, UInt64(t))
+        var counts = StepCounts()
+        planes.withUnsafeMutableBufferPointer { cells in
+            let before = cells.baseAddress! + source
+            let after = cells.baseAddress! + target
+            for y in 0..<n {
+                for x in 0..<n {
+                    let bits = CounterRandom.mix64(random ^ UInt64(y * n + x))
+                    guard CounterRandom.unit(fromBits: bits) < threshold else { continue }
+                    let centre = layout.offset(x: x, y: y)
+                    var window = 0
+                    for dy in -1...1 {
+                        for dx in -1...1 where before[centre + dy * layout.stride + dx] == 1 {
+                            window |= 1 << ((dy + 1) * 3 + dx + 1)
+                        }
+                    }
+                    let next = table[window]
+                    counts.applied += 1
+                    if next != after[centre] { counts.overrides += 1 }
+                    after[centre] = next
+                }
+            }
+        }
+        return counts
+    }
+
+    /// MODEL.md section 5: the most frequent habit of this step reinforces its crystal or
+    /// becomes a new one, evicting the weakest when the field is full.
+    private mutating func crystallize(after t: Int) {
+        guard !candidates.isEmpty else { return }
+        candidates.sort()
+        var best = candidates[0]
+        var bestCount = 0
+        var start = 0
+        while start < candidates.count {
+            var end = start + 1
+            while end < candidates.count && candidates[end] == candidates[start] { end += 1 }
+            if end - start > bestCount {
+                best = candidates[start]
+                bestCount = end - start
+            }
+            start = end
+        }
+        let form = best >> 1
+        let outcome = UInt8(best & 1)
+        if let index = crystals.firstIndex(where: { $0.form == form && $0.outcome == outcome }) {
+            crystals[index].strength += configuration.reinforcement * (1 - crystals[index].strength)
+            return
+        }
+        let id = nextCrystalID
+        nextCrystalID += 1
+        let strength = 0.1 + 0.7 * CounterRandom.unit(seed: configuration.seed!, stream: .strength, UInt64(id), 0)
+        if crystals.count >= configuration.crystalCount {
+            let delta = configuration.temporalDecay
+            func score(_ crystal: Crystal) -> Double {
+                crystal.strength * exp(-delta * Double(t + 1 - crystal.generationCreated))
+            }
+            var weakest = 0
+            for index in crystals.indices.dropFirst() where score(crystals[index]) < score(crystals[weakest]) {
+                weakest = index
+            }
+            crystals.remove(at: weakest)
+        }
+        crystals.append(Crystal(id: id, form: form, outcome: outcome, strength: strength, generationCreated: t + 1))
+    }
+}

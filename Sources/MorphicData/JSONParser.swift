@@ -1,0 +1,216 @@
+/// A strict RFC 8259 parser over UTF-8 bytes with a nesting limit; duplicate keys are errors.
+public struct JSONParser {
+    /// Why a document is not acceptable JSON.
+    public struct Error: Swift.Error, Hashable, Sendable, CustomStringConvertible {
+        /// Byte offset of the problem.
+        public let offset: Int
+        /// What is wrong.
+        public let reason: String
+        /// The duplicated key, when that is the problem.
+        public let duplicateKey: String?
+
+        /// `reason at byte offset`.
+        public var description: String { "\(reason) at byte \(offset)" }
+    }
+
+    /// Deeper documents are refused rather than risk the stack.
+    public static let maximumDepth = 64
+
+    private let bytes: [UInt8]
+    private var position = 0
+
+    /// Parses one JSON document.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(Error) -> JSON {
+        var parser = JSONParser(bytes: Array(bytes))
+        parser.skipWhitespace()
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        guard parser.position == parser.bytes.count else { throw parser.error("unexpected data after the document") }
+        return value
+    }
+
+    /// Parses one JSON document from text.
+    public static func parse(_ text: String) throws(Error) -> JSON { try parse(Array(text.utf8)) }
+
+    private init(bytes: [UInt8]) { self.bytes = bytes }
+
+    private func error(_ reason: String, key: String? = nil) -> Error {
+        Error(offset: position, reason: reason, duplicateKey: key)
+    }
+
+    private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    private mutating func skipWhitespace() {
+        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { position += 1 }
+    }
+
+    private mutating func expect(_ literal: String, _ value: JSON) throws(Error) -> JSON {
+        let expected = Array(literal.utf8)
+        guard bytes.count - position >= expected.count, Array(bytes[position..<position + expected.count]) == expected
+        else { throw error("invalid literal") }
+        position += expected.count
+        return value
+    }
+
+    private mutating func value(depth: Int) throws(Error) -> JSON {
+        guard depth < Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
+        guard let byte = current else { throw error("unexpected end of document") }
+        switch byte {
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): return try expect("true", .bool(true))
+        case UInt8(ascii: "f"): return try expect("false", .bool(false))
+        case UInt8(ascii: "n"): return try expect("null", .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        default: throw error("unexpected character")
+        }
+    }
+
+    private mutating func object(depth: Int) throws(Error) -> JSON {
+        position += 1
+        var members: [JSON.Member] = []
+        var keys = Set<String>()
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let key = try string()
+            guard keys.insert(key).inserted else { throw error("duplicate key '\(key)'", key: key) }
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            members.append(JSON.Member(key, try value(depth: depth + 1)))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(members)
+            default: throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    private mutating func array(depth: Int) throws(Error) -> JSON {
+        position += 1
+        var elements: [JSON] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try value(depth: depth + 1))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(elements)
+            default: throw error("expected ',' or ']'")
+            }
+        }
+    }
+
+    private mutating func number() throws(Error) -> JSON {
+        let start = position
+        func digits() -> Int {
+            let begin = position
+            while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { position += 1 }
+            return position - begin
+        }
+        if current == UInt8(ascii: "-") { position += 1 }
+        if current == UInt8(ascii: "0") {
+            position += 1
+        } else if digits() == 0 {
+            throw error("invalid number")
+        }
+        if current == UInt8(ascii: ".") {
+            position += 1
+            guard digits() > 0 else { throw error("invalid number") }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            guard digits() > 0 else { throw error("invalid number") }
+        }
+        return .number(String(decoding: bytes[start..<position], as: UTF8.self))
+    }
+
+    private mutating func string() throws(Error) -> String {
+        position += 1
+        var scalars = String.UnicodeScalarView()
+        var run = position
+        func flush(_ parser: JSONParser) {
+            scalars.append(contentsOf: String(decoding: parser.bytes[run..<parser.position], as: UTF8.self).unicodeScalars)
+        }
+        while true {
+            guard let byte = current else { throw error("unterminated string") }
+            switch byte {
+            case UInt8(ascii: "\""):
+                flush(self)
+                position += 1
+                return String(scalars)
+            case UInt8(ascii: "\\"):
+                flush(self)
+                position += 1
+                scalars.append(try escape())
+                run = position
+            case 0..<0x20:
+                throw error("control character in string")
+            default:
+                position += 1
+            }
+        }
+    }
+
+    private mutating func escape() throws(Error) -> Unicode.Scalar {
+        guard let byte = current else { throw error("unterminated escape") }
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
+        case UInt8(ascii: "u"):
+            let high = try hex4()
+            if (0xD800..<0xDC00).contains(high) {
+                guard current == UInt8(ascii: "\\") else { throw error("unpaired surrogate") }
+                position += 1
+                guard current == UInt8(ascii: "u") else { throw error("unpaired surrogate") }
+                position += 1
+                let low = try hex4()
+                guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate") }
+                return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))!
+            }
+            guard let scalar = Unicode.Scalar(high) else { throw error("unpaired surrogate") }
+            return scalar
+        default:
+            throw error("invalid escape")
+        }
+    }
+
+    private mutating func hex4() throws(Error) -> UInt32 {
+        guard bytes.count - position >= 4 else { throw error("invalid \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let digit = Character(Unicode.Scalar(bytes[position])).hexDigitValue else {
+                throw error("invalid \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+}

@@ -1,0 +1,97 @@
+import MorphicCore
+
+/// The JSON document of one run (MODEL.md section 9): run_id, mode, config, timeseries,
+/// summary_stats, crystals, metadata, and llm_table for `llm_control` runs.
+///
+/// Nothing in it depends on the clock or the machine, and keys and numbers are always
+/// written the same way, so equal runs give equal bytes.
+public enum RunRecord {
+    /// The model version every record carries.
+    public static let modelVersion = "morphic-life/1"
+
+    /// The record of a finished run.
+    public static func json(runID: String, result: RunResult) -> JSON {
+        let configuration = result.configuration
+        let series = result.series
+        var members: [JSON.Member] = [
+            .init("run_id", .string(runID)),
+            .init("mode", .string(configuration.mode.rawValue)),
+            .init("config", config(configuration)),
+            .init(
+                "timeseries",
+                .object([
+                    "population": .array(series.population.map { .int($0) }),
+                    "complexity": .array(series.complexity.map { .double($0) }),
+                    "volatility": .array(series.volatility.map { .double($0) }),
+                    "pattern_diversity": .array(series.patternDiversity.map { .int($0) }),
+                    "morphic_influence_rate": .array(series.morphicInfluenceRate.map { .double($0) }),
+                    "override_rate": .array(series.overrideRate.map { .double($0) }),
+                    "resonance_events": .array(series.resonanceEvents.map { .int($0) }),
+                    "crystal_count": .array(series.crystalCount.map { .int($0) }),
+                ])),
+            .init("summary_stats", summary(result.summary)),
+            .init("crystals", .array(result.crystals.map { crystal($0, formSize: configuration.formSize) })),
+            .init(
+                "metadata",
+                .object([
+                    "grid_size": .int(configuration.gridSize),
+                    "generations": .int(configuration.generations),
+                    "initial_population": .int(result.initialPopulation),
+                    "model_version": .string(modelVersion),
+                ])),
+        ]
+        if let table = result.llmTable { members.append(.init("llm_table", .string(table.bits))) }
+        return .object(members)
+    }
+
+    /// Every parameter in MODEL.md's order, the seed included when set.
+    public static func config(_ configuration: RunConfiguration) -> JSON {
+        .object(
+            ParameterKey.allCases.compactMap { key in
+                configuration.value(key).map { JSON.Member(key.rawValue, json($0)) }
+            })
+    }
+
+    /// A parameter value as JSON.
+    public static func json(_ value: ParameterValue) -> JSON {
+        switch value {
+        case .number(let text): .number(text)
+        case .text(let text): .string(text)
+        }
+    }
+
+    /// The summary statistics in MODEL.md's order.
+    public static func summary(_ summary: Summary) -> JSON {
+        .object([
+            "final_population": .int(summary.finalPopulation),
+            "max_population": .int(summary.maxPopulation),
+            "min_population": .int(summary.minPopulation),
+            "avg_population": .double(summary.avgPopulation),
+            "population_std": .double(summary.populationStd),
+            "avg_complexity": .double(summary.avgComplexity),
+            "avg_volatility": .double(summary.avgVolatility),
+            "avg_pattern_diversity": .double(summary.avgPatternDiversity),
+            "avg_influence_rate": .double(summary.avgInfluenceRate),
+            "max_influence_rate": .double(summary.maxInfluenceRate),
+            "total_overrides": .int(summary.totalOverrides),
+            "total_resonance_events": .int(summary.totalResonanceEvents),
+            "emergence_events": .int(summary.emergenceEvents),
+            "stability_score": .double(summary.stabilityScore),
+            "convergence_generation": .optionalInt(summary.convergenceGeneration),
+        ])
+    }
+
+    private static func crystal(_ crystal: Crystal, formSize: Int) -> JSON {
+        .object([
+            "id": .int(crystal.id),
+            "form": .array(crystal.rows(formSize: formSize).map { .string($0) }),
+            "form_bits": .int(crystal.form),
+            "outcome": .int(crystal.outcome),
+            "strength": .double(crystal.strength),
+            "generation_created": .int(crystal.generationCreated),
+            "last_used": .optionalInt(crystal.lastUsed),
+            "activations": .int(crystal.activations),
+            "overrides": .int(crystal.overrides),
+        ])
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `morphic` command: runs, sweeps, datasets and the job server of MorphicLab.
+@main
+struct Morphic: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "morphic",
+        abstract: "Synthetic time-series datasets from a toy morphic field: Game of Life plus memory crystals.",
+        subcommands: [RunCommand.self, BenchCommand.self]
+    )
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import MorphicCore
+import MorphicData
+
+/// `morphic run`: one run, printed as JSON or written into a folder.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Compute one run and print its JSON record.",
+        discussion: """
+            Every parameter of the model has a flag named after it; unset ones take the \
+            model's defaults. The run is a pure function of its flags: the same flags give \
+            the same bytes on any machine.
+
+            Example: morphic run --mode=morphic --field-strength=0.8 --run-id=demo --output=runs
+            """
+    )
+
+    @OptionGroup var parameters: ParameterOptions
+
+    @Option(name: .customLong("run-id"), help: "Name of the run; also derives the seed when --seed is absent.")
+    var runID = "run_1"
+
+    @Option(name: .customLong("sweep-seed"), help: "Sweep seed that, with --run-id, derives the run seed.")
+    var sweepSeed: UInt64 = 0
+
+    @Option(help: "Write <run-id>.json into this folder instead of printing it.")
+    var output: String?
+
+    func validate() throws {
+        guard RunIdentifier.isValid(runID) else { throw ValidationError("--run-id \(RunIdentifier.rule)") }
+        _ = try parameters.configuration()
+    }
+
+    func run() throws {
+        let configuration = try parameters.configuration()
+        if configuration.mode == .llmControl {
+            throw ValidationError("--mode=llm_control needs a language model endpoint, which this build cannot reach yet")
+        }
+        var simulation = try Simulation(configuration: configuration, runID: runID, sweepSeed: sweepSeed)
+        simulation.runToEnd()
+        let record = RunRecord.json(runID: runID, result: simulation.result).prettyBytes
+        if let output {
+            let path = output + "/" + runID + ".json"
+            try AtomicFile.write(record, to: path)
+            FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
+        } else {
+            FileHandle.standardOutput.write(Data(record))
+        }
+    }
+}
