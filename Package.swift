@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(
             name: "MorphicDataTests",
             dependencies: ["MorphicData", "MorphicCore"],
-            resources: []
+            exclude: ["ModelVectors"]
         ),
     ],
     swiftLanguageModes: [.v6]

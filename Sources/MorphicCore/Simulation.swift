@@ -39,6 +39,15 @@ public struct Simulation: Sendable {
     public init(
         configuration: RunConfiguration, runID: String = "", sweepSeed: UInt64 = 0, llmTable: RuleTable? = nil
     ) throws(ConfigurationError) {
+        try self.init(
+            configuration: configuration, runID: runID, sweepSeed: sweepSeed, llmTable: llmTable, initialCells: nil)
+    }
+
+    /// Prepares a run from a given initial state (row-major, 1 alive) instead of a random one.
+    init(
+        configuration: RunConfiguration, runID: String = "", sweepSeed: UInt64 = 0, llmTable: RuleTable? = nil,
+        initialCells: [UInt8]?
+    ) throws(ConfigurationError) {
         var configuration = try configuration.validated()
         let seed = configuration.seed ?? CounterRandom.runSeed(sweepSeed: sweepSeed, runID: runID)
         configuration.seed = seed
@@ -58,8 +67,13 @@ public struct Simulation: Sendable {
         var population = 0
         for y in 0..<n {
             for x in 0..<n {
-                let bits = CounterRandom.mix64(prefix ^ UInt64(y * n + x))
-                if CounterRandom.unit(fromBits: bits) < density {
+                let alive: Bool
+                if let initialCells {
+                    alive = initialCells[y * n + x] == 1
+                } else {
+                    alive = CounterRandom.unit(fromBits: CounterRandom.mix64(prefix ^ UInt64(y * n + x))) < density
+                }
+                if alive {
                     planes[layout.offset(x: x, y: y)] = 1
                     population += 1
                 }
@@ -70,6 +84,16 @@ public struct Simulation: Sendable {
         if configuration.boundary == .torus {
             let layout = self.layout
             planes.withUnsafeMutableBufferPointer { layout.wrapHalo($0.baseAddress!) }
+        }
+    }
+
+    /// The current state S_t, t = ``generation``: row-major, 1 for alive.
+    public var state: [UInt8] {
+        let n = configuration.gridSize
+        let base = Self.slot(generation) * layout.byteCount
+        return (0..<n).flatMap { y in
+            let start = base + layout.offset(x: 0, y: y)
+            return planes[start..<start + n]
         }
     }
 

@@ -1,0 +1,24 @@
+import Testing
+
+@testable import MorphicCore
+
+@Suite struct CounterRandomTests {
+    @Test func primitives_MatchTheModelVectorsTable() {
+        #expect(CounterRandom.mix64(0) == 0)
+        #expect(CounterRandom.mix64(1) == 0x5692_161d_100b_05e5)
+        #expect(CounterRandom.mix64(.max) == 0xb4d0_55fc_f2cb_bd7b)
+        #expect(CounterRandom.rand(seed: 42, stream: .initial, 0, 0) == 0x0e10_b547_7fa8_f456)
+        #expect(CounterRandom.rand(seed: 42, stream: .influence, 7, 99) == 0x156e_23db_8448_faf9)
+        #expect(CounterRandom.unit(seed: 42, stream: .initial, 0, 0) == 0.05494244571278606)
+        #expect(CounterRandom.unit(seed: 42, stream: .strength, 1, 0) == 0.814962150193366)
+        #expect(CounterRandom.fnv1a64("morphic_1") == 0x16ac_81c3_16a3_f8cd)
+        #expect(CounterRandom.fnv1a64("") == 0xcbf2_9ce4_8422_2325)
+        #expect(CounterRandom.runSeed(sweepSeed: 42, runID: "morphic_1") == 0xcc6e_677b_4707_5ae2)
+        #expect(CounterRandom.runSeed(sweepSeed: 0, runID: "control_1") == 0x140a_c8f2_f43a_cf4e)
+    }
+
+    @Test func unit_StaysBelowOne_ForTheLargestDraw() {
+        #expect(CounterRandom.unit(fromBits: .max) < 1)
+        #expect(CounterRandom.unit(fromBits: 0) == 0)
+    }
+}

@@ -1,0 +1,45 @@
+import MorphicData
+import Testing
+
+@Suite struct JSONTests {
+    @Test func parser_KeepsOrderAndNumberText() throws {
+        let json = try JSONParser.parse(#"{"b": 1, "a": [18446744073709551615, 0.10, -2e-3], "c": "x\u00e9\n"}"#)
+        #expect(json.members?.map(\.key) == ["b", "a", "c"])
+        #expect(json["a"] == .array([.number("18446744073709551615"), .number("0.10"), .number("-2e-3")]))
+        #expect(json["c"] == .string("xé\n"))
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "+1", "\"\\x\"", "\"a\nb\"", "tru", "{\"a\" 1}",
+        "[1] 2", "\"\\ud800\"", "{\"a\":1,\"a\":2}", "NaN",
+    ])
+    func parser_RefusesMalformedDocuments(_ text: String) {
+        #expect(throws: JSONParser.Error.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func parser_NamesADuplicateKey() {
+        let error = #expect(throws: JSONParser.Error.self) { try JSONParser.parse(#"{"seed": 1, "seed": 2}"#) }
+        #expect(error?.duplicateKey == "seed")
+    }
+
+    @Test func parser_RefusesNestingBeyondTheLimit() throws {
+        let deepest = String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)
+        _ = try JSONParser.parse(deepest)
+        #expect(throws: JSONParser.Error.self) { try JSONParser.parse("[" + deepest + "]") }
+    }
+
+    @Test func writer_RoundTripsThroughTheParser() throws {
+        let value: JSON = .object([
+            "text": .string("quote \" backslash \\ tab \t bell \u{07} ünï"), "list": .array([.int(1), .double(0.5), .null]),
+            "nested": .object(["flag": .bool(true), "empty": .array([]), "none": .object([])]),
+        ])
+        #expect(try JSONParser.parse(value.compactBytes) == value)
+        #expect(try JSONParser.parse(value.prettyBytes) == value)
+    }
+
+    @Test func writer_PutsScalarArraysOnOneLine() {
+        let value: JSON = .object(["series": .array([.int(1), .int(2)])])
+        #expect(String(decoding: value.prettyBytes, as: UTF8.self) == "{\n  \"series\": [1, 2]\n}\n")
+        #expect(value.compactText == #"{"series":[1,2]}"#)
+    }
+}
