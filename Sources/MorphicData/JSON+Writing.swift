@@ -15,6 +15,14 @@ extension JSON {
         return out
     }
 
+    /// The pretty form of this value nested `level` levels deep, without a final newline,
+    /// for documents written in pieces.
+    public func prettyBytes(level: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        write(into: &out, indent: level)
+        return out
+    }
+
     /// The compact document as a string.
     public var compactText: String { String(decoding: compactBytes, as: UTF8.self) }
 

@@ -1,0 +1,73 @@
+import CZlib
+
+/// A streaming gzip compressor on zlib: bytes go in, compressed chunks come out through
+/// `sink`, so memory stays constant whatever the size of the stream.
+///
+/// The gzip header zlib writes carries no time stamp or file name, so equal input gives
+/// equal output.
+public final class GzipWriter {
+    /// Compression failed inside zlib.
+    public struct Error: Swift.Error, CustomStringConvertible {
+        /// zlib's return code.
+        public let code: Int32
+        /// What failed.
+        public var description: String { "gzip compression failed (zlib error \(code))" }
+    }
+
+    private var stream = z_stream()
+    private var output = [UInt8](repeating: 0, count: 64 * 1024)
+    private let sink: ([UInt8]) throws -> Void
+    private var finished = false
+
+    /// Starts a gzip stream; `level` is zlib's 1 (fastest) ... 9 (smallest).
+    public init(level: Int32 = 6, sink: @escaping ([UInt8]) throws -> Void) throws {
+        self.sink = sink
+        let code = czlib_deflate_init_gzip(&stream, level)
+        guard code == Z_OK else { throw Error(code: code) }
+    }
+
+    deinit { deflateEnd(&stream) }
+
+    /// Compresses `bytes`.
+    public func write(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        try bytes.withUnsafeBufferPointer { input in
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!)
+            stream.avail_in = UInt32(input.count)
+            try pump(flush: Z_NO_FLUSH)
+        }
+    }
+
+    /// Writes the rest of the stream and its trailer.
+    public func finish() throws {
+        guard !finished else { return }
+        finished = true
+        stream.next_in = nil
+        stream.avail_in = 0
+        try pump(flush: Z_FINISH)
+    }
+
+    private func pump(flush: Int32) throws {
+        let capacity = output.count
+        while true {
+            let (code, produced) = output.withUnsafeMutableBufferPointer { buffer in
+                stream.next_out = buffer.baseAddress
+                stream.avail_out = UInt32(capacity)
+                let code = deflate(&stream, flush)
+                return (code, capacity - Int(stream.avail_out))
+            }
+            guard code == Z_OK || code == Z_STREAM_END || code == Z_BUF_ERROR else { throw Error(code: code) }
+            if produced > 0 { try sink(Array(output[0..<produced])) }
+            if flush == Z_FINISH ? code == Z_STREAM_END : (stream.avail_in == 0 && produced < capacity) { return }
+        }
+    }
+
+    /// Compresses a whole buffer at once.
+    public static func compress(_ bytes: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+        var out: [UInt8] = []
+        let writer = try GzipWriter(level: level) { out += $0 }
+        try writer.write(bytes)
+        try writer.finish()
+        return out
+    }
+}

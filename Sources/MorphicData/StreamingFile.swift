@@ -1,0 +1,70 @@
+import Foundation
+
+/// A file written in pieces under a temporary name and renamed into place by ``commit()``,
+/// so readers never see a partial file; dropped uncommitted, it removes itself.
+public final class StreamingFile {
+    /// Where the file will appear.
+    public let path: String
+    private let temporary: String
+    private var descriptor: Int32
+    private var buffer: [UInt8] = []
+    /// Bytes written so far.
+    public private(set) var size = 0
+
+    /// Creates the temporary file next to `path`.
+    public init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        if descriptor >= 0 {
+            close(descriptor)
+            unlink(temporary)
+        }
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: [UInt8]) throws {
+        size += bytes.count
+        buffer += bytes
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Appends UTF-8 text.
+    public func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    private func flush() throws {
+        try buffer.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError.system("cannot write \(temporary)", errno)
+                }
+                offset += written
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes to disk and renames the file into place.
+    public func commit() throws {
+        try flush()
+        guard fsync(descriptor) == 0 else { throw FileError.system("cannot flush \(temporary)", errno) }
+        close(descriptor)
+        descriptor = -1
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw FileError.system("cannot write \(path)", code)
+        }
+    }
+}

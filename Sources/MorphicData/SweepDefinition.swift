@@ -1,0 +1,318 @@
+import MorphicCore
+
+/// A parameter sweep (API.md, "Sweeps"), checked, normalized and expanded into runs.
+///
+/// A run's parameters are MODEL.md's defaults, overridden by `defaults`, then by its
+/// group's `params`, then by its grid point. Grid axes combine in the order of MODEL.md's
+/// parameter table, the first outermost, with replicates innermost.
+public struct SweepDefinition: Sendable {
+    /// One group of runs sharing a prefix.
+    public struct Group: Hashable, Sendable {
+        /// Run ids are `<prefix>_<n>`.
+        public let prefix: String
+        /// Runs per grid point.
+        public let replicates: Int
+        /// Fixed parameters, in MODEL.md's order.
+        public let params: [(key: ParameterKey, value: ParameterValue)]
+        /// Swept parameters and their values, in MODEL.md's order.
+        public let grid: [(key: ParameterKey, values: [ParameterValue])]
+
+        public static func == (lhs: Group, rhs: Group) -> Bool {
+            lhs.prefix == rhs.prefix && lhs.replicates == rhs.replicates
+                && lhs.params.elementsEqual(rhs.params) { $0 == $1 }
+                && lhs.grid.elementsEqual(rhs.grid) { $0 == $1 }
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(prefix)
+            hasher.combine(replicates)
+        }
+    }
+
+    /// A person's name for the sweep.
+    public let name: String
+    /// The sweep seed from which run seeds are derived.
+    public let seed: UInt64
+    /// Parameters shared by every group, in MODEL.md's order.
+    public let defaults: [(key: ParameterKey, value: ParameterValue)]
+    /// The groups, in order.
+    public let groups: [Group]
+    /// Where to POST the final status when the sweep ends.
+    public let notifyURL: String?
+    /// Every run, in order.
+    public let runs: [PlannedRun]
+
+    /// The normalized definition: every value canonical, keys in a fixed order, defaults
+    /// filled in. Equal sweeps have equal normalized definitions.
+    public let normalized: JSON
+    /// Derived from the normalized definition and the model version: a readable slug of the
+    /// name and 16 hex digits of a SHA-256.
+    public let id: String
+
+    /// Total cell updates of all runs.
+    public var cellSteps: Int { runs.reduce(0) { $0 + $1.configuration.cellSteps } }
+
+    /// Runs grouped for computation: each coupling group's members in order.
+    public var couplingGroups: [[PlannedRun]] {
+        var groups: [[PlannedRun]] = []
+        for run in runs {
+            if run.couplingGroup == groups.count { groups.append([]) }
+            groups[run.couplingGroup].append(run)
+        }
+        return groups
+    }
+
+    /// Parses and checks a definition; errors name the offending field.
+    public static func parse(_ bytes: some Collection<UInt8>, limits: SweepLimits = SweepLimits()) throws(SweepError)
+        -> SweepDefinition
+    {
+        let json: JSON
+        do {
+            json = try JSONParser.parse(bytes)
+        } catch {
+            throw SweepError(field: error.duplicateKey ?? "", message: "not valid JSON: \(error)")
+        }
+        return try SweepDefinition(json: json, limits: limits)
+    }
+
+    /// Checks a parsed definition; errors name the offending field.
+    public init(json: JSON, limits: SweepLimits = SweepLimits()) throws(SweepError) {
+        guard let members = json.members else { throw SweepError(field: "", message: "a sweep definition is a JSON object") }
+        let allowed = ["name", "seed", "defaults", "groups", "notify_url"]
+        if let unknown = members.first(where: { !allowed.contains($0.key) }) {
+            throw SweepError(field: unknown.key, message: "unknown key; a definition has \(allowed.joined(separator: ", "))")
+        }
+        switch json["name"] {
+        case nil: name = "sweep"
+        case .string(let text) where !text.isEmpty && text.count <= 200: name = text
+        default: throw SweepError(field: "name", message: "must be a string of 1-200 characters")
+        }
+        switch json["seed"] {
+        case nil: seed = 0
+        case .number(let text) where UInt64(text) != nil: seed = UInt64(text)!
+        default: throw SweepError(field: "seed", message: "must be an integer in 0...18446744073709551615")
+        }
+        switch json["notify_url"] {
+        case nil: notifyURL = nil
+        case .string(let url) where (url.hasPrefix("http://") || url.hasPrefix("https://")) && url.utf8.count <= 2048
+            && !url.contains(where: { $0.isWhitespace }):
+            notifyURL = url
+        default: throw SweepError(field: "notify_url", message: "must be an http:// or https:// URL")
+        }
+        defaults = try Self.parameters(json["defaults"], field: "defaults", allowSeed: false)
+        guard let groupList = json["groups"]?.elements, !groupList.isEmpty else {
+            throw SweepError(field: "groups", message: "must be a non-empty array of groups")
+        }
+        groups = try groupList.enumerated().map { (index, group) throws(SweepError) in
+            try Self.group(group, field: "groups[\(index)]", limits: limits)
+        }
+        runs = try Self.expand(defaults: defaults, groups: groups, limits: limits)
+        let totalCellSteps = runs.reduce(0) { $0 + $1.configuration.cellSteps }
+        guard totalCellSteps <= limits.maximumCellSteps else {
+            throw SweepError(
+                field: "groups",
+                message: "the sweep asks for \(totalCellSteps) cell updates; this server allows \(limits.maximumCellSteps)",
+                isOverLimit: true)
+        }
+        normalized = Self.normalize(name: name, seed: seed, defaults: defaults, groups: groups, notifyURL: notifyURL)
+        id = Self.identifier(name: name, normalized: normalized)
+    }
+
+    private static func group(_ json: JSON, field: String, limits: SweepLimits) throws(SweepError) -> Group {
+        guard let members = json.members else { throw SweepError(field: field, message: "a group is a JSON object") }
+        let allowed = ["prefix", "mode", "replicates", "params", "grid"]
+        if let unknown = members.first(where: { !allowed.contains($0.key) }) {
+            throw SweepError(
+                field: "\(field).\(unknown.key)", message: "unknown key; a group has \(allowed.joined(separator: ", "))")
+        }
+        guard let prefix = json["prefix"]?.stringValue, RunIdentifier.isValid(prefix + "_1"),
+            prefix.utf8.count <= RunIdentifier.maximumLength - 7
+        else {
+            throw SweepError(
+                field: "\(field).prefix",
+                message: "must be a string of letters, digits, '_', '-' and '.' of at most \(RunIdentifier.maximumLength - 7) characters")
+        }
+        var replicates = 1
+        if let value = json["replicates"] {
+            guard let count = value.intValue, (1...limits.maximumRuns).contains(count) else {
+                throw SweepError(field: "\(field).replicates", message: "must be an integer in 1...\(limits.maximumRuns)")
+            }
+            replicates = count
+        }
+        var params = try parameters(json["params"], field: "\(field).params", allowSeed: true)
+        if let mode = json["mode"] {
+            guard !params.contains(where: { $0.key == .mode }) else {
+                throw SweepError(field: "\(field).mode", message: "set both here and in params")
+            }
+            guard case .string(let text) = mode else {
+                throw SweepError(field: "\(field).mode", message: "must be \(ParameterKey.mode.allowed)")
+            }
+            params += try parameters(.object(["mode": .string(text)]), field: field, allowSeed: false)
+            params.sort { $0.key < $1.key }
+        }
+        var grid: [(key: ParameterKey, values: [ParameterValue])] = []
+        if let axes = json["grid"] {
+            guard let members = axes.members else {
+                throw SweepError(field: "\(field).grid", message: "must be an object of parameter: [values]")
+            }
+            for member in members {
+                let axisField = "\(field).grid.\(member.key)"
+                guard let key = ParameterKey(rawValue: member.key) else {
+                    throw SweepError(field: axisField, message: "unknown parameter")
+                }
+                guard !params.contains(where: { $0.key == key }) else {
+                    throw SweepError(field: axisField, message: "set both in params and in grid")
+                }
+                guard let list = member.value.elements, !list.isEmpty else {
+                    throw SweepError(field: axisField, message: "must be a non-empty array of values")
+                }
+                var values: [ParameterValue] = []
+                for (index, element) in list.enumerated() {
+                    let value = try canonical(key, element, field: "\(axisField)[\(index)]")
+                    guard !values.contains(value) else {
+                        throw SweepError(field: "\(axisField)[\(index)]", message: "repeats an earlier value")
+                    }
+                    values.append(value)
+                }
+                grid.append((key, values))
+            }
+            grid.sort { $0.key < $1.key }
+        }
+        return Group(prefix: prefix, replicates: replicates, params: params, grid: grid)
+    }
+
+    /// Checks an object of parameters and writes each value canonically.
+    private static func parameters(_ json: JSON?, field: String, allowSeed: Bool) throws(SweepError)
+        -> [(key: ParameterKey, value: ParameterValue)]
+    {
+        guard let json else { return [] }
+        guard let members = json.members else { throw SweepError(field: field, message: "must be an object of parameters") }
+        var result: [(key: ParameterKey, value: ParameterValue)] = []
+        for member in members {
+            let memberField = "\(field).\(member.key)"
+            guard let key = ParameterKey(rawValue: member.key) else {
+                throw SweepError(field: memberField, message: "unknown parameter")
+            }
+            guard key != .seed || allowSeed else {
+                throw SweepError(field: memberField, message: "run seeds derive from the sweep's seed; set seed in a group's params to fix one")
+            }
+            result.append((key, try canonical(key, member.value, field: memberField)))
+        }
+        return result.sorted { $0.key < $1.key }
+    }
+
+    /// The value as MODEL.md writes it (`0.20` becomes `0.2`, `control` becomes `classical`).
+    private static func canonical(_ key: ParameterKey, _ json: JSON, field: String) throws(SweepError) -> ParameterValue {
+        let value: ParameterValue
+        switch json {
+        case .number(let text): value = .number(text)
+        case .string(let text): value = .text(text)
+        default: throw SweepError(field: field, message: "\(key.rawValue) must be \(key.allowed), not \(json.typeName)")
+        }
+        var configuration = RunConfiguration()
+        do {
+            try configuration.set(key, value)
+        } catch {
+            throw SweepError(field: field, message: error.message)
+        }
+        return configuration.value(key)!
+    }
+
+    private static func expand(
+        defaults: [(key: ParameterKey, value: ParameterValue)], groups: [Group], limits: SweepLimits
+    ) throws(SweepError) -> [PlannedRun] {
+        var total = 0
+        for (index, group) in groups.enumerated() {
+            var count = group.replicates
+            for axis in group.grid {
+                let (product, overflow) = count.multipliedReportingOverflow(by: axis.values.count)
+                count = overflow ? Int.max : product
+            }
+            total = total > Int.max - count ? Int.max : total + count
+            guard total <= limits.maximumRuns else {
+                throw SweepError(
+                    field: "groups[\(index)]", message: "the sweep has more than \(limits.maximumRuns) runs, this server's limit",
+                    isOverLimit: true)
+            }
+        }
+        var base = RunConfiguration()
+        for (key, value) in defaults { try! base.set(key, value) }
+        var runs: [PlannedRun] = []
+        runs.reserveCapacity(total)
+        var seen = Set<String>()
+        var couplingGroup = 0
+        for (groupIndex, group) in groups.enumerated() {
+            var fixed = base
+            for (key, value) in group.params { try! fixed.set(key, value) }
+            var number = 0
+            let points = group.grid.reduce([[(ParameterKey, ParameterValue)]]([[]])) { points, axis in
+                points.flatMap { point in axis.values.map { point + [(axis.key, $0)] } }
+            }
+            for point in points {
+                var configuration = fixed
+                for (key, value) in point { try! configuration.set(key, value) }
+                do {
+                    configuration = try configuration.validated()
+                } catch {
+                    throw SweepError(field: "groups[\(groupIndex)]", message: error.message)
+                }
+                let coupled = configuration.crossSystemCoupling > 0 && configuration.mode == .morphic
+                for _ in 0..<group.replicates {
+                    number += 1
+                    let runID = "\(group.prefix)_\(number)"
+                    guard seen.insert(runID).inserted else {
+                        throw SweepError(field: "groups[\(groupIndex)].prefix", message: "run id \(runID) is used twice")
+                    }
+                    runs.append(PlannedRun(id: runID, configuration: configuration, couplingGroup: couplingGroup))
+                    if !coupled { couplingGroup += 1 }
+                }
+                if coupled { couplingGroup += 1 }
+            }
+        }
+        return runs
+    }
+
+    private static func normalize(
+        name: String, seed: UInt64, defaults: [(key: ParameterKey, value: ParameterValue)], groups: [Group],
+        notifyURL: String?
+    ) -> JSON {
+        func object(_ parameters: [(key: ParameterKey, value: ParameterValue)]) -> JSON {
+            .object(parameters.map { JSON.Member($0.key.rawValue, RunRecord.json($0.value)) })
+        }
+        var members: [JSON.Member] = [
+            .init("name", .string(name)),
+            .init("seed", .int(seed)),
+            .init("defaults", object(defaults)),
+            .init(
+                "groups",
+                .array(
+                    groups.map { group in
+                        .object([
+                            "prefix": .string(group.prefix),
+                            "replicates": .int(group.replicates),
+                            "params": object(group.params),
+                            "grid": .object(
+                                group.grid.map { JSON.Member($0.key.rawValue, .array($0.values.map(RunRecord.json))) }),
+                        ])
+                    })),
+        ]
+        if let notifyURL { members.append(.init("notify_url", .string(notifyURL))) }
+        return .object(members)
+    }
+
+    private static func identifier(name: String, normalized: JSON) -> String {
+        var slug = ""
+        for character in name.lowercased() {
+            if character.isASCII && (character.isLetter || character.isNumber) {
+                slug.append(character)
+            } else if !slug.isEmpty && slug.last != "-" {
+                slug.append("-")
+            }
+        }
+        while slug.last == "-" { slug.removeLast() }
+        slug = String(slug.prefix(40))
+        while slug.last == "-" { slug.removeLast() }
+        let digest = SHA256.hex(Array((RunRecord.modelVersion + "\n").utf8) + normalized.compactBytes)
+        return (slug.isEmpty ? "sweep" : slug) + "-" + digest.prefix(16)
+    }
+}

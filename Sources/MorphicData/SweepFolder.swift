@@ -1,0 +1,66 @@
+import Foundation
+
+/// A sweep's folder on disk: `definition.json`, one `<run_id>.json` per finished run,
+/// `<run_id>.error` for a run that failed, and the dataset files once assembled.
+public struct SweepFolder: Sendable {
+    /// The folder's path.
+    public let path: String
+
+    /// The folder at `path` (not created until ``prepare(for:shard:)``).
+    public init(path: String) { self.path = path }
+
+    /// The file recording which sweep the folder holds.
+    public var definitionPath: String { path + "/definition.json" }
+
+    /// The path of a run's record.
+    public func runPath(_ id: String) -> String { path + "/" + id + ".json" }
+
+    /// The path of a failed run's error message.
+    public func errorPath(_ id: String) -> String { path + "/" + id + ".error" }
+
+    /// Whether the run's record exists.
+    public func hasRun(_ id: String) -> Bool { FileManager.default.fileExists(atPath: runPath(id)) }
+
+    /// The failed run's message, if it failed.
+    public func failure(_ id: String) -> String? {
+        (try? Data(contentsOf: URL(fileURLWithPath: errorPath(id)))).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Creates the folder for `definition`, or checks that an existing one holds the same
+    /// sweep, so that a resumed sweep never mixes runs of two definitions.
+    public func prepare(for definition: SweepDefinition, shard: Shard? = nil) throws {
+        if let existing = try recordedSweep() {
+            guard existing.id == definition.id else {
+                throw FileError.invalid(
+                    "\(path) holds sweep \(existing.id), not \(definition.id); choose another output folder")
+            }
+            return
+        }
+        var members: [JSON.Member] = [
+            .init("sweep_id", .string(definition.id)),
+            .init("model_version", .string(RunRecord.modelVersion)),
+            .init("definition", definition.normalized),
+        ]
+        if let shard { members.append(.init("shard", .string(shard.description))) }
+        try AtomicFile.write(JSON.object(members).prettyBytes, to: definitionPath)
+    }
+
+    /// The sweep id and model version recorded in the folder, if it has been prepared.
+    public func recordedSweep() throws -> (id: String, modelVersion: String, definition: JSON)? {
+        guard let data = FileManager.default.contents(atPath: definitionPath) else { return nil }
+        guard let json = try? JSONParser.parse(Array(data)), let id = json["sweep_id"]?.stringValue,
+            let version = json["model_version"]?.stringValue, let definition = json["definition"]
+        else { throw FileError.invalid("\(definitionPath) is not a sweep record") }
+        return (id, version, definition)
+    }
+
+    /// Records that a run failed, with the reason.
+    public func recordFailure(_ id: String, message: String) throws {
+        try AtomicFile.write(Array(message.utf8), to: errorPath(id))
+    }
+
+    /// Forgets a run's failure so that it is computed again.
+    public func clearFailure(_ id: String) {
+        unlink(errorPath(id))
+    }
+}

@@ -1,0 +1,153 @@
+import Dispatch
+import Foundation
+import MorphicCore
+import Synchronization
+
+/// Computes a sweep's runs on a pool of worker threads, writing each run's record into the
+/// sweep folder as soon as it is done. Runs whose records exist are not computed again, so
+/// an interrupted sweep resumes where it stopped.
+public final class SweepRunner: Sendable {
+    /// How far a sweep has come.
+    public struct Progress: Hashable, Sendable {
+        /// Runs to compute (in this shard).
+        public var runsTotal = 0
+        /// Runs whose records exist.
+        public var runsCompleted = 0
+        /// Runs that failed.
+        public var runsFailed = 0
+        /// Runs being computed now.
+        public var runsRunning = 0
+        /// Cell updates of all runs (in this shard).
+        public var cellStepsTotal = 0
+        /// Cell updates done, including those of runs found already finished.
+        public var cellStepsDone = 0
+
+        /// Done fraction of the cell updates, 0...1.
+        public var fraction: Double { cellStepsTotal == 0 ? 1 : Double(cellStepsDone) / Double(cellStepsTotal) }
+    }
+
+    /// The sweep.
+    public let definition: SweepDefinition
+    /// Where its records go.
+    public let folder: SweepFolder
+    private let workers: Int
+    private let groups: [[PlannedRun]]
+    private let state: Mutex<State>
+
+    private struct State {
+        var next = 0
+        var progress = Progress()
+        var error: (any Error)?
+    }
+
+    /// Prepares to compute `definition` (only `shard` of it, when given) into `folder`.
+    public init(definition: SweepDefinition, folder: SweepFolder, workers: Int, shard: Shard? = nil) {
+        self.definition = definition
+        self.folder = folder
+        self.workers = max(1, workers)
+        groups = definition.couplingGroups.enumerated().filter { shard?.contains(group: $0.offset) ?? true }.map(\.element)
+        var progress = Progress()
+        for group in groups {
+            progress.runsTotal += group.count
+            progress.cellStepsTotal += group.reduce(0) { $0 + $1.configuration.cellSteps }
+        }
+        state = Mutex(State(progress: progress))
+    }
+
+    /// The progress so far.
+    public var progress: Progress { state.withLock { $0.progress } }
+
+    /// Computes every missing run. `isCancelled` is polled between steps; `report` is called
+    /// about every `interval` seconds on the calling thread, and once at the end.
+    public func run(
+        interval: Double = 0.2, isCancelled: @escaping @Sendable () -> Bool = { false },
+        report: (Progress) -> Void = { _ in }
+    ) throws -> Progress {
+        let done = DispatchGroup()
+        for _ in 0..<min(workers, max(1, groups.count)) {
+            done.enter()
+            Thread.detachNewThread { [self] in
+                work(isCancelled: isCancelled)
+                done.leave()
+            }
+        }
+        while done.wait(timeout: .now() + interval) == .timedOut { report(progress) }
+        let (final, error) = state.withLock { ($0.progress, $0.error) }
+        report(final)
+        if let error { throw error }
+        return final
+    }
+
+    private func work(isCancelled: @escaping @Sendable () -> Bool) {
+        while true {
+            let index: Int? = state.withLock { state in
+                guard state.error == nil, state.next < groups.count else { return nil }
+                state.next += 1
+                return state.next - 1
+            }
+            guard let index, !isCancelled() else { return }
+            let group = groups[index]
+            if group.allSatisfy({ folder.hasRun($0.id) || folder.failure($0.id) != nil }) {
+                state.withLock { state in
+                    for run in group {
+                        if folder.hasRun(run.id) { state.progress.runsCompleted += 1 } else { state.progress.runsFailed += 1 }
+                        state.progress.cellStepsDone += run.configuration.cellSteps
+                    }
+                }
+                continue
+            }
+            state.withLock { $0.progress.runsRunning += group.count }
+            let counted = Mutex(0)
+            do {
+                let finished = try Self.compute(group, sweepSeed: definition.seed, folder: folder, isCancelled: isCancelled) {
+                    cells in
+                    counted.withLock { $0 += cells }
+                    state.withLock { $0.progress.cellStepsDone += cells }
+                }
+                state.withLock { state in
+                    state.progress.runsRunning -= group.count
+                    if finished {
+                        state.progress.runsCompleted += group.count
+                    } else {
+                        // A stopped group starts again from its first step.
+                        state.progress.cellStepsDone -= counted.withLock { $0 }
+                    }
+                }
+            } catch {
+                state.withLock { state in
+                    state.progress.runsRunning -= group.count
+                    state.error = state.error ?? error
+                }
+                return
+            }
+        }
+    }
+
+    /// Computes one coupling group in lockstep and writes each member's record.
+    ///
+    /// - Parameter stepped: told the cell updates done, about every million.
+    /// - Returns: false when cancelled before the end (nothing is written then).
+    public static func compute(
+        _ group: [PlannedRun], sweepSeed: UInt64, folder: SweepFolder, isCancelled: () -> Bool,
+        stepped: (Int) -> Void
+    ) throws -> Bool {
+        var ensemble = Ensemble(
+            try group.map { try Simulation(configuration: $0.configuration, runID: $0.id, sweepSeed: sweepSeed) })
+        let cellsPerStep = group.reduce(0) { $0 + $1.configuration.cellCount }
+        var pending = 0
+        while !ensemble.isFinished {
+            guard !isCancelled() else { return false }
+            ensemble.step()
+            pending += cellsPerStep
+            if pending >= 1 << 20 {
+                stepped(pending)
+                pending = 0
+            }
+        }
+        stepped(pending)
+        for (run, member) in zip(group, ensemble.members) {
+            try AtomicFile.write(RunRecord.json(runID: run.id, result: member.result).prettyBytes, to: folder.runPath(run.id))
+        }
+        return true
+    }
+}

@@ -1,0 +1,66 @@
+/// Writes a POSIX ustar archive as a stream of 512-byte blocks, with fixed owner, mode and
+/// time stamps so that equal files give an equal archive.
+public struct TarWriter {
+    /// A name that does not fit the ustar header.
+    public struct NameError: Error, CustomStringConvertible {
+        /// The name.
+        public let name: String
+        /// Why it is refused.
+        public var description: String { "'\(name)' is too long for a tar header" }
+    }
+
+    private let sink: ([UInt8]) throws -> Void
+
+    /// Writes blocks to `sink`.
+    public init(sink: @escaping ([UInt8]) throws -> Void) { self.sink = sink }
+
+    /// Adds a folder entry `folder/`.
+    public func addFolder(_ folder: String) throws {
+        try sink(try header(prefix: "", name: folder + "/", size: 0, type: "5", mode: "0000755"))
+    }
+
+    /// Adds a file of `size` bytes at `folder/name`, its content supplied in chunks by `content`.
+    public func addFile(folder: String, name: String, size: Int, content: (([UInt8]) throws -> Void) throws -> Void) throws {
+        try sink(try header(prefix: folder, name: name, size: size, type: "0", mode: "0000644"))
+        var written = 0
+        try content { chunk in
+            written += chunk.count
+            try sink(chunk)
+        }
+        precondition(written == size, "tar entry \(name) announced \(size) bytes but wrote \(written)")
+        let remainder = size % 512
+        if remainder != 0 { try sink([UInt8](repeating: 0, count: 512 - remainder)) }
+    }
+
+    /// Ends the archive with two zero blocks.
+    public func finish() throws { try sink([UInt8](repeating: 0, count: 1024)) }
+
+    private func header(prefix: String, name: String, size: Int, type: Character, mode: String) throws -> [UInt8] {
+        guard name.utf8.count <= 100, prefix.utf8.count <= 155 else { throw NameError(name: prefix + "/" + name) }
+        var block = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, at offset: Int) {
+            for (index, byte) in text.utf8.enumerated() { block[offset + index] = byte }
+        }
+        func octal(_ value: Int, digits: Int) -> String {
+            let text = String(value, radix: 8)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        put(name, at: 0)
+        put(mode, at: 100)
+        put("0000000", at: 108)  // uid
+        put("0000000", at: 116)  // gid
+        put(octal(size, digits: 11), at: 124)
+        put("00000000000", at: 136)  // mtime: the epoch, so archives do not depend on the clock
+        put(String(type), at: 156)
+        put("ustar", at: 257)
+        put("00", at: 263)
+        put(prefix, at: 345)
+        // RFC: the checksum is computed with its own field as eight spaces.
+        put("        ", at: 148)
+        let sum = block.reduce(0) { $0 + Int($1) }
+        put(octal(sum, digits: 6), at: 148)
+        block[154] = 0
+        block[155] = UInt8(ascii: " ")
+        return block
+    }
+}

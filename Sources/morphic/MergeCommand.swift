@@ -1,0 +1,31 @@
+import ArgumentParser
+import MorphicData
+
+/// `morphic merge DIR... --output DIR`: shard folders into one dataset.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join the folders of a sweep's shards into one dataset with manifest, CSVs and archive.",
+        discussion: """
+            Refuses folders of different sweeps or model versions, and runs that are missing \
+            from every folder, present in two, or not as the definition plans them.
+
+            Example: morphic merge shard-0 shard-1 shard-2 --output dataset
+            """
+    )
+
+    @Argument(help: "Shard folders written by 'morphic sweep --shard'.")
+    var folders: [String]
+
+    @Option(help: "Folder for the merged dataset.")
+    var output: String
+
+    func validate() throws {
+        guard !folders.isEmpty else { throw ValidationError("give at least one shard folder") }
+    }
+
+    func run() throws {
+        let definition = try DatasetMerge.merge(folders.map(SweepFolder.init(path:)), into: SweepFolder(path: output))
+        note("\(definition.id): \(definition.runs.count) runs → \(output)/\(Dataset.archiveName)")
+    }
+}

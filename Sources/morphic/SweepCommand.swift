@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import MorphicCore
+import MorphicData
+
+/// `morphic sweep FILE`: a whole sweep on this machine.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a sweep definition locally and write its dataset.",
+        discussion: """
+            Writes one JSON record per run, manifest.json, runs.csv, timeseries.csv and \
+            dataset.tar.gz into the output folder. Running the same command again computes \
+            only the runs whose records are missing. With --shard I/N only shard I (0-based) \
+            of N is computed and no dataset is assembled; join the shard folders with \
+            'morphic merge'.
+
+            Example: morphic sweep Config/sweeps/seed.json --output timeseries_data
+            """
+    )
+
+    @Argument(help: "The sweep definition (JSON).")
+    var file: String
+
+    @Option(help: "Output folder.")
+    var output = "timeseries_data"
+
+    @Option(help: "Worker threads. [default: all cores]")
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Compute only shard I of N, 0 ≤ I < N (e.g. 0/4).", transform: { text in
+        guard let shard = Shard(text) else { throw ValidationError("--shard must be I/N with 0 ≤ I < N, not '\(text)'") }
+        return shard
+    })
+    var shard: Shard?
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        guard let bytes = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read \(file)")
+        }
+        let definition: SweepDefinition
+        do {
+            definition = try SweepDefinition.parse(Array(bytes))
+        } catch {
+            throw ValidationError("\(file): \(error)")
+        }
+        let folder = SweepFolder(path: output)
+        try folder.prepare(for: definition, shard: shard)
+        let start = Date()
+        let runner = SweepRunner(definition: definition, folder: folder, workers: workers, shard: shard)
+        let bar = ProgressBar(enabled: !quiet)
+        let progress = try runner.run(report: bar.show)
+        bar.finish()
+        if let shard {
+            note("shard \(shard): \(progress.runsCompleted) runs in \(output); join the shards with 'morphic merge'")
+            return
+        }
+        try Dataset.assemble(definition, in: folder)
+        note(
+            "\(definition.id): \(progress.runsCompleted) runs, \(progress.runsFailed) failed, "
+                + String(format: "%.2f s", Date().timeIntervalSince(start)) + " → \(output)/\(Dataset.archiveName)")
+    }
+}
+
+/// Writes a line to standard error.
+func note(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
