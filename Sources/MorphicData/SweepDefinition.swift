@@ -135,7 +135,9 @@ public struct SweepDefinition: Sendable {
         var replicates = 1
         if let value = json["replicates"] {
             guard let count = value.intValue, (1...limits.maximumRuns).contains(count) else {
-                throw SweepError(field: "\(field).replicates", message: "must be an integer in 1...\(limits.maximumRuns)")
+                throw SweepError(
+                    field: "\(field).replicates", message: "must be an integer in 1...\(limits.maximumRuns)",
+                    isOverLimit: (value.intValue ?? 0) > limits.maximumRuns)
             }
             replicates = count
         }

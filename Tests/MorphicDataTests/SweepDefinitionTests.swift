@@ -1,0 +1,90 @@
+import Foundation
+import MorphicCore
+import MorphicData
+import Testing
+
+@Suite struct SweepDefinitionTests {
+    static func seedSweep() throws -> SweepDefinition {
+        try SweepDefinition.parse(try Data(contentsOf: Fixtures.packageFolder.appendingPathComponent("Config/sweeps/seed.json")))
+    }
+
+    @Test func seedSweep_ExpandsToTheDocumentedRuns() throws {
+        let definition = try Self.seedSweep()
+        #expect(definition.runs.map(\.id) == (1...20).map { "control_\($0)" } + (1...60).map { "morphic_\($0)" })
+        let control = definition.runs[0].configuration
+        #expect(control.mode == .classical && control.crystalCount == 0 && control.fieldStrength == 0)
+        #expect(control.gridSize == 25 && control.generations == 200 && control.seed == nil)
+        let first = definition.runs[20].configuration
+        #expect((first.fieldStrength, first.temporalDecay, first.similarityThreshold) == (0.2, 0.0, 0.5))
+        let second = definition.runs[21].configuration
+        #expect((second.fieldStrength, second.temporalDecay, second.similarityThreshold) == (0.2, 0.0, 0.7))
+        let last = definition.runs[79].configuration
+        #expect((last.fieldStrength, last.temporalDecay, last.similarityThreshold) == (1.0, 0.9, 0.9))
+        #expect(definition.runs.allSatisfy { $0.configuration.mode == .classical || $0.configuration.crystalCount == 5 })
+        #expect(definition.couplingGroups.count == 80)
+        #expect(definition.seed == 42)
+    }
+
+    @Test func sweepID_DependsOnTheNormalizedDefinitionOnly() throws {
+        let a = try SweepDefinition.parse(Array(#"{"name": "x", "groups": [{"prefix": "r", "params": {"field_strength": 0.50}}]}"#.utf8))
+        let b = try SweepDefinition.parse(Array(#"{"groups": [{"params": {"field_strength": 0.5}, "prefix": "r"}], "name": "x", "seed": 0}"#.utf8))
+        let c = try SweepDefinition.parse(Array(#"{"name": "x", "groups": [{"prefix": "r", "params": {"field_strength": 0.6}}]}"#.utf8))
+        #expect(a.id == b.id)
+        #expect(a.id != c.id)
+        #expect(a.id.hasPrefix("x-"))
+    }
+
+    @Test func replicatesOfACoupledPoint_FormOneCouplingGroup() throws {
+        let definition = try SweepDefinition.parse(Array(#"""
+            {"groups": [{"prefix": "c", "replicates": 3, "params": {"cross_system_coupling": 0.5},
+                         "grid": {"field_strength": [0.2, 0.4]}}]}
+            """#.utf8))
+        #expect(definition.couplingGroups.map { $0.map(\.id) } == [["c_1", "c_2", "c_3"], ["c_4", "c_5", "c_6"]])
+    }
+
+    static let invalid: [(String, String)] = [
+        (#"[]"#, ""),
+        (#"{"name": "x"}"#, "groups"),
+        (#"{"groups": []}"#, "groups"),
+        (#"{"groups": [{"prefix": "a"}], "colour": 1}"#, "colour"),
+        (#"{"groups": [{"prefix": "a", "size": 1}]}"#, "groups[0].size"),
+        (#"{"groups": [{"prefix": "a b"}]}"#, "groups[0].prefix"),
+        (#"{"groups": [{"mode": "morphic"}]}"#, "groups[0].prefix"),
+        (#"{"groups": [{"prefix": "a", "params": {"field_strength": 2}}]}"#, "groups[0].params.field_strength"),
+        (#"{"groups": [{"prefix": "a", "params": {"field_strenght": 0.2}}]}"#, "groups[0].params.field_strenght"),
+        (#"{"groups": [{"prefix": "a", "params": {"grid_size": "25"}}]}"#, "groups[0].params.grid_size"),
+        (#"{"groups": [{"prefix": "a", "grid": {"field_strength": []}}]}"#, "groups[0].grid.field_strength"),
+        (#"{"groups": [{"prefix": "a", "grid": {"field_strength": [0.1, 1.5]}}]}"#, "groups[0].grid.field_strength[1]"),
+        (#"{"groups": [{"prefix": "a", "grid": {"field_strength": [0.1, 0.10]}}]}"#, "groups[0].grid.field_strength[1]"),
+        (#"{"groups": [{"prefix": "a", "mode": "quantum"}]}"#, "groups[0].mode"),
+        (#"{"groups": [{"prefix": "a", "replicates": 0}]}"#, "groups[0].replicates"),
+        (#"{"groups": [{"prefix": "a"}, {"prefix": "a"}]}"#, "groups[1].prefix"),
+        (#"{"groups": [{"prefix": "a", "params": {"form_size": 3, "min_form_cells": 10}}]}"#, "groups[0]"),
+        (#"{"defaults": {"generations": 0}, "groups": [{"prefix": "a"}]}"#, "defaults.generations"),
+        (#"{"defaults": {"seed": 1}, "groups": [{"prefix": "a"}]}"#, "defaults.seed"),
+        (#"{"seed": -1, "groups": [{"prefix": "a"}]}"#, "seed"),
+        (#"{"seed": 1, "seed": 2, "groups": [{"prefix": "a"}]}"#, "seed"),
+        (#"{"notify_url": "ftp://x", "groups": [{"prefix": "a"}]}"#, "notify_url"),
+        (#"{"groups": [{"prefix": "a", "replicates": 100001}]}"#, "groups[0].replicates"),
+        (#"{"groups": [{"prefix": "a", "replicates": 50001}, {"prefix": "b", "replicates": 50000}]}"#, "groups[1]"),
+        (#"{"groups": [{"prefix": "a", "params": {"grid_size": 4096, "generations": 100000}}]}"#, "groups"),
+    ]
+
+    @Test(arguments: invalid)
+    func definition_IsRefused_NamingTheField(_ text: String, _ field: String) {
+        let error = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(text.utf8)) }
+        #expect(error?.field == field, "\(error.map(String.init(describing:)) ?? "")")
+    }
+
+    @Test func limits_AreEnforcedAtTheLimitAndBeyond() throws {
+        let limits = SweepLimits(maximumRuns: 10, maximumCellSteps: 10 * 9 * 2)
+        let ten = #"{"defaults": {"grid_size": 3, "generations": 2}, "groups": [{"prefix": "a", "replicates": 10}]}"#
+        #expect(try SweepDefinition.parse(Array(ten.utf8), limits: limits).runs.count == 10)
+        let eleven = ten.replacingOccurrences(of: "10}", with: "11}")
+        let tooMany = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(eleven.utf8), limits: limits) }
+        #expect(tooMany?.isOverLimit == true)
+        let longer = ten.replacingOccurrences(of: "\"generations\": 2", with: "\"generations\": 3")
+        let tooLong = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(longer.utf8), limits: limits) }
+        #expect(tooLong?.isOverLimit == true)
+    }
+}
