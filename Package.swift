@@ -19,21 +19,31 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Streaming gzip on zlib, for dataset archives and HTTP responses.
+        .target(name: "Gzip", dependencies: ["CZlib"]),
         // Run records, sweeps, datasets and archives: everything that touches files or JSON.
-        .target(name: "MorphicData", dependencies: ["MorphicCore", "CZlib"]),
+        .target(name: "MorphicData", dependencies: ["MorphicCore", "Gzip"]),
+        // epoll, eventfd and accept4, which Swift's Glibc module leaves out.
+        .systemLibrary(name: "CSystem"),
+        // HTTP/1.1 on sockets: a pure request decoder, connection state machine and epoll loops.
+        .target(name: "HTTP", dependencies: ["Gzip", "CSystem"]),
+        // The job server: REST API, job service, configuration.
+        .target(name: "MorphicServer", dependencies: ["MorphicCore", "MorphicData", "HTTP", "Gzip"]),
         .executableTarget(
             name: "morphic",
             dependencies: [
-                "MorphicCore", "MorphicData",
+                "MorphicCore", "MorphicData", "MorphicServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MorphicCoreTests", dependencies: ["MorphicCore"]),
         .testTarget(
             name: "MorphicDataTests",
-            dependencies: ["MorphicData", "MorphicCore"],
+            dependencies: ["MorphicData", "MorphicCore", "Gzip"],
             exclude: ["ModelVectors"]
         ),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Gzip"]),
+        .testTarget(name: "MorphicServerTests", dependencies: ["MorphicServer", "MorphicData", "HTTP", "Gzip"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 import MorphicCore
 
 /// Assembles a sweep folder's run records into the dataset of API.md ("Datasets"):

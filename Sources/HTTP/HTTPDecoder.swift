@@ -1,0 +1,317 @@
+/// Turns bytes into HTTP/1.1 requests (RFC 9112). A plain value: fed bytes, never a socket,
+/// so tests can feed it literals, one byte at a time if they like.
+///
+/// It is strict where leniency lets two parties read one message differently (request
+/// smuggling): bare LF, obsolete line folding, whitespace before a colon, repeated or
+/// malformed Content-Length, and Content-Length beside Transfer-Encoding are all refused.
+public struct HTTPDecoder {
+    /// What the decoder has found.
+    public enum Event {
+        /// A complete request.
+        case request(HTTPRequest)
+        /// A request's head asked for `100 Continue` before its body is sent.
+        case continueExpected
+    }
+
+    /// Where the decoder is within a request, for timeouts.
+    public enum Phase: Equatable, Sendable {
+        /// Between requests: no byte of the next one yet.
+        case idle
+        /// Reading the request line and header fields.
+        case head
+        /// Reading the body.
+        case body
+    }
+
+    private enum State {
+        case requestLine
+        case headers
+        case body(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case failed(HTTPError)
+    }
+
+    private let limits: HTTPLimits
+    private var buffer: [UInt8] = []
+    /// Bytes before `start` are consumed.
+    private var start = 0
+    /// Where the search for the current line's end resumes, so byte-at-a-time input stays linear.
+    private var scanned = 0
+    private var state = State.requestLine
+    private var request = HTTPRequest(method: "", target: "")
+    private var headerBytes = 0
+    private var trailerCount = 0
+
+    /// A decoder enforcing `limits`.
+    public init(limits: HTTPLimits = HTTPLimits()) { self.limits = limits }
+
+    /// Adds received bytes.
+    public mutating func feed(_ bytes: some Collection<UInt8>) {
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeFirst(start)
+            scanned -= start
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Where the decoder is within a request.
+    public var phase: Phase {
+        switch state {
+        case .requestLine: start < buffer.count ? .head : .idle
+        case .headers: .head
+        default: .body
+        }
+    }
+
+    /// The next complete request or event, nil when more bytes are needed. After an error
+    /// every call throws it again: the stream cannot be trusted past it.
+    public mutating func next() throws(HTTPError) -> Event? {
+        if case .failed(let error) = state { throw error }
+        do {
+            return try advance()
+        } catch {
+            state = .failed(error)
+            throw error
+        }
+    }
+
+    private mutating func advance() throws(HTTPError) -> Event? {
+        while true {
+            switch state {
+            case .failed(let error):
+                throw error
+            case .requestLine:
+                guard let line = try line(limit: limits.maximumRequestLineBytes, status: .uriTooLong) else { return nil }
+                // RFC 9112 §2.2: ignore empty lines before a request line.
+                if line.isEmpty { continue }
+                try parseRequestLine(line)
+                headerBytes = 0
+                state = .headers
+            case .headers:
+                // The limit counts each line with its CRLF.
+                let remaining = limits.maximumHeaderBytes - headerBytes - 2
+                guard let line = try line(limit: remaining, status: .headerFieldsTooLarge) else { return nil }
+                headerBytes += line.count + 2
+                if line.isEmpty {
+                    if let event = try endOfHead() { return event }
+                    continue
+                }
+                try parseField(line, into: &request.headers)
+            case .body(let remaining):
+                let available = min(remaining, buffer.count - start)
+                request.body += buffer[start..<start + available]
+                start += available
+                scanned = start
+                if remaining - available > 0 {
+                    state = .body(remaining: remaining - available)
+                    return nil
+                }
+                return .request(finish())
+            case .chunkSize:
+                guard let line = try line(limit: 1024, status: .badRequest) else { return nil }
+                let size = try parseChunkSize(line)
+                if size == 0 {
+                    trailerCount = 0
+                    state = .trailers
+                } else {
+                    guard request.body.count + size <= limits.maximumBodyBytes else {
+                        throw HTTPError(.contentTooLarge, "the body is larger than \(limits.maximumBodyBytes) bytes")
+                    }
+                    state = .chunkData(remaining: size)
+                }
+            case .chunkData(let remaining):
+                let available = min(remaining, buffer.count - start)
+                request.body += buffer[start..<start + available]
+                start += available
+                scanned = start
+                if remaining - available > 0 {
+                    state = .chunkData(remaining: remaining - available)
+                    return nil
+                }
+                state = .chunkDataEnd
+            case .chunkDataEnd:
+                guard buffer.count - start >= 2 else { return nil }
+                guard buffer[start] == 0x0D && buffer[start + 1] == 0x0A else {
+                    throw HTTPError(.badRequest, "chunk data is not followed by CRLF")
+                }
+                start += 2
+                scanned = start
+                state = .chunkSize
+            case .trailers:
+                // The limit counts each line with its CRLF.
+                let remaining = limits.maximumHeaderBytes - headerBytes - 2
+                guard let line = try line(limit: remaining, status: .headerFieldsTooLarge) else { return nil }
+                headerBytes += line.count + 2
+                if line.isEmpty { return .request(finish()) }
+                var ignored: [(name: String, value: String)] = []
+                try parseField(line, into: &ignored)
+                trailerCount += 1
+                guard trailerCount <= limits.maximumHeaderCount else {
+                    throw HTTPError(.headerFieldsTooLarge, "more than \(limits.maximumHeaderCount) trailer fields")
+                }
+            }
+        }
+    }
+
+    private mutating func finish() -> HTTPRequest {
+        let done = request
+        request = HTTPRequest(method: "", target: "")
+        state = .requestLine
+        return done
+    }
+
+    /// The next line without its CRLF, nil when incomplete; refuses lines over `limit` and
+    /// bare LF (RFC 9112 §2.2 allows refusing it, and refusing closes a smuggling door).
+    private mutating func line(limit: Int, status: HTTPStatus) throws(HTTPError) -> ArraySlice<UInt8>? {
+        var index = max(scanned, start)
+        while index < buffer.count && buffer[index] != 0x0A { index += 1 }
+        guard index < buffer.count else {
+            scanned = index
+            if index - start > limit {
+                throw HTTPError(status, status == .uriTooLong ? "the request line is too long" : "the header section is too large")
+            }
+            return nil
+        }
+        guard index > start && buffer[index - 1] == 0x0D else { throw HTTPError(.badRequest, "line ends with a bare LF") }
+        guard index - 1 - start <= limit else {
+            throw HTTPError(status, status == .uriTooLong ? "the request line is too long" : "the header section is too large")
+        }
+        let line = buffer[start..<index - 1]
+        start = index + 1
+        scanned = start
+        if line.contains(0x0D) { throw HTTPError(.badRequest, "bare CR in a line") }
+        return line
+    }
+
+    private mutating func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPError) {
+        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(Self.isTokenByte) else {
+            throw HTTPError(.badRequest, "malformed request line")
+        }
+        let target = parts[1]
+        guard target.first == UInt8(ascii: "/"), target.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw HTTPError(.badRequest, "the request target must be a path starting with /")
+        }
+        let version = Array(parts[2])
+        guard version.count == 8, Array(version[0..<5]) == Array("HTTP/".utf8), version[6] == UInt8(ascii: "."),
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(version[5]),
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(version[7])
+        else { throw HTTPError(.badRequest, "malformed HTTP version") }
+        guard version[5] == UInt8(ascii: "1"), version[7] <= UInt8(ascii: "1") else {
+            throw HTTPError(.versionNotSupported, "only HTTP/1.0 and HTTP/1.1 are supported")
+        }
+        request = HTTPRequest(
+            method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: target, as: UTF8.self),
+            minorVersion: Int(version[7] - UInt8(ascii: "0")))
+    }
+
+    private func parseField(_ line: ArraySlice<UInt8>, into fields: inout [(name: String, value: String)])
+        throws(HTTPError)
+    {
+        // RFC 9112 §5.2: obsolete line folding is refused.
+        guard let first = line.first, first != 0x20 && first != 0x09 else {
+            throw HTTPError(.badRequest, "obsolete line folding is not accepted")
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            throw HTTPError(.badRequest, "header field without a colon")
+        }
+        let name = line[line.startIndex..<colon]
+        // RFC 9112 §5.1: no whitespace between the field name and the colon.
+        guard !name.isEmpty, name.allSatisfy(Self.isTokenByte) else {
+            throw HTTPError(.badRequest, "malformed header field name")
+        }
+        var value = line[(colon + 1)...]
+        while let byte = value.first, byte == 0x20 || byte == 0x09 { value = value.dropFirst() }
+        while let byte = value.last, byte == 0x20 || byte == 0x09 { value = value.dropLast() }
+        guard value.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
+            throw HTTPError(.badRequest, "control character in a header field value")
+        }
+        guard fields.count < limits.maximumHeaderCount else {
+            throw HTTPError(.headerFieldsTooLarge, "more than \(limits.maximumHeaderCount) header fields")
+        }
+        fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+    }
+
+    /// Decides the body's framing once the header section is complete (RFC 9112 §6).
+    private mutating func endOfHead() throws(HTTPError) -> Event? {
+        func values(_ name: String) -> [String] {
+            request.headers.filter { $0.name.lowercased() == name }.map(\.value)
+        }
+        let hosts = values("host")
+        guard request.minorVersion == 0 || hosts.count == 1, hosts.count <= 1 else {
+            throw HTTPError(.badRequest, "an HTTP/1.1 request needs exactly one Host field")
+        }
+        let lengths = values("content-length")
+        let codings = values("transfer-encoding")
+        var expected = 0
+        var chunked = false
+        if !codings.isEmpty {
+            // RFC 9112 §6.1: reject simultaneous Content-Length and Transfer-Encoding.
+            guard lengths.isEmpty else {
+                throw HTTPError(.badRequest, "Content-Length and Transfer-Encoding together are ambiguous")
+            }
+            guard request.minorVersion == 1 else {
+                throw HTTPError(.badRequest, "Transfer-Encoding in an HTTP/1.0 request")
+            }
+            guard codings.count == 1, codings[0].lowercased() == "chunked" else {
+                throw HTTPError(.notImplemented, "only the chunked transfer coding is supported")
+            }
+            chunked = true
+        } else if !lengths.isEmpty {
+            guard lengths.count == 1, let text = lengths.first, !text.isEmpty, text.utf8.count <= 18,
+                text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let length = Int(text)
+            else { throw HTTPError(.badRequest, "invalid or repeated Content-Length") }
+            guard length <= limits.maximumBodyBytes else {
+                throw HTTPError(.contentTooLarge, "the body is larger than \(limits.maximumBodyBytes) bytes")
+            }
+            expected = length
+        }
+        var continueExpected = false
+        if let expectation = values("expect").first {
+            guard expectation.lowercased() == "100-continue", request.minorVersion == 1 else {
+                throw HTTPError(.expectationFailed, "only 'Expect: 100-continue' is supported")
+            }
+            continueExpected = chunked || expected > 0
+        }
+        if chunked {
+            state = .chunkSize
+        } else if expected > 0 {
+            state = .body(remaining: expected)
+        } else {
+            return .request(finish())
+        }
+        return continueExpected ? .continueExpected : nil
+    }
+
+    private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPError) -> Int {
+        let digits = line.prefix { Self.hexValue($0) != nil }
+        let rest = line[digits.endIndex...]
+        guard !digits.isEmpty, digits.count <= 8, rest.isEmpty || rest.first == UInt8(ascii: ";") else {
+            throw HTTPError(.badRequest, "malformed chunk size")
+        }
+        return digits.reduce(0) { $0 << 4 | Int(Self.hexValue($1)!) }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// RFC 9110 §5.6.2 tchar.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+}

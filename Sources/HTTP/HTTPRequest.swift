@@ -1,0 +1,99 @@
+/// A complete HTTP/1.1 request.
+public struct HTTPRequest: Sendable {
+    /// The method, as sent (methods are case-sensitive).
+    public var method: String
+    /// The request target as sent: path and query.
+    public var target: String
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    public var minorVersion: Int
+    /// Header fields in order, names as sent.
+    public var headers: [(name: String, value: String)]
+    /// The body, decoded from its transfer coding.
+    public var body: [UInt8]
+
+    /// Creates a request.
+    public init(
+        method: String, target: String, minorVersion: Int = 1, headers: [(name: String, value: String)] = [],
+        body: [UInt8] = []
+    ) {
+        self.method = method
+        self.target = target
+        self.minorVersion = minorVersion
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first field named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// The path part of the target, percent-decoding left to the router.
+    public var path: String { String(target.prefix { $0 != "?" }) }
+
+    /// The query parameters, percent-decoded.
+    public var query: [String: String] {
+        guard let mark = target.firstIndex(of: "?") else { return [:] }
+        var result: [String: String] = [:]
+        for pair in target[target.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = Self.percentDecoded(String(parts[0])) ?? String(parts[0])
+            result[key] = parts.count > 1 ? Self.percentDecoded(String(parts[1])) ?? String(parts[1]) : ""
+        }
+        return result
+    }
+
+    /// Whether the connection stays open after this request (RFC 9112 §9.3).
+    public var keepAlive: Bool {
+        let connection = header("Connection")?.lowercased() ?? ""
+        let tokens = connection.split(separator: ",").map { $0.trimmingCharacters(in: " \t") }
+        if tokens.contains("close") { return false }
+        return minorVersion >= 1 || tokens.contains("keep-alive")
+    }
+
+    /// Whether the client accepts a gzip-coded response.
+    public var acceptsGzip: Bool {
+        guard let accepted = header("Accept-Encoding")?.lowercased() else { return false }
+        return accepted.split(separator: ",").contains { coding in
+            let parts = coding.split(separator: ";").map { $0.trimmingCharacters(in: " \t") }
+            guard parts.first == "gzip" else { return false }
+            return !parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" }
+        }
+    }
+
+    /// Decodes `%XX` escapes; nil when an escape is malformed or the result is not UTF-8.
+    public static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next(), let low = iterator.next(),
+                    let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+                else { return nil }
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
+
+extension StringProtocol {
+    /// Removes leading and trailing characters of `set`.
+    func trimmingCharacters(in set: String) -> String {
+        let characters = Array(self)
+        var start = 0
+        var end = characters.count
+        while start < end && set.contains(characters[start]) { start += 1 }
+        while end > start && set.contains(characters[end - 1]) { end -= 1 }
+        return String(characters[start..<end])
+    }
+
+    /// Replaces every occurrence of `target` with `replacement`.
+    func replacingOccurrences(of target: Character, with replacement: String) -> String {
+        var out = ""
+        for character in self { if character == target { out += replacement } else { out.append(character) } }
+        return out
+    }
+}

@@ -1,0 +1,53 @@
+/// A response, its body in memory or streamed from a file.
+public struct HTTPResponse: Sendable {
+    /// Where the body comes from.
+    public enum Body: Sendable {
+        /// Bytes in memory.
+        case bytes([UInt8])
+        /// A file, streamed in chunks, never loaded whole.
+        case file(path: String, size: Int)
+    }
+
+    /// The status.
+    public var status: HTTPStatus
+    /// Header fields besides Content-Length, Transfer-Encoding, Connection and Date.
+    public var headers: [(name: String, value: String)]
+    /// The body.
+    public var body: Body
+    /// Whether the body may be gzip-coded for a client that accepts it.
+    public var compressible: Bool
+
+    /// Creates a response.
+    public init(
+        status: HTTPStatus, headers: [(name: String, value: String)] = [], body: Body = .bytes([]),
+        compressible: Bool = false
+    ) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.compressible = compressible
+    }
+
+    /// A text response.
+    public static func text(_ status: HTTPStatus, _ text: String, type: String = "text/plain; charset=utf-8")
+        -> HTTPResponse
+    {
+        HTTPResponse(status: status, headers: [("Content-Type", type)], body: .bytes(Array(text.utf8)))
+    }
+
+    /// The first field named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// The status line and header section, ending with the empty line.
+    func head(contentLength: Int?, chunked: Bool, keepAlive: Bool, extra: [(String, String)]) -> [UInt8] {
+        var text = "HTTP/1.1 \(status.code) \(status.reason)\r\n"
+        for (name, value) in headers + extra { text += "\(name): \(value)\r\n" }
+        if let contentLength { text += "Content-Length: \(contentLength)\r\n" }
+        if chunked { text += "Transfer-Encoding: chunked\r\n" }
+        if !keepAlive { text += "Connection: close\r\n" }
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+}

@@ -1,0 +1,193 @@
+import CSystem
+import Glibc
+
+extension Socket {
+    private static func error(_ call: String) -> Error {
+        let code = errno
+        return Error(call: call, code: code, description: "\(call): \(String(cString: strerror(code)))")
+    }
+
+    /// A non-blocking IPv4 TCP socket listening on `host:port` (port 0 picks a free port).
+    public static func listen(host: String, port: Int, backlog: Int32 = 1024) throws -> Socket {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let name = host == "localhost" ? "127.0.0.1" : host
+        guard inet_pton(AF_INET, name, &address.sin_addr) == 1 else {
+            throw Error(call: "inet_pton", code: EINVAL, description: "'\(host)' is not an IPv4 address")
+        }
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw error("socket") }
+        var one: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else {
+            let failure = error("bind \(host):\(port)")
+            _ = Glibc.close(descriptor)
+            throw failure
+        }
+        guard Glibc.listen(descriptor, backlog) == 0 else {
+            let failure = error("listen")
+            _ = Glibc.close(descriptor)
+            throw failure
+        }
+        return Socket(descriptor: descriptor)
+    }
+
+    /// The local port the socket is bound to.
+    public var localPort: Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A pending connection, non-blocking, or nil when none is waiting.
+    public func accept() -> Socket? {
+        let client = CSystem.accept4(descriptor, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+        guard client >= 0 else { return nil }
+        var one: Int32 = 1
+        // Responses are written whole; without this, small ones wait for the peer's ACK.
+        setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        return Socket(descriptor: client)
+    }
+
+    /// Reads into `buffer`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
+        while true {
+            let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
+            if count > 0 { return .bytes(count) }
+            if count == 0 { return .closed }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock
+            default: return .closed
+            }
+        }
+    }
+
+    /// Writes as much of `bytes` as the socket takes now; nil when the connection failed.
+    public func write(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty else { return 0 }
+        return bytes.withUnsafeBytes { raw in
+            while true {
+                let count = send(raw.baseAddress, raw.count)
+                if count >= 0 { return count }
+                switch errno {
+                case EINTR: continue
+                case EAGAIN, EWOULDBLOCK: return 0
+                default: return nil
+                }
+            }
+        }
+    }
+
+    private func send(_ pointer: UnsafeRawPointer?, _ count: Int) -> Int {
+        Glibc.send(descriptor, pointer, count, Int32(MSG_NOSIGNAL))
+    }
+
+    /// Closes the descriptor.
+    public func close() { _ = Glibc.close(descriptor) }
+
+    /// Stops further reads and writes, so blocked peers see the end.
+    public func shutdown() { _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR)) }
+
+    /// Raises the soft limit of open descriptors to the hard limit, so that many idle
+    /// clients cannot exhaust a default limit of 1024.
+    public static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(RLIMIT_NOFILE_VALUE, &limit)
+    }
+
+    private static var RLIMIT_NOFILE_VALUE: __rlimit_resource_t { __rlimit_resource_t(RLIMIT_NOFILE.rawValue) }
+}
+
+/// epoll, the readiness queue of the event loops.
+struct EventQueue {
+    let descriptor: Int32
+    /// Written to wake a waiting loop (shutdown).
+    let wakeDescriptor: Int32
+
+    struct Event {
+        let descriptor: Int32
+        let readable: Bool
+        let writable: Bool
+        let hangup: Bool
+    }
+
+    init() throws {
+        descriptor = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeDescriptor = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard descriptor >= 0, wakeDescriptor >= 0 else {
+            throw Socket.Error(call: "epoll_create1", code: errno, description: "cannot create an event queue")
+        }
+        add(wakeDescriptor, writable: false)
+    }
+
+    func add(_ fd: Int32, writable: Bool, exclusive: Bool = false) {
+        var event = epoll_event()
+        event.events = Self.mask(writable: writable) | (exclusive ? EPOLLEXCLUSIVE.rawValue : 0)
+        event.data.fd = fd
+        epoll_ctl(descriptor, EPOLL_CTL_ADD, fd, &event)
+    }
+
+    func modify(_ fd: Int32, writable: Bool) {
+        var event = epoll_event()
+        event.events = Self.mask(writable: writable)
+        event.data.fd = fd
+        epoll_ctl(descriptor, EPOLL_CTL_MOD, fd, &event)
+    }
+
+    func remove(_ fd: Int32) {
+        epoll_ctl(descriptor, EPOLL_CTL_DEL, fd, nil)
+    }
+
+    private static func mask(writable: Bool) -> UInt32 {
+        EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (writable ? EPOLLOUT.rawValue : 0)
+    }
+
+    /// Waits up to `milliseconds` for events.
+    func wait(milliseconds: Int32, into events: inout [epoll_event]) -> [Event] {
+        let count = events.withUnsafeMutableBufferPointer {
+            epoll_wait(descriptor, $0.baseAddress, Int32($0.count), milliseconds)
+        }
+        guard count > 0 else { return [] }
+        return events[0..<Int(count)].map { event in
+            Event(
+                descriptor: event.data.fd,
+                readable: event.events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
+                writable: event.events & EPOLLOUT.rawValue != 0,
+                hangup: event.events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0)
+        }
+    }
+
+    func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeDescriptor, &one, 8)
+    }
+
+    func drainWake() {
+        var value: UInt64 = 0
+        _ = Glibc.read(wakeDescriptor, &value, 8)
+    }
+
+    func close() {
+        _ = Glibc.close(wakeDescriptor)
+        _ = Glibc.close(descriptor)
+    }
+
+    /// A monotonic clock in seconds.
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
