@@ -29,7 +29,7 @@ final class EventLoop: @unchecked Sendable {
         self.server = server
         self.listener = listener
         queue = try EventQueue()
-        queue.add(listener.descriptor, writable: false, exclusive: true)
+        queue.addListener(listener.descriptor)
     }
 
     /// Wakes the loop so it notices a shutdown.
@@ -37,7 +37,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Serves until shutdown has begun and every connection has finished or `grace` passed.
     func run() {
-        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        var events = EventQueue.Buffer()
         var stopDeadline: Double?
         while true {
             let ready = queue.wait(milliseconds: 250, into: &events)

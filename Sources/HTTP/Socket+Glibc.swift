@@ -132,40 +132,49 @@ struct EventQueue {
         add(wakeDescriptor, writable: false)
     }
 
-    func add(_ fd: Int32, writable: Bool, exclusive: Bool = false) {
-        var event = epoll_event()
-        event.events = Self.mask(writable: writable) | (exclusive ? EPOLLEXCLUSIVE.rawValue : 0)
-        event.data.fd = fd
-        epoll_ctl(descriptor, EPOLL_CTL_ADD, fd, &event)
+    func add(_ fd: Int32, writable: Bool) {
+        csystem_epoll_ctl(descriptor, EPOLL_CTL_ADD, fd, Self.mask(writable: writable))
+    }
+
+    /// Adds a listening socket shared with other queues: only one of them wakes per connection.
+    func addListener(_ fd: Int32) {
+        // EPOLLEXCLUSIVE refuses EPOLLRDHUP, which a listener has no use for anyway.
+        csystem_epoll_ctl(descriptor, EPOLL_CTL_ADD, fd, EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
     }
 
     func modify(_ fd: Int32, writable: Bool) {
-        var event = epoll_event()
-        event.events = Self.mask(writable: writable)
-        event.data.fd = fd
-        epoll_ctl(descriptor, EPOLL_CTL_MOD, fd, &event)
+        csystem_epoll_ctl(descriptor, EPOLL_CTL_MOD, fd, Self.mask(writable: writable))
     }
 
     func remove(_ fd: Int32) {
-        epoll_ctl(descriptor, EPOLL_CTL_DEL, fd, nil)
+        csystem_epoll_ctl(descriptor, EPOLL_CTL_DEL, fd, 0)
     }
 
     private static func mask(writable: Bool) -> UInt32 {
         EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (writable ? EPOLLOUT.rawValue : 0)
     }
 
+    /// Scratch space for one wait's results.
+    struct Buffer {
+        var descriptors = [Int32](repeating: 0, count: 256)
+        var events = [UInt32](repeating: 0, count: 256)
+    }
+
     /// Waits up to `milliseconds` for events.
-    func wait(milliseconds: Int32, into events: inout [epoll_event]) -> [Event] {
-        let count = events.withUnsafeMutableBufferPointer {
-            epoll_wait(descriptor, $0.baseAddress, Int32($0.count), milliseconds)
+    func wait(milliseconds: Int32, into buffer: inout Buffer) -> [Event] {
+        let count = buffer.descriptors.withUnsafeMutableBufferPointer { descriptors in
+            buffer.events.withUnsafeMutableBufferPointer { events in
+                csystem_epoll_wait(descriptor, descriptors.baseAddress, events.baseAddress, 256, milliseconds)
+            }
         }
         guard count > 0 else { return [] }
-        return events[0..<Int(count)].map { event in
-            Event(
-                descriptor: event.data.fd,
-                readable: event.events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
-                writable: event.events & EPOLLOUT.rawValue != 0,
-                hangup: event.events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0)
+        return (0..<Int(count)).map { index in
+            let events = buffer.events[index]
+            return Event(
+                descriptor: buffer.descriptors[index],
+                readable: events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
+                writable: events & EPOLLOUT.rawValue != 0,
+                hangup: events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0)
         }
     }
 

@@ -22,6 +22,9 @@ public final class SweepRunner: Sendable {
         /// Cell updates done, including those of runs found already finished.
         public var cellStepsDone = 0
 
+        /// Nothing done yet.
+        public init() {}
+
         /// Done fraction of the cell updates, 0...1.
         public var fraction: Double { cellStepsTotal == 0 ? 1 : Double(cellStepsDone) / Double(cellStepsTotal) }
     }

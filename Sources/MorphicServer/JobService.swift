@@ -1,0 +1,467 @@
+import Foundation
+import MorphicCore
+import MorphicData
+import Synchronization
+
+/// Queues sweeps and computes their runs on a pool of worker threads, taking coupling
+/// groups from the active sweeps in turn (round-robin), so a large sweep cannot starve a
+/// small one.
+///
+/// Everything a sweep needs to resume lives in its folder under the data directory:
+/// `definition.json`, `status.json`, the run records; on start the service rebuilds itself
+/// from there and resumes unfinished sweeps without recomputing finished runs.
+public final class JobService: @unchecked Sendable {
+    /// Why a request about sweeps cannot be carried out.
+    public enum Failure: Error, Equatable {
+        /// The definition is invalid (422) or over a limit.
+        case invalid(SweepError)
+        /// No such sweep (404).
+        case notFound
+        /// The sweep is not in a state that allows it (409).
+        case conflict(String)
+        /// Too many sweeps are active (429).
+        case full(String)
+        /// The data directory failed (500).
+        case storage(String)
+    }
+
+    private let configuration: ServerConfiguration
+    private let log: Log
+    private let condition = NSCondition()
+    private var jobs: [String: SweepJob] = [:]
+    /// Queued and running sweeps (and finished ones still being assembled), oldest first.
+    private var active: [SweepJob] = []
+    private var turn = 0
+    private var stopping = false
+    private var nextSequence = 1
+    private let workersDone = DispatchGroup()
+    private var totals = (runsCompleted: 0, runsFailed: 0, cellSteps: 0)
+
+    /// Loads the sweeps in the data directory and starts the workers.
+    public init(configuration: ServerConfiguration, log: Log) throws {
+        self.configuration = configuration
+        self.log = log
+        try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
+        try load()
+        for index in 0..<configuration.workerCount {
+            workersDone.enter()
+            let thread = Thread { [self] in
+                work()
+                workersDone.leave()
+            }
+            thread.name = "worker-\(index)"
+            thread.start()
+        }
+    }
+
+    private var sweepsPath: String { configuration.dataDirectory + "/sweeps" }
+
+    /// Stops handing out work, lets running groups stop at their next step (they are
+    /// recomputed after a restart) and waits for the workers.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        workersDone.wait()
+    }
+
+    // MARK: Requests
+
+    /// Accepts a definition. Returns the sweep's status and whether it is new (false when the
+    /// same definition was submitted before).
+    public func submit(_ body: [UInt8]) throws(Failure) -> (status: JSON, created: Bool) {
+        let definition: SweepDefinition
+        do {
+            definition = try SweepDefinition.parse(body, limits: configuration.sweeps)
+        } catch {
+            throw .invalid(error)
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        if let existing = jobs[definition.id] { return (existing.json(now: Self.now()), false) }
+        guard active.count < configuration.maximumActiveSweeps else {
+            throw .full("\(active.count) sweeps are queued or running; try again when one has finished")
+        }
+        let folder = SweepFolder(path: sweepsPath + "/" + definition.id)
+        let job = SweepJob(definition: definition, folder: folder, sequence: nextSequence, createdAt: Date(), state: .queued)
+        do {
+            try folder.prepare(for: definition)
+            job.recount()
+            try job.persist()
+        } catch {
+            throw .storage("cannot store the sweep: \(error)")
+        }
+        nextSequence += 1
+        jobs[definition.id] = job
+        active.append(job)
+        condition.broadcast()
+        log.info(
+            "sweep_queued",
+            ["sweep": .string(definition.id), "runs": .int(definition.runs.count), "cell_steps": .int(definition.cellSteps)])
+        return (job.json(now: Self.now()), true)
+    }
+
+    /// Every sweep's status, newest first.
+    public func list() -> [JSON] {
+        condition.lock()
+        defer { condition.unlock() }
+        let now = Self.now()
+        return jobs.values.sorted { ($0.createdAt, $0.sequence) > ($1.createdAt, $1.sequence) }.map { $0.json(now: now) }
+    }
+
+    /// One sweep's status.
+    public func status(_ id: String) throws(Failure) -> JSON {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let job = jobs[id] else { throw .notFound }
+        return job.json(now: Self.now())
+    }
+
+    /// The runs of a sweep from `offset`, at most `limit`, with their state, parameters and,
+    /// when finished, summary statistics.
+    public func runs(_ id: String, offset: Int, limit: Int) throws(Failure) -> JSON {
+        condition.lock()
+        guard let job = jobs[id] else {
+            condition.unlock()
+            throw .notFound
+        }
+        let running = job.runningGroups
+        let state = job.state
+        condition.unlock()
+        let runs = job.definition.runs
+        let slice = runs[min(offset, runs.count)..<min(runs.count, offset + limit)]
+        let entries: [JSON] = slice.map { run in
+            var status = state.isActive ? (running.contains(run.couplingGroup) ? "running" : "queued") : "not_run"
+            var summary: JSON = .null
+            var error: JSON = .null
+            if let bytes = FileManager.default.contents(atPath: job.folder.runPath(run.id)) {
+                status = "completed"
+                summary = (try? JSONParser.parse(Array(bytes)))?["summary_stats"] ?? .null
+            } else if let failure = job.folder.failure(run.id) {
+                status = "failed"
+                error = .string(failure)
+            }
+            var members: [JSON.Member] = [
+                .init("run_id", .string(run.id)),
+                .init("mode", .string(run.configuration.mode.rawValue)),
+                .init("status", .string(status)),
+                .init("config", RunRecord.config(run.configuration)),
+                .init("summary_stats", summary),
+            ]
+            if error != .null { members.append(.init("error", error)) }
+            return .object(members)
+        }
+        return .object([
+            "total": .int(runs.count), "offset": .int(offset), "limit": .int(limit), "runs": .array(entries),
+        ])
+    }
+
+    /// The path of a finished run's record.
+    public func runFile(_ id: String, run runID: String) throws(Failure) -> String {
+        let job = try job(id)
+        guard job.definition.runs.contains(where: { $0.id == runID }) else { throw .notFound }
+        let path = job.folder.runPath(runID)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw .conflict(job.folder.failure(runID).map { "run \(runID) failed: \($0)" } ?? "run \(runID) has not finished")
+        }
+        return path
+    }
+
+    /// The path of a dataset file (`manifest.json`, `dataset.tar.gz`) once the sweep is done.
+    public func datasetFile(_ id: String, name: String) throws(Failure) -> String {
+        let job = try job(id)
+        condition.lock()
+        let ready = (job.state == .completed || job.state == .failed) && !job.finalizing
+        condition.unlock()
+        let path = job.folder.path + "/" + name
+        guard ready, FileManager.default.fileExists(atPath: path) else {
+            throw .conflict("the dataset of \(id) is not ready; its status is \(job.state.rawValue)")
+        }
+        return path
+    }
+
+    /// Stops a queued or running sweep; finished runs are kept.
+    public func cancel(_ id: String) throws(Failure) -> JSON {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let job = jobs[id] else { throw .notFound }
+        guard job.state.isActive && !job.finalizing else {
+            throw .conflict("the sweep is \(job.state.rawValue); only queued or running sweeps can be cancelled")
+        }
+        job.cancelled.store(true, ordering: .sequentiallyConsistent)
+        job.state = .cancelled
+        job.finishedAt = Date()
+        active.removeAll { $0 === job }
+        try persist(job)
+        log.info("sweep_cancelled", ["sweep": .string(id)])
+        return job.json(now: Self.now())
+    }
+
+    /// Queues a failed or cancelled sweep again: failed runs are retried and missing runs
+    /// computed; finished runs are kept.
+    public func retry(_ id: String) throws(Failure) -> JSON {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let job = jobs[id] else { throw .notFound }
+        guard job.state == .failed || job.state == .cancelled else {
+            throw .conflict("the sweep is \(job.state.rawValue); only failed or cancelled sweeps can be retried")
+        }
+        guard job.runningGroups.isEmpty else { throw .conflict("the sweep is still stopping; retry in a moment") }
+        guard active.count < configuration.maximumActiveSweeps else {
+            throw .full("\(active.count) sweeps are queued or running")
+        }
+        for run in job.definition.runs { job.folder.clearFailure(run.id) }
+        job.cancelled.store(false, ordering: .sequentiallyConsistent)
+        job.state = .queued
+        job.finishedAt = nil
+        job.error = nil
+        job.recount()
+        active.append(job)
+        try persist(job)
+        condition.broadcast()
+        log.info("sweep_retried", ["sweep": .string(id)])
+        return job.json(now: Self.now())
+    }
+
+    /// Removes a sweep that is not running, and its files.
+    public func delete(_ id: String) throws(Failure) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let job = jobs[id] else { throw .notFound }
+        guard job.state != .running && job.runningGroups.isEmpty && !job.finalizing else {
+            throw .conflict("the sweep is running; cancel it first")
+        }
+        job.cancelled.store(true, ordering: .sequentiallyConsistent)
+        jobs[id] = nil
+        active.removeAll { $0 === job }
+        do {
+            try FileManager.default.removeItem(atPath: job.folder.path)
+        } catch {
+            throw .storage("cannot remove \(job.folder.path): \(error)")
+        }
+        log.info("sweep_deleted", ["sweep": .string(id)])
+    }
+
+    /// Figures for `/metrics`.
+    public func metrics() -> (sweeps: [SweepState: Int], queuedRuns: Int, runningRuns: Int, runsCompleted: Int, runsFailed: Int, cellSteps: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        var sweeps: [SweepState: Int] = [:]
+        for job in jobs.values { sweeps[job.state, default: 0] += 1 }
+        var queued = 0
+        var running = 0
+        for job in active where job.state.isActive {
+            running += job.progress.runsRunning
+            queued += job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed - job.progress.runsRunning
+        }
+        return (sweeps, queued, running, totals.runsCompleted, totals.runsFailed, totals.cellSteps)
+    }
+
+    // MARK: Workers
+
+    private enum Work {
+        case compute(SweepJob, Int)
+        case assemble(SweepJob)
+    }
+
+    /// The next piece of work, taking active sweeps in turn. Call with the lock held.
+    private func nextWork() -> Work? {
+        guard !active.isEmpty else { return nil }
+        for offset in 0..<active.count {
+            let index = (turn + offset) % active.count
+            let job = active[index]
+            if job.state.isActive, let group = job.nextGroup() {
+                turn = index + 1
+                return .compute(job, group)
+            }
+            if !job.finalizing && job.isDrained && !job.cancelled.load(ordering: .relaxed) {
+                job.finalizing = true
+                turn = index + 1
+                return .assemble(job)
+            }
+        }
+        return nil
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            var next: Work?
+            while !stopping {
+                next = nextWork()
+                if next != nil { break }
+                condition.wait()
+            }
+            guard let work = next, !stopping else {
+                condition.unlock()
+                return
+            }
+            switch work {
+            case .compute(let job, let group):
+                start(job, group: group)
+                condition.unlock()
+                compute(job, group: group)
+            case .assemble(let job):
+                condition.unlock()
+                assemble(job)
+            }
+        }
+    }
+
+    /// Marks a group as running. Call with the lock held.
+    private func start(_ job: SweepJob, group: Int) {
+        job.runningGroups.insert(group)
+        job.progress.runsRunning += job.groups[group].count
+        if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
+        if job.state == .queued {
+            job.state = .running
+            job.startedAt = job.startedAt ?? Date()
+            try? persist(job)
+            log.info("sweep_started", ["sweep": .string(job.definition.id)])
+        }
+    }
+
+    private func compute(_ job: SweepJob, group index: Int) {
+        let group = job.groups[index]
+        let counted = Mutex(0)
+        var failure: String?
+        var finished = false
+        do {
+            finished = try SweepRunner.compute(
+                group, sweepSeed: job.definition.seed, folder: job.folder,
+                isCancelled: { [self] in job.cancelled.load(ordering: .relaxed) || isStopping }
+            ) { cells in
+                counted.withLock { $0 += cells }
+                condition.lock()
+                job.progress.cellStepsDone += cells
+                totals.cellSteps += cells
+                condition.unlock()
+            }
+        } catch {
+            failure = String(describing: error)
+        }
+        if let failure {
+            for run in group { try? job.folder.recordFailure(run.id, message: failure) }
+            log.error("runs_failed", ["sweep": .string(job.definition.id), "runs": .array(group.map { .string($0.id) }), "error": .string(failure)])
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        job.runningGroups.remove(index)
+        job.progress.runsRunning -= group.count
+        if finished {
+            job.groupDone[index] = true
+            job.progress.runsCompleted += group.count
+            totals.runsCompleted += group.count
+        } else if failure != nil {
+            job.groupDone[index] = true
+            job.progress.runsFailed += group.count
+            job.progress.cellStepsDone += group.reduce(0) { $0 + $1.configuration.cellSteps } - counted.withLock { $0 }
+            totals.runsFailed += group.count
+        } else {
+            // Stopped part-way: the group starts again from its first step.
+            job.progress.cellStepsDone -= counted.withLock { $0 }
+        }
+        condition.broadcast()
+    }
+
+    private var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
+    private func assemble(_ job: SweepJob) {
+        var error: String?
+        do {
+            try Dataset.assemble(job.definition, in: job.folder)
+        } catch let failure {
+            error = "cannot write the dataset: \(failure)"
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        job.finalizing = false
+        active.removeAll { $0 === job }
+        guard jobs[job.definition.id] === job else { return }
+        job.error = error ?? (job.progress.runsFailed > 0 ? "\(job.progress.runsFailed) run(s) failed" : nil)
+        job.state = job.error == nil ? .completed : .failed
+        job.finishedAt = Date()
+        try? persist(job)
+        log.info(
+            "sweep_finished",
+            ["sweep": .string(job.definition.id), "status": .string(job.state.rawValue),
+             "runs_completed": .int(job.progress.runsCompleted), "runs_failed": .int(job.progress.runsFailed)])
+    }
+
+    private func persist(_ job: SweepJob) throws(Failure) {
+        do {
+            try job.persist()
+        } catch {
+            throw .storage("cannot write \(job.statusPath): \(error)")
+        }
+    }
+
+    private func job(_ id: String) throws(Failure) -> SweepJob {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let job = jobs[id] else { throw .notFound }
+        return job
+    }
+
+    // MARK: Start-up
+
+    /// Rebuilds the sweeps from the data directory.
+    private func load() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: sweepsPath).sorted()
+        let unlimited = SweepLimits(maximumRuns: .max, maximumCellSteps: .max)
+        var loaded: [SweepJob] = []
+        for name in names where !name.hasPrefix(".") {
+            let folder = SweepFolder(path: sweepsPath + "/" + name)
+            removeTemporaryFiles(in: folder.path)
+            do {
+                guard let recorded = try folder.recordedSweep() else { continue }
+                let definition = try SweepDefinition(json: recorded.definition, limits: unlimited)
+                guard definition.id == recorded.id, definition.id == name else {
+                    throw FileError.invalid("definition.json does not match the folder name")
+                }
+                let status = FileManager.default.contents(atPath: folder.path + "/status.json")
+                    .flatMap { try? JSONParser.parse(Array($0)) }
+                let state = status?["status"]?.stringValue.flatMap(SweepState.init(rawValue:)) ?? .queued
+                let created = status?["created_at"]?.stringValue.flatMap(Timestamp.parse) ?? Date()
+                let sequence = status?["sequence"]?.intValue ?? 0
+                let job = SweepJob(definition: definition, folder: folder, sequence: sequence, createdAt: created, state: state)
+                job.startedAt = status?["started_at"]?.stringValue.flatMap(Timestamp.parse)
+                job.finishedAt = status?["finished_at"]?.stringValue.flatMap(Timestamp.parse)
+                job.error = status?["error"]?.stringValue
+                if state.isActive {
+                    job.state = .queued
+                } else if state != .cancelled
+                    && Dataset.files.contains(where: { !FileManager.default.fileExists(atPath: folder.path + "/" + $0) })
+                {
+                    // Stopped while the dataset was being written: write it again.
+                    job.state = .queued
+                }
+                loaded.append(job)
+                nextSequence = max(nextSequence, sequence + 1)
+            } catch {
+                log.error("sweep_not_loaded", ["folder": .string(folder.path), "error": .string(String(describing: error))])
+            }
+        }
+        for job in loaded.sorted(by: { $0.sequence < $1.sequence }) {
+            jobs[job.definition.id] = job
+            if job.state.isActive {
+                active.append(job)
+                log.info("sweep_resumed", ["sweep": .string(job.definition.id), "runs_done": .int(job.progress.runsCompleted)])
+            }
+        }
+    }
+
+    /// Temporary files left by a crash mid-write; the finished files they would have replaced are intact.
+    private func removeTemporaryFiles(in path: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: path + "/" + name)
+        }
+    }
+
+    private static func now() -> Double { ProcessInfo.processInfo.systemUptime }
+}

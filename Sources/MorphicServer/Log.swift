@@ -1,0 +1,63 @@
+import Foundation
+import MorphicData
+import Synchronization
+
+/// Structured logs: one JSON object a line on standard error. Lines are buffered and
+/// written a few times a second, so logging every request costs no system call per request.
+///
+/// `@unchecked`: the timer is set up in `init` and only cancelled in `deinit`.
+public final class Log: @unchecked Sendable {
+    private let buffer = Buffer()
+    private let timer: DispatchSourceTimer
+
+    /// The pending lines, shared with the flushing timer.
+    private final class Buffer: Sendable {
+        let lines = Mutex<[UInt8]>([])
+
+        func write() {
+            let bytes = lines.withLock { lines in
+                let taken = lines
+                lines.removeAll(keepingCapacity: true)
+                return taken
+            }
+            guard !bytes.isEmpty else { return }
+            FileHandle.standardError.write(Data(bytes))
+        }
+    }
+
+    /// Starts a log that flushes every 0.2 s.
+    public init() {
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "log"))
+        timer.schedule(deadline: .now() + 0.2, repeating: 0.2)
+        timer.setEventHandler { [buffer] in buffer.write() }
+        timer.resume()
+    }
+
+    deinit { timer.cancel() }
+
+    /// Logs an event with its fields, after `time`, `level` and `event`.
+    public func info(_ event: String, _ fields: KeyValuePairs<String, JSON> = [:]) {
+        append(level: "info", event: event, fields: fields)
+    }
+
+    /// Logs a problem.
+    public func error(_ event: String, _ fields: KeyValuePairs<String, JSON> = [:]) {
+        append(level: "error", event: event, fields: fields)
+    }
+
+    /// Writes everything buffered now.
+    public func flush() { buffer.write() }
+
+    private func append(level: String, event: String, fields: KeyValuePairs<String, JSON>) {
+        var members: [JSON.Member] = [
+            .init("time", .string(Timestamp.string(Date()))), .init("level", .string(level)), .init("event", .string(event)),
+        ]
+        members += fields.map { JSON.Member($0.key, $0.value) }
+        let line = JSON.object(members).compactBytes + [0x0A]
+        let size = buffer.lines.withLock { buffer in
+            buffer += line
+            return buffer.count
+        }
+        if size > 1 << 16 { flush() }
+    }
+}

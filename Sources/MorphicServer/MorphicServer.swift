@@ -1,0 +1,57 @@
+import Foundation
+import HTTP
+import Synchronization
+
+/// The job server: the HTTP API in front of the job service.
+public final class MorphicServer: Sendable {
+    /// The configuration in force (the host possibly narrowed to loopback).
+    public let configuration: ServerConfiguration
+    private let log: Log
+    private let service: JobService
+    private let http: HTTPServer
+
+    /// Loads the data directory and prepares the listener; call ``start()`` to serve.
+    public init(configuration: ServerConfiguration, log: Log = Log()) throws {
+        var configuration = configuration
+        if configuration.apiToken == nil && !configuration.isLoopback {
+            log.info("loopback_only", ["reason": .string("no API token is set, so only this machine may connect"), "requested_host": .string(configuration.host)])
+            configuration.host = "127.0.0.1"
+        }
+        self.configuration = configuration
+        self.log = log
+        service = try JobService(configuration: configuration, log: log)
+        let gauge = ConnectionGauge()
+        let api = API(service: service, configuration: configuration, log: log, connections: { gauge.count })
+        http = HTTPServer(
+            host: configuration.host, port: configuration.port, limits: configuration.http,
+            handler: { api.handle($0) }, errorResponder: { api.refuse($0) })
+        gauge.server.withLock { $0 = http }
+    }
+
+    /// Starts serving; returns the bound port.
+    public func start() throws -> Int {
+        let port = try http.start()
+        log.info(
+            "listening",
+            ["url": .string("http://\(configuration.host):\(port)"), "data_dir": .string(configuration.dataDirectory),
+             "workers": .int(configuration.workerCount), "token_required": .bool(configuration.apiToken != nil)])
+        log.flush()
+        return port
+    }
+
+    /// Graceful shutdown: stop accepting, finish in-flight requests, stop simulations at a
+    /// safe point (their sweeps resume on the next start) and flush the log.
+    public func stop() {
+        http.shutdown()
+        service.shutdown()
+        log.info("stopped")
+        log.flush()
+    }
+}
+
+/// Lets `/metrics` read the connection count of the HTTP server created after the API.
+private final class ConnectionGauge: Sendable {
+    let server = Mutex<HTTPServer?>(nil)
+
+    var count: Int { server.withLock { $0?.openConnections ?? 0 } }
+}

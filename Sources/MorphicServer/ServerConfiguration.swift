@@ -1,0 +1,133 @@
+import Foundation
+import HTTP
+import MorphicData
+
+/// Everything `morphic serve` can be told, from `Config/server.json`, then environment
+/// variables (`MORPHIC_PORT`, …), then command-line flags, later ones winning.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on. Without an API token only loopback addresses are used.
+    public var host = "127.0.0.1"
+    /// Port to listen on; 0 picks a free one (the chosen port is printed).
+    public var port = 8080
+    /// Folder holding one folder per sweep.
+    public var dataDirectory = "data"
+    /// Simulation worker threads; 0 means one per core.
+    public var workers = 0
+    /// Folder of the browser page and other static files.
+    public var publicDirectory = "Public"
+    /// When set, state-changing requests need `Authorization: Bearer <token>`.
+    public var apiToken: String?
+    /// Limits of the HTTP layer.
+    public var http = HTTPLimits()
+    /// Limits of one sweep.
+    public var sweeps = SweepLimits()
+    /// Most sweeps queued or running at once; more get 429.
+    public var maximumActiveSweeps = 64
+
+    /// The built-in defaults.
+    public init() {}
+
+    /// Worker threads to start.
+    public var workerCount: Int { workers > 0 ? workers : ProcessInfo.processInfo.activeProcessorCount }
+
+    /// A configuration that cannot be used, naming the setting.
+    public struct Error: Swift.Error, CustomStringConvertible {
+        /// What is wrong.
+        public let description: String
+    }
+
+    /// Reads a configuration file (keys as in `Config/server.json`) over the defaults.
+    public mutating func apply(file path: String) throws {
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw Error(description: "cannot read \(path)") }
+        let json: JSON
+        do {
+            json = try JSONParser.parse(Array(bytes))
+        } catch {
+            throw Error(description: "\(path): \(error)")
+        }
+        guard let members = json.members else { throw Error(description: "\(path): expected a JSON object") }
+        for member in members {
+            try apply(key: member.key, value: member.value, source: path)
+        }
+    }
+
+    /// Applies `MORPHIC_*` environment variables.
+    public mutating func apply(environment: [String: String]) throws {
+        let names: [(String, String)] = [
+            ("MORPHIC_HOST", "host"), ("MORPHIC_PORT", "port"), ("MORPHIC_DATA_DIR", "data_dir"),
+            ("MORPHIC_WORKERS", "workers"), ("MORPHIC_API_TOKEN", "api_token"), ("MORPHIC_PUBLIC_DIR", "public_dir"),
+        ]
+        for (variable, key) in names {
+            guard let text = environment[variable] else { continue }
+            let value: JSON = ["port", "workers"].contains(key) ? .number(text) : .string(text)
+            try apply(key: key, value: value, source: variable)
+        }
+    }
+
+    private mutating func apply(key: String, value: JSON, source: String) throws {
+        func fail(_ expected: String) -> Error { Error(description: "\(source): \(key) must be \(expected)") }
+        func integer(_ range: ClosedRange<Int>) throws -> Int {
+            guard let number = value.intValue, range.contains(number) else {
+                throw fail("an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return number
+        }
+        func seconds() throws -> Double {
+            guard let number = value.doubleValue, number > 0, number <= 3600 else { throw fail("seconds in (0, 3600]") }
+            return number
+        }
+        switch key {
+        case "host":
+            guard let text = value.stringValue, !text.isEmpty else { throw fail("an IPv4 address") }
+            host = text
+        case "port": port = try integer(0...65535)
+        case "data_dir":
+            guard let text = value.stringValue, !text.isEmpty else { throw fail("a folder") }
+            dataDirectory = text
+        case "workers": workers = try integer(0...1024)
+        case "public_dir":
+            guard let text = value.stringValue, !text.isEmpty else { throw fail("a folder") }
+            publicDirectory = text
+        case "api_token":
+            switch value {
+            case .null: apiToken = nil
+            case .string(let text) where text.isEmpty: apiToken = nil
+            case .string(let text) where text.utf8.count >= 16: apiToken = text
+            default: throw fail("a string of at least 16 characters, or null")
+            }
+        case "limits":
+            guard let members = value.members else { throw fail("an object") }
+            for member in members { try applyLimit(member.key, member.value, source: source) }
+        default:
+            throw Error(description: "\(source): unknown setting '\(key)'")
+        }
+    }
+
+    private mutating func applyLimit(_ key: String, _ value: JSON, source: String) throws {
+        func fail(_ expected: String) -> Error { Error(description: "\(source): limits.\(key) must be \(expected)") }
+        func integer(_ range: ClosedRange<Int>) throws -> Int {
+            guard let number = value.intValue, range.contains(number) else {
+                throw fail("an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return number
+        }
+        func seconds() throws -> Double {
+            guard let number = value.doubleValue, number > 0, number <= 3600 else { throw fail("seconds in (0, 3600]") }
+            return number
+        }
+        switch key {
+        case "max_body_bytes": http.maximumBodyBytes = try integer(1024...(1 << 30))
+        case "max_connections": http.maximumConnections = try integer(1...1_000_000)
+        case "header_timeout_seconds": http.headerTimeout = try seconds()
+        case "idle_timeout_seconds": http.idleTimeout = try seconds()
+        case "request_timeout_seconds": http.requestTimeout = try seconds()
+        case "max_runs_per_sweep": sweeps.maximumRuns = try integer(1...10_000_000)
+        case "max_cell_steps_per_sweep": sweeps.maximumCellSteps = try integer(1...Int.max)
+        case "max_active_sweeps": maximumActiveSweeps = try integer(1...100_000)
+        default: throw Error(description: "\(source): unknown limit '\(key)'")
+        }
+    }
+
+    /// Whether `host` only accepts connections from this machine.
+    public var isLoopback: Bool { host == "localhost" || host.hasPrefix("127.") }
+}

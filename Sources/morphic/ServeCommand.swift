@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import MorphicServer
+
+/// `morphic serve`: the job server.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the job server: REST API, worker pool and browser page.",
+        discussion: """
+            Settings come from the config file, then MORPHIC_HOST, MORPHIC_PORT, \
+            MORPHIC_DATA_DIR, MORPHIC_WORKERS, MORPHIC_API_TOKEN and MORPHIC_PUBLIC_DIR, \
+            then these flags. Without an API token the server listens on 127.0.0.1 only. \
+            SIGTERM or SIGINT stops it gracefully; unfinished sweeps resume on the next start.
+            """
+    )
+
+    @Option(help: "Server configuration file. [default: Config/server.json when it exists, else built-in defaults]")
+    var config: String?
+
+    @Option(help: "Address to listen on.")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Folder for sweeps and datasets.")
+    var dataDir: String?
+
+    @Option(help: "Simulation worker threads; 0 means one per core.")
+    var workers: Int?
+
+    func run() throws {
+        var settings = ServerConfiguration()
+        do {
+            if let config {
+                try settings.apply(file: config)
+            } else if FileManager.default.fileExists(atPath: "Config/server.json") {
+                try settings.apply(file: "Config/server.json")
+            }
+            try settings.apply(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let host { settings.host = host }
+        if let port {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+            settings.port = port
+        }
+        if let dataDir { settings.dataDirectory = dataDir }
+        if let workers {
+            guard workers >= 0 else { throw ValidationError("--workers must be 0 (all cores) or more") }
+            settings.workers = workers
+        }
+        signal(SIGPIPE, SIG_IGN)
+        let server = try MorphicServer(configuration: settings)
+        let port = try server.start()
+        let url = "http://\(server.configuration.host):\(port)"
+        say("MorphicLab listening on \(url)")
+        if server.configuration.apiToken == nil {
+            say("No API token set: only this machine can connect (set MORPHIC_API_TOKEN to listen elsewhere).")
+        }
+        say(
+            """
+            Try:
+              curl -s -X POST -H 'Content-Type: application/json' --data @Config/sweeps/seed.json \(url)/api/sweeps
+              curl -s \(url)/api/sweeps
+              curl -s -o dataset.tar.gz \(url)/api/sweeps/<id>/dataset.tar.gz
+            """)
+
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        say("Stopping: finishing requests and bringing simulations to a safe point…")
+        server.stop()
+        _ = sources
+    }
+}
+
+/// Writes a line to standard output at once (print buffers when output is a pipe).
+private func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
