@@ -70,7 +70,8 @@ public struct SweepDefinition: Sendable {
         do {
             json = try JSONParser.parse(bytes)
         } catch {
-            throw SweepError(field: error.duplicateKey ?? "", message: "not valid JSON: \(error)")
+            throw SweepError(
+                field: error.duplicateKey ?? "", message: "not valid JSON: \(error)", isMalformed: error.duplicateKey == nil)
         }
         return try SweepDefinition(json: json, limits: limits)
     }

@@ -7,12 +7,15 @@ public struct SweepError: Error, Hashable, Sendable, CustomStringConvertible {
     public let message: String
     /// Whether the limits of the server, rather than the definition's own content, refused it.
     public let isOverLimit: Bool
+    /// Whether the document is not JSON at all.
+    public let isMalformed: Bool
 
     /// Creates an error about `field`.
-    public init(field: String, message: String, isOverLimit: Bool = false) {
+    public init(field: String, message: String, isOverLimit: Bool = false, isMalformed: Bool = false) {
         self.field = field
         self.message = message
         self.isOverLimit = isOverLimit
+        self.isMalformed = isMalformed
     }
 
     /// `field: message`.

@@ -41,6 +41,8 @@ struct APIError: Error {
 
     static func from(_ failure: JobService.Failure) -> APIError {
         switch failure {
+        case .invalid(let error) where error.isMalformed:
+            APIError(status: .badRequest, code: "malformed", message: error.description)
         case .invalid(let error):
             APIError(status: .unprocessableContent, code: "invalid_definition", message: error.description, field: error.field)
         case .notFound: .notFound("no such sweep")

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+/// The real `morphic serve` process on port 0, driven over HTTP.
+@Suite(.serialized) struct ServerEndToEndTests {
+    static let smoke = ServerProcess.packageFolder + "/Config/sweeps/smoke.json"
+
+    /// The dataset `morphic sweep` writes for `definition`, as files.
+    static func localDataset(_ definition: String) throws -> (id: String, files: [String: Data]) {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try shell("'\(ServerProcess.executable)' sweep '\(definition)' --output '\(folder)/out' --quiet")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/manifest.json"))) as! [String: Any]
+        var files = try tree(folder + "/out")
+        files["definition.json"] = nil
+        files["dataset.tar.gz"] = nil
+        return (manifest["sweep_id"] as! String, files)
+    }
+
+    @Test func smokeSweep_OverREST_MatchesTheLocalSweep_AndIsComputedOnce() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let definition = Array(try Data(contentsOf: URL(fileURLWithPath: Self.smoke)))
+
+        let submitted = try server.request("POST", "/api/sweeps", body: definition)
+        #expect(submitted.status == 202)
+        let status = try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any]
+        let id = status["id"] as! String
+        #expect(submitted.headers["location"] == "/api/sweeps/\(id)")
+        _ = try server.wait(for: id, status: "completed")
+
+        let again = try server.request("POST", "/api/sweeps", body: definition)
+        #expect(again.status == 200)
+        #expect((try JSONSerialization.jsonObject(with: Data(again.body)) as! [String: Any])["id"] as? String == id)
+        let metrics = String(decoding: try server.request("GET", "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("morphic_runs_completed_total 3\n"))
+
+        // Download with a real client and extract with GNU tar.
+        let download = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: download) }
+        try shell("curl -sf -o '\(download)/d.tar.gz' http://127.0.0.1:\(server.port)/api/sweeps/\(id)/dataset.tar.gz && tar -xzf '\(download)/d.tar.gz' -C '\(download)'")
+        let local = try Self.localDataset(Self.smoke)
+        #expect(local.id == id)
+        #expect(try tree(download + "/" + id) == local.files)
+
+        // The run list and one run's record.
+        let runs = try server.json("/api/sweeps/\(id)/runs")
+        let entries = runs["runs"] as! [[String: Any]]
+        #expect(entries.map { $0["run_id"] as! String } == ["morphic_1", "morphic_2", "morphic_3"])
+        #expect(entries.allSatisfy { $0["status"] as? String == "completed" && $0["summary_stats"] is [String: Any] })
+        let record = try server.request("GET", "/api/sweeps/\(id)/runs/morphic_2", headers: ["Accept-Encoding": "gzip"])
+        #expect(record.status == 200)
+        #expect(record.headers["content-encoding"] == "gzip")
+        let list = try server.json("/api/sweeps")
+        #expect((list["sweeps"] as! [[String: Any]]).count == 1)
+    }
+
+    @Test func crash_SIGKILLMidSweep_ResumesToAnIdenticalDataset() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definitionPath = root + "/slow.json"
+        try #"""
+            {"name": "crash", "seed": 5, "defaults": {"grid_size": 64, "generations": 300},
+             "groups": [{"prefix": "m", "replicates": 3, "grid": {"field_strength": [0.3, 0.6, 0.9, 1.0]}}]}
+            """#.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+        let definition = Array(try Data(contentsOf: URL(fileURLWithPath: definitionPath)))
+
+        var server = try ServerProcess(dataDirectory: root + "/data", workers: 1)
+        let submitted = try server.request("POST", "/api/sweeps", body: definition)
+        let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
+        let folder = root + "/data/sweeps/" + id
+        let deadline = Date().addingTimeInterval(60)
+        func finishedRuns() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("m_") && $0.hasSuffix(".json") }.count
+        }
+        while finishedRuns() < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        server.kill()
+        let before = finishedRuns()
+        #expect(before >= 2 && before < 12, "killed after \(before) runs")
+
+        server = try ServerProcess(dataDirectory: root + "/data", workers: 2)
+        defer { server.kill() }
+        let status = try server.wait(for: id, status: "completed", timeout: 180)
+        #expect((status["progress"] as! [String: Any])["runs_completed"] as? Int == 12)
+        var served = try tree(folder)
+        for name in ["definition.json", "status.json", "dataset.tar.gz"] { served[name] = nil }
+        #expect(served == (try Self.localDataset(definitionPath)).files)
+    }
+
+    @Test func sigterm_StopsGracefully_AndTheSweepResumesOnRestart() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = Array(#"{"name": "term", "defaults": {"grid_size": 64, "generations": 400}, "groups": [{"prefix": "t", "replicates": 8}]}"#.utf8)
+        var server = try ServerProcess(dataDirectory: root, workers: 1)
+        let submitted = try server.request("POST", "/api/sweeps", body: definition)
+        let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
+        _ = try server.wait(for: id, status: "running")
+        #expect(server.terminate() == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/sweeps/" + id).allSatisfy { !$0.contains(".tmp-") })
+        server = try ServerProcess(dataDirectory: root)
+        defer { server.kill() }
+        _ = try server.wait(for: id, status: "completed", timeout: 180)
+    }
+
+    @Test func token_IsRequiredForChanges_WhenConfigured() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let token = "correct-horse-battery-staple"
+        let server = try ServerProcess(dataDirectory: data, environment: ["MORPHIC_API_TOKEN": token])
+        defer { server.kill() }
+        let definition = Array(try Data(contentsOf: URL(fileURLWithPath: Self.smoke)))
+        let refused = try server.request("POST", "/api/sweeps", body: definition)
+        #expect(refused.status == 401)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("\"unauthorized\""))
+        #expect(try server.request("POST", "/api/sweeps", body: definition, headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(try server.request("GET", "/api/sweeps").status == 200)
+        #expect(try server.request("POST", "/api/sweeps", body: definition, headers: ["Authorization": "Bearer " + token]).status == 202)
+    }
+
+    @Test func errors_HaveTheDocumentedShapeAndStatus() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+
+        let invalid = try server.request("POST", "/api/sweeps", body: Array(#"{"groups": [{"prefix": "a", "params": {"field_strength": 3}}]}"#.utf8))
+        #expect(invalid.status == 422)
+        let error = (try JSONSerialization.jsonObject(with: Data(invalid.body)) as! [String: Any])["error"] as! [String: Any]
+        #expect(error["field"] as? String == "groups[0].params.field_strength")
+        #expect(error["code"] as? String == "invalid_definition")
+        #expect((error["message"] as? String)?.contains("[0, 1]") == true)
+        #expect(try server.request("POST", "/api/sweeps", body: Array("{not json".utf8)).status == 400)
+        #expect(try server.request("GET", "/api/sweeps/nope-0123").status == 404)
+        #expect(try server.request("GET", "/api/sweeps/x/runs/../../etc/passwd").status == 404)
+        #expect(try server.request("GET", "/../../etc/passwd").status == 404)
+        #expect(try server.request("PUT", "/api/sweeps").status == 405)
+        #expect(try server.request("GET", "/nothing-here").status == 404)
+        #expect(try server.request("GET", "/healthz").status == 200)
+        #expect(try server.request("GET", "/").headers["content-type"]?.hasPrefix("text/html") == true)
+        // Nothing was stored for the refused definitions.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: data + "/sweeps")) ?? []).isEmpty)
+    }
+
+    @Test func cancelRetryAndDelete_FollowTheSweepsState() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data, workers: 1)
+        defer { server.kill() }
+        let definition = Array(#"{"name": "long", "defaults": {"grid_size": 64, "generations": 400}, "groups": [{"prefix": "l", "replicates": 20}]}"#.utf8)
+        let submitted = try server.request("POST", "/api/sweeps", body: definition)
+        let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
+        #expect(try server.request("GET", "/api/sweeps/\(id)/dataset.tar.gz").status == 409)
+        #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 409)
+        let cancelled = try server.request("POST", "/api/sweeps/\(id)/cancel")
+        #expect(cancelled.status == 200)
+        _ = try server.wait(for: id, status: "cancelled")
+        #expect(try server.request("POST", "/api/sweeps/\(id)/cancel").status == 409)
+        let retried = try server.request("POST", "/api/sweeps/\(id)/retry")
+        #expect(retried.status == 202 || retried.status == 409)
+        _ = try? server.request("POST", "/api/sweeps/\(id)/cancel")
+        let deadline = Date().addingTimeInterval(30)
+        var deleted = 0
+        while deleted != 204 && Date() < deadline {
+            deleted = try server.request("DELETE", "/api/sweeps/\(id)").status
+            if deleted != 204 { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(deleted == 204)
+        #expect(try server.request("GET", "/api/sweeps/\(id)").status == 404)
+        #expect(!FileManager.default.fileExists(atPath: data + "/sweeps/" + id))
+    }
+}
