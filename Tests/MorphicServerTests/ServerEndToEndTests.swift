@@ -170,4 +170,25 @@ import Testing
         #expect(try server.request("GET", "/api/sweeps/\(id)").status == 404)
         #expect(!FileManager.default.fileExists(atPath: data + "/sweeps/" + id))
     }
+
+    @Test func openAPI_IsValid_AndEveryDocumentedGetAnswers() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let document = try server.request("GET", "/openapi.json")
+        #expect(document.status == 200)
+        let path = data + "/openapi.json"
+        try Data(document.body).write(to: URL(fileURLWithPath: path))
+        try shell("python3 -c 'import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1])))' '\(path)'")
+
+        let submitted = try server.request("POST", "/api/sweeps", body: Array(try Data(contentsOf: URL(fileURLWithPath: Self.smoke))))
+        let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
+        _ = try server.wait(for: id, status: "completed")
+        let paths = (try JSONSerialization.jsonObject(with: Data(document.body)) as! [String: Any])["paths"] as! [String: [String: Any]]
+        for (template, operations) in paths where operations["get"] != nil {
+            let concrete = template.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{run_id}", with: "morphic_1")
+            #expect(try server.request("GET", concrete).status == 200, "GET \(concrete)")
+        }
+    }
 }

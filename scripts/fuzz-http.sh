@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Fuzzes the HTTP request decoder with libFuzzer and AddressSanitizer.
+#   scripts/fuzz-http.sh [seconds]   (default 60)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name HTTPFuzz \
+    Sources/HTTP/HTTPDecoder.swift Sources/HTTP/HTTPRequest.swift Sources/HTTP/HTTPLimits.swift \
+    Sources/HTTP/HTTPError.swift Sources/HTTP/HTTPStatus.swift Fuzz/HTTPDecoderFuzz.swift \
+    -o "$work/fuzz-http"
+mkdir -p "$work/corpus"
+printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' > "$work/corpus/get"
+printf 'POST /api/sweeps HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}' > "$work/corpus/post"
+printf 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n' > "$work/corpus/chunked"
+printf 'POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx' > "$work/corpus/expect"
+"$work/fuzz-http" -max_total_time="$seconds" -max_len=4096 -timeout=5 "$work/corpus"
