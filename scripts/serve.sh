@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the release binary and demonstrates one morphic run.
+# Builds the release binary and starts the job server on its built-in defaults
+# (http://127.0.0.1:8080, data in ./data). Extra arguments go to 'morphic serve'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 swift build -c release --product morphic
-.build/release/morphic run --mode=morphic --field-strength=0.8 --run-id=demo "$@"
+exec .build/release/morphic serve "$@"

@@ -1,0 +1,31 @@
+# MorphicLab job server.
+#   docker build -t morphiclab .
+#   docker run -p 8080:8080 -e MORPHIC_API_TOKEN=$(openssl rand -hex 24) -v morphic-data:/data morphiclab
+# Without MORPHIC_API_TOKEN the server listens on loopback only, which a container's port
+# mapping cannot reach: set a token to use it from outside.
+
+FROM swift:6.3-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends zlib1g-dev libcurl4-openssl-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+RUN swift build -c release --static-swift-stdlib --product morphic \
+    && install -D "$(swift build -c release --show-bin-path)/morphic" /out/morphic
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends zlib1g libcurl4 ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /srv/morphic morphic \
+    && mkdir -p /data && chown morphic /data
+COPY --from=build /out/morphic /usr/local/bin/morphic
+WORKDIR /srv/morphic
+COPY Public ./Public
+COPY Config ./Config
+USER morphic
+ENV MORPHIC_HOST=0.0.0.0 MORPHIC_PORT=8080 MORPHIC_DATA_DIR=/data
+EXPOSE 8080
+VOLUME ["/data"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["morphic"]
+CMD ["serve"]
