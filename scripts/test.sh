@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# Runs the whole test suite, installing what it needs first.
+# Runs the whole test suite, installing what it needs first: the Swift tests (model,
+# datasets, HTTP, the server end to end) and the browser test in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 # Tools the tests use to check the product from outside.
+need=()
+command -v curl >/dev/null || need+=(curl)
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "test: installing ${need[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
 python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator
-command -v curl >/dev/null || apt-get install -y -qq curl >/dev/null
+python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
 
 swift build --build-tests
 swift test --skip-build
+
+# The browser page, driven by a real browser; screenshots go to test-artifacts/.
+python3 Tests/browser/test_page.py "$(swift build --show-bin-path)/morphic" test-artifacts/browser

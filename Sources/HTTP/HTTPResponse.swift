@@ -42,12 +42,27 @@ public struct HTTPResponse: Sendable {
 
     /// The status line and header section, ending with the empty line.
     func head(contentLength: Int?, chunked: Bool, keepAlive: Bool, extra: [(String, String)]) -> [UInt8] {
-        var text = "HTTP/1.1 \(status.code) \(status.reason)\r\n"
-        for (name, value) in headers + extra { text += "\(name): \(value)\r\n" }
-        if let contentLength { text += "Content-Length: \(contentLength)\r\n" }
-        if chunked { text += "Transfer-Encoding: chunked\r\n" }
-        if !keepAlive { text += "Connection: close\r\n" }
-        text += "\r\n"
-        return Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(160)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        out.append(contentsOf: String(status.code).utf8)
+        out.append(0x20)
+        out.append(contentsOf: status.reason.utf8)
+        out.append(contentsOf: "\r\n".utf8)
+        for (name, value) in headers + extra {
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if let contentLength {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            out.append(contentsOf: String(contentLength).utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if chunked { out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8) }
+        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) }
+        out.append(contentsOf: "\r\n".utf8)
+        return out
     }
 }

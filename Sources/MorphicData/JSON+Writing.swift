@@ -28,9 +28,9 @@ extension JSON {
 
     private func write(into out: inout [UInt8], indent: Int?) {
         switch self {
-        case .null: out += Array("null".utf8)
-        case .bool(let value): out += Array((value ? "true" : "false").utf8)
-        case .number(let text): out += Array(text.utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let text): out.append(contentsOf: text.utf8)
         case .string(let text): Self.writeString(text, into: &out)
         case .array(let elements):
             let nested = indent != nil && elements.contains { $0.isContainer }
@@ -70,14 +70,14 @@ extension JSON {
 
     private static func newline(into out: inout [UInt8], indent: Int) {
         out.append(0x0A)
-        out += Array(repeating: UInt8(ascii: " "), count: indent * 2)
+        for _ in 0..<indent * 2 { out.append(UInt8(ascii: " ")) }
     }
 
     private static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
             case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
             case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]

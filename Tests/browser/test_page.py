@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Browser test of the page in Public/: a real headless Chromium against a real server.
+
+    python3 Tests/browser/test_page.py MORPHIC_BINARY ARTIFACT_FOLDER
+
+Starts `morphic serve` on a free loopback port with a fresh data folder, submits the smoke
+sweep through the form, watches the progress bar reach 100%, opens a run and finds its
+population chart with one point per generation, downloads the archive through the page's
+link, and checks that a refused definition is explained next to the field it names.
+Screenshots of each view go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
+"""
+import os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, traceback
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def start_server(binary, data):
+    process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", data, "--workers", "2"],
+                               cwd=PACKAGE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env={k: v for k, v in os.environ.items() if not k.startswith("MORPHIC_")})
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        if match:
+            return process, match.group(1)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+def browser(downloads):
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
+    if os.path.exists("/usr/bin/chromium"):
+        options.binary_location = "/usr/bin/chromium"
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(options=options, service=service)
+
+
+def main():
+    binary, artifacts = sys.argv[1], sys.argv[2]
+    os.makedirs(artifacts, exist_ok=True)
+    data = tempfile.mkdtemp(prefix="morphic-browser-")
+    downloads = tempfile.mkdtemp(prefix="morphic-downloads-")
+    server, url = start_server(binary, data)
+    driver = None
+    results = []
+
+    def check(name, function):
+        try:
+            function()
+            results.append((name, True))
+            print(f"ok   {name}")
+        except Exception:
+            results.append((name, False))
+            print(f"FAIL {name}\n{traceback.format_exc()}")
+            if driver:
+                driver.save_screenshot(os.path.join(artifacts, f"failed-{name}.png"))
+
+    try:
+        driver = browser(downloads)
+        wait = WebDriverWait(driver, 60)
+        state = {}
+
+        def submit_smoke_sweep_through_the_form():
+            driver.get(url + "/#/new")
+            wait.until(lambda d: d.find_element(By.ID, "view-new").is_displayed())
+            values = {"name": "smoke", "seed": "1", "grid_size": "25", "generations": "100", "controls": "0",
+                      "replicates": "1", "crystal_count": "5", "field_strength": "0.2, 0.6, 1.0",
+                      "temporal_decay": "0.1", "similarity_threshold": "0.7"}
+            for key, value in values.items():
+                field = driver.find_element(By.ID, "f-" + key)
+                field.clear()
+                field.send_keys(value)
+            driver.find_element(By.ID, "form-to-json").click()
+            assert "3 runs" in driver.find_element(By.ID, "estimate").text, driver.find_element(By.ID, "estimate").text
+            driver.save_screenshot(os.path.join(artifacts, "new-sweep.png"))
+            driver.find_element(By.ID, "submit").click()
+            wait.until(lambda d: re.search(r"#/sweeps/[a-z0-9-]+$", d.current_url))
+            state["id"] = driver.current_url.rsplit("/", 1)[1]
+
+        def progress_bar_reaches_100_percent():
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status progress").get_attribute("data-fraction") == "1")
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed")
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) == 3)
+            driver.save_screenshot(os.path.join(artifacts, "sweep.png"))
+
+        def run_chart_has_one_point_per_generation():
+            driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='morphic_1']").click()
+            line = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#chart-population polyline.series"))
+            assert line.get_attribute("data-points") == "100", line.get_attribute("data-points")
+            assert len(driver.find_elements(By.CSS_SELECTOR, "#crystals .crystal")) > 0
+            driver.execute_script("document.getElementById('run-detail').scrollIntoView()")
+            driver.save_screenshot(os.path.join(artifacts, "run.png"))
+
+        def archive_downloads_through_the_link():
+            link = driver.find_element(By.ID, "archive-link")
+            assert link.get_attribute("aria-disabled") == "false"
+            link.click()
+            deadline = time.time() + 30
+            archive = None
+            while time.time() < deadline and archive is None:
+                names = [n for n in os.listdir(downloads) if n.endswith(".tar.gz")]
+                archive = os.path.join(downloads, names[0]) if names else None
+                time.sleep(0.2)
+            assert archive, "no archive downloaded"
+            with tarfile.open(archive) as tar:
+                names = tar.getnames()
+            assert f"{state['id']}/manifest.json" in names and f"{state['id']}/morphic_3.json" in names, names
+
+        def sweep_list_shows_the_finished_sweep():
+            driver.get(url + "/#/")
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#sweep-list li")) == 1)
+            assert "completed" in driver.find_element(By.CSS_SELECTOR, "#sweep-list li .status").text
+            driver.save_screenshot(os.path.join(artifacts, "sweeps.png"))
+
+        def refused_definition_is_explained_next_to_its_field():
+            driver.get(url + "/#/new")
+            field = wait.until(lambda d: d.find_element(By.ID, "f-field_strength"))
+            field.clear()
+            field.send_keys("0.5, 2")
+            driver.find_element(By.ID, "form-to-json").click()
+            driver.find_element(By.ID, "submit").click()
+            message = wait.until(lambda d: d.find_element(By.ID, "f-field_strength-error"))
+            assert "[0, 1]" in message.text, message.text
+            assert field.get_attribute("aria-invalid") == "true"
+            driver.save_screenshot(os.path.join(artifacts, "validation-error.png"))
+
+        def narrow_screen_keeps_every_control_reachable():
+            driver.set_window_size(420, 900)
+            driver.get(url + "/#/sweeps/" + state["id"])
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) == 3)
+            width = driver.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 440, width
+            unlabeled = driver.execute_script(
+                "return [...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels || e.labels.length === 0).map(e => e.id)")
+            assert unlabeled == [], unlabeled
+            driver.save_screenshot(os.path.join(artifacts, "narrow.png"))
+
+        for test in [submit_smoke_sweep_through_the_form, progress_bar_reaches_100_percent,
+                     run_chart_has_one_point_per_generation, archive_downloads_through_the_link,
+                     sweep_list_shows_the_finished_sweep, refused_definition_is_explained_next_to_its_field,
+                     narrow_screen_keeps_every_control_reachable]:
+            check(test.__name__, test)
+    finally:
+        if driver:
+            driver.quit()
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(downloads, ignore_errors=True)
+    passed = sum(1 for _, ok in results if ok)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
