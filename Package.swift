@@ -25,14 +25,19 @@ let package = Package(
         .target(name: "MorphicData", dependencies: ["MorphicCore", "Gzip"]),
         // epoll, eventfd and accept4, which Swift's Glibc module leaves out.
         .systemLibrary(name: "CSystem"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Outgoing HTTP on libcurl: the language model and sweep notifications.
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        // llm_control's rule table from an OpenAI-compatible chat-completions endpoint.
+        .target(name: "MorphicLLM", dependencies: ["MorphicCore", "MorphicData", "HTTPClient"]),
         // HTTP/1.1 on sockets: a pure request decoder, connection state machine and epoll loops.
         .target(name: "HTTP", dependencies: ["Gzip", "CSystem"]),
         // The job server: REST API, job service, configuration.
-        .target(name: "MorphicServer", dependencies: ["MorphicCore", "MorphicData", "HTTP", "Gzip"]),
+        .target(name: "MorphicServer", dependencies: ["MorphicCore", "MorphicData", "MorphicLLM", "HTTPClient", "HTTP", "Gzip"]),
         .executableTarget(
             name: "morphic",
             dependencies: [
-                "MorphicCore", "MorphicData", "MorphicServer",
+                "MorphicCore", "MorphicData", "MorphicServer", "MorphicLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +48,9 @@ let package = Package(
             exclude: ["ModelVectors"]
         ),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Gzip"]),
+        .testTarget(
+            name: "MorphicLLMTests",
+            dependencies: ["MorphicLLM", "HTTPClient", "HTTP", "MorphicCore", "MorphicData", "MorphicServer"]),
         .testTarget(name: "MorphicServerTests", dependencies: ["MorphicServer", "MorphicData", "HTTP", "Gzip"]),
     ],
     swiftLanguageModes: [.v6]

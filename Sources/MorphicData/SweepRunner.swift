@@ -35,6 +35,7 @@ public final class SweepRunner: Sendable {
     public let folder: SweepFolder
     private let workers: Int
     private let groups: [[PlannedRun]]
+    private let llmTable: (@Sendable () throws -> RuleTable)?
     private let state: Mutex<State>
 
     private struct State {
@@ -43,9 +44,14 @@ public final class SweepRunner: Sendable {
         var error: (any Error)?
     }
 
-    /// Prepares to compute `definition` (only `shard` of it, when given) into `folder`.
-    public init(definition: SweepDefinition, folder: SweepFolder, workers: Int, shard: Shard? = nil) {
+    /// Prepares to compute `definition` (only `shard` of it, when given) into `folder`;
+    /// `llmTable` supplies the rule table of `llm_control` runs.
+    public init(
+        definition: SweepDefinition, folder: SweepFolder, workers: Int, shard: Shard? = nil,
+        llmTable: (@Sendable () throws -> RuleTable)? = nil
+    ) {
         self.definition = definition
+        self.llmTable = llmTable
         self.folder = folder
         self.workers = max(1, workers)
         groups = definition.couplingGroups.enumerated().filter { shard?.contains(group: $0.offset) ?? true }.map(\.element)
@@ -102,8 +108,9 @@ public final class SweepRunner: Sendable {
             state.withLock { $0.progress.runsRunning += group.count }
             let counted = Mutex(0)
             do {
-                let finished = try Self.compute(group, sweepSeed: definition.seed, folder: folder, isCancelled: isCancelled) {
-                    cells in
+                let finished = try Self.compute(
+                    group, sweepSeed: definition.seed, folder: folder, llmTable: llmTable, isCancelled: isCancelled
+                ) { cells in
                     counted.withLock { $0 += cells }
                     state.withLock { $0.progress.cellStepsDone += cells }
                 }
@@ -115,6 +122,19 @@ public final class SweepRunner: Sendable {
                         // A stopped group starts again from its first step.
                         state.progress.cellStepsDone -= counted.withLock { $0 }
                     }
+                }
+            } catch let failure as RunFailure {
+                do {
+                    for run in group { try folder.recordFailure(run.id, message: failure.description) }
+                } catch {
+                    state.withLock { $0.error = $0.error ?? error }
+                    return
+                }
+                let cells = group.reduce(0) { $0 + $1.configuration.cellSteps } - counted.withLock { $0 }
+                state.withLock { state in
+                    state.progress.runsRunning -= group.count
+                    state.progress.runsFailed += group.count
+                    state.progress.cellStepsDone += cells
                 }
             } catch {
                 state.withLock { state in
@@ -130,12 +150,27 @@ public final class SweepRunner: Sendable {
     ///
     /// - Parameter stepped: told the cell updates done, about every million.
     /// - Returns: false when cancelled before the end (nothing is written then).
+    /// - Throws: ``RunFailure`` when the group cannot be computed (no language model), other
+    ///   errors when its records cannot be written.
     public static func compute(
-        _ group: [PlannedRun], sweepSeed: UInt64, folder: SweepFolder, isCancelled: () -> Bool,
-        stepped: (Int) -> Void
+        _ group: [PlannedRun], sweepSeed: UInt64, folder: SweepFolder, llmTable: (() throws -> RuleTable)?,
+        isCancelled: () -> Bool, stepped: (Int) -> Void
     ) throws -> Bool {
+        var table: RuleTable?
+        if group.contains(where: { $0.configuration.mode == .llmControl }) {
+            guard let llmTable else {
+                throw RunFailure("llm_control needs a language model endpoint, and none is configured")
+            }
+            do {
+                table = try llmTable()
+            } catch {
+                throw RunFailure(String(describing: error))
+            }
+        }
         var ensemble = Ensemble(
-            try group.map { try Simulation(configuration: $0.configuration, runID: $0.id, sweepSeed: sweepSeed) })
+            try group.map {
+                try Simulation(configuration: $0.configuration, runID: $0.id, sweepSeed: sweepSeed, llmTable: table)
+            })
         let cellsPerStep = group.reduce(0) { $0 + $1.configuration.cellCount }
         var pending = 0
         while !ensemble.isFinished {

@@ -1,6 +1,7 @@
 import Foundation
 import MorphicCore
 import MorphicData
+import MorphicLLM
 import Synchronization
 
 /// Queues sweeps and computes their runs on a pool of worker threads, taking coupling
@@ -36,11 +37,15 @@ public final class JobService: @unchecked Sendable {
     private var nextSequence = 1
     private let workersDone = DispatchGroup()
     private var totals = (runsCompleted: 0, runsFailed: 0, cellSteps: 0)
+    private let llm: LLMRuleProvider?
+    private let notifier: SweepNotifier
 
     /// Loads the sweeps in the data directory and starts the workers.
     public init(configuration: ServerConfiguration, log: Log) throws {
         self.configuration = configuration
         self.log = log
+        llm = configuration.llm.map { LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache") }
+        notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, log: log)
         try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
         try load()
         for index in 0..<configuration.workerCount {
@@ -76,6 +81,9 @@ public final class JobService: @unchecked Sendable {
             definition = try SweepDefinition.parse(body, limits: configuration.sweeps)
         } catch {
             throw .invalid(error)
+        }
+        if let url = definition.notifyURL, !notifier.allows(url) {
+            throw .invalid(SweepError(field: "notify_url", message: "this server may only notify the hosts in its notify.allowed_hosts setting"))
         }
         condition.lock()
         defer { condition.unlock() }
@@ -195,6 +203,7 @@ public final class JobService: @unchecked Sendable {
         active.removeAll { $0 === job }
         try persist(job)
         log.info("sweep_cancelled", ["sweep": .string(id)])
+        if let url = job.definition.notifyURL { notifier.send(job.json(now: Self.now()), to: url) }
         return job.json(now: Self.now())
     }
 
@@ -328,8 +337,10 @@ public final class JobService: @unchecked Sendable {
         var failure: String?
         var finished = false
         do {
+            let llm = self.llm
             finished = try SweepRunner.compute(
                 group, sweepSeed: job.definition.seed, folder: job.folder,
+                llmTable: llm.map { provider in { () throws -> RuleTable in try provider.ruleTable() } },
                 isCancelled: { [self] in job.cancelled.load(ordering: .relaxed) || isStopping }
             ) { cells in
                 counted.withLock { $0 += cells }
@@ -387,6 +398,7 @@ public final class JobService: @unchecked Sendable {
         job.state = job.error == nil ? .completed : .failed
         job.finishedAt = Date()
         try? persist(job)
+        if let url = job.definition.notifyURL { notifier.send(job.json(now: Self.now()), to: url) }
         log.info(
             "sweep_finished",
             ["sweep": .string(job.definition.id), "status": .string(job.state.rawValue),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import MorphicData
+import MorphicLLM
 
 /// Everything `morphic serve` can be told, from `Config/server.json`, then environment
 /// variables (`MORPHIC_PORT`, …), then command-line flags, later ones winning.
@@ -23,6 +24,11 @@ public struct ServerConfiguration: Sendable {
     public var sweeps = SweepLimits()
     /// Most sweeps queued or running at once; more get 429.
     public var maximumActiveSweeps = 64
+    /// The language model of `llm_control` runs; without it such runs fail with a clear error.
+    public var llm: LLMSettings?
+    /// Hosts a sweep's `notify_url` may name. None by default, so that a submitter cannot
+    /// make the server call arbitrary (internal) addresses.
+    public var notifyHosts: [String] = []
 
     /// The built-in defaults.
     public init() {}
@@ -98,6 +104,34 @@ public struct ServerConfiguration: Sendable {
         case "limits":
             guard let members = value.members else { throw fail("an object") }
             for member in members { try applyLimit(member.key, member.value, source: source) }
+        case "llm":
+            if value == .null {
+                llm = nil
+                return
+            }
+            guard let endpoint = value["endpoint"]?.stringValue, endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://"),
+                let model = value["model"]?.stringValue, !model.isEmpty
+            else { throw fail("null or an object with an http(s) \"endpoint\" and a \"model\"") }
+            if let unknown = value.members?.first(where: { !["endpoint", "model", "api_key_env", "timeout_seconds"].contains($0.key) }) {
+                throw Error(description: "\(source): unknown setting 'llm.\(unknown.key)'")
+            }
+            var settings = LLMSettings(endpoint: endpoint, model: model)
+            if let variable = value["api_key_env"] {
+                guard let name = variable.stringValue, !name.isEmpty else { throw fail("an object whose api_key_env names a variable") }
+                settings.apiKeyVariable = name
+            }
+            if let timeout = value["timeout_seconds"] {
+                guard let seconds = timeout.doubleValue, seconds > 0, seconds <= 3600 else {
+                    throw fail("an object whose timeout_seconds is in (0, 3600]")
+                }
+                settings.timeout = seconds
+            }
+            llm = settings
+        case "notify":
+            guard let hosts = value["allowed_hosts"]?.elements, value.members?.count == 1,
+                let names = Optional(hosts.compactMap(\.stringValue)), names.count == hosts.count
+            else { throw fail("an object {\"allowed_hosts\": [host names]}") }
+            notifyHosts = names.map { $0.lowercased() }
         default:
             throw Error(description: "\(source): unknown setting '\(key)'")
         }

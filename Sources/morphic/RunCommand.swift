@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MorphicCore
 import MorphicData
+import MorphicLLM
 
 /// `morphic run`: one run, printed as JSON or written into a folder.
 struct RunCommand: ParsableCommand {
@@ -19,6 +20,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var parameters: ParameterOptions
 
+    @OptionGroup(title: "Language model (llm_control)") var llm: LLMOptions
+
     @Option(name: .customLong("run-id"), help: "Name of the run; also derives the seed when --seed is absent.")
     var runID = "run_1"
 
@@ -35,10 +38,14 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try parameters.configuration()
+        var table: RuleTable?
         if configuration.mode == .llmControl {
-            throw ValidationError("--mode=llm_control needs a language model endpoint, which this build cannot reach yet")
+            guard let provider = llm.provider() else {
+                throw ValidationError("--mode=llm_control needs a language model: give --llm-endpoint and --llm-model")
+            }
+            table = try provider.ruleTable()
         }
-        var simulation = try Simulation(configuration: configuration, runID: runID, sweepSeed: sweepSeed)
+        var simulation = try Simulation(configuration: configuration, runID: runID, sweepSeed: sweepSeed, llmTable: table)
         simulation.runToEnd()
         let record = RunRecord.json(runID: runID, result: simulation.result).prettyBytes
         if let output {

@@ -34,6 +34,8 @@ struct SweepCommand: ParsableCommand {
     })
     var shard: Shard?
 
+    @OptionGroup(title: "Language model (llm_control)") var llm: LLMOptions
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -54,7 +56,11 @@ struct SweepCommand: ParsableCommand {
         let folder = SweepFolder(path: output)
         try folder.prepare(for: definition, shard: shard)
         let start = Date()
-        let runner = SweepRunner(definition: definition, folder: folder, workers: workers, shard: shard)
+        var table: (@Sendable () throws -> RuleTable)?
+        if let provider = llm.provider() {
+            table = { @Sendable () throws -> RuleTable in try provider.ruleTable() }
+        }
+        let runner = SweepRunner(definition: definition, folder: folder, workers: workers, shard: shard, llmTable: table)
         let bar = ProgressBar(enabled: !quiet)
         let progress = try runner.run(report: bar.show)
         bar.finish()
@@ -63,9 +69,13 @@ struct SweepCommand: ParsableCommand {
             return
         }
         try Dataset.assemble(definition, in: folder)
+        for run in definition.runs {
+            if let failure = folder.failure(run.id) { note("run \(run.id) failed: \(failure)") }
+        }
         note(
             "\(definition.id): \(progress.runsCompleted) runs, \(progress.runsFailed) failed, "
                 + String(format: "%.2f s", Date().timeIntervalSince(start)) + " → \(output)/\(Dataset.archiveName)")
+        if progress.runsFailed > 0 { throw ExitCode(1) }
     }
 }
 

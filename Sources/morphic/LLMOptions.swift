@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import MorphicLLM
+
+/// Where `llm_control` runs get their rule table.
+struct LLMOptions: ParsableArguments {
+    @Option(name: .customLong("llm-endpoint"), help: "OpenAI-compatible chat-completions URL for llm_control runs.")
+    var endpoint: String?
+
+    @Option(name: .customLong("llm-model"), help: "Model name to ask.")
+    var model: String?
+
+    @Option(name: .customLong("llm-api-key-env"), help: "Environment variable holding the API key (unset: no key is sent).")
+    var apiKeyVariable = "OPENAI_API_KEY"
+
+    @Option(name: .customLong("llm-cache"), help: "Folder caching rule tables. [default: ~/.cache/morphic]")
+    var cache: String?
+
+    func validate() throws {
+        if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+            throw ValidationError("--llm-endpoint must be an http:// or https:// URL")
+        }
+        if (endpoint == nil) != (model == nil) {
+            throw ValidationError("--llm-endpoint and --llm-model go together")
+        }
+    }
+
+    /// The provider the flags describe, or nil when no endpoint is given.
+    func provider() -> LLMRuleProvider? {
+        guard let endpoint, let model else { return nil }
+        let folder = cache ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")) + "/morphic"
+        return LLMRuleProvider(
+            settings: LLMSettings(endpoint: endpoint, model: model, apiKeyVariable: apiKeyVariable), cacheDirectory: folder)
+    }
+}

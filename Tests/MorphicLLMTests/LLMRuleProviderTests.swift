@@ -1,0 +1,137 @@
+import Foundation
+import HTTPClient
+import MorphicCore
+import MorphicLLM
+import Testing
+
+@Suite(.serialized) struct LLMRuleProviderTests {
+    func make(_ model: FakeModel, cache: String, name: String = "test-model", timeout: Double = 10) -> LLMRuleProvider {
+        LLMRuleProvider(settings: LLMSettings(endpoint: model.endpoint, model: name, timeout: timeout), cacheDirectory: cache, environment: [:])
+    }
+
+    func run(_ configuration: RunConfiguration, table: RuleTable?) throws -> RunResult {
+        var simulation = try Simulation(configuration: configuration, llmTable: table)
+        simulation.runToEnd()
+        return simulation.result
+    }
+
+    func configuration(mode: Mode, phi: Double = 1) -> RunConfiguration {
+        var configuration = RunConfiguration()
+        configuration.mode = mode
+        configuration.fieldStrength = phi
+        configuration.gridSize = 32
+        configuration.generations = 60
+        configuration.seed = 11
+        return configuration
+    }
+
+    @Test func conwayAnswers_GiveConwaysTable_AndTheRunFollowsSection7() throws {
+        let model = try FakeModel(.conway)
+        defer { model.stop() }
+        let cache = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let table = try make(model, cache: cache).ruleTable()
+        #expect(table == LifeRule.conway.table)
+        #expect(model.requests == 512 / LLMPrompt.batchSize)
+
+        // Following a table equal to the rule, every cell is "applied" and none overridden,
+        // and the grid evolves exactly like the classical run.
+        let llm = try run(configuration(mode: .llmControl), table: table)
+        let classical = try run(configuration(mode: .classical), table: nil)
+        #expect(llm.series.population == classical.series.population)
+        #expect(llm.series.morphicInfluenceRate.allSatisfy { $0 == 1 })
+        #expect(llm.series.overrideRate.allSatisfy { $0 == 0 })
+        #expect(llm.llmTable?.bits == LifeRule.conway.table.bits)
+    }
+
+    @Test func negatedAnswers_OverrideEveryCellTheyDecide() throws {
+        let model = try FakeModel(.negation)
+        defer { model.stop() }
+        let cache = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let table = try make(model, cache: cache).ruleTable()
+        let always = try run(configuration(mode: .llmControl), table: table)
+        #expect(always.series.overrideRate.allSatisfy { $0 == 1 })
+        let half = try run(configuration(mode: .llmControl, phi: 0.5), table: table)
+        for (applied, overridden) in zip(half.series.morphicInfluenceRate, half.series.overrideRate) {
+            #expect(applied == overridden)
+            #expect(abs(applied - 0.5) < 0.1)
+        }
+    }
+
+    @Test func cachedTable_IsUsedWithoutAskingAgain() throws {
+        let model = try FakeModel(.conway)
+        defer { model.stop() }
+        let cache = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        _ = try make(model, cache: cache).ruleTable()
+        let asked = model.requests
+        #expect(try make(model, cache: cache).ruleTable() == LifeRule.conway.table)
+        #expect(model.requests == asked)
+        // Another model is another cache entry.
+        _ = try make(model, cache: cache, name: "other-model").ruleTable()
+        #expect(model.requests == 2 * asked)
+    }
+
+    @Test(arguments: [
+        (FakeModel.Behaviour.malformed, "characters other than 0 and 1", LLMRuleProvider.attemptsPerBatch),
+        (.wrongCount, "63 digits, not 64", LLMRuleProvider.attemptsPerBatch),
+        (.failing(500), "answered 500", HTTPClient.Configuration().attempts),
+        (.failing(401), "answered 401", 1),
+    ])
+    func badAnswers_AreRetriedThenReported(_ behaviour: FakeModel.Behaviour, _ message: String, _ requests: Int) throws {
+        let model = try FakeModel(behaviour)
+        defer { model.stop() }
+        let cache = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let error = #expect(throws: LLMError.self) { try make(model, cache: cache).ruleTable() }
+        #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
+        #expect(model.requests == requests)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).isEmpty)
+    }
+
+    @Test func rateLimit_IsWaitedOutAndRetried() throws {
+        let model = try FakeModel(.rateLimitedOnce)
+        defer { model.stop() }
+        let cache = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        #expect(try make(model, cache: cache).ruleTable() == LifeRule.conway.table)
+        #expect(model.requests == 512 / LLMPrompt.batchSize + 1)
+    }
+
+    @Test func slowModel_TimesOutAndIsReported() throws {
+        let model = try FakeModel(.slow(2))
+        defer { model.stop() }
+        var configuration = HTTPClient.Configuration()
+        configuration.totalTimeout = 0.3
+        configuration.attempts = 2
+        configuration.backoff = 0.05
+        let client = HTTPClient(configuration: configuration)
+        let error = #expect(throws: HTTPClient.Failure.self) {
+            try client.send(HTTPClient.Request(method: "POST", url: model.endpoint, body: Array("{}".utf8)))
+        }
+        #expect(error?.description.contains("did not answer within") == true)
+        #expect(model.requests == 2)
+    }
+
+    @Test func client_RefusesOtherSchemesAndCapsResponses() throws {
+        #expect(throws: HTTPClient.Failure.invalidURL("file:///etc/passwd")) {
+            try HTTPClient().send(HTTPClient.Request(url: "file:///etc/passwd"))
+        }
+        let model = try FakeModel(.conway)
+        defer { model.stop() }
+        var configuration = HTTPClient.Configuration()
+        configuration.maximumResponseBytes = 10
+        let error = #expect(throws: HTTPClient.Failure.self) {
+            try HTTPClient(configuration: configuration).send(HTTPClient.Request(url: "http://127.0.0.1:\(model.port)/nothing"))
+        }
+        #expect(error?.description.contains("more than 10 bytes") == true)
+        // Nothing listens here: a connection error names the address.
+        var quick = HTTPClient.Configuration()
+        quick.attempts = 1
+        let refused = #expect(throws: HTTPClient.Failure.self) {
+            try HTTPClient(configuration: quick).send(HTTPClient.Request(url: "http://127.0.0.1:1/"))
+        }
+        #expect(refused?.description.contains("cannot reach http://127.0.0.1:1/") == true)
+    }
+}

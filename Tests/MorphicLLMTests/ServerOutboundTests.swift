@@ -1,0 +1,140 @@
+import Foundation
+import HTTP
+import MorphicData
+import MorphicLLM
+import Synchronization
+import Testing
+
+@testable import MorphicServer
+
+/// llm_control runs and notifications inside the job server.
+@Suite(.serialized) struct ServerOutboundTests {
+    static func wait(_ condition: () throws -> Bool, timeout: Double = 60) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
+    @Test func unreachableModel_FailsItsRuns_TheRestGoesOn_AndRetryRecovers() throws {
+        let model = try FakeModel(.failing(401))
+        defer { model.stop() }
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 2
+        configuration.llm = LLMSettings(endpoint: model.endpoint, model: "fake")
+        let service = try JobService(configuration: configuration, log: Log())
+        defer { service.shutdown() }
+
+        let definition = #"""
+            {"name": "llm", "defaults": {"grid_size": 16, "generations": 30},
+             "groups": [{"prefix": "llm", "mode": "llm_control", "replicates": 2}, {"prefix": "m", "mode": "morphic"}]}
+            """#
+        let id = try service.submit(Array(definition.utf8)).status["id"]!.stringValue!
+        #expect(try Self.wait { try service.status(id)["status"] == .string("failed") })
+        let runs = try service.runs(id, offset: 0, limit: 10)["runs"]!.elements!
+        #expect(runs.map { $0["status"]!.stringValue! } == ["failed", "failed", "completed"])
+        #expect(runs[0]["error"]?.stringValue?.contains("answered 401") == true)
+        let manifest = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: service.datasetFile(id, name: "manifest.json"))))
+        #expect(manifest["counts"]?["by_status"] == .object(["completed": .int(1), "failed": .int(2)]))
+
+        model.behave(.conway)
+        _ = try service.retry(id)
+        #expect(try Self.wait { try service.status(id)["status"] == .string("completed") })
+        let record = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: service.runFile(id, run: "llm_1"))))
+        #expect(record["llm_table"]?.stringValue?.count == 512)
+        // Each failed run asked once (401 is not retried); the retry fetched the table once
+        // for both llm runs.
+        #expect(model.requests == 2 + 512 / LLMPrompt.batchSize)
+    }
+
+    /// A receiver of notifications that fails the first `failures` deliveries.
+    final class Receiver: Sendable {
+        let server: HTTPServer
+        let port: Int
+        let bodies = Mutex<[String]>([])
+
+        init(failures: Int) throws {
+            let bodies = Mutex<[String]>([])
+            let attempts = Mutex(0)
+            let box = Box()
+            server = HTTPServer(host: "127.0.0.1", port: 0, threads: 1, shutdownGrace: 1) { request in
+                let attempt = attempts.withLock { count in
+                    count += 1
+                    return count
+                }
+                box.bodies.withLock { $0.append(String(decoding: request.body, as: UTF8.self)) }
+                return attempt <= failures ? .text(.serviceUnavailable, "busy") : .text(.ok, "thanks")
+            }
+            port = try server.start()
+            self.box = box
+            _ = bodies
+        }
+
+        final class Box: Sendable { let bodies = Mutex<[String]>([]) }
+        let box: Box
+        var received: [String] { box.bodies.withLock { $0 } }
+    }
+
+    @Test func notification_IsDeliveredOnce() throws {
+        let receiver = try Receiver(failures: 0)
+        defer { receiver.server.shutdown() }
+        let notifier = SweepNotifier(allowedHosts: ["127.0.0.1"], log: Log())
+        notifier.send(.object(["id": .string("s-1"), "status": .string("completed")]), to: "http://127.0.0.1:\(receiver.port)/hook")
+        #expect(Self.wait({ receiver.received.count == 1 }, timeout: 10))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(receiver.received.count == 1)
+        #expect(receiver.received.first?.contains("\"status\":\"completed\"") == true)
+    }
+
+    @Test func notification_IsRetriedOnFailure() throws {
+        let receiver = try Receiver(failures: 2)
+        defer { receiver.server.shutdown() }
+        let notifier = SweepNotifier(allowedHosts: ["127.0.0.1"], log: Log())
+        notifier.send(.object(["id": .string("s-2")]), to: "http://127.0.0.1:\(receiver.port)/hook")
+        #expect(Self.wait({ receiver.received.count == 3 }, timeout: 20))
+    }
+
+    @Test func notification_ToAHostNotOnTheList_IsRefused() throws {
+        let receiver = try Receiver(failures: 0)
+        defer { receiver.server.shutdown() }
+        let notifier = SweepNotifier(allowedHosts: ["hooks.example.org"], log: Log())
+        #expect(!notifier.allows("http://127.0.0.1:\(receiver.port)/hook"))
+        notifier.send(.object(["id": .string("s-3")]), to: "http://127.0.0.1:\(receiver.port)/hook")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(receiver.received.isEmpty)
+
+        // And a definition naming such a host is refused at submission.
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 1
+        let service = try JobService(configuration: configuration, log: Log())
+        defer { service.shutdown() }
+        let definition = #"{"notify_url": "http://127.0.0.1:9/hook", "groups": [{"prefix": "a"}]}"#
+        #expect(throws: JobService.Failure.self) { try service.submit(Array(definition.utf8)) }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: data + "/sweeps"))?.isEmpty ?? true)
+    }
+
+    @Test func finishedSweep_NotifiesItsURL() throws {
+        let receiver = try Receiver(failures: 0)
+        defer { receiver.server.shutdown() }
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 1
+        configuration.notifyHosts = ["127.0.0.1"]
+        let service = try JobService(configuration: configuration, log: Log())
+        defer { service.shutdown() }
+        let definition = #"{"notify_url": "http://127.0.0.1:\#(receiver.port)/done", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a"}]}"#
+        _ = try service.submit(Array(definition.utf8))
+        #expect(Self.wait({ receiver.received.count == 1 }, timeout: 20))
+        #expect(receiver.received.first?.contains("\"status\":\"completed\"") == true)
+    }
+}
