@@ -11,7 +11,7 @@ public enum Dataset {
     /// The manifest's format tag.
     public static let format = "morphic-dataset/1"
     /// The dataset files besides the run records, in archive order.
-    public static let files = ["manifest.json", "runs.csv", "timeseries.csv"]
+    public static let files = ["manifest.json", "runs.csv", "timeseries.csv", "features.csv"]
     /// The archive's name.
     public static let archiveName = "dataset.tar.gz"
 
@@ -27,6 +27,8 @@ public enum Dataset {
         let manifest = try StreamingFile(path: folder.path + "/manifest.json")
         let runsCSV = try StreamingFile(path: folder.path + "/runs.csv")
         let timeseriesCSV = try StreamingFile(path: folder.path + "/timeseries.csv")
+        let featuresCSV = try StreamingFile(path: folder.path + "/features.csv")
+        try featuresCSV.write(featuresHeader)
         let parameterColumns = ParameterKey.allCases.filter { $0 != .mode && $0 != .seed } + [.seed]
         try runsCSV.write(
             csvLine(["run_id", "mode"] + parameterColumns.map(\.rawValue) + Summary.names))
@@ -67,6 +69,7 @@ public enum Dataset {
                             + parameterColumns.map { csvValue(config[$0.rawValue]) }
                             + Summary.names.map { csvValue(summary[$0]) }))
                 try writeTimeseries(record, runID: run.id, to: timeseriesCSV)
+                try featuresCSV.write(featuresLine(record, run: run))
                 checks.add(mode: run.configuration.mode, config: config, summary: summary)
                 entry = .object([
                     "run_id": .string(run.id), "mode": .string(run.configuration.mode.rawValue),
@@ -81,6 +84,7 @@ public enum Dataset {
         try manifest.commit()
         try runsCSV.commit()
         try timeseriesCSV.commit()
+        try featuresCSV.commit()
         try writeArchive(definition, in: folder, failures: failures)
     }
 
@@ -101,6 +105,35 @@ public enum Dataset {
     }
 
     /// A top-level manifest member, one indentation level deep, followed by a comma.
+    /// `features.csv` alone, for a dataset written before it existed (`morphic features`).
+    public static func writeFeatures(_ definition: SweepDefinition, in folder: SweepFolder) throws {
+        let file = try StreamingFile(path: folder.path + "/features.csv")
+        try file.write(featuresHeader)
+        for run in definition.runs where folder.hasRun(run.id) {
+            guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else {
+                throw FileError.invalid("cannot read \(folder.runPath(run.id))")
+            }
+            try file.write(featuresLine(try record(Array(bytes), of: run, path: folder.runPath(run.id)), run: run))
+        }
+        try file.commit()
+    }
+
+    /// run_id, label, the ground-truth parameters, then the features.
+    private static var featuresHeader: String {
+        csvLine(["run_id", "label"] + ParameterKey.allCases.filter { $0 != .mode }.map(\.rawValue) + Features.names)
+    }
+
+    private static func featuresLine(_ record: JSON, run: PlannedRun) throws -> String {
+        let observable = Features.series.map { name in (record["timeseries"]?[name]?.elements ?? []).compactMap(\.doubleValue) }
+        let features = Features(
+            observable: observable, convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue)
+        let config = record["config"]!
+        return csvLine(
+            [run.id, run.configuration.mode.rawValue]
+                + ParameterKey.allCases.filter { $0 != .mode }.map { csvValue(config[$0.rawValue]) }
+                + features.values.map { $0.isFinite ? String($0) : "" })
+    }
+
     private static func member(_ member: JSON.Member) -> [UInt8] {
         Array("  ".utf8) + JSON.string(member.key).compactBytes + Array(": ".utf8) + member.value.prettyBytes(level: 1)
             + Array(",\n".utf8)
