@@ -17,9 +17,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
+python3 -c 'import pandas, sklearn, matplotlib' 2>/dev/null || pip install -q -r examples/python/requirements.txt
 
 swift build --build-tests
 swift test --skip-build
 
+morphic="$(swift build --show-bin-path)/morphic"
 # The browser page, driven by a real browser; screenshots go to test-artifacts/.
-python3 Tests/browser/test_page.py "$(swift build --show-bin-path)/morphic" test-artifacts/browser
+python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
+# The machine-learning example on a small sweep.
+python3 Tests/examples/test_baseline.py "$morphic"
