@@ -20,6 +20,12 @@ python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
 python3 -c 'import pandas, sklearn, matplotlib' 2>/dev/null || pip install -q -r examples/python/requirements.txt
 
 swift build --build-tests
+
+# A real single-node Slurm cluster for the Slurm executor's tests, stopped on exit.
+slurm_dir=$(mktemp -d /tmp/morphic-slurm.XXXXXX)
+trap 'bash scripts/slurm-local.sh stop "$slurm_dir"; rm -rf "$slurm_dir"' EXIT
+eval "$(bash scripts/slurm-local.sh start "$slurm_dir")"
+
 swift test --skip-build
 
 morphic="$(swift build --show-bin-path)/morphic"

@@ -39,6 +39,7 @@ public final class JobService: @unchecked Sendable {
     private var totals = (runsCompleted: 0, runsFailed: 0, cellSteps: 0)
     private let llm: LLMRuleProvider?
     private let notifier: SweepNotifier
+    private let slurm: SlurmExecutor?
 
     /// Loads the sweeps in the data directory and starts the workers.
     public init(configuration: ServerConfiguration, log: Log) throws {
@@ -46,8 +47,18 @@ public final class JobService: @unchecked Sendable {
         self.log = log
         llm = configuration.llm.map { LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache") }
         notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, log: log)
+        slurm = configuration.executor == .slurm ? SlurmExecutor(settings: configuration.slurm, log: log) : nil
         try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
         try load()
+        if let slurm {
+            workersDone.enter()
+            let thread = Thread { [self] in
+                drive(slurm)
+                workersDone.leave()
+            }
+            thread.name = "slurm"
+            thread.start()
+        }
         for index in 0..<configuration.workerCount {
             workersDone.enter()
             let thread = Thread { [self] in
@@ -198,6 +209,7 @@ public final class JobService: @unchecked Sendable {
             throw .conflict("the sweep is \(job.state.rawValue); only queued or running sweeps can be cancelled")
         }
         job.cancelled.store(true, ordering: .sequentiallyConsistent)
+        if let slurm, let state = slurm.load(job.folder) { slurm.cancel(state) }
         job.state = .cancelled
         job.finishedAt = Date()
         active.removeAll { $0 === job }
@@ -221,6 +233,8 @@ public final class JobService: @unchecked Sendable {
             throw .full("\(active.count) sweeps are queued or running")
         }
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
+        // A new job array, with a fresh retry budget; finished runs are skipped by its tasks.
+        if slurm != nil { try? FileManager.default.removeItem(atPath: job.folder.path + "/slurm/state.json") }
         job.cancelled.store(false, ordering: .sequentiallyConsistent)
         job.state = .queued
         job.finishedAt = nil
@@ -280,7 +294,7 @@ public final class JobService: @unchecked Sendable {
         for offset in 0..<active.count {
             let index = (turn + offset) % active.count
             let job = active[index]
-            if job.state.isActive, let group = job.nextGroup() {
+            if job.state.isActive, slurm == nil, let group = job.nextGroup() {
                 turn = index + 1
                 return .compute(job, group)
             }
@@ -374,6 +388,42 @@ public final class JobService: @unchecked Sendable {
             job.progress.cellStepsDone -= counted.withLock { $0 }
         }
         condition.broadcast()
+    }
+
+    /// The Slurm executor's loop: submits new sweeps, follows their job arrays and counts
+    /// finished runs from the files, until shutdown (the jobs go on; a restart reattaches).
+    private func drive(_ slurm: SlurmExecutor) {
+        while !isStopping {
+            condition.lock()
+            let jobs = active.filter { $0.state.isActive && !$0.finalizing && !$0.cancelled.load(ordering: .relaxed) }
+            condition.unlock()
+            for job in jobs {
+                do {
+                    var state = try slurm.load(job.folder) ?? slurm.submit(job.definition, in: job.folder)
+                    let survey = try slurm.advance(job.definition, in: job.folder, state: &state)
+                    condition.lock()
+                    if !job.cancelled.load(ordering: .relaxed) {
+                        job.recount()
+                        if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
+                        job.progress.runsRunning = survey.inFlight.isEmpty ? 0
+                            : job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed
+                        if job.state == .queued {
+                            job.state = .running
+                            job.startedAt = job.startedAt ?? Date()
+                            try? persist(job)
+                            log.info("sweep_started", ["sweep": .string(job.definition.id), "executor": .string("slurm")])
+                        }
+                        condition.broadcast()
+                    }
+                    condition.unlock()
+                } catch {
+                    log.error("slurm_error", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
+                }
+            }
+            condition.lock()
+            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(slurm.settings.pollSeconds)) }
+            condition.unlock()
+        }
     }
 
     private var isStopping: Bool {

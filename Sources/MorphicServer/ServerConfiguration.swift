@@ -26,6 +26,18 @@ public struct ServerConfiguration: Sendable {
     public var maximumActiveSweeps = 64
     /// The language model of `llm_control` runs; without it such runs fail with a clear error.
     public var llm: LLMSettings?
+    /// Where runs are computed: `local` worker threads, or a Slurm cluster.
+    public enum Executor: String, Sendable {
+        /// This server's worker pool.
+        case local
+        /// Job arrays on a Slurm cluster sharing the data directory.
+        case slurm
+    }
+
+    /// Where runs are computed.
+    public var executor = Executor.local
+    /// The Slurm executor's settings.
+    public var slurm = SlurmSettings()
     /// Hosts a sweep's `notify_url` may name. None by default, so that a submitter cannot
     /// make the server call arbitrary (internal) addresses.
     public var notifyHosts: [String] = []
@@ -127,6 +139,12 @@ public struct ServerConfiguration: Sendable {
                 settings.timeout = seconds
             }
             llm = settings
+        case "executor":
+            guard let name = value.stringValue, let chosen = Executor(rawValue: name) else { throw fail("\"local\" or \"slurm\"") }
+            executor = chosen
+        case "slurm":
+            guard let members = value.members else { throw fail("an object") }
+            for member in members { try applySlurm(member.key, member.value, source: source) }
         case "notify":
             guard let hosts = value["allowed_hosts"]?.elements, value.members?.count == 1,
                 let names = Optional(hosts.compactMap(\.stringValue)), names.count == hosts.count
@@ -134,6 +152,37 @@ public struct ServerConfiguration: Sendable {
             notifyHosts = names.map { $0.lowercased() }
         default:
             throw Error(description: "\(source): unknown setting '\(key)'")
+        }
+    }
+
+    private mutating func applySlurm(_ key: String, _ value: JSON, source: String) throws {
+        func fail(_ expected: String) -> Error { Error(description: "\(source): slurm.\(key) must be \(expected)") }
+        func integer(_ range: ClosedRange<Int>) throws -> Int {
+            guard let number = value.intValue, range.contains(number) else {
+                throw fail("an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return number
+        }
+        switch key {
+        case "shards": slurm.shards = try integer(1...10_000)
+        case "parallel": slurm.parallel = try integer(1...10_000)
+        case "retries": slurm.retries = try integer(0...100)
+        case "cpus_per_task": slurm.cpusPerTask = try integer(1...1024)
+        case "poll_seconds":
+            guard let seconds = value.doubleValue, seconds >= 0.1, seconds <= 600 else { throw fail("seconds in [0.1, 600]") }
+            slurm.pollSeconds = seconds
+        case "binary":
+            switch value {
+            case .null: slurm.binary = nil
+            case .string(let path) where path.hasPrefix("/"): slurm.binary = path
+            default: throw fail("an absolute path or null")
+            }
+        case "sbatch_options":
+            guard let options = value.elements?.compactMap(\.stringValue), options.count == value.elements?.count else {
+                throw fail("an array of strings")
+            }
+            slurm.sbatchOptions = options
+        default: throw Error(description: "\(source): unknown setting 'slurm.\(key)'")
         }
     }
 

@@ -1,0 +1,20 @@
+/// How sweeps become Slurm job arrays when the server's executor is `slurm`.
+public struct SlurmSettings: Hashable, Sendable {
+    /// Most array tasks (shards) per sweep; a sweep with fewer coupling groups gets fewer.
+    public var shards = 8
+    /// Tasks running at once (`--array=0-N%parallel`).
+    public var parallel = 4
+    /// Times a failed task is submitted again before its runs are marked failed.
+    public var retries = 2
+    /// The `morphic` binary as the nodes see it; nil means this server's own executable.
+    public var binary: String?
+    /// CPUs each task asks for, and its worker threads.
+    public var cpusPerTask = 1
+    /// Seconds between looks at the queue.
+    public var pollSeconds = 2.0
+    /// Further `sbatch` options, such as `--partition=batch`.
+    public var sbatchOptions: [String] = []
+
+    /// The defaults above.
+    public init() {}
+}
