@@ -41,17 +41,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers shared by the test targets: a loopback client, shell commands, folders.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MorphicCoreTests", dependencies: ["MorphicCore"]),
         .testTarget(
             name: "MorphicDataTests",
-            dependencies: ["MorphicData", "MorphicCore", "Gzip"],
+            dependencies: ["MorphicData", "MorphicCore", "Gzip", "TestSupport"],
             exclude: ["ModelVectors"]
         ),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Gzip"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Gzip", "TestSupport"]),
         .testTarget(
             name: "MorphicLLMTests",
-            dependencies: ["MorphicLLM", "HTTPClient", "HTTP", "MorphicCore", "MorphicData", "MorphicServer"]),
-        .testTarget(name: "MorphicServerTests", dependencies: ["MorphicServer", "MorphicData", "HTTP", "Gzip"]),
+            dependencies: ["MorphicLLM", "HTTPClient", "HTTP", "MorphicCore", "MorphicData", "MorphicServer", "TestSupport"]),
+        .testTarget(name: "MorphicServerTests", dependencies: ["MorphicServer", "MorphicData", "HTTP", "Gzip", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

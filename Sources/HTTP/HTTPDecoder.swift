@@ -102,12 +102,9 @@ public struct HTTPDecoder {
                 }
                 try parseField(line, into: &request.headers)
             case .body(let remaining):
-                let available = min(remaining, buffer.count - start)
-                request.body += buffer[start..<start + available]
-                start += available
-                scanned = start
-                if remaining - available > 0 {
-                    state = .body(remaining: remaining - available)
+                let left = takeBody(remaining)
+                guard left == 0 else {
+                    state = .body(remaining: left)
                     return nil
                 }
                 return .request(finish())
@@ -124,12 +121,9 @@ public struct HTTPDecoder {
                     state = .chunkData(remaining: size)
                 }
             case .chunkData(let remaining):
-                let available = min(remaining, buffer.count - start)
-                request.body += buffer[start..<start + available]
-                start += available
-                scanned = start
-                if remaining - available > 0 {
-                    state = .chunkData(remaining: remaining - available)
+                let left = takeBody(remaining)
+                guard left == 0 else {
+                    state = .chunkData(remaining: left)
                     return nil
                 }
                 state = .chunkDataEnd
@@ -155,6 +149,15 @@ public struct HTTPDecoder {
                 }
             }
         }
+    }
+
+    /// Moves up to `remaining` buffered bytes into the body; returns how many are still due.
+    private mutating func takeBody(_ remaining: Int) -> Int {
+        let available = min(remaining, buffer.count - start)
+        request.body += buffer[start..<start + available]
+        start += available
+        scanned = start
+        return remaining - available
     }
 
     private mutating func finish() -> HTTPRequest {

@@ -83,38 +83,28 @@ public struct ServerConfiguration: Sendable {
     }
 
     private mutating func apply(key: String, value: JSON, source: String) throws {
-        func fail(_ expected: String) -> Error { Error(description: "\(source): \(key) must be \(expected)") }
-        func integer(_ range: ClosedRange<Int>) throws -> Int {
-            guard let number = value.intValue, range.contains(number) else {
-                throw fail("an integer in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return number
-        }
-        func seconds() throws -> Double {
-            guard let number = value.doubleValue, number > 0, number <= 3600 else { throw fail("seconds in (0, 3600]") }
-            return number
-        }
+        let setting = Setting(name: key, value: value, source: source)
         switch key {
         case "host":
-            guard let text = value.stringValue, !text.isEmpty else { throw fail("an IPv4 address") }
+            guard let text = value.stringValue, !text.isEmpty else { throw setting.fail("an IPv4 address") }
             host = text
-        case "port": port = try integer(0...65535)
+        case "port": port = try setting.integer(0...65535)
         case "data_dir":
-            guard let text = value.stringValue, !text.isEmpty else { throw fail("a folder") }
+            guard let text = value.stringValue, !text.isEmpty else { throw setting.fail("a folder") }
             dataDirectory = text
-        case "workers": workers = try integer(0...1024)
+        case "workers": workers = try setting.integer(0...1024)
         case "public_dir":
-            guard let text = value.stringValue, !text.isEmpty else { throw fail("a folder") }
+            guard let text = value.stringValue, !text.isEmpty else { throw setting.fail("a folder") }
             publicDirectory = text
         case "api_token":
             switch value {
             case .null: apiToken = nil
             case .string(let text) where text.isEmpty: apiToken = nil
             case .string(let text) where text.utf8.count >= 16: apiToken = text
-            default: throw fail("a string of at least 16 characters, or null")
+            default: throw setting.fail("a string of at least 16 characters, or null")
             }
         case "limits":
-            guard let members = value.members else { throw fail("an object") }
+            guard let members = value.members else { throw setting.fail("an object") }
             for member in members { try applyLimit(member.key, member.value, source: source) }
         case "llm":
             if value == .null {
@@ -123,32 +113,32 @@ public struct ServerConfiguration: Sendable {
             }
             guard let endpoint = value["endpoint"]?.stringValue, endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://"),
                 let model = value["model"]?.stringValue, !model.isEmpty
-            else { throw fail("null or an object with an http(s) \"endpoint\" and a \"model\"") }
+            else { throw setting.fail("null or an object with an http(s) \"endpoint\" and a \"model\"") }
             if let unknown = value.members?.first(where: { !["endpoint", "model", "api_key_env", "timeout_seconds"].contains($0.key) }) {
                 throw Error(description: "\(source): unknown setting 'llm.\(unknown.key)'")
             }
             var settings = LLMSettings(endpoint: endpoint, model: model)
             if let variable = value["api_key_env"] {
-                guard let name = variable.stringValue, !name.isEmpty else { throw fail("an object whose api_key_env names a variable") }
+                guard let name = variable.stringValue, !name.isEmpty else { throw setting.fail("an object whose api_key_env names a variable") }
                 settings.apiKeyVariable = name
             }
             if let timeout = value["timeout_seconds"] {
                 guard let seconds = timeout.doubleValue, seconds > 0, seconds <= 3600 else {
-                    throw fail("an object whose timeout_seconds is in (0, 3600]")
+                    throw setting.fail("an object whose timeout_seconds is in (0, 3600]")
                 }
                 settings.timeout = seconds
             }
             llm = settings
         case "executor":
-            guard let name = value.stringValue, let chosen = Executor(rawValue: name) else { throw fail("\"local\" or \"slurm\"") }
+            guard let name = value.stringValue, let chosen = Executor(rawValue: name) else { throw setting.fail("\"local\" or \"slurm\"") }
             executor = chosen
         case "slurm":
-            guard let members = value.members else { throw fail("an object") }
+            guard let members = value.members else { throw setting.fail("an object") }
             for member in members { try applySlurm(member.key, member.value, source: source) }
         case "notify":
             guard let hosts = value["allowed_hosts"]?.elements, value.members?.count == 1,
                 let names = Optional(hosts.compactMap(\.stringValue)), names.count == hosts.count
-            else { throw fail("an object {\"allowed_hosts\": [host names]}") }
+            else { throw setting.fail("an object {\"allowed_hosts\": [host names]}") }
             notifyHosts = names.map { $0.lowercased() }
         default:
             throw Error(description: "\(source): unknown setting '\(key)'")
@@ -156,30 +146,24 @@ public struct ServerConfiguration: Sendable {
     }
 
     private mutating func applySlurm(_ key: String, _ value: JSON, source: String) throws {
-        func fail(_ expected: String) -> Error { Error(description: "\(source): slurm.\(key) must be \(expected)") }
-        func integer(_ range: ClosedRange<Int>) throws -> Int {
-            guard let number = value.intValue, range.contains(number) else {
-                throw fail("an integer in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return number
-        }
+        let setting = Setting(name: "slurm." + key, value: value, source: source)
         switch key {
-        case "shards": slurm.shards = try integer(1...10_000)
-        case "parallel": slurm.parallel = try integer(1...10_000)
-        case "retries": slurm.retries = try integer(0...100)
-        case "cpus_per_task": slurm.cpusPerTask = try integer(1...1024)
+        case "shards": slurm.shards = try setting.integer(1...10_000)
+        case "parallel": slurm.parallel = try setting.integer(1...10_000)
+        case "retries": slurm.retries = try setting.integer(0...100)
+        case "cpus_per_task": slurm.cpusPerTask = try setting.integer(1...1024)
         case "poll_seconds":
-            guard let seconds = value.doubleValue, seconds >= 0.1, seconds <= 600 else { throw fail("seconds in [0.1, 600]") }
+            guard let seconds = value.doubleValue, seconds >= 0.1, seconds <= 600 else { throw setting.fail("seconds in [0.1, 600]") }
             slurm.pollSeconds = seconds
         case "binary":
             switch value {
             case .null: slurm.binary = nil
             case .string(let path) where path.hasPrefix("/"): slurm.binary = path
-            default: throw fail("an absolute path or null")
+            default: throw setting.fail("an absolute path or null")
             }
         case "sbatch_options":
             guard let options = value.elements?.compactMap(\.stringValue), options.count == value.elements?.count else {
-                throw fail("an array of strings")
+                throw setting.fail("an array of strings")
             }
             slurm.sbatchOptions = options
         default: throw Error(description: "\(source): unknown setting 'slurm.\(key)'")
@@ -187,26 +171,16 @@ public struct ServerConfiguration: Sendable {
     }
 
     private mutating func applyLimit(_ key: String, _ value: JSON, source: String) throws {
-        func fail(_ expected: String) -> Error { Error(description: "\(source): limits.\(key) must be \(expected)") }
-        func integer(_ range: ClosedRange<Int>) throws -> Int {
-            guard let number = value.intValue, range.contains(number) else {
-                throw fail("an integer in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return number
-        }
-        func seconds() throws -> Double {
-            guard let number = value.doubleValue, number > 0, number <= 3600 else { throw fail("seconds in (0, 3600]") }
-            return number
-        }
+        let setting = Setting(name: "limits." + key, value: value, source: source)
         switch key {
-        case "max_body_bytes": http.maximumBodyBytes = try integer(1024...(1 << 30))
-        case "max_connections": http.maximumConnections = try integer(1...1_000_000)
-        case "header_timeout_seconds": http.headerTimeout = try seconds()
-        case "idle_timeout_seconds": http.idleTimeout = try seconds()
-        case "request_timeout_seconds": http.requestTimeout = try seconds()
-        case "max_runs_per_sweep": sweeps.maximumRuns = try integer(1...10_000_000)
-        case "max_cell_steps_per_sweep": sweeps.maximumCellSteps = try integer(1...Int.max)
-        case "max_active_sweeps": maximumActiveSweeps = try integer(1...100_000)
+        case "max_body_bytes": http.maximumBodyBytes = try setting.integer(1024...(1 << 30))
+        case "max_connections": http.maximumConnections = try setting.integer(1...1_000_000)
+        case "header_timeout_seconds": http.headerTimeout = try setting.seconds()
+        case "idle_timeout_seconds": http.idleTimeout = try setting.seconds()
+        case "request_timeout_seconds": http.requestTimeout = try setting.seconds()
+        case "max_runs_per_sweep": sweeps.maximumRuns = try setting.integer(1...10_000_000)
+        case "max_cell_steps_per_sweep": sweeps.maximumCellSteps = try setting.integer(1...Int.max)
+        case "max_active_sweeps": maximumActiveSweeps = try setting.integer(1...100_000)
         default: throw Error(description: "\(source): unknown limit '\(key)'")
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MorphicCore
 import MorphicData
+import TestSupport
 import Testing
 
 /// Datasets are pure functions of their definitions: whatever the workers, shards or
@@ -32,7 +33,7 @@ import Testing
     }
 
     @Test func dataset_IsIdentical_ForWorkersAndShards() throws {
-        let root = try Fixtures.temporaryFolder()
+        let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try Self.sweep(into: root + "/many", workers: 4)
         try Self.sweep(into: root + "/one", workers: 1)
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func manifest_DescribesEveryRun() throws {
-        let root = try Fixtures.temporaryFolder()
+        let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try Self.sweep(into: root, workers: 2)
         let manifest = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: root + "/manifest.json")))
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func interruptedSweep_ResumesWithoutRecomputingFinishedRuns() throws {
-        let root = try Fixtures.temporaryFolder()
+        let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let definition = try Self.definition()
         let folder = SweepFolder(path: root)
@@ -99,14 +100,14 @@ import Testing
             #expect(stamp == stamps[name], "\(name) was written again")
         }
         try Dataset.assemble(definition, in: folder)
-        let reference = try Fixtures.temporaryFolder()
+        let reference = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: reference) }
         try Self.sweep(into: reference, workers: 2)
         #expect(try Self.files(root) == (try Self.files(reference)))
     }
 
     @Test func folder_OfAnotherSweep_IsRefused() throws {
-        let root = try Fixtures.temporaryFolder()
+        let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try SweepFolder(path: root).prepare(for: try Self.definition())
         let other = try SweepDefinition.parse(Array(#"{"groups": [{"prefix": "x"}]}"#.utf8))
@@ -114,7 +115,7 @@ import Testing
     }
 
     @Test func merge_RefusesMissingDuplicatedAndMismatchedRuns() throws {
-        let root = try Fixtures.temporaryFolder()
+        let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         for index in 0..<2 { try Self.sweep(into: root + "/s\(index)", workers: 1, shard: Shard("\(index)/2")) }
         let shards = (0..<2).map { SweepFolder(path: root + "/s\($0)") }
@@ -145,13 +146,13 @@ import Testing
     }
 
     @Test func archive_ExtractsWithGNUTarAndPython_ToTheSameBytes() throws {
-        let root = try Fixtures.temporaryFolder()
+        let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let definition = try Self.definition()
         try Self.sweep(into: root + "/data", workers: 2)
         let archive = root + "/data/" + Dataset.archiveName
-        try Shell.run("mkdir -p \(root)/gnu \(root)/py && tar -xzf \(archive) -C \(root)/gnu")
-        try Shell.run("python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \(archive) \(root)/py")
+        try shell("mkdir -p \(root)/gnu \(root)/py && tar -xzf \(archive) -C \(root)/gnu")
+        try shell("python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \(archive) \(root)/py")
         let original = try Self.files(root + "/data").filter { $0.key != Dataset.archiveName }
         #expect(try Self.files(root + "/gnu/" + definition.id) == original)
         #expect(try Self.files(root + "/py/" + definition.id) == original)

@@ -1,5 +1,6 @@
 import Foundation
 import MorphicData
+import TestSupport
 import Testing
 
 @Suite struct FeaturesTests {
@@ -32,7 +33,7 @@ import Testing
     }
 
     @Test func hiddenSeries_DoNotChangeAnyFeature() throws {
-        let root = try Fixtures.temporaryFolder()
+        let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try DatasetTests.sweep(into: root, workers: 2)
         let before = try Data(contentsOf: URL(fileURLWithPath: root + "/features.csv"))

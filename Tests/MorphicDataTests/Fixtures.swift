@@ -8,11 +8,4 @@ enum Fixtures {
     static func bytes(_ relativePath: String) throws -> [UInt8] {
         Array(try Data(contentsOf: testsFolder.appendingPathComponent(relativePath)))
     }
-
-    /// A fresh empty folder under the system's temporary folder; the caller removes it.
-    static func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "morphic-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
 }

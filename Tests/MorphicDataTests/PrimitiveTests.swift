@@ -1,6 +1,7 @@
 import Foundation
 import Gzip
 import MorphicData
+import TestSupport
 import Testing
 
 @Suite struct PrimitiveTests {
@@ -20,10 +21,10 @@ import Testing
         let compressed = try GzipWriter.compress(Array(text.utf8))
         #expect(compressed.count < text.utf8.count / 10)
         #expect(compressed.prefix(2) == [0x1F, 0x8B])
-        let root = try Fixtures.temporaryFolder()
+        let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try AtomicFile.write(compressed, to: root + "/x.gz")
-        #expect(try Shell.run("gunzip -c \(root)/x.gz") == text)
+        #expect(try shell("gunzip -c \(root)/x.gz") == text)
     }
 
     @Test func spearman_HandlesTiesAndConstants() {

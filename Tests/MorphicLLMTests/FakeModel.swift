@@ -76,9 +76,3 @@ extension FakeModel.Behaviour {
         return false
     }
 }
-
-func temporaryFolder() throws -> String {
-    let path = NSTemporaryDirectory() + "morphic-llm-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}

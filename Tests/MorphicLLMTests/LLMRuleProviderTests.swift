@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import MorphicCore
 import MorphicLLM
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct LLMRuleProviderTests {

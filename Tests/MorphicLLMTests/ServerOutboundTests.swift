@@ -3,6 +3,7 @@ import HTTP
 import MorphicData
 import MorphicLLM
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import MorphicServer

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The real `morphic serve` process on port 0, driven over HTTP.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// `morphic serve` as a child process on a loopback port chosen by the system, stopped by
 /// the test that started it.
@@ -78,12 +79,12 @@ final class ServerProcess {
     func request(
         _ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]
     ) throws -> (status: Int, headers: [String: String], body: [UInt8]) {
-        let client = try Client(port: port)
+        let client = try LoopbackClient(port: port, timeout: 30)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         client.send(Array((head + "\r\n").utf8) + (body ?? []))
-        let raw = client.readAll()
+        let raw = client.read().bytes
         guard let split = raw.firstRange(of: Array("\r\n\r\n".utf8)) else { throw ServerError(description: "no response") }
         let lines = String(decoding: raw[..<split.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
         let status = Int(lines[0].split(separator: " ")[1])!
@@ -111,82 +112,4 @@ final class ServerProcess {
         }
         throw ServerError(description: "sweep \(id) did not reach \(wanted)")
     }
-
-    /// A minimal blocking client.
-    final class Client {
-        let descriptor: Int32
-
-        init(port: Int) throws {
-            descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard result == 0 else {
-                close(descriptor)
-                throw ServerError(description: "cannot connect to port \(port)")
-            }
-            var timeout = timeval(tv_sec: 30, tv_usec: 0)
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        }
-
-        deinit { close(descriptor) }
-
-        func send(_ bytes: [UInt8]) {
-            var offset = 0
-            while offset < bytes.count {
-                let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if sent <= 0 { return }
-                offset += sent
-            }
-        }
-
-        func readAll() -> [UInt8] {
-            var received: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-                if count <= 0 { return received }
-                received += buffer[0..<count]
-            }
-        }
-    }
-}
-
-/// Runs a shell command; throws with its output when it fails.
-@discardableResult
-func shell(_ command: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", command]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ServerProcess.ServerError(description: "`\(command)` failed: \(output)") }
-    return output
-}
-
-/// A fresh temporary folder.
-func temporaryFolder() throws -> String {
-    let path = NSTemporaryDirectory() + "morphic-server-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
-/// Every file under `folder` (relative path → bytes).
-func tree(_ folder: String) throws -> [String: Data] {
-    var files: [String: Data] = [:]
-    guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return files }
-    for case let path as String in enumerator {
-        var isFolder: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: folder + "/" + path, isDirectory: &isFolder)
-        if !isFolder.boolValue { files[path] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + path)) }
-    }
-    return files
 }

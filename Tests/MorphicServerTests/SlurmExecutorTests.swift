@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The Slurm executor against a real single-node Slurm cluster, which `scripts/test.sh`

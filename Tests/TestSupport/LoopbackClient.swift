@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 
-/// A blocking loopback TCP client for tests: sends raw bytes, reads raw answers.
-final class TestClient {
-    let descriptor: Int32
+/// A blocking TCP client to a loopback port, for tests that speak raw HTTP.
+public final class LoopbackClient {
+    private let descriptor: Int32
 
-    init(port: Int) throws {
+    /// Connects to 127.0.0.1:`port`; reads time out after `timeout` seconds.
+    public init(port: Int, timeout: Int = 10) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -18,15 +19,15 @@ final class TestClient {
             close(descriptor)
             throw POSIXError(.ECONNREFUSED)
         }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(descriptor) }
 
     /// Sends everything; false when the peer has closed.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -36,17 +37,19 @@ final class TestClient {
         return true
     }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    /// Sends UTF-8 text.
+    public func send(_ text: String) { send(Array(text.utf8)) }
 
-    /// Reads until the peer closes or `until` is satisfied or the timeout passes.
-    func read(until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
+    /// Reads until the peer closes, the timeout passes, or `done` holds for what arrived.
+    public func read(until done: (String) -> Bool = { _ in false }) -> (bytes: [UInt8], text: String, closed: Bool) {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { return (String(decoding: received, as: UTF8.self), count == 0) }
+            if count <= 0 { return (received, String(decoding: received, as: UTF8.self), count == 0) }
             received += buffer[0..<count]
-            if done(String(decoding: received, as: UTF8.self)) { return (String(decoding: received, as: UTF8.self), false) }
+            let text = String(decoding: received, as: UTF8.self)
+            if done(text) { return (received, text, false) }
         }
     }
 }
