@@ -18,6 +18,7 @@ public final class FileBodySource: BodySource {
 
     deinit { try? handle.close() }
 
+    /// The next chunk of the file; empty at its end.
     public func read(maximum: Int) throws -> [UInt8] {
         Array(try handle.read(upToCount: maximum) ?? Data())
     }

@@ -142,7 +142,8 @@ public struct HTTPConnection {
             // A gzip-coded file has no length known in advance, so it needs chunked coding.
             if gzip && (request?.minorVersion ?? 0) >= 1 {
                 let box = ChunkBox()
-                stream = Stream(source: source, gzip: try? GzipWriter(level: 5) { box.chunks.append($0) }, chunked: true)
+                stream = Stream(
+                    source: source, gzip: try? GzipWriter(level: 5) { box.chunks.append($0) }, chunked: true)
                 streamBox = box
                 output += response.head(
                     contentLength: nil, chunked: true, keepAlive: keepAlive,

@@ -85,7 +85,9 @@ public struct HTTPDecoder {
             case .failed(let error):
                 throw error
             case .requestLine:
-                guard let line = try line(limit: limits.maximumRequestLineBytes, status: .uriTooLong) else { return nil }
+                guard let line = try line(limit: limits.maximumRequestLineBytes, status: .uriTooLong) else {
+                    return nil
+                }
                 // RFC 9112 §2.2: ignore empty lines before a request line.
                 if line.isEmpty { continue }
                 try parseRequestLine(line)
@@ -175,13 +177,17 @@ public struct HTTPDecoder {
         guard index < buffer.count else {
             scanned = index
             if index - start > limit {
-                throw HTTPError(status, status == .uriTooLong ? "the request line is too long" : "the header section is too large")
+                throw HTTPError(
+                    status, status == .uriTooLong ? "the request line is too long" : "the header section is too large")
             }
             return nil
         }
-        guard index > start && buffer[index - 1] == 0x0D else { throw HTTPError(.badRequest, "line ends with a bare LF") }
+        guard index > start && buffer[index - 1] == 0x0D else {
+            throw HTTPError(.badRequest, "line ends with a bare LF")
+        }
         guard index - 1 - start <= limit else {
-            throw HTTPError(status, status == .uriTooLong ? "the request line is too long" : "the header section is too large")
+            throw HTTPError(
+                status, status == .uriTooLong ? "the request line is too long" : "the header section is too large")
         }
         let line = buffer[start..<index - 1]
         start = index + 1

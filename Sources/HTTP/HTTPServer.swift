@@ -24,7 +24,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Creates a server; nothing happens until ``start()``.
     public init(
-        host: String, port: Int, limits: HTTPLimits = HTTPLimits(), threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        host: String, port: Int, limits: HTTPLimits = HTTPLimits(),
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         shutdownGrace: Double = 10,
         handler: @escaping HTTPConnection.Handler,
         errorResponder: @escaping HTTPConnection.ErrorResponder = { .text($0.status, $0.message + "\n") }

@@ -11,27 +11,50 @@ public struct HTTPStatus: Hashable, Sendable {
         self.reason = reason
     }
 
+    /// 100 Continue.
     public static let `continue` = HTTPStatus(100, "Continue")
+    /// 200 OK.
     public static let ok = HTTPStatus(200, "OK")
+    /// 202 Accepted.
     public static let accepted = HTTPStatus(202, "Accepted")
+    /// 204 No Content.
     public static let noContent = HTTPStatus(204, "No Content")
+    /// 304 Not Modified.
     public static let notModified = HTTPStatus(304, "Not Modified")
+    /// 400 Bad Request.
     public static let badRequest = HTTPStatus(400, "Bad Request")
+    /// 401 Unauthorized.
     public static let unauthorized = HTTPStatus(401, "Unauthorized")
+    /// 404 Not Found.
     public static let notFound = HTTPStatus(404, "Not Found")
+    /// 405 Method Not Allowed.
     public static let methodNotAllowed = HTTPStatus(405, "Method Not Allowed")
+    /// 408 Request Timeout.
     public static let requestTimeout = HTTPStatus(408, "Request Timeout")
+    /// 409 Conflict.
     public static let conflict = HTTPStatus(409, "Conflict")
+    /// 411 Length Required.
     public static let lengthRequired = HTTPStatus(411, "Length Required")
+    /// 413 Content Too Large.
     public static let contentTooLarge = HTTPStatus(413, "Content Too Large")
+    /// 414 URI Too Long.
     public static let uriTooLong = HTTPStatus(414, "URI Too Long")
+    /// 415 Unsupported Media Type.
     public static let unsupportedMediaType = HTTPStatus(415, "Unsupported Media Type")
+    /// 417 Expectation Failed.
     public static let expectationFailed = HTTPStatus(417, "Expectation Failed")
+    /// 422 Unprocessable Content.
     public static let unprocessableContent = HTTPStatus(422, "Unprocessable Content")
+    /// 429 Too Many Requests.
     public static let tooManyRequests = HTTPStatus(429, "Too Many Requests")
+    /// 431 Request Header Fields Too Large.
     public static let headerFieldsTooLarge = HTTPStatus(431, "Request Header Fields Too Large")
+    /// 500 Internal Server Error.
     public static let internalServerError = HTTPStatus(500, "Internal Server Error")
+    /// 501 Not Implemented.
     public static let notImplemented = HTTPStatus(501, "Not Implemented")
+    /// 503 Service Unavailable.
     public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
+    /// 505 HTTP Version Not Supported.
     public static let versionNotSupported = HTTPStatus(505, "HTTP Version Not Supported")
 }

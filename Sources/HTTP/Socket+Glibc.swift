@@ -16,7 +16,8 @@ extension Socket {
         guard inet_pton(AF_INET, name, &address.sin_addr) == 1 else {
             throw Error(call: "inet_pton", code: EINVAL, description: "'\(host)' is not an IPv4 address")
         }
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw error("socket") }
         var one: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -172,7 +173,8 @@ struct EventQueue {
             let events = buffer.events[index]
             return Event(
                 descriptor: buffer.descriptors[index],
-                readable: events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
+                readable: events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue)
+                    != 0,
                 writable: events & EPOLLOUT.rawValue != 0,
                 hangup: events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0)
         }

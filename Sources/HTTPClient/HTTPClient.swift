@@ -37,7 +37,9 @@ public struct HTTPClient: Sendable {
         public var body: [UInt8]?
 
         /// Creates a request.
-        public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+        public init(
+            method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil
+        ) {
             self.method = method
             self.url = url
             self.headers = headers
@@ -75,7 +77,8 @@ public struct HTTPClient: Sendable {
             case .connection(let message, let url): "cannot reach \(url): \(message)"
             case .timeout(let seconds, let url): "\(url) did not answer within \(Int(seconds)) s"
             case .tooLarge(let limit, let url): "\(url) sent more than \(limit) bytes"
-            case .status(let code, let url, let body): "\(url) answered \(code)" + (body.isEmpty ? "" : ": \(body.prefix(200))")
+            case .status(let code, let url, let body):
+                "\(url) answered \(code)" + (body.isEmpty ? "" : ": \(body.prefix(200))")
             }
         }
 
@@ -111,8 +114,11 @@ public struct HTTPClient: Sendable {
             var failure: Failure
             switch result {
             case .success(let response) where response.status == 429 || response.status >= 500:
-                failure = .status(response.status, url: request.url, body: String(decoding: response.body.prefix(300), as: UTF8.self))
-                if attempt < configuration.attempts, let retryAfter = response.headers["retry-after"].flatMap(Double.init) {
+                failure = .status(
+                    response.status, url: request.url, body: String(decoding: response.body.prefix(300), as: UTF8.self))
+                if attempt < configuration.attempts,
+                    let retryAfter = response.headers["retry-after"].flatMap(Double.init)
+                {
                     Thread.sleep(forTimeInterval: min(max(0, retryAfter), configuration.maximumRetryAfter))
                     attempt += 1
                     continue
@@ -140,7 +146,9 @@ public struct HTTPClient: Sendable {
     }
 
     private func perform(_ request: Request) -> Result<Response, Failure> {
-        guard let handle = curl_easy_init() else { return .failure(.connection("libcurl did not start", url: request.url)) }
+        guard let handle = curl_easy_init() else {
+            return .failure(.connection("libcurl did not start", url: request.url))
+        }
         defer { curl_easy_cleanup(handle) }
         let transfer = Transfer(limit: configuration.maximumResponseBytes)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
@@ -185,7 +193,8 @@ public struct HTTPClient: Sendable {
                 }
                 if let colon = line.firstIndex(of: ":") {
                     let name = line[..<colon].lowercased()
-                    transfer.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                    transfer.headers[name] = line[line.index(after: colon)...].trimmingCharacters(
+                        in: .whitespacesAndNewlines)
                 }
                 return bytes
             }
@@ -201,14 +210,18 @@ public struct HTTPClient: Sendable {
     }
 
     private func finish(
-        _ handle: UnsafeMutableRawPointer, request: Request, transfer: Transfer, errors: UnsafeMutableBufferPointer<CChar>
+        _ handle: UnsafeMutableRawPointer, request: Request, transfer: Transfer,
+        errors: UnsafeMutableBufferPointer<CChar>
     ) -> Result<Response, Failure> {
         let code = curl_easy_perform(handle)
         if transfer.overflow { return .failure(.tooLarge(configuration.maximumResponseBytes, url: request.url)) }
         guard code == CURLE_OK else {
-            if code == CURLE_OPERATION_TIMEDOUT { return .failure(.timeout(configuration.totalTimeout, url: request.url)) }
+            if code == CURLE_OPERATION_TIMEDOUT {
+                return .failure(.timeout(configuration.totalTimeout, url: request.url))
+            }
             let detail = String(cString: errors.baseAddress!)
-            return .failure(.connection(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail, url: request.url))
+            return .failure(
+                .connection(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail, url: request.url))
         }
         var status = 0
         ccurl_get_response_code(handle, &status)

@@ -127,7 +127,8 @@ public struct Simulation: Sendable {
 
         var counts = StepCounts()
         var credits: [Credit] = []
-        let due = configuration.mode == .morphic && configuration.crystalCount > 0
+        let due =
+            configuration.mode == .morphic && configuration.crystalCount > 0
             && (t + 1) % configuration.crystallizationInterval == 0
         candidates.removeAll(keepingCapacity: true)
         switch configuration.mode {

@@ -58,9 +58,10 @@ public struct Summary: Hashable, Sendable {
         maxInfluenceRate = series.morphicInfluenceRate.max() ?? 0
         self.totalOverrides = totalOverrides
         totalResonanceEvents = series.resonanceEvents.reduce(0, +)
-        emergenceEvents = population.indices.dropFirst().filter {
-            Double(population[$0]) > 1.5 * Double(population[$0 - 1])
-        }.count
+        emergenceEvents =
+            population.indices.dropFirst().filter {
+                Double(population[$0]) > 1.5 * Double(population[$0 - 1])
+            }.count
         if population.count > 10 {
             let tail = population.suffix(10)
             let variance = tail.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / 10

@@ -124,7 +124,9 @@ public enum Dataset {
     }
 
     private static func featuresLine(_ record: JSON, run: PlannedRun) throws -> String {
-        let observable = Features.series.map { name in (record["timeseries"]?[name]?.elements ?? []).compactMap(\.doubleValue) }
+        let observable = Features.series.map { name in
+            (record["timeseries"]?[name]?.elements ?? []).compactMap(\.doubleValue)
+        }
         let features = Features(
             observable: observable, convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue)
         let config = record["config"]!
@@ -218,7 +220,9 @@ public enum Dataset {
         let names = files + definition.runs.filter { failures[$0.id] == nil }.map(\.fileName)
         for name in names {
             let path = folder.path + "/" + name
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw FileError.invalid("cannot read \(path)") }
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw FileError.invalid("cannot read \(path)")
+            }
             defer { try? handle.close() }
             let size = Int(try handle.seekToEnd())
             try handle.seek(toOffset: 0)

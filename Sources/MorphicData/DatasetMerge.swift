@@ -18,7 +18,8 @@ public enum DatasetMerge {
                     "\(input.path) was computed by model \(sweep.modelVersion), not \(RunRecord.modelVersion)")
             }
             if let first = recorded, first.id != sweep.id {
-                throw FileError.invalid("\(input.path) holds sweep \(sweep.id), but \(inputs[0].path) holds \(first.id)")
+                throw FileError.invalid(
+                    "\(input.path) holds sweep \(sweep.id), but \(inputs[0].path) holds \(first.id)")
             }
             recorded = sweep
         }

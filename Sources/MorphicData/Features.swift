@@ -27,7 +27,8 @@ public struct Features {
         for series in observable {
             let mean = Self.mean(series)
             values.append(mean)
-            values.append((series.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, series.count))).squareRoot())
+            values.append(
+                (series.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, series.count))).squareRoot())
             values.append(Self.trend(series))
             values.append(series.last ?? 0)
             for lag in Self.lags { values.append(Self.autocorrelation(series, lag: lag)) }

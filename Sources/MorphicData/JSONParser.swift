@@ -149,7 +149,8 @@ public struct JSONParser {
         var scalars = String.UnicodeScalarView()
         var run = position
         func flush(_ parser: JSONParser) {
-            scalars.append(contentsOf: String(decoding: parser.bytes[run..<parser.position], as: UTF8.self).unicodeScalars)
+            scalars.append(
+                contentsOf: String(decoding: parser.bytes[run..<parser.position], as: UTF8.self).unicodeScalars)
         }
         while true {
             guard let byte = current else { throw error("unterminated string") }

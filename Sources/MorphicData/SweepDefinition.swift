@@ -17,12 +17,14 @@ public struct SweepDefinition: Sendable {
         /// Swept parameters and their values, in MODEL.md's order.
         public let grid: [(key: ParameterKey, values: [ParameterValue])]
 
+        /// Groups are equal when every field is.
         public static func == (lhs: Group, rhs: Group) -> Bool {
             lhs.prefix == rhs.prefix && lhs.replicates == rhs.replicates
                 && lhs.params.elementsEqual(rhs.params) { $0 == $1 }
                 && lhs.grid.elementsEqual(rhs.grid) { $0 == $1 }
         }
 
+        /// Hashes the prefix and replicates (enough to spread groups apart).
         public func hash(into hasher: inout Hasher) {
             hasher.combine(prefix)
             hasher.combine(replicates)
@@ -71,17 +73,21 @@ public struct SweepDefinition: Sendable {
             json = try JSONParser.parse(bytes)
         } catch {
             throw SweepError(
-                field: error.duplicateKey ?? "", message: "not valid JSON: \(error)", isMalformed: error.duplicateKey == nil)
+                field: error.duplicateKey ?? "", message: "not valid JSON: \(error)",
+                isMalformed: error.duplicateKey == nil)
         }
         return try SweepDefinition(json: json, limits: limits)
     }
 
     /// Checks a parsed definition; errors name the offending field.
     public init(json: JSON, limits: SweepLimits = SweepLimits()) throws(SweepError) {
-        guard let members = json.members else { throw SweepError(field: "", message: "a sweep definition is a JSON object") }
+        guard let members = json.members else {
+            throw SweepError(field: "", message: "a sweep definition is a JSON object")
+        }
         let allowed = ["name", "seed", "defaults", "groups", "notify_url"]
         if let unknown = members.first(where: { !allowed.contains($0.key) }) {
-            throw SweepError(field: unknown.key, message: "unknown key; a definition has \(allowed.joined(separator: ", "))")
+            throw SweepError(
+                field: unknown.key, message: "unknown key; a definition has \(allowed.joined(separator: ", "))")
         }
         switch json["name"] {
         case nil: name = "sweep"
@@ -95,7 +101,8 @@ public struct SweepDefinition: Sendable {
         }
         switch json["notify_url"] {
         case nil: notifyURL = nil
-        case .string(let url) where (url.hasPrefix("http://") || url.hasPrefix("https://")) && url.utf8.count <= 2048
+        case .string(let url)
+        where (url.hasPrefix("http://") || url.hasPrefix("https://")) && url.utf8.count <= 2048
             && !url.contains(where: { $0.isWhitespace }):
             notifyURL = url
         default: throw SweepError(field: "notify_url", message: "must be an http:// or https:// URL")
@@ -112,7 +119,8 @@ public struct SweepDefinition: Sendable {
         guard totalCellSteps <= limits.maximumCellSteps else {
             throw SweepError(
                 field: "groups",
-                message: "the sweep asks for \(totalCellSteps) cell updates; this server allows \(limits.maximumCellSteps)",
+                message:
+                    "the sweep asks for \(totalCellSteps) cell updates; this server allows \(limits.maximumCellSteps)",
                 isOverLimit: true)
         }
         normalized = Self.normalize(name: name, seed: seed, defaults: defaults, groups: groups, notifyURL: notifyURL)
@@ -124,14 +132,17 @@ public struct SweepDefinition: Sendable {
         let allowed = ["prefix", "mode", "replicates", "params", "grid"]
         if let unknown = members.first(where: { !allowed.contains($0.key) }) {
             throw SweepError(
-                field: "\(field).\(unknown.key)", message: "unknown key; a group has \(allowed.joined(separator: ", "))")
+                field: "\(field).\(unknown.key)", message: "unknown key; a group has \(allowed.joined(separator: ", "))"
+            )
         }
         guard let prefix = json["prefix"]?.stringValue, RunIdentifier.isValid(prefix + "_1"),
             prefix.utf8.count <= RunIdentifier.maximumLength - 7
         else {
             throw SweepError(
                 field: "\(field).prefix",
-                message: "must be a string of letters, digits, '_', '-' and '.' of at most \(RunIdentifier.maximumLength - 7) characters")
+                message:
+                    "must be a string of letters, digits, '_', '-' and '.' of at most \(RunIdentifier.maximumLength - 7) characters"
+            )
         }
         var replicates = 1
         if let value = json["replicates"] {
@@ -189,7 +200,9 @@ public struct SweepDefinition: Sendable {
         -> [(key: ParameterKey, value: ParameterValue)]
     {
         guard let json else { return [] }
-        guard let members = json.members else { throw SweepError(field: field, message: "must be an object of parameters") }
+        guard let members = json.members else {
+            throw SweepError(field: field, message: "must be an object of parameters")
+        }
         var result: [(key: ParameterKey, value: ParameterValue)] = []
         for member in members {
             let memberField = "\(field).\(member.key)"
@@ -197,7 +210,9 @@ public struct SweepDefinition: Sendable {
                 throw SweepError(field: memberField, message: "unknown parameter")
             }
             guard key != .seed || allowSeed else {
-                throw SweepError(field: memberField, message: "run seeds derive from the sweep's seed; set seed in a group's params to fix one")
+                throw SweepError(
+                    field: memberField,
+                    message: "run seeds derive from the sweep's seed; set seed in a group's params to fix one")
             }
             result.append((key, try canonical(key, member.value, field: memberField)))
         }
@@ -205,7 +220,8 @@ public struct SweepDefinition: Sendable {
     }
 
     /// The value as MODEL.md writes it (`0.20` becomes `0.2`, `control` becomes `classical`).
-    private static func canonical(_ key: ParameterKey, _ json: JSON, field: String) throws(SweepError) -> ParameterValue {
+    private static func canonical(_ key: ParameterKey, _ json: JSON, field: String) throws(SweepError) -> ParameterValue
+    {
         let value: ParameterValue
         switch json {
         case .number(let text): value = .number(text)
@@ -234,7 +250,8 @@ public struct SweepDefinition: Sendable {
             total = total > Int.max - count ? Int.max : total + count
             guard total <= limits.maximumRuns else {
                 throw SweepError(
-                    field: "groups[\(index)]", message: "the sweep has more than \(limits.maximumRuns) runs, this server's limit",
+                    field: "groups[\(index)]",
+                    message: "the sweep has more than \(limits.maximumRuns) runs, this server's limit",
                     isOverLimit: true)
             }
         }
@@ -264,7 +281,8 @@ public struct SweepDefinition: Sendable {
                     number += 1
                     let runID = "\(group.prefix)_\(number)"
                     guard seen.insert(runID).inserted else {
-                        throw SweepError(field: "groups[\(groupIndex)].prefix", message: "run id \(runID) is used twice")
+                        throw SweepError(
+                            field: "groups[\(groupIndex)].prefix", message: "run id \(runID) is used twice")
                     }
                     runs.append(PlannedRun(id: runID, configuration: configuration, couplingGroup: couplingGroup))
                     if !coupled { couplingGroup += 1 }

@@ -54,7 +54,8 @@ public final class SweepRunner: Sendable {
         self.llmTable = llmTable
         self.folder = folder
         self.workers = max(1, workers)
-        groups = definition.couplingGroups.enumerated().filter { shard?.contains(group: $0.offset) ?? true }.map(\.element)
+        groups = definition.couplingGroups.enumerated().filter { shard?.contains(group: $0.offset) ?? true }.map(
+            \.element)
         var progress = Progress()
         for group in groups {
             progress.runsTotal += group.count
@@ -99,7 +100,11 @@ public final class SweepRunner: Sendable {
             if group.allSatisfy({ folder.hasRun($0.id) || folder.failure($0.id) != nil }) {
                 state.withLock { state in
                     for run in group {
-                        if folder.hasRun(run.id) { state.progress.runsCompleted += 1 } else { state.progress.runsFailed += 1 }
+                        if folder.hasRun(run.id) {
+                            state.progress.runsCompleted += 1
+                        } else {
+                            state.progress.runsFailed += 1
+                        }
                         state.progress.cellStepsDone += run.configuration.cellSteps
                     }
                 }
@@ -184,7 +189,8 @@ public final class SweepRunner: Sendable {
         }
         stepped(pending)
         for (run, member) in zip(group, ensemble.members) {
-            try AtomicFile.write(RunRecord.json(runID: run.id, result: member.result).prettyBytes, to: folder.runPath(run.id))
+            try AtomicFile.write(
+                RunRecord.json(runID: run.id, result: member.result).prettyBytes, to: folder.runPath(run.id))
         }
         return true
     }

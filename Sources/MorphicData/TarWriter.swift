@@ -20,7 +20,9 @@ public struct TarWriter {
     }
 
     /// Adds a file of `size` bytes at `folder/name`, its content supplied in chunks by `content`.
-    public func addFile(folder: String, name: String, size: Int, content: (([UInt8]) throws -> Void) throws -> Void) throws {
+    public func addFile(folder: String, name: String, size: Int, content: (([UInt8]) throws -> Void) throws -> Void)
+        throws
+    {
         try sink(try header(prefix: folder, name: name, size: size, type: "0", mode: "0000644"))
         var written = 0
         try content { chunk in

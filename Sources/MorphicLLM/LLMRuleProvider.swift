@@ -20,7 +20,10 @@ public final class LLMRuleProvider: Sendable {
     private let table = Mutex<RuleTable?>(nil)
 
     /// A provider for `settings`, caching under `cacheDirectory`.
-    public init(settings: LLMSettings, cacheDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        settings: LLMSettings, cacheDirectory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.settings = settings
         let key = SHA256.hex(Array("\(settings.endpoint)\n\(settings.model)\n\(LLMPrompt.version)".utf8))
         cacheFile = cacheDirectory + "/llm-rule-" + key.prefix(16) + ".json"

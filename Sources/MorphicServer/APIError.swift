@@ -23,7 +23,8 @@ struct APIError: Error {
 
     static func methodNotAllowed(_ allowed: [String]) -> APIError {
         APIError(
-            status: .methodNotAllowed, code: "method_not_allowed", message: "allowed: \(allowed.joined(separator: ", "))",
+            status: .methodNotAllowed, code: "method_not_allowed",
+            message: "allowed: \(allowed.joined(separator: ", "))",
             headers: [("Allow", (allowed.contains("GET") ? allowed + ["HEAD"] : allowed).joined(separator: ", "))])
     }
 
@@ -44,7 +45,9 @@ struct APIError: Error {
         case .invalid(let error) where error.isMalformed:
             APIError(status: .badRequest, code: "malformed", message: error.description)
         case .invalid(let error):
-            APIError(status: .unprocessableContent, code: "invalid_definition", message: error.description, field: error.field)
+            APIError(
+                status: .unprocessableContent, code: "invalid_definition", message: error.description,
+                field: error.field)
         case .notFound: .notFound("no such sweep")
         case .conflict(let message): APIError(status: .conflict, code: "conflict", message: message)
         case .full(let message): APIError(status: .tooManyRequests, code: "too_many_sweeps", message: message)
@@ -55,7 +58,8 @@ struct APIError: Error {
 
 extension HTTPResponse {
     /// A JSON response, gzip-coded for clients that accept it.
-    static func json(_ status: HTTPStatus, _ value: JSON, headers: [(name: String, value: String)] = []) -> HTTPResponse {
+    static func json(_ status: HTTPStatus, _ value: JSON, headers: [(name: String, value: String)] = []) -> HTTPResponse
+    {
         HTTPResponse(
             status: status, headers: [("Content-Type", "application/json")] + headers,
             body: .bytes(value.prettyBytes), compressible: true)

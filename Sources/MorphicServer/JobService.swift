@@ -45,7 +45,9 @@ public final class JobService: @unchecked Sendable {
     public init(configuration: ServerConfiguration, log: Log) throws {
         self.configuration = configuration
         self.log = log
-        llm = configuration.llm.map { LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache") }
+        llm = configuration.llm.map {
+            LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache")
+        }
         notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, log: log)
         slurm = configuration.executor == .slurm ? SlurmExecutor(settings: configuration.slurm, log: log) : nil
         try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
@@ -94,7 +96,10 @@ public final class JobService: @unchecked Sendable {
             throw .invalid(error)
         }
         if let url = definition.notifyURL, !notifier.allows(url) {
-            throw .invalid(SweepError(field: "notify_url", message: "this server may only notify the hosts in its notify.allowed_hosts setting"))
+            throw .invalid(
+                SweepError(
+                    field: "notify_url",
+                    message: "this server may only notify the hosts in its notify.allowed_hosts setting"))
         }
         condition.lock()
         defer { condition.unlock() }
@@ -103,7 +108,8 @@ public final class JobService: @unchecked Sendable {
             throw .full("\(active.count) sweeps are queued or running; try again when one has finished")
         }
         let folder = SweepFolder(path: sweepsPath + "/" + definition.id)
-        let job = SweepJob(definition: definition, folder: folder, sequence: nextSequence, createdAt: Date(), state: .queued)
+        let job = SweepJob(
+            definition: definition, folder: folder, sequence: nextSequence, createdAt: Date(), state: .queued)
         do {
             try folder.prepare(for: definition)
             job.recount()
@@ -117,7 +123,10 @@ public final class JobService: @unchecked Sendable {
         condition.broadcast()
         log.info(
             "sweep_queued",
-            ["sweep": .string(definition.id), "runs": .int(definition.runs.count), "cell_steps": .int(definition.cellSteps)])
+            [
+                "sweep": .string(definition.id), "runs": .int(definition.runs.count),
+                "cell_steps": .int(definition.cellSteps),
+            ])
         return (job.json(now: Self.now()), true)
     }
 
@@ -126,7 +135,9 @@ public final class JobService: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         let now = Self.now()
-        return jobs.values.sorted { ($0.createdAt, $0.sequence) > ($1.createdAt, $1.sequence) }.map { $0.json(now: now) }
+        return jobs.values.sorted { ($0.createdAt, $0.sequence) > ($1.createdAt, $1.sequence) }.map {
+            $0.json(now: now)
+        }
     }
 
     /// One sweep's status.
@@ -182,7 +193,8 @@ public final class JobService: @unchecked Sendable {
         guard job.definition.runs.contains(where: { $0.id == runID }) else { throw .notFound }
         let path = job.folder.runPath(runID)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw .conflict(job.folder.failure(runID).map { "run \(runID) failed: \($0)" } ?? "run \(runID) has not finished")
+            throw .conflict(
+                job.folder.failure(runID).map { "run \(runID) failed: \($0)" } ?? "run \(runID) has not finished")
         }
         return path
     }
@@ -267,7 +279,10 @@ public final class JobService: @unchecked Sendable {
     }
 
     /// Figures for `/metrics`.
-    public func metrics() -> (sweeps: [SweepState: Int], queuedRuns: Int, runningRuns: Int, runsCompleted: Int, runsFailed: Int, cellSteps: Int) {
+    public func metrics() -> (
+        sweeps: [SweepState: Int], queuedRuns: Int, runningRuns: Int, runsCompleted: Int, runsFailed: Int,
+        cellSteps: Int
+    ) {
         condition.lock()
         defer { condition.unlock() }
         var sweeps: [SweepState: Int] = [:]
@@ -276,7 +291,8 @@ public final class JobService: @unchecked Sendable {
         var running = 0
         for job in active where job.state.isActive {
             running += job.progress.runsRunning
-            queued += job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed - job.progress.runsRunning
+            queued +=
+                job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed - job.progress.runsRunning
         }
         return (sweeps, queued, running, totals.runsCompleted, totals.runsFailed, totals.cellSteps)
     }
@@ -368,7 +384,12 @@ public final class JobService: @unchecked Sendable {
         }
         if let failure {
             for run in group { try? job.folder.recordFailure(run.id, message: failure) }
-            log.error("runs_failed", ["sweep": .string(job.definition.id), "runs": .array(group.map { .string($0.id) }), "error": .string(failure)])
+            log.error(
+                "runs_failed",
+                [
+                    "sweep": .string(job.definition.id), "runs": .array(group.map { .string($0.id) }),
+                    "error": .string(failure),
+                ])
         }
         condition.lock()
         defer { condition.unlock() }
@@ -405,19 +426,24 @@ public final class JobService: @unchecked Sendable {
                     if !job.cancelled.load(ordering: .relaxed) {
                         job.recount()
                         if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
-                        job.progress.runsRunning = survey.inFlight.isEmpty ? 0
+                        job.progress.runsRunning =
+                            survey.inFlight.isEmpty
+                            ? 0
                             : job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed
                         if job.state == .queued {
                             job.state = .running
                             job.startedAt = job.startedAt ?? Date()
                             try? persist(job)
-                            log.info("sweep_started", ["sweep": .string(job.definition.id), "executor": .string("slurm")])
+                            log.info(
+                                "sweep_started", ["sweep": .string(job.definition.id), "executor": .string("slurm")])
                         }
                         condition.broadcast()
                     }
                     condition.unlock()
                 } catch {
-                    log.error("slurm_error", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
+                    log.error(
+                        "slurm_error",
+                        ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
                 }
             }
             condition.lock()
@@ -451,8 +477,10 @@ public final class JobService: @unchecked Sendable {
         if let url = job.definition.notifyURL { notifier.send(job.json(now: Self.now()), to: url) }
         log.info(
             "sweep_finished",
-            ["sweep": .string(job.definition.id), "status": .string(job.state.rawValue),
-             "runs_completed": .int(job.progress.runsCompleted), "runs_failed": .int(job.progress.runsFailed)])
+            [
+                "sweep": .string(job.definition.id), "status": .string(job.state.rawValue),
+                "runs_completed": .int(job.progress.runsCompleted), "runs_failed": .int(job.progress.runsFailed),
+            ])
     }
 
     private func persist(_ job: SweepJob) throws(Failure) {
@@ -491,14 +519,16 @@ public final class JobService: @unchecked Sendable {
                 let state = status?["status"]?.stringValue.flatMap(SweepState.init(rawValue:)) ?? .queued
                 let created = status?["created_at"]?.stringValue.flatMap(Timestamp.parse) ?? Date()
                 let sequence = status?["sequence"]?.intValue ?? 0
-                let job = SweepJob(definition: definition, folder: folder, sequence: sequence, createdAt: created, state: state)
+                let job = SweepJob(
+                    definition: definition, folder: folder, sequence: sequence, createdAt: created, state: state)
                 job.startedAt = status?["started_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.finishedAt = status?["finished_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.error = status?["error"]?.stringValue
                 if state.isActive {
                     job.state = .queued
                 } else if state != .cancelled
-                    && Dataset.files.contains(where: { !FileManager.default.fileExists(atPath: folder.path + "/" + $0) })
+                    && Dataset.files.contains(where: { !FileManager.default.fileExists(atPath: folder.path + "/" + $0) }
+                    )
                 {
                     // Stopped while the dataset was being written: write it again.
                     job.state = .queued
@@ -506,21 +536,25 @@ public final class JobService: @unchecked Sendable {
                 loaded.append(job)
                 nextSequence = max(nextSequence, sequence + 1)
             } catch {
-                log.error("sweep_not_loaded", ["folder": .string(folder.path), "error": .string(String(describing: error))])
+                log.error(
+                    "sweep_not_loaded", ["folder": .string(folder.path), "error": .string(String(describing: error))])
             }
         }
         for job in loaded.sorted(by: { $0.sequence < $1.sequence }) {
             jobs[job.definition.id] = job
             if job.state.isActive {
                 active.append(job)
-                log.info("sweep_resumed", ["sweep": .string(job.definition.id), "runs_done": .int(job.progress.runsCompleted)])
+                log.info(
+                    "sweep_resumed",
+                    ["sweep": .string(job.definition.id), "runs_done": .int(job.progress.runsCompleted)])
             }
         }
     }
 
     /// Temporary files left by a crash mid-write; the finished files they would have replaced are intact.
     private func removeTemporaryFiles(in path: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        where name.hasPrefix(".") && name.contains(".tmp-") {
             try? FileManager.default.removeItem(atPath: path + "/" + name)
         }
     }

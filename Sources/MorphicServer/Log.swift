@@ -50,7 +50,8 @@ public final class Log: @unchecked Sendable {
 
     private func append(level: String, event: String, fields: KeyValuePairs<String, JSON>) {
         var members: [JSON.Member] = [
-            .init("time", .string(Timestamp.string(Date()))), .init("level", .string(level)), .init("event", .string(event)),
+            .init("time", .string(Timestamp.string(Date()))), .init("level", .string(level)),
+            .init("event", .string(event)),
         ]
         members += fields.map { JSON.Member($0.key, $0.value) }
         let line = JSON.object(members).compactBytes + [0x0A]

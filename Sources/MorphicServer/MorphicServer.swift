@@ -14,7 +14,12 @@ public final class MorphicServer: Sendable {
     public init(configuration: ServerConfiguration, log: Log = Log()) throws {
         var configuration = configuration
         if configuration.apiToken == nil && !configuration.isLoopback {
-            log.info("loopback_only", ["reason": .string("no API token is set, so only this machine may connect"), "requested_host": .string(configuration.host)])
+            log.info(
+                "loopback_only",
+                [
+                    "reason": .string("no API token is set, so only this machine may connect"),
+                    "requested_host": .string(configuration.host),
+                ])
             configuration.host = "127.0.0.1"
         }
         self.configuration = configuration
@@ -33,8 +38,11 @@ public final class MorphicServer: Sendable {
         let port = try http.start()
         log.info(
             "listening",
-            ["url": .string("http://\(configuration.host):\(port)"), "data_dir": .string(configuration.dataDirectory),
-             "workers": .int(configuration.workerCount), "token_required": .bool(configuration.apiToken != nil)])
+            [
+                "url": .string("http://\(configuration.host):\(port)"),
+                "data_dir": .string(configuration.dataDirectory),
+                "workers": .int(configuration.workerCount), "token_required": .bool(configuration.apiToken != nil),
+            ])
         log.flush()
         return port
     }

@@ -56,7 +56,9 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads a configuration file (keys as in `Config/server.json`) over the defaults.
     public mutating func apply(file path: String) throws {
-        guard let bytes = FileManager.default.contents(atPath: path) else { throw Error(description: "cannot read \(path)") }
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw Error(description: "cannot read \(path)")
+        }
         let json: JSON
         do {
             json = try JSONParser.parse(Array(bytes))
@@ -111,15 +113,20 @@ public struct ServerConfiguration: Sendable {
                 llm = nil
                 return
             }
-            guard let endpoint = value["endpoint"]?.stringValue, endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://"),
+            guard let endpoint = value["endpoint"]?.stringValue,
+                endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://"),
                 let model = value["model"]?.stringValue, !model.isEmpty
             else { throw setting.fail("null or an object with an http(s) \"endpoint\" and a \"model\"") }
-            if let unknown = value.members?.first(where: { !["endpoint", "model", "api_key_env", "timeout_seconds"].contains($0.key) }) {
+            if let unknown = value.members?.first(where: {
+                !["endpoint", "model", "api_key_env", "timeout_seconds"].contains($0.key)
+            }) {
                 throw Error(description: "\(source): unknown setting 'llm.\(unknown.key)'")
             }
             var settings = LLMSettings(endpoint: endpoint, model: model)
             if let variable = value["api_key_env"] {
-                guard let name = variable.stringValue, !name.isEmpty else { throw setting.fail("an object whose api_key_env names a variable") }
+                guard let name = variable.stringValue, !name.isEmpty else {
+                    throw setting.fail("an object whose api_key_env names a variable")
+                }
                 settings.apiKeyVariable = name
             }
             if let timeout = value["timeout_seconds"] {
@@ -130,7 +137,9 @@ public struct ServerConfiguration: Sendable {
             }
             llm = settings
         case "executor":
-            guard let name = value.stringValue, let chosen = Executor(rawValue: name) else { throw setting.fail("\"local\" or \"slurm\"") }
+            guard let name = value.stringValue, let chosen = Executor(rawValue: name) else {
+                throw setting.fail("\"local\" or \"slurm\"")
+            }
             executor = chosen
         case "slurm":
             guard let members = value.members else { throw setting.fail("an object") }
@@ -153,7 +162,9 @@ public struct ServerConfiguration: Sendable {
         case "retries": slurm.retries = try setting.integer(0...100)
         case "cpus_per_task": slurm.cpusPerTask = try setting.integer(1...1024)
         case "poll_seconds":
-            guard let seconds = value.doubleValue, seconds >= 0.1, seconds <= 600 else { throw setting.fail("seconds in [0.1, 600]") }
+            guard let seconds = value.doubleValue, seconds >= 0.1, seconds <= 600 else {
+                throw setting.fail("seconds in [0.1, 600]")
+            }
             slurm.pollSeconds = seconds
         case "binary":
             switch value {

@@ -26,7 +26,8 @@ final class SlurmExecutor: Sendable {
 
         var json: JSON {
             .object([
-                "jobs": .array(jobs.map { .string($0) }), "shards": .int(shards), "attempts": .array(attempts.map { .int($0) }),
+                "jobs": .array(jobs.map { .string($0) }), "shards": .int(shards),
+                "attempts": .array(attempts.map { .int($0) }),
             ])
         }
 
@@ -53,7 +54,8 @@ final class SlurmExecutor: Sendable {
 
     /// The stored state of a sweep's jobs, if it was submitted.
     func load(_ folder: SweepFolder) -> State? {
-        FileManager.default.contents(atPath: Self.statePath(folder)).flatMap { try? JSONParser.parse(Array($0)) }.flatMap(State.init)
+        FileManager.default.contents(atPath: Self.statePath(folder)).flatMap { try? JSONParser.parse(Array($0)) }
+            .flatMap(State.init)
     }
 
     private func save(_ state: State, in folder: SweepFolder) throws {
@@ -83,7 +85,8 @@ final class SlurmExecutor: Sendable {
     }
 
     private func sbatch(array: String, folder: SweepFolder) throws -> String {
-        let output = try run("sbatch", ["--parsable", "--array=\(array)"] + settings.sbatchOptions + [folder.path + "/slurm/task.sh"])
+        let output = try run(
+            "sbatch", ["--parsable", "--array=\(array)"] + settings.sbatchOptions + [folder.path + "/slurm/task.sh"])
         guard let job = output.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
             !job.isEmpty, job.allSatisfy(\.isNumber)
         else { throw Failure(description: "sbatch gave no job id: \(output)") }
@@ -119,7 +122,8 @@ final class SlurmExecutor: Sendable {
             } else if state.attempts[shard] <= settings.retries {
                 resubmit.append(shard)
             } else {
-                let message = "the Slurm task of shard \(shard)/\(state.shards) failed \(state.attempts[shard]) times; see slurm/task-\(shard).log"
+                let message =
+                    "the Slurm task of shard \(shard)/\(state.shards) failed \(state.attempts[shard]) times; see slurm/task-\(shard).log"
                 for run in missing[shard]! { try folder.recordFailure(run.id, message: message) }
                 survey.done.insert(shard)
                 log.error("slurm_shard_failed", ["sweep": .string(definition.id), "shard": .int(shard)])
@@ -131,7 +135,9 @@ final class SlurmExecutor: Sendable {
             for shard in resubmit { state.attempts[shard] += 1 }
             try save(state, in: folder)
             survey.inFlight.formUnion(resubmit)
-            log.info("slurm_resubmitted", ["sweep": .string(definition.id), "job": .string(job), "shards": .array(resubmit.map { .int($0) })])
+            log.info(
+                "slurm_resubmitted",
+                ["sweep": .string(definition.id), "job": .string(job), "shards": .array(resubmit.map { .int($0) })])
         }
         return survey
     }
@@ -141,7 +147,9 @@ final class SlurmExecutor: Sendable {
         do {
             _ = try run("scancel", state.jobs)
         } catch {
-            log.error("slurm_cancel_failed", ["jobs": .array(state.jobs.map { .string($0) }), "error": .string(String(describing: error))])
+            log.error(
+                "slurm_cancel_failed",
+                ["jobs": .array(state.jobs.map { .string($0) }), "error": .string(String(describing: error))])
         }
     }
 
@@ -175,7 +183,10 @@ final class SlurmExecutor: Sendable {
         process.waitUntilExit()
         // squeue exits non-zero when none of the jobs is known any more: that means "none queued".
         if process.terminationStatus != 0 && !(allowFailure && problem.contains("Invalid job id")) {
-            throw Failure(description: "\(command) failed (\(process.terminationStatus)): \(problem.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw Failure(
+                description:
+                    "\(command) failed (\(process.terminationStatus)): \(problem.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
         return text
     }

@@ -24,7 +24,8 @@ final class SweepNotifier: Sendable {
     /// Sends `status` to `url` in the background.
     func send(_ status: JSON, to url: String) {
         guard allows(url) else {
-            log.error("notification_refused", ["url": .string(url), "reason": .string("host not in notify.allowed_hosts")])
+            log.error(
+                "notification_refused", ["url": .string(url), "reason": .string("host not in notify.allowed_hosts")])
             return
         }
         let body = status.compactBytes
@@ -32,10 +33,13 @@ final class SweepNotifier: Sendable {
         Thread.detachNewThread { [client, log] in
             do {
                 let response = try client.send(
-                    HTTPClient.Request(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body))
+                    HTTPClient.Request(
+                        method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body))
                 log.info("notification_sent", ["sweep": sweep, "url": .string(url), "status": .int(response.status)])
             } catch {
-                log.error("notification_failed", ["sweep": sweep, "url": .string(url), "error": .string(String(describing: error))])
+                log.error(
+                    "notification_failed",
+                    ["sweep": sweep, "url": .string(url), "error": .string(String(describing: error))])
             }
         }
     }

@@ -10,7 +10,8 @@ struct LLMOptions: ParsableArguments {
     @Option(name: .customLong("llm-model"), help: "Model name to ask.")
     var model: String?
 
-    @Option(name: .customLong("llm-api-key-env"), help: "Environment variable holding the API key (unset: no key is sent).")
+    @Option(
+        name: .customLong("llm-api-key-env"), help: "Environment variable holding the API key (unset: no key is sent).")
     var apiKeyVariable = "OPENAI_API_KEY"
 
     @Option(name: .customLong("llm-cache"), help: "Folder caching rule tables. [default: ~/.cache/morphic]")
@@ -28,8 +29,11 @@ struct LLMOptions: ParsableArguments {
     /// The provider the flags describe, or nil when no endpoint is given.
     func provider() -> LLMRuleProvider? {
         guard let endpoint, let model else { return nil }
-        let folder = cache ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")) + "/morphic"
+        let folder =
+            cache ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache"))
+            + "/morphic"
         return LLMRuleProvider(
-            settings: LLMSettings(endpoint: endpoint, model: model, apiKeyVariable: apiKeyVariable), cacheDirectory: folder)
+            settings: LLMSettings(endpoint: endpoint, model: model, apiKeyVariable: apiKeyVariable),
+            cacheDirectory: folder)
     }
 }

@@ -6,6 +6,9 @@ struct Morphic: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "morphic",
         abstract: "Synthetic time-series datasets from a toy morphic field: Game of Life plus memory crystals.",
-        subcommands: [ServeCommand.self, RunCommand.self, SweepCommand.self, MergeCommand.self, FeaturesCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, RunCommand.self, SweepCommand.self, MergeCommand.self, FeaturesCommand.self,
+            BenchCommand.self,
+        ]
     )
 }

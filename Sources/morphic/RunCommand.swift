@@ -45,7 +45,8 @@ struct RunCommand: ParsableCommand {
             }
             table = try provider.ruleTable()
         }
-        var simulation = try Simulation(configuration: configuration, runID: runID, sweepSeed: sweepSeed, llmTable: table)
+        var simulation = try Simulation(
+            configuration: configuration, runID: runID, sweepSeed: sweepSeed, llmTable: table)
         simulation.runToEnd()
         let record = RunRecord.json(runID: runID, result: simulation.result).prettyBytes
         if let output {

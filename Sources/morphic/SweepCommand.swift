@@ -28,10 +28,14 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Worker threads. [default: all cores]")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Compute only shard I of N, 0 ≤ I < N (e.g. 0/4).", transform: { text in
-        guard let shard = Shard(text) else { throw ValidationError("--shard must be I/N with 0 ≤ I < N, not '\(text)'") }
-        return shard
-    })
+    @Option(
+        help: "Compute only shard I of N, 0 ≤ I < N (e.g. 0/4).",
+        transform: { text in
+            guard let shard = Shard(text) else {
+                throw ValidationError("--shard must be I/N with 0 ≤ I < N, not '\(text)'")
+            }
+            return shard
+        })
     var shard: Shard?
 
     @OptionGroup(title: "Language model (llm_control)") var llm: LLMOptions
@@ -60,7 +64,8 @@ struct SweepCommand: ParsableCommand {
         if let provider = llm.provider() {
             table = { @Sendable () throws -> RuleTable in try provider.ruleTable() }
         }
-        let runner = SweepRunner(definition: definition, folder: folder, workers: workers, shard: shard, llmTable: table)
+        let runner = SweepRunner(
+            definition: definition, folder: folder, workers: workers, shard: shard, llmTable: table)
         let bar = ProgressBar(enabled: !quiet)
         let progress = try runner.run(report: bar.show)
         bar.finish()

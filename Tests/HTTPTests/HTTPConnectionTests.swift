@@ -26,7 +26,9 @@ import Testing
     @Test func pipelinedRequests_AreAnsweredInOrder() {
         var connection = make()
         connection.receive(
-            Array("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+            Array(
+                "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    .utf8),
             now: 0, handler: Self.echo, errorResponder: Self.refuse)
         let output = drain(&connection)
         let bodies = output.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix(6) }
@@ -60,7 +62,9 @@ import Testing
     @Test func smuggling_IsRefusedAndTheConnectionClosed() {
         var connection = make()
         connection.receive(
-            Array("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+            Array(
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n"
+                    .utf8),
             now: 0, handler: Self.echo, errorResponder: Self.refuse)
         let output = drain(&connection)
         #expect(output.hasPrefix("HTTP/1.1 400 "))
@@ -71,7 +75,8 @@ import Testing
     @Test func connectionClose_IsHonoured() {
         var connection = make()
         connection.receive(
-            Array("GET /1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n".utf8), now: 0,
+            Array("GET /1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+            now: 0,
             handler: Self.echo, errorResponder: Self.refuse)
         let output = drain(&connection)
         #expect(output.contains("Connection: close"))
@@ -82,7 +87,8 @@ import Testing
     @Test func head_HasTheLengthButNoBody() {
         var connection = make()
         connection.receive(
-            Array("HEAD /abc HTTP/1.1\r\nHost: a\r\n\r\n".utf8), now: 0, handler: Self.echo, errorResponder: Self.refuse)
+            Array("HEAD /abc HTTP/1.1\r\nHost: a\r\n\r\n".utf8), now: 0, handler: Self.echo, errorResponder: Self.refuse
+        )
         let output = drain(&connection)
         #expect(output.contains("Content-Length: 10\r\n"))
         #expect(output.hasSuffix("\r\n\r\n"))
@@ -103,7 +109,8 @@ import Testing
         var limits = HTTPLimits()
         limits.idleTimeout = 30
         var connection = make(limits)
-        connection.receive(Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8), now: 10, handler: Self.echo, errorResponder: Self.refuse)
+        connection.receive(
+            Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8), now: 10, handler: Self.echo, errorResponder: Self.refuse)
         _ = drain(&connection, now: 10)
         #expect(expire(&connection, at: 39) == false)
         #expect(expire(&connection, at: 41) == true)
@@ -125,7 +132,8 @@ import Testing
         var limits = HTTPLimits()
         limits.writeTimeout = 60
         var connection = make(limits)
-        connection.receive(Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8), now: 0, handler: Self.echo, errorResponder: Self.refuse)
+        connection.receive(
+            Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8), now: 0, handler: Self.echo, errorResponder: Self.refuse)
         #expect(expire(&connection, at: 59) == false)
         #expect(expire(&connection, at: 61) == true)
     }

@@ -5,7 +5,9 @@ import Testing
     func make(_ limits: HTTPLimits = HTTPLimits()) -> HTTPDecoder { HTTPDecoder(limits: limits) }
 
     /// Feeds `text` whole, or byte by byte, and collects the requests.
-    func decode(_ text: String, limits: HTTPLimits = HTTPLimits(), byteAtATime: Bool = false) throws(HTTPError) -> [HTTPRequest] {
+    func decode(_ text: String, limits: HTTPLimits = HTTPLimits(), byteAtATime: Bool = false) throws(HTTPError)
+        -> [HTTPRequest]
+    {
         var decoder = make(limits)
         var requests: [HTTPRequest] = []
         let bytes = Array(text.utf8)
@@ -30,7 +32,8 @@ import Testing
 
     @Test(arguments: [false, true])
     func simpleRequest_IsDecoded(byteAtATime: Bool) throws {
-        let requests = try decode("GET /healthz?x=1 HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n", byteAtATime: byteAtATime)
+        let requests = try decode(
+            "GET /healthz?x=1 HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n", byteAtATime: byteAtATime)
         #expect(requests.count == 1)
         #expect(requests[0].method == "GET")
         #expect(requests[0].path == "/healthz")
@@ -41,7 +44,8 @@ import Testing
 
     @Test(arguments: [false, true])
     func pipelinedRequests_AreDecodedInOrder(byteAtATime: Bool) throws {
-        let text = "GET /a HTTP/1.1\r\nHost: a\r\n\r\nPOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.1\r\nHost: a\r\n\r\n"
+        let text =
+            "GET /a HTTP/1.1\r\nHost: a\r\n\r\nPOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.1\r\nHost: a\r\n\r\n"
         let requests = try decode(text, byteAtATime: byteAtATime)
         #expect(requests.map(\.path) == ["/a", "/b", "/c"])
         #expect(requests[1].body == Array("hello".utf8))
@@ -49,7 +53,8 @@ import Testing
 
     @Test(arguments: [false, true])
     func chunkedBody_IsDecodedWithExtensionsAndTrailers(byteAtATime: Bool) throws {
-        let text = "POST /s HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+        let text =
+            "POST /s HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
         let requests = try decode(text, byteAtATime: byteAtATime)
         #expect(requests.first?.body == Array("hello world".utf8))
     }
@@ -108,12 +113,15 @@ import Testing
 
     @Test func unknownTransferCoding_IsNotImplemented() {
         #expect(status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") == 501)
-        #expect(status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n") == 501)
+        #expect(
+            status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n")
+                == 501)
     }
 
     @Test(arguments: [
         "GET\r\n\r\n", "GET / HTTP/1.1 extra\r\nHost: a\r\n\r\n", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
-        "GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "GET example.com HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET example.com HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET / HTP/1.1\r\nHost: a\r\n\r\n", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\nNo colon here\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nX: a\u{01}b\r\n\r\n",
         "\u{00}\u{01}\u{02}\u{03}\r\n\r\n", "GET / http/1.1\r\nHost: a\r\n\r\n",
@@ -133,7 +141,8 @@ import Testing
         let atLimit = "GET /" + String(repeating: "a", count: 16) + " HTTP/1.1"  // 30 bytes
         #expect(atLimit.utf8.count == 30)
         #expect(status(atLimit + "\r\nHost: a\r\n\r\n", limits: limits) == nil)
-        #expect(status("GET /" + String(repeating: "a", count: 17) + " HTTP/1.1\r\nHost: a\r\n\r\n", limits: limits) == 414)
+        #expect(
+            status("GET /" + String(repeating: "a", count: 17) + " HTTP/1.1\r\nHost: a\r\n\r\n", limits: limits) == 414)
         // Without a line end the limit still applies, so a client cannot grow the buffer forever.
         #expect(status("GET /" + String(repeating: "a", count: 100), limits: limits) == 414)
     }

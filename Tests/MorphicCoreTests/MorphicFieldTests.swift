@@ -36,7 +36,11 @@ import Testing
     func meanInfluence(_ change: (inout RunConfiguration) -> Void) throws -> Double {
         var total = 0.0
         for seed: UInt64 in 1...16 {
-            total += try run(make { $0.seed = seed; change(&$0) }).summary.avgInfluenceRate
+            total += try run(
+                make {
+                    $0.seed = seed; change(&$0)
+                }
+            ).summary.avgInfluenceRate
         }
         return total / 16
     }
@@ -53,7 +57,10 @@ import Testing
     }
 
     @Test func crystals_AreBornAtCrystallizationsWithTheirAge() throws {
-        let result = try run(make { $0.crystallizationInterval = 7; $0.crystalCount = 64 })
+        let result = try run(
+            make {
+                $0.crystallizationInterval = 7; $0.crystalCount = 64
+            })
         #expect(!result.crystals.isEmpty)
         for crystal in result.crystals {
             #expect(crystal.generationCreated % 7 == 0)
@@ -66,7 +73,10 @@ import Testing
     }
 
     @Test func eviction_RemovesTheOldest_WhenDecayDominates() throws {
-        let result = try run(make { $0.crystalCount = 3; $0.temporalDecay = 10 })
+        let result = try run(
+            make {
+                $0.crystalCount = 3; $0.temporalDecay = 10
+            })
         let ids = result.crystals.map(\.id)
         #expect(ids.count == 3)
         let newest = ids.last!
@@ -78,7 +88,10 @@ import Testing
         // With δ = 0 the score is the strength alone, so every crystal that was evicted was
         // no stronger than the ones that stayed at the time; the survivors' strengths never
         // fall, so none of them is weaker than a new crystal's minimum.
-        let result = try run(make { $0.crystalCount = 2; $0.temporalDecay = 0; $0.generations = 300 })
+        let result = try run(
+            make {
+                $0.crystalCount = 2; $0.temporalDecay = 0; $0.generations = 300
+            })
         #expect(result.crystals.count == 2)
         #expect(result.crystals.allSatisfy { $0.strength >= 0.1 && $0.strength <= 1 })
     }
@@ -91,7 +104,11 @@ import Testing
     }
 
     @Test func coupling_Zero_LeavesRunsAsTheyAreAlone() throws {
-        let configurations = (1...3).map { seed in make { $0.seed = UInt64(seed); $0.crossSystemCoupling = 0 } }
+        let configurations = (1...3).map { seed in
+            make {
+                $0.seed = UInt64(seed); $0.crossSystemCoupling = 0
+            }
+        }
         var ensemble = Ensemble(try configurations.map { try Simulation(configuration: $0) })
         while !ensemble.isFinished { ensemble.step() }
         for (index, configuration) in configurations.enumerated() {
@@ -100,7 +117,11 @@ import Testing
     }
 
     @Test func coupling_AboveZero_ChangesTheRuns() throws {
-        let configurations = (1...3).map { seed in make { $0.seed = UInt64(seed); $0.crossSystemCoupling = 1 } }
+        let configurations = (1...3).map { seed in
+            make {
+                $0.seed = UInt64(seed); $0.crossSystemCoupling = 1
+            }
+        }
         var ensemble = Ensemble(try configurations.map { try Simulation(configuration: $0) })
         while !ensemble.isFinished { ensemble.step() }
         let alone = try configurations.map { try run($0) }
@@ -112,7 +133,11 @@ import Testing
     }
 
     @Test func coupledCredits_ReachTheOwningRun() throws {
-        let configurations = (1...2).map { seed in make { $0.seed = UInt64(seed); $0.crossSystemCoupling = 1 } }
+        let configurations = (1...2).map { seed in
+            make {
+                $0.seed = UInt64(seed); $0.crossSystemCoupling = 1
+            }
+        }
         var ensemble = Ensemble(try configurations.map { try Simulation(configuration: $0) })
         while !ensemble.isFinished { ensemble.step() }
         let activations = ensemble.members.flatMap(\.result.crystals).map(\.activations).reduce(0, +)
@@ -128,12 +153,17 @@ import Testing
         // A table that always answers "dead" overrides every live Life outcome it is asked about.
         let dead = RuleTable { _ in false }
         var always = try Simulation(
-            configuration: make { $0.mode = .llmControl; $0.fieldStrength = 1 }, llmTable: dead)
+            configuration: make {
+                $0.mode = .llmControl; $0.fieldStrength = 1
+            }, llmTable: dead)
         always.runToEnd()
         #expect(always.result.series.population.allSatisfy { $0 == 0 })
         #expect(always.result.series.morphicInfluenceRate.allSatisfy { $0 == 1 })
 
-        var never = try Simulation(configuration: make { $0.mode = .llmControl; $0.fieldStrength = 0 }, llmTable: dead)
+        var never = try Simulation(
+            configuration: make {
+                $0.mode = .llmControl; $0.fieldStrength = 0
+            }, llmTable: dead)
         never.runToEnd()
         #expect(never.result.series.population == (try run(make { $0.mode = .classical })).series.population)
         #expect(throws: ConfigurationError.self) { try Simulation(configuration: make { $0.mode = .llmControl }) }

@@ -13,7 +13,8 @@ import Testing
     }
 
     @Test(arguments: [
-        (ParameterKey.gridSize, "3", true), (.gridSize, "2", false), (.gridSize, "4096", true), (.gridSize, "4097", false),
+        (ParameterKey.gridSize, "3", true), (.gridSize, "2", false), (.gridSize, "4096", true),
+        (.gridSize, "4097", false),
         (.generations, "0", false), (.generations, "100000", true), (.generations, "100001", false),
         (.fieldStrength, "1", true), (.fieldStrength, "1.0000001", false), (.fieldStrength, "-0.1", false),
         (.fieldStrength, "nan", false), (.fieldStrength, "inf", false), (.temporalDecay, "10", true),
@@ -23,7 +24,8 @@ import Testing
         (.seed, "18446744073709551615", true), (.seed, "18446744073709551616", false), (.seed, "-1", false),
         (.generations, "200.0", true), (.generations, "200.5", false), (.mode, "control", true),
         (.mode, "quantum", false), (.boundary, "torus", true), (.boundary, "klein", false),
-        (.similarity, "jaccard", true), (.similarity, "cosine", false), (.rule, "B36/S23", true), (.rule, "Life", false),
+        (.similarity, "jaccard", true), (.similarity, "cosine", false), (.rule, "B36/S23", true),
+        (.rule, "Life", false),
     ])
     func set_AcceptsTheRangeAndRefusesBeyondIt(key: ParameterKey, argument: String, accepted: Bool) {
         var configuration = RunConfiguration()
@@ -49,8 +51,9 @@ import Testing
         try configuration.set(.minFormCells, argument: "9")
         _ = try configuration.validated()
         try configuration.set(.minFormCells, argument: "10")
-        #expect(throws: ConfigurationError(
-            key: "min_form_cells", message: "min_form_cells must be at most form_size² = 9, not 10")
+        #expect(
+            throws: ConfigurationError(
+                key: "min_form_cells", message: "min_form_cells must be at most form_size² = 9, not 10")
         ) { try configuration.validated() }
     }
 

@@ -38,7 +38,8 @@ import Testing
         try Self.sweep(into: root + "/many", workers: 4)
         try Self.sweep(into: root + "/one", workers: 1)
         for index in 0..<3 { try Self.sweep(into: root + "/shard\(index)", workers: 2, shard: Shard("\(index)/3")) }
-        try DatasetMerge.merge((0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/merged"))
+        try DatasetMerge.merge(
+            (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/merged"))
 
         let reference = try Self.files(root + "/many")
         #expect(reference.count == Dataset.files.count + 1 + 9)
@@ -46,7 +47,9 @@ import Testing
         #expect(try Self.files(root + "/one") == reference)
         #expect(try Self.files(root + "/merged") == reference)
         // Each shard holds only its own runs.
-        let shardRuns = try (0..<3).map { try Self.files(root + "/shard\($0)").keys.filter { $0.hasSuffix(".json") }.count }
+        let shardRuns = try (0..<3).map {
+            try Self.files(root + "/shard\($0)").keys.filter { $0.hasSuffix(".json") }.count
+        }
         #expect(shardRuns.reduce(0, +) == 9)
         #expect(shardRuns.allSatisfy { $0 > 0 })
     }
@@ -82,15 +85,24 @@ import Testing
         let folder = SweepFolder(path: root)
         try folder.prepare(for: definition)
         // Stop once three runs have been written.
-        let written: @Sendable () -> Int = { (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter { $0.hasSuffix(".json") && $0 != "definition.json" }.count ?? 0 }
-        let stopped = try SweepRunner(definition: definition, folder: folder, workers: 1).run(isCancelled: { written() >= 3 })
+        let written: @Sendable () -> Int = {
+            (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter {
+                $0.hasSuffix(".json") && $0 != "definition.json"
+            }.count ?? 0
+        }
+        let stopped = try SweepRunner(definition: definition, folder: folder, workers: 1).run(isCancelled: {
+            written() >= 3
+        })
         #expect(stopped.runsCompleted < 9)
-        let before = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasSuffix(".json") && $0 != "definition.json" }
+        let before = try FileManager.default.contentsOfDirectory(atPath: root).filter {
+            $0.hasSuffix(".json") && $0 != "definition.json"
+        }
         #expect(before.count >= 3)
         #expect(try FileManager.default.contentsOfDirectory(atPath: root).allSatisfy { !$0.contains(".tmp") })
         var stamps: [String: Date] = [:]
         for name in before {
-            stamps[name] = try FileManager.default.attributesOfItem(atPath: root + "/" + name)[.modificationDate] as? Date
+            stamps[name] =
+                try FileManager.default.attributesOfItem(atPath: root + "/" + name)[.modificationDate] as? Date
         }
         Thread.sleep(forTimeInterval: 0.05)
         let resumed = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
@@ -120,7 +132,9 @@ import Testing
         for index in 0..<2 { try Self.sweep(into: root + "/s\(index)", workers: 1, shard: Shard("\(index)/2")) }
         let shards = (0..<2).map { SweepFolder(path: root + "/s\($0)") }
 
-        let missing = #expect(throws: FileError.self) { try DatasetMerge.merge([shards[0]], into: SweepFolder(path: root + "/m1")) }
+        let missing = #expect(throws: FileError.self) {
+            try DatasetMerge.merge([shards[0]], into: SweepFolder(path: root + "/m1"))
+        }
         #expect(missing?.description.contains("missing") == true)
         let duplicated = #expect(throws: FileError.self) {
             try DatasetMerge.merge([shards[0], shards[1], shards[0]], into: SweepFolder(path: root + "/m2"))
@@ -136,11 +150,15 @@ import Testing
         #expect(mismatched?.description.contains("holds sweep") == true)
 
         // A run record edited by hand no longer matches its definition.
-        let runFile = try #require(try FileManager.default.contentsOfDirectory(atPath: shards[1].path).first { $0.hasPrefix("morphic_") })
+        let runFile = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: shards[1].path).first { $0.hasPrefix("morphic_") })
         let path = shards[1].path + "/" + runFile
-        let edited = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "\"grid_size\": 12", with: "\"grid_size\": 13")
+        let edited = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+            of: "\"grid_size\": 12", with: "\"grid_size\": 13")
         try edited.write(toFile: path, atomically: true, encoding: .utf8)
-        let tampered = #expect(throws: FileError.self) { try DatasetMerge.merge(shards, into: SweepFolder(path: root + "/m4")) }
+        let tampered = #expect(throws: FileError.self) {
+            try DatasetMerge.merge(shards, into: SweepFolder(path: root + "/m4"))
+        }
         #expect(tampered?.description.contains("grid_size") == true)
         #expect(!FileManager.default.fileExists(atPath: root + "/m4/manifest.json"))
     }
@@ -152,7 +170,8 @@ import Testing
         try Self.sweep(into: root + "/data", workers: 2)
         let archive = root + "/data/" + Dataset.archiveName
         try shell("mkdir -p \(root)/gnu \(root)/py && tar -xzf \(archive) -C \(root)/gnu")
-        try shell("python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \(archive) \(root)/py")
+        try shell(
+            "python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \(archive) \(root)/py")
         let original = try Self.files(root + "/data").filter { $0.key != Dataset.archiveName }
         #expect(try Self.files(root + "/gnu/" + definition.id) == original)
         #expect(try Self.files(root + "/py/" + definition.id) == original)

@@ -53,6 +53,10 @@ import Testing
         try AtomicFile.write(record.prettyBytes, to: path)
         try Dataset.writeFeatures(try DatasetTests.definition(), in: SweepFolder(path: root))
         #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/features.csv")) == before)
-        #expect(!Features.names.contains { $0.contains("influence") || $0.contains("override") || $0.contains("resonance") || $0.contains("crystal") })
+        #expect(
+            !Features.names.contains {
+                $0.contains("influence") || $0.contains("override") || $0.contains("resonance")
+                    || $0.contains("crystal")
+            })
     }
 }

@@ -23,14 +23,17 @@ import Testing
     }
 
     @Test func parser_RefusesNestingBeyondTheLimit() throws {
-        let deepest = String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)
+        let deepest =
+            String(repeating: "[", count: JSONParser.maximumDepth)
+            + String(repeating: "]", count: JSONParser.maximumDepth)
         _ = try JSONParser.parse(deepest)
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse("[" + deepest + "]") }
     }
 
     @Test func writer_RoundTripsThroughTheParser() throws {
         let value: JSON = .object([
-            "text": .string("quote \" backslash \\ tab \t bell \u{07} ünï"), "list": .array([.int(1), .double(0.5), .null]),
+            "text": .string("quote \" backslash \\ tab \t bell \u{07} ünï"),
+            "list": .array([.int(1), .double(0.5), .null]),
             "nested": .object(["flag": .bool(true), "empty": .array([]), "none": .object([])]),
         ])
         #expect(try JSONParser.parse(value.compactBytes) == value)

@@ -21,8 +21,10 @@ import Testing
             switch (member.key, member.value) {
             case ("run_id", .string(let id)): runID = id
             case ("sweep_seed", .number(let seed)): sweepSeed = try #require(UInt64(seed))
-            case (let key, .number(let text)): try configuration.set(try #require(ParameterKey(rawValue: key)), .number(text))
-            case (let key, .string(let text)): try configuration.set(try #require(ParameterKey(rawValue: key)), .text(text))
+            case (let key, .number(let text)):
+                try configuration.set(try #require(ParameterKey(rawValue: key)), .number(text))
+            case (let key, .string(let text)):
+                try configuration.set(try #require(ParameterKey(rawValue: key)), .text(text))
             default: Issue.record("unexpected config member \(member.key)")
             }
         }
@@ -39,8 +41,12 @@ import Testing
             let produced = try #require(record["timeseries"]?[member.key]?.elements)
             let wanted = try #require(member.value.elements)
             #expect(produced.count == wanted.count, "\(member.key)")
-            if let first = produced.indices.first(where: { $0 < wanted.count && !Self.matches(produced[$0], wanted[$0]) }) {
-                Issue.record("\(file): \(member.key) differs first at generation \(first): \(produced[first]) vs \(wanted[first])")
+            if let first = produced.indices.first(where: {
+                $0 < wanted.count && !Self.matches(produced[$0], wanted[$0])
+            }) {
+                Issue.record(
+                    "\(file): \(member.key) differs first at generation \(first): \(produced[first]) vs \(wanted[first])"
+                )
             }
         }
         let crystals = try #require(record["crystals"]?.elements)

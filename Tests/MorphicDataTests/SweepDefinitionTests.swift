@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct SweepDefinitionTests {
     static func seedSweep() throws -> SweepDefinition {
-        try SweepDefinition.parse(try Data(contentsOf: Fixtures.packageFolder.appendingPathComponent("Config/sweeps/seed.json")))
+        try SweepDefinition.parse(
+            try Data(contentsOf: Fixtures.packageFolder.appendingPathComponent("Config/sweeps/seed.json")))
     }
 
     @Test func seedSweep_ExpandsToTheDocumentedRuns() throws {
@@ -20,25 +21,31 @@ import Testing
         #expect((second.fieldStrength, second.temporalDecay, second.similarityThreshold) == (0.2, 0.0, 0.7))
         let last = definition.runs[79].configuration
         #expect((last.fieldStrength, last.temporalDecay, last.similarityThreshold) == (1.0, 0.9, 0.9))
-        #expect(definition.runs.allSatisfy { $0.configuration.mode == .classical || $0.configuration.crystalCount == 5 })
+        #expect(
+            definition.runs.allSatisfy { $0.configuration.mode == .classical || $0.configuration.crystalCount == 5 })
         #expect(definition.couplingGroups.count == 80)
         #expect(definition.seed == 42)
     }
 
     @Test func sweepID_DependsOnTheNormalizedDefinitionOnly() throws {
-        let a = try SweepDefinition.parse(Array(#"{"name": "x", "groups": [{"prefix": "r", "params": {"field_strength": 0.50}}]}"#.utf8))
-        let b = try SweepDefinition.parse(Array(#"{"groups": [{"params": {"field_strength": 0.5}, "prefix": "r"}], "name": "x", "seed": 0}"#.utf8))
-        let c = try SweepDefinition.parse(Array(#"{"name": "x", "groups": [{"prefix": "r", "params": {"field_strength": 0.6}}]}"#.utf8))
+        let a = try SweepDefinition.parse(
+            Array(#"{"name": "x", "groups": [{"prefix": "r", "params": {"field_strength": 0.50}}]}"#.utf8))
+        let b = try SweepDefinition.parse(
+            Array(#"{"groups": [{"params": {"field_strength": 0.5}, "prefix": "r"}], "name": "x", "seed": 0}"#.utf8))
+        let c = try SweepDefinition.parse(
+            Array(#"{"name": "x", "groups": [{"prefix": "r", "params": {"field_strength": 0.6}}]}"#.utf8))
         #expect(a.id == b.id)
         #expect(a.id != c.id)
         #expect(a.id.hasPrefix("x-"))
     }
 
     @Test func replicatesOfACoupledPoint_FormOneCouplingGroup() throws {
-        let definition = try SweepDefinition.parse(Array(#"""
-            {"groups": [{"prefix": "c", "replicates": 3, "params": {"cross_system_coupling": 0.5},
-                         "grid": {"field_strength": [0.2, 0.4]}}]}
-            """#.utf8))
+        let definition = try SweepDefinition.parse(
+            Array(
+                #"""
+                {"groups": [{"prefix": "c", "replicates": 3, "params": {"cross_system_coupling": 0.5},
+                             "grid": {"field_strength": [0.2, 0.4]}}]}
+                """#.utf8))
         #expect(definition.couplingGroups.map { $0.map(\.id) } == [["c_1", "c_2", "c_3"], ["c_4", "c_5", "c_6"]])
     }
 
@@ -55,7 +62,10 @@ import Testing
         (#"{"groups": [{"prefix": "a", "params": {"grid_size": "25"}}]}"#, "groups[0].params.grid_size"),
         (#"{"groups": [{"prefix": "a", "grid": {"field_strength": []}}]}"#, "groups[0].grid.field_strength"),
         (#"{"groups": [{"prefix": "a", "grid": {"field_strength": [0.1, 1.5]}}]}"#, "groups[0].grid.field_strength[1]"),
-        (#"{"groups": [{"prefix": "a", "grid": {"field_strength": [0.1, 0.10]}}]}"#, "groups[0].grid.field_strength[1]"),
+        (
+            #"{"groups": [{"prefix": "a", "grid": {"field_strength": [0.1, 0.10]}}]}"#,
+            "groups[0].grid.field_strength[1]"
+        ),
         (#"{"groups": [{"prefix": "a", "mode": "quantum"}]}"#, "groups[0].mode"),
         (#"{"groups": [{"prefix": "a", "replicates": 0}]}"#, "groups[0].replicates"),
         (#"{"groups": [{"prefix": "a"}, {"prefix": "a"}]}"#, "groups[1].prefix"),

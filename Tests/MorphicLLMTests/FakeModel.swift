@@ -41,7 +41,8 @@ final class FakeModel: Sendable {
             switch behaviour {
             case .failing(let status): return .text(HTTPStatus(status, "Failing"), "model unavailable")
             case .rateLimitedOnce where number == 1:
-                return HTTPResponse(status: .tooManyRequests, headers: [("Retry-After", "0")], body: .bytes(Array("slow down".utf8)))
+                return HTTPResponse(
+                    status: .tooManyRequests, headers: [("Retry-After", "0")], body: .bytes(Array("slow down".utf8)))
             case .slow(let seconds): Thread.sleep(forTimeInterval: seconds)
             default: break
             }
@@ -51,7 +52,9 @@ final class FakeModel: Sendable {
             else { return .text(.badRequest, "not a chat completion request") }
             let indices = line.dropFirst("Neighbourhoods: ".count).split(separator: ",").compactMap { Int($0) }
             let conway = LifeRule.conway.table.entries
-            var digits = indices.map { behaviour.isNegation ? (conway[$0] == 1 ? "0" : "1") : (conway[$0] == 1 ? "1" : "0") }.joined()
+            var digits = indices.map {
+                behaviour.isNegation ? (conway[$0] == 1 ? "0" : "1") : (conway[$0] == 1 ? "1" : "0")
+            }.joined()
             switch behaviour {
             case .malformed: digits = "Sure! Here you go: " + digits
             case .wrongCount: digits.removeLast()
@@ -59,10 +62,16 @@ final class FakeModel: Sendable {
             }
             let reply: JSON = .object([
                 "id": .string("chatcmpl-test"), "object": .string("chat.completion"),
-                "choices": .array([.object(["index": .int(0), "message": .object(["role": .string("assistant"), "content": .string(digits)]),
-                                            "finish_reason": .string("stop")])]),
+                "choices": .array([
+                    .object([
+                        "index": .int(0),
+                        "message": .object(["role": .string("assistant"), "content": .string(digits)]),
+                        "finish_reason": .string("stop"),
+                    ])
+                ]),
             ])
-            return HTTPResponse(status: .ok, headers: [("Content-Type", "application/json")], body: .bytes(reply.compactBytes))
+            return HTTPResponse(
+                status: .ok, headers: [("Content-Type", "application/json")], body: .bytes(reply.compactBytes))
         }
         port = try server.start()
     }

@@ -7,7 +7,9 @@ import Testing
 
 @Suite(.serialized) struct LLMRuleProviderTests {
     func make(_ model: FakeModel, cache: String, name: String = "test-model", timeout: Double = 10) -> LLMRuleProvider {
-        LLMRuleProvider(settings: LLMSettings(endpoint: model.endpoint, model: name, timeout: timeout), cacheDirectory: cache, environment: [:])
+        LLMRuleProvider(
+            settings: LLMSettings(endpoint: model.endpoint, model: name, timeout: timeout), cacheDirectory: cache,
+            environment: [:])
     }
 
     func run(_ configuration: RunConfiguration, table: RuleTable?) throws -> RunResult {
@@ -80,7 +82,8 @@ import Testing
         (.failing(500), "answered 500", HTTPClient.Configuration().attempts),
         (.failing(401), "answered 401", 1),
     ])
-    func badAnswers_AreRetriedThenReported(_ behaviour: FakeModel.Behaviour, _ message: String, _ requests: Int) throws {
+    func badAnswers_AreRetriedThenReported(_ behaviour: FakeModel.Behaviour, _ message: String, _ requests: Int) throws
+    {
         let model = try FakeModel(behaviour)
         defer { model.stop() }
         let cache = try temporaryFolder()
@@ -124,7 +127,8 @@ import Testing
         var configuration = HTTPClient.Configuration()
         configuration.maximumResponseBytes = 10
         let error = #expect(throws: HTTPClient.Failure.self) {
-            try HTTPClient(configuration: configuration).send(HTTPClient.Request(url: "http://127.0.0.1:\(model.port)/nothing"))
+            try HTTPClient(configuration: configuration).send(
+                HTTPClient.Request(url: "http://127.0.0.1:\(model.port)/nothing"))
         }
         #expect(error?.description.contains("more than 10 bytes") == true)
         // Nothing listens here: a connection error names the address.

@@ -40,7 +40,8 @@ import Testing
         let runs = try service.runs(id, offset: 0, limit: 10)["runs"]!.elements!
         #expect(runs.map { $0["status"]!.stringValue! } == ["failed", "failed", "completed"])
         #expect(runs[0]["error"]?.stringValue?.contains("answered 401") == true)
-        let manifest = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: service.datasetFile(id, name: "manifest.json"))))
+        let manifest = try JSONParser.parse(
+            try Data(contentsOf: URL(fileURLWithPath: service.datasetFile(id, name: "manifest.json"))))
         #expect(manifest["counts"]?["by_status"] == .object(["completed": .int(1), "failed": .int(2)]))
 
         model.behave(.conway)
@@ -85,7 +86,9 @@ import Testing
         let receiver = try Receiver(failures: 0)
         defer { receiver.server.shutdown() }
         let notifier = SweepNotifier(allowedHosts: ["127.0.0.1"], log: Log())
-        notifier.send(.object(["id": .string("s-1"), "status": .string("completed")]), to: "http://127.0.0.1:\(receiver.port)/hook")
+        notifier.send(
+            .object(["id": .string("s-1"), "status": .string("completed")]),
+            to: "http://127.0.0.1:\(receiver.port)/hook")
         #expect(Self.wait({ receiver.received.count == 1 }, timeout: 10))
         Thread.sleep(forTimeInterval: 0.3)
         #expect(receiver.received.count == 1)
@@ -133,7 +136,8 @@ import Testing
         configuration.notifyHosts = ["127.0.0.1"]
         let service = try JobService(configuration: configuration, log: Log())
         defer { service.shutdown() }
-        let definition = #"{"notify_url": "http://127.0.0.1:\#(receiver.port)/done", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a"}]}"#
+        let definition =
+            #"{"notify_url": "http://127.0.0.1:\#(receiver.port)/done", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a"}]}"#
         _ = try service.submit(Array(definition.utf8))
         #expect(Self.wait({ receiver.received.count == 1 }, timeout: 20))
         #expect(receiver.received.first?.contains("\"status\":\"completed\"") == true)

@@ -13,8 +13,14 @@ import Testing
         configuration.workers = 1
         let service = try JobService(configuration: configuration, log: Log())
         defer { service.shutdown() }
-        let large = try service.submit(Array(#"{"name": "large", "defaults": {"grid_size": 48, "generations": 200}, "groups": [{"prefix": "l", "replicates": 40}]}"#.utf8))
-        let small = try service.submit(Array(#"{"name": "small", "defaults": {"grid_size": 48, "generations": 200}, "groups": [{"prefix": "s", "replicates": 2}]}"#.utf8))
+        let large = try service.submit(
+            Array(
+                #"{"name": "large", "defaults": {"grid_size": 48, "generations": 200}, "groups": [{"prefix": "l", "replicates": 40}]}"#
+                    .utf8))
+        let small = try service.submit(
+            Array(
+                #"{"name": "small", "defaults": {"grid_size": 48, "generations": 200}, "groups": [{"prefix": "s", "replicates": 2}]}"#
+                    .utf8))
         let largeID = large.status["id"]!.stringValue!
         let smallID = small.status["id"]!.stringValue!
         let deadline = Date().addingTimeInterval(120)

@@ -50,7 +50,9 @@ import Testing
         } catch {
             #expect(String(describing: error).contains(message), "\(error)")
         }
-        #expect(throws: (any Error).self) { try ServerConfiguration().applying(environment: ["MORPHIC_PORT": "eighty"]) }
+        #expect(throws: (any Error).self) {
+            try ServerConfiguration().applying(environment: ["MORPHIC_PORT": "eighty"])
+        }
     }
 }
 

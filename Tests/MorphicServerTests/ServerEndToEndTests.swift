@@ -11,7 +11,9 @@ import Testing
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try shell("'\(ServerProcess.executable)' sweep '\(definition)' --output '\(folder)/out' --quiet")
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/manifest.json"))) as! [String: Any]
+        let manifest =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/manifest.json"))) as! [String: Any]
         var files = try tree(folder + "/out")
         files["definition.json"] = nil
         files["dataset.tar.gz"] = nil
@@ -41,7 +43,9 @@ import Testing
         // Download with a real client and extract with GNU tar.
         let download = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: download) }
-        try shell("curl -sf -o '\(download)/d.tar.gz' http://127.0.0.1:\(server.port)/api/sweeps/\(id)/dataset.tar.gz && tar -xzf '\(download)/d.tar.gz' -C '\(download)'")
+        try shell(
+            "curl -sf -o '\(download)/d.tar.gz' http://127.0.0.1:\(server.port)/api/sweeps/\(id)/dataset.tar.gz && tar -xzf '\(download)/d.tar.gz' -C '\(download)'"
+        )
         let local = try Self.localDataset(Self.smoke)
         #expect(local.id == id)
         #expect(try tree(download + "/" + id) == local.files)
@@ -63,9 +67,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let definitionPath = root + "/slow.json"
         try #"""
-            {"name": "crash", "seed": 5, "defaults": {"grid_size": 64, "generations": 300},
-             "groups": [{"prefix": "m", "replicates": 3, "grid": {"field_strength": [0.3, 0.6, 0.9, 1.0]}}]}
-            """#.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+        {"name": "crash", "seed": 5, "defaults": {"grid_size": 64, "generations": 300},
+         "groups": [{"prefix": "m", "replicates": 3, "grid": {"field_strength": [0.3, 0.6, 0.9, 1.0]}}]}
+        """#.write(toFile: definitionPath, atomically: true, encoding: .utf8)
         let definition = Array(try Data(contentsOf: URL(fileURLWithPath: definitionPath)))
 
         var server = try ServerProcess(dataDirectory: root + "/data", workers: 1)
@@ -74,7 +78,9 @@ import Testing
         let folder = root + "/data/sweeps/" + id
         let deadline = Date().addingTimeInterval(60)
         func finishedRuns() -> Int {
-            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("m_") && $0.hasSuffix(".json") }.count
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+                $0.hasPrefix("m_") && $0.hasSuffix(".json")
+            }.count
         }
         while finishedRuns() < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         server.kill()
@@ -93,13 +99,18 @@ import Testing
     @Test func sigterm_StopsGracefully_AndTheSweepResumesOnRestart() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let definition = Array(#"{"name": "term", "defaults": {"grid_size": 64, "generations": 400}, "groups": [{"prefix": "t", "replicates": 8}]}"#.utf8)
+        let definition = Array(
+            #"{"name": "term", "defaults": {"grid_size": 64, "generations": 400}, "groups": [{"prefix": "t", "replicates": 8}]}"#
+                .utf8)
         var server = try ServerProcess(dataDirectory: root, workers: 1)
         let submitted = try server.request("POST", "/api/sweeps", body: definition)
         let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
         _ = try server.wait(for: id, status: "running")
         #expect(server.terminate() == 0)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/sweeps/" + id).allSatisfy { !$0.contains(".tmp-") })
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: root + "/sweeps/" + id).allSatisfy {
+                !$0.contains(".tmp-")
+            })
         server = try ServerProcess(dataDirectory: root)
         defer { server.kill() }
         _ = try server.wait(for: id, status: "completed", timeout: 180)
@@ -115,9 +126,13 @@ import Testing
         let refused = try server.request("POST", "/api/sweeps", body: definition)
         #expect(refused.status == 401)
         #expect(String(decoding: refused.body, as: UTF8.self).contains("\"unauthorized\""))
-        #expect(try server.request("POST", "/api/sweeps", body: definition, headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(
+            try server.request("POST", "/api/sweeps", body: definition, headers: ["Authorization": "Bearer wrong"])
+                .status == 401)
         #expect(try server.request("GET", "/api/sweeps").status == 200)
-        #expect(try server.request("POST", "/api/sweeps", body: definition, headers: ["Authorization": "Bearer " + token]).status == 202)
+        #expect(
+            try server.request("POST", "/api/sweeps", body: definition, headers: ["Authorization": "Bearer " + token])
+                .status == 202)
     }
 
     @Test func errors_HaveTheDocumentedShapeAndStatus() throws {
@@ -126,9 +141,11 @@ import Testing
         let server = try ServerProcess(dataDirectory: data)
         defer { server.kill() }
 
-        let invalid = try server.request("POST", "/api/sweeps", body: Array(#"{"groups": [{"prefix": "a", "params": {"field_strength": 3}}]}"#.utf8))
+        let invalid = try server.request(
+            "POST", "/api/sweeps", body: Array(#"{"groups": [{"prefix": "a", "params": {"field_strength": 3}}]}"#.utf8))
         #expect(invalid.status == 422)
-        let error = (try JSONSerialization.jsonObject(with: Data(invalid.body)) as! [String: Any])["error"] as! [String: Any]
+        let error =
+            (try JSONSerialization.jsonObject(with: Data(invalid.body)) as! [String: Any])["error"] as! [String: Any]
         #expect(error["field"] as? String == "groups[0].params.field_strength")
         #expect(error["code"] as? String == "invalid_definition")
         #expect((error["message"] as? String)?.contains("[0, 1]") == true)
@@ -149,7 +166,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: data) }
         let server = try ServerProcess(dataDirectory: data, workers: 1)
         defer { server.kill() }
-        let definition = Array(#"{"name": "long", "defaults": {"grid_size": 64, "generations": 400}, "groups": [{"prefix": "l", "replicates": 20}]}"#.utf8)
+        let definition = Array(
+            #"{"name": "long", "defaults": {"grid_size": 64, "generations": 400}, "groups": [{"prefix": "l", "replicates": 20}]}"#
+                .utf8)
         let submitted = try server.request("POST", "/api/sweeps", body: definition)
         let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
         #expect(try server.request("GET", "/api/sweeps/\(id)/dataset.tar.gz").status == 409)
@@ -181,14 +200,20 @@ import Testing
         #expect(document.status == 200)
         let path = data + "/openapi.json"
         try Data(document.body).write(to: URL(fileURLWithPath: path))
-        try shell("python3 -c 'import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1])))' '\(path)'")
+        try shell(
+            "python3 -c 'import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1])))' '\(path)'"
+        )
 
-        let submitted = try server.request("POST", "/api/sweeps", body: Array(try Data(contentsOf: URL(fileURLWithPath: Self.smoke))))
+        let submitted = try server.request(
+            "POST", "/api/sweeps", body: Array(try Data(contentsOf: URL(fileURLWithPath: Self.smoke))))
         let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
         _ = try server.wait(for: id, status: "completed")
-        let paths = (try JSONSerialization.jsonObject(with: Data(document.body)) as! [String: Any])["paths"] as! [String: [String: Any]]
+        let paths =
+            (try JSONSerialization.jsonObject(with: Data(document.body)) as! [String: Any])["paths"]
+            as! [String: [String: Any]]
         for (template, operations) in paths where operations["get"] != nil {
-            let concrete = template.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{run_id}", with: "morphic_1")
+            let concrete = template.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(
+                of: "{run_id}", with: "morphic_1")
             #expect(try server.request("GET", concrete).status == 200, "GET \(concrete)")
         }
     }

@@ -12,14 +12,18 @@ final class ServerProcess {
 
     /// The `morphic` executable built next to the test bundle.
     static var executable: String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("morphic").path
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "morphic"
+        ).path
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return folder.appendingPathComponent(".build/debug/morphic").path
     }
 
     static var packageFolder: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 
     /// Starts a server on `dataDirectory` and waits until it says where it listens.
@@ -85,7 +89,9 @@ final class ServerProcess {
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         client.send(Array((head + "\r\n").utf8) + (body ?? []))
         let raw = client.read().bytes
-        guard let split = raw.firstRange(of: Array("\r\n\r\n".utf8)) else { throw ServerError(description: "no response") }
+        guard let split = raw.firstRange(of: Array("\r\n\r\n".utf8)) else {
+            throw ServerError(description: "no response")
+        }
         let lines = String(decoding: raw[..<split.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
         let status = Int(lines[0].split(separator: " ")[1])!
         var fields: [String: String] = [:]

@@ -4,14 +4,16 @@ import Testing
 
 /// The Slurm executor against a real single-node Slurm cluster, which `scripts/test.sh`
 /// starts (`scripts/slurm-local.sh`) and names in SLURM_CONF.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["SLURM_CONF"] != nil, "needs the local Slurm cluster"))
+@Suite(
+    .serialized, .enabled(if: ProcessInfo.processInfo.environment["SLURM_CONF"] != nil, "needs the local Slurm cluster")
+)
 struct SlurmExecutorTests {
     static func config(_ root: String) throws -> String {
         let path = root + "/server.json"
         try """
-            {"executor": "slurm",
-             "slurm": {"shards": 3, "parallel": 2, "retries": 1, "poll_seconds": 0.3, "binary": "\(ServerProcess.executable)"}}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        {"executor": "slurm",
+         "slurm": {"shards": 3, "parallel": 2, "retries": 1, "poll_seconds": 0.3, "binary": "\(ServerProcess.executable)"}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -25,12 +27,13 @@ struct SlurmExecutorTests {
         let config = try Self.config(root)
         let definitionPath = root + "/sweep.json"
         try #"""
-            {"name": "on-slurm", "seed": 3, "defaults": {"grid_size": 48, "generations": 300},
-             "groups": [{"prefix": "s", "replicates": 3, "grid": {"field_strength": [0.2, 0.6, 1.0]}},
-                        {"prefix": "c", "mode": "classical", "replicates": 3}]}
-            """#.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+        {"name": "on-slurm", "seed": 3, "defaults": {"grid_size": 48, "generations": 300},
+         "groups": [{"prefix": "s", "replicates": 3, "grid": {"field_strength": [0.2, 0.6, 1.0]}},
+                    {"prefix": "c", "mode": "classical", "replicates": 3}]}
+        """#.write(toFile: definitionPath, atomically: true, encoding: .utf8)
         var server = try ServerProcess(dataDirectory: root + "/data", config: config)
-        let submitted = try server.request("POST", "/api/sweeps", body: Array(try Data(contentsOf: URL(fileURLWithPath: definitionPath))))
+        let submitted = try server.request(
+            "POST", "/api/sweeps", body: Array(try Data(contentsOf: URL(fileURLWithPath: definitionPath))))
         #expect(submitted.status == 202)
         let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
         let folder = root + "/data/sweeps/" + id
@@ -56,7 +59,8 @@ struct SlurmExecutorTests {
         #expect(after == state, "jobs were submitted again")
 
         var served = try tree(folder)
-        for name in served.keys where name.hasPrefix("slurm/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
+        for name in served.keys
+        where name.hasPrefix("slurm/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
             served[name] = nil
         }
         #expect(served == (try ServerEndToEndTests.localDataset(definitionPath)).files)
@@ -67,8 +71,13 @@ struct SlurmExecutorTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let server = try ServerProcess(dataDirectory: root + "/data", config: try Self.config(root))
         defer { server.kill() }
-        let definition = Array(#"{"name": "long-slurm", "defaults": {"grid_size": 96, "generations": 2000}, "groups": [{"prefix": "l", "replicates": 6}]}"#.utf8)
-        let id = (try JSONSerialization.jsonObject(with: Data(try server.request("POST", "/api/sweeps", body: definition).body)) as! [String: Any])["id"] as! String
+        let definition = Array(
+            #"{"name": "long-slurm", "defaults": {"grid_size": 96, "generations": 2000}, "groups": [{"prefix": "l", "replicates": 6}]}"#
+                .utf8)
+        let id =
+            (try JSONSerialization.jsonObject(
+                with: Data(try server.request("POST", "/api/sweeps", body: definition).body)) as! [String: Any])["id"]
+            as! String
         _ = try server.wait(for: id, status: "running", timeout: 30)
         let deadline = Date().addingTimeInterval(30)
         while try Self.ourTasks().isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }

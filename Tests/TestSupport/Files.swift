@@ -2,8 +2,10 @@ import Foundation
 
 /// A test's failure outside the code under test.
 public struct SupportError: Error, CustomStringConvertible {
+    /// What went wrong.
     public let description: String
 
+    /// An error saying `description`.
     public init(_ description: String) { self.description = description }
 }
 
