@@ -244,6 +244,7 @@ async function showSweep(id) {
   $("#manifest-link").href = base + "/manifest.json";
   $("#archive-link").href = base + "/dataset.tar.gz";
   let lastStatus = null;
+  let polls = 0;
   const poll = async () => {
     const result = await api(base).catch(() => null);
     if (!result || state.sweepID !== id) return;
@@ -265,7 +266,8 @@ async function showSweep(id) {
     $("#retry").disabled = !(sweep.status === "failed" || sweep.status === "cancelled");
     const ready = sweep.status === "completed" || sweep.status === "failed";
     for (const link of [$("#manifest-link"), $("#archive-link")]) link.setAttribute("aria-disabled", String(!ready));
-    if (active || sweep.status !== lastStatus) await loadRuns(id);
+    // The run table is heavier than the status: refresh it every third poll while running.
+    if (sweep.status !== lastStatus || (active && polls++ % 3 === 0)) await loadRuns(id);
     lastStatus = sweep.status;
     if (!active) clearInterval(state.timer);
   };

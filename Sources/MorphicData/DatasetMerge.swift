@@ -52,17 +52,20 @@ public enum DatasetMerge {
             let shown = missing.prefix(10).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
             throw FileError.invalid("\(missing.count) run(s) missing from every shard folder: \(shown)")
         }
-        try output.prepare(for: definition)
-        for (run, folder, failed) in sources {
-            if failed {
-                try output.recordFailure(run.id, message: folder.failure(run.id) ?? "")
-                continue
-            }
+        // Every record is checked before anything is written, so a refused merge changes nothing.
+        for (run, folder, failed) in sources where !failed {
             guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else {
                 throw FileError.invalid("cannot read \(folder.runPath(run.id))")
             }
             _ = try Dataset.record(Array(bytes), of: run, path: folder.runPath(run.id))
-            if folder.path != output.path { try AtomicFile.write(Array(bytes), to: output.runPath(run.id)) }
+        }
+        try output.prepare(for: definition)
+        for (run, folder, failed) in sources where folder.path != output.path {
+            if failed {
+                try output.recordFailure(run.id, message: folder.failure(run.id) ?? "")
+            } else if let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) {
+                try AtomicFile.write(Array(bytes), to: output.runPath(run.id))
+            }
         }
         try Dataset.assemble(definition, in: output)
         return definition

@@ -161,13 +161,20 @@ public final class JobService: @unchecked Sendable {
         condition.unlock()
         let runs = job.definition.runs
         let slice = runs[min(offset, runs.count)..<min(runs.count, offset + limit)]
+        // Records never change once written, so their summaries are read from disk only once.
+        let cached = job.summaries.withLock { $0 }
+        var found: [String: JSON] = [:]
         let entries: [JSON] = slice.map { run in
             var status = state.isActive ? (running.contains(run.couplingGroup) ? "running" : "queued") : "not_run"
             var summary: JSON = .null
             var error: JSON = .null
-            if let bytes = FileManager.default.contents(atPath: job.folder.runPath(run.id)) {
+            if let known = cached[run.id] {
+                status = "completed"
+                summary = known
+            } else if let bytes = FileManager.default.contents(atPath: job.folder.runPath(run.id)) {
                 status = "completed"
                 summary = (try? JSONParser.parse(Array(bytes)))?["summary_stats"] ?? .null
+                found[run.id] = summary
             } else if let failure = job.folder.failure(run.id) {
                 status = "failed"
                 error = .string(failure)
@@ -182,6 +189,7 @@ public final class JobService: @unchecked Sendable {
             if error != .null { members.append(.init("error", error)) }
             return .object(members)
         }
+        if !found.isEmpty { job.summaries.withLock { $0.merge(found) { old, _ in old } } }
         return .object([
             "total": .int(runs.count), "offset": .int(offset), "limit": .int(limit), "runs": .array(entries),
         ])

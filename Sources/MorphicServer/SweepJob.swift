@@ -12,6 +12,8 @@ final class SweepJob: @unchecked Sendable {
     let createdAt: Date
     /// Set to stop the sweep's running groups at their next step.
     let cancelled = Atomic<Bool>(false)
+    /// Summary statistics of finished runs, by run id, as read from their records.
+    let summaries = Mutex<[String: JSON]>([:])
 
     var state: SweepState
     var startedAt: Date?

@@ -160,7 +160,7 @@ import Testing
             try DatasetMerge.merge(shards, into: SweepFolder(path: root + "/m4"))
         }
         #expect(tampered?.description.contains("grid_size") == true)
-        #expect(!FileManager.default.fileExists(atPath: root + "/m4/manifest.json"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/m4"))
     }
 
     @Test func archive_ExtractsWithGNUTarAndPython_ToTheSameBytes() throws {
