@@ -255,6 +255,8 @@ public struct SweepDefinition: Sendable {
                     isOverLimit: true)
             }
         }
+        // Every value below was checked and made canonical by `canonical`, so setting it
+        // again cannot fail; only the checks between keys (`validated()`) remain.
         var base = RunConfiguration()
         for (key, value) in defaults { try! base.set(key, value) }
         var runs: [PlannedRun] = []
