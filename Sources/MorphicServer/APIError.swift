@@ -46,7 +46,7 @@ struct APIError: Error {
             APIError(status: .badRequest, code: "malformed", message: error.description)
         case .invalid(let error):
             APIError(
-                status: .unprocessableContent, code: "invalid_definition", message: error.description,
+                status: .unprocessableContent, code: "invalid_definition", message: error.message,
                 field: error.field)
         case .notFound: .notFound("no such sweep")
         case .conflict(let message): APIError(status: .conflict, code: "conflict", message: message)
