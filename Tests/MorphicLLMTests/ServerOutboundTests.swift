@@ -58,10 +58,8 @@ import Testing
     final class Receiver: Sendable {
         let server: HTTPServer
         let port: Int
-        let bodies = Mutex<[String]>([])
 
         init(failures: Int) throws {
-            let bodies = Mutex<[String]>([])
             let attempts = Mutex(0)
             let box = Box()
             server = HTTPServer(host: "127.0.0.1", port: 0, threads: 1, shutdownGrace: 1) { request in
@@ -74,7 +72,6 @@ import Testing
             }
             port = try server.start()
             self.box = box
-            _ = bodies
         }
 
         final class Box: Sendable { let bodies = Mutex<[String]>([]) }

@@ -4,18 +4,8 @@ import Testing
 
 /// The `morphic` command as a user types it.
 @Suite struct CommandLineTests {
-    /// Runs morphic with `arguments`; returns the exit status and everything it printed.
     func morphic(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try execute(ServerProcess.executable, arguments)
     }
 
     @Test func invalidSweep_IsRefusedNamingTheField_AndWritesNothing() throws {

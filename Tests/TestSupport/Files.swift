@@ -9,22 +9,26 @@ public struct SupportError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Runs a shell command; returns its output, throws with it when the command fails.
-@discardableResult
-public func shell(_ command: String) throws -> String {
+/// Runs `executable` with `arguments`; returns its exit status and everything it printed.
+public func execute(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", command]
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
     try process.run()
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw SupportError("`\(command)` exited \(process.terminationStatus): \(output)")
-    }
-    return output
+    return (process.terminationStatus, output)
+}
+
+/// Runs a shell command; returns its output, throws with it when the command fails.
+@discardableResult
+public func shell(_ command: String) throws -> String {
+    let result = try execute("/bin/bash", ["-c", command])
+    guard result.status == 0 else { throw SupportError("`\(command)` exited \(result.status): \(result.output)") }
+    return result.output
 }
 
 /// A fresh empty folder under the system's temporary folder; the caller removes it.
