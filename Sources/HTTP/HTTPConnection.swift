@@ -84,9 +84,7 @@ public struct HTTPConnection {
             if !isClosing {
                 isClosing = true
                 lastWriteProgress = now
-                output += HTTPResponse.text(.requestTimeout, "request timed out\n")
-                    .head(contentLength: 17, chunked: false, keepAlive: false, extra: [])
-                output += Array("request timed out\n".utf8)
+                queue(.text(.requestTimeout, "request timed out\n"), for: nil)
                 return false
             }
             return true

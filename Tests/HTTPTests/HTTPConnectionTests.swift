@@ -101,7 +101,9 @@ import Testing
         connection.receive(Array("GET / HTTP/1.1\r\nHo".utf8), now: 1, handler: Self.echo, errorResponder: Self.refuse)
         #expect(expire(&connection, at: 5.9) == false)
         #expect(expire(&connection, at: 6.1) == false)
-        #expect(drain(&connection, now: 6.1).hasPrefix("HTTP/1.1 408 "))
+        let answer = drain(&connection, now: 6.1)
+        #expect(answer.hasPrefix("HTTP/1.1 408 "))
+        #expect(answer.contains("Content-Length: 18\r\n") && answer.hasSuffix("\r\n\r\nrequest timed out\n"))
         #expect(expire(&connection, at: 6.2) == true)
     }
 
