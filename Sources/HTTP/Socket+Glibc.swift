@@ -96,9 +96,6 @@ extension Socket {
     /// Closes the descriptor.
     public func close() { _ = Glibc.close(descriptor) }
 
-    /// Stops further reads and writes, so blocked peers see the end.
-    public func shutdown() { _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR)) }
-
     /// Raises the soft limit of open descriptors to the hard limit, so that many idle
     /// clients cannot exhaust a default limit of 1024.
     public static func raiseDescriptorLimit() {
@@ -121,7 +118,6 @@ struct EventQueue {
         let descriptor: Int32
         let readable: Bool
         let writable: Bool
-        let hangup: Bool
     }
 
     init() throws {
@@ -175,8 +171,7 @@ struct EventQueue {
                 descriptor: buffer.descriptors[index],
                 readable: events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue)
                     != 0,
-                writable: events & EPOLLOUT.rawValue != 0,
-                hangup: events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0)
+                writable: events & EPOLLOUT.rawValue != 0)
         }
     }
 

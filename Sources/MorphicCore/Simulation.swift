@@ -114,15 +114,8 @@ public struct Simulation: Sendable {
         let source = Self.slot(t) * layout.byteCount
         let target = Self.slot(t + 1) * layout.byteCount
         let torus = configuration.boundary == .torus
-        let table = ruleTable.entries
 
-        let measured = planes.withUnsafeMutableBufferPointer { cells in
-            table.withUnsafeBufferPointer { table in
-                layout.step(
-                    cells.baseAddress! + source, into: cells.baseAddress! + target,
-                    table: table.baseAddress!, torus: torus)
-            }
-        }
+        let measured = applyRule(source: source, target: target)
         if t > 0 { record(state: t, measured) }
 
         var counts = StepCounts()
@@ -158,14 +151,7 @@ public struct Simulation: Sendable {
         if isFinished {
             let final = Self.slot(t + 1) * layout.byteCount
             let scratch = Self.slot(t + 2) * layout.byteCount
-            let measured = planes.withUnsafeMutableBufferPointer { cells in
-                table.withUnsafeBufferPointer { table in
-                    layout.step(
-                        cells.baseAddress! + final, into: cells.baseAddress! + scratch,
-                        table: table.baseAddress!, torus: torus)
-                }
-            }
-            record(state: t + 1, measured)
+            record(state: t + 1, applyRule(source: final, target: scratch))
         }
         return credits
     }
@@ -193,6 +179,21 @@ public struct Simulation: Sendable {
     }
 
     private static func slot(_ state: Int) -> Int { state % history }
+
+    /// Applies the Life rule to the state at byte offset `source`, writing `target`, and
+    /// returns the population and pattern diversity of the source state.
+    private mutating func applyRule(source: Int, target: Int) -> (population: Int, diversity: Int) {
+        let layout = self.layout
+        let torus = configuration.boundary == .torus
+        let table = ruleTable.entries
+        return planes.withUnsafeMutableBufferPointer { cells in
+            table.withUnsafeBufferPointer { table in
+                layout.step(
+                    cells.baseAddress! + source, into: cells.baseAddress! + target, table: table.baseAddress!,
+                    torus: torus)
+            }
+        }
+    }
 
     /// Records the measurements of S_j (generation j − 1) and checks whether it repeats an
     /// earlier state.

@@ -429,7 +429,7 @@ public final class JobService: @unchecked Sendable {
             for job in jobs {
                 do {
                     var state = try slurm.load(job.folder) ?? slurm.submit(job.definition, in: job.folder)
-                    let survey = try slurm.advance(job.definition, in: job.folder, state: &state)
+                    let survey = try slurm.advance(job.definition, groups: job.groups, in: job.folder, state: &state)
                     condition.lock()
                     if !job.cancelled.load(ordering: .relaxed) {
                         job.recount()

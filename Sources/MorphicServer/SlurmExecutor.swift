@@ -103,11 +103,15 @@ final class SlurmExecutor: Sendable {
 
     /// Looks at the queue and the folder; resubmits shards whose task ended unfinished,
     /// and marks the runs of shards out of retries as failed.
-    func advance(_ definition: SweepDefinition, in folder: SweepFolder, state: inout State) throws -> Survey {
+    /// `groups` are the sweep's coupling groups, in order.
+    func advance(_ definition: SweepDefinition, groups: [[PlannedRun]], in folder: SweepFolder, state: inout State)
+        throws
+        -> Survey
+    {
         let queued = try queuedTasks(state.jobs)
         var survey = Survey()
         var missing: [Int: [PlannedRun]] = [:]
-        for (index, group) in definition.couplingGroups.enumerated() {
+        for (index, group) in groups.enumerated() {
             let shard = index % state.shards
             for run in group where !folder.hasRun(run.id) && folder.failure(run.id) == nil {
                 missing[shard, default: []].append(run)

@@ -69,15 +69,10 @@ struct ParameterOptions: ParsableArguments {
             for (key, argument) in given { try configuration.set(key, argument: argument) }
             return try configuration.validated()
         } catch {
-            throw ValidationError("--" + error.message.replacingFirstKeyWithFlag(error.key))
+            // Messages start with the key; the user typed its flag.
+            let flag = ParameterKey(rawValue: error.key)?.flagName ?? error.key
+            throw ValidationError(
+                "--" + flag + error.message.dropFirst(error.message.hasPrefix(error.key) ? error.key.count : 0))
         }
-    }
-}
-
-extension String {
-    /// Rewrites a message that starts with a parameter key to start with its flag name.
-    fileprivate func replacingFirstKeyWithFlag(_ key: String) -> String {
-        guard hasPrefix(key) else { return self }
-        return String(key.map { $0 == "_" ? "-" : $0 }) + dropFirst(key.count)
     }
 }
