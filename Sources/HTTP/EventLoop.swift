@@ -3,27 +3,47 @@ import Synchronization
 
 /// One thread's share of the server: an epoll queue with the listening socket (shared by
 /// every loop, each woken alone) and the connections it accepted.
-/// Its state belongs to the thread running ``run()``; other threads only call ``wake()``,
-/// which writes to an eventfd.
+///
+/// Its connections belong to the thread running ``run()``. Other threads reach it only
+/// through its mailbox (SwiftNIO's `SelectableEventLoop` task queue): an answer is
+/// appended under a lock, and the eventfd is written only when the mailbox was empty.
 final class EventLoop: @unchecked Sendable {
     private final class Slot {
         let socket: Socket
+        /// Tells this connection from a later one that reuses its descriptor.
+        let serial: Int
         var connection: HTTPConnection
-        var watchingWrites = false
+        var reading = true
+        var writing = false
 
-        init(socket: Socket, connection: HTTPConnection) {
+        init(socket: Socket, serial: Int, connection: HTTPConnection) {
             self.socket = socket
+            self.serial = serial
             self.connection = connection
         }
+    }
+
+    /// An answer from another thread, for the request `request` of connection `slot` on
+    /// descriptor `descriptor`.
+    private struct Letter {
+        let descriptor: Int32
+        let slot: Int
+        let request: Int
+        let response: HTTPResponse
     }
 
     private let server: HTTPServer
     private let listener: Socket
     private let queue: EventQueue
     private var slots: [Int32: Slot] = [:]
+    private var nextSerial = 0
     private var listening = true
+    /// When accepting stopped for lack of descriptors, the time to try again.
+    private var acceptPausedUntil: Double?
+    private var lastExhaustionNotice = -Double.infinity
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var lastSweep = 0.0
+    private let mailbox = Mutex<[Letter]>([])
 
     init(server: HTTPServer, listener: Socket) throws {
         self.server = server
@@ -32,8 +52,21 @@ final class EventLoop: @unchecked Sendable {
         queue.addListener(listener.descriptor)
     }
 
+    /// The queue's descriptors stay open as long as a responder may still post here, so a
+    /// late wake can never hit a descriptor reused by someone else.
+    deinit { queue.close() }
+
     /// Wakes the loop so it notices a shutdown.
     func wake() { queue.wake() }
+
+    /// Posts an answer from any thread.
+    private func post(_ letter: Letter) {
+        let wasEmpty = mailbox.withLock { letters in
+            letters.append(letter)
+            return letters.count == 1
+        }
+        if wasEmpty { queue.wake() }
+    }
 
     /// Serves until shutdown has begun and every connection has finished or `grace` passed.
     func run() {
@@ -48,13 +81,25 @@ final class EventLoop: @unchecked Sendable {
                 } else if event.descriptor == listener.descriptor {
                     if listening { accept(now: now) }
                 } else if let slot = slots[event.descriptor] {
-                    if event.readable { read(slot, now: now) }
-                    if event.writable || !slot.connection.pendingOutput.isEmpty { flush(slot, now: now) }
+                    if event.hangup && !slot.reading {
+                        drop(slot)
+                        continue
+                    }
+                    if event.readable || event.hangup {
+                        guard read(slot, now: now) else { continue }
+                    }
+                    pump(slot, now: now)
                 }
+            }
+            deliverMail(now: now)
+            if let until = acceptPausedUntil, now >= until, listening {
+                acceptPausedUntil = nil
+                queue.addListener(listener.descriptor)
+                accept(now: now)
             }
             if server.isStopping && listening {
                 listening = false
-                queue.remove(listener.descriptor)
+                if acceptPausedUntil == nil { queue.remove(listener.descriptor) }
                 stopDeadline = now + server.shutdownGrace
             }
             if now - lastSweep >= 0.25 || stopDeadline != nil {
@@ -63,61 +108,112 @@ final class EventLoop: @unchecked Sendable {
             }
             if let deadline = stopDeadline, slots.isEmpty || now > deadline {
                 for slot in Array(slots.values) { drop(slot) }
-                queue.close()
                 return
             }
+        }
+    }
+
+    private func deliverMail(now: Double) {
+        let letters = mailbox.withLock { letters in
+            defer { letters.removeAll(keepingCapacity: true) }
+            return letters
+        }
+        for letter in letters {
+            guard let slot = slots[letter.descriptor], slot.serial == letter.slot else { continue }
+            if slot.connection.complete(letter.response, serial: letter.request, now: now) { pump(slot, now: now) }
         }
     }
 
     private func accept(now: Double) {
-        while let socket = listener.accept() {
-            guard server.openConnection() else {
-                socket.close()
-                continue
+        while acceptPausedUntil == nil {
+            switch listener.accept() {
+            case .none:
+                return
+            case .exhausted(let reason):
+                // The connection stays in the backlog and epoll would report it again at
+                // once: stop watching the listener for a moment instead of spinning.
+                acceptPausedUntil = now + 0.1
+                queue.remove(listener.descriptor)
+                if now - lastExhaustionNotice > 10 {
+                    lastExhaustionNotice = now
+                    server.notice("accept_paused", "cannot accept connections: \(reason); pausing 100 ms")
+                }
+            case .connection(let socket):
+                guard server.openConnection() else {
+                    socket.refuse(with: server.overloadAnswer())
+                    continue
+                }
+                nextSerial += 1
+                let slot = Slot(
+                    socket: socket, serial: nextSerial,
+                    connection: HTTPConnection(limits: server.limits, now: now, errorResponder: server.errorResponder))
+                slots[socket.descriptor] = slot
+                queue.add(socket.descriptor, writable: false)
             }
-            let slot = Slot(socket: socket, connection: HTTPConnection(limits: server.limits, now: now))
-            slots[socket.descriptor] = slot
-            queue.add(socket.descriptor, writable: false)
         }
     }
 
-    private func read(_ slot: Slot, now: Double) {
+    /// Reads what arrived; false when the connection was dropped.
+    private func read(_ slot: Slot, now: Double) -> Bool {
         let result = buffer.withUnsafeMutableBytes { slot.socket.read(into: $0) }
         switch result {
         case .bytes(let count):
-            slot.connection.receive(
-                buffer[0..<count], now: now, handler: server.handler, errorResponder: server.errorResponder)
+            slot.connection.receive(buffer[0..<count], now: now)
         case .wouldBlock:
             break
         case .closed:
             drop(slot)
+            return false
         }
+        return true
     }
 
-    private func flush(_ slot: Slot, now: Double) {
+    /// Hands ready requests to the handler and writes what is queued, until neither makes
+    /// progress; then watches the socket for what the connection wants next.
+    private func pump(_ slot: Slot, now: Double) {
         guard slots[slot.socket.descriptor] === slot else { return }
-        while !slot.connection.pendingOutput.isEmpty {
-            guard let written = slot.socket.write(slot.connection.pendingOutput) else {
-                drop(slot)
-                return
+        var progressed = true
+        while progressed {
+            progressed = false
+            while let (serial, request) = slot.connection.nextRequest(now: now) {
+                let descriptor = slot.socket.descriptor
+                let slotSerial = slot.serial
+                let responder = Responder { [self] response in
+                    post(Letter(descriptor: descriptor, slot: slotSerial, request: serial, response: response))
+                }
+                guard let response = server.handler(request, responder) else { break }
+                slot.connection.complete(response, serial: serial, now: now)
+                progressed = true
             }
-            slot.connection.wrote(written, now: now, handler: server.handler, errorResponder: server.errorResponder)
-            if written == 0 { break }
+            while !slot.connection.pendingOutput.isEmpty {
+                guard let written = slot.socket.write(slot.connection.pendingOutput) else {
+                    drop(slot)
+                    return
+                }
+                if written == 0 { break }
+                slot.connection.wrote(written, now: now)
+                progressed = true
+            }
         }
-        let waiting = !slot.connection.pendingOutput.isEmpty
-        if waiting != slot.watchingWrites {
-            slot.watchingWrites = waiting
-            queue.modify(slot.socket.descriptor, writable: waiting)
+        if slot.connection.isClosing && slot.connection.isDrained {
+            drop(slot)
+            return
         }
-        if !waiting && slot.connection.isDrained && slot.connection.isClosing { drop(slot) }
+        let reading = slot.connection.wantsInput
+        let writing = !slot.connection.pendingOutput.isEmpty
+        if reading != slot.reading || writing != slot.writing {
+            slot.reading = reading
+            slot.writing = writing
+            queue.modify(slot.socket.descriptor, readable: reading, writable: writing)
+        }
     }
 
     private func sweep(now: Double, stopping: Bool) {
         for slot in Array(slots.values) {
             if slot.connection.expire(now: now) || (stopping && slot.connection.isIdle) {
                 drop(slot)
-            } else if !slot.connection.pendingOutput.isEmpty {
-                flush(slot, now: now)
+            } else {
+                pump(slot, now: now)
             }
         }
     }

@@ -1,41 +1,67 @@
 import Gzip
 
-/// The protocol logic of one connection, without the socket: bytes in, bytes out, and
-/// decisions about deadlines, driven by the caller's clock, so tests need no sockets and
-/// no sleeps.
+/// The protocol logic of one connection, without the socket: bytes in, requests out,
+/// responses in, bytes out, and decisions about deadlines, driven by the caller's clock,
+/// so tests need no sockets and no sleeps.
 ///
-/// Pipelined requests are answered in order: a request is handled only once every earlier
-/// response has been queued, and a streamed body holds later requests back until it ends.
+/// One request is in flight at a time, as in SwiftNIO's `HTTPServerPipelineHandler`: the
+/// next pipelined request is taken only once the previous response is queued and the
+/// unsent output has fallen below ``HTTPLimits/outputHighWater``. While a request is in
+/// flight or the output is above that mark the connection does not want input, so a
+/// client that pipelines and never reads is held by TCP's own flow control instead of
+/// growing the server's memory.
 public struct HTTPConnection {
-    /// Turns a request into a response.
-    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
     /// Turns a refused request into the response that explains it.
     public typealias ErrorResponder = @Sendable (HTTPError) -> HTTPResponse
 
     private let limits: HTTPLimits
+    private let errorResponder: ErrorResponder
     private var decoder: HTTPDecoder
     private var output: [UInt8] = []
     private var outputStart = 0
     private var stream: Stream?
+    private var inFlight: Pending?
+    private var serial = 0
     /// No further requests are read; the connection closes once the output is written.
     public private(set) var isClosing = false
     private var phaseStartedAt: Double
     private var lastWriteProgress: Double
 
-    /// A body being streamed: a source, optionally gzip-coded, optionally chunked.
+    /// What the response to the request in flight needs to know about it.
+    private struct Pending {
+        let serial: Int
+        let isHead: Bool
+        let acceptsGzip: Bool
+        let minorVersion: Int
+        let keepAlive: Bool
+        let dispatchedAt: Double
+    }
+
+    /// A file body being streamed, optionally gzip-coded in chunks.
     private struct Stream {
-        let source: BodySource
+        let file: FileBody
+        var offset = 0
         let gzip: GzipWriter?
-        let chunked: Bool
+        let chunks: ChunkBox?
+    }
+
+    /// Collects the gzip writer's output between refills.
+    private final class ChunkBox {
+        var chunks: [[UInt8]] = []
     }
 
     /// A new connection opened at `now` (seconds on any monotonic clock).
-    public init(limits: HTTPLimits, now: Double) {
+    public init(limits: HTTPLimits, now: Double, errorResponder: @escaping ErrorResponder = HTTPConnection.plainError)
+    {
         self.limits = limits
+        self.errorResponder = errorResponder
         decoder = HTTPDecoder(limits: limits)
         phaseStartedAt = now
         lastWriteProgress = now
     }
+
+    /// The default error answer: the status and message as plain text.
+    public static let plainError: ErrorResponder = { .text($0.status, $0.message + "\n") }
 
     /// Bytes waiting to be written.
     public var pendingOutput: ArraySlice<UInt8> { output[outputStart...] }
@@ -44,37 +70,94 @@ public struct HTTPConnection {
     public var isDrained: Bool { outputStart == output.count && stream == nil }
 
     /// Whether the connection sits between requests with nothing to write.
-    public var isIdle: Bool { isDrained && decoder.phase == .idle }
+    public var isIdle: Bool { isDrained && inFlight == nil && decoder.phase == .idle }
 
-    /// Takes received bytes and answers every complete request.
-    public mutating func receive(
-        _ bytes: some Collection<UInt8>, now: Double, handler: Handler, errorResponder: ErrorResponder
-    ) {
+    /// Whether a request has been taken and its response not yet given.
+    public var isAwaitingResponse: Bool { inFlight != nil }
+
+    /// Whether more bytes from the client are wanted now. False while a request is in
+    /// flight, a body streams or the output is above the high water mark: the caller then
+    /// stops reading, and TCP pushes back on the client.
+    public var wantsInput: Bool {
+        !isClosing && inFlight == nil && stream == nil && output.count - outputStart < limits.outputHighWater
+    }
+
+    /// Takes received bytes; requests are taken from them with ``nextRequest(now:)``.
+    public mutating func receive(_ bytes: some Collection<UInt8>, now: Double) {
         guard !isClosing else { return }
         let wasIdle = decoder.phase == .idle
         decoder.feed(bytes)
         if wasIdle && decoder.phase != .idle { phaseStartedAt = now }
-        answer(now: now, handler: handler, errorResponder: errorResponder)
     }
 
-    /// Records that `count` bytes of ``pendingOutput`` were written, and refills the output
-    /// from a streaming body (then answers requests that were waiting behind it).
-    public mutating func wrote(_ count: Int, now: Double, handler: Handler, errorResponder: ErrorResponder) {
+    /// The next complete request, when one is buffered and the connection is ready for it;
+    /// it stays in flight until ``complete(_:serial:now:)`` is given its response. A
+    /// refused request queues its error answer and closes the connection.
+    public mutating func nextRequest(now: Double) -> (serial: Int, request: HTTPRequest)? {
+        while !isClosing && inFlight == nil && stream == nil && output.count - outputStart < limits.outputHighWater {
+            let event: HTTPDecoder.Event?
+            do {
+                event = try decoder.next()
+            } catch {
+                isClosing = true
+                queue(errorResponder(error), for: nil)
+                return nil
+            }
+            switch event {
+            case nil:
+                return nil
+            case .continueExpected:
+                output += Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+            case .request(let request):
+                serial += 1
+                inFlight = Pending(
+                    serial: serial, isHead: request.method == "HEAD", acceptsGzip: request.acceptsGzip,
+                    minorVersion: request.minorVersion, keepAlive: request.keepAlive, dispatchedAt: now)
+                return (serial, request)
+            }
+        }
+        return nil
+    }
+
+    /// Queues the response to the request in flight. Returns false, changing nothing, when
+    /// `serial` is not that request's (it was answered already or timed out).
+    @discardableResult
+    public mutating func complete(_ response: HTTPResponse, serial: Int, now: Double) -> Bool {
+        guard let pending = inFlight, pending.serial == serial else { return false }
+        inFlight = nil
+        if !pending.keepAlive { isClosing = true }
+        queue(response, for: pending)
+        lastWriteProgress = now
+        if decoder.phase == .idle { phaseStartedAt = now }
+        return true
+    }
+
+    /// Records that `count` bytes of ``pendingOutput`` were written, and refills the
+    /// output from a streaming body while it is below the high water mark.
+    public mutating func wrote(_ count: Int, now: Double) {
         outputStart += count
         if count > 0 { lastWriteProgress = now }
         if outputStart == output.count {
-            output.removeAll(keepingCapacity: true)
+            output.removeAll(keepingCapacity: output.capacity <= 4 * limits.outputHighWater)
             outputStart = 0
-            if stream != nil {
-                refill()
-                if stream == nil { answer(now: now, handler: handler, errorResponder: errorResponder) }
-            }
         }
+        while stream != nil && output.count - outputStart < limits.outputHighWater { refill() }
     }
 
     /// Whether the connection should be dropped at `now` because a deadline has passed. A
-    /// slow request gets a 408 queued first when nothing else is being written.
+    /// slow request gets a 408, and a request its handler did not answer in time a 503,
+    /// queued first when nothing else is being written.
     public mutating func expire(now: Double) -> Bool {
+        if let pending = inFlight {
+            guard now - pending.dispatchedAt > limits.handlerTimeout else { return false }
+            inFlight = nil
+            isClosing = true
+            lastWriteProgress = now
+            var response = errorResponder(HTTPError(.serviceUnavailable, "the server took too long to answer"))
+            response.headers.append(("Retry-After", "5"))
+            queue(response, for: pending)
+            return false
+        }
         if !isDrained { return now - lastWriteProgress > limits.writeTimeout }
         switch decoder.phase {
         case .idle:
@@ -84,7 +167,7 @@ public struct HTTPConnection {
             if !isClosing {
                 isClosing = true
                 lastWriteProgress = now
-                queue(.text(.requestTimeout, "request timed out\n"), for: nil)
+                queue(errorResponder(HTTPError(.requestTimeout, "the request was not received in time")), for: nil)
                 return false
             }
             return true
@@ -93,107 +176,84 @@ public struct HTTPConnection {
         }
     }
 
-    private mutating func answer(now: Double, handler: Handler, errorResponder: ErrorResponder) {
-        while stream == nil && !isClosing {
-            let event: HTTPDecoder.Event?
-            do {
-                event = try decoder.next()
-            } catch {
-                isClosing = true
-                queue(errorResponder(error), for: nil)
-                return
-            }
-            switch event {
-            case nil:
-                return
-            case .continueExpected:
-                output += Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-            case .request(let request):
-                let response = handler(request)
-                if !request.keepAlive { isClosing = true }
-                queue(response, for: request)
-                if decoder.phase == .idle { phaseStartedAt = now }
-            }
-        }
-    }
-
     /// Serializes a response; `request` is nil for a refused request.
-    private mutating func queue(_ response: HTTPResponse, for request: HTTPRequest?) {
+    private mutating func queue(_ response: HTTPResponse, for request: Pending?) {
         let keepAlive = !isClosing
-        let isHead = request?.method == "HEAD"
-        let gzip = response.compressible && (request?.acceptsGzip ?? false) && !isHead
+        let isHead = request?.isHead ?? false
+        // A HEAD answer carries the same fields a GET would, coding included (RFC 9110 §9.3.2).
+        let gzip = response.compressible && (request?.acceptsGzip ?? false)
         let noBody = isHead || response.status.code == 204 || response.status.code == 304
+        let date = HTTPDate.now()
+        let coded: [(String, String)] = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
         switch response.body {
         case .bytes(var body):
             var extra: [(String, String)] = []
+            if response.compressible { extra = [("Vary", "Accept-Encoding")] }
             if gzip && body.count > 256, let compressed = try? GzipWriter.compress(body, level: 5) {
                 body = compressed
-                extra = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+                extra = coded
             }
-            output += response.head(contentLength: body.count, chunked: false, keepAlive: keepAlive, extra: extra)
+            output += response.head(
+                contentLength: body.count, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
             if !noBody { output += body }
-        case .file(let path, let size):
-            guard !noBody, let source = FileBodySource(path: path) else {
-                output += response.head(contentLength: size, chunked: false, keepAlive: keepAlive, extra: [])
-                return
-            }
+        case .file(let file):
             // A gzip-coded file has no length known in advance, so it needs chunked coding.
             if gzip && (request?.minorVersion ?? 0) >= 1 {
+                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
+                guard !noBody else { return }
                 let box = ChunkBox()
-                stream = Stream(
-                    source: source, gzip: try? GzipWriter(level: 5) { box.chunks.append($0) }, chunked: true)
-                streamBox = box
-                output += response.head(
-                    contentLength: nil, chunked: true, keepAlive: keepAlive,
-                    extra: [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")])
+                guard let writer = try? GzipWriter(level: 5, sink: { box.chunks.append($0) }) else {
+                    isClosing = true
+                    return
+                }
+                stream = Stream(file: file, gzip: writer, chunks: box)
             } else {
-                stream = Stream(source: source, gzip: nil, chunked: false)
-                output += response.head(contentLength: size, chunked: false, keepAlive: keepAlive, extra: [])
+                let extra: [(String, String)] = response.compressible ? [("Vary", "Accept-Encoding")] : []
+                output += response.head(
+                    contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
+                if !noBody && file.size > 0 { stream = Stream(file: file, gzip: nil, chunks: nil) }
             }
+            while stream != nil && output.count - outputStart < limits.outputHighWater { refill() }
         }
     }
 
-    private var streamBox: ChunkBox?
-
-    /// Collects the gzip writer's output between refills.
-    private final class ChunkBox {
-        var chunks: [[UInt8]] = []
-    }
-
-    /// Moves the next chunk of the streaming body into the output.
+    /// Moves the next chunk of the streaming body into the output. The file is read by
+    /// offset up to the size it had when opened; one that shrank cuts the connection,
+    /// since its length was promised.
     private mutating func refill() {
-        guard let current = stream else { return }
+        guard var current = stream else { return }
+        let wanted = min(limits.fileChunkBytes, current.file.size - current.offset)
         let chunk: [UInt8]
         do {
-            chunk = try current.source.read(maximum: 64 * 1024)
+            chunk = try current.file.read(at: current.offset, maximum: wanted)
         } catch {
-            // The head is already sent: all that can be done is to cut the connection.
-            stream = nil
-            isClosing = true
-            return
+            return abandonStream()
         }
-        guard current.chunked, let gzip = current.gzip, let box = streamBox else {
-            if chunk.isEmpty { stream = nil } else { output += chunk }
+        guard chunk.count == wanted else { return abandonStream() }
+        current.offset += wanted
+        let done = current.offset == current.file.size
+        guard let gzip = current.gzip, let box = current.chunks else {
+            output += chunk
+            stream = done ? nil : current
             return
         }
         do {
-            if chunk.isEmpty { try gzip.finish() } else { try gzip.write(chunk) }
+            try gzip.write(chunk)
+            if done { try gzip.finish() }
         } catch {
-            stream = nil
-            isClosing = true
-            return
+            return abandonStream()
         }
         for piece in box.chunks where !piece.isEmpty {
             output += Array(String(piece.count, radix: 16).utf8) + [0x0D, 0x0A] + piece + [0x0D, 0x0A]
         }
         box.chunks.removeAll()
-        if chunk.isEmpty {
-            output += Array("0\r\n\r\n".utf8)
-            stream = nil
-            streamBox = nil
-        } else if output.isEmpty {
-            // zlib buffered everything: read on until it produces output.
-            refill()
-        }
+        if done { output += Array("0\r\n\r\n".utf8) }
+        stream = done ? nil : current
+    }
+
+    /// The head is already sent: all that can be done is to cut the connection.
+    private mutating func abandonStream() {
+        stream = nil
+        isClosing = true
     }
 }

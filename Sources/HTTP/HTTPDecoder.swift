@@ -201,9 +201,27 @@ public struct HTTPDecoder {
         guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(Self.isTokenByte) else {
             throw HTTPError(.badRequest, "malformed request line")
         }
-        let target = parts[1]
-        guard target.first == UInt8(ascii: "/"), target.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw HTTPError(.badRequest, "the request target must be a path starting with /")
+        var target = parts[1]
+        var authority: String?
+        guard target.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw HTTPError(.badRequest, "the request target has a character outside visible ASCII")
+        }
+        if target.first != UInt8(ascii: "/") {
+            // RFC 9112 §3.2.2: a server must accept the absolute form; its authority
+            // replaces the Host field.
+            let text = String(decoding: target, as: UTF8.self)
+            guard let schemeEnd = text.range(of: "://"),
+                ["http", "https"].contains(text[..<schemeEnd.lowerBound].lowercased())
+            else { throw HTTPError(.badRequest, "the request target must be a path starting with / or an http URL") }
+            let rest = text[schemeEnd.upperBound...]
+            let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+            let host = String(rest[..<end])
+            guard !host.isEmpty, Self.isValidHost(host) else {
+                throw HTTPError(.badRequest, "the request target's authority is not a valid host")
+            }
+            authority = host
+            let path = rest[end...]
+            target = ArraySlice((path.hasPrefix("/") ? String(path) : "/" + path).utf8)
         }
         let version = Array(parts[2])
         guard version.count == 8, Array(version[0..<5]) == Array("HTTP/".utf8), version[6] == UInt8(ascii: "."),
@@ -216,6 +234,7 @@ public struct HTTPDecoder {
         request = HTTPRequest(
             method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: target, as: UTF8.self),
             minorVersion: Int(version[7] - UInt8(ascii: "0")))
+        request.authority = authority
     }
 
     private func parseField(_ line: ArraySlice<UInt8>, into fields: inout [(name: String, value: String)])
@@ -254,6 +273,10 @@ public struct HTTPDecoder {
         guard request.minorVersion == 0 || hosts.count == 1, hosts.count <= 1 else {
             throw HTTPError(.badRequest, "an HTTP/1.1 request needs exactly one Host field")
         }
+        // RFC 9112 §3.2: a Host field with invalid syntax gets 400.
+        if let host = hosts.first, !host.isEmpty, !Self.isValidHost(host) {
+            throw HTTPError(.badRequest, "the Host field is not a valid host[:port]")
+        }
         let lengths = values("content-length")
         let codings = values("transfer-encoding")
         var expected = 0
@@ -280,8 +303,9 @@ public struct HTTPDecoder {
             expected = length
         }
         var continueExpected = false
-        if let expectation = values("expect").first {
-            guard expectation.lowercased() == "100-continue", request.minorVersion == 1 else {
+        // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored.
+        if let expectation = values("expect").first, request.minorVersion == 1 {
+            guard expectation.lowercased() == "100-continue" else {
                 throw HTTPError(.expectationFailed, "only 'Expect: 100-continue' is supported")
             }
             continueExpected = chunked || expected > 0
@@ -311,6 +335,36 @@ public struct HTTPDecoder {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
+        }
+    }
+
+    /// RFC 3986 §3.2.2-3.2.3 `host [":" port]`: a bracketed IP literal or a registered
+    /// name or IPv4 address, then an optional decimal port.
+    static func isValidHost(_ text: String) -> Bool {
+        var host = Substring(text)
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            let literal = host[host.index(after: host.startIndex)..<close]
+            guard !literal.isEmpty, literal.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                return false
+            }
+            host = host[host.index(after: close)...]
+            guard host.isEmpty || host.hasPrefix(":") else { return false }
+            return host.dropFirst().allSatisfy { $0.isASCII && $0.isNumber } && host.count <= 6
+        }
+        if let colon = host.lastIndex(of: ":") {
+            let port = host[host.index(after: colon)...]
+            guard port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+            host = host[..<colon]
+        }
+        guard !host.isEmpty else { return false }
+        return host.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            default: Array("-._~!$&'()*+,;=%".utf8).contains(byte)
+            }
         }
     }
 

@@ -10,9 +10,13 @@ public struct HTTPLimits: Hashable, Sendable {
     public var maximumHeaderCount = 100
     /// Largest request body. 1 MiB: a sweep definition is a few KiB; larger gets 413.
     public var maximumBodyBytes = 1024 * 1024
-    /// Most open connections; further ones are closed at once. Well above the 1,000 idle
-    /// connections a slow or hostile client may hold, and below common descriptor limits.
+    /// Most open connections; further ones get a 503 with `Retry-After` and are closed.
+    /// Well above the 1,000 idle connections a slow or hostile client may hold. Lowered at
+    /// start to the process's descriptor limit less ``reservedDescriptors``.
     public var maximumConnections = 4096
+    /// Descriptors kept for files, pipes and logs when ``maximumConnections`` is clamped to
+    /// the descriptor limit. 128: the open files of a few dozen concurrent downloads.
+    public var reservedDescriptors = 128
     /// Seconds a client has to send a complete header section once it starts a request
     /// (slowloris defence). 10 s.
     public var headerTimeout = 10.0
@@ -22,6 +26,23 @@ public struct HTTPLimits: Hashable, Sendable {
     public var requestTimeout = 30.0
     /// Seconds a client may leave a response unread before the connection is dropped. 60 s.
     public var writeTimeout = 60.0
+    /// Seconds a request may take to be answered once dispatched; then it gets a 503 and
+    /// the connection closes. 60 s: the slowest answer, a cold list of 100,000 runs, takes
+    /// a few seconds.
+    public var handlerTimeout = 60.0
+    /// Bytes of unsent output above which a connection neither reads nor answers its next
+    /// pipelined request, and below which a streamed file is refilled. 64 KiB, SwiftNIO's
+    /// high water mark: a client that never reads holds one response and this much more,
+    /// never the answers to every request it pipelined.
+    public var outputHighWater = 64 * 1024
+    /// Bytes read from a streamed file at a time. 64 KiB.
+    public var fileChunkBytes = 64 * 1024
+    /// Threads answering requests that touch the disk or build large answers, off the
+    /// event loops. 4: such work mostly waits on the disk, so more threads than cores help.
+    public var blockingThreads = 4
+    /// Requests that may wait for those threads; one more gets a 503 with `Retry-After`.
+    /// 1,024: a burst from many clients queues, a flood is refused.
+    public var blockingQueueDepth = 1024
 
     /// The defaults above.
     public init() {}

@@ -10,6 +10,9 @@ public struct HTTPRequest: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body, decoded from its transfer coding.
     public var body: [UInt8]
+    /// The host of an absolute-form target (`GET http://host/path`), which replaces the
+    /// Host field (RFC 9112 §3.2.2); nil for the usual origin form.
+    public var authority: String?
 
     /// Creates a request.
     public init(
@@ -27,6 +30,9 @@ public struct HTTPRequest: Sendable {
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
+
+    /// The host the client addressed: the absolute target's authority, else the Host field.
+    public var host: String? { authority ?? header("Host") }
 
     /// The path part of the target, percent-decoding left to the router.
     public var path: String { String(target.prefix { $0 != "?" }) }
@@ -51,14 +57,23 @@ public struct HTTPRequest: Sendable {
         return minorVersion >= 1 || tokens.contains("keep-alive")
     }
 
-    /// Whether the client accepts a gzip-coded response.
+    /// Whether the client accepts a gzip-coded response: `gzip` (or `*`) listed with a
+    /// quality above zero (RFC 9110 §12.5.3; `q=0.0` refuses as `q=0` does).
     public var acceptsGzip: Bool {
         guard let accepted = header("Accept-Encoding")?.lowercased() else { return false }
-        return accepted.split(separator: ",").contains { coding in
+        var gzip: Double?
+        var any: Double?
+        for coding in accepted.split(separator: ",") {
             let parts = coding.split(separator: ";").map { $0.trimmingCharacters(in: " \t") }
-            guard parts.first == "gzip" else { return false }
-            return !parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" }
+            guard let name = parts.first else { continue }
+            var quality = 1.0
+            for parameter in parts.dropFirst() {
+                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
+                if pair.count == 2, pair[0] == "q" { quality = Double(pair[1]).map { min(1, max(0, $0)) } ?? 0 }
+            }
+            if name == "gzip" || name == "x-gzip" { gzip = quality } else if name == "*" { any = quality }
         }
+        return (gzip ?? any ?? 0) > 0
     }
 
     /// Decodes `%XX` escapes; nil when an escape is malformed or the result is not UTF-8.

@@ -4,8 +4,8 @@ public struct HTTPResponse: Sendable {
     public enum Body: Sendable {
         /// Bytes in memory.
         case bytes([UInt8])
-        /// A file, streamed in chunks, never loaded whole.
-        case file(path: String, size: Int)
+        /// An open file, streamed in chunks, never loaded whole.
+        case file(FileBody)
     }
 
     /// The status.
@@ -35,19 +35,39 @@ public struct HTTPResponse: Sendable {
         HTTPResponse(status: status, headers: [("Content-Type", type)], body: .bytes(Array(text.utf8)))
     }
 
+    /// The whole response with `Connection: close`, for a response whose body is in memory;
+    /// a file body is left out.
+    func serialized() -> [UInt8] {
+        guard case .bytes(let body) = body else {
+            return head(contentLength: 0, chunked: false, keepAlive: false, date: HTTPDate.now(), extra: [])
+        }
+        return head(contentLength: body.count, chunked: false, keepAlive: false, date: HTTPDate.now(), extra: [])
+            + body
+    }
+
+    /// The length of the head this response gets with a body of `length` bytes, for tests
+    /// that fill a buffer to an exact size.
+    package func headBytes(length: Int) -> Int {
+        head(contentLength: length, chunked: false, keepAlive: true, date: HTTPDate.now(), extra: []).count
+    }
+
     /// The first field named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
     /// The status line and header section, ending with the empty line.
-    func head(contentLength: Int?, chunked: Bool, keepAlive: Bool, extra: [(String, String)]) -> [UInt8] {
+    func head(contentLength: Int?, chunked: Bool, keepAlive: Bool, date: String, extra: [(String, String)])
+        -> [UInt8]
+    {
         var out: [UInt8] = []
-        out.reserveCapacity(160)
+        out.reserveCapacity(192)
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         out.append(contentsOf: String(status.code).utf8)
         out.append(0x20)
         out.append(contentsOf: status.reason.utf8)
+        out.append(contentsOf: "\r\nDate: ".utf8)
+        out.append(contentsOf: date.utf8)
         out.append(contentsOf: "\r\n".utf8)
         for (name, value) in headers + extra {
             out.append(contentsOf: name.utf8)
@@ -55,7 +75,8 @@ public struct HTTPResponse: Sendable {
             out.append(contentsOf: value.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
-        if let contentLength {
+        // RFC 9110 §8.6: no Content-Length in a 1xx or 204 response.
+        if let contentLength, status.code != 204, status.code >= 200 {
             out.append(contentsOf: "Content-Length: ".utf8)
             out.append(contentsOf: String(contentLength).utf8)
             out.append(contentsOf: "\r\n".utf8)

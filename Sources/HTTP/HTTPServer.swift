@@ -3,14 +3,19 @@ import Synchronization
 
 /// An HTTP/1.1 server: one event loop thread per core sharing a listening socket, each
 /// answering its connections with `handler`.
-///
-/// The handler runs on the loop's thread and must be quick: it answers from memory or
-/// names a file to stream, and hands long work to other threads.
 public final class HTTPServer: @unchecked Sendable {
-    /// The limits every connection is held to.
-    public let limits: HTTPLimits
-    let handler: HTTPConnection.Handler
+    /// Answers a request. It runs on an event loop thread and must not block: it returns a
+    /// response made from memory at once, or returns nil and, from another thread (a
+    /// ``BlockingPool``), gives the response to the ``Responder``.
+    public typealias Handler = @Sendable (HTTPRequest, Responder) -> HTTPResponse?
+
+    /// The limits every connection is held to (``HTTPLimits/maximumConnections`` lowered to
+    /// what the descriptor limit allows once started).
+    public private(set) var limits: HTTPLimits
+    let handler: Handler
     let errorResponder: HTTPConnection.ErrorResponder
+    /// Told of conditions an operator should see: a name and a message.
+    let notice: @Sendable (String, String) -> Void
     /// Seconds in-flight requests get to finish after shutdown begins.
     let shutdownGrace: Double
     private let host: String
@@ -27,8 +32,9 @@ public final class HTTPServer: @unchecked Sendable {
         host: String, port: Int, limits: HTTPLimits = HTTPLimits(),
         threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         shutdownGrace: Double = 10,
-        handler: @escaping HTTPConnection.Handler,
-        errorResponder: @escaping HTTPConnection.ErrorResponder = { .text($0.status, $0.message + "\n") }
+        errorResponder: @escaping HTTPConnection.ErrorResponder = HTTPConnection.plainError,
+        notice: @escaping @Sendable (String, String) -> Void = { _, _ in },
+        handler: @escaping Handler
     ) {
         self.host = host
         self.requestedPort = port
@@ -37,11 +43,32 @@ public final class HTTPServer: @unchecked Sendable {
         self.shutdownGrace = shutdownGrace
         self.handler = handler
         self.errorResponder = errorResponder
+        self.notice = notice
+    }
+
+    /// A server whose handler answers every request at once, on the loop thread.
+    public convenience init(
+        host: String, port: Int, limits: HTTPLimits = HTTPLimits(),
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, shutdownGrace: Double = 10,
+        immediate handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    ) {
+        self.init(
+            host: host, port: port, limits: limits, threads: threads, shutdownGrace: shutdownGrace,
+            handler: { request, _ in handler(request) })
     }
 
     /// Binds and starts serving; returns the bound port.
     public func start() throws -> Int {
         Socket.raiseDescriptorLimit()
+        // Past the descriptor limit accept would fail while clients wait in the backlog;
+        // below it every client over the limit gets a quick 503 instead.
+        let allowed = max(1, Socket.descriptorLimit - limits.reservedDescriptors)
+        if limits.maximumConnections > allowed {
+            notice(
+                "connections_clamped",
+                "max_connections lowered from \(limits.maximumConnections) to \(allowed) by the descriptor limit")
+            limits.maximumConnections = allowed
+        }
         let listener = try Socket.listen(host: host, port: requestedPort)
         self.listener = listener
         loops = try (0..<threads).map { _ in try EventLoop(server: self, listener: listener) }
@@ -63,6 +90,7 @@ public final class HTTPServer: @unchecked Sendable {
         stopping.store(true, ordering: .sequentiallyConsistent)
         for loop in loops { loop.wake() }
         finished.wait()
+        loops = []
         listener?.close()
         listener = nil
     }
@@ -82,4 +110,11 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     func closeConnection() { connections.subtract(1, ordering: .relaxed) }
+
+    /// The whole answer to a client over the connection limit: a 503 with `Retry-After`.
+    func overloadAnswer() -> [UInt8] {
+        var response = errorResponder(HTTPError(.serviceUnavailable, "the server has too many connections"))
+        response.headers.append(("Retry-After", "1"))
+        return response.serialized()
+    }
 }

@@ -31,6 +31,8 @@ public struct HTTPStatus: Hashable, Sendable {
     public static let methodNotAllowed = HTTPStatus(405, "Method Not Allowed")
     /// 408 Request Timeout.
     public static let requestTimeout = HTTPStatus(408, "Request Timeout")
+    /// 403 Forbidden.
+    public static let forbidden = HTTPStatus(403, "Forbidden")
     /// 409 Conflict.
     public static let conflict = HTTPStatus(409, "Conflict")
     /// 411 Length Required.
@@ -43,6 +45,8 @@ public struct HTTPStatus: Hashable, Sendable {
     public static let unsupportedMediaType = HTTPStatus(415, "Unsupported Media Type")
     /// 417 Expectation Failed.
     public static let expectationFailed = HTTPStatus(417, "Expectation Failed")
+    /// 421 Misdirected Request.
+    public static let misdirectedRequest = HTTPStatus(421, "Misdirected Request")
     /// 422 Unprocessable Content.
     public static let unprocessableContent = HTTPStatus(422, "Unprocessable Content")
     /// 429 Too Many Requests.
@@ -57,4 +61,15 @@ public struct HTTPStatus: Hashable, Sendable {
     public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
     /// 505 HTTP Version Not Supported.
     public static let versionNotSupported = HTTPStatus(505, "HTTP Version Not Supported")
+
+    /// The status with this code, with its phrase when it is one of the above.
+    public static func known(_ code: Int) -> HTTPStatus {
+        let all: [HTTPStatus] = [
+            .continue, .ok, .accepted, .noContent, .notModified, .badRequest, .unauthorized, .forbidden, .notFound,
+            .methodNotAllowed, .requestTimeout, .conflict, .lengthRequired, .contentTooLarge, .uriTooLong,
+            .unsupportedMediaType, .expectationFailed, .misdirectedRequest, .unprocessableContent, .tooManyRequests,
+            .headerFieldsTooLarge, .internalServerError, .notImplemented, .serviceUnavailable, .versionNotSupported,
+        ]
+        return all.first { $0.code == code } ?? HTTPStatus(code, "Status")
+    }
 }

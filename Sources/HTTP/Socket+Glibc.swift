@@ -49,14 +49,53 @@ extension Socket {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// A pending connection, non-blocking, or nil when none is waiting.
-    public func accept() -> Socket? {
-        let client = CSystem.accept4(descriptor, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
-        guard client >= 0 else { return nil }
-        var one: Int32 = 1
-        // Responses are written whole; without this, small ones wait for the peer's ACK.
-        setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        return Socket(descriptor: client)
+    /// What ``accept()`` found.
+    public enum AcceptResult {
+        /// A new connection, non-blocking.
+        case connection(Socket)
+        /// None is waiting.
+        case none
+        /// The process or system is out of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM):
+        /// the pending connection stays queued, so accepting again at once would spin.
+        case exhausted(String)
+    }
+
+    /// Takes a pending connection.
+    public func accept() -> AcceptResult {
+        while true {
+            let client = CSystem.accept4(
+                descriptor, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            if client >= 0 {
+                var one: Int32 = 1
+                // Responses are written whole; without this, small ones wait for the peer's ACK.
+                setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                return .connection(Socket(descriptor: client))
+            }
+            let code = errno
+            switch code {
+            case EINTR, ECONNABORTED, EPROTO: continue
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM: return .exhausted(String(cString: strerror(code)))
+            default: return .none
+            }
+        }
+    }
+
+    /// Sends `bytes` once without waiting and closes: for a connection refused at once,
+    /// whose socket buffer always has room for a short answer. What the client already sent
+    /// is read first, so the close sends FIN, not a reset that could discard the answer.
+    public func refuse(with bytes: [UInt8]) {
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        _ = scratch.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        _ = write(bytes[...])
+        _ = shutdown(descriptor, Int32(SHUT_WR))
+        close()
+    }
+
+    /// The soft limit of open descriptors.
+    public static var descriptorLimit: Int {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return 1024 }
+        return Int(clamping: limit.rlim_cur)
     }
 
     /// Reads into `buffer`.
@@ -117,6 +156,9 @@ struct EventQueue {
     struct Event {
         let descriptor: Int32
         let readable: Bool
+        /// The connection failed or both directions are closed; reported even when neither
+        /// reading nor writing is watched.
+        let hangup: Bool
         let writable: Bool
     }
 
@@ -129,8 +171,8 @@ struct EventQueue {
         add(wakeDescriptor, writable: false)
     }
 
-    func add(_ fd: Int32, writable: Bool) {
-        csystem_epoll_ctl(descriptor, EPOLL_CTL_ADD, fd, Self.mask(writable: writable))
+    func add(_ fd: Int32, readable: Bool = true, writable: Bool) {
+        csystem_epoll_ctl(descriptor, EPOLL_CTL_ADD, fd, Self.mask(readable: readable, writable: writable))
     }
 
     /// Adds a listening socket shared with other queues: only one of them wakes per connection.
@@ -139,16 +181,18 @@ struct EventQueue {
         csystem_epoll_ctl(descriptor, EPOLL_CTL_ADD, fd, EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
     }
 
-    func modify(_ fd: Int32, writable: Bool) {
-        csystem_epoll_ctl(descriptor, EPOLL_CTL_MOD, fd, Self.mask(writable: writable))
+    /// Level-triggered: a descriptor whose input is not wanted must leave EPOLLIN out, or
+    /// the loop would wake for it again and again.
+    func modify(_ fd: Int32, readable: Bool, writable: Bool) {
+        csystem_epoll_ctl(descriptor, EPOLL_CTL_MOD, fd, Self.mask(readable: readable, writable: writable))
     }
 
     func remove(_ fd: Int32) {
         csystem_epoll_ctl(descriptor, EPOLL_CTL_DEL, fd, 0)
     }
 
-    private static func mask(writable: Bool) -> UInt32 {
-        EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (writable ? EPOLLOUT.rawValue : 0)
+    private static func mask(readable: Bool, writable: Bool) -> UInt32 {
+        (readable ? EPOLLIN.rawValue | EPOLLRDHUP.rawValue : 0) | (writable ? EPOLLOUT.rawValue : 0)
     }
 
     /// Scratch space for one wait's results.
@@ -169,8 +213,8 @@ struct EventQueue {
             let events = buffer.events[index]
             return Event(
                 descriptor: buffer.descriptors[index],
-                readable: events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue)
-                    != 0,
+                readable: events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0,
+                hangup: events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
                 writable: events & EPOLLOUT.rawValue != 0)
         }
     }

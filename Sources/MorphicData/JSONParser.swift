@@ -148,19 +148,22 @@ public struct JSONParser {
         position += 1
         var scalars = String.UnicodeScalarView()
         var run = position
-        func flush(_ parser: JSONParser) {
-            scalars.append(
-                contentsOf: String(decoding: parser.bytes[run..<parser.position], as: UTF8.self).unicodeScalars)
+        // Invalid UTF-8 is refused rather than replaced, so what is stored is what was sent.
+        func flush(_ parser: JSONParser) throws(Error) {
+            guard let text = String(validating: parser.bytes[run..<parser.position], as: UTF8.self) else {
+                throw parser.error("invalid UTF-8 in a string")
+            }
+            scalars.append(contentsOf: text.unicodeScalars)
         }
         while true {
             guard let byte = current else { throw error("unterminated string") }
             switch byte {
             case UInt8(ascii: "\""):
-                flush(self)
+                try flush(self)
                 position += 1
                 return String(scalars)
             case UInt8(ascii: "\\"):
-                flush(self)
+                try flush(self)
                 position += 1
                 scalars.append(try escape())
                 run = position

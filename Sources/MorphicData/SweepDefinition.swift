@@ -115,12 +115,25 @@ public struct SweepDefinition: Sendable {
             try Self.group(group, field: "groups[\(index)]", limits: limits)
         }
         runs = try Self.expand(defaults: defaults, groups: groups, limits: limits)
-        let totalCellSteps = runs.reduce(0) { $0 + $1.configuration.cellSteps }
+        // Saturating: a server may allow millions of runs of 4096² × 100,000 cell updates each.
+        let totalCellSteps = runs.reduce(0) { total, run in
+            let (sum, overflow) = total.addingReportingOverflow(run.configuration.cellSteps)
+            return overflow ? .max : sum
+        }
         guard totalCellSteps <= limits.maximumCellSteps else {
             throw SweepError(
                 field: "groups",
                 message:
                     "the sweep asks for \(totalCellSteps) cell updates; this server allows \(limits.maximumCellSteps)",
+                isOverLimit: true)
+        }
+        // At most 26 MB a run (100,000 generations), times at most 10^7 runs: no overflow.
+        let estimatedBytes = runs.reduce(0) { $0 + SweepLimits.estimatedBytes(generations: $1.configuration.generations) }
+        guard estimatedBytes <= limits.maximumEstimatedBytes else {
+            throw SweepError(
+                field: "groups",
+                message:
+                    "the sweep's dataset would take about \(estimatedBytes >> 20) MiB on disk; this server allows \(limits.maximumEstimatedBytes >> 20) MiB (max_sweep_bytes)",
                 isOverLimit: true)
         }
         normalized = Self.normalize(name: name, seed: seed, defaults: defaults, groups: groups, notifyURL: notifyURL)

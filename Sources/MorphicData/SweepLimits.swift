@@ -7,13 +7,23 @@ public struct SweepLimits: Hashable, Sendable {
     /// 2×10^11: about an hour of one core at the core's morphic throughput, so a mistyped
     /// grid size cannot occupy a server for days.
     public var maximumCellSteps = 200_000_000_000
+    /// Most bytes a sweep's dataset may be estimated to take on disk (run records, tables
+    /// and archive: ``estimatedBytes(generations:)`` per run). Default 32 GiB: 100,000 runs
+    /// of 500 generations fit; a definition of long runs that would fill a disk does not.
+    public var maximumEstimatedBytes = 32 << 30
+
+    /// A generous estimate of the disk bytes one run of `generations` steps takes: its
+    /// record (about 100 bytes per generation), its rows in `timeseries.csv` (about 80) and
+    /// their share of the archive, plus a fixed part for the configuration and crystals.
+    public static func estimatedBytes(generations: Int) -> Int { 4096 + 256 * (generations + 1) }
 
     /// The defaults above.
     public init() {}
 
     /// Custom limits.
-    public init(maximumRuns: Int, maximumCellSteps: Int) {
+    public init(maximumRuns: Int, maximumCellSteps: Int, maximumEstimatedBytes: Int = .max) {
         self.maximumRuns = maximumRuns
         self.maximumCellSteps = maximumCellSteps
+        self.maximumEstimatedBytes = maximumEstimatedBytes
     }
 }

@@ -4,43 +4,72 @@ import MorphicData
 
 /// The REST API of API.md, the metrics and health endpoints and the static page, as one
 /// request handler. Every answer is logged and counted.
+///
+/// It runs on the event loops, so it answers there only what memory holds (health,
+/// metrics, a sweep's status, refusals); everything that reads or writes files, parses a
+/// definition or builds a long list goes to the blocking pool and is answered from there.
 final class API: Sendable {
     let service: JobService
     let configuration: ServerConfiguration
     let log: Log
     let counter = RequestCounter()
     let files: StaticFiles
+    let pool: BlockingPool
     /// Open connections, for `/metrics`; set once the HTTP server exists.
     let connections: @Sendable () -> Int
 
-    init(service: JobService, configuration: ServerConfiguration, log: Log, connections: @escaping @Sendable () -> Int)
-    {
+    init(
+        service: JobService, configuration: ServerConfiguration, log: Log, pool: BlockingPool,
+        connections: @escaping @Sendable () -> Int
+    ) {
         self.service = service
         self.configuration = configuration
         self.log = log
+        self.pool = pool
         self.connections = connections
         files = StaticFiles(root: configuration.publicDirectory)
     }
 
-    /// Answers a request, logging and counting it.
-    func handle(_ request: HTTPRequest) -> HTTPResponse {
+    /// Answers a request at once, or later through `responder`, logging and counting it.
+    func handle(_ request: HTTPRequest, _ responder: Responder) -> HTTPResponse? {
         let start = ProcessInfo.processInfo.systemUptime
-        let response: HTTPResponse
+        let route: Route
         do {
-            response = try route(request)
-        } catch let error as APIError {
-            response = error.response
+            try checkHost(request)
+            route = try Route(method: request.method, target: request.target)
+            if !route.isSafe {
+                try checkOrigin(request)
+                try authorize(request)
+            }
         } catch {
-            response = APIError(status: .internalServerError, code: "internal", message: "\(error)").response
+            return finish(request, Self.response(for: error), start: start)
         }
-        record(method: request.method, path: request.path, status: response.status.code, start: start)
-        return response
+        switch route {
+        case .health, .metrics, .status:
+            return finish(request, respond(route, request), start: start)
+        default:
+            let queued = pool.submit { [self] in
+                responder.send(finish(request, respond(route, request), start: start))
+            }
+            guard queued else {
+                var busy = APIError(
+                    status: .serviceUnavailable, code: "busy", message: "the server is busy; try again in a moment")
+                busy.headers.append(("Retry-After", "1"))
+                return finish(request, busy.response, start: start)
+            }
+            return nil
+        }
     }
 
-    /// Answers a request the decoder refused.
+    /// Answers a request the HTTP layer refused or gave up on (400, 408, 413, 503, …).
     func refuse(_ error: HTTPError) -> HTTPResponse {
         record(method: "-", path: "-", status: error.status.code, start: ProcessInfo.processInfo.systemUptime)
         return APIError.from(error).response
+    }
+
+    private func finish(_ request: HTTPRequest, _ response: HTTPResponse, start: Double) -> HTTPResponse {
+        record(method: request.method, path: request.path, status: response.status.code, start: start)
+        return response
     }
 
     private func record(method: String, path: String, status: Int, start: Double) {
@@ -49,128 +78,170 @@ final class API: Sendable {
         log.info(
             "request",
             [
-                "method": .string(method), "path": .string(String(path.prefix(200))), "status": .int(status),
-                "ms": .double((milliseconds * 1000).rounded() / 1000),
+                "method": .string(String(method.prefix(20))), "path": .string(String(path.prefix(200))),
+                "status": .int(status), "ms": .double((milliseconds * 1000).rounded() / 1000),
             ])
     }
 
-    private func route(_ request: HTTPRequest) throws -> HTTPResponse {
-        let path = request.path
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
-        let method = request.method == "HEAD" ? "GET" : request.method
-        func allow(_ methods: String...) throws {
-            guard methods.contains(method) else { throw APIError.methodNotAllowed(methods) }
-            if method != "GET" { try authorize(request) }
-        }
-        switch segments {
-        case ["healthz"]:
-            try allow("GET")
-            return .json(.ok, .object(["status": .string("ok")]))
-        case ["metrics"]:
-            try allow("GET")
-            return .text(.ok, metricsText(), type: "text/plain; version=0.0.4; charset=utf-8")
-        case ["api", "sweeps"]:
-            try allow("GET", "POST")
-            if method == "GET" { return .json(.ok, .object(["sweeps": .array(service.list())])) }
-            return try submit(request)
-        case let s where s.count >= 3 && s[0] == "api" && s[1] == "sweeps":
-            let id = s[2]
-            guard Self.isSweepID(id) else { throw APIError.notFound("no such sweep") }
-            return try sweepRoute(id: id, rest: Array(s[3...]), method: method, request: request, allow: allow)
-        case let s where s.first == "api":
-            throw APIError.notFound()
+    private static func response(for error: any Error) -> HTTPResponse {
+        switch error {
+        case let failure as Route.Failure:
+            var answer = APIError(
+                status: HTTPStatus.known(failure.status), code: failure.code, message: failure.message,
+                field: failure.field)
+            if !failure.allowed.isEmpty {
+                let methods = failure.allowed.contains("GET") ? failure.allowed + ["HEAD"] : failure.allowed
+                answer.headers.append(("Allow", methods.joined(separator: ", ")))
+            }
+            return answer.response
+        case let failure as APIError:
+            return failure.response
+        case let failure as JobService.Failure:
+            return APIError.from(failure).response
         default:
-            try allow("GET")
-            guard let file = files.response(for: path) else { throw APIError.notFound() }
-            return file
+            return APIError(status: .internalServerError, code: "internal", message: "\(error)").response
         }
     }
 
-    private func sweepRoute(
-        id: String, rest: [String], method: String, request: HTTPRequest, allow: (String...) throws -> Void
-    ) throws -> HTTPResponse {
-        switch rest {
-        case []:
-            try allow("GET", "DELETE")
-            if method == "DELETE" {
-                try serviceCall { () throws(JobService.Failure) in try service.delete(id) }
-                return HTTPResponse(status: .noContent)
-            }
-            return .json(.ok, try serviceCall { () throws(JobService.Failure) in try service.status(id) })
-        case ["runs"]:
-            try allow("GET")
-            let query = request.query
-            let offset = max(0, Int(query["offset"] ?? "") ?? 0)
-            let limit = min(10_000, max(1, Int(query["limit"] ?? "") ?? 1000))
+    private func respond(_ route: Route, _ request: HTTPRequest) -> HTTPResponse {
+        do {
+            return try answer(route, request)
+        } catch {
+            return Self.response(for: error)
+        }
+    }
+
+    private func answer(_ route: Route, _ request: HTTPRequest) throws -> HTTPResponse {
+        switch route {
+        case .health:
+            return .json(.ok, .object(["status": .string("ok")]))
+        case .metrics:
+            return .text(.ok, metricsText(), type: "text/plain; version=0.0.4; charset=utf-8")
+        case .listSweeps(let page):
+            let listed = service.list(offset: page.offset, limit: page.limit)
             return .json(
                 .ok,
-                try serviceCall { () throws(JobService.Failure) in try service.runs(id, offset: offset, limit: limit) })
-        case let r where r.count == 2 && r[0] == "runs":
-            try allow("GET")
-            guard RunIdentifier.isValid(r[1]) else { throw APIError.notFound("no such run") }
+                .object([
+                    "total": .int(listed.total), "offset": .int(page.offset), "limit": .int(page.limit),
+                    "sweeps": .array(listed.sweeps),
+                ]))
+        case .submit:
+            return try submit(request)
+        case .status(let id):
+            return .json(.ok, try service.status(id))
+        case .delete(let id):
+            try service.delete(id)
+            return HTTPResponse(status: .noContent)
+        case .runs(let id, let page):
+            return .json(.ok, try service.runs(id, offset: page.offset, limit: page.limit))
+        case .run(let id, let run):
+            return try file(service.runFile(id, run: run), type: "application/json", compressible: true)
+        case .manifest(let id):
             return try file(
-                serviceCall { () throws(JobService.Failure) in try service.runFile(id, run: r[1]) },
-                type: "application/json", compressible: true)
-        case ["manifest.json"]:
-            try allow("GET")
-            return try file(
-                serviceCall { () throws(JobService.Failure) in try service.datasetFile(id, name: "manifest.json") },
-                type: "application/json", compressible: true)
-        case ["dataset.tar.gz"]:
-            try allow("GET")
+                service.datasetFile(id, name: "manifest.json"), type: "application/json", compressible: true)
+        case .dataset(let id):
             var response = try file(
-                serviceCall { () throws(JobService.Failure) in try service.datasetFile(id, name: Dataset.archiveName) },
-                type: "application/gzip", compressible: false)
+                service.datasetFile(id, name: Dataset.archiveName), type: "application/gzip", compressible: false)
             response.headers.append(("Content-Disposition", "attachment; filename=\"\(id).tar.gz\""))
             return response
-        case ["cancel"]:
-            try allow("POST")
-            return .json(.ok, try serviceCall { () throws(JobService.Failure) in try service.cancel(id) })
-        case ["retry"]:
-            try allow("POST")
-            return .json(.accepted, try serviceCall { () throws(JobService.Failure) in try service.retry(id) })
-        default:
-            throw APIError.notFound()
-        }
-    }
-
-    /// Runs a job service call, turning its failure into the API's error answer.
-    private func serviceCall<T>(_ body: () throws(JobService.Failure) -> T) throws(APIError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw APIError.from(error)
+        case .cancel(let id):
+            return .json(.ok, try service.cancel(id))
+        case .retry(let id):
+            return .json(.accepted, try service.retry(id))
+        case .file(let relative):
+            return try files.response(for: relative)
         }
     }
 
     private func submit(_ request: HTTPRequest) throws -> HTTPResponse {
-        if let type = request.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
+        // Exactly this media type (parameters such as charset allowed): a cross-site HTML
+        // form can only send form and text types, so it cannot submit a sweep.
+        let type = request.header("Content-Type").map {
+            $0.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        }
+        guard type == "application/json" else {
             throw APIError(
                 status: .unsupportedMediaType, code: "unsupported_media_type",
-                message: "send the definition as application/json")
+                message: "send the definition with Content-Type: application/json")
         }
-        let submitted = try serviceCall { () throws(JobService.Failure) in try service.submit(request.body) }
+        let submitted = try service.submit(request.body)
         let id = submitted.status["id"]?.stringValue ?? ""
         return .json(
             submitted.created ? .accepted : .ok, submitted.status, headers: [("Location", "/api/sweeps/" + id)])
     }
 
+    /// An open file as the body, so its size is known before the headers go out.
     private func file(_ path: String, type: String, compressible: Bool) throws -> HTTPResponse {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let size = attributes[.size] as? Int
-        else {
-            throw APIError.notFound()
+        HTTPResponse(
+            status: .ok, headers: [("Content-Type", type)], body: .file(try Self.open(path)), compressible: compressible)
+    }
+
+    /// Opens a file to send, turning failures into answers: 404, or 503 when the process
+    /// is out of descriptors.
+    static func open(_ path: String) throws(APIError) -> FileBody {
+        do {
+            return try FileBody.open(path)
+        } catch {
+            switch error {
+            case .notFound:
+                throw APIError.notFound()
+            case .exhausted:
+                var busy = APIError(
+                    status: .serviceUnavailable, code: "busy", message: "the server has too many open files; try again")
+                busy.headers.append(("Retry-After", "1"))
+                throw busy
+            case .failed(let reason):
+                throw APIError(
+                    status: .internalServerError, code: "storage", message: "cannot read the file: \(reason)")
+            }
         }
-        return HTTPResponse(
-            status: .ok, headers: [("Content-Type", type)], body: .file(path: path, size: size),
-            compressible: compressible)
+    }
+
+    /// The Host must name this server: a loopback name, its listening address or a
+    /// configured host. A page on another origin that resolves its own name to this
+    /// machine (DNS rebinding) sends its own name, and is refused.
+    private func checkHost(_ request: HTTPRequest) throws(APIError) {
+        guard let value = request.host, !value.isEmpty else { return }
+        let name = Self.hostName(value)
+        let allowed = configuration.allowedHosts
+        if allowed.contains("*") || allowed.contains(name) || name == configuration.host.lowercased() { return }
+        if name == "localhost" || name.hasSuffix(".localhost") || name == "[::1]" || name.hasPrefix("127.") { return }
+        throw APIError(
+            status: .misdirectedRequest, code: "misdirected",
+            message: "this server does not answer for host '\(name)'; add it to allowed_hosts in the server's config")
+    }
+
+    /// A host field without its port, lower-cased.
+    static func hostName(_ value: String) -> String {
+        let lower = value.lowercased()
+        if lower.hasPrefix("["), let close = lower.firstIndex(of: "]") { return String(lower[...close]) }
+        return String(lower.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0])
+    }
+
+    /// A request that changes state and comes from a page must come from this server's own
+    /// page: browsers send `Origin` (and `Sec-Fetch-Site`) on such requests, and no page
+    /// can forge them.
+    private func checkOrigin(_ request: HTTPRequest) throws(APIError) {
+        let forbidden = APIError(
+            status: .forbidden, code: "cross_origin",
+            message: "requests that change state are accepted only from this server's own page")
+        if request.header("Sec-Fetch-Site")?.lowercased() == "cross-site" { throw forbidden }
+        guard let origin = request.header("Origin") else { return }
+        guard let host = request.host,
+            origin.lowercased() == "http://" + host.lowercased() || origin.lowercased() == "https://" + host.lowercased()
+        else { throw forbidden }
     }
 
     /// State-changing requests need the token when one is configured.
-    private func authorize(_ request: HTTPRequest) throws {
+    private func authorize(_ request: HTTPRequest) throws(APIError) {
         guard let token = configuration.apiToken else { return }
-        let expected = Array(("Bearer " + token).utf8)
-        let given = Array((request.header("Authorization") ?? "").utf8)
+        let expected = Array(token.utf8)
+        // RFC 9110 §11.1: the scheme name is case-insensitive.
+        let field = request.header("Authorization") ?? ""
+        let parts = field.split(separator: " ", maxSplits: 1)
+        let given =
+            parts.count == 2 && parts[0].lowercased() == "bearer"
+            ? Array(parts[1].trimmingCharacters(in: .whitespaces).utf8) : []
         // Compare every byte, so the time taken does not reveal how much of a guess was right.
         var difference = expected.count ^ given.count
         for index in expected.indices { difference |= Int(expected[index] ^ (index < given.count ? given[index] : 0)) }
@@ -179,14 +250,6 @@ final class API: Sendable {
                 status: .unauthorized, code: "unauthorized",
                 message: "this server needs 'Authorization: Bearer <token>' to change state")
         }
-    }
-
-    static func isSweepID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 80
-            && id.utf8.allSatisfy {
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
-                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-")
-            }
     }
 
     private func metricsText() -> String {

@@ -101,50 +101,91 @@ public final class JobService: @unchecked Sendable {
                     field: "notify_url",
                     message: "this server may only notify the hosts in its notify.allowed_hosts setting"))
         }
+        let folder = SweepFolder(path: sweepsPath + "/" + definition.id)
+        let job = SweepJob(definition: definition, folder: folder, sequence: 0, createdAt: Date(), state: .queued)
+        // Claimed under the lock, stored without it: a repeat of the definition meanwhile
+        // finds the claim and answers with it.
         condition.lock()
-        defer { condition.unlock() }
-        if let existing = jobs[definition.id] { return (existing.json(now: Self.now()), false) }
+        if let existing = jobs[definition.id] {
+            defer { condition.unlock() }
+            guard !existing.deleting else { throw .conflict("the same sweep is being deleted; submit it again in a moment") }
+            return (existing.json(now: Self.now()), false)
+        }
+        guard jobs.count < configuration.maximumStoredSweeps else {
+            condition.unlock()
+            throw .invalid(
+                SweepError(
+                    field: "",
+                    message:
+                        "this server keeps at most \(configuration.maximumStoredSweeps) sweeps (limits.max_stored_sweeps); delete one first",
+                    isOverLimit: true))
+        }
         guard active.count < configuration.maximumActiveSweeps else {
+            condition.unlock()
             throw .full("\(active.count) sweeps are queued or running; try again when one has finished")
         }
-        let folder = SweepFolder(path: sweepsPath + "/" + definition.id)
-        let job = SweepJob(
-            definition: definition, folder: folder, sequence: nextSequence, createdAt: Date(), state: .queued)
+        job.sequence = nextSequence
+        nextSequence += 1
+        job.finalizing = true  // keeps workers and DELETE away until it is stored
+        jobs[definition.id] = job
+        condition.unlock()
+
+        let count: SweepJob.Count
         do {
             try folder.prepare(for: definition)
-            job.recount()
-            try job.persist()
+            count = job.count()
         } catch {
+            condition.lock()
+            jobs[definition.id] = nil
+            condition.unlock()
             throw .storage("cannot store the sweep: \(error)")
         }
-        nextSequence += 1
-        jobs[definition.id] = job
+        condition.lock()
+        job.apply(count)
+        let snapshot = job.snapshot()
+        condition.unlock()
+        do {
+            try job.write(snapshot)
+        } catch {
+            condition.lock()
+            jobs[definition.id] = nil
+            condition.unlock()
+            throw .storage("cannot store the sweep: \(error)")
+        }
+        condition.lock()
+        job.finalizing = false
         active.append(job)
         condition.broadcast()
+        let status = job.json(now: Self.now())
+        condition.unlock()
         log.info(
             "sweep_queued",
             [
                 "sweep": .string(definition.id), "runs": .int(definition.runs.count),
                 "cell_steps": .int(definition.cellSteps),
             ])
-        return (job.json(now: Self.now()), true)
+        return (status, true)
     }
 
-    /// Every sweep's status, newest first.
-    public func list() -> [JSON] {
+    /// One page of the sweeps, newest first, and how many there are.
+    public func list(offset: Int, limit: Int) -> (total: Int, sweeps: [JSON]) {
+        condition.lock()
+        let known = jobs.values.filter { !$0.deleting }
+        condition.unlock()
+        let ordered = known.sorted { ($0.createdAt, $0.sequence) > ($1.createdAt, $1.sequence) }
+        let first = min(max(0, offset), ordered.count)
+        let page = ordered[first..<first + min(max(0, limit), ordered.count - first)]
+        let now = Self.now()
         condition.lock()
         defer { condition.unlock() }
-        let now = Self.now()
-        return jobs.values.sorted { ($0.createdAt, $0.sequence) > ($1.createdAt, $1.sequence) }.map {
-            $0.json(now: now)
-        }
+        return (ordered.count, page.map { $0.json(now: now) })
     }
 
     /// One sweep's status.
     public func status(_ id: String) throws(Failure) -> JSON {
         condition.lock()
         defer { condition.unlock() }
-        guard let job = jobs[id] else { throw .notFound }
+        guard let job = jobs[id], !job.deleting else { throw .notFound }
         return job.json(now: Self.now())
     }
 
@@ -160,7 +201,9 @@ public final class JobService: @unchecked Sendable {
         let state = job.state
         condition.unlock()
         let runs = job.definition.runs
-        let slice = runs[min(offset, runs.count)..<min(runs.count, offset + limit)]
+        // Both bounds clamped before adding, so no client value can overflow.
+        let first = min(max(0, offset), runs.count)
+        let slice = runs[first..<first + min(max(0, limit), runs.count - first)]
         // Records never change once written, so their summaries are read from disk only once.
         let cached = job.summaries.withLock { $0 }
         var found: [String: JSON] = [:]
@@ -223,65 +266,108 @@ public final class JobService: @unchecked Sendable {
     /// Stops a queued or running sweep; finished runs are kept.
     public func cancel(_ id: String) throws(Failure) -> JSON {
         condition.lock()
-        defer { condition.unlock() }
-        guard let job = jobs[id] else { throw .notFound }
+        guard let job = jobs[id], !job.deleting else {
+            condition.unlock()
+            throw .notFound
+        }
         guard job.state.isActive && !job.finalizing else {
+            defer { condition.unlock() }
             throw .conflict("the sweep is \(job.state.rawValue); only queued or running sweeps can be cancelled")
         }
         job.cancelled.store(true, ordering: .sequentiallyConsistent)
-        if let slurm, let state = slurm.load(job.folder) { slurm.cancel(state) }
         job.state = .cancelled
         job.finishedAt = Date()
         active.removeAll { $0 === job }
-        try persist(job)
+        let snapshot = job.snapshot()
+        let status = job.json(now: Self.now())
+        condition.unlock()
+        if let slurm, let state = slurm.load(job.folder) { slurm.cancel(state) }
+        do {
+            try job.write(snapshot)
+        } catch {
+            throw .storage("cannot write \(job.statusPath): \(error)")
+        }
         log.info("sweep_cancelled", ["sweep": .string(id)])
-        if let url = job.definition.notifyURL { notifier.send(job.json(now: Self.now()), to: url) }
-        return job.json(now: Self.now())
+        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        return status
     }
 
     /// Queues a failed or cancelled sweep again: failed runs are retried and missing runs
     /// computed; finished runs are kept.
     public func retry(_ id: String) throws(Failure) -> JSON {
         condition.lock()
-        defer { condition.unlock() }
-        guard let job = jobs[id] else { throw .notFound }
-        guard job.state == .failed || job.state == .cancelled else {
-            throw .conflict("the sweep is \(job.state.rawValue); only failed or cancelled sweeps can be retried")
+        guard let job = jobs[id], !job.deleting else {
+            condition.unlock()
+            throw .notFound
         }
-        guard job.runningGroups.isEmpty else { throw .conflict("the sweep is still stopping; retry in a moment") }
-        guard active.count < configuration.maximumActiveSweeps else {
-            throw .full("\(active.count) sweeps are queued or running")
+        do {
+            defer { condition.unlock() }
+            guard job.state == .failed || job.state == .cancelled, !job.retrying else {
+                throw .conflict("the sweep is \(job.state.rawValue); only failed or cancelled sweeps can be retried")
+            }
+            guard job.runningGroups.isEmpty else { throw .conflict("the sweep is still stopping; retry in a moment") }
+            guard active.count < configuration.maximumActiveSweeps else {
+                throw .full("\(active.count) sweeps are queued or running")
+            }
+            job.retrying = true
         }
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
         // A new job array, with a fresh retry budget; finished runs are skipped by its tasks.
         if slurm != nil { try? FileManager.default.removeItem(atPath: job.folder.path + "/slurm/state.json") }
+        let count = job.count()
+        condition.lock()
+        job.retrying = false
         job.cancelled.store(false, ordering: .sequentiallyConsistent)
         job.state = .queued
         job.finishedAt = nil
         job.error = nil
-        job.recount()
+        job.apply(count)
         active.append(job)
-        try persist(job)
         condition.broadcast()
+        let snapshot = job.snapshot()
+        let status = job.json(now: Self.now())
+        condition.unlock()
+        do {
+            try job.write(snapshot)
+        } catch {
+            throw .storage("cannot write \(job.statusPath): \(error)")
+        }
         log.info("sweep_retried", ["sweep": .string(id)])
-        return job.json(now: Self.now())
+        return status
     }
 
-    /// Removes a sweep that is not running, and its files.
+    /// Removes a sweep that is not running, and its files. The folder is first renamed
+    /// out of the way, so the sweep is gone at once and can be submitted again.
     public func delete(_ id: String) throws(Failure) {
         condition.lock()
-        defer { condition.unlock() }
-        guard let job = jobs[id] else { throw .notFound }
-        guard job.state != .running && job.runningGroups.isEmpty && !job.finalizing else {
+        guard let job = jobs[id], !job.deleting else {
+            condition.unlock()
+            throw .notFound
+        }
+        guard job.state != .running && job.runningGroups.isEmpty && !job.finalizing && !job.retrying else {
+            condition.unlock()
             throw .conflict("the sweep is running; cancel it first")
         }
         job.cancelled.store(true, ordering: .sequentiallyConsistent)
-        jobs[id] = nil
+        job.deleting = true
         active.removeAll { $0 === job }
+        condition.unlock()
+        let trash = sweepsPath + "/.deleted-" + id + "-" + UUID().uuidString
         do {
-            try FileManager.default.removeItem(atPath: job.folder.path)
+            try FileManager.default.moveItem(atPath: job.folder.path, toPath: trash)
         } catch {
+            condition.lock()
+            job.deleting = false
+            condition.unlock()
             throw .storage("cannot remove \(job.folder.path): \(error)")
+        }
+        condition.lock()
+        jobs[id] = nil
+        condition.unlock()
+        do {
+            try FileManager.default.removeItem(atPath: trash)
+        } catch {
+            log.error("sweep_not_removed", ["folder": .string(trash), "error": .string(String(describing: error))])
         }
         log.info("sweep_deleted", ["sweep": .string(id)])
     }
@@ -346,8 +432,9 @@ public final class JobService: @unchecked Sendable {
             }
             switch work {
             case .compute(let job, let group):
-                start(job, group: group)
+                let snapshot = start(job, group: group)
                 condition.unlock()
+                if let snapshot { try? job.write(snapshot) }
                 compute(job, group: group)
             case .assemble(let job):
                 condition.unlock()
@@ -356,17 +443,19 @@ public final class JobService: @unchecked Sendable {
         }
     }
 
-    /// Marks a group as running. Call with the lock held.
-    private func start(_ job: SweepJob, group: Int) {
+    /// Marks a group as running. Call with the lock held; returns the status to write
+    /// when the sweep has just started.
+    private func start(_ job: SweepJob, group: Int) -> (version: Int, bytes: [UInt8])? {
         job.runningGroups.insert(group)
         job.progress.runsRunning += job.groups[group].count
         if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
         if job.state == .queued {
             job.state = .running
             job.startedAt = job.startedAt ?? Date()
-            try? persist(job)
             log.info("sweep_started", ["sweep": .string(job.definition.id)])
+            return job.snapshot()
         }
+        return nil
     }
 
     private func compute(_ job: SweepJob, group index: Int) {
@@ -430,9 +519,11 @@ public final class JobService: @unchecked Sendable {
                 do {
                     var state = try slurm.load(job.folder) ?? slurm.submit(job.definition, in: job.folder)
                     let survey = try slurm.advance(job.definition, groups: job.groups, in: job.folder, state: &state)
+                    let count = job.count()
+                    var snapshot: (version: Int, bytes: [UInt8])?
                     condition.lock()
                     if !job.cancelled.load(ordering: .relaxed) {
-                        job.recount()
+                        job.apply(count)
                         if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
                         job.progress.runsRunning =
                             survey.inFlight.isEmpty
@@ -441,13 +532,14 @@ public final class JobService: @unchecked Sendable {
                         if job.state == .queued {
                             job.state = .running
                             job.startedAt = job.startedAt ?? Date()
-                            try? persist(job)
+                            snapshot = job.snapshot()
                             log.info(
                                 "sweep_started", ["sweep": .string(job.definition.id), "executor": .string("slurm")])
                         }
                         condition.broadcast()
                     }
                     condition.unlock()
+                    if let snapshot { try? job.write(snapshot) }
                 } catch {
                     log.error(
                         "slurm_error",
@@ -474,35 +566,34 @@ public final class JobService: @unchecked Sendable {
             error = "cannot write the dataset: \(failure)"
         }
         condition.lock()
-        defer { condition.unlock() }
         job.finalizing = false
         active.removeAll { $0 === job }
-        guard jobs[job.definition.id] === job else { return }
+        guard jobs[job.definition.id] === job else {
+            condition.unlock()
+            return
+        }
         job.error = error ?? (job.progress.runsFailed > 0 ? "\(job.progress.runsFailed) run(s) failed" : nil)
         job.state = job.error == nil ? .completed : .failed
         job.finishedAt = Date()
-        try? persist(job)
-        if let url = job.definition.notifyURL { notifier.send(job.json(now: Self.now()), to: url) }
+        let snapshot = job.snapshot()
+        let status = job.json(now: Self.now())
+        let state = job.state
+        let progress = job.progress
+        condition.unlock()
+        try? job.write(snapshot)
+        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
         log.info(
             "sweep_finished",
             [
-                "sweep": .string(job.definition.id), "status": .string(job.state.rawValue),
-                "runs_completed": .int(job.progress.runsCompleted), "runs_failed": .int(job.progress.runsFailed),
+                "sweep": .string(job.definition.id), "status": .string(state.rawValue),
+                "runs_completed": .int(progress.runsCompleted), "runs_failed": .int(progress.runsFailed),
             ])
-    }
-
-    private func persist(_ job: SweepJob) throws(Failure) {
-        do {
-            try job.persist()
-        } catch {
-            throw .storage("cannot write \(job.statusPath): \(error)")
-        }
     }
 
     private func job(_ id: String) throws(Failure) -> SweepJob {
         condition.lock()
         defer { condition.unlock() }
-        guard let job = jobs[id] else { throw .notFound }
+        guard let job = jobs[id], !job.deleting else { throw .notFound }
         return job
     }
 
@@ -513,6 +604,10 @@ public final class JobService: @unchecked Sendable {
         let names = try FileManager.default.contentsOfDirectory(atPath: sweepsPath).sorted()
         let unlimited = SweepLimits(maximumRuns: .max, maximumCellSteps: .max)
         var loaded: [SweepJob] = []
+        for name in names where name.hasPrefix(".deleted-") {
+            // A delete interrupted after its rename: finish it.
+            try? FileManager.default.removeItem(atPath: sweepsPath + "/" + name)
+        }
         for name in names where !name.hasPrefix(".") {
             let folder = SweepFolder(path: sweepsPath + "/" + name)
             removeTemporaryFiles(in: folder.path)
@@ -532,6 +627,7 @@ public final class JobService: @unchecked Sendable {
                 job.startedAt = status?["started_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.finishedAt = status?["finished_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.error = status?["error"]?.stringValue
+                job.apply(job.count())
                 if state.isActive {
                     job.state = .queued
                 } else if state != .cancelled

@@ -9,6 +9,7 @@ public final class MorphicServer: Sendable {
     private let log: Log
     private let service: JobService
     private let http: HTTPServer
+    private let pool: BlockingPool
 
     /// Loads the data directory and prepares the listener; call ``start()`` to serve.
     public init(configuration: ServerConfiguration, log: Log = Log()) throws {
@@ -26,10 +27,15 @@ public final class MorphicServer: Sendable {
         self.log = log
         service = try JobService(configuration: configuration, log: log)
         let gauge = ConnectionGauge()
-        let api = API(service: service, configuration: configuration, log: log, connections: { gauge.count })
+        pool = BlockingPool(
+            threads: configuration.http.blockingThreads, queueDepth: configuration.http.blockingQueueDepth, name: "api")
+        let api = API(
+            service: service, configuration: configuration, log: log, pool: pool, connections: { gauge.count })
         http = HTTPServer(
             host: configuration.host, port: configuration.port, limits: configuration.http,
-            handler: { api.handle($0) }, errorResponder: { api.refuse($0) })
+            errorResponder: { api.refuse($0) },
+            notice: { name, message in log.error(name, ["message": .string(message)]) },
+            handler: { api.handle($0, $1) })
         gauge.server.withLock { $0 = http }
     }
 
@@ -51,6 +57,7 @@ public final class MorphicServer: Sendable {
     /// safe point (their sweeps resume on the next start) and flush the log.
     public func stop() {
         http.shutdown()
+        pool.shutdown()
         service.shutdown()
         log.info("stopped")
         log.flush()

@@ -24,6 +24,14 @@ public struct ServerConfiguration: Sendable {
     public var sweeps = SweepLimits()
     /// Most sweeps queued or running at once; more get 429.
     public var maximumActiveSweeps = 64
+    /// Most sweeps kept in the data directory, finished ones included; a new one beyond
+    /// that gets 422 until one is deleted. 10,000: the sweep list stays quick to sort and
+    /// page, and a disk is not filled by a script that submits in a loop.
+    public var maximumStoredSweeps = 10_000
+    /// Host names (the Host field, port ignored) the server answers besides loopback names
+    /// and its own listening address; others get 421, which stops DNS-rebinding pages from
+    /// reaching a server on this machine. `"*"` allows any host.
+    public var allowedHosts: [String] = []
     /// The language model of `llm_control` runs; without it such runs fail with a clear error.
     public var llm: LLMSettings?
     /// Where runs are computed: `local` worker threads, or a Slurm cluster.
@@ -144,6 +152,11 @@ public struct ServerConfiguration: Sendable {
         case "slurm":
             guard let members = value.members else { throw setting.fail("an object") }
             for member in members { try applySlurm(member.key, member.value, source: source) }
+        case "allowed_hosts":
+            guard let hosts = value.elements, let names = Optional(hosts.compactMap(\.stringValue)),
+                names.count == hosts.count, names.allSatisfy({ !$0.isEmpty })
+            else { throw setting.fail("an array of host names") }
+            allowedHosts = names.map { $0.lowercased() }
         case "notify":
             guard let hosts = value["allowed_hosts"]?.elements, value.members?.count == 1,
                 let names = Optional(hosts.compactMap(\.stringValue)), names.count == hosts.count
@@ -192,6 +205,10 @@ public struct ServerConfiguration: Sendable {
         case "max_runs_per_sweep": sweeps.maximumRuns = try setting.integer(1...10_000_000)
         case "max_cell_steps_per_sweep": sweeps.maximumCellSteps = try setting.integer(1...Int.max)
         case "max_active_sweeps": maximumActiveSweeps = try setting.integer(1...100_000)
+        case "max_stored_sweeps": maximumStoredSweeps = try setting.integer(1...1_000_000)
+        case "max_sweep_bytes": sweeps.maximumEstimatedBytes = try setting.integer(1 << 20...Int.max)
+        case "max_blocking_queue": http.blockingQueueDepth = try setting.integer(1...1_000_000)
+        case "handler_timeout_seconds": http.handlerTimeout = try setting.seconds()
         default: throw Error(description: "\(source): unknown limit '\(key)'")
         }
     }

@@ -1,8 +1,7 @@
-import Foundation
 import HTTP
 
-/// Serves the browser page and other files from the public folder, refusing any path that
-/// could leave it.
+/// Serves the browser page and other files from the public folder. Paths reach it already
+/// checked by ``Route``, so none can leave the folder.
 struct StaticFiles: Sendable {
     let root: String
 
@@ -13,24 +12,13 @@ struct StaticFiles: Sendable {
         "ico": ("image/x-icon", false),
     ]
 
-    /// The file for a request path, or nil.
-    func response(for path: String) -> HTTPResponse? {
-        let relative = path == "/" ? "index.html" : String(path.dropFirst())
-        guard let decoded = HTTPRequest.percentDecoded(relative) else { return nil }
-        let segments = decoded.split(separator: "/", omittingEmptySubsequences: false)
-        guard !segments.isEmpty,
-            segments.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && !$0.contains("\0") && !$0.contains("\\") })
-        else { return nil }
-        let file = root + "/" + segments.joined(separator: "/")
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder), !isFolder.boolValue,
-            let attributes = try? FileManager.default.attributesOfItem(atPath: file),
-            let size = attributes[.size] as? Int
-        else { return nil }
-        let suffix = segments.last!.split(separator: ".").last.map { String($0).lowercased() } ?? ""
+    /// The file at `relative` inside the public folder, opened.
+    func response(for relative: String) throws(APIError) -> HTTPResponse {
+        let body = try API.open(root + "/" + relative)
+        let suffix = relative.split(separator: "/").last?.split(separator: ".").last.map { String($0).lowercased() } ?? ""
         let kind = Self.types[suffix] ?? ("application/octet-stream", false)
         return HTTPResponse(
-            status: .ok, headers: [("Content-Type", kind.type), ("Cache-Control", "no-cache")],
-            body: .file(path: file, size: size), compressible: kind.compressible)
+            status: .ok, headers: [("Content-Type", kind.type), ("Cache-Control", "no-cache")], body: .file(body),
+            compressible: kind.compressible)
     }
 }

@@ -8,7 +8,7 @@ final class SweepJob: @unchecked Sendable {
     let definition: SweepDefinition
     let folder: SweepFolder
     let groups: [[PlannedRun]]
-    let sequence: Int
+    var sequence: Int
     let createdAt: Date
     /// Set to stop the sweep's running groups at their next step.
     let cancelled = Atomic<Bool>(false)
@@ -26,7 +26,15 @@ final class SweepJob: @unchecked Sendable {
     /// Where the scheduler looks for the next group.
     var cursor = 0
     var finalizing = false
+    /// Set while its folder is being removed; the sweep is gone once that is done.
+    var deleting = false
+    /// Set while a retry clears the old failures, outside the lock.
+    var retrying = false
     var progress = SweepRunner.Progress()
+    /// Incremented with each status snapshot, so that of two writes racing after the lock
+    /// is released, the older one never overwrites the newer.
+    private var snapshots = 0
+    private let written = Mutex<Int>(0)
     /// Monotonic time and cell updates when computing started in this process, for the ETA.
     var rateOrigin: (time: Double, cellSteps: Int)?
 
@@ -38,30 +46,52 @@ final class SweepJob: @unchecked Sendable {
         self.state = state
         groups = definition.couplingGroups
         groupDone = Array(repeating: false, count: groups.count)
-        recount()
+        apply(Count(groupDone: groupDone, progress: countedProgress(done: { _ in false }, failed: { _ in false })))
     }
 
-    /// Recomputes which groups are done, and the progress, from the files on disk.
-    func recount() {
+    /// What the files on disk say of a sweep's runs: which groups are done, and the progress.
+    struct Count {
+        let groupDone: [Bool]
+        let progress: SweepRunner.Progress
+    }
+
+    /// Reads which runs have records or failures. It touches the disk once or twice per
+    /// run, so it is called without the service lock, and its result applied under it.
+    func count() -> Count {
+        var done = Array(repeating: true, count: groups.count)
+        let progress = countedProgress(
+            done: { folder.hasRun($0.id) },
+            failed: { folder.failure($0.id) != nil },
+            unfinished: { done[$0] = false })
+        return Count(groupDone: done, progress: progress)
+    }
+
+    private func countedProgress(
+        done: (PlannedRun) -> Bool, failed: (PlannedRun) -> Bool, unfinished: (Int) -> Void = { _ in }
+    ) -> SweepRunner.Progress {
         var progress = SweepRunner.Progress()
         for (index, group) in groups.enumerated() {
-            var done = true
             for run in group {
                 progress.runsTotal += 1
                 progress.cellStepsTotal += run.configuration.cellSteps
-                if folder.hasRun(run.id) {
+                if done(run) {
                     progress.runsCompleted += 1
                     progress.cellStepsDone += run.configuration.cellSteps
-                } else if folder.failure(run.id) != nil {
+                } else if failed(run) {
                     progress.runsFailed += 1
                     progress.cellStepsDone += run.configuration.cellSteps
                 } else {
-                    done = false
+                    unfinished(index)
                 }
             }
-            groupDone[index] = done
         }
-        self.progress = progress
+        return progress
+    }
+
+    /// Takes a count made by ``count()``. Call with the service lock held.
+    func apply(_ count: Count) {
+        groupDone = count.groupDone
+        progress = count.progress
         cursor = 0
     }
 
@@ -81,8 +111,10 @@ final class SweepJob: @unchecked Sendable {
 
     var statusPath: String { folder.path + "/status.json" }
 
-    /// Writes the state that must survive a restart.
-    func persist() throws {
+    /// The state that must survive a restart, as of now. Call with the service lock held,
+    /// then ``write(_:)`` it after unlocking.
+    func snapshot() -> (version: Int, bytes: [UInt8]) {
+        snapshots += 1
         var members: [JSON.Member] = [
             .init("status", .string(state.rawValue)),
             .init("sequence", .int(sequence)),
@@ -91,7 +123,17 @@ final class SweepJob: @unchecked Sendable {
             .init("finished_at", finishedAt.map { .string(Timestamp.string($0)) } ?? .null),
         ]
         if let error { members.append(.init("error", .string(error))) }
-        try AtomicFile.write(JSON.object(members).prettyBytes, to: statusPath)
+        return (snapshots, JSON.object(members).prettyBytes)
+    }
+
+    /// Writes a snapshot to `status.json`, unless a newer one was written already. Only this
+    /// sweep's writers wait on each other here; the service lock is not held.
+    func write(_ snapshot: (version: Int, bytes: [UInt8])) throws {
+        try written.withLock { last in
+            guard snapshot.version > last else { return }
+            try AtomicFile.write(snapshot.bytes, to: statusPath)
+            last = snapshot.version
+        }
     }
 
     /// The sweep's status as the API shows it.

@@ -1,0 +1,19 @@
+import Synchronization
+
+/// Finishes one request, once, from any thread. A handler that cannot answer at once
+/// keeps it, hands the work to another thread and calls ``send(_:)`` from there; the
+/// response is queued on the connection's event loop. A response for a connection that
+/// has gone, or for a request that timed out, is dropped.
+public final class Responder: Sendable {
+    private let deliver: @Sendable (HTTPResponse) -> Void
+    private let used = Atomic<Bool>(false)
+
+    /// A responder that hands its one response to `deliver`.
+    public init(_ deliver: @escaping @Sendable (HTTPResponse) -> Void) { self.deliver = deliver }
+
+    /// Answers the request; later calls are ignored.
+    public func send(_ response: HTTPResponse) {
+        guard !used.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        deliver(response)
+    }
+}

@@ -1,0 +1,236 @@
+#if !FUZZING  // scripts/fuzz-http.sh compiles this file with RunIdentifier.swift beside it
+    import MorphicData
+#endif
+
+/// What a request asks for, parsed from its method, path and query alone: every path and
+/// query parameter is checked here, so the handlers behind it only see values in range.
+/// It knows nothing of files or sweeps, so the fuzzer and property tests drive it
+/// directly.
+enum Route: Equatable, Sendable {
+    case health
+    case metrics
+    case listSweeps(Page)
+    case submit
+    case status(sweep: String)
+    case delete(sweep: String)
+    case runs(sweep: String, Page)
+    case run(sweep: String, run: String)
+    case manifest(sweep: String)
+    case dataset(sweep: String)
+    case cancel(sweep: String)
+    case retry(sweep: String)
+    /// A file of the browser page, as a path relative to the public folder.
+    case file(String)
+
+    /// A window of a list: `offset` and `limit` from the query.
+    struct Page: Equatable, Sendable {
+        /// Items skipped.
+        let offset: Int
+        /// Items at most.
+        let limit: Int
+
+        /// Largest `offset` accepted: more than any list this server can hold.
+        static let maximumOffset = 1_000_000_000
+
+        /// Reads `offset` (default 0) and `limit` (default `defaultLimit`, at most
+        /// `maximumLimit`), refusing anything but decimal integers in range.
+        init(_ query: [String: String], defaultLimit: Int, maximumLimit: Int) throws(Failure) {
+            offset = try Self.integer(query, "offset", default: 0, range: 0...Self.maximumOffset)
+            limit = try Self.integer(query, "limit", default: defaultLimit, range: 1...maximumLimit)
+        }
+
+        init(offset: Int, limit: Int) {
+            self.offset = offset
+            self.limit = limit
+        }
+
+        private static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>)
+            throws(Failure) -> Int
+        {
+            guard let text = query[name] else { return value }
+            // At most 10 digits: parsed without overflow, and already past any range here.
+            guard !text.isEmpty, text.utf8.count <= 10, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let number = Int(text), range.contains(number)
+            else {
+                throw Failure(
+                    status: 400, code: "bad_parameter",
+                    message: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)", field: name)
+            }
+            return number
+        }
+    }
+
+    /// Why a request names nothing this server offers, or names it wrongly.
+    struct Failure: Error, Equatable, Sendable {
+        let status: Int
+        let code: String
+        let message: String
+        var field: String?
+        /// For 405: the methods the path allows.
+        var allowed: [String] = []
+
+        static let notFound = Failure(status: 404, code: "not_found", message: "no such resource")
+        static let noSweep = Failure(status: 404, code: "not_found", message: "no such sweep")
+        static let noRun = Failure(status: 404, code: "not_found", message: "no such run")
+
+        static func method(_ allowed: String...) -> Failure {
+            Failure(
+                status: 405, code: "method_not_allowed", message: "allowed: \(allowed.joined(separator: ", "))",
+                allowed: allowed)
+        }
+    }
+
+    /// Most runs one page of `/runs` holds.
+    static let maximumRunsPage = 10_000
+    /// Most sweeps one page of `/api/sweeps` holds.
+    static let maximumSweepsPage = 1_000
+
+    /// The route of a request; HEAD is treated as GET.
+    init(method requested: String, target: String) throws(Failure) {
+        let method = requested == "HEAD" ? "GET" : requested
+        let mark = target.firstIndex(of: "?")
+        let path = mark.map { String(target[..<$0]) } ?? target
+        let query = try Self.query(mark.map { String(target[target.index(after: $0)...]) } ?? "")
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        func only(_ allowed: String...) throws(Failure) {
+            guard allowed.contains(method) else {
+                throw Failure(
+                    status: 405, code: "method_not_allowed", message: "allowed: \(allowed.joined(separator: ", "))",
+                    allowed: allowed)
+            }
+        }
+        switch segments {
+        case ["healthz"]:
+            try only("GET")
+            self = .health
+        case ["metrics"]:
+            try only("GET")
+            self = .metrics
+        case ["api", "sweeps"]:
+            try only("GET", "POST")
+            self =
+                method == "POST"
+                ? .submit
+                : .listSweeps(try Page(query, defaultLimit: 100, maximumLimit: Self.maximumSweepsPage))
+        case let s where s.count >= 3 && s[0] == "api" && s[1] == "sweeps":
+            let id = s[2]
+            guard Self.isSweepID(id) else { throw .noSweep }
+            self = try Self.sweepRoute(id: id, rest: Array(s[3...]), method: method, query: query)
+        case let s where s.first == "api":
+            throw .notFound
+        default:
+            try only("GET")
+            guard let file = Self.publicFile(path) else { throw .notFound }
+            self = .file(file)
+        }
+    }
+
+    private static func sweepRoute(id: String, rest: [String], method: String, query: [String: String])
+        throws(Failure) -> Route
+    {
+        func only(_ allowed: String...) throws(Failure) {
+            guard allowed.contains(method) else {
+                throw Failure(
+                    status: 405, code: "method_not_allowed", message: "allowed: \(allowed.joined(separator: ", "))",
+                    allowed: allowed)
+            }
+        }
+        switch rest {
+        case []:
+            try only("GET", "DELETE")
+            return method == "DELETE" ? .delete(sweep: id) : .status(sweep: id)
+        case ["runs"]:
+            try only("GET")
+            return .runs(sweep: id, try Page(query, defaultLimit: 1000, maximumLimit: maximumRunsPage))
+        case let r where r.count == 2 && r[0] == "runs":
+            try only("GET")
+            guard RunIdentifier.isValid(r[1]) else { throw .noRun }
+            return .run(sweep: id, run: r[1])
+        case ["manifest.json"]:
+            try only("GET")
+            return .manifest(sweep: id)
+        case ["dataset.tar.gz"]:
+            try only("GET")
+            return .dataset(sweep: id)
+        case ["cancel"]:
+            try only("POST")
+            return .cancel(sweep: id)
+        case ["retry"]:
+            try only("POST")
+            return .retry(sweep: id)
+        default:
+            throw .notFound
+        }
+    }
+
+    /// Whether the route only reads.
+    var isSafe: Bool {
+        switch self {
+        case .submit, .delete, .cancel, .retry: false
+        default: true
+        }
+    }
+
+    /// The query's parameters, percent-decoded; a malformed escape is refused.
+    static func query(_ text: String) throws(Failure) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = decoded(parts[0], plusIsSpace: true),
+                let value = parts.count > 1 ? decoded(parts[1], plusIsSpace: true) : ""
+            else {
+                throw Failure(status: 400, code: "bad_parameter", message: "the query has a malformed %-escape")
+            }
+            result[key] = value
+        }
+        return result
+    }
+
+    /// Decodes `%XX` escapes (and `+` as a space in a query); nil when an escape is
+    /// malformed or the result is not UTF-8.
+    private static func decoded(_ text: Substring, plusIsSpace: Bool) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+") where plusIsSpace: bytes.append(0x20)
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// A path inside the public folder, or nil for one that could leave it.
+    static func publicFile(_ path: String) -> String? {
+        let relative = path == "/" ? "index.html" : String(path.dropFirst())
+        guard let decoded = decoded(Substring(relative), plusIsSpace: false) else { return nil }
+        let segments = decoded.split(separator: "/", omittingEmptySubsequences: false)
+        guard !segments.isEmpty,
+            segments.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && !$0.contains("\0") && !$0.contains("\\") })
+        else { return nil }
+        return segments.joined(separator: "/")
+    }
+
+    /// Sweep ids are a name and a hash: lower-case letters, digits and dashes.
+    static func isSweepID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 80
+            && id.utf8.allSatisfy {
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-")
+            }
+    }
+}
