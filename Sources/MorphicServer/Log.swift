@@ -7,12 +7,15 @@ import Synchronization
 ///
 /// `@unchecked`: the timer is set up in `init` and only cancelled in `deinit`.
 public final class Log: @unchecked Sendable {
-    private let buffer = Buffer()
+    private let buffer: Buffer
     private let timer: DispatchSourceTimer
 
     /// The pending lines, shared with the flushing timer.
     private final class Buffer: Sendable {
         let lines = Mutex<[UInt8]>([])
+        let destination: FileHandle?
+
+        init(destination: FileHandle?) { self.destination = destination }
 
         func write() {
             let bytes = lines.withLock { lines in
@@ -21,12 +24,13 @@ public final class Log: @unchecked Sendable {
                 return taken
             }
             guard !bytes.isEmpty else { return }
-            FileHandle.standardError.write(Data(bytes))
+            destination?.write(Data(bytes))
         }
     }
 
-    /// Starts a log that flushes every 0.2 s.
-    public init() {
+    /// Starts a log that flushes to `destination` (standard error; nil discards) every 0.2 s.
+    public init(destination: FileHandle? = .standardError) {
+        buffer = Buffer(destination: destination)
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "log"))
         timer.schedule(deadline: .now() + 0.2, repeating: 0.2)
         timer.setEventHandler { [buffer] in buffer.write() }

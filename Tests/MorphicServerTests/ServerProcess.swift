@@ -27,12 +27,21 @@ final class ServerProcess {
     }
 
     /// Starts a server on `dataDirectory` and waits until it says where it listens.
-    init(dataDirectory: String, config: String? = nil, environment: [String: String] = [:], workers: Int = 2) throws {
+    /// `descriptorLimit` runs it under `prlimit --nofile`.
+    init(
+        dataDirectory: String, config: String? = nil, environment: [String: String] = [:], workers: Int = 2,
+        descriptorLimit: Int? = nil
+    ) throws {
         self.dataDirectory = dataDirectory
-        process.executableURL = URL(fileURLWithPath: Self.executable)
         var arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--workers", String(workers)]
         if let config { arguments += ["--config", config] }
-        process.arguments = arguments
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(descriptorLimit):\(descriptorLimit)", Self.executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.executable)
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: Self.packageFolder)
         var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MORPHIC_") }
         variables.merge(environment) { $1 }
@@ -79,14 +88,25 @@ final class ServerProcess {
         return process.terminationStatus
     }
 
+    /// Resident memory of the server now, in bytes.
+    var residentBytes: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
     /// An HTTP exchange with `Connection: close`.
     func request(
         _ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]
     ) throws -> (status: Int, headers: [String: String], body: [UInt8]) {
         let client = try LoopbackClient(port: port, timeout: 30)
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\nConnection: close\r\n"
+        if headers["Host"] == nil { head += "Host: 127.0.0.1\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        if let body {
+            if headers["Content-Type"] == nil { head += "Content-Type: application/json\r\n" }
+            head += "Content-Length: \(body.count)\r\n"
+        }
         client.send(Array((head + "\r\n").utf8) + (body ?? []))
         let raw = client.read().bytes
         guard let split = raw.firstRange(of: Array("\r\n\r\n".utf8)) else {

@@ -56,4 +56,17 @@ public final class LoopbackClient {
             if done(text) { return (received, text, false) }
         }
     }
+
+    /// Reads until `count` bytes have arrived, the peer closes or the timeout passes.
+    public func read(bytes count: Int) -> [UInt8] {
+        var received: [UInt8] = []
+        received.reserveCapacity(count)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while received.count < count {
+            let got = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if got <= 0 { break }
+            received += buffer[0..<got]
+        }
+        return received
+    }
 }

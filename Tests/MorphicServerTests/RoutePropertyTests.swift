@@ -1,0 +1,132 @@
+import Foundation
+import HTTP
+import MorphicData
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import MorphicServer
+
+/// Every route driven with generated path and query values, extremes of `Int` among them:
+/// no value may crash the server or earn a 5xx, and every refusal has the API's shape.
+@Suite(.serialized) struct RoutePropertyTests {
+    /// A small deterministic generator, so a failure names a case that can be replayed.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func pick<T>(_ values: [T]) -> T { values[Int(next() % UInt64(values.count))] }
+        mutating func text(_ alphabet: String, upTo length: Int) -> String {
+            let characters = Array(alphabet)
+            return String((0..<Int(next() % UInt64(length + 1))).map { _ in pick(characters) })
+        }
+    }
+
+    static let numbers = [
+        "0", "1", "-1", "10000", "10001", "1000000000", "1000000001", "9223372036854775807", "9223372036854775808",
+        "-9223372036854775808", "99999999999999999999999", "1e3", "0x10", "", "abc", "%00", "%ZZ", "%", "+1", " 1",
+        "1.5", "٣", "%F0%9F%98%80", "0000000000001",
+    ]
+
+    static func value(_ generator: inout Generator) -> String {
+        generator.next() % 3 == 0
+            ? generator.text("0123456789-+%azAZ.&=/?#_~", upTo: 24) : generator.pick(numbers)
+    }
+
+    @Test func routeParsing_NeverFails_ExceptWithA4xx() {
+        var generator = Generator(state: 1)
+        let templates = [
+            "/healthz", "/metrics", "/api/sweeps", "/api/sweeps/ID", "/api/sweeps/ID/runs", "/api/sweeps/ID/runs/RUN",
+            "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
+            "/api/sweeps/ID/retry", "/", "/index.html", "/PATH",
+        ]
+        for _ in 0..<20_000 {
+            var path = generator.pick(templates)
+            path = path.replacingOccurrences(of: "ID", with: generator.pick(["a-1", Self.value(&generator), "x"]))
+            path = path.replacingOccurrences(of: "RUN", with: generator.pick(["r_1", Self.value(&generator)]))
+            path = path.replacingOccurrences(of: "PATH", with: generator.text("abc./%2e\\0", upTo: 12))
+            let query = (0..<Int(generator.next() % 4)).map { _ in
+                generator.pick(["offset", "limit", "x", Self.value(&generator)]) + "=" + Self.value(&generator)
+            }.joined(separator: "&")
+            let method = generator.pick(["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "BREW"])
+            let target = query.isEmpty ? path : path + "?" + query
+            do {
+                let route = try Route(method: method, target: target)
+                if case .runs(_, let page) = route {
+                    #expect((0...Route.Page.maximumOffset).contains(page.offset) && (1...10_000).contains(page.limit))
+                }
+                if case .file(let file) = route { #expect(!file.split(separator: "/").contains { $0.hasPrefix(".") }) }
+            } catch {
+                #expect((400..<500).contains(error.status), "\(method) \(target)")
+            }
+        }
+    }
+
+    @Test func everyRoute_OfTheLiveAPI_AnswersBelow500() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 1
+        configuration.publicDirectory = ServerProcess.packageFolder + "/Public"
+        let log = Log(destination: nil)
+        let service = try JobService(configuration: configuration, log: log)
+        let pool = BlockingPool(threads: 2, queueDepth: 64)
+        defer {
+            pool.shutdown()
+            service.shutdown()
+        }
+        let api = API(service: service, configuration: configuration, log: log, pool: pool, connections: { 0 })
+        func send(_ request: HTTPRequest) -> HTTPResponse {
+            let answer = Mutex<HTTPResponse?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            let responder = Responder { response in
+                answer.withLock { $0 = response }
+                done.signal()
+            }
+            if let response = api.handle(request, responder) { return response }
+            done.wait()
+            return answer.withLock { $0! }
+        }
+        let created = send(
+            HTTPRequest(
+                method: "POST", target: "/api/sweeps", headers: [("Host", "127.0.0.1"), ("Content-Type", "application/json")],
+                body: HostileClientTests.definition(name: "property", runs: 4)))
+        #expect(created.status.code == 202)
+        guard case .bytes(let body) = created.body, let id = try JSONParser.parse(body)["id"]?.stringValue else {
+            Issue.record("no sweep id")
+            return
+        }
+        var generator = Generator(state: 7)
+        let paths = [
+            "/healthz", "/metrics", "/api/sweeps", "/api/sweeps/ID", "/api/sweeps/ID/runs", "/api/sweeps/ID/runs/RUN",
+            "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
+            "/api/sweeps/ID/retry", "/", "/app.js", "/openapi.json", "/nothing-here",
+        ]
+        for _ in 0..<3_000 {
+            var path = generator.pick(paths)
+            path = path.replacingOccurrences(of: "ID", with: generator.pick([id, id, "no-such-sweep", Self.value(&generator)]))
+            path = path.replacingOccurrences(of: "RUN", with: generator.pick(["r_1", "r_4", "r_5", Self.value(&generator)]))
+            let query = (0..<Int(generator.next() % 3)).map { _ in
+                generator.pick(["offset", "limit", "q"]) + "=" + Self.value(&generator)
+            }.joined(separator: "&")
+            // No DELETE: the sweep must stay for later cases.
+            let method = generator.pick(["GET", "HEAD", "GET", "POST", "PUT"])
+            let body: [UInt8] = generator.next() % 2 == 0 ? [] : Array(Self.value(&generator).utf8)
+            let request = HTTPRequest(
+                method: method, target: query.isEmpty ? path : path + "?" + query,
+                headers: [("Host", "127.0.0.1"), ("Content-Type", "application/json")], body: body)
+            let response = send(request)
+            #expect(response.status.code < 500, "\(method) \(request.target)")
+            if response.status.code >= 400, case .bytes(let bytes) = response.body {
+                let error = try? JSONParser.parse(bytes)["error"]
+                #expect(error?["code"]?.stringValue != nil && error?["message"]?.stringValue != nil)
+            }
+        }
+    }
+}
