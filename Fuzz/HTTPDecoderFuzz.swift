@@ -1,5 +1,6 @@
-// libFuzzer entry point for the HTTP request decoder: scripts/fuzz-http.sh compiles it
-// together with the decoder's sources. Any crash, hang or sanitizer report is a bug.
+// libFuzzer entry point for the HTTP request decoder and the API's router:
+// scripts/fuzz-http.sh compiles it together with their sources. Any crash, hang or
+// sanitizer report is a bug.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -27,6 +28,7 @@ private func decode(_ pieces: [ArraySlice<UInt8>], limits: HTTPLimits) -> [Strin
                 switch event {
                 case .request(let request):
                     seen.append("\(request.method) \(request.target) \(request.headers.count) \(request.body.count)")
+                    seen.append(route(request))
                 case .continueExpected:
                     seen.append("continue")
                 }
@@ -37,4 +39,15 @@ private func decode(_ pieces: [ArraySlice<UInt8>], limits: HTTPLimits) -> [Strin
         }
     }
     return seen
+}
+
+/// What the router makes of a request; a refusal must be a 4xx.
+private func route(_ request: HTTPRequest) -> String {
+    _ = (request.keepAlive, request.acceptsGzip, request.host)
+    do {
+        return "\(try Route(method: request.method, target: request.target))"
+    } catch {
+        if !(400..<500).contains(error.status) { fatalError("router answered \(error.status)") }
+        return "refused \(error.status)"
+    }
 }

@@ -16,6 +16,7 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator
+command -v schemathesis >/dev/null || pip install -q schemathesis
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
 python3 -c 'import pandas, sklearn, matplotlib' 2>/dev/null || pip install -q -r examples/python/requirements.txt
 
@@ -29,6 +30,8 @@ eval "$(bash scripts/slurm-local.sh start "$slurm_dir")"
 swift test --skip-build
 
 morphic="$(swift build --show-bin-path)/morphic"
+# Generated requests for every operation of /openapi.json against the live server.
+bash scripts/schemathesis.sh "$morphic" 40
 # The browser page, driven by a real browser; screenshots go to test-artifacts/.
 python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
 # The machine-learning example on a small sweep.

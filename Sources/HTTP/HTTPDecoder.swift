@@ -210,11 +210,12 @@ public struct HTTPDecoder {
             // RFC 9112 §3.2.2: a server must accept the absolute form; its authority
             // replaces the Host field.
             let text = String(decoding: target, as: UTF8.self)
-            guard let schemeEnd = text.range(of: "://"),
+            guard let schemeEnd = text.firstRange(of: "://"),
                 ["http", "https"].contains(text[..<schemeEnd.lowerBound].lowercased())
             else { throw HTTPError(.badRequest, "the request target must be a path starting with / or an http URL") }
             let rest = text[schemeEnd.upperBound...]
-            let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+            let end = rest.firstIndex(where: { (character: Character) -> Bool in "/?#".contains(character) })
+                ?? rest.endIndex
             let host = String(rest[..<end])
             guard !host.isEmpty, Self.isValidHost(host) else {
                 throw HTTPError(.badRequest, "the request target's authority is not a valid host")

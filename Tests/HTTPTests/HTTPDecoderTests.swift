@@ -206,4 +206,38 @@ import Testing
         #expect(!HTTPRequest(method: "GET", target: "/", headers: [("Accept-Encoding", "gzip;q=0")]).acceptsGzip)
         #expect(!HTTPRequest(method: "GET", target: "/", headers: [("Accept-Encoding", "br")]).acceptsGzip)
     }
+
+    @Test func acceptEncoding_ReadsQualityValuesAsNumbers() {
+        func accepts(_ value: String) -> Bool {
+            HTTPRequest(method: "GET", target: "/", headers: [("Accept-Encoding", value)]).acceptsGzip
+        }
+        #expect(!accepts("gzip;q=0.0") && !accepts("gzip; q=0.000") && !accepts("gzip;q=0, *"))
+        #expect(accepts("gzip;q=0.001") && accepts("*") && accepts("GZIP;Q=1"))
+        #expect(!accepts("*;q=0") && !accepts("identity"))
+    }
+
+    @Test func expect_InAnHTTP10Request_IsIgnored() throws {
+        let requests = try decode("POST /s HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok")
+        #expect(requests.first?.body == Array("ok".utf8))
+        #expect(status("POST /s HTTP/1.0\r\nExpect: magic\r\nContent-Length: 2\r\n\r\nok") == nil)
+    }
+
+    @Test func absoluteFormTargets_AreAccepted_WithTheirAuthority() throws {
+        let request = try decode("GET http://Example.org:8080/api/sweeps?limit=2 HTTP/1.1\r\nHost: other\r\n\r\n")[0]
+        #expect(request.target == "/api/sweeps?limit=2")
+        #expect(request.host == "Example.org:8080")
+        #expect(try decode("GET https://h HTTP/1.1\r\nHost: h\r\n\r\n")[0].target == "/")
+        #expect(status("GET ftp://h/x HTTP/1.1\r\nHost: h\r\n\r\n") == 400)
+        #expect(status("GET http://us@er@h/x HTTP/1.1\r\nHost: h\r\n\r\n") == 400)
+        #expect(status("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") == 400)
+    }
+
+    @Test(arguments: [
+        ("a b", 400), ("a/b", 400), ("host:port", 400), ("h:123456", 400), ("[::1", 400), ("h@x", 400),
+        ("localhost:8080", nil), ("127.0.0.1", nil), ("[::1]:80", nil), ("xn--bcher-kva.example", nil), ("", nil),
+    ] as [(String, Int?)])
+    func hostField_MustBeHostAndPort(_ host: String, _ expected: Int?) {
+        #expect(status("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n") == expected, "\(host)")
+    }
 }
+

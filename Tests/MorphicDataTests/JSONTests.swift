@@ -45,4 +45,12 @@ import Testing
         #expect(String(decoding: value.prettyBytes, as: UTF8.self) == "{\n  \"series\": [1, 2]\n}\n")
         #expect(value.compactText == #"{"series":[1,2]}"#)
     }
+
+    @Test func parser_RefusesInvalidUTF8InStrings() throws {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]] {
+            #expect(throws: JSONParser.Error.self) { try JSONParser.parse(bytes) }
+        }
+        #expect(try JSONParser.parse(Array("\"h\u{e9}\"".utf8)) == .string("h\u{e9}"))
+    }
 }
+

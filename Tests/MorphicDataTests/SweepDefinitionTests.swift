@@ -97,4 +97,15 @@ import Testing
         let tooLong = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(longer.utf8), limits: limits) }
         #expect(tooLong?.isOverLimit == true)
     }
+
+    @Test func diskEstimate_IsLimited_AtTheLimitAndBeyond() throws {
+        let ten = #"{"defaults": {"grid_size": 3, "generations": 2}, "groups": [{"prefix": "a", "replicates": 10}]}"#
+        let bytes = 10 * SweepLimits.estimatedBytes(generations: 2)
+        let atLimit = SweepLimits(maximumRuns: 100, maximumCellSteps: .max, maximumEstimatedBytes: bytes)
+        #expect(try SweepDefinition.parse(Array(ten.utf8), limits: atLimit).runs.count == 10)
+        let below = SweepLimits(maximumRuns: 100, maximumCellSteps: .max, maximumEstimatedBytes: bytes - 1)
+        let refused = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(ten.utf8), limits: below) }
+        #expect(refused?.isOverLimit == true && refused?.message.contains("max_sweep_bytes") == true)
+    }
 }
+
