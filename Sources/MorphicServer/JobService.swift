@@ -130,21 +130,13 @@ public final class JobService: @unchecked Sendable {
         jobs[definition.id] = job
         condition.unlock()
 
-        let count: SweepJob.Count
         do {
             try folder.prepare(for: definition)
-            count = job.count()
-        } catch {
+            let count = job.count()
             condition.lock()
-            jobs[definition.id] = nil
+            job.apply(count)
+            let snapshot = job.snapshot()
             condition.unlock()
-            throw .storage("cannot store the sweep: \(error)")
-        }
-        condition.lock()
-        job.apply(count)
-        let snapshot = job.snapshot()
-        condition.unlock()
-        do {
             try job.write(snapshot)
         } catch {
             condition.lock()

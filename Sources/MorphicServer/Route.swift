@@ -1,4 +1,5 @@
-#if !FUZZING  // scripts/fuzz-http.sh compiles this file with RunIdentifier.swift beside it
+#if !FUZZING  // scripts/fuzz-http.sh compiles this file with the HTTP sources and RunIdentifier.swift
+    import HTTP
     import MorphicData
 #endif
 
@@ -73,11 +74,6 @@ enum Route: Equatable, Sendable {
         static let noSweep = Failure(status: 404, code: "not_found", message: "no such sweep")
         static let noRun = Failure(status: 404, code: "not_found", message: "no such run")
 
-        static func method(_ allowed: String...) -> Failure {
-            Failure(
-                status: 405, code: "method_not_allowed", message: "allowed: \(allowed.joined(separator: ", "))",
-                allowed: allowed)
-        }
     }
 
     /// Most runs one page of `/runs` holds.
@@ -92,13 +88,7 @@ enum Route: Equatable, Sendable {
         let path = mark.map { String(target[..<$0]) } ?? target
         let query = try Self.query(mark.map { String(target[target.index(after: $0)...]) } ?? "")
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
-        func only(_ allowed: String...) throws(Failure) {
-            guard allowed.contains(method) else {
-                throw Failure(
-                    status: 405, code: "method_not_allowed", message: "allowed: \(allowed.joined(separator: ", "))",
-                    allowed: allowed)
-            }
-        }
+        func only(_ allowed: String...) throws(Failure) { try Self.require(method, in: allowed) }
         switch segments {
         case ["healthz"]:
             try only("GET")
@@ -128,13 +118,7 @@ enum Route: Equatable, Sendable {
     private static func sweepRoute(id: String, rest: [String], method: String, query: [String: String])
         throws(Failure) -> Route
     {
-        func only(_ allowed: String...) throws(Failure) {
-            guard allowed.contains(method) else {
-                throw Failure(
-                    status: 405, code: "method_not_allowed", message: "allowed: \(allowed.joined(separator: ", "))",
-                    allowed: allowed)
-            }
-        }
+        func only(_ allowed: String...) throws(Failure) { try Self.require(method, in: allowed) }
         switch rest {
         case []:
             try only("GET", "DELETE")
@@ -160,6 +144,15 @@ enum Route: Equatable, Sendable {
             return .retry(sweep: id)
         default:
             throw .notFound
+        }
+    }
+
+    /// Refuses a method the path does not allow with 405, listing those it does.
+    private static func require(_ method: String, in allowed: [String]) throws(Failure) {
+        guard allowed.contains(method) else {
+            throw Failure(
+                status: 405, code: "method_not_allowed", message: "allowed: \(allowed.joined(separator: ", "))",
+                allowed: allowed)
         }
     }
 
@@ -189,29 +182,8 @@ enum Route: Equatable, Sendable {
     /// Decodes `%XX` escapes (and `+` as a space in a query); nil when an escape is
     /// malformed or the result is not UTF-8.
     private static func decoded(_ text: Substring, plusIsSpace: Bool) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+") where plusIsSpace: bytes.append(0x20)
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
-                bytes.append(high << 4 | low)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        // A literal plus is sent as %2B, so turning + into %20 first is exact.
+        HTTPRequest.percentDecoded(plusIsSpace ? text.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%20") : String(text))
     }
 
     /// A path inside the public folder, or nil for one that could leave it.
