@@ -268,7 +268,7 @@ public struct HTTPDecoder {
     /// Decides the body's framing once the header section is complete (RFC 9112 §6).
     private mutating func endOfHead() throws(HTTPError) -> Event? {
         func values(_ name: String) -> [String] {
-            request.headers.filter { $0.name.lowercased() == name }.map(\.value)
+            request.headers.filter { HTTPRequest.equalIgnoringCase($0.name, name) }.map(\.value)
         }
         let hosts = values("host")
         guard request.minorVersion == 0 || hosts.count == 1, hosts.count <= 1 else {
@@ -342,29 +342,32 @@ public struct HTTPDecoder {
     /// RFC 3986 §3.2.2-3.2.3 `host [":" port]`: a bracketed IP literal or a registered
     /// name or IPv4 address, then an optional decimal port.
     static func isValidHost(_ text: String) -> Bool {
-        var host = Substring(text)
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return false }
-            let literal = host[host.index(after: host.startIndex)..<close]
-            guard !literal.isEmpty, literal.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
-                return false
-            }
-            host = host[host.index(after: close)...]
-            guard host.isEmpty || host.hasPrefix(":") else { return false }
-            return host.dropFirst().allSatisfy { $0.isASCII && $0.isNumber } && host.count <= 6
+        var bytes = Substring(text).utf8[...]
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        if bytes.first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return false }
+            let literal = bytes[bytes.index(after: bytes.startIndex)..<close]
+            guard !literal.isEmpty,
+                literal.allSatisfy({ isDigit($0) || ($0 | 0x20 >= UInt8(ascii: "a") && $0 | 0x20 <= UInt8(ascii: "f")) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            else { return false }
+            bytes = bytes[bytes.index(after: close)...]
+            guard bytes.isEmpty || bytes.first == UInt8(ascii: ":") else { return false }
+            return bytes.count <= 6 && bytes.dropFirst().allSatisfy(isDigit)
         }
-        if let colon = host.lastIndex(of: ":") {
-            let port = host[host.index(after: colon)...]
-            guard port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-            host = host[..<colon]
+        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+            let port = bytes[bytes.index(after: colon)...]
+            guard port.count <= 5, port.allSatisfy(isDigit) else { return false }
+            bytes = bytes[..<colon]
         }
-        guard !host.isEmpty else { return false }
-        return host.utf8.allSatisfy { byte in
+        return !bytes.isEmpty && bytes.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+                UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","),
+                UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: "%"):
                 true
-            default: Array("-._~!$&'()*+,;=%".utf8).contains(byte)
+            default: false
             }
         }
     }

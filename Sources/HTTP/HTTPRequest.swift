@@ -28,14 +28,25 @@ public struct HTTPRequest: Sendable {
 
     /// The first field named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { Self.equalIgnoringCase($0.name, name) }?.value
+    }
+
+    /// Whether two strings are equal but for the case of ASCII letters; no allocation, since
+    /// every request looks up several fields.
+    public static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
+        }
     }
 
     /// The host the client addressed: the absolute target's authority, else the Host field.
     public var host: String? { authority ?? header("Host") }
 
     /// The path part of the target, percent-decoding left to the router.
-    public var path: String { String(target.prefix { $0 != "?" }) }
+    public var path: String {
+        let bytes = target.utf8
+        return String(Substring(bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)]))
+    }
 
     /// The query parameters, percent-decoded.
     public var query: [String: String] {

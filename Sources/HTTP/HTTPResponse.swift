@@ -53,7 +53,7 @@ public struct HTTPResponse: Sendable {
 
     /// The first field named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { HTTPRequest.equalIgnoringCase($0.name, name) }?.value
     }
 
     /// The status line and header section, ending with the empty line.

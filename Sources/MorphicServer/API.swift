@@ -213,9 +213,16 @@ final class API: Sendable {
 
     /// A host field without its port, lower-cased.
     static func hostName(_ value: String) -> String {
-        let lower = value.lowercased()
-        if lower.hasPrefix("["), let close = lower.firstIndex(of: "]") { return String(lower[...close]) }
-        return String(lower.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0])
+        let bytes = value.utf8
+        let end: String.UTF8View.Index
+        if bytes.first == UInt8(ascii: "[") {
+            end = bytes.firstIndex(of: UInt8(ascii: "]")).map { bytes.index(after: $0) } ?? bytes.endIndex
+        } else {
+            end = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
+        }
+        let name = Substring(bytes[..<end])
+        return name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+            ? name.lowercased() : String(name)
     }
 
     /// A request that changes state and comes from a page must come from this server's own

@@ -84,10 +84,14 @@ enum Route: Equatable, Sendable {
     /// The route of a request; HEAD is treated as GET.
     init(method requested: String, target: String) throws(Failure) {
         let method = requested == "HEAD" ? "GET" : requested
-        let mark = target.firstIndex(of: "?")
-        let path = mark.map { String(target[..<$0]) } ?? target
-        let query = try Self.query(mark.map { String(target[target.index(after: $0)...]) } ?? "")
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        let bytes = target.utf8
+        let mark = bytes.firstIndex(of: UInt8(ascii: "?"))
+        let path = Substring(bytes[..<(mark ?? bytes.endIndex)])
+        var query: [String: String] = [:]
+        if let mark { query = try Self.query(Substring(bytes[bytes.index(after: mark)...])) }
+        let segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().map {
+            String(Substring($0))
+        }
         func only(_ allowed: String...) throws(Failure) { try Self.require(method, in: allowed) }
         switch segments {
         case ["healthz"]:
@@ -110,7 +114,7 @@ enum Route: Equatable, Sendable {
             throw .notFound
         default:
             try only("GET")
-            guard let file = Self.publicFile(path) else { throw .notFound }
+            guard let file = Self.publicFile(String(path)) else { throw .notFound }
             self = .file(file)
         }
     }
@@ -165,7 +169,7 @@ enum Route: Equatable, Sendable {
     }
 
     /// The query's parameters, percent-decoded; a malformed escape is refused.
-    static func query(_ text: String) throws(Failure) -> [String: String] {
+    static func query(_ text: Substring) throws(Failure) -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
