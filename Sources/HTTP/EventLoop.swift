@@ -23,13 +23,18 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// An answer from another thread, for the request `request` of connection `slot` on
-    /// descriptor `descriptor`.
+    /// What another thread hands a connection: the response to its request `request`, or
+    /// a chunk of the file it streams.
+    private enum Content {
+        case response(request: Int, HTTPResponse)
+        case chunk(Result<[UInt8], FileBody.Failure>)
+    }
+
+    /// Mail for the connection `slot` on descriptor `descriptor`.
     private struct Letter {
         let descriptor: Int32
         let slot: Int
-        let request: Int
-        let response: HTTPResponse
+        let content: Content
     }
 
     private let server: HTTPServer
@@ -120,7 +125,13 @@ final class EventLoop: @unchecked Sendable {
         }
         for letter in letters {
             guard let slot = slots[letter.descriptor], slot.serial == letter.slot else { continue }
-            if slot.connection.complete(letter.response, serial: letter.request, now: now) { pump(slot, now: now) }
+            switch letter.content {
+            case .response(let request, let response):
+                guard slot.connection.complete(response, serial: request, now: now) else { continue }
+            case .chunk(let chunk):
+                slot.connection.received(chunk: chunk, now: now)
+            }
+            pump(slot, now: now)
         }
     }
 
@@ -179,7 +190,7 @@ final class EventLoop: @unchecked Sendable {
                 let descriptor = slot.socket.descriptor
                 let slotSerial = slot.serial
                 let responder = Responder { [self] response in
-                    post(Letter(descriptor: descriptor, slot: slotSerial, request: serial, response: response))
+                    post(Letter(descriptor: descriptor, slot: slotSerial, content: .response(request: serial, response)))
                 }
                 guard let response = server.handler(request, responder) else { break }
                 slot.connection.complete(response, serial: serial, now: now)
@@ -192,6 +203,16 @@ final class EventLoop: @unchecked Sendable {
                 }
                 if written == 0 { break }
                 slot.connection.wrote(written, now: now)
+                progressed = true
+            }
+            while let read = slot.connection.nextChunkRead() {
+                let letter = (descriptor: slot.socket.descriptor, slot: slot.serial)
+                let queued = server.fileReads?.submit { [self] in
+                    post(Letter(descriptor: letter.descriptor, slot: letter.slot, content: .chunk(read.perform())))
+                }
+                guard queued != true else { break }
+                // No pool (or a full one): read here rather than stall the download.
+                slot.connection.received(chunk: read.perform(), now: now)
                 progressed = true
             }
         }

@@ -43,6 +43,21 @@ public struct HTTPConnection {
         var offset = 0
         let gzip: GzipWriter?
         let chunks: ChunkBox?
+        /// A chunk has been handed out by ``nextChunkRead()`` and not yet received.
+        var reading = false
+    }
+
+    /// A read of the streaming file, for the caller to do (off the event loop) and hand
+    /// back to ``received(chunk:now:)``.
+    public struct ChunkRead: Sendable {
+        let file: FileBody
+        let offset: Int
+        let count: Int
+
+        /// Reads the chunk.
+        public func perform() -> Result<[UInt8], FileBody.Failure> {
+            Result { () throws(FileBody.Failure) in try file.read(at: offset, maximum: count) }
+        }
     }
 
     /// Collects the gzip writer's output between refills.
@@ -132,8 +147,7 @@ public struct HTTPConnection {
         return true
     }
 
-    /// Records that `count` bytes of ``pendingOutput`` were written, and refills the
-    /// output from a streaming body while it is below the high water mark.
+    /// Records that `count` bytes of ``pendingOutput`` were written.
     public mutating func wrote(_ count: Int, now: Double) {
         outputStart += count
         if count > 0 { lastWriteProgress = now }
@@ -141,7 +155,20 @@ public struct HTTPConnection {
             output.removeAll(keepingCapacity: output.capacity <= 4 * limits.outputHighWater)
             outputStart = 0
         }
-        while stream != nil && output.count - outputStart < limits.outputHighWater { refill() }
+    }
+
+    /// The next chunk of the streaming body to read, when one streams, no read is under
+    /// way and the output is below the high water mark. File reads can wait on a disk, so
+    /// the connection does not do them itself.
+    public mutating func nextChunkRead() -> ChunkRead? {
+        guard var current = stream, !current.reading, output.count - outputStart < limits.outputHighWater else {
+            return nil
+        }
+        current.reading = true
+        stream = current
+        return ChunkRead(
+            file: current.file, offset: current.offset,
+            count: min(limits.fileChunkBytes, current.file.size - current.offset))
     }
 
     /// Whether the connection should be dropped at `now` because a deadline has passed. A
@@ -213,32 +240,26 @@ public struct HTTPConnection {
                     contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody && file.size > 0 { stream = Stream(file: file, gzip: nil, chunks: nil) }
             }
-            while stream != nil && output.count - outputStart < limits.outputHighWater { refill() }
         }
     }
 
-    /// Moves the next chunk of the streaming body into the output. The file is read by
-    /// offset up to the size it had when opened; one that shrank cuts the connection,
-    /// since its length was promised.
-    private mutating func refill() {
-        guard var current = stream else { return }
+    /// Moves a chunk read for ``nextChunkRead()`` into the output. The file is read by
+    /// offset up to the size it had when opened; one that shrank cuts the connection, since
+    /// its length was promised.
+    public mutating func received(chunk: Result<[UInt8], FileBody.Failure>, now: Double) {
+        guard var current = stream, current.reading else { return }
+        current.reading = false
         let wanted = min(limits.fileChunkBytes, current.file.size - current.offset)
-        let chunk: [UInt8]
-        do {
-            chunk = try current.file.read(at: current.offset, maximum: wanted)
-        } catch {
-            return abandonStream()
-        }
-        guard chunk.count == wanted else { return abandonStream() }
+        guard case .success(let bytes) = chunk, bytes.count == wanted else { return abandonStream() }
         current.offset += wanted
         let done = current.offset == current.file.size
         guard let gzip = current.gzip, let box = current.chunks else {
-            output += chunk
+            output += bytes
             stream = done ? nil : current
             return
         }
         do {
-            try gzip.write(chunk)
+            try gzip.write(bytes)
             if done { try gzip.finish() }
         } catch {
             return abandonStream()

@@ -16,6 +16,9 @@ public final class HTTPServer: @unchecked Sendable {
     let errorResponder: HTTPConnection.ErrorResponder
     /// Told of conditions an operator should see: a name and a message.
     let notice: @Sendable (String, String) -> Void
+    /// Where chunks of streamed files are read, off the loops; without it they are read on
+    /// the loop.
+    let fileReads: BlockingPool?
     /// Seconds in-flight requests get to finish after shutdown begins.
     let shutdownGrace: Double
     private let host: String
@@ -34,8 +37,10 @@ public final class HTTPServer: @unchecked Sendable {
         shutdownGrace: Double = 10,
         errorResponder: @escaping HTTPConnection.ErrorResponder = HTTPConnection.plainError,
         notice: @escaping @Sendable (String, String) -> Void = { _, _ in },
+        fileReads: BlockingPool? = nil,
         handler: @escaping Handler
     ) {
+        self.fileReads = fileReads
         self.host = host
         self.requestedPort = port
         self.limits = limits

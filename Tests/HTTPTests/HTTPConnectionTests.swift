@@ -25,16 +25,18 @@ import Testing
         }
     }
 
-    /// Everything queued, marked as written, answering requests as room appears.
+    /// Everything queued, marked as written, answering requests and reading file chunks
+    /// as room appears.
     func drain(_ connection: inout HTTPConnection, now: Double = 0) -> String {
         var text = ""
-        while !connection.pendingOutput.isEmpty {
+        while true {
+            while let read = connection.nextChunkRead() { connection.received(chunk: read.perform(), now: now) }
+            guard !connection.pendingOutput.isEmpty else { return text }
             let chunk = connection.pendingOutput
             text += String(decoding: chunk, as: UTF8.self)
             connection.wrote(chunk.count, now: now)
             answer(&connection, now: now)
         }
-        return text
     }
 
     @Test func pipelinedRequests_AreAnsweredInOrder() {
@@ -295,4 +297,31 @@ import Testing
         #expect(throws: FileBody.Failure.notFound) { try FileBody.open("/nonexistent/\(UUID().uuidString)") }
         #expect(throws: FileBody.Failure.notFound) { try FileBody.open("/tmp") }
     }
+
+    @Test func fileChunks_AreReadOneAtATime_AndOnlyBelowTheHighWaterMark() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("body-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(repeating: 0x61, count: 300_000).write(to: URL(fileURLWithPath: path))
+        var limits = HTTPLimits()
+        limits.outputHighWater = 100_000
+        limits.fileChunkBytes = 64 * 1024
+        var connection = make(limits)
+        connection.receive(Array("GET /f HTTP/1.1\r\nHost: a\r\n\r\n".utf8), now: 0)
+        let pending = connection.nextRequest(now: 0)!
+        connection.complete(HTTPResponse(status: .ok, body: .file(try FileBody.open(path))), serial: pending.serial, now: 0)
+        let first = connection.nextChunkRead()
+        #expect(first != nil)
+        #expect(connection.nextChunkRead() == nil, "one read at a time")
+        connection.received(chunk: first!.perform(), now: 0)
+        connection.received(chunk: first!.perform(), now: 0)  // a duplicate is ignored
+        let second = connection.nextChunkRead()!
+        connection.received(chunk: second.perform(), now: 0)
+        #expect(connection.pendingOutput.count > limits.outputHighWater)
+        #expect(connection.nextChunkRead() == nil, "nothing more is read above the mark")
+        #expect(!connection.wantsInput)
+        let output = drain(&connection)
+        #expect(output.utf8.count - output.utf8.split(separator: 0x0D).first!.count > 300_000)
+        #expect(!connection.isClosing)
+    }
 }
+
