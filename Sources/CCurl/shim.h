@@ -29,3 +29,14 @@ static inline CURLcode ccurl_set_header_function(CURL *handle, size_t (*callback
 static inline CURLcode ccurl_get_response_code(CURL *handle, long *code) {
     return curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, code);
 }
+
+/// A transfer's progress callback, installed with the option that enables it; returning
+/// non-zero from it aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+static inline CURLcode ccurl_set_progress_function(
+    CURL *handle, int (*callback)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t), void *context) {
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+    if (code != CURLE_OK) return code;
+    code = curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+    if (code != CURLE_OK) return code;
+    return curl_easy_setopt(handle, CURLOPT_XFERINFODATA, context);
+}

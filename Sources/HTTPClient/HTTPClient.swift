@@ -3,8 +3,9 @@ import Foundation
 
 /// A small HTTP client on libcurl for the product's outgoing calls (the language model,
 /// sweep notifications): timeouts, retries with exponential backoff and jitter on
-/// connection errors, 429 and 5xx (honouring `Retry-After`), TLS verification on,
-/// redirects off, and a cap on the response size.
+/// transient connection errors, 429 and 5xx (honouring `Retry-After` in seconds or as a
+/// date, up to 30 s), TLS verification on, redirects off, a cap on the response size, and
+/// cancellation that reaches a transfer in progress and every backoff.
 public struct HTTPClient: Sendable {
     /// How requests are made.
     public struct Configuration: Sendable {
@@ -20,6 +21,8 @@ public struct HTTPClient: Sendable {
         public var maximumRetryAfter = 30.0
         /// Largest response body accepted. 4 MiB.
         public var maximumResponseBytes = 4 * 1024 * 1024
+        /// A PEM file of certificate authorities to trust instead of the system's.
+        public var caFile: String?
 
         /// The defaults above.
         public init() {}
@@ -57,71 +60,105 @@ public struct HTTPClient: Sendable {
         public let body: [UInt8]
     }
 
-    /// What went wrong, said plainly.
+    /// What went wrong, said plainly. URLs in descriptions carry no user information.
     public enum Failure: Error, CustomStringConvertible, Equatable {
         /// The URL is not http:// or https://.
         case invalidURL(String)
-        /// No connection, or it broke (libcurl's message).
-        case connection(String, url: String)
+        /// No connection, or it broke (libcurl's message); `transient` when trying again
+        /// may help (refused, reset, DNS), not for TLS verification or a malformed URL.
+        case connection(String, url: String, transient: Bool)
         /// The attempt took longer than allowed.
         case timeout(Double, url: String)
         /// The response was larger than allowed.
         case tooLarge(Int, url: String)
         /// The server kept answering with an error status.
         case status(Int, url: String, body: String)
+        /// The request was cancelled before it ended.
+        case cancelled(url: String)
 
         /// What failed, for a person.
         public var description: String {
             switch self {
-            case .invalidURL(let url): "'\(url)' is not an http:// or https:// URL"
-            case .connection(let message, let url): "cannot reach \(url): \(message)"
-            case .timeout(let seconds, let url): "\(url) did not answer within \(Int(seconds)) s"
-            case .tooLarge(let limit, let url): "\(url) sent more than \(limit) bytes"
+            case .invalidURL(let url): "'\(Redaction.withoutUserInfo(url))' is not an http:// or https:// URL"
+            case .connection(let message, let url, _):
+                "cannot reach \(Redaction.withoutUserInfo(url)): \(Redaction.clean(message))"
+            case .timeout(let seconds, let url):
+                "\(Redaction.withoutUserInfo(url)) did not answer within \(Int(seconds.rounded(.up))) s"
+            case .tooLarge(let limit, let url): "\(Redaction.withoutUserInfo(url)) sent more than \(limit) bytes"
             case .status(let code, let url, let body):
-                "\(url) answered \(code)" + (body.isEmpty ? "" : ": \(body.prefix(200))")
+                "\(Redaction.withoutUserInfo(url)) answered \(code)" + (body.isEmpty ? "" : ": \(Redaction.clean(body))")
+            case .cancelled(let url): "the request to \(Redaction.withoutUserInfo(url)) was cancelled"
             }
         }
 
         /// Whether another attempt may succeed.
         var isTransient: Bool {
             switch self {
-            case .connection, .timeout: true
+            case .connection(_, _, let transient): transient
+            case .timeout: true
             case .status(let code, _, _): code == 429 || code >= 500
             default: false
             }
         }
     }
 
+    /// One easy handle kept across requests, so a series of requests to one server reuses
+    /// its connection (and TLS session) instead of opening one per request. Not for use by
+    /// two threads at once.
+    public final class Session: @unchecked Sendable {
+        let handle: UnsafeMutableRawPointer?
+
+        /// A new session.
+        public init() {
+            _ = HTTPClient.global
+            handle = curl_easy_init()
+        }
+
+        deinit { if let handle { curl_easy_cleanup(handle) } }
+    }
+
+    /// libcurl's global set-up, once per process: it is not thread-safe to repeat.
+    static let global: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
     /// The configuration in force.
     public let configuration: Configuration
 
     /// A client with `configuration`.
     public init(configuration: Configuration = Configuration()) {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        _ = Self.global
         self.configuration = configuration
     }
 
     /// Sends `request`, retrying transient failures; a response with a status below 400 (or
     /// a 4xx other than 429) is returned, anything else thrown after the last attempt.
-    public func send(_ request: Request) throws(Failure) -> Response {
+    /// Past `deadline` no attempt starts and none runs on; `cancellation` stops a transfer
+    /// in progress (within about a second) and any wait before the next attempt.
+    public func send(
+        _ request: Request, session: Session? = nil, deadline: Date? = nil, cancellation: CancellationFlag? = nil
+    ) throws(Failure) -> Response {
         guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://") else {
             throw .invalidURL(request.url)
         }
+        let session = session ?? Session()
         var wait = configuration.backoff
         var attempt = 1
         while true {
-            let result = perform(request)
+            if cancellation?.isCancelled == true { throw .cancelled(url: request.url) }
+            var timeout = configuration.totalTimeout
+            if let deadline {
+                let remaining = deadline.timeIntervalSinceNow
+                guard remaining > 0 else { throw .timeout(configuration.totalTimeout, url: request.url) }
+                timeout = min(timeout, remaining)
+            }
+            let result = perform(request, session: session, timeout: timeout, cancellation: cancellation)
             var failure: Failure
+            var pause = wait * Double.random(in: 1...1.5)
             switch result {
             case .success(let response) where response.status == 429 || response.status >= 500:
                 failure = .status(
                     response.status, url: request.url, body: String(decoding: response.body.prefix(300), as: UTF8.self))
-                if attempt < configuration.attempts,
-                    let retryAfter = response.headers["retry-after"].flatMap(Double.init)
-                {
-                    Thread.sleep(forTimeInterval: min(max(0, retryAfter), configuration.maximumRetryAfter))
-                    attempt += 1
-                    continue
+                if let retryAfter = response.headers["retry-after"].flatMap({ Self.retryAfter($0, now: Date()) }) {
+                    pause = min(retryAfter, configuration.maximumRetryAfter)
                 }
             case .success(let response):
                 return response
@@ -129,10 +166,37 @@ public struct HTTPClient: Sendable {
                 failure = error
             }
             guard failure.isTransient, attempt < configuration.attempts else { throw failure }
-            Thread.sleep(forTimeInterval: wait * Double.random(in: 1...1.5))
+            if let deadline { pause = min(pause, max(0, deadline.timeIntervalSinceNow)) }
+            if let cancellation {
+                guard cancellation.sleep(pause) else { throw .cancelled(url: request.url) }
+            } else {
+                Thread.sleep(forTimeInterval: pause)
+            }
             wait *= 2
             attempt += 1
         }
+    }
+
+    /// Seconds to wait from a `Retry-After` value: delay-seconds or an HTTP-date
+    /// (RFC 9110 §10.2.3); nil when it is neither.
+    public static func retryAfter(_ value: String, now: Date) -> Double? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if !text.isEmpty, text.allSatisfy(\.isNumber), let seconds = Double(text) { return seconds }
+        // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+        let fields = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let clock = fields.count == 6 ? fields[4].split(separator: ":").compactMap { Int32($0) } : []
+        guard fields.count == 6, fields[5] == "GMT", clock.count == 3, let day = Int32(fields[1]),
+            let month = months.firstIndex(of: String(fields[2])), let year = Int32(fields[3])
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = Int32(month)
+        parts.tm_mday = day
+        parts.tm_hour = clock[0]
+        parts.tm_min = clock[1]
+        parts.tm_sec = clock[2]
+        return max(0, Double(timegm(&parts)) - now.timeIntervalSince1970)
     }
 
     /// Collects a response while libcurl runs.
@@ -141,16 +205,23 @@ public struct HTTPClient: Sendable {
         var headers: [String: String] = [:]
         var overflow = false
         let limit: Int
+        let cancellation: CancellationFlag?
 
-        init(limit: Int) { self.limit = limit }
+        init(limit: Int, cancellation: CancellationFlag?) {
+            self.limit = limit
+            self.cancellation = cancellation
+        }
     }
 
-    private func perform(_ request: Request) -> Result<Response, Failure> {
-        guard let handle = curl_easy_init() else {
-            return .failure(.connection("libcurl did not start", url: request.url))
+    private func perform(_ request: Request, session: Session, timeout: Double, cancellation: CancellationFlag?)
+        -> Result<Response, Failure>
+    {
+        guard let handle = session.handle else {
+            return .failure(.connection("libcurl did not start", url: request.url, transient: false))
         }
-        defer { curl_easy_cleanup(handle) }
-        let transfer = Transfer(limit: configuration.maximumResponseBytes)
+        // Options of the previous request go; the connection cache stays.
+        curl_easy_reset(handle)
+        let transfer = Transfer(limit: configuration.maximumResponseBytes, cancellation: cancellation)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var list: UnsafeMutablePointer<curl_slist>?
@@ -160,20 +231,36 @@ public struct HTTPClient: Sendable {
         list = curl_slist_append(list, "Expect:")
 
         return errorBuffer.withUnsafeMutableBufferPointer { errors in
-            ccurl_set_string(handle, CURLOPT_URL, request.url)
-            ccurl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
-            ccurl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-            ccurl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-            ccurl_set_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
-            ccurl_set_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
-            ccurl_set_long(handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
-            ccurl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout * 1000))
-            ccurl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(configuration.totalTimeout * 1000))
-            ccurl_set_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
-            ccurl_set_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errors.baseAddress))
-            ccurl_set_pointer(handle, CURLOPT_WRITEDATA, context)
-            ccurl_set_pointer(handle, CURLOPT_HEADERDATA, context)
-            ccurl_set_write_function(handle) { data, size, count, context in
+            let total = timeout
+            var codes: [CURLcode] = [
+                ccurl_set_string(handle, CURLOPT_URL, request.url),
+                ccurl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method),
+                ccurl_set_long(handle, CURLOPT_NOSIGNAL, 1),
+                ccurl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0),
+                ccurl_set_long(handle, CURLOPT_SSL_VERIFYPEER, 1),
+                ccurl_set_long(handle, CURLOPT_SSL_VERIFYHOST, 2),
+                ccurl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"),
+                ccurl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout * 1000)),
+                ccurl_set_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(total * 1000))),
+                ccurl_set_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list)),
+                ccurl_set_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errors.baseAddress)),
+                ccurl_set_pointer(handle, CURLOPT_WRITEDATA, context),
+                ccurl_set_pointer(handle, CURLOPT_HEADERDATA, context),
+                ccurl_set_progress_function(
+                    handle,
+                    { context, _, _, _, _ in
+                        let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+                        return transfer.cancellation?.isCancelled == true ? 1 : 0
+                    }, context),
+            ]
+            if let caFile = configuration.caFile { codes.append(ccurl_set_string(handle, CURLOPT_CAINFO, caFile)) }
+            if let refused = codes.first(where: { $0 != CURLE_OK }) {
+                return .failure(
+                    .connection(
+                        "libcurl refused an option: \(String(cString: curl_easy_strerror(refused)))", url: request.url,
+                        transient: false))
+            }
+            _ = ccurl_set_write_function(handle) { data, size, count, context in
                 let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
                 let bytes = size * count
                 guard transfer.body.count + bytes <= transfer.limit else {
@@ -185,7 +272,7 @@ public struct HTTPClient: Sendable {
                 }
                 return bytes
             }
-            ccurl_set_header_function(handle) { data, size, count, context in
+            _ = ccurl_set_header_function(handle) { data, size, count, context in
                 let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
                 let bytes = size * count
                 let line = data!.withMemoryRebound(to: UInt8.self, capacity: bytes) {
@@ -200,28 +287,38 @@ public struct HTTPClient: Sendable {
             }
             if let body = request.body {
                 return body.withUnsafeBufferPointer { buffer in
-                    ccurl_set_long(handle, CURLOPT_POSTFIELDSIZE, buffer.count)
-                    ccurl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
-                    return finish(handle, request: request, transfer: transfer, errors: errors)
+                    _ = ccurl_set_long(handle, CURLOPT_POSTFIELDSIZE, buffer.count)
+                    _ = ccurl_set_pointer(
+                        handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+                    return finish(handle, request: request, transfer: transfer, errors: errors, timeout: total)
                 }
             }
-            return finish(handle, request: request, transfer: transfer, errors: errors)
+            return finish(handle, request: request, transfer: transfer, errors: errors, timeout: total)
         }
     }
 
     private func finish(
         _ handle: UnsafeMutableRawPointer, request: Request, transfer: Transfer,
-        errors: UnsafeMutableBufferPointer<CChar>
+        errors: UnsafeMutableBufferPointer<CChar>, timeout: Double
     ) -> Result<Response, Failure> {
         let code = curl_easy_perform(handle)
         if transfer.overflow { return .failure(.tooLarge(configuration.maximumResponseBytes, url: request.url)) }
         guard code == CURLE_OK else {
-            if code == CURLE_OPERATION_TIMEDOUT {
-                return .failure(.timeout(configuration.totalTimeout, url: request.url))
+            switch code {
+            case CURLE_OPERATION_TIMEDOUT: return .failure(.timeout(timeout, url: request.url))
+            case CURLE_ABORTED_BY_CALLBACK: return .failure(.cancelled(url: request.url))
+            default: break
             }
             let detail = String(cString: errors.baseAddress!)
+            // Worth another attempt: the peer or the network, not our request or its TLS.
+            let transient = [
+                CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
+                CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+            ].contains(code)
             return .failure(
-                .connection(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail, url: request.url))
+                .connection(
+                    detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail, url: request.url,
+                    transient: transient))
         }
         var status = 0
         ccurl_get_response_code(handle, &status)

@@ -2,22 +2,48 @@ import Foundation
 import HTTPClient
 import MorphicCore
 import MorphicData
-import Synchronization
 
-/// Fetches the 512-entry rule table of MODEL.md section 7 from a language model once, and
-/// caches complete tables on disk keyed by endpoint, model and prompt version, so a sweep
-/// of many `llm_control` runs asks the model at most once.
-public final class LLMRuleProvider: Sendable {
+/// The 512-entry rule table of MODEL.md section 7, fetched from a language model once per
+/// (endpoint, model, prompt version) and cached on disk.
+///
+/// One fetch at a time, shared by everyone who needs the table (single flight). It runs on
+/// its own thread, so nobody who only asks ``status(start:)`` ever waits for the network;
+/// no lock is held across a request. A failed fetch is remembered for
+/// ``LLMSettings/failureCooldown`` seconds, so runs that need the table meanwhile fail at
+/// once with the same reason. ``cancelFetch()`` stops a fetch within about a second, in a
+/// transfer or a backoff alike, and no request starts after it.
+///
+/// Messages never carry the API key or URL credentials: whatever the model answers is
+/// cleaned before it can reach a file, a log line or an API answer.
+public final class LLMRuleProvider: @unchecked Sendable {
     /// Attempts per batch when the answer cannot be parsed.
     public static let attemptsPerBatch = 3
+
+    /// What is known of the table.
+    public enum Status: Sendable {
+        /// The table.
+        case ready(RuleTable)
+        /// The last fetch failed, within the cool-down.
+        case failed(LLMError)
+        /// Not known yet: a fetch runs, or none has been started.
+        case pending
+    }
+
+    private enum Phase {
+        case idle
+        case fetching(CancellationFlag)
+        case ready(RuleTable)
+        case failed(LLMError, at: Double)
+    }
 
     /// The settings in force.
     public let settings: LLMSettings
     private let cacheFile: String
     private let client: HTTPClient
     private let apiKey: String?
-    /// Held while fetching, so concurrent runs wait for one fetch instead of each asking.
-    private let table = Mutex<RuleTable?>(nil)
+    private let condition = NSCondition()
+    private var phase = Phase.idle
+    private var listeners: [@Sendable () -> Void] = []
 
     /// A provider for `settings`, caching under `cacheDirectory`.
     public init(
@@ -29,26 +55,106 @@ public final class LLMRuleProvider: Sendable {
         cacheFile = cacheDirectory + "/llm-rule-" + key.prefix(16) + ".json"
         var configuration = HTTPClient.Configuration()
         configuration.totalTimeout = settings.timeout
+        configuration.caFile = settings.caFile
         client = HTTPClient(configuration: configuration)
         apiKey = environment[settings.apiKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
+        if let stored = readCache() { phase = .ready(stored) }
     }
 
-    /// The rule table, from memory, the disk cache or the model.
-    public func ruleTable() throws(LLMError) -> RuleTable {
-        try table.withLock { (cached: inout RuleTable?) throws(LLMError) -> RuleTable in
-            if let cached { return cached }
-            if let stored = readCache() {
-                cached = stored
-                return stored
-            }
-            let fetched = try fetch()
-            writeCache(fetched)
-            cached = fetched
-            return fetched
+    /// Where the table comes from, for a run's record: the endpoint's host (never its
+    /// credentials or path), the model and the prompt version.
+    public var source: (host: String, model: String, promptVersion: String) {
+        let afterScheme = settings.endpoint.firstRange(of: "://").map { settings.endpoint[$0.upperBound...] } ?? ""
+        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@").last.map(String.init) ?? ""
+        return (host, settings.model, LLMPrompt.version)
+    }
+
+    /// Calls `listener` (on the fetching thread) whenever a fetch ends.
+    public func observe(_ listener: @escaping @Sendable () -> Void) {
+        condition.lock()
+        listeners.append(listener)
+        condition.unlock()
+    }
+
+    /// What is known now, without waiting. With `start`, a fetch begins when none runs and
+    /// no table or recent failure is known.
+    public func status(start: Bool) -> Status {
+        condition.lock()
+        defer { condition.unlock() }
+        switch phase {
+        case .ready(let table):
+            return .ready(table)
+        case .failed(let error, let at) where Self.now() - at < settings.failureCooldown:
+            return .failed(error)
+        case .fetching:
+            return .pending
+        case .idle, .failed:
+            guard start else { return .pending }
+            let flag = CancellationFlag()
+            phase = .fetching(flag)
+            let thread = Thread { [self] in fetch(flag) }
+            thread.name = "llm-fetch"
+            thread.start()
+            return .pending
         }
     }
 
-    private func fetch() throws(LLMError) -> RuleTable {
+    /// The table, waiting for a fetch when needed: for the command line, whose workers have
+    /// nothing else to do.
+    public func ruleTable() throws(LLMError) -> RuleTable {
+        while true {
+            switch status(start: true) {
+            case .ready(let table): return table
+            case .failed(let error): throw error
+            case .pending:
+                condition.lock()
+                while case .fetching = phase { condition.wait() }
+                condition.unlock()
+            }
+        }
+    }
+
+    /// Forgets a remembered failure, so the next need of the table asks the model again: for
+    /// a user who retries after mending the model.
+    public func forgetFailure() {
+        condition.lock()
+        if case .failed = phase { phase = .idle }
+        condition.unlock()
+    }
+
+    /// Stops the fetch under way, if any; it ends as cancelled and is not remembered as a
+    /// failure.
+    public func cancelFetch() {
+        condition.lock()
+        if case .fetching(let flag) = phase { flag.cancel() }
+        condition.unlock()
+    }
+
+    private func fetch(_ flag: CancellationFlag) {
+        let result = Result { () throws(LLMError) in try download(flag) }
+        // Cached before anyone is told, so a provider made next finds it.
+        if case .success(let table) = result { writeCache(table) }
+        condition.lock()
+        switch result {
+        case .success(let table): phase = .ready(table)
+        case .failure(let error): phase = flag.isCancelled ? .idle : .failed(error, at: Self.now())
+        }
+        condition.broadcast()
+        let listeners = listeners
+        condition.unlock()
+        for listener in listeners { listener() }
+    }
+
+    /// A message about the model that is safe to store: no key, no credentials, bounded.
+    private func failure(_ message: String) -> LLMError {
+        LLMError(Redaction.clean(message, secrets: apiKey.map { [$0] } ?? [], limit: 400))
+    }
+
+    private func download(_ flag: CancellationFlag) throws(LLMError) -> RuleTable {
+        let deadline = Date().addingTimeInterval(settings.deadline)
+        let session = HTTPClient.Session()
+        let endpoint = Redaction.withoutUserInfo(settings.endpoint)
         var entries: [UInt8] = []
         for start in stride(from: 0, to: 512, by: LLMPrompt.batchSize) {
             let indices = start..<start + LLMPrompt.batchSize
@@ -62,14 +168,18 @@ public final class LLMRuleProvider: Sendable {
                     body: LLMPrompt.body(model: settings.model, indices: indices))
                 let response: HTTPClient.Response
                 do {
-                    response = try client.send(request)
+                    response = try client.send(request, session: session, deadline: deadline, cancellation: flag)
+                } catch .cancelled {
+                    throw LLMError("the request for a rule table was cancelled")
+                } catch .timeout where deadline.timeIntervalSinceNow <= 0 {
+                    throw failure("the language model at \(endpoint) gave no table within \(Int(settings.deadline)) s")
                 } catch {
-                    throw LLMError("the language model at \(settings.endpoint) failed: \(error)")
+                    throw failure("the language model at \(endpoint) failed: \(error)")
                 }
                 guard response.status == 200 else {
-                    throw LLMError(
-                        "the language model at \(settings.endpoint) answered \(response.status): "
-                            + String(decoding: response.body.prefix(200), as: UTF8.self))
+                    throw failure(
+                        "the language model at \(endpoint) answered \(response.status): "
+                            + String(decoding: response.body.prefix(1000), as: UTF8.self))
                 }
                 do {
                     answered = try LLMPrompt.answers(response.body, count: indices.count)
@@ -78,7 +188,7 @@ public final class LLMRuleProvider: Sendable {
                 }
             }
             guard let answered else {
-                throw LLMError(
+                throw failure(
                     "the language model gave no usable answer for neighbourhoods \(indices.lowerBound)-\(indices.upperBound - 1) "
                         + "in \(Self.attemptsPerBatch) attempts: \(lastProblem)")
             }
@@ -89,7 +199,8 @@ public final class LLMRuleProvider: Sendable {
 
     private func readCache() -> RuleTable? {
         guard let data = FileManager.default.contents(atPath: cacheFile), let json = try? JSONParser.parse(Array(data)),
-            json["endpoint"]?.stringValue == settings.endpoint, json["model"]?.stringValue == settings.model,
+            json["endpoint_sha256"]?.stringValue == SHA256.hex(Array(settings.endpoint.utf8)),
+            json["model"]?.stringValue == settings.model,
             json["prompt_version"]?.stringValue == LLMPrompt.version, let bits = json["table"]?.stringValue
         else { return nil }
         return RuleTable(bits: bits)
@@ -97,10 +208,13 @@ public final class LLMRuleProvider: Sendable {
 
     private func writeCache(_ table: RuleTable) {
         let json: JSON = .object([
-            "endpoint": .string(settings.endpoint), "model": .string(settings.model),
+            // The endpoint by its hash only: its URL may hold credentials.
+            "endpoint_sha256": .string(SHA256.hex(Array(settings.endpoint.utf8))), "model": .string(settings.model),
             "prompt_version": .string(LLMPrompt.version), "table": .string(table.bits),
         ])
         // A cache that cannot be written only costs a second fetch later.
         try? AtomicFile.write(json.prettyBytes, to: cacheFile)
     }
+
+    private static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 }

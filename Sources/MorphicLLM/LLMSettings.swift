@@ -11,6 +11,14 @@ public struct LLMSettings: Hashable, Sendable {
     public var apiKeyVariable = "OPENAI_API_KEY"
     /// Seconds one request may take.
     public var timeout = 120.0
+    /// Seconds a whole table (8 requests, with retries) may take; then the fetch fails.
+    /// 600 s: a slow local model answers 8 batches well within it.
+    public var deadline = 600.0
+    /// Seconds a failed fetch is remembered: runs that need the table meanwhile fail at once
+    /// with the same reason instead of asking a dead model again. 60 s.
+    public var failureCooldown = 60.0
+    /// A PEM file of certificate authorities to trust for the endpoint, instead of the system's.
+    public var caFile: String?
 
     /// Settings for `model` at `endpoint`.
     public init(endpoint: String, model: String, apiKeyVariable: String = "OPENAI_API_KEY", timeout: Double = 120) {

@@ -52,6 +52,13 @@ public final class JobService: @unchecked Sendable {
         slurm = configuration.executor == .slurm ? SlurmExecutor(settings: configuration.slurm, log: log) : nil
         try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
         try load()
+        // The end of a rule table's fetch hands out the groups that waited for it.
+        llm?.observe { [weak self] in
+            guard let self else { return }
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
+        }
         if let slurm {
             workersDone.enter()
             let thread = Thread { [self] in
@@ -81,6 +88,7 @@ public final class JobService: @unchecked Sendable {
         stopping = true
         condition.broadcast()
         condition.unlock()
+        llm?.cancelFetch()
         workersDone.wait()
     }
 
@@ -270,6 +278,8 @@ public final class JobService: @unchecked Sendable {
         job.state = .cancelled
         job.finishedAt = Date()
         active.removeAll { $0 === job }
+        job.deferred = []
+        releaseModel()
         let snapshot = job.snapshot()
         let status = job.json(now: Self.now())
         condition.unlock()
@@ -304,6 +314,7 @@ public final class JobService: @unchecked Sendable {
             job.retrying = true
         }
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
+        if job.needsModel.contains(true) { llm?.forgetFailure() }
         // A new job array, with a fresh retry budget; finished runs are skipped by its tasks.
         if slurm != nil { try? FileManager.default.removeItem(atPath: job.folder.path + "/slurm/state.json") }
         let count = job.count()
@@ -391,12 +402,26 @@ public final class JobService: @unchecked Sendable {
     }
 
     /// The next piece of work, taking active sweeps in turn. Call with the lock held.
+    ///
+    /// Groups that need the model's rule table are set aside while it is being fetched, so
+    /// a slow or dead model holds no worker; the fetch is started here when some sweep waits
+    /// for it, and its end wakes the workers.
     private func nextWork() -> Work? {
         guard !active.isEmpty else { return nil }
+        let modelSettled: Bool
+        switch llm?.status(start: false) {
+        case .pending?: modelSettled = false
+        default: modelSettled = true
+        }
+        defer {
+            if !modelSettled, active.contains(where: { $0.state.isActive && !$0.deferred.isEmpty }) {
+                _ = llm?.status(start: true)
+            }
+        }
         for offset in 0..<active.count {
             let index = (turn + offset) % active.count
             let job = active[index]
-            if job.state.isActive, slurm == nil, let group = job.nextGroup() {
+            if job.state.isActive, slurm == nil, let group = job.nextGroup(modelSettled: modelSettled) {
                 turn = index + 1
                 return .compute(job, group)
             }
@@ -407,6 +432,11 @@ public final class JobService: @unchecked Sendable {
             }
         }
         return nil
+    }
+
+    /// Stops the model's fetch when no sweep waits for it any more. Call with the lock held.
+    private func releaseModel() {
+        if !active.contains(where: { $0.state.isActive && !$0.deferred.isEmpty }) { llm?.cancelFetch() }
     }
 
     private func work() {
@@ -455,22 +485,37 @@ public final class JobService: @unchecked Sendable {
         let counted = Mutex(0)
         var failure: String?
         var finished = false
-        do {
-            let llm = self.llm
-            finished = try SweepRunner.compute(
-                group, sweepSeed: job.definition.seed, folder: job.folder,
-                llmTable: llm.map { provider in { () throws -> RuleTable in try provider.ruleTable() } },
-                isCancelled: { [self] in job.cancelled.load(ordering: .relaxed) || isStopping }
-            ) { cells in
-                counted.withLock { $0 += cells }
-                condition.lock()
-                job.progress.cellStepsDone += cells
-                totals.cellSteps += cells
-                condition.unlock()
+        // The table's fetch began again (its failure outlived the cool-down): wait for it.
+        let notReady: Bool
+        if job.needsModel[index], case .pending? = llm?.status(start: false) { notReady = true } else { notReady = false }
+        if !notReady {
+            do {
+                let llm = self.llm
+                finished = try SweepRunner.compute(
+                    group, sweepSeed: job.definition.seed, folder: job.folder,
+                    llmTable: llm.map { provider in
+                        { () throws -> RuleTable in
+                            switch provider.status(start: false) {
+                            case .ready(let table): return table
+                            case .failed(let error): throw error
+                            case .pending: throw LLMError("the rule table is being fetched again; retry the sweep")
+                            }
+                        }
+                    },
+                    isCancelled: { [self] in job.cancelled.load(ordering: .relaxed) || isStopping }
+                ) { cells in
+                    counted.withLock { $0 += cells }
+                    condition.lock()
+                    job.progress.cellStepsDone += cells
+                    totals.cellSteps += cells
+                    condition.unlock()
+                }
+            } catch {
+                failure = String(describing: error)
             }
-        } catch {
-            failure = String(describing: error)
         }
+        // A cancelled sweep's runs did not fail: they were not wanted.
+        if job.cancelled.load(ordering: .relaxed) { failure = nil }
         if let failure {
             for run in group { try? job.folder.recordFailure(run.id, message: failure) }
             log.error(
@@ -493,6 +538,8 @@ public final class JobService: @unchecked Sendable {
             job.progress.runsFailed += group.count
             job.progress.cellStepsDone += group.reduce(0) { $0 + $1.configuration.cellSteps } - counted.withLock { $0 }
             totals.runsFailed += group.count
+        } else if notReady {
+            job.deferred.append(index)
         } else {
             // Stopped part-way: the group starts again from its first step.
             job.progress.cellStepsDone -= counted.withLock { $0 }

@@ -126,7 +126,10 @@ public struct ServerConfiguration: Sendable {
                 let model = value["model"]?.stringValue, !model.isEmpty
             else { throw setting.fail("null or an object with an http(s) \"endpoint\" and a \"model\"") }
             if let unknown = value.members?.first(where: {
-                !["endpoint", "model", "api_key_env", "timeout_seconds"].contains($0.key)
+                ![
+                    "endpoint", "model", "api_key_env", "timeout_seconds", "deadline_seconds",
+                    "failure_cooldown_seconds", "ca_file",
+                ].contains($0.key)
             }) {
                 throw Error(description: "\(source): unknown setting 'llm.\(unknown.key)'")
             }
@@ -142,6 +145,24 @@ public struct ServerConfiguration: Sendable {
                     throw setting.fail("an object whose timeout_seconds is in (0, 3600]")
                 }
                 settings.timeout = seconds
+            }
+            if let deadline = value["deadline_seconds"] {
+                guard let seconds = deadline.doubleValue, seconds > 0, seconds <= 86400 else {
+                    throw setting.fail("an object whose deadline_seconds is in (0, 86400]")
+                }
+                settings.deadline = seconds
+            }
+            if let cooldown = value["failure_cooldown_seconds"] {
+                guard let seconds = cooldown.doubleValue, seconds >= 0, seconds <= 86400 else {
+                    throw setting.fail("an object whose failure_cooldown_seconds is in [0, 86400]")
+                }
+                settings.failureCooldown = seconds
+            }
+            if let file = value["ca_file"] {
+                guard let path = file.stringValue, !path.isEmpty else {
+                    throw setting.fail("an object whose ca_file is a path")
+                }
+                settings.caFile = path
             }
             llm = settings
         case "executor":

@@ -23,6 +23,11 @@ final class SweepJob: @unchecked Sendable {
     var groupDone: [Bool]
     /// Groups being computed now.
     var runningGroups = Set<Int>()
+    /// Which groups hold `llm_control` runs and so need the model's rule table.
+    let needsModel: [Bool]
+    /// Groups passed over until the rule table is known, so that waiting for a model never
+    /// occupies a worker.
+    var deferred: [Int] = []
     /// Where the scheduler looks for the next group.
     var cursor = 0
     var finalizing = false
@@ -45,6 +50,7 @@ final class SweepJob: @unchecked Sendable {
         self.createdAt = createdAt
         self.state = state
         groups = definition.couplingGroups
+        needsModel = groups.map { $0.contains { $0.configuration.mode == .llmControl } }
         groupDone = Array(repeating: false, count: groups.count)
         apply(Count(groupDone: groupDone, progress: countedProgress(done: { _ in false }, failed: { _ in false })))
     }
@@ -93,20 +99,30 @@ final class SweepJob: @unchecked Sendable {
         groupDone = count.groupDone
         progress = count.progress
         cursor = 0
+        deferred = []
     }
 
-    /// The next group to compute, if any is left to hand out.
-    func nextGroup() -> Int? {
-        while cursor < groups.count && groupDone[cursor] { cursor += 1 }
-        guard cursor < groups.count else { return nil }
-        cursor += 1
-        return cursor - 1
+    /// The next group to compute, if any is left to hand out. Until `modelSettled` (the
+    /// rule table is known, or known to have failed) groups that need it are set aside.
+    func nextGroup(modelSettled: Bool) -> Int? {
+        if modelSettled, let group = deferred.popLast() { return group }
+        while cursor < groups.count {
+            let group = cursor
+            cursor += 1
+            if groupDone[group] { continue }
+            if needsModel[group] && !modelSettled {
+                deferred.append(group)
+                continue
+            }
+            return group
+        }
+        return nil
     }
 
     /// Whether every group has been handed out and none is still running.
     var isDrained: Bool {
         while cursor < groups.count && groupDone[cursor] { cursor += 1 }
-        return cursor >= groups.count && runningGroups.isEmpty
+        return cursor >= groups.count && deferred.isEmpty && runningGroups.isEmpty
     }
 
     var statusPath: String { folder.path + "/status.json" }
