@@ -17,10 +17,16 @@ struct LLMOptions: ParsableArguments {
     @Option(name: .customLong("llm-cache"), help: "Folder caching rule tables. [default: ~/.cache/morphic]")
     var cache: String?
 
+    @Option(
+        name: .customLong("llm-timeout"),
+        help: "Seconds one request to the model may take; a whole table may take 5 times that.")
+    var timeout: Double = 120
+
     func validate() throws {
         if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
             throw ValidationError("--llm-endpoint must be an http:// or https:// URL")
         }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--llm-timeout must be in (0, 3600] seconds") }
         if (endpoint == nil) != (model == nil) {
             throw ValidationError("--llm-endpoint and --llm-model go together")
         }
@@ -32,8 +38,8 @@ struct LLMOptions: ParsableArguments {
         let folder =
             cache ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache"))
             + "/morphic"
-        return LLMRuleProvider(
-            settings: LLMSettings(endpoint: endpoint, model: model, apiKeyVariable: apiKeyVariable),
-            cacheDirectory: folder)
+        var settings = LLMSettings(endpoint: endpoint, model: model, apiKeyVariable: apiKeyVariable, timeout: timeout)
+        settings.deadline = 5 * timeout
+        return LLMRuleProvider(settings: settings, cacheDirectory: folder)
     }
 }

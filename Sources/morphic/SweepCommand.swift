@@ -11,7 +11,8 @@ struct SweepCommand: ParsableCommand {
         discussion: """
             Writes one JSON record per run, manifest.json, runs.csv, timeseries.csv and \
             dataset.tar.gz into the output folder. Running the same command again computes \
-            only the runs whose records are missing. With --shard I/N only shard I (0-based) \
+            only the runs whose records are missing; runs that failed stay failed unless \
+            --retry-failed is given. With --shard I/N only shard I (0-based) \
             of N is computed and no dataset is assembled; join the shard folders with \
             'morphic merge'.
 
@@ -40,6 +41,9 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup(title: "Language model (llm_control)") var llm: LLMOptions
 
+    @Flag(help: "Compute again the runs that failed in an earlier attempt (say, with no language model).")
+    var retryFailed = false
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -59,6 +63,16 @@ struct SweepCommand: ParsableCommand {
         }
         let folder = SweepFolder(path: output)
         try folder.prepare(for: definition, shard: shard)
+        let planned = definition.couplingGroups.enumerated().filter { shard?.contains(group: $0.offset) ?? true }
+            .flatMap(\.element)
+        let failedBefore = planned.filter { !folder.hasRun($0.id) && folder.failure($0.id) != nil }
+        if retryFailed {
+            for run in failedBefore { folder.clearFailure(run.id) }
+        } else if !failedBefore.isEmpty {
+            note(
+                "\(failedBefore.count) run(s) failed in an earlier attempt and stay failed; "
+                    + "add --retry-failed to compute them again")
+        }
         let start = Date()
         var table: (@Sendable () throws -> RuleTable)?
         if let provider = llm.provider() {

@@ -9,6 +9,10 @@ import Synchronization
 final class FakeModel: Sendable {
     enum Behaviour: Sendable {
         case conway, negation, malformed, wrongCount, failing(Int), rateLimitedOnce, slow(Double)
+        /// Takes the request and never answers.
+        case hung
+        /// Answers `status` with a body that echoes the request's Authorization field.
+        case echoingKey(Int)
     }
 
     let server: HTTPServer
@@ -32,13 +36,18 @@ final class FakeModel: Sendable {
     init(_ initial: Behaviour) throws {
         let counter = Counter(initial)
         self.counter = counter
-        server = HTTPServer(host: "127.0.0.1", port: 0, threads: 2, shutdownGrace: 1) { request in
+        server = HTTPServer(host: "127.0.0.1", port: 0, threads: 2, shutdownGrace: 1) { request, _ in
             let number = counter.value.withLock { count in
                 count += 1
                 return count
             }
             let behaviour = counter.behaviour.withLock { $0 }
             switch behaviour {
+            case .hung: return nil
+            case .echoingKey(let status):
+                return .text(
+                    HTTPStatus(status, "Echo"),
+                    #"{"error": {"message": "Incorrect API key provided: \#(request.header("Authorization") ?? "")"}}"#)
             case .failing(let status): return .text(HTTPStatus(status, "Failing"), "model unavailable")
             case .rateLimitedOnce where number == 1:
                 return HTTPResponse(

@@ -1,17 +1,16 @@
 import Foundation
 import Glibc
-import TestSupport
 
 /// `morphic serve` as a child process on a loopback port chosen by the system, stopped by
 /// the test that started it.
-final class ServerProcess {
-    let process = Process()
-    let port: Int
-    let dataDirectory: String
+public final class ServerProcess {
+    public let process = Process()
+    public let port: Int
+    public let dataDirectory: String
     private let output = Pipe()
 
     /// The `morphic` executable built next to the test bundle.
-    static var executable: String {
+    public static var executable: String {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
             "morphic"
         ).path
@@ -21,16 +20,16 @@ final class ServerProcess {
         return folder.appendingPathComponent(".build/debug/morphic").path
     }
 
-    static var packageFolder: String {
+    public static var packageFolder: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
     }
 
     /// Starts a server on `dataDirectory` and waits until it says where it listens.
     /// `descriptorLimit` runs it under `prlimit --nofile`.
-    init(
+    public init(
         dataDirectory: String, config: String? = nil, environment: [String: String] = [:], workers: Int = 2,
-        descriptorLimit: Int? = nil
+        descriptorLimit: Int? = nil, logFile: String? = nil
     ) throws {
         self.dataDirectory = dataDirectory
         var arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--workers", String(workers)]
@@ -47,7 +46,12 @@ final class ServerProcess {
         variables.merge(environment) { $1 }
         process.environment = variables
         process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        if let logFile {
+            FileManager.default.createFile(atPath: logFile, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: logFile)
+        } else {
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        }
         try process.run()
         var seen = ""
         let deadline = Date().addingTimeInterval(30)
@@ -67,14 +71,14 @@ final class ServerProcess {
         port = found
     }
 
-    struct ServerError: Error, CustomStringConvertible {
-        let description: String
+    public struct ServerError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     deinit { kill() }
 
     /// SIGKILL: no chance to clean up.
-    func kill() {
+    public func kill() {
         if process.isRunning {
             Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -82,21 +86,21 @@ final class ServerProcess {
     }
 
     /// SIGTERM, then waits; returns the exit status.
-    func terminate() -> Int32 {
+    public func terminate() -> Int32 {
         Glibc.kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         return process.terminationStatus
     }
 
     /// Resident memory of the server now, in bytes.
-    var residentBytes: Int {
+    public var residentBytes: Int {
         let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 
     /// An HTTP exchange with `Connection: close`.
-    func request(
+    public func request(
         _ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]
     ) throws -> (status: Int, headers: [String: String], body: [UInt8]) {
         let client = try LoopbackClient(port: port, timeout: 30)
@@ -123,13 +127,13 @@ final class ServerProcess {
     }
 
     /// GET a JSON document.
-    func json(_ path: String) throws -> [String: Any] {
+    public func json(_ path: String) throws -> [String: Any] {
         let response = try request("GET", path)
         return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
     }
 
     /// Polls a sweep until its status is `wanted` (or fails after `timeout` seconds).
-    func wait(for id: String, status wanted: String, timeout: Double = 120) throws -> [String: Any] {
+    public func wait(for id: String, status wanted: String, timeout: Double = 120) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let status = try json("/api/sweeps/\(id)")

@@ -1,0 +1,105 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real server with a language model that hangs, fails or leaks: the rest of the
+/// server goes on, cancel and shutdown are prompt, and no secret lands anywhere.
+@Suite(.serialized) struct ModelOutageTests {
+    static func definition(_ name: String, llm: Int = 0, classical: Int = 0) -> [UInt8] {
+        var groups: [String] = []
+        if llm > 0 { groups.append(#"{"prefix": "llm", "mode": "llm_control", "replicates": \#(llm)}"#) }
+        if classical > 0 { groups.append(#"{"prefix": "c", "mode": "classical", "replicates": \#(classical)}"#) }
+        return Array(
+            #"{"name": "\#(name)", "defaults": {"grid_size": 25, "generations": 200}, "groups": [\#(groups.joined(separator: ", "))]}"#
+                .utf8)
+    }
+
+    static func config(_ folder: String, endpoint: String, extra: String = "") throws -> String {
+        let path = folder + "/server.json"
+        try #"{"llm": {"endpoint": "\#(endpoint)", "model": "fake", "timeout_seconds": 300\#(extra)}}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func id(_ response: (status: Int, headers: [String: String], body: [UInt8])) -> String {
+        ((try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["id"] as? String ?? ""
+    }
+
+    /// Seconds until the sweep `definition` completes.
+    static func timeToComplete(_ server: ServerProcess, _ definition: [UInt8]) throws -> Double {
+        let start = Date()
+        let id = Self.id(try server.request("POST", "/api/sweeps", body: definition))
+        _ = try server.wait(for: id, status: "completed", timeout: 60)
+        return Date().timeIntervalSince(start)
+    }
+
+    @Test func hungModel_HoldsNoWorker_CancelStopsItsRequests_AndShutdownIsPrompt() throws {
+        let model = try FakeModel(.hung)
+        defer { model.stop() }
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServerProcess(
+            dataDirectory: root + "/data", config: try Self.config(root, endpoint: model.endpoint), workers: 2)
+        defer { server.kill() }
+
+        let alone = try Self.timeToComplete(server, Self.definition("before", classical: 16))
+        let waiting = Self.id(try server.request("POST", "/api/sweeps", body: Self.definition("llm", llm: 4)))
+        let deadline = Date().addingTimeInterval(10)
+        while model.requests == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(model.requests == 1, "one fetch for the whole sweep")
+        let beside = try Self.timeToComplete(server, Self.definition("after", classical: 16))
+        #expect(beside < alone * 3 + 2, "a classical sweep took \(beside) s beside the hung model, \(alone) s alone")
+        #expect(try server.json("/api/sweeps/\(waiting)")["status"] as? String != "completed")
+
+        #expect(try server.request("POST", "/api/sweeps/\(waiting)/cancel").status == 200)
+        let asked = model.requests
+        Thread.sleep(forTimeInterval: 3)
+        #expect(model.requests == asked, "no request after the cancel")
+        let folder = root + "/data/sweeps/" + waiting
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(!files.contains { $0.hasSuffix(".error") }, "a cancelled run did not fail")
+
+        // A new fetch is under way when the server is told to stop.
+        _ = try server.request("POST", "/api/sweeps", body: Self.definition("llm-again", llm: 1))
+        Thread.sleep(forTimeInterval: 0.5)
+        let stopping = Date()
+        #expect(server.terminate() == 0)
+        #expect(Date().timeIntervalSince(stopping) < 5, "SIGTERM within the grace, not after the model's timeout")
+    }
+
+    @Test(arguments: [401, 500])
+    func modelThatEchoesTheKey_LeavesItInNoFileAnswerOrLogLine(_ status: Int) throws {
+        let key = "sk-test-0123456789-SECRET-KEY"
+        let password = "url-password-SECRET"
+        let model = try FakeModel(.echoingKey(status))
+        defer { model.stop() }
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let endpoint = model.endpoint.replacingOccurrences(of: "http://", with: "http://user:\(password)@")
+        let server = try ServerProcess(
+            dataDirectory: root + "/data", config: try Self.config(root, endpoint: endpoint),
+            environment: ["OPENAI_API_KEY": key], logFile: root + "/server.log")
+        defer { server.kill() }
+        let id = Self.id(try server.request("POST", "/api/sweeps", body: Self.definition("echo", llm: 2, classical: 1)))
+        _ = try server.wait(for: id, status: "failed")
+        #expect(model.requests >= 1)
+
+        var seen: [String: String] = [:]
+        for path in [
+            "/api/sweeps/\(id)", "/api/sweeps", "/api/sweeps/\(id)/runs", "/api/sweeps/\(id)/runs/llm_1",
+            "/api/sweeps/\(id)/manifest.json", "/metrics",
+        ] {
+            seen[path] = String(decoding: try server.request("GET", path).body, as: UTF8.self)
+        }
+        #expect(seen["/api/sweeps/\(id)/runs"]?.contains("answered \(status)") == true, "the failure is explained")
+        try shell("cd '\(root)' && mkdir x && curl -sf http://127.0.0.1:\(server.port)/api/sweeps/\(id)/dataset.tar.gz | tar -xz -C x")
+        _ = server.terminate()
+        for (path, data) in try tree(root) where path != "server.json" {
+            seen[path] = String(decoding: data, as: UTF8.self)
+        }
+        #expect(seen.keys.contains("server.log") && seen.keys.contains { $0.hasSuffix("llm_1.error") })
+        for (place, text) in seen {
+            #expect(!text.contains(key) && !text.contains(password), "a secret in \(place)")
+        }
+    }
+}
