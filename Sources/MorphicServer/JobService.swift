@@ -48,7 +48,7 @@ public final class JobService: @unchecked Sendable {
         llm = configuration.llm.map {
             LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache")
         }
-        notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, log: log)
+        notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, allowedPorts: configuration.notifyPorts, log: log)
         slurm = configuration.executor == .slurm ? SlurmExecutor(settings: configuration.slurm, log: log) : nil
         try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
         try load()
@@ -89,6 +89,7 @@ public final class JobService: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         llm?.cancelFetch()
+        notifier.shutdown()
         workersDone.wait()
     }
 
@@ -107,7 +108,8 @@ public final class JobService: @unchecked Sendable {
             throw .invalid(
                 SweepError(
                     field: "notify_url",
-                    message: "this server may only notify the hosts in its notify.allowed_hosts setting"))
+                    message:
+                        "this server only notifies the hosts (and ports) of its notify settings, with no credentials in the URL"))
         }
         let folder = SweepFolder(path: sweepsPath + "/" + definition.id)
         let job = SweepJob(definition: definition, folder: folder, sequence: 0, createdAt: Date(), state: .queued)

@@ -49,6 +49,8 @@ public struct ServerConfiguration: Sendable {
     /// Hosts a sweep's `notify_url` may name. None by default, so that a submitter cannot
     /// make the server call arbitrary (internal) addresses.
     public var notifyHosts: [String] = []
+    /// Ports a `notify_url` may name; any port of an allowed host when empty.
+    public var notifyPorts: [Int] = []
 
     /// The built-in defaults.
     public init() {}
@@ -179,10 +181,18 @@ public struct ServerConfiguration: Sendable {
             else { throw setting.fail("an array of host names") }
             allowedHosts = names.map { $0.lowercased() }
         case "notify":
-            guard let hosts = value["allowed_hosts"]?.elements, value.members?.count == 1,
+            let shape = "an object {\"allowed_hosts\": [host names], \"allowed_ports\": [ports, optional]}"
+            guard let hosts = value["allowed_hosts"]?.elements,
+                value.members?.allSatisfy({ ["allowed_hosts", "allowed_ports"].contains($0.key) }) == true,
                 let names = Optional(hosts.compactMap(\.stringValue)), names.count == hosts.count
-            else { throw setting.fail("an object {\"allowed_hosts\": [host names]}") }
+            else { throw setting.fail(shape) }
             notifyHosts = names.map { $0.lowercased() }
+            if let ports = value["allowed_ports"] {
+                guard let list = ports.elements, let numbers = Optional(list.compactMap(\.intValue)),
+                    numbers.count == list.count, numbers.allSatisfy({ (1...65535).contains($0) })
+                else { throw setting.fail(shape) }
+                notifyPorts = numbers
+            }
         default:
             throw Error(description: "\(source): unknown setting '\(key)'")
         }

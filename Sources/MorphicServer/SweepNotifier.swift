@@ -2,44 +2,90 @@ import Foundation
 import HTTPClient
 import MorphicData
 
-/// POSTs a sweep's final status to its `notify_url` when it ends, with retries, on a
-/// background thread; only hosts on the configured list are ever called.
-final class SweepNotifier: Sendable {
+/// POSTs a sweep's final status to its `notify_url` when it ends, with retries, from one
+/// thread, in the order the statuses were given: a receiver never sees `failed` after the
+/// `completed` that followed it. A status not yet sent is dropped when a newer one for the
+/// same sweep arrives. Only allowed hosts (and ports, when listed) are ever called, as
+/// libcurl's own URL parser reads the URL.
+final class SweepNotifier: @unchecked Sendable {
     private let allowedHosts: Set<String>
+    private let allowedPorts: Set<Int>
     private let log: Log
     private let client: HTTPClient
+    private let condition = NSCondition()
+    private var queue: [(sweep: String, url: String, body: [UInt8])] = []
+    private var stopping = false
+    private let stop = CancellationFlag()
+    private let finished = DispatchGroup()
 
-    init(allowedHosts: [String], log: Log, client: HTTPClient = HTTPClient()) {
+    init(allowedHosts: [String], allowedPorts: [Int] = [], log: Log, client: HTTPClient = HTTPClient()) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+        self.allowedPorts = Set(allowedPorts)
         self.log = log
         self.client = client
+        finished.enter()
+        let thread = Thread { [self] in
+            deliver()
+            finished.leave()
+        }
+        thread.name = "notify"
+        thread.start()
     }
 
-    /// Whether `url` names an allowed host.
+    /// Whether `url` names an allowed host and port, with no credentials in it.
     func allows(_ url: String) -> Bool {
-        guard let host = URL(string: url)?.host?.lowercased() else { return false }
-        return allowedHosts.contains(host)
+        guard let parts = URLParts(url), !parts.hasUserInfo else { return false }
+        return allowedHosts.contains(parts.host) && (allowedPorts.isEmpty || allowedPorts.contains(parts.port))
     }
 
-    /// Sends `status` to `url` in the background.
+    /// Queues `status` for `url`, replacing any status of the same sweep not yet sent.
     func send(_ status: JSON, to url: String) {
         guard allows(url) else {
             log.error(
-                "notification_refused", ["url": .string(url), "reason": .string("host not in notify.allowed_hosts")])
+                "notification_refused",
+                ["url": .string(Redaction.withoutUserInfo(url)), "reason": .string("not in notify.allowed_hosts")])
             return
         }
-        let body = status.compactBytes
-        let sweep = status["id"] ?? .null
-        Thread.detachNewThread { [client, log] in
+        let sweep = status["id"]?.stringValue ?? ""
+        condition.lock()
+        queue.removeAll { $0.sweep == sweep }
+        queue.append((sweep, url, status.compactBytes))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Stops delivering; a delivery under way is cancelled, queued ones are dropped.
+    func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        stop.cancel()
+        finished.wait()
+    }
+
+    private func deliver() {
+        while true {
+            condition.lock()
+            while !stopping && queue.isEmpty { condition.wait() }
+            guard !stopping else {
+                condition.unlock()
+                return
+            }
+            let next = queue.removeFirst()
+            condition.unlock()
+            let shown = JSON.string(Redaction.withoutUserInfo(next.url))
             do {
                 let response = try client.send(
                     HTTPClient.Request(
-                        method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body))
-                log.info("notification_sent", ["sweep": sweep, "url": .string(url), "status": .int(response.status)])
+                        method: "POST", url: next.url, headers: [("Content-Type", "application/json")], body: next.body),
+                    cancellation: stop)
+                log.info(
+                    "notification_sent", ["sweep": .string(next.sweep), "url": shown, "status": .int(response.status)])
             } catch {
                 log.error(
                     "notification_failed",
-                    ["sweep": sweep, "url": .string(url), "error": .string(String(describing: error))])
+                    ["sweep": .string(next.sweep), "url": shown, "error": .string(String(describing: error))])
             }
         }
     }

@@ -59,16 +59,27 @@ import Testing
         let server: HTTPServer
         let port: Int
 
-        init(failures: Int) throws {
+        /// `slowFirst`: the first delivery is answered only after a second.
+        init(failures: Int, slowFirst: Bool = false) throws {
             let attempts = Mutex(0)
             let box = Box()
-            server = HTTPServer(host: "127.0.0.1", port: 0, threads: 1, shutdownGrace: 1) { request in
+            server = HTTPServer(host: "127.0.0.1", port: 0, threads: 1, shutdownGrace: 1) { request, responder in
                 let attempt = attempts.withLock { count in
                     count += 1
                     return count
                 }
-                box.bodies.withLock { $0.append(String(decoding: request.body, as: UTF8.self)) }
-                return attempt <= failures ? .text(.serviceUnavailable, "busy") : .text(.ok, "thanks")
+                let answer: HTTPResponse = attempt <= failures ? .text(.serviceUnavailable, "busy") : .text(.ok, "thanks")
+                let body = String(decoding: request.body, as: UTF8.self)
+                guard slowFirst && attempt == 1 else {
+                    box.bodies.withLock { $0.append(body) }
+                    return answer
+                }
+                Thread.detachNewThread {
+                    Thread.sleep(forTimeInterval: 1)
+                    box.bodies.withLock { $0.append(body) }
+                    responder.send(answer)
+                }
+                return nil
             }
             port = try server.start()
             self.box = box
@@ -139,4 +150,32 @@ import Testing
         #expect(Self.wait({ receiver.received.count == 1 }, timeout: 20))
         #expect(receiver.received.first?.contains("\"status\":\"completed\"") == true)
     }
+
+    @Test func notifications_ArriveInOrder_AndASupersededOneIsDropped() throws {
+        let receiver = try Receiver(failures: 0, slowFirst: true)
+        defer { receiver.server.shutdown() }
+        let notifier = SweepNotifier(allowedHosts: ["127.0.0.1"], log: Log(destination: nil))
+        defer { notifier.shutdown() }
+        let url = "http://127.0.0.1:\(receiver.port)/hook"
+        notifier.send(.object(["id": .string("s-4"), "status": .string("failed")]), to: url)
+        Thread.sleep(forTimeInterval: 0.2)  // the first is being delivered, slowly
+        notifier.send(.object(["id": .string("s-4"), "status": .string("cancelled")]), to: url)
+        notifier.send(.object(["id": .string("s-4"), "status": .string("completed")]), to: url)
+        #expect(Self.wait({ receiver.received.count == 2 }, timeout: 10))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(receiver.received.map { $0.contains("failed") ? "failed" : $0.contains("completed") ? "completed" : "?" } == ["failed", "completed"])
+    }
+
+    @Test(arguments: [
+        ("http://127.0.0.1:9/hook", true), ("http://127.0.0.1@evil.example/hook", false),
+        ("http://evil.example#@127.0.0.1/hook", false), ("http://user:pw@127.0.0.1/hook", false),
+        ("http://127.0.0.1.evil.example/", false), ("http://[::1]/hook", false), ("ftp://127.0.0.1/", false),
+        ("http://127.0.0.1:8443/hook", false), ("HTTP://127.0.0.1:9/x", true), ("http://evil.example\\@127.0.0.1/", false),
+    ])
+    func allowList_IsReadAsLibcurlReadsTheURL(_ url: String, _ allowed: Bool) {
+        let notifier = SweepNotifier(allowedHosts: ["127.0.0.1"], allowedPorts: [9, 80], log: Log(destination: nil))
+        defer { notifier.shutdown() }
+        #expect(notifier.allows(url) == allowed, "\(url)")
+    }
 }
+
