@@ -1,7 +1,8 @@
 import MorphicCore
 
 /// The JSON document of one run (MODEL.md section 9): run_id, mode, config, timeseries,
-/// summary_stats, crystals, metadata, and llm_table for `llm_control` runs.
+/// summary_stats, crystals, metadata, and for `llm_control` runs llm_table and llm_source
+/// (the endpoint's host, the model, the prompt version and the table's sha256).
 ///
 /// Nothing in it depends on the clock or the machine, and keys and numbers are always
 /// written the same way, so equal runs give equal bytes.
@@ -10,7 +11,7 @@ public enum RunRecord {
     public static let modelVersion = "morphic-life/1"
 
     /// The record of a finished run.
-    public static func json(runID: String, result: RunResult) -> JSON {
+    public static func json(runID: String, result: RunResult, source: RuleSource? = nil) -> JSON {
         let configuration = result.configuration
         let series = result.series
         var members: [JSON.Member] = [
@@ -40,7 +41,19 @@ public enum RunRecord {
                     "model_version": .string(modelVersion),
                 ])),
         ]
-        if let table = result.llmTable { members.append(.init("llm_table", .string(table.bits))) }
+        if let table = result.llmTable {
+            members.append(.init("llm_table", .string(table.bits)))
+            if let source {
+                members.append(
+                    .init(
+                        "llm_source",
+                        .object([
+                            "host": .string(source.host), "model": .string(source.model),
+                            "prompt_version": .string(source.promptVersion),
+                            "table_sha256": .string(SHA256.hex(Array(table.bits.utf8))),
+                        ])))
+            }
+        }
         return .object(members)
     }
 

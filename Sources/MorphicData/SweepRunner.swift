@@ -36,6 +36,7 @@ public final class SweepRunner: Sendable {
     private let workers: Int
     private let groups: [[PlannedRun]]
     private let llmTable: (@Sendable () throws -> RuleTable)?
+    private let llmSource: RuleSource?
     private let state: Mutex<State>
 
     private struct State {
@@ -45,13 +46,14 @@ public final class SweepRunner: Sendable {
     }
 
     /// Prepares to compute `definition` (only `shard` of it, when given) into `folder`;
-    /// `llmTable` supplies the rule table of `llm_control` runs.
+    /// `llmTable` supplies the rule table of `llm_control` runs, `llmSource` where it comes from.
     public init(
         definition: SweepDefinition, folder: SweepFolder, workers: Int, shard: Shard? = nil,
-        llmTable: (@Sendable () throws -> RuleTable)? = nil
+        llmTable: (@Sendable () throws -> RuleTable)? = nil, llmSource: RuleSource? = nil
     ) {
         self.definition = definition
         self.llmTable = llmTable
+        self.llmSource = llmSource
         self.folder = folder
         self.workers = max(1, workers)
         groups = definition.couplingGroups.enumerated().filter { shard?.contains(group: $0.offset) ?? true }.map(
@@ -114,7 +116,8 @@ public final class SweepRunner: Sendable {
             let counted = Mutex(0)
             do {
                 let finished = try Self.compute(
-                    group, sweepSeed: definition.seed, folder: folder, llmTable: llmTable, isCancelled: isCancelled
+                    group, sweepSeed: definition.seed, folder: folder, llmTable: llmTable, llmSource: llmSource,
+                    isCancelled: isCancelled
                 ) { cells in
                     counted.withLock { $0 += cells }
                     state.withLock { $0.progress.cellStepsDone += cells }
@@ -159,7 +162,7 @@ public final class SweepRunner: Sendable {
     ///   errors when its records cannot be written.
     public static func compute(
         _ group: [PlannedRun], sweepSeed: UInt64, folder: SweepFolder, llmTable: (() throws -> RuleTable)?,
-        isCancelled: () -> Bool, stepped: (Int) -> Void
+        llmSource: RuleSource? = nil, isCancelled: () -> Bool, stepped: (Int) -> Void
     ) throws -> Bool {
         var table: RuleTable?
         if group.contains(where: { $0.configuration.mode == .llmControl }) {
@@ -190,7 +193,8 @@ public final class SweepRunner: Sendable {
         stepped(pending)
         for (run, member) in zip(group, ensemble.members) {
             try AtomicFile.write(
-                RunRecord.json(runID: run.id, result: member.result).prettyBytes, to: folder.runPath(run.id))
+                RunRecord.json(runID: run.id, result: member.result, source: llmSource).prettyBytes,
+                to: folder.runPath(run.id))
         }
         return true
     }

@@ -63,11 +63,12 @@ public final class LLMRuleProvider: @unchecked Sendable {
 
     /// Where the table comes from, for a run's record: the endpoint's host (never its
     /// credentials or path), the model and the prompt version.
-    public var source: (host: String, model: String, promptVersion: String) {
-        let afterScheme = settings.endpoint.firstRange(of: "://").map { settings.endpoint[$0.upperBound...] } ?? ""
-        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.split(separator: "@").last.map(String.init) ?? ""
-        return (host, settings.model, LLMPrompt.version)
+    public var source: RuleSource {
+        let host = URLParts(settings.endpoint).map { parts in
+            let standard = (parts.scheme == "https" && parts.port == 443) || (parts.scheme == "http" && parts.port == 80)
+            return standard ? parts.host : "\(parts.host):\(parts.port)"
+        }
+        return RuleSource(host: host ?? "", model: settings.model, promptVersion: LLMPrompt.version)
     }
 
     /// Calls `listener` (on the fetching thread) whenever a fetch ends.

@@ -503,7 +503,7 @@ public final class JobService: @unchecked Sendable {
                             case .pending: throw LLMError("the rule table is being fetched again; retry the sweep")
                             }
                         }
-                    },
+                    }, llmSource: llm?.source,
                     isCancelled: { [self] in job.cancelled.load(ordering: .relaxed) || isStopping }
                 ) { cells in
                     counted.withLock { $0 += cells }

@@ -39,16 +39,18 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let configuration = try parameters.configuration()
         var table: RuleTable?
+        var source: RuleSource?
         if configuration.mode == .llmControl {
             guard let provider = llm.provider() else {
                 throw ValidationError("--mode=llm_control needs a language model: give --llm-endpoint and --llm-model")
             }
             table = try provider.ruleTable()
+            source = provider.source
         }
         var simulation = try Simulation(
             configuration: configuration, runID: runID, sweepSeed: sweepSeed, llmTable: table)
         simulation.runToEnd()
-        let record = RunRecord.json(runID: runID, result: simulation.result).prettyBytes
+        let record = RunRecord.json(runID: runID, result: simulation.result, source: source).prettyBytes
         if let output {
             let path = output + "/" + runID + ".json"
             try AtomicFile.write(record, to: path)

@@ -75,11 +75,13 @@ struct SweepCommand: ParsableCommand {
         }
         let start = Date()
         var table: (@Sendable () throws -> RuleTable)?
-        if let provider = llm.provider() {
+        let provider = llm.provider()
+        if let provider {
             table = { @Sendable () throws -> RuleTable in try provider.ruleTable() }
         }
         let runner = SweepRunner(
-            definition: definition, folder: folder, workers: workers, shard: shard, llmTable: table)
+            definition: definition, folder: folder, workers: workers, shard: shard, llmTable: table,
+            llmSource: provider?.source)
         let bar = ProgressBar(enabled: !quiet)
         let progress = try runner.run(report: bar.show)
         bar.finish()

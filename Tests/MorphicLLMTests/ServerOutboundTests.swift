@@ -49,6 +49,10 @@ import Testing
         #expect(try Self.wait { try service.status(id)["status"] == .string("completed") })
         let record = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: service.runFile(id, run: "llm_1"))))
         #expect(record["llm_table"]?.stringValue?.count == 512)
+        let source = record["llm_source"]
+        #expect(source?["host"]?.stringValue == "127.0.0.1:\(model.port)")
+        #expect(source?["model"]?.stringValue == "fake" && source?["prompt_version"]?.stringValue == LLMPrompt.version)
+        #expect(source?["table_sha256"]?.stringValue == SHA256.hex(Array(record["llm_table"]!.stringValue!.utf8)))
         // Both failed runs shared one request (401 is not retried, and the failure is
         // remembered); the retry fetched the table once for both llm runs.
         #expect(model.requests == 1 + 512 / LLMPrompt.batchSize)
