@@ -6,7 +6,9 @@ public enum DatasetMerge {
     /// Merges `inputs` into `output` and assembles the dataset there.
     /// - Returns: the sweep's definition.
     @discardableResult
-    public static func merge(_ inputs: [SweepFolder], into output: SweepFolder) throws -> SweepDefinition {
+    public static func merge(_ inputs: [SweepFolder], into output: SweepFolder, limits: SweepLimits = SweepLimits())
+        throws -> SweepDefinition
+    {
         guard !inputs.isEmpty else { throw FileError.invalid("no shard folders given") }
         var recorded: (id: String, modelVersion: String, definition: JSON)?
         for input in inputs {
@@ -25,7 +27,7 @@ public enum DatasetMerge {
         }
         let definition: SweepDefinition
         do {
-            definition = try SweepDefinition(json: recorded!.definition)
+            definition = try SweepDefinition(json: recorded!.definition, limits: limits)
         } catch {
             throw FileError.invalid("\(inputs[0].path)/definition.json: \(error)")
         }

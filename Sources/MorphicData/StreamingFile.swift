@@ -17,10 +17,34 @@ public final class StreamingFile {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        // Host and pid name the writer, so a cleaner can tell whether it is gone (a task on
+        // another node writing into shared storage is not).
+        temporary = folder + "/." + url.lastPathComponent + ".tmp-" + Self.writer
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
         buffer.reserveCapacity(1 << 16)
+    }
+
+    /// `host-pid` of this process.
+    static let writer: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        return String(cString: name) + "-\(getpid())"
+    }()
+
+    /// Whether `name` is a temporary file whose writer is provably gone: a process of this
+    /// host that no longer exists. Files of other hosts, or of live processes, are not.
+    public static func isAbandonedTemporary(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return false }
+        let writer = name[marker.upperBound...]
+        guard let dash = writer.lastIndex(of: "-"), let pid = Int32(writer[writer.index(after: dash)...]) else {
+            return false
+        }
+        let host = String(writer[..<dash])
+        guard host + "-\(pid)" != Self.writer, host == String(Self.writer[..<Self.writer.lastIndex(of: "-")!]) else {
+            return false
+        }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     deinit {

@@ -145,7 +145,8 @@ final class API: Sendable {
             response.headers.append(("Content-Disposition", "attachment; filename=\"\(id).tar.gz\""))
             return response
         case .cancel(let id):
-            return .json(.ok, try service.cancel(id))
+            let status = try service.cancel(id)
+            return .json(status["status"] == .string("cancelling") ? .accepted : .ok, status)
         case .retry(let id):
             return .json(.accepted, try service.retry(id))
         case .file(let relative):

@@ -49,7 +49,9 @@ public final class JobService: @unchecked Sendable {
             LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache")
         }
         notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, allowedPorts: configuration.notifyPorts, log: log)
-        slurm = configuration.executor == .slurm ? SlurmExecutor(settings: configuration.slurm, log: log) : nil
+        slurm =
+            configuration.executor == .slurm
+            ? SlurmExecutor(settings: configuration.slurm, limits: configuration.sweeps, log: log) : nil
         try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
         try load()
         // The end of a rule table's fetch hands out the groups that waited for it.
@@ -199,7 +201,7 @@ public final class JobService: @unchecked Sendable {
             condition.unlock()
             throw .notFound
         }
-        let running = job.runningGroups
+        let running = Set(job.groups.indices.filter { job.isRunning(group: $0) })
         let state = job.state
         condition.unlock()
         let runs = job.definition.runs
@@ -265,7 +267,9 @@ public final class JobService: @unchecked Sendable {
         return path
     }
 
-    /// Stops a queued or running sweep; finished runs are kept.
+    /// Stops a queued or running sweep; finished runs are kept. On Slurm the sweep is
+    /// `cancelling` until the Slurm thread has seen its jobs leave the queue: only the
+    /// executor can say that a sweep has stopped.
     public func cancel(_ id: String) throws(Failure) -> JSON {
         condition.lock()
         guard let job = jobs[id], !job.deleting else {
@@ -277,22 +281,26 @@ public final class JobService: @unchecked Sendable {
             throw .conflict("the sweep is \(job.state.rawValue); only queued or running sweeps can be cancelled")
         }
         job.cancelled.store(true, ordering: .sequentiallyConsistent)
-        job.state = .cancelled
-        job.finishedAt = Date()
-        active.removeAll { $0 === job }
         job.deferred = []
+        if slurm != nil {
+            job.state = .cancelling
+            condition.broadcast()
+        } else {
+            job.state = .cancelled
+            job.finishedAt = Date()
+            active.removeAll { $0 === job }
+        }
         releaseModel()
         let snapshot = job.snapshot()
         let status = job.json(now: Self.now())
         condition.unlock()
-        if let slurm, let state = slurm.load(job.folder) { slurm.cancel(state) }
         do {
             try job.write(snapshot)
         } catch {
             throw .storage("cannot write \(job.statusPath): \(error)")
         }
-        log.info("sweep_cancelled", ["sweep": .string(id)])
-        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        log.info("sweep_cancelled", ["sweep": .string(id), "status": .string(status["status"]?.stringValue ?? "")])
+        if job.state == .cancelled, let url = job.definition.notifyURL { notifier.send(status, to: url) }
         return status
     }
 
@@ -318,7 +326,7 @@ public final class JobService: @unchecked Sendable {
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
         if job.needsModel.contains(true) { llm?.forgetFailure() }
         // A new job array, with a fresh retry budget; finished runs are skipped by its tasks.
-        if slurm != nil { try? FileManager.default.removeItem(atPath: job.folder.path + "/slurm/state.json") }
+        slurm?.forget(job.folder)
         let count = job.count()
         condition.lock()
         job.retrying = false
@@ -352,6 +360,10 @@ public final class JobService: @unchecked Sendable {
         guard job.state != .running && job.runningGroups.isEmpty && !job.finalizing && !job.retrying else {
             condition.unlock()
             throw .conflict("the sweep is running; cancel it first")
+        }
+        guard job.state != .cancelling else {
+            condition.unlock()
+            throw .conflict("the sweep's Slurm jobs are still being cancelled; delete it once it is cancelled")
         }
         job.cancelled.store(true, ordering: .sequentiallyConsistent)
         job.deleting = true
@@ -549,48 +561,180 @@ public final class JobService: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// The Slurm executor's loop: submits new sweeps, follows their job arrays and counts
-    /// finished runs from the files, until shutdown (the jobs go on; a restart reattaches).
+    /// The Slurm executor's loop, the only caller of Slurm: submits new sweeps, follows
+    /// every sweep's job arrays with one `squeue` per poll, counts progress from one file per
+    /// shard, and confirms cancels. It takes the service lock only to read and record state,
+    /// never around a command, so a slow or dead controller delays no API answer. Until
+    /// shutdown; the jobs go on, and a restart reattaches.
     private func drive(_ slurm: SlurmExecutor) {
+        var maximumArraySize: Int?
+        do {
+            maximumArraySize = try slurm.maximumArraySize()
+            log.info("slurm_ready", ["max_array_size": .int(maximumArraySize ?? 0)])
+        } catch {
+            log.error("slurm_unavailable", ["error": .string(String(describing: error))])
+        }
+        var failedPolls = 0
         while !isStopping {
             condition.lock()
-            let jobs = active.filter { $0.state.isActive && !$0.finalizing && !$0.cancelled.load(ordering: .relaxed) }
+            let jobs = active.filter { ($0.state.isActive && !$0.finalizing) || $0.state == .cancelling }
             condition.unlock()
-            for job in jobs {
-                do {
-                    var state = try slurm.load(job.folder) ?? slurm.submit(job.definition, in: job.folder)
-                    let survey = try slurm.advance(job.definition, groups: job.groups, in: job.folder, state: &state)
-                    let count = job.count()
-                    var snapshot: (version: Int, bytes: [UInt8])?
-                    condition.lock()
-                    if !job.cancelled.load(ordering: .relaxed) {
-                        job.apply(count)
-                        if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
-                        job.progress.runsRunning =
-                            survey.inFlight.isEmpty
-                            ? 0
-                            : job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed
-                        if job.state == .queued {
-                            job.state = .running
-                            job.startedAt = job.startedAt ?? Date()
-                            snapshot = job.snapshot()
-                            log.info(
-                                "sweep_started", ["sweep": .string(job.definition.id), "executor": .string("slurm")])
-                        }
-                        condition.broadcast()
-                    }
-                    condition.unlock()
-                    if let snapshot { try? job.write(snapshot) }
-                } catch {
-                    log.error(
-                        "slurm_error",
-                        ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
+            let states = jobs.map { slurm.load($0.folder) }
+            let queue: [String: [Int: SlurmExecutor.Task]]
+            do {
+                queue = try slurm.queue(states.compactMap { $0?.jobs }.flatMap { $0 })
+                failedPolls = 0
+            } catch {
+                failedPolls += 1
+                log.error("slurm_error", ["error": .string(String(describing: error))])
+                condition.lock()
+                for job in jobs where job.state.isActive { job.waiting = "Slurm does not answer: \(error)" }
+                condition.unlock()
+                pause(slurm.settings.pollSeconds * Double(min(16, 1 << min(failedPolls, 4))))
+                continue
+            }
+            for (job, saved) in zip(jobs, states) {
+                if job.state == .cancelling {
+                    confirmCancel(job, jobs: saved?.jobs ?? [], slurm)
+                } else {
+                    follow(job, saved: saved, queue: queue, maximumArraySize: maximumArraySize, slurm)
                 }
             }
-            condition.lock()
-            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(slurm.settings.pollSeconds)) }
-            condition.unlock()
+            pause(slurm.settings.pollSeconds)
         }
+    }
+
+    /// Waits up to `seconds`, or until shutdown.
+    private func pause(_ seconds: Double) {
+        condition.lock()
+        if !stopping { _ = condition.wait(until: Date().addingTimeInterval(seconds)) }
+        condition.unlock()
+    }
+
+    /// Cancels a sweep's jobs and, once none is left in the queue, records it cancelled.
+    private func confirmCancel(_ job: SweepJob, jobs: [String], _ slurm: SlurmExecutor) {
+        do {
+            try slurm.cancel(job.definition.id, jobs: jobs)
+            guard try slurm.isGone(job.definition.id, jobs: jobs) else { return }
+        } catch {
+            log.error(
+                "slurm_cancel_failed", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
+            condition.lock()
+            job.waiting = "cancelling: \(error)"
+            condition.unlock()
+            return
+        }
+        condition.lock()
+        job.state = .cancelled
+        job.finishedAt = Date()
+        job.waiting = nil
+        active.removeAll { $0 === job }
+        let snapshot = job.snapshot()
+        let status = job.json(now: Self.now())
+        condition.unlock()
+        try? job.write(snapshot)
+        log.info("sweep_cancel_confirmed", ["sweep": .string(job.definition.id)])
+        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
+    }
+
+    /// Submits a sweep that has no jobs yet, or advances one that has, and records its progress.
+    private func follow(
+        _ job: SweepJob, saved: SlurmExecutor.State?, queue: [String: [Int: SlurmExecutor.Task]],
+        maximumArraySize: Int?, _ slurm: SlurmExecutor
+    ) {
+        var state: SlurmExecutor.State
+        if let saved {
+            state = saved
+        } else {
+            condition.lock()
+            let wait = job.nextSubmit - Self.now()
+            condition.unlock()
+            // Re-read just before sbatch: a cancel may have come since this poll began.
+            guard wait <= 0, !job.cancelled.load(ordering: .sequentiallyConsistent) else { return }
+            do {
+                state = try slurm.submit(job.definition, in: job.folder, maximumArraySize: maximumArraySize)
+            } catch {
+                submitFailed(job, error: error, slurm)
+                return
+            }
+            // The queue was read before this submission: the array is followed from the next
+            // poll. A cancel that came during sbatch is carried out then, by name too.
+            condition.lock()
+            if job.state == .queued { job.waiting = "submitted to Slurm" }
+            condition.unlock()
+            return
+        }
+        let survey: SlurmExecutor.Survey
+        do {
+            survey = try slurm.advance(job.definition, groups: job.groups, in: job.folder, state: &state, queue: queue)
+        } catch {
+            log.error("slurm_error", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
+            return
+        }
+        var snapshot: (version: Int, bytes: [UInt8])?
+        condition.lock()
+        if job.state.isActive {
+            let perRun = job.progress.runsTotal > 0 ? job.progress.cellStepsTotal / job.progress.runsTotal : 0
+            job.submitFailures = 0
+            let before = job.progress
+            job.progress.runsCompleted = max(job.progress.runsCompleted, survey.completed)
+            job.progress.runsFailed = max(job.progress.runsFailed, survey.failed)
+            job.progress.cellStepsDone = min(
+                job.progress.cellStepsTotal, (job.progress.runsCompleted + job.progress.runsFailed) * perRun)
+            // The server's counters include the cluster's work.
+            totals.runsCompleted += job.progress.runsCompleted - before.runsCompleted
+            totals.runsFailed += job.progress.runsFailed - before.runsFailed
+            totals.cellSteps += max(0, job.progress.cellStepsDone - before.cellStepsDone)
+            let runsPerShard = Double(job.progress.runsTotal) / Double(max(1, state.shards))
+            let unfinished = job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed
+            job.progress.runsRunning = min(unfinished, Int((Double(survey.running.count) * runsPerShard).rounded(.up)))
+            job.runningShards = survey.running
+            job.shardCount = state.shards
+            if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
+            let reasons = Set(survey.pending.values)
+            job.waiting =
+                survey.running.isEmpty && !reasons.isEmpty
+                ? "Slurm: " + reasons.sorted().joined(separator: ", ") : nil
+            if survey.done.count == state.shards {
+                job.groupDone = Array(repeating: true, count: job.groups.count)
+                job.cursor = job.groups.count
+                job.waiting = nil
+            }
+            if job.state == .queued && !survey.running.isEmpty {
+                job.state = .running
+                job.startedAt = job.startedAt ?? Date()
+                snapshot = job.snapshot()
+                log.info("sweep_started", ["sweep": .string(job.definition.id), "executor": .string("slurm")])
+            }
+            condition.broadcast()
+        }
+        condition.unlock()
+        if let snapshot { try? job.write(snapshot) }
+    }
+
+    /// A submission failed: say why in the status, wait longer each time, and after
+    /// `slurm.submit_attempts` fail the sweep with the reason.
+    private func submitFailed(_ job: SweepJob, error: any Error, _ slurm: SlurmExecutor) {
+        let reason = "cannot submit to Slurm: \(error)"
+        log.error("slurm_submit_failed", ["sweep": .string(job.definition.id), "error": .string(reason)])
+        condition.lock()
+        job.submitFailures += 1
+        job.waiting = reason
+        job.nextSubmit = Self.now() + slurm.settings.pollSeconds * Double(1 << min(job.submitFailures, 6))
+        guard job.submitFailures >= slurm.settings.submitAttempts, job.state.isActive else {
+            condition.unlock()
+            return
+        }
+        job.state = .failed
+        job.error = reason + " (\(job.submitFailures) attempts)"
+        job.waiting = nil
+        job.finishedAt = Date()
+        active.removeAll { $0 === job }
+        let snapshot = job.snapshot()
+        let status = job.json(now: Self.now())
+        condition.unlock()
+        try? job.write(snapshot)
+        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
     }
 
     private var isStopping: Bool {
@@ -671,6 +815,10 @@ public final class JobService: @unchecked Sendable {
                 job.apply(job.count())
                 if state.isActive {
                     job.state = .queued
+                } else if state == .cancelling {
+                    // The cancel of its Slurm jobs goes on; without Slurm, nothing runs on.
+                    job.cancelled.store(true, ordering: .sequentiallyConsistent)
+                    if slurm == nil { job.state = .cancelled }
                 } else if state != .cancelled
                     && Dataset.files.contains(where: { !FileManager.default.fileExists(atPath: folder.path + "/" + $0) }
                     )
@@ -687,6 +835,7 @@ public final class JobService: @unchecked Sendable {
         }
         for job in loaded.sorted(by: { $0.sequence < $1.sequence }) {
             jobs[job.definition.id] = job
+            if job.state == .cancelling { active.append(job) }
             if job.state.isActive {
                 active.append(job)
                 log.info(
@@ -696,10 +845,12 @@ public final class JobService: @unchecked Sendable {
         }
     }
 
-    /// Temporary files left by a crash mid-write; the finished files they would have replaced are intact.
+    /// Temporary files left by a crash mid-write; the finished files they would have
+    /// replaced are intact. Only those whose writer is provably gone: Slurm tasks may be
+    /// writing into the folder from this host or others.
     private func removeTemporaryFiles(in path: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        where name.hasPrefix(".") && name.contains(".tmp-") {
+        where StreamingFile.isAbandonedTemporary(name) {
             try? FileManager.default.removeItem(atPath: path + "/" + name)
         }
     }

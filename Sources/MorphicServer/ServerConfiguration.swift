@@ -210,6 +210,12 @@ public struct ServerConfiguration: Sendable {
                 throw setting.fail("seconds in [0.1, 600]")
             }
             slurm.pollSeconds = seconds
+        case "command_timeout_seconds":
+            guard let seconds = value.doubleValue, seconds >= 0.1, seconds <= 3600 else {
+                throw setting.fail("seconds in [0.1, 3600]")
+            }
+            slurm.commandTimeout = seconds
+        case "submit_attempts": slurm.submitAttempts = try setting.integer(1...100)
         case "binary":
             switch value {
             case .null: slurm.binary = nil

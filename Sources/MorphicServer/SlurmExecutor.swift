@@ -1,20 +1,27 @@
 import Foundation
+import HTTPClient
 import MorphicData
 
 /// Runs sweeps on a Slurm cluster: each sweep becomes a job array whose task I computes
 /// shard I/N with `morphic sweep --shard` straight into the sweep's folder, which must be on
-/// storage every node shares. A shard is done when all its runs have records, so progress is
-/// counted from the files, whatever Slurm says; a task that ends without finishing its shard
-/// is submitted again, up to a retry budget.
+/// storage every node shares. Each task keeps a small progress file (`slurm/progress-I.json`)
+/// and its exit status (`slurm/exit-I-JOB`), so one poll reads one file per shard and one
+/// `squeue` for every sweep; a task that ends unfinished is submitted again, up to a retry
+/// budget, unless it was refused as a usage error, which no retry can mend.
 ///
-/// Job ids live in the sweep folder (`slurm/state.json`), so a restarted server reattaches to
-/// its jobs instead of submitting again.
+/// Only the server's Slurm thread calls it, never under the service lock, and every command
+/// has a deadline. Job ids live in the sweep folder (`slurm/state.json`), and jobs carry the
+/// sweep's name, so a restarted server reattaches instead of submitting again, and a cancel
+/// reaches jobs whose ids were never saved.
 final class SlurmExecutor: Sendable {
     let settings: SlurmSettings
+    /// The limits the server accepted the sweep under, handed to its tasks.
+    let limits: SweepLimits
     private let log: Log
 
-    init(settings: SlurmSettings, log: Log) {
+    init(settings: SlurmSettings, limits: SweepLimits, log: Log) {
         self.settings = settings
+        self.limits = limits
         self.log = log
     }
 
@@ -23,32 +30,49 @@ final class SlurmExecutor: Sendable {
         var jobs: [String]
         var shards: Int
         var attempts: [Int]
+        /// The job that last ran each shard, whose log and exit status tell how it ended.
+        var lastJob: [String]
 
         var json: JSON {
             .object([
                 "jobs": .array(jobs.map { .string($0) }), "shards": .int(shards),
-                "attempts": .array(attempts.map { .int($0) }),
+                "attempts": .array(attempts.map { .int($0) }), "last_job": .array(lastJob.map { .string($0) }),
             ])
         }
 
-        init(jobs: [String], shards: Int, attempts: [Int]) {
+        init(jobs: [String], shards: Int, attempts: [Int], lastJob: [String]) {
             self.jobs = jobs
             self.shards = shards
             self.attempts = attempts
+            self.lastJob = lastJob
         }
 
         init?(_ json: JSON) {
             guard let jobs = json["jobs"]?.elements?.compactMap(\.stringValue), let shards = json["shards"]?.intValue,
-                let attempts = json["attempts"]?.elements?.compactMap(\.intValue), attempts.count == shards
+                let attempts = json["attempts"]?.elements?.compactMap(\.intValue), attempts.count == shards, !jobs.isEmpty
             else { return nil }
-            self.init(jobs: jobs, shards: shards, attempts: attempts)
+            let last = json["last_job"]?.elements?.compactMap(\.stringValue) ?? []
+            self.init(
+                jobs: jobs, shards: shards, attempts: attempts,
+                lastJob: last.count == shards ? last : Array(repeating: jobs[0], count: shards))
         }
     }
 
-    /// A failed scheduler command.
+    /// A scheduler command that failed, or answered what cannot be used.
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
+
+    /// One task of the queue.
+    struct Task: Equatable {
+        /// `PENDING`, `RUNNING`, …
+        let state: String
+        /// Why it waits, when it does (`Resources`, `Priority`, …).
+        let reason: String
+    }
+
+    /// The job name of a sweep's arrays: how a cancel finds jobs whose ids were not saved.
+    static func jobName(_ sweep: String) -> String { "morphic-" + sweep }
 
     private static func statePath(_ folder: SweepFolder) -> String { folder.path + "/slurm/state.json" }
 
@@ -62,83 +86,158 @@ final class SlurmExecutor: Sendable {
         try AtomicFile.write(state.json.prettyBytes, to: Self.statePath(folder))
     }
 
+    /// Removes what a previous submission left, so that a retried sweep starts a new array.
+    func forget(_ folder: SweepFolder) {
+        try? FileManager.default.removeItem(atPath: Self.statePath(folder))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path + "/slurm")) ?? []
+        where name.hasPrefix("progress-") || name.hasPrefix("exit-") {
+            try? FileManager.default.removeItem(atPath: folder.path + "/slurm/" + name)
+        }
+    }
+
+    /// The cluster's `MaxArraySize`, asked once at start; nil when Slurm does not answer.
+    func maximumArraySize() throws -> Int {
+        let output = try command(["scontrol", "show", "config"])
+        for line in output.split(separator: "\n") where line.hasPrefix("MaxArraySize") {
+            if let value = line.split(separator: "=").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+                return value
+            }
+        }
+        throw Failure(description: "scontrol show config did not say MaxArraySize")
+    }
+
+    /// How many tasks a sweep gets: `slurm.shards`, at most one per coupling group.
+    func shards(_ definition: SweepDefinition) -> Int { max(1, min(settings.shards, definition.couplingGroups.count)) }
+
     /// Submits the whole sweep as one job array.
-    func submit(_ definition: SweepDefinition, in folder: SweepFolder) throws -> State {
-        let shards = max(1, min(settings.shards, definition.couplingGroups.count))
+    func submit(_ definition: SweepDefinition, in folder: SweepFolder, maximumArraySize: Int?) throws -> State {
+        let shards = shards(definition)
+        if let maximumArraySize, shards > maximumArraySize {
+            throw Failure(
+                description:
+                    "slurm.shards gives this sweep \(shards) tasks, but the cluster's MaxArraySize allows \(maximumArraySize)")
+        }
         try AtomicFile.write(definition.normalized.prettyBytes, to: folder.path + "/slurm/sweep.json")
         let binary = settings.binary ?? CommandLine.arguments[0]
+        let slurm = folder.path + "/slurm"
+        // The exit status is kept per attempt: 64 (a usage error) is not worth a retry.
         let script = """
             #!/bin/bash
-            #SBATCH --job-name=morphic-\(definition.id.prefix(40))
-            #SBATCH --output=\(folder.path)/slurm/task-%a.log
+            #SBATCH --job-name=\(Self.jobName(definition.id))
+            #SBATCH --output=\(slurm)/task-%a-%A.log
+            #SBATCH --open-mode=append
             #SBATCH --cpus-per-task=\(settings.cpusPerTask)
-            exec '\(binary)' sweep '\(folder.path)/slurm/sweep.json' --output '\(folder.path)' \\
-                --shard "$SLURM_ARRAY_TASK_ID/\(shards)" --workers \(settings.cpusPerTask) --quiet
+            '\(binary)' sweep '\(slurm)/sweep.json' --output '\(folder.path)' \\
+                --shard "$SLURM_ARRAY_TASK_ID/\(shards)" --workers \(settings.cpusPerTask) --quiet \\
+                --max-runs \(limits.maximumRuns) --max-cell-steps \(limits.maximumCellSteps) \\
+                --max-sweep-bytes \(limits.maximumEstimatedBytes) \\
+                --progress-file "\(slurm)/progress-$SLURM_ARRAY_TASK_ID.json"
+            code=$?
+            echo "$code" > "\(slurm)/exit-$SLURM_ARRAY_TASK_ID-$SLURM_ARRAY_JOB_ID"
+            exit "$code"
 
             """
-        try AtomicFile.write(Array(script.utf8), to: folder.path + "/slurm/task.sh")
+        try AtomicFile.write(Array(script.utf8), to: slurm + "/task.sh")
         let job = try sbatch(array: "0-\(shards - 1)%\(max(1, settings.parallel))", folder: folder)
-        let state = State(jobs: [job], shards: shards, attempts: Array(repeating: 1, count: shards))
+        let state = State(
+            jobs: [job], shards: shards, attempts: Array(repeating: 1, count: shards),
+            lastJob: Array(repeating: job, count: shards))
         try save(state, in: folder)
         log.info("slurm_submitted", ["sweep": .string(definition.id), "job": .string(job), "shards": .int(shards)])
         return state
     }
 
     private func sbatch(array: String, folder: SweepFolder) throws -> String {
-        let output = try run(
-            "sbatch", ["--parsable", "--array=\(array)"] + settings.sbatchOptions + [folder.path + "/slurm/task.sh"])
+        let output = try command(
+            ["sbatch", "--parsable", "--array=\(array)"] + settings.sbatchOptions + [folder.path + "/slurm/task.sh"])
         guard let job = output.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
             !job.isEmpty, job.allSatisfy(\.isNumber)
-        else { throw Failure(description: "sbatch gave no job id: \(output)") }
+        else { throw Failure(description: "sbatch gave no job id: \(output.prefix(200))") }
         return job
+    }
+
+    /// The tasks of `jobs` still in the queue, by array job and task index: one `squeue` for
+    /// every sweep.
+    func queue(_ jobs: [String]) throws -> [String: [Int: Task]] {
+        guard !jobs.isEmpty else { return [:] }
+        let output = try command(["squeue", "-h", "-r", "-o", "%F|%K|%T|%r", "-j", jobs.joined(separator: ",")])
+        var tasks: [String: [Int: Task]] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 4, let index = Int(fields[1]) else { continue }
+            tasks[fields[0], default: [:]][index] = Task(state: fields[2], reason: fields[3])
+        }
+        return tasks
     }
 
     /// Where a sweep's shards stand.
     struct Survey {
-        /// Shards whose runs all have records or failures.
+        /// Runs with records, and runs that failed, from the shards' progress files.
+        var completed = 0
+        var failed = 0
+        /// Shards whose task reported it finished, or whose runs were failed for good.
         var done: Set<Int> = []
-        /// Shards with a task queued or running.
-        var inFlight: Set<Int> = []
+        /// Shards with a task running, and with one waiting (with Slurm's reason).
+        var running: Set<Int> = []
+        var pending: [Int: String] = [:]
     }
 
-    /// Looks at the queue and the folder; resubmits shards whose task ended unfinished,
-    /// and marks the runs of shards out of retries as failed.
+    /// Looks at the queue and the shards' files; resubmits shards whose task ended
+    /// unfinished, and fails the runs of shards out of retries or refused as a usage error.
     /// `groups` are the sweep's coupling groups, in order.
-    func advance(_ definition: SweepDefinition, groups: [[PlannedRun]], in folder: SweepFolder, state: inout State)
-        throws
-        -> Survey
-    {
-        let queued = try queuedTasks(state.jobs)
+    func advance(
+        _ definition: SweepDefinition, groups: [[PlannedRun]], in folder: SweepFolder, state: inout State,
+        queue: [String: [Int: Task]]
+    ) throws -> Survey {
         var survey = Survey()
-        var missing: [Int: [PlannedRun]] = [:]
-        for (index, group) in groups.enumerated() {
-            let shard = index % state.shards
-            for run in group where !folder.hasRun(run.id) && folder.failure(run.id) == nil {
-                missing[shard, default: []].append(run)
-            }
-        }
         var resubmit: [Int] = []
         for shard in 0..<state.shards {
-            if missing[shard] == nil {
+            let progress = Self.progress(folder, shard: shard)
+            survey.completed += progress?.completed ?? 0
+            survey.failed += progress?.failed ?? 0
+            if progress?.finished == true {
                 survey.done.insert(shard)
-            } else if queued.contains(shard) {
-                survey.inFlight.insert(shard)
-            } else if state.attempts[shard] <= settings.retries {
-                resubmit.append(shard)
-            } else {
-                let message =
-                    "the Slurm task of shard \(shard)/\(state.shards) failed \(state.attempts[shard]) times; see slurm/task-\(shard).log"
-                for run in missing[shard]! { try folder.recordFailure(run.id, message: message) }
-                survey.done.insert(shard)
-                log.error("slurm_shard_failed", ["sweep": .string(definition.id), "shard": .int(shard)])
+                continue
             }
+            if let task = state.jobs.lazy.compactMap({ queue[$0]?[shard] }).first {
+                if task.state == "PENDING" { survey.pending[shard] = task.reason } else { survey.running.insert(shard) }
+                continue
+            }
+            // Its task has left the queue unfinished.
+            let job = state.lastJob[shard]
+            let exit = Self.exitStatus(folder, shard: shard, job: job)
+            if exit != 64 && state.attempts[shard] <= settings.retries {
+                resubmit.append(shard)
+                continue
+            }
+            let runs = groups.enumerated().filter { $0.offset % state.shards == shard }.flatMap(\.element)
+            let why =
+                exit == 64
+                ? "the Slurm task of shard \(shard)/\(state.shards) was refused"
+                : "the Slurm task of shard \(shard)/\(state.shards) failed \(state.attempts[shard]) times"
+            let message = why + ": " + Self.tail(folder, shard: shard, job: job)
+            for run in runs where !folder.hasRun(run.id) && folder.failure(run.id) == nil {
+                try folder.recordFailure(run.id, message: message)
+                survey.failed += 1
+            }
+            try AtomicFile.write(
+                JSON.object([
+                    "runs_total": .int(runs.count), "runs_completed": .int(runs.filter { folder.hasRun($0.id) }.count),
+                    "runs_failed": .int(runs.filter { !folder.hasRun($0.id) }.count), "finished": .bool(true),
+                ]).compactBytes, to: folder.path + "/slurm/progress-\(shard).json")
+            survey.done.insert(shard)
+            log.error(
+                "slurm_shard_failed", ["sweep": .string(definition.id), "shard": .int(shard), "error": .string(message)])
         }
         if !resubmit.isEmpty {
             let job = try sbatch(array: resubmit.map(String.init).joined(separator: ","), folder: folder)
             state.jobs.append(job)
-            for shard in resubmit { state.attempts[shard] += 1 }
+            for shard in resubmit {
+                state.attempts[shard] += 1
+                state.lastJob[shard] = job
+            }
             try save(state, in: folder)
-            survey.inFlight.formUnion(resubmit)
+            for shard in resubmit { survey.pending[shard] = "resubmitted" }
             log.info(
                 "slurm_resubmitted",
                 ["sweep": .string(definition.id), "job": .string(job), "shards": .array(resubmit.map { .int($0) })])
@@ -146,52 +245,66 @@ final class SlurmExecutor: Sendable {
         return survey
     }
 
-    /// Cancels every job of a sweep.
-    func cancel(_ state: State) {
-        do {
-            _ = try run("scancel", state.jobs)
-        } catch {
-            log.error(
-                "slurm_cancel_failed",
-                ["jobs": .array(state.jobs.map { .string($0) }), "error": .string(String(describing: error))])
+    /// Cancels every job of a sweep: the saved ids, and by name those that were submitted
+    /// but never saved.
+    func cancel(_ sweep: String, jobs: [String]) throws {
+        _ = try command(["scancel", "--name=" + Self.jobName(sweep)] + jobs)
+    }
+
+    /// Whether none of a sweep's jobs is in the queue any more, by name and by id.
+    func isGone(_ sweep: String, jobs: [String]) throws -> Bool {
+        let byName = try command(["squeue", "-h", "-o", "%i", "--name=" + Self.jobName(sweep)])
+        guard byName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return false }
+        return try queue(jobs).isEmpty
+    }
+
+    private static func progress(_ folder: SweepFolder, shard: Int) -> (completed: Int, failed: Int, finished: Bool)? {
+        guard let data = FileManager.default.contents(atPath: folder.path + "/slurm/progress-\(shard).json"),
+            let json = try? JSONParser.parse(Array(data))
+        else { return nil }
+        return (
+            json["runs_completed"]?.intValue ?? 0, json["runs_failed"]?.intValue ?? 0,
+            json["finished"] == .bool(true)
+        )
+    }
+
+    private static func exitStatus(_ folder: SweepFolder, shard: Int, job: String) -> Int? {
+        (try? String(contentsOfFile: folder.path + "/slurm/exit-\(shard)-\(job)", encoding: .utf8)).flatMap {
+            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 
-    /// Array task indices of `jobs` still queued or running.
-    private func queuedTasks(_ jobs: [String]) throws -> Set<Int> {
-        let output = try run("squeue", ["-h", "-r", "-o", "%i", "-j", jobs.joined(separator: ",")], allowFailure: true)
-        var tasks = Set<Int>()
-        for line in output.split(separator: "\n") {
-            let parts = line.split(separator: "_")
-            if parts.count == 2, let index = Int(parts[1]) { tasks.insert(index) }
+    /// The end of a task's log, cleaned, for its runs' error.
+    private static func tail(_ folder: SweepFolder, shard: Int, job: String) -> String {
+        let path = folder.path + "/slurm/task-\(shard)-\(job).log"
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else {
+            return "no output; see slurm/task-\(shard)-\(job).log"
         }
-        return tasks
+        let lines = String(decoding: data.suffix(2000), as: UTF8.self).split(separator: "\n").suffix(3)
+        return Redaction.clean(lines.joined(separator: " | "), limit: 400)
     }
 
-    /// Runs a Slurm command and returns its standard output.
-    private func run(_ command: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            throw Failure(description: "cannot run \(command): \(error)")
+    /// Runs a Slurm command under `slurm.command_timeout_seconds`; its standard output.
+    private func command(_ arguments: [String]) throws -> String {
+        // Slurm's commands retry a missing configuration for a minute; say so at once.
+        if let conf = ProcessInfo.processInfo.environment["SLURM_CONF"], !FileManager.default.fileExists(atPath: conf) {
+            throw Failure(description: "SLURM_CONF names \(conf), which does not exist")
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        // squeue exits non-zero when none of the jobs is known any more: that means "none queued".
-        if process.terminationStatus != 0 && !(allowFailure && problem.contains("Invalid job id")) {
+        let result: ChildProcess.Output
+        do {
+            result = try ChildProcess.run(arguments, timeout: settings.commandTimeout)
+        } catch {
+            throw Failure(description: error.description)
+        }
+        // squeue and scancel exit non-zero when a job is known no more: for them, that is
+        // "not queued" and "already gone".
+        let gone = ["squeue", "scancel"].contains(arguments[0]) && result.errors.contains("Invalid job id")
+        if result.status != 0 && !gone {
             throw Failure(
                 description:
-                    "\(command) failed (\(process.terminationStatus)): \(problem.trimmingCharacters(in: .whitespacesAndNewlines))"
+                    "\(arguments[0]) failed (\(result.status)): \(Redaction.clean(result.errors.trimmingCharacters(in: .whitespacesAndNewlines)))"
             )
         }
-        return text
+        return result.output
     }
 }

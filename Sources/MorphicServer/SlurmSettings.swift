@@ -12,6 +12,12 @@ public struct SlurmSettings: Hashable, Sendable {
     public var cpusPerTask = 1
     /// Seconds between looks at the queue.
     public var pollSeconds = 2.0
+    /// Seconds any Slurm command (`sbatch`, `squeue`, `scancel`, `scontrol`) may take before
+    /// it is stopped and counted as failed. 30 s: a busy controller answers in a few.
+    public var commandTimeout = 30.0
+    /// Failed submissions of one sweep, each after a longer wait, before it fails with the
+    /// reason. 5.
+    public var submitAttempts = 5
     /// Further `sbatch` options, such as `--partition=batch`.
     public var sbatchOptions: [String] = []
 

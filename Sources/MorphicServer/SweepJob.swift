@@ -36,6 +36,20 @@ final class SweepJob: @unchecked Sendable {
     /// Set while a retry clears the old failures, outside the lock.
     var retrying = false
     var progress = SweepRunner.Progress()
+    /// Why the sweep waits, when its executor knows: a submission that failed, or Slurm's
+    /// reason for pending tasks.
+    var waiting: String?
+    /// Submissions to Slurm that failed in a row, and when the next may be tried.
+    var submitFailures = 0
+    var nextSubmit = 0.0
+    /// On Slurm: the shards whose task runs now, of `shardCount`.
+    var runningShards = Set<Int>()
+    var shardCount = 0
+
+    /// Whether the coupling group `group` is being computed now, here or on Slurm.
+    func isRunning(group: Int) -> Bool {
+        runningGroups.contains(group) || (shardCount > 0 && runningShards.contains(group % shardCount))
+    }
     /// Incremented with each status snapshot, so that of two writes racing after the lock
     /// is released, the older one never overwrites the newer.
     private var snapshots = 0
@@ -189,6 +203,7 @@ final class SweepJob: @unchecked Sendable {
                 ])),
         ]
         if let error { members.append(.init("error", .string(error))) }
+        if let waiting { members.append(.init("waiting", .string(waiting))) }
         return .object(members)
     }
 }

@@ -8,6 +8,8 @@ public enum SweepState: String, Sendable, CaseIterable {
     case completed
     /// Some runs failed (the others are in the dataset), or the dataset could not be written.
     case failed
+    /// Asked to stop; its Slurm jobs have not yet all left the queue.
+    case cancelling
     /// Stopped on request; finished runs are kept.
     case cancelled
 

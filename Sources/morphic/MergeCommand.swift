@@ -20,12 +20,15 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Folder for the merged dataset.")
     var output: String
 
+    @OptionGroup(title: "Limits") var limits: LimitOptions
+
     func validate() throws {
         guard !folders.isEmpty else { throw ValidationError("give at least one shard folder") }
     }
 
     func run() throws {
-        let definition = try DatasetMerge.merge(folders.map(SweepFolder.init(path:)), into: SweepFolder(path: output))
+        let definition = try DatasetMerge.merge(
+            folders.map(SweepFolder.init(path:)), into: SweepFolder(path: output), limits: limits.limits)
         note("\(definition.id): \(definition.runs.count) runs → \(output)/\(Dataset.archiveName)")
     }
 }

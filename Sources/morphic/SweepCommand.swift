@@ -41,6 +41,11 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup(title: "Language model (llm_control)") var llm: LLMOptions
 
+    @OptionGroup(title: "Limits") var limits: LimitOptions
+
+    @Option(help: "Also write the progress, as JSON, to this file about once a second (for a scheduler).")
+    var progressFile: String?
+
     @Flag(help: "Compute again the runs that failed in an earlier attempt (say, with no language model).")
     var retryFailed = false
 
@@ -57,7 +62,7 @@ struct SweepCommand: ParsableCommand {
         }
         let definition: SweepDefinition
         do {
-            definition = try SweepDefinition.parse(Array(bytes))
+            definition = try SweepDefinition.parse(Array(bytes), limits: limits.limits)
         } catch {
             throw ValidationError("\(file): \(error)")
         }
@@ -83,7 +88,21 @@ struct SweepCommand: ParsableCommand {
             definition: definition, folder: folder, workers: workers, shard: shard, llmTable: table,
             llmSource: provider?.source)
         let bar = ProgressBar(enabled: !quiet)
-        let progress = try runner.run(report: bar.show)
+        var lastWritten = 0.0
+        func report(_ progress: SweepRunner.Progress, finished: Bool) {
+            bar.show(progress)
+            let now = Date().timeIntervalSince1970
+            guard let progressFile, finished || now - lastWritten >= 1 else { return }
+            lastWritten = now
+            let json: JSON = .object([
+                "runs_total": .int(progress.runsTotal), "runs_completed": .int(progress.runsCompleted),
+                "runs_failed": .int(progress.runsFailed), "finished": .bool(finished),
+            ])
+            // Progress is a hint for the scheduler; failing to write it must not fail the runs.
+            try? AtomicFile.write(json.compactBytes, to: progressFile)
+        }
+        let progress = try runner.run(report: { report($0, finished: false) })
+        report(progress, finished: true)
         bar.finish()
         if let shard {
             note("shard \(shard): \(progress.runsCompleted) runs in \(output); join the shards with 'morphic merge'")

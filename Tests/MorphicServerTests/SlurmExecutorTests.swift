@@ -81,9 +81,164 @@ struct SlurmExecutorTests {
         _ = try server.wait(for: id, status: "running", timeout: 30)
         let deadline = Date().addingTimeInterval(30)
         while try Self.ourTasks().isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        #expect(try server.request("POST", "/api/sweeps/\(id)/cancel").status == 200)
-        let gone = Date().addingTimeInterval(15)
-        while try !Self.ourTasks().isEmpty && Date() < gone { Thread.sleep(forTimeInterval: 0.2) }
-        #expect(try Self.ourTasks().isEmpty)
+        let cancel = try server.request("POST", "/api/sweeps/\(id)/cancel")
+        #expect(cancel.status == 202, "accepted: cancelling until Slurm confirms")
+        _ = try server.wait(for: id, status: "cancelled", timeout: 30)
+        #expect(try Self.ourTasks().isEmpty, "cancelled means no job is left")
+    }
+
+    static func submit(_ server: ServerProcess, _ definition: String) throws -> String {
+        let response = try server.request("POST", "/api/sweeps", body: Array(definition.utf8))
+        return ((try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["id"] as? String ?? ""
+    }
+
+    static func runFiles(_ folder: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+            $0.hasSuffix(".json") && !["definition.json", "status.json", "manifest.json"].contains($0)
+        }.count
+    }
+
+    @Test(arguments: [0.0, 0.15, 0.4, 1.0, 2.5])
+    func cancel_AtAnyMomentAroundTheFirstSbatch_LeavesNoJobAndNoNewRunFile(_ delay: Double) throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServerProcess(dataDirectory: root + "/data", config: try Self.config(root))
+        defer { server.kill() }
+        let id = try Self.submit(
+            server,
+            #"{"name": "cancel-\#(Int(delay * 100))", "defaults": {"grid_size": 64, "generations": 1500}, "groups": [{"prefix": "l", "replicates": 9}]}"#)
+        Thread.sleep(forTimeInterval: delay)
+        let cancel = try server.request("POST", "/api/sweeps/\(id)/cancel")
+        #expect([200, 202].contains(cancel.status))
+        _ = try server.wait(for: id, status: "cancelled", timeout: 40)
+        #expect(try Self.ourTasks().filter { $0.contains(id) }.isEmpty, "no job of the sweep is left")
+        let folder = root + "/data/sweeps/" + id
+        let files = Self.runFiles(folder)
+        Thread.sleep(forTimeInterval: 2)
+        #expect(Self.runFiles(folder) == files, "no run file appears after the cancel")
+        #expect(try server.request("DELETE", "/api/sweeps/\(id)").status == 204)
+    }
+
+    @Test func fiveKillRestartCycles_WhileTheArrayRuns_EndInTheSameDataset() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = try Self.config(root)
+        let definitionPath = root + "/sweep.json"
+        try #"""
+        {"name": "restarts", "seed": 8, "defaults": {"grid_size": 64, "generations": 2500},
+         "groups": [{"prefix": "r", "replicates": 4, "grid": {"field_strength": [0.3, 0.9]}},
+                    {"prefix": "c", "mode": "classical", "replicates": 4}]}
+        """#.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+        var server = try ServerProcess(dataDirectory: root + "/data", config: config)
+        let id = try Self.submit(server, try String(contentsOfFile: definitionPath, encoding: .utf8))
+        for _ in 0..<5 {
+            Thread.sleep(forTimeInterval: 0.7)
+            server.kill()
+            server = try ServerProcess(dataDirectory: root + "/data", config: config)
+        }
+        defer { server.kill() }
+        let folder = root + "/data/sweeps/" + id
+        #expect(Self.runFiles(folder) < 12, "the restarts came while the array ran")
+        let status = try server.wait(for: id, status: "completed", timeout: 240)
+        #expect((status["progress"] as! [String: Any])["runs_failed"] as? Int == 0)
+        let state = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: folder + "/slurm/state.json"))) as! [String: Any]
+        #expect((state["jobs"] as! [Any]).count == 1, "no task failed, none was submitted twice")
+        var served = try tree(folder)
+        for name in served.keys
+        where name.hasPrefix("slurm/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
+            served[name] = nil
+        }
+        #expect(served == (try ServerEndToEndTests.localDataset(definitionPath)).files)
+    }
+
+    @Test func wrongSlurmConf_ShowsInTheStatus_ThenFailsTheSweepWithTheReason() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = root + "/server.json"
+        try #"{"executor": "slurm", "slurm": {"poll_seconds": 0.3, "submit_attempts": 2, "command_timeout_seconds": 5}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(
+            dataDirectory: root + "/data", config: config, environment: ["SLURM_CONF": root + "/missing.conf"])
+        defer { server.kill() }
+        let id = try Self.submit(server, #"{"name": "no-conf", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a"}]}"#)
+        var waiting: String?
+        let deadline = Date().addingTimeInterval(6)
+        while waiting == nil && Date() < deadline {
+            waiting = try server.json("/api/sweeps/\(id)")["waiting"] as? String
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(waiting?.contains("Slurm") == true, "the reason shows within a poll: \(waiting ?? "none")")
+        let failed = try server.wait(for: id, status: "failed", timeout: 30)
+        #expect((failed["error"] as? String)?.contains("cannot submit to Slurm") == true)
+    }
+
+    @Test func moreShardsThanMaxArraySize_ShowInTheStatus() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = root + "/server.json"
+        try #"{"executor": "slurm", "slurm": {"shards": 5000, "poll_seconds": 0.3, "submit_attempts": 1}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root + "/data", config: config)
+        defer { server.kill() }
+        let id = try Self.submit(
+            server, #"{"name": "wide", "defaults": {"grid_size": 3, "generations": 1}, "groups": [{"prefix": "a", "replicates": 1500}]}"#)
+        let failed = try server.wait(for: id, status: "failed", timeout: 20)
+        #expect((failed["error"] as? String)?.contains("MaxArraySize") == true, "\(failed["error"] ?? "")")
+        #expect(try Self.ourTasks().filter { $0.contains(id) }.isEmpty)
+    }
+
+    @Test func cancelAgainstAStoppedController_DelaysNoStatus_AndCompletesWhenItReturns() throws {
+        guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"],
+            let pid = try? String(
+                contentsOfFile: URL(fileURLWithPath: conf).deletingLastPathComponent().path + "/slurmctld.pid",
+                encoding: .utf8
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+        else { return }
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = root + "/server.json"
+        try """
+        {"executor": "slurm",
+         "slurm": {"shards": 2, "poll_seconds": 0.3, "command_timeout_seconds": 2, "binary": "\(ServerProcess.executable)"}}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root + "/data", config: config)
+        defer { server.kill() }
+        let id = try Self.submit(
+            server, #"{"name": "frozen", "defaults": {"grid_size": 64, "generations": 3000}, "groups": [{"prefix": "l", "replicates": 4}]}"#)
+        _ = try server.wait(for: id, status: "running", timeout: 30)
+        _ = try shell("kill -STOP \(pid)")
+        defer { _ = try? shell("kill -CONT \(pid)") }
+        #expect(try server.request("POST", "/api/sweeps/\(id)/cancel").status == 202)
+        var slowest = 0.0
+        let until = Date().addingTimeInterval(5)
+        while Date() < until {
+            let start = Date()
+            #expect(try server.json("/api/sweeps/\(id)")["status"] as? String == "cancelling")
+            slowest = max(slowest, Date().timeIntervalSince(start))
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(slowest < 0.5, "a status took \(slowest) s while the controller was stopped")
+        _ = try shell("kill -CONT \(pid)")
+        _ = try server.wait(for: id, status: "cancelled", timeout: 60)
+        #expect(try Self.ourTasks().filter { $0.contains(id) }.isEmpty)
+    }
+
+    @Test func sweepOverTheBuiltInLimits_ButWithinTheServers_CompletesOnSlurm() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = root + "/server.json"
+        try """
+        {"executor": "slurm", "limits": {"max_runs_per_sweep": 100001},
+         "slurm": {"shards": 2, "parallel": 2, "poll_seconds": 0.5, "binary": "\(ServerProcess.executable)"}}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root + "/data", config: config)
+        defer { server.kill() }
+        let id = try Self.submit(
+            server,
+            #"{"name": "wide", "defaults": {"grid_size": 3, "generations": 1}, "groups": [{"prefix": "w", "mode": "classical", "replicates": 100001}]}"#)
+        let status = try server.wait(for: id, status: "completed", timeout: 600)
+        let progress = status["progress"] as! [String: Any]
+        #expect(progress["runs_completed"] as? Int == 100_001 && progress["runs_failed"] as? Int == 0)
     }
 }

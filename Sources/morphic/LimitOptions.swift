@@ -1,0 +1,26 @@
+import ArgumentParser
+import MorphicData
+
+/// How much work a definition may ask for: the built-in limits unless raised, so that a
+/// cluster task or a merge accepts what the server that accepted the sweep allowed.
+struct LimitOptions: ParsableArguments {
+    @Option(help: "Most runs in the sweep.")
+    var maxRuns = SweepLimits().maximumRuns
+
+    @Option(help: "Most cell updates (cells × generations, all runs).")
+    var maxCellSteps = SweepLimits().maximumCellSteps
+
+    @Option(help: "Most bytes the dataset is estimated to take on disk.")
+    var maxSweepBytes = SweepLimits().maximumEstimatedBytes
+
+    func validate() throws {
+        guard maxRuns >= 1, maxCellSteps >= 1, maxSweepBytes >= 1 else {
+            throw ValidationError("--max-runs, --max-cell-steps and --max-sweep-bytes must be at least 1")
+        }
+    }
+
+    /// The limits the flags describe.
+    var limits: SweepLimits {
+        SweepLimits(maximumRuns: maxRuns, maximumCellSteps: maxCellSteps, maximumEstimatedBytes: maxSweepBytes)
+    }
+}
