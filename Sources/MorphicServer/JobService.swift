@@ -294,13 +294,9 @@ public final class JobService: @unchecked Sendable {
         let snapshot = job.snapshot()
         let status = job.json(now: Self.now())
         condition.unlock()
-        do {
-            try job.write(snapshot)
-        } catch {
-            throw .storage("cannot write \(job.statusPath): \(error)")
-        }
-        log.info("sweep_cancelled", ["sweep": .string(id), "status": .string(status["status"]?.stringValue ?? "")])
-        if job.state == .cancelled, let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        try store(job, snapshot)
+        log.info("sweep_cancelled", ["sweep": .string(id), "status": status["status"] ?? .null])
+        if status["status"] == .string("cancelled"), let url = job.definition.notifyURL { notifier.send(status, to: url) }
         return status
     }
 
@@ -340,13 +336,18 @@ public final class JobService: @unchecked Sendable {
         let snapshot = job.snapshot()
         let status = job.json(now: Self.now())
         condition.unlock()
+        try store(job, snapshot)
+        log.info("sweep_retried", ["sweep": .string(id)])
+        return status
+    }
+
+    /// Writes a status snapshot taken under the lock; call without it.
+    private func store(_ job: SweepJob, _ snapshot: (version: Int, bytes: [UInt8])) throws(Failure) {
         do {
             try job.write(snapshot)
         } catch {
             throw .storage("cannot write \(job.statusPath): \(error)")
         }
-        log.info("sweep_retried", ["sweep": .string(id)])
-        return status
     }
 
     /// Removes a sweep that is not running, and its files. The folder is first renamed
