@@ -241,4 +241,36 @@ struct SlurmExecutorTests {
         let progress = status["progress"] as! [String: Any]
         #expect(progress["runs_completed"] as? Int == 100_001 && progress["runs_failed"] as? Int == 0)
     }
+
+    /// A server whose tasks run `script` instead of morphic.
+    static func serverWithTasks(_ root: String, script: String) throws -> ServerProcess {
+        let binary = root + "/task-binary"
+        try ("#!/bin/sh\n" + script + "\n").write(toFile: binary, atomically: true, encoding: .utf8)
+        _ = try shell("chmod +x '\(binary)'")
+        let config = root + "/server.json"
+        try """
+        {"executor": "slurm", "slurm": {"shards": 1, "retries": 2, "poll_seconds": 0.3, "binary": "\(binary)"}}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        return try ServerProcess(dataDirectory: root + "/data", config: config)
+    }
+
+    @Test(arguments: [(64, 1, "was refused"), (1, 3, "failed 3 times")])
+    func failingTasks_AreRetriedUnlessRefused_AndTheirLogTailIsTheRunsError(
+        _ code: Int, _ arrays: Int, _ reason: String
+    ) throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try Self.serverWithTasks(root, script: "echo 'Error: the node says no (\(code))' >&2; exit \(code)")
+        defer { server.kill() }
+        let id = try Self.submit(server, #"{"name": "doomed", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "d", "replicates": 2}]}"#)
+        let failed = try server.wait(for: id, status: "failed", timeout: 60)
+        #expect((failed["progress"] as! [String: Any])["runs_failed"] as? Int == 2)
+        let folder = root + "/data/sweeps/" + id
+        let error = try String(contentsOfFile: folder + "/d_1.error", encoding: .utf8)
+        #expect(error.contains(reason) && error.contains("the node says no (\(code))"), "\(error)")
+        let state = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: folder + "/slurm/state.json"))) as! [String: Any]
+        #expect((state["jobs"] as! [Any]).count == arrays, "submissions: the first and its retries")
+    }
 }
+
