@@ -204,7 +204,8 @@ public struct HTTPConnection {
     }
 
     /// Serializes a response; `request` is nil for a refused request.
-    private mutating func queue(_ response: HTTPResponse, for request: Pending?) {
+    private mutating func queue(_ original: HTTPResponse, for request: Pending?) {
+        var response = original
         let keepAlive = !isClosing
         let isHead = request?.isHead ?? false
         // A HEAD answer carries the same fields a GET would, coding included (RFC 9110 §9.3.2).
@@ -219,6 +220,7 @@ public struct HTTPConnection {
             if gzip && body.count > 256, let compressed = try? GzipWriter.compress(body, level: 5) {
                 body = compressed
                 extra = coded
+                response.tagCoding()
             }
             output += response.head(
                 contentLength: body.count, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
@@ -226,6 +228,7 @@ public struct HTTPConnection {
         case .file(let file):
             // A gzip-coded file has no length known in advance, so it needs chunked coding.
             if gzip && (request?.minorVersion ?? 0) >= 1 {
+                response.tagCoding()
                 output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
                 guard !noBody else { return }
                 let box = ChunkBox()
@@ -276,5 +279,16 @@ public struct HTTPConnection {
     private mutating func abandonStream() {
         stream = nil
         isClosing = true
+    }
+}
+
+extension HTTPResponse {
+    /// Marks a strong entity tag as that of the gzip-coded representation, which must not
+    /// share the identity coding's tag (RFC 9110 §8.8.3).
+    fileprivate mutating func tagCoding() {
+        headers = headers.map { field in
+            guard field.name == "ETag", field.value.hasSuffix("\"") else { return field }
+            return (field.name, field.value.dropLast() + "-gzip\"")
+        }
     }
 }

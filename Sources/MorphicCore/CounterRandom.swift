@@ -52,9 +52,12 @@ public enum CounterRandom {
     }
 
     /// FNV-1a over the UTF-8 bytes of `text`.
-    public static func fnv1a64(_ text: String) -> UInt64 {
+    public static func fnv1a64(_ text: String) -> UInt64 { fnv1a64(bytes: text.utf8) }
+
+    /// FNV-1a over `bytes`.
+    public static func fnv1a64(bytes: some Sequence<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 {
+        for byte in bytes {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }

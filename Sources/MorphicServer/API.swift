@@ -68,6 +68,7 @@ final class API: Sendable {
     }
 
     private func finish(_ request: HTTPRequest, _ response: HTTPResponse, start: Double) -> HTTPResponse {
+        let response = EntityTag.conditional(response, for: request)
         record(method: request.method, path: request.path, status: response.status.code, start: start)
         return response
     }
@@ -132,8 +133,16 @@ final class API: Sendable {
         case .delete(let id):
             try service.delete(id)
             return HTTPResponse(status: .noContent)
-        case .runs(let id, let page):
-            return .json(.ok, try service.runs(id, offset: page.offset, limit: page.limit))
+        case .runs(let id, let page, let selection):
+            return .json(
+                .ok, try service.runs(id, query: try Self.query(selection), offset: page.offset, limit: page.limit))
+        case .runsCSV(let id, let selection):
+            return HTTPResponse(
+                status: .ok,
+                headers: [
+                    ("Content-Type", "text/csv; charset=utf-8"),
+                    ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
+                ], body: .bytes(try service.runsCSV(id, query: try Self.query(selection))), compressible: true)
         case .run(let id, let run):
             return try file(service.runFile(id, run: run), type: "application/json", compressible: true)
         case .manifest(let id):
@@ -151,6 +160,15 @@ final class API: Sendable {
             return .json(.accepted, try service.retry(id))
         case .file(let relative):
             return try files.response(for: relative)
+        }
+    }
+
+    /// A runs query, or 400 naming the parameter that is wrong.
+    private static func query(_ selection: Route.Selection) throws(APIError) -> RunQuery {
+        do {
+            return try RunQuery(filter: selection.filter, sort: selection.sort, fields: selection.fields)
+        } catch {
+            throw APIError(status: .badRequest, code: "bad_parameter", message: error.message, field: error.parameter)
         }
     }
 

@@ -193,53 +193,39 @@ public final class JobService: @unchecked Sendable {
         return job.json(now: Self.now())
     }
 
-    /// The runs of a sweep from `offset`, at most `limit`, with their state, parameters and,
-    /// when finished, summary statistics.
-    public func runs(_ id: String, offset: Int, limit: Int) throws(Failure) -> JSON {
+    /// The runs of a sweep matching `query`, from `offset`, at most `limit`, with their
+    /// state, parameters and, when finished, summary statistics; and how many there are and
+    /// matched. Answered from the sweep's in-memory index, which reads each finished run's
+    /// record once.
+    public func runs(_ id: String, query: RunQuery = RunQuery(), offset: Int, limit: Int) throws(Failure) -> JSON {
+        let (index, activity) = try runIndex(id)
+        let page = index.page(query, offset: offset, limit: limit, activity: activity)
+        return .object([
+            "total": .int(page.total), "matched": .int(page.matched), "offset": .int(offset), "limit": .int(limit),
+            "runs": .array(page.runs),
+        ])
+    }
+
+    /// Every run matching `query` as CSV: the export of what ``runs(_:query:offset:limit:)`` pages.
+    public func runsCSV(_ id: String, query: RunQuery) throws(Failure) -> [UInt8] {
+        let (index, activity) = try runIndex(id)
+        return index.csv(query, activity: activity)
+    }
+
+    /// A sweep's index, brought up to date, and what its unfinished runs are doing.
+    private func runIndex(_ id: String) throws(Failure) -> (RunIndex, @Sendable (PlannedRun) -> String) {
         condition.lock()
-        guard let job = jobs[id] else {
+        guard let job = jobs[id], !job.deleting else {
             condition.unlock()
             throw .notFound
         }
         let running = Set(job.groups.indices.filter { job.isRunning(group: $0) })
-        let state = job.state
+        let active = job.state.isActive
         condition.unlock()
-        let runs = job.definition.runs
-        // Both bounds clamped before adding, so no client value can overflow.
-        let first = min(max(0, offset), runs.count)
-        let slice = runs[first..<first + min(max(0, limit), runs.count - first)]
-        // Records never change once written, so their summaries are read from disk only once.
-        let cached = job.summaries.withLock { $0 }
-        var found: [String: JSON] = [:]
-        let entries: [JSON] = slice.map { run in
-            var status = state.isActive ? (running.contains(run.couplingGroup) ? "running" : "queued") : "not_run"
-            var summary: JSON = .null
-            var error: JSON = .null
-            if let known = cached[run.id] {
-                status = "completed"
-                summary = known
-            } else if let bytes = FileManager.default.contents(atPath: job.folder.runPath(run.id)) {
-                status = "completed"
-                summary = (try? JSONParser.parse(Array(bytes)))?["summary_stats"] ?? .null
-                found[run.id] = summary
-            } else if let failure = job.folder.failure(run.id) {
-                status = "failed"
-                error = .string(failure)
-            }
-            var members: [JSON.Member] = [
-                .init("run_id", .string(run.id)),
-                .init("mode", .string(run.configuration.mode.rawValue)),
-                .init("status", .string(status)),
-                .init("config", RunRecord.config(run.configuration)),
-                .init("summary_stats", summary),
-            ]
-            if error != .null { members.append(.init("error", error)) }
-            return .object(members)
-        }
-        if !found.isEmpty { job.summaries.withLock { $0.merge(found) { old, _ in old } } }
-        return .object([
-            "total": .int(runs.count), "offset": .int(offset), "limit": .int(limit), "runs": .array(entries),
-        ])
+        let index = job.index()
+        // A finished sweep's records are read once; a running one is looked at twice a second.
+        index.refresh(from: job.folder, interval: active ? 0.5 : 0)
+        return (index, { run in active ? (running.contains(run.couplingGroup) ? "running" : "queued") : "not_run" })
     }
 
     /// The path of a finished run's record.
@@ -320,6 +306,7 @@ public final class JobService: @unchecked Sendable {
             job.retrying = true
         }
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
+        job.forgetIndex()
         if job.needsModel.contains(true) { llm?.forgetFailure() }
         // A new job array, with a fresh retry budget; finished runs are skipped by its tasks.
         slurm?.forget(job.folder)

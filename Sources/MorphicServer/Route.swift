@@ -14,7 +14,8 @@ enum Route: Equatable, Sendable {
     case submit
     case status(sweep: String)
     case delete(sweep: String)
-    case runs(sweep: String, Page)
+    case runs(sweep: String, Page, Selection)
+    case runsCSV(sweep: String, Selection)
     case run(sweep: String, run: String)
     case manifest(sweep: String)
     case dataset(sweep: String)
@@ -58,6 +59,20 @@ enum Route: Equatable, Sendable {
                     message: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)", field: name)
             }
             return number
+        }
+    }
+
+    /// The `filter`, `sort` and `fields` of a runs query, as sent; the job service parses
+    /// them, naming the parameter that is wrong.
+    struct Selection: Equatable, Sendable {
+        let filter: String?
+        let sort: String?
+        let fields: String?
+
+        init(_ query: [String: String]) {
+            filter = query["filter"]
+            sort = query["sort"]
+            fields = query["fields"]
         }
     }
 
@@ -129,7 +144,11 @@ enum Route: Equatable, Sendable {
             return method == "DELETE" ? .delete(sweep: id) : .status(sweep: id)
         case ["runs"]:
             try only("GET")
-            return .runs(sweep: id, try Page(query, defaultLimit: 1000, maximumLimit: maximumRunsPage))
+            return .runs(
+                sweep: id, try Page(query, defaultLimit: 1000, maximumLimit: maximumRunsPage), Selection(query))
+        case ["runs.csv"]:
+            try only("GET")
+            return .runsCSV(sweep: id, Selection(query))
         case let r where r.count == 2 && r[0] == "runs":
             try only("GET")
             guard RunIdentifier.isValid(r[1]) else { throw .noRun }

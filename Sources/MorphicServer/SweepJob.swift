@@ -12,8 +12,8 @@ final class SweepJob: @unchecked Sendable {
     let createdAt: Date
     /// Set to stop the sweep's running groups at their next step.
     let cancelled = Atomic<Bool>(false)
-    /// Summary statistics of finished runs, by run id, as read from their records.
-    let summaries = Mutex<[String: JSON]>([:])
+    /// The runs as columns for queries, made on first use.
+    private let runIndex = Mutex<RunIndex?>(nil)
 
     var state: SweepState
     var startedAt: Date?
@@ -23,6 +23,19 @@ final class SweepJob: @unchecked Sendable {
     var groupDone: [Bool]
     /// Groups being computed now.
     var runningGroups = Set<Int>()
+    /// The runs as columns for queries.
+    func index() -> RunIndex {
+        runIndex.withLock { index in
+            if let index { return index }
+            let made = RunIndex(definition: definition)
+            index = made
+            return made
+        }
+    }
+
+    /// Forgets the index: a retry clears failures it remembers.
+    func forgetIndex() { runIndex.withLock { $0 = nil } }
+
     /// Which groups hold `llm_control` runs and so need the model's rule table.
     let needsModel: [Bool]
     /// Groups passed over until the rule table is known, so that waiting for a model never

@@ -57,7 +57,7 @@ import Testing
             let target = query.isEmpty ? path : path + "?" + query
             do {
                 let route = try Route(method: method, target: target)
-                if case .runs(_, let page) = route {
+                if case .runs(_, let page, _) = route {
                     #expect((0...Route.Page.maximumOffset).contains(page.offset) && (1...10_000).contains(page.limit))
                 }
                 if case .file(let file) = route { #expect(!file.split(separator: "/").contains { $0.hasPrefix(".") }) }

@@ -1,0 +1,220 @@
+import Foundation
+import MorphicCore
+
+/// A sweep's runs as columns in memory, answering ``RunQuery``s without touching the disk:
+/// parameters come from the plan, summary statistics from each run's record, read once
+/// when the run has finished (records never change).
+public final class RunIndex: @unchecked Sendable {
+    /// The runs, in the definition's order.
+    public let runs: [PlannedRun]
+    private let numbers: [String: [Double]]
+    private let texts: [String: [String]]
+    private let lock = NSLock()
+    /// Per run: its statistics in ``RunQuery/statistics`` order (NaN for null), once known.
+    private var statistics: [[Double]?]
+    private var summaries: [JSON?]
+    private var failures: [String?]
+    /// Runs neither finished nor failed at the last look.
+    private var unfinished: [Int]
+    private var lastRefresh = -Double.infinity
+
+    /// An index of `definition`'s runs, none known to have finished yet.
+    public init(definition: SweepDefinition) {
+        runs = definition.runs
+        var numbers: [String: [Double]] = [:]
+        for name in RunQuery.numericParameters {
+            let key = ParameterKey(rawValue: name)!
+            numbers[name] = runs.map { run in
+                guard case .number(let text)? = run.configuration.value(key) else { return .nan }
+                return Double(text) ?? .nan
+            }
+        }
+        self.numbers = numbers
+        var texts: [String: [String]] = ["run_id": runs.map(\.id)]
+        for key in [ParameterKey.mode, .rule, .boundary, .similarity] {
+            texts[key.rawValue] = runs.map { run in
+                if case .text(let text)? = run.configuration.value(key) { return text }
+                return ""
+            }
+        }
+        texts["label"] = texts["mode"]
+        self.texts = texts
+        statistics = Array(repeating: nil, count: runs.count)
+        summaries = Array(repeating: nil, count: runs.count)
+        failures = Array(repeating: nil, count: runs.count)
+        unfinished = Array(runs.indices)
+    }
+
+    /// Reads the records and failures of runs that finished since the last look, at most
+    /// once per `interval` seconds. Each finished run is read once, ever.
+    public func refresh(from folder: SweepFolder, interval: Double = 1) {
+        let now = ProcessInfo.processInfo.systemUptime
+        let pending: [Int] = lock.withLock {
+            guard now - lastRefresh >= interval else { return [] }
+            lastRefresh = now
+            return unfinished
+        }
+        var found: [(Int, JSON?, String?)] = []
+        for index in pending {
+            let run = runs[index]
+            if let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)),
+                let summary = (try? JSONParser.parse(Array(bytes)))?["summary_stats"]
+            {
+                found.append((index, summary, nil))
+            } else if let failure = folder.failure(run.id) {
+                found.append((index, nil, failure))
+            }
+        }
+        guard !found.isEmpty else { return }
+        lock.withLock {
+            for (index, summary, failure) in found {
+                if let summary {
+                    summaries[index] = summary
+                    statistics[index] = RunQuery.statistics.map { summary[$0]?.doubleValue ?? .nan }
+                } else {
+                    failures[index] = failure
+                }
+            }
+            let done = Set(found.map(\.0))
+            unfinished.removeAll { done.contains($0) }
+        }
+    }
+
+    /// One page of a query's answer.
+    public struct Page {
+        /// Runs in the sweep.
+        public let total: Int
+        /// Runs the filter kept.
+        public let matched: Int
+        /// The runs of the page, as the API shows them.
+        public let runs: [JSON]
+    }
+
+    /// The runs matching `query`, sorted, from `offset`, at most `limit`. `activity` says
+    /// whether an unfinished run is `running`, `queued` or `not_run`.
+    public func page(_ query: RunQuery, offset: Int, limit: Int, activity: (PlannedRun) -> String) -> Page {
+        lock.withLock {
+            let statuses = runs.indices.map { status($0, activity: activity) }
+            let order = matching(query, statuses: statuses)
+            let first = min(max(0, offset), order.count)
+            let slice = order[first..<first + min(max(0, limit), order.count - first)]
+            return Page(
+                total: runs.count, matched: order.count,
+                runs: slice.map { row($0, fields: query.fields, status: statuses[$0]) })
+        }
+    }
+
+    /// Every run matching `query`, as `runs.csv` rows: run_id, mode, status, then the
+    /// chosen parameters and statistics.
+    public func csv(_ query: RunQuery, activity: (PlannedRun) -> String) -> [UInt8] {
+        lock.withLock {
+            let parameters = RunQuery.numericParameters.filter { query.fields?.contains($0) ?? true }
+            let textParameters = ["rule", "boundary", "similarity"].filter { query.fields?.contains($0) ?? true }
+            let stats = RunQuery.statistics.filter { query.fields?.contains($0) ?? true }
+            var out = Array((["run_id", "mode", "status"] + textParameters + parameters + stats).joined(separator: ",").utf8)
+            out.append(0x0A)
+            let statuses = runs.indices.map { status($0, activity: activity) }
+            for index in matching(query, statuses: statuses) {
+                var cells = [runs[index].id, texts["mode"]![index], statuses[index]]
+                cells += textParameters.map { texts[$0]![index] }
+                cells += parameters.map { Self.cell(numbers[$0]![index]) }
+                cells += stats.map { name in
+                    statistics[index].map { Self.cell($0[RunQuery.statistics.firstIndex(of: name)!]) } ?? ""
+                }
+                out += Array(cells.joined(separator: ",").utf8)
+                out.append(0x0A)
+            }
+            return out
+        }
+    }
+
+    private static func cell(_ value: Double) -> String {
+        guard value.isFinite else { return "" }
+        return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
+    /// Indices of matching runs in the query's order. Call with the lock held.
+    private func matching(_ query: RunQuery, statuses: [String]) -> [Int] {
+        let tests = query.conditions.map { test($0, statuses: statuses) }
+        var order = runs.indices.filter { index in tests.allSatisfy { $0(index) } }
+        if let sort = query.sort {
+            let key = column(sort.column, statuses: statuses)
+            order.sort { a, b in
+                let (x, y) = (key(a), key(b))
+                if x == y { return a < b }
+                return sort.descending ? x > y : x < y
+            }
+        }
+        return order
+    }
+
+    /// A column as comparable keys; unknown numbers sort after every number.
+    private func column(_ name: String, statuses: [String]) -> (Int) -> SortKey {
+        if name == "status" { return { .text(statuses[$0]) } }
+        if let values = texts[name] { return { .text(values[$0]) } }
+        let value = numeric(name)
+        return { index in
+            let number = value(index)
+            return number.isNaN ? .missing : .number(number)
+        }
+    }
+
+    private enum SortKey: Comparable {
+        case number(Double)
+        case text(String)
+        case missing
+    }
+
+    private func numeric(_ name: String) -> (Int) -> Double {
+        if let values = numbers[name] { return { values[$0] } }
+        let position = RunQuery.statistics.firstIndex(of: name)!
+        return { self.statistics[$0]?[position] ?? .nan }
+    }
+
+    private func test(_ condition: RunQuery.Condition, statuses: [String]) -> (Int) -> Bool {
+        if let target = condition.number {
+            let value = numeric(condition.column)
+            switch condition.comparison {
+            case .equal: return { value($0) == target }
+            case .notEqual: return { !(value($0) == target) }
+            case .less: return { value($0) < target }
+            case .lessOrEqual: return { value($0) <= target }
+            case .greater: return { value($0) > target }
+            case .greaterOrEqual: return { value($0) >= target }
+            case .prefix: return { _ in false }
+            }
+        }
+        let values = condition.column == "status" ? statuses : texts[condition.column]!
+        let text: (Int) -> String = { values[$0] }
+        let target = condition.column == "label" && condition.text == "control" ? "classical" : condition.text
+        switch condition.comparison {
+        case .notEqual: return { text($0) != target }
+        case .prefix: return { text($0).hasPrefix(target) }
+        default: return { text($0) == target }
+        }
+    }
+
+    private func status(_ index: Int, activity: (PlannedRun) -> String) -> String {
+        if summaries[index] != nil { return "completed" }
+        if failures[index] != nil { return "failed" }
+        return activity(runs[index])
+    }
+
+    /// A run as the API shows it. Call with the lock held.
+    private func row(_ index: Int, fields: Set<String>?, status: String) -> JSON {
+        let run = runs[index]
+        var config = RunRecord.config(run.configuration)
+        var summary = summaries[index] ?? .null
+        if let fields {
+            config = .object((config.members ?? []).filter { fields.contains($0.key) })
+            if let members = summary.members { summary = .object(members.filter { fields.contains($0.key) }) }
+        }
+        var members: [JSON.Member] = [
+            .init("run_id", .string(run.id)), .init("mode", .string(run.configuration.mode.rawValue)),
+            .init("status", .string(status)), .init("config", config),
+            .init("summary_stats", summary),
+        ]
+        if let failure = failures[index] { members.append(.init("error", .string(failure))) }
+        return .object(members)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import MorphicCore
+
+/// A question about a sweep's runs, as `GET …/runs?filter=&sort=&fields=` asks it.
+///
+/// The filter language: conditions joined by `and`, each `column operator value`, where a
+/// column is `run_id`, `mode` (or `label`), `status`, a parameter of MODEL.md or a summary
+/// statistic; operators are `=`, `!=`, `<`, `<=`, `>`, `>=` on numbers, and `=`, `!=` and
+/// `^=` (starts with) on text. Values may be quoted. For example:
+/// `mode = morphic and field_strength >= 0.4 and avg_influence_rate > 0.01`, or
+/// `run_id ^= control_`.
+public struct RunQuery: Hashable, Sendable {
+    /// A comparison.
+    public enum Operator: String, Hashable, Sendable, CaseIterable {
+        case lessOrEqual = "<="
+        case greaterOrEqual = ">="
+        case notEqual = "!="
+        case prefix = "^="
+        case equal = "="
+        case less = "<"
+        case greater = ">"
+    }
+
+    /// One condition of a filter.
+    public struct Condition: Hashable, Sendable {
+        /// The column compared.
+        public let column: String
+        /// How.
+        public let comparison: Operator
+        /// With what, as written.
+        public let text: String
+        /// The value as a number, for a numeric column.
+        public let number: Double?
+    }
+
+    /// A query that cannot be answered, naming the parameter (`filter`, `sort` or `fields`).
+    public struct Error: Swift.Error, Hashable, Sendable, CustomStringConvertible {
+        /// The query parameter.
+        public let parameter: String
+        /// What is wrong.
+        public let message: String
+        /// `parameter: message`.
+        public var description: String { "\(parameter): \(message)" }
+    }
+
+    /// The text columns.
+    public static let textColumns = ["run_id", "mode", "label", "status", "rule", "boundary", "similarity"]
+    /// The summary statistics, in the order of a run's record.
+    public static let statistics = [
+        "final_population", "max_population", "min_population", "avg_population", "population_std",
+        "avg_complexity", "avg_volatility", "avg_pattern_diversity", "avg_influence_rate", "max_influence_rate",
+        "total_overrides", "total_resonance_events", "emergence_events", "stability_score", "convergence_generation",
+    ]
+    /// The numeric parameters, in MODEL.md's order.
+    public static let numericParameters = ParameterKey.allCases.filter { $0.kind != .text }.map(\.rawValue)
+    /// Every column a query may name.
+    public static let columns = textColumns + numericParameters + statistics
+
+    /// Conditions that must all hold.
+    public let conditions: [Condition]
+    /// An order of rows.
+    public struct Order: Hashable, Sendable {
+        /// The column.
+        public let column: String
+        /// Largest first.
+        public let descending: Bool
+    }
+
+    /// The order of the rows; nil keeps the definition's order.
+    public let sort: Order?
+    /// Columns of parameters and statistics to include; nil for all.
+    public let fields: Set<String>?
+
+    /// Everything, in the definition's order.
+    public init() {
+        conditions = []
+        sort = nil
+        fields = nil
+    }
+
+    /// Parses the query parameters; empty or absent ones ask for nothing.
+    public init(filter: String?, sort: String?, fields: String?) throws(Error) {
+        conditions = try Self.conditions(filter ?? "")
+        if let sort, !sort.isEmpty {
+            let descending = sort.hasPrefix("-")
+            let column = String(descending ? sort.dropFirst() : Substring(sort))
+            guard Self.columns.contains(column) else {
+                throw Error(parameter: "sort", message: "no column '\(column)'; sort by one of \(Self.columns.joined(separator: ", "))")
+            }
+            self.sort = Order(column: column, descending: descending)
+        } else {
+            self.sort = nil
+        }
+        if let fields, !fields.isEmpty {
+            let names = fields.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if let unknown = names.first(where: { !Self.columns.contains($0) }) {
+                throw Error(parameter: "fields", message: "no column '\(unknown)'")
+            }
+            self.fields = Set(names)
+        } else {
+            self.fields = nil
+        }
+    }
+
+    private static func conditions(_ filter: String) throws(Error) -> [Condition] {
+        let trimmed = filter.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return [] }
+        guard trimmed.utf8.count <= 2000 else { throw Error(parameter: "filter", message: "is longer than 2000 bytes") }
+        var result: [Condition] = []
+        for clause in trimmed.split(separator: " and ", omittingEmptySubsequences: false) {
+            let text = clause.trimmingCharacters(in: .whitespaces)
+            guard let (comparison, range) = Self.firstOperator(in: text) else {
+                throw Error(parameter: "filter", message: "'\(text)' is not 'column operator value'")
+            }
+            let column = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+            var value = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let quote = value.first, quote == "'" || quote == "\"", value.last == quote {
+                value = String(value.dropFirst().dropLast())
+            }
+            guard columns.contains(column) else {
+                throw Error(parameter: "filter", message: "no column '\(column)'")
+            }
+            if textColumns.contains(column) {
+                guard [Operator.equal, .notEqual, .prefix].contains(comparison) else {
+                    throw Error(parameter: "filter", message: "'\(column)' is text: compare it with =, != or ^=")
+                }
+                result.append(Condition(column: column, comparison: comparison, text: value, number: nil))
+            } else {
+                guard comparison != .prefix, let number = Double(value), number.isFinite else {
+                    throw Error(parameter: "filter", message: "'\(column)' is a number: '\(value)' is not one")
+                }
+                result.append(Condition(column: column, comparison: comparison, text: value, number: number))
+            }
+        }
+        return result
+    }
+
+    /// The operator that comes first in `text`; of two starting at the same place, the
+    /// longer (`<=` before `<`).
+    private static func firstOperator(in text: String) -> (Operator, Range<String.Index>)? {
+        var best: (Operator, Range<String.Index>)?
+        for candidate in Operator.allCases {
+            guard let range = text.firstRange(of: candidate.rawValue) else { continue }
+            if let current = best, current.1.lowerBound <= range.lowerBound { continue }
+            best = (candidate, range)
+        }
+        return best
+    }
+}
