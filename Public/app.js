@@ -261,8 +261,14 @@ async function showSweep(id) {
     idText.textContent = " " + sweep.id;
     status.append(label, idText);
     $("#sweep-status").replaceChildren(status, progressBlock(sweep));
-    const active = sweep.status === "queued" || sweep.status === "running";
-    $("#cancel").disabled = !active;
+    const active = sweep.status === "queued" || sweep.status === "running" || sweep.status === "cancelling";
+    $("#cancel").disabled = !active || sweep.status === "cancelling";
+    if (sweep.waiting) {
+      const waiting = document.createElement("p");
+      waiting.className = "waiting";
+      waiting.textContent = "Waiting: " + sweep.waiting;
+      $("#sweep-status").append(waiting);
+    }
     $("#retry").disabled = !(sweep.status === "failed" || sweep.status === "cancelled");
     const ready = sweep.status === "completed" || sweep.status === "failed";
     for (const link of [$("#manifest-link"), $("#archive-link")]) link.setAttribute("aria-disabled", String(!ready));
@@ -501,7 +507,9 @@ $("#run-filter").addEventListener("input", renderRuns);
 for (const id of ["#chart-y", "#chart-x", "#chart-series"]) $(id).addEventListener("change", renderSweepChart);
 $("#cancel").addEventListener("click", async () => {
   const result = await api(`/api/sweeps/${state.sweepID}/cancel`, { method: "POST" });
-  notice(result.status === 200 ? "Cancelled; finished runs are kept." : errorText(result));
+  notice(result.status === 200 ? "Cancelled; finished runs are kept."
+    : result.status === 202 ? "Cancelling: waiting for the cluster to stop the sweep's jobs; finished runs are kept."
+    : errorText(result));
   showSweep(state.sweepID);
 });
 $("#retry").addEventListener("click", async () => {

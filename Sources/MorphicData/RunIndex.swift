@@ -136,33 +136,30 @@ public final class RunIndex: @unchecked Sendable {
     /// Indices of matching runs in the query's order. Call with the lock held.
     private func matching(_ query: RunQuery, statuses: [String]) -> [Int] {
         let tests = query.conditions.map { test($0, statuses: statuses) }
-        var order = runs.indices.filter { index in tests.allSatisfy { $0(index) } }
-        if let sort = query.sort {
-            let key = column(sort.column, statuses: statuses)
-            order.sort { a, b in
-                let (x, y) = (key(a), key(b))
-                if x == y { return a < b }
-                return sort.descending ? x > y : x < y
+        let order = runs.indices.filter { index in tests.allSatisfy { $0(index) } }
+        guard let sort = query.sort else { return order }
+        // Keys gathered once, then sorted as plain pairs: ties keep the definition's order,
+        // and unknown numbers (runs not finished) come last either way.
+        if sort.column == "status" || texts[sort.column] != nil {
+            let values = sort.column == "status" ? statuses : texts[sort.column]!
+            var keyed: [(key: String, index: Int)] = order.map { (values[$0], $0) }
+            let descending = sort.descending
+            keyed.sort { (a: (key: String, index: Int), b: (key: String, index: Int)) -> Bool in
+                if a.key == b.key { return a.index < b.index }
+                return descending ? a.key > b.key : a.key < b.key
             }
+            return keyed.map(\.index)
         }
-        return order
-    }
-
-    /// A column as comparable keys; unknown numbers sort after every number.
-    private func column(_ name: String, statuses: [String]) -> (Int) -> SortKey {
-        if name == "status" { return { .text(statuses[$0]) } }
-        if let values = texts[name] { return { .text(values[$0]) } }
-        let value = numeric(name)
-        return { index in
+        let value = numeric(sort.column)
+        let sign = sort.descending ? -1.0 : 1.0
+        var keyed: [(key: Double, index: Int)] = order.map { index in
             let number = value(index)
-            return number.isNaN ? .missing : .number(number)
+            return (number.isNaN ? Double.infinity : sign * number, index)
         }
-    }
-
-    private enum SortKey: Comparable {
-        case number(Double)
-        case text(String)
-        case missing
+        keyed.sort { (a: (key: Double, index: Int), b: (key: Double, index: Int)) -> Bool in
+            a.key == b.key ? a.index < b.index : a.key < b.key
+        }
+        return keyed.map(\.index)
     }
 
     private func numeric(_ name: String) -> (Int) -> Double {
