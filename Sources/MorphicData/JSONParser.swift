@@ -146,6 +146,18 @@ public struct JSONParser {
 
     private mutating func string() throws(Error) -> String {
         position += 1
+        // Most strings (keys, names) hold no escape: validated and made in one step.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[position..<end], as: UTF8.self) else {
+                throw error("invalid UTF-8 in a string")
+            }
+            position = end + 1
+            return text
+        }
         var scalars = String.UnicodeScalarView()
         var run = position
         // Invalid UTF-8 is refused rather than replaced, so what is stored is what was sent.

@@ -58,7 +58,7 @@ public final class RunIndex: @unchecked Sendable {
         for index in pending {
             let run = runs[index]
             if let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)),
-                let summary = (try? JSONParser.parse(Array(bytes)))?["summary_stats"]
+                let summary = Self.summary(of: Array(bytes))
             {
                 found.append((index, summary, nil))
             } else if let failure = folder.failure(run.id) {
@@ -77,6 +77,36 @@ public final class RunIndex: @unchecked Sendable {
             }
             let done = Set(found.map(\.0))
             unfinished.removeAll { done.contains($0) }
+        }
+    }
+
+    /// The `summary_stats` object of a run's record. Only that object is parsed: it holds
+    /// no nested object, so it ends at the first `}` after it opens, and skipping the series
+    /// makes a cold index of 100,000 runs several times quicker.
+    static func summary(of record: [UInt8]) -> JSON? {
+        if let range = summaryRange(record), let summary = try? JSONParser.parse(Array(record[range])) {
+            return summary
+        }
+        return (try? JSONParser.parse(record))?["summary_stats"]
+    }
+
+    /// Where the summary object lies in a record: a plain byte scan (the generic
+    /// `firstRange(of:)` costs more than the parse it saves).
+    private static func summaryRange(_ record: [UInt8]) -> ClosedRange<Int>? {
+        let key = Array("\"summary_stats\"".utf8)
+        return record.withUnsafeBufferPointer { bytes -> ClosedRange<Int>? in
+            var index = 0
+            let last = bytes.count - key.count
+            while index <= last {
+                if bytes[index] == key[0] && (1..<key.count).allSatisfy({ bytes[index + $0] == key[$0] }) { break }
+                index += 1
+            }
+            guard index <= last else { return nil }
+            var open = index + key.count
+            while open < bytes.count && bytes[open] != UInt8(ascii: "{") { open += 1 }
+            var close = open
+            while close < bytes.count && bytes[close] != UInt8(ascii: "}") { close += 1 }
+            return close < bytes.count ? open...close : nil
         }
     }
 
