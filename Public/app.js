@@ -18,23 +18,75 @@ const SEED_SWEEP = {
 const PARAMETERS = ["mode", "grid_size", "generations", "initial_density", "rule", "boundary", "crystal_count",
   "field_strength", "temporal_decay", "similarity_threshold", "influence_exponent", "cross_system_coupling",
   "form_size", "similarity", "crystallization_interval", "min_form_cells", "reinforcement", "resonance_threshold", "seed"];
+const STATISTICS = ["final_population", "max_population", "min_population", "avg_population", "population_std",
+  "avg_complexity", "avg_volatility", "avg_pattern_diversity", "avg_influence_rate", "max_influence_rate",
+  "total_overrides", "total_resonance_events", "emergence_events", "stability_score", "convergence_generation"];
 const SHOWN_STATS = ["final_population", "avg_population", "avg_complexity", "avg_pattern_diversity",
   "avg_influence_rate", "total_overrides", "total_resonance_events", "convergence_generation"];
 
-const state = { timer: null, sweepID: null, runs: [], sort: { key: "run_id", up: true }, selected: null, lastPoll: {} };
+const state = { sweepID: null, selected: null };
+
+// ---------- Views: each navigation starts one; whatever an older view started stops ----------
+
+const view = { number: 0, timer: null, controller: null, resume: null };
+
+/// Starts a new view: the old one's timer and requests end here.
+function startView() {
+  view.number += 1;
+  clearTimeout(view.timer);
+  view.timer = null;
+  view.resume = null;
+  if (view.controller) view.controller.abort();
+  view.controller = new AbortController();
+  return view.number;
+}
+
+const current = (number) => number === view.number;
+
+/// Calls `step` until it returns null, waiting the milliseconds it returns in between; one
+/// request at a time, nothing while the tab is hidden, and at once when it shows again.
+function poll(number, step) {
+  const run = async () => {
+    if (!current(number)) return;
+    if (document.hidden) { view.resume = run; return; }
+    const delay = await step();
+    if (current(number) && delay != null) view.timer = setTimeout(run, delay);
+  };
+  run();
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden || !view.resume) return;
+  const resume = view.resume;
+  view.resume = null;
+  resume();
+});
 
 // ---------- API ----------
 
+/// A request of the current view (aborted when it ends); null when it was aborted or the
+/// server cannot be reached, which the outage banner then says.
 async function api(path, options = {}) {
   const headers = { Accept: "application/json" };
   const token = localStorage.getItem("morphic-token");
   if (token) headers.Authorization = "Bearer " + token;
   if (options.body) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method: options.method || "GET", headers, body: options.body });
+  let response;
+  try {
+    // no-cache: revalidate with the entity tag, so an unchanged answer costs a 304.
+    response = await fetch(path, { method: options.method || "GET", headers, body: options.body, cache: "no-cache",
+      signal: options.signal || (view.controller && view.controller.signal) });
+  } catch (error) {
+    if (error.name !== "AbortError") outage(true);
+    return null;
+  }
+  outage(false);
   let json = null;
   if (response.status !== 204) { try { json = await response.json(); } catch (_) { json = null; } }
   return { status: response.status, json };
 }
+
+function outage(down) { $("#outage").hidden = !down; }
 
 function notice(text) { $("#notice").textContent = text || ""; }
 
@@ -46,21 +98,27 @@ function errorText(result) {
 // ---------- Routing ----------
 
 function route() {
-  clearInterval(state.timer);
+  const number = startView();
   notice("");
   const hash = location.hash || "#/";
-  for (const view of ["sweeps", "new", "sweep"]) $("#view-" + view).hidden = true;
+  for (const name of ["sweeps", "new", "sweep", "missing"]) $("#view-" + name).hidden = true;
   const match = hash.match(/^#\/sweeps\/([a-z0-9-]+)$/);
   if (match) {
-    showSweep(match[1]);
+    showSweep(match[1], number);
   } else if (hash === "#/new") {
     $("#view-new").hidden = false;
     document.title = "New sweep · MorphicLab";
   } else {
     $("#view-sweeps").hidden = false;
     document.title = "Sweeps · MorphicLab";
-    pollList();
-    state.timer = setInterval(pollList, 1000);
+    let idle = 0;
+    poll(number, async () => {
+      const active = await pollList(number);
+      if (active == null) return 5000;
+      // Every second while something runs; otherwise less and less often, up to 30 s.
+      idle = active ? 0 : idle + 1;
+      return active ? 1000 : Math.min(30000, 5000 * 2 ** (idle - 1));
+    });
   }
   for (const [id, active] of [["#nav-sweeps", !match && hash !== "#/new"], ["#nav-new", hash === "#/new"]]) {
     if (active) $(id).setAttribute("aria-current", "page"); else $(id).removeAttribute("aria-current");
@@ -75,16 +133,11 @@ function formatDuration(seconds) {
   return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor(s / 60) % 60}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
 }
 
+/// Cell updates per second as the server measures them: what remains over its ETA.
 function rateOf(sweep) {
-  const now = performance.now();
-  const last = state.lastPoll[sweep.id];
-  state.lastPoll[sweep.id] = { time: now, cells: sweep.progress.cell_steps_done, rate: last ? last.rate : null };
-  if (last && now > last.time && sweep.status === "running") {
-    const rate = (sweep.progress.cell_steps_done - last.cells) / ((now - last.time) / 1000);
-    state.lastPoll[sweep.id].rate = rate;
-    return rate;
-  }
-  return sweep.status === "running" && last ? last.rate : null;
+  const p = sweep.progress;
+  if (sweep.status !== "running" || !sweep.eta_seconds) return null;
+  return (p.cell_steps_total - p.cell_steps_done) / sweep.eta_seconds;
 }
 
 function progressBlock(sweep) {
@@ -113,14 +166,15 @@ function progressBlock(sweep) {
   return wrap;
 }
 
-async function pollList() {
-  const result = await api("/api/sweeps").catch(() => null);
-  if (!result || result.status !== 200) { notice("Cannot reach the server."); return; }
-  notice("");
+/// Shows the sweep list; whether any sweep is still active, or null when the server did not answer.
+async function pollList(number) {
+  const result = await api("/api/sweeps");
+  if (!result || !current(number)) return null;
+  if (result.status !== 200) { notice(errorText(result)); return null; }
   const list = $("#sweep-list");
-  list.replaceChildren();
-  $("#sweep-empty").hidden = result.json.sweeps.length > 0;
-  for (const sweep of result.json.sweeps) {
+  const sweeps = result.json.sweeps;
+  $("#sweep-empty").hidden = sweeps.length > 0;
+  const items = sweeps.map((sweep) => {
     const item = document.createElement("li");
     const head = document.createElement("div");
     head.className = "head";
@@ -134,8 +188,14 @@ async function pollList() {
     id.textContent = sweep.id;
     head.append(link, id, status);
     item.append(head, progressBlock(sweep));
-    list.append(item);
-  }
+    return item;
+  });
+  // Keep focus on the link it was on across the refresh.
+  const focused = document.activeElement && document.activeElement.closest("#sweep-list") ? document.activeElement.getAttribute("href") : null;
+  list.replaceChildren(...items);
+  if (focused) { const again = list.querySelector(`a[href="${focused}"]`); if (again) again.focus(); }
+  $("#sweep-total").textContent = result.json.total > sweeps.length ? `The newest ${sweeps.length} of ${result.json.total}.` : "";
+  return sweeps.some((sweep) => ["queued", "running", "cancelling"].includes(sweep.status));
 }
 
 // ---------- New sweep ----------
@@ -234,26 +294,29 @@ async function submitSweep(event) {
 
 // ---------- One sweep ----------
 
-async function showSweep(id) {
+async function showSweep(id, number) {
   state.sweepID = id;
   state.selected = null;
-  state.runs = [];
   $("#run-detail").hidden = true;
   $("#view-sweep").hidden = false;
+  $("#sweep-title").textContent = id;
+  $("#sweep-status").replaceChildren();
   const base = "/api/sweeps/" + id;
   $("#manifest-link").href = base + "/manifest.json";
   $("#archive-link").href = base + "/dataset.tar.gz";
-  let lastStatus = null;
-  let polls = 0;
-  const poll = async () => {
-    const result = await api(base).catch(() => null);
-    if (!result || state.sweepID !== id) return;
-    if (result.status !== 200) { notice(errorText(result)); return; }
+  $("#csv-link").href = base + "/runs.csv";
+  resetTable(id, number);
+  let last = null;
+  poll(number, async () => {
+    const result = await api(base);
+    if (!current(number)) return null;
+    if (!result) return 3000;
+    if (result.status === 404) { showMissing(id); return null; }
+    if (result.status !== 200) { notice(errorText(result)); return 3000; }
     const sweep = result.json;
     document.title = sweep.name + " · MorphicLab";
     $("#sweep-title").textContent = sweep.name;
     const status = document.createElement("p");
-    status.innerHTML = "";
     const label = document.createElement("span");
     label.className = "status " + sweep.status;
     label.textContent = sweep.status;
@@ -261,38 +324,104 @@ async function showSweep(id) {
     idText.textContent = " " + sweep.id;
     status.append(label, idText);
     $("#sweep-status").replaceChildren(status, progressBlock(sweep));
-    const active = sweep.status === "queued" || sweep.status === "running" || sweep.status === "cancelling";
-    $("#cancel").disabled = !active || sweep.status === "cancelling";
     if (sweep.waiting) {
       const waiting = document.createElement("p");
       waiting.className = "waiting";
       waiting.textContent = "Waiting: " + sweep.waiting;
       $("#sweep-status").append(waiting);
     }
+    if (sweep.error) {
+      const error = document.createElement("p");
+      error.className = "error";
+      error.textContent = sweep.error;
+      $("#sweep-status").append(error);
+    }
+    const active = ["queued", "running", "cancelling"].includes(sweep.status);
+    $("#cancel").disabled = !active || sweep.status === "cancelling";
     $("#retry").disabled = !(sweep.status === "failed" || sweep.status === "cancelled");
+    $("#delete").disabled = active;
     const ready = sweep.status === "completed" || sweep.status === "failed";
     for (const link of [$("#manifest-link"), $("#archive-link")]) link.setAttribute("aria-disabled", String(!ready));
-    // The run table is heavier than the status: refresh it every third poll while running.
-    if (sweep.status !== lastStatus || (active && polls++ % 3 === 0)) await loadRuns(id);
-    lastStatus = sweep.status;
-    if (!active) clearInterval(state.timer);
-  };
-  await poll();
-  clearInterval(state.timer);
-  state.timer = setInterval(poll, 1000);
+    // The table follows finished runs; the chart is drawn again when the sweep's state changes.
+    const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
+    if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
+    if (!last || sweep.status !== last.status) loadChart(id, number);
+    last = { done, status: sweep.status };
+    return active ? 1000 : null;
+  });
 }
 
-async function loadRuns(id) {
-  const result = await api(`/api/sweeps/${id}/runs?limit=10000`).catch(() => null);
-  if (!result || result.status !== 200 || state.sweepID !== id) return;
-  state.runs = result.json.runs;
-  renderRuns();
-  renderSweepChart();
+function showMissing(id) {
+  $("#view-sweep").hidden = true;
+  $("#view-missing").hidden = false;
+  $("#missing-id").textContent = id;
+  document.title = "No such sweep · MorphicLab";
 }
 
-/// Parameters whose value differs between runs: the interesting columns.
-function sweptParameters() {
-  return PARAMETERS.filter((key) => key !== "seed" && new Set(state.runs.map((run) => String(run.config[key]))).size > 1);
+// ---------- The run table: only the visible rows, pages asked from the server ----------
+
+const ROW_HEIGHT = 29, PAGE = 200, OVERSCAN = 12;
+const table = { id: null, number: 0, filter: "", sort: "", total: 0, matched: 0, pages: new Map(), asked: new Map(),
+  columns: null, generation: 0, focusRun: null };
+
+function resetTable(id, number) {
+  Object.assign(table, { id, number, filter: $("#run-filter").value.trim(), total: 0, matched: 0, columns: null,
+    pages: new Map(), focusRun: null });
+  $("#runs thead").replaceChildren();
+  $("#runs tbody").replaceChildren();
+  $("#run-count").textContent = "";
+  $(".table-wrap").scrollTop = 0;
+  chart.runs = [];
+  chart.controls = [];
+  refreshTable();
+}
+
+/// Forgets the cached pages and asks again for the visible ones; the rows shown stay until
+/// their replacements arrive.
+function refreshTable() {
+  table.generation += 1;
+  for (const controller of table.asked.values()) controller.abort();
+  table.asked.clear();
+  table.stale = table.pages;
+  table.pages = new Map();
+  renderRows();
+}
+
+function tablePath(offset, limit) {
+  const parameters = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+  if (table.filter) parameters.set("filter", table.filter);
+  if (table.sort) parameters.set("sort", table.sort);
+  return `/api/sweeps/${table.id}/runs?` + parameters;
+}
+
+async function askPage(offset) {
+  if (table.pages.has(offset) || table.asked.has(offset)) return;
+  const controller = new AbortController();
+  view.controller.signal.addEventListener("abort", () => controller.abort());
+  table.asked.set(offset, controller);
+  const generation = table.generation;
+  const result = await api(tablePath(offset, PAGE), { signal: controller.signal });
+  if (generation !== table.generation || !current(table.number)) return;
+  table.asked.delete(offset);
+  if (!result) return;
+  if (result.status !== 200) {
+    $("#filter-error").textContent = errorText(result);
+    $("#run-filter").setAttribute("aria-invalid", "true");
+    return;
+  }
+  $("#filter-error").textContent = "";
+  $("#run-filter").removeAttribute("aria-invalid");
+  table.total = result.json.total;
+  table.matched = result.json.matched;
+  table.pages.set(offset, result.json.runs);
+  if (!table.columns) table.columns = columnsOf(result.json.runs);
+  renderRows();
+}
+
+/// The columns: identity, the parameters that vary within the first page, the statistics.
+function columnsOf(runs) {
+  const varying = PARAMETERS.filter((key) => key !== "mode" && key !== "seed" && new Set(runs.map((run) => String(run.config[key]))).size > 1);
+  return ["run_id", "mode", "status", ...varying, ...SHOWN_STATS];
 }
 
 function cellValue(run, key) {
@@ -301,52 +430,107 @@ function cellValue(run, key) {
   return run.summary_stats ? run.summary_stats[key] : null;
 }
 
-function renderRuns() {
-  const columns = ["run_id", "mode", "status", ...sweptParameters().filter((k) => k !== "mode"), ...SHOWN_STATS];
+function rowAt(index) {
+  const offset = Math.floor(index / PAGE) * PAGE;
+  const page = table.pages.get(offset) || (table.stale && table.stale.get(offset));
+  return page ? page[index - offset] : undefined;
+}
+
+function renderHead() {
   const head = document.createElement("tr");
-  for (const key of columns) {
+  head.setAttribute("aria-rowindex", "1");
+  const sortKey = table.sort.replace(/^-/, ""), descending = table.sort.startsWith("-");
+  for (const key of table.columns) {
     const th = document.createElement("th");
     th.scope = "col";
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = key.replace(/_/g, " ") + (state.sort.key === key ? (state.sort.up ? " ▲" : " ▼") : "");
+    button.textContent = key.replace(/_/g, " ") + (sortKey === key ? (descending ? " ▼" : " ▲") : "");
+    button.dataset.key = key;
     button.addEventListener("click", () => {
-      state.sort = { key, up: state.sort.key === key ? !state.sort.up : true };
-      renderRuns();
+      table.sort = sortKey === key && !descending ? "-" + key : key;
+      $(".table-wrap").scrollTop = 0;
+      refreshTable();
+      renderHead();
+      $(`#runs thead button[data-key="${key}"]`).focus();
     });
-    if (state.sort.key === key) th.setAttribute("aria-sort", state.sort.up ? "ascending" : "descending");
+    if (sortKey === key) th.setAttribute("aria-sort", descending ? "descending" : "ascending");
     th.append(button);
     head.append(th);
   }
   $("#runs thead").replaceChildren(head);
-  const filter = $("#run-filter").value.trim().toLowerCase();
-  const rows = state.runs.filter((run) => !filter || columns.some((key) => String(cellValue(run, key) ?? "").toLowerCase().includes(filter)));
-  const { key, up } = state.sort;
-  const natural = (a, b) => {
-    const x = cellValue(a, key), y = cellValue(b, key);
-    if (typeof x === "number" && typeof y === "number") return x - y;
-    return String(x ?? "").localeCompare(String(y ?? ""), undefined, { numeric: true });
-  };
-  rows.sort((a, b) => (up ? natural(a, b) : natural(b, a)));
+}
+
+function spacer(height, columns) {
+  const tr = document.createElement("tr");
+  tr.className = "spacer";
+  tr.setAttribute("aria-hidden", "true");
+  const td = document.createElement("td");
+  td.colSpan = columns;
+  td.style.height = height + "px";
+  tr.append(td);
+  return tr;
+}
+
+function renderRows() {
+  const wrap = $(".table-wrap");
+  const visible = Math.ceil((wrap.clientHeight || 448) / ROW_HEIGHT);
+  const count = table.matched;
+  const first = Math.max(0, Math.floor(wrap.scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(count, first + visible + 2 * OVERSCAN);
+  for (let offset = Math.floor(first / PAGE) * PAGE; offset < Math.max(last, 1); offset += PAGE) askPage(offset);
+  if (!table.columns) return;
+  if (!$("#runs thead tr")) renderHead();
+  $("#runs").setAttribute("aria-rowcount", String(count + 1));
+  const focusedRun = document.activeElement && document.activeElement.closest("#runs tbody") ? document.activeElement.dataset.run : null;
   const body = $("#runs tbody");
-  body.replaceChildren();
-  for (const run of rows) {
-    const tr = document.createElement("tr");
-    tr.tabIndex = 0;
-    tr.dataset.run = run.run_id;
-    if (state.selected === run.run_id) tr.setAttribute("aria-selected", "true");
-    for (const column of columns) {
-      const td = document.createElement("td");
-      const value = cellValue(run, column);
-      td.textContent = value == null ? "–" : typeof value === "number" && !Number.isInteger(value) ? value.toPrecision(4) : value;
-      tr.append(td);
+  // Rows already shown are kept and updated in place: focus, selection and any reference
+  // to them survive a refresh.
+  const shown = new Map([...body.querySelectorAll("tr[data-index]")].map((tr) => [tr.dataset.index, tr]));
+  const rows = [spacer(first * ROW_HEIGHT, table.columns.length)];
+  for (let index = first; index < last; index++) {
+    const run = rowAt(index);
+    let tr = shown.get(String(index));
+    if (!tr || tr.children.length !== table.columns.length || (tr.dataset.run || "") !== (run ? run.run_id : "")) {
+      tr = document.createElement("tr");
+      tr.setAttribute("aria-rowindex", String(index + 2));
+      tr.dataset.index = String(index);
+      for (const _ of table.columns) tr.append(document.createElement("td"));
     }
-    const open = () => { if (run.status === "completed") showRun(run.run_id); };
-    tr.addEventListener("click", open);
-    tr.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); open(); } });
-    body.append(tr);
+    if (run) {
+      tr.dataset.run = run.run_id;
+      tr.tabIndex = run.run_id === (focusedRun || table.focusRun) ? 0 : -1;
+      if (state.selected === run.run_id) tr.setAttribute("aria-selected", "true"); else tr.removeAttribute("aria-selected");
+    }
+    table.columns.forEach((column, position) => {
+      const value = run ? cellValue(run, column) : column === "run_id" ? "…" : "";
+      const text = value == null ? "–" : typeof value === "number" && !Number.isInteger(value) ? value.toPrecision(4) : String(value);
+      if (tr.children[position].textContent !== text) tr.children[position].textContent = text;
+    });
+    rows.push(tr);
   }
-  $("#run-count").textContent = `${rows.length} of ${state.runs.length} runs`;
+  rows.push(spacer((count - last) * ROW_HEIGHT, table.columns.length));
+  body.replaceChildren(...rows);
+  if (!body.querySelector("tr[tabindex='0']")) { const firstRow = body.querySelector("tr[data-run]"); if (firstRow) firstRow.tabIndex = 0; }
+  if (focusedRun) { const again = body.querySelector(`tr[data-run="${focusedRun}"]`); if (again) again.focus({ preventScroll: true }); }
+  $("#run-count").textContent = `${count.toLocaleString()} of ${table.total.toLocaleString()} runs`;
+}
+
+/// Moves the keyboard focus to the row at `index`, scrolling it into view.
+function focusRow(index) {
+  if (index < 0 || index >= table.matched) return;
+  const wrap = $(".table-wrap");
+  const top = index * ROW_HEIGHT;
+  if (top < wrap.scrollTop) wrap.scrollTop = top;
+  else if (top + ROW_HEIGHT > wrap.scrollTop + wrap.clientHeight - ROW_HEIGHT) wrap.scrollTop = top - wrap.clientHeight + 2 * ROW_HEIGHT;
+  renderRows();
+  const row = $(`#runs tbody tr[data-index="${index}"]`);
+  if (row) {
+    for (const other of document.querySelectorAll("#runs tbody tr[tabindex='0']")) other.tabIndex = -1;
+    row.tabIndex = 0;
+    table.focusRun = row.dataset.run || null;
+    row.focus({ preventScroll: true });
+  }
 }
 
 // ---------- Charts ----------
@@ -361,6 +545,17 @@ function format(value) {
   return Math.abs(value) >= 1000 || Number.isInteger(value) ? String(Math.round(value)) : String(Number(value.toPrecision(3)));
 }
 
+/// About five round values between `low` and `high`, for axis ticks.
+function ticks(low, high) {
+  const span = high - low;
+  if (!(span > 0) || !isFinite(span)) return [low];
+  const raw = span / 4, magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= raw);
+  const values = [];
+  for (let value = Math.ceil(low / step) * step; value <= high + step * 1e-9; value += step) values.push(Number(value.toPrecision(12)));
+  return values;
+}
+
 /// A line chart as SVG: `lines` is [{name, points: [[x, y], ...]}].
 function lineChart(title, lines, xLabel, options = {}) {
   const figure = document.createElement("figure");
@@ -370,8 +565,12 @@ function lineChart(title, lines, xLabel, options = {}) {
   const width = 480, height = 220, left = 52, right = 12, top = 10, bottom = 34;
   const all = lines.flatMap((line) => line.points);
   const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]).filter((y) => y != null);
+  if (options.band) ys.push(options.band.low, options.band.high);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  let [y0, y1] = [Math.min(0, ...ys), Math.max(...ys)];
+  // The data's own range, not forced to zero, with a little room.
+  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const pad = (y1 - y0) * 0.05;
+  if (isFinite(pad) && pad > 0) { y0 -= pad; y1 += pad; }
   if (!isFinite(x0)) { x0 = 0; x1 = 1; }
   if (x0 === x1) { x1 = x0 + 1; }
   if (!isFinite(y1) || y1 === y0) { y1 = y0 + 1; }
@@ -380,12 +579,24 @@ function lineChart(title, lines, xLabel, options = {}) {
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
   svg.append(svgElement("line", { x1: left, y1: sy(y0), x2: width - right, y2: sy(y0), stroke: "#999" }));
   svg.append(svgElement("line", { x1: left, y1: top, x2: left, y2: height - bottom, stroke: "#999" }));
-  for (const [value, y] of [[y0, sy(y0)], [y1, sy(y1)]]) {
+  if (options.band) {
+    const top = sy(options.band.high), bottom = sy(options.band.low);
+    const rect = svgElement("rect", { x: left, y: top, width: width - left - right, height: Math.max(1, bottom - top), fill: "#9aa3b5", "fill-opacity": 0.25, class: "band" });
+    const title = svgElement("title", {});
+    title.textContent = options.band.label;
+    rect.append(title);
+    svg.append(rect);
+  }
+  for (const value of ticks(y0, y1)) {
+    const y = sy(value);
+    svg.append(svgElement("line", { x1: left - 4, y1: y, x2: left, y2: y, stroke: "#999" }));
     const label = svgElement("text", { x: left - 6, y: y + 4, "text-anchor": "end", "font-size": 11 });
     label.textContent = format(value);
     svg.append(label);
   }
-  for (const [value, x] of [[x0, sx(x0)], [x1, sx(x1)]]) {
+  for (const value of ticks(x0, x1)) {
+    const x = sx(value);
+    svg.append(svgElement("line", { x1: x, y1: height - bottom, x2: x, y2: height - bottom + 4, stroke: "#999" }));
     const label = svgElement("text", { x, y: height - bottom + 14, "text-anchor": "middle", "font-size": 11 });
     label.textContent = format(value);
     svg.append(label);
@@ -413,6 +624,12 @@ function lineChart(title, lines, xLabel, options = {}) {
       span.textContent = line.name;
       legend.append(span);
     });
+    if (options.band) {
+      const span = document.createElement("span");
+      span.style.setProperty("--c", "#c9ceda");
+      span.textContent = options.band.label;
+      legend.append(span);
+    }
     figure.append(legend);
   }
   return figure;
@@ -424,11 +641,25 @@ function fillSelect(select, options, preferred) {
   if (options.includes(current)) select.value = current;
 }
 
+// The sweep chart: field runs as lines, controls as a band (their mean ± one standard deviation).
+const chart = { runs: [], controls: [], truncated: false };
+
+async function loadChart(id, number) {
+  const fields = [...PARAMETERS.filter((k) => !["mode", "rule", "boundary", "similarity", "seed"].includes(k)), ...STATISTICS].join(",");
+  const ask = (filter) => api(`/api/sweeps/${id}/runs?` + new URLSearchParams({ filter, fields, limit: "10000" }));
+  const [field, controls] = await Promise.all([ask("mode != classical and status = completed"), ask("mode = classical and status = completed")]);
+  if (!current(number) || !field || field.status !== 200) return;
+  chart.runs = field.json.runs;
+  chart.controls = controls && controls.status === 200 ? controls.json.runs : [];
+  chart.truncated = field.json.matched > field.json.runs.length;
+  renderSweepChart();
+}
+
 function renderSweepChart() {
-  const done = state.runs.filter((run) => run.summary_stats);
-  const swept = sweptParameters().filter((k) => !["mode", "rule", "boundary", "similarity"].includes(k));
-  const stats = done.length ? Object.keys(done[0].summary_stats).filter((k) => typeof done[0].summary_stats[k] === "number") : [];
-  fillSelect($("#chart-y"), stats, "avg_influence_rate");
+  const done = chart.runs;
+  const swept = PARAMETERS.filter((k) => !["mode", "rule", "boundary", "similarity", "seed"].includes(k)
+    && new Set(done.map((run) => String(run.config[k]))).size > 1);
+  fillSelect($("#chart-y"), STATISTICS, "avg_influence_rate");
   fillSelect($("#chart-x"), swept.length ? swept : ["field_strength"], "field_strength");
   fillSelect($("#chart-series"), ["none", ...swept], "temporal_decay");
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
@@ -446,18 +677,28 @@ function renderSweepChart() {
   const lines = [...groups.entries()].sort().map(([name, points]) => ({
     name, points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([xv, values]) => [xv, values.reduce((a, b) => a + b, 0) / values.length]),
   }));
-  const chart = lineChart(`Mean ${y.replace(/_/g, " ")} against ${x.replace(/_/g, " ")}`, lines, x.replace(/_/g, " "), { markers: true, legend: true });
-  $("#sweep-chart").replaceWith(Object.assign(chart, { id: "sweep-chart" }));
+  const values = chart.controls.map((run) => run.summary_stats[y]).filter((v) => v != null);
+  let band = null;
+  if (values.length) {
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+    band = { low: mean - sd, high: mean + sd, label: `controls (${values.length}): mean ± sd` };
+  }
+  const title = `Mean ${y.replace(/_/g, " ")} against ${x.replace(/_/g, " ")}` + (chart.truncated ? " (first 10,000 runs)" : "");
+  const drawn = lineChart(title, lines, x.replace(/_/g, " "), { markers: true, legend: true, band });
+  $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
 }
 
 async function showRun(runID) {
+  const number = view.number;
   state.selected = runID;
   for (const row of document.querySelectorAll("#runs tbody tr")) {
     if (row.dataset.run === runID) row.setAttribute("aria-selected", "true"); else row.removeAttribute("aria-selected");
   }
   const path = `/api/sweeps/${state.sweepID}/runs/${runID}`;
-  const result = await api(path).catch(() => null);
-  if (!result || result.status !== 200) { notice(result ? errorText(result) : "Cannot reach the server."); return; }
+  const result = await api(path);
+  if (!current(number)) return;
+  if (!result || result.status !== 200) { if (result) notice(errorText(result)); return; }
   const run = result.json;
   $("#run-detail").hidden = false;
   $("#run-title").textContent = `Run ${runID}`;
@@ -496,27 +737,75 @@ $("#token").addEventListener("change", () => {
   const value = $("#token").value.trim();
   if (value) localStorage.setItem("morphic-token", value); else localStorage.removeItem("morphic-token");
 });
-$("#definition").value = JSON.stringify(SEED_SWEEP, null, 2);
-$("#definition").addEventListener("input", estimate);
-$("#form-to-json").addEventListener("click", () => {
+// The form writes the definition below it as you type, so what is shown is what is
+// submitted; editing the definition by hand takes over from the form until it is touched again.
+function formChanged() {
   $("#definition").value = JSON.stringify(formToDefinition(), null, 2);
+  $("#definition-source").textContent = "Written from the form above.";
+  estimate();
+}
+$("#definition").value = JSON.stringify(formToDefinition(), null, 2);
+$("#definition").addEventListener("input", () => {
+  $("#definition-source").textContent = "Edited by hand: this is what will be submitted; changing the form above rewrites it.";
   estimate();
 });
+$("#form fieldset").addEventListener("input", formChanged);
 $("#form").addEventListener("submit", submitSweep);
-$("#run-filter").addEventListener("input", renderRuns);
+
+let filterTimer = null;
+$("#run-filter").addEventListener("input", () => {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => {
+    table.filter = $("#run-filter").value.trim();
+    $(".table-wrap").scrollTop = 0;
+    refreshTable();
+  }, 150);
+});
+let scrollFrame = 0;
+$(".table-wrap").addEventListener("scroll", () => {
+  if (scrollFrame) return;
+  scrollFrame = requestAnimationFrame(() => { scrollFrame = 0; renderRows(); });
+}, { passive: true });
+// One listener for every row: click or Enter opens a run; arrows, Page and Home/End move.
+$("#runs tbody").addEventListener("click", (event) => {
+  const row = event.target.closest("tr[data-run]");
+  if (row) { table.focusRun = row.dataset.run; showRun(row.dataset.run); }
+});
+$("#runs tbody").addEventListener("keydown", (event) => {
+  const row = event.target.closest("tr[data-index]");
+  if (!row) return;
+  const index = Number(row.dataset.index);
+  const page = Math.max(1, Math.floor($(".table-wrap").clientHeight / ROW_HEIGHT) - 1);
+  const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -index, End: table.matched - 1 - index };
+  if (event.key in moves) {
+    event.preventDefault();
+    focusRow(Math.max(0, Math.min(table.matched - 1, index + moves[event.key])));
+  } else if ((event.key === "Enter" || event.key === " ") && row.dataset.run) {
+    event.preventDefault();
+    showRun(row.dataset.run);
+  }
+});
 for (const id of ["#chart-y", "#chart-x", "#chart-series"]) $(id).addEventListener("change", renderSweepChart);
-$("#cancel").addEventListener("click", async () => {
-  const result = await api(`/api/sweeps/${state.sweepID}/cancel`, { method: "POST" });
-  notice(result.status === 200 ? "Cancelled; finished runs are kept."
-    : result.status === 202 ? "Cancelling: waiting for the cluster to stop the sweep's jobs; finished runs are kept."
-    : errorText(result));
-  showSweep(state.sweepID);
-});
-$("#retry").addEventListener("click", async () => {
-  const result = await api(`/api/sweeps/${state.sweepID}/retry`, { method: "POST" });
-  notice(result.status === 202 ? "Queued again." : errorText(result));
-  showSweep(state.sweepID);
-});
+
+/// Runs a state-changing action on the shown sweep, saying what came of it.
+async function act(action, confirmation, messages) {
+  if (confirmation && !confirm(confirmation)) return;
+  const id = state.sweepID;
+  const result = await api(`/api/sweeps/${id}/${action === "delete" ? "" : action}`.replace(/\/$/, ""),
+    { method: action === "delete" ? "DELETE" : "POST", signal: new AbortController().signal });
+  if (!result) { notice("The server cannot be reached; nothing was changed."); return; }
+  notice(messages[result.status] || errorText(result));
+  if (action === "delete" && result.status === 204) { location.hash = "#/"; return; }
+  if (state.sweepID === id) route();
+}
+$("#cancel").addEventListener("click", () => act("cancel", "Cancel this sweep? Finished runs are kept.", {
+  200: "Cancelled; finished runs are kept.",
+  202: "Cancelling: waiting for the cluster to stop the sweep's jobs; finished runs are kept.",
+}));
+$("#retry").addEventListener("click", () => act("retry", null, { 202: "Queued again: failed and missing runs will be computed." }));
+$("#delete").addEventListener("click", () => act("delete", "Delete this sweep and all its files? This cannot be undone.", {
+  204: "Deleted.",
+}));
 window.addEventListener("hashchange", route);
 estimate();
 route();

@@ -9,7 +9,7 @@ population chart with one point per generation, downloads the archive through th
 link, and checks that a refused definition is explained next to the field it names.
 Screenshots of each view go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 """
-import os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, traceback
+import json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, traceback, urllib.error, urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -18,8 +18,18 @@ from selenium.webdriver.support.ui import WebDriverWait
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def start_server(binary, data):
-    process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", data, "--workers", "2"],
+def api(url, path, method="GET", body=None):
+    request = urllib.request.Request(url + path, method=method, data=body,
+                                     headers={"Content-Type": "application/json"} if body else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def start_server(binary, data, port=0):
+    process = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", data, "--workers", "2"],
                                cwd=PACKAGE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                env={k: v for k, v in os.environ.items() if not k.startswith("MORPHIC_")})
     deadline = time.time() + 30
@@ -78,17 +88,19 @@ def main():
                 field = driver.find_element(By.ID, "f-" + key)
                 field.clear()
                 field.send_keys(value)
-            driver.find_element(By.ID, "form-to-json").click()
             assert "3 runs" in driver.find_element(By.ID, "estimate").text, driver.find_element(By.ID, "estimate").text
             driver.save_screenshot(os.path.join(artifacts, "new-sweep.png"))
             driver.find_element(By.ID, "submit").click()
             wait.until(lambda d: re.search(r"#/sweeps/[a-z0-9-]+$", d.current_url))
             state["id"] = driver.current_url.rsplit("/", 1)[1]
+            # The form wrote the definition it shows; the server got exactly that.
+            status, sweep = api(url, "/api/sweeps/" + state["id"])
+            assert status == 200 and sweep["name"] == "smoke" and sweep["progress"]["runs_total"] == 3, sweep
 
         def progress_bar_reaches_100_percent():
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status progress").get_attribute("data-fraction") == "1")
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed")
-            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) == 3)
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]")) == 3)
             driver.save_screenshot(os.path.join(artifacts, "sweep.png"))
 
         def run_chart_has_one_point_per_generation():
@@ -125,7 +137,6 @@ def main():
             field = wait.until(lambda d: d.find_element(By.ID, "f-field_strength"))
             field.clear()
             field.send_keys("0.5, 2")
-            driver.find_element(By.ID, "form-to-json").click()
             driver.find_element(By.ID, "submit").click()
             message = wait.until(lambda d: d.find_element(By.ID, "f-field_strength-error"))
             assert "[0, 1]" in message.text, message.text
@@ -135,7 +146,7 @@ def main():
         def narrow_screen_keeps_every_control_reachable():
             driver.set_window_size(420, 900)
             driver.get(url + "/#/sweeps/" + state["id"])
-            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) == 3)
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]")) == 3)
             width = driver.execute_script("return document.documentElement.scrollWidth")
             assert width <= 440, width
             unlabeled = driver.execute_script(
@@ -143,10 +154,98 @@ def main():
             assert unlabeled == [], unlabeled
             driver.save_screenshot(os.path.join(artifacts, "narrow.png"))
 
+        def filter_box_asks_the_server_and_repaints():
+            driver.get(url + "/#/sweeps/" + state["id"])
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]")) == 3)
+            box = driver.find_element(By.ID, "run-filter")
+            box.send_keys("field_strength >= 0.")
+            time.sleep(1)
+            started = time.time()
+            box.send_keys("6")  # the last keystroke: the table must follow within 300 ms
+            WebDriverWait(driver, 5, poll_frequency=0.01).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("2 of 3"))
+            repaint = time.time() - started
+            print(f"     filter keystroke to repaint: {repaint * 1000:.0f} ms")
+            assert repaint < 0.3, repaint
+            box.send_keys(" and colour = red")
+            error = WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "filter-error").text)
+            assert "colour" in error, error
+            box.clear()
+            box.send_keys(" ")
+            WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("3 of 3"))
+
+        def many_runs_keep_the_page_small():
+            body = json.dumps({"name": "many", "defaults": {"grid_size": 3, "generations": 1},
+                               "groups": [{"prefix": "r", "mode": "classical", "replicates": 3000}]}).encode()
+            status, sweep = api(url, "/api/sweeps", "POST", body)
+            assert status == 202, status
+            state["many"] = sweep["id"]
+            deadline = time.time() + 240
+            while api(url, "/api/sweeps/" + sweep["id"])[1]["status"] != "completed" and time.time() < deadline:
+                time.sleep(1)
+            driver.get(url + "/#/sweeps/" + sweep["id"])
+            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("3,000 of 3,000"))
+            rows = len(driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
+            elements = driver.execute_script("return document.getElementsByTagName('*').length")
+            assert rows < 100 and elements < 3000, (rows, elements)
+            driver.execute_script("const w = document.querySelector('.table-wrap'); w.scrollTop = w.scrollHeight")
+            WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_3000']"))
+            # Keyboard: Home goes back to the first run.
+            driver.execute_script("document.querySelector(\"#runs tbody tr[data-run='r_3000']\").focus()")
+            WebDriverWait(driver, 10).until(lambda d: d.switch_to.active_element.get_attribute("data-run") == "r_3000")
+            driver.switch_to.active_element.send_keys("\ue011")  # Home
+            try:
+                WebDriverWait(driver, 10).until(lambda d: d.switch_to.active_element.get_attribute("data-run") == "r_1")
+            except Exception:
+                active = driver.execute_script("const a = document.activeElement; return a.tagName + ' ' + (a.dataset.run || '') + ' ' + (a.dataset.index || '')")
+                raise AssertionError("focus is on " + active)
+
+        def idle_list_asks_rarely():
+            driver.get(url + "/#/")
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#sweep-list li")) >= 2)
+            driver.execute_script("performance.clearResourceTimings()")
+            time.sleep(10)
+            asked = driver.execute_script(
+                "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/sweeps')).length")
+            assert asked <= 2, asked
+
+        def leaving_a_view_mid_poll_freezes_nothing():
+            driver.get(url + "/#/sweeps/" + state["id"])
+            driver.execute_script("location.hash = '#/'")
+            body = json.dumps({"name": "late", "defaults": {"grid_size": 5, "generations": 2},
+                               "groups": [{"prefix": "l", "mode": "classical"}]}).encode()
+            assert api(url, "/api/sweeps", "POST", body)[0] == 202
+            WebDriverWait(driver, 15).until(lambda d: any("late" in e.text for e in d.find_elements(By.CSS_SELECTOR, "#sweep-list li")))
+
+        def missing_sweep_is_said_plainly():
+            driver.get(url + "/#/sweeps/no-such-sweep-0000")
+            wait.until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
+            assert not driver.find_element(By.ID, "view-sweep").is_displayed()
+
+        def delete_asks_and_removes_the_sweep():
+            driver.get(url + "/#/sweeps/" + state["many"])
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed")
+            driver.find_element(By.ID, "delete").click()
+            WebDriverWait(driver, 5).until(lambda d: d.switch_to.alert).accept()
+            wait.until(lambda d: d.current_url.endswith("#/"))
+            assert api(url, "/api/sweeps/" + state["many"])[0] == 404
+
+        def outage_is_shown_and_clears():
+            nonlocal server
+            port = int(url.rsplit(":", 1)[1])
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=15)
+            driver.execute_script("location.hash = '#/new'; location.hash = '#/'")
+            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
+            driver.save_screenshot(os.path.join(artifacts, "outage.png"))
+            server, _ = start_server(binary, data, port)
+            WebDriverWait(driver, 40).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
+
         for test in [submit_smoke_sweep_through_the_form, progress_bar_reaches_100_percent,
                      run_chart_has_one_point_per_generation, archive_downloads_through_the_link,
                      sweep_list_shows_the_finished_sweep, refused_definition_is_explained_next_to_its_field,
-                     narrow_screen_keeps_every_control_reachable]:
+                     narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
+                     many_runs_keep_the_page_small, idle_list_asks_rarely, leaving_a_view_mid_poll_freezes_nothing,
+                     missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep, outage_is_shown_and_clears]:
             check(test.__name__, test)
     finally:
         if driver:
