@@ -46,11 +46,7 @@ public struct RunQuery: Hashable, Sendable {
     /// The text columns.
     public static let textColumns = ["run_id", "mode", "label", "status", "rule", "boundary", "similarity"]
     /// The summary statistics, in the order of a run's record.
-    public static let statistics = [
-        "final_population", "max_population", "min_population", "avg_population", "population_std",
-        "avg_complexity", "avg_volatility", "avg_pattern_diversity", "avg_influence_rate", "max_influence_rate",
-        "total_overrides", "total_resonance_events", "emergence_events", "stability_score", "convergence_generation",
-    ]
+    public static let statistics = RunRecord.statisticNames
     /// The numeric parameters, in MODEL.md's order.
     public static let numericParameters = ParameterKey.allCases.filter { $0.kind != .text }.map(\.rawValue)
     /// Every column a query may name.

@@ -73,6 +73,13 @@ public enum RunRecord {
         }
     }
 
+    /// The names of the summary statistics, in the order ``summary(_:)`` writes them.
+    public static let statisticNames = [
+        "final_population", "max_population", "min_population", "avg_population", "population_std",
+        "avg_complexity", "avg_volatility", "avg_pattern_diversity", "avg_influence_rate", "max_influence_rate",
+        "total_overrides", "total_resonance_events", "emergence_events", "stability_score", "convergence_generation",
+    ]
+
     /// The summary statistics in MODEL.md's order.
     public static func summary(_ summary: Summary) -> JSON {
         .object([

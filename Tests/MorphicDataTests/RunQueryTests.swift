@@ -69,5 +69,8 @@ import TestSupport
         let csv = String(decoding: index.csv(try RunQuery(filter: "label = control", sort: nil, fields: "avg_population"), activity: { _ in "queued" }), as: UTF8.self)
         let lines = csv.split(separator: "\n")
         #expect(lines.first == "run_id,mode,status,avg_population" && lines.count == 5)
+        // The query knows every statistic a record holds, in its order.
+        let record = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/m_1.json"))))
+        #expect(record["summary_stats"]?.members?.map(\.key) == RunQuery.statistics)
     }
 }
