@@ -208,6 +208,30 @@ def main():
                 "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/sweeps')).length")
             assert asked <= 2, asked
 
+        def hidden_tab_asks_nothing_and_catches_up_when_shown():
+            # A sweep that runs for a while, so the visible page would poll every second.
+            body = json.dumps({"name": "slow", "defaults": {"grid_size": 96, "generations": 4000},
+                               "groups": [{"prefix": "s", "replicates": 2}]}).encode()
+            status, sweep = api(url, "/api/sweeps", "POST", body)
+            assert status == 202, status
+            driver.get(url + "/#/sweeps/" + sweep["id"])
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text in ("queued", "running"))
+            driver.execute_script("""
+                Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+                document.dispatchEvent(new Event('visibilitychange'));""")
+            time.sleep(1.5)
+            driver.execute_script("performance.clearResourceTimings()")
+            time.sleep(5)
+            asked = driver.execute_script("return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/')).length")
+            assert asked == 0, asked
+            driver.execute_script("""
+                Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+                document.dispatchEvent(new Event('visibilitychange'));""")
+            time.sleep(2)
+            asked = driver.execute_script("return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/sweeps/" + sweep["id"] + "')).length")
+            assert asked >= 1, asked
+            api(url, "/api/sweeps/" + sweep["id"] + "/cancel", "POST", b"")
+
         def leaving_a_view_mid_poll_freezes_nothing():
             driver.get(url + "/#/sweeps/" + state["id"])
             driver.execute_script("location.hash = '#/'")
@@ -244,7 +268,8 @@ def main():
                      run_chart_has_one_point_per_generation, archive_downloads_through_the_link,
                      sweep_list_shows_the_finished_sweep, refused_definition_is_explained_next_to_its_field,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
-                     many_runs_keep_the_page_small, idle_list_asks_rarely, leaving_a_view_mid_poll_freezes_nothing,
+                     many_runs_keep_the_page_small, idle_list_asks_rarely,
+                     hidden_tab_asks_nothing_and_catches_up_when_shown, leaving_a_view_mid_poll_freezes_nothing,
                      missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep, outage_is_shown_and_clears]:
             check(test.__name__, test)
     finally:
