@@ -54,7 +54,13 @@ public final class RunIndex: @unchecked Sendable {
             lastRefresh = now
             return unfinished
         }
+        read(pending, from: folder)
+    }
+
+    /// Reads the records or failures of the runs at `indices` that have them.
+    private func read(_ indices: [Int], from folder: SweepFolder) {
         var found: [(Int, JSON?, String?)] = []
+        let pending = indices
         for index in pending {
             let run = runs[index]
             if let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)),
@@ -122,8 +128,26 @@ public final class RunIndex: @unchecked Sendable {
 
     /// The runs matching `query`, sorted, from `offset`, at most `limit`. `activity` says
     /// whether an unfinished run is `running`, `queued` or `not_run`.
-    public func page(_ query: RunQuery, offset: Int, limit: Int, activity: (PlannedRun) -> String) -> Page {
-        lock.withLock {
+    ///
+    /// A query that filters or sorts on statistics or status needs every finished run's
+    /// record (read once, then looked at again at most every `interval` seconds); any other
+    /// needs only the records of the page it returns, so a sweep of 100,000 runs shows its
+    /// first page at once.
+    public func page(
+        _ query: RunQuery, offset: Int, limit: Int, folder: SweepFolder, interval: Double,
+        activity: (PlannedRun) -> String
+    ) -> Page {
+        if Self.needsRecords(query) {
+            refresh(from: folder, interval: interval)
+        } else {
+            let wanted: [Int] = lock.withLock {
+                let order = matching(query, statuses: [])
+                let first = min(max(0, offset), order.count)
+                return order[first..<first + min(max(0, limit), order.count - first)].filter { summaries[$0] == nil }
+            }
+            if !wanted.isEmpty { read(wanted, from: folder) }
+        }
+        return lock.withLock {
             let statuses = runs.indices.map { status($0, activity: activity) }
             let order = matching(query, statuses: statuses)
             let first = min(max(0, offset), order.count)
@@ -132,6 +156,13 @@ public final class RunIndex: @unchecked Sendable {
                 total: runs.count, matched: order.count,
                 runs: slice.map { row($0, fields: query.fields, status: statuses[$0]) })
         }
+    }
+
+    /// Whether answering `query` needs the records of every run, not only of its page.
+    static func needsRecords(_ query: RunQuery) -> Bool {
+        let recorded = Set(RunQuery.statistics + ["status"])
+        return query.conditions.contains { recorded.contains($0.column) }
+            || query.sort.map { recorded.contains($0.column) } ?? false
     }
 
     /// Every run matching `query`, as `runs.csv` rows: run_id, mode, status, then the

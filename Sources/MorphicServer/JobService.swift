@@ -198,8 +198,10 @@ public final class JobService: @unchecked Sendable {
     /// matched. Answered from the sweep's in-memory index, which reads each finished run's
     /// record once.
     public func runs(_ id: String, query: RunQuery = RunQuery(), offset: Int, limit: Int) throws(Failure) -> JSON {
-        let (index, activity) = try runIndex(id)
-        let page = index.page(query, offset: offset, limit: limit, activity: activity)
+        let (job, index, active, activity) = try runIndex(id)
+        // A finished sweep's records are read once; a running one's looked at twice a second.
+        let page = index.page(
+            query, offset: offset, limit: limit, folder: job.folder, interval: active ? 0.5 : 0, activity: activity)
         return .object([
             "total": .int(page.total), "matched": .int(page.matched), "offset": .int(offset), "limit": .int(limit),
             "runs": .array(page.runs),
@@ -208,12 +210,15 @@ public final class JobService: @unchecked Sendable {
 
     /// Every run matching `query` as CSV: the export of what ``runs(_:query:offset:limit:)`` pages.
     public func runsCSV(_ id: String, query: RunQuery) throws(Failure) -> [UInt8] {
-        let (index, activity) = try runIndex(id)
+        let (job, index, _, activity) = try runIndex(id)
+        index.refresh(from: job.folder, interval: 0)
         return index.csv(query, activity: activity)
     }
 
-    /// A sweep's index, brought up to date, and what its unfinished runs are doing.
-    private func runIndex(_ id: String) throws(Failure) -> (RunIndex, @Sendable (PlannedRun) -> String) {
+    /// A sweep, its index, and what its unfinished runs are doing.
+    private func runIndex(_ id: String) throws(Failure) -> (
+        job: SweepJob, index: RunIndex, active: Bool, activity: @Sendable (PlannedRun) -> String
+    ) {
         condition.lock()
         guard let job = jobs[id], !job.deleting else {
             condition.unlock()
@@ -222,10 +227,10 @@ public final class JobService: @unchecked Sendable {
         let running = Set(job.groups.indices.filter { job.isRunning(group: $0) })
         let active = job.state.isActive
         condition.unlock()
-        let index = job.index()
-        // A finished sweep's records are read once; a running one is looked at twice a second.
-        index.refresh(from: job.folder, interval: active ? 0.5 : 0)
-        return (index, { run in active ? (running.contains(run.couplingGroup) ? "running" : "queued") : "not_run" })
+        return (
+            job, job.index(), active,
+            { run in active ? (running.contains(run.couplingGroup) ? "running" : "queued") : "not_run" }
+        )
     }
 
     /// The path of a finished run's record.

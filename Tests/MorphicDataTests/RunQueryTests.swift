@@ -41,13 +41,12 @@ import TestSupport
                 """#.utf8))
         _ = try SweepRunner(definition: definition, folder: SweepFolder(path: folder), workers: 2).run()
         let index = RunIndex(definition: definition)
-        index.refresh(from: SweepFolder(path: folder), interval: 0)
         func page(_ filter: String, sort: String? = nil, fields: String? = nil, offset: Int = 0, limit: Int = 100)
             throws -> RunIndex.Page
         {
             index.page(
                 try RunQuery(filter: filter, sort: sort, fields: fields), offset: offset, limit: limit,
-                activity: { _ in "queued" })
+                folder: SweepFolder(path: folder), interval: 0, activity: { _ in "queued" })
         }
         #expect(try page("").total == 10 && page("").matched == 10)
         #expect(try page("label = control").matched == 4)
