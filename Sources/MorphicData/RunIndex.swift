@@ -7,8 +7,9 @@ import MorphicCore
 public final class RunIndex: @unchecked Sendable {
     /// The runs, in the definition's order.
     public let runs: [PlannedRun]
-    private let numbers: [String: [Double]]
-    private let texts: [String: [String]]
+    /// Parameter columns, made on first use (most queries need one or two).
+    private var numbers: [String: [Double]] = [:]
+    private var texts: [String: [String]] = [:]
     private let lock = NSLock()
     /// Per run: its statistics in ``RunQuery/statistics`` order (NaN for null), once known.
     private var statistics: [[Double]?]
@@ -21,28 +22,40 @@ public final class RunIndex: @unchecked Sendable {
     /// An index of `definition`'s runs, none known to have finished yet.
     public init(definition: SweepDefinition) {
         runs = definition.runs
-        var numbers: [String: [Double]] = [:]
-        for name in RunQuery.numericParameters {
-            let key = ParameterKey(rawValue: name)!
-            numbers[name] = runs.map { run in
-                guard case .number(let text)? = run.configuration.value(key) else { return .nan }
-                return Double(text) ?? .nan
-            }
-        }
-        self.numbers = numbers
-        var texts: [String: [String]] = ["run_id": runs.map(\.id)]
-        for key in [ParameterKey.mode, .rule, .boundary, .similarity] {
-            texts[key.rawValue] = runs.map { run in
-                if case .text(let text)? = run.configuration.value(key) { return text }
-                return ""
-            }
-        }
-        texts["label"] = texts["mode"]
-        self.texts = texts
         statistics = Array(repeating: nil, count: runs.count)
         summaries = Array(repeating: nil, count: runs.count)
         failures = Array(repeating: nil, count: runs.count)
         unfinished = Array(runs.indices)
+    }
+
+    /// A numeric parameter's column. Call with the lock held.
+    private func numberColumn(_ name: String) -> [Double] {
+        if let column = numbers[name] { return column }
+        let key = ParameterKey(rawValue: name)!
+        let column = runs.map { run -> Double in
+            guard case .number(let text)? = run.configuration.value(key) else { return .nan }
+            return Double(text) ?? .nan
+        }
+        numbers[name] = column
+        return column
+    }
+
+    /// A text column (`run_id`, `mode`, `label` or a text parameter). Call with the lock held.
+    private func textColumn(_ name: String) -> [String] {
+        if let column = texts[name] { return column }
+        let column: [String]
+        switch name {
+        case "run_id": column = runs.map(\.id)
+        case "mode", "label": column = runs.map { $0.configuration.mode.rawValue }
+        default:
+            let key = ParameterKey(rawValue: name)!
+            column = runs.map { run in
+                if case .text(let text)? = run.configuration.value(key) { return text }
+                return ""
+            }
+        }
+        texts[name] = column
+        return column
     }
 
     /// Reads the records and failures of runs that finished since the last look, at most
@@ -175,10 +188,12 @@ public final class RunIndex: @unchecked Sendable {
             var out = Array((["run_id", "mode", "status"] + textParameters + parameters + stats).joined(separator: ",").utf8)
             out.append(0x0A)
             let statuses = runs.indices.map { status($0, activity: activity) }
+            let textCells = textParameters.map { textColumn($0) }
+            let numberCells = parameters.map { numberColumn($0) }
             for index in matching(query, statuses: statuses) {
-                var cells = [runs[index].id, texts["mode"]![index], statuses[index]]
-                cells += textParameters.map { texts[$0]![index] }
-                cells += parameters.map { Self.cell(numbers[$0]![index]) }
+                var cells = [runs[index].id, runs[index].configuration.mode.rawValue, statuses[index]]
+                cells += textCells.map { $0[index] }
+                cells += numberCells.map { Self.cell($0[index]) }
                 cells += stats.map { name in
                     statistics[index].map { Self.cell($0[RunQuery.statistics.firstIndex(of: name)!]) } ?? ""
                 }
@@ -201,8 +216,8 @@ public final class RunIndex: @unchecked Sendable {
         guard let sort = query.sort else { return order }
         // Keys gathered once, then sorted as plain pairs: ties keep the definition's order,
         // and unknown numbers (runs not finished) come last either way.
-        if sort.column == "status" || texts[sort.column] != nil {
-            let values = sort.column == "status" ? statuses : texts[sort.column]!
+        if RunQuery.textColumns.contains(sort.column) {
+            let values = sort.column == "status" ? statuses : textColumn(sort.column)
             var keyed: [(key: String, index: Int)] = order.map { (values[$0], $0) }
             let descending = sort.descending
             keyed.sort { (a: (key: String, index: Int), b: (key: String, index: Int)) -> Bool in
@@ -224,7 +239,10 @@ public final class RunIndex: @unchecked Sendable {
     }
 
     private func numeric(_ name: String) -> (Int) -> Double {
-        if let values = numbers[name] { return { values[$0] } }
+        if RunQuery.numericParameters.contains(name) {
+            let values = numberColumn(name)
+            return { values[$0] }
+        }
         let position = RunQuery.statistics.firstIndex(of: name)!
         return { self.statistics[$0]?[position] ?? .nan }
     }
@@ -242,7 +260,7 @@ public final class RunIndex: @unchecked Sendable {
             case .prefix: return { _ in false }
             }
         }
-        let values = condition.column == "status" ? statuses : texts[condition.column]!
+        let values = condition.column == "status" ? statuses : textColumn(condition.column)
         let text: (Int) -> String = { values[$0] }
         let target = condition.column == "label" && condition.text == "control" ? "classical" : condition.text
         switch condition.comparison {
