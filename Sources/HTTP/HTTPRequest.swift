@@ -48,18 +48,6 @@ public struct HTTPRequest: Sendable {
         return String(Substring(bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)]))
     }
 
-    /// The query parameters, percent-decoded.
-    public var query: [String: String] {
-        guard let mark = target.firstIndex(of: "?") else { return [:] }
-        var result: [String: String] = [:]
-        for pair in target[target.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = Self.percentDecoded(String(parts[0])) ?? String(parts[0])
-            result[key] = parts.count > 1 ? Self.percentDecoded(String(parts[1])) ?? String(parts[1]) : ""
-        }
-        return result
-    }
-
     /// Whether the connection stays open after this request (RFC 9112 §9.3).
     public var keepAlive: Bool {
         let connection = header("Connection")?.lowercased() ?? ""
@@ -114,12 +102,5 @@ extension StringProtocol {
         while start < end && set.contains(characters[start]) { start += 1 }
         while end > start && set.contains(characters[end - 1]) { end -= 1 }
         return String(characters[start..<end])
-    }
-
-    /// Replaces every occurrence of `target` with `replacement`.
-    func replacingOccurrences(of target: Character, with replacement: String) -> String {
-        var out = ""
-        for character in self { if character == target { out += replacement } else { out.append(character) } }
-        return out
     }
 }

@@ -38,6 +38,14 @@ import Testing
             ? generator.text("0123456789-+%azAZ.&=/?#_~", upTo: 24) : generator.pick(numbers)
     }
 
+    @Test func query_IsPercentDecoded_WithPlusAsSpace_AndMalformedEscapesRefused() throws {
+        #expect(try Route.query("a=1&b=%2F+x&c") == ["a": "1", "b": "/ x", "c": ""])
+        #expect(throws: Route.Failure.self) { try Route.query("a=%zz") }
+        #expect(throws: Route.Failure.self) { try Route.query("a=%ff") }
+        #expect(try Route(method: "GET", target: "/api/sweeps/s-1/runs?filter=mode+%3D+morphic")
+            == .runs(sweep: "s-1", Route.Page(offset: 0, limit: 1000), Route.Selection(["filter": "mode = morphic"])))
+    }
+
     @Test func routeParsing_NeverFails_ExceptWithA4xx() {
         var generator = Generator(state: 1)
         let templates = [
