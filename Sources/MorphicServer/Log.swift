@@ -9,6 +9,8 @@ import Synchronization
 public final class Log: @unchecked Sendable {
     private let buffer: Buffer
     private let timer: DispatchSourceTimer
+    /// Where lines are written: never the thread that logs, which may be an event loop.
+    private let queue = DispatchQueue(label: "log")
 
     /// The pending lines, shared with the flushing timer.
     private final class Buffer: Sendable {
@@ -31,7 +33,7 @@ public final class Log: @unchecked Sendable {
     /// Starts a log that flushes to `destination` (standard error; nil discards) every 0.2 s.
     public init(destination: FileHandle? = .standardError) {
         buffer = Buffer(destination: destination)
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "log"))
+        timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + 0.2, repeating: 0.2)
         timer.setEventHandler { [buffer] in buffer.write() }
         timer.resume()
@@ -63,6 +65,7 @@ public final class Log: @unchecked Sendable {
             buffer += line
             return buffer.count
         }
-        if size > 1 << 16 { flush() }
+        // A full buffer is written at once, but on the log's own queue, not by the caller.
+        if size > 1 << 16 { queue.async { [buffer] in buffer.write() } }
     }
 }
