@@ -224,12 +224,13 @@ public final class JobService: @unchecked Sendable {
             condition.unlock()
             throw .notFound
         }
-        let running = Set(job.groups.indices.filter { job.isRunning(group: $0) })
+        // A small copy, not a pass over every group, while the lock is held.
+        let running = job.activity
         let active = job.state.isActive
         condition.unlock()
         return (
             job, job.index(), active,
-            { run in active ? (running.contains(run.couplingGroup) ? "running" : "queued") : "not_run" }
+            { run in active ? (running.isRunning(group: run.couplingGroup) ? "running" : "queued") : "not_run" }
         )
     }
 

@@ -59,10 +59,20 @@ final class SweepJob: @unchecked Sendable {
     var runningShards = Set<Int>()
     var shardCount = 0
 
-    /// Whether the coupling group `group` is being computed now, here or on Slurm.
-    func isRunning(group: Int) -> Bool {
-        runningGroups.contains(group) || (shardCount > 0 && runningShards.contains(group % shardCount))
+    /// Which coupling groups are being computed now, here or on Slurm: a copy taken under
+    /// the service lock, asked about without it.
+    struct Activity: Sendable {
+        let groups: Set<Int>
+        let shards: Set<Int>
+        let shardCount: Int
+
+        func isRunning(group: Int) -> Bool {
+            groups.contains(group) || (shardCount > 0 && shards.contains(group % shardCount))
+        }
     }
+
+    /// What is running now. Call with the service lock held.
+    var activity: Activity { Activity(groups: runningGroups, shards: runningShards, shardCount: shardCount) }
     /// Incremented with each status snapshot, so that of two writes racing after the lock
     /// is released, the older one never overwrites the newer.
     private var snapshots = 0
