@@ -87,14 +87,11 @@ final class API: Sendable {
     private static func response(for error: any Error) -> HTTPResponse {
         switch error {
         case let failure as Route.Failure:
-            var answer = APIError(
+            if !failure.allowed.isEmpty { return APIError.methodNotAllowed(failure.allowed).response }
+            return APIError(
                 status: HTTPStatus.known(failure.status), code: failure.code, message: failure.message,
-                field: failure.field)
-            if !failure.allowed.isEmpty {
-                let methods = failure.allowed.contains("GET") ? failure.allowed + ["HEAD"] : failure.allowed
-                answer.headers.append(("Allow", methods.joined(separator: ", ")))
-            }
-            return answer.response
+                field: failure.field
+            ).response
         case let failure as APIError:
             return failure.response
         case let failure as JobService.Failure:
