@@ -22,8 +22,8 @@ let package = Package(
         // Streaming gzip on zlib, for dataset archives and HTTP responses.
         .target(name: "Gzip", dependencies: ["CZlib"]),
         // Run records, sweeps, datasets and archives: everything that touches files or JSON.
-        .target(name: "MorphicData", dependencies: ["MorphicCore", "Gzip"]),
-        // epoll, eventfd and accept4, which Swift's Glibc module leaves out.
+        .target(name: "MorphicData", dependencies: ["MorphicCore", "Gzip", "CSystem"]),
+        // epoll, eventfd, accept4 and syncfs, which Swift's Glibc module leaves out.
         .systemLibrary(name: "CSystem"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Outgoing HTTP on libcurl: the language model and sweep notifications.

@@ -5,6 +5,8 @@ struct sockaddr;
 /// accept4 is declared only under _GNU_SOURCE, which would make this module's system
 /// types differ from those of Swift's Glibc module; its prototype is stable, so declare it.
 extern int accept4(int descriptor, struct sockaddr *address, unsigned int *length, int flags);
+/// syncfs likewise (a dataset's run records are made durable by one call).
+extern int syncfs(int descriptor);
 
 /// struct epoll_event is packed on x86_64, a layout Swift cannot import faithfully, so
 /// events cross into Swift as plain arrays.

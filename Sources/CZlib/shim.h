@@ -5,6 +5,11 @@ static inline int czlib_deflate_init_gzip(z_streamp stream, int level) {
     return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 }
 
+/// Raw deflate, no header or trailer: the form of a zip member.
+static inline int czlib_deflate_init_raw(z_streamp stream, int level) {
+    return deflateInit2(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+}
+
 /// `inflateInit2` is a macro, which Swift cannot call; 15 + 32 accepts gzip and zlib headers.
 static inline int czlib_inflate_init_auto(z_streamp stream) {
     return inflateInit2(stream, 15 + 32);

@@ -1,7 +1,7 @@
 import CZlib
 
-/// A streaming gzip compressor on zlib: bytes go in, compressed chunks come out through
-/// `sink`, so memory stays constant whatever the size of the stream.
+/// A streaming gzip (or raw deflate) compressor on zlib: bytes go in, compressed chunks come
+/// out through `sink`, so memory stays constant whatever the size of the stream.
 ///
 /// The gzip header zlib writes carries no time stamp or file name, so equal input gives
 /// equal output.
@@ -18,11 +18,24 @@ public final class GzipWriter {
     private var output = [UInt8](repeating: 0, count: 64 * 1024)
     private let sink: ([UInt8]) throws -> Void
     private var finished = false
+    /// CRC-32 of the bytes written so far (what a zip member's header records).
+    public private(set) var crc: UInt32 = 0
+    /// Uncompressed bytes written so far.
+    public private(set) var bytesIn = 0
 
-    /// Starts a gzip stream; `level` is zlib's 1 (fastest) ... 9 (smallest).
-    public init(level: Int32 = 6, sink: @escaping ([UInt8]) throws -> Void) throws {
+    /// What the stream is framed as.
+    public enum Format: Sendable {
+        /// A gzip file: header, deflate data, CRC and length.
+        case gzip
+        /// Deflate data alone, as a zip member holds it.
+        case raw
+    }
+
+    /// Starts a stream; `level` is zlib's 1 (fastest) ... 9 (smallest).
+    public init(level: Int32 = 6, format: Format = .gzip, sink: @escaping ([UInt8]) throws -> Void) throws {
         self.sink = sink
-        let code = czlib_deflate_init_gzip(&stream, level)
+        let code =
+            format == .gzip ? czlib_deflate_init_gzip(&stream, level) : czlib_deflate_init_raw(&stream, level)
         guard code == Z_OK else { throw Error(code: code) }
     }
 
@@ -31,7 +44,9 @@ public final class GzipWriter {
     /// Compresses `bytes`.
     public func write(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
+        bytesIn += bytes.count
         try bytes.withUnsafeBufferPointer { input in
+            crc = UInt32(CZlib.crc32(UInt(crc), input.baseAddress, UInt32(input.count)))
             stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!)
             stream.avail_in = UInt32(input.count)
             try pump(flush: Z_NO_FLUSH)

@@ -2,39 +2,57 @@ import Foundation
 import Gzip
 import MorphicCore
 
-/// Assembles a sweep folder's run records into the dataset of API.md ("Datasets"):
-/// `manifest.json`, `runs.csv`, `timeseries.csv` and `dataset.tar.gz`.
+/// Assembles a sweep folder's run records into the dataset of the README ("Datasets"):
+/// `manifest.json`, `runs.csv`, `timeseries.csv`, `features.csv`, `timeseries.npz`,
+/// `frames.npz` when the definition asks for snapshots, and `dataset.tar.gz`.
 ///
 /// Files are streamed run by run, so memory does not grow with the number of runs, and
-/// nothing in them depends on the clock, the host or the order runs finished in.
+/// nothing in them depends on the clock, the host or the order runs finished in. Every
+/// record is checked against the digest journaled when it was written before it is used.
 public enum Dataset {
     /// The manifest's format tag.
     public static let format = "morphic-dataset/1"
-    /// The dataset files besides the run records, in archive order.
-    public static let files = ["manifest.json", "runs.csv", "timeseries.csv", "features.csv"]
     /// The archive's name.
     public static let archiveName = "dataset.tar.gz"
 
-    /// Writes the manifest, CSVs and archive of a sweep whose runs are all finished or failed.
+    /// The dataset files besides the run records, in archive order.
+    public static func files(_ definition: SweepDefinition) -> [String] {
+        ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz"]
+            + (definition.snapshotEvery == nil ? [] : [Snapshots.fileName])
+    }
+
+    /// Writes the dataset of a sweep whose runs are all finished or failed. A record that
+    /// does not match its journaled digest is refused, naming the run.
     public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder) throws {
-        var failures: [String: String] = [:]
-        for run in definition.runs where !folder.hasRun(run.id) {
+        var failures: [Int: String] = [:]
+        for (index, run) in definition.runs.enumerated() where !folder.hasRun(run.id) {
             guard let failure = folder.failure(run.id) else {
                 throw FileError.invalid("run \(run.id) has no record in \(folder.path)")
             }
-            failures[run.id] = failure
+            failures[index] = failure
         }
-        let manifest = try StreamingFile(path: folder.path + "/manifest.json")
+        let checksums = ChecksumJournal.table(folder, definition: definition)
+        let finished = definition.runs.indices.filter { failures[$0] == nil }
         let runsCSV = try StreamingFile(path: folder.path + "/runs.csv")
         let timeseriesCSV = try StreamingFile(path: folder.path + "/timeseries.csv")
         let featuresCSV = try StreamingFile(path: folder.path + "/features.csv")
-        try featuresCSV.write(featuresHeader)
-        let parameterColumns = ParameterKey.allCases.filter { $0 != .mode && $0 != .seed } + [.seed]
-        try runsCSV.write(
-            csvLine(["run_id", "mode"] + parameterColumns.map(\.rawValue) + Summary.names))
-        try timeseriesCSV.write(csvLine(["run_id", "generation"] + Series.names))
+        let idWidth = definition.runs.reduce(1) { max($0, $1.id.utf8.count) }
+        let arrays = try TimeseriesArrays(
+            path: folder.path + "/timeseries.npz", runs: finished.count,
+            generations: finished.reduce(0) { max($0, definition.runs[$1].configuration.generations) },
+            idWidth: idWidth)
+        try runsCSV.write(csvLine(DatasetColumn.runs.map(\.name)))
+        try timeseriesCSV.write(csvLine(DatasetColumn.timeseries.map(\.name)))
+        try featuresCSV.write(csvLine(DatasetColumn.features.map(\.name)))
 
+        let manifest = try StreamingFile(path: folder.path + "/manifest.json")
         try manifest.write(Array("{\n".utf8))
+        let columns: [JSON.Member] = [
+            .init("runs.csv", DatasetColumn.json(DatasetColumn.runs)),
+            .init("timeseries.csv", DatasetColumn.json(DatasetColumn.timeseries)),
+            .init("features.csv", DatasetColumn.json(DatasetColumn.features)),
+            .init("timeseries.npz", DatasetColumn.json(DatasetColumn.timeseriesArrays(idWidth: idWidth))),
+        ]
         let header: [JSON.Member] = [
             .init("format", .string(format)),
             .init("model_version", .string(RunRecord.modelVersion)),
@@ -42,50 +60,67 @@ public enum Dataset {
             .init("name", .string(definition.name)),
             .init("seed", .int(definition.seed)),
             .init("definition", definition.normalized),
-            .init("counts", counts(definition, failures: failures)),
+            .init("counts", counts(definition, failures: failures.count)),
             .init("parameters", sweptValues(definition)),
+            .init("columns", .object(columns)),
         ]
         for member in header { try manifest.write(Self.member(member)) }
-        try manifest.write(Array("  \"runs\": [".utf8))
+        try manifest.write(Array("  \"runs\": [\n".utf8))
 
         var checks = ValidationChecks()
         for (index, run) in definition.runs.enumerated() {
             let entry: JSON
-            if let failure = failures[run.id] {
-                entry = .object([
-                    "run_id": .string(run.id), "mode": .string(run.configuration.mode.rawValue),
-                    "status": .string("failed"), "error": .string(failure),
-                ])
+            if let failure = failures[index] {
+                entry = .object(["run_id": .string(run.id), "status": .string("failed"), "error": .string(failure)])
             } else {
-                guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else {
-                    throw FileError.invalid("cannot read \(folder.runPath(run.id))")
+                let bytes = try recordBytes(run, in: folder)
+                guard checksums.matches(index, bytes) else {
+                    throw FileError.invalid(
+                        "\(folder.runPath(run.id)) does not match the digest journaled when it was written (\(ChecksumJournal.folderName)/); run the sweep again to compute it anew"
+                    )
                 }
-                let record = try Self.record(Array(bytes), of: run, path: folder.runPath(run.id))
+                let record = try Self.record(bytes, of: run, path: folder.runPath(run.id))
                 let config = record["config"]!
                 let summary = record["summary_stats"]!
                 try runsCSV.write(
                     csvLine(
                         [run.id, run.configuration.mode.rawValue]
-                            + parameterColumns.map { csvValue(config[$0.rawValue]) }
-                            + Summary.names.map { csvValue(summary[$0]) }))
-                try writeTimeseries(record, runID: run.id, to: timeseriesCSV)
+                            + DatasetColumn.runParameters.map { csvValue(config[$0.rawValue]) }
+                            + RunRecord.statisticNames.map { csvValue(summary[$0]) }))
+                let series = try Self.series(record, runID: run.id)
+                try writeTimeseries(series, runID: run.id, to: timeseriesCSV)
+                try arrays.add(runID: run.id, values: series.map { $0.map { $0.doubleValue ?? .nan } })
                 try featuresCSV.write(featuresLine(record, run: run))
                 checks.add(mode: run.configuration.mode, config: config, summary: summary)
                 entry = .object([
-                    "run_id": .string(run.id), "mode": .string(run.configuration.mode.rawValue),
-                    "status": .string("completed"), "file": .string(run.fileName),
-                    "sha256": .string(SHA256.hex(bytes)), "config": config, "summary_stats": summary,
+                    "run_id": .string(run.id), "file": .string(run.fileName), "sha256": .string(SHA256.hex(bytes)),
+                    "bytes": .int(bytes.count),
                 ])
             }
-            try manifest.write(Array((index == 0 ? "\n    " : ",\n    ").utf8) + entry.prettyBytes(level: 2))
+            try manifest.write(Array("    ".utf8) + entry.compactBytes + Array((index + 1 < definition.runs.count ? ",\n" : "\n").utf8))
         }
-        try manifest.write(Array("\n  ],\n".utf8))
+        try manifest.write(Array("  ],\n".utf8))
         try manifest.write(Array("  \"validation\": ".utf8) + checks.json.prettyBytes(level: 1) + Array("\n}\n".utf8))
-        try manifest.commit()
         try runsCSV.commit()
         try timeseriesCSV.commit()
         try featuresCSV.commit()
-        try writeArchive(definition, in: folder, failures: failures)
+        try arrays.finish()
+        if let every = definition.snapshotEvery {
+            try Snapshots.write(definition, every: every, in: folder) { folder.hasRun($0.id) }
+        }
+        // Records were renamed into place without a flush of their own: make them durable
+        // before the manifest says the dataset is whole.
+        try folder.synchronize()
+        try manifest.commit()
+        try writeArchive(definition, in: folder, finished: finished)
+    }
+
+    /// A finished run's record bytes.
+    static func recordBytes(_ run: PlannedRun, in folder: SweepFolder) throws -> [UInt8] {
+        guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else {
+            throw FileError.invalid("cannot read \(folder.runPath(run.id))")
+        }
+        return Array(bytes)
     }
 
     /// Reads a run record and checks it is the planned run.
@@ -104,44 +139,51 @@ public enum Dataset {
         return record
     }
 
-    /// A top-level manifest member, one indentation level deep, followed by a comma.
-    /// `features.csv` alone, for a dataset written before it existed (`morphic features`).
+    /// `features.csv` alone, for an assembled dataset (`morphic features`): every record is
+    /// checked against the sha256 the manifest lists for it first.
     public static func writeFeatures(_ definition: SweepDefinition, in folder: SweepFolder) throws {
         let file = try StreamingFile(path: folder.path + "/features.csv")
-        try file.write(featuresHeader)
-        for run in definition.runs where folder.hasRun(run.id) {
-            guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else {
-                throw FileError.invalid("cannot read \(folder.runPath(run.id))")
+        try file.write(csvLine(DatasetColumn.features.map(\.name)))
+        var index = 0
+        try ManifestRuns.forEach(path: folder.path + "/manifest.json") { entry in
+            guard index < definition.runs.count, entry["run_id"]?.stringValue == definition.runs[index].id else {
+                throw FileError.invalid("\(folder.path)/manifest.json does not list the runs of its definition in order")
             }
-            try file.write(featuresLine(try record(Array(bytes), of: run, path: folder.runPath(run.id)), run: run))
+            let run = definition.runs[index]
+            index += 1
+            guard let digest = entry["sha256"]?.stringValue else { return }
+            let bytes = try recordBytes(run, in: folder)
+            guard SHA256.hex(bytes) == digest else {
+                throw FileError.invalid(
+                    "\(folder.runPath(run.id)) does not match the sha256 in manifest.json: it was changed or damaged")
+            }
+            try file.write(featuresLine(try record(bytes, of: run, path: folder.runPath(run.id)), run: run))
+        }
+        guard index == definition.runs.count else {
+            throw FileError.invalid("\(folder.path)/manifest.json lists \(index) of the \(definition.runs.count) runs")
         }
         try file.commit()
     }
 
-    /// run_id, label, the ground-truth parameters, then the features.
-    private static var featuresHeader: String {
-        csvLine(["run_id", "label"] + ParameterKey.allCases.filter { $0 != .mode }.map(\.rawValue) + Features.names)
-    }
-
+    /// run_id, point, label, the effective ground truth, then the observable features.
     private static func featuresLine(_ record: JSON, run: PlannedRun) throws -> String {
         let observable = Features.series.map { name in
             (record["timeseries"]?[name]?.elements ?? []).compactMap(\.doubleValue)
         }
         let features = Features(
             observable: observable, convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue)
-        let config = record["config"]!
         return csvLine(
-            [run.id, run.configuration.mode.rawValue]
-                + ParameterKey.allCases.filter { $0 != .mode }.map { csvValue(config[$0.rawValue]) }
+            [run.id, String(run.point), run.configuration.mode.rawValue] + GroundTruth.fields(run.configuration)
                 + features.values.map { $0.isFinite ? String($0) : "" })
     }
 
+    /// A top-level manifest member, one indentation level deep, followed by a comma.
     private static func member(_ member: JSON.Member) -> [UInt8] {
         Array("  ".utf8) + JSON.string(member.key).compactBytes + Array(": ".utf8) + member.value.prettyBytes(level: 1)
             + Array(",\n".utf8)
     }
 
-    private static func counts(_ definition: SweepDefinition, failures: [String: String]) -> JSON {
+    private static func counts(_ definition: SweepDefinition, failures: Int) -> JSON {
         let modes = Mode.allCases.compactMap { mode -> JSON.Member? in
             let count = definition.runs.count { $0.configuration.mode == mode }
             return count > 0 ? JSON.Member(mode.rawValue, .int(count)) : nil
@@ -149,9 +191,7 @@ public enum Dataset {
         return .object([
             "runs": .int(definition.runs.count),
             "by_mode": .object(modes),
-            "by_status": .object([
-                "completed": .int(definition.runs.count - failures.count), "failed": .int(failures.count),
-            ]),
+            "by_status": .object(["completed": .int(definition.runs.count - failures), "failed": .int(failures)]),
         ])
     }
 
@@ -171,15 +211,19 @@ public enum Dataset {
             })
     }
 
-    private static func writeTimeseries(_ record: JSON, runID: String, to file: StreamingFile) throws {
+    /// The record's series in the order of `Series.names`, checked to be of equal length.
+    private static func series(_ record: JSON, runID: String) throws -> [[JSON]] {
         let columns = Series.names.map { record["timeseries"]?[$0]?.elements ?? [] }
-        let generations = columns[0].count
-        guard columns.allSatisfy({ $0.count == generations }) else {
+        guard columns.allSatisfy({ $0.count == columns[0].count }) else {
             throw FileError.invalid("run \(runID): series of different lengths")
         }
+        return columns
+    }
+
+    private static func writeTimeseries(_ columns: [[JSON]], runID: String, to file: StreamingFile) throws {
         var out: [UInt8] = []
-        out.reserveCapacity(generations * 80)
-        for generation in 0..<generations {
+        out.reserveCapacity(columns[0].count * 80)
+        for generation in columns[0].indices {
             out += Array(runID.utf8)
             out.append(UInt8(ascii: ","))
             out += Array(String(generation).utf8)
@@ -210,14 +254,12 @@ public enum Dataset {
     }
 
     /// Streams the dataset files into `dataset.tar.gz` under one folder named after the sweep.
-    private static func writeArchive(_ definition: SweepDefinition, in folder: SweepFolder, failures: [String: String])
-        throws
-    {
+    private static func writeArchive(_ definition: SweepDefinition, in folder: SweepFolder, finished: [Int]) throws {
         let archive = try StreamingFile(path: folder.path + "/" + archiveName)
         let gzip = try GzipWriter { try archive.write($0) }
         let tar = TarWriter { try gzip.write($0) }
         try tar.addFolder(definition.id)
-        let names = files + definition.runs.filter { failures[$0.id] == nil }.map(\.fileName)
+        let names = files(definition) + finished.lazy.map { definition.runs[$0].fileName }
         for name in names {
             let path = folder.path + "/" + name
             guard let handle = FileHandle(forReadingAtPath: path) else {

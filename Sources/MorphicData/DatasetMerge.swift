@@ -1,7 +1,8 @@
 import Foundation
 
 /// Joins the folders of a sweep's shards into one dataset, refusing folders of different
-/// sweeps or model versions, and runs that are missing, duplicated or not as planned.
+/// sweeps or model versions, and runs that are missing, duplicated, not as planned, or
+/// whose record does not match the digest its shard journaled when it wrote it.
 public enum DatasetMerge {
     /// Merges `inputs` into `output` and assembles the dataset there.
     /// - Returns: the sweep's definition.
@@ -35,16 +36,17 @@ public enum DatasetMerge {
             throw FileError.invalid("\(inputs[0].path)/definition.json does not match its sweep id")
         }
 
-        var sources: [(run: PlannedRun, folder: SweepFolder, failed: Bool)] = []
+        var sources: [(run: PlannedRun, folder: Int, failed: Bool)] = []
         var missing: [String] = []
         for run in definition.runs {
-            let holders = inputs.filter { $0.hasRun(run.id) }
+            let holders = inputs.indices.filter { inputs[$0].hasRun(run.id) }
             if holders.count > 1 {
-                throw FileError.invalid("run \(run.id) is in both \(holders[0].path) and \(holders[1].path)")
+                throw FileError.invalid(
+                    "run \(run.id) is in both \(inputs[holders[0]].path) and \(inputs[holders[1]].path)")
             }
             if let holder = holders.first {
                 sources.append((run, holder, false))
-            } else if let holder = inputs.first(where: { $0.failure(run.id) != nil }) {
+            } else if let holder = inputs.indices.first(where: { inputs[$0].failure(run.id) != nil }) {
                 sources.append((run, holder, true))
             } else {
                 missing.append(run.id)
@@ -55,20 +57,30 @@ public enum DatasetMerge {
             throw FileError.invalid("\(missing.count) run(s) missing from every shard folder: \(shown)")
         }
         // Every record is checked before anything is written, so a refused merge changes nothing.
-        for (run, folder, failed) in sources where !failed {
-            guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else {
-                throw FileError.invalid("cannot read \(folder.runPath(run.id))")
+        let checksums = inputs.map { ChecksumJournal.table($0, definition: definition) }
+        for (index, (run, holder, failed)) in sources.enumerated() where !failed {
+            let path = inputs[holder].runPath(run.id)
+            let bytes = try Dataset.recordBytes(run, in: inputs[holder])
+            guard checksums[holder].matches(index, bytes) else {
+                throw FileError.invalid(
+                    "\(path) does not match the digest its shard journaled when it wrote it (\(ChecksumJournal.folderName)/): it was changed or damaged; run that shard again"
+                )
             }
-            _ = try Dataset.record(Array(bytes), of: run, path: folder.runPath(run.id))
+            _ = try Dataset.record(bytes, of: run, path: path)
         }
         try output.prepare(for: definition)
-        for (run, folder, failed) in sources where folder.path != output.path {
+        let journal = ChecksumJournal(folder: output)
+        for (run, holder, failed) in sources where inputs[holder].path != output.path {
             if failed {
-                try output.recordFailure(run.id, message: folder.failure(run.id) ?? "")
-            } else if let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) {
-                try AtomicFile.write(Array(bytes), to: output.runPath(run.id))
+                try output.recordFailure(run.id, message: inputs[holder].failure(run.id) ?? "")
+            } else {
+                let bytes = try Dataset.recordBytes(run, in: inputs[holder])
+                try AtomicFile.write(bytes, to: output.runPath(run.id), durable: false)
+                journal.add(file: run.fileName, bytes: bytes)
+                try journal.commitIfDue()
             }
         }
+        try journal.commit()
         try Dataset.assemble(definition, in: output)
         return definition
     }

@@ -79,10 +79,11 @@ public final class StreamingFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes to disk and renames the file into place.
-    public func commit() throws {
+    /// Renames the file into place, flushed to disk first unless `durable` is false (a run
+    /// record, which its sweep's checksum journal vouches for instead).
+    public func commit(durable: Bool = true) throws {
         try flush()
-        guard fsync(descriptor) == 0 else { throw FileError.system("cannot flush \(temporary)", errno) }
+        guard !durable || fsync(descriptor) == 0 else { throw FileError.system("cannot flush \(temporary)", errno) }
         close(descriptor)
         descriptor = -1
         guard rename(temporary, path) == 0 else {

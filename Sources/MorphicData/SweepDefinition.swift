@@ -41,6 +41,9 @@ public struct SweepDefinition: Sendable {
     public let groups: [Group]
     /// Where to POST the final status when the sweep ends.
     public let notifyURL: String?
+    /// Generations between the grid snapshots of `frames.npz` (`"snapshots": {"every": N}`),
+    /// or nil for none.
+    public let snapshotEvery: Int?
     /// Every run, in order.
     public let runs: [PlannedRun]
 
@@ -50,6 +53,19 @@ public struct SweepDefinition: Sendable {
     /// Derived from the normalized definition and the model version: a readable slug of the
     /// name and 16 hex digits of a SHA-256.
     public let id: String
+
+    /// Where each group's runs start in ``runs``, and how many it has, by prefix.
+    private let groupRanges: [String: Range<Int>]
+
+    /// The index in ``runs`` of the run named `id`, without a search: ids are
+    /// `<prefix>_<n>` and a group's runs are consecutive.
+    public func index(ofRun id: String) -> Int? {
+        guard let separator = id.lastIndex(of: "_"), let range = groupRanges[String(id[..<separator])],
+            let number = Int(id[id.index(after: separator)...]), number >= 1, number <= range.count,
+            id[id.index(after: separator)...].first != "0" && id[id.index(after: separator)...].first != "+"
+        else { return nil }
+        return range.lowerBound + number - 1
+    }
 
     /// Total cell updates of all runs.
     public var cellSteps: Int { runs.reduce(0) { $0 + $1.configuration.cellSteps } }
@@ -84,7 +100,7 @@ public struct SweepDefinition: Sendable {
         guard let members = json.members else {
             throw SweepError(field: "", message: "a sweep definition is a JSON object")
         }
-        let allowed = ["name", "seed", "defaults", "groups", "notify_url"]
+        let allowed = ["name", "seed", "defaults", "groups", "notify_url", "snapshots"]
         if let unknown = members.first(where: { !allowed.contains($0.key) }) {
             throw SweepError(
                 field: unknown.key, message: "unknown key; a definition has \(allowed.joined(separator: ", "))")
@@ -107,6 +123,7 @@ public struct SweepDefinition: Sendable {
             notifyURL = url
         default: throw SweepError(field: "notify_url", message: "must be an http:// or https:// URL")
         }
+        snapshotEvery = try Self.snapshots(json["snapshots"])
         defaults = try Self.parameters(json["defaults"], field: "defaults", allowSeed: false)
         guard let groupList = json["groups"]?.elements, !groupList.isEmpty else {
             throw SweepError(field: "groups", message: "must be a non-empty array of groups")
@@ -115,6 +132,14 @@ public struct SweepDefinition: Sendable {
             try Self.group(group, field: "groups[\(index)]", limits: limits)
         }
         runs = try Self.expand(defaults: defaults, groups: groups, limits: limits)
+        var ranges: [String: Range<Int>] = [:]
+        var start = 0
+        for group in groups {
+            let count = group.grid.reduce(group.replicates) { $0 * $1.values.count }
+            ranges[group.prefix] = start..<start + count
+            start += count
+        }
+        groupRanges = ranges
         // Saturating: a server may allow millions of runs of 4096² × 100,000 cell updates each.
         let totalCellSteps = runs.reduce(0) { total, run in
             let (sum, overflow) = total.addingReportingOverflow(run.configuration.cellSteps)
@@ -136,8 +161,36 @@ public struct SweepDefinition: Sendable {
                     "the sweep's dataset would take about \(estimatedBytes >> 20) MiB on disk; this server allows \(limits.maximumEstimatedBytes >> 20) MiB (max_sweep_bytes)",
                 isOverLimit: true)
         }
-        normalized = Self.normalize(name: name, seed: seed, defaults: defaults, groups: groups, notifyURL: notifyURL)
+        if let every = snapshotEvery {
+            let bytes = runs.reduce(0) { total, run in
+                let (sum, overflow) = total.addingReportingOverflow(
+                    SweepLimits.snapshotBytes(
+                        gridSize: run.configuration.gridSize, generations: run.configuration.generations, every: every))
+                return overflow ? .max : sum
+            }
+            guard bytes <= limits.maximumSnapshotBytes else {
+                throw SweepError(
+                    field: "snapshots.every",
+                    message:
+                        "the snapshots would take \(bytes >> 20) MiB; this server allows \(limits.maximumSnapshotBytes >> 20) MiB (max_snapshot_bytes): snapshot less often",
+                    isOverLimit: true)
+            }
+        }
+        normalized = Self.normalize(
+            name: name, seed: seed, defaults: defaults, groups: groups, notifyURL: notifyURL, snapshotEvery: snapshotEvery)
         id = Self.identifier(name: name, normalized: normalized)
+    }
+
+    /// `{"every": N}`: N in 1...100,000.
+    private static func snapshots(_ json: JSON?) throws(SweepError) -> Int? {
+        guard let json else { return nil }
+        guard let members = json.members, members.count == 1, members[0].key == "every" else {
+            throw SweepError(field: "snapshots", message: "must be {\"every\": N}, N generations between snapshots")
+        }
+        guard let every = members[0].value.intValue, (1...100_000).contains(every) else {
+            throw SweepError(field: "snapshots.every", message: "must be an integer in 1...100000")
+        }
+        return every
     }
 
     private static func group(_ json: JSON, field: String, limits: SweepLimits) throws(SweepError) -> Group {
@@ -276,6 +329,7 @@ public struct SweepDefinition: Sendable {
         runs.reserveCapacity(total)
         var seen = Set<String>()
         var couplingGroup = 0
+        var pointIndex = 0
         for (groupIndex, group) in groups.enumerated() {
             var fixed = base
             for (key, value) in group.params { try! fixed.set(key, value) }
@@ -299,10 +353,13 @@ public struct SweepDefinition: Sendable {
                         throw SweepError(
                             field: "groups[\(groupIndex)].prefix", message: "run id \(runID) is used twice")
                     }
-                    runs.append(PlannedRun(id: runID, configuration: configuration, couplingGroup: couplingGroup))
+                    runs.append(
+                        PlannedRun(
+                            id: runID, configuration: configuration, couplingGroup: couplingGroup, point: pointIndex))
                     if !coupled { couplingGroup += 1 }
                 }
                 if coupled { couplingGroup += 1 }
+                pointIndex += 1
             }
         }
         return runs
@@ -310,7 +367,7 @@ public struct SweepDefinition: Sendable {
 
     private static func normalize(
         name: String, seed: UInt64, defaults: [(key: ParameterKey, value: ParameterValue)], groups: [Group],
-        notifyURL: String?
+        notifyURL: String?, snapshotEvery: Int?
     ) -> JSON {
         func object(_ parameters: [(key: ParameterKey, value: ParameterValue)]) -> JSON {
             .object(parameters.map { JSON.Member($0.key.rawValue, RunRecord.json($0.value)) })
@@ -333,6 +390,7 @@ public struct SweepDefinition: Sendable {
                     })),
         ]
         if let notifyURL { members.append(.init("notify_url", .string(notifyURL))) }
+        if let snapshotEvery { members.append(.init("snapshots", .object(["every": .int(snapshotEvery)]))) }
         return .object(members)
     }
 

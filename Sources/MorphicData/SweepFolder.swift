@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 
 /// A sweep's folder on disk: `definition.json`, one `<run_id>.json` per finished run,
@@ -20,6 +21,15 @@ public struct SweepFolder: Sendable {
 
     /// Whether the run's record exists.
     public func hasRun(_ id: String) -> Bool { FileManager.default.fileExists(atPath: runPath(id)) }
+
+    /// Whether the run's record exists and is the one `checksums` (the folder's journals)
+    /// vouch for.
+    public func verified(_ run: PlannedRun, in definition: SweepDefinition, _ checksums: ChecksumTable) -> Bool {
+        guard let index = definition.index(ofRun: run.id), checksums.knows(index),
+            let bytes = FileManager.default.contents(atPath: runPath(run.id))
+        else { return false }
+        return checksums.matches(index, Array(bytes))
+    }
 
     /// The failed run's message, if it failed.
     public func failure(_ id: String) -> String? {
@@ -52,6 +62,15 @@ public struct SweepFolder: Sendable {
             let version = json["model_version"]?.stringValue, let definition = json["definition"]
         else { throw FileError.invalid("\(definitionPath) is not a sweep record") }
         return (id, version, definition)
+    }
+
+    /// Flushes every file written on the folder's file system to disk: one `syncfs` for
+    /// the run records, which are renamed into place unflushed.
+    public func synchronize() throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileError.system("cannot open \(path)", errno) }
+        defer { close(descriptor) }
+        guard syncfs(descriptor) == 0 else { throw FileError.system("cannot flush \(path)", errno) }
     }
 
     /// Records that a run failed, with the reason.

@@ -11,19 +11,32 @@ public struct SweepLimits: Hashable, Sendable {
     /// and archive: ``estimatedBytes(generations:)`` per run). Default 32 GiB: 100,000 runs
     /// of 500 generations fit; a definition of long runs that would fill a disk does not.
     public var maximumEstimatedBytes = 32 << 30
+    /// Most bytes of grid snapshots (`frames.npz`, one bit per cell per snapshot) in one
+    /// sweep. Default 1 GiB: 1,000 runs of 256² snapshotted every 10 of 200 generations
+    /// take 170 MiB; snapshots of every step of large grids are refused.
+    public var maximumSnapshotBytes = 1 << 30
 
     /// A generous estimate of the disk bytes one run of `generations` steps takes: its
     /// record (about 100 bytes per generation), its rows in `timeseries.csv` (about 80) and
     /// their share of the archive, plus a fixed part for the configuration and crystals.
     public static func estimatedBytes(generations: Int) -> Int { 4096 + 256 * (generations + 1) }
 
+    /// The bytes of one run's snapshots: states 0, every, 2·every, … ≤ generations, each
+    /// `gridSize` rows of ⌈gridSize / 8⌉ bytes.
+    public static func snapshotBytes(gridSize: Int, generations: Int, every: Int) -> Int {
+        (generations / every + 1) * gridSize * ((gridSize + 7) / 8)
+    }
+
     /// The defaults above.
     public init() {}
 
     /// Custom limits.
-    public init(maximumRuns: Int, maximumCellSteps: Int, maximumEstimatedBytes: Int = .max) {
+    public init(
+        maximumRuns: Int, maximumCellSteps: Int, maximumEstimatedBytes: Int = .max, maximumSnapshotBytes: Int = .max
+    ) {
         self.maximumRuns = maximumRuns
         self.maximumCellSteps = maximumCellSteps
         self.maximumEstimatedBytes = maximumEstimatedBytes
+        self.maximumSnapshotBytes = maximumSnapshotBytes
     }
 }

@@ -38,6 +38,7 @@ public final class SweepRunner: Sendable {
     private let llmTable: (@Sendable () throws -> RuleTable)?
     private let llmSource: RuleSource?
     private let state: Mutex<State>
+    private let journal: ChecksumJournal
 
     private struct State {
         var next = 0
@@ -64,6 +65,7 @@ public final class SweepRunner: Sendable {
             progress.cellStepsTotal += group.reduce(0) { $0 + $1.configuration.cellSteps }
         }
         state = Mutex(State(progress: progress))
+        journal = ChecksumJournal(folder: folder)
     }
 
     /// The progress so far.
@@ -76,21 +78,23 @@ public final class SweepRunner: Sendable {
         report: (Progress) -> Void = { _ in }
     ) throws -> Progress {
         let done = DispatchGroup()
+        let checksums = ChecksumJournal.table(folder, definition: definition)
         for _ in 0..<min(workers, max(1, groups.count)) {
             done.enter()
             Thread.detachNewThread { [self] in
-                work(isCancelled: isCancelled)
+                work(checksums: checksums, isCancelled: isCancelled)
                 done.leave()
             }
         }
         while done.wait(timeout: .now() + interval) == .timedOut { report(progress) }
         let (final, error) = state.withLock { ($0.progress, $0.error) }
+        try journal.commit()
         report(final)
         if let error { throw error }
         return final
     }
 
-    private func work(isCancelled: @escaping @Sendable () -> Bool) {
+    private func work(checksums: ChecksumTable, isCancelled: @escaping @Sendable () -> Bool) {
         while true {
             let index: Int? = state.withLock { state in
                 guard state.error == nil, state.next < groups.count else { return nil }
@@ -99,7 +103,9 @@ public final class SweepRunner: Sendable {
             }
             guard let index, !isCancelled() else { return }
             let group = groups[index]
-            if group.allSatisfy({ folder.hasRun($0.id) || folder.failure($0.id) != nil }) {
+            // A record counts only if the journal vouches for it: one damaged by a power loss,
+            // or written but not yet journaled when the process died, is computed again.
+            if group.allSatisfy({ folder.verified($0, in: definition, checksums) || folder.failure($0.id) != nil }) {
                 state.withLock { state in
                     for run in group {
                         if folder.hasRun(run.id) {
@@ -116,12 +122,13 @@ public final class SweepRunner: Sendable {
             let counted = Mutex(0)
             do {
                 let finished = try Self.compute(
-                    group, sweepSeed: definition.seed, folder: folder, llmTable: llmTable, llmSource: llmSource,
-                    isCancelled: isCancelled
+                    group, sweepSeed: definition.seed, folder: folder, journal: journal, llmTable: llmTable,
+                    llmSource: llmSource, isCancelled: isCancelled
                 ) { cells in
                     counted.withLock { $0 += cells }
                     state.withLock { $0.progress.cellStepsDone += cells }
                 }
+                try journal.commitIfDue()
                 state.withLock { state in
                     state.progress.runsRunning -= group.count
                     if finished {
@@ -154,14 +161,16 @@ public final class SweepRunner: Sendable {
         }
     }
 
-    /// Computes one coupling group in lockstep and writes each member's record.
+    /// Computes one coupling group in lockstep and writes each member's record, noting its
+    /// digest in `journal` (which the caller commits in batches).
     ///
     /// - Parameter stepped: told the cell updates done, about every million.
     /// - Returns: false when cancelled before the end (nothing is written then).
     /// - Throws: ``RunFailure`` when the group cannot be computed (no language model), other
     ///   errors when its records cannot be written.
     public static func compute(
-        _ group: [PlannedRun], sweepSeed: UInt64, folder: SweepFolder, llmTable: (() throws -> RuleTable)?,
+        _ group: [PlannedRun], sweepSeed: UInt64, folder: SweepFolder, journal: ChecksumJournal,
+        llmTable: (() throws -> RuleTable)?,
         llmSource: RuleSource? = nil, isCancelled: () -> Bool, stepped: (Int) -> Void
     ) throws -> Bool {
         var table: RuleTable?
@@ -192,9 +201,9 @@ public final class SweepRunner: Sendable {
         }
         stepped(pending)
         for (run, member) in zip(group, ensemble.members) {
-            try AtomicFile.write(
-                RunRecord.json(runID: run.id, result: member.result, source: llmSource).prettyBytes,
-                to: folder.runPath(run.id))
+            let bytes = RunRecord.json(runID: run.id, result: member.result, source: llmSource).prettyBytes
+            try AtomicFile.write(bytes, to: folder.runPath(run.id), durable: false)
+            journal.add(file: run.fileName, bytes: bytes)
         }
         return true
     }

@@ -500,7 +500,7 @@ public final class JobService: @unchecked Sendable {
             do {
                 let llm = self.llm
                 finished = try SweepRunner.compute(
-                    group, sweepSeed: job.definition.seed, folder: job.folder,
+                    group, sweepSeed: job.definition.seed, folder: job.folder, journal: job.journal,
                     llmTable: llm.map { provider in
                         { () throws -> RuleTable in
                             switch provider.status(start: false) {
@@ -518,6 +518,8 @@ public final class JobService: @unchecked Sendable {
                     totals.cellSteps += cells
                     condition.unlock()
                 }
+                // A failed commit only costs recomputation; assembling commits again and says why.
+                try? job.journal.commitIfDue()
             } catch {
                 failure = String(describing: error)
             }
@@ -740,6 +742,7 @@ public final class JobService: @unchecked Sendable {
     private func assemble(_ job: SweepJob) {
         var error: String?
         do {
+            try job.journal.commit()
             try Dataset.assemble(job.definition, in: job.folder)
         } catch let failure {
             error = "cannot write the dataset: \(failure)"
@@ -814,8 +817,9 @@ public final class JobService: @unchecked Sendable {
                     job.cancelled.store(true, ordering: .sequentiallyConsistent)
                     if slurm == nil { job.state = .cancelled }
                 } else if state != .cancelled
-                    && Dataset.files.contains(where: { !FileManager.default.fileExists(atPath: folder.path + "/" + $0) }
-                    )
+                    && (Dataset.files(definition) + [Dataset.archiveName]).contains(where: {
+                        !FileManager.default.fileExists(atPath: folder.path + "/" + $0)
+                    })
                 {
                     // Stopped while the dataset was being written: write it again.
                     job.state = .queued

@@ -244,6 +244,7 @@ public struct ServerConfiguration: Sendable {
         case "max_active_sweeps": maximumActiveSweeps = try setting.integer(1...100_000)
         case "max_stored_sweeps": maximumStoredSweeps = try setting.integer(1...1_000_000)
         case "max_sweep_bytes": sweeps.maximumEstimatedBytes = try setting.integer(1 << 20...Int.max)
+        case "max_snapshot_bytes": sweeps.maximumSnapshotBytes = try setting.integer(0...Int.max)
         case "max_blocking_queue": http.blockingQueueDepth = try setting.integer(1...1_000_000)
         case "handler_timeout_seconds": http.handlerTimeout = try setting.seconds()
         default: throw Error(description: "\(source): unknown limit '\(key)'")

@@ -130,7 +130,7 @@ final class SlurmExecutor: Sendable {
             '\(binary)' sweep '\(slurm)/sweep.json' --output '\(folder.path)' \\
                 --shard "$SLURM_ARRAY_TASK_ID/\(shards)" --workers \(settings.cpusPerTask) --quiet \\
                 --max-runs \(limits.maximumRuns) --max-cell-steps \(limits.maximumCellSteps) \\
-                --max-sweep-bytes \(limits.maximumEstimatedBytes) \\
+                --max-sweep-bytes \(limits.maximumEstimatedBytes) --max-snapshot-bytes \(limits.maximumSnapshotBytes) \\
                 --progress-file "\(slurm)/progress-$SLURM_ARRAY_TASK_ID.json"
             code=$?
             echo "$code" > "\(slurm)/exit-$SLURM_ARRAY_TASK_ID-$SLURM_ARRAY_JOB_ID"

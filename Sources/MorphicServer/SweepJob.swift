@@ -7,6 +7,8 @@ import Synchronization
 final class SweepJob: @unchecked Sendable {
     let definition: SweepDefinition
     let folder: SweepFolder
+    /// The digests of the records this process writes into the folder.
+    let journal: ChecksumJournal
     let groups: [[PlannedRun]]
     var sequence: Int
     let createdAt: Date
@@ -81,6 +83,7 @@ final class SweepJob: @unchecked Sendable {
     var rateOrigin: (time: Double, cellSteps: Int)?
 
     init(definition: SweepDefinition, folder: SweepFolder, sequence: Int, createdAt: Date, state: SweepState) {
+        journal = ChecksumJournal(folder: folder)
         self.definition = definition
         self.folder = folder
         self.sequence = sequence
@@ -100,10 +103,14 @@ final class SweepJob: @unchecked Sendable {
 
     /// Reads which runs have records or failures. It touches the disk once or twice per
     /// run, so it is called without the service lock, and its result applied under it.
+    /// Until the dataset is assembled, a record counts only if its journaled digest matches
+    /// (so one damaged by a crash is computed again); after, the manifest vouches for all.
     func count() -> Count {
         var done = Array(repeating: true, count: groups.count)
+        let assembled = FileManager.default.fileExists(atPath: folder.path + "/manifest.json")
+        let checksums = assembled ? nil : ChecksumJournal.table(folder, definition: definition)
         let progress = countedProgress(
-            done: { folder.hasRun($0.id) },
+            done: { run in checksums.map { folder.verified(run, in: definition, $0) } ?? folder.hasRun(run.id) },
             failed: { folder.failure($0.id) != nil },
             unfinished: { done[$0] = false })
         return Count(groupDone: done, progress: progress)

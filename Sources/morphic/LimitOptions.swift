@@ -13,14 +13,20 @@ struct LimitOptions: ParsableArguments {
     @Option(help: "Most bytes the dataset is estimated to take on disk.")
     var maxSweepBytes = SweepLimits().maximumEstimatedBytes
 
+    @Option(help: "Most bytes of grid snapshots (frames.npz).")
+    var maxSnapshotBytes = SweepLimits().maximumSnapshotBytes
+
     func validate() throws {
-        guard maxRuns >= 1, maxCellSteps >= 1, maxSweepBytes >= 1 else {
-            throw ValidationError("--max-runs, --max-cell-steps and --max-sweep-bytes must be at least 1")
+        guard maxRuns >= 1, maxCellSteps >= 1, maxSweepBytes >= 1, maxSnapshotBytes >= 1 else {
+            throw ValidationError(
+                "--max-runs, --max-cell-steps, --max-sweep-bytes and --max-snapshot-bytes must be at least 1")
         }
     }
 
     /// The limits the flags describe.
     var limits: SweepLimits {
-        SweepLimits(maximumRuns: maxRuns, maximumCellSteps: maxCellSteps, maximumEstimatedBytes: maxSweepBytes)
+        SweepLimits(
+            maximumRuns: maxRuns, maximumCellSteps: maxCellSteps, maximumEstimatedBytes: maxSweepBytes,
+            maximumSnapshotBytes: maxSnapshotBytes)
     }
 }

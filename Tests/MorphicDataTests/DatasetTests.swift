@@ -18,7 +18,8 @@ import Testing
 
     static func files(_ folder: String) throws -> [String: Data] {
         var result: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name != "definition.json" {
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder)
+        where name != "definition.json" && name != ChecksumJournal.folderName {
             result[name] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
         }
         return result
@@ -42,7 +43,7 @@ import Testing
             (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/merged"))
 
         let reference = try Self.files(root + "/many")
-        #expect(reference.count == Dataset.files.count + 1 + 9)
+        #expect(reference.count == Dataset.files(try Self.definition()).count + 1 + 9)
         #expect(reference["features.csv"] != nil)
         #expect(try Self.files(root + "/one") == reference)
         #expect(try Self.files(root + "/merged") == reference)
@@ -149,7 +150,7 @@ import Testing
         }
         #expect(mismatched?.description.contains("holds sweep") == true)
 
-        // A run record edited by hand no longer matches its definition.
+        // A run record edited by hand no longer matches the digest its shard journaled.
         let runFile = try #require(
             try FileManager.default.contentsOfDirectory(atPath: shards[1].path).first { $0.hasPrefix("morphic_") })
         let path = shards[1].path + "/" + runFile
@@ -159,7 +160,7 @@ import Testing
         let tampered = #expect(throws: FileError.self) {
             try DatasetMerge.merge(shards, into: SweepFolder(path: root + "/m4"))
         }
-        #expect(tampered?.description.contains("grid_size") == true)
+        #expect(tampered?.description.contains("changed or damaged") == true)
         #expect(!FileManager.default.fileExists(atPath: root + "/m4"))
     }
 

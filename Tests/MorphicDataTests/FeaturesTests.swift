@@ -51,7 +51,11 @@ import Testing
         members[members.firstIndex { $0.key == "crystals" }!] = JSON.Member("crystals", .array([]))
         record = .object(members)
         try AtomicFile.write(record.prettyBytes, to: path)
-        try Dataset.writeFeatures(try DatasetTests.definition(), in: SweepFolder(path: root))
+        // Journaled as if the sweep had written it, so the dataset takes it.
+        let journal = ChecksumJournal(folder: SweepFolder(path: root))
+        journal.add(file: "morphic_1.json", bytes: record.prettyBytes)
+        try journal.commit()
+        try Dataset.assemble(try DatasetTests.definition(), in: SweepFolder(path: root))
         #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/features.csv")) == before)
         #expect(
             !Features.names.contains {

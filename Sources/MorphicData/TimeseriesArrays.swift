@@ -1,0 +1,61 @@
+import MorphicCore
+
+/// `timeseries.npz`: numpy arrays of every finished run's series, written run by run.
+///
+/// `run_id` (text), `generations` (int64: each run's length), and one float64 array per
+/// series, shaped [runs, most generations], named as in `timeseries.csv` (hidden series
+/// prefixed `hidden_`). Column j is generation j, the state after step j, exactly as in
+/// `timeseries.csv`; a run shorter than the longest is padded with NaN.
+final class TimeseriesArrays {
+    private let archive: ZipWriter
+    private let identifiers: ZipWriter.Member
+    private let lengths: ZipWriter.Member
+    private let series: [ZipWriter.Member]
+    private let width: Int
+    private let generations: Int
+
+    /// Starts the archive for `runs` runs of at most `generations` steps whose ids have at
+    /// most `idWidth` characters.
+    init(path: String, runs: Int, generations: Int, idWidth: Int) throws {
+        archive = try ZipWriter(path: path)
+        width = idWidth
+        self.generations = generations
+        identifiers = try archive.begin("run_id.npy")
+        try identifiers.write(NumpyArray.header(.text(idWidth), shape: [runs]))
+        lengths = try archive.begin("generations.npy")
+        try lengths.write(NumpyArray.header(.int64, shape: [runs]))
+        var series: [ZipWriter.Member] = []
+        for name in Series.names {
+            let member = try archive.begin(DatasetColumn.seriesName(name) + ".npy")
+            try member.write(NumpyArray.header(.float64, shape: [runs, generations]))
+            series.append(member)
+        }
+        self.series = series
+    }
+
+    /// Adds a run's series (in the order of `Series.names`).
+    func add(runID: String, values: [[Double]]) throws {
+        var id: [UInt8] = []
+        NumpyArray.append(runID, width: width, to: &id)
+        try identifiers.write(id)
+        var length: [UInt8] = []
+        length.le64(values[0].count)
+        try lengths.write(length)
+        var row: [UInt8] = []
+        row.reserveCapacity(8 * generations)
+        for (member, column) in zip(series, values) {
+            row.removeAll(keepingCapacity: true)
+            for value in column { NumpyArray.append(value, to: &row) }
+            for _ in column.count..<generations { NumpyArray.append(.nan, to: &row) }
+            try member.write(row)
+        }
+    }
+
+    /// Completes the archive and renames it into place.
+    func finish() throws {
+        try archive.end(identifiers)
+        try archive.end(lengths)
+        for member in series { try archive.end(member) }
+        try archive.finish()
+    }
+}
