@@ -1,136 +1,190 @@
 #!/usr/bin/env python3
-"""Reference baselines on a MorphicLab dataset: can the field be detected, and its strength
+"""Reference baselines on MorphicLab datasets: can the field be detected, and its strength
 estimated, from what an observer of the grid could see?
 
-    python3 baseline.py --dataset timeseries_data                 # a dataset folder
-    python3 baseline.py --server http://127.0.0.1:8080 --sweep ID  # download from a server
+    python3 baseline.py --dataset data                               # a dataset folder
+    python3 baseline.py --dataset seed1 --dataset seed2 ...          # several: mean ± sd across them
+    python3 baseline.py --server http://127.0.0.1:8080 --sweep ID    # download from a server
 
-Reads features.csv (observable series only: population, complexity, volatility, pattern
-diversity; never the influence, override, resonance or crystal series), then trains
+Columns are picked by the role the manifest gives them, never by position: the features
+are the `feature` columns of features.csv (observable series only), the target is the
+`label`, the ground truth the `true_*` columns. Two random-forest baselines are evaluated
+with grouped, stratified cross-validation (replicates of one parameter point never
+straddle train and test; controls are independent runs):
 
-- a classifier, morphic vs classical control, and
-- a regressor of field strength on the morphic runs,
+- morphic vs classical control: balanced accuracy, false-positive rate (controls called
+  morphic), ROC AUC, detection rate by similarity threshold, with θ = 0.9 reported apart;
+- field strength on the runs whose field acts: MAE against a constant guess, and the
+  share within ±0.15.
 
-both evaluated with grouped cross-validation: the replicates of one parameter point share a
-group, so a model is never tested on a run whose twin it was trained on. It prints accuracy,
-ROC AUC and MAE overall and by field strength, temporal decay and similarity threshold,
-saves a plot of predicted vs true field strength, and ends with one RESULT line of JSON.
+Each figure is given as mean ± sd over the folds; with several datasets, as mean ± sd over
+the datasets. It warns when controls and field runs differ in grid size or length (a
+classifier would learn the grid, not the field), saves a plot of predicted vs true field
+strength, and ends with one RESULT line of JSON.
 """
-import argparse, io, json, os, sys, tarfile, tempfile, urllib.request
+import argparse, io, json, os, sys, tarfile, urllib.request, warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
-from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
-PARAMETERS = ["field_strength", "temporal_decay", "similarity_threshold"]
-
-
-def load(args):
-    """features.csv of a folder, or of the archive a server serves."""
-    if args.dataset:
-        return pd.read_csv(os.path.join(args.dataset, "features.csv"))
-    url = f"{args.server.rstrip('/')}/api/sweeps/{args.sweep}/dataset.tar.gz"
-    with urllib.request.urlopen(url) as response:
-        archive = tarfile.open(fileobj=io.BytesIO(response.read()))
-    return pd.read_csv(archive.extractfile(f"{args.sweep}/features.csv"))
+FOLDS = 5
 
 
-def feature_columns(frame):
-    """Every column after the ground-truth parameters: the observable features."""
-    start = list(frame.columns).index("seed") + 1
-    return list(frame.columns[start:])
+def load(source):
+    """features.csv and its columns' roles, from a folder or from the archive a server serves.
+    The dtypes come from the manifest too, so seeds stay uint64 and ids text."""
+    if os.path.isdir(source):
+        read = lambda name: open(os.path.join(source, name), "rb")
+    else:
+        server, sweep = source.split("#", 1)
+        with urllib.request.urlopen(f"{server.rstrip('/')}/api/sweeps/{sweep}/dataset.tar.gz") as response:
+            archive = tarfile.open(fileobj=io.BytesIO(response.read()))
+        read = lambda name: archive.extractfile(f"{sweep}/{name}")
+    columns = json.load(read("manifest.json"))["columns"]["features.csv"]
+    dtypes = {c["name"]: c["dtype"] for c in columns}
+    frame = pd.read_csv(read("features.csv"), dtype=dtypes, keep_default_na=False,
+                        na_values={n: [""] for n, t in dtypes.items() if t != "string"})
+    return frame, {c["name"]: c["role"] for c in columns}
+
+
+def columns(roles, role):
+    return [name for name, r in roles.items() if r == role]
 
 
 def groups_of(frame):
-    """Runs with the same swept parameters (replicates) share a group; controls each their own."""
-    key = frame[PARAMETERS].astype(str).agg("/".join, axis=1)
-    return np.where(frame["label"] == "morphic", "point:" + key, "run:" + frame["run_id"])
+    """Replicates of one parameter point share a group; each control is a group of its own."""
+    return np.where(frame["label"] == "classical", "run:" + frame["run_id"], "point:" + frame["point"].astype(str))
 
 
-def folds(groups, wanted=5):
-    return max(2, min(wanted, len(set(groups))))
+def spread(values):
+    values = [v for v in values if v is not None and not np.isnan(v)]
+    return (float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0) if values else (None, None)
 
 
-def breakdown(frame, column, truth, predicted, metric):
-    rows = []
-    for value, part in frame.groupby(column):
-        index = part.index
-        rows.append((value, len(index), metric(truth[index], predicted[index])))
-    return rows
+def show(value):
+    mean, sd = value
+    return "n/a" if mean is None else f"{mean:.3f} ± {sd:.3f}"
+
+
+def warn_if_unmatched(frame):
+    controls, field = frame[frame["label"] == "classical"], frame[frame["label"] == "morphic"]
+    for column, what in (("true_grid_size", "grid size"), ("true_generations", "length (generations)")):
+        a, b = sorted(controls[column].unique()), sorted(field[column].unique())
+        if a != b:
+            print(f"WARNING: controls and field runs differ in {what} ({a} vs {b}): a classifier can tell them "
+                  f"apart by the {what} alone. Give controls the same grid and length (Config/sweeps/detection.json).")
+    if len(controls) and len(field) and not 0.5 <= len(controls) / len(field) <= 2:
+        print(f"WARNING: {len(controls)} controls against {len(field)} field runs; balanced accuracy is reported for this reason.")
+
+
+def detection(frame, X, seed):
+    """Out-of-fold probabilities and per-fold figures of morphic vs control."""
+    y = (frame["label"] == "morphic").to_numpy().astype(int)
+    groups = groups_of(frame)
+    splitter = StratifiedGroupKFold(n_splits=min(FOLDS, int(min(np.bincount(y)))), shuffle=True, random_state=seed)
+    probability = np.zeros(len(y))
+    per_fold = {"balanced_accuracy": [], "false_positive_rate": [], "roc_auc": []}
+    for train, test in splitter.split(X, y, groups):
+        model = RandomForestClassifier(n_estimators=300, random_state=seed, class_weight="balanced", n_jobs=-1)
+        model.fit(X[train], y[train])
+        probability[test] = model.predict_proba(X[test])[:, 1]
+        truth, called = y[test], probability[test] >= 0.5
+        tpr = called[truth == 1].mean() if (truth == 1).any() else np.nan
+        fpr = called[truth == 0].mean() if (truth == 0).any() else np.nan
+        per_fold["balanced_accuracy"].append((tpr + 1 - fpr) / 2)
+        per_fold["false_positive_rate"].append(fpr)
+        per_fold["roc_auc"].append(roc_auc_score(truth, probability[test]) if len(set(truth)) == 2 else np.nan)
+    return y, probability, {k: spread(v) for k, v in per_fold.items()}
+
+
+def regression(frame, X, seed):
+    """Field strength on the runs whose field acts: MAE, constant guess, share within ±0.15."""
+    acting = (frame["label"] == "morphic").to_numpy() & (frame["true_field_strength"] > 0).to_numpy()
+    Xm, ym = X[acting], frame["true_field_strength"].to_numpy()[acting]
+    groups = groups_of(frame[acting])
+    estimate = np.zeros(len(ym))
+    per_fold = {"mae": [], "mae_constant": [], "within_0_15": []}
+    for train, test in GroupKFold(n_splits=min(FOLDS, len(set(groups)))).split(Xm, ym, groups):
+        model = RandomForestRegressor(n_estimators=300, random_state=seed, n_jobs=-1).fit(Xm[train], ym[train])
+        estimate[test] = model.predict(Xm[test])
+        per_fold["mae"].append(np.abs(estimate[test] - ym[test]).mean())
+        per_fold["mae_constant"].append(np.abs(ym[train].mean() - ym[test]).mean())
+        per_fold["within_0_15"].append((np.abs(estimate[test] - ym[test]) <= 0.15).mean())
+    return ym, estimate, {k: spread(v) for k, v in per_fold.items()}
+
+
+def evaluate(source, seed, plot):
+    frame, roles = load(source)
+    frame = frame[frame["label"].isin(["morphic", "classical"])].reset_index(drop=True)
+    features = columns(roles, "feature")
+    assert not any(n.startswith("true_") or roles[n] != "feature" for n in features)
+    warn_if_unmatched(frame)
+    X = frame[features].fillna(0).to_numpy()
+    y, probability, figures = detection(frame, X, seed)
+    called = probability >= 0.5
+    result = {"runs": len(frame), "controls": int((y == 0).sum()), "field_runs": int((y == 1).sum())}
+    result.update({k: v[0] for k, v in figures.items()})
+    result["folds"] = {k: v for k, v in figures.items()}
+    theta = frame["true_similarity_threshold"].to_numpy()
+    high = (y == 1) & np.isclose(theta, 0.9)
+    rest = (y == 1) & ~high
+    fpr = called[y == 0].mean()
+    result["detection_rate_theta_0_9"] = float(called[high].mean()) if high.any() else None
+    result["detection_rate_theta_below_0_9"] = float(called[rest].mean()) if rest.any() else None
+    result["balanced_accuracy_without_theta_0_9"] = float((called[rest].mean() + 1 - fpr) / 2) if rest.any() else None
+    print(f"{source}: {len(frame)} runs ({result['controls']} controls, {result['field_runs']} field runs), "
+          f"{len(features)} observable features")
+    print(f"  detection, mean ± sd over folds: balanced accuracy {show(figures['balanced_accuracy'])}, "
+          f"false-positive rate {show(figures['false_positive_rate'])}, ROC AUC {show(figures['roc_auc'])}")
+    for value in sorted(set(theta[y == 1])):
+        part = (y == 1) & np.isclose(theta, value)
+        print(f"    θ = {value}: {called[part].mean():.2f} of {part.sum()} field runs detected")
+    ym, estimate, regression_figures = regression(frame, X, seed)
+    result.update({k: v[0] for k, v in regression_figures.items()})
+    result["folds"].update(regression_figures)
+    print(f"  field strength on {len(ym)} runs, mean ± sd over folds: MAE {show(regression_figures['mae'])} "
+          f"(constant guess {show(regression_figures['mae_constant'])}), within ±0.15 {show(regression_figures['within_0_15'])}")
+    if plot:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        figure, axes = plt.subplots(figsize=(5, 5))
+        axes.scatter(ym + np.random.default_rng(seed).uniform(-0.02, 0.02, len(ym)), estimate, s=12, alpha=0.6)
+        axes.plot([0, 1], [0, 1], color="grey", linewidth=1)
+        axes.set_xlabel("true field strength (jittered)")
+        axes.set_ylabel("predicted field strength")
+        axes.set_title(f"{os.path.basename(source.rstrip('/'))}: MAE {result['mae']:.3f}")
+        figure.tight_layout()
+        figure.savefig(plot, dpi=100)
+        print(f"  plot saved to {plot}")
+    return result
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", help="dataset folder holding features.csv")
+    parser.add_argument("--dataset", action="append", default=[], help="dataset folder (repeat for several)")
     parser.add_argument("--server", help="server URL, with --sweep")
-    parser.add_argument("--sweep", help="sweep id on the server")
-    parser.add_argument("--plot", default="field_strength.png", help="where to save the regression plot")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sweep", action="append", default=[], help="sweep id on the server (repeat for several)")
+    parser.add_argument("--plot", default="field_strength.png", help="where to save the regression plot (first dataset)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the folds and forests")
     args = parser.parse_args()
-    if not args.dataset and not (args.server and args.sweep):
+    sources = args.dataset + [f"{args.server}#{sweep}" for sweep in args.sweep if args.server]
+    if not sources or (args.sweep and not args.server):
         parser.error("give --dataset DIR, or --server URL and --sweep ID")
-
-    frame = load(args)
-    frame = frame[frame["label"].isin(["morphic", "classical"])].reset_index(drop=True)
-    features = feature_columns(frame)
-    X = frame[features].fillna(0).to_numpy()
-    result = {"runs": len(frame)}
-
-    # Morphic vs control.
-    y = (frame["label"] == "morphic").to_numpy().astype(int)
-    groups = groups_of(frame)
-    classifier = RandomForestClassifier(n_estimators=300, random_state=args.seed, class_weight="balanced")
-    cv = GroupKFold(n_splits=folds(groups))
-    probability = cross_val_predict(classifier, X, y, cv=cv, groups=groups, method="predict_proba")[:, 1]
-    predicted = (probability >= 0.5).astype(int)
-    result["accuracy"] = accuracy_score(y, predicted)
-    result["chance"] = max(y.mean(), 1 - y.mean())
-    result["roc_auc"] = roc_auc_score(y, probability) if len(set(y)) == 2 else None
-    print(f"Morphic vs control ({len(frame)} runs, grouped {cv.get_n_splits()}-fold CV)")
-    print(f"  accuracy {result['accuracy']:.3f} (majority class {result['chance']:.3f}), ROC AUC {result['roc_auc']:.3f}")
-    morphic = frame["label"] == "morphic"
-    for column in PARAMETERS:
-        print(f"  detection rate of morphic runs by {column}:")
-        for value, part in frame[morphic].groupby(column):
-            print(f"    {value:>6}: {predicted[part.index].mean():.2f} of {len(part)} runs")
-
-    # Field strength, on the morphic runs.
-    m = frame[morphic].reset_index(drop=True)
-    Xm = m[features].fillna(0).to_numpy()
-    ym = m["field_strength"].to_numpy()
-    gm = groups_of(m)
-    regressor = RandomForestRegressor(n_estimators=300, random_state=args.seed)
-    cvm = GroupKFold(n_splits=folds(gm))
-    estimate = cross_val_predict(regressor, Xm, ym, cv=cvm, groups=gm)
-    result["mae"] = mean_absolute_error(ym, estimate)
-    # The constant predictor, fitted out of fold like the model.
-    constant = np.empty_like(ym)
-    for train, test in cvm.split(Xm, ym, gm):
-        constant[test] = ym[train].mean()
-    result["mae_constant"] = mean_absolute_error(ym, constant)
-    result["within_0_15"] = float(np.mean(np.abs(estimate - ym) <= 0.15))
-    print(f"Field strength on {len(m)} morphic runs (grouped {cvm.get_n_splits()}-fold CV)")
-    print(f"  MAE {result['mae']:.3f} (constant predictor {result['mae_constant']:.3f}); within ±0.15: {result['within_0_15']:.2f}")
-    for column in PARAMETERS:
-        print(f"  MAE by {column}:")
-        for value, count, error in breakdown(m, column, ym, estimate, mean_absolute_error):
-            print(f"    {value:>6}: {error:.3f} ({count} runs)")
-
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    figure, axes = plt.subplots(figsize=(5, 5))
-    axes.scatter(ym + np.random.default_rng(args.seed).uniform(-0.02, 0.02, len(ym)), estimate, s=12, alpha=0.6)
-    axes.plot([0, 1], [0, 1], color="grey", linewidth=1)
-    axes.set_xlabel("true field strength (jittered)")
-    axes.set_ylabel("predicted field strength")
-    axes.set_title(f"MAE {result['mae']:.3f}")
-    figure.tight_layout()
-    figure.savefig(args.plot, dpi=100)
-    print(f"  plot saved to {args.plot}")
-    print("RESULT " + json.dumps(result))
+    warnings.filterwarnings("ignore", category=UserWarning)
+    results = [evaluate(source, args.seed, args.plot if index == 0 else None) for index, source in enumerate(sources)]
+    keys = ["balanced_accuracy", "false_positive_rate", "roc_auc", "detection_rate_theta_0_9",
+            "detection_rate_theta_below_0_9", "balanced_accuracy_without_theta_0_9", "mae", "mae_constant", "within_0_15"]
+    summary = {key: spread([r[key] for r in results if r[key] is not None]) for key in keys}
+    if len(results) > 1:
+        print(f"Over {len(results)} datasets, mean ± sd:")
+        for key in keys:
+            print(f"  {key}: {show(summary[key])}")
+    print("RESULT " + json.dumps({"datasets": len(results), **{k: v[0] for k, v in summary.items()},
+                                  "sd": {k: v[1] for k, v in summary.items()}, "each": results}))
 
 
 if __name__ == "__main__":
