@@ -12,7 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // The simulation model of MODEL.md: standard library and C math only.
+        // The simulation model of docs/model.md: standard library and C math only.
         .target(name: "MorphicCore"),
         .systemLibrary(
             name: "CZlib",

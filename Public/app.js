@@ -14,7 +14,7 @@ const SEED_SWEEP = {
               similarity_threshold: [0.5, 0.7, 0.9] } },
   ],
 };
-// MODEL.md's parameter order and defaults, for estimates and tables.
+// docs/model.md's parameter order and defaults, for estimates and tables.
 const PARAMETERS = ["mode", "grid_size", "generations", "initial_density", "rule", "boundary", "crystal_count",
   "field_strength", "temporal_decay", "similarity_threshold", "influence_exponent", "cross_system_coupling",
   "form_size", "similarity", "crystallization_interval", "min_form_cells", "reinforcement", "resonance_threshold", "seed"];

@@ -1,4 +1,4 @@
-/// The counter-based randomness of MODEL.md section 2.
+/// The counter-based randomness of docs/model.md section 2.
 ///
 /// Every random number is a pure function of `(seed, stream, a, b)`, so any cell can draw
 /// its number without regard to iteration order, thread or restart.
@@ -45,7 +45,7 @@ public enum CounterRandom {
         mix64(mix64(mix64(seed) ^ stream.rawValue) ^ a)
     }
 
-    /// Maps 64 random bits to [0, 1) exactly as MODEL.md does.
+    /// Maps 64 random bits to [0, 1) exactly as docs/model.md does.
     @inlinable @inline(__always)
     public static func unit(fromBits bits: UInt64) -> Double {
         Double(bits >> 11) * 0x1p-53

@@ -1,4 +1,4 @@
-/// Runs of one coupling group advancing in lockstep (MODEL.md section 6): at each step every
+/// Runs of one coupling group advancing in lockstep (docs/model.md section 6): at each step every
 /// run sees its partners' crystals as they stood at the start of the step, weighted by κ.
 ///
 /// A group of one, or runs with κ = 0, behave exactly as runs alone.

@@ -2,7 +2,7 @@
 public enum Mode: String, CaseIterable, Sendable {
     /// The Life rule alone: the control.
     case classical
-    /// Memory crystals pull similar neighbourhoods toward their habits (MODEL.md section 4).
+    /// Memory crystals pull similar neighbourhoods toward their habits (docs/model.md section 4).
     case morphic
     /// A language model's rule table, followed with probability `field_strength` (section 7).
     case llmControl = "llm_control"

@@ -3,7 +3,7 @@ import Foundation
 /// The crystals acting on one step of a run (own ones by id, then each partner's), with
 /// every factor of their influence that does not depend on the cell already multiplied out.
 ///
-/// MODEL.md evaluates `φ * weight * strength * pow(sim, e) * exp(-δ * age)` left to right,
+/// docs/model.md evaluates `φ * weight * strength * pow(sim, e) * exp(-δ * age)` left to right,
 /// so `(φ * weight) * strength` and `exp(-δ * age)` can be hoisted without changing a bit.
 struct MorphicField: Sendable {
     var forms: [UInt64] = []

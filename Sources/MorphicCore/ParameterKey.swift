@@ -1,4 +1,4 @@
-/// The parameters of a run, in the order of MODEL.md's table (which is also the order in
+/// The parameters of a run, in the order of docs/model.md's table (which is also the order in
 /// which a sweep combines its grid axes). Raw values are the JSON keys.
 public enum ParameterKey: String, CaseIterable, Sendable, Comparable {
     case mode
@@ -61,7 +61,7 @@ public enum ParameterKey: String, CaseIterable, Sendable, Comparable {
         }
     }
 
-    /// Orders keys as MODEL.md's table does.
+    /// Orders keys as docs/model.md's table does.
     public static func < (lhs: Self, rhs: Self) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }

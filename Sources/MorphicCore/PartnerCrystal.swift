@@ -1,4 +1,4 @@
-/// A crystal seen from another run of the same coupling group (MODEL.md section 6).
+/// A crystal seen from another run of the same coupling group (docs/model.md section 6).
 public struct PartnerCrystal: Hashable, Sendable {
     /// Position of the owning run in its coupling group.
     public let owner: Int

@@ -1,7 +1,7 @@
 /// The fate of a cell for each of the 512 possible 3×3 neighbourhoods.
 ///
 /// Neighbourhood bit `(dy+1)*3 + (dx+1)` holds the cell at `(x+dx, y+dy)`; the centre is bit 4.
-/// Both Life-like rules and the language model's answers (MODEL.md section 7) are tables.
+/// Both Life-like rules and the language model's answers (docs/model.md section 7) are tables.
 public struct RuleTable: Hashable, Sendable {
     /// Entry n is 1 when the centre of neighbourhood n is alive next, else 0.
     public let entries: [UInt8]

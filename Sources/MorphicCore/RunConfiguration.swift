@@ -1,4 +1,4 @@
-/// Every parameter of one run (MODEL.md section 1), holding only allowed values.
+/// Every parameter of one run (docs/model.md section 1), holding only allowed values.
 ///
 /// Values enter through ``set(_:_:)``, which checks each against its range and names the
 /// key when it refuses; ``validated()`` adds the checks that involve two keys.
@@ -42,7 +42,7 @@ public struct RunConfiguration: Hashable, Sendable {
     /// The run seed; nil means derived from the sweep seed and run id.
     public var seed: UInt64?
 
-    /// The defaults of MODEL.md.
+    /// The defaults of docs/model.md.
     public init() {}
 
     /// Number of cells.

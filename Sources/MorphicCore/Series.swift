@@ -1,4 +1,4 @@
-/// The per-generation measurements of MODEL.md section 8; entry t describes state S_{t+1}.
+/// The per-generation measurements of docs/model.md section 8; entry t describes state S_{t+1}.
 public struct Series: Hashable, Sendable {
     /// Live cells.
     public var population: [Int] = []
@@ -20,7 +20,7 @@ public struct Series: Hashable, Sendable {
     /// Creates empty series.
     public init() {}
 
-    /// Series names as in MODEL.md, in their documented order.
+    /// Series names as in docs/model.md, in their documented order.
     public static let names = [
         "population", "complexity", "volatility", "pattern_diversity", "morphic_influence_rate",
         "override_rate", "resonance_events", "crystal_count",

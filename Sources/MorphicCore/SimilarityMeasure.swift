@@ -1,4 +1,4 @@
-/// How alike a neighbourhood and a crystal's form are (MODEL.md section 4).
+/// How alike a neighbourhood and a crystal's form are (docs/model.md section 4).
 public enum SimilarityMeasure: String, CaseIterable, Sendable {
     /// The fraction of the k² cells on which they agree.
     case hamming

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One run of the morphic Life model (MODEL.md), advanced a step at a time.
+/// One run of the morphic Life model (docs/model.md), advanced a step at a time.
 ///
 /// A run is a pure function of its configuration: the same configuration gives the same
 /// result on any machine, in any order. Callers step it so that they can report progress
@@ -34,7 +34,7 @@ public struct Simulation: Sendable {
     ///
     /// - Parameters:
     ///   - configuration: a configuration; its `seed`, when nil, is derived from `sweepSeed`
-    ///     and `runID` (MODEL.md section 2).
+    ///     and `runID` (docs/model.md section 2).
     ///   - llmTable: the language model's table; required in `llm_control` mode.
     public init(
         configuration: RunConfiguration, runID: String = "", sweepSeed: UInt64 = 0, llmTable: RuleTable? = nil
@@ -231,7 +231,7 @@ public struct Simulation: Sendable {
         var slotOverrides: [Int] = []
     }
 
-    /// MODEL.md section 4: lets the winning crystal of each non-empty window take the cell,
+    /// docs/model.md section 4: lets the winning crystal of each non-empty window take the cell,
     /// and collects the habits that crystallization will choose from.
     private mutating func applyField(
         _ field: MorphicField, step t: Int, source: Int, target: Int, collectHabits: Bool
@@ -323,7 +323,7 @@ public struct Simulation: Sendable {
         return credits
     }
 
-    /// MODEL.md section 7: each cell follows the language model's table with probability φ.
+    /// docs/model.md section 7: each cell follows the language model's table with probability φ.
     private mutating func applyTable(step t: Int, source: Int, target: Int) -> StepCounts {
         guard let table = llmTable?.entries else { return StepCounts() }
         let layout = self.layout
@@ -355,7 +355,7 @@ public struct Simulation: Sendable {
         return counts
     }
 
-    /// MODEL.md section 5: the most frequent habit of this step reinforces its crystal or
+    /// docs/model.md section 5: the most frequent habit of this step reinforces its crystal or
     /// becomes a new one, evicting the weakest when the field is full.
     private mutating func crystallize(after t: Int) {
         guard !candidates.isEmpty else { return }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The summary statistics of MODEL.md section 8, derived from a run's series.
+/// The summary statistics of docs/model.md section 8, derived from a run's series.
 public struct Summary: Hashable, Sendable {
     /// Population after the last generation.
     public let finalPopulation: Int
@@ -33,7 +33,7 @@ public struct Summary: Hashable, Sendable {
     /// The first t where S_{t+1} repeats one of the 8 states before it, if any.
     public let convergenceGeneration: Int?
 
-    /// The statistic names as in MODEL.md, in their documented order.
+    /// The statistic names as in docs/model.md, in their documented order.
     public static let names = [
         "final_population", "max_population", "min_population", "avg_population", "population_std",
         "avg_complexity", "avg_volatility", "avg_pattern_diversity", "avg_influence_rate",

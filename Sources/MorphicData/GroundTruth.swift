@@ -6,10 +6,10 @@ import MorphicCore
 /// A classical run has no field: its field strength and crystal count are 0 and the other
 /// morphic parameters are missing (empty), whatever the definition recorded. A morphic run
 /// whose field cannot act (field strength 0 or no crystals) evolves exactly like a classical
-/// run of the same seed (MODEL.md section 5), and is described as one. An `llm_control` run's
+/// run of the same seed (docs/model.md section 5), and is described as one. An `llm_control` run's
 /// field strength is the share of cells that follow the model's table; it has no crystals.
 enum GroundTruth {
-    /// The parameters described, in MODEL.md's order; the seed and mode are not among them.
+    /// The parameters described, in docs/model.md's order; the seed and mode are not among them.
     static let keys = ParameterKey.allCases.filter { $0 != .mode && $0 != .seed }
 
     /// Parameters that mean something only for a field of crystals.

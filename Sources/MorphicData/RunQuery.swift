@@ -4,7 +4,7 @@ import MorphicCore
 /// A question about a sweep's runs, as `GET …/runs?filter=&sort=&fields=` asks it.
 ///
 /// The filter language: conditions joined by `and`, each `column operator value`, where a
-/// column is `run_id`, `mode` (or `label`), `status`, a parameter of MODEL.md or a summary
+/// column is `run_id`, `mode` (or `label`), `status`, a parameter of docs/model.md or a summary
 /// statistic; operators are `=`, `!=`, `<`, `<=`, `>`, `>=` on numbers, and `=`, `!=` and
 /// `^=` (starts with) on text. Values may be quoted. For example:
 /// `mode = morphic and field_strength >= 0.4 and avg_influence_rate > 0.01`, or
@@ -47,7 +47,7 @@ public struct RunQuery: Hashable, Sendable {
     public static let textColumns = ["run_id", "mode", "label", "status", "rule", "boundary", "similarity"]
     /// The summary statistics, in the order of a run's record.
     public static let statistics = RunRecord.statisticNames
-    /// The numeric parameters, in MODEL.md's order.
+    /// The numeric parameters, in docs/model.md's order.
     public static let numericParameters = ParameterKey.allCases.filter { $0.kind != .text }.map(\.rawValue)
     /// Every column a query may name.
     public static let columns = textColumns + numericParameters + statistics

@@ -1,6 +1,6 @@
 import MorphicCore
 
-/// The JSON document of one run (MODEL.md section 9): run_id, mode, config, timeseries,
+/// The JSON document of one run (docs/model.md section 9): run_id, mode, config, timeseries,
 /// summary_stats, crystals, metadata, and for `llm_control` runs llm_table and llm_source
 /// (the endpoint's host, the model, the prompt version and the table's sha256).
 ///
@@ -57,7 +57,7 @@ public enum RunRecord {
         return .object(members)
     }
 
-    /// Every parameter in MODEL.md's order, the seed included when set.
+    /// Every parameter in docs/model.md's order, the seed included when set.
     public static func config(_ configuration: RunConfiguration) -> JSON {
         .object(
             ParameterKey.allCases.compactMap { key in
@@ -80,7 +80,7 @@ public enum RunRecord {
         "total_overrides", "total_resonance_events", "emergence_events", "stability_score", "convergence_generation",
     ]
 
-    /// The summary statistics in MODEL.md's order.
+    /// The summary statistics in docs/model.md's order.
     public static func summary(_ summary: Summary) -> JSON {
         .object([
             "final_population": .int(summary.finalPopulation),

@@ -1,9 +1,9 @@
 import MorphicCore
 
-/// A parameter sweep (API.md, "Sweeps"), checked, normalized and expanded into runs.
+/// A parameter sweep (README, "Sweeps and datasets"), checked, normalized and expanded into runs.
 ///
-/// A run's parameters are MODEL.md's defaults, overridden by `defaults`, then by its
-/// group's `params`, then by its grid point. Grid axes combine in the order of MODEL.md's
+/// A run's parameters are docs/model.md's defaults, overridden by `defaults`, then by its
+/// group's `params`, then by its grid point. Grid axes combine in the order of docs/model.md's
 /// parameter table, the first outermost, with replicates innermost.
 public struct SweepDefinition: Sendable {
     /// One group of runs sharing a prefix.
@@ -12,9 +12,9 @@ public struct SweepDefinition: Sendable {
         public let prefix: String
         /// Runs per grid point.
         public let replicates: Int
-        /// Fixed parameters, in MODEL.md's order.
+        /// Fixed parameters, in docs/model.md's order.
         public let params: [(key: ParameterKey, value: ParameterValue)]
-        /// Swept parameters and their values, in MODEL.md's order.
+        /// Swept parameters and their values, in docs/model.md's order.
         public let grid: [(key: ParameterKey, values: [ParameterValue])]
 
         /// Groups are equal when every field is.
@@ -35,7 +35,7 @@ public struct SweepDefinition: Sendable {
     public let name: String
     /// The sweep seed from which run seeds are derived.
     public let seed: UInt64
-    /// Parameters shared by every group, in MODEL.md's order.
+    /// Parameters shared by every group, in docs/model.md's order.
     public let defaults: [(key: ParameterKey, value: ParameterValue)]
     /// The groups, in order.
     public let groups: [Group]
@@ -285,7 +285,7 @@ public struct SweepDefinition: Sendable {
         return result.sorted { $0.key < $1.key }
     }
 
-    /// The value as MODEL.md writes it (`0.20` becomes `0.2`, `control` becomes `classical`).
+    /// The value as docs/model.md writes it (`0.20` becomes `0.2`, `control` becomes `classical`).
     private static func canonical(_ key: ParameterKey, _ json: JSON, field: String) throws(SweepError) -> ParameterValue
     {
         let value: ParameterValue

@@ -3,7 +3,7 @@ import HTTPClient
 import MorphicCore
 import MorphicData
 
-/// The 512-entry rule table of MODEL.md section 7, fetched from a language model once per
+/// The 512-entry rule table of docs/model.md section 7, fetched from a language model once per
 /// (endpoint, model, prompt version) and cached on disk.
 ///
 /// One fetch at a time, shared by everyone who needs the table (single flight). It runs on

@@ -2,7 +2,7 @@ import Foundation
 import HTTP
 import MorphicData
 
-/// The REST API of API.md, the metrics and health endpoints and the static page, as one
+/// The REST API of the README, the metrics and health endpoints and the static page, as one
 /// request handler. Every answer is logged and counted.
 ///
 /// It runs on the event loops, so it answers there only what memory holds (health,

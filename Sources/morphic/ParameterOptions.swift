@@ -1,7 +1,7 @@
 import ArgumentParser
 import MorphicCore
 
-/// One flag per parameter of MODEL.md, named after its JSON key (`--field-strength=0.8`).
+/// One flag per parameter of docs/model.md, named after its JSON key (`--field-strength=0.8`).
 struct ParameterOptions: ParsableArguments {
     @Option(help: "classical, morphic or llm_control (control means classical). [default: morphic]")
     var mode: String?

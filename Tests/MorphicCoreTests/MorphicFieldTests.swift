@@ -2,7 +2,7 @@ import Testing
 
 @testable import MorphicCore
 
-/// The plan's validation of the morphic field (seed/PLAN.md, "Validation").
+/// The plan's validation of the morphic field (influence rises with field strength and falls with decay; controls show none).
 @Suite struct MorphicFieldTests {
     func make(_ change: (inout RunConfiguration) -> Void = { _ in }) -> RunConfiguration {
         var configuration = RunConfiguration()
