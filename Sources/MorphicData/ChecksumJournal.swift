@@ -101,8 +101,8 @@ public final class ChecksumJournal: Sendable {
     }
 
     /// Every digest the journals of `folder` hold for the runs of `definition`, compactly
-    /// (a run's index, the first 8 bytes of its digest and its size), so that a million
-    /// runs take 16 MB. Lines that do not parse (the torn end of a journal) are ignored.
+    /// (the first 8 bytes of each run's digest, by its index), so that a million runs take
+    /// 8 MB. Lines that do not parse (the torn end of a journal) are ignored.
     public static func table(_ folder: SweepFolder, definition: SweepDefinition) -> ChecksumTable {
         var table = ChecksumTable(count: definition.runs.count)
         let directory = folder.path + "/" + folderName
@@ -112,42 +112,33 @@ public final class ChecksumJournal: Sendable {
             for line in data.split(separator: 0x0A) {
                 let fields = line.split(separator: 0x20)
                 guard fields.count == 3, fields[0].count == 64, let prefix = UInt64(hex: fields[0].prefix(16)),
-                    let size = Int(String(decoding: fields[1], as: UTF8.self)),
                     let file = String(bytes: fields[2], encoding: .utf8), file.hasSuffix(".json"),
                     let index = definition.index(ofRun: String(file.dropLast(5)))
                 else { continue }
-                table.set(index, digest: prefix, size: size)
+                table.set(index, digest: prefix)
             }
         }
         return table
     }
 }
 
-/// What the journals say of each run's record: its size and the first 8 bytes of its
-/// sha256, by the run's index in the sweep.
+/// What the journals say of each run's record: the first 8 bytes of its sha256, by the
+/// run's index in the sweep (0 for a run no journal lists).
 public struct ChecksumTable: Sendable {
     private var digests: [UInt64]
-    private var sizes: [Int64]
 
     /// A table knowing nothing of `count` runs.
-    public init(count: Int) {
-        digests = Array(repeating: 0, count: count)
-        sizes = Array(repeating: -1, count: count)
-    }
+    public init(count: Int) { digests = Array(repeating: 0, count: count) }
 
-    mutating func set(_ index: Int, digest: UInt64, size: Int) {
-        digests[index] = digest
-        sizes[index] = Int64(size)
-    }
+    mutating func set(_ index: Int, digest: UInt64) { digests[index] = digest }
 
     /// Whether `bytes` are the record the journals list for run `index`.
     public func matches(_ index: Int, _ bytes: [UInt8]) -> Bool {
-        guard sizes[index] == Int64(bytes.count) else { return false }
-        return UInt64(hex: SHA256.hex(bytes).utf8.prefix(16)) == digests[index]
+        digests[index] != 0 && UInt64(hex: SHA256.hex(bytes).utf8.prefix(16)) == digests[index]
     }
 
     /// Whether the journals list run `index` at all.
-    public func knows(_ index: Int) -> Bool { sizes[index] >= 0 }
+    public func knows(_ index: Int) -> Bool { digests[index] != 0 }
 }
 
 extension UInt64 {

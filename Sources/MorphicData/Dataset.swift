@@ -32,15 +32,17 @@ public enum Dataset {
             failures[index] = failure
         }
         let checksums = ChecksumJournal.table(folder, definition: definition)
-        let finished = definition.runs.indices.filter { failures[$0] == nil }
         let runsCSV = try StreamingFile(path: folder.path + "/runs.csv")
         let timeseriesCSV = try StreamingFile(path: folder.path + "/timeseries.csv")
         let featuresCSV = try StreamingFile(path: folder.path + "/features.csv")
-        let idWidth = definition.runs.reduce(1) { max($0, $1.id.utf8.count) }
+        let idWidth = definition.runs.blocks.reduce(1) { max($0, $1.prefix.utf8.count + 1 + String($1.count).count) }
+        var generations = 0
+        definition.runs.aggregate(over: [.generations]) { configuration, _ in
+            generations = max(generations, configuration.generations)
+        }
         let arrays = try TimeseriesArrays(
-            path: folder.path + "/timeseries.npz", runs: finished.count,
-            generations: finished.reduce(0) { max($0, definition.runs[$1].configuration.generations) },
-            idWidth: idWidth)
+            path: folder.path + "/timeseries.npz", runs: definition.runs.count - failures.count,
+            generations: generations, idWidth: idWidth)
         try runsCSV.write(csvLine(DatasetColumn.runs.map(\.name)))
         try timeseriesCSV.write(csvLine(DatasetColumn.timeseries.map(\.name)))
         try featuresCSV.write(csvLine(DatasetColumn.features.map(\.name)))
@@ -112,7 +114,7 @@ public enum Dataset {
         // before the manifest says the dataset is whole.
         try folder.synchronize()
         try manifest.commit()
-        try writeArchive(definition, in: folder, finished: finished)
+        try writeArchive(definition, in: folder, failures: failures)
     }
 
     /// A finished run's record bytes.
@@ -184,10 +186,9 @@ public enum Dataset {
     }
 
     private static func counts(_ definition: SweepDefinition, failures: Int) -> JSON {
-        let modes = Mode.allCases.compactMap { mode -> JSON.Member? in
-            let count = definition.runs.count { $0.configuration.mode == mode }
-            return count > 0 ? JSON.Member(mode.rawValue, .int(count)) : nil
-        }
+        var byMode: [Mode: Int] = [:]
+        definition.runs.aggregate(over: [.mode]) { configuration, runs in byMode[configuration.mode, default: 0] += runs }
+        let modes = Mode.allCases.compactMap { mode in byMode[mode].map { JSON.Member(mode.rawValue, .int($0)) } }
         return .object([
             "runs": .int(definition.runs.count),
             "by_mode": .object(modes),
@@ -199,7 +200,10 @@ public enum Dataset {
     private static func sweptValues(_ definition: SweepDefinition) -> JSON {
         .object(
             ParameterKey.allCases.filter { $0 != .seed }.map { key in
-                let values = Set(definition.runs.compactMap { $0.configuration.value(key) })
+                var values = Set<ParameterValue>()
+                definition.runs.aggregate(over: [key]) { configuration, _ in
+                    if let value = configuration.value(key) { values.insert(value) }
+                }
                 let sorted = values.sorted { a, b in
                     switch (a, b) {
                     case (.number(let x), .number(let y)): Double(x)! < Double(y)!
@@ -254,13 +258,15 @@ public enum Dataset {
     }
 
     /// Streams the dataset files into `dataset.tar.gz` under one folder named after the sweep.
-    private static func writeArchive(_ definition: SweepDefinition, in folder: SweepFolder, finished: [Int]) throws {
+    private static func writeArchive(_ definition: SweepDefinition, in folder: SweepFolder, failures: [Int: String])
+        throws
+    {
         let archive = try StreamingFile(path: folder.path + "/" + archiveName)
         let gzip = try GzipWriter { try archive.write($0) }
         let tar = TarWriter { try gzip.write($0) }
         try tar.addFolder(definition.id)
-        let names = files(definition) + finished.lazy.map { definition.runs[$0].fileName }
-        for name in names {
+        let records = definition.runs.indices.lazy.filter { failures[$0] == nil }.map { definition.runs[$0].fileName }
+        for name in files(definition) + records {
             let path = folder.path + "/" + name
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw FileError.invalid("cannot read \(path)")

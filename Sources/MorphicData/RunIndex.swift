@@ -6,7 +6,7 @@ import MorphicCore
 /// when the run has finished (records never change).
 public final class RunIndex: @unchecked Sendable {
     /// The runs, in the definition's order.
-    public let runs: [PlannedRun]
+    public let runs: SweepRuns
     /// Parameter columns, made on first use (most queries need one or two).
     private var numbers: [String: [Double]] = [:]
     private var texts: [String: [String]] = [:]

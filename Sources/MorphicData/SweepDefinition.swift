@@ -44,8 +44,8 @@ public struct SweepDefinition: Sendable {
     /// Generations between the grid snapshots of `frames.npz` (`"snapshots": {"every": N}`),
     /// or nil for none.
     public let snapshotEvery: Int?
-    /// Every run, in order.
-    public let runs: [PlannedRun]
+    /// Every run, in order (computed when asked for, not held).
+    public let runs: SweepRuns
 
     /// The normalized definition: every value canonical, keys in a fixed order, defaults
     /// filled in. Equal sweeps have equal normalized definitions.
@@ -67,18 +67,12 @@ public struct SweepDefinition: Sendable {
         return range.lowerBound + number - 1
     }
 
-    /// Total cell updates of all runs.
-    public var cellSteps: Int { runs.reduce(0) { $0 + $1.configuration.cellSteps } }
+    /// Total cell updates of all runs (saturating at `Int.max`).
+    public var cellSteps: Int { runs.total(over: [.gridSize, .generations]) { $0.cellSteps } }
 
     /// Runs grouped for computation: each coupling group's members in order.
-    public var couplingGroups: [[PlannedRun]] {
-        var groups: [[PlannedRun]] = []
-        for run in runs {
-            if run.couplingGroup == groups.count { groups.append([]) }
-            groups[run.couplingGroup].append(run)
-        }
-        return groups
-    }
+    public var couplingGroups: CouplingGroups { CouplingGroups(runs: runs) }
+
 
     /// Parses and checks a definition; errors name the offending field.
     public static func parse(_ bytes: some Collection<UInt8>, limits: SweepLimits = SweepLimits()) throws(SweepError)
@@ -132,19 +126,8 @@ public struct SweepDefinition: Sendable {
             try Self.group(group, field: "groups[\(index)]", limits: limits)
         }
         runs = try Self.expand(defaults: defaults, groups: groups, limits: limits)
-        var ranges: [String: Range<Int>] = [:]
-        var start = 0
-        for group in groups {
-            let count = group.grid.reduce(group.replicates) { $0 * $1.values.count }
-            ranges[group.prefix] = start..<start + count
-            start += count
-        }
-        groupRanges = ranges
-        // Saturating: a server may allow millions of runs of 4096² × 100,000 cell updates each.
-        let totalCellSteps = runs.reduce(0) { total, run in
-            let (sum, overflow) = total.addingReportingOverflow(run.configuration.cellSteps)
-            return overflow ? .max : sum
-        }
+        groupRanges = Dictionary(uniqueKeysWithValues: runs.blocks.map { ($0.prefix, $0.start..<$0.start + $0.count) })
+        let totalCellSteps = runs.total(over: [.gridSize, .generations]) { $0.cellSteps }
         guard totalCellSteps <= limits.maximumCellSteps else {
             throw SweepError(
                 field: "groups",
@@ -152,8 +135,7 @@ public struct SweepDefinition: Sendable {
                     "the sweep asks for \(totalCellSteps) cell updates; this server allows \(limits.maximumCellSteps)",
                 isOverLimit: true)
         }
-        // At most 26 MB a run (100,000 generations), times at most 10^7 runs: no overflow.
-        let estimatedBytes = runs.reduce(0) { $0 + SweepLimits.estimatedBytes(generations: $1.configuration.generations) }
+        let estimatedBytes = runs.total(over: [.generations]) { SweepLimits.estimatedBytes(generations: $0.generations) }
         guard estimatedBytes <= limits.maximumEstimatedBytes else {
             throw SweepError(
                 field: "groups",
@@ -162,11 +144,8 @@ public struct SweepDefinition: Sendable {
                 isOverLimit: true)
         }
         if let every = snapshotEvery {
-            let bytes = runs.reduce(0) { total, run in
-                let (sum, overflow) = total.addingReportingOverflow(
-                    SweepLimits.snapshotBytes(
-                        gridSize: run.configuration.gridSize, generations: run.configuration.generations, every: every))
-                return overflow ? .max : sum
+            let bytes = runs.total(over: [.gridSize, .generations]) {
+                SweepLimits.snapshotBytes(gridSize: $0.gridSize, generations: $0.generations, every: every)
             }
             guard bytes <= limits.maximumSnapshotBytes else {
                 throw SweepError(
@@ -303,9 +282,11 @@ public struct SweepDefinition: Sendable {
         return configuration.value(key)!
     }
 
+    /// Places each group in the sweep, checking the run limit, every point's configuration
+    /// and that no run id repeats (ids `<prefix>_<n>` repeat exactly when prefixes do).
     private static func expand(
         defaults: [(key: ParameterKey, value: ParameterValue)], groups: [Group], limits: SweepLimits
-    ) throws(SweepError) -> [PlannedRun] {
+    ) throws(SweepError) -> SweepRuns {
         var total = 0
         for (index, group) in groups.enumerated() {
             var count = group.replicates
@@ -325,44 +306,60 @@ public struct SweepDefinition: Sendable {
         // again cannot fail; only the checks between keys (`validated()`) remain.
         var base = RunConfiguration()
         for (key, value) in defaults { try! base.set(key, value) }
-        var runs: [PlannedRun] = []
-        runs.reserveCapacity(total)
+        var blocks: [SweepRuns.Block] = []
         var seen = Set<String>()
-        var couplingGroup = 0
-        var pointIndex = 0
+        var (start, pointStart, groupStart) = (0, 0, 0)
         for (groupIndex, group) in groups.enumerated() {
+            guard seen.insert(group.prefix).inserted else {
+                throw SweepError(field: "groups[\(groupIndex)].prefix", message: "run id \(group.prefix)_1 is used twice")
+            }
             var fixed = base
             for (key, value) in group.params { try! fixed.set(key, value) }
-            var number = 0
-            let points = group.grid.reduce([[(ParameterKey, ParameterValue)]]([[]])) { points, axis in
-                points.flatMap { point in axis.values.map { point + [(axis.key, $0)] } }
-            }
-            for point in points {
-                var configuration = fixed
-                for (key, value) in point { try! configuration.set(key, value) }
-                do {
-                    configuration = try configuration.validated()
-                } catch {
-                    throw SweepError(field: "groups[\(groupIndex)]", message: error.message)
+            let points = group.grid.reduce(1) { $0 * $1.values.count }
+            let probe = SweepRuns(blocks: [
+                SweepRuns.Block(
+                    prefix: group.prefix, start: 0, pointStart: 0, groupStart: 0, count: points, points: points,
+                    replicates: 1, groupCount: points, fixed: fixed, axes: group.grid, groupsBefore: nil, coupled: false)
+            ])
+            // Only form size and min_form_cells are checked together.
+            do {
+                try probe.aggregate(over: [.formSize, .minFormCells]) { configuration, _ in
+                    _ = try configuration.validated()
                 }
-                let coupled = configuration.crossSystemCoupling > 0 && configuration.mode == .morphic
-                for _ in 0..<group.replicates {
-                    number += 1
-                    let runID = "\(group.prefix)_\(number)"
-                    guard seen.insert(runID).inserted else {
-                        throw SweepError(
-                            field: "groups[\(groupIndex)].prefix", message: "run id \(runID) is used twice")
-                    }
-                    runs.append(
-                        PlannedRun(
-                            id: runID, configuration: configuration, couplingGroup: couplingGroup, point: pointIndex))
-                    if !coupled { couplingGroup += 1 }
-                }
-                if coupled { couplingGroup += 1 }
-                pointIndex += 1
+            } catch let error as ConfigurationError {
+                throw SweepError(field: "groups[\(groupIndex)]", message: error.message)
+            } catch {
+                throw SweepError(field: "groups[\(groupIndex)]", message: String(describing: error))
             }
+            let couples = { (configuration: RunConfiguration) in
+                configuration.crossSystemCoupling > 0 && configuration.mode == .morphic
+            }
+            var groupsBefore: [Int]?
+            var groupCount: Int
+            let varies = group.grid.contains { $0.key == .crossSystemCoupling || $0.key == .mode }
+            if varies {
+                var before = [0]
+                before.reserveCapacity(points + 1)
+                for point in 0..<points {
+                    let block = probe.blocks[0]
+                    before.append(before[point] + (couples(block.configuration(point: point)) ? 1 : group.replicates))
+                }
+                groupCount = before[points]
+                groupsBefore = before
+            } else {
+                groupCount = couples(fixed) ? points : points * group.replicates
+            }
+            blocks.append(
+                SweepRuns.Block(
+                    prefix: group.prefix, start: start, pointStart: pointStart, groupStart: groupStart,
+                    count: points * group.replicates, points: points, replicates: group.replicates,
+                    groupCount: groupCount, fixed: fixed, axes: group.grid, groupsBefore: groupsBefore,
+                    coupled: !varies && couples(fixed)))
+            start += points * group.replicates
+            pointStart += points
+            groupStart += groupCount
         }
-        return runs
+        return SweepRuns(blocks: blocks)
     }
 
     private static func normalize(

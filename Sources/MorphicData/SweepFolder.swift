@@ -78,6 +78,19 @@ public struct SweepFolder: Sendable {
         try AtomicFile.write(Array(message.utf8), to: errorPath(id))
     }
 
+    /// The ids of the runs with a recorded failure, read from the folder's listing one entry
+    /// at a time (a folder of a million records is never listed whole).
+    public func failedRuns() -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var ids: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".error"), !name.hasPrefix(".") { ids.append(String(name.dropLast(6))) }
+        }
+        return ids.sorted()
+    }
+
     /// Forgets a run's failure so that it is computed again.
     public func clearFailure(_ id: String) {
         unlink(errorPath(id))

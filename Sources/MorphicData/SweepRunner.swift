@@ -34,7 +34,11 @@ public final class SweepRunner: Sendable {
     /// Where its records go.
     public let folder: SweepFolder
     private let workers: Int
-    private let groups: [[PlannedRun]]
+    private let groups: CouplingGroups
+    /// The coupling groups to compute: every one, or those of a shard (g ≡ index mod count).
+    private let first: Int
+    private let stride: Int
+    private let groupCount: Int
     private let llmTable: (@Sendable () throws -> RuleTable)?
     private let llmSource: RuleSource?
     private let state: Mutex<State>
@@ -57,12 +61,20 @@ public final class SweepRunner: Sendable {
         self.llmSource = llmSource
         self.folder = folder
         self.workers = max(1, workers)
-        groups = definition.couplingGroups.enumerated().filter { shard?.contains(group: $0.offset) ?? true }.map(
-            \.element)
+        groups = definition.couplingGroups
+        first = shard?.index ?? 0
+        stride = shard?.count ?? 1
+        groupCount = groups.count > first ? (groups.count - first + stride - 1) / stride : 0
         var progress = Progress()
-        for group in groups {
-            progress.runsTotal += group.count
-            progress.cellStepsTotal += group.reduce(0) { $0 + $1.configuration.cellSteps }
+        if shard == nil {
+            progress.runsTotal = definition.runs.count
+            progress.cellStepsTotal = definition.cellSteps
+        } else {
+            for index in Swift.stride(from: first, to: groups.count, by: stride) {
+                let runs = definition.runs.runs(ofGroup: index)
+                progress.runsTotal += runs.count
+                progress.cellStepsTotal += runs.reduce(0) { $0 + definition.runs[$1].configuration.cellSteps }
+            }
         }
         state = Mutex(State(progress: progress))
         journal = ChecksumJournal(folder: folder)
@@ -79,7 +91,7 @@ public final class SweepRunner: Sendable {
     ) throws -> Progress {
         let done = DispatchGroup()
         let checksums = ChecksumJournal.table(folder, definition: definition)
-        for _ in 0..<min(workers, max(1, groups.count)) {
+        for _ in 0..<min(workers, max(1, groupCount)) {
             done.enter()
             Thread.detachNewThread { [self] in
                 work(checksums: checksums, isCancelled: isCancelled)
@@ -97,12 +109,12 @@ public final class SweepRunner: Sendable {
     private func work(checksums: ChecksumTable, isCancelled: @escaping @Sendable () -> Bool) {
         while true {
             let index: Int? = state.withLock { state in
-                guard state.error == nil, state.next < groups.count else { return nil }
+                guard state.error == nil, state.next < groupCount else { return nil }
                 state.next += 1
                 return state.next - 1
             }
             guard let index, !isCancelled() else { return }
-            let group = groups[index]
+            let group = groups[first + index * stride]
             // A record counts only if the journal vouches for it: one damaged by a power loss,
             // or written but not yet journaled when the process died, is computed again.
             if group.allSatisfy({ folder.verified($0, in: definition, checksums) || folder.failure($0.id) != nil }) {

@@ -186,7 +186,7 @@ final class SlurmExecutor: Sendable {
     /// unfinished, and fails the runs of shards out of retries or refused as a usage error.
     /// `groups` are the sweep's coupling groups, in order.
     func advance(
-        _ definition: SweepDefinition, groups: [[PlannedRun]], in folder: SweepFolder, state: inout State,
+        _ definition: SweepDefinition, groups: CouplingGroups, in folder: SweepFolder, state: inout State,
         queue: [String: [Int: Task]]
     ) throws -> Survey {
         var survey = Survey()

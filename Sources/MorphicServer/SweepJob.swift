@@ -9,7 +9,7 @@ final class SweepJob: @unchecked Sendable {
     let folder: SweepFolder
     /// The digests of the records this process writes into the folder.
     let journal: ChecksumJournal
-    let groups: [[PlannedRun]]
+    let groups: CouplingGroups
     var sequence: Int
     let createdAt: Date
     /// Set to stop the sweep's running groups at their next step.

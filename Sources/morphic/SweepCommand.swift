@@ -68,11 +68,12 @@ struct SweepCommand: ParsableCommand {
         }
         let folder = SweepFolder(path: output)
         try folder.prepare(for: definition, shard: shard)
-        let planned = definition.couplingGroups.enumerated().filter { shard?.contains(group: $0.offset) ?? true }
-            .flatMap(\.element)
-        let failedBefore = planned.filter { !folder.hasRun($0.id) && folder.failure($0.id) != nil }
+        let failedBefore = folder.failedRuns().filter { id in
+            guard let index = definition.index(ofRun: id), !folder.hasRun(id) else { return false }
+            return shard?.contains(group: definition.runs[index].couplingGroup) ?? true
+        }
         if retryFailed {
-            for run in failedBefore { folder.clearFailure(run.id) }
+            for id in failedBefore { folder.clearFailure(id) }
         } else if !failedBefore.isEmpty {
             note(
                 "\(failedBefore.count) run(s) failed in an earlier attempt and stay failed; "
@@ -109,8 +110,8 @@ struct SweepCommand: ParsableCommand {
             return
         }
         try Dataset.assemble(definition, in: folder)
-        for run in definition.runs {
-            if let failure = folder.failure(run.id) { note("run \(run.id) failed: \(failure)") }
+        for id in folder.failedRuns() where definition.index(ofRun: id) != nil {
+            note("run \(id) failed: \(folder.failure(id) ?? "")")
         }
         note(
             "\(definition.id): \(progress.runsCompleted) runs, \(progress.runsFailed) failed, "
