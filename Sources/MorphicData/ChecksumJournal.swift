@@ -133,8 +133,11 @@ public struct ChecksumTable: Sendable {
     mutating func set(_ index: Int, digest: UInt64) { digests[index] = digest }
 
     /// Whether `bytes` are the record the journals list for run `index`.
-    public func matches(_ index: Int, _ bytes: [UInt8]) -> Bool {
-        digests[index] != 0 && UInt64(hex: SHA256.hex(bytes).utf8.prefix(16)) == digests[index]
+    public func matches(_ index: Int, _ bytes: [UInt8]) -> Bool { matches(index, digest: SHA256.hex(bytes)) }
+
+    /// Whether `digest` (hex) is the one the journals list for run `index`.
+    public func matches(_ index: Int, digest: String) -> Bool {
+        digests[index] != 0 && UInt64(hex: digest.utf8.prefix(16)) == digests[index]
     }
 
     /// Whether the journals list run `index` at all.

@@ -80,7 +80,15 @@ public struct JSONParser {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let key = try string()
-            guard keys.insert(key).inserted else { throw error("duplicate key '\(key)'", key: key) }
+            // Most objects are small: a scan beats hashing every key; large ones use the set.
+            let repeated: Bool
+            if members.count < 16 {
+                repeated = members.contains { $0.key == key }
+            } else {
+                if keys.isEmpty { keys = Set(members.map(\.key)) }
+                repeated = !keys.insert(key).inserted
+            }
+            guard !repeated else { throw error("duplicate key '\(key)'", key: key) }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1

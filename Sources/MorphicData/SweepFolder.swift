@@ -1,5 +1,6 @@
 import CSystem
 import Foundation
+import Synchronization
 
 /// A sweep's folder on disk: `definition.json`, one `<run_id>.json` per finished run,
 /// `<run_id>.error` for a run that failed, and the dataset files once assembled.
@@ -71,6 +72,55 @@ public struct SweepFolder: Sendable {
         guard descriptor >= 0 else { throw FileError.system("cannot open \(path)", errno) }
         defer { close(descriptor) }
         guard syncfs(descriptor) == 0 else { throw FileError.system("cannot flush \(path)", errno) }
+    }
+
+    /// Writes run records into the folder: each under a temporary name, then renamed into
+    /// place, both relative to one open descriptor of the folder, so that a record costs
+    /// three system calls and no path resolution. Records are not flushed one by one: the
+    /// checksum journal vouches for them (see ``ChecksumJournal``).
+    public final class RecordWriter: Sendable {
+        private let folder = Mutex<Int32>(-1)
+        private let path: String
+
+        /// A writer for `folder`, which is opened by the first write.
+        public init(_ folder: SweepFolder) { path = folder.path }
+
+        deinit {
+            let descriptor = folder.withLock { $0 }
+            if descriptor >= 0 { close(descriptor) }
+        }
+
+        /// Writes `bytes` as `name`, replacing any file of that name whole.
+        public func write(_ bytes: [UInt8], as name: String) throws {
+            let descriptor = try folder.withLock { descriptor in
+                if descriptor < 0 {
+                    descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    guard descriptor >= 0 else { throw FileError.system("cannot open \(path)", errno) }
+                }
+                return descriptor
+            }
+            let temporary = "." + name + ".tmp-" + StreamingFile.writer
+            let file = openat(descriptor, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard file >= 0 else { throw FileError.system("cannot create \(path)/\(temporary)", errno) }
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { Foundation.write(file, $0.baseAddress! + offset, $0.count - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    let code = errno
+                    close(file)
+                    unlinkat(descriptor, temporary, 0)
+                    throw FileError.system("cannot write \(path)/\(temporary)", code)
+                }
+                offset += written
+            }
+            close(file)
+            guard renameat(descriptor, temporary, descriptor, name) == 0 else {
+                let code = errno
+                unlinkat(descriptor, temporary, 0)
+                throw FileError.system("cannot write \(path)/\(name)", code)
+            }
+        }
     }
 
     /// Records that a run failed, with the reason.

@@ -43,6 +43,7 @@ public final class SweepRunner: Sendable {
     private let llmSource: RuleSource?
     private let state: Mutex<State>
     private let journal: ChecksumJournal
+    private let records: SweepFolder.RecordWriter
 
     private struct State {
         var next = 0
@@ -78,6 +79,7 @@ public final class SweepRunner: Sendable {
         }
         state = Mutex(State(progress: progress))
         journal = ChecksumJournal(folder: folder)
+        records = SweepFolder.RecordWriter(folder)
     }
 
     /// The progress so far.
@@ -134,7 +136,7 @@ public final class SweepRunner: Sendable {
             let counted = Mutex(0)
             do {
                 let finished = try Self.compute(
-                    group, sweepSeed: definition.seed, folder: folder, journal: journal, llmTable: llmTable,
+                    group, sweepSeed: definition.seed, records: records, journal: journal, llmTable: llmTable,
                     llmSource: llmSource, isCancelled: isCancelled
                 ) { cells in
                     counted.withLock { $0 += cells }
@@ -181,7 +183,7 @@ public final class SweepRunner: Sendable {
     /// - Throws: ``RunFailure`` when the group cannot be computed (no language model), other
     ///   errors when its records cannot be written.
     public static func compute(
-        _ group: [PlannedRun], sweepSeed: UInt64, folder: SweepFolder, journal: ChecksumJournal,
+        _ group: [PlannedRun], sweepSeed: UInt64, records: SweepFolder.RecordWriter, journal: ChecksumJournal,
         llmTable: (() throws -> RuleTable)?,
         llmSource: RuleSource? = nil, isCancelled: () -> Bool, stepped: (Int) -> Void
     ) throws -> Bool {
@@ -214,7 +216,7 @@ public final class SweepRunner: Sendable {
         stepped(pending)
         for (run, member) in zip(group, ensemble.members) {
             let bytes = RunRecord.json(runID: run.id, result: member.result, source: llmSource).prettyBytes
-            try AtomicFile.write(bytes, to: folder.runPath(run.id), durable: false)
+            try records.write(bytes, as: run.fileName)
             journal.add(file: run.fileName, bytes: bytes)
         }
         return true

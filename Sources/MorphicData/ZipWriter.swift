@@ -26,7 +26,7 @@ final class ZipWriter {
             guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
             // Unlinked at once: a crash leaves nothing behind.
             unlink(temporary)
-            deflater = try GzipWriter(format: .raw) { [unowned self] chunk in
+            deflater = try GzipWriter(level: 1, format: .raw) { [unowned self] chunk in
                 compressedSize += chunk.count
                 buffer += chunk
                 if buffer.count >= 1 << 16 { try flush() }

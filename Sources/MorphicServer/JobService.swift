@@ -500,7 +500,7 @@ public final class JobService: @unchecked Sendable {
             do {
                 let llm = self.llm
                 finished = try SweepRunner.compute(
-                    group, sweepSeed: job.definition.seed, folder: job.folder, journal: job.journal,
+                    group, sweepSeed: job.definition.seed, records: job.records, journal: job.journal,
                     llmTable: llm.map { provider in
                         { () throws -> RuleTable in
                             switch provider.status(start: false) {

@@ -9,6 +9,8 @@ final class SweepJob: @unchecked Sendable {
     let folder: SweepFolder
     /// The digests of the records this process writes into the folder.
     let journal: ChecksumJournal
+    /// Writes the records of the runs this process computes.
+    let records: SweepFolder.RecordWriter
     let groups: CouplingGroups
     var sequence: Int
     let createdAt: Date
@@ -84,6 +86,7 @@ final class SweepJob: @unchecked Sendable {
 
     init(definition: SweepDefinition, folder: SweepFolder, sequence: Int, createdAt: Date, state: SweepState) {
         journal = ChecksumJournal(folder: folder)
+        records = SweepFolder.RecordWriter(folder)
         self.definition = definition
         self.folder = folder
         self.sequence = sequence

@@ -60,7 +60,7 @@ struct SlurmExecutorTests {
 
         var served = try tree(folder)
         for name in served.keys
-        where name.hasPrefix("slurm/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
+        where name.hasPrefix("slurm/") || name.hasPrefix("checksums/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
             served[name] = nil
         }
         #expect(served == (try ServerEndToEndTests.localDataset(definitionPath)).files)
@@ -146,7 +146,7 @@ struct SlurmExecutorTests {
         #expect((state["jobs"] as! [Any]).count == 1, "no task failed, none was submitted twice")
         var served = try tree(folder)
         for name in served.keys
-        where name.hasPrefix("slurm/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
+        where name.hasPrefix("slurm/") || name.hasPrefix("checksums/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
             served[name] = nil
         }
         #expect(served == (try ServerEndToEndTests.localDataset(definitionPath)).files)
