@@ -70,38 +70,20 @@ public enum Dataset {
         try manifest.write(Array("  \"runs\": [\n".utf8))
 
         var checks = ValidationChecks()
-        for (index, run) in definition.runs.enumerated() {
-            let entry: JSON
-            if let failure = failures[index] {
-                entry = .object(["run_id": .string(run.id), "status": .string("failed"), "error": .string(failure)])
-            } else {
-                let bytes = try recordBytes(run, in: folder)
-                let digest = SHA256.hex(bytes)
-                guard checksums.matches(index, digest: digest) else {
-                    throw FileError.invalid(
-                        "\(folder.runPath(run.id)) does not match the digest journaled when it was written (\(ChecksumJournal.folderName)/); run the sweep again to compute it anew"
-                    )
-                }
-                let record = try Self.record(bytes, of: run, path: folder.runPath(run.id))
-                let config = record["config"]!
-                let summary = record["summary_stats"]!
-                try runsCSV.write(
-                    csvLine(
-                        [run.id, run.configuration.mode.rawValue]
-                            + DatasetColumn.runParameters.map { csvValue(config[$0.rawValue]) }
-                            + RunRecord.statisticNames.map { csvValue(summary[$0]) }))
-                let series = try Self.series(record, runID: run.id)
-                try writeTimeseries(series, runID: run.id, to: timeseriesCSV)
-                try arrays.add(runID: run.id, values: series.map { $0.map { $0.doubleValue ?? .nan } })
-                try featuresCSV.write(featuresLine(record, run: run))
-                checks.add(mode: run.configuration.mode, config: config, summary: summary)
-                entry = .object([
-                    "run_id": .string(run.id), "file": .string(run.fileName), "sha256": .string(digest),
-                    "bytes": .int(bytes.count),
-                ])
-            }
-            try manifest.write(Array("    ".utf8) + entry.compactBytes + Array((index + 1 < definition.runs.count ? ",\n" : "\n").utf8))
-        }
+        let context = DatasetRows.Context(
+            definition: definition, folder: folder, checksums: checksums, failures: failures, idWidth: idWidth,
+            generations: generations)
+        try OrderedWork.run(
+            count: definition.runs.count, chunkSize: 256, workers: ProcessInfo.processInfo.activeProcessorCount,
+            produce: { try DatasetRows(context, runs: $0) },
+            consume: { rows in
+                try runsCSV.write(rows.runs)
+                try timeseriesCSV.write(rows.timeseries)
+                try featuresCSV.write(rows.features)
+                try arrays.write(rows.arrays)
+                try manifest.write(rows.manifest)
+                checks.append(rows.checks)
+            })
         try manifest.write(Array("  ],\n".utf8))
         try manifest.write(Array("  \"validation\": ".utf8) + checks.json.prettyBytes(level: 1) + Array("\n}\n".utf8))
         try runsCSV.commit()
@@ -169,7 +151,7 @@ public enum Dataset {
     }
 
     /// run_id, point, label, the effective ground truth, then the observable features.
-    private static func featuresLine(_ record: JSON, run: PlannedRun) throws -> String {
+    static func featuresLine(_ record: JSON, run: PlannedRun) throws -> String {
         let observable = Features.series.map { name in
             (record["timeseries"]?[name]?.elements ?? []).compactMap(\.doubleValue)
         }
@@ -217,7 +199,7 @@ public enum Dataset {
     }
 
     /// The record's series in the order of `Series.names`, checked to be of equal length.
-    private static func series(_ record: JSON, runID: String) throws -> [[JSON]] {
+    static func series(_ record: JSON, runID: String) throws -> [[JSON]] {
         let columns = Series.names.map { record["timeseries"]?[$0]?.elements ?? [] }
         guard columns.allSatisfy({ $0.count == columns[0].count }) else {
             throw FileError.invalid("run \(runID): series of different lengths")
@@ -225,7 +207,8 @@ public enum Dataset {
         return columns
     }
 
-    private static func writeTimeseries(_ columns: [[JSON]], runID: String, to file: StreamingFile) throws {
+    /// A run's rows of `timeseries.csv`.
+    static func timeseriesRows(_ columns: [[JSON]], runID: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(columns[0].count * 80)
         for generation in columns[0].indices {
@@ -238,10 +221,10 @@ public enum Dataset {
             }
             out.append(0x0A)
         }
-        try file.write(out)
+        return out
     }
 
-    private static func csvValue(_ json: JSON?) -> String {
+    static func csvValue(_ json: JSON?) -> String {
         switch json {
         case .number(let text)?: text
         case .string(let text)?: text

@@ -33,22 +33,31 @@ final class TimeseriesArrays {
         self.series = series
     }
 
-    /// Adds a run's series (in the order of `Series.names`).
-    func add(runID: String, values: [[Double]]) throws {
-        var id: [UInt8] = []
-        NumpyArray.append(runID, width: width, to: &id)
-        try identifiers.write(id)
-        var length: [UInt8] = []
-        length.le64(values[0].count)
-        try lengths.write(length)
-        var row: [UInt8] = []
-        row.reserveCapacity(8 * generations)
-        for (member, column) in zip(series, values) {
-            row.removeAll(keepingCapacity: true)
-            for value in column { NumpyArray.append(value, to: &row) }
-            for _ in column.count..<generations { NumpyArray.append(.nan, to: &row) }
-            try member.write(row)
+    /// The encoded elements of some runs, made on any thread, written in order by ``write(_:)``.
+    struct Rows: Sendable {
+        var identifiers: [UInt8] = []
+        var lengths: [UInt8] = []
+        var series: [[UInt8]] = Array(repeating: [], count: Series.names.count)
+
+        /// Adds a run's series (in the order of `Series.names`), padded to `generations`.
+        mutating func add(runID: String, values: [[Double]], idWidth: Int, generations: Int) {
+            NumpyArray.append(runID, width: idWidth, to: &identifiers)
+            lengths.le64(values[0].count)
+            for (index, column) in values.enumerated() {
+                for value in column { NumpyArray.append(value, to: &series[index]) }
+                for _ in column.count..<generations { NumpyArray.append(.nan, to: &series[index]) }
+            }
         }
+    }
+
+    /// The width of the run ids and the longest run, as the archive was begun with.
+    var shape: (idWidth: Int, generations: Int) { (width, generations) }
+
+    /// Appends encoded runs.
+    func write(_ rows: Rows) throws {
+        try identifiers.write(rows.identifiers)
+        try lengths.write(rows.lengths)
+        for (member, bytes) in zip(series, rows.series) { try member.write(bytes) }
     }
 
     /// Completes the archive and renames it into place.

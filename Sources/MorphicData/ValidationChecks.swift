@@ -2,7 +2,7 @@ import MorphicCore
 
 /// The plan's data checks, gathered run by run for a dataset's manifest: controls show no
 /// influence; influence rises with field strength and falls with temporal decay.
-struct ValidationChecks {
+struct ValidationChecks: Sendable {
     private var controls = 0
     private var controlsWithInfluence = 0
     private var fieldStrengths: [Double] = []
@@ -21,6 +21,15 @@ struct ValidationChecks {
         case .llmControl:
             break
         }
+    }
+
+    /// Adds the runs another collection saw after this one's.
+    mutating func append(_ other: ValidationChecks) {
+        controls += other.controls
+        controlsWithInfluence += other.controlsWithInfluence
+        fieldStrengths += other.fieldStrengths
+        decays += other.decays
+        influence += other.influence
     }
 
     var json: JSON {

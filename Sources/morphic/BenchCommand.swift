@@ -2,18 +2,40 @@ import ArgumentParser
 import Foundation
 import MorphicCore
 
-/// `morphic bench`: the simulation core's throughput.
+/// `morphic bench`: the simulation core's throughput, or with `--sweep` the whole pipeline's.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Print the simulation core's throughput in cell-updates per second (one core).",
-        discussion: "Build with -c release for meaningful figures. Each row is one whole run, metrics included."
+        discussion: """
+            Build with -c release for meaningful figures. Each row is one whole run, metrics included.
+
+            With --sweep, runs 'morphic sweep' in a child process on sweeps of tiny runs (grid 8, \
+            10 generations) and prints, for each size, runs per second end to end (records, \
+            dataset files and archive) and the child's peak memory.
+            Example: morphic bench --sweep 10000,100000,1000000 --folder /scratch/bench
+            """
     )
 
     @Option(help: "Repeat each case this many times and report the best.")
     var repeats = 3
 
+    @Option(
+        help: "Comma-separated sweep sizes to time end to end instead of the core.",
+        transform: { text in
+            let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                throw ValidationError("--sweep takes sizes such as 10000,100000,1000000")
+            }
+            return sizes.map { $0! }
+        })
+    var sweep: [Int]?
+
+    @Option(help: "Where --sweep writes its datasets (each removed after it is measured). [default: a temporary folder]")
+    var folder: String?
+
     func run() throws {
+        if let sweep { return try benchSweeps(sweep) }
         let cases: [(Mode, Int, Int)] = [
             (.classical, 64, 2000), (.classical, 256, 500), (.classical, 1024, 100),
             (.morphic, 25, 2000), (.morphic, 64, 500), (.morphic, 256, 200),
@@ -38,5 +60,52 @@ struct BenchCommand: ParsableCommand {
                 mode.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                     + String(format: " %5d   %11d   %7.3f   %.3g", size, generations, best, rate))
         }
+    }
+
+    /// Times `morphic sweep` on tiny runs in a child process, whose peak memory `wait4` reports.
+    private func benchSweeps(_ sizes: [Int]) throws {
+        let root = folder ?? NSTemporaryDirectory() + "morphic-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        print("runs        seconds   runs/s     peak memory")
+        for runs in sizes {
+            let definition = root + "/tiny-\(runs).json"
+            let output = root + "/tiny-\(runs)"
+            try? FileManager.default.removeItem(atPath: output)
+            try Array(
+                #"{"name": "tiny", "defaults": {"grid_size": 8, "generations": 10}, "groups": [{"prefix": "r", "replicates": \#(runs)}]}"#
+                    .utf8
+            ).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: definition)) }
+            let arguments = [binary, "sweep", definition, "--output", output, "--quiet", "--max-runs", String(runs)]
+            let start = DispatchTime.now().uptimeNanoseconds
+            let (status, peak) = try Self.spawn(arguments)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: definition)
+            guard status == 0 else { throw ValidationError("morphic sweep of \(runs) runs exited with \(status)") }
+            print(
+                String(runs).padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + String(format: "  %7.2f   %8.0f   %6.1f MB", seconds, Double(runs) / seconds, Double(peak) / 1024))
+        }
+        if folder == nil { try? FileManager.default.removeItem(atPath: root) }
+    }
+
+    /// Runs `arguments` and returns its exit status and peak resident memory in KiB.
+    private static func spawn(_ arguments: [String]) throws -> (status: Int32, peakKiB: Int) {
+        var pid: pid_t = 0
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        // The child's summary line would interleave with the table.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let code = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        guard code == 0 else { throw ValidationError("cannot start \(arguments[0]): \(String(cString: strerror(code)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let exited = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return (exited, usage.ru_maxrss)
     }
 }
