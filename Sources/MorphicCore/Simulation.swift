@@ -14,6 +14,13 @@ public struct Simulation: Sendable {
     public private(set) var crystals: [Crystal] = []
     /// Live cells in the initial state.
     public let initialPopulation: Int
+    /// When set, each step records in ``fieldMask`` which cells the field decided (for
+    /// replay); it changes nothing else.
+    public var capturesFieldMask = false
+    /// After a step with ``capturesFieldMask`` set, per cell (row-major): 0 where Life decided,
+    /// 1 where the field (a crystal, or the model's table) took the cell and agreed with Life,
+    /// 2 where it overrode Life. Empty otherwise.
+    public private(set) var fieldMask: [UInt8] = []
 
     /// States S_{t-9} ... S_{t+1} stay in memory: convergence looks back 8 states.
     private static let history = 10
@@ -124,6 +131,7 @@ public struct Simulation: Sendable {
             configuration.mode == .morphic && configuration.crystalCount > 0
             && (t + 1) % configuration.crystallizationInterval == 0
         candidates.removeAll(keepingCapacity: true)
+        if capturesFieldMask { fieldMask = [UInt8](repeating: 0, count: configuration.cellCount) }
         switch configuration.mode {
         case .classical:
             break
@@ -247,6 +255,8 @@ public struct Simulation: Sendable {
         let random = CounterRandom.prefix(seed: configuration.seed!, stream: .influence, UInt64(t))
         let similarity = self.similarity
         var counts = StepCounts()
+        var mask = capturesFieldMask ? [UInt8](repeating: 0, count: n * n) : []
+        defer { if capturesFieldMask { fieldMask = mask } }
         counts.slotActivations = Array(repeating: 0, count: field.count)
         counts.slotOverrides = Array(repeating: 0, count: field.count)
         if rowCodes.count < n * (n + 2 * r) { rowCodes = Array(repeating: 0, count: n * (n + 2 * r)) }
@@ -292,6 +302,7 @@ public struct Simulation: Sendable {
                                         counts.overrides += 1
                                         counts.slotOverrides[winner] += 1
                                     }
+                                    if !mask.isEmpty { mask[y &* n &+ x] = next != conway ? 2 : 1 }
                                 }
                             }
                         }
@@ -331,6 +342,8 @@ public struct Simulation: Sendable {
         let threshold = configuration.fieldStrength
         let random = CounterRandom.prefix(seed: configuration.seed!, stream: .llm, UInt64(t))
         var counts = StepCounts()
+        var mask = capturesFieldMask ? [UInt8](repeating: 0, count: n * n) : []
+        defer { if capturesFieldMask { fieldMask = mask } }
         planes.withUnsafeMutableBufferPointer { cells in
             let before = cells.baseAddress! + source
             let after = cells.baseAddress! + target
@@ -348,6 +361,7 @@ public struct Simulation: Sendable {
                     let next = table[window]
                     counts.applied += 1
                     if next != after[centre] { counts.overrides += 1 }
+                    if !mask.isEmpty { mask[y * n + x] = next != after[centre] ? 2 : 1 }
                     after[centre] = next
                 }
             }

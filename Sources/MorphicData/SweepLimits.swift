@@ -15,6 +15,12 @@ public struct SweepLimits: Hashable, Sendable {
     /// sweep. Default 1 GiB: 1,000 runs of 256² snapshotted every 10 of 200 generations
     /// take 170 MiB; snapshots of every step of large grids are refused.
     public var maximumSnapshotBytes = 1 << 30
+    /// Most cells (grid cells × frames) one frames request may ask for. Default 2^26: 256
+    /// frames of 512² — 24 MiB of bitmaps.
+    public var maximumFrameCells = 1 << 26
+    /// Most cell updates one frames request may take to recompute (its run's coupling group,
+    /// up to the last frame). Default 10^9: under a minute of one core at the morphic rate.
+    public var maximumFrameCellSteps = 1_000_000_000
 
     /// A generous estimate of the disk bytes one run of `generations` steps takes: its
     /// record (about 100 bytes per generation), its rows in `timeseries.csv` (about 80) and

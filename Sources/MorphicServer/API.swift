@@ -142,6 +142,11 @@ final class API: Sendable {
                 ], body: .bytes(try service.runsCSV(id, query: try Self.query(selection))), compressible: true)
         case .run(let id, let run):
             return try file(service.runFile(id, run: run), type: "application/json", compressible: true)
+        case .frames(let id, let run, let range):
+            let bytes = try service.frames(id, run: run, from: range.from, to: range.to, every: range.every)
+            return HTTPResponse(
+                status: .ok, headers: [("Content-Type", "application/octet-stream")], body: .bytes(bytes),
+                compressible: true)
         case .manifest(let id):
             return try file(
                 service.datasetFile(id, name: "manifest.json"), type: "application/json", compressible: true)

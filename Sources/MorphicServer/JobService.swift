@@ -237,13 +237,62 @@ public final class JobService: @unchecked Sendable {
     /// The path of a finished run's record.
     public func runFile(_ id: String, run runID: String) throws(Failure) -> String {
         let job = try job(id)
-        guard job.definition.runs.contains(where: { $0.id == runID }) else { throw .notFound }
+        guard job.definition.index(ofRun: runID) != nil else { throw .notFound }
         let path = job.folder.runPath(runID)
         guard FileManager.default.fileExists(atPath: path) else {
             throw .conflict(
                 job.folder.failure(runID).map { "run \(runID) failed: \($0)" } ?? "run \(runID) has not finished")
         }
         return path
+    }
+
+    /// Frames of a finished run, computed again (``RunFrames``): generations `from`, `from +
+    /// every`, … up to `to` (the run's last when nil). Call off the event loops: it simulates.
+    /// - Throws: ``Failure`` for an unknown or unfinished run, `APIError` for a range past
+    ///   the run or over `max_frame_cells` or `max_frame_cell_steps`.
+    func frames(_ id: String, run runID: String, from: Int, to requested: Int?, every: Int) throws -> [UInt8] {
+        let path = try runFile(id, run: runID)
+        let job = try job(id)
+        let definition = job.definition
+        let run = definition.runs[definition.index(ofRun: runID)!]
+        let generations = run.configuration.generations
+        let to = requested ?? generations
+        guard to <= generations, from <= to else {
+            throw APIError(
+                status: .badRequest, code: "bad_parameter",
+                message: "from and to must lie in 0...\(generations), the generations of \(runID)",
+                field: to > generations ? "to" : "from")
+        }
+        let limits = configuration.sweeps
+        let frames = (to - from) / every + 1
+        guard frames.multipliedReportingOverflow(by: run.configuration.cellCount).partialValue <= limits.maximumFrameCells
+        else {
+            throw APIError(
+                status: .unprocessableContent, code: "over_limit",
+                message:
+                    "\(frames) frames of \(run.configuration.cellCount) cells exceed this server's max_frame_cells (\(limits.maximumFrameCells)); ask for fewer (every, from, to)",
+                field: "every")
+        }
+        let group = definition.runs.runs(ofGroup: run.couplingGroup).map { definition.runs[$0] }
+        let cost = group.reduce(0) { $0 + $1.configuration.cellCount } * to
+        guard cost <= limits.maximumFrameCellSteps else {
+            throw APIError(
+                status: .unprocessableContent, code: "over_limit",
+                message:
+                    "recomputing \(runID) up to generation \(to) takes \(cost) cell updates, over this server's max_frame_cell_steps (\(limits.maximumFrameCellSteps))",
+                field: "to")
+        }
+        var table: RuleTable?
+        if run.configuration.mode == .llmControl {
+            guard let bytes = FileManager.default.contents(atPath: path),
+                let bits = try? JSONParser.parse(Array(bytes))["llm_table"]?.stringValue, let parsed = RuleTable(bits: bits)
+            else { throw Failure.storage("\(path) holds no llm_table") }
+            table = parsed
+        }
+        return try RunFrames(
+            group: group, member: group.firstIndex { $0.id == runID }!, sweepSeed: definition.seed, llmTable: table,
+            from: from, to: to, every: every, isCancelled: { [self] in isStopping }
+        ).encoded
     }
 
     /// The path of a dataset file (`manifest.json`, `dataset.tar.gz`) once the sweep is done.

@@ -17,6 +17,7 @@ enum Route: Equatable, Sendable {
     case runs(sweep: String, Page, Selection)
     case runsCSV(sweep: String, Selection)
     case run(sweep: String, run: String)
+    case frames(sweep: String, run: String, FrameRange)
     case manifest(sweep: String)
     case dataset(sweep: String)
     case cancel(sweep: String)
@@ -46,7 +47,9 @@ enum Route: Equatable, Sendable {
             self.limit = limit
         }
 
-        private static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>)
+        fileprivate static func integer(
+            _ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>
+        )
             throws(Failure) -> Int
         {
             guard let text = query[name] else { return value }
@@ -59,6 +62,31 @@ enum Route: Equatable, Sendable {
                     message: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)", field: name)
             }
             return number
+        }
+    }
+
+    /// Which grid states a frames request asks for: generations `from`, `from + every`, …
+    /// up to `to` (the run's last when nil).
+    struct FrameRange: Equatable, Sendable {
+        let from: Int
+        let to: Int?
+        let every: Int
+
+        /// Reads `from` (default 0), `to` and `every` (default 1), each at most 100,000, the
+        /// longest run.
+        init(_ query: [String: String]) throws(Failure) {
+            from = try Page.integer(query, "from", default: 0, range: 0...100_000)
+            to = query["to"] == nil ? nil : try Page.integer(query, "to", default: 0, range: 0...100_000)
+            every = try Page.integer(query, "every", default: 1, range: 1...100_000)
+            if let to, to < from {
+                throw Failure(status: 400, code: "bad_parameter", message: "to must not be below from", field: "to")
+            }
+        }
+
+        init(from: Int, to: Int?, every: Int) {
+            self.from = from
+            self.to = to
+            self.every = every
         }
     }
 
@@ -153,6 +181,10 @@ enum Route: Equatable, Sendable {
             try only("GET")
             guard RunIdentifier.isValid(r[1]) else { throw .noRun }
             return .run(sweep: id, run: r[1])
+        case let r where r.count == 3 && r[0] == "runs" && r[2] == "frames":
+            try only("GET")
+            guard RunIdentifier.isValid(r[1]) else { throw .noRun }
+            return .frames(sweep: id, run: r[1], try FrameRange(query))
         case ["manifest.json"]:
             try only("GET")
             return .manifest(sweep: id)

@@ -245,6 +245,8 @@ public struct ServerConfiguration: Sendable {
         case "max_stored_sweeps": maximumStoredSweeps = try setting.integer(1...1_000_000)
         case "max_sweep_bytes": sweeps.maximumEstimatedBytes = try setting.integer(1 << 20...Int.max)
         case "max_snapshot_bytes": sweeps.maximumSnapshotBytes = try setting.integer(0...Int.max)
+        case "max_frame_cells": sweeps.maximumFrameCells = try setting.integer(1...Int.max)
+        case "max_frame_cell_steps": sweeps.maximumFrameCellSteps = try setting.integer(1...Int.max)
         case "max_blocking_queue": http.blockingQueueDepth = try setting.integer(1...1_000_000)
         case "handler_timeout_seconds": http.handlerTimeout = try setting.seconds()
         default: throw Error(description: "\(source): unknown limit '\(key)'")

@@ -7,7 +7,7 @@ struct Morphic: ParsableCommand {
         commandName: "morphic",
         abstract: "Synthetic time-series datasets from a toy morphic field: Game of Life plus memory crystals.",
         subcommands: [
-            ServeCommand.self, RunCommand.self, SweepCommand.self, MergeCommand.self, FeaturesCommand.self,
+            ServeCommand.self, RunCommand.self, SweepCommand.self, MergeCommand.self, FeaturesCommand.self, FramesCommand.self,
             BenchCommand.self,
         ]
     )
