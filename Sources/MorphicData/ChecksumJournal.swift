@@ -86,17 +86,7 @@ public final class ChecksumJournal: Sendable {
     }
 
     private func append(_ lines: [UInt8], to descriptor: Int32) throws {
-        try lines.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError.system("cannot write \(path)", errno)
-                }
-                offset += written
-            }
-        }
+        try Descriptor.writeAll(descriptor, lines, path: path)
         guard fdatasync(descriptor) == 0 else { throw FileError.system("cannot flush \(path)", errno) }
     }
 
@@ -104,21 +94,44 @@ public final class ChecksumJournal: Sendable {
     /// (the first 8 bytes of each run's digest, by its index), so that a million runs take
     /// 8 MB. Lines that do not parse (the torn end of a journal) are ignored.
     public static func table(_ folder: SweepFolder, definition: SweepDefinition) -> ChecksumTable {
+        table([folder], definition: definition)
+    }
+
+    /// The digests the journals of all `folders` hold (the shards of one sweep).
+    public static func table(_ folders: [SweepFolder], definition: SweepDefinition) -> ChecksumTable {
         var table = ChecksumTable(count: definition.runs.count)
+        for folder in folders { read(folder, into: &table, definition: definition) }
+        return table
+    }
+
+    private static func read(_ folder: SweepFolder, into table: inout ChecksumTable, definition: SweepDefinition) {
         let directory = folder.path + "/" + folderName
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names.sorted() where name.hasSuffix(".sha256") {
-            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
-            for line in data.split(separator: 0x0A) {
-                let fields = line.split(separator: 0x20)
-                guard fields.count == 3, fields[0].count == 64, let prefix = UInt64(hex: fields[0].prefix(16)),
-                    let file = String(bytes: fields[2], encoding: .utf8), file.hasSuffix(".json"),
-                    let index = definition.index(ofRun: String(file.dropLast(5)))
-                else { continue }
-                table.set(index, digest: prefix)
+            // Read in pieces: the journal of a million runs is 90 MB.
+            guard let handle = FileHandle(forReadingAtPath: directory + "/" + name) else { continue }
+            defer { try? handle.close() }
+            var pending: [UInt8] = []
+            while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                pending += chunk
+                guard let end = pending.lastIndex(of: 0x0A) else { continue }
+                for line in pending[..<end].split(separator: 0x0A) { Self.note(line, in: &table, definition: definition) }
+                pending.removeSubrange(...end)
             }
         }
-        return table
+    }
+}
+
+extension ChecksumJournal {
+    /// Notes one journal line in `table`; a line that does not parse (the torn end of a
+    /// journal) is ignored.
+    fileprivate static func note(_ line: ArraySlice<UInt8>, in table: inout ChecksumTable, definition: SweepDefinition) {
+        let fields = line.split(separator: 0x20)
+        guard fields.count == 3, fields[0].count == 64, let prefix = UInt64(hex: fields[0].prefix(16)),
+            let file = String(bytes: fields[2], encoding: .utf8), file.hasSuffix(".json"),
+            let index = definition.index(ofRun: String(file.dropLast(5)))
+        else { return }
+        table.set(index, digest: prefix)
     }
 }
 

@@ -257,8 +257,13 @@ public enum Dataset {
         let gzip = try GzipWriter(level: 1) { try archive.write($0) }
         let tar = TarWriter { try gzip.write($0) }
         try tar.addFolder(definition.id)
-        let records = definition.runs.indices.lazy.filter { failures[$0] == nil }.map { definition.runs[$0].fileName }
-        for name in files(definition) + records {
+        // Names are made one at a time: a million of them would take 40 MB.
+        let tables = files(definition)
+        let names = (0..<tables.count + definition.runs.count).lazy.compactMap { index in
+            index < tables.count
+                ? tables[index] : failures[index - tables.count] == nil ? definition.runs[index - tables.count].fileName : nil
+        }
+        for name in names {
             let path = folder.path + "/" + name
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw FileError.invalid("cannot read \(path)")

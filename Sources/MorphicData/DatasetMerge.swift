@@ -36,46 +36,52 @@ public enum DatasetMerge {
             throw FileError.invalid("\(inputs[0].path)/definition.json does not match its sweep id")
         }
 
-        var sources: [(run: PlannedRun, folder: Int, failed: Bool)] = []
-        var missing: [String] = []
-        for run in definition.runs {
+        // Which folder holds a run, and whether it holds its failure rather than its record;
+        // found again in each pass instead of kept, so memory does not grow with the runs.
+        func holder(of run: PlannedRun) throws -> (folder: Int, failed: Bool)? {
             let holders = inputs.indices.filter { inputs[$0].hasRun(run.id) }
             if holders.count > 1 {
                 throw FileError.invalid(
                     "run \(run.id) is in both \(inputs[holders[0]].path) and \(inputs[holders[1]].path)")
             }
-            if let holder = holders.first {
-                sources.append((run, holder, false))
-            } else if let holder = inputs.indices.first(where: { inputs[$0].failure(run.id) != nil }) {
-                sources.append((run, holder, true))
-            } else {
-                missing.append(run.id)
-            }
-        }
-        guard missing.isEmpty else {
-            let shown = missing.prefix(10).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
-            throw FileError.invalid("\(missing.count) run(s) missing from every shard folder: \(shown)")
+            if let holder = holders.first { return (holder, false) }
+            return inputs.indices.first { inputs[$0].failure(run.id) != nil }.map { ($0, true) }
         }
         // Every record is checked before anything is written, so a refused merge changes nothing.
-        let checksums = inputs.map { ChecksumJournal.table($0, definition: definition) }
-        for (index, (run, holder, failed)) in sources.enumerated() where !failed {
-            let path = inputs[holder].runPath(run.id)
-            let bytes = try Dataset.recordBytes(run, in: inputs[holder])
-            guard checksums[holder].matches(index, bytes) else {
+        let checksums = ChecksumJournal.table(inputs, definition: definition)
+        var missing: [String] = []
+        var missingCount = 0
+        for (index, run) in definition.runs.enumerated() {
+            guard let (folder, failed) = try holder(of: run) else {
+                missingCount += 1
+                if missing.count < 10 { missing.append(run.id) }
+                continue
+            }
+            guard !failed else { continue }
+            let path = inputs[folder].runPath(run.id)
+            let bytes = try Dataset.recordBytes(run, in: inputs[folder])
+            guard checksums.matches(index, bytes) else {
                 throw FileError.invalid(
                     "\(path) does not match the digest its shard journaled when it wrote it (\(ChecksumJournal.folderName)/): it was changed or damaged; run that shard again"
                 )
             }
             _ = try Dataset.record(bytes, of: run, path: path)
         }
+        guard missingCount == 0 else {
+            throw FileError.invalid(
+                "\(missingCount) run(s) missing from every shard folder: \(missing.joined(separator: ", "))"
+                    + (missingCount > missing.count ? ", …" : ""))
+        }
         try output.prepare(for: definition)
         let journal = ChecksumJournal(folder: output)
-        for (run, holder, failed) in sources where inputs[holder].path != output.path {
+        let records = SweepFolder.RecordWriter(output)
+        for run in definition.runs {
+            guard let (folder, failed) = try holder(of: run), inputs[folder].path != output.path else { continue }
             if failed {
-                try output.recordFailure(run.id, message: inputs[holder].failure(run.id) ?? "")
+                try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
             } else {
-                let bytes = try Dataset.recordBytes(run, in: inputs[holder])
-                try AtomicFile.write(bytes, to: output.runPath(run.id), durable: false)
+                let bytes = try Dataset.recordBytes(run, in: inputs[folder])
+                try records.write(bytes, as: run.fileName)
                 journal.add(file: run.fileName, bytes: bytes)
                 try journal.commitIfDue()
             }

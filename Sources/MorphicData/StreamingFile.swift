@@ -65,17 +65,7 @@ public final class StreamingFile {
     public func write(_ text: String) throws { try write(Array(text.utf8)) }
 
     private func flush() throws {
-        try buffer.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError.system("cannot write \(temporary)", errno)
-                }
-                offset += written
-            }
-        }
+        try Descriptor.writeAll(descriptor, buffer, path: temporary)
         buffer.removeAll(keepingCapacity: true)
     }
 

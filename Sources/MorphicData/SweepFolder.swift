@@ -102,17 +102,12 @@ public struct SweepFolder: Sendable {
             let temporary = "." + name + ".tmp-" + StreamingFile.writer
             let file = openat(descriptor, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard file >= 0 else { throw FileError.system("cannot create \(path)/\(temporary)", errno) }
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { Foundation.write(file, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    let code = errno
-                    close(file)
-                    unlinkat(descriptor, temporary, 0)
-                    throw FileError.system("cannot write \(path)/\(temporary)", code)
-                }
-                offset += written
+            do {
+                try Descriptor.writeAll(file, bytes, path: path + "/" + temporary)
+            } catch {
+                close(file)
+                unlinkat(descriptor, temporary, 0)
+                throw error
             }
             close(file)
             guard renameat(descriptor, temporary, descriptor, name) == 0 else {

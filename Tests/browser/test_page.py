@@ -17,7 +17,7 @@ import json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, t
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -131,6 +131,51 @@ def main():
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed")
             wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]")) == 3)
             driver.save_screenshot(os.path.join(artifacts, "sweep.png"))
+
+        def replay_plays_to_the_end_pauses_and_scrubs():
+            driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='morphic_3']").click()
+            replay = driver.find_element(By.ID, "replay")
+            wait.until(lambda d: replay.get_attribute("data-frames") == "101")
+            driver.execute_script("document.getElementById('replay').scrollIntoView()")
+            Select(driver.find_element(By.ID, "replay-speed")).select_by_value("60")
+            driver.find_element(By.ID, "replay-play").click()
+            wait.until(lambda d: replay.get_attribute("data-generation") == "100")
+            wait.until(lambda d: replay.get_attribute("data-playing") == "false")
+            assert driver.find_element(By.ID, "replay-play").text == "Play"
+            # Playing again from the start, then pausing, holds the frame shown.
+            driver.find_element(By.ID, "replay-play").click()
+            wait.until(lambda d: int(replay.get_attribute("data-generation")) > 3)
+            driver.find_element(By.ID, "replay-play").click()
+            paused = replay.get_attribute("data-generation")
+            time.sleep(0.3)
+            assert replay.get_attribute("data-generation") == paused and replay.get_attribute("data-playing") == "false"
+            scrub = driver.find_element(By.ID, "replay-scrub")
+            driver.execute_script("arguments[0].value = 42; arguments[0].dispatchEvent(new Event('input'))", scrub)
+            assert replay.get_attribute("data-generation") == "42"
+            driver.find_element(By.ID, "replay-step").click()
+            assert replay.get_attribute("data-generation") == "43"
+            # Scrubbed to the step where the field overrode Life most, the canvas shows exactly
+            # as many cells in the override colour as the run's override series counts.
+            _, run = api(url, f"/api/sweeps/{state['id']}/runs/morphic_3")
+            rates = run["timeseries"]["override_rate"]
+            step = max(range(len(rates)), key=lambda t: rates[t])
+            assert rates[step] > 0, "the field never overrode Life in morphic_3"
+            driver.execute_script(f"arguments[0].value = {step + 1}; arguments[0].dispatchEvent(new Event('input'))", scrub)
+            overridden = driver.execute_script("""
+                const c = document.getElementById('replay-canvas'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let count = 0; for (let i = 0; i < d.length; i += 4) if (d[i] === 228 && d[i + 1] === 87 && d[i + 2] === 46) count++; return count;""")
+            assert overridden == round(rates[step] * 625), (overridden, rates[step])
+            # A crystal formed from a window of the state before its birth, so focusing it
+            # there marks at least that window's cell; leaving it clears the marks.
+            crystal = run["crystals"][0]
+            born = crystal["generation_created"] - 1
+            driver.execute_script(f"arguments[0].value = {born}; arguments[0].dispatchEvent(new Event('input'))", scrub)
+            box = driver.find_elements(By.CSS_SELECTOR, "#crystals .crystal")[0]
+            driver.execute_script("arguments[0].focus()", box)
+            assert int(replay.get_attribute("data-matched")) >= 1, replay.get_attribute("data-matched")
+            driver.save_screenshot(os.path.join(artifacts, "replay.png"))
+            driver.execute_script("arguments[0].blur()", box)
+            assert replay.get_attribute("data-matched") == ""
 
         def run_chart_has_one_point_per_generation():
             driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='morphic_1']").click()
@@ -310,7 +355,8 @@ def main():
             WebDriverWait(driver, 40).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
 
         for test in [submit_smoke_sweep_through_the_form, progress_bar_reaches_100_percent,
-                     run_chart_has_one_point_per_generation, archive_downloads_through_the_link,
+                     run_chart_has_one_point_per_generation, replay_plays_to_the_end_pauses_and_scrubs,
+                     archive_downloads_through_the_link,
                      sweep_list_shows_the_finished_sweep, refused_definition_is_explained_next_to_its_field,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
                      hundred_thousand_runs_open_cold_quickly_and_stay_small,
