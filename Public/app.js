@@ -98,13 +98,33 @@ function errorText(result) {
 
 // ---------- Routing ----------
 
+/// What a sweep view shows — chart axes, filter, sort, the open run — kept in the URL's hash
+/// (`#/sweeps/ID?y=…&x=…&by=…&filter=…&sort=…&run=…`), so a view can be shared and comes back
+/// as it was. Written with replaceState, which does not route again.
+const viewState = {
+  wanted: {},
+  restore(params) { this.wanted = Object.fromEntries(params.entries()); },
+  take(key) { const value = this.wanted[key]; delete this.wanted[key]; return value; },
+  save() {
+    if (!state.sweepID) return;
+    const params = new URLSearchParams();
+    for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"]]) if ($(id).value) params.set(key, $(id).value);
+    if (table.filter) params.set("filter", table.filter);
+    if (table.sort) params.set("sort", table.sort);
+    if (state.selected) params.set("run", state.selected);
+    const hash = `#/sweeps/${state.sweepID}` + (params.toString() ? "?" + params : "");
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+  },
+};
+
 function route() {
   const number = startView();
   notice("");
   const hash = location.hash || "#/";
   for (const name of ["sweeps", "new", "sweep", "missing"]) $("#view-" + name).hidden = true;
-  const match = hash.match(/^#\/sweeps\/([a-z0-9-]+)$/);
+  const match = hash.match(/^#\/sweeps\/([a-z0-9-]+)(?:\?(.*))?$/);
   if (match) {
+    viewState.restore(new URLSearchParams(match[2] || ""));
     showSweep(match[1], number);
   } else if (hash === "#/new") {
     $("#view-new").hidden = false;
@@ -306,7 +326,12 @@ async function showSweep(id, number) {
   $("#manifest-link").href = base + "/manifest.json";
   $("#archive-link").href = base + "/dataset.tar.gz";
   $("#csv-link").href = base + "/runs.csv";
+  $("#run-filter").value = viewState.take("filter") || "";
+  table.sort = viewState.take("sort") || "";
   resetTable(id, number);
+  const wantedRun = viewState.take("run");
+  if (wantedRun) showRun(wantedRun);
+  $("#validation").replaceChildren();
   let last = null;
   poll(number, async () => {
     const result = await api(base);
@@ -347,6 +372,7 @@ async function showSweep(id, number) {
     const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
     if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
     if (!last || sweep.status !== last.status) loadChart(id, number);
+    if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
     last = { done, status: sweep.status };
     return active ? 1000 : null;
   });
@@ -450,6 +476,7 @@ function renderHead() {
     button.dataset.key = key;
     button.addEventListener("click", () => {
       table.sort = sortKey === key && !descending ? "-" + key : key;
+      viewState.save();
       $(".table-wrap").scrollTop = 0;
       refreshTable();
       renderHead();
@@ -565,7 +592,7 @@ function lineChart(title, lines, xLabel, options = {}) {
   caption.textContent = title;
   const width = 480, height = 220, left = 52, right = 12, top = 10, bottom = 34;
   const all = lines.flatMap((line) => line.points);
-  const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]).filter((y) => y != null);
+  const xs = all.map((p) => p[0]), ys = all.flatMap((p) => p.slice(1)).filter((y) => y != null);
   if (options.band) ys.push(options.band.low, options.band.high);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   // The data's own range, not forced to zero, with a little room.
@@ -614,6 +641,10 @@ function lineChart(title, lines, xLabel, options = {}) {
     });
     svg.append(path);
     if (options.markers) for (const p of points) svg.append(svgElement("circle", { cx: sx(p[0]), cy: sy(p[1]), r: 3, fill: color }));
+    for (const p of points) {
+      if (p[2] == null) continue;
+      svg.append(svgElement("line", { x1: sx(p[0]), y1: sy(p[2]), x2: sx(p[0]), y2: sy(p[3]), stroke: color, "stroke-width": 1, class: "interval" }));
+    }
   });
   figure.append(caption, svg);
   if (lines.length > 1 || options.legend) {
@@ -636,8 +667,8 @@ function lineChart(title, lines, xLabel, options = {}) {
   return figure;
 }
 
-function fillSelect(select, options, preferred) {
-  const current = select.value || preferred;
+function fillSelect(select, options, preferred, wanted) {
+  const current = wanted || select.value || preferred;
   select.replaceChildren(...options.map((name) => new Option(name.replace(/_/g, " "), name)));
   if (options.includes(current)) select.value = current;
 }
@@ -656,13 +687,25 @@ async function loadChart(id, number) {
   renderSweepChart();
 }
 
+/// The mean of replicate values and its 95% interval (Student's t), [mean, low, high]; a
+/// single value has no interval.
+function meanInterval(values) {
+  const n = values.length, mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return [mean, null, null];
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const t = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+    2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045][n - 2] || 1.96;
+  const half = t * sd / Math.sqrt(n);
+  return [mean, mean - half, mean + half];
+}
+
 function renderSweepChart() {
   const done = chart.runs;
   const swept = PARAMETERS.filter((k) => !["mode", "rule", "boundary", "similarity", "seed"].includes(k)
     && new Set(done.map((run) => String(run.config[k]))).size > 1);
-  fillSelect($("#chart-y"), STATISTICS, "avg_influence_rate");
-  fillSelect($("#chart-x"), swept.length ? swept : ["field_strength"], "field_strength");
-  fillSelect($("#chart-series"), ["none", ...swept], "temporal_decay");
+  fillSelect($("#chart-y"), STATISTICS, "avg_influence_rate", viewState.take("y"));
+  fillSelect($("#chart-x"), swept.length ? swept : ["field_strength"], "field_strength", viewState.take("x"));
+  fillSelect($("#chart-series"), ["none", ...swept], "temporal_decay", viewState.take("by"));
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
   const groups = new Map();
   for (const run of done) {
@@ -676,7 +719,7 @@ function renderSweepChart() {
     points.get(xv).push(value);
   }
   const lines = [...groups.entries()].sort().map(([name, points]) => ({
-    name, points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([xv, values]) => [xv, values.reduce((a, b) => a + b, 0) / values.length]),
+    name, points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([xv, values]) => [xv, ...meanInterval(values)]),
   }));
   const values = chart.controls.map((run) => run.summary_stats[y]).filter((v) => v != null);
   let band = null;
@@ -685,10 +728,68 @@ function renderSweepChart() {
     const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
     band = { low: mean - sd, high: mean + sd, label: `controls (${values.length}): mean ± sd` };
   }
-  const title = `Mean ${y.replace(/_/g, " ")} against ${x.replace(/_/g, " ")}` + (chart.truncated ? " (first 10,000 runs)" : "");
+  const title = `Mean ${y.replace(/_/g, " ")} against ${x.replace(/_/g, " ")}, with 95% intervals of the replicates`
+    + (chart.truncated ? " (first 10,000 runs)" : "");
   const drawn = lineChart(title, lines, x.replace(/_/g, " "), { markers: true, legend: true, band });
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
 }
+
+/// The manifest's data checks as a pass/fail list.
+async function loadValidation(id, number) {
+  const result = await api(`/api/sweeps/${id}/manifest.json`);
+  if (!current(number) || !result || result.status !== 200) return;
+  const checks = result.json.validation || {};
+  const names = {
+    controls_zero_influence: "Controls show no influence",
+    field_strength_vs_influence_rate: "Influence rises with field strength (Spearman > 0)",
+    temporal_decay_vs_influence_rate: "Influence falls with temporal decay (Spearman < 0)",
+  };
+  const items = Object.entries(checks).map(([key, check]) => {
+    const item = document.createElement("li");
+    const verdict = check.holds === true ? "pass" : check.holds === false ? "fail" : "not applicable";
+    item.className = "check " + verdict.replace(/ /g, "-");
+    item.dataset.check = key;
+    const detail = check.spearman != null ? `ρ = ${check.spearman.toFixed(3)} over ${check.runs} runs`
+      : check.runs_with_influence != null ? `${check.runs_with_influence} of ${check.runs} with influence` : `${check.runs} runs`;
+    item.textContent = `${verdict.toUpperCase()} · ${names[key] || key} · ${detail}`;
+    return item;
+  });
+  $("#validation").replaceChildren(...items);
+}
+
+/// Saves the sweep chart as a file: its SVG, or a PNG drawn from it at twice its size.
+function exportChart(kind) {
+  const svg = $("#sweep-chart svg");
+  if (!svg) return;
+  const copy = svg.cloneNode(true);
+  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  const [, , width, height] = copy.getAttribute("viewBox").split(" ").map(Number);
+  copy.setAttribute("width", width);
+  copy.setAttribute("height", height);
+  copy.insertBefore(svgElement("rect", { width, height, fill: "#ffffff" }), copy.firstChild);
+  const text = new XMLSerializer().serializeToString(copy);
+  const name = `${state.sweepID}-${$("#chart-y").value}-by-${$("#chart-x").value}`;
+  const save = (blob, extension) => {
+    const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: `${name}.${extension}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  };
+  const blob = new Blob([text], { type: "image/svg+xml" });
+  if (kind === "svg") { save(blob, "svg"); return; }
+  const image = new Image();
+  image.onload = () => {
+    const canvas = Object.assign(document.createElement("canvas"), { width: 2 * width, height: 2 * height });
+    const context = canvas.getContext("2d");
+    context.scale(2, 2);
+    context.drawImage(image, 0, 0);
+    canvas.toBlob((png) => save(png, "png"), "image/png");
+  };
+  image.src = URL.createObjectURL(blob);
+}
+$("#chart-svg").addEventListener("click", () => exportChart("svg"));
+$("#chart-png").addEventListener("click", () => exportChart("png"));
 
 async function showRun(runID) {
   const number = view.number;
@@ -701,6 +802,7 @@ async function showRun(runID) {
   if (!current(number)) return;
   if (!result || result.status !== 200) { if (result) notice(errorText(result)); return; }
   const run = result.json;
+  viewState.save();
   $("#run-detail").hidden = false;
   $("#run-title").textContent = `Run ${runID}`;
   $("#run-json").href = path;
@@ -906,6 +1008,7 @@ $("#run-filter").addEventListener("input", () => {
   clearTimeout(filterTimer);
   filterTimer = setTimeout(() => {
     table.filter = $("#run-filter").value.trim();
+    viewState.save();
     $(".table-wrap").scrollTop = 0;
     refreshTable();
   }, 150);
@@ -934,7 +1037,9 @@ $("#runs tbody").addEventListener("keydown", (event) => {
     showRun(row.dataset.run);
   }
 });
-for (const id of ["#chart-y", "#chart-x", "#chart-series"]) $(id).addEventListener("change", renderSweepChart);
+for (const id of ["#chart-y", "#chart-x", "#chart-series"]) {
+  $(id).addEventListener("change", () => { renderSweepChart(); viewState.save(); });
+}
 
 /// Runs a state-changing action on the shown sweep, saying what came of it.
 async function act(action, confirmation, messages) {

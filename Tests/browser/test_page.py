@@ -165,6 +165,7 @@ def main():
                 const c = document.getElementById('replay-canvas'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                 let count = 0; for (let i = 0; i < d.length; i += 4) if (d[i] === 228 && d[i + 1] === 87 && d[i + 2] === 46) count++; return count;""")
             assert overridden == round(rates[step] * 625), (overridden, rates[step])
+            driver.save_screenshot(os.path.join(artifacts, "replay.png"))
             # A crystal formed from a window of the state before its birth, so focusing it
             # there marks at least that window's cell; leaving it clears the marks.
             crystal = run["crystals"][0]
@@ -173,9 +174,29 @@ def main():
             box = driver.find_elements(By.CSS_SELECTOR, "#crystals .crystal")[0]
             driver.execute_script("arguments[0].focus()", box)
             assert int(replay.get_attribute("data-matched")) >= 1, replay.get_attribute("data-matched")
-            driver.save_screenshot(os.path.join(artifacts, "replay.png"))
+            driver.save_screenshot(os.path.join(artifacts, "replay-crystal.png"))
             driver.execute_script("arguments[0].blur()", box)
             assert replay.get_attribute("data-matched") == ""
+
+        def shared_url_restores_the_view_and_checks_show():
+            wanted = "y=avg_population&x=field_strength&by=none&filter=mode%20%3D%20morphic&sort=-avg_population&run=morphic_2"
+            driver.get(url + f"/#/sweeps/{state['id']}?{wanted}")
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == "Run morphic_2")
+            assert driver.find_element(By.ID, "run-filter").get_attribute("value") == "mode = morphic"
+            wait.until(lambda d: d.find_element(By.ID, "chart-y").get_attribute("value") == "avg_population")
+            assert driver.find_element(By.ID, "chart-series").get_attribute("value") == "none"
+            header = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#runs th[aria-sort]"))
+            assert header.get_attribute("aria-sort") == "descending" and "avg population" in header.text, header.text
+            rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
+            assert rows[0].get_attribute("data-run").startswith("morphic_"), rows[0].get_attribute("data-run")
+            # Changing the chart writes the view back into the URL.
+            Select(driver.find_element(By.ID, "chart-y")).select_by_value("avg_complexity")
+            assert "y=avg_complexity" in driver.current_url and "run=morphic_2" in driver.current_url, driver.current_url
+            # The manifest's checks, one line each, with intervals drawn in the chart.
+            checks = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#validation li.check"))
+            assert len(checks) == 3, [c.text for c in checks]
+            phi = next(c for c in checks if c.get_attribute("data-check") == "field_strength_vs_influence_rate")
+            assert "ρ =" in phi.text and phi.text.split(" · ")[0] in ("PASS", "FAIL"), phi.text
 
         def run_chart_has_one_point_per_generation():
             driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='morphic_1']").click()
@@ -356,7 +377,7 @@ def main():
 
         for test in [submit_smoke_sweep_through_the_form, progress_bar_reaches_100_percent,
                      run_chart_has_one_point_per_generation, replay_plays_to_the_end_pauses_and_scrubs,
-                     archive_downloads_through_the_link,
+                     shared_url_restores_the_view_and_checks_show, archive_downloads_through_the_link,
                      sweep_list_shows_the_finished_sweep, refused_definition_is_explained_next_to_its_field,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
                      hundred_thousand_runs_open_cold_quickly_and_stay_small,
