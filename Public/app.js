@@ -327,6 +327,7 @@ async function showSweep(id, number) {
   $("#archive-link").href = base + "/dataset.tar.gz";
   $("#csv-link").href = base + "/runs.csv";
   $("#run-filter").value = viewState.take("filter") || "";
+  parallel.brushes = {};
   table.sort = viewState.take("sort") || "";
   resetTable(id, number);
   const wantedRun = viewState.take("run");
@@ -732,7 +733,122 @@ function renderSweepChart() {
     + (chart.truncated ? " (first 10,000 runs)" : "");
   const drawn = lineChart(title, lines, x.replace(/_/g, " "), { markers: true, legend: true, band });
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
+  renderParallel([...swept, y, ...["avg_population", "avg_influence_rate"].filter((k) => k !== y)]);
 }
+
+// ---------- Parallel coordinates ----------
+// One axis per swept parameter and chosen statistic, one line per finished run (the chart's
+// runs). Dragging along an axis brushes a range; the brushes become the run table's filter, so
+// the table and its matched count are the server's answer to exactly what is selected.
+
+const parallel = { axes: [], brushes: {}, scales: {} };
+const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
+
+function renderParallel(axes) {
+  const runs = chart.runs;
+  parallel.axes = axes.filter((key, index) => axes.indexOf(key) === index);
+  for (const key of Object.keys(parallel.brushes)) if (!parallel.axes.includes(key)) delete parallel.brushes[key];
+  const { width, height, top, bottom, left, right } = PARALLEL;
+  const value = (run, key) => Number(key in run.config ? run.config[key] : run.summary_stats[key]);
+  const x = (index) => left + index * (width - left - right) / Math.max(1, parallel.axes.length - 1);
+  for (const key of parallel.axes) {
+    const values = runs.map((run) => value(run, key)).filter(isFinite);
+    let [low, high] = [Math.min(...values), Math.max(...values)];
+    if (!isFinite(low)) [low, high] = [0, 1];
+    if (low === high) high = low + 1;
+    parallel.scales[key] = { low, high, y: (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom) };
+  }
+  const figure = $("#parallel");
+  const canvas = figure.querySelector("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  context.clearRect(0, 0, width, height);
+  const selected = (run) => Object.entries(parallel.brushes).every(([key, [low, high]]) => {
+    const v = value(run, key);
+    return v >= low && v <= high;
+  });
+  let count = 0;
+  for (const pass of [false, true]) {
+    // Fainter the more lines there are, so density shows.
+    const alpha = Math.min(0.9, Math.max(0.04, 30 / Math.max(1, runs.length)));
+    context.strokeStyle = pass ? `rgba(36, 86, 199, ${alpha})` : `rgba(140, 148, 165, ${alpha / 3})`;
+    context.lineWidth = runs.length < 100 ? 2 : 1;
+    context.beginPath();
+    for (const run of runs) {
+      if (selected(run) !== pass) continue;
+      if (pass) count++;
+      parallel.axes.forEach((key, index) => {
+        const point = [x(index), parallel.scales[key].y(value(run, key))];
+        if (index === 0) context.moveTo(...point); else context.lineTo(...point);
+      });
+    }
+    context.stroke();
+  }
+  figure.dataset.selected = String(count);
+  const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
+  parallel.axes.forEach((key, index) => {
+    const scale = parallel.scales[key], ax = x(index);
+    svg.append(svgElement("line", { x1: ax, y1: top, x2: ax, y2: height - bottom, stroke: "#777" }));
+    const label = svgElement("text", { x: ax, y: 12, "text-anchor": "middle", "font-size": 10 });
+    label.textContent = key.replace(/_/g, " ");
+    svg.append(label);
+    for (const [v, y] of [[scale.high, top + 4], [scale.low, height - bottom + 12]]) {
+      const tick = svgElement("text", { x: ax + 4, y, "font-size": 9 });
+      tick.textContent = format(v);
+      svg.append(tick);
+    }
+    const brush = parallel.brushes[key];
+    if (brush) {
+      svg.append(svgElement("rect", { x: ax - 6, y: scale.y(brush[1]), width: 12, height: Math.max(2, scale.y(brush[0]) - scale.y(brush[1])),
+        fill: "#2456c7", "fill-opacity": 0.25, stroke: "#2456c7", class: "brush" }));
+    }
+    const hit = svgElement("rect", { x: ax - 12, y: top, width: 24, height: height - top - bottom, fill: "transparent",
+      class: "axis-hit", "data-key": key, style: "cursor: ns-resize" });
+    svg.append(hit);
+  });
+  figure.querySelector("svg") ? figure.querySelector("svg").replaceWith(svg) : figure.append(svg);
+}
+
+function brushValue(svg, key, clientY) {
+  const box = svg.getBoundingClientRect(), scale = parallel.scales[key];
+  const y = (clientY - box.top) * PARALLEL.height / box.height;
+  const fraction = 1 - (y - PARALLEL.top) / (PARALLEL.height - PARALLEL.top - PARALLEL.bottom);
+  return scale.low + Math.min(1, Math.max(0, fraction)) * (scale.high - scale.low);
+}
+
+/// The brushes as the runs query's filter (the table asks the server for exactly that).
+function applyBrushes() {
+  const round = (v) => Number(v.toPrecision(6));
+  const conditions = Object.entries(parallel.brushes).map(([key, [low, high]]) => `${key} >= ${round(low)} and ${key} <= ${round(high)}`);
+  for (const [key, [low, high]] of Object.entries(parallel.brushes)) parallel.brushes[key] = [round(low), round(high)];
+  $("#run-filter").value = conditions.join(" and ");
+  $("#run-filter").dispatchEvent(new Event("input"));
+  renderSweepChart();
+}
+
+$("#parallel").addEventListener("pointerdown", (event) => {
+  const hit = event.target.closest(".axis-hit");
+  if (!hit) return;
+  event.preventDefault();
+  const svg = hit.ownerSVGElement, key = hit.dataset.key, start = brushValue(svg, key, event.clientY);
+  const move = (moved) => {
+    const end = brushValue(svg, key, moved.clientY);
+    parallel.brushes[key] = [Math.min(start, end), Math.max(start, end)];
+  };
+  const up = (released) => {
+    window.removeEventListener("pointermove", move);
+    window.removeEventListener("pointerup", up);
+    move(released);
+    const [low, high] = parallel.brushes[key];
+    const scale = parallel.scales[key];
+    // A click without a drag clears the axis's brush.
+    if ((high - low) / (scale.high - scale.low) < 0.01) delete parallel.brushes[key];
+    applyBrushes();
+  };
+  window.addEventListener("pointermove", move);
+  window.addEventListener("pointerup", up);
+});
 
 /// The manifest's data checks as a pass/fail list.
 async function loadValidation(id, number) {

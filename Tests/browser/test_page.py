@@ -13,9 +13,10 @@ repainted within 300 ms, a quiet list and a hidden tab that ask (almost) nothing
 mid-poll, a missing sweep, Delete, and an outage with its recovery. Screenshots of each view
 go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 """
-import json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, traceback, urllib.error, urllib.request
+import json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, traceback, urllib.error, urllib.parse, urllib.request
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -198,6 +199,23 @@ def main():
             phi = next(c for c in checks if c.get_attribute("data-check") == "field_strength_vs_influence_rate")
             assert "ρ =" in phi.text and phi.text.split(" · ")[0] in ("PASS", "FAIL"), phi.text
 
+        def brushing_filters_the_table_as_the_api_does():
+            driver.get(url + f"/#/sweeps/{state['id']}")
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#parallel .axis-hit[data-key='field_strength']"))
+            hit = driver.find_element(By.CSS_SELECTOR, "#parallel .axis-hit[data-key='field_strength']")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", hit)
+            height = hit.rect["height"]
+            ActionChains(driver).move_to_element_with_offset(hit, 0, int(-height / 2) + 2).click_and_hold() \
+                .move_by_offset(0, int(height * 0.6)).release().perform()
+            wait.until(lambda d: "field_strength >=" in d.find_element(By.ID, "run-filter").get_attribute("value"))
+            expression = driver.find_element(By.ID, "run-filter").get_attribute("value")
+            _, answer = api(url, f"/api/sweeps/{state['id']}/runs?" + urllib.parse.urlencode({"filter": expression, "limit": 1}))
+            expected = f"{answer['matched']} of {answer['total']} runs"
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text == expected)
+            assert 0 < answer["matched"] < 3, (expression, answer["matched"])
+            assert driver.find_element(By.ID, "parallel").get_attribute("data-selected") == str(answer["matched"])
+            driver.save_screenshot(os.path.join(artifacts, "parallel.png"))
+
         def run_chart_has_one_point_per_generation():
             driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='morphic_1']").click()
             line = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#chart-population polyline.series"))
@@ -377,7 +395,8 @@ def main():
 
         for test in [submit_smoke_sweep_through_the_form, progress_bar_reaches_100_percent,
                      run_chart_has_one_point_per_generation, replay_plays_to_the_end_pauses_and_scrubs,
-                     shared_url_restores_the_view_and_checks_show, archive_downloads_through_the_link,
+                     shared_url_restores_the_view_and_checks_show, brushing_filters_the_table_as_the_api_does,
+                     archive_downloads_through_the_link,
                      sweep_list_shows_the_finished_sweep, refused_definition_is_explained_next_to_its_field,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
                      hundred_thousand_runs_open_cold_quickly_and_stay_small,
