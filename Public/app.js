@@ -24,7 +24,7 @@ const STATISTICS = ["final_population", "max_population", "min_population", "avg
 const SHOWN_STATS = ["final_population", "avg_population", "avg_complexity", "avg_pattern_diversity",
   "avg_influence_rate", "total_overrides", "total_resonance_events", "convergence_generation"];
 
-const state = { sweepID: null, selected: null };
+const state = { sweepID: null, selected: null, compare: [] };
 
 // ---------- Views: each navigation starts one; whatever an older view started stops ----------
 
@@ -83,8 +83,15 @@ async function api(path, options = {}) {
   }
   outage(false);
   let json = null;
-  if (response.status !== 204) { try { json = await response.json(); } catch (_) { json = null; } }
+  if (response.status !== 204) { try { json = parseJSON(await response.text()); } catch (_) { json = null; } }
   return { status: response.status, json };
+}
+
+/// JSON.parse, but a seed keeps its exact digits as text: seeds reach 2^64 − 1, past the
+/// 2^53 a JavaScript number holds exactly.
+function parseJSON(text) {
+  return JSON.parse(text, (key, value, context) =>
+    key === "seed" && typeof value === "number" && context && context.source ? context.source : value);
 }
 
 function outage(down) { $("#outage").hidden = !down; }
@@ -112,6 +119,7 @@ const viewState = {
     if (table.filter) params.set("filter", table.filter);
     if (table.sort) params.set("sort", table.sort);
     if (state.selected) params.set("run", state.selected);
+    if (state.compare.length) params.set("compare", state.compare.join(","));
     const hash = `#/sweeps/${state.sweepID}` + (params.toString() ? "?" + params : "");
     if (location.hash !== hash) history.replaceState(null, "", hash);
   },
@@ -332,6 +340,9 @@ async function showSweep(id, number) {
   resetTable(id, number);
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun);
+  state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
+  compareCache.clear();
+  renderCompare(number);
   $("#validation").replaceChildren();
   let last = null;
   poll(number, async () => {
@@ -595,6 +606,7 @@ function lineChart(title, lines, xLabel, options = {}) {
   const all = lines.flatMap((line) => line.points);
   const xs = all.map((p) => p[0]), ys = all.flatMap((p) => p.slice(1)).filter((y) => y != null);
   if (options.band) ys.push(options.band.low, options.band.high);
+  if (options.scatter) ys.push(...options.scatter.map((p) => p[1]));
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   // The data's own range, not forced to zero, with a little room.
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
@@ -633,6 +645,9 @@ function lineChart(title, lines, xLabel, options = {}) {
   const axis = svgElement("text", { x: (left + width) / 2, y: height - 4, "text-anchor": "middle", "font-size": 11 });
   axis.textContent = xLabel;
   svg.append(axis);
+  for (const [px, py, group] of options.scatter || []) {
+    svg.append(svgElement("circle", { cx: sx(px), cy: sy(py), r: 1.8, fill: COLORS[group % COLORS.length], "fill-opacity": 0.3, class: "dot" }));
+  }
   lines.forEach((line, index) => {
     const points = line.points.filter((p) => p[1] != null);
     const color = COLORS[index % COLORS.length];
@@ -719,6 +734,13 @@ function renderSweepChart() {
     if (!points.has(xv)) points.set(xv, []);
     points.get(xv).push(value);
   }
+  // Every run as a dot, coloured as its line: the spread the means summarize.
+  const groupNames = [...groups.keys()].sort();
+  const scatter = done.flatMap((run) => {
+    const key = by === "none" || by === x ? "all runs" : `${by.replace(/_/g, " ")} ${run.config[by]}`;
+    const value = run.summary_stats[y], xv = Number(run.config[x]);
+    return value == null || !isFinite(xv) ? [] : [[xv, value, groupNames.indexOf(key)]];
+  });
   const lines = [...groups.entries()].sort().map(([name, points]) => ({
     name, points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([xv, values]) => [xv, ...meanInterval(values)]),
   }));
@@ -731,7 +753,7 @@ function renderSweepChart() {
   }
   const title = `Mean ${y.replace(/_/g, " ")} against ${x.replace(/_/g, " ")}, with 95% intervals of the replicates`
     + (chart.truncated ? " (first 10,000 runs)" : "");
-  const drawn = lineChart(title, lines, x.replace(/_/g, " "), { markers: true, legend: true, band });
+  const drawn = lineChart(title, lines, x.replace(/_/g, " "), { markers: true, legend: true, band, scatter });
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
   renderParallel([...swept, y, ...["avg_population", "avg_influence_rate"].filter((k) => k !== y)]);
 }
@@ -906,6 +928,70 @@ function exportChart(kind) {
 }
 $("#chart-svg").addEventListener("click", () => exportChart("svg"));
 $("#chart-png").addEventListener("click", () => exportChart("png"));
+
+// ---------- Comparison ----------
+
+const compareCache = new Map();
+
+async function renderCompare(number) {
+  $("#compare").hidden = state.compare.length === 0;
+  const runs = [];
+  for (const id of state.compare) {
+    if (!compareCache.has(id)) {
+      const result = await api(`/api/sweeps/${state.sweepID}/runs/${id}`);
+      if (!current(number)) return;
+      if (!result || result.status !== 200) continue;
+      compareCache.set(id, result.json);
+    }
+    runs.push(compareCache.get(id));
+  }
+  $("#compare-runs").replaceChildren(...runs.map((run) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = `Remove ${run.run_id}`;
+    button.addEventListener("click", () => {
+      state.compare = state.compare.filter((id) => id !== run.run_id);
+      viewState.save();
+      renderCompare(view.number);
+    });
+    return button;
+  }));
+  $("#compare-charts").replaceChildren(...["population", "complexity", "morphic_influence_rate", "pattern_diversity"].map((name) => {
+    const chart = lineChart(name.replace(/_/g, " "),
+      runs.map((run) => ({ name: run.run_id, points: run.timeseries[name].map((v, t) => [t, v]) })), "generation", { legend: true });
+    chart.id = "compare-" + name;
+    return chart;
+  }));
+  const keys = [...new Set(runs.flatMap((run) => Object.keys(run.config)))];
+  const differing = keys.filter((key) => new Set(runs.map((run) => JSON.stringify(run.config[key]))).size > 1);
+  const head = document.createElement("tr");
+  for (const text of ["parameter", ...runs.map((run) => run.run_id)]) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = text;
+    head.append(th);
+  }
+  const rows = differing.map((key) => {
+    const row = document.createElement("tr");
+    row.dataset.key = key;
+    for (const text of [key.replace(/_/g, " "), ...runs.map((run) => String(run.config[key]))]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      row.append(td);
+    }
+    return row;
+  });
+  $("#compare-diff").replaceChildren(head, ...rows);
+}
+
+$("#compare-add").addEventListener("click", () => {
+  const id = state.selected;
+  if (!id || state.compare.includes(id)) return;
+  if (state.compare.length >= 4) { notice("At most four runs are compared; remove one first."); return; }
+  state.compare.push(id);
+  viewState.save();
+  renderCompare(view.number);
+});
 
 async function showRun(runID) {
   const number = view.number;

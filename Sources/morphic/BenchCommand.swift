@@ -66,12 +66,14 @@ struct BenchCommand: ParsableCommand {
     private func benchSweeps(_ sizes: [Int]) throws {
         let root = folder ?? NSTemporaryDirectory() + "morphic-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for runs in sizes where FileManager.default.fileExists(atPath: root + "/tiny-\(runs)") {
+            throw ValidationError("\(root)/tiny-\(runs) exists; remove it or choose another --folder")
+        }
         let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         print("runs        seconds   runs/s     peak memory")
         for runs in sizes {
             let definition = root + "/tiny-\(runs).json"
             let output = root + "/tiny-\(runs)"
-            try? FileManager.default.removeItem(atPath: output)
             try Array(
                 #"{"name": "tiny", "defaults": {"grid_size": 8, "generations": 10}, "groups": [{"prefix": "r", "replicates": \#(runs)}]}"#
                     .utf8
@@ -80,8 +82,8 @@ struct BenchCommand: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let (status, peak) = try Self.spawn(arguments)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            try? FileManager.default.removeItem(atPath: output)
-            try? FileManager.default.removeItem(atPath: definition)
+            // rm streams the listing; Foundation would hold a million names.
+            _ = try? Self.spawn(["/bin/rm", "-rf", output, definition])
             guard status == 0 else { throw ValidationError("morphic sweep of \(runs) runs exited with \(status)") }
             print(
                 String(runs).padding(toLength: 10, withPad: " ", startingAt: 0)

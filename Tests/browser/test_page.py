@@ -216,6 +216,26 @@ def main():
             assert driver.find_element(By.ID, "parallel").get_attribute("data-selected") == str(answer["matched"])
             driver.save_screenshot(os.path.join(artifacts, "parallel.png"))
 
+        def compare_overlays_runs_and_lists_what_differs():
+            driver.get(url + f"/#/sweeps/{state['id']}")
+            for run in ["morphic_1", "morphic_2", "morphic_3"]:
+                wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#runs tbody tr[data-run='{run}']"))[0].click()
+                wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {run}")
+                driver.find_element(By.ID, "compare-add").click()
+            chart = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#compare-population polyline.series"))
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-population polyline.series")) == 3)
+            differing = [row.get_attribute("data-key") for row in driver.find_elements(By.CSS_SELECTOR, "#compare-diff tr[data-key]")]
+            assert "field_strength" in differing and "seed" in differing and "grid_size" not in differing, differing
+            # Seeds beyond 2^53 are shown with every digit, as the record has them.
+            _, record = api(url, f"/api/sweeps/{state['id']}/runs/morphic_1")
+            shown = driver.find_element(By.CSS_SELECTOR, "#compare-diff tr[data-key='seed'] td:nth-child(2)").text
+            assert shown == str(record["config"]["seed"]), (shown, record["config"]["seed"])
+            assert "compare=morphic_1%2Cmorphic_2%2Cmorphic_3" in driver.current_url or "compare=morphic_1,morphic_2,morphic_3" in driver.current_url, driver.current_url
+            driver.execute_script("document.getElementById('compare').scrollIntoView()")
+            driver.save_screenshot(os.path.join(artifacts, "compare.png"))
+            driver.find_element(By.XPATH, "//button[text()='Remove morphic_2']").click()
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-population polyline.series")) == 2)
+
         def run_chart_has_one_point_per_generation():
             driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='morphic_1']").click()
             line = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#chart-population polyline.series"))
@@ -396,6 +416,7 @@ def main():
         for test in [submit_smoke_sweep_through_the_form, progress_bar_reaches_100_percent,
                      run_chart_has_one_point_per_generation, replay_plays_to_the_end_pauses_and_scrubs,
                      shared_url_restores_the_view_and_checks_show, brushing_filters_the_table_as_the_api_does,
+                     compare_overlays_runs_and_lists_what_differs,
                      archive_downloads_through_the_link,
                      sweep_list_shows_the_finished_sweep, refused_definition_is_explained_next_to_its_field,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
