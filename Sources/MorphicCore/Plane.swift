@@ -38,63 +38,137 @@ struct Plane: Sendable {
         }
     }
 
-    /// Applies `table` to every cell of `source`, writing `target`, and measures `source`:
-    /// its population and the number of distinct 3×3 windows (windows that cross a dead
-    /// boundary are not counted).
+    /// Applies `rule` to every cell of `source`, writing `target`, and measures `source`:
+    /// its population, the number of distinct 3×3 windows (windows that cross a dead
+    /// boundary are not counted) and its complexity (``complexity(blocks:)``).
     ///
-    /// The 3×3 window slides along each row, so a cell costs three loads and a table lookup.
+    /// Eight cells at a time: cells are bytes of 0 or 1, so one 64-bit word holds eight of
+    /// them and byte-wise sums of the eight neighbours never carry (at most 8). The rule is
+    /// applied by comparing those sums with its birth and survival counts, all lanes at once;
+    /// each cell's window is packed into a byte (plus a ninth bit) by shifts that stay within
+    /// lanes, and marked seen. The rows' last n mod 8 cells take the same path one at a time.
     func step(
-        _ source: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt8>,
-        table: UnsafePointer<UInt8>, torus: Bool
-    ) -> (population: Int, diversity: Int) {
+        _ source: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt8>, rule: LifeRule, torus: Bool
+    ) -> (population: Int, diversity: Int, complexity: Double) {
         let n = size
+        let (birth, survival) = (rule.birth, rule.survival)
+        let blocksPerRow = n / 3
         var population = 0
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { seen in
-            seen.initialize(repeating: 0)
+        // Windows are counted only where they lie inside a dead boundary.
+        let first = torus ? 0 : 1
+        let last = torus ? n - 1 : n - 2
+        let whole = n / 8 * 8
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512 + n + 8 + blocksPerRow * blocksPerRow) {
+            buffer in
+            buffer.initialize(repeating: 0)
+            let seen = buffer.baseAddress!
+            // Live cells of each column of the current row of 3×3 blocks, and of each block.
+            let columns = seen + 512
+            let blocks = columns + n + 8
             for y in 0..<n {
-                let middle = source + offset(x: 0, y: y)
+                let blockRow = y % 3 == 1 && y / 3 < blocksPerRow
+                let middle = UnsafeRawPointer(source + offset(x: 0, y: y))
                 let above = middle - stride
                 let below = middle + stride
-                let out = target + offset(x: 0, y: y)
-                @inline(__always) func column(_ x: Int) -> UInt32 {
-                    UInt32(above[x]) | UInt32(middle[x]) &<< 3 | UInt32(below[x]) &<< 6
-                }
-                var window = column(-1) &<< 1 | column(0) &<< 2
+                let out = UnsafeMutableRawPointer(target + offset(x: 0, y: y))
                 let countsRow = torus || (y > 0 && y < n - 1)
-                for x in 0..<n {
-                    window = (window &>> 1) & 0xDB | column(x &+ 1) &<< 2
-                    out[x] = table[Int(window)]
-                    population &+= Int(middle[x])
-                    if countsRow && (torus || UInt(bitPattern: x &- 1) < UInt(n - 2)) {
-                        seen[Int(window)] = 1
+                var x = 0
+                while x < whole {
+                    @inline(__always) func load(_ row: UnsafeRawPointer, _ dx: Int) -> UInt64 {
+                        row.loadUnaligned(fromByteOffset: x &+ dx, as: UInt64.self)
+                    }
+                    let (a0, a1, a2) = (load(above, -1), load(above, 0), load(above, 1))
+                    let (m0, m1, m2) = (load(middle, -1), load(middle, 0), load(middle, 1))
+                    let (b0, b1, b2) = (load(below, -1), load(below, 0), load(below, 1))
+                    let sums = a0 &+ a1 &+ a2 &+ m0 &+ m2 &+ b0 &+ b1 &+ b2
+                    var born: UInt64 = 0
+                    var kept: UInt64 = 0
+                    for count in 0..<9 {
+                        let both = (birth | survival) &>> UInt16(count) & 1
+                        guard both != 0 else { continue }
+                        let equal = Self.equal(sums, UInt64(count) &* Self.ones)
+                        if birth &>> UInt16(count) & 1 != 0 { born |= equal }
+                        if survival &>> UInt16(count) & 1 != 0 { kept |= equal }
+                    }
+                    out.storeBytes(of: (born & ~m1 | kept & m1) & Self.ones, toByteOffset: x, as: UInt64.self)
+                    population &+= m1.nonzeroBitCount
+                    if blockRow {
+                        UnsafeMutableRawPointer(columns).storeBytes(of: a1 &+ m1 &+ b1, toByteOffset: x, as: UInt64.self)
+                    }
+                    if countsRow {
+                        let low = a0 | a1 &<< 1 | a2 &<< 2 | m0 &<< 3 | m1 &<< 4 | m2 &<< 5 | b0 &<< 6 | b1 &<< 7
+                        if x >= first && x &+ 7 <= last {
+                            for lane in 0..<8 {
+                                let shift = UInt64(truncatingIfNeeded: lane &* 8)
+                                seen[Int(truncatingIfNeeded: low &>> shift & 0xFF | (b2 &>> shift & 1) &<< 8)] = 1
+                            }
+                        } else {
+                            for lane in 0..<8 where x &+ lane >= first && x &+ lane <= last {
+                                let shift = UInt64(truncatingIfNeeded: lane &* 8)
+                                seen[Int(truncatingIfNeeded: low &>> shift & 0xFF | (b2 &>> shift & 1) &<< 8)] = 1
+                            }
+                        }
+                    }
+                    x &+= 8
+                }
+                let (a, m, b) = (above.assumingMemoryBound(to: UInt8.self), middle.assumingMemoryBound(to: UInt8.self),
+                    below.assumingMemoryBound(to: UInt8.self))
+                while x < n {
+                    let sum = Int(a[x &- 1]) &+ Int(a[x]) &+ Int(a[x &+ 1]) &+ Int(m[x &- 1]) &+ Int(m[x &+ 1])
+                        &+ Int(b[x &- 1]) &+ Int(b[x]) &+ Int(b[x &+ 1])
+                    let mask = m[x] == 1 ? rule.survival : rule.birth
+                    out.storeBytes(of: UInt8(truncatingIfNeeded: mask >> UInt16(sum) & 1), toByteOffset: x, as: UInt8.self)
+                    population &+= Int(m[x])
+                    if blockRow { columns[x] = a[x] &+ m[x] &+ b[x] }
+                    if countsRow && x >= first && x <= last {
+                        let low = Int(a[x &- 1]) | Int(a[x]) << 1 | Int(a[x &+ 1]) << 2 | Int(m[x &- 1]) << 3
+                            | Int(m[x]) << 4 | Int(m[x &+ 1]) << 5 | Int(b[x &- 1]) << 6 | Int(b[x]) << 7
+                        seen[low | Int(b[x &+ 1]) << 8] = 1
+                    }
+                    x &+= 1
+                }
+                if blockRow {
+                    let row = blocks + (y / 3) * blocksPerRow
+                    for block in 0..<blocksPerRow {
+                        row[block] = columns[3 &* block] &+ columns[3 &* block &+ 1] &+ columns[3 &* block &+ 2]
                     }
                 }
             }
             var diversity = 0
-            for flag in seen { diversity &+= Int(flag) }
-            return (population, diversity)
+            for index in 0..<512 { diversity &+= Int(seen[index]) }
+            return (
+                population, diversity,
+                Self.complexity(blocks: UnsafeBufferPointer(start: blocks, count: blocksPerRow * blocksPerRow))
+            )
         }
     }
 
+    /// One in each byte of a word.
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+
+    /// 1 in each byte where `sums` equals `count`'s byte (`count` repeated in every byte), else
+    /// 0: exact per byte, as no addition here carries across bytes.
+    @inline(__always)
+    private static func equal(_ sums: UInt64, _ count: UInt64) -> UInt64 {
+        let difference = sums ^ count
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let zero = ~((difference & low) &+ low | difference | low)
+        return zero &>> 7
+    }
+
     /// Population standard deviation of live/9 over the non-overlapping 3×3 blocks whose
-    /// top-left corner is (3a, 3b) and that fit inside the grid.
-    func complexity(_ cells: UnsafePointer<UInt8>) -> Double {
-        let blocks = size / 3
-        var values: [Double] = []
-        values.reserveCapacity(blocks * blocks)
-        for b in 0..<blocks {
-            for a in 0..<blocks {
-                var live = 0
-                for dy in 0..<3 {
-                    let row = cells + offset(x: 3 * a, y: 3 * b + dy)
-                    live += Int(row[0]) + Int(row[1]) + Int(row[2])
-                }
-                values.append(Double(live) / 9)
-            }
+    /// top-left corner is (3a, 3b) and that fit inside the grid, given each block's live cells
+    /// in row-major order: the sums run in that order, as docs/model.md's values are exact.
+    static func complexity(blocks: UnsafeBufferPointer<UInt8>) -> Double {
+        var sum = 0.0
+        for live in blocks { sum += Double(live) / 9 }
+        let mean = sum / Double(blocks.count)
+        var squares = 0.0
+        for live in blocks {
+            let value = Double(live) / 9
+            squares += (value - mean) * (value - mean)
         }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
-        return variance.squareRoot()
+        return (squares / Double(blocks.count)).squareRoot()
     }
 
     /// Writes, for every row from `-r` to `size - 1 + r` and every column, the k = 2r+1 cells

@@ -26,7 +26,6 @@ public struct Simulation: Sendable {
     private static let history = 10
     private let layout: Plane
     private var planes: [UInt8]
-    private let ruleTable: RuleTable
     private let llmTable: RuleTable?
     private let similarity: SimilarityTable
     private var nextCrystalID = 1
@@ -63,7 +62,6 @@ public struct Simulation: Sendable {
         }
         self.configuration = configuration
         self.llmTable = configuration.mode == .llmControl ? llmTable : nil
-        ruleTable = configuration.rule.table
         similarity = SimilarityTable(configuration)
         layout = Plane(size: configuration.gridSize)
         planes = Array(repeating: 0, count: layout.byteCount * Self.history)
@@ -189,23 +187,19 @@ public struct Simulation: Sendable {
     private static func slot(_ state: Int) -> Int { state % history }
 
     /// Applies the Life rule to the state at byte offset `source`, writing `target`, and
-    /// returns the population and pattern diversity of the source state.
-    private mutating func applyRule(source: Int, target: Int) -> (population: Int, diversity: Int) {
+    /// returns the population, pattern diversity and complexity of the source state.
+    private mutating func applyRule(source: Int, target: Int) -> (population: Int, diversity: Int, complexity: Double) {
         let layout = self.layout
         let torus = configuration.boundary == .torus
-        let table = ruleTable.entries
+        let rule = configuration.rule
         return planes.withUnsafeMutableBufferPointer { cells in
-            table.withUnsafeBufferPointer { table in
-                layout.step(
-                    cells.baseAddress! + source, into: cells.baseAddress! + target, table: table.baseAddress!,
-                    torus: torus)
-            }
+            layout.step(cells.baseAddress! + source, into: cells.baseAddress! + target, rule: rule, torus: torus)
         }
     }
 
     /// Records the measurements of S_j (generation j − 1) and checks whether it repeats an
     /// earlier state.
-    private mutating func record(state j: Int, _ measured: (population: Int, diversity: Int)) {
+    private mutating func record(state j: Int, _ measured: (population: Int, diversity: Int, complexity: Double)) {
         let layout = self.layout
         let offset = Self.slot(j) * layout.byteCount
         let previous = populations[j - 1]
@@ -213,8 +207,7 @@ public struct Simulation: Sendable {
         series.population.append(measured.population)
         series.patternDiversity.append(measured.diversity)
         series.volatility.append(Double(abs(measured.population - previous)) / Double(max(1, previous)))
-        let complexity = planes.withUnsafeBufferPointer { layout.complexity($0.baseAddress! + offset) }
-        series.complexity.append(complexity)
+        series.complexity.append(measured.complexity)
 
         guard convergence == nil else { return }
         for p in 1...8 where j - p >= 0 && populations[j - p] == measured.population {
