@@ -663,6 +663,18 @@ function lineChart(title, lines, xLabel, options = {}) {
     }
   });
   figure.append(caption, svg);
+  const exports = document.createElement("div");
+  exports.className = "export";
+  for (const kind of ["svg", "png"]) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link";
+    button.textContent = kind.toUpperCase();
+    button.setAttribute("aria-label", `Save “${title}” as ${kind.toUpperCase()}`);
+    button.addEventListener("click", () => exportChart(kind, figure, title.replace(/[^A-Za-z0-9]+/g, "-").toLowerCase()));
+    exports.append(button);
+  }
+  figure.append(exports);
   if (lines.length > 1 || options.legend) {
     const legend = document.createElement("div");
     legend.className = "legend";
@@ -895,9 +907,9 @@ async function loadValidation(id, number) {
   $("#validation").replaceChildren(...items);
 }
 
-/// Saves the sweep chart as a file: its SVG, or a PNG drawn from it at twice its size.
-function exportChart(kind) {
-  const svg = $("#sweep-chart svg");
+/// Saves a chart as a file: its SVG, or a PNG drawn from it at twice its size.
+function exportChart(kind, figure = $("#sweep-chart"), name = `${state.sweepID}-${$("#chart-y").value}-by-${$("#chart-x").value}`) {
+  const svg = figure.querySelector("svg");
   if (!svg) return;
   const copy = svg.cloneNode(true);
   copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
@@ -906,7 +918,6 @@ function exportChart(kind) {
   copy.setAttribute("height", height);
   copy.insertBefore(svgElement("rect", { width, height, fill: "#ffffff" }), copy.firstChild);
   const text = new XMLSerializer().serializeToString(copy);
-  const name = `${state.sweepID}-${$("#chart-y").value}-by-${$("#chart-x").value}`;
   const save = (blob, extension) => {
     const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: `${name}.${extension}` });
     document.body.append(link);

@@ -216,6 +216,26 @@ def main():
             assert driver.find_element(By.ID, "parallel").get_attribute("data-selected") == str(answer["matched"])
             driver.save_screenshot(os.path.join(artifacts, "parallel.png"))
 
+        def replay_of_a_512_grid_draws_a_frame_within_a_display_refresh():
+            definition = json.dumps({"name": "big-grid", "defaults": {"grid_size": 512, "generations": 30},
+                                     "groups": [{"prefix": "g", "mode": "classical"}]}).encode()
+            _, submitted = api(url, "/api/sweeps", "POST", definition)
+            deadline = time.time() + 120
+            while api(url, "/api/sweeps/" + submitted["id"])[1]["status"] != "completed" and time.time() < deadline:
+                time.sleep(0.5)
+            driver.get(url + f"/#/sweeps/{submitted['id']}?run=g_1")
+            replay = wait.until(lambda d: d.find_element(By.ID, "replay"))
+            wait.until(lambda d: replay.get_attribute("data-frames") == "31")
+            # The mean time to draw a frame of 262,144 cells, over every frame.
+            mean = driver.execute_script("""
+                const start = performance.now();
+                for (let i = 0; i < 31; i++) drawFrame(i);
+                return (performance.now() - start) / 31;""")
+            print(f"     512×512 replay: {mean:.1f} ms a frame")
+            assert mean < 16, mean
+            # Every chart saves itself: the run's charts have their own SVG and PNG buttons.
+            assert len(driver.find_elements(By.CSS_SELECTOR, "#run-charts .export button")) == 8
+
         def compare_overlays_runs_and_lists_what_differs():
             driver.get(url + f"/#/sweeps/{state['id']}")
             for run in ["morphic_1", "morphic_2", "morphic_3"]:
@@ -418,7 +438,8 @@ def main():
                      shared_url_restores_the_view_and_checks_show, brushing_filters_the_table_as_the_api_does,
                      compare_overlays_runs_and_lists_what_differs,
                      archive_downloads_through_the_link,
-                     sweep_list_shows_the_finished_sweep, refused_definition_is_explained_next_to_its_field,
+                     sweep_list_shows_the_finished_sweep,
+                     replay_of_a_512_grid_draws_a_frame_within_a_display_refresh, refused_definition_is_explained_next_to_its_field,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
                      hundred_thousand_runs_open_cold_quickly_and_stay_small,
                      many_runs_keep_the_page_small, idle_list_asks_rarely,
