@@ -120,6 +120,8 @@ const viewState = {
     if (table.sort) params.set("sort", table.sort);
     if (state.selected) params.set("run", state.selected);
     if (state.compare.length) params.set("compare", state.compare.join(","));
+    const stats = [...$("#parallel-stats").selectedOptions].map((option) => option.value);
+    if (stats.length) params.set("stats", stats.join(","));
     const hash = `#/sweeps/${state.sweepID}` + (params.toString() ? "?" + params : "");
     if (location.hash !== hash) history.replaceState(null, "", hash);
   },
@@ -336,6 +338,7 @@ async function showSweep(id, number) {
   $("#csv-link").href = base + "/runs.csv";
   $("#run-filter").value = viewState.take("filter") || "";
   parallel.brushes = {};
+  $("#parallel-stats").replaceChildren();
   table.sort = viewState.take("sort") || "";
   resetTable(id, number);
   const wantedRun = viewState.take("run");
@@ -767,7 +770,17 @@ function renderSweepChart() {
     + (chart.truncated ? " (first 10,000 runs)" : "");
   const drawn = lineChart(title, lines, x.replace(/_/g, " "), { markers: true, legend: true, band, scatter });
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
-  renderParallel([...swept, y, ...["avg_population", "avg_influence_rate"].filter((k) => k !== y)]);
+  renderParallel([...swept, ...parallelStatistics()]);
+}
+
+/// The statistics the parallel coordinates show: those chosen, or two to start with.
+function parallelStatistics() {
+  const select = $("#parallel-stats");
+  if (!select.options.length) {
+    const wanted = (viewState.take("stats") || "avg_population,avg_influence_rate").split(",");
+    select.replaceChildren(...STATISTICS.map((name) => new Option(name.replace(/_/g, " "), name, false, wanted.includes(name))));
+  }
+  return [...select.selectedOptions].map((option) => option.value);
 }
 
 // ---------- Parallel coordinates ----------
@@ -937,6 +950,22 @@ function exportChart(kind, figure = $("#sweep-chart"), name = `${state.sweepID}-
   };
   image.src = URL.createObjectURL(blob);
 }
+$("#parallel-stats").addEventListener("change", () => { renderSweepChart(); viewState.save(); });
+
+/// The parallel coordinates as one SVG: the canvas's lines as an image under the axes.
+function exportParallel(kind) {
+  const figure = $("#parallel");
+  const svg = figure.querySelector("svg").cloneNode(true);
+  const image = svgElement("image", { href: figure.querySelector("canvas").toDataURL("image/png"), x: 0, y: 0,
+    width: PARALLEL.width, height: PARALLEL.height });
+  svg.insertBefore(image, svg.firstChild);
+  for (const hit of svg.querySelectorAll(".axis-hit")) hit.remove();
+  const holder = document.createElement("figure");
+  holder.append(svg);
+  exportChart(kind, holder, `${state.sweepID}-parameter-space`);
+}
+$("#parallel-svg").addEventListener("click", () => exportParallel("svg"));
+$("#parallel-png").addEventListener("click", () => exportParallel("png"));
 $("#chart-svg").addEventListener("click", () => exportChart("svg"));
 $("#chart-png").addEventListener("click", () => exportChart("png"));
 

@@ -215,6 +215,23 @@ def main():
             assert 0 < answer["matched"] < 3, (expression, answer["matched"])
             assert driver.find_element(By.ID, "parallel").get_attribute("data-selected") == str(answer["matched"])
             driver.save_screenshot(os.path.join(artifacts, "parallel.png"))
+            # The statistics shown are chosen; the brush on the parameter stays.
+            stats = Select(driver.find_element(By.ID, "parallel-stats"))
+            stats.deselect_all()
+            stats.select_by_value("avg_complexity")
+            axes = [a.get_attribute("data-key") for a in driver.find_elements(By.CSS_SELECTOR, "#parallel .axis-hit")]
+            assert axes == ["field_strength", "avg_complexity"], axes
+            assert "stats=avg_complexity" in driver.current_url, driver.current_url
+            # Both views save as files.
+            driver.find_element(By.ID, "parallel-svg").click()
+            driver.find_element(By.ID, "chart-png").click()
+            deadline = time.time() + 20
+            while time.time() < deadline and not ({".svg", ".png"} <= {os.path.splitext(n)[1] for n in os.listdir(downloads)}):
+                time.sleep(0.2)
+            saved = os.listdir(downloads)
+            assert any(n.endswith("parameter-space.svg") for n in saved) and any(n.endswith(".png") for n in saved), saved
+            svg = open(os.path.join(downloads, next(n for n in saved if n.endswith("parameter-space.svg")))).read()
+            assert svg.startswith("<svg") and "<image" in svg and "avg complexity" in svg, svg[:200]
 
         def replay_of_a_512_grid_draws_a_frame_within_a_display_refresh():
             definition = json.dumps({"name": "big-grid", "defaults": {"grid_size": 512, "generations": 30},
