@@ -791,8 +791,25 @@ function parallelStatistics() {
 const parallel = { axes: [], brushes: {}, scales: {} };
 const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
 
+/// Brushes read back from a filter the brushes wrote (`key >= low and key <= high …`), so a
+/// shared view shows its selection on the axes too.
+function brushesFromFilter(filter) {
+  const brushes = {};
+  const pattern = /^([a-z_]+) >= (-?[0-9.e+-]+) and \1 <= (-?[0-9.e+-]+)$/;
+  const parts = filter.split(" and ");
+  if (!filter || parts.length % 2) return brushes;
+  for (let i = 0; i < parts.length; i += 2) {
+    const match = `${parts[i]} and ${parts[i + 1]}`.match(pattern);
+    if (!match) return {};
+    brushes[match[1]] = [Number(match[2]), Number(match[3])];
+  }
+  return brushes;
+}
+
 function renderParallel(axes) {
   const runs = chart.runs;
+  // The filter box is the selection's one truth: brushes write it, and are read back from it.
+  parallel.brushes = brushesFromFilter($("#run-filter").value.trim());
   parallel.axes = axes.filter((key, index) => axes.indexOf(key) === index);
   for (const key of Object.keys(parallel.brushes)) if (!parallel.axes.includes(key)) delete parallel.brushes[key];
   const { width, height, top, bottom, left, right } = PARALLEL;

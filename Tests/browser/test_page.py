@@ -17,6 +17,7 @@ import json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, t
 
 from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -105,7 +106,8 @@ def main():
 
     try:
         driver = browser(downloads)
-        wait = WebDriverWait(driver, 60)
+        # The page redraws what it polls, so an element found may be replaced before it is read.
+        wait = WebDriverWait(driver, 60, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException])
         state = {}
 
         def submit_smoke_sweep_through_the_form():
@@ -232,6 +234,13 @@ def main():
             assert any(n.endswith("parameter-space.svg") for n in saved) and any(n.endswith(".png") for n in saved), saved
             svg = open(os.path.join(downloads, next(n for n in saved if n.endswith("parameter-space.svg")))).read()
             assert svg.startswith("<svg") and "<image" in svg and "avg complexity" in svg, svg[:200]
+            # The view's URL, opened afresh, shows the same brush and the same table.
+            shared = driver.current_url
+            driver.get(url + "/#/")
+            driver.get(shared)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#parallel rect.brush"))
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text == expected)
+            assert driver.find_element(By.ID, "parallel").get_attribute("data-selected") == str(answer["matched"])
 
         def replay_of_a_512_grid_draws_a_frame_within_a_display_refresh():
             definition = json.dumps({"name": "big-grid", "defaults": {"grid_size": 512, "generations": 30},
