@@ -93,8 +93,31 @@ public final class ChecksumJournal: Sendable {
     /// Every digest the journals of `folder` hold for the runs of `definition`, compactly
     /// (the first 8 bytes of each run's digest, by its index), so that a million runs take
     /// 8 MB. Lines that do not parse (the torn end of a journal) are ignored.
+    ///
+    /// A folder written before journals existed (records, but no `checksums/`) has the
+    /// records that are whole and of the planned runs journaled first: that layout flushed
+    /// each record to disk before renaming it into place, so they are as trustworthy as a
+    /// journal line.
     public static func table(_ folder: SweepFolder, definition: SweepDefinition) -> ChecksumTable {
-        table([folder], definition: definition)
+        adoptEarlierRecords(folder, definition: definition)
+        return table([folder], definition: definition)
+    }
+
+    private static func adoptEarlierRecords(_ folder: SweepFolder, definition: SweepDefinition) {
+        guard !FileManager.default.fileExists(atPath: folder.path + "/" + folderName),
+            FileManager.default.fileExists(atPath: folder.definitionPath)
+        else { return }
+        let journal = ChecksumJournal(folder: folder)
+        for run in definition.runs where folder.hasRun(run.id) {
+            guard let bytes = try? Dataset.recordBytes(run, in: folder),
+                (try? Dataset.record(bytes, of: run, path: folder.runPath(run.id))) != nil
+            else { continue }
+            journal.add(file: run.fileName, bytes: bytes)
+            try? journal.commitIfDue()
+        }
+        // With nothing found the folder stays as it was: only a commit with lines creates
+        // the journal.
+        try? journal.commit()
     }
 
     /// The digests the journals of all `folders` hold (the shards of one sweep).

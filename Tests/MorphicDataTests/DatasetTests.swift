@@ -138,6 +138,35 @@ import Testing
         #expect(try Self.files(root) == (try Self.files(reference)))
     }
 
+    @Test func folderOfEarlierLayout_WithoutJournals_IsAdopted_AndTornRecordsRecomputed() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = try Self.definition()
+        try Self.sweep(into: root + "/reference", workers: 2)
+        let folder = SweepFolder(path: root + "/old")
+        try folder.prepare(for: definition)
+        _ = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
+        // As an earlier version left it: whole records, no journals. Assembling it needs no
+        // run computed again.
+        try FileManager.default.removeItem(atPath: folder.path + "/" + ChecksumJournal.folderName)
+        try Dataset.assemble(definition, in: folder)
+        #expect(try Self.files(folder.path) == (try Self.files(root + "/reference")))
+
+        // Without journals again, one record torn: only that one is computed again.
+        try FileManager.default.removeItem(atPath: folder.path + "/" + ChecksumJournal.folderName)
+        let torn = folder.runPath("morphic_2")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: torn))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: torn))
+        let kept = folder.runPath("morphic_3")
+        let stamp = try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as? Date
+        Thread.sleep(forTimeInterval: 0.05)
+        let resumed = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
+        #expect(resumed.runsCompleted == 9)
+        #expect(try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as? Date == stamp)
+        try Dataset.assemble(definition, in: folder)
+        #expect(try Self.files(folder.path) == (try Self.files(root + "/reference")))
+    }
+
     @Test func folder_OfAnotherSweep_IsRefused() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
