@@ -1199,16 +1199,19 @@ function drawFrame(index) {
   if (!frame) return;
   replay.index = index;
   const n = replay.n, canvas = $("#replay-canvas"), context = canvas.getContext("2d");
-  const image = context.createImageData(n, n), pixels = image.data;
+  const image = context.createImageData(n, n);
+  // One 32-bit write a pixel (RGBA bytes, little-endian words).
+  const pixels = new Uint32Array(image.data.buffer);
+  const word = ([r, g, b]) => (255 << 24 | b << 16 | g << 8 | r) >>> 0;
+  const colours = { dead: word(replayColours.dead), alive: word(replayColours.alive), taken: word(replayColours.taken),
+    overridden: word(replayColours.overridden), matched: word(replayColours.matched) };
   const matched = replay.highlight ? matchedCells(frame, replay.highlight) : null;
   for (let cell = 0; cell < n * n; cell++) {
     const byte = cell >> 3, bit = 0x80 >> (cell & 7);
-    const colour = matched && matched[cell] ? replayColours.matched
-      : frame.overridden[byte] & bit ? replayColours.overridden
-      : frame.taken[byte] & bit ? replayColours.taken
-      : frame.state[byte] & bit ? replayColours.alive : replayColours.dead;
-    pixels.set(colour, cell * 4);
-    pixels[cell * 4 + 3] = 255;
+    pixels[cell] = matched && matched[cell] ? colours.matched
+      : frame.overridden[byte] & bit ? colours.overridden
+      : frame.taken[byte] & bit ? colours.taken
+      : frame.state[byte] & bit ? colours.alive : colours.dead;
   }
   context.putImageData(image, 0, 0);
   $("#replay-scrub").value = String(index);
