@@ -17,13 +17,16 @@ public final class StreamingFile {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        // Host and pid name the writer, so a cleaner can tell whether it is gone (a task on
-        // another node writing into shared storage is not).
-        temporary = folder + "/." + url.lastPathComponent + ".tmp-" + Self.writer
+        temporary = folder + "/" + Self.temporaryName(for: url.lastPathComponent)
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
         buffer.reserveCapacity(1 << 16)
     }
+
+    /// The hidden name a file called `name` is written under before its rename. Host and
+    /// pid name the writer, so a cleaner can tell whether it is gone (a task on another node
+    /// writing into shared storage is not): see ``isAbandonedTemporary(_:)``.
+    static func temporaryName(for name: String) -> String { "." + name + ".tmp-" + writer }
 
     /// `host-pid` of this process.
     static let writer: String = {
@@ -69,11 +72,10 @@ public final class StreamingFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Renames the file into place, flushed to disk first unless `durable` is false (a run
-    /// record, which its sweep's checksum journal vouches for instead).
-    public func commit(durable: Bool = true) throws {
+    /// Flushes to disk and renames the file into place.
+    public func commit() throws {
         try flush()
-        guard !durable || fsync(descriptor) == 0 else { throw FileError.system("cannot flush \(temporary)", errno) }
+        guard fsync(descriptor) == 0 else { throw FileError.system("cannot flush \(temporary)", errno) }
         close(descriptor)
         descriptor = -1
         guard rename(temporary, path) == 0 else {

@@ -99,7 +99,7 @@ public struct SweepFolder: Sendable {
                 }
                 return descriptor
             }
-            let temporary = "." + name + ".tmp-" + StreamingFile.writer
+            let temporary = StreamingFile.temporaryName(for: name)
             let file = openat(descriptor, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard file >= 0 else { throw FileError.system("cannot create \(path)/\(temporary)", errno) }
             do {

@@ -78,8 +78,11 @@ final class ZipWriter {
 
     /// Begins a member; write to it, then ``end(_:)`` it.
     func begin(_ name: String) throws -> Member {
+        let url = URL(fileURLWithPath: file.path)
         let member = try Member(
-            name: name, temporary: file.path + ".member-\(entries + members.count).tmp-" + StreamingFile.writer)
+            name: name,
+            temporary: url.deletingLastPathComponent().path + "/"
+                + StreamingFile.temporaryName(for: url.lastPathComponent + ".member-\(entries + members.count)"))
         members.append(member)
         return member
     }
