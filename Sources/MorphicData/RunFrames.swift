@@ -38,11 +38,7 @@ public struct RunFrames: Sendable {
         group: [PlannedRun], member: Int, sweepSeed: UInt64, llmTable: RuleTable?, from: Int, to: Int, every: Int,
         isCancelled: () -> Bool = { false }
     ) throws {
-        var simulations = try group.map {
-            try Simulation(
-                configuration: $0.configuration, runID: $0.id, sweepSeed: sweepSeed,
-                llmTable: $0.configuration.mode == .llmControl ? llmTable : nil)
-        }
+        var simulations = try Simulation.group(group, sweepSeed: sweepSeed, llmTable: llmTable)
         simulations[member].capturesFieldMask = true
         try self.init(ensemble: Ensemble(simulations), member: member, from: from, to: to, every: every, isCancelled: isCancelled)
     }

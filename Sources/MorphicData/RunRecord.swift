@@ -57,6 +57,11 @@ public enum RunRecord {
         return .object(members)
     }
 
+    /// The language model's table an `llm_control` record holds (`llm_table`), if any.
+    public static func ruleTable(in record: JSON) -> RuleTable? {
+        record["llm_table"]?.stringValue.flatMap(RuleTable.init(bits:))
+    }
+
     /// Every parameter in docs/model.md's order, the seed included when set.
     public static func config(_ configuration: RunConfiguration) -> JSON {
         .object(

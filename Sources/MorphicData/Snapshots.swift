@@ -25,21 +25,11 @@ enum Snapshots {
         try header.write(scalar)
         try archive.end(header)
         for group in definition.couplingGroups where group.allSatisfy(finished) {
-            var simulations: [Simulation] = []
-            for run in group {
-                var table: RuleTable?
-                if run.configuration.mode == .llmControl {
-                    let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: folder.runPath(run.id))))
-                    guard let bits = try? JSONParser.parse(bytes)["llm_table"]?.stringValue,
-                        let parsed = RuleTable(bits: bits)
-                    else { throw FileError.invalid("\(folder.runPath(run.id)) holds no llm_table") }
-                    table = parsed
-                }
-                simulations.append(
-                    try Simulation(
-                        configuration: run.configuration, runID: run.id, sweepSeed: definition.seed, llmTable: table))
+            // An llm_control run is a group of its own; its record holds the table it used.
+            let table = try group.first { $0.configuration.mode == .llmControl }.map {
+                try folder.recordedRuleTable(of: $0.id)
             }
-            var ensemble = Ensemble(simulations)
+            var ensemble = Ensemble(try Simulation.group(group, sweepSeed: definition.seed, llmTable: table))
             let generations = group[0].configuration.generations
             let members = try group.map { run in
                 let member = try archive.begin(run.id + ".npy")

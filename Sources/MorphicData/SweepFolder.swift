@@ -1,5 +1,6 @@
 import CSystem
 import Foundation
+import MorphicCore
 import Synchronization
 
 /// A sweep's folder on disk: `definition.json`, one `<run_id>.json` per finished run,
@@ -30,6 +31,14 @@ public struct SweepFolder: Sendable {
             let bytes = FileManager.default.contents(atPath: runPath(run.id))
         else { return false }
         return checksums.matches(index, Array(bytes))
+    }
+
+    /// The language model's table the record of `runID` (an `llm_control` run) holds.
+    public func recordedRuleTable(of runID: String) throws -> RuleTable {
+        guard let bytes = FileManager.default.contents(atPath: runPath(runID)),
+            let record = try? JSONParser.parse(Array(bytes)), let table = RunRecord.ruleTable(in: record)
+        else { throw FileError.invalid("\(runPath(runID)) holds no llm_table") }
+        return table
     }
 
     /// The failed run's message, if it failed.

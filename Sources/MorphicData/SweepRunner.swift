@@ -198,10 +198,7 @@ public final class SweepRunner: Sendable {
                 throw RunFailure(String(describing: error))
             }
         }
-        var ensemble = Ensemble(
-            try group.map {
-                try Simulation(configuration: $0.configuration, runID: $0.id, sweepSeed: sweepSeed, llmTable: table)
-            })
+        var ensemble = Ensemble(try Simulation.group(group, sweepSeed: sweepSeed, llmTable: table))
         let cellsPerStep = group.reduce(0) { $0 + $1.configuration.cellCount }
         var pending = 0
         while !ensemble.isFinished {

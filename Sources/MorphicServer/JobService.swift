@@ -251,7 +251,8 @@ public final class JobService: @unchecked Sendable {
     /// - Throws: ``Failure`` for an unknown or unfinished run, `APIError` for a range past
     ///   the run or over `max_frame_cells` or `max_frame_cell_steps`.
     func frames(_ id: String, run runID: String, from: Int, to requested: Int?, every: Int) throws -> [UInt8] {
-        let path = try runFile(id, run: runID)
+        // Only a finished run has frames (and an llm_control run's table in its record).
+        _ = try runFile(id, run: runID)
         let job = try job(id)
         let definition = job.definition
         let run = definition.runs[definition.index(ofRun: runID)!]
@@ -284,10 +285,11 @@ public final class JobService: @unchecked Sendable {
         }
         var table: RuleTable?
         if run.configuration.mode == .llmControl {
-            guard let bytes = FileManager.default.contents(atPath: path),
-                let bits = try? JSONParser.parse(Array(bytes))["llm_table"]?.stringValue, let parsed = RuleTable(bits: bits)
-            else { throw Failure.storage("\(path) holds no llm_table") }
-            table = parsed
+            do {
+                table = try job.folder.recordedRuleTable(of: runID)
+            } catch {
+                throw Failure.storage(String(describing: error))
+            }
         }
         return try RunFrames(
             group: group, member: group.firstIndex { $0.id == runID }!, sweepSeed: definition.seed, llmTable: table,

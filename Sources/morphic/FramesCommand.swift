@@ -70,7 +70,7 @@ struct FramesCommand: ParsableCommand {
         }
         var table: RuleTable?
         if configuration.mode == .llmControl {
-            guard let bits = json["llm_table"]?.stringValue, let parsed = RuleTable(bits: bits) else {
+            guard let parsed = RunRecord.ruleTable(in: json) else {
                 throw ValidationError("\(record): an llm_control record needs its llm_table")
             }
             table = parsed
