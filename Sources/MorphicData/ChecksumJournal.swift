@@ -103,6 +103,8 @@ public final class ChecksumJournal: Sendable {
         return table([folder], definition: definition)
     }
 
+    /// Only a folder without `checksums/` is looked at: ``SweepFolder/prepare(for:shard:)``
+    /// creates it for every folder of this layout, so a fresh sweep pays one `stat`.
     private static func adoptEarlierRecords(_ folder: SweepFolder, definition: SweepDefinition) {
         guard !FileManager.default.fileExists(atPath: folder.path + "/" + folderName),
             FileManager.default.fileExists(atPath: folder.definitionPath)

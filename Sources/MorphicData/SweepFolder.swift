@@ -62,6 +62,10 @@ public struct SweepFolder: Sendable {
             .init("definition", definition.normalized),
         ]
         if let shard { members.append(.init("shard", .string(shard.description))) }
+        // The journals' folder marks a folder of this layout: only one without it is read as
+        // written before journals existed (``ChecksumJournal/table(_:definition:)``).
+        try FileManager.default.createDirectory(
+            atPath: path + "/" + ChecksumJournal.folderName, withIntermediateDirectories: true)
         try AtomicFile.write(JSON.object(members).prettyBytes, to: definitionPath)
     }
 
