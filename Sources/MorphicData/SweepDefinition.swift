@@ -316,21 +316,17 @@ public struct SweepDefinition: Sendable {
             var fixed = base
             for (key, value) in group.params { try! fixed.set(key, value) }
             let points = group.grid.reduce(1) { $0 * $1.values.count }
-            let probe = SweepRuns(blocks: [
-                SweepRuns.Block(
-                    prefix: group.prefix, start: 0, pointStart: 0, groupStart: 0, count: points, points: points,
-                    replicates: 1, groupCount: points, fixed: fixed, axes: group.grid, groupsBefore: nil, coupled: false)
-            ])
             // Only form size and min_form_cells are checked together.
-            do {
-                try probe.aggregate(over: [.formSize, .minFormCells]) { configuration, _ in
+            var invalid: ConfigurationError?
+            SweepRuns.Block.combinations(fixed, group.grid, over: [.formSize, .minFormCells], points: points) {
+                configuration, _ in
+                do throws(ConfigurationError) {
                     _ = try configuration.validated()
+                } catch {
+                    invalid = invalid ?? error
                 }
-            } catch let error as ConfigurationError {
-                throw SweepError(field: "groups[\(groupIndex)]", message: error.message)
-            } catch {
-                throw SweepError(field: "groups[\(groupIndex)]", message: String(describing: error))
             }
+            if let invalid { throw SweepError(field: "groups[\(groupIndex)]", message: invalid.message) }
             let couples = { (configuration: RunConfiguration) in
                 configuration.crossSystemCoupling > 0 && configuration.mode == .morphic
             }
@@ -341,8 +337,8 @@ public struct SweepDefinition: Sendable {
                 var before = [0]
                 before.reserveCapacity(points + 1)
                 for point in 0..<points {
-                    let block = probe.blocks[0]
-                    before.append(before[point] + (couples(block.configuration(point: point)) ? 1 : group.replicates))
+                    let configuration = SweepRuns.Block.configuration(fixed, group.grid, at: point)
+                    before.append(before[point] + (couples(configuration) ? 1 : group.replicates))
                 }
                 groupCount = before[points]
                 groupsBefore = before

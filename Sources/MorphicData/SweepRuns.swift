@@ -29,15 +29,32 @@ public struct SweepRuns: RandomAccessCollection, Sendable {
         let coupled: Bool
 
         /// The configuration of point `point` (0-based within the block).
-        func configuration(point: Int) -> RunConfiguration {
+        func configuration(point: Int) -> RunConfiguration { Self.configuration(fixed, axes, at: point) }
+
+        /// `fixed` with the `index`-th combination of the values of `axes` (the first axis
+        /// outermost, as a group's points are ordered).
+        static func configuration(
+            _ fixed: RunConfiguration, _ axes: [(key: ParameterKey, values: [ParameterValue])], at index: Int
+        ) -> RunConfiguration {
             var configuration = fixed
-            var rest = point
+            var rest = index
             for axis in axes.reversed() {
                 // Every value was checked when the definition was read, so this cannot fail.
                 try! configuration.set(axis.key, axis.values[rest % axis.values.count])
                 rest /= axis.values.count
             }
             return configuration
+        }
+
+        /// Calls `body` once per distinct combination of the values that `axes` give `keys`,
+        /// with its configuration and how many of `points` points share it.
+        static func combinations(
+            _ fixed: RunConfiguration, _ axes: [(key: ParameterKey, values: [ParameterValue])],
+            over keys: Set<ParameterKey>, points: Int, _ body: (RunConfiguration, Int) throws -> Void
+        ) rethrows {
+            let used = axes.filter { keys.contains($0.key) }
+            let count = used.reduce(1) { $0 * $1.values.count }
+            for index in 0..<count { try body(configuration(fixed, used, at: index), points / count) }
         }
     }
 
@@ -121,17 +138,7 @@ public struct SweepRuns: RandomAccessCollection, Sendable {
     /// all runs of what depends on `keys` alone, in time independent of the number of runs.
     func aggregate(over keys: Set<ParameterKey>, _ body: (RunConfiguration, Int) throws -> Void) rethrows {
         for block in blocks {
-            let used = block.axes.filter { keys.contains($0.key) }
-            let combinations = used.reduce(1) { $0 * $1.values.count }
-            for combination in 0..<combinations {
-                var configuration = block.fixed
-                var rest = combination
-                for axis in used.reversed() {
-                    try! configuration.set(axis.key, axis.values[rest % axis.values.count])
-                    rest /= axis.values.count
-                }
-                try body(configuration, block.count / combinations)
-            }
+            try Block.combinations(block.fixed, block.axes, over: keys, points: block.count, body)
         }
     }
 }
