@@ -738,9 +738,10 @@ function renderSweepChart() {
   fillSelect($("#chart-x"), swept.length ? swept : ["field_strength"], "field_strength", viewState.take("x"));
   fillSelect($("#chart-series"), ["none", ...swept], "temporal_decay", viewState.take("by"));
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
+  const groupOf = (run) => by === "none" || by === x ? "all runs" : `${by.replace(/_/g, " ")} ${run.config[by]}`;
   const groups = new Map();
   for (const run of done) {
-    const key = by === "none" || by === x ? "all runs" : `${by.replace(/_/g, " ")} ${run.config[by]}`;
+    const key = groupOf(run);
     if (!groups.has(key)) groups.set(key, new Map());
     const points = groups.get(key);
     const xv = Number(run.config[x]);
@@ -749,16 +750,16 @@ function renderSweepChart() {
     if (!points.has(xv)) points.set(xv, []);
     points.get(xv).push(value);
   }
-  // Every run as a dot, coloured as its line: the spread the means summarize.
-  const groupNames = [...groups.keys()].sort();
-  const scatter = done.flatMap((run) => {
-    const key = by === "none" || by === x ? "all runs" : `${by.replace(/_/g, " ")} ${run.config[by]}`;
-    const value = run.summary_stats[y], xv = Number(run.config[x]);
-    return value == null || !isFinite(xv) ? [] : [[xv, value, groupNames.indexOf(key)]];
-  });
-  const lines = [...groups.entries()].sort().map(([name, points]) => ({
-    name, points: [...points.entries()].sort((a, b) => a[0] - b[0]).map(([xv, values]) => [xv, ...meanInterval(values)]),
+  // One order for the lines and the dots, so each dot has its line's colour.
+  const names = [...groups.keys()].sort();
+  const lines = names.map((name) => ({
+    name, points: [...groups.get(name).entries()].sort((a, b) => a[0] - b[0]).map(([xv, values]) => [xv, ...meanInterval(values)]),
   }));
+  // Every run as a dot, coloured as its line: the spread the means summarize.
+  const scatter = done.flatMap((run) => {
+    const value = run.summary_stats[y], xv = Number(run.config[x]);
+    return value == null || !isFinite(xv) ? [] : [[xv, value, names.indexOf(groupOf(run))]];
+  });
   const values = chart.controls.map((run) => run.summary_stats[y]).filter((v) => v != null);
   let band = null;
   if (values.length) {
