@@ -11,15 +11,11 @@ final class TimeseriesArrays {
     private let identifiers: ZipWriter.Member
     private let lengths: ZipWriter.Member
     private let series: [ZipWriter.Member]
-    private let width: Int
-    private let generations: Int
 
     /// Starts the archive for `runs` runs of at most `generations` steps whose ids have at
     /// most `idWidth` characters.
     init(path: String, runs: Int, generations: Int, idWidth: Int) throws {
         archive = try ZipWriter(path: path)
-        width = idWidth
-        self.generations = generations
         identifiers = try archive.begin("run_id.npy")
         try identifiers.write(NumpyArray.header(.text(idWidth), shape: [runs]))
         lengths = try archive.begin("generations.npy")
@@ -49,9 +45,6 @@ final class TimeseriesArrays {
             }
         }
     }
-
-    /// The width of the run ids and the longest run, as the archive was begun with.
-    var shape: (idWidth: Int, generations: Int) { (width, generations) }
 
     /// Appends encoded runs.
     func write(_ rows: Rows) throws {
