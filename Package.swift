@@ -42,7 +42,7 @@ let package = Package(
             ]
         ),
         // Helpers shared by the test targets: a loopback client, shell commands, folders.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MorphicData"], path: "Tests/TestSupport"),
         .testTarget(name: "MorphicCoreTests", dependencies: ["MorphicCore"]),
         .testTarget(
             name: "MorphicDataTests",

@@ -8,30 +8,31 @@ import MorphicCore
 ///
 /// Files are streamed run by run, so memory does not grow with the number of runs, and
 /// nothing in them depends on the clock, the host or the order runs finished in. Every
-/// record is checked against the digest journaled when it was written before it is used.
+/// record is checked against the sha256 its pack frame holds before it is used.
 public enum Dataset {
     /// The manifest's format tag.
     public static let format = "morphic-dataset/1"
     /// The archive's name.
     public static let archiveName = "dataset.tar.gz"
 
-    /// The dataset files besides the run records, in archive order.
+    /// The dataset files besides the run records, in archive order (after the records).
     public static func files(_ definition: SweepDefinition) -> [String] {
         ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz"]
             + (definition.snapshotEvery == nil ? [] : [Snapshots.fileName])
     }
 
-    /// Writes the dataset of a sweep whose runs are all finished or failed. A record that
-    /// does not match its journaled digest is refused, naming the run.
+    /// Writes the dataset of a sweep whose runs are all finished or failed. A run with
+    /// neither a whole record nor a failure is refused, naming it.
     public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder) throws {
+        let records = RecordStore(folder)
+        // Failures are few and listed by name; a failed run retried since has its record.
         var failures: [Int: String] = [:]
-        for (index, run) in definition.runs.enumerated() where !folder.hasRun(run.id) {
-            guard let failure = folder.failure(run.id) else {
-                throw FileError.invalid("run \(run.id) has no record in \(folder.path)")
-            }
+        for id in folder.failedRuns() {
+            guard let index = definition.index(ofRun: id), records.record(definition.runs[index], index: index) == nil,
+                let failure = folder.failure(id)
+            else { continue }
             failures[index] = failure
         }
-        let checksums = ChecksumJournal.table(folder, definition: definition)
         let runsCSV = try StreamingFile(path: folder.path + "/runs.csv")
         let timeseriesCSV = try StreamingFile(path: folder.path + "/timeseries.csv")
         let featuresCSV = try StreamingFile(path: folder.path + "/features.csv")
@@ -69,12 +70,23 @@ public enum Dataset {
         for member in header { try manifest.write(Self.member(member)) }
         try manifest.write(Array("  \"runs\": [\n".utf8))
 
-        var checks = ValidationChecks()
+        // The archive takes each run's record during the same pass, and the tables after.
+        let archive = try StreamingFile(path: folder.path + "/" + archiveName)
+        // Level 1: three times zlib's default speed on the records, for a few percent in size.
+        let gzip = try GzipWriter(level: 1) { try archive.write($0) }
+        let tar = TarWriter { try gzip.write($0) }
+        try tar.addFolder(definition.id)
+
+        var morphicRuns = 0
+        definition.runs.aggregate(over: [.mode]) { configuration, runs in
+            if configuration.mode == .morphic { morphicRuns += runs }
+        }
+        var checks = ValidationChecks(morphicRuns: morphicRuns)
         let context = DatasetRows.Context(
-            definition: definition, folder: folder, checksums: checksums, failures: failures, idWidth: idWidth,
-            generations: generations)
+            definition: definition, records: records, failures: failures, idWidth: idWidth, generations: generations)
+        // Chunks never straddle two packs, so each reads one.
         try OrderedWork.run(
-            count: definition.runs.count, chunkSize: 256, workers: ProcessInfo.processInfo.activeProcessorCount,
+            count: definition.runs.count, chunkSize: RecordStore.runsPerPack / 4, workers: ProcessInfo.processInfo.activeProcessorCount,
             produce: { try DatasetRows(context, runs: $0) },
             consume: { rows in
                 try runsCSV.write(rows.runs)
@@ -82,30 +94,36 @@ public enum Dataset {
                 try featuresCSV.write(rows.features)
                 try arrays.write(rows.arrays)
                 try manifest.write(rows.manifest)
+                try tar.add(entry: rows.archive)
                 checks.append(rows.checks)
             })
         try manifest.write(Array("  ],\n".utf8))
-        try manifest.write(Array("  \"validation\": ".utf8) + checks.json.prettyBytes(level: 1) + Array("\n}\n".utf8))
+        try manifest.write(Array("  \"validation\": ".utf8) + checks.summary().prettyBytes(level: 1) + Array("\n}\n".utf8))
         try runsCSV.commit()
         try timeseriesCSV.commit()
         try featuresCSV.commit()
         try arrays.finish()
         if let every = definition.snapshotEvery {
-            try Snapshots.write(definition, every: every, in: folder) { folder.hasRun($0.id) }
+            try Snapshots.write(definition, every: every, in: folder) { failures[$0] == nil }
         }
-        // Records were renamed into place without a flush of their own: make them durable
-        // before the manifest says the dataset is whole.
+        // Packs were appended without a flush of their own: make them durable before the
+        // manifest says the dataset is whole.
         try folder.synchronize()
         try manifest.commit()
-        try writeArchive(definition, in: folder, failures: failures)
+        for name in files(definition) { try addFile(name, of: folder, to: tar, as: definition.id) }
+        try tar.finish()
+        try gzip.finish()
+        try archive.commit()
     }
 
-    /// A finished run's record bytes.
-    static func recordBytes(_ run: PlannedRun, in folder: SweepFolder) throws -> [UInt8] {
-        guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else {
-            throw FileError.invalid("cannot read \(folder.runPath(run.id))")
+    /// The record of run `index`, or an error naming the run.
+    static func recordBytes(_ run: PlannedRun, index: Int, in cursor: inout RecordStore.Cursor) throws -> [UInt8] {
+        guard let found = cursor.record(run, index: index) else {
+            throw FileError.invalid(
+                "run \(run.id) has no whole record in \(cursor.store.folder.path)/\(RecordStore.folderName) (\(cursor.pack(of: index).location(of: index))); run the sweep again to compute it anew"
+            )
         }
-        return Array(bytes)
+        return found
     }
 
     /// Reads a run record and checks it is the planned run.
@@ -129,20 +147,22 @@ public enum Dataset {
     public static func writeFeatures(_ definition: SweepDefinition, in folder: SweepFolder) throws {
         let file = try StreamingFile(path: folder.path + "/features.csv")
         try file.write(csvLine(DatasetColumn.features.map(\.name)))
+        let records = RecordStore(folder)
         var index = 0
+        var cursor = RecordStore.Cursor(records)
         try ManifestRuns.forEach(path: folder.path + "/manifest.json") { entry in
             guard index < definition.runs.count, entry["run_id"]?.stringValue == definition.runs[index].id else {
                 throw FileError.invalid("\(folder.path)/manifest.json does not list the runs of its definition in order")
             }
             let run = definition.runs[index]
-            index += 1
+            defer { index += 1 }
             guard let digest = entry["sha256"]?.stringValue else { return }
-            let bytes = try recordBytes(run, in: folder)
+            let bytes = try recordBytes(run, index: index, in: &cursor)
             guard SHA256.hex(bytes) == digest else {
                 throw FileError.invalid(
-                    "\(folder.runPath(run.id)) does not match the sha256 in manifest.json: it was changed or damaged")
+                    "the record of run \(run.id) does not match the sha256 in manifest.json: it was changed or damaged")
             }
-            try file.write(featuresLine(try record(bytes, of: run, path: folder.runPath(run.id)), run: run))
+            try file.write(featuresLine(try record(bytes, of: run, path: run.fileName), run: run))
         }
         guard index == definition.runs.count else {
             throw FileError.invalid("\(folder.path)/manifest.json lists \(index) of the \(definition.runs.count) runs")
@@ -248,36 +268,16 @@ public enum Dataset {
         return line + "\n"
     }
 
-    /// Streams the dataset files into `dataset.tar.gz` under one folder named after the sweep.
-    private static func writeArchive(_ definition: SweepDefinition, in folder: SweepFolder, failures: [Int: String])
-        throws
-    {
-        let archive = try StreamingFile(path: folder.path + "/" + archiveName)
-        // Level 1: three times zlib's default speed on the records, for a few percent in size.
-        let gzip = try GzipWriter(level: 1) { try archive.write($0) }
-        let tar = TarWriter { try gzip.write($0) }
-        try tar.addFolder(definition.id)
-        // Names are made one at a time: a million of them would take 40 MB.
-        let tables = files(definition)
-        let names = (0..<tables.count + definition.runs.count).lazy.compactMap { index in
-            index < tables.count
-                ? tables[index] : failures[index - tables.count] == nil ? definition.runs[index - tables.count].fileName : nil
+    /// Streams the file `name` of `folder` into the archive under `id/`.
+    private static func addFile(_ name: String, of folder: SweepFolder, to tar: TarWriter, as id: String) throws {
+        let path = folder.path + "/" + name
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw FileError.invalid("cannot read \(path)") }
+        defer { try? handle.close() }
+        let size = Int(try handle.seekToEnd())
+        try handle.seek(toOffset: 0)
+        try tar.addFile(folder: id, name: name, size: size) { write in
+            while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty { try write(Array(chunk)) }
         }
-        for name in names {
-            let path = folder.path + "/" + name
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw FileError.invalid("cannot read \(path)")
-            }
-            defer { try? handle.close() }
-            let size = Int(try handle.seekToEnd())
-            try handle.seek(toOffset: 0)
-            try tar.addFile(folder: definition.id, name: name, size: size) { write in
-                while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty { try write(Array(chunk)) }
-            }
-        }
-        try tar.finish()
-        try gzip.finish()
-        try archive.commit()
     }
 }
 

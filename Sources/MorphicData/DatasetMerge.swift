@@ -2,7 +2,7 @@ import Foundation
 
 /// Joins the folders of a sweep's shards into one dataset, refusing folders of different
 /// sweeps or model versions, and runs that are missing, duplicated, not as planned, or
-/// whose record does not match the digest its shard journaled when it wrote it.
+/// whose record is torn or damaged.
 public enum DatasetMerge {
     /// Merges `inputs` into `output` and assembles the dataset there.
     /// - Returns: the sweep's definition.
@@ -36,57 +36,51 @@ public enum DatasetMerge {
             throw FileError.invalid("\(inputs[0].path)/definition.json does not match its sweep id")
         }
 
-        // Which folder holds a run, and whether it holds its failure rather than its record;
-        // found again in each pass instead of kept, so memory does not grow with the runs.
-        func holder(of run: PlannedRun) throws -> (folder: Int, failed: Bool)? {
-            let holders = inputs.indices.filter { inputs[$0].hasRun(run.id) }
-            if holders.count > 1 {
-                throw FileError.invalid(
-                    "run \(run.id) is in both \(inputs[holders[0]].path) and \(inputs[holders[1]].path)")
+        // Which folder holds a run, and whether it holds its failure rather than its record,
+        // read in each pass run after run, so memory does not grow with the runs. Failures are
+        // few and listed by name.
+        let failed = inputs.map { Set($0.failedRuns()) }
+        func pass(_ body: (Int, PlannedRun, _ holder: Int, _ record: [UInt8]?) throws -> Void) throws {
+            var cursors = inputs.map { RecordStore.Cursor(RecordStore($0)) }
+            var missing: [String] = []
+            var missingCount = 0
+            for (index, run) in definition.runs.enumerated() {
+                var holders: [(Int, [UInt8])] = []
+                for folder in inputs.indices {
+                    if let record = cursors[folder].record(run, index: index) { holders.append((folder, record)) }
+                }
+                if holders.count > 1 {
+                    throw FileError.invalid(
+                        "run \(run.id) is in both \(inputs[holders[0].0].path) and \(inputs[holders[1].0].path)")
+                }
+                if let (folder, record) = holders.first {
+                    _ = try Dataset.record(record, of: run, path: inputs[folder].path + "/" + run.fileName)
+                    try body(index, run, folder, record)
+                } else if let folder = inputs.indices.first(where: { failed[$0].contains(run.id) }) {
+                    try body(index, run, folder, nil)
+                } else {
+                    missingCount += 1
+                    if missing.count < 10 { missing.append(run.id) }
+                }
             }
-            if let holder = holders.first { return (holder, false) }
-            return inputs.indices.first { inputs[$0].failure(run.id) != nil }.map { ($0, true) }
+            guard missingCount == 0 else {
+                throw FileError.invalid(
+                    "\(missingCount) run(s) missing from every shard folder (or damaged there): \(missing.joined(separator: ", "))"
+                        + (missingCount > missing.count ? ", …" : ""))
+            }
         }
         // Every record is checked before anything is written, so a refused merge changes nothing.
-        let checksums = ChecksumJournal.table(inputs, definition: definition)
-        var missing: [String] = []
-        var missingCount = 0
-        for (index, run) in definition.runs.enumerated() {
-            guard let (folder, failed) = try holder(of: run) else {
-                missingCount += 1
-                if missing.count < 10 { missing.append(run.id) }
-                continue
-            }
-            guard !failed else { continue }
-            let path = inputs[folder].runPath(run.id)
-            let bytes = try Dataset.recordBytes(run, in: inputs[folder])
-            guard checksums.matches(index, bytes) else {
-                throw FileError.invalid(
-                    "\(path) does not match the digest its shard journaled when it wrote it (\(ChecksumJournal.folderName)/): it was changed or damaged; run that shard again"
-                )
-            }
-            _ = try Dataset.record(bytes, of: run, path: path)
-        }
-        guard missingCount == 0 else {
-            throw FileError.invalid(
-                "\(missingCount) run(s) missing from every shard folder: \(missing.joined(separator: ", "))"
-                    + (missingCount > missing.count ? ", …" : ""))
-        }
+        try pass { _, _, _, _ in }
         try output.prepare(for: definition)
-        let journal = ChecksumJournal(folder: output)
-        let records = SweepFolder.RecordWriter(output)
-        for run in definition.runs {
-            guard let (folder, failed) = try holder(of: run), inputs[folder].path != output.path else { continue }
-            if failed {
-                try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
+        let records = RecordStore(output)
+        try pass { index, run, folder, record in
+            guard inputs[folder].path != output.path else { return }
+            if let record {
+                try records.write(record, run: index)
             } else {
-                let bytes = try Dataset.recordBytes(run, in: inputs[folder])
-                try records.write(bytes, as: run.fileName)
-                journal.add(file: run.fileName, bytes: bytes)
-                try journal.commitIfDue()
+                try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
             }
         }
-        try journal.commit()
         try Dataset.assemble(definition, in: output)
         return definition
     }

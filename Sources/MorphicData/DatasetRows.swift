@@ -2,15 +2,14 @@ import Foundation
 import MorphicCore
 
 /// The rows a consecutive range of runs adds to each dataset file, made from their records
-/// on any thread (``Dataset`` writes them in order): every record is read, checked against
-/// its journaled digest and its definition, and turned into CSV lines, npz elements and its
-/// manifest entry.
+/// on any thread (``Dataset`` writes them in order): every record is read (whole, as its
+/// pack frame's checksum says), checked against its definition, and turned into CSV lines,
+/// npz elements and its manifest entry with its sha256.
 struct DatasetRows: Sendable {
     /// What every range needs to know.
     struct Context: Sendable {
         let definition: SweepDefinition
-        let folder: SweepFolder
-        let checksums: ChecksumTable
+        let records: RecordStore
         /// Failed runs' messages, by index.
         let failures: [Int: String]
         let idWidth: Int
@@ -21,27 +20,24 @@ struct DatasetRows: Sendable {
     var timeseries: [UInt8] = []
     var features: [UInt8] = []
     var manifest: [UInt8] = []
+    /// The runs' records as archive entries.
+    var archive: [UInt8] = []
     var arrays = TimeseriesArrays.Rows()
     var checks = ValidationChecks()
 
     /// The rows of runs `range`.
     init(_ context: Context, runs range: Range<Int>) throws {
         let definition = context.definition
-        let folder = context.folder
+        var cursor = RecordStore.Cursor(context.records)
         for index in range {
             let run = definition.runs[index]
             let entry: JSON
             if let failure = context.failures[index] {
                 entry = .object(["run_id": .string(run.id), "status": .string("failed"), "error": .string(failure)])
             } else {
-                let bytes = try Dataset.recordBytes(run, in: folder)
+                let bytes = try Dataset.recordBytes(run, index: index, in: &cursor)
                 let digest = SHA256.hex(bytes)
-                guard context.checksums.matches(index, digest: digest) else {
-                    throw FileError.invalid(
-                        "\(folder.runPath(run.id)) does not match the digest journaled when it was written (\(ChecksumJournal.folderName)/); run the sweep again to compute it anew"
-                    )
-                }
-                let record = try Dataset.record(bytes, of: run, path: folder.runPath(run.id))
+                let record = try Dataset.record(bytes, of: run, path: run.fileName)
                 let config = record["config"]!
                 let summary = record["summary_stats"]!
                 runs += Array(
@@ -56,6 +52,7 @@ struct DatasetRows: Sendable {
                     runID: run.id, values: series.map { $0.map { $0.doubleValue ?? .nan } }, idWidth: context.idWidth,
                     generations: context.generations)
                 features += Array(try Dataset.featuresLine(record, run: run).utf8)
+                archive += try TarWriter.fileEntry(folder: definition.id, name: run.fileName, bytes: bytes)
                 checks.add(mode: run.configuration.mode, config: config, summary: summary)
                 entry = .object([
                     "run_id": .string(run.id), "file": .string(run.fileName), "sha256": .string(digest),

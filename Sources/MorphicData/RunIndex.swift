@@ -73,12 +73,10 @@ public final class RunIndex: @unchecked Sendable {
     /// Reads the records or failures of the runs at `indices` that have them.
     private func read(_ indices: [Int], from folder: SweepFolder) {
         var found: [(Int, JSON?, String?)] = []
-        let pending = indices
-        for index in pending {
+        var cursor = RecordStore.Cursor(RecordStore(folder))
+        for index in indices {
             let run = runs[index]
-            if let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)),
-                let summary = Self.summary(of: Array(bytes))
-            {
+            if let bytes = cursor.record(run, index: index), let summary = Self.summary(of: bytes) {
                 found.append((index, summary, nil))
             } else if let failure = folder.failure(run.id) {
                 found.append((index, nil, failure))

@@ -15,7 +15,7 @@ enum Snapshots {
     static let fileName = "frames.npz"
 
     /// Writes the archive for the runs of `definition` that finished in `folder`.
-    static func write(_ definition: SweepDefinition, every: Int, in folder: SweepFolder, finished: (PlannedRun) -> Bool)
+    static func write(_ definition: SweepDefinition, every: Int, in folder: SweepFolder, finished: (Int) -> Bool)
         throws
     {
         let archive = try ZipWriter(path: folder.path + "/" + fileName)
@@ -24,10 +24,13 @@ enum Snapshots {
         scalar.le64(every)
         try header.write(scalar)
         try archive.end(header)
-        for group in definition.couplingGroups where group.allSatisfy(finished) {
+        for number in 0..<definition.runs.groupCount {
+            let indices = definition.runs.runs(ofGroup: number)
+            guard indices.allSatisfy(finished) else { continue }
+            let group = indices.map { definition.runs[$0] }
             // An llm_control run is a group of its own; its record holds the table it used.
             let table = try group.first { $0.configuration.mode == .llmControl }.map {
-                try folder.recordedRuleTable(of: $0.id)
+                try folder.recordedRuleTable(of: $0, index: indices.lowerBound)
             }
             var ensemble = Ensemble(try Simulation.group(group, sweepSeed: definition.seed, llmTable: table))
             let generations = group[0].configuration.generations

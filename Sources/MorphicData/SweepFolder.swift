@@ -1,10 +1,10 @@
 import CSystem
 import Foundation
 import MorphicCore
-import Synchronization
 
-/// A sweep's folder on disk: `definition.json`, one `<run_id>.json` per finished run,
-/// `<run_id>.error` for a run that failed, and the dataset files once assembled.
+/// A sweep's folder on disk: `definition.json`, the finished runs' records packed in
+/// `records/` (``RecordStore``), `<run_id>.error` for a run that failed, and the dataset
+/// files once assembled.
 public struct SweepFolder: Sendable {
     /// The folder's path.
     public let path: String
@@ -15,29 +15,17 @@ public struct SweepFolder: Sendable {
     /// The file recording which sweep the folder holds.
     public var definitionPath: String { path + "/definition.json" }
 
-    /// The path of a run's record.
+    /// Where a run's record is in a folder of the earlier layout, or an unpacked archive.
     public func runPath(_ id: String) -> String { path + "/" + id + ".json" }
 
     /// The path of a failed run's error message.
     public func errorPath(_ id: String) -> String { path + "/" + id + ".error" }
 
-    /// Whether the run's record exists.
-    public func hasRun(_ id: String) -> Bool { FileManager.default.fileExists(atPath: runPath(id)) }
-
-    /// Whether the run's record exists and is the one `checksums` (the folder's journals)
-    /// vouch for.
-    public func verified(_ run: PlannedRun, in definition: SweepDefinition, _ checksums: ChecksumTable) -> Bool {
-        guard let index = definition.index(ofRun: run.id), checksums.knows(index),
-            let bytes = FileManager.default.contents(atPath: runPath(run.id))
-        else { return false }
-        return checksums.matches(index, Array(bytes))
-    }
-
-    /// The language model's table the record of `runID` (an `llm_control` run) holds.
-    public func recordedRuleTable(of runID: String) throws -> RuleTable {
-        guard let bytes = FileManager.default.contents(atPath: runPath(runID)),
-            let record = try? JSONParser.parse(Array(bytes)), let table = RunRecord.ruleTable(in: record)
-        else { throw FileError.invalid("\(runPath(runID)) holds no llm_table") }
+    /// The language model's table the record of `run` (an `llm_control` run at `index`) holds.
+    public func recordedRuleTable(of run: PlannedRun, index: Int) throws -> RuleTable {
+        guard let bytes = RecordStore(self).record(run, index: index),
+            let record = try? JSONParser.parse(bytes), let table = RunRecord.ruleTable(in: record)
+        else { throw FileError.invalid("the record of \(run.id) in \(path) holds no llm_table") }
         return table
     }
 
@@ -62,10 +50,8 @@ public struct SweepFolder: Sendable {
             .init("definition", definition.normalized),
         ]
         if let shard { members.append(.init("shard", .string(shard.description))) }
-        // The journals' folder marks a folder of this layout: only one without it is read as
-        // written before journals existed (``ChecksumJournal/table(_:definition:)``).
         try FileManager.default.createDirectory(
-            atPath: path + "/" + ChecksumJournal.folderName, withIntermediateDirectories: true)
+            atPath: path + "/" + RecordStore.folderName, withIntermediateDirectories: true)
         try AtomicFile.write(JSON.object(members).prettyBytes, to: definitionPath)
     }
 
@@ -79,56 +65,12 @@ public struct SweepFolder: Sendable {
     }
 
     /// Flushes every file written on the folder's file system to disk: one `syncfs` for
-    /// the run records, which are renamed into place unflushed.
+    /// the record packs, which are appended unflushed.
     public func synchronize() throws {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError.system("cannot open \(path)", errno) }
         defer { close(descriptor) }
         guard syncfs(descriptor) == 0 else { throw FileError.system("cannot flush \(path)", errno) }
-    }
-
-    /// Writes run records into the folder: each under a temporary name, then renamed into
-    /// place, both relative to one open descriptor of the folder, so that a record costs
-    /// three system calls and no path resolution. Records are not flushed one by one: the
-    /// checksum journal vouches for them (see ``ChecksumJournal``).
-    public final class RecordWriter: Sendable {
-        private let folder = Mutex<Int32>(-1)
-        private let path: String
-
-        /// A writer for `folder`, which is opened by the first write.
-        public init(_ folder: SweepFolder) { path = folder.path }
-
-        deinit {
-            let descriptor = folder.withLock { $0 }
-            if descriptor >= 0 { close(descriptor) }
-        }
-
-        /// Writes `bytes` as `name`, replacing any file of that name whole.
-        public func write(_ bytes: [UInt8], as name: String) throws {
-            let descriptor = try folder.withLock { descriptor in
-                if descriptor < 0 {
-                    descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                    guard descriptor >= 0 else { throw FileError.system("cannot open \(path)", errno) }
-                }
-                return descriptor
-            }
-            let temporary = StreamingFile.temporaryName(for: name)
-            let file = openat(descriptor, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard file >= 0 else { throw FileError.system("cannot create \(path)/\(temporary)", errno) }
-            do {
-                try Descriptor.writeAll(file, bytes, path: path + "/" + temporary)
-            } catch {
-                close(file)
-                unlinkat(descriptor, temporary, 0)
-                throw error
-            }
-            close(file)
-            guard renameat(descriptor, temporary, descriptor, name) == 0 else {
-                let code = errno
-                unlinkat(descriptor, temporary, 0)
-                throw FileError.system("cannot write \(path)/\(name)", code)
-            }
-        }
     }
 
     /// Records that a run failed, with the reason.

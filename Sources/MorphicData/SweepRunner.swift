@@ -4,8 +4,8 @@ import MorphicCore
 import Synchronization
 
 /// Computes a sweep's runs on a pool of worker threads, writing each run's record into the
-/// sweep folder as soon as it is done. Runs whose records exist are not computed again, so
-/// an interrupted sweep resumes where it stopped.
+/// sweep folder's packs as soon as it is done. Runs whose records are whole are not
+/// computed again, so an interrupted sweep resumes where it stopped.
 public final class SweepRunner: Sendable {
     /// How far a sweep has come.
     public struct Progress: Hashable, Sendable {
@@ -42,8 +42,7 @@ public final class SweepRunner: Sendable {
     private let llmTable: (@Sendable () throws -> RuleTable)?
     private let llmSource: RuleSource?
     private let state: Mutex<State>
-    private let journal: ChecksumJournal
-    private let records: SweepFolder.RecordWriter
+    private let records: RecordStore
 
     private struct State {
         var next = 0
@@ -78,8 +77,7 @@ public final class SweepRunner: Sendable {
             }
         }
         state = Mutex(State(progress: progress))
-        journal = ChecksumJournal(folder: folder)
-        records = SweepFolder.RecordWriter(folder)
+        records = RecordStore(folder)
     }
 
     /// The progress so far.
@@ -92,23 +90,23 @@ public final class SweepRunner: Sendable {
         report: (Progress) -> Void = { _ in }
     ) throws -> Progress {
         let done = DispatchGroup()
-        let checksums = ChecksumJournal.table(folder, definition: definition)
+        let finished = records.finishedRuns(
+            of: definition, groups: Swift.stride(from: first, to: groups.count, by: stride))
         for _ in 0..<min(workers, max(1, groupCount)) {
             done.enter()
             Thread.detachNewThread { [self] in
-                work(checksums: checksums, isCancelled: isCancelled)
+                work(finished: finished, isCancelled: isCancelled)
                 done.leave()
             }
         }
         while done.wait(timeout: .now() + interval) == .timedOut { report(progress) }
         let (final, error) = state.withLock { ($0.progress, $0.error) }
-        try journal.commit()
         report(final)
         if let error { throw error }
         return final
     }
 
-    private func work(checksums: ChecksumTable, isCancelled: @escaping @Sendable () -> Bool) {
+    private func work(finished: RunSet, isCancelled: @escaping @Sendable () -> Bool) {
         while true {
             let index: Int? = state.withLock { state in
                 guard state.error == nil, state.next < groupCount else { return nil }
@@ -116,13 +114,15 @@ public final class SweepRunner: Sendable {
                 return state.next - 1
             }
             guard let index, !isCancelled() else { return }
-            let group = groups[first + index * stride]
-            // A record counts only if the journal vouches for it: one damaged by a power loss,
-            // or written but not yet journaled when the process died, is computed again.
-            if group.allSatisfy({ folder.verified($0, in: definition, checksums) || folder.failure($0.id) != nil }) {
+            let number = first + index * stride
+            let indices = definition.runs.runs(ofGroup: number)
+            let group = groups[number]
+            // A record counts only if it is whole: one torn by a crash or a power loss is
+            // computed again.
+            if zip(indices, group).allSatisfy({ finished.contains($0) || folder.failure($1.id) != nil }) {
                 state.withLock { state in
-                    for run in group {
-                        if folder.hasRun(run.id) {
+                    for (index, run) in zip(indices, group) {
+                        if finished.contains(index) {
                             state.progress.runsCompleted += 1
                         } else {
                             state.progress.runsFailed += 1
@@ -136,13 +136,12 @@ public final class SweepRunner: Sendable {
             let counted = Mutex(0)
             do {
                 let finished = try Self.compute(
-                    group, sweepSeed: definition.seed, records: records, journal: journal, llmTable: llmTable,
-                    llmSource: llmSource, isCancelled: isCancelled
+                    group: number, of: definition, records: records, llmTable: llmTable, llmSource: llmSource,
+                    isCancelled: isCancelled
                 ) { cells in
                     counted.withLock { $0 += cells }
                     state.withLock { $0.progress.cellStepsDone += cells }
                 }
-                try journal.commitIfDue()
                 state.withLock { state in
                     state.progress.runsRunning -= group.count
                     if finished {
@@ -175,18 +174,19 @@ public final class SweepRunner: Sendable {
         }
     }
 
-    /// Computes one coupling group in lockstep and writes each member's record, noting its
-    /// digest in `journal` (which the caller commits in batches).
+    /// Computes coupling group `number` of `definition` in lockstep and writes each member's
+    /// record.
     ///
     /// - Parameter stepped: told the cell updates done, about every million.
     /// - Returns: false when cancelled before the end (nothing is written then).
     /// - Throws: ``RunFailure`` when the group cannot be computed (no language model), other
     ///   errors when its records cannot be written.
     public static func compute(
-        _ group: [PlannedRun], sweepSeed: UInt64, records: SweepFolder.RecordWriter, journal: ChecksumJournal,
-        llmTable: (() throws -> RuleTable)?,
+        group number: Int, of definition: SweepDefinition, records: RecordStore, llmTable: (() throws -> RuleTable)?,
         llmSource: RuleSource? = nil, isCancelled: () -> Bool, stepped: (Int) -> Void
     ) throws -> Bool {
+        let indices = definition.runs.runs(ofGroup: number)
+        let group = indices.map { definition.runs[$0] }
         var table: RuleTable?
         if group.contains(where: { $0.configuration.mode == .llmControl }) {
             guard let llmTable else {
@@ -198,7 +198,7 @@ public final class SweepRunner: Sendable {
                 throw RunFailure(String(describing: error))
             }
         }
-        var ensemble = Ensemble(try Simulation.group(group, sweepSeed: sweepSeed, llmTable: table))
+        var ensemble = Ensemble(try Simulation.group(group, sweepSeed: definition.seed, llmTable: table))
         let cellsPerStep = group.reduce(0) { $0 + $1.configuration.cellCount }
         var pending = 0
         while !ensemble.isFinished {
@@ -211,10 +211,9 @@ public final class SweepRunner: Sendable {
             }
         }
         stepped(pending)
-        for (run, member) in zip(group, ensemble.members) {
-            let bytes = RunRecord.json(runID: run.id, result: member.result, source: llmSource).prettyBytes
-            try records.write(bytes, as: run.fileName)
-            journal.add(file: run.fileName, bytes: bytes)
+        for (index, (run, member)) in zip(indices, zip(group, ensemble.members)) {
+            try records.write(
+                RunRecord.json(runID: run.id, result: member.result, source: llmSource).prettyBytes, run: index)
         }
         return true
     }

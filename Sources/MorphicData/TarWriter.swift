@@ -34,6 +34,18 @@ public struct TarWriter {
         if remainder != 0 { try sink([UInt8](repeating: 0, count: 512 - remainder)) }
     }
 
+    /// The blocks of a whole file `folder/name`: what ``addFile(folder:name:size:content:)``
+    /// writes, made apart from the stream (on another thread, say).
+    public static func fileEntry(folder: String, name: String, bytes: [UInt8]) throws -> [UInt8] {
+        var blocks: [UInt8] = []
+        blocks.reserveCapacity(512 + bytes.count + 511)
+        try TarWriter { blocks += $0 }.addFile(folder: folder, name: name, size: bytes.count) { try $0(bytes) }
+        return blocks
+    }
+
+    /// Adds blocks made by ``fileEntry(folder:name:bytes:)``.
+    public func add(entry blocks: [UInt8]) throws { try sink(blocks) }
+
     /// Ends the archive with two zero blocks.
     public func finish() throws { try sink([UInt8](repeating: 0, count: 1024)) }
 

@@ -141,7 +141,9 @@ final class API: Sendable {
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
                 ], body: .bytes(try service.runsCSV(id, query: try Self.query(selection))), compressible: true)
         case .run(let id, let run):
-            return try file(service.runFile(id, run: run), type: "application/json", compressible: true)
+            return HTTPResponse(
+                status: .ok, headers: [("Content-Type", "application/json")], body: .bytes(try service.runRecord(id, run: run)),
+                compressible: true)
         case .frames(let id, let run, let range):
             let bytes = try service.frames(id, run: run, from: range.from, to: range.to, every: range.every)
             return HTTPResponse(

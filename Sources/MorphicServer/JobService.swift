@@ -234,16 +234,15 @@ public final class JobService: @unchecked Sendable {
         )
     }
 
-    /// The path of a finished run's record.
-    public func runFile(_ id: String, run runID: String) throws(Failure) -> String {
+    /// A finished run's record.
+    public func runRecord(_ id: String, run runID: String) throws(Failure) -> [UInt8] {
         let job = try job(id)
-        guard job.definition.index(ofRun: runID) != nil else { throw .notFound }
-        let path = job.folder.runPath(runID)
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard let index = job.definition.index(ofRun: runID) else { throw .notFound }
+        guard let record = job.records.record(job.definition.runs[index], index: index) else {
             throw .conflict(
                 job.folder.failure(runID).map { "run \(runID) failed: \($0)" } ?? "run \(runID) has not finished")
         }
-        return path
+        return record
     }
 
     /// Frames of a finished run, computed again (``RunFrames``): generations `from`, `from +
@@ -252,7 +251,7 @@ public final class JobService: @unchecked Sendable {
     ///   the run or over `max_frame_cells` or `max_frame_cell_steps`.
     func frames(_ id: String, run runID: String, from: Int, to requested: Int?, every: Int) throws -> [UInt8] {
         // Only a finished run has frames (and an llm_control run's table in its record).
-        _ = try runFile(id, run: runID)
+        _ = try runRecord(id, run: runID)
         let job = try job(id)
         let definition = job.definition
         let run = definition.runs[definition.index(ofRun: runID)!]
@@ -286,7 +285,7 @@ public final class JobService: @unchecked Sendable {
         var table: RuleTable?
         if run.configuration.mode == .llmControl {
             do {
-                table = try job.folder.recordedRuleTable(of: runID)
+                table = try job.folder.recordedRuleTable(of: run, index: definition.index(ofRun: runID)!)
             } catch {
                 throw Failure.storage(String(describing: error))
             }
@@ -367,7 +366,7 @@ public final class JobService: @unchecked Sendable {
         if job.needsModel.contains(true) { llm?.forgetFailure() }
         // A new job array, with a fresh retry budget; finished runs are skipped by its tasks.
         slurm?.forget(job.folder)
-        let count = job.count()
+        let count = job.count(trustingManifest: false)
         condition.lock()
         job.retrying = false
         job.cancelled.store(false, ordering: .sequentiallyConsistent)
@@ -551,7 +550,7 @@ public final class JobService: @unchecked Sendable {
             do {
                 let llm = self.llm
                 finished = try SweepRunner.compute(
-                    group, sweepSeed: job.definition.seed, records: job.records, journal: job.journal,
+                    group: index, of: job.definition, records: job.records,
                     llmTable: llm.map { provider in
                         { () throws -> RuleTable in
                             switch provider.status(start: false) {
@@ -569,8 +568,6 @@ public final class JobService: @unchecked Sendable {
                     totals.cellSteps += cells
                     condition.unlock()
                 }
-                // A failed commit only costs recomputation; assembling commits again and says why.
-                try? job.journal.commitIfDue()
             } catch {
                 failure = String(describing: error)
             }
@@ -793,7 +790,6 @@ public final class JobService: @unchecked Sendable {
     private func assemble(_ job: SweepJob) {
         var error: String?
         do {
-            try job.journal.commit()
             try Dataset.assemble(job.definition, in: job.folder)
         } catch let failure {
             error = "cannot write the dataset: \(failure)"

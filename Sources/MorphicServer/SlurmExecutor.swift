@@ -210,20 +210,28 @@ final class SlurmExecutor: Sendable {
                 resubmit.append(shard)
                 continue
             }
-            let runs = groups.enumerated().filter { $0.offset % state.shards == shard }.flatMap(\.element)
+            let numbers = Swift.stride(from: shard, to: groups.count, by: state.shards)
+            let finished = RecordStore(folder).finishedRuns(of: definition, groups: numbers)
             let why =
                 exit == 64
                 ? "the Slurm task of shard \(shard)/\(state.shards) was refused"
                 : "the Slurm task of shard \(shard)/\(state.shards) failed \(state.attempts[shard]) times"
             let message = why + ": " + Self.tail(folder, shard: shard, job: job)
-            for run in runs where !folder.hasRun(run.id) && folder.failure(run.id) == nil {
-                try folder.recordFailure(run.id, message: message)
-                survey.failed += 1
+            var total = 0
+            for number in numbers {
+                for index in definition.runs.runs(ofGroup: number) {
+                    total += 1
+                    let run = definition.runs[index]
+                    if !finished.contains(index) && folder.failure(run.id) == nil {
+                        try folder.recordFailure(run.id, message: message)
+                        survey.failed += 1
+                    }
+                }
             }
             try AtomicFile.write(
                 JSON.object([
-                    "runs_total": .int(runs.count), "runs_completed": .int(runs.filter { folder.hasRun($0.id) }.count),
-                    "runs_failed": .int(runs.filter { !folder.hasRun($0.id) }.count), "finished": .bool(true),
+                    "runs_total": .int(total), "runs_completed": .int(finished.count),
+                    "runs_failed": .int(total - finished.count), "finished": .bool(true),
                 ]).compactBytes, to: folder.path + "/slurm/progress-\(shard).json")
             survey.done.insert(shard)
             log.error(

@@ -7,10 +7,8 @@ import Synchronization
 final class SweepJob: @unchecked Sendable {
     let definition: SweepDefinition
     let folder: SweepFolder
-    /// The digests of the records this process writes into the folder.
-    let journal: ChecksumJournal
-    /// Writes the records of the runs this process computes.
-    let records: SweepFolder.RecordWriter
+    /// The folder's run records; this process appends those it computes.
+    let records: RecordStore
     let groups: CouplingGroups
     var sequence: Int
     let createdAt: Date
@@ -85,8 +83,7 @@ final class SweepJob: @unchecked Sendable {
     var rateOrigin: (time: Double, cellSteps: Int)?
 
     init(definition: SweepDefinition, folder: SweepFolder, sequence: Int, createdAt: Date, state: SweepState) {
-        journal = ChecksumJournal(folder: folder)
-        records = SweepFolder.RecordWriter(folder)
+        records = RecordStore(folder)
         self.definition = definition
         self.folder = folder
         self.sequence = sequence
@@ -95,7 +92,7 @@ final class SweepJob: @unchecked Sendable {
         groups = definition.couplingGroups
         needsModel = groups.map { $0.contains { $0.configuration.mode == .llmControl } }
         groupDone = Array(repeating: false, count: groups.count)
-        apply(Count(groupDone: groupDone, progress: countedProgress(done: { _ in false }, failed: { _ in false })))
+        apply(Count(groupDone: groupDone, progress: countedProgress(done: { _, _ in false }, failed: { _ in false })))
     }
 
     /// What the files on disk say of a sweep's runs: which groups are done, and the progress.
@@ -104,37 +101,39 @@ final class SweepJob: @unchecked Sendable {
         let progress: SweepRunner.Progress
     }
 
-    /// Reads which runs have records or failures. It touches the disk once or twice per
-    /// run, so it is called without the service lock, and its result applied under it.
-    /// Until the dataset is assembled, a record counts only if its journaled digest matches
-    /// (so one damaged by a crash is computed again); after, the manifest vouches for all.
-    func count() -> Count {
+    /// Reads which runs have records or failures. It reads every record, so it is called
+    /// without the service lock, and its result applied under it. Until the dataset is
+    /// assembled, a record counts only if it is whole (so one torn by a crash is computed
+    /// again); after, the manifest vouches for every run that did not fail, unless
+    /// `trustingManifest` is false (a retry, whose cleared failures the manifest still lists).
+    func count(trustingManifest: Bool = true) -> Count {
         var done = Array(repeating: true, count: groups.count)
-        let assembled = FileManager.default.fileExists(atPath: folder.path + "/manifest.json")
-        let checksums = assembled ? nil : ChecksumJournal.table(folder, definition: definition)
+        let failures = Set(folder.failedRuns())
+        let assembled = trustingManifest && FileManager.default.fileExists(atPath: folder.path + "/manifest.json")
+        let finished = assembled ? nil : records.finishedRuns(of: definition, groups: 0..<groups.count)
         let progress = countedProgress(
-            done: { run in checksums.map { folder.verified(run, in: definition, $0) } ?? folder.hasRun(run.id) },
-            failed: { folder.failure($0.id) != nil },
+            done: { index, run in finished?.contains(index) ?? !failures.contains(run.id) },
+            failed: { failures.contains($0.id) },
             unfinished: { done[$0] = false })
         return Count(groupDone: done, progress: progress)
     }
 
     private func countedProgress(
-        done: (PlannedRun) -> Bool, failed: (PlannedRun) -> Bool, unfinished: (Int) -> Void = { _ in }
+        done: (Int, PlannedRun) -> Bool, failed: (PlannedRun) -> Bool, unfinished: (Int) -> Void = { _ in }
     ) -> SweepRunner.Progress {
         var progress = SweepRunner.Progress()
-        for (index, group) in groups.enumerated() {
-            for run in group {
+        for (number, group) in groups.enumerated() {
+            for (index, run) in zip(definition.runs.runs(ofGroup: number), group) {
                 progress.runsTotal += 1
                 progress.cellStepsTotal += run.configuration.cellSteps
-                if done(run) {
+                if done(index, run) {
                     progress.runsCompleted += 1
                     progress.cellStepsDone += run.configuration.cellSteps
                 } else if failed(run) {
                     progress.runsFailed += 1
                     progress.cellStepsDone += run.configuration.cellSteps
                 } else {
-                    unfinished(index)
+                    unfinished(number)
                 }
             }
         }

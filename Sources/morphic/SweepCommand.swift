@@ -68,8 +68,10 @@ struct SweepCommand: ParsableCommand {
         }
         let folder = SweepFolder(path: output)
         try folder.prepare(for: definition, shard: shard)
+        let records = RecordStore(folder)
         let failedBefore = folder.failedRuns().filter { id in
-            guard let index = definition.index(ofRun: id), !folder.hasRun(id) else { return false }
+            guard let index = definition.index(ofRun: id), records.record(definition.runs[index], index: index) == nil
+            else { return false }
             return shard?.contains(group: definition.runs[index].couplingGroup) ?? true
         }
         if retryFailed {

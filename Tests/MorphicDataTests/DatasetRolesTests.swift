@@ -97,16 +97,24 @@ import Testing
             #"{"defaults": {"grid_size": 8, "generations": 12}, "groups": [{"prefix": "a", "replicates": 3}]}"#)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let before = try Data(contentsOf: URL(fileURLWithPath: root + "/features.csv"))
-        let path = folder.runPath("a_2")
+        let definition = try SweepDefinition(json: try #require(try folder.recordedSweep()).definition)
+        try damageRecord(run: 1, in: root)
+        let refused = #expect(throws: FileError.self) { try Dataset.writeFeatures(definition, in: folder) }
+        #expect(refused?.description.contains("run a_2 has no whole record") == true)
+        // An unpacked archive holds `<run_id>.json` files: one changed there is refused too.
+        let unpacked = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: unpacked) }
+        try shell("tar -xzf \(root)/\(Dataset.archiveName) -C \(unpacked)")
+        let extracted = SweepFolder(path: unpacked + "/" + definition.id)
+        try Dataset.writeFeatures(definition, in: extracted)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: extracted.path + "/features.csv")) == before)
+        let path = extracted.runPath("a_2")
         var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
         let digit = try #require(bytes.lastIndex { (UInt8(ascii: "1")...UInt8(ascii: "8")).contains($0) })
         bytes[digit] += 1
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let definition = try #require(try folder.recordedSweep()).definition
-        let refused = #expect(throws: FileError.self) {
-            try Dataset.writeFeatures(try SweepDefinition(json: definition), in: folder)
-        }
-        #expect(refused?.description.contains("a_2.json does not match the sha256 in manifest.json") == true)
+        let changed = #expect(throws: FileError.self) { try Dataset.writeFeatures(definition, in: extracted) }
+        #expect(changed?.description.contains("run a_2 does not match the sha256 in manifest.json") == true)
         #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/features.csv")) == before)
     }
 

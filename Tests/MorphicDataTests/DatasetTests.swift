@@ -16,11 +16,16 @@ import Testing
 
     static func definition() throws -> SweepDefinition { try SweepDefinition.parse(Array(definitionText.utf8)) }
 
+    /// The dataset's files and every run's record as `<run_id>.json` (packs are how a folder
+    /// keeps records, in the order they were written, not part of the dataset).
     static func files(_ folder: String) throws -> [String: Data] {
         var result: [String: Data] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: folder)
-        where name != "definition.json" && name != ChecksumJournal.folderName {
+        where name != "definition.json" && name != RecordStore.folderName {
             result[name] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
+        }
+        if FileManager.default.fileExists(atPath: folder + "/definition.json") {
+            for (name, bytes) in try runRecords(folder) { result[name] = Data(bytes) }
         }
         return result
     }
@@ -66,10 +71,12 @@ import Testing
         #expect(manifest["parameters"]?["field_strength"] == .array([.number("0.3"), .number("0.6"), .number("0.9")]))
         let runs = try #require(manifest["runs"]?.elements)
         #expect(runs.count == 9)
+        let records = try runRecords(root)
         for run in runs {
             let file = try #require(run["file"]?.stringValue)
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: root + "/" + file))
-            #expect(run["sha256"] == .string(SHA256.hex(Array(bytes))))
+            let bytes = try #require(records[file])
+            #expect(run["sha256"] == .string(SHA256.hex(bytes)))
+            #expect(run["bytes"] == .int(bytes.count))
         }
         #expect(manifest["validation"]?["controls_zero_influence"]?["holds"] == .bool(true))
         let csv = try String(contentsOfFile: root + "/runs.csv", encoding: .utf8).split(separator: "\n")
@@ -87,50 +94,29 @@ import Testing
         try folder.prepare(for: definition)
         // Stop once three runs have been written.
         let written: @Sendable () -> Int = {
-            (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter {
-                $0.hasSuffix(".json") && $0 != "definition.json"
-            }.count ?? 0
+            RecordStore(folder).finishedRuns(of: definition, groups: 0..<definition.runs.groupCount).count
         }
         let stopped = try SweepRunner(definition: definition, folder: folder, workers: 1).run(isCancelled: {
             written() >= 3
         })
         #expect(stopped.runsCompleted < 9)
-        let before = try FileManager.default.contentsOfDirectory(atPath: root).filter {
-            $0.hasSuffix(".json") && $0 != "definition.json"
-        }
+        let pack = root + "/" + RecordStore.folderName + "/0.0.pack"
+        let before = try packFrames(pack).map(\.run)
         #expect(before.count >= 3)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root).allSatisfy { !$0.contains(".tmp") })
-        var stamps: [String: Date] = [:]
-        for name in before {
-            stamps[name] =
-                try FileManager.default.attributesOfItem(atPath: root + "/" + name)[.modificationDate] as? Date
-        }
-        // One finished record damaged (a digit changed, as bad storage would) and one left
-        // unjournaled (as a process killed between the rename and the journal's commit would):
-        // both are computed again, every other one is kept.
-        let (damaged, unjournaled) = (before[0], before[1])
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: root + "/" + damaged)))
-        let digit = try #require(bytes.lastIndex { (UInt8(ascii: "1")...UInt8(ascii: "8")).contains($0) })
-        bytes[digit] += 1
-        try Data(bytes).write(to: URL(fileURLWithPath: root + "/" + damaged))
-        let journals = root + "/" + ChecksumJournal.folderName
-        for name in try FileManager.default.contentsOfDirectory(atPath: journals) {
-            let path = journals + "/" + name
-            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
-            try (lines.filter { !$0.hasSuffix(" " + unjournaled) }.joined(separator: "\n") + "\n")
-                .write(toFile: path, atomically: true, encoding: .utf8)
-        }
-        Thread.sleep(forTimeInterval: 0.05)
+        // One finished record damaged (a digit changed, as bad storage would) and the last
+        // torn (as a process killed while appending it leaves it): both are computed again,
+        // every other one is kept.
+        let (damaged, torn) = (before[0], before[before.count - 1])
+        try damageRecord(run: damaged, in: root)
+        let tornFrame = try #require(try packFrames(pack).last)
+        try FileHandle(forWritingAtPath: pack)!.truncate(atOffset: UInt64(tornFrame.offset + tornFrame.length / 2))
         let resumed = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
         #expect(resumed.runsCompleted == 9)
-        for name in before {
-            let stamp = try FileManager.default.attributesOfItem(atPath: root + "/" + name)[.modificationDate] as? Date
-            if name == damaged || name == unjournaled {
-                #expect(stamp != stamps[name], "\(name) was not computed again")
-            } else {
-                #expect(stamp == stamps[name], "\(name) was written again")
-            }
-        }
+        // The resumed process appended to packs of its own.
+        let later = try packFiles(root).filter { $0 != "0.0.pack" }
+        let computedAgain = Set(
+            try later.flatMap { try packFrames(root + "/" + RecordStore.folderName + "/" + $0).map(\.run) })
+        #expect(computedAgain == Set(0..<9).subtracting(before).union([damaged, torn]))
         try Dataset.assemble(definition, in: folder)
         let reference = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: reference) }
@@ -138,31 +124,33 @@ import Testing
         #expect(try Self.files(root) == (try Self.files(reference)))
     }
 
-    @Test func folderOfEarlierLayout_WithoutJournals_IsAdopted_AndTornRecordsRecomputed() throws {
+    @Test func folderOfEarlierLayout_OneFilePerRun_IsAdopted_AndTornRecordsRecomputed() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let definition = try Self.definition()
         try Self.sweep(into: root + "/reference", workers: 2)
+        // As an earlier version left it: one `<run_id>.json` per run, no packs. Assembling it
+        // needs no run computed again.
         let folder = SweepFolder(path: root + "/old")
-        try folder.prepare(for: definition)
-        _ = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
-        // As an earlier version left it: whole records, no journals. Assembling it needs no
-        // run computed again.
-        try FileManager.default.removeItem(atPath: folder.path + "/" + ChecksumJournal.folderName)
+        try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/reference/definition.json", toPath: folder.definitionPath)
+        for (name, bytes) in try runRecords(root + "/reference") {
+            try Data(bytes).write(to: URL(fileURLWithPath: folder.path + "/" + name))
+        }
         try Dataset.assemble(definition, in: folder)
         #expect(try Self.files(folder.path) == (try Self.files(root + "/reference")))
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/" + RecordStore.folderName))
 
-        // Without journals again, one record torn: only that one is computed again.
-        try FileManager.default.removeItem(atPath: folder.path + "/" + ChecksumJournal.folderName)
+        // One record torn: only that one is computed again, into a pack.
         let torn = folder.runPath("morphic_2")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: torn))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: torn))
-        let kept = folder.runPath("morphic_3")
-        let stamp = try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as? Date
-        Thread.sleep(forTimeInterval: 0.05)
         let resumed = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
         #expect(resumed.runsCompleted == 9)
-        #expect(try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as? Date == stamp)
+        let computed = try packFiles(folder.path).flatMap {
+            try packFrames(folder.path + "/" + RecordStore.folderName + "/" + $0).map(\.run)
+        }
+        #expect(computed == [definition.index(ofRun: "morphic_2")!])
         try Dataset.assemble(definition, in: folder)
         #expect(try Self.files(folder.path) == (try Self.files(root + "/reference")))
     }
@@ -198,17 +186,15 @@ import Testing
         }
         #expect(mismatched?.description.contains("holds sweep") == true)
 
-        // A run record edited by hand no longer matches the digest its shard journaled.
-        let runFile = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: shards[1].path).first { $0.hasPrefix("morphic_") })
-        let path = shards[1].path + "/" + runFile
-        let edited = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
-            of: "\"grid_size\": 12", with: "\"grid_size\": 13")
-        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        // A run record edited by hand in its pack no longer matches the digest of its frame.
+        let edited = try #require(try runRecords(shards[1].path).first { $0.key.hasPrefix("morphic_") })
+        let index = try #require(try Self.definition().index(ofRun: String(edited.key.dropLast(5))))
+        try damageRecord(run: index, in: shards[1].path)
         let tampered = #expect(throws: FileError.self) {
             try DatasetMerge.merge(shards, into: SweepFolder(path: root + "/m4"))
         }
-        #expect(tampered?.description.contains("changed or damaged") == true)
+        #expect(tampered?.description.contains("damaged") == true)
+        #expect(tampered?.description.contains(String(edited.key.dropLast(5))) == true)
         #expect(!FileManager.default.fileExists(atPath: root + "/m4"))
     }
 

@@ -38,8 +38,9 @@ import Testing
         try DatasetTests.sweep(into: root, workers: 2)
         let before = try Data(contentsOf: URL(fileURLWithPath: root + "/features.csv"))
         // Replace every hidden series and the crystals of a morphic run with other values.
-        let path = root + "/morphic_1.json"
-        var record = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let definition = try DatasetTests.definition()
+        var records = try runRecords(root)
+        let record = try JSONParser.parse(try #require(records["morphic_1.json"]))
         guard case .object(var members) = record, let index = members.firstIndex(where: { $0.key == "timeseries" }),
             case .object(var series) = members[index].value
         else { throw FileError.invalid("unexpected record") }
@@ -49,13 +50,12 @@ import Testing
         }
         members[index] = JSON.Member("timeseries", .object(series))
         members[members.firstIndex { $0.key == "crystals" }!] = JSON.Member("crystals", .array([]))
-        record = .object(members)
-        try AtomicFile.write(record.prettyBytes, to: path)
-        // Journaled as if the sweep had written it, so the dataset takes it.
-        let journal = ChecksumJournal(folder: SweepFolder(path: root))
-        journal.add(file: "morphic_1.json", bytes: record.prettyBytes)
-        try journal.commit()
-        try Dataset.assemble(try DatasetTests.definition(), in: SweepFolder(path: root))
+        records["morphic_1.json"] = JSON.object(members).prettyBytes
+        // Packed again as if the sweep had written it, so the dataset takes it.
+        try FileManager.default.removeItem(atPath: root + "/" + RecordStore.folderName)
+        let store = RecordStore(SweepFolder(path: root))
+        for (index, run) in definition.runs.enumerated() { try store.write(records[run.fileName]!, run: index) }
+        try Dataset.assemble(definition, in: SweepFolder(path: root))
         #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/features.csv")) == before)
         #expect(
             !Features.names.contains {

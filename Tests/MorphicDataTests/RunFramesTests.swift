@@ -24,6 +24,7 @@ import Testing
         try folder.prepare(for: definition)
         let table = Self.llm
         _ = try SweepRunner(definition: definition, folder: folder, workers: 2, llmTable: { table }).run()
+        let records = try runRecords(root)
         var fieldActed = Set<String>()
         for group in definition.couplingGroups {
             // The reference: the group stepped afresh, states kept at the first, a middle
@@ -48,7 +49,7 @@ import Testing
                 #expect(sampled.frames.map(\.generation) == [0, 15, 30])
                 #expect(sampled.frames.map(\.state) == expected[member], "\(run.id)")
                 // Every generation's masks against the recorded series.
-                let record = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: folder.runPath(run.id))))
+                let record = try JSONParser.parse(try #require(records[run.fileName]))
                 let influence = try #require(record["timeseries"]?["morphic_influence_rate"]?.elements)
                 let overrides = try #require(record["timeseries"]?["override_rate"]?.elements)
                 let all = try RunFrames(

@@ -39,6 +39,7 @@ import TestSupport
                  "groups": [{"prefix": "control", "mode": "classical", "replicates": 4},
                             {"prefix": "m", "grid": {"field_strength": [0.2, 0.5, 0.9]}, "replicates": 2}]}
                 """#.utf8))
+        try SweepFolder(path: folder).prepare(for: definition)
         _ = try SweepRunner(definition: definition, folder: SweepFolder(path: folder), workers: 2).run()
         let index = RunIndex(definition: definition)
         func page(_ filter: String, sort: String? = nil, fields: String? = nil, offset: Int = 0, limit: Int = 100)
@@ -61,15 +62,16 @@ import TestSupport
         #expect(narrow.runs[0]["config"]?.members?.map(\.key) == ["field_strength"])
         #expect(narrow.runs[0]["summary_stats"]?.members?.map(\.key) == ["avg_population"])
         // Every value of the page agrees with the record on disk.
+        let records = try runRecords(folder)
         for run in try page("").runs {
-            let record = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/" + run["run_id"]!.stringValue! + ".json"))))
+            let record = try JSONParser.parse(try #require(records[run["run_id"]!.stringValue! + ".json"]))
             #expect(run["summary_stats"] == record["summary_stats"])
         }
         let csv = String(decoding: index.csv(try RunQuery(filter: "label = control", sort: nil, fields: "avg_population"), activity: { _ in "queued" }), as: UTF8.self)
         let lines = csv.split(separator: "\n")
         #expect(lines.first == "run_id,mode,status,avg_population" && lines.count == 5)
         // The query knows every statistic a record holds, in its order.
-        let record = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/m_1.json"))))
+        let record = try JSONParser.parse(try #require(records["m_1.json"]))
         #expect(record["summary_stats"]?.members?.map(\.key) == RunQuery.statistics)
     }
 }

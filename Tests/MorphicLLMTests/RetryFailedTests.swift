@@ -19,7 +19,8 @@ import Testing
         let first = try execute(ServerProcess.executable, ["sweep", definition, "--output", out, "--quiet"])
         #expect(first.status != 0)
         #expect(FileManager.default.fileExists(atPath: out + "/llm_1.error"))
-        let kept = try FileManager.default.attributesOfItem(atPath: out + "/c_1.json")[.modificationDate] as? Date
+        let packed = try packFiles(out)
+        #expect(try packed.flatMap { try packFrames(out + "/records/" + $0).map(\.run) }.sorted() == [2, 3])
 
         let llm = ["--llm-endpoint", model.endpoint, "--llm-model", "fake", "--llm-cache", root + "/cache"]
         let again = try execute(ServerProcess.executable, ["sweep", definition, "--output", out, "--quiet"] + llm)
@@ -30,12 +31,12 @@ import Testing
         let retried = try execute(
             ServerProcess.executable, ["sweep", definition, "--output", out, "--quiet", "--retry-failed"] + llm)
         #expect(retried.status == 0, "\(retried.output)")
-        for run in ["llm_1", "llm_2"] {
-            #expect(FileManager.default.fileExists(atPath: out + "/\(run).json"))
-            #expect(!FileManager.default.fileExists(atPath: out + "/\(run).error"))
-        }
-        let after = try FileManager.default.attributesOfItem(atPath: out + "/c_1.json")[.modificationDate] as? Date
-        #expect(kept == after, "finished runs are not computed again")
+        #expect(Set(try runRecords(out).keys) == ["llm_1.json", "llm_2.json", "c_1.json", "c_2.json"])
+        for run in ["llm_1", "llm_2"] { #expect(!FileManager.default.fileExists(atPath: out + "/\(run).error")) }
+        // Finished runs are not computed again: the retry's pack holds the llm runs alone.
+        #expect(try packed.flatMap { try packFrames(out + "/records/" + $0).map(\.run) }.sorted() == [2, 3])
+        let retry = try packFiles(out).filter { !packed.contains($0) }
+        #expect(try retry.flatMap { try packFrames(out + "/records/" + $0).map(\.run) }.sorted() == [0, 1])
         let manifest = try String(contentsOfFile: out + "/manifest.json", encoding: .utf8)
         #expect(manifest.contains("\"completed\": 4"))
     }

@@ -47,7 +47,7 @@ import Testing
         model.behave(.conway)
         _ = try service.retry(id)
         #expect(try Self.wait { try service.status(id)["status"] == .string("completed") })
-        let record = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: service.runFile(id, run: "llm_1"))))
+        let record = try JSONParser.parse(try service.runRecord(id, run: "llm_1"))
         #expect(record["llm_table"]?.stringValue?.count == 512)
         let source = record["llm_source"]
         #expect(source?["host"]?.stringValue == "127.0.0.1:\(model.port)")

@@ -14,10 +14,7 @@ import Testing
         let manifest =
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/manifest.json"))) as! [String: Any]
-        var files = try tree(folder + "/out").filter { !$0.key.hasPrefix("checksums/") }
-        files["definition.json"] = nil
-        files["dataset.tar.gz"] = nil
-        return (manifest["sweep_id"] as! String, files)
+        return (manifest["sweep_id"] as! String, try datasetFiles(folder + "/out"))
     }
 
     @Test func smokeSweep_OverREST_MatchesTheLocalSweep_AndIsComputedOnce() throws {
@@ -77,28 +74,25 @@ import Testing
         let id = (try JSONSerialization.jsonObject(with: Data(submitted.body)) as! [String: Any])["id"] as! String
         let folder = root + "/data/sweeps/" + id
         let deadline = Date().addingTimeInterval(60)
-        func finishedRuns() -> Int {
-            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
-                $0.hasPrefix("m_") && $0.hasSuffix(".json")
-            }.count
-        }
+        func finishedRuns() -> Int { (try? runRecords(folder))?.count ?? 0 }
         while finishedRuns() < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         server.kill()
         let before = finishedRuns()
         #expect(before >= 2 && before < 12, "killed after \(before) runs")
-        // A record damaged as a power loss might leave it is computed again.
-        let damaged = folder + "/m_1.json"
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: damaged)))
-        bytes.replaceSubrange(bytes.count / 2..<bytes.count, with: repeatElement(0, count: bytes.count - bytes.count / 2))
-        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        // A record damaged as a power loss might leave it (its second half zeros) is
+        // computed again.
+        let pack = folder + "/records/0.0.pack"
+        let frame = try #require(try packFrames(pack).first)
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+        let half = frame.offset + frame.length / 2..<frame.offset + frame.length
+        bytes.replaceSubrange(half, with: repeatElement(0, count: half.count))
+        try Data(bytes).write(to: URL(fileURLWithPath: pack))
 
         server = try ServerProcess(dataDirectory: root + "/data", workers: 2)
         defer { server.kill() }
         let status = try server.wait(for: id, status: "completed", timeout: 180)
         #expect((status["progress"] as! [String: Any])["runs_completed"] as? Int == 12)
-        var served = try tree(folder).filter { !$0.key.hasPrefix("checksums/") }
-        for name in ["definition.json", "status.json", "dataset.tar.gz"] { served[name] = nil }
-        #expect(served == (try Self.localDataset(definitionPath)).files)
+        #expect(try datasetFiles(folder) == (try Self.localDataset(definitionPath)).files)
     }
 
     @Test func sigterm_StopsGracefully_AndTheSweepResumesOnRestart() throws {

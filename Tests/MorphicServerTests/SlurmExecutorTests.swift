@@ -58,12 +58,7 @@ struct SlurmExecutorTests {
         let after = try String(contentsOfFile: folder + "/slurm/state.json", encoding: .utf8)
         #expect(after == state, "jobs were submitted again")
 
-        var served = try tree(folder)
-        for name in served.keys
-        where name.hasPrefix("slurm/") || name.hasPrefix("checksums/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
-            served[name] = nil
-        }
-        #expect(served == (try ServerEndToEndTests.localDataset(definitionPath)).files)
+        #expect(try datasetFiles(folder) == (try ServerEndToEndTests.localDataset(definitionPath)).files)
     }
 
     @Test func cancelledSweep_LeavesNoJobsInTheQueue() throws {
@@ -144,12 +139,7 @@ struct SlurmExecutorTests {
         let state = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: folder + "/slurm/state.json"))) as! [String: Any]
         #expect((state["jobs"] as! [Any]).count == 1, "no task failed, none was submitted twice")
-        var served = try tree(folder)
-        for name in served.keys
-        where name.hasPrefix("slurm/") || name.hasPrefix("checksums/") || ["definition.json", "status.json", "dataset.tar.gz"].contains(name) {
-            served[name] = nil
-        }
-        #expect(served == (try ServerEndToEndTests.localDataset(definitionPath)).files)
+        #expect(try datasetFiles(folder) == (try ServerEndToEndTests.localDataset(definitionPath)).files)
     }
 
     @Test func wrongSlurmConf_ShowsInTheStatus_ThenFailsTheSweepWithTheReason() throws {

@@ -1,0 +1,327 @@
+import Foundation
+import Gzip
+import Synchronization
+
+/// The run records of a sweep folder, packed many to a file: `records/<pack>.<n>.pack`
+/// holds records of runs `pack × runsPerPack ..< (pack + 1) × runsPerPack`, each framed
+/// with its run's index, its length and its CRC-32, in the order they were written.
+///
+/// A million runs are a thousand files rather than a million, so a record costs a `pwrite`
+/// instead of a file created and renamed (on ext4 those dominated a sweep of tiny runs).
+/// Packs are appended without a flush: a frame counts only if its bytes match the CRC-32 in
+/// its header, so a record torn by a crash or a power loss is computed again, and a run is
+/// a pure function of its configuration, so the dataset ends byte-identical. (The sha256
+/// the manifest lists is computed once, when the dataset is assembled.) Each process
+/// appends to packs it created (`n` is the first number free), never to another's, so the
+/// tasks of a sharded sweep can share a folder. The archive still holds one
+/// `<run_id>.json` per run: packs are how the folder keeps records, not the dataset layout.
+///
+/// A folder of an earlier layout (or an unpacked archive) holds `<run_id>.json` files;
+/// they are read when no pack has the run, and count only if they parse as the run's record.
+public final class RecordStore: @unchecked Sendable {
+    /// The folder, inside a sweep folder, that holds the packs.
+    public static let folderName = "records"
+    /// Runs whose records share a pack.
+    public static let runsPerPack = 1024
+    /// Packs one store keeps open for appending; the least recently used is closed beyond.
+    static let openPacks = 16
+
+    private static let magic: [UInt8] = Array("MRR1".utf8)
+    /// Magic, run index (UInt64, little-endian), length (UInt32), CRC-32 (UInt32).
+    static let headerSize = 4 + 8 + 4 + 4
+
+    /// The sweep folder.
+    public let folder: SweepFolder
+    private let directory: String
+    /// Packs open for appending, guarded by `condition`.
+    private let condition = NSCondition()
+    private var appending = Appending()
+    /// Whether `<run_id>.json` files may hold records: looked up once, on first need.
+    private let looseRecords = Mutex<Bool?>(nil)
+
+    private struct Appending {
+        var packs: [Int: OpenPack] = [:]
+        /// Packs whose file a thread is creating; others wait for it rather than make a second.
+        var creating: Set<Int> = []
+        var clock = 0
+    }
+
+    private struct OpenPack {
+        let descriptor: Int32
+        let path: String
+        var end: Int
+        var writers = 0
+        var used = 0
+    }
+
+    /// The records of `folder`.
+    public init(_ folder: SweepFolder) {
+        self.folder = folder
+        directory = folder.path + "/" + Self.folderName
+    }
+
+    deinit {
+        for pack in appending.packs.values { close(pack.descriptor) }
+    }
+
+    /// The pack that holds run `index`.
+    public static func pack(ofRun index: Int) -> Int { index / runsPerPack }
+
+    private func packPath(_ pack: Int, _ number: Int) -> String {
+        directory + "/" + String(pack) + "." + String(number) + ".pack"
+    }
+
+    // MARK: Writing
+
+    /// Appends run `index`'s record. Threads append to one pack at once: each reserves its
+    /// bytes under the lock and writes them outside it.
+    public func write(_ bytes: [UInt8], run index: Int) throws {
+        guard bytes.count <= Int(UInt32.max) else {
+            throw FileError.invalid("the record of run \(index) is \(bytes.count) bytes, more than a pack frame holds")
+        }
+        var frame = Self.magic
+        frame.reserveCapacity(Self.headerSize + bytes.count)
+        frame.le64(index)
+        frame.le32(bytes.count)
+        frame.le32(Int(CRC32.of(bytes)))
+        frame += bytes
+        let pack = Self.pack(ofRun: index)
+        let (descriptor, offset, path) = try reserve(frame.count, in: pack)
+        defer { release(pack) }
+        var written = 0
+        try frame.withUnsafeBytes { raw in
+            while written < raw.count {
+                let count = pwrite(descriptor, raw.baseAddress! + written, raw.count - written, off_t(offset + written))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError.system("cannot write \(path)", errno)
+                }
+                written += count
+            }
+        }
+    }
+
+    /// Reserves `size` bytes at the end of `pack`, creating its file first if this store has
+    /// none open. The lock is never held across the creation: one thread creates, the others
+    /// needing the same pack wait for it.
+    private func reserve(_ size: Int, in pack: Int) throws -> (Int32, Int, String) {
+        condition.lock()
+        defer { condition.unlock() }
+        while appending.creating.contains(pack) { condition.wait() }
+        if appending.packs[pack] == nil {
+            appending.creating.insert(pack)
+            condition.unlock()
+            let created = Result { try create(pack) }
+            condition.lock()
+            appending.creating.remove(pack)
+            condition.broadcast()
+            let (descriptor, path) = try created.get()
+            appending.packs[pack] = OpenPack(descriptor: descriptor, path: path, end: 0)
+        }
+        appending.clock += 1
+        var open = appending.packs[pack]!
+        open.used = appending.clock
+        open.writers += 1
+        open.end += size
+        appending.packs[pack] = open
+        return (open.descriptor, open.end - size, open.path)
+    }
+
+    /// Ends a write to `pack`, closing the least recently used idle pack when too many are open.
+    private func release(_ pack: Int) {
+        condition.lock()
+        appending.packs[pack]!.writers -= 1
+        var idle: Int32?
+        if appending.packs.count > Self.openPacks,
+            let oldest = appending.packs.filter({ $0.value.writers == 0 }).min(by: { $0.value.used < $1.value.used })
+        {
+            appending.packs[oldest.key] = nil
+            idle = oldest.value.descriptor
+        }
+        condition.unlock()
+        if let idle { close(idle) }
+    }
+
+    /// Creates this process's next pack file for `pack`.
+    private func create(_ pack: Int) throws -> (Int32, String) {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var number = 0
+        while true {
+            let path = packPath(pack, number)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if descriptor >= 0 { return (descriptor, path) }
+            guard errno == EEXIST else { throw FileError.system("cannot create \(path)", errno) }
+            number += 1
+        }
+    }
+
+    // MARK: Reading
+
+    /// The records of one pack, for reading: where each frame lies, found from the headers
+    /// alone; a record is read, and checked against its digest, only when asked for.
+    public final class Pack {
+        private struct Frame {
+            let run: Int
+            let file: Int
+            let offset: Int
+            let length: Int
+            let crc: UInt32
+        }
+
+        private var descriptors: [Int32] = []
+        private var paths: [String] = []
+        /// Frames by run index; duplicates (a run written again) in the order found.
+        private var frames: [Int: [Frame]] = [:]
+        private let loose: SweepFolder?
+
+        fileprivate init(_ store: RecordStore, pack: Int) {
+            loose = store.hasLooseRecords ? store.folder : nil
+            let runs = pack * RecordStore.runsPerPack..<(pack + 1) * RecordStore.runsPerPack
+            var number = 0
+            while true {
+                let path = store.packPath(pack, number)
+                let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { break }
+                descriptors.append(descriptor)
+                paths.append(path)
+                index(descriptor, file: number, runs: runs)
+                number += 1
+            }
+        }
+
+        deinit { for descriptor in descriptors { close(descriptor) } }
+
+        /// Reads headers until the end or the first that does not parse (a torn tail).
+        private func index(_ descriptor: Int32, file: Int, runs: Range<Int>) {
+            var stats = stat()
+            guard fstat(descriptor, &stats) == 0 else { return }
+            let size = Int(stats.st_size)
+            var offset = 0
+            var header = [UInt8](repeating: 0, count: RecordStore.headerSize)
+            while offset + RecordStore.headerSize <= size {
+                guard RecordStore.read(descriptor, into: &header, at: offset), header[0..<4].elementsEqual(RecordStore.magic)
+                else { return }
+                let run = Int(header.le(at: 4, bytes: 8))
+                let length = Int(header.le(at: 12, bytes: 4))
+                let body = offset + RecordStore.headerSize
+                guard runs.contains(run), length <= size - body else { return }
+                let crc = UInt32(header.le(at: 16, bytes: 4))
+                frames[run, default: []].append(Frame(run: run, file: file, offset: body, length: length, crc: crc))
+                offset = body + length
+            }
+        }
+
+        /// Run `index`'s record, if a frame holds it whole; else, in a folder of the earlier
+        /// layout, its `<run_id>.json` if that parses as the run's record.
+        public func record(_ run: PlannedRun, index: Int) -> [UInt8]? {
+            for frame in frames[index] ?? [] {
+                var bytes = [UInt8](repeating: 0, count: frame.length)
+                if RecordStore.read(descriptors[frame.file], into: &bytes, at: frame.offset), CRC32.of(bytes) == frame.crc {
+                    return bytes
+                }
+            }
+            guard let loose, let data = FileManager.default.contents(atPath: loose.runPath(run.id)) else { return nil }
+            let bytes = Array(data)
+            guard (try? Dataset.record(bytes, of: run, path: loose.runPath(run.id))) != nil else { return nil }
+            return bytes
+        }
+
+        /// Whether the pack holds no record, nor may a `<run_id>.json` file.
+        public var isEmpty: Bool { frames.isEmpty && loose == nil }
+
+        /// Where run `index`'s record is, for messages.
+        public func location(of index: Int) -> String {
+            frames[index].flatMap { $0.first.map { paths[$0.file] } } ?? "no pack"
+        }
+    }
+
+    /// The records of `pack`.
+    public func pack(_ pack: Int) -> Pack { Pack(self, pack: pack) }
+
+    /// Reads records run after run, keeping the pack of the last one open: what a pass over
+    /// a sweep in its order needs.
+    public struct Cursor {
+        /// The store read.
+        public let store: RecordStore
+        private var current: (number: Int, pack: Pack)?
+
+        /// A cursor over `store`'s records.
+        public init(_ store: RecordStore) { self.store = store }
+
+        /// Run `index`'s record, if it is whole.
+        public mutating func record(_ run: PlannedRun, index: Int) -> [UInt8]? {
+            pack(of: index).record(run, index: index)
+        }
+
+        /// The pack holding run `index`, opened when the cursor moves on to it.
+        public mutating func pack(of index: Int) -> Pack {
+            let number = RecordStore.pack(ofRun: index)
+            if current?.number != number { current = (number, store.pack(number)) }
+            return current!.pack
+        }
+    }
+
+    /// Run `index`'s record, if it is whole.
+    public func record(_ run: PlannedRun, index: Int) -> [UInt8]? {
+        pack(Self.pack(ofRun: index)).record(run, index: index)
+    }
+
+    /// Which runs of `groups` (coupling groups of `definition`, ascending) have a whole
+    /// record: every record is read and checked, a pack at a time.
+    public func finishedRuns(of definition: SweepDefinition, groups: some Sequence<Int>) -> RunSet {
+        var found = RunSet(count: definition.runs.count)
+        var cursor = Cursor(self)
+        for group in groups {
+            for index in definition.runs.runs(ofGroup: group) {
+                let pack = cursor.pack(of: index)
+                if !pack.isEmpty && pack.record(definition.runs[index], index: index) != nil { found.insert(index) }
+            }
+        }
+        return found
+    }
+
+    /// Whether the folder may hold `<run_id>.json` records (an earlier layout, or an
+    /// unpacked archive): its listing is read until one is found, so a folder of packs,
+    /// which holds a handful of files, costs a few entries.
+    var hasLooseRecords: Bool {
+        if let known = looseRecords.withLock({ $0 }) { return known }
+        var found = false
+        if let listing = opendir(folder.path) {
+            while let entry = readdir(listing) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name.hasSuffix(".json"), !name.hasPrefix("."),
+                    !["definition.json", "manifest.json", "status.json"].contains(name)
+                {
+                    found = true
+                    break
+                }
+            }
+            closedir(listing)
+        }
+        looseRecords.withLock { $0 = found }
+        return found
+    }
+
+    /// Reads `buffer.count` bytes at `offset`; false at the end of the file or on an error.
+    fileprivate static func read(_ descriptor: Int32, into buffer: inout [UInt8], at offset: Int) -> Bool {
+        buffer.withUnsafeMutableBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let count = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                done += count
+            }
+            return true
+        }
+    }
+}
+
+extension [UInt8] {
+    /// The little-endian integer of `bytes` bytes at `offset` (as ``le64(_:)`` writes them).
+    fileprivate func le(at offset: Int, bytes: Int) -> UInt64 {
+        (0..<bytes).reduce(0) { $0 | UInt64(self[offset + $1]) << (8 * UInt64($1)) }
+    }
+}
