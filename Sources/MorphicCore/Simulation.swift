@@ -34,6 +34,12 @@ public struct Simulation: Sendable {
     private var convergence: Int?
     private var totalOverrides = 0
     private var rowCodes: [UInt64] = []
+    /// The kernels of a step: ``Plane/step(_:into:rule:torus:)`` and ``FieldStep/apply()``.
+    /// The tests put the straightforward ones they keep as references in their place.
+    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>, LifeRule, Bool) -> (
+        population: Int, diversity: Int, complexity: Double
+    ) = { $0.step($1, into: $2, rule: $3, torus: $4) }
+    var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
     private var candidates: [UInt64] = []
 
     /// Prepares a run in its initial state.
@@ -192,8 +198,9 @@ public struct Simulation: Sendable {
         let layout = self.layout
         let torus = configuration.boundary == .torus
         let rule = configuration.rule
+        let kernel = lifeKernel
         return planes.withUnsafeMutableBufferPointer { cells in
-            layout.step(cells.baseAddress! + source, into: cells.baseAddress! + target, rule: rule, torus: torus)
+            kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus)
         }
     }
 
@@ -222,90 +229,37 @@ public struct Simulation: Sendable {
         }
     }
 
-    /// What one step counted.
-    private struct StepCounts {
-        var applied = 0
-        var overrides = 0
-        var resonances = 0
-        /// Per field slot: applied influences and overrides.
-        var slotActivations: [Int] = []
-        var slotOverrides: [Int] = []
-    }
+    typealias StepCounts = FieldStep.Counts
 
     /// docs/model.md section 4: lets the winning crystal of each non-empty window take the cell,
     /// and collects the habits that crystallization will choose from.
     private mutating func applyField(
         _ field: MorphicField, step t: Int, source: Int, target: Int, collectHabits: Bool
     ) -> StepCounts {
+        let n = configuration.gridSize
+        let r = configuration.formSize / 2
+        if rowCodes.count < n * (n + 2 * r) { rowCodes = Array(repeating: 0, count: n * (n + 2 * r)) }
         let configuration = self.configuration
         let layout = self.layout
-        let n = configuration.gridSize
-        let k = configuration.formSize
-        let r = k / 2
-        let minimumCells = configuration.minFormCells
-        let resonance = configuration.resonanceThreshold
-        let influencing = field.count > 0 && configuration.fieldStrength > 0
-        let random = CounterRandom.prefix(seed: configuration.seed!, stream: .influence, UInt64(t))
         let similarity = self.similarity
-        var counts = StepCounts()
-        var mask = capturesFieldMask ? [UInt8](repeating: 0, count: n * n) : []
-        defer { if capturesFieldMask { fieldMask = mask } }
-        counts.slotActivations = Array(repeating: 0, count: field.count)
-        counts.slotOverrides = Array(repeating: 0, count: field.count)
-        if rowCodes.count < n * (n + 2 * r) { rowCodes = Array(repeating: 0, count: n * (n + 2 * r)) }
+        let kernel = fieldKernel
         var habits = candidates
         candidates = []
-        defer { candidates = habits }
-
-        planes.withUnsafeMutableBufferPointer { cells in
-            let before = UnsafePointer(cells.baseAddress! + source)
-            let after = cells.baseAddress! + target
+        let capturing = capturesFieldMask
+        let (counts, mask, collected) = planes.withUnsafeMutableBufferPointer { cells in
             rowCodes.withUnsafeMutableBufferPointer { codes in
-                layout.rowCodes(before, radius: r, into: codes.baseAddress!)
-                for y in 0..<n {
-                    for x in 0..<n {
-                        var window: UInt64 = 0
-                        for row in 0..<k {
-                            window |= codes[(y + row) &* n &+ x] &<< UInt64(row &* k)
-                        }
-                        let offset = layout.offset(x: x, y: y)
-                        let conway = after[offset]
-                        var next = conway
-                        if influencing && window != 0 {
-                            var winner = -1
-                            var best = 0.0
-                            for slot in 0..<field.count {
-                                let index = similarity.index(window: window, form: field.forms[slot])
-                                guard similarity.passes[index] else { continue }
-                                let influence = field.prefactors[slot] * similarity.powers[index] * field.decays[slot]
-                                if winner < 0 || influence > best {
-                                    winner = slot
-                                    best = influence
-                                }
-                            }
-                            if winner >= 0 {
-                                if best > resonance { counts.resonances += 1 }
-                                let bits = CounterRandom.mix64(random ^ UInt64(y &* n &+ x))
-                                if CounterRandom.unit(fromBits: bits) < best {
-                                    next = field.outcomes[winner]
-                                    after[offset] = next
-                                    counts.applied += 1
-                                    counts.slotActivations[winner] += 1
-                                    if next != conway {
-                                        counts.overrides += 1
-                                        counts.slotOverrides[winner] += 1
-                                    }
-                                    if !mask.isEmpty { mask[y &* n &+ x] = next != conway ? 2 : 1 }
-                                }
-                            }
-                        }
-                        if collectHabits && before[offset] == 1 && window.nonzeroBitCount >= minimumCells {
-                            habits.append(window << 1 | UInt64(next))
-                        }
-                    }
-                }
+                var step = FieldStep(
+                    configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
+                    collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
+                    after: cells.baseAddress! + target, codes: codes.baseAddress!, habits: habits,
+                    mask: capturing ? [UInt8](repeating: 0, count: n * n) : [])
+                habits = []
+                kernel(&step)
+                return (step.counts, step.mask, step.habits)
             }
         }
+        candidates = collected
+        if capturing { fieldMask = mask }
         return counts
     }
 

@@ -77,11 +77,7 @@ public enum Dataset {
         let tar = TarWriter { try gzip.write($0) }
         try tar.addFolder(definition.id)
 
-        var morphicRuns = 0
-        definition.runs.aggregate(over: [.mode]) { configuration, runs in
-            if configuration.mode == .morphic { morphicRuns += runs }
-        }
-        var checks = ValidationChecks(morphicRuns: morphicRuns)
+        let checks = try ValidationChecks.Totals(directory: folder.path)
         let context = DatasetRows.Context(
             definition: definition, records: records, failures: failures, idWidth: idWidth, generations: generations)
         // Chunks never straddle two packs, so each reads one.
@@ -95,10 +91,11 @@ public enum Dataset {
                 try arrays.write(rows.arrays)
                 try manifest.write(rows.manifest)
                 try tar.add(entry: rows.archive)
-                checks.append(rows.checks)
+                try checks.add(rows.checks)
             })
         try manifest.write(Array("  ],\n".utf8))
-        try manifest.write(Array("  \"validation\": ".utf8) + checks.summary().prettyBytes(level: 1) + Array("\n}\n".utf8))
+        let validation = try checks.summary()
+        try manifest.write(Array("  \"validation\": ".utf8) + validation.prettyBytes(level: 1) + Array("\n}\n".utf8))
         try runsCSV.commit()
         try timeseriesCSV.commit()
         try featuresCSV.commit()

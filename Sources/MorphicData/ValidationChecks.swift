@@ -2,25 +2,11 @@ import MorphicCore
 
 /// The plan's data checks, gathered run by run for a dataset's manifest: controls show no
 /// influence; influence rises with field strength and falls with temporal decay.
-///
-/// A rank correlation needs every morphic run's influence; each costs 16 bytes here (the
-/// value and the codes of its two parameters, whose distinct values are few).
 struct ValidationChecks: Sendable {
     private var controls = 0
     private var controlsWithInfluence = 0
-    private var strengths = Spearman.Codes()
-    private var decays = Spearman.Codes()
-    private var strengthCodes: [UInt32] = []
-    private var decayCodes: [UInt32] = []
-    private var influence: [Double] = []
-
-    /// Checks expecting `morphicRuns` morphic runs, whose room is taken at once (an array
-    /// grown by doubling would hold up to twice as much).
-    init(morphicRuns: Int = 0) {
-        strengthCodes.reserveCapacity(morphicRuns)
-        decayCodes.reserveCapacity(morphicRuns)
-        influence.reserveCapacity(morphicRuns)
-    }
+    /// Each morphic run's field strength, temporal decay and influence rate, in run order.
+    private var morphic: [(strength: Double, decay: Double, influence: Double)] = []
 
     mutating func add(mode: Mode, config: JSON, summary: JSON) {
         switch mode {
@@ -28,52 +14,68 @@ struct ValidationChecks: Sendable {
             controls += 1
             if (summary["max_influence_rate"]?.doubleValue ?? 0) != 0 { controlsWithInfluence += 1 }
         case .morphic:
-            add(
-                strength: config["field_strength"]?.doubleValue ?? 0, decay: config["temporal_decay"]?.doubleValue ?? 0,
-                influence: summary["avg_influence_rate"]?.doubleValue ?? 0)
+            morphic.append(
+                (
+                    config["field_strength"]?.doubleValue ?? 0, config["temporal_decay"]?.doubleValue ?? 0,
+                    summary["avg_influence_rate"]?.doubleValue ?? 0
+                ))
         case .llmControl:
             break
         }
     }
 
-    private mutating func add(strength: Double, decay: Double, influence value: Double) {
-        strengthCodes.append(strengths.code(of: strength))
-        decayCodes.append(decays.code(of: decay))
-        influence.append(value)
-    }
+    /// The checks of a whole dataset, added a range of runs at a time. The rank correlations
+    /// need every morphic run; they wait in a temporary file (``SpilledSamples``), so memory
+    /// does not grow with the runs.
+    final class Totals {
+        private var controls = 0
+        private var controlsWithInfluence = 0
+        private var strengths = Spearman.Codes()
+        private var decays = Spearman.Codes()
+        private let samples: SpilledSamples
+        private var count = 0
 
-    /// Adds the runs another collection saw after this one's.
-    mutating func append(_ other: ValidationChecks) {
-        controls += other.controls
-        controlsWithInfluence += other.controlsWithInfluence
-        for index in other.influence.indices {
-            add(
-                strength: other.strengths.values[Int(other.strengthCodes[index])],
-                decay: other.decays.values[Int(other.decayCodes[index])], influence: other.influence[index])
+        /// Totals whose samples wait in `directory`.
+        init(directory: String) throws { samples = try SpilledSamples(directory: directory) }
+
+        /// Adds the checks of the runs after those added so far.
+        func add(_ checks: ValidationChecks) throws {
+            controls += checks.controls
+            controlsWithInfluence += checks.controlsWithInfluence
+            for run in checks.morphic {
+                try samples.append(
+                    .init(
+                        value: run.influence, first: strengths.code(of: run.strength),
+                        second: decays.code(of: run.decay)))
+            }
+            count += checks.morphic.count
         }
-    }
 
-    /// The checks as the manifest lists them. The influence values are replaced by their
-        /// ranks, so the checks are summed up once.
-    mutating func summary() -> JSON {
-        Spearman.rank(&influence)
-        let ranks = influence
-        func correlation(_ codes: [UInt32], _ values: Spearman.Codes, expectPositive: Bool) -> JSON {
-            let rho = Spearman.correlation(codes, values.values, yRanks: ranks)
+        /// The checks as the manifest lists them.
+        func summary() throws -> JSON {
+            var byStrength = Spearman.RankSums(codes: strengths.values, count: count)
+            var byDecay = Spearman.RankSums(codes: decays.values, count: count)
+            try samples.forEachAscending { sample in
+                byStrength.add(sample.value, code: sample.first)
+                byDecay.add(sample.value, code: sample.second)
+            }
+            func correlation(_ sums: Spearman.RankSums, expectPositive: Bool) -> JSON {
+                let rho = sums.correlation
+                return .object([
+                    "spearman": rho.map(JSON.double) ?? .null,
+                    "runs": .int(count),
+                    "holds": rho.map { .bool(expectPositive ? $0 > 0 : $0 < 0) } ?? .null,
+                ])
+            }
             return .object([
-                "spearman": rho.map(JSON.double) ?? .null,
-                "runs": .int(codes.count),
-                "holds": rho.map { .bool(expectPositive ? $0 > 0 : $0 < 0) } ?? .null,
+                "controls_zero_influence": .object([
+                    "runs": .int(controls),
+                    "runs_with_influence": .int(controlsWithInfluence),
+                    "holds": controls > 0 ? .bool(controlsWithInfluence == 0) : .null,
+                ]),
+                "field_strength_vs_influence_rate": correlation(byStrength, expectPositive: true),
+                "temporal_decay_vs_influence_rate": correlation(byDecay, expectPositive: false),
             ])
         }
-        return .object([
-            "controls_zero_influence": .object([
-                "runs": .int(controls),
-                "runs_with_influence": .int(controlsWithInfluence),
-                "holds": controls > 0 ? .bool(controlsWithInfluence == 0) : .null,
-            ]),
-            "field_strength_vs_influence_rate": correlation(strengthCodes, strengths, expectPositive: true),
-            "temporal_decay_vs_influence_rate": correlation(decayCodes, decays, expectPositive: false),
-        ])
     }
 }

@@ -1,0 +1,85 @@
+@testable import MorphicCore
+import Testing
+
+/// The core's fast kernels against the straightforward ones they replaced, through whole
+/// runs: random configurations of every mode, rule, boundary, form size, similarity and
+/// coupling, every series, statistic and crystal equal.
+@Suite struct SimulationKernelTests {
+    /// A random configuration: grids of 3 to 70, short runs with early crystals, so that the
+    /// field acts in most of them.
+    static func configuration(_ trial: Int, random: inout some RandomNumberGenerator) -> RunConfiguration {
+        var configuration = RunConfiguration()
+        configuration.mode = [Mode.morphic, .morphic, .morphic, .classical, .llmControl][trial % 5]
+        configuration.gridSize = 3 + trial % 68
+        configuration.generations = Int.random(in: 1...24, using: &random)
+        configuration.initialDensity = Double.random(in: 0...1, using: &random)
+        configuration.rule =
+            trial % 3 == 0
+            ? .conway
+            : LifeRule(
+                birth: UInt16.random(in: 0...0x1FF, using: &random), survival: UInt16.random(in: 0...0x1FF, using: &random))
+        configuration.boundary = Bool.random(using: &random) ? .torus : .dead
+        configuration.crystalCount = Int.random(in: 0...8, using: &random)
+        configuration.fieldStrength = Double.random(in: 0...1, using: &random)
+        configuration.temporalDecay = Double.random(in: 0...2, using: &random)
+        configuration.similarityThreshold = Double.random(in: 0...1, using: &random)
+        configuration.influenceExponent = Double.random(in: 0.1...4, using: &random)
+        configuration.formSize = [3, 5, 7].randomElement(using: &random)!
+        configuration.similarity = Bool.random(using: &random) ? .hamming : .jaccard
+        configuration.crystallizationInterval = Int.random(in: 1...4, using: &random)
+        configuration.minFormCells = Int.random(in: 1...configuration.formSize * configuration.formSize / 2, using: &random)
+        configuration.reinforcement = Double.random(in: 0...1, using: &random)
+        configuration.resonanceThreshold = Double.random(in: 0...1, using: &random)
+        configuration.seed = UInt64.random(in: 0...UInt64.max, using: &random)
+        return configuration
+    }
+
+    /// The group's results with the fast kernels, or with the reference ones.
+    static func results(_ configurations: [RunConfiguration], llm: RuleTable, reference: Bool) throws -> [RunResult] {
+        var members = try configurations.map { try Simulation(configuration: $0, llmTable: llm) }
+        if reference {
+            for index in members.indices {
+                members[index].lifeKernel = { plane, source, target, rule, torus in
+                    let measured = rule.table.entries.withUnsafeBufferPointer {
+                        ReferencePlane.step(plane, source, into: target, table: $0.baseAddress!, torus: torus)
+                    }
+                    return (measured.population, measured.diversity, ReferencePlane.complexity(plane, source))
+                }
+                members[index].fieldKernel = { $0.applyReference() }
+            }
+        }
+        var ensemble = Ensemble(members)
+        while !ensemble.isFinished { ensemble.step() }
+        return ensemble.members.map(\.result)
+    }
+
+    @Test func fastKernels_EqualTheReference_OnAThousandRandomConfigurations() throws {
+        var random = SystemRandomNumberGenerator()
+        var fieldActed = 0
+        for trial in 0..<1000 {
+            var first = Self.configuration(trial, random: &random)
+            // Every fourth a coupled group of two or three replicates.
+            var group = [first]
+            if trial % 4 == 1 {
+                first.crossSystemCoupling = Double.random(in: 0.1...1, using: &random)
+                group = (0..<Int.random(in: 2...3, using: &random)).map { member in
+                    var replicate = first
+                    replicate.seed = first.seed! &+ UInt64(member)
+                    return replicate
+                }
+            }
+            let llm = RuleTable { _ in Bool.random(using: &random) }
+            let fast = try Self.results(group, llm: llm, reference: false)
+            let expected = try Self.results(group, llm: llm, reference: true)
+            for (made, wanted) in zip(fast, expected) {
+                // Compared whole and named by trial: the series themselves would fill pages.
+                let (series, crystals, summary) =
+                    (made.series == wanted.series, made.crystals == wanted.crystals, made.summary == wanted.summary)
+                #expect(series && crystals && summary, "trial \(trial) (series \(series), crystals \(crystals), summary \(summary)): \(made.configuration)")
+                if made.series.morphicInfluenceRate.contains(where: { $0 > 0 }) { fieldActed += 1 }
+            }
+        }
+        // The comparison means something only where the field took cells.
+        #expect(fieldActed > 300, "the field acted in \(fieldActed) runs")
+    }
+}
