@@ -2,7 +2,7 @@ import Foundation
 
 /// Samples too many to hold, each a value and two codes, kept in an unlinked temporary file
 /// and read back in ascending order of their values by an external merge sort: what ranking
-/// a million runs' influence needs, in a few megabytes whatever the number of runs.
+/// a million runs' influence needs, in two megabytes whatever the number of runs.
 final class SpilledSamples {
     /// A value and the codes of the two variables it is paired with.
     struct Sample {
@@ -13,8 +13,8 @@ final class SpilledSamples {
 
     /// Samples sorted in memory before they are written as one sorted run of the file.
     static let runLength = 1 << 16
-    /// Samples read at once from each run while merging.
-    static let readLength = 1 << 12
+    /// Samples buffered while merging, shared among the runs (at least 256 each).
+    static let mergeBuffer = 1 << 16
 
     private let descriptor: Int32
     private var pending: [Sample] = []
@@ -59,11 +59,12 @@ final class SpilledSamples {
     func forEachAscending(_ body: (Sample) -> Void) throws {
         try writeRun()
         let stride = MemoryLayout<Sample>.stride
+        let readLength = max(256, Self.mergeBuffer / max(1, runs.count))
         var buffers = runs.map { _ in [Sample]() }
         var positions = runs.map { _ in 0 }
         var read = runs.map { _ in 0 }
         func refill(_ run: Int) throws {
-            let count = min(Self.readLength, runs[run].count - read[run])
+            let count = min(readLength, runs[run].count - read[run])
             var samples = [Sample](repeating: Sample(value: 0, first: 0, second: 0), count: count)
             try samples.withUnsafeMutableBytes { raw in
                 var done = 0
