@@ -79,10 +79,12 @@ public enum Dataset {
 
         let checks = try ValidationChecks.Totals(directory: folder.path)
         let context = DatasetRows.Context(
-            definition: definition, records: records, failures: failures, idWidth: idWidth, generations: generations)
-        // Chunks never straddle two packs, so each reads one.
+            definition: definition, records: records, packs: RecordStore.SharedPacks(records), failures: failures,
+            idWidth: idWidth, generations: generations)
+        // Small chunks, so that the rows waiting to be written stay small; they never straddle
+        // two packs, and the packs are shared, so each is read once.
         try OrderedWork.run(
-            count: definition.runs.count, chunkSize: RecordStore.runsPerPack / 4, workers: ProcessInfo.processInfo.activeProcessorCount,
+            count: definition.runs.count, chunkSize: RecordStore.runsPerPack / 16, workers: ProcessInfo.processInfo.activeProcessorCount,
             produce: { try DatasetRows(context, runs: $0) },
             consume: { rows in
                 try runsCSV.write(rows.runs)

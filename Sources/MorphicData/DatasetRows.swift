@@ -10,6 +10,7 @@ struct DatasetRows: Sendable {
     struct Context: Sendable {
         let definition: SweepDefinition
         let records: RecordStore
+        let packs: RecordStore.SharedPacks
         /// Failed runs' messages, by index.
         let failures: [Int: String]
         let idWidth: Int
@@ -28,7 +29,7 @@ struct DatasetRows: Sendable {
     /// The rows of runs `range`.
     init(_ context: Context, runs range: Range<Int>) throws {
         let definition = context.definition
-        var cursor = RecordStore.Cursor(context.records)
+        var cursor = RecordStore.Cursor(context.packs, of: context.records)
         for index in range {
             let run = definition.runs[index]
             let entry: JSON

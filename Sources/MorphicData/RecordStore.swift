@@ -158,8 +158,9 @@ public final class RecordStore: @unchecked Sendable {
     // MARK: Reading
 
     /// The records of one pack, for reading: where each frame lies, found from the headers
-    /// alone; a record is read, and checked against its digest, only when asked for.
-    public final class Pack {
+    /// alone; a record is read, and checked against its CRC-32, only when asked for. Nothing
+    /// changes after it is made, so threads may share one.
+    public final class Pack: @unchecked Sendable {
         private struct Frame {
             let run: Int
             let file: Int
@@ -238,15 +239,47 @@ public final class RecordStore: @unchecked Sendable {
     /// The records of `pack`.
     public func pack(_ pack: Int) -> Pack { Pack(self, pack: pack) }
 
+    /// Packs of a store whose records no longer change (a dataset being assembled), shared
+    /// by the threads that read it, so that each pack's headers are read once rather than
+    /// once per range of runs. The last few are kept.
+    public final class SharedPacks: Sendable {
+        private let store: RecordStore
+        private let kept = Mutex<[(number: Int, pack: Pack)]>([])
+
+        /// Shares the packs of `store`.
+        public init(_ store: RecordStore) { self.store = store }
+
+        /// Pack `number`, read now or earlier.
+        public func pack(_ number: Int) -> Pack {
+            if let found = kept.withLock({ $0.first { $0.number == number }?.pack }) { return found }
+            let made = store.pack(number)
+            kept.withLock { kept in
+                kept.append((number, made))
+                if kept.count > 8 { kept.removeFirst() }
+            }
+            return made
+        }
+    }
+
     /// Reads records run after run, keeping the pack of the last one open: what a pass over
     /// a sweep in its order needs.
     public struct Cursor {
         /// The store read.
         public let store: RecordStore
+        private let shared: SharedPacks?
         private var current: (number: Int, pack: Pack)?
 
         /// A cursor over `store`'s records.
-        public init(_ store: RecordStore) { self.store = store }
+        public init(_ store: RecordStore) {
+            self.store = store
+            shared = nil
+        }
+
+        /// A cursor over packs shared with other threads.
+        public init(_ shared: SharedPacks, of store: RecordStore) {
+            self.store = store
+            self.shared = shared
+        }
 
         /// Run `index`'s record, if it is whole.
         public mutating func record(_ run: PlannedRun, index: Int) -> [UInt8]? {
@@ -256,7 +289,7 @@ public final class RecordStore: @unchecked Sendable {
         /// The pack holding run `index`, opened when the cursor moves on to it.
         public mutating func pack(of index: Int) -> Pack {
             let number = RecordStore.pack(ofRun: index)
-            if current?.number != number { current = (number, store.pack(number)) }
+            if current?.number != number { current = (number, shared?.pack(number) ?? store.pack(number)) }
             return current!.pack
         }
     }
