@@ -21,7 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // The simulation model of docs/model.md: standard library and C math only.
+        // The simulation model of docs/model.md: standard library, C math, and Dispatch for a
+        // large run's bands of rows.
         .target(name: "MorphicCore", swiftSettings: coreSettings),
         .systemLibrary(
             name: "CZlib",

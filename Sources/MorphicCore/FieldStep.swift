@@ -1,3 +1,5 @@
+import Dispatch
+
 /// One step of the morphic field over a grid (docs/model.md section 4): what its kernel
 /// reads, and what it counts and collects.
 struct FieldStep {
@@ -24,6 +26,8 @@ struct FieldStep {
     let after: UnsafeMutablePointer<UInt8>
     /// Room for ``Plane/rowCodes(_:radius:into:)`` of S_t.
     let codes: UnsafeMutablePointer<UInt64>
+    /// Threads the step may use (``Simulation/threads``).
+    var threads = 1
 
     var counts = Counts()
     /// Each live cell's window (of at least `min_form_cells` live cells) and next state,
@@ -42,21 +46,17 @@ struct FieldStep {
     /// model), and, for each number of live cells in a window, whether any crystal can pass
     /// at all (similarity is bounded by the two counts alone), so most windows are passed
     /// over after one popcount. Randomness is drawn only where a crystal qualifies.
+    ///
+    /// With `threads` > 1, bands of rows go to several threads: every cell's outcome depends
+    /// only on S_t and its own position, counts are sums, and habits are joined in row order,
+    /// so the result is the same as on one.
     mutating func apply() {
         let n = configuration.gridSize
         let k = configuration.formSize
-        let r = k / 2
         let cells = k * k
-        let minimumCells = configuration.minFormCells
-        let resonance = configuration.resonanceThreshold
         let slots = field.count
-        let influencing = slots > 0 && configuration.fieldStrength > 0
-        let random = CounterRandom.prefix(seed: configuration.seed!, stream: .influence, UInt64(step))
         let hamming = similarity.measure == .hamming
         let values = similarity.powers.count
-        counts.slotActivations = Array(repeating: 0, count: slots)
-        counts.slotOverrides = Array(repeating: 0, count: slots)
-
         var influence = [Double](repeating: -1, count: slots * values)
         var reachable = [Bool](repeating: false, count: cells + 1)
         for slot in 0..<slots {
@@ -70,12 +70,75 @@ struct FieldStep {
                 if similarity.passes[bound] { reachable[live] = true }
             }
         }
-        layout.rowCodes(before, radius: r, into: codes)
+        layout.rowCodes(before, radius: k / 2, into: codes)
+        // Bands of at least 32 rows: fewer would cost more to hand out than they save.
+        let bands = max(1, min(threads, n / 32))
+        var results = [(counts: Counts, habits: [UInt64])](repeating: (Counts(), []), count: bands)
+        let step = self
+        mask.withUnsafeMutableBufferPointer { mask in
+            results.withUnsafeMutableBufferPointer { results in
+                let bandWork = Bands(
+                    // An empty array's buffer may still have an address: no mask is nil.
+                    step: step, influence: influence, reachable: reachable, mask: mask.isEmpty ? nil : mask.baseAddress,
+                    results: results.baseAddress!, count: bands)
+                if bands == 1 { bandWork.run(0) } else { DispatchQueue.concurrentPerform(iterations: bands, execute: bandWork.run) }
+            }
+        }
+        counts = results[0].counts
+        habits += results[0].habits
+        for result in results.dropFirst() {
+            counts.applied += result.counts.applied
+            counts.overrides += result.counts.overrides
+            counts.resonances += result.counts.resonances
+            for slot in 0..<slots {
+                counts.slotActivations[slot] += result.counts.slotActivations[slot]
+                counts.slotOverrides[slot] += result.counts.slotOverrides[slot]
+            }
+            habits += result.habits
+        }
+    }
+
+    /// The bands of one step, each computed by ``rows(_:influence:reachable:mask:)`` into its
+    /// own result. Threads share it: they read the step and write disjoint cells, mask
+    /// entries and results.
+    private struct Bands: @unchecked Sendable {
+        let step: FieldStep
+        let influence: [Double]
+        let reachable: [Bool]
+        let mask: UnsafeMutablePointer<UInt8>?
+        let results: UnsafeMutablePointer<(counts: Counts, habits: [UInt64])>
+        let count: Int
+
+        func run(_ band: Int) {
+            let n = step.configuration.gridSize
+            results[band] = step.rows(
+                band * n / count..<(band + 1) * n / count, influence: influence, reachable: reachable, mask: mask)
+        }
+    }
+
+    /// The field on rows `band`, given each crystal's `influence` by similarity value and
+    /// the window populations at which any crystal is `reachable`; `mask`, when not nil,
+    /// receives the cells the field took.
+    private func rows(
+        _ band: Range<Int>, influence: [Double], reachable: [Bool], mask: UnsafeMutablePointer<UInt8>?
+    ) -> (Counts, [UInt64]) {
+        let n = configuration.gridSize
+        let k = configuration.formSize
+        let minimumCells = configuration.minFormCells
+        let resonance = configuration.resonanceThreshold
+        let slots = field.count
+        let influencing = slots > 0 && configuration.fieldStrength > 0
+        let random = CounterRandom.prefix(seed: configuration.seed!, stream: .influence, UInt64(step))
+        let hamming = similarity.measure == .hamming
+        let values = similarity.powers.count
+        var counts = Counts()
+        counts.slotActivations = Array(repeating: 0, count: slots)
+        counts.slotOverrides = Array(repeating: 0, count: slots)
+        var habits: [UInt64] = []
         let habitsWanted = collectHabits
-        let capturing = !mask.isEmpty
         influence.withUnsafeBufferPointer { influence in
             field.forms.withUnsafeBufferPointer { forms in
-                for y in 0..<n {
+                for y in band {
                     for x in 0..<n {
                         var window: UInt64 = 0
                         for row in 0..<k { window |= codes[(y &+ row) &* n &+ x] &<< UInt64(row &* k) }
@@ -110,7 +173,7 @@ struct FieldStep {
                                         counts.overrides += 1
                                         counts.slotOverrides[winner] += 1
                                     }
-                                    if capturing { mask[y &* n &+ x] = next != conway ? 2 : 1 }
+                                    if let mask { mask[y &* n &+ x] = next != conway ? 2 : 1 }
                                 }
                             }
                         }
@@ -121,5 +184,6 @@ struct FieldStep {
                 }
             }
         }
+        return (counts, habits)
     }
 }

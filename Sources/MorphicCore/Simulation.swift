@@ -21,6 +21,9 @@ public struct Simulation: Sendable {
     /// 1 where the field (a crystal, or the model's table) took the cell and agreed with Life,
     /// 2 where it overrode Life. Empty otherwise.
     public private(set) var fieldMask: [UInt8] = []
+    /// Threads the field's step may use, in bands of rows (a large single run; the runs of a
+    /// sweep use one each). Results are the same whatever the number.
+    public var threads = 1
 
     /// States S_{t-9} ... S_{t+1} stay in memory: convergence looks back 8 states.
     private static let history = 10
@@ -243,6 +246,7 @@ public struct Simulation: Sendable {
         let layout = self.layout
         let similarity = self.similarity
         let kernel = fieldKernel
+        let threads = self.threads
         var habits = candidates
         candidates = []
         let capturing = capturesFieldMask
@@ -251,7 +255,7 @@ public struct Simulation: Sendable {
                 var step = FieldStep(
                     configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
                     collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
-                    after: cells.baseAddress! + target, codes: codes.baseAddress!, habits: habits,
+                    after: cells.baseAddress! + target, codes: codes.baseAddress!, threads: threads, habits: habits,
                     mask: capturing ? [UInt8](repeating: 0, count: n * n) : [])
                 habits = []
                 kernel(&step)

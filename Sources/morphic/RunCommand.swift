@@ -31,8 +31,18 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write <run-id>.json into this folder instead of printing it.")
     var output: String?
 
+    @Option(
+        help: """
+            Threads the morphic field's step may use, in bands of rows of grids of 64 and more; \
+            the result is the same whatever the number. [default: every core]
+            """)
+    var threads: Int?
+
     func validate() throws {
         guard RunIdentifier.isValid(runID) else { throw ValidationError("--run-id \(RunIdentifier.rule)") }
+        if let threads, !(1...256).contains(threads) {
+            throw ValidationError("--threads must be in 1...256, not \(threads)")
+        }
         _ = try parameters.configuration()
     }
 
@@ -49,6 +59,7 @@ struct RunCommand: ParsableCommand {
         }
         var simulation = try Simulation(
             configuration: configuration, runID: runID, sweepSeed: sweepSeed, llmTable: table)
+        simulation.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         simulation.runToEnd()
         let record = RunRecord.json(runID: runID, result: simulation.result, source: source).prettyBytes
         if let output {

@@ -35,8 +35,11 @@ import Testing
     }
 
     /// The group's results with the fast kernels, or with the reference ones.
-    static func results(_ configurations: [RunConfiguration], llm: RuleTable, reference: Bool) throws -> [RunResult] {
+    static func results(_ configurations: [RunConfiguration], llm: RuleTable, reference: Bool, threads: Int = 1)
+        throws -> [RunResult]
+    {
         var members = try configurations.map { try Simulation(configuration: $0, llmTable: llm) }
+        for index in members.indices { members[index].threads = threads }
         if reference {
             for index in members.indices {
                 members[index].lifeKernel = { plane, source, target, rule, torus in
@@ -69,7 +72,8 @@ import Testing
                 }
             }
             let llm = RuleTable { _ in Bool.random(using: &random) }
-            let fast = try Self.results(group, llm: llm, reference: false)
+            // Some in bands of rows on three threads: the same results as on one.
+            let fast = try Self.results(group, llm: llm, reference: false, threads: trial % 3 == 2 ? 3 : 1)
             let expected = try Self.results(group, llm: llm, reference: true)
             for (made, wanted) in zip(fast, expected) {
                 // Compared whole and named by trial: the series themselves would fill pages.
@@ -81,5 +85,33 @@ import Testing
         }
         // The comparison means something only where the field took cells.
         #expect(fieldActed > 300, "the field acted in \(fieldActed) runs")
+    }
+
+    @Test func bandsOfRows_GiveTheSameRun_AsOneThread() throws {
+        var random = SystemRandomNumberGenerator()
+        for similarity in [SimilarityMeasure.hamming, .jaccard] {
+            var configuration = RunConfiguration()
+            configuration.gridSize = 150
+            configuration.generations = 30
+            configuration.crystallizationInterval = 2
+            configuration.similarity = similarity
+            configuration.similarityThreshold = 0.5
+            configuration.seed = UInt64.random(in: 0...UInt64.max, using: &random)
+            var runs: [(result: RunResult, masks: [[UInt8]])] = []
+            for threads in [1, 4] {
+                var simulation = try Simulation(configuration: configuration)
+                simulation.threads = threads
+                simulation.capturesFieldMask = true
+                var masks: [[UInt8]] = []
+                while !simulation.isFinished {
+                    simulation.step()
+                    masks.append(simulation.fieldMask)
+                }
+                runs.append((simulation.result, masks))
+            }
+            #expect(runs[0].masks.contains { $0.contains(2) }, "the field overrode Life somewhere")
+            #expect(runs[0].result == runs[1].result, "\(similarity): the runs differ")
+            #expect(runs[0].masks == runs[1].masks, "\(similarity): the masks differ")
+        }
     }
 }
