@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The layout of one grid state in memory: `size` × `size` cells of one byte (0 or 1),
 /// surrounded by a halo of `pad` cells on every side.
 ///
@@ -48,8 +50,69 @@ struct Plane: Sendable {
     /// each cell's window is packed into a byte (plus a ninth bit) by shifts that stay within
     /// lanes, and marked seen. The rows' last n mod 8 cells take the same path one at a time.
     func step(
-        _ source: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt8>, rule: LifeRule, torus: Bool
+        _ source: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt8>, rule: LifeRule, torus: Bool,
+        threads: Int = 1
     ) -> (population: Int, diversity: Int, complexity: Double) {
+        let n = size
+        let blocksPerRow = n / 3
+        // Bands of at least 64 rows, each with its own seen windows and column sums; block
+        // row b is made whole at row 3b + 1, so bands may split anywhere.
+        let bands = max(1, min(threads, n / 64))
+        let scratch = 512 + n + 8
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bands * scratch + blocksPerRow * blocksPerRow) {
+            buffer in
+            buffer.initialize(repeating: 0)
+            let base = buffer.baseAddress!
+            let blocks = base + bands * scratch
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: bands) { populations in
+                let work = LifeBands(
+                    plane: self, source: source, target: target, rule: rule, torus: torus, scratch: base,
+                    scratchSize: scratch, blocks: blocks, populations: populations.baseAddress!, count: bands)
+                if bands == 1 { work.run(0) } else { DispatchQueue.concurrentPerform(iterations: bands, execute: work.run) }
+                var diversity = 0
+                for index in 0..<512 {
+                    var seen: UInt8 = 0
+                    for band in 0..<bands { seen |= base[band &* scratch &+ index] }
+                    diversity &+= Int(seen)
+                }
+                return (
+                    populations.reduce(0, +), diversity,
+                    Self.complexity(blocks: UnsafeBufferPointer(start: blocks, count: blocksPerRow * blocksPerRow))
+                )
+            }
+        }
+    }
+
+    /// The bands of one Life step, each computed by ``rows(_:_:into:rule:torus:seen:columns:blocks:)``.
+    /// Threads share it: they read the source and write disjoint rows, blocks and scratch.
+    private struct LifeBands: @unchecked Sendable {
+        let plane: Plane
+        let source: UnsafePointer<UInt8>
+        let target: UnsafeMutablePointer<UInt8>
+        let rule: LifeRule
+        let torus: Bool
+        let scratch: UnsafeMutablePointer<UInt8>
+        let scratchSize: Int
+        let blocks: UnsafeMutablePointer<UInt8>
+        let populations: UnsafeMutablePointer<Int>
+        let count: Int
+
+        func run(_ band: Int) {
+            let n = plane.size
+            let own = scratch + band * scratchSize
+            populations[band] = plane.rows(
+                band * n / count..<(band + 1) * n / count, source, into: target, rule: rule, torus: torus, seen: own,
+                columns: own + 512, blocks: blocks)
+        }
+    }
+
+    /// Rows `band` of ``step(_:into:rule:torus:threads:)``: writes them into `target`, marks
+    /// their windows in `seen` and their blocks in `blocks`, and returns their population.
+    private func rows(
+        _ band: Range<Int>, _ source: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt8>, rule: LifeRule,
+        torus: Bool, seen: UnsafeMutablePointer<UInt8>, columns: UnsafeMutablePointer<UInt8>,
+        blocks: UnsafeMutablePointer<UInt8>
+    ) -> Int {
         let n = size
         let (birth, survival) = (rule.birth, rule.survival)
         let blocksPerRow = n / 3
@@ -58,89 +121,76 @@ struct Plane: Sendable {
         let first = torus ? 0 : 1
         let last = torus ? n - 1 : n - 2
         let whole = n / 8 * 8
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512 + n + 8 + blocksPerRow * blocksPerRow) {
-            buffer in
-            buffer.initialize(repeating: 0)
-            let seen = buffer.baseAddress!
-            // Live cells of each column of the current row of 3×3 blocks, and of each block.
-            let columns = seen + 512
-            let blocks = columns + n + 8
-            for y in 0..<n {
-                let blockRow = y % 3 == 1 && y / 3 < blocksPerRow
-                let middle = UnsafeRawPointer(source + offset(x: 0, y: y))
-                let above = middle - stride
-                let below = middle + stride
-                let out = UnsafeMutableRawPointer(target + offset(x: 0, y: y))
-                let countsRow = torus || (y > 0 && y < n - 1)
-                var x = 0
-                while x < whole {
-                    @inline(__always) func load(_ row: UnsafeRawPointer, _ dx: Int) -> UInt64 {
-                        row.loadUnaligned(fromByteOffset: x &+ dx, as: UInt64.self)
-                    }
-                    let (a0, a1, a2) = (load(above, -1), load(above, 0), load(above, 1))
-                    let (m0, m1, m2) = (load(middle, -1), load(middle, 0), load(middle, 1))
-                    let (b0, b1, b2) = (load(below, -1), load(below, 0), load(below, 1))
-                    let sums = a0 &+ a1 &+ a2 &+ m0 &+ m2 &+ b0 &+ b1 &+ b2
-                    var born: UInt64 = 0
-                    var kept: UInt64 = 0
-                    for count in 0..<9 {
-                        let both = (birth | survival) &>> UInt16(count) & 1
-                        guard both != 0 else { continue }
-                        let equal = Self.equal(sums, UInt64(count) &* Self.ones)
-                        if birth &>> UInt16(count) & 1 != 0 { born |= equal }
-                        if survival &>> UInt16(count) & 1 != 0 { kept |= equal }
-                    }
-                    out.storeBytes(of: (born & ~m1 | kept & m1) & Self.ones, toByteOffset: x, as: UInt64.self)
-                    population &+= m1.nonzeroBitCount
-                    if blockRow {
-                        UnsafeMutableRawPointer(columns).storeBytes(of: a1 &+ m1 &+ b1, toByteOffset: x, as: UInt64.self)
-                    }
-                    if countsRow {
-                        let low = a0 | a1 &<< 1 | a2 &<< 2 | m0 &<< 3 | m1 &<< 4 | m2 &<< 5 | b0 &<< 6 | b1 &<< 7
-                        if x >= first && x &+ 7 <= last {
-                            for lane in 0..<8 {
-                                let shift = UInt64(truncatingIfNeeded: lane &* 8)
-                                seen[Int(truncatingIfNeeded: low &>> shift & 0xFF | (b2 &>> shift & 1) &<< 8)] = 1
-                            }
-                        } else {
-                            for lane in 0..<8 where x &+ lane >= first && x &+ lane <= last {
-                                let shift = UInt64(truncatingIfNeeded: lane &* 8)
-                                seen[Int(truncatingIfNeeded: low &>> shift & 0xFF | (b2 &>> shift & 1) &<< 8)] = 1
-                            }
+        for y in band {
+            let blockRow = y % 3 == 1 && y / 3 < blocksPerRow
+            let middle = UnsafeRawPointer(source + offset(x: 0, y: y))
+            let above = middle - stride
+            let below = middle + stride
+            let out = UnsafeMutableRawPointer(target + offset(x: 0, y: y))
+            let countsRow = torus || (y > 0 && y < n - 1)
+            var x = 0
+            while x < whole {
+                @inline(__always) func load(_ row: UnsafeRawPointer, _ dx: Int) -> UInt64 {
+                    row.loadUnaligned(fromByteOffset: x &+ dx, as: UInt64.self)
+                }
+                let (a0, a1, a2) = (load(above, -1), load(above, 0), load(above, 1))
+                let (m0, m1, m2) = (load(middle, -1), load(middle, 0), load(middle, 1))
+                let (b0, b1, b2) = (load(below, -1), load(below, 0), load(below, 1))
+                let sums = a0 &+ a1 &+ a2 &+ m0 &+ m2 &+ b0 &+ b1 &+ b2
+                var born: UInt64 = 0
+                var kept: UInt64 = 0
+                for count in 0..<9 {
+                    let both = (birth | survival) &>> UInt16(count) & 1
+                    guard both != 0 else { continue }
+                    let equal = Self.equal(sums, UInt64(count) &* Self.ones)
+                    if birth &>> UInt16(count) & 1 != 0 { born |= equal }
+                    if survival &>> UInt16(count) & 1 != 0 { kept |= equal }
+                }
+                out.storeBytes(of: (born & ~m1 | kept & m1) & Self.ones, toByteOffset: x, as: UInt64.self)
+                population &+= m1.nonzeroBitCount
+                if blockRow {
+                    UnsafeMutableRawPointer(columns).storeBytes(of: a1 &+ m1 &+ b1, toByteOffset: x, as: UInt64.self)
+                }
+                if countsRow {
+                    let low = a0 | a1 &<< 1 | a2 &<< 2 | m0 &<< 3 | m1 &<< 4 | m2 &<< 5 | b0 &<< 6 | b1 &<< 7
+                    if x >= first && x &+ 7 <= last {
+                        for lane in 0..<8 {
+                            let shift = UInt64(truncatingIfNeeded: lane &* 8)
+                            seen[Int(truncatingIfNeeded: low &>> shift & 0xFF | (b2 &>> shift & 1) &<< 8)] = 1
+                        }
+                    } else {
+                        for lane in 0..<8 where x &+ lane >= first && x &+ lane <= last {
+                            let shift = UInt64(truncatingIfNeeded: lane &* 8)
+                            seen[Int(truncatingIfNeeded: low &>> shift & 0xFF | (b2 &>> shift & 1) &<< 8)] = 1
                         }
                     }
-                    x &+= 8
                 }
-                let (a, m, b) = (above.assumingMemoryBound(to: UInt8.self), middle.assumingMemoryBound(to: UInt8.self),
-                    below.assumingMemoryBound(to: UInt8.self))
-                while x < n {
-                    let sum = Int(a[x &- 1]) &+ Int(a[x]) &+ Int(a[x &+ 1]) &+ Int(m[x &- 1]) &+ Int(m[x &+ 1])
-                        &+ Int(b[x &- 1]) &+ Int(b[x]) &+ Int(b[x &+ 1])
-                    let mask = m[x] == 1 ? rule.survival : rule.birth
-                    out.storeBytes(of: UInt8(truncatingIfNeeded: mask >> UInt16(sum) & 1), toByteOffset: x, as: UInt8.self)
-                    population &+= Int(m[x])
-                    if blockRow { columns[x] = a[x] &+ m[x] &+ b[x] }
-                    if countsRow && x >= first && x <= last {
-                        let low = Int(a[x &- 1]) | Int(a[x]) << 1 | Int(a[x &+ 1]) << 2 | Int(m[x &- 1]) << 3
-                            | Int(m[x]) << 4 | Int(m[x &+ 1]) << 5 | Int(b[x &- 1]) << 6 | Int(b[x]) << 7
-                        seen[low | Int(b[x &+ 1]) << 8] = 1
-                    }
-                    x &+= 1
+                x &+= 8
+            }
+            let (a, m, b) = (above.assumingMemoryBound(to: UInt8.self), middle.assumingMemoryBound(to: UInt8.self),
+                below.assumingMemoryBound(to: UInt8.self))
+            while x < n {
+                let sum = Int(a[x &- 1]) &+ Int(a[x]) &+ Int(a[x &+ 1]) &+ Int(m[x &- 1]) &+ Int(m[x &+ 1])
+                    &+ Int(b[x &- 1]) &+ Int(b[x]) &+ Int(b[x &+ 1])
+                let mask = m[x] == 1 ? rule.survival : rule.birth
+                out.storeBytes(of: UInt8(truncatingIfNeeded: mask >> UInt16(sum) & 1), toByteOffset: x, as: UInt8.self)
+                population &+= Int(m[x])
+                if blockRow { columns[x] = a[x] &+ m[x] &+ b[x] }
+                if countsRow && x >= first && x <= last {
+                    let low = Int(a[x &- 1]) | Int(a[x]) << 1 | Int(a[x &+ 1]) << 2 | Int(m[x &- 1]) << 3
+                        | Int(m[x]) << 4 | Int(m[x &+ 1]) << 5 | Int(b[x &- 1]) << 6 | Int(b[x]) << 7
+                    seen[low | Int(b[x &+ 1]) << 8] = 1
                 }
-                if blockRow {
-                    let row = blocks + (y / 3) * blocksPerRow
-                    for block in 0..<blocksPerRow {
-                        row[block] = columns[3 &* block] &+ columns[3 &* block &+ 1] &+ columns[3 &* block &+ 2]
-                    }
+                x &+= 1
+            }
+            if blockRow {
+                let row = blocks + (y / 3) * blocksPerRow
+                for block in 0..<blocksPerRow {
+                    row[block] = columns[3 &* block] &+ columns[3 &* block &+ 1] &+ columns[3 &* block &+ 2]
                 }
             }
-            var diversity = 0
-            for index in 0..<512 { diversity &+= Int(seen[index]) }
-            return (
-                population, diversity,
-                Self.complexity(blocks: UnsafeBufferPointer(start: blocks, count: blocksPerRow * blocksPerRow))
-            )
         }
+        return population
     }
 
     /// One in each byte of a word.

@@ -21,8 +21,8 @@ public struct Simulation: Sendable {
     /// 1 where the field (a crystal, or the model's table) took the cell and agreed with Life,
     /// 2 where it overrode Life. Empty otherwise.
     public private(set) var fieldMask: [UInt8] = []
-    /// Threads the field's step may use, in bands of rows (a large single run; the runs of a
-    /// sweep use one each). Results are the same whatever the number.
+    /// Threads a step may use, in bands of rows (a large single run; the runs of a sweep use
+    /// one each). Results are the same whatever the number.
     public var threads = 1
 
     /// States S_{t-9} ... S_{t+1} stay in memory: convergence looks back 8 states.
@@ -39,9 +39,9 @@ public struct Simulation: Sendable {
     private var rowCodes: [UInt64] = []
     /// The kernels of a step: ``Plane/step(_:into:rule:torus:)`` and ``FieldStep/apply()``.
     /// The tests put the straightforward ones they keep as references in their place.
-    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>, LifeRule, Bool) -> (
+    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>, LifeRule, Bool, Int) -> (
         population: Int, diversity: Int, complexity: Double
-    ) = { $0.step($1, into: $2, rule: $3, torus: $4) }
+    ) = { $0.step($1, into: $2, rule: $3, torus: $4, threads: $5) }
     var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
     private var candidates: [UInt64] = []
 
@@ -202,8 +202,9 @@ public struct Simulation: Sendable {
         let torus = configuration.boundary == .torus
         let rule = configuration.rule
         let kernel = lifeKernel
+        let threads = self.threads
         return planes.withUnsafeMutableBufferPointer { cells in
-            kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus)
+            kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads)
         }
     }
 

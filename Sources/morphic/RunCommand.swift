@@ -33,8 +33,8 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help: """
-            Threads the morphic field's step may use, in bands of rows of grids of 64 and more; \
-            the result is the same whatever the number. [default: every core]
+            Threads a step may use, in bands of rows (grids of 64 and more); the result is the \
+            same whatever the number. [default: every core]
             """)
     var threads: Int?
 

@@ -51,4 +51,34 @@ import Testing
         }
         #expect(cases == 1000)
     }
+
+    @Test func bandsOfRows_EqualTheReference_OnLargerGrids() {
+        var random = SystemRandomNumberGenerator()
+        for trial in 0..<20 {
+            let n = Int.random(in: 128...300, using: &random)
+            let torus = trial % 2 == 0
+            let rule = trial % 3 == 0 ? LifeRule.conway : LifeRule(birth: UInt16.random(in: 0...0x1FF, using: &random), survival: UInt16.random(in: 0...0x1FF, using: &random))
+            let layout = Plane(size: n)
+            let source = Self.plane(layout, density: Double.random(in: 0...1, using: &random), torus: torus, random: &random)
+            var banded = [UInt8](repeating: 0, count: layout.byteCount)
+            var reference = banded
+            let threads = Int.random(in: 2...4, using: &random)
+            let measured = source.withUnsafeBufferPointer { cells in
+                banded.withUnsafeMutableBufferPointer {
+                    layout.step(cells.baseAddress!, into: $0.baseAddress!, rule: rule, torus: torus, threads: threads)
+                }
+            }
+            let expected = source.withUnsafeBufferPointer { cells in
+                reference.withUnsafeMutableBufferPointer { out in
+                    rule.table.entries.withUnsafeBufferPointer {
+                        ReferencePlane.step(layout, cells.baseAddress!, into: out.baseAddress!, table: $0.baseAddress!, torus: torus)
+                    }
+                }
+            }
+            let complexity = source.withUnsafeBufferPointer { ReferencePlane.complexity(layout, $0.baseAddress!) }
+            #expect(banded == reference, "grid \(n), \(threads) threads")
+            #expect(measured.population == expected.population && measured.diversity == expected.diversity, "grid \(n)")
+            #expect(measured.complexity.bitPattern == complexity.bitPattern, "grid \(n)")
+        }
+    }
 }

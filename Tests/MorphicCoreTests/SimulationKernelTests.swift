@@ -42,7 +42,7 @@ import Testing
         for index in members.indices { members[index].threads = threads }
         if reference {
             for index in members.indices {
-                members[index].lifeKernel = { plane, source, target, rule, torus in
+                members[index].lifeKernel = { plane, source, target, rule, torus, _ in
                     let measured = rule.table.entries.withUnsafeBufferPointer {
                         ReferencePlane.step(plane, source, into: target, table: $0.baseAddress!, torus: torus)
                     }
