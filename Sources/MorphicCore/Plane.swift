@@ -121,13 +121,16 @@ struct Plane: Sendable {
         let first = torus ? 0 : 1
         let last = torus ? n - 1 : n - 2
         let whole = n / 8 * 8
+        // Once every one of the 512 windows has been seen, marking more changes nothing: a
+        // random soup shows them all within a few dozen rows of a large grid.
+        var saturated = false
         for y in band {
             let blockRow = y % 3 == 1 && y / 3 < blocksPerRow
             let middle = UnsafeRawPointer(source + offset(x: 0, y: y))
             let above = middle - stride
             let below = middle + stride
             let out = UnsafeMutableRawPointer(target + offset(x: 0, y: y))
-            let countsRow = torus || (y > 0 && y < n - 1)
+            let countsRow = !saturated && (torus || (y > 0 && y < n - 1))
             var x = 0
             while x < whole {
                 @inline(__always) func load(_ row: UnsafeRawPointer, _ dx: Int) -> UInt64 {
@@ -189,6 +192,14 @@ struct Plane: Sendable {
                     row[block] = columns[3 &* block] &+ columns[3 &* block &+ 1] &+ columns[3 &* block &+ 2]
                 }
             }
+            // Looked at every 16 rows: a look costs about what marking a short row does.
+            if countsRow && y & 15 == 15 {
+                var marked = 0
+                for word in 0..<64 {
+                    marked &+= UnsafeRawPointer(seen).loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self).nonzeroBitCount
+                }
+                saturated = marked == 512
+            }
         }
         return population
     }
@@ -209,16 +220,21 @@ struct Plane: Sendable {
     /// Population standard deviation of live/9 over the non-overlapping 3×3 blocks whose
     /// top-left corner is (3a, 3b) and that fit inside the grid, given each block's live cells
     /// in row-major order: the sums run in that order, as docs/model.md's values are exact.
+    ///
+    /// A block holds 0 to 9 live cells, so each term takes one of ten values: they are
+    /// computed once, by the same operations, and looked up (the same bits, without a
+    /// division per block).
     static func complexity(blocks: UnsafeBufferPointer<UInt8>) -> Double {
-        var sum = 0.0
-        for live in blocks { sum += Double(live) / 9 }
-        let mean = sum / Double(blocks.count)
-        var squares = 0.0
-        for live in blocks {
-            let value = Double(live) / 9
-            squares += (value - mean) * (value - mean)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 10) { terms in
+            for live in 0...9 { terms[live] = Double(live) / 9 }
+            var sum = 0.0
+            for live in blocks { sum += terms[Int(live)] }
+            let mean = sum / Double(blocks.count)
+            for live in 0...9 { terms[live] = (Double(live) / 9 - mean) * (Double(live) / 9 - mean) }
+            var squares = 0.0
+            for live in blocks { squares += terms[Int(live)] }
+            return (squares / Double(blocks.count)).squareRoot()
         }
-        return (squares / Double(blocks.count)).squareRoot()
     }
 
     /// Writes, for every row from `-r` to `size - 1 + r` and every column, the k = 2r+1 cells
