@@ -1,5 +1,3 @@
-import Dispatch
-
 /// One step of the morphic field over a grid (docs/model.md section 4): what its kernel
 /// reads, and what it counts and collects.
 struct FieldStep {
@@ -11,6 +9,17 @@ struct FieldStep {
         /// Per field slot: applied influences and overrides.
         var slotActivations: [Int] = []
         var slotOverrides: [Int] = []
+
+        /// Adds the counts of another band of the same step.
+        mutating func add(_ other: Counts) {
+            applied += other.applied
+            overrides += other.overrides
+            resonances += other.resonances
+            for slot in slotActivations.indices {
+                slotActivations[slot] += other.slotActivations[slot]
+                slotOverrides[slot] += other.slotOverrides[slot]
+            }
+        }
     }
 
     let configuration: RunConfiguration
@@ -71,48 +80,24 @@ struct FieldStep {
             }
         }
         layout.rowCodes(before, radius: k / 2, into: codes)
-        // Bands of at least 32 rows: fewer would cost more to hand out than they save.
-        let bands = max(1, min(threads, n / 32))
+        let bands = RowBands.count(rows: n, threads: threads, minimumRows: 32)
         var results = [(counts: Counts, habits: [UInt64])](repeating: (Counts(), []), count: bands)
         let step = self
+        // An empty array's buffer may still have an address: no mask is nil.
+        let capturing = !mask.isEmpty
         mask.withUnsafeMutableBufferPointer { mask in
             results.withUnsafeMutableBufferPointer { results in
-                let bandWork = Bands(
-                    // An empty array's buffer may still have an address: no mask is nil.
-                    step: step, influence: influence, reachable: reachable, mask: mask.isEmpty ? nil : mask.baseAddress,
-                    results: results.baseAddress!, count: bands)
-                if bands == 1 { bandWork.run(0) } else { DispatchQueue.concurrentPerform(iterations: bands, execute: bandWork.run) }
+                RowBands.run(rows: n, bands: bands) { band, rows in
+                    results[band] = step.rows(
+                        rows, influence: influence, reachable: reachable, mask: capturing ? mask.baseAddress : nil)
+                }
             }
         }
         counts = results[0].counts
         habits += results[0].habits
         for result in results.dropFirst() {
-            counts.applied += result.counts.applied
-            counts.overrides += result.counts.overrides
-            counts.resonances += result.counts.resonances
-            for slot in 0..<slots {
-                counts.slotActivations[slot] += result.counts.slotActivations[slot]
-                counts.slotOverrides[slot] += result.counts.slotOverrides[slot]
-            }
+            counts.add(result.counts)
             habits += result.habits
-        }
-    }
-
-    /// The bands of one step, each computed by ``rows(_:influence:reachable:mask:)`` into its
-    /// own result. Threads share it: they read the step and write disjoint cells, mask
-    /// entries and results.
-    private struct Bands: @unchecked Sendable {
-        let step: FieldStep
-        let influence: [Double]
-        let reachable: [Bool]
-        let mask: UnsafeMutablePointer<UInt8>?
-        let results: UnsafeMutablePointer<(counts: Counts, habits: [UInt64])>
-        let count: Int
-
-        func run(_ band: Int) {
-            let n = step.configuration.gridSize
-            results[band] = step.rows(
-                band * n / count..<(band + 1) * n / count, influence: influence, reachable: reachable, mask: mask)
         }
     }
 

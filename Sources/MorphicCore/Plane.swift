@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The layout of one grid state in memory: `size` × `size` cells of one byte (0 or 1),
 /// surrounded by a halo of `pad` cells on every side.
 ///
@@ -57,7 +55,7 @@ struct Plane: Sendable {
         let blocksPerRow = n / 3
         // Bands of at least 64 rows, each with its own seen windows and column sums; block
         // row b is made whole at row 3b + 1, so bands may split anywhere.
-        let bands = max(1, min(threads, n / 64))
+        let bands = RowBands.count(rows: n, threads: threads, minimumRows: 64)
         let scratch = 512 + n + 8
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bands * scratch + blocksPerRow * blocksPerRow) {
             buffer in
@@ -65,10 +63,12 @@ struct Plane: Sendable {
             let base = buffer.baseAddress!
             let blocks = base + bands * scratch
             return withUnsafeTemporaryAllocation(of: Int.self, capacity: bands) { populations in
-                let work = LifeBands(
-                    plane: self, source: source, target: target, rule: rule, torus: torus, scratch: base,
-                    scratchSize: scratch, blocks: blocks, populations: populations.baseAddress!, count: bands)
-                if bands == 1 { work.run(0) } else { DispatchQueue.concurrentPerform(iterations: bands, execute: work.run) }
+                RowBands.run(rows: n, bands: bands) { band, rows in
+                    let own = base + band * scratch
+                    populations[band] = self.rows(
+                        rows, source, into: target, rule: rule, torus: torus, seen: own, columns: own + 512,
+                        blocks: blocks)
+                }
                 var diversity = 0
                 for index in 0..<512 {
                     var seen: UInt8 = 0
@@ -80,29 +80,6 @@ struct Plane: Sendable {
                     Self.complexity(blocks: UnsafeBufferPointer(start: blocks, count: blocksPerRow * blocksPerRow))
                 )
             }
-        }
-    }
-
-    /// The bands of one Life step, each computed by ``rows(_:_:into:rule:torus:seen:columns:blocks:)``.
-    /// Threads share it: they read the source and write disjoint rows, blocks and scratch.
-    private struct LifeBands: @unchecked Sendable {
-        let plane: Plane
-        let source: UnsafePointer<UInt8>
-        let target: UnsafeMutablePointer<UInt8>
-        let rule: LifeRule
-        let torus: Bool
-        let scratch: UnsafeMutablePointer<UInt8>
-        let scratchSize: Int
-        let blocks: UnsafeMutablePointer<UInt8>
-        let populations: UnsafeMutablePointer<Int>
-        let count: Int
-
-        func run(_ band: Int) {
-            let n = plane.size
-            let own = scratch + band * scratchSize
-            populations[band] = plane.rows(
-                band * n / count..<(band + 1) * n / count, source, into: target, rule: rule, torus: torus, seen: own,
-                columns: own + 512, blocks: blocks)
         }
     }
 

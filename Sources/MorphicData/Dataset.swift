@@ -79,8 +79,8 @@ public enum Dataset {
 
         let checks = try ValidationChecks.Totals(directory: folder.path)
         let context = DatasetRows.Context(
-            definition: definition, records: records, packs: RecordStore.SharedPacks(records), failures: failures,
-            idWidth: idWidth, generations: generations)
+            definition: definition, packs: RecordStore.SharedPacks(records), failures: failures, idWidth: idWidth,
+            generations: generations)
         // Small chunks, so that the rows waiting to be written stay small; they never straddle
         // two packs, and the packs are shared, so each is read once.
         try OrderedWork.run(
@@ -103,7 +103,7 @@ public enum Dataset {
         try featuresCSV.commit()
         try arrays.finish()
         if let every = definition.snapshotEvery {
-            try Snapshots.write(definition, every: every, in: folder) { failures[$0] == nil }
+            try Snapshots.write(definition, every: every, records: records) { failures[$0] == nil }
         }
         // Packs were appended without a flush of their own: make them durable before the
         // manifest says the dataset is whole.

@@ -9,7 +9,6 @@ struct DatasetRows: Sendable {
     /// What every range needs to know.
     struct Context: Sendable {
         let definition: SweepDefinition
-        let records: RecordStore
         let packs: RecordStore.SharedPacks
         /// Failed runs' messages, by index.
         let failures: [Int: String]
@@ -29,7 +28,7 @@ struct DatasetRows: Sendable {
     /// The rows of runs `range`.
     init(_ context: Context, runs range: Range<Int>) throws {
         let definition = context.definition
-        var cursor = RecordStore.Cursor(context.packs, of: context.records)
+        var cursor = RecordStore.Cursor(context.packs)
         for index in range {
             let run = definition.runs[index]
             let entry: JSON

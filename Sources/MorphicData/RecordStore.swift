@@ -88,17 +88,7 @@ public final class RecordStore: @unchecked Sendable {
         let pack = Self.pack(ofRun: index)
         let (descriptor, offset, path) = try reserve(frame.count, in: pack)
         defer { release(pack) }
-        var written = 0
-        try frame.withUnsafeBytes { raw in
-            while written < raw.count {
-                let count = pwrite(descriptor, raw.baseAddress! + written, raw.count - written, off_t(offset + written))
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError.system("cannot write \(path)", errno)
-                }
-                written += count
-            }
-        }
+        try frame.withUnsafeBytes { try Descriptor.writeAll(descriptor, $0, at: offset, path: path) }
     }
 
     /// Reserves `size` bytes at the end of `pack`, creating its file first if this store has
@@ -162,7 +152,6 @@ public final class RecordStore: @unchecked Sendable {
     /// changes after it is made, so threads may share one.
     public final class Pack: @unchecked Sendable {
         private struct Frame {
-            let run: Int
             let file: Int
             let offset: Int
             let length: Int
@@ -200,14 +189,15 @@ public final class RecordStore: @unchecked Sendable {
             var offset = 0
             var header = [UInt8](repeating: 0, count: RecordStore.headerSize)
             while offset + RecordStore.headerSize <= size {
-                guard RecordStore.read(descriptor, into: &header, at: offset), header[0..<4].elementsEqual(RecordStore.magic)
+                guard header.withUnsafeMutableBytes({ Descriptor.read(descriptor, into: $0, at: offset) }),
+                    header[0..<4].elementsEqual(RecordStore.magic)
                 else { return }
                 let run = Int(header.le(at: 4, bytes: 8))
                 let length = Int(header.le(at: 12, bytes: 4))
                 let body = offset + RecordStore.headerSize
                 guard runs.contains(run), length <= size - body else { return }
                 let crc = UInt32(header.le(at: 16, bytes: 4))
-                frames[run, default: []].append(Frame(run: run, file: file, offset: body, length: length, crc: crc))
+                frames[run, default: []].append(Frame(file: file, offset: body, length: length, crc: crc))
                 offset = body + length
             }
         }
@@ -217,7 +207,9 @@ public final class RecordStore: @unchecked Sendable {
         public func record(_ run: PlannedRun, index: Int) -> [UInt8]? {
             for frame in frames[index] ?? [] {
                 var bytes = [UInt8](repeating: 0, count: frame.length)
-                if RecordStore.read(descriptors[frame.file], into: &bytes, at: frame.offset), CRC32.of(bytes) == frame.crc {
+                if bytes.withUnsafeMutableBytes({ Descriptor.read(descriptors[frame.file], into: $0, at: frame.offset) }),
+                    CRC32.of(bytes) == frame.crc
+                {
                     return bytes
                 }
             }
@@ -243,7 +235,8 @@ public final class RecordStore: @unchecked Sendable {
     /// by the threads that read it, so that each pack's headers are read once rather than
     /// once per range of runs. The last few are kept.
     public final class SharedPacks: Sendable {
-        private let store: RecordStore
+        /// The store whose packs are shared.
+        public let store: RecordStore
         private let kept = Mutex<[(number: Int, pack: Pack)]>([])
 
         /// Shares the packs of `store`.
@@ -276,8 +269,8 @@ public final class RecordStore: @unchecked Sendable {
         }
 
         /// A cursor over packs shared with other threads.
-        public init(_ shared: SharedPacks, of store: RecordStore) {
-            self.store = store
+        public init(_ shared: SharedPacks) {
+            store = shared.store
             self.shared = shared
         }
 
@@ -319,36 +312,14 @@ public final class RecordStore: @unchecked Sendable {
     var hasLooseRecords: Bool {
         if let known = looseRecords.withLock({ $0 }) { return known }
         var found = false
-        if let listing = opendir(folder.path) {
-            while let entry = readdir(listing) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name.hasSuffix(".json"), !name.hasPrefix("."),
-                    !["definition.json", "manifest.json", "status.json"].contains(name)
-                {
-                    found = true
-                    break
-                }
-            }
-            closedir(listing)
+        folder.forEachName { name in
+            found =
+                name.hasSuffix(".json") && !name.hasPrefix(".")
+                && !["definition.json", "manifest.json", "status.json"].contains(name)
+            return !found
         }
         looseRecords.withLock { $0 = found }
         return found
-    }
-
-    /// Reads `buffer.count` bytes at `offset`; false at the end of the file or on an error.
-    fileprivate static func read(_ descriptor: Int32, into buffer: inout [UInt8], at offset: Int) -> Bool {
-        buffer.withUnsafeMutableBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let count = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { return false }
-                done += count
-            }
-            return true
-        }
     }
 }
 

@@ -62,6 +62,11 @@ public enum RunRecord {
         record["llm_table"]?.stringValue.flatMap(RuleTable.init(bits:))
     }
 
+    /// The same, from a record's bytes; nil also when they do not parse.
+    public static func ruleTable(inRecord bytes: [UInt8]) -> RuleTable? {
+        (try? JSONParser.parse(bytes)).flatMap(ruleTable(in:))
+    }
+
     /// Every parameter in docs/model.md's order, the seed included when set.
     public static func config(_ configuration: RunConfiguration) -> JSON {
         .object(

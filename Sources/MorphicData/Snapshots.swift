@@ -14,11 +14,11 @@ enum Snapshots {
     /// The archive's name.
     static let fileName = "frames.npz"
 
-    /// Writes the archive for the runs of `definition` that finished in `folder`.
-    static func write(_ definition: SweepDefinition, every: Int, in folder: SweepFolder, finished: (Int) -> Bool)
-        throws
-    {
-        let archive = try ZipWriter(path: folder.path + "/" + fileName)
+    /// Writes the archive for the runs of `definition` that finished (with a record in
+    /// `records`).
+    static func write(_ definition: SweepDefinition, every: Int, records: RecordStore, finished: (Int) -> Bool) throws {
+        let archive = try ZipWriter(path: records.folder.path + "/" + fileName)
+        var cursor = RecordStore.Cursor(records)
         let header = try archive.begin("every.npy")
         var scalar = NumpyArray.header(.int64, shape: [])
         scalar.le64(every)
@@ -29,8 +29,12 @@ enum Snapshots {
             guard indices.allSatisfy(finished) else { continue }
             let group = indices.map { definition.runs[$0] }
             // An llm_control run is a group of its own; its record holds the table it used.
-            let table = try group.first { $0.configuration.mode == .llmControl }.map {
-                try folder.recordedRuleTable(of: $0, index: indices.lowerBound)
+            let table = try group.first { $0.configuration.mode == .llmControl }.map { run in
+                let bytes = try Dataset.recordBytes(run, index: indices.lowerBound, in: &cursor)
+                guard let table = RunRecord.ruleTable(inRecord: bytes) else {
+                    throw FileError.invalid("the record of \(run.id) holds no llm_table")
+                }
+                return table
             }
             var ensemble = Ensemble(try Simulation.group(group, sweepSeed: definition.seed, llmTable: table))
             let generations = group[0].configuration.generations

@@ -41,15 +41,7 @@ final class SpilledSamples {
     private func writeRun() throws {
         guard !pending.isEmpty else { return }
         pending.sort { $0.value < $1.value }
-        try pending.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let count = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(end + done))
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { throw FileError.system("cannot write a temporary file", errno) }
-                done += count
-            }
-        }
+        try pending.withUnsafeBytes { try Descriptor.writeAll(descriptor, $0, at: end, path: "a temporary file") }
         runs.append((end, pending.count))
         end += pending.count * MemoryLayout<Sample>.stride
         pending.removeAll(keepingCapacity: true)
@@ -66,15 +58,9 @@ final class SpilledSamples {
         func refill(_ run: Int) throws {
             let count = min(readLength, runs[run].count - read[run])
             var samples = [Sample](repeating: Sample(value: 0, first: 0, second: 0), count: count)
-            try samples.withUnsafeMutableBytes { raw in
-                var done = 0
-                while done < raw.count {
-                    let offset = off_t(runs[run].start + read[run] * stride + done)
-                    let got = pread(descriptor, raw.baseAddress! + done, raw.count - done, offset)
-                    if got < 0 && errno == EINTR { continue }
-                    guard got > 0 else { throw FileError.system("cannot read a temporary file", errno) }
-                    done += got
-                }
+            let offset = runs[run].start + read[run] * stride
+            guard samples.withUnsafeMutableBytes({ Descriptor.read(descriptor, into: $0, at: offset) }) else {
+                throw FileError.system("cannot read a temporary file", errno)
             }
             buffers[run] = samples
             positions[run] = 0

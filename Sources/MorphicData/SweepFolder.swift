@@ -1,6 +1,5 @@
 import CSystem
 import Foundation
-import MorphicCore
 
 /// A sweep's folder on disk: `definition.json`, the finished runs' records packed in
 /// `records/` (``RecordStore``), `<run_id>.error` for a run that failed, and the dataset
@@ -20,14 +19,6 @@ public struct SweepFolder: Sendable {
 
     /// The path of a failed run's error message.
     public func errorPath(_ id: String) -> String { path + "/" + id + ".error" }
-
-    /// The language model's table the record of `run` (an `llm_control` run at `index`) holds.
-    public func recordedRuleTable(of run: PlannedRun, index: Int) throws -> RuleTable {
-        guard let bytes = RecordStore(self).record(run, index: index),
-            let record = try? JSONParser.parse(bytes), let table = RunRecord.ruleTable(in: record)
-        else { throw FileError.invalid("the record of \(run.id) in \(path) holds no llm_table") }
-        return table
-    }
 
     /// The failed run's message, if it failed.
     public func failure(_ id: String) -> String? {
@@ -81,14 +72,23 @@ public struct SweepFolder: Sendable {
     /// The ids of the runs with a recorded failure, read from the folder's listing one entry
     /// at a time (a folder of a million records is never listed whole).
     public func failedRuns() -> [String] {
-        guard let directory = opendir(path) else { return [] }
-        defer { closedir(directory) }
         var ids: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        forEachName { name in
             if name.hasSuffix(".error"), !name.hasPrefix(".") { ids.append(String(name.dropLast(6))) }
+            return true
         }
         return ids.sorted()
+    }
+
+    /// Calls `body` with the names in the folder's listing, read one entry at a time, until
+    /// it returns false.
+    func forEachName(_ body: (String) -> Bool) {
+        guard let directory = opendir(path) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard body(name) else { return }
+        }
     }
 
     /// Forgets a run's failure so that it is computed again.

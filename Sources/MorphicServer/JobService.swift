@@ -251,7 +251,7 @@ public final class JobService: @unchecked Sendable {
     ///   the run or over `max_frame_cells` or `max_frame_cell_steps`.
     func frames(_ id: String, run runID: String, from: Int, to requested: Int?, every: Int) throws -> [UInt8] {
         // Only a finished run has frames (and an llm_control run's table in its record).
-        _ = try runRecord(id, run: runID)
+        let record = try runRecord(id, run: runID)
         let job = try job(id)
         let definition = job.definition
         let run = definition.runs[definition.index(ofRun: runID)!]
@@ -284,11 +284,10 @@ public final class JobService: @unchecked Sendable {
         }
         var table: RuleTable?
         if run.configuration.mode == .llmControl {
-            do {
-                table = try job.folder.recordedRuleTable(of: run, index: definition.index(ofRun: runID)!)
-            } catch {
-                throw Failure.storage(String(describing: error))
+            guard let parsed = RunRecord.ruleTable(inRecord: record) else {
+                throw Failure.storage("the record of \(runID) holds no llm_table")
             }
+            table = parsed
         }
         return try RunFrames(
             group: group, member: group.firstIndex { $0.id == runID }!, sweepSeed: definition.seed, llmTable: table,
