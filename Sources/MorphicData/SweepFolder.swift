@@ -33,6 +33,7 @@ public struct SweepFolder: Sendable {
                 throw FileError.invalid(
                     "\(path) holds sweep \(existing.id), not \(definition.id); choose another output folder")
             }
+            removeAbandonedTemporaries()
             return
         }
         var members: [JSON.Member] = [
@@ -78,6 +79,19 @@ public struct SweepFolder: Sendable {
             return true
         }
         return ids.sorted()
+    }
+
+    /// Removes the temporary files a crash left mid-write (a dataset file half assembled,
+    /// say); the finished files they would have replaced are intact. Only those whose writer
+    /// is provably gone (``StreamingFile/isAbandonedTemporary(_:)``): Slurm tasks may be
+    /// writing into the folder from this host or others.
+    public func removeAbandonedTemporaries() {
+        var abandoned: [String] = []
+        forEachName { name in
+            if StreamingFile.isAbandonedTemporary(name) { abandoned.append(name) }
+            return true
+        }
+        for name in abandoned { unlink(path + "/" + name) }
     }
 
     /// Calls `body` with the names in the folder's listing, read one entry at a time, until

@@ -838,7 +838,7 @@ public final class JobService: @unchecked Sendable {
         }
         for name in names where !name.hasPrefix(".") {
             let folder = SweepFolder(path: sweepsPath + "/" + name)
-            removeTemporaryFiles(in: folder.path)
+            folder.removeAbandonedTemporaries()
             do {
                 guard let recorded = try folder.recordedSweep() else { continue }
                 let definition = try SweepDefinition(json: recorded.definition, limits: unlimited)
@@ -886,16 +886,6 @@ public final class JobService: @unchecked Sendable {
                     "sweep_resumed",
                     ["sweep": .string(job.definition.id), "runs_done": .int(job.progress.runsCompleted)])
             }
-        }
-    }
-
-    /// Temporary files left by a crash mid-write; the finished files they would have
-    /// replaced are intact. Only those whose writer is provably gone: Slurm tasks may be
-    /// writing into the folder from this host or others.
-    private func removeTemporaryFiles(in path: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        where StreamingFile.isAbandonedTemporary(name) {
-            try? FileManager.default.removeItem(atPath: path + "/" + name)
         }
     }
 

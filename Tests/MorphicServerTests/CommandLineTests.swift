@@ -20,6 +20,32 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
     }
 
+    @Test func resumedSweep_RemovesWhatACrashedAssemblyLeft_AndNothingOfALiveWriter() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try #"{"defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a", "replicates": 4}]}"#
+            .write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        let out = root + "/out"
+        #expect(try morphic(["sweep", root + "/sweep.json", "--output", out, "--quiet"]).status == 0)
+        let archive = try Data(contentsOf: URL(fileURLWithPath: out + "/dataset.tar.gz"))
+        // What kill -9 in the middle of assembling leaves: half-written tables under the
+        // hidden names of a process of this host that is gone, next to one of a live writer.
+        var name = [UInt8](repeating: 0, count: 256)
+        name.withUnsafeMutableBufferPointer { _ = gethostname(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 255) }
+        let host = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let dead = ".runs.csv.tmp-\(host)-\(gone.processIdentifier)"
+        let live = ".features.csv.tmp-\(host)-\(getpid())"
+        for name in [dead, live] { try Data("half".utf8).write(to: URL(fileURLWithPath: out + "/" + name)) }
+        #expect(try morphic(["sweep", root + "/sweep.json", "--output", out, "--quiet"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: out + "/" + dead))
+        #expect(FileManager.default.fileExists(atPath: out + "/" + live))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/dataset.tar.gz")) == archive)
+    }
+
     @Test func runFlags_OutOfRange_NameTheFlagAndRange() throws {
         let result = try morphic(["run", "--grid-size=2"])
         #expect(result.status != 0)
