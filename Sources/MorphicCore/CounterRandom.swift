@@ -51,6 +51,18 @@ public enum CounterRandom {
         Double(bits >> 11) * 0x1p-53
     }
 
+    /// The integer t for which `unit(fromBits: bits) < probability` exactly when
+    /// `bits >> 11 < t`: hot loops compare integers instead of converting each draw.
+    ///
+    /// A draw is m·2^-53 for its 53 bits m, so it is below p when m is below p·2^53 (exact:
+    /// scaling by a power of two), that is below p·2^53 rounded up.
+    @inlinable
+    public static func threshold(below probability: Double) -> UInt64 {
+        guard probability > 0 else { return 0 }
+        guard probability < 1 else { return 1 << 53 }
+        return UInt64((probability * 0x1p53).rounded(.up))
+    }
+
     /// FNV-1a over the UTF-8 bytes of `text`.
     public static func fnv1a64(_ text: String) -> UInt64 { fnv1a64(bytes: text.utf8) }
 

@@ -31,10 +31,8 @@ struct FieldStep {
     /// Whether this step's habits are collected for crystallization.
     let collectHabits: Bool
     /// S_t, and S_{t+1} as Life made it, which the field overwrites where it takes a cell.
-    let before: UnsafePointer<UInt8>
-    let after: UnsafeMutablePointer<UInt8>
-    /// Room for ``Plane/rowCodes(_:radius:into:)`` of S_t.
-    let codes: UnsafeMutablePointer<UInt64>
+    let before: UnsafePointer<UInt64>
+    let after: UnsafeMutablePointer<UInt64>
     /// Threads the step may use (``Simulation/threads``).
     var threads = 1
 
@@ -52,9 +50,10 @@ struct FieldStep {
     /// Everything that does not depend on the cell is worked out first: each crystal's
     /// influence for each similarity value (-1 where the similarity does not pass: a
     /// crystal that passes always beats none, and the first of equals wins, as in the
-    /// model), and, for each number of live cells in a window, whether any crystal can pass
-    /// at all (similarity is bounded by the two counts alone), so most windows are passed
-    /// over after one popcount. Randomness is drawn only where a crystal qualifies.
+    /// model), and, for each number of live cells in a window, the greatest influence any
+    /// crystal can have on it (similarity is bounded by the two counts alone), so that most
+    /// cells are settled by their draw alone. Each cell's draw is a pure function of the
+    /// cell and the step, so drawing it where no crystal qualifies changes nothing.
     ///
     /// With `threads` > 1, bands of rows go to several threads: every cell's outcome depends
     /// only on S_t and its own position, counts are sums, and habits are joined in row order,
@@ -67,19 +66,22 @@ struct FieldStep {
         let hamming = similarity.measure == .hamming
         let values = similarity.powers.count
         var influence = [Double](repeating: -1, count: slots * values)
-        var reachable = [Bool](repeating: false, count: cells + 1)
+        // The greatest influence any crystal can have on a window of each population: the
+        // live cells it shares with a form range from max(0, live + form - k²) to
+        // min(live, form), and fix the similarity (-1: none can pass).
+        var bound = [Double](repeating: -1, count: cells + 1)
         for slot in 0..<slots {
             for index in 0..<values where similarity.passes[index] {
                 influence[slot * values + index] = field.prefactors[slot] * similarity.powers[index] * field.decays[slot]
             }
             let formCells = field.forms[slot].nonzeroBitCount
             for live in 1...cells {
-                let bound =
-                    hamming ? abs(live - formCells) : min(live, formCells) << 6 | max(live, formCells)
-                if similarity.passes[bound] { reachable[live] = true }
+                for both in max(0, live + formCells - cells)...min(live, formCells) {
+                    let index = hamming ? live + formCells - 2 * both : both << 6 | (live + formCells - both)
+                    bound[live] = max(bound[live], influence[slot * values + index])
+                }
             }
         }
-        layout.rowCodes(before, radius: k / 2, into: codes)
         let bands = RowBands.count(rows: n, threads: threads, minimumRows: 32)
         var results = [(counts: Counts, habits: [UInt64])](repeating: (Counts(), []), count: bands)
         let step = self
@@ -89,7 +91,7 @@ struct FieldStep {
             results.withUnsafeMutableBufferPointer { results in
                 RowBands.run(rows: n, bands: bands) { band, rows in
                     results[band] = step.rows(
-                        rows, influence: influence, reachable: reachable, mask: capturing ? mask.baseAddress : nil)
+                        rows, influence: influence, bound: bound, mask: capturing ? mask.baseAddress : nil)
                 }
             }
         }
@@ -102,73 +104,146 @@ struct FieldStep {
     }
 
     /// The field on rows `band`, given each crystal's `influence` by similarity value and
-    /// the window populations at which any crystal is `reachable`; `mask`, when not nil,
-    /// receives the cells the field took.
+    /// the greatest influence (`bound`) on a window of each population; `mask`, when not
+    /// nil, receives the cells the field took.
+    ///
+    /// Only cells with a live cell in their window are visited, found 64 at a time from
+    /// the rows' bits. A cell's draw comes first: a crystal can take it only when the draw
+    /// is below the influence, and it counts as a resonance only above the resonance
+    /// threshold, so where the draw is at least the greatest influence any crystal can
+    /// have (over all windows, then over windows of this one's population) and that is
+    /// not above the threshold, no crystal is looked at. Where they are, the winner and
+    /// the counts are worked out without branches on the cell's data: such branches go
+    /// either way at random and cost more than the work.
     private func rows(
-        _ band: Range<Int>, influence: [Double], reachable: [Bool], mask: UnsafeMutablePointer<UInt8>?
+        _ band: Range<Int>, influence: [Double], bound: [Double], mask: UnsafeMutablePointer<UInt8>?
     ) -> (Counts, [UInt64]) {
         let n = configuration.gridSize
         let k = configuration.formSize
+        let r = k / 2
         let minimumCells = configuration.minFormCells
         let resonance = configuration.resonanceThreshold
         let slots = field.count
-        let influencing = slots > 0 && configuration.fieldStrength > 0
         let random = CounterRandom.prefix(seed: configuration.seed!, stream: .influence, UInt64(step))
         let hamming = similarity.measure == .hamming
         let values = similarity.powers.count
+        let ceiling = bound.max() ?? -1
+        let hopeless = configuration.fieldStrength == 0 || ceiling < 0
         var counts = Counts()
-        counts.slotActivations = Array(repeating: 0, count: slots)
-        counts.slotOverrides = Array(repeating: 0, count: slots)
+        // One more slot, where cells the field does not take count their nothing.
+        var activations = [Int](repeating: 0, count: slots + 1)
+        var overrides = [Int](repeating: 0, count: slots + 1)
+        let outcomes = field.outcomes.map(UInt64.init) + [0]
         var habits: [UInt64] = []
         let habitsWanted = collectHabits
+        let layout = self.layout
+        let formMask: UInt64 = (1 << UInt64(k)) - 1
+        guard !hopeless || habitsWanted else {
+            counts.slotActivations = Array(repeating: 0, count: slots)
+            counts.slotOverrides = counts.slotActivations
+            return (counts, habits)
+        }
+        let ceilingBits = CounterRandom.threshold(below: ceiling)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { draws in
         influence.withUnsafeBufferPointer { influence in
             field.forms.withUnsafeBufferPointer { forms in
-                for y in band {
-                    for x in 0..<n {
-                        var window: UInt64 = 0
-                        for row in 0..<k { window |= codes[(y &+ row) &* n &+ x] &<< UInt64(row &* k) }
-                        let live = window.nonzeroBitCount
-                        let offset = layout.offset(x: x, y: y)
-                        let conway = after[offset]
-                        var next = conway
-                        if influencing && live > 0 && reachable[live] {
-                            var winner = -1
-                            var best = -1.0
-                            for slot in 0..<slots {
-                                let form = forms[slot]
-                                let index =
-                                    hamming
-                                    ? (window ^ form).nonzeroBitCount
-                                    : (window & form).nonzeroBitCount &<< 6 | (window | form).nonzeroBitCount
-                                let value = influence[slot &* values &+ index]
-                                if value > best {
-                                    winner = slot
-                                    best = value
-                                }
-                            }
-                            if winner >= 0 {
-                                if best > resonance { counts.resonances += 1 }
-                                let bits = CounterRandom.mix64(random ^ UInt64(y &* n &+ x))
-                                if CounterRandom.unit(fromBits: bits) < best {
-                                    next = field.outcomes[winner]
-                                    after[offset] = next
-                                    counts.applied += 1
-                                    counts.slotActivations[winner] += 1
-                                    if next != conway {
-                                        counts.overrides += 1
-                                        counts.slotOverrides[winner] += 1
+                activations.withUnsafeMutableBufferPointer { activations in
+                    overrides.withUnsafeMutableBufferPointer { overrides in
+                        for y in band {
+                            let line = after + layout.row(y)
+                            let current = before + layout.row(y)
+                            let top = before + layout.row(y &- r)
+                            for j in 1...layout.lastWord {
+                                var cells = occupied(row: y, word: j, radius: r)
+                                if j == layout.lastWord { cells &= layout.lastMask }
+                                // The cells a crystal might take or that might resonate, by
+                                // their draws: a mask, so that no branch waits on a draw.
+                                var hopeful: UInt64 = 0
+                                if !hopeless {
+                                    var left = cells
+                                    while left != 0 {
+                                        let bit = left.trailingZeroBitCount
+                                        left &= left &- 1
+                                        let index = UInt64(y &* n &+ (j &- 1) &* 64 &+ bit)
+                                        let draw = CounterRandom.mix64(random ^ index)
+                                        draws[bit] = draw
+                                        hopeful |= (draw &>> 11 < ceilingBits ? 1 : 0) &<< UInt64(bit)
                                     }
-                                    if let mask { mask[y &* n &+ x] = next != conway ? 2 : 1 }
+                                    if ceiling > resonance { hopeful = cells }
+                                }
+                                var visit = hopeful | (habitsWanted ? cells & current[j] : 0)
+                                while visit != 0 {
+                                    let bit = visit.trailingZeroBitCount
+                                    visit &= visit &- 1
+                                    let x = (j &- 1) &* 64 &+ bit
+                                    var window: UInt64 = 0
+                                    for row in 0..<k {
+                                        let code = Plane.bits(top + row &* layout.wordsPerRow, from: x &- r &+ 64) & formMask
+                                        window |= code &<< UInt64(row &* k)
+                                    }
+                                    let live = window.nonzeroBitCount
+                                    let shift = UInt64(bit)
+                                    let draw = CounterRandom.unit(fromBits: draws[bit])
+                                    if hopeful &>> shift & 1 != 0 && (draw < bound[live] || bound[live] > resonance) {
+                                        var winner = slots
+                                        var best = -1.0
+                                        for slot in 0..<slots {
+                                            let form = forms[slot]
+                                            let index =
+                                                hamming
+                                                ? (window ^ form).nonzeroBitCount
+                                                : (window & form).nonzeroBitCount &<< 6 | (window | form).nonzeroBitCount
+                                            let value = influence[slot &* values &+ index]
+                                            // The first of equals wins.
+                                            let better = value > best
+                                            best = better ? value : best
+                                            winner = better ? slot : winner
+                                        }
+                                        let applied = draw < best
+                                        counts.resonances &+= best > resonance ? 1 : 0
+                                        let conway = line[j] &>> shift & 1
+                                        let next = applied ? outcomes[winner] : conway
+                                        line[j] = line[j] & ~(1 &<< shift) | next &<< shift
+                                        let taken = applied ? winner : slots
+                                        let overridden = next != conway ? 1 : 0
+                                        activations[taken] &+= 1
+                                        overrides[taken] &+= overridden
+                                        if let mask, applied { mask[y &* n &+ x] = UInt8(1 &+ overridden) }
+                                    }
+                                    if habitsWanted && live >= minimumCells && current[j] &>> shift & 1 == 1 {
+                                        habits.append(window << 1 | line[j] &>> shift & 1)
+                                    }
                                 }
                             }
-                        }
-                        if habitsWanted && before[offset] == 1 && live >= minimumCells {
-                            habits.append(window << 1 | UInt64(next))
                         }
                     }
                 }
             }
         }
+        }
+        counts.slotActivations = Array(activations.prefix(slots))
+        counts.slotOverrides = Array(overrides.prefix(slots))
+        counts.applied = counts.slotActivations.reduce(0, +)
+        counts.overrides = counts.slotOverrides.reduce(0, +)
         return (counts, habits)
+    }
+
+    /// The cells of word j of row y whose (2r+1)×(2r+1) window holds a live cell of S_t:
+    /// the rows' words ORed, then spread r columns each way.
+    @inline(__always)
+    private func occupied(row y: Int, word j: Int, radius r: Int) -> UInt64 {
+        var (left, middle, right): (UInt64, UInt64, UInt64) = (0, 0, 0)
+        for dy in -r...r {
+            let line = before + layout.row(y &+ dy)
+            left |= line[j &- 1]
+            middle |= line[j]
+            right |= line[j &+ 1]
+        }
+        var cells = middle
+        for dx in 1...r {
+            let shift = UInt64(dx)
+            cells |= middle &<< shift | left &>> (64 &- shift) | middle &>> shift | right &<< (64 &- shift)
+        }
+        return cells
     }
 }

@@ -1,84 +1,102 @@
-/// The layout of one grid state in memory: `size` × `size` cells of one byte (0 or 1),
-/// surrounded by a halo of `pad` cells on every side.
+/// The layout of one grid state in memory: one bit a cell, 64 cells a word.
 ///
-/// The halo lets every window read its neighbours without bounds arithmetic: it stays zero
-/// for a dead boundary and holds wrapped copies of the opposite edges on a torus.
+/// Each row is `wordsPerRow` words, and column x of a row is its bit x + 64 (bit b of a
+/// row is bit b % 64 of its word b / 64): the first word, the bits right of the grid and
+/// `pad` rows above and below are a halo. It stays zero for a dead boundary and holds
+/// wrapped copies of the opposite edges on a torus, so every window reads its neighbours
+/// without bounds arithmetic.
 struct Plane: Sendable {
     /// Enough for the widest window, 7×7.
     static let pad = 3
     let size: Int
-    let stride: Int
-    let byteCount: Int
+    let wordsPerRow: Int
+    let wordCount: Int
+    /// Words 1...lastWord of a row hold its cells.
+    let lastWord: Int
+    /// The bits of the grid's cells in word `lastWord`.
+    let lastMask: UInt64
 
     init(size: Int) {
         self.size = size
-        stride = size + 2 * Self.pad
-        byteCount = stride * stride
+        lastWord = (size + 63) / 64
+        // One word of halo on each side: a torus's wrapped columns reach 3 cells out.
+        wordsPerRow = lastWord + 2
+        wordCount = wordsPerRow * (size + 2 * Self.pad)
+        lastMask = size % 64 == 0 ? ~0 : (1 << UInt64(size % 64)) - 1
     }
 
-    /// Offset of cell (x, y) from the plane's start; x and y may reach `pad` cells outside.
+    /// Offset of row y's first word; y may reach `pad` rows outside.
     @inline(__always)
-    func offset(x: Int, y: Int) -> Int { (y &+ Self.pad) &* stride &+ x &+ Self.pad }
+    func row(_ y: Int) -> Int { (y &+ Self.pad) &* wordsPerRow }
+
+    /// Cell (x, y), 0 or 1; x may reach 64 and y `pad` cells outside.
+    @inline(__always)
+    func cell(_ cells: UnsafePointer<UInt64>, x: Int, y: Int) -> UInt8 {
+        let bit = x &+ 64
+        return UInt8(truncatingIfNeeded: cells[row(y) &+ bit &>> 6] &>> UInt64(bit & 63) & 1)
+    }
+
+    /// Sets cell (x, y) to `value` (0 or 1).
+    @inline(__always)
+    func set(_ cells: UnsafeMutablePointer<UInt64>, x: Int, y: Int, to value: UInt8) {
+        let bit = x &+ 64
+        let word = cells + (row(y) &+ bit &>> 6)
+        let shift = UInt64(bit & 63)
+        word.pointee = word.pointee & ~(1 &<< shift) | UInt64(value & 1) &<< shift
+    }
 
     /// Copies the opposite edges into the halo, for a torus.
-    func wrapHalo(_ cells: UnsafeMutablePointer<UInt8>) {
+    func wrapHalo(_ cells: UnsafeMutablePointer<UInt64>) {
         let n = size
         for y in 0..<n {
-            let row = cells + offset(x: 0, y: y)
             for c in 1...Self.pad {
-                row[-c] = row[(n - c % n) % n]
-                row[n - 1 + c] = row[(n - 1 + c) % n]
+                set(cells, x: -c, y: y, to: cell(cells, x: (n - c % n) % n, y: y))
+                set(cells, x: n - 1 + c, y: y, to: cell(cells, x: (n - 1 + c) % n, y: y))
             }
         }
         for c in 1...Self.pad {
-            let above = cells + offset(x: -Self.pad, y: -c)
-            let below = cells + offset(x: -Self.pad, y: n - 1 + c)
-            above.update(from: cells + offset(x: -Self.pad, y: (n - c % n) % n), count: stride)
-            below.update(from: cells + offset(x: -Self.pad, y: (n - 1 + c) % n), count: stride)
+            (cells + row(-c)).update(from: cells + row((n - c % n) % n), count: wordsPerRow)
+            (cells + row(n - 1 + c)).update(from: cells + row((n - 1 + c) % n), count: wordsPerRow)
         }
     }
 
-    /// Applies `rule` to every cell of `source`, writing `target`, and measures `source`:
-    /// its population, the number of distinct 3×3 windows (windows that cross a dead
-    /// boundary are not counted) and its complexity (``complexity(blocks:)``).
+    /// Applies `rule` to every cell of `source`, writing `target` (its halo cleared), and
+    /// measures `source`: its population, the number of distinct 3×3 windows (windows that
+    /// cross a dead boundary are not counted) and its complexity (``complexity(tallies:source:)``).
     ///
-    /// Eight cells at a time: cells are bytes of 0 or 1, so one 64-bit word holds eight of
-    /// them and byte-wise sums of the eight neighbours never carry (at most 8). The rule is
-    /// applied by comparing those sums with its birth and survival counts, all lanes at once;
-    /// each cell's window is packed into a byte (plus a ninth bit) by shifts that stay within
-    /// lanes, and marked seen. The rows' last n mod 8 cells take the same path one at a time.
+    /// Sixty-four cells at a time: the three rows around a word are added column by column
+    /// into two bit planes (0...3 live cells), and three such columns into four (the 3×3
+    /// sum, 0...9), with the carries of a binary adder done by logic on whole words. The
+    /// rule compares that sum with its birth counts (a dead centre) and its survival counts
+    /// plus one (a live centre). The same sum at a block's centre is the block's live cells.
     func step(
-        _ source: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt8>, rule: LifeRule, torus: Bool,
+        _ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>, rule: LifeRule, torus: Bool,
         threads: Int = 1
     ) -> (population: Int, diversity: Int, complexity: Double) {
         let n = size
         let blocksPerRow = n / 3
-        // Bands of at least 64 rows, each with its own seen windows and column sums; block
-        // row b is made whole at row 3b + 1, so bands may split anywhere.
+        // Bands of at least 64 rows, each with its own seen windows; block row b is made
+        // whole at row 3b + 1, so bands may split anywhere.
         let bands = RowBands.count(rows: n, threads: threads, minimumRows: 64)
-        let scratch = 512 + n + 8
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bands * scratch + blocksPerRow * blocksPerRow) {
-            buffer in
-            buffer.initialize(repeating: 0)
-            let base = buffer.baseAddress!
-            let blocks = base + bands * scratch
-            return withUnsafeTemporaryAllocation(of: Int.self, capacity: bands) { populations in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bands * 512) { seen in
+            seen.initialize(repeating: 0)
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: blocksPerRow * 10 + bands) { buffer in
+                buffer.initialize(repeating: 0)
+                let tallies = buffer.baseAddress!
+                let populations = tallies + blocksPerRow * 10
                 RowBands.run(rows: n, bands: bands) { band, rows in
-                    let own = base + band * scratch
                     populations[band] = self.rows(
-                        rows, source, into: target, rule: rule, torus: torus, seen: own, columns: own + 512,
-                        blocks: blocks)
+                        rows, source, into: target, rule: rule, torus: torus, seen: seen.baseAddress! + band * 512,
+                        tallies: tallies)
                 }
                 var diversity = 0
                 for index in 0..<512 {
-                    var seen: UInt8 = 0
-                    for band in 0..<bands { seen |= base[band &* scratch &+ index] }
-                    diversity &+= Int(seen)
+                    var marked: UInt8 = 0
+                    for band in 0..<bands { marked |= seen[band &* 512 &+ index] }
+                    diversity &+= Int(marked)
                 }
-                return (
-                    populations.reduce(0, +), diversity,
-                    Self.complexity(blocks: UnsafeBufferPointer(start: blocks, count: blocksPerRow * blocksPerRow))
-                )
+                let population = UnsafeBufferPointer(start: populations, count: bands).reduce(0, +)
+                return (population, diversity, complexity(tallies: tallies, source: source))
             }
         }
     }
@@ -86,88 +104,116 @@ struct Plane: Sendable {
     /// Rows `band` of ``step(_:into:rule:torus:threads:)``: writes them into `target`, marks
     /// their windows in `seen` and their blocks in `blocks`, and returns their population.
     private func rows(
-        _ band: Range<Int>, _ source: UnsafePointer<UInt8>, into target: UnsafeMutablePointer<UInt8>, rule: LifeRule,
-        torus: Bool, seen: UnsafeMutablePointer<UInt8>, columns: UnsafeMutablePointer<UInt8>,
-        blocks: UnsafeMutablePointer<UInt8>
+        _ band: Range<Int>, _ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>,
+        rule: LifeRule, torus: Bool, seen: UnsafeMutablePointer<UInt8>, tallies: UnsafeMutablePointer<Int>
     ) -> Int {
         let n = size
-        let (birth, survival) = (rule.birth, rule.survival)
         let blocksPerRow = n / 3
+        // The sums (0...9) that make a cell alive: a dead one's neighbours are its sum, a
+        // live one's its sum less one.
+        let births = rule.birth
+        let survivals = rule.survival << 1
+        let conway = rule == .conway
+        let lastCentre = 3 * blocksPerRow - 2
         var population = 0
         // Windows are counted only where they lie inside a dead boundary.
         let first = torus ? 0 : 1
         let last = torus ? n - 1 : n - 2
-        let whole = n / 8 * 8
         // Once every one of the 512 windows has been seen, marking more changes nothing: a
         // random soup shows them all within a few dozen rows of a large grid.
         var saturated = false
         for y in band {
+            let above = source + row(y - 1)
+            let middle = source + row(y)
+            let below = source + row(y + 1)
+            let out = target + row(y)
+            out[0] = 0
+            out[lastWord &+ 1] = 0
             let blockRow = y % 3 == 1 && y / 3 < blocksPerRow
-            let middle = UnsafeRawPointer(source + offset(x: 0, y: y))
-            let above = middle - stride
-            let below = middle + stride
-            let out = UnsafeMutableRawPointer(target + offset(x: 0, y: y))
+            let tally = tallies + (y / 3) &* 10
             let countsRow = !saturated && (torus || (y > 0 && y < n - 1))
-            var x = 0
-            while x < whole {
-                @inline(__always) func load(_ row: UnsafeRawPointer, _ dx: Int) -> UInt64 {
-                    row.loadUnaligned(fromByteOffset: x &+ dx, as: UInt64.self)
-                }
-                let (a0, a1, a2) = (load(above, -1), load(above, 0), load(above, 1))
-                let (m0, m1, m2) = (load(middle, -1), load(middle, 0), load(middle, 1))
-                let (b0, b1, b2) = (load(below, -1), load(below, 0), load(below, 1))
-                let sums = a0 &+ a1 &+ a2 &+ m0 &+ m2 &+ b0 &+ b1 &+ b2
-                var born: UInt64 = 0
-                var kept: UInt64 = 0
-                for count in 0..<9 {
-                    let both = (birth | survival) &>> UInt16(count) & 1
-                    guard both != 0 else { continue }
-                    let equal = Self.equal(sums, UInt64(count) &* Self.ones)
-                    if birth &>> UInt16(count) & 1 != 0 { born |= equal }
-                    if survival &>> UInt16(count) & 1 != 0 { kept |= equal }
-                }
-                out.storeBytes(of: (born & ~m1 | kept & m1) & Self.ones, toByteOffset: x, as: UInt64.self)
-                population &+= m1.nonzeroBitCount
-                if blockRow {
-                    UnsafeMutableRawPointer(columns).storeBytes(of: a1 &+ m1 &+ b1, toByteOffset: x, as: UInt64.self)
-                }
-                if countsRow {
-                    let low = a0 | a1 &<< 1 | a2 &<< 2 | m0 &<< 3 | m1 &<< 4 | m2 &<< 5 | b0 &<< 6 | b1 &<< 7
-                    if x >= first && x &+ 7 <= last {
-                        for lane in 0..<8 {
-                            let shift = UInt64(truncatingIfNeeded: lane &* 8)
-                            seen[Int(truncatingIfNeeded: low &>> shift & 0xFF | (b2 &>> shift & 1) &<< 8)] = 1
-                        }
-                    } else {
-                        for lane in 0..<8 where x &+ lane >= first && x &+ lane <= last {
-                            let shift = UInt64(truncatingIfNeeded: lane &* 8)
-                            seen[Int(truncatingIfNeeded: low &>> shift & 0xFF | (b2 &>> shift & 1) &<< 8)] = 1
-                        }
-                    }
-                }
-                x &+= 8
-            }
-            let (a, m, b) = (above.assumingMemoryBound(to: UInt8.self), middle.assumingMemoryBound(to: UInt8.self),
-                below.assumingMemoryBound(to: UInt8.self))
-            while x < n {
-                let sum = Int(a[x &- 1]) &+ Int(a[x]) &+ Int(a[x &+ 1]) &+ Int(m[x &- 1]) &+ Int(m[x &+ 1])
-                    &+ Int(b[x &- 1]) &+ Int(b[x]) &+ Int(b[x &+ 1])
-                let mask = m[x] == 1 ? rule.survival : rule.birth
-                out.storeBytes(of: UInt8(truncatingIfNeeded: mask >> UInt16(sum) & 1), toByteOffset: x, as: UInt8.self)
-                population &+= Int(m[x])
-                if blockRow { columns[x] = a[x] &+ m[x] &+ b[x] }
-                if countsRow && x >= first && x <= last {
-                    let low = Int(a[x &- 1]) | Int(a[x]) << 1 | Int(a[x &+ 1]) << 2 | Int(m[x &- 1]) << 3
-                        | Int(m[x]) << 4 | Int(m[x &+ 1]) << 5 | Int(b[x &- 1]) << 6 | Int(b[x]) << 7
-                    seen[low | Int(b[x &+ 1]) << 8] = 1
-                }
-                x &+= 1
+
+            /// The live cells of each column of the three rows in word j, as two bit planes.
+            @inline(__always) func columns(_ j: Int) -> (UInt64, UInt64) {
+                let (a, m, b) = (above[j], middle[j], below[j])
+                let am = a ^ m
+                return (am ^ b, a & m | am & b)
             }
             if blockRow {
-                let row = blocks + (y / 3) * blocksPerRow
-                for block in 0..<blocksPerRow {
-                    row[block] = columns[3 &* block] &+ columns[3 &* block &+ 1] &+ columns[3 &* block &+ 2]
+                for v in 0..<10 { tally[v] = 0 }
+            }
+            var (p0, p1) = columns(0)
+            var (c0, c1) = columns(1)
+            for j in 1...lastWord {
+                let (q0, q1) = columns(j &+ 1)
+                // The columns left and right of each cell.
+                let w0 = c0 &<< 1 | p0 &>> 63
+                let w1 = c1 &<< 1 | p1 &>> 63
+                let e0 = c0 &>> 1 | q0 &<< 63
+                let e1 = c1 &>> 1 | q1 &<< 63
+                // Their sum, s3 s2 s1 s0.
+                let x0 = w0 ^ c0
+                let s0 = x0 ^ e0
+                let k0 = w0 & c0 | x0 & e0
+                let x1 = w1 ^ c1
+                let t1 = x1 ^ e1
+                let k1 = w1 & c1 | x1 & e1
+                let s1 = t1 ^ k0
+                let u1 = t1 & k0
+                let s2 = k1 ^ u1
+                let s3 = k1 & u1
+                let m = middle[j]
+                var next: UInt64
+                if conway {
+                    // Sum 3, or sum 4 and alive (sums above 9 cannot occur, so s3 is not needed).
+                    next = s1 & s0 & ~s2 | s2 & ~s1 & ~s0 & m
+                } else {
+                    var born: UInt64 = 0
+                    var stays: UInt64 = 0
+                    var sums = births | survivals
+                    while sums != 0 {
+                        let v = UInt64(sums.trailingZeroBitCount)
+                        sums &= sums &- 1
+                        // All ones where the sum's bits equal v's.
+                        let equal = ~((s0 ^ (0 &- (v & 1))) | (s1 ^ (0 &- (v &>> 1 & 1))) | (s2 ^ (0 &- (v &>> 2 & 1)))
+                            | (s3 ^ (0 &- (v &>> 3 & 1))))
+                        if births &>> UInt16(v) & 1 != 0 { born |= equal }
+                        if survivals &>> UInt16(v) & 1 != 0 { stays |= equal }
+                    }
+                    next = born & ~m | stays & m
                 }
+                let grid: UInt64 = j == lastWord ? lastMask : ~0
+                out[j] = next & grid
+                population &+= (m & grid).nonzeroBitCount
+
+                let column = (j &- 1) &* 64
+                if blockRow {
+                    // Block a's centre is column 3a + 1: its sum is the block's live cells.
+                    let centres = Self.centres[column % 3] & ~0 >> UInt64(clamping: column &+ 63 &- lastCentre)
+                    let (n0, n1) = (~s0, ~s1)
+                    let low = (n1 & n0 & centres, n1 & s0 & centres, s1 & n0 & centres, s1 & s0 & centres)
+                    let high = (~s3 & ~s2, s2, s3)
+                    // Sums above 9 cannot occur: with s3, s2 and s1 are clear.
+                    tally[0] &+= centres.nonzeroBitCount
+                    tally[1] &+= (low.1 & high.0).nonzeroBitCount
+                    tally[2] &+= (low.2 & high.0).nonzeroBitCount
+                    tally[3] &+= (low.3 & high.0).nonzeroBitCount
+                    tally[4] &+= (low.0 & high.1).nonzeroBitCount
+                    tally[5] &+= (low.1 & high.1).nonzeroBitCount
+                    tally[6] &+= (low.2 & high.1).nonzeroBitCount
+                    tally[7] &+= (low.3 & high.1).nonzeroBitCount
+                    tally[8] &+= (low.0 & high.2).nonzeroBitCount
+                    tally[9] &+= (low.1 & high.2).nonzeroBitCount
+                }
+                if countsRow {
+                    mark(above: above, middle: middle, below: below, word: j, column: column, first: first, last: last, seen: seen)
+                }
+                (p0, p1) = (c0, c1)
+                (c0, c1) = (q0, q1)
+            }
+            // Counted as every block; those with live cells are taken out of empty ones.
+            if blockRow {
+                for v in 1..<10 { tally[0] &-= tally[v] }
             }
             // Looked at every 16 rows: a look costs about what marking a short row does.
             if countsRow && y & 15 == 15 {
@@ -181,54 +227,88 @@ struct Plane: Sendable {
         return population
     }
 
-    /// One in each byte of a word.
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-
-    /// 1 in each byte where `sums` equals `count`'s byte (`count` repeated in every byte), else
-    /// 0: exact per byte, as no addition here carries across bytes.
+    /// Marks in `seen` the 3×3 windows of word j's cells whose columns lie in first...last.
+    /// Empty windows are marked once; the others one by one, each window's rows taken from
+    /// the row words with one bit of the neighbouring word on each side (a sparse grid's
+    /// cells are mostly in empty windows).
     @inline(__always)
-    private static func equal(_ sums: UInt64, _ count: UInt64) -> UInt64 {
-        let difference = sums ^ count
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        let zero = ~((difference & low) &+ low | difference | low)
-        return zero &>> 7
-    }
-
-    /// Population standard deviation of live/9 over the non-overlapping 3×3 blocks whose
-    /// top-left corner is (3a, 3b) and that fit inside the grid, given each block's live cells
-    /// in row-major order: the sums run in that order, as docs/model.md's values are exact.
-    ///
-    /// A block holds 0 to 9 live cells, so each term takes one of ten values: they are
-    /// computed once, by the same operations, and looked up (the same bits, without a
-    /// division per block).
-    static func complexity(blocks: UnsafeBufferPointer<UInt8>) -> Double {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 10) { terms in
-            for live in 0...9 { terms[live] = Double(live) / 9 }
-            var sum = 0.0
-            for live in blocks { sum += terms[Int(live)] }
-            let mean = sum / Double(blocks.count)
-            for live in 0...9 { terms[live] = (Double(live) / 9 - mean) * (Double(live) / 9 - mean) }
-            var squares = 0.0
-            for live in blocks { squares += terms[Int(live)] }
-            return (squares / Double(blocks.count)).squareRoot()
-        }
-    }
-
-    /// Writes, for every row from `-r` to `size - 1 + r` and every column, the k = 2r+1 cells
-    /// centred on it as bits 0...k-1 (bit `dx + r` holds column `x + dx`).
-    func rowCodes(_ cells: UnsafePointer<UInt8>, radius r: Int, into codes: UnsafeMutablePointer<UInt64>) {
-        let n = size
-        let k = 2 * r + 1
-        for row in 0..<(n + 2 * r) {
-            let line = cells + offset(x: 0, y: row - r)
-            var code: UInt64 = 0
-            // Column -1-r would fall off the halo; it is shifted out before use anyway.
-            for dx in (1 - r)...r { code |= UInt64(line[dx - 1]) << UInt64(dx + r) }
-            let out = codes + row * n
-            for x in 0..<n {
-                code = code &>> 1 | UInt64(line[x &+ r]) &<< UInt64(k - 1)
-                out[x] = code
+    private func mark(
+        above: UnsafePointer<UInt64>, middle: UnsafePointer<UInt64>, below: UnsafePointer<UInt64>, word j: Int,
+        column: Int, first: Int, last: Int, seen: UnsafeMutablePointer<UInt8>
+    ) {
+        let low = max(0, first &- column)
+        let high = min(63, last &- column)
+        guard low <= high else { return }
+        let range = (~0 &>> UInt64(63 &- (high &- low))) &<< UInt64(low)
+        // Columns -1...62 of the word, and 61...66 for its last two cells.
+        @inline(__always) func left(_ row: UnsafePointer<UInt64>) -> UInt64 { row[j] &<< 1 | row[j &- 1] &>> 63 }
+        @inline(__always) func right(_ row: UnsafePointer<UInt64>) -> UInt64 { row[j] &>> 61 | row[j &+ 1] &<< 3 }
+        let (a, m, b) = (left(above), left(middle), left(below))
+        // Bit i of `any` is column i - 1: a window is occupied when any of its three
+        // columns is (cells 0...61; the last two are read from the right-hand words).
+        let any = a | m | b
+        let inner = range & 0x3FFF_FFFF_FFFF_FFFF
+        var cells = (any | any &>> 1 | any &>> 2) & inner
+        if cells != inner { seen[0] = 1 }
+        if range &>> 62 != 0 {
+            let (ra, rm, rb) = (right(above), right(middle), right(below))
+            for i in 62..<64 where range &>> UInt64(i) & 1 != 0 {
+                let shift = UInt64(i &- 62)
+                seen[Int(truncatingIfNeeded: ra &>> shift & 7 | (rm &>> shift & 7) &<< 3 | (rb &>> shift & 7) &<< 6)] = 1
             }
         }
+        while cells != 0 {
+            let shift = UInt64(cells.trailingZeroBitCount)
+            cells &= cells &- 1
+            seen[Int(truncatingIfNeeded: a &>> shift & 7 | (m &>> shift & 7) &<< 3 | (b &>> shift & 7) &<< 6)] = 1
+        }
+    }
+
+    /// The bits of a word that are blocks' centres (columns 3a + 1), by its first column % 3.
+    private static let centres: [UInt64] = (0..<3).map { k in
+        (0..<64).filter { ($0 + k) % 3 == 1 }.reduce(0) { $0 | 1 << UInt64($1) }
+    }
+
+    /// docs/model.md's complexity: the population standard deviation of live/9 over the
+    /// blocks, given each block row's count of blocks by live cells (`tallies`, ten a row),
+    /// with the bits of sums that add the blocks' terms one at a time in row-major order.
+    ///
+    /// Each term takes one of ten values, computed once by the same operations; a row is
+    /// added from its counts (``OrderedSum``) unless its sum could leave a binade there, and
+    /// then block by block, its blocks read again from `source`.
+    private func complexity(tallies: UnsafePointer<Int>, source: UnsafePointer<UInt64>) -> Double {
+        let blocksPerRow = size / 3
+        let count = Double(blocksPerRow * blocksPerRow)
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 10) { terms in
+            func sum() -> Double {
+                var sum = 0.0
+                for b in 0..<blocksPerRow
+                where !OrderedSum.add(counts: tallies + b * 10, terms: UnsafeBufferPointer(terms), to: &sum) {
+                    let rows = (source + row(3 * b), source + row(3 * b + 1), source + row(3 * b + 2))
+                    for a in 0..<blocksPerRow {
+                        let bit = 3 * a + 64
+                        let live =
+                            (Self.bits(rows.0, from: bit) & 7).nonzeroBitCount
+                            + (Self.bits(rows.1, from: bit) & 7).nonzeroBitCount
+                            + (Self.bits(rows.2, from: bit) & 7).nonzeroBitCount
+                        sum += terms[live]
+                    }
+                }
+                return sum
+            }
+            for live in 0...9 { terms[live] = Double(live) / 9 }
+            let mean = sum() / count
+            for live in 0...9 { terms[live] = (Double(live) / 9 - mean) * (Double(live) / 9 - mean) }
+            return (sum() / count).squareRoot()
+        }
+    }
+
+    /// The 64 bits of a row from bit `bit` on (bit `bit` lowest).
+    @inline(__always)
+    static func bits(_ line: UnsafePointer<UInt64>, from bit: Int) -> UInt64 {
+        let word = bit &>> 6
+        let shift = UInt64(bit & 63)
+        // Shifted in two steps so that a shift of 0 takes nothing from the next word.
+        return line[word] &>> shift | (line[word &+ 1] &<< 1) &<< (63 &- shift)
     }
 }

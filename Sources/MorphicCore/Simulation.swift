@@ -28,7 +28,7 @@ public struct Simulation: Sendable {
     /// States S_{t-9} ... S_{t+1} stay in memory: convergence looks back 8 states.
     private static let history = 10
     private let layout: Plane
-    private var planes: [UInt8]
+    private var planes: [UInt64]
     private let llmTable: RuleTable?
     private let similarity: SimilarityTable
     private var nextCrystalID = 1
@@ -36,10 +36,9 @@ public struct Simulation: Sendable {
     private var populations: [Int]
     private var convergence: Int?
     private var totalOverrides = 0
-    private var rowCodes: [UInt64] = []
     /// The kernels of a step: ``Plane/step(_:into:rule:torus:)`` and ``FieldStep/apply()``.
     /// The tests put the straightforward ones they keep as references in their place.
-    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>, LifeRule, Bool, Int) -> (
+    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int) -> (
         population: Int, diversity: Int, complexity: Double
     ) = { $0.step($1, into: $2, rule: $3, torus: $4, threads: $5) }
     var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
@@ -72,42 +71,47 @@ public struct Simulation: Sendable {
         self.configuration = configuration
         self.llmTable = configuration.mode == .llmControl ? llmTable : nil
         similarity = SimilarityTable(configuration)
-        layout = Plane(size: configuration.gridSize)
-        planes = Array(repeating: 0, count: layout.byteCount * Self.history)
-
+        let layout = Plane(size: configuration.gridSize)
+        self.layout = layout
+        var planes = [UInt64](repeating: 0, count: layout.wordCount * Self.history)
         let n = configuration.gridSize
         let density = configuration.initialDensity
         let prefix = CounterRandom.prefix(seed: seed, stream: .initial, 0)
-        var population = 0
-        for y in 0..<n {
-            for x in 0..<n {
-                let alive: Bool
-                if let initialCells {
-                    alive = initialCells[y * n + x] == 1
-                } else {
-                    alive = CounterRandom.unit(fromBits: CounterRandom.mix64(prefix ^ UInt64(y * n + x))) < density
+        let alive = CounterRandom.threshold(below: density)
+        let torus = configuration.boundary == .torus
+        let population = planes.withUnsafeMutableBufferPointer { planes in
+            let cells = planes.baseAddress!
+            var population = 0
+            for y in 0..<n {
+                let line = cells + layout.row(y)
+                for x in 0..<n {
+                    let index = y &* n &+ x
+                    let alive =
+                        if let initialCells {
+                            initialCells[index] == 1
+                        } else {
+                            CounterRandom.mix64(prefix ^ UInt64(index)) &>> 11 < alive
+                        }
+                    // Without a branch: one that goes either way at random costs more than the draw.
+                    line[(x &+ 64) &>> 6] |= UInt64(alive ? 1 : 0) &<< UInt64(x & 63)
                 }
-                if alive {
-                    planes[layout.offset(x: x, y: y)] = 1
-                    population += 1
-                }
+                for word in 1...layout.lastWord { population &+= line[word].nonzeroBitCount }
             }
+            if torus { layout.wrapHalo(cells) }
+            return population
         }
+        self.planes = planes
         initialPopulation = population
         populations = [population]
-        if configuration.boundary == .torus {
-            let layout = self.layout
-            planes.withUnsafeMutableBufferPointer { layout.wrapHalo($0.baseAddress!) }
-        }
     }
 
     /// The current state S_t, t = ``generation``: row-major, 1 for alive.
     public var state: [UInt8] {
         let n = configuration.gridSize
-        let base = Self.slot(generation) * layout.byteCount
-        return (0..<n).flatMap { y in
-            let start = base + layout.offset(x: 0, y: y)
-            return planes[start..<start + n]
+        let layout = self.layout
+        let base = Self.slot(generation) * layout.wordCount
+        return planes.withUnsafeBufferPointer { planes in
+            (0..<n * n).map { layout.cell(planes.baseAddress! + base, x: $0 % n, y: $0 / n) }
         }
     }
 
@@ -125,8 +129,8 @@ public struct Simulation: Sendable {
         let t = generation
         let configuration = self.configuration
         let layout = self.layout
-        let source = Self.slot(t) * layout.byteCount
-        let target = Self.slot(t + 1) * layout.byteCount
+        let source = Self.slot(t) * layout.wordCount
+        let target = Self.slot(t + 1) * layout.wordCount
         let torus = configuration.boundary == .torus
 
         let measured = applyRule(source: source, target: target)
@@ -164,8 +168,8 @@ public struct Simulation: Sendable {
         generation += 1
 
         if isFinished {
-            let final = Self.slot(t + 1) * layout.byteCount
-            let scratch = Self.slot(t + 2) * layout.byteCount
+            let final = Self.slot(t + 1) * layout.wordCount
+            let scratch = Self.slot(t + 2) * layout.wordCount
             record(state: t + 1, applyRule(source: final, target: scratch))
         }
         return credits
@@ -195,7 +199,7 @@ public struct Simulation: Sendable {
 
     private static func slot(_ state: Int) -> Int { state % history }
 
-    /// Applies the Life rule to the state at byte offset `source`, writing `target`, and
+    /// Applies the Life rule to the state at word offset `source`, writing `target`, and
     /// returns the population, pattern diversity and complexity of the source state.
     private mutating func applyRule(source: Int, target: Int) -> (population: Int, diversity: Int, complexity: Double) {
         let layout = self.layout
@@ -212,7 +216,7 @@ public struct Simulation: Sendable {
     /// earlier state.
     private mutating func record(state j: Int, _ measured: (population: Int, diversity: Int, complexity: Double)) {
         let layout = self.layout
-        let offset = Self.slot(j) * layout.byteCount
+        let offset = Self.slot(j) * layout.wordCount
         let previous = populations[j - 1]
         populations.append(measured.population)
         series.population.append(measured.population)
@@ -222,9 +226,10 @@ public struct Simulation: Sendable {
 
         guard convergence == nil else { return }
         for p in 1...8 where j - p >= 0 && populations[j - p] == measured.population {
-            let other = Self.slot(j - p) * layout.byteCount
+            let other = Self.slot(j - p) * layout.wordCount
+            // Halos are the grid's own copies or zero, so equal planes are equal grids.
             let same = planes.withUnsafeBufferPointer {
-                memcmp($0.baseAddress! + offset, $0.baseAddress! + other, layout.byteCount) == 0
+                memcmp($0.baseAddress! + offset, $0.baseAddress! + other, layout.wordCount * 8) == 0
             }
             if same {
                 convergence = j - 1
@@ -241,8 +246,6 @@ public struct Simulation: Sendable {
         _ field: MorphicField, step t: Int, source: Int, target: Int, collectHabits: Bool
     ) -> StepCounts {
         let n = configuration.gridSize
-        let r = configuration.formSize / 2
-        if rowCodes.count < n * (n + 2 * r) { rowCodes = Array(repeating: 0, count: n * (n + 2 * r)) }
         let configuration = self.configuration
         let layout = self.layout
         let similarity = self.similarity
@@ -252,16 +255,14 @@ public struct Simulation: Sendable {
         candidates = []
         let capturing = capturesFieldMask
         let (counts, mask, collected) = planes.withUnsafeMutableBufferPointer { cells in
-            rowCodes.withUnsafeMutableBufferPointer { codes in
-                var step = FieldStep(
-                    configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
-                    collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
-                    after: cells.baseAddress! + target, codes: codes.baseAddress!, threads: threads, habits: habits,
-                    mask: capturing ? [UInt8](repeating: 0, count: n * n) : [])
-                habits = []
-                kernel(&step)
-                return (step.counts, step.mask, step.habits)
-            }
+            var step = FieldStep(
+                configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
+                collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
+                after: cells.baseAddress! + target, threads: threads, habits: habits,
+                mask: capturing ? [UInt8](repeating: 0, count: n * n) : [])
+            habits = []
+            kernel(&step)
+            return (step.counts, step.mask, step.habits)
         }
         candidates = collected
         if capturing { fieldMask = mask }
@@ -300,44 +301,54 @@ public struct Simulation: Sendable {
             let before = cells.baseAddress! + source
             let after = cells.baseAddress! + target
             for y in 0..<n {
+                let rows = (before + layout.row(y - 1), before + layout.row(y), before + layout.row(y + 1))
                 for x in 0..<n {
                     let bits = CounterRandom.mix64(random ^ UInt64(y * n + x))
                     guard CounterRandom.unit(fromBits: bits) < threshold else { continue }
-                    let centre = layout.offset(x: x, y: y)
-                    var window = 0
-                    for dy in -1...1 {
-                        for dx in -1...1 where before[centre + dy * layout.stride + dx] == 1 {
-                            window |= 1 << ((dy + 1) * 3 + dx + 1)
-                        }
-                    }
-                    let next = table[window]
+                    let window =
+                        Plane.bits(rows.0, from: x + 63) & 7 | (Plane.bits(rows.1, from: x + 63) & 7) << 3
+                        | (Plane.bits(rows.2, from: x + 63) & 7) << 6
+                    let next = table[Int(window)]
+                    let conway = layout.cell(after, x: x, y: y)
                     counts.applied += 1
-                    if next != after[centre] { counts.overrides += 1 }
-                    if !mask.isEmpty { mask[y * n + x] = next != after[centre] ? 2 : 1 }
-                    after[centre] = next
+                    if next != conway { counts.overrides += 1 }
+                    if !mask.isEmpty { mask[y * n + x] = next != conway ? 2 : 1 }
+                    layout.set(after, x: x, y: y, to: next)
                 }
             }
         }
         return counts
     }
 
+    /// The habit that occurs most often, the smallest of those that tie (`window << 1 |
+    /// outcome` orders habits by form, then outcome), counted in a hash table: sorting them
+    /// cost more than the rest of a crystallizing step.
+    static func mostFrequent(_ habits: [UInt64]) -> UInt64 {
+        // At most half full; habits are never 0 (a window with a live cell).
+        let bits = max(4, (2 * habits.count).bitWidth - (2 * habits.count).leadingZeroBitCount)
+        let mask = (1 << bits) - 1
+        var keys = [UInt64](repeating: 0, count: 1 << bits)
+        var counts = [Int](repeating: 0, count: 1 << bits)
+        var best: UInt64 = 0
+        var bestCount = 0
+        for habit in habits {
+            var slot = Int(truncatingIfNeeded: (habit &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
+            while keys[slot] != habit && keys[slot] != 0 { slot = (slot + 1) & mask }
+            keys[slot] = habit
+            counts[slot] += 1
+            if counts[slot] > bestCount || (counts[slot] == bestCount && habit < best) {
+                best = habit
+                bestCount = counts[slot]
+            }
+        }
+        return best
+    }
+
     /// docs/model.md section 5: the most frequent habit of this step reinforces its crystal or
     /// becomes a new one, evicting the weakest when the field is full.
     private mutating func crystallize(after t: Int) {
         guard !candidates.isEmpty else { return }
-        candidates.sort()
-        var best = candidates[0]
-        var bestCount = 0
-        var start = 0
-        while start < candidates.count {
-            var end = start + 1
-            while end < candidates.count && candidates[end] == candidates[start] { end += 1 }
-            if end - start > bestCount {
-                best = candidates[start]
-                bestCount = end - start
-            }
-            start = end
-        }
+        let best = Self.mostFrequent(candidates)
         let form = best >> 1
         let outcome = UInt8(best & 1)
         if let index = crystals.firstIndex(where: { $0.form == form && $0.outcome == outcome }) {

@@ -21,4 +21,22 @@ import Testing
         #expect(CounterRandom.unit(fromBits: .max) < 1)
         #expect(CounterRandom.unit(fromBits: 0) == 0)
     }
+
+    @Test func threshold_AgreesWithComparingDraws_AtItsEdges() {
+        var random = SystemRandomNumberGenerator()
+        var probabilities: [Double] = [0, 1, -0.5, 2, .nan, .infinity, .leastNonzeroMagnitude, 0x1p-53, 0.5, 1.0.nextDown]
+        for _ in 0..<2000 {
+            let p = Double.random(in: 0...1, using: &random)
+            // Exactly a draw's value, and the doubles either side of it.
+            let exact = Double(UInt64.random(in: 0..<(1 << 53), using: &random)) * 0x1p-53
+            probabilities += [p, exact, exact.nextUp, exact.nextDown, p * 0x1p-40]
+        }
+        for p in probabilities {
+            let t = CounterRandom.threshold(below: p)
+            for m: UInt64 in [t &- 1, t, t + 1, 0, (1 << 53) - 1] where m < 1 << 53 {
+                let bits = m << 11 | UInt64.random(in: 0..<2048, using: &random)
+                #expect((CounterRandom.unit(fromBits: bits) < p) == (bits >> 11 < t), "p \(p), m \(m)")
+            }
+        }
+    }
 }

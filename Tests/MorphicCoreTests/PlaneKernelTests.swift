@@ -1,17 +1,17 @@
 @testable import MorphicCore
 import Testing
 
-/// The bit-parallel Life step against the reference step it replaced, on random grids of
-/// every size from 3 to 70, both boundaries and random Life-like rules.
+/// The bit-parallel Life step against the reference step, on random grids of every size
+/// from 3 to 70 (and banded ones of 128 to 300), both boundaries and random Life-like rules.
 @Suite struct PlaneKernelTests {
     /// A plane of random cells with its halo (wrapped for a torus).
     static func plane(_ layout: Plane, density: Double, torus: Bool, random: inout some RandomNumberGenerator)
-        -> [UInt8]
+        -> [UInt64]
     {
-        var cells = [UInt8](repeating: 0, count: layout.byteCount)
+        var cells = [UInt64](repeating: 0, count: layout.wordCount)
         for y in 0..<layout.size {
             for x in 0..<layout.size where Double.random(in: 0..<1, using: &random) < density {
-                cells[layout.offset(x: x, y: y)] = 1
+                cells.withUnsafeMutableBufferPointer { layout.set($0.baseAddress!, x: x, y: y, to: 1) }
             }
         }
         if torus { cells.withUnsafeMutableBufferPointer { layout.wrapHalo($0.baseAddress!) } }
@@ -29,7 +29,7 @@ import Testing
                 : LifeRule(birth: UInt16.random(in: 0...0x1FF, using: &random), survival: UInt16.random(in: 0...0x1FF, using: &random))
             let layout = Plane(size: n)
             let source = Self.plane(layout, density: Double.random(in: 0...1, using: &random), torus: torus, random: &random)
-            var fast = [UInt8](repeating: 0, count: layout.byteCount)
+            var fast = [UInt64](repeating: 0, count: layout.wordCount)
             var reference = fast
             let table = rule.table.entries
             let measured = source.withUnsafeBufferPointer { cells in
@@ -60,7 +60,7 @@ import Testing
             let rule = trial % 3 == 0 ? LifeRule.conway : LifeRule(birth: UInt16.random(in: 0...0x1FF, using: &random), survival: UInt16.random(in: 0...0x1FF, using: &random))
             let layout = Plane(size: n)
             let source = Self.plane(layout, density: Double.random(in: 0...1, using: &random), torus: torus, random: &random)
-            var banded = [UInt8](repeating: 0, count: layout.byteCount)
+            var banded = [UInt64](repeating: 0, count: layout.wordCount)
             var reference = banded
             let threads = Int.random(in: 2...4, using: &random)
             let measured = source.withUnsafeBufferPointer { cells in

@@ -14,13 +14,15 @@ extension FieldStep {
         let random = CounterRandom.prefix(seed: configuration.seed!, stream: .influence, UInt64(step))
         counts.slotActivations = Array(repeating: 0, count: field.count)
         counts.slotOverrides = Array(repeating: 0, count: field.count)
-        layout.rowCodes(before, radius: r, into: codes)
         for y in 0..<n {
             for x in 0..<n {
                 var window: UInt64 = 0
-                for row in 0..<k { window |= codes[(y + row) * n + x] << UInt64(row * k) }
-                let offset = layout.offset(x: x, y: y)
-                let conway = after[offset]
+                for dy in -r...r {
+                    for dx in -r...r {
+                        window |= UInt64(layout.cell(before, x: x + dx, y: y + dy)) << UInt64((dy + r) * k + dx + r)
+                    }
+                }
+                let conway = layout.cell(after, x: x, y: y)
                 var next = conway
                 if influencing && window != 0 {
                     var winner = -1
@@ -39,7 +41,7 @@ extension FieldStep {
                         let bits = CounterRandom.mix64(random ^ UInt64(y * n + x))
                         if CounterRandom.unit(fromBits: bits) < best {
                             next = field.outcomes[winner]
-                            after[offset] = next
+                            layout.set(after, x: x, y: y, to: next)
                             counts.applied += 1
                             counts.slotActivations[winner] += 1
                             if next != conway {
@@ -50,7 +52,7 @@ extension FieldStep {
                         }
                     }
                 }
-                if collectHabits && before[offset] == 1 && window.nonzeroBitCount >= minimumCells {
+                if collectHabits && layout.cell(before, x: x, y: y) == 1 && window.nonzeroBitCount >= minimumCells {
                     habits.append(window << 1 | UInt64(next))
                 }
             }

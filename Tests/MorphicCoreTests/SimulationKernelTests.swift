@@ -87,6 +87,20 @@ import Testing
         #expect(fieldActed > 300, "the field acted in \(fieldActed) runs")
     }
 
+    @Test func mostFrequentHabit_IsTheSmallestOfTheCommonest() {
+        var random = SystemRandomNumberGenerator()
+        for trial in 0..<500 {
+            // Few distinct habits make ties; many make a crowded table.
+            let distinct = [2, 5, 50, 5000][trial % 4]
+            let alphabet = (0..<distinct).map { _ in UInt64.random(in: 2...(1 << 50), using: &random) }
+            let habits = (0..<Int.random(in: 1...3000, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            let counts = Dictionary(habits.map { ($0, 1) }, uniquingKeysWith: +)
+            let most = counts.values.max()!
+            let expected = counts.filter { $0.value == most }.keys.min()!
+            #expect(Simulation.mostFrequent(habits) == expected, "trial \(trial)")
+        }
+    }
+
     @Test func bandsOfRows_GiveTheSameRun_AsOneThread() throws {
         var random = SystemRandomNumberGenerator()
         for similarity in [SimilarityMeasure.hamming, .jaccard] {
