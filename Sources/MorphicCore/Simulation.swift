@@ -36,12 +36,14 @@ public struct Simulation: Sendable {
     private var populations: [Int]
     private var convergence: Int?
     private var totalOverrides = 0
-    /// The kernels of a step: ``Plane/step(_:into:rule:torus:)`` and ``FieldStep/apply()``.
+    /// The kernels of a step: ``Plane/step(_:into:rule:torus:threads:)``, ``FieldStep/apply()``
+    /// and ``TableStep/apply()``.
     /// The tests put the straightforward ones they keep as references in their place.
     var lifeKernel: @Sendable (Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int) -> (
         population: Int, diversity: Int, complexity: Double
     ) = { $0.step($1, into: $2, rule: $3, torus: $4, threads: $5) }
     var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
+    var tableKernel: @Sendable (inout TableStep) -> Void = { $0.apply() }
     private var candidates: [UInt64] = []
 
     /// Prepares a run in its initial state.
@@ -291,32 +293,18 @@ public struct Simulation: Sendable {
     private mutating func applyTable(step t: Int, source: Int, target: Int) -> StepCounts {
         guard let table = llmTable?.entries else { return StepCounts() }
         let layout = self.layout
-        let n = configuration.gridSize
-        let threshold = configuration.fieldStrength
-        let random = CounterRandom.prefix(seed: configuration.seed!, stream: .llm, UInt64(t))
-        var counts = StepCounts()
-        var mask = capturesFieldMask ? [UInt8](repeating: 0, count: n * n) : []
-        defer { if capturesFieldMask { fieldMask = mask } }
-        planes.withUnsafeMutableBufferPointer { cells in
-            let before = cells.baseAddress! + source
-            let after = cells.baseAddress! + target
-            for y in 0..<n {
-                let rows = (before + layout.row(y - 1), before + layout.row(y), before + layout.row(y + 1))
-                for x in 0..<n {
-                    let bits = CounterRandom.mix64(random ^ UInt64(y * n + x))
-                    guard CounterRandom.unit(fromBits: bits) < threshold else { continue }
-                    let window =
-                        Plane.bits(rows.0, from: x + 63) & 7 | (Plane.bits(rows.1, from: x + 63) & 7) << 3
-                        | (Plane.bits(rows.2, from: x + 63) & 7) << 6
-                    let next = table[Int(window)]
-                    let conway = layout.cell(after, x: x, y: y)
-                    counts.applied += 1
-                    if next != conway { counts.overrides += 1 }
-                    if !mask.isEmpty { mask[y * n + x] = next != conway ? 2 : 1 }
-                    layout.set(after, x: x, y: y, to: next)
-                }
-            }
+        let configuration = self.configuration
+        let kernel = tableKernel
+        let capturing = capturesFieldMask
+        let (counts, mask) = planes.withUnsafeMutableBufferPointer { cells in
+            var step = TableStep(
+                layout: layout, table: table, fieldStrength: configuration.fieldStrength, seed: configuration.seed!,
+                step: t, before: UnsafePointer(cells.baseAddress! + source), after: cells.baseAddress! + target,
+                mask: capturing ? [UInt8](repeating: 0, count: configuration.cellCount) : [])
+            kernel(&step)
+            return (step.counts, step.mask)
         }
+        if capturing { fieldMask = mask }
         return counts
     }
 

@@ -49,6 +49,7 @@ import Testing
                     return (measured.population, measured.diversity, ReferencePlane.complexity(plane, source))
                 }
                 members[index].fieldKernel = { $0.applyReference() }
+                members[index].tableKernel = { $0.applyReference() }
             }
         }
         var ensemble = Ensemble(members)
