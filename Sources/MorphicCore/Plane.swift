@@ -89,11 +89,15 @@ struct Plane: Sendable {
                         rows, source, into: target, rule: rule, torus: torus, seen: seen.baseAddress! + band * 512,
                         tallies: tallies)
                 }
+                // Marks are bytes of 0 or 1: eight at a time, a word's bits count them.
                 var diversity = 0
-                for index in 0..<512 {
-                    var marked: UInt8 = 0
-                    for band in 0..<bands { marked |= seen[band &* 512 &+ index] }
-                    diversity &+= Int(marked)
+                let marks = UnsafeRawPointer(seen.baseAddress!)
+                for word in 0..<64 {
+                    var marked: UInt64 = 0
+                    for band in 0..<bands {
+                        marked |= marks.loadUnaligned(fromByteOffset: band &* 512 &+ word &* 8, as: UInt64.self)
+                    }
+                    diversity &+= marked.nonzeroBitCount
                 }
                 let population = UnsafeBufferPointer(start: populations, count: bands).reduce(0, +)
                 return (population, diversity, complexity(tallies: tallies, source: source))
@@ -279,28 +283,22 @@ struct Plane: Sendable {
     private func complexity(tallies: UnsafePointer<Int>, source: UnsafePointer<UInt64>) -> Double {
         let blocksPerRow = size / 3
         let count = Double(blocksPerRow * blocksPerRow)
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 10) { terms in
-            func sum() -> Double {
-                var sum = 0.0
-                for b in 0..<blocksPerRow
-                where !OrderedSum.add(counts: tallies + b * 10, terms: UnsafeBufferPointer(terms), to: &sum) {
-                    let rows = (source + row(3 * b), source + row(3 * b + 1), source + row(3 * b + 2))
-                    for a in 0..<blocksPerRow {
-                        let bit = 3 * a + 64
-                        let live =
-                            (Self.bits(rows.0, from: bit) & 7).nonzeroBitCount
+        func sum(_ term: (Int) -> Double) -> Double {
+            var sum = OrderedSum(term)
+            for b in 0..<blocksPerRow where !sum.add(counts: tallies + b * 10) {
+                let rows = (source + row(3 * b), source + row(3 * b + 1), source + row(3 * b + 2))
+                for a in 0..<blocksPerRow {
+                    let bit = 3 * a + 64
+                    sum.add(
+                        (Self.bits(rows.0, from: bit) & 7).nonzeroBitCount
                             + (Self.bits(rows.1, from: bit) & 7).nonzeroBitCount
-                            + (Self.bits(rows.2, from: bit) & 7).nonzeroBitCount
-                        sum += terms[live]
-                    }
+                            + (Self.bits(rows.2, from: bit) & 7).nonzeroBitCount)
                 }
-                return sum
             }
-            for live in 0...9 { terms[live] = Double(live) / 9 }
-            let mean = sum() / count
-            for live in 0...9 { terms[live] = (Double(live) / 9 - mean) * (Double(live) / 9 - mean) }
-            return (sum() / count).squareRoot()
+            return sum.value
         }
+        let mean = sum { Double($0) / 9 } / count
+        return (sum { (Double($0) / 9 - mean) * (Double($0) / 9 - mean) } / count).squareRoot()
     }
 
     /// The 64 bits of a row from bit `bit` on (bit `bit` lowest).

@@ -21,21 +21,20 @@ import Testing
         var declined = 0
         for _ in 0..<300 {
             let terms = Self.terms(random: &random)
-            var expected: Double = Bool.random(using: &random) ? 0 : 1
-            var sum = expected
+            var expected = 0.0
+            var sum = OrderedSum { terms[$0] }
             for _ in 0..<Int.random(in: 1...120, using: &random) {
                 let values = (0..<Int.random(in: 0...400, using: &random)).map { _ in Int.random(in: 0..<10, using: &random) }
                 for value in values { expected += terms[value] }
                 var counts = [Int](repeating: 0, count: 10)
                 for value in values { counts[value] += 1 }
-                let added = terms.withUnsafeBufferPointer { OrderedSum.add(counts: counts, terms: $0, to: &sum) }
-                if added {
+                if sum.add(counts: counts) {
                     counted += 1
                 } else {
                     declined += 1
-                    for value in values { sum += terms[value] }
+                    for value in values { sum.add(value) }
                 }
-                #expect(sum.bitPattern == expected.bitPattern, "\(sum) vs \(expected), terms \(terms)")
+                #expect(sum.value.bitPattern == expected.bitPattern, "\(sum.value) vs \(expected), terms \(terms)")
             }
         }
         // Both ways were taken many times: most rows are counted, binade crossings and ties are not.
@@ -43,10 +42,10 @@ import Testing
     }
 
     @Test func aTie_IsDeclined_AndChangesNothing() {
-        var sum = 1.0
-        let counts = [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
-        let terms = [0, 0x1p-53, 0, 0, 0, 0, 0, 0, 0, 0]
-        #expect(!terms.withUnsafeBufferPointer { OrderedSum.add(counts: counts, terms: $0, to: &sum) })
-        #expect(sum == 1.0)
+        var sum = OrderedSum { [1, 0x1p-53][min($0, 1)] }
+        sum.add(0)
+        let added = sum.add(counts: [0, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(!added)
+        #expect(sum.value == 1.0)
     }
 }
