@@ -33,8 +33,10 @@ struct FieldStep {
     /// S_t, and S_{t+1} as Life made it, which the field overwrites where it takes a cell.
     let before: UnsafePointer<UInt64>
     let after: UnsafeMutablePointer<UInt64>
-    /// Threads the step may use (``Simulation/threads``).
+    /// Threads the step may use (``Simulation/threads``), and the fewest rows a band may
+    /// have (nil: enough for some 100 µs of work).
     var threads = 1
+    var minimumBandRows: Int? = nil
 
     var counts = Counts()
     /// Each live cell's window (of at least `min_form_cells` live cells) and next state,
@@ -82,7 +84,7 @@ struct FieldStep {
                 }
             }
         }
-        let bands = RowBands.count(rows: n, threads: threads, minimumRows: 32)
+        let bands = RowBands.count(rows: n, threads: threads, minimumRows: minimumBandRows ?? 32768 / n)
         var results = [(counts: Counts, habits: [UInt64])](repeating: (Counts(), []), count: bands)
         let step = self
         // An empty array's buffer may still have an address: no mask is nil.

@@ -71,13 +71,14 @@ struct Plane: Sendable {
     /// plus one (a live centre). The same sum at a block's centre is the block's live cells.
     func step(
         _ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>, rule: LifeRule, torus: Bool,
-        threads: Int = 1
+        threads: Int = 1, minimumBandRows: Int? = nil
     ) -> (population: Int, diversity: Int, complexity: Double) {
         let n = size
         let blocksPerRow = n / 3
-        // Bands of at least 64 rows, each with its own seen windows; block row b is made
-        // whole at row 3b + 1, so bands may split anywhere.
-        let bands = RowBands.count(rows: n, threads: threads, minimumRows: 64)
+        // Bands of at least 4,096 words unless told otherwise (some 20 µs of work: less
+        // costs more to hand to a thread than it saves), each with its own seen windows;
+        // block row b is made whole at row 3b + 1, so bands may split anywhere.
+        let bands = RowBands.count(rows: n, threads: threads, minimumRows: minimumBandRows ?? 4096 / lastWord)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bands * 512) { seen in
             seen.initialize(repeating: 0)
             return withUnsafeTemporaryAllocation(of: Int.self, capacity: blocksPerRow * 10 + bands) { buffer in
@@ -105,7 +106,7 @@ struct Plane: Sendable {
         }
     }
 
-    /// Rows `band` of ``step(_:into:rule:torus:threads:)``: writes them into `target`, marks
+    /// Rows `band` of ``step(_:into:rule:torus:threads:minimumBandRows:)``: writes them into `target`, marks
     /// their windows in `seen` and their blocks in `blocks`, and returns their population.
     private func rows(
         _ band: Range<Int>, _ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>,

@@ -24,6 +24,9 @@ public struct Simulation: Sendable {
     /// Threads a step may use, in bands of rows (a large single run; the runs of a sweep use
     /// one each). Results are the same whatever the number.
     public var threads = 1
+    /// The fewest rows a band of a step may have; nil leaves it to each kernel, which
+    /// splits only grids large enough to gain. The tests lower it to split small grids.
+    var minimumBandRows: Int? = nil
 
     /// States S_{t-9} ... S_{t+1} stay in memory: convergence looks back 8 states.
     private static let history = 10
@@ -36,12 +39,12 @@ public struct Simulation: Sendable {
     private var populations: [Int]
     private var convergence: Int?
     private var totalOverrides = 0
-    /// The kernels of a step: ``Plane/step(_:into:rule:torus:threads:)``, ``FieldStep/apply()``
+    /// The kernels of a step: ``Plane/step(_:into:rule:torus:threads:minimumBandRows:)``, ``FieldStep/apply()``
     /// and ``TableStep/apply()``.
     /// The tests put the straightforward ones they keep as references in their place.
-    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int) -> (
+    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int, Int?) -> (
         population: Int, diversity: Int, complexity: Double
-    ) = { $0.step($1, into: $2, rule: $3, torus: $4, threads: $5) }
+    ) = { $0.step($1, into: $2, rule: $3, torus: $4, threads: $5, minimumBandRows: $6) }
     var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
     var tableKernel: @Sendable (inout TableStep) -> Void = { $0.apply() }
     private var candidates: [UInt64] = []
@@ -209,8 +212,9 @@ public struct Simulation: Sendable {
         let rule = configuration.rule
         let kernel = lifeKernel
         let threads = self.threads
+        let minimumBandRows = self.minimumBandRows
         return planes.withUnsafeMutableBufferPointer { cells in
-            kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads)
+            kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads, minimumBandRows)
         }
     }
 
@@ -253,6 +257,7 @@ public struct Simulation: Sendable {
         let similarity = self.similarity
         let kernel = fieldKernel
         let threads = self.threads
+        let minimumBandRows = self.minimumBandRows
         var habits = candidates
         candidates = []
         let capturing = capturesFieldMask
@@ -260,7 +265,7 @@ public struct Simulation: Sendable {
             var step = FieldStep(
                 configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
                 collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
-                after: cells.baseAddress! + target, threads: threads, habits: habits,
+                after: cells.baseAddress! + target, threads: threads, minimumBandRows: minimumBandRows, habits: habits,
                 mask: capturing ? [UInt8](repeating: 0, count: n * n) : [])
             habits = []
             kernel(&step)

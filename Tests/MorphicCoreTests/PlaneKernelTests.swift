@@ -65,7 +65,9 @@ import Testing
             let threads = Int.random(in: 2...4, using: &random)
             let measured = source.withUnsafeBufferPointer { cells in
                 banded.withUnsafeMutableBufferPointer {
-                    layout.step(cells.baseAddress!, into: $0.baseAddress!, rule: rule, torus: torus, threads: threads)
+                    layout.step(
+                        cells.baseAddress!, into: $0.baseAddress!, rule: rule, torus: torus, threads: threads,
+                        minimumBandRows: 16)
                 }
             }
             let expected = source.withUnsafeBufferPointer { cells in

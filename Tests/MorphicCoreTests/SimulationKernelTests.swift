@@ -39,10 +39,14 @@ import Testing
         throws -> [RunResult]
     {
         var members = try configurations.map { try Simulation(configuration: $0, llmTable: llm) }
-        for index in members.indices { members[index].threads = threads }
+        for index in members.indices {
+            members[index].threads = threads
+            // Bands of a few rows, so that these small grids are split.
+            members[index].minimumBandRows = 4
+        }
         if reference {
             for index in members.indices {
-                members[index].lifeKernel = { plane, source, target, rule, torus, _ in
+                members[index].lifeKernel = { plane, source, target, rule, torus, _, _ in
                     let measured = rule.table.entries.withUnsafeBufferPointer {
                         ReferencePlane.step(plane, source, into: target, table: $0.baseAddress!, torus: torus)
                     }
@@ -116,6 +120,7 @@ import Testing
             for threads in [1, 4] {
                 var simulation = try Simulation(configuration: configuration)
                 simulation.threads = threads
+                simulation.minimumBandRows = 16
                 simulation.capturesFieldMask = true
                 var masks: [[UInt8]] = []
                 while !simulation.isFinished {
