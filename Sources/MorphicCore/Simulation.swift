@@ -116,7 +116,15 @@ public struct Simulation: Sendable {
         let layout = self.layout
         let base = Self.slot(generation) * layout.wordCount
         return planes.withUnsafeBufferPointer { planes in
-            (0..<n * n).map { layout.cell(planes.baseAddress! + base, x: $0 % n, y: $0 / n) }
+            [UInt8](unsafeUninitializedCapacity: n * n) { cells, count in
+                for y in 0..<n {
+                    let line = planes.baseAddress! + base + layout.row(y)
+                    for x in 0..<n {
+                        cells[y &* n &+ x] = UInt8(truncatingIfNeeded: line[(x &+ 64) &>> 6] &>> UInt64(x & 63) & 1)
+                    }
+                }
+                count = n * n
+            }
         }
     }
 

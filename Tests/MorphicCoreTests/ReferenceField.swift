@@ -1,9 +1,9 @@
 @testable import MorphicCore
 
 extension FieldStep {
-    /// The straightforward field step the core used before its kernel worked out each
-    /// crystal's influences and the reachable window populations first: every crystal
-    /// tested on every non-empty window. Kept as the reference the fast kernel must equal.
+    /// The straightforward field step: every cell's window read cell by cell, every crystal
+    /// tested on every non-empty window, the draw made where one passes. Kept as the
+    /// reference the fast kernel must equal.
     mutating func applyReference() {
         let n = configuration.gridSize
         let k = configuration.formSize
