@@ -68,19 +68,35 @@ struct FieldStep {
         let hamming = similarity.measure == .hamming
         let values = similarity.powers.count
         var influence = [Double](repeating: -1, count: slots * values)
-        // The greatest influence any crystal can have on a window of each population: the
-        // live cells it shares with a form range from max(0, live + form - k²) to
-        // min(live, form), and fix the similarity (-1: none can pass).
+        // The greatest influence any crystal can have on a window of each population (-1:
+        // none can pass): the live cells a window shares with a form range from
+        // max(0, live + form - k²) to min(live, form), and fix the similarity. For Hamming
+        // the distance is then at least |live - form|, so the greatest influence at that
+        // distance or more bounds it (a step's fixed cost, which small grids feel).
         var bound = [Double](repeating: -1, count: cells + 1)
-        for slot in 0..<slots {
-            for index in 0..<values where similarity.passes[index] {
-                influence[slot * values + index] = field.prefactors[slot] * similarity.powers[index] * field.decays[slot]
-            }
-            let formCells = field.forms[slot].nonzeroBitCount
-            for live in 1...cells {
-                for both in max(0, live + formCells - cells)...min(live, formCells) {
-                    let index = hamming ? live + formCells - 2 * both : both << 6 | (live + formCells - both)
-                    bound[live] = max(bound[live], influence[slot * values + index])
+        var farthest = [Double](repeating: -1, count: hamming ? values : 0)
+        influence.withUnsafeMutableBufferPointer { influence in
+            bound.withUnsafeMutableBufferPointer { bound in
+                for slot in 0..<slots {
+                    let own = influence.baseAddress! + slot * values
+                    for index in 0..<values where similarity.passes[index] {
+                        own[index] = field.prefactors[slot] * similarity.powers[index] * field.decays[slot]
+                    }
+                    let formCells = field.forms[slot].nonzeroBitCount
+                    if hamming {
+                        var beyond = -1.0
+                        for distance in (0..<values).reversed() {
+                            beyond = max(beyond, own[distance])
+                            farthest[distance] = beyond
+                        }
+                        for live in 1...cells { bound[live] = max(bound[live], farthest[abs(live - formCells)]) }
+                    } else {
+                        for live in 1...cells {
+                            for both in max(0, live + formCells - cells)...min(live, formCells) {
+                                bound[live] = max(bound[live], own[both << 6 | (live + formCells - both)])
+                            }
+                        }
+                    }
                 }
             }
         }

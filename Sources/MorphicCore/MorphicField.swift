@@ -25,6 +25,13 @@ struct MorphicField: Sendable {
             owners.append(owner)
             ids.append(crystal.id)
         }
+        let count = own.count + partners.count
+        forms.reserveCapacity(count)
+        outcomes.reserveCapacity(count)
+        prefactors.reserveCapacity(count)
+        decays.reserveCapacity(count)
+        owners.reserveCapacity(count)
+        ids.reserveCapacity(count)
         for crystal in own { add(crystal, weight: 1, owner: nil) }
         for partner in partners {
             add(partner.crystal, weight: configuration.crossSystemCoupling, owner: partner.owner)
