@@ -48,6 +48,7 @@ public struct Simulation: Sendable {
     var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
     var tableKernel: @Sendable (inout TableStep) -> Void = { $0.apply() }
     private var candidates: [UInt64] = []
+    private var habitTable: [UInt64] = []
 
     /// Prepares a run in its initial state.
     ///
@@ -323,33 +324,38 @@ public struct Simulation: Sendable {
 
     /// The habit that occurs most often, the smallest of those that tie (`window << 1 |
     /// outcome` orders habits by form, then outcome), counted in a hash table: sorting them
-    /// cost more than the rest of a crystallizing step.
-    static func mostFrequent(_ habits: [UInt64]) -> UInt64 {
-        // At most half full; habits are never 0 (a window with a live cell).
+    /// cost more than the rest of a crystallizing step. `table` is room for it, kept between
+    /// calls (a fresh one would be faulted in page by page every time).
+    static func mostFrequent(_ habits: [UInt64], table: inout [UInt64]) -> UInt64 {
+        // At most half full; habits are never 0 (a window with a live cell). Slot i holds a
+        // habit at 2i and its count at 2i + 1.
         let bits = max(4, (2 * habits.count).bitWidth - (2 * habits.count).leadingZeroBitCount)
         let mask = (1 << bits) - 1
-        var keys = [UInt64](repeating: 0, count: 1 << bits)
-        var counts = [Int](repeating: 0, count: 1 << bits)
-        var best: UInt64 = 0
-        var bestCount = 0
-        for habit in habits {
-            var slot = Int(truncatingIfNeeded: (habit &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
-            while keys[slot] != habit && keys[slot] != 0 { slot = (slot + 1) & mask }
-            keys[slot] = habit
-            counts[slot] += 1
-            if counts[slot] > bestCount || (counts[slot] == bestCount && habit < best) {
-                best = habit
-                bestCount = counts[slot]
+        if table.count < 2 << bits { table = Array(repeating: 0, count: 2 << bits) }
+        return table.withUnsafeMutableBufferPointer { table in
+            UnsafeMutableBufferPointer(rebasing: table[..<(2 << bits)]).update(repeating: 0)
+            var best: UInt64 = 0
+            var bestCount: UInt64 = 0
+            for habit in habits {
+                var slot = Int(truncatingIfNeeded: (habit &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
+                while table[2 &* slot] != habit && table[2 &* slot] != 0 { slot = (slot &+ 1) & mask }
+                table[2 &* slot] = habit
+                table[2 &* slot &+ 1] &+= 1
+                let count = table[2 &* slot &+ 1]
+                if count > bestCount || (count == bestCount && habit < best) {
+                    best = habit
+                    bestCount = count
+                }
             }
+            return best
         }
-        return best
     }
 
     /// docs/model.md section 5: the most frequent habit of this step reinforces its crystal or
     /// becomes a new one, evicting the weakest when the field is full.
     private mutating func crystallize(after t: Int) {
         guard !candidates.isEmpty else { return }
-        let best = Self.mostFrequent(candidates)
+        let best = Self.mostFrequent(candidates, table: &habitTable)
         let form = best >> 1
         let outcome = UInt8(best & 1)
         if let index = crystals.firstIndex(where: { $0.form == form && $0.outcome == outcome }) {
