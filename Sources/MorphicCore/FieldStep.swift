@@ -182,7 +182,7 @@ struct FieldStep {
                                     while left != 0 {
                                         let bit = left.trailingZeroBitCount
                                         left &= left &- 1
-                                        let index = UInt64(y &* n &+ (j &- 1) &* 64 &+ bit)
+                                        let index = UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64 &+ bit)
                                         let draw = CounterRandom.mix64(random ^ index)
                                         draws[bit] = draw
                                         hopeful |= (draw &>> 11 < ceilingBits ? 1 : 0) &<< UInt64(bit)
