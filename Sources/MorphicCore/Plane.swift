@@ -106,8 +106,10 @@ struct Plane: Sendable {
         }
     }
 
-    /// Rows `band` of ``step(_:into:rule:torus:threads:minimumBandRows:)``: writes them into `target`, marks
-    /// their windows in `seen` and their blocks in `blocks`, and returns their population.
+    /// Rows `band` of ``step(_:into:rule:torus:threads:minimumBandRows:)``: writes them into
+    /// `target`, marks their windows in `seen`, counts the blocks of the block rows made
+    /// whole in them by live cells into `tallies` (ten a block row), and returns their
+    /// population.
     private func rows(
         _ band: Range<Int>, _ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>,
         rule: LifeRule, torus: Bool, seen: UnsafeMutablePointer<UInt8>, tallies: UnsafeMutablePointer<Int>
@@ -156,7 +158,8 @@ struct Plane: Sendable {
                 let w1 = c1 &<< 1 | p1 &>> 63
                 let e0 = c0 &>> 1 | q0 &<< 63
                 let e1 = c1 &>> 1 | q1 &<< 63
-                // Their sum, s3 s2 s1 s0.
+                // The three columns' sum, 0...9, as bit planes s3 s2 s1 s0: the ones by a full
+                // adder, the twos by another with its carry, the fours and eights from both.
                 let x0 = w0 ^ c0
                 let s0 = x0 ^ e0
                 let k0 = w0 & c0 | x0 & e0
