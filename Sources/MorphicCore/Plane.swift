@@ -140,41 +140,22 @@ struct Plane: Sendable {
             let tally = tallies + (y / 3) &* 10
             let countsRow = !saturated && (torus || (y > 0 && y < n - 1))
 
-            /// The live cells of each column of the three rows in word j, as two bit planes.
             @inline(__always) func columns(_ j: Int) -> (UInt64, UInt64) {
-                let (a, m, b) = (above[j], middle[j], below[j])
-                let am = a ^ m
-                return (am ^ b, a & m | am & b)
+                Self.columns(above[j], middle[j], below[j])
             }
             if blockRow {
                 for v in 0..<10 { tally[v] = 0 }
             }
-            var (p0, p1) = columns(0)
-            var (c0, c1) = columns(1)
+            var previous = columns(0)
+            var current = columns(1)
             for j in 1...lastWord {
-                let (q0, q1) = columns(j &+ 1)
-                // The columns left and right of each cell.
-                let w0 = c0 &<< 1 | p0 &>> 63
-                let w1 = c1 &<< 1 | p1 &>> 63
-                let e0 = c0 &>> 1 | q0 &<< 63
-                let e1 = c1 &>> 1 | q1 &<< 63
-                // The three columns' sum, 0...9, as bit planes s3 s2 s1 s0: the ones by a full
-                // adder, the twos by another with its carry, the fours and eights from both.
-                let x0 = w0 ^ c0
-                let s0 = x0 ^ e0
-                let k0 = w0 & c0 | x0 & e0
-                let x1 = w1 ^ c1
-                let t1 = x1 ^ e1
-                let k1 = w1 & c1 | x1 & e1
-                let s1 = t1 ^ k0
-                let u1 = t1 & k0
-                let s2 = k1 ^ u1
-                let s3 = k1 & u1
+                let next = columns(j &+ 1)
+                let (s0, s1, s2, s3) = Self.sums(previous, current, next)
                 let m = middle[j]
-                var next: UInt64
+                var alive: UInt64
                 if conway {
                     // Sum 3, or sum 4 and alive (sums above 9 cannot occur, so s3 is not needed).
-                    next = s1 & s0 & ~s2 | s2 & ~s1 & ~s0 & m
+                    alive = s1 & s0 & ~s2 | s2 & ~s1 & ~s0 & m
                 } else {
                     var born: UInt64 = 0
                     var stays: UInt64 = 0
@@ -188,10 +169,10 @@ struct Plane: Sendable {
                         if births &>> UInt16(v) & 1 != 0 { born |= equal }
                         if survivals &>> UInt16(v) & 1 != 0 { stays |= equal }
                     }
-                    next = born & ~m | stays & m
+                    alive = born & ~m | stays & m
                 }
                 let grid: UInt64 = j == lastWord ? lastMask : ~0
-                out[j] = next & grid
+                out[j] = alive & grid
                 population &+= (m & grid).nonzeroBitCount
 
                 let column = (j &- 1) &* 64
@@ -216,8 +197,8 @@ struct Plane: Sendable {
                 if countsRow {
                     mark(above: above, middle: middle, below: below, word: j, column: column, first: first, last: last, seen: seen)
                 }
-                (p0, p1) = (c0, c1)
-                (c0, c1) = (q0, q1)
+                previous = current
+                current = next
             }
             // Counted as every block; those with live cells are taken out of empty ones.
             if blockRow {
@@ -233,6 +214,44 @@ struct Plane: Sendable {
             }
         }
         return population
+    }
+
+    /// The live cells of each column of three rows' words (0...3), as two bit planes.
+    @inline(__always)
+    private static func columns(_ a: UInt64, _ m: UInt64, _ b: UInt64) -> (UInt64, UInt64) {
+        let am = a ^ m
+        return (am ^ b, a & m | am & b)
+    }
+
+    /// The 3×3 sums (0...9) of a word's cells as bit planes s0 s1 s2 s3, from the column
+    /// sums of the word and of the words left and right of it: each cell adds its column
+    /// and the columns either side, the ones by a full adder, the twos by another with its
+    /// carry, the fours and eights from both.
+    @inline(__always)
+    private static func sums(_ previous: (UInt64, UInt64), _ current: (UInt64, UInt64), _ next: (UInt64, UInt64))
+        -> (UInt64, UInt64, UInt64, UInt64)
+    {
+        let (c0, c1) = current
+        let w0 = c0 &<< 1 | previous.0 &>> 63
+        let w1 = c1 &<< 1 | previous.1 &>> 63
+        let e0 = c0 &>> 1 | next.0 &<< 63
+        let e1 = c1 &>> 1 | next.1 &<< 63
+        let x0 = w0 ^ c0
+        let k0 = w0 & c0 | x0 & e0
+        let x1 = w1 ^ c1
+        let t1 = x1 ^ e1
+        let k1 = w1 & c1 | x1 & e1
+        let u1 = t1 & k0
+        return (x0 ^ e0, t1 ^ k0, k1 ^ u1, k1 & u1)
+    }
+
+    /// The sum (0...9) at bit i of bit planes s0 s1 s2 s3.
+    @inline(__always)
+    private static func sum(at i: Int, _ sums: (UInt64, UInt64, UInt64, UInt64)) -> Int {
+        let shift = UInt64(i)
+        let (ones, twos) = (sums.0 &>> shift & 1, sums.1 &>> shift & 1)
+        let (fours, eights) = (sums.2 &>> shift & 1, sums.3 &>> shift & 1)
+        return Int(truncatingIfNeeded: ones | twos &<< 1 | fours &<< 2 | eights &<< 3)
     }
 
     /// Marks in `seen` the 3×3 windows of word j's cells whose columns lie in first...last.
@@ -283,20 +302,24 @@ struct Plane: Sendable {
     ///
     /// Each term takes one of ten values, computed once by the same operations; a row is
     /// added from its counts (``OrderedSum``) unless its sum could leave a binade there, and
-    /// then block by block, its blocks read again from `source`.
+    /// then block by block, its sums made again from `source`.
     private func complexity(tallies: UnsafePointer<Int>, source: UnsafePointer<UInt64>) -> Double {
         let blocksPerRow = size / 3
         let count = Double(blocksPerRow * blocksPerRow)
         func sum(_ term: (Int) -> Double) -> Double {
             var sum = OrderedSum(term)
             for b in 0..<blocksPerRow where !sum.add(counts: tallies + b * 10) {
-                let rows = (source + row(3 * b), source + row(3 * b + 1), source + row(3 * b + 2))
-                for a in 0..<blocksPerRow {
-                    let bit = 3 * a + 64
-                    sum.add(
-                        (Self.bits(rows.0, from: bit) & 7).nonzeroBitCount
-                            + (Self.bits(rows.1, from: bit) & 7).nonzeroBitCount
-                            + (Self.bits(rows.2, from: bit) & 7).nonzeroBitCount)
+                // Block by block, in order: the row's 3×3 sums made again, read at the centres.
+                let (above, middle, below) = (source + row(3 * b), source + row(3 * b + 1), source + row(3 * b + 2))
+                func columns(_ j: Int) -> (UInt64, UInt64) { Self.columns(above[j], middle[j], below[j]) }
+                var block = 0
+                for j in 1...lastWord {
+                    let sums = Self.sums(columns(j - 1), columns(j), columns(j + 1))
+                    let column = (j - 1) * 64
+                    while block < blocksPerRow && 3 * block + 1 < column + 64 {
+                        sum.add(Self.sum(at: 3 * block + 1 - column, sums))
+                        block += 1
+                    }
                 }
             }
             return sum.value
