@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // The core counts cells with popcount: on x86-64, let it be one instruction (Nehalem:

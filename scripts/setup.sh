@@ -18,7 +18,16 @@ if ! command -v swift >/dev/null 2>&1; then
     if [ -x /opt/swift/usr/bin/swift ]; then
         export PATH="/opt/swift/usr/bin:$PATH"
     else
-        echo "setup: a Swift 6 toolchain is needed (https://www.swift.org/install/linux/)" >&2
+        echo "setup: a Swift 6.2 or later toolchain is needed (https://www.swift.org/install/linux/)" >&2
+        exit 1
+    fi
+fi
+# The core holds small fixed tables inline (InlineArray, Swift 6.2).
+version=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p' | head -n 1)
+if [ -n "$version" ]; then
+    read -r major minor <<<"$version"
+    if [ "$major" -lt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -lt 2 ]; }; then
+        echo "setup: Swift $major.$minor found; Swift 6.2 or later is needed (https://www.swift.org/install/linux/)" >&2
         exit 1
     fi
 fi
