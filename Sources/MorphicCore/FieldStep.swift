@@ -155,7 +155,6 @@ struct FieldStep {
         var habits: [UInt64] = []
         let habitsWanted = collectHabits
         let layout = self.layout
-        let formMask: UInt64 = (1 << UInt64(k)) - 1
         guard !hopeless || habitsWanted else {
             counts.slotActivations = Array(repeating: 0, count: slots)
             counts.slotOverrides = counts.slotActivations
@@ -170,7 +169,6 @@ struct FieldStep {
                         for y in band {
                             let line = after + layout.row(y)
                             let current = before + layout.row(y)
-                            let top = before + layout.row(y &- r)
                             for j in 1...layout.lastWord {
                                 var cells = occupied(row: y, word: j, radius: r)
                                 if j == layout.lastWord { cells &= layout.lastMask }
@@ -194,11 +192,7 @@ struct FieldStep {
                                     let bit = visit.trailingZeroBitCount
                                     visit &= visit &- 1
                                     let x = (j &- 1) &* 64 &+ bit
-                                    var window: UInt64 = 0
-                                    for row in 0..<k {
-                                        let code = Plane.bits(top + row &* layout.wordsPerRow, from: x &- r &+ 64) & formMask
-                                        window |= code &<< UInt64(row &* k)
-                                    }
+                                    let window = layout.window(before, x: x, y: y, radius: r)
                                     let live = window.nonzeroBitCount
                                     let shift = UInt64(bit)
                                     let draw = CounterRandom.unit(fromBits: draws[bit])

@@ -45,6 +45,20 @@ struct Plane: Sendable {
         word.pointee = word.pointee & ~(1 &<< shift) | UInt64(value & 1) &<< shift
     }
 
+    /// The (2r+1)×(2r+1) window centred on cell (x, y), packed as docs/model.md packs it:
+    /// bit (dy+r)·k + (dx+r) holds cell (x+dx, y+dy) (k = 2r+1; r at most `pad`).
+    @inline(__always)
+    func window(_ cells: UnsafePointer<UInt64>, x: Int, y: Int, radius r: Int) -> UInt64 {
+        let k = 2 &* r &+ 1
+        let mask: UInt64 = (1 &<< UInt64(k)) &- 1
+        let top = cells + row(y &- r)
+        var window: UInt64 = 0
+        for dy in 0..<k {
+            window |= (Self.bits(top + dy &* wordsPerRow, from: x &- r &+ 64) & mask) &<< UInt64(dy &* k)
+        }
+        return window
+    }
+
     /// Copies the opposite edges into the halo, for a torus.
     func wrapHalo(_ cells: UnsafeMutablePointer<UInt64>) {
         let n = size

@@ -119,10 +119,7 @@ public struct Simulation: Sendable {
         return planes.withUnsafeBufferPointer { planes in
             [UInt8](unsafeUninitializedCapacity: n * n) { cells, count in
                 for y in 0..<n {
-                    let line = planes.baseAddress! + base + layout.row(y)
-                    for x in 0..<n {
-                        cells[y &* n &+ x] = UInt8(truncatingIfNeeded: line[(x &+ 64) &>> 6] &>> UInt64(x & 63) & 1)
-                    }
+                    for x in 0..<n { cells[y &* n &+ x] = layout.cell(planes.baseAddress! + base, x: x, y: y) }
                 }
                 count = n * n
             }

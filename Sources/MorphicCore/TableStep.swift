@@ -28,7 +28,6 @@ struct TableStep {
         let random = CounterRandom.prefix(seed: seed, stream: .llm, UInt64(step))
         let capturing = !mask.isEmpty
         for y in 0..<n {
-            let rows = (before + layout.row(y - 1), before + layout.row(y), before + layout.row(y + 1))
             let line = after + layout.row(y)
             for j in 1...layout.lastWord {
                 var cells: UInt64 = j == layout.lastWord ? layout.lastMask : ~0
@@ -44,11 +43,7 @@ struct TableStep {
                 while left != 0 {
                     let bit = left.trailingZeroBitCount
                     left &= left &- 1
-                    // Columns x - 1 ... x + 1: bit x - 1 + 64 of each row.
-                    let from = (j &- 1) &* 64 &+ bit &+ 63
-                    let window =
-                        Plane.bits(rows.0, from: from) & 7 | (Plane.bits(rows.1, from: from) & 7) &<< 3
-                        | (Plane.bits(rows.2, from: from) & 7) &<< 6
+                    let window = layout.window(before, x: (j &- 1) &* 64 &+ bit, y: y, radius: 1)
                     next |= UInt64(table[Int(truncatingIfNeeded: window)]) &<< UInt64(bit)
                 }
                 let conway = line[j]
