@@ -8,7 +8,7 @@ import MorphicCore
 ///
 /// Files are streamed run by run, so memory does not grow with the number of runs, and
 /// nothing in them depends on the clock, the host or the order runs finished in. Every
-/// record is checked against the sha256 its pack frame holds before it is used.
+/// record is checked against the CRC-32 its pack frame holds before it is used.
 public enum Dataset {
     /// The manifest's format tag.
     public static let format = "morphic-dataset/1"
