@@ -13,8 +13,13 @@ public struct URLParts: Equatable, Sendable {
     /// Whether the URL carries a user name or password.
     public let hasUserInfo: Bool
 
-    /// The parts of `url`; nil when libcurl cannot parse it or it is not http(s).
+    /// The parts of `url`; nil when libcurl cannot parse it, it is not http(s), or it holds
+    /// a control character (libcurl would read a C string only up to a NUL, and so another
+    /// URL than the one checked and shown).
     public init?(_ url: String) {
+        guard !url.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            return nil
+        }
         _ = HTTPClient.global
         guard let handle = curl_url() else { return nil }
         defer { curl_url_cleanup(handle) }

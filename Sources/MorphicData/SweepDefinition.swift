@@ -113,9 +113,11 @@ public struct SweepDefinition: Sendable {
         case nil: notifyURL = nil
         case .string(let url)
         where (url.hasPrefix("http://") || url.hasPrefix("https://")) && url.utf8.count <= 2048
-            && !url.contains(where: { $0.isWhitespace }):
+            && !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }):
             notifyURL = url
-        default: throw SweepError(field: "notify_url", message: "must be an http:// or https:// URL")
+        default:
+            throw SweepError(
+                field: "notify_url", message: "must be an http:// or https:// URL without spaces or control characters")
         }
         snapshotEvery = try Self.snapshots(json["snapshots"])
         defaults = try Self.parameters(json["defaults"], field: "defaults", allowSeed: false)

@@ -1,3 +1,4 @@
+import HTTPClient
 import MorphicData
 
 /// The prompt that asks a language model for part of a rule table. Its version is part of
@@ -43,14 +44,15 @@ public enum LLMPrompt {
     }
 
     /// The digits of a chat-completions response, strictly: exactly `count` of `0`/`1`
-    /// once whitespace is removed.
-    static func answers(_ response: [UInt8], count: Int) throws(LLMError) -> [UInt8] {
+    /// once whitespace is removed. An answer quoted in the error is cleaned by `redaction`
+    /// first and cut after.
+    static func answers(_ response: [UInt8], count: Int, redaction: Redaction = .none) throws(LLMError) -> [UInt8] {
         guard let json = try? JSONParser.parse(response),
             let content = json["choices"]?.elements?.first?["message"]?["content"]?.stringValue
         else { throw LLMError("the response is not a chat completion with a message") }
         let digits = content.filter { !$0.isWhitespace }
         guard digits.allSatisfy({ $0 == "0" || $0 == "1" }) else {
-            throw LLMError("the answer has characters other than 0 and 1: \(content.prefix(80).debugDescription)")
+            throw LLMError("the answer has characters other than 0 and 1: \"\(redaction.clean(content))\"")
         }
         guard digits.count == count else {
             throw LLMError("the answer has \(digits.count) digits, not \(count)")

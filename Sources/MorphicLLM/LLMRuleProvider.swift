@@ -13,8 +13,10 @@ import MorphicData
 /// once with the same reason. ``cancelFetch()`` stops a fetch within about a second, in a
 /// transfer or a backoff alike, and no request starts after it.
 ///
-/// Messages never carry the API key or URL credentials: whatever the model answers is
-/// cleaned before it can reach a file, a log line or an API answer.
+/// Messages never carry the API key: whatever the model says is cleaned of it, in every form
+/// an echo can give it (see ``Redaction``), before it is cut, and only then can it reach a
+/// file, a log line or an API answer. An endpoint with credentials in its URL is never
+/// asked (``LLMSettings/problem(endpoint:)``); messages name the endpoint without its query.
 public final class LLMRuleProvider: @unchecked Sendable {
     /// Attempts per batch when the answer cannot be parsed.
     public static let attemptsPerBatch = 3
@@ -41,6 +43,7 @@ public final class LLMRuleProvider: @unchecked Sendable {
     private let cacheFile: String
     private let client: HTTPClient
     private let apiKey: String?
+    private let redaction: Redaction
     private let condition = NSCondition()
     private var phase = Phase.idle
     private var listeners: [@Sendable () -> Void] = []
@@ -58,6 +61,7 @@ public final class LLMRuleProvider: @unchecked Sendable {
         configuration.caFile = settings.caFile
         client = HTTPClient(configuration: configuration)
         apiKey = environment[settings.apiKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
+        redaction = Redaction(secrets: apiKey.map { Redaction.secrets(ofCredential: "Bearer " + $0) } ?? [])
         if let stored = readCache() { phase = .ready(stored) }
     }
 
@@ -148,14 +152,25 @@ public final class LLMRuleProvider: @unchecked Sendable {
     }
 
     /// A message about the model that is safe to store: no key, no credentials, bounded.
+    /// What the model said is already in it as a cleaned quote.
     private func failure(_ message: String) -> LLMError {
-        LLMError(Redaction.clean(message, secrets: apiKey.map { [$0] } ?? [], limit: 400))
+        LLMError(redaction.clean(message, limit: Redaction.maximumMessage))
+    }
+
+    /// The endpoint as messages name it: no user information, query or fragment.
+    private var shownEndpoint: String {
+        let url = settings.endpoint
+        return Redaction.none.clean(
+            String(url[..<(url.firstIndex { $0 == "?" || $0 == "#" } ?? url.endIndex)]), limit: 300)
     }
 
     private func download(_ flag: CancellationFlag) throws(LLMError) -> RuleTable {
         let deadline = Date().addingTimeInterval(settings.deadline)
         let session = HTTPClient.Session()
-        let endpoint = Redaction.withoutUserInfo(settings.endpoint)
+        let endpoint = shownEndpoint
+        if let problem = LLMSettings.problem(endpoint: settings.endpoint) {
+            throw failure("the language model endpoint \(endpoint) is not asked: it \(problem)")
+        }
         var entries: [UInt8] = []
         for start in stride(from: 0, to: 512, by: LLMPrompt.batchSize) {
             let indices = start..<start + LLMPrompt.batchSize
@@ -173,17 +188,18 @@ public final class LLMRuleProvider: @unchecked Sendable {
                 } catch .cancelled {
                     throw LLMError("the request for a rule table was cancelled")
                 } catch .timeout where deadline.timeIntervalSinceNow <= 0 {
-                    throw failure("the language model at \(endpoint) gave no table within \(Int(settings.deadline)) s")
+                    throw failure(
+                        "the language model at \(endpoint) gave no table within \(HTTPClient.seconds(settings.deadline)) s")
                 } catch {
                     throw failure("the language model at \(endpoint) failed: \(error)")
                 }
                 guard response.status == 200 else {
                     throw failure(
                         "the language model at \(endpoint) answered \(response.status): "
-                            + String(decoding: response.body.prefix(1000), as: UTF8.self))
+                            + redaction.clean(bytes: response.body))
                 }
                 do {
-                    answered = try LLMPrompt.answers(response.body, count: indices.count)
+                    answered = try LLMPrompt.answers(response.body, count: indices.count, redaction: redaction)
                 } catch {
                     lastProblem = error.description
                 }

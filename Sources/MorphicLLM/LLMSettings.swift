@@ -1,6 +1,43 @@
+import HTTPClient
+
 /// Where `llm_control` runs get their rule table: an OpenAI-compatible chat-completions
 /// endpoint (hosted, or local such as llama.cpp's server, Ollama or vLLM).
 public struct LLMSettings: Hashable, Sendable {
+    /// Shortest request timeout accepted, in seconds: below it no model can answer, and
+    /// libcurl counts whole milliseconds. 0.1 s.
+    public static let shortestTimeout = 0.1
+    /// Longest request timeout accepted, in seconds. 3,600 s.
+    public static let longestTimeout = 3600.0
+
+    /// Why `endpoint` cannot be used, said for a person, or nil when it can. A URL with a
+    /// user name or password is refused: libcurl would send them as Basic authentication,
+    /// and a model that echoes its request would hand them back into run errors and logs.
+    public static func problem(endpoint: String) -> String? {
+        switch HTTPClient.problem(ofURL: endpoint) {
+        case nil: nil
+        case ""?: "must be an http:// or https:// URL"
+        case _? where URLParts(endpoint)?.hasUserInfo == true:
+            "must not hold a user name or password (they would be sent as Basic authentication, and a model "
+                + "that echoes its request would return them into run errors and logs); put the key in the "
+                + "environment variable named by llm.api_key_env or --llm-api-key-env (OPENAI_API_KEY unless "
+                + "set otherwise) instead: it is sent as a Bearer token"
+        case let reason?: "must not hold spaces or control characters (\(reason))"
+        }
+    }
+
+    /// Why `seconds` is not a request timeout, or nil when it is: in
+    /// [``shortestTimeout``, ``longestTimeout``] and a whole number of milliseconds.
+    public static func problem(timeout seconds: Double) -> String? {
+        let milliseconds = seconds * 1000
+        guard seconds >= shortestTimeout, seconds <= longestTimeout,
+            (milliseconds - milliseconds.rounded()).magnitude < 1e-6
+        else {
+            return "must be seconds in [\(HTTPClient.seconds(shortestTimeout)), \(HTTPClient.seconds(longestTimeout))], "
+                + "to the millisecond"
+        }
+        return nil
+    }
+
     /// The chat-completions URL, e.g. `https://api.openai.com/v1/chat/completions` or
     /// `http://127.0.0.1:11434/v1/chat/completions`.
     public var endpoint: String

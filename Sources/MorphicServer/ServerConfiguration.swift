@@ -127,6 +127,9 @@ public struct ServerConfiguration: Sendable {
                 endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://"),
                 let model = value["model"]?.stringValue, !model.isEmpty
             else { throw setting.fail("null or an object with an http(s) \"endpoint\" and a \"model\"") }
+            if let problem = LLMSettings.problem(endpoint: endpoint) {
+                throw Error(description: "\(source): llm.endpoint \(problem)")
+            }
             if let unknown = value.members?.first(where: {
                 ![
                     "endpoint", "model", "api_key_env", "timeout_seconds", "deadline_seconds",
@@ -143,26 +146,38 @@ public struct ServerConfiguration: Sendable {
                 settings.apiKeyVariable = name
             }
             if let timeout = value["timeout_seconds"] {
-                guard let seconds = timeout.doubleValue, seconds > 0, seconds <= 3600 else {
-                    throw setting.fail("an object whose timeout_seconds is in (0, 3600]")
+                guard let seconds = timeout.doubleValue, LLMSettings.problem(timeout: seconds) == nil else {
+                    throw Error(
+                        description:
+                            "\(source): llm.timeout_seconds \(LLMSettings.problem(timeout: timeout.doubleValue ?? 0)!)")
                 }
                 settings.timeout = seconds
             }
             if let deadline = value["deadline_seconds"] {
-                guard let seconds = deadline.doubleValue, seconds > 0, seconds <= 86400 else {
-                    throw setting.fail("an object whose deadline_seconds is in (0, 86400]")
+                guard let seconds = deadline.doubleValue, seconds >= LLMSettings.shortestTimeout, seconds <= 86400 else {
+                    throw setting.fail("an object whose deadline_seconds is in [0.1, 86400]")
                 }
                 settings.deadline = seconds
             }
             if let cooldown = value["failure_cooldown_seconds"] {
-                guard let seconds = cooldown.doubleValue, seconds >= 0, seconds <= 86400 else {
-                    throw setting.fail("an object whose failure_cooldown_seconds is in [0, 86400]")
+                // At least a second: a failure forgotten at once would never reach the runs
+                // waiting for it, and the model would be asked again and again.
+                guard let seconds = cooldown.doubleValue, seconds >= 1, seconds <= 86400 else {
+                    throw setting.fail("an object whose failure_cooldown_seconds is in [1, 86400]")
                 }
                 settings.failureCooldown = seconds
             }
             if let file = value["ca_file"] {
                 guard let path = file.stringValue, !path.isEmpty else {
                     throw setting.fail("an object whose ca_file is a path")
+                }
+                // Checked now: a file that is missing or holds no certificate would fail every
+                // fetch later, far from its cause.
+                guard let contents = FileManager.default.contents(atPath: path) else {
+                    throw Error(description: "\(source): llm.ca_file '\(path)' cannot be read (missing, or not a file)")
+                }
+                guard String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+                    throw Error(description: "\(source): llm.ca_file '\(path)' holds no PEM certificate")
                 }
                 settings.caFile = path
             }
@@ -186,7 +201,15 @@ public struct ServerConfiguration: Sendable {
                 value.members?.allSatisfy({ ["allowed_hosts", "allowed_ports"].contains($0.key) }) == true,
                 let names = Optional(hosts.compactMap(\.stringValue)), names.count == hosts.count
             else { throw setting.fail(shape) }
-            notifyHosts = names.map { $0.lowercased() }
+            notifyHosts = try names.map { name in
+                guard let host = SweepNotifier.host(name) else {
+                    throw Error(
+                        description:
+                            "\(source): notify.allowed_hosts: '\(name)' is not a host name or IP address "
+                            + "(ports go in allowed_ports; an IPv6 address may be written with or without brackets)")
+                }
+                return host
+            }
             if let ports = value["allowed_ports"] {
                 guard let list = ports.elements, let numbers = Optional(list.compactMap(\.intValue)),
                     numbers.count == list.count, numbers.allSatisfy({ (1...65535).contains($0) })

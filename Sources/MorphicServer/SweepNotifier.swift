@@ -6,7 +6,8 @@ import MorphicData
 /// thread, in the order the statuses were given: a receiver never sees `failed` after the
 /// `completed` that followed it. A status not yet sent is dropped when a newer one for the
 /// same sweep arrives. Only allowed hosts (and ports, when listed) are ever called, as
-/// libcurl's own URL parser reads the URL.
+/// libcurl's own URL parser reads the URL; the allowed hosts are read by the same parser, so
+/// `::1` and `[::1]`, or `127.1` and `127.0.0.1`, name one host as they do in a URL.
 final class SweepNotifier: @unchecked Sendable {
     private let allowedHosts: Set<String>
     private let allowedPorts: Set<Int>
@@ -19,7 +20,7 @@ final class SweepNotifier: @unchecked Sendable {
     private let finished = DispatchGroup()
 
     init(allowedHosts: [String], allowedPorts: [Int] = [], log: Log, client: HTTPClient = HTTPClient()) {
-        self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+        self.allowedHosts = Set(allowedHosts.map { Self.host($0) ?? $0.lowercased() })
         self.allowedPorts = Set(allowedPorts)
         self.log = log
         self.client = client
@@ -30,6 +31,19 @@ final class SweepNotifier: @unchecked Sendable {
         }
         thread.name = "notify"
         thread.start()
+    }
+
+    /// `name` as libcurl reads the host of a URL (lower-cased, an IPv6 address in brackets
+    /// and in its shortest form, an IPv4 address in dotted quads); nil when it is not a host
+    /// alone (a port, path or credentials with it, or not a host at all).
+    static func host(_ name: String) -> String? {
+        let bare = name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name
+        let written = bare.contains(":") ? "[\(bare)]" : bare
+        guard !written.isEmpty, !written.contains(where: { "/?#@\\".contains($0) }),
+            // `example.org:443` is bracketed above, and so refused as no IPv6 address.
+            let parts = URLParts("http://\(written)/"), !parts.hasUserInfo
+        else { return nil }
+        return parts.host
     }
 
     /// Whether `url` names an allowed host and port, with no credentials in it.

@@ -19,14 +19,14 @@ struct LLMOptions: ParsableArguments {
 
     @Option(
         name: .customLong("llm-timeout"),
-        help: "Seconds one request to the model may take; a whole table may take 5 times that.")
+        help: "Seconds one request to the model may take (0.1 to 3600); a whole table may take 5 times that.")
     var timeout: Double = 120
 
     func validate() throws {
-        if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-            throw ValidationError("--llm-endpoint must be an http:// or https:// URL")
+        if let endpoint, let problem = LLMSettings.problem(endpoint: endpoint) {
+            throw ValidationError("--llm-endpoint \(problem)")
         }
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--llm-timeout must be in (0, 3600] seconds") }
+        if let problem = LLMSettings.problem(timeout: timeout) { throw ValidationError("--llm-timeout \(problem)") }
         if (endpoint == nil) != (model == nil) {
             throw ValidationError("--llm-endpoint and --llm-model go together")
         }

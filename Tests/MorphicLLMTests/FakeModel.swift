@@ -13,6 +13,11 @@ final class FakeModel: Sendable {
         case hung
         /// Answers `status` with a body that echoes the request's Authorization field.
         case echoingKey(Int)
+        /// Echoes `encode(Authorization field, request)` after `prefix` characters of `x`: as
+        /// the body of a `status` answer, or with 200 as the content of a chat completion.
+        case echoing(status: Int, prefix: Int, encode: @Sendable (_ authorization: String, _ request: String) -> String)
+        /// Answers 200 with `count` header fields of `size` bytes each.
+        case hugeHeaders(count: Int, size: Int)
     }
 
     let server: HTTPServer
@@ -48,6 +53,21 @@ final class FakeModel: Sendable {
                 return .text(
                     HTTPStatus(status, "Echo"),
                     #"{"error": {"message": "Incorrect API key provided: \#(request.header("Authorization") ?? "")"}}"#)
+            case .echoing(let status, let prefix, let encode):
+                let authorization = request.header("Authorization") ?? ""
+                let whole =
+                    "\(request.method) \(request.path) HTTP/1.1\r\n"
+                    + request.headers.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
+                    + String(decoding: request.body, as: UTF8.self)
+                let text = String(repeating: "x", count: prefix) + encode(authorization, whole)
+                guard status == 200 else { return .text(HTTPStatus(status, "Echo"), text) }
+                let reply: JSON = .object([
+                    "choices": .array([.object(["message": .object(["role": .string("assistant"), "content": .string(text)])])])
+                ])
+                return HTTPResponse(status: .ok, headers: [("Content-Type", "application/json")], body: .bytes(reply.compactBytes))
+            case .hugeHeaders(let count, let size):
+                let fields = (0..<count).map { ("X-Filler-\($0)", String(repeating: "h", count: size)) }
+                return HTTPResponse(status: .ok, headers: fields, body: .bytes(Array("{}".utf8)))
             case .failing(let status): return .text(HTTPStatus(status, "Failing"), "model unavailable")
             case .rateLimitedOnce where number == 1:
                 return HTTPResponse(

@@ -118,6 +118,18 @@ import Testing
         #expect(model.requests == 2)
     }
 
+    @Test func deadline_IsReportedWithThePrecisionGiven() throws {
+        let model = try FakeModel(.hung)
+        defer { model.stop() }
+        let cache = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        var settings = LLMSettings(endpoint: model.endpoint + "?key=query-secret", model: "m", timeout: 0.2)
+        settings.deadline = 0.3
+        let provider = LLMRuleProvider(settings: settings, cacheDirectory: cache, environment: [:])
+        let error = #expect(throws: LLMError.self) { try provider.ruleTable() }
+        #expect(error?.description == "the language model at \(model.endpoint) gave no table within 0.3 s")
+    }
+
     @Test func client_RefusesOtherSchemesAndCapsResponses() throws {
         #expect(throws: HTTPClient.Failure.invalidURL("file:///etc/passwd")) {
             try HTTPClient().send(HTTPClient.Request(url: "file:///etc/passwd"))

@@ -70,14 +70,18 @@ import Testing
     @Test(arguments: [401, 500])
     func modelThatEchoesTheKey_LeavesItInNoFileAnswerOrLogLine(_ status: Int) throws {
         let key = "sk-test-0123456789-SECRET-KEY"
-        let password = "url-password-SECRET"
         let model = try FakeModel(.echoingKey(status))
         defer { model.stop() }
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let endpoint = model.endpoint.replacingOccurrences(of: "http://", with: "http://user:\(password)@")
+        // Credentials in the URL are refused at start-up, naming the setting and the way instead.
+        let password = "url-password-SECRET"
+        let withPassword = model.endpoint.replacingOccurrences(of: "http://", with: "http://user:\(password)@")
+        #expect(throws: ServerProcess.ServerError.self) {
+            try ServerProcess(dataDirectory: root + "/refused", config: try Self.config(root, endpoint: withPassword))
+        }
         let server = try ServerProcess(
-            dataDirectory: root + "/data", config: try Self.config(root, endpoint: endpoint),
+            dataDirectory: root + "/data", config: try Self.config(root, endpoint: model.endpoint),
             environment: ["OPENAI_API_KEY": key], logFile: root + "/server.log")
         defer { server.kill() }
         let id = Self.id(try server.request("POST", "/api/sweeps", body: Self.definition("echo", llm: 2, classical: 1)))

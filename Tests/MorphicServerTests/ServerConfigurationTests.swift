@@ -1,6 +1,6 @@
 import Foundation
-import MorphicServer
 import TestSupport
+@testable import MorphicServer
 import Testing
 
 @Suite struct ServerConfigurationTests {
@@ -39,6 +39,17 @@ import Testing
         (#"{"slurm": {"binary": "morphic"}}"#, "slurm.binary must be an absolute path"),
         (#"{"llm": {"endpoint": "ftp://x", "model": "m"}}"#, "llm must be"),
         (#"{"notify": {"allowed_hosts": "x"}}"#, "notify must be"),
+        (#"{"notify": {"allowed_hosts": ["hooks.example.org:443"]}}"#, "'hooks.example.org:443' is not a host name"),
+        (#"{"notify": {"allowed_hosts": ["user@hooks.example.org"]}}"#, "is not a host name"),
+        (#"{"notify": {"allowed_hosts": [""]}}"#, "is not a host name"),
+        (#"{"llm": {"endpoint": "http://user:pw@127.0.0.1/v1", "model": "m"}}"#, "llm.endpoint must not hold a user name or password"),
+        (#"{"llm": {"endpoint": "https://:key@api.example/v1", "model": "m"}}"#, "api_key_env"),
+        (#"{"llm": {"endpoint": "http://127.0.0.1/v1\u0000@evil", "model": "m"}}"#, "llm.endpoint must not hold spaces or control"),
+        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "ca_file": "/nonexistent/ca.pem"}}"#, "llm.ca_file '/nonexistent/ca.pem' cannot be read"),
+        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "ca_file": "/etc/hostname"}}"#, "holds no PEM certificate"),
+        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "timeout_seconds": 0.001}}"#, "llm.timeout_seconds must be seconds in [0.1, 3600], to the millisecond"),
+        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "timeout_seconds": 0.1234}}"#, "to the millisecond"),
+        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "deadline_seconds": 0.01}}"#, "deadline_seconds"),
         ("{", "server.json"),
     ])
     func badSetting_IsRefusedNamingIt(_ text: String, _ message: String) throws {
@@ -53,6 +64,60 @@ import Testing
         #expect(throws: (any Error).self) {
             try ServerConfiguration().applying(environment: ["MORPHIC_PORT": "eighty"])
         }
+    }
+}
+
+@Suite struct OutboundSettingsTests {
+    @Test(arguments: [
+        (["::1"], "http://[::1]:9/hook", true), (["[::1]"], "http://[::1]:9/hook", true),
+        (["::1"], "http://[0:0:0:0:0:0:0:1]:9/hook", true), (["0:0::1"], "http://[::1]/hook", true),
+        (["::1"], "http://127.0.0.1/hook", false), (["127.0.0.1"], "http://[::1]/hook", false),
+        (["Hooks.Example.ORG"], "https://hooks.example.org/x", true), (["127.0.0.1"], "http://127.1/x", true),
+    ])
+    func notifyHosts_AreReadAsURLHostsAre(_ hosts: [String], _ url: String, _ allowed: Bool) throws {
+        var configuration = ServerConfiguration()
+        let list = hosts.map { "\"\($0)\"" }.joined(separator: ", ")
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try #"{"notify": {"allowed_hosts": [\#(list)]}}"#.write(toFile: folder + "/s.json", atomically: true, encoding: .utf8)
+        try configuration.apply(file: folder + "/s.json")
+        let notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, log: Log(destination: nil))
+        defer { notifier.shutdown() }
+        #expect(notifier.allows(url) == allowed, "\(hosts) \(url) → \(configuration.notifyHosts)")
+    }
+
+    @Test func caFile_ThatHoldsACertificate_IsAccepted() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".write(
+            toFile: folder + "/ca.pem", atomically: true, encoding: .utf8)
+        try #"{"llm": {"endpoint": "https://127.0.0.1/v1", "model": "m", "ca_file": "\#(folder)/ca.pem", "timeout_seconds": 0.25}}"#
+            .write(toFile: folder + "/s.json", atomically: true, encoding: .utf8)
+        var configuration = ServerConfiguration()
+        try configuration.apply(file: folder + "/s.json")
+        #expect(configuration.llm?.caFile == folder + "/ca.pem" && configuration.llm?.timeout == 0.25)
+    }
+
+    @Test func notifyURL_WithAControlCharacter_IsRefusedNamingIt() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 1
+        configuration.notifyHosts = ["127.0.0.1"]
+        let service = try JobService(configuration: configuration, log: Log(destination: nil))
+        defer { service.shutdown() }
+        for character in ["\\u0000", "\\u0001", "\\u001f", "\\u007f", "\\u0085", "\\t"] {
+            let definition = #"{"notify_url": "http://127.0.0.1:9/\#(character)@evil.example/", "groups": [{"prefix": "a"}]}"#
+            do {
+                _ = try service.submit(Array(definition.utf8))
+                Issue.record("accepted \(character)")
+            } catch {
+                let answer = APIError.from(error)
+                #expect(answer.status.code == 422 && answer.field == "notify_url", "\(character): \(answer.message)")
+            }
+        }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: data + "/sweeps"))?.isEmpty ?? true)
     }
 }
 
