@@ -136,6 +136,12 @@ import Testing
                 #expect(failed)
                 let error = try service.runs(id, offset: 0, limit: 1)["runs"]?.elements?.first?["error"]?.stringValue ?? ""
                 #expect(error.contains("xxx"), "the model's words are quoted: \(error)")
+                // At most 200 characters of them, and `…` when cut.
+                let quoted =
+                    status == 200
+                    ? String(error.components(separatedBy: "other than 0 and 1: \"").last?.dropLast() ?? "")
+                    : error.components(separatedBy: "answered \(status): ").last ?? ""
+                #expect(quoted.hasPrefix("xxx") && quoted.unicodeScalars.count <= Redaction.maximumQuote + 1, "\(quoted)")
                 var stored = ["the run's error": error]
                 // Read as they are; a temporary file renamed meanwhile is read under its new name.
                 let folder = data + "/data/sweeps/" + id
@@ -155,7 +161,8 @@ import Testing
         #expect(cases >= 3 * SecretEcho.encodings.count)
         Thread.sleep(forTimeInterval: 0.5)  // the log is flushed every 0.2 s
         let log = try String(contentsOfFile: logFile, encoding: .utf8)
-        #expect(log.contains("answered") || log.contains("usable answer") || !log.isEmpty)
+        let failures = log.split(separator: "\n").filter { $0.contains("runs_failed") && $0.contains("xxxx") }
+        #expect(failures.count >= cases, "each failure is logged with the model's words")
         let allForms = SecretEcho.encodings.flatMap { SecretEcho.keyForms(in: $0.encode(Self.authorization, Self.request)) }
         if let leak = SecretEcho.leak(in: log, forms: allForms, windows: SecretEcho.windows(of: allForms)) {
             Issue.record("\(leak) in the log")
