@@ -112,12 +112,15 @@ public struct HTTPClient: Sendable {
             case .tooLarge(let limit, let url): "\(Self.shown(url)) sent more than \(limit) bytes"
             case .headersTooLarge(let limit, let url):
                 "\(Self.shown(url)) sent response headers larger than \(limit) bytes"
-            case .status(let code, let url, let body): "\(Self.shown(url)) answered \(code)" + (body.isEmpty ? "" : ": \(body)")
+            case .status(let code, let url, let body):
+                "\(Self.shown(url)) answered \(code)" + (body.isEmpty ? "" : ": \(body)")
             case .cancelled(let url): "the request to \(Self.shown(url)) was cancelled"
             }
         }
 
-        private static func shown(_ url: String) -> String { Redaction.none.clean(url, limit: Redaction.maximumMessage) }
+        private static func shown(_ url: String) -> String {
+            Redaction.none.clean(url, limit: Redaction.maximumMessage)
+        }
 
         /// Whether another attempt may succeed.
         var isTransient: Bool {

@@ -32,7 +32,8 @@ public struct Redaction: Sendable {
             let bytes = Array(secret.utf8)
             forms.insert(bytes)
             let padded = Self.base64(bytes, alphabet: Self.standard, padded: true)
-            for encoded in Self.base64Forms(of: bytes) + Self.base64Forms(of: padded) where encoded.count >= Self.shortestForm {
+            for encoded in Self.base64Forms(of: bytes) + Self.base64Forms(of: padded)
+            where encoded.count >= Self.shortestForm {
                 forms.insert(encoded)
             }
         }
@@ -140,7 +141,8 @@ public struct Redaction: Sendable {
             forms.append(base64(bytes, alphabet: alphabet, padded: false))
             for shift in 0..<3 {
                 // Character k covers bits [6k, 6k+6); the secret holds bits [8·shift, 8·(shift+n)).
-                let encoded = base64(Array(repeating: 0, count: shift) + bytes + [0, 0], alphabet: alphabet, padded: false)
+                let encoded = base64(
+                    Array(repeating: 0, count: shift) + bytes + [0, 0], alphabet: alphabet, padded: false)
                 let first = (8 * shift + 5) / 6
                 let last = (8 * (shift + bytes.count)) / 6 - 1
                 if first <= last && last < encoded.count { forms.append(Array(encoded[first...last])) }

@@ -69,7 +69,8 @@ public final class LLMRuleProvider: @unchecked Sendable {
     /// credentials or path), the model and the prompt version.
     public var source: RuleSource {
         let host = URLParts(settings.endpoint).map { parts in
-            let standard = (parts.scheme == "https" && parts.port == 443) || (parts.scheme == "http" && parts.port == 80)
+            let standard =
+                (parts.scheme == "https" && parts.port == 443) || (parts.scheme == "http" && parts.port == 80)
             return standard ? parts.host : "\(parts.host):\(parts.port)"
         }
         return RuleSource(host: host ?? "", model: settings.model, promptVersion: LLMPrompt.version)
@@ -189,7 +190,8 @@ public final class LLMRuleProvider: @unchecked Sendable {
                     throw LLMError("the request for a rule table was cancelled")
                 } catch .timeout where deadline.timeIntervalSinceNow <= 0 {
                     throw failure(
-                        "the language model at \(endpoint) gave no table within \(HTTPClient.seconds(settings.deadline)) s")
+                        "the language model at \(endpoint) gave no table within \(HTTPClient.seconds(settings.deadline)) s"
+                    )
                 } catch {
                     throw failure("the language model at \(endpoint) failed: \(error)")
                 }

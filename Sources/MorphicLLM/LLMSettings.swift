@@ -32,7 +32,8 @@ public struct LLMSettings: Hashable, Sendable {
         guard seconds >= shortestTimeout, seconds <= longestTimeout,
             (milliseconds - milliseconds.rounded()).magnitude < 1e-6
         else {
-            return "must be seconds in [\(HTTPClient.seconds(shortestTimeout)), \(HTTPClient.seconds(longestTimeout))], "
+            return
+                "must be seconds in [\(HTTPClient.seconds(shortestTimeout)), \(HTTPClient.seconds(longestTimeout))], "
                 + "to the millisecond"
         }
         return nil

@@ -154,7 +154,8 @@ public struct ServerConfiguration: Sendable {
                 settings.timeout = seconds
             }
             if let deadline = value["deadline_seconds"] {
-                guard let seconds = deadline.doubleValue, seconds >= LLMSettings.shortestTimeout, seconds <= 86400 else {
+                guard let seconds = deadline.doubleValue, seconds >= LLMSettings.shortestTimeout, seconds <= 86400
+                else {
                     throw setting.fail("an object whose deadline_seconds is in [0.1, 86400]")
                 }
                 settings.deadline = seconds

@@ -62,9 +62,12 @@ final class FakeModel: Sendable {
                 let text = String(repeating: "x", count: prefix) + encode(authorization, whole)
                 guard status == 200 else { return .text(HTTPStatus(status, "Echo"), text) }
                 let reply: JSON = .object([
-                    "choices": .array([.object(["message": .object(["role": .string("assistant"), "content": .string(text)])])])
+                    "choices": .array([
+                        .object(["message": .object(["role": .string("assistant"), "content": .string(text)])])
+                    ])
                 ])
-                return HTTPResponse(status: .ok, headers: [("Content-Type", "application/json")], body: .bytes(reply.compactBytes))
+                return HTTPResponse(
+                    status: .ok, headers: [("Content-Type", "application/json")], body: .bytes(reply.compactBytes))
             case .hugeHeaders(let count, let size):
                 let fields = (0..<count).map { ("X-Filler-\($0)", String(repeating: "h", count: size)) }
                 return HTTPResponse(status: .ok, headers: fields, body: .bytes(Array("{}".utf8)))

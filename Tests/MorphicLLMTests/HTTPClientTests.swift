@@ -25,10 +25,15 @@ import Testing
         configuration.backoff = 5
         let started = Date()
         let error = #expect(throws: HTTPClient.Failure.self) {
-            try HTTPClient(configuration: configuration).send(HTTPClient.Request(url: "https://127.0.0.1:\(model.port)/"))
+            try HTTPClient(configuration: configuration).send(
+                HTTPClient.Request(url: "https://127.0.0.1:\(model.port)/"))
         }
         #expect(Date().timeIntervalSince(started) < 4, "no 5 s backoff before giving up")
-        if case .connection(_, _, let transient)? = error { #expect(!transient) } else { Issue.record("\(String(describing: error))") }
+        if case .connection(_, _, let transient)? = error {
+            #expect(!transient)
+        } else {
+            Issue.record("\(String(describing: error))")
+        }
     }
 
     @Test func cancellation_EndsAHungTransferAndItsBackoff() throws {
@@ -73,7 +78,8 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 4, "no backoff")
         // Headers just within the limit are fine.
         model.behave(.hugeHeaders(count: 30, size: 1024))
-        #expect(try HTTPClient(configuration: configuration).send(HTTPClient.Request(url: model.endpoint)).status == 200)
+        #expect(
+            try HTTPClient(configuration: configuration).send(HTTPClient.Request(url: model.endpoint)).status == 200)
     }
 
     @Test func seconds_AreShownToTheMillisecond() {
@@ -100,10 +106,15 @@ import Testing
     @Test(arguments: ["0", "0.001", "0.0999", "0.1234", "3600.5", "-1", "nan"])
     func llmTimeout_OutsideItsRange_IsRefused(_ value: String) throws {
         let result = try execute(
-            ServerProcess.executable, ["run", "--mode=llm_control", "--llm-timeout=\(value)", "--llm-endpoint",
-            "http://127.0.0.1:9/v1", "--llm-model", "m"])
+            ServerProcess.executable,
+            [
+                "run", "--mode=llm_control", "--llm-timeout=\(value)", "--llm-endpoint",
+                "http://127.0.0.1:9/v1", "--llm-model", "m",
+            ])
         #expect(result.status != 0, "\(value)")
-        #expect(result.output.contains("--llm-timeout must be seconds in [0.1, 3600], to the millisecond") || value == "nan",
+        #expect(
+            result.output.contains("--llm-timeout must be seconds in [0.1, 3600], to the millisecond")
+                || value == "nan",
             "\(value): \(result.output)")
     }
 

@@ -29,8 +29,10 @@ enum SecretEcho {
         }.joined()
     }
     static func form(_ text: String) -> String {
-        text.split(separator: " ", omittingEmptySubsequences: false).map { percent(String($0), all: false, upper: true) }
-            .joined(separator: "+")
+        text.split(separator: " ", omittingEmptySubsequences: false).map {
+            percent(String($0), all: false, upper: true)
+        }
+        .joined(separator: "+")
     }
     static func jsonUnicode(_ text: String, upper: Bool) -> String {
         text.utf8.map { String(format: upper ? "\\u%04X" : "\\u%04x", $0) }.joined()
@@ -56,7 +58,9 @@ enum SecretEcho {
         Encoding(description: "base64 of the header line") { a, _ in base64("Authorization: " + a) },
         Encoding(description: "base64 of the header line, shifted by one") { a, _ in base64("XAuthorization: " + a) },
         Encoding(description: "base64 of the header line, shifted by two") { a, _ in base64("XYAuthorization: " + a) },
-        Encoding(description: "base64 of a Basic header") { a, _ in base64("Authorization: Basic " + base64(bearerKey(a))) },
+        Encoding(description: "base64 of a Basic header") { a, _ in
+            base64("Authorization: Basic " + base64(bearerKey(a)))
+        },
         Encoding(description: "base64 of a Basic header, shifted") { a, _ in base64("Basic " + base64(bearerKey(a))) },
         Encoding(description: "percent-encoded, upper-case hex") { a, _ in percent(a, all: true, upper: true) },
         Encoding(description: "percent-encoded, lower-case hex") { a, _ in percent(a, all: true, upper: false) },
@@ -80,7 +84,8 @@ enum SecretEcho {
         var inner = [key, base64(key)]
         for text in [key, base64(key)] {
             for shift in 0..<3 {
-                let encoded = Array(Data(Array(repeating: 0, count: shift) + Array(text.utf8) + [0, 0]).base64EncodedString())
+                let encoded = Array(
+                    Data(Array(repeating: 0, count: shift) + Array(text.utf8) + [0, 0]).base64EncodedString())
                 let first = (8 * shift + 5) / 6
                 let last = 8 * (shift + text.utf8.count) / 6 - 1
                 let core = String(encoded[first...last])
@@ -93,7 +98,8 @@ enum SecretEcho {
             { percent($0, all: false, upper: false) }, form, { jsonUnicode($0, upper: false) },
             { jsonUnicode($0, upper: true) }, jsonString, { html($0, hex: true) }, { html($0, hex: false) },
         ]
-        return Array(Set(inner.flatMap { text in outer.map { $0(text) } }.filter { $0.count >= length && echo.contains($0) }))
+        return Array(
+            Set(inner.flatMap { text in outer.map { $0(text) } }.filter { $0.count >= length && echo.contains($0) }))
     }
 
     /// The windows of `length` characters of `forms`: any one of them seen means a secret leaked.

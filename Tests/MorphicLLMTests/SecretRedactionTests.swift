@@ -48,7 +48,8 @@ import Testing
         #expect(clean == "POST https://***@api.example/v1 said: bad key [redacted] [31m  ")
         let long = String(repeating: "é", count: 500)
         #expect(redaction.clean(long) == String(repeating: "é", count: 200) + "…")
-        #expect(redaction.clean(String(repeating: "y", count: 200)) == String(repeating: "y", count: 200), "not cut at 200")
+        #expect(
+            redaction.clean(String(repeating: "y", count: 200)) == String(repeating: "y", count: 200), "not cut at 200")
         #expect(Redaction.none.clean(bytes: [0x61, 0xFF, 0x62]) == "a\u{FFFD}b", "a bad byte is shown as such")
         // A short key is still a secret; its encodings are looked for from 4 characters on.
         #expect(Redaction(secrets: ["ab"]).clean("xaby") == "x[redacted]y")
@@ -125,7 +126,7 @@ import Testing
                 // One sweep, retried for each echo: a retry forgets the model's failure.
                 if let id {
                     let retried = ServerOutboundTests.wait { (try? service.retry(id)) != nil }
-                #expect(retried)
+                    #expect(retried)
                 } else {
                     id = try service.submit(Array(definition.utf8)).status["id"]!.stringValue!
                 }
@@ -134,14 +135,16 @@ import Testing
                 let failed = try ServerOutboundTests.wait(
                     { try model.requests > asked && service.status(id)["status"] == .string("failed") }, timeout: 20)
                 #expect(failed)
-                let error = try service.runs(id, offset: 0, limit: 1)["runs"]?.elements?.first?["error"]?.stringValue ?? ""
+                let error =
+                    try service.runs(id, offset: 0, limit: 1)["runs"]?.elements?.first?["error"]?.stringValue ?? ""
                 #expect(error.contains("xxx"), "the model's words are quoted: \(error)")
                 // At most 200 characters of them, and `…` when cut.
                 let quoted =
                     status == 200
                     ? String(error.components(separatedBy: "other than 0 and 1: \"").last?.dropLast() ?? "")
                     : error.components(separatedBy: "answered \(status): ").last ?? ""
-                #expect(quoted.hasPrefix("xxx") && quoted.unicodeScalars.count <= Redaction.maximumQuote + 1, "\(quoted)")
+                #expect(
+                    quoted.hasPrefix("xxx") && quoted.unicodeScalars.count <= Redaction.maximumQuote + 1, "\(quoted)")
                 var stored = ["the run's error": error]
                 // Read as they are; a temporary file renamed meanwhile is read under its new name.
                 let folder = data + "/data/sweeps/" + id
@@ -163,7 +166,9 @@ import Testing
         let log = try String(contentsOfFile: logFile, encoding: .utf8)
         let failures = log.split(separator: "\n").filter { $0.contains("runs_failed") && $0.contains("xxxx") }
         #expect(failures.count >= cases, "each failure is logged with the model's words")
-        let allForms = SecretEcho.encodings.flatMap { SecretEcho.keyForms(in: $0.encode(Self.authorization, Self.request)) }
+        let allForms = SecretEcho.encodings.flatMap {
+            SecretEcho.keyForms(in: $0.encode(Self.authorization, Self.request))
+        }
         if let leak = SecretEcho.leak(in: log, forms: allForms, windows: SecretEcho.windows(of: allForms)) {
             Issue.record("\(leak) in the log")
         }

@@ -42,13 +42,31 @@ import Testing
         (#"{"notify": {"allowed_hosts": ["hooks.example.org:443"]}}"#, "'hooks.example.org:443' is not a host name"),
         (#"{"notify": {"allowed_hosts": ["user@hooks.example.org"]}}"#, "is not a host name"),
         (#"{"notify": {"allowed_hosts": [""]}}"#, "is not a host name"),
-        (#"{"llm": {"endpoint": "http://user:pw@127.0.0.1/v1", "model": "m"}}"#, "llm.endpoint must not hold a user name or password"),
+        (
+            #"{"llm": {"endpoint": "http://user:pw@127.0.0.1/v1", "model": "m"}}"#,
+            "llm.endpoint must not hold a user name or password"
+        ),
         (#"{"llm": {"endpoint": "https://:key@api.example/v1", "model": "m"}}"#, "api_key_env"),
-        (#"{"llm": {"endpoint": "http://127.0.0.1/v1\u0000@evil", "model": "m"}}"#, "llm.endpoint must not hold spaces or control"),
-        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "ca_file": "/nonexistent/ca.pem"}}"#, "llm.ca_file '/nonexistent/ca.pem' cannot be read"),
-        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "ca_file": "/etc/hostname"}}"#, "holds no PEM certificate"),
-        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "timeout_seconds": 0.001}}"#, "llm.timeout_seconds must be seconds in [0.1, 3600], to the millisecond"),
-        (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "timeout_seconds": 0.1234}}"#, "to the millisecond"),
+        (
+            #"{"llm": {"endpoint": "http://127.0.0.1/v1\u0000@evil", "model": "m"}}"#,
+            "llm.endpoint must not hold spaces or control"
+        ),
+        (
+            #"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "ca_file": "/nonexistent/ca.pem"}}"#,
+            "llm.ca_file '/nonexistent/ca.pem' cannot be read"
+        ),
+        (
+            #"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "ca_file": "/etc/hostname"}}"#,
+            "holds no PEM certificate"
+        ),
+        (
+            #"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "timeout_seconds": 0.001}}"#,
+            "llm.timeout_seconds must be seconds in [0.1, 3600], to the millisecond"
+        ),
+        (
+            #"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "timeout_seconds": 0.1234}}"#,
+            "to the millisecond"
+        ),
         (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "deadline_seconds": 0.01}}"#, "deadline_seconds"),
         ("{", "server.json"),
     ])
@@ -79,7 +97,8 @@ import Testing
         let list = hosts.map { "\"\($0)\"" }.joined(separator: ", ")
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try #"{"notify": {"allowed_hosts": [\#(list)]}}"#.write(toFile: folder + "/s.json", atomically: true, encoding: .utf8)
+        try #"{"notify": {"allowed_hosts": [\#(list)]}}"#.write(
+            toFile: folder + "/s.json", atomically: true, encoding: .utf8)
         try configuration.apply(file: folder + "/s.json")
         let notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, log: Log(destination: nil))
         defer { notifier.shutdown() }
@@ -91,7 +110,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".write(
             toFile: folder + "/ca.pem", atomically: true, encoding: .utf8)
-        try #"{"llm": {"endpoint": "https://127.0.0.1/v1", "model": "m", "ca_file": "\#(folder)/ca.pem", "timeout_seconds": 0.25}}"#
+        try
+            #"{"llm": {"endpoint": "https://127.0.0.1/v1", "model": "m", "ca_file": "\#(folder)/ca.pem", "timeout_seconds": 0.25}}"#
             .write(toFile: folder + "/s.json", atomically: true, encoding: .utf8)
         var configuration = ServerConfiguration()
         try configuration.apply(file: folder + "/s.json")
@@ -108,7 +128,8 @@ import Testing
         let service = try JobService(configuration: configuration, log: Log(destination: nil))
         defer { service.shutdown() }
         for character in ["\\u0000", "\\u0001", "\\u001f", "\\u007f", "\\u0085", "\\t"] {
-            let definition = #"{"notify_url": "http://127.0.0.1:9/\#(character)@evil.example/", "groups": [{"prefix": "a"}]}"#
+            let definition =
+                #"{"notify_url": "http://127.0.0.1:9/\#(character)@evil.example/", "groups": [{"prefix": "a"}]}"#
             do {
                 _ = try service.submit(Array(definition.utf8))
                 Issue.record("accepted \(character)")
