@@ -180,6 +180,21 @@ import Testing
         }
     }
 
+    @Test func priorSweep_DrawsTheDocumentedPrior_WithControlsSpreadOverTheSplits() throws {
+        let definition = try SweepDefinition.parse(
+            try Data(contentsOf: Fixtures.packageFolder.appendingPathComponent("Config/sweeps/prior.json")))
+        #expect(definition.runs.count == 2560)
+        #expect(definition.runs.filter { $0.configuration.mode == .classical }.count == 512)
+        #expect(
+            Theta(definition).names == [
+                "initial_density", "crystal_count", "field_strength", "temporal_decay", "similarity_threshold",
+                "influence_exponent",
+            ])
+        let controls = definition.runs.prefix(512).map { DatasetSplit($0, sweepSeed: definition.seed) }
+        #expect(Set(controls) == Set(DatasetSplit.allCases))
+        #expect(definition.runs.allSatisfy { $0.configuration.gridSize == 32 && $0.configuration.generations == 200 })
+    }
+
     static let invalid: [(String, String)] = [
         (#""sample": {"count": 4, "method": "halton", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.method"),
         (#""sample": {"count": 4, "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.method"),
