@@ -66,8 +66,14 @@ import Testing
                 == .object(zip(DatasetSplit.allCases, counts).map { JSON.Member($0.rawValue, .int($1)) }))
         #expect(counts.reduce(0, +) == definition.runs.count)
         let columns = try #require(manifest["columns"]?["theta_x.npz"]?.elements)
-        #expect(columns.compactMap { $0["name"]?.stringValue } == ["run_id", "theta", "theta_names", "x", "x_names", "split"])
-        #expect(columns.compactMap { $0["role"]?.stringValue } == ["identifier", "truth", "identifier", "feature", "identifier", "identifier"])
+        #expect(
+            columns.compactMap { $0["name"]?.stringValue } == [
+                "run_id", "theta", "theta_names", "x", "x_names", "split",
+            ])
+        #expect(
+            columns.compactMap { $0["role"]?.stringValue } == [
+                "identifier", "truth", "identifier", "feature", "identifier", "identifier",
+            ])
     }
 
     @Test func splits_AreAbout80_10_10_AndReplicatesNeverStraddle() throws {
@@ -78,7 +84,8 @@ import Testing
                  "sample": {"count": 10000, "method": "random", "params": {"field_strength": {"uniform": [0, 1]}}}}]}
                 """#.utf8))
         let counts = DatasetSplit.counts(definition)
-        #expect(abs(counts[0] - 24_000) < 600 && abs(counts[1] - 3_000) < 300 && abs(counts[2] - 3_000) < 300, "\(counts)")
+        #expect(
+            abs(counts[0] - 24_000) < 600 && abs(counts[1] - 3_000) < 300 && abs(counts[2] - 3_000) < 300, "\(counts)")
         for start in stride(from: 0, to: 300, by: 3) {
             let splits = Set(definition.runs[start..<start + 3].map { DatasetSplit($0, sweepSeed: definition.seed) })
             #expect(splits.count == 1)
@@ -89,8 +96,9 @@ import Testing
     }
 
     @Test func theta_HoldsTheParametersWhoseEffectiveTruthVaries() throws {
-        #expect(Theta(try SweepDefinitionTests.seedSweep()).names
-            == ["crystal_count", "field_strength", "temporal_decay", "similarity_threshold"])
+        #expect(
+            Theta(try SweepDefinitionTests.seedSweep()).names
+                == ["crystal_count", "field_strength", "temporal_decay", "similarity_threshold"])
         let theta = Theta(try Self.definition())
         #expect(
             theta.names == [
@@ -115,14 +123,20 @@ import Testing
         try Self.sweep(into: root, workers: 2)
         let definition = try Self.definition()
         let card = try String(contentsOfFile: root + "/DATASET.md", encoding: .utf8)
-        #expect(card.contains("`\(definition.id)`") && card.contains(RunRecord.modelVersion) && card.contains("docs/model.md"))
+        #expect(
+            card.contains("`\(definition.id)`") && card.contains(RunRecord.modelVersion)
+                && card.contains("docs/model.md"))
         for name in Theta(definition).names { #expect(card.contains("### \(name)\n"), "\(name)") }
         #expect(card.contains("log_uniform [0.5, 4.0], 5 points by latin_hypercube"))
         #expect(card.contains("- `p` (4 runs): points 0.31, 0.8"))
         let counts = DatasetSplit.counts(definition)
-        for (split, count) in zip(DatasetSplit.allCases, counts) { #expect(card.contains("| split \(split.rawValue) | \(count) |")) }
+        for (split, count) in zip(DatasetSplit.allCases, counts) {
+            #expect(card.contains("| split \(split.rawValue) | \(count) |"))
+        }
         #expect(card.contains("| mode classical | 4 |"))
-        for column in DatasetColumn.features { #expect(card.contains("| `\(column.name)` | \(column.role.rawValue) | `\(column.dtype)` |")) }
+        for column in DatasetColumn.features {
+            #expect(card.contains("| `\(column.name)` | \(column.role.rawValue) | `\(column.dtype)` |"))
+        }
         #expect(!card.contains("` |  |\n"), "every column has a meaning")
         #expect(card.contains("| controls_zero_influence | 4 | 0 with influence | true |"))
         #expect(card.contains("LICENSE") && card.contains("CITATION.cff"))

@@ -196,31 +196,100 @@ import Testing
     }
 
     static let invalid: [(String, String)] = [
-        (#""sample": {"count": 4, "method": "halton", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.method"),
+        (
+            #""sample": {"count": 4, "method": "halton", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.method"
+        ),
         (#""sample": {"count": 4, "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.method"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"normal": [0, 1]}}}"#, "groups[0].sample.params.field_strength.normal"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1.5]}}}"#, "groups[0].sample.params.field_strength.uniform[1]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0.8, 0.2]}}}"#, "groups[0].sample.params.field_strength.uniform"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0.2]}}}"#, "groups[0].sample.params.field_strength.uniform"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"influence_exponent": {"log_uniform": [0, 4]}}}"#, "groups[0].sample.params.influence_exponent.log_uniform[0]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"temporal_decay": {"log_uniform": [0, 4]}}}"#, "groups[0].sample.params.temporal_decay.log_uniform[0]"),
-        (#""sample": {"count": 0, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.count"),
-        (#""sample": {"count": 100001, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.count"),
-        (#""sample": {"count": 2.5, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.count"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"rule": {"choice": ["B3/S23", "Q9"]}}}"#, "groups[0].sample.params.rule.choice[1]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"rule": {"choice": []}}}"#, "groups[0].sample.params.rule.choice"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"choice": [1, 1]}}}"#, "groups[0].sample.params.crystallization_interval.choice[1]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"uniform": [1, 5]}}}"#, "groups[0].sample.params.crystallization_interval.uniform"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"integer": [0, 1]}}}"#, "groups[0].sample.params.field_strength.integer"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"grid_size": {"integer": [3, 4097]}}}"#, "groups[0].sample.params.grid_size.integer[1]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"form_size": {"integer": [3, 7]}}}"#, "groups[0].sample.params.form_size.integer"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"seed": {"integer": [1, 5]}}}"#, "groups[0].sample.params.seed"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"crystal_count": {"integer": [1, 5]}}}"#, "groups[0].sample.params.crystal_count"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"colour": {"uniform": [0, 1]}}}"#, "groups[0].sample.params.colour"),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"normal": [0, 1]}}}"#,
+            "groups[0].sample.params.field_strength.normal"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1.5]}}}"#,
+            "groups[0].sample.params.field_strength.uniform[1]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0.8, 0.2]}}}"#,
+            "groups[0].sample.params.field_strength.uniform"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0.2]}}}"#,
+            "groups[0].sample.params.field_strength.uniform"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"influence_exponent": {"log_uniform": [0, 4]}}}"#,
+            "groups[0].sample.params.influence_exponent.log_uniform[0]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"temporal_decay": {"log_uniform": [0, 4]}}}"#,
+            "groups[0].sample.params.temporal_decay.log_uniform[0]"
+        ),
+        (
+            #""sample": {"count": 0, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.count"
+        ),
+        (
+            #""sample": {"count": 100001, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.count"
+        ),
+        (
+            #""sample": {"count": 2.5, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.count"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"rule": {"choice": ["B3/S23", "Q9"]}}}"#,
+            "groups[0].sample.params.rule.choice[1]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"rule": {"choice": []}}}"#,
+            "groups[0].sample.params.rule.choice"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"choice": [1, 1]}}}"#,
+            "groups[0].sample.params.crystallization_interval.choice[1]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"uniform": [1, 5]}}}"#,
+            "groups[0].sample.params.crystallization_interval.uniform"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"integer": [0, 1]}}}"#,
+            "groups[0].sample.params.field_strength.integer"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"grid_size": {"integer": [3, 4097]}}}"#,
+            "groups[0].sample.params.grid_size.integer[1]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"form_size": {"integer": [3, 7]}}}"#,
+            "groups[0].sample.params.form_size.integer"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"seed": {"integer": [1, 5]}}}"#,
+            "groups[0].sample.params.seed"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"crystal_count": {"integer": [1, 5]}}}"#,
+            "groups[0].sample.params.crystal_count"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"colour": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.params.colour"
+        ),
         (#""sample": {"count": 4, "method": "sobol", "params": {}}"#, "groups[0].sample.params"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}, "size": 2}"#, "groups[0].sample.size"),
-        (#""sample": {"count": 64, "method": "sobol", "params": {"min_form_cells": {"integer": [1, 30]}}}"#, "groups[0]"),
-        (#""grid": {"field_strength": [0.1]}, "sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample"),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}, "size": 2}"#,
+            "groups[0].sample.size"
+        ),
+        (
+            #""sample": {"count": 64, "method": "sobol", "params": {"min_form_cells": {"integer": [1, 30]}}}"#,
+            "groups[0]"
+        ),
+        (
+            #""grid": {"field_strength": [0.1]}, "sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample"
+        ),
         (#""points": [{"field_strength": 0.1}], "grid": {"temporal_decay": [0.1]}"#, "groups[0].grid"),
         (#""points": [{"field_strength": 0.1}, {"feild_strength": 0.2}]"#, "groups[0].points[1].feild_strength"),
         (#""points": [{"field_strength": 1.1}]"#, "groups[0].points[0].field_strength"),
@@ -256,15 +325,19 @@ import Testing
         }
         #expect(product?.isOverLimit == true && product?.field == "groups[0]")
         let points = { (count: Int) in
-            #"{"groups": [{"prefix": "a", "points": ["# + Array(repeating: #"{"field_strength": 0.5}"#, count: count)
+            #"{"groups": [{"prefix": "a", "points": ["#
+                + Array(repeating: #"{"field_strength": 0.5}"#, count: count)
                 .joined(separator: ",") + "]}]}"
         }
         #expect(try SweepDefinition.parse(Array(points(10).utf8), limits: limits).runs.count == 10)
-        let tooMany = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(points(11).utf8), limits: limits) }
+        let tooMany = #expect(throws: SweepError.self) {
+            try SweepDefinition.parse(Array(points(11).utf8), limits: limits)
+        }
         #expect(tooMany?.isOverLimit == true)
         // Cell updates of sampled grid sizes are summed point by point.
         let cells = SweepLimits(maximumRuns: 100, maximumCellSteps: 3 * 9 + 4 * 16 - 1)
-        let sizes = #"{"defaults": {"generations": 1}, "groups": [{"prefix": "a", "points": [{"grid_size": 3}, {"grid_size": 3}, {"grid_size": 3}, {"grid_size": 4}, {"grid_size": 4}, {"grid_size": 4}, {"grid_size": 4}]}]}"#
+        let sizes =
+            #"{"defaults": {"generations": 1}, "groups": [{"prefix": "a", "points": [{"grid_size": 3}, {"grid_size": 3}, {"grid_size": 3}, {"grid_size": 4}, {"grid_size": 4}, {"grid_size": 4}, {"grid_size": 4}]}]}"#
         let cellError = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(sizes.utf8), limits: cells) }
         #expect(cellError?.isOverLimit == true)
     }
@@ -273,16 +346,21 @@ import Testing
         // The id the README shows for the seed sweep, from before groups could be sampled.
         #expect(try SweepDefinitionTests.seedSweep().id == "seed-sweep-7f41200d7684a6fb")
         let sampled = try Self.parse(
-            #"{"groups": [{"prefix": "s", "sample": {"params": {"field_strength": {"uniform": [0.10, 1]}}, "method": "sobol", "count": 8}}]}"#)
+            #"{"groups": [{"prefix": "s", "sample": {"params": {"field_strength": {"uniform": [0.10, 1]}}, "method": "sobol", "count": 8}}]}"#
+        )
         #expect(
             sampled.normalized["groups"]?.elements?[0]["sample"]
                 == .object([
                     "count": .int(8), "method": .string("sobol"),
-                    "params": .object(["field_strength": .object(["uniform": .array([.number("0.1"), .number("1.0")])])]),
+                    "params": .object([
+                        "field_strength": .object(["uniform": .array([.number("0.1"), .number("1.0")])])
+                    ]),
                 ]))
         #expect(try SweepDefinition(json: sampled.normalized).id == sampled.id)
         let listed = try Self.parse(#"{"groups": [{"prefix": "s", "points": [{"field_strength": 0.50}]}]}"#)
-        #expect(listed.normalized["groups"]?.elements?[0]["points"] == .array([.object(["field_strength": .number("0.5")])]))
+        #expect(
+            listed.normalized["groups"]?.elements?[0]["points"] == .array([.object(["field_strength": .number("0.5")])])
+        )
         #expect(try SweepDefinition(json: listed.normalized).id == listed.id)
         #expect(listed.id != sampled.id)
     }
