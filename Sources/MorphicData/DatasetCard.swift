@@ -25,18 +25,36 @@ enum DatasetCard {
 
             """
         out += "## Counts\n\n| runs | count |\n|---|---|\n"
-        for section in ["by_mode", "by_status", "by_split"] {
+        for section in ["by_mode", "by_status"] {
             for member in counts[section]?.members ?? [] {
                 out += "| \(section.dropFirst(3)) \(member.key) | \(member.value.compactText) |\n"
             }
+        }
+        let byMode = DatasetSplit.countsByMode(definition)
+        let modes = Mode.allCases.filter { mode in byMode.contains { $0[mode] != nil } }
+        out += "\n| split | " + modes.map(\.rawValue).joined(separator: " | ") + " |\n|---|"
+        out += String(repeating: "---|", count: modes.count) + "\n"
+        for (split, counts) in zip(DatasetSplit.allCases, byMode) {
+            out += "| \(split.rawValue) | " + modes.map { String(counts[$0] ?? 0) }.joined(separator: " | ") + " |\n"
         }
         out += """
 
             Splits are drawn per parameter point from the sweep seed (replicates of a point share one; \
             `docs/datasets.md`, "Splits"). Rows are in run order: shuffle, or use `split`.
 
-
             """
+        for (split, counts) in zip(DatasetSplit.allCases, byMode) {
+            for mode in modes where counts[mode] == nil {
+                out += """
+
+                    **The \(split.rawValue) split has no \(mode.rawValue) runs.** A point's replicates stay \
+                    together, so the runs of few points may miss a split: give them points of their own (a \
+                    sample or a list, as `Config/sweeps/prior.json` does for its controls) to spread them.
+
+                    """
+            }
+        }
+        out += "\n"
         out += "## Varied parameters\n\n"
         out += theta.keys.isEmpty ? "No parameter's effective value varies between runs.\n\n" : ""
         for key in theta.keys {

@@ -130,8 +130,12 @@ import Testing
         #expect(card.contains("log_uniform [0.5, 4.0], 5 points by latin_hypercube"))
         #expect(card.contains("- `p` (4 runs): points 0.31, 0.8"))
         let counts = DatasetSplit.counts(definition)
-        for (split, count) in zip(DatasetSplit.allCases, counts) {
-            #expect(card.contains("| split \(split.rawValue) | \(count) |"))
+        let byMode = DatasetSplit.countsByMode(definition)
+        #expect(byMode.map { $0.values.reduce(0, +) } == counts)
+        #expect(byMode.reduce(0) { $0 + ($1[.classical] ?? 0) } == 4)
+        for (split, modes) in zip(DatasetSplit.allCases, byMode) {
+            let row = "| \(split.rawValue) | \(modes[.classical] ?? 0) | \(modes[.morphic] ?? 0) |"
+            #expect(card.contains(row), "\(row)")
         }
         #expect(card.contains("| mode classical | 4 |"))
         for column in DatasetColumn.features {
@@ -144,5 +148,30 @@ import Testing
         let listing = try shell("tar tzf '\(root)/dataset.tar.gz'")
         #expect(listing.contains("\(definition.id)/DATASET.md\n"))
         #expect(try shell("tar xzOf '\(root)/dataset.tar.gz' \(definition.id)/DATASET.md") == card)
+    }
+
+    @Test func card_Warns_WhenASplitMissesAMode() throws {
+        // The seed sweep's 20 controls are replicates of one point: all in one split.
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = try SweepDefinition.parse(
+            Array(
+                #"""
+                {"seed": 42, "defaults": {"grid_size": 8, "generations": 5},
+                 "groups": [{"prefix": "control", "mode": "classical", "replicates": 6},
+                            {"prefix": "m", "grid": {"field_strength": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]},
+                             "replicates": 2}]}
+                """#.utf8))
+        let folder = SweepFolder(path: root)
+        try folder.prepare(for: definition)
+        _ = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
+        try Dataset.assemble(definition, in: folder)
+        let card = try String(contentsOfFile: root + "/DATASET.md", encoding: .utf8)
+        let byMode = DatasetSplit.countsByMode(definition)
+        let missing = zip(DatasetSplit.allCases, byMode).filter { $0.1[.classical] == nil }.map(\.0)
+        #expect(missing.count == 2)
+        for split in DatasetSplit.allCases {
+            #expect(card.contains("**The \(split.rawValue) split has no classical runs.**") == missing.contains(split))
+        }
     }
 }
