@@ -148,36 +148,48 @@ import Testing
         #expect(configurations.allSatisfy { $0.crystalCount == 3 })
     }
 
-    /// The seed sweep's morphic_1 (φ 0.2, δ 0, θ 0.5), whose run is one of the model's vectors,
-    /// written as a grid, as a listed point and as a sample whose only choices are its values.
-    static let seedSweepPoint = [
-        #""grid": {"field_strength": [0.2, 0.4], "temporal_decay": [0.0], "similarity_threshold": [0.5]}"#,
-        #""points": [{"field_strength": 0.2, "temporal_decay": 0.0, "similarity_threshold": 0.5}]"#,
-        #""sample": {"count": 1, "method": "sobol", "params": {"field_strength": {"choice": [0.2]}, "temporal_decay": {"uniform": [0, 0]}, "similarity_threshold": {"choice": [0.5]}}}"#,
-        #""sample": {"count": 3, "method": "random", "params": {"field_strength": {"uniform": [0.2, 0.2]}, "temporal_decay": {"choice": [0]}, "similarity_threshold": {"log_uniform": [0.5, 0.5]}}}"#,
-    ]
+    /// Each model vector's run written as a listed point and as a sample whose only choices
+    /// are its values (and, for the seed sweep's morphic_1, as a grid of which it is the first
+    /// point): a run's record depends on its configuration and id, not on how it was asked for.
+    static let designs = ["points", "sample", "grid"]
 
-    @Test(arguments: seedSweepPoint)
-    func pointOfAnyDesign_RunsAsTheModelsVector(_ design: String) throws {
-        let definition = try Self.parse(
-            """
-            {"name": "seed-sweep", "seed": 42, "defaults": {"generations": 200, "grid_size": 25},
-             "groups": [{"prefix": "morphic", "mode": "morphic", "params": {"crystal_count": 5}, \(design)}]}
-            """)
+    @Test(arguments: ModelVectorTests.files, designs)
+    func pointOfAnyDesign_RunsAsTheModelsVector(_ file: String, _ design: String) throws {
+        let vector = try JSONParser.parse(try Fixtures.bytes("ModelVectors/" + file))
+        let config = try #require(vector["config"]?.members)
+        let runID = try #require(vector["config"]?["run_id"]?.stringValue)
+        let prefix = runID.hasSuffix("_1") ? String(runID.dropLast(2)) : runID
+        var fixed: [JSON.Member] = []
+        var drawn: [JSON.Member] = []
+        for member in config where !["run_id", "sweep_seed"].contains(member.key) {
+            if ["mode", "seed"].contains(member.key) { fixed.append(member) } else { drawn.append(member) }
+        }
+        let points: JSON
+        switch design {
+        case "points": points = .array([.object(drawn)])
+        case "sample":
+            points = .object([
+                "count": .int(3), "method": .string("latin_hypercube"),
+                "params": .object(drawn.map { JSON.Member($0.key, .object(["choice": .array([$0.value])])) }),
+            ])
+        default:
+            guard file == "morphic-seed-sweep-morphic_1.json" else { return }
+            points = .object(
+                drawn.map {
+                    JSON.Member($0.key, .array($0.key == "field_strength" ? [$0.value, .number("0.9")] : [$0.value]))
+                })
+        }
+        let definition = try SweepDefinition(
+            json: .object([
+                "seed": vector["config"]?["sweep_seed"] ?? .int(0),
+                "groups": .array([.object(["prefix": .string(prefix), "params": .object(fixed), design: points])]),
+            ]))
         let run = definition.runs[0]
-        #expect(run.id == "morphic_1")
+        #expect(run.id == (runID.hasSuffix("_1") ? runID : runID + "_1"))
         var simulation = try Simulation(configuration: run.configuration, runID: run.id, sweepSeed: definition.seed)
         simulation.runToEnd()
-        let record = RunRecord.json(runID: run.id, result: simulation.result)
-        let vector = try JSONParser.parse(try Fixtures.bytes("ModelVectors/morphic-seed-sweep-morphic_1.json"))
-        let expected = try #require(vector["expected"])
-        #expect(record["config"]?["seed"] == expected["seed"])
-        for member in try #require(expected["timeseries"]?.members) {
-            let produced = try #require(record["timeseries"]?[member.key]?.elements)
-            let wanted = try #require(member.value.elements)
-            #expect(produced.count == wanted.count)
-            #expect(zip(produced, wanted).allSatisfy { ModelVectorTests.matches($0, $1) }, "\(member.key)")
-        }
+        try ModelVectorTests.expect(
+            RunRecord.json(runID: run.id, result: simulation.result), toMatch: try #require(vector["expected"]), file)
     }
 
     @Test func priorSweep_DrawsTheDocumentedPrior_WithControlsSpreadOverTheSplits() throws {
