@@ -27,6 +27,20 @@ public final class LoopbackClient {
 
     deinit { close(descriptor) }
 
+    /// Makes the close send a reset (RST) instead of FIN, as a client that crashes or
+    /// gives up does: SO_LINGER with a zero timeout.
+    public func resetOnClose() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
+    /// Shrinks the receive buffer to `bytes`, so a client that does not read makes the
+    /// server hold the rest of its answer.
+    public func shrinkReceiveBuffer(_ bytes: Int32) {
+        var size = bytes
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     /// Sends everything; false when the peer has closed.
     @discardableResult
     public func send(_ bytes: [UInt8]) -> Bool {
