@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every limit the HTTP server enforces, in one place. A request over a limit is answered
 /// with the status named below and its connection closed.
 public struct HTTPLimits: Hashable, Sendable {
@@ -43,6 +45,28 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Requests that may wait for those threads; one more gets a 503 with `Retry-After`.
     /// 1,024: a burst from many clients queues, a flood is refused.
     public var blockingQueueDepth = 1024
+
+    /// Bytes of answers written but not yet taken by their clients, all connections
+    /// together. An answer held in memory that would take the total past this is replaced
+    /// by a 503 with `Retry-After`, so clients that ask and never read cost at most this
+    /// much, however many they are (a page of 10,000 runs is about 12 MB: 1,000 such
+    /// clients would otherwise hold 12 GB). 128 MiB; at least one answer is always let
+    /// through. Answers streamed from files hold only ``outputHighWater`` each.
+    public var maximumQueuedBytes = 128 * 1024 * 1024
+    /// Threads recomputing heavy answers (a run's frames), apart from
+    /// ``blockingThreads`` so cheap reads and submissions never wait behind them. Half the
+    /// cores, at least one: the rest stay free for the loops and the blocking pool.
+    public var heavyThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    /// Heavy requests that may wait, all clients together; more get 503. 64.
+    public var heavyQueueDepth = 64
+    /// Estimated cost (cell updates) of the heavy requests waiting, all clients together;
+    /// more get 503. 2·10^9: about as many seconds of work as the heavy threads can do in
+    /// the ``handlerTimeout``, so an admitted request is answered in time.
+    public var heavyQueuedCost = 2_000_000_000
+    /// Heavy requests one client (one address) may have waiting or running; more get 503.
+    /// 2: a page showing one run's frames needs one at a time, and a script looping on
+    /// frames from one address gets its share and no more.
+    public var heavyPerClient = 2
 
     /// The defaults above.
     public init() {}
