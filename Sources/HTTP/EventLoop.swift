@@ -159,6 +159,7 @@ final class EventLoop: @unchecked Sendable {
                     socket.refuse(with: server.overloadAnswer())
                     continue
                 }
+                if server.limits.socketSendBuffer > 0 { socket.setSendBuffer(server.limits.socketSendBuffer) }
                 nextSerial += 1
                 let slot = Slot(
                     socket: socket, serial: nextSerial,

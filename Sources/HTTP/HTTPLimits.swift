@@ -53,6 +53,12 @@ public struct HTTPLimits: Hashable, Sendable {
     /// clients would otherwise hold 12 GB). 128 MiB; at least one answer is always let
     /// through. Answers streamed from files hold only ``outputHighWater`` each.
     public var maximumQueuedBytes = 128 * 1024 * 1024
+    /// The kernel's send buffer of each connection (SO_SNDBUF), in bytes; 0 leaves it to
+    /// the kernel's autotuning, which lets a socket whose client does not read take up to
+    /// the system's `tcp_wmem` maximum (4 MiB on common systems) on top of
+    /// ``maximumQueuedBytes``. 0 by default, so downloads over long links keep their speed;
+    /// set it to cap the kernel's share per connection as well.
+    public var socketSendBuffer = 0
     /// Threads recomputing heavy answers (a run's frames), apart from
     /// ``blockingThreads`` so cheap reads and submissions never wait behind them. Half the
     /// cores, at least one: the rest stay free for the loops and the blocking pool.

@@ -104,6 +104,12 @@ extension Socket {
         close()
     }
 
+    /// Sets the kernel's send buffer (SO_SNDBUF) to `bytes`.
+    public func setSendBuffer(_ bytes: Int) {
+        var size = Int32(clamping: bytes)
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     /// The soft limit of open descriptors.
     public static var descriptorLimit: Int {
         var limit = rlimit()
