@@ -3,9 +3,11 @@ import Foundation
 /// Every limit the HTTP server enforces, in one place. A request over a limit is answered
 /// with the status named below and its connection closed.
 public struct HTTPLimits: Hashable, Sendable {
-    /// Longest request line (method, target, version). 8 KiB, as common servers allow;
-    /// longer gets 414.
-    public var maximumRequestLineBytes = 8 * 1024
+    /// Longest request line (method, target, version). 32 KiB, above the 8 KiB common
+    /// servers allow: a runs query's longest `filter` (2,000 characters, each up to 4 UTF-8
+    /// bytes and percent-encoded as 12) with its `fields` and `sort` must fit, so that a
+    /// query the API document allows is never refused for its length; longer gets 414.
+    public var maximumRequestLineBytes = 32 * 1024
     /// Largest header section, all fields together. 16 KiB; larger gets 431.
     public var maximumHeaderBytes = 16 * 1024
     /// Most header fields. 100; more gets 431.
