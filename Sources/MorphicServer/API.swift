@@ -75,15 +75,22 @@ final class API: Sendable {
     /// then is the recomputation queued on the heavy pool, with its client's address and
     /// its cost (cells of the grid times generations to simulate). A client over its share,
     /// or a full queue, gets 503 with `Retry-After`.
+    ///
+    /// A `to` past the run's last generation means its last, as `to` left out does: the
+    /// document cannot bound `to` by the run, so any `to` it allows is answered.
     private func admitFrames(
-        id: String, run: String, range: Route.FrameRange, _ request: HTTPRequest, _ responder: Responder,
+        id: String, run: String, range requested: Route.FrameRange, _ request: HTTPRequest, _ responder: Responder,
         start: Double
     ) {
         let tag: String
         let cost: Int
         var bodyBytes = 0
+        var range = requested
         do {
             let record = try service.runRecord(id, run: run)
+            if let to = range.to, let generations = Self.integer(in: record, key: "generations"), to > generations {
+                range = Route.FrameRange(from: range.from, to: generations, every: range.every)
+            }
             tag = EntityTag.frames(record: record, sweep: id, run: run, from: range.from, to: range.to, every: range.every)
             let side = Self.integer(in: record, key: "grid_size") ?? 1
             let last = range.to ?? Self.integer(in: record, key: "generations") ?? 100_000
@@ -104,7 +111,7 @@ final class API: Sendable {
                     start: start))
         }
         do {
-            try heavy.submit(client: request.peer, cost: cost) { [self] in
+            try heavy.submit(client: request.peer, cost: cost) { [self, range] in
                 var response = respond(.frames(sweep: id, run: run, range), request)
                 if response.status == .ok { response.headers.append(("ETag", tag)) }
                 responder.send(finish(request, response, start: start))
