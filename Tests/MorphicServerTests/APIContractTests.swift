@@ -112,14 +112,15 @@ import Testing
                 let response = try server.request("POST", path, body: Array(body.utf8), headers: ["Content-Type": type])
                 #expect(response.status == 415, "\(path) with \(type) '\(body)'")
             }
-            let empty = try server.request("POST", path, body: [], headers: ["Content-Type": "text/plain"])
-            #expect(empty.status == 415, "\(path): a text/plain type even with no body")
         }
         #expect(try server.request("DELETE", "/api/sweeps/\(id)", headers: ["If-None-Match": "*"]).status == 412)
         #expect(try server.request("DELETE", "/api/sweeps/\(id)", body: Array("x".utf8), headers: ["Content-Type": "text/plain"]).status == 415)
-        // Empty, with no type or with JSON's, is what the page and curl send.
+        // Empty is what the page and curl send.
         #expect(try server.request("POST", "/api/sweeps/\(id)/cancel").status == 409, "finished: nothing to cancel")
         #expect(try server.request("POST", "/api/sweeps/\(id)/cancel", body: []).status == 409)
+        // An empty body labelled as a form, as Python's urllib sends it, is still empty.
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        #expect(try server.request("POST", "/api/sweeps/\(id)/cancel", body: [], headers: form).status == 409)
         #expect(try server.request("DELETE", "/api/sweeps/\(id)").status == 204)
     }
 }
