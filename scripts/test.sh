@@ -31,7 +31,7 @@ swift test --skip-build
 
 morphic="$(swift build --show-bin-path)/morphic"
 # Generated requests for every operation of /openapi.json against the live server.
-bash scripts/schemathesis.sh "$morphic" 40
+bash scripts/schemathesis.sh "$morphic" 100
 # The browser page, driven by a real browser; screenshots go to test-artifacts/.
 python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
 # The dataset's numpy arrays against its CSV tables, read with numpy and pandas.

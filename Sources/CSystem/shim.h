@@ -5,6 +5,11 @@ struct sockaddr;
 /// accept4 is declared only under _GNU_SOURCE, which would make this module's system
 /// types differ from those of Swift's Glibc module; its prototype is stable, so declare it.
 extern int accept4(int descriptor, struct sockaddr *address, unsigned int *length, int flags);
+/// malloc_trim lives in <malloc.h>, which Swift's Glibc module leaves out: freed heap of
+/// large answers is handed back to the system with it.
+extern int malloc_trim(unsigned long pad);
+/// gettid likewise: a thread's own scheduling priority is set by its id.
+extern int gettid(void);
 /// syncfs likewise (a dataset's run records are made durable by one call).
 extern int syncfs(int descriptor);
 

@@ -6,7 +6,9 @@ import Foundation
 /// answers 503 instead of letting a flood of requests queue without end.
 public final class BlockingPool: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queue: [@Sendable () -> Void] = []
+    /// Taken items are set to nil at once: a finished item must not keep what it captured
+    /// (an open file, a request's body) alive until the queue is next compacted.
+    private var queue: [(@Sendable () -> Void)?] = []
     private var head = 0
     private var stopping = false
     private let depth: Int
@@ -63,13 +65,14 @@ public final class BlockingPool: @unchecked Sendable {
                 return
             }
             let item = queue[head]
+            queue[head] = nil
             head += 1
             if head >= 1024 && head * 2 >= queue.count {
                 queue.removeFirst(head)
                 head = 0
             }
             condition.unlock()
-            item()
+            item?()
         }
     }
 }

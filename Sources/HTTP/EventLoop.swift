@@ -12,13 +12,18 @@ final class EventLoop: @unchecked Sendable {
         let socket: Socket
         /// Tells this connection from a later one that reuses its descriptor.
         let serial: Int
+        /// The client's address, given to each of its requests.
+        let peer: String
         var connection: HTTPConnection
         var reading = true
         var writing = false
+        /// Unsent output last counted in the server's total.
+        var counted = 0
 
         init(socket: Socket, serial: Int, connection: HTTPConnection) {
             self.socket = socket
             self.serial = serial
+            peer = socket.peerAddress
             self.connection = connection
         }
     }
@@ -127,7 +132,7 @@ final class EventLoop: @unchecked Sendable {
             guard let slot = slots[letter.descriptor], slot.serial == letter.slot else { continue }
             switch letter.content {
             case .response(let request, let response):
-                guard slot.connection.complete(response, serial: request, now: now) else { continue }
+                guard slot.connection.complete(admitted(response), serial: request, now: now) else { continue }
             case .chunk(let chunk):
                 slot.connection.received(chunk: chunk, now: now)
             }
@@ -154,6 +159,7 @@ final class EventLoop: @unchecked Sendable {
                     socket.refuse(with: server.overloadAnswer())
                     continue
                 }
+                if server.limits.socketSendBuffer > 0 { socket.setSendBuffer(server.limits.socketSendBuffer) }
                 nextSerial += 1
                 let slot = Slot(
                     socket: socket, serial: nextSerial,
@@ -186,14 +192,16 @@ final class EventLoop: @unchecked Sendable {
         var progressed = true
         while progressed {
             progressed = false
-            while let (serial, request) = slot.connection.nextRequest(now: now) {
+            while let (serial, taken) = slot.connection.nextRequest(now: now) {
+                var request = taken
+                request.peer = slot.peer
                 let descriptor = slot.socket.descriptor
                 let slotSerial = slot.serial
                 let responder = Responder { [self] response in
                     post(Letter(descriptor: descriptor, slot: slotSerial, content: .response(request: serial, response)))
                 }
                 guard let response = server.handler(request, responder) else { break }
-                slot.connection.complete(response, serial: serial, now: now)
+                slot.connection.complete(admitted(response), serial: serial, now: now)
                 progressed = true
             }
             while !slot.connection.pendingOutput.isEmpty {
@@ -216,6 +224,9 @@ final class EventLoop: @unchecked Sendable {
                 progressed = true
             }
         }
+        let pending = slot.connection.pendingOutput.count
+        server.adjustQueued(by: pending - slot.counted)
+        slot.counted = pending
         if slot.connection.isClosing && slot.connection.isDrained {
             drop(slot)
             return
@@ -227,6 +238,18 @@ final class EventLoop: @unchecked Sendable {
             slot.writing = writing
             queue.modify(slot.socket.descriptor, readable: reading, writable: writing)
         }
+    }
+
+    /// `response`, or a 503 in its place when its body in memory would take the bytes
+    /// queued for clients past ``HTTPLimits/maximumQueuedBytes``.
+    private func admitted(_ response: HTTPResponse) -> HTTPResponse {
+        guard case .bytes(let body) = response.body, body.count > server.limits.outputHighWater,
+            !server.mayQueue(body.count)
+        else { return response }
+        var busy = server.errorResponder(
+            HTTPError(.serviceUnavailable, "the server holds too many unread answers; try again in a moment"))
+        busy.headers.append(("Retry-After", "1"))
+        return busy
     }
 
     private func sweep(now: Double, stopping: Bool) {
@@ -241,6 +264,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func drop(_ slot: Slot) {
         guard slots.removeValue(forKey: slot.socket.descriptor) != nil else { return }
+        server.adjustQueued(by: -slot.counted)
+        slot.counted = 0
         queue.remove(slot.socket.descriptor)
         slot.socket.close()
         server.closeConnection()

@@ -217,7 +217,7 @@ public struct HTTPConnection {
         case .bytes(var body):
             var extra: [(String, String)] = []
             if response.compressible { extra = [("Vary", "Accept-Encoding")] }
-            if gzip && body.count > 256, let compressed = try? GzipWriter.compress(body, level: 5) {
+            if gzip && body.count >= HTTPResponse.smallestCodedBody, let compressed = try? GzipWriter.compress(body, level: 5) {
                 body = compressed
                 extra = coded
                 response.tagCoding()
@@ -285,7 +285,7 @@ public struct HTTPConnection {
 extension HTTPResponse {
     /// Marks a strong entity tag as that of the gzip-coded representation, which must not
     /// share the identity coding's tag (RFC 9110 §8.8.3).
-    fileprivate mutating func tagCoding() {
+    public mutating func tagCoding() {
         headers = headers.map { field in
             guard field.name == "ETag", field.value.hasSuffix("\"") else { return field }
             return (field.name, field.value.dropLast() + "-gzip\"")

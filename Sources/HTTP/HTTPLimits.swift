@@ -1,9 +1,13 @@
+import Foundation
+
 /// Every limit the HTTP server enforces, in one place. A request over a limit is answered
 /// with the status named below and its connection closed.
 public struct HTTPLimits: Hashable, Sendable {
-    /// Longest request line (method, target, version). 8 KiB, as common servers allow;
-    /// longer gets 414.
-    public var maximumRequestLineBytes = 8 * 1024
+    /// Longest request line (method, target, version). 32 KiB, above the 8 KiB common
+    /// servers allow: a runs query's longest `filter` (2,000 characters, each up to 4 UTF-8
+    /// bytes and percent-encoded as 12) with its `fields` and `sort` must fit, so that a
+    /// query the API document allows is never refused for its length; longer gets 414.
+    public var maximumRequestLineBytes = 32 * 1024
     /// Largest header section, all fields together. 16 KiB; larger gets 431.
     public var maximumHeaderBytes = 16 * 1024
     /// Most header fields. 100; more gets 431.
@@ -43,6 +47,34 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Requests that may wait for those threads; one more gets a 503 with `Retry-After`.
     /// 1,024: a burst from many clients queues, a flood is refused.
     public var blockingQueueDepth = 1024
+
+    /// Bytes of answers written but not yet taken by their clients, all connections
+    /// together. An answer held in memory that would take the total past this is replaced
+    /// by a 503 with `Retry-After`, so clients that ask and never read cost at most this
+    /// much, however many they are (a page of 10,000 runs is about 12 MB: 1,000 such
+    /// clients would otherwise hold 12 GB). 128 MiB; at least one answer is always let
+    /// through. Answers streamed from files hold only ``outputHighWater`` each.
+    public var maximumQueuedBytes = 128 * 1024 * 1024
+    /// The kernel's send buffer of each connection (SO_SNDBUF), in bytes; 0 leaves it to
+    /// the kernel's autotuning, which lets a socket whose client does not read take up to
+    /// the system's `tcp_wmem` maximum (4 MiB on common systems) on top of
+    /// ``maximumQueuedBytes``. 0 by default, so downloads over long links keep their speed;
+    /// set it to cap the kernel's share per connection as well.
+    public var socketSendBuffer = 0
+    /// Threads recomputing heavy answers (a run's frames), apart from
+    /// ``blockingThreads`` so cheap reads and submissions never wait behind them. Half the
+    /// cores, at least one: the rest stay free for the loops and the blocking pool.
+    public var heavyThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    /// Heavy requests that may wait, all clients together; more get 503. 64.
+    public var heavyQueueDepth = 64
+    /// Estimated cost (cell updates) of the heavy requests waiting, all clients together;
+    /// more get 503. 2·10^9: about as many seconds of work as the heavy threads can do in
+    /// the ``handlerTimeout``, so an admitted request is answered in time.
+    public var heavyQueuedCost = 2_000_000_000
+    /// Heavy requests one client (one address) may have waiting or running; more get 503.
+    /// 2: a page showing one run's frames needs one at a time, and a script looping on
+    /// frames from one address gets its share and no more.
+    public var heavyPerClient = 2
 
     /// The defaults above.
     public init() {}

@@ -13,6 +13,9 @@ public struct HTTPRequest: Sendable {
     /// The host of an absolute-form target (`GET http://host/path`), which replaces the
     /// Host field (RFC 9112 §3.2.2); nil for the usual origin form.
     public var authority: String?
+    /// The address of the client that sent it, as text (empty when unknown): what a
+    /// per-client share of heavy work is counted by.
+    public var peer = ""
 
     /// Creates a request.
     public init(

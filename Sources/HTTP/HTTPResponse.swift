@@ -51,6 +51,22 @@ public struct HTTPResponse: Sendable {
         head(contentLength: length, chunked: false, keepAlive: true, date: HTTPDate.now(), extra: []).count
     }
 
+    /// Bodies in memory this short are sent as they are even to a client that takes gzip:
+    /// the coding's header and trailer would outweigh what it saves.
+    public static let smallestCodedBody = 257
+
+    /// Whether this response goes out gzip-coded to `request`, and so carries the entity
+    /// tag of the coded representation: a compressible body the client accepts gzip for,
+    /// in memory and not tiny, or a file to an HTTP/1.1 client (it needs chunked coding).
+    /// A 304 answers with the tag the full answer would have had (RFC 9110 §15.4.5).
+    public func isCoded(for request: HTTPRequest) -> Bool {
+        guard compressible, request.acceptsGzip else { return false }
+        switch body {
+        case .bytes(let bytes): return bytes.count >= Self.smallestCodedBody
+        case .file: return request.minorVersion >= 1
+        }
+    }
+
     /// The first field named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { HTTPRequest.equalIgnoringCase($0.name, name) }?.value

@@ -1,4 +1,5 @@
 import Foundation
+import CSystem
 import Synchronization
 
 /// An HTTP/1.1 server: one event loop thread per core sharing a listening socket, each
@@ -25,6 +26,10 @@ public final class HTTPServer: @unchecked Sendable {
     private let requestedPort: Int
     private let threads: Int
     private let connections = Atomic<Int>(0)
+    /// Bytes of unsent output, all connections together (``HTTPLimits/maximumQueuedBytes``).
+    private let queued = Atomic<Int>(0)
+    /// The most `queued` reached since memory was last handed back to the system.
+    private let queuedPeak = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private var loops: [EventLoop] = []
     private var listener: Socket?
@@ -115,6 +120,39 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     func closeConnection() { connections.subtract(1, ordering: .relaxed) }
+
+    /// Bytes of answers queued and not yet written, all connections together.
+    public var queuedBytes: Int { queued.load(ordering: .relaxed) }
+
+    /// Whether an answer of `count` bytes may be queued: always when nothing else is, else
+    /// when the total stays within ``HTTPLimits/maximumQueuedBytes``.
+    func mayQueue(_ count: Int) -> Bool {
+        let now = queued.load(ordering: .relaxed)
+        return now == 0 || now + count <= limits.maximumQueuedBytes
+    }
+
+    /// Records a change of a connection's unsent output. When the total falls to a quarter
+    /// of a peak over half the bound, the freed heap is handed back to the system
+    /// (`malloc_trim`, off the loop): glibc keeps freed memory of large answers otherwise,
+    /// and the process would stay at its peak after the clients have gone.
+    func adjustQueued(by delta: Int) {
+        guard delta != 0 else { return }
+        let total = queued.add(delta, ordering: .relaxed).newValue
+        if delta > 0 {
+            var peak = queuedPeak.load(ordering: .relaxed)
+            while total > peak {
+                let (exchanged, original) = queuedPeak.compareExchange(
+                    expected: peak, desired: total, ordering: .relaxed)
+                if exchanged { break }
+                peak = original
+            }
+        } else if total <= queuedPeak.load(ordering: .relaxed) / 4
+            && queuedPeak.load(ordering: .relaxed) > limits.maximumQueuedBytes / 2
+        {
+            queuedPeak.store(total, ordering: .relaxed)
+            _ = fileReads?.submit { _ = CSystem.malloc_trim(0) }
+        }
+    }
 
     /// The whole answer to a client over the connection limit: a 503 with `Retry-After`.
     func overloadAnswer() -> [UInt8] {

@@ -37,6 +37,8 @@ public struct HTTPStatus: Hashable, Sendable {
     public static let conflict = HTTPStatus(409, "Conflict")
     /// 411 Length Required.
     public static let lengthRequired = HTTPStatus(411, "Length Required")
+    /// 412 Precondition Failed.
+    public static let preconditionFailed = HTTPStatus(412, "Precondition Failed")
     /// 413 Content Too Large.
     public static let contentTooLarge = HTTPStatus(413, "Content Too Large")
     /// 414 URI Too Long.
@@ -66,7 +68,7 @@ public struct HTTPStatus: Hashable, Sendable {
     public static func known(_ code: Int) -> HTTPStatus {
         let all: [HTTPStatus] = [
             .continue, .ok, .accepted, .noContent, .notModified, .badRequest, .unauthorized, .forbidden, .notFound,
-            .methodNotAllowed, .requestTimeout, .conflict, .lengthRequired, .contentTooLarge, .uriTooLong,
+            .methodNotAllowed, .requestTimeout, .conflict, .lengthRequired, .preconditionFailed, .contentTooLarge, .uriTooLong,
             .unsupportedMediaType, .expectationFailed, .misdirectedRequest, .unprocessableContent, .tooManyRequests,
             .headerFieldsTooLarge, .internalServerError, .notImplemented, .serviceUnavailable, .versionNotSupported,
         ]

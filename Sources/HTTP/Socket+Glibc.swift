@@ -49,6 +49,19 @@ extension Socket {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// The peer's IPv4 address as text; empty when it cannot be known.
+    public var peerAddress: String {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let found = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(descriptor, $0, &length) }
+        }
+        guard found == 0 else { return "" }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(INET_ADDRSTRLEN)) != nil else { return "" }
+        return String(cString: text)
+    }
+
     /// What ``accept()`` found.
     public enum AcceptResult {
         /// A new connection, non-blocking.
@@ -89,6 +102,12 @@ extension Socket {
         _ = write(bytes[...])
         _ = shutdown(descriptor, Int32(SHUT_WR))
         close()
+    }
+
+    /// Sets the kernel's send buffer (SO_SNDBUF) to `bytes`.
+    public func setSendBuffer(_ bytes: Int) {
+        var size = Int32(clamping: bytes)
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// The soft limit of open descriptors.

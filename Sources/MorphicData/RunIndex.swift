@@ -18,10 +18,14 @@ public final class RunIndex: @unchecked Sendable {
     /// Runs neither finished nor failed at the last look.
     private var unfinished: [Int]
     private var lastRefresh = -Double.infinity
+    /// The sweep's seed, from which a run without its own seed derives one (as its record's
+    /// `config.seed` shows).
+    private let sweepSeed: UInt64
 
     /// An index of `definition`'s runs, none known to have finished yet.
     public init(definition: SweepDefinition) {
         runs = definition.runs
+        sweepSeed = definition.seed
         statistics = Array(repeating: nil, count: runs.count)
         summaries = Array(repeating: nil, count: runs.count)
         failures = Array(repeating: nil, count: runs.count)
@@ -32,12 +36,19 @@ public final class RunIndex: @unchecked Sendable {
     private func numberColumn(_ name: String) -> [Double] {
         if let column = numbers[name] { return column }
         let key = ParameterKey(rawValue: name)!
-        let column = runs.map { run -> Double in
-            guard case .number(let text)? = run.configuration.value(key) else { return .nan }
+        let column = runs.indices.map { index -> Double in
+            // Seeds above 2^53 compare approximately; runs.csv prints them exactly.
+            if key == .seed { return Double(seed(index)) }
+            guard case .number(let text)? = runs[index].configuration.value(key) else { return .nan }
             return Double(text) ?? .nan
         }
         numbers[name] = column
         return column
+    }
+
+    /// The seed run `index` is computed with: its own, or derived from the sweep's.
+    private func seed(_ index: Int) -> UInt64 {
+        runs[index].configuration.seed ?? CounterRandom.runSeed(sweepSeed: sweepSeed, runID: runs[index].id)
     }
 
     /// A text column (`run_id`, `mode`, `label` or a text parameter). Call with the lock held.
@@ -191,7 +202,9 @@ public final class RunIndex: @unchecked Sendable {
             for index in matching(query, statuses: statuses) {
                 var cells = [runs[index].id, runs[index].configuration.mode.rawValue, statuses[index]]
                 cells += textCells.map { $0[index] }
-                cells += numberCells.map { Self.cell($0[index]) }
+                cells += zip(parameters, numberCells).map { name, column in
+                    name == "seed" ? String(seed(index)) : Self.cell(column[index])
+                }
                 cells += stats.map { name in
                     statistics[index].map { Self.cell($0[RunQuery.statistics.firstIndex(of: name)!]) } ?? ""
                 }
@@ -277,7 +290,9 @@ public final class RunIndex: @unchecked Sendable {
     /// A run as the API shows it. Call with the lock held.
     private func row(_ index: Int, fields: Set<String>?, status: String) -> JSON {
         let run = runs[index]
-        var config = RunRecord.config(run.configuration)
+        var configuration = run.configuration
+        configuration.seed = seed(index)
+        var config = RunRecord.config(configuration)
         var summary = summaries[index] ?? .null
         if let fields {
             config = .object((config.members ?? []).filter { fields.contains($0.key) })

@@ -101,7 +101,10 @@ public struct RunQuery: Hashable, Sendable {
     private static func conditions(_ filter: String) throws(Error) -> [Condition] {
         let trimmed = filter.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { return [] }
-        guard trimmed.utf8.count <= 2000 else { throw Error(parameter: "filter", message: "is longer than 2000 bytes") }
+        // Characters, as the API document's maxLength counts them.
+        guard trimmed.unicodeScalars.count <= 2000 else {
+            throw Error(parameter: "filter", message: "is longer than 2000 characters")
+        }
         var result: [Condition] = []
         for clause in trimmed.split(separator: " and ", omittingEmptySubsequences: false) {
             let text = clause.trimmingCharacters(in: .whitespaces)
@@ -112,6 +115,8 @@ public struct RunQuery: Hashable, Sendable {
             var value = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
             if value.count >= 2, let quote = value.first, quote == "'" || quote == "\"", value.last == quote {
                 value = String(value.dropFirst().dropLast())
+            } else {
+                try Self.checkUnquoted(value, column: column, comparison: comparison)
             }
             guard columns.contains(column) else {
                 throw Error(parameter: "filter", message: "no column '\(column)'")
@@ -129,6 +134,31 @@ public struct RunQuery: Hashable, Sendable {
             }
         }
         return result
+    }
+
+    /// Refuses an unquoted value that reads as more of the filter language: a second
+    /// operator (`==`, `a = b = c`) or a joining word other than `and` (`or`, `AND`). Taken
+    /// as a value it would match nothing, and the client would see an empty answer instead
+    /// of its mistake. A value that really holds such text is quoted.
+    private static func checkUnquoted(_ value: String, column: String, comparison: Operator) throws(Error) {
+        if let first = value.unicodeScalars.first, "=<>!^".unicodeScalars.contains(first) {
+            throw Error(
+                parameter: "filter",
+                message: "'\(comparison.rawValue)\(first)' after '\(column)' is not an operator; use one of "
+                    + Operator.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let words = value.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if let word = words.first(where: { ["or", "and", "not", "||", "&&"].contains($0) }) {
+            throw Error(
+                parameter: "filter",
+                message: "'\(word)' is not supported in a value: conditions are joined by a lower-case 'and' only "
+                    + "(quote a value that contains it)")
+        }
+        if Self.firstOperator(in: value) != nil {
+            throw Error(
+                parameter: "filter",
+                message: "'\(column) \(comparison.rawValue) \(value)' has two operators; join conditions with 'and'")
+        }
     }
 
     /// The operator that comes first in `text`; of two starting at the same place, the

@@ -15,17 +15,20 @@ final class API: Sendable {
     let counter = RequestCounter()
     let files: StaticFiles
     let pool: BlockingPool
+    /// Where frames are recomputed, admitted fairly and apart from ``pool``.
+    let heavy: FairPool
     /// Open connections, for `/metrics`; set once the HTTP server exists.
     let connections: @Sendable () -> Int
 
     init(
-        service: JobService, configuration: ServerConfiguration, log: Log, pool: BlockingPool,
+        service: JobService, configuration: ServerConfiguration, log: Log, pool: BlockingPool, heavy: FairPool,
         connections: @escaping @Sendable () -> Int
     ) {
         self.service = service
         self.configuration = configuration
         self.log = log
         self.pool = pool
+        self.heavy = heavy
         self.connections = connections
         files = StaticFiles(root: configuration.publicDirectory)
     }
@@ -40,6 +43,8 @@ final class API: Sendable {
             if !route.isSafe {
                 try checkOrigin(request)
                 try authorize(request)
+                try checkPreconditions(request)
+                if route != .submit { try checkNoBody(request) }
             }
         } catch {
             return finish(request, Self.response(for: error), start: start)
@@ -49,7 +54,11 @@ final class API: Sendable {
             return finish(request, respond(route, request), start: start)
         default:
             let queued = pool.submit { [self] in
-                responder.send(finish(request, respond(route, request), start: start))
+                if case .frames(let id, let run, let range) = route {
+                    admitFrames(id: id, run: run, range: range, request, responder, start: start)
+                } else {
+                    responder.send(finish(request, respond(route, request), start: start))
+                }
             }
             guard queued else {
                 var busy = APIError(
@@ -59,6 +68,81 @@ final class API: Sendable {
             }
             return nil
         }
+    }
+
+    /// The cheap half of a frames request, on the blocking pool: the run's record is read,
+    /// the tag worked out from it and a matching If-None-Match answered 304 at once; only
+    /// then is the recomputation queued on the heavy pool, with its client's address and
+    /// its cost (cells of the grid times generations to simulate). A client over its share,
+    /// or a full queue, gets 503 with `Retry-After`.
+    ///
+    /// A `to` past the run's last generation means its last, as `to` left out does: the
+    /// document cannot bound `to` by the run, so any `to` it allows is answered.
+    private func admitFrames(
+        id: String, run: String, range requested: Route.FrameRange, _ request: HTTPRequest, _ responder: Responder,
+        start: Double
+    ) {
+        let tag: String
+        let cost: Int
+        var bodyBytes = 0
+        var range = requested
+        do {
+            let record = try service.runRecord(id, run: run)
+            if let to = range.to, let generations = Self.integer(in: record, key: "generations"), to > generations {
+                range = Route.FrameRange(from: range.from, to: generations, every: range.every)
+            }
+            tag = EntityTag.frames(record: record, sweep: id, run: run, from: range.from, to: range.to, every: range.every)
+            let side = Self.integer(in: record, key: "grid_size") ?? 1
+            let last = range.to ?? Self.integer(in: record, key: "generations") ?? 100_000
+            cost = side * side * last
+            // The body's size (a 16-byte head, then per frame its generation and three
+            // bitmaps): whether the full answer would have been gzip-coded.
+            bodyBytes = 16 + (max(0, last - range.from) / range.every + 1) * (4 + 3 * ((side * side + 7) / 8))
+        } catch {
+            return responder.send(finish(request, Self.response(for: error), start: start))
+        }
+        if let field = request.header("If-None-Match"), EntityTag.matches(field, tag) {
+            let coded = request.acceptsGzip && bodyBytes >= HTTPResponse.smallestCodedBody
+            return responder.send(
+                finish(
+                    request,
+                    EntityTag.notModified(
+                        tag: tag, coded: coded, compressible: true, headers: [("Content-Type", "application/octet-stream")]),
+                    start: start))
+        }
+        do {
+            try heavy.submit(client: request.peer, cost: cost) { [self, range] in
+                var response = respond(.frames(sweep: id, run: run, range), request)
+                if response.status == .ok { response.headers.append(("ETag", tag)) }
+                responder.send(finish(request, response, start: start))
+            }
+        } catch {
+            let message =
+                error == .clientShare
+                ? "this client already has \(configuration.http.heavyPerClient) frames requests under way; wait for one"
+                : "the server is busy recomputing frames; try again in a moment"
+            var busy = APIError(status: .serviceUnavailable, code: "busy", message: message)
+            busy.headers.append(("Retry-After", "1"))
+            responder.send(finish(request, busy.response, start: start))
+        }
+    }
+
+    /// The first non-negative integer after `"key":` in a JSON document, by a byte scan: a
+    /// record's config comes first, and parsing the whole record (its series) is what the
+    /// cheap half of a frames request must not do.
+    static func integer(in document: [UInt8], key: String) -> Int? {
+        let pattern = Array("\"\(key)\"".utf8)
+        guard let found = document.firstRange(of: pattern) else { return nil }
+        var index = found.upperBound
+        while index < document.count, document[index] == 0x20 || document[index] == UInt8(ascii: ":") { index += 1 }
+        var value = 0
+        var digits = 0
+        while index < document.count, document[index] >= 0x30, document[index] <= 0x39, digits < 12 {
+            value = value * 10 + Int(document[index] - 0x30)
+            digits += 1
+            index += 1
+        }
+        return digits > 0 ? value : nil
     }
 
     /// Answers a request the HTTP layer refused or gave up on (400, 408, 413, 503, …).
@@ -220,46 +304,103 @@ final class API: Sendable {
         }
     }
 
-    /// The Host must name this server: a loopback name, its listening address or a
-    /// configured host. A page on another origin that resolves its own name to this
-    /// machine (DNS rebinding) sends its own name, and is refused.
+    /// The Host must name this server: a loopback name (``Loopback``), its listening
+    /// address or a configured host. A page on another origin that resolves its own name to
+    /// this machine (DNS rebinding) sends its own name, and is refused. HTTP/1.1 requires
+    /// the field (RFC 9112 §3.2), so a request without one, or with an empty one, is 400.
     private func checkHost(_ request: HTTPRequest) throws(APIError) {
-        guard let value = request.host, !value.isEmpty else { return }
-        let name = Self.hostName(value)
-        let allowed = configuration.allowedHosts
-        if allowed.contains("*") || allowed.contains(name) || name == configuration.host.lowercased() { return }
-        if name == "localhost" || name.hasSuffix(".localhost") || name == "[::1]" || name.hasPrefix("127.") { return }
+        guard let value = request.host, !value.isEmpty, let (name, _) = Self.hostAndPort(value), !name.isEmpty else {
+            throw APIError(
+                status: .badRequest, code: "bad_host", message: "the request needs a Host field naming this server",
+                field: "Host")
+        }
+        if isServed(name) { return }
         throw APIError(
             status: .misdirectedRequest, code: "misdirected",
             message: "this server does not answer for host '\(name)'; add it to allowed_hosts in the server's config")
     }
 
-    /// A host field without its port, lower-cased.
-    static func hostName(_ value: String) -> String {
+    /// Whether `name` (lower-cased, no port) is one this server answers for.
+    private func isServed(_ name: String) -> Bool {
+        let allowed = configuration.allowedHosts
+        return allowed.contains("*") || allowed.contains(name) || name == configuration.host.lowercased()
+            || Loopback.isLoopback(name)
+    }
+
+    /// A host field (`name`, `name:port`, `[v6]`, `[v6]:port`) split and lower-cased; nil
+    /// when the port is not 1 to 5 digits.
+    static func hostAndPort(_ value: String) -> (name: String, port: Int?)? {
         let bytes = value.utf8
         let end: String.UTF8View.Index
         if bytes.first == UInt8(ascii: "[") {
-            end = bytes.firstIndex(of: UInt8(ascii: "]")).map { bytes.index(after: $0) } ?? bytes.endIndex
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            end = bytes.index(after: close)
         } else {
             end = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
         }
         let name = Substring(bytes[..<end])
-        return name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+        let lowered =
+            name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
             ? name.lowercased() : String(name)
+        guard end != bytes.endIndex else { return (lowered, nil) }
+        guard bytes[end] == UInt8(ascii: ":") else { return nil }
+        let digits = bytes[bytes.index(after: end)...]
+        guard (1...5).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let port = Int(Substring(digits)), port <= 65535
+        else { return nil }
+        return (lowered, port)
     }
 
     /// A request that changes state and comes from a page must come from this server's own
     /// page: browsers send `Origin` (and `Sec-Fetch-Site`) on such requests, and no page
-    /// can forge them.
+    /// can forge them. The Origin must match the Host in scheme, name and port (RFC 6454
+    /// §5): this server speaks plain HTTP, so `https` is accepted only for a name listed in
+    /// `allowed_hosts` (the name of a TLS proxy in front of it), never for a loopback name.
     private func checkOrigin(_ request: HTTPRequest) throws(APIError) {
         let forbidden = APIError(
             status: .forbidden, code: "cross_origin",
             message: "requests that change state are accepted only from this server's own page")
         if request.header("Sec-Fetch-Site")?.lowercased() == "cross-site" { throw forbidden }
         guard let origin = request.header("Origin") else { return }
-        guard let host = request.host,
-            origin.lowercased() == "http://" + host.lowercased() || origin.lowercased() == "https://" + host.lowercased()
+        guard let host = request.host.flatMap(Self.hostAndPort) else { throw forbidden }
+        let lowered = origin.lowercased()
+        let scheme: String
+        if lowered.hasPrefix("http://") {
+            scheme = "http"
+        } else if lowered.hasPrefix("https://"), configuration.allowedHosts.contains(host.name) {
+            scheme = "https"
+        } else {
+            throw forbidden
+        }
+        let authority = String(lowered.dropFirst(scheme.count + 3))
+        let standard = scheme == "http" ? 80 : 443
+        guard !authority.contains("/"), let claimed = Self.hostAndPort(authority), claimed.name == host.name,
+            (claimed.port ?? standard) == (host.port ?? standard)
         else { throw forbidden }
+    }
+
+    /// `If-None-Match: *` asks for the change only where nothing exists yet (RFC 9110
+    /// §13.1.2); every target of a change here exists (the sweep list, a sweep), so the
+    /// condition is false and the answer is 412 before anything is done.
+    private func checkPreconditions(_ request: HTTPRequest) throws(APIError) {
+        guard let field = request.header("If-None-Match"),
+            field.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "*" })
+        else { return }
+        throw APIError(
+            status: .preconditionFailed, code: "precondition_failed",
+            message: "If-None-Match: * holds only where nothing exists, and this resource exists", field: "If-None-Match")
+    }
+
+    /// Cancel, retry and delete take no content: a body is refused with 415 rather than
+    /// ignored, so what a client sends is never silently dropped. An empty body is
+    /// accepted whatever type it is labelled with (clients such as Python's urllib label
+    /// an empty POST as a form); a cross-site page is kept out by the Origin check.
+    private func checkNoBody(_ request: HTTPRequest) throws(APIError) {
+        guard request.body.isEmpty else {
+            throw APIError(
+                status: .unsupportedMediaType, code: "unsupported_media_type",
+                message: "this request takes no body; send it empty")
+        }
     }
 
     /// State-changing requests need the token when one is configured.

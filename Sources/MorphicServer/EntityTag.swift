@@ -30,18 +30,42 @@ enum EntityTag {
         }
     }
 
-    /// `response` with its tag, or a 304 when the request's If-None-Match names it.
+    /// `response` with its tag, or a 304 when the request's If-None-Match names it. The
+    /// 304 carries the tag of the representation the client would have been sent, `-gzip`
+    /// included when it would have been gzip-coded (RFC 9110 §15.4.5, §8.8.3).
     static func conditional(_ response: HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
         guard response.status.code == 200, request.method == "GET" || request.method == "HEAD" else { return response }
-        let tag = of(response)
+        // A tag set by the handler (worked out from what the answer is made of) stands.
+        let preset = response.header("ETag")
+        let tag = preset ?? of(response)
         if let field = request.header("If-None-Match"), matches(field, tag) {
-            return HTTPResponse(
-                status: .notModified,
-                headers: [("ETag", tag)] + response.headers.filter { ["Cache-Control", "Vary"].contains($0.name) },
-                compressible: response.compressible)
+            return notModified(tag: tag, coded: response.isCoded(for: request), compressible: response.compressible,
+                headers: response.headers)
         }
         var tagged = response
-        tagged.headers.append(("ETag", tag))
+        if preset == nil { tagged.headers.append(("ETag", tag)) }
         return tagged
+    }
+
+    /// The tag of a run's frames, from what they are computed from: the run's record (the
+    /// sweep id already names the definition), the run and the range. Known from a cheap
+    /// read, so a conditional request is answered 304 before anything is recomputed.
+    static func frames(record: [UInt8], sweep: String, run: String, from: Int, to: Int?, every: Int) -> String {
+        let inputs = "\(sweep)/\(run)/\(from)/\(to.map(String.init) ?? "end")/\(every)/"
+        let hash = CounterRandom.fnv1a64(bytes: record) ^ CounterRandom.fnv1a64(inputs)
+        return "\"f" + String(hash, radix: 16) + "\""
+    }
+
+    /// A 304 with `tag` (marked as the gzip coding's when `coded`), the answer's
+    /// Cache-Control, and Vary when the answer varies with Accept-Encoding.
+    static func notModified(tag: String, coded: Bool, compressible: Bool, headers: [(name: String, value: String)])
+        -> HTTPResponse
+    {
+        var response = HTTPResponse(
+            status: .notModified,
+            headers: [("ETag", tag)] + headers.filter { $0.name == "Cache-Control" }
+                + (compressible ? [("Vary", "Accept-Encoding")] : []))
+        if coded { response.tagCoding() }
+        return response
     }
 }

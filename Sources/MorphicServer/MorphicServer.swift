@@ -10,6 +10,7 @@ public final class MorphicServer: Sendable {
     private let service: JobService
     private let http: HTTPServer
     private let pool: BlockingPool
+    private let heavy: FairPool
 
     /// Loads the data directory and prepares the listener; call ``start()`` to serve.
     public init(configuration: ServerConfiguration, log: Log = Log()) throws {
@@ -29,8 +30,14 @@ public final class MorphicServer: Sendable {
         let gauge = ConnectionGauge()
         pool = BlockingPool(
             threads: configuration.http.blockingThreads, queueDepth: configuration.http.blockingQueueDepth, name: "api")
+        let limits = configuration.http
+        heavy = FairPool(
+            limits: FairPool.Limits(
+                threads: limits.heavyThreads, queueDepth: limits.heavyQueueDepth, queuedCost: limits.heavyQueuedCost,
+                perClient: limits.heavyPerClient), name: "heavy")
         let api = API(
-            service: service, configuration: configuration, log: log, pool: pool, connections: { gauge.count })
+            service: service, configuration: configuration, log: log, pool: pool, heavy: heavy,
+            connections: { gauge.count })
         http = HTTPServer(
             host: configuration.host, port: configuration.port, limits: configuration.http,
             errorResponder: { api.refuse($0) },
@@ -57,6 +64,7 @@ public final class MorphicServer: Sendable {
     /// safe point (their sweeps resume on the next start) and flush the log.
     public func stop() {
         http.shutdown()
+        heavy.shutdown()
         pool.shutdown()
         service.shutdown()
         log.info("stopped")

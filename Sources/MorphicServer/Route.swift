@@ -219,7 +219,9 @@ enum Route: Equatable, Sendable {
         }
     }
 
-    /// The query's parameters, percent-decoded; a malformed escape is refused.
+    /// The query's parameters, percent-decoded; a malformed escape is refused, and so is a
+    /// parameter given twice: taking the last (or first) would silently drop what the
+    /// client meant by the other.
     static func query(_ text: Substring) throws(Failure) -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&") {
@@ -229,7 +231,11 @@ enum Route: Equatable, Sendable {
             else {
                 throw Failure(status: 400, code: "bad_parameter", message: "the query has a malformed %-escape")
             }
-            result[key] = value
+            guard result.updateValue(value, forKey: key) == nil else {
+                throw Failure(
+                    status: 400, code: "bad_parameter", message: "\(key) is given more than once; give it once",
+                    field: String(key.prefix(100)))
+            }
         }
         return result
     }

@@ -273,10 +273,16 @@ public struct ServerConfiguration: Sendable {
         case "max_frame_cell_steps": sweeps.maximumFrameCellSteps = try setting.integer(1...Int.max)
         case "max_blocking_queue": http.blockingQueueDepth = try setting.integer(1...1_000_000)
         case "handler_timeout_seconds": http.handlerTimeout = try setting.seconds()
+        case "max_queued_response_bytes": http.maximumQueuedBytes = try setting.integer(1 << 20...Int.max)
+        case "socket_send_buffer_bytes": http.socketSendBuffer = try setting.integer(0...(64 << 20))
+        case "heavy_threads": http.heavyThreads = try setting.integer(1...1024)
+        case "max_heavy_queue": http.heavyQueueDepth = try setting.integer(1...1_000_000)
+        case "max_heavy_queued_cell_steps": http.heavyQueuedCost = try setting.integer(1...Int.max)
+        case "heavy_per_client": http.heavyPerClient = try setting.integer(1...1_000_000)
         default: throw Error(description: "\(source): unknown limit '\(key)'")
         }
     }
 
     /// Whether `host` only accepts connections from this machine.
-    public var isLoopback: Bool { host == "localhost" || host.hasPrefix("127.") }
+    public var isLoopback: Bool { Loopback.isLoopback(host.lowercased()) }
 }

@@ -54,8 +54,11 @@ import Testing
                 as? [String: Any]
             return (response.status, error?["field"] as? String, error?["message"] as? String ?? "")
         }
-        let past = try error("/api/sweeps/\(id)/runs/m_5/frames?to=31")
-        #expect(past.0 == 400 && past.1 == "to")
+        // A `to` past the run's end means its end.
+        let past = try server.request("GET", "/api/sweeps/\(id)/runs/m_5/frames?from=3&to=100000&every=9")
+        #expect(past.status == 200 && past.body == body)
+        let late = try error("/api/sweeps/\(id)/runs/m_5/frames?from=31")
+        #expect(late.0 == 400 && late.1 == "from")
         let backwards = try error("/api/sweeps/\(id)/runs/m_5/frames?from=9&to=3")
         #expect(backwards.0 == 400 && backwards.1 == "to")
         let huge = try error("/api/sweeps/\(id)/runs/m_5/frames?every=abc")

@@ -50,7 +50,7 @@ import Testing
         var generator = Generator(state: 1)
         let templates = [
             "/healthz", "/metrics", "/api/sweeps", "/api/sweeps/ID", "/api/sweeps/ID/runs", "/api/sweeps/ID/runs/RUN",
-            "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
+            "/api/sweeps/ID/runs/RUN/frames", "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
             "/api/sweeps/ID/retry", "/", "/index.html", "/PATH",
         ]
         for _ in 0..<20_000 {
@@ -85,11 +85,14 @@ import Testing
         let log = Log(destination: nil)
         let service = try JobService(configuration: configuration, log: log)
         let pool = BlockingPool(threads: 2, queueDepth: 64)
+        let heavy = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 8, queuedCost: 1 << 40, perClient: 8))
         defer {
+            heavy.shutdown()
             pool.shutdown()
             service.shutdown()
         }
-        let api = API(service: service, configuration: configuration, log: log, pool: pool, connections: { 0 })
+        let api = API(
+            service: service, configuration: configuration, log: log, pool: pool, heavy: heavy, connections: { 0 })
         func send(_ request: HTTPRequest) -> HTTPResponse {
             let answer = Mutex<HTTPResponse?>(nil)
             let done = DispatchSemaphore(value: 0)
@@ -113,7 +116,7 @@ import Testing
         var generator = Generator(state: 7)
         let paths = [
             "/healthz", "/metrics", "/api/sweeps", "/api/sweeps/ID", "/api/sweeps/ID/runs", "/api/sweeps/ID/runs/RUN",
-            "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
+            "/api/sweeps/ID/runs/RUN/frames", "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
             "/api/sweeps/ID/retry", "/", "/app.js", "/openapi.json", "/nothing-here",
         ]
         for _ in 0..<3_000 {
@@ -121,7 +124,7 @@ import Testing
             path = path.replacingOccurrences(of: "ID", with: generator.pick([id, id, "no-such-sweep", Self.value(&generator)]))
             path = path.replacingOccurrences(of: "RUN", with: generator.pick(["r_1", "r_4", "r_5", Self.value(&generator)]))
             let query = (0..<Int(generator.next() % 3)).map { _ in
-                generator.pick(["offset", "limit", "q"]) + "=" + Self.value(&generator)
+                generator.pick(["offset", "limit", "q", "from", "to", "every"]) + "=" + Self.value(&generator)
             }.joined(separator: "&")
             // No DELETE: the sweep must stay for later cases.
             let method = generator.pick(["GET", "HEAD", "GET", "POST", "PUT"])

@@ -5,9 +5,24 @@ import Glibc
 public final class LoopbackClient {
     private let descriptor: Int32
 
-    /// Connects to 127.0.0.1:`port`; reads time out after `timeout` seconds.
-    public init(port: Int, timeout: Int = 10) throws {
+    /// Connects to 127.0.0.1:`port`, from `source` (another loopback address, so that one
+    /// test can be several clients) when given; reads time out after `timeout` seconds.
+    public init(port: Int, timeout: Int = 10, source: String? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                close(descriptor)
+                throw POSIXError(.EADDRNOTAVAIL)
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -26,6 +41,20 @@ public final class LoopbackClient {
     }
 
     deinit { close(descriptor) }
+
+    /// Makes the close send a reset (RST) instead of FIN, as a client that crashes or
+    /// gives up does: SO_LINGER with a zero timeout.
+    public func resetOnClose() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
+    /// Shrinks the receive buffer to `bytes`, so a client that does not read makes the
+    /// server hold the rest of its answer.
+    public func shrinkReceiveBuffer(_ bytes: Int32) {
+        var size = bytes
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
 
     /// Sends everything; false when the peer has closed.
     @discardableResult
@@ -60,7 +89,7 @@ public final class LoopbackClient {
     /// Reads until `count` bytes have arrived, the peer closes or the timeout passes.
     public func read(bytes count: Int) -> [UInt8] {
         var received: [UInt8] = []
-        received.reserveCapacity(count)
+        received.reserveCapacity(min(count, 1 << 20))
         var buffer = [UInt8](repeating: 0, count: 65536)
         while received.count < count {
             let got = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }

@@ -99,6 +99,11 @@ public final class ServerProcess {
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 
+    /// Open descriptors of the server now.
+    public var openDescriptors: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? -1
+    }
+
     /// An HTTP exchange with `Connection: close`.
     public func request(
         _ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]

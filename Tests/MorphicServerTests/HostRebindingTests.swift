@@ -1,0 +1,82 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// DNS rebinding against a server without a token: a page on a name the attacker owns,
+/// rebound to 127.0.0.1, sends its own name as Host. Only loopback spelled exactly (a
+/// 127.0.0.0/8 dotted quad, `[::1]`, `localhost`, `*.localhost`) is answered, and an Origin
+/// must match the Host in scheme, name and port.
+@Suite(.serialized) struct HostRebindingTests {
+    static let loopback = [
+        "127.0.0.1", "127.0.0.1:PORT", "127.1.2.3", "127.255.255.255:80", "127.0.0.0", "localhost", "LOCALHOST:PORT",
+        "app.localhost", "a.b-c.localhost:1", "[::1]", "[::1]:PORT",
+    ]
+    static let foreign = [
+        "127.attacker.example", "127.0.0.1.attacker.example", "127.0.0.1.attacker.example:PORT", "127.x", "127.",
+        "127.999.999.999", "127.0.0.256", "127.0.0.1.", "127.1", "127.0.1", "0x7f.0.0.1", "0177.0.0.1", "127.0.0.01",
+        "127.0.0.1.nip.io", "localhost.attacker.example", "localhost.", "attacker.localhost.example", "a..localhost",
+        "-.localhost.evil", "attacker.example", "128.0.0.1", "10.0.0.1", "0.0.0.0", "[::2]", "[::ffff:127.0.0.1]",
+        "[0:0:0:0:0:0:0:1]", "127.0.0.1%00.evil",
+    ]
+    static let malformed = ["", " ", "127.0.0.1@evil.example", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:99999", "[::1", "[::1]x", ":PORT"]
+
+    @Test func rebindingMatrix_OnlyExactLoopbackNamesAreAnswered_ForEveryMethod() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let body = HostileClientTests.definition(name: "rebind", runs: 1)
+        let port = String(server.port)
+        var refused = 0
+        for template in Self.foreign + Self.malformed {
+            let host = template.replacingOccurrences(of: "PORT", with: port)
+            let expected = Self.malformed.contains(template) ? 400 : 421
+            for (method, path) in [("GET", "/api/sweeps"), ("POST", "/api/sweeps"), ("DELETE", "/api/sweeps/x-1"), ("GET", "/")] {
+                let status = try server.request(method, path, body: method == "POST" ? body : nil, headers: ["Host": host]).status
+                #expect(status == expected, "\(method) \(path) with Host '\(host)'")
+                refused += 1
+            }
+        }
+        #expect(try server.json("/api/sweeps")["total"] as? Int == 0, "nothing was created")
+        for template in Self.loopback {
+            let host = template.replacingOccurrences(of: "PORT", with: port)
+            #expect(try server.request("GET", "/api/sweeps", headers: ["Host": host]).status == 200, "Host '\(host)'")
+        }
+        // No Host at all, in HTTP/1.1 and 1.0.
+        for version in ["1.1", "1.0"] {
+            let client = try LoopbackClient(port: server.port)
+            client.send("GET /api/sweeps HTTP/\(version)\r\nConnection: close\r\n\r\n")
+            #expect(client.read().text.hasPrefix("HTTP/1.1 400 "), "HTTP/\(version) without Host")
+        }
+        print("rebinding matrix: \(refused) requests with foreign or malformed hosts refused, \(Self.loopback.count) loopback spellings answered")
+    }
+
+    @Test func origin_MustMatchSchemeHostAndPort() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let port = server.port
+        let host = "127.0.0.1:\(port)"
+        let refused = [
+            "https://127.0.0.1:\(port)", "http://127.0.0.1:\(port + 1)", "http://127.0.0.1", "http://localhost:\(port)",
+            "http://127.0.0.1:\(port).attacker.example", "http://127.0.0.1:\(port)/", "ws://127.0.0.1:\(port)",
+            "http://127.0.0.1:\(port)@evil.example", "null", "", "http://", "HTTPS://127.0.0.1:\(port)",
+        ]
+        for (index, origin) in refused.enumerated() {
+            let body = HostileClientTests.definition(name: "origin\(index)", runs: 1)
+            let status = try server.request("POST", "/api/sweeps", body: body, headers: ["Host": host, "Origin": origin]).status
+            #expect(status == 403, "Origin '\(origin)'")
+        }
+        #expect(try server.json("/api/sweeps")["total"] as? Int == 0)
+        let accepted: [(String, String)] = [
+            (host, "http://127.0.0.1:\(port)"), ("LOCALHOST:\(port)", "http://localhost:\(port)"),
+            ("127.0.0.1", "http://127.0.0.1:80"), ("[::1]:\(port)", "http://[::1]:\(port)"),
+        ]
+        for (index, (hostField, origin)) in accepted.enumerated() {
+            let body = HostileClientTests.definition(name: "same\(index)", runs: 1)
+            let status = try server.request("POST", "/api/sweeps", body: body, headers: ["Host": hostField, "Origin": origin]).status
+            #expect(status == 202, "Host '\(hostField)', Origin '\(origin)'")
+        }
+    }
+}
