@@ -10,7 +10,7 @@ import Testing
     /// run), so each control is its own parameter point and the controls spread over the
     /// splits like the field runs.
     static let reference = """
-        {"name": "reference", "seed": 11, "defaults": {"generations": 30, "grid_size": 12},
+        {"name": "reference", "seed": 11, "defaults": {"generations": 40, "grid_size": 16},
          "groups": [
           {"prefix": "control", "mode": "classical",
            "sample": {"count": 250, "method": "random", "params": {"temporal_decay": {"uniform": [0.0, 0.5]}}}},
@@ -126,15 +126,15 @@ import Testing
         let refused = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(short.utf8))
         #expect(refused.status == 422)
         #expect(String(decoding: refused.body, as: UTF8.self).contains("series.pattern_diversity"))
-        let wrongLength = (0..<30).map { _ in "1" }.joined(separator: ",")
+        let wrongLength = (0..<25).map { _ in "1" }.joined(separator: ",")
         let length = #"{"series": {"population": [\#(wrongLength)], "complexity": [\#(wrongLength)], "volatility": [\#(wrongLength)], "pattern_diversity": [\#(wrongLength)]}}"#
         let refusedLength = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(length.utf8))
         #expect(refusedLength.status == 422)
-        #expect(String(decoding: refusedLength.body, as: UTF8.self).contains("30 generations"))
+        #expect(String(decoding: refusedLength.body, as: UTF8.self).contains("25 generations"))
         let text = #"{"series": {"population": ["x"], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}}"#
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(text.utf8)).status == 422)
         var bigger = String(decoding: record, as: UTF8.self)
-        bigger = bigger.replacingOccurrences(of: "\"grid_size\": 12", with: "\"grid_size\": 32")
+        bigger = bigger.replacingOccurrences(of: "\"grid_size\": 16", with: "\"grid_size\": 32")
         let otherGrid = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(bigger.utf8))
         #expect(otherGrid.status == 422)
         #expect(String(decoding: otherGrid.body, as: UTF8.self).contains("32×32"))
