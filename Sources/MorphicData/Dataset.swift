@@ -4,7 +4,7 @@ import MorphicCore
 
 /// Assembles a sweep folder's run records into the dataset of the README ("Datasets"):
 /// `manifest.json`, `runs.csv`, `timeseries.csv`, `features.csv`, `timeseries.npz`,
-/// `frames.npz` when the definition asks for snapshots, and `dataset.tar.gz`.
+/// `theta_x.npz`, `frames.npz` when the definition asks for snapshots, and `dataset.tar.gz`.
 ///
 /// Files are streamed run by run, so memory does not grow with the number of runs, and
 /// nothing in them depends on the clock, the host or the order runs finished in. Every
@@ -17,7 +17,7 @@ public enum Dataset {
 
     /// The dataset files besides the run records, in archive order (after the records).
     public static func files(_ definition: SweepDefinition) -> [String] {
-        ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz"]
+        ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz", ThetaXArrays.fileName]
             + (definition.snapshotEvery == nil ? [] : [Snapshots.fileName])
     }
 
@@ -44,6 +44,10 @@ public enum Dataset {
         let arrays = try TimeseriesArrays(
             path: folder.path + "/timeseries.npz", runs: definition.runs.count - failures.count,
             generations: generations, idWidth: idWidth)
+        let theta = Theta(definition)
+        let thetaX = try ThetaXArrays(
+            path: folder.path + "/" + ThetaXArrays.fileName, runs: definition.runs.count - failures.count, theta: theta,
+            idWidth: idWidth)
         try runsCSV.write(csvLine(DatasetColumn.runs.map(\.name)))
         try timeseriesCSV.write(csvLine(DatasetColumn.timeseries.map(\.name)))
         try featuresCSV.write(csvLine(DatasetColumn.features.map(\.name)))
@@ -55,6 +59,7 @@ public enum Dataset {
             .init("timeseries.csv", DatasetColumn.json(DatasetColumn.timeseries)),
             .init("features.csv", DatasetColumn.json(DatasetColumn.features)),
             .init("timeseries.npz", DatasetColumn.json(DatasetColumn.timeseriesArrays(idWidth: idWidth))),
+            .init(ThetaXArrays.fileName, DatasetColumn.json(ThetaXArrays.columns(idWidth: idWidth, theta: theta))),
         ]
         let header: [JSON.Member] = [
             .init("format", .string(format)),
@@ -80,7 +85,7 @@ public enum Dataset {
         let checks = try ValidationChecks.Totals(directory: folder.path)
         let context = DatasetRows.Context(
             definition: definition, packs: RecordStore.SharedPacks(records), failures: failures, idWidth: idWidth,
-            generations: generations)
+            generations: generations, theta: theta)
         // Small chunks, so that the rows waiting to be written stay small; they never straddle
         // two packs, and the packs are shared, so each is read once.
         try OrderedWork.run(
@@ -91,6 +96,7 @@ public enum Dataset {
                 try timeseriesCSV.write(rows.timeseries)
                 try featuresCSV.write(rows.features)
                 try arrays.write(rows.arrays)
+                try thetaX.write(rows.thetaX)
                 try manifest.write(rows.manifest)
                 try tar.add(entry: rows.archive)
                 try checks.add(rows.checks)
@@ -102,6 +108,7 @@ public enum Dataset {
         try timeseriesCSV.commit()
         try featuresCSV.commit()
         try arrays.finish()
+        try thetaX.finish()
         if let every = definition.snapshotEvery {
             try Snapshots.write(definition, every: every, records: records) { failures[$0] == nil }
         }
@@ -161,7 +168,8 @@ public enum Dataset {
                 throw FileError.invalid(
                     "the record of run \(run.id) does not match the sha256 in manifest.json: it was changed or damaged")
             }
-            try file.write(featuresLine(try record(bytes, of: run, path: run.fileName), run: run))
+            let values = featureValues(try record(bytes, of: run, path: run.fileName))
+            try file.write(featuresLine(values, run: run, sweepSeed: definition.seed))
         }
         guard index == definition.runs.count else {
             throw FileError.invalid("\(folder.path)/manifest.json lists \(index) of the \(definition.runs.count) runs")
@@ -169,16 +177,21 @@ public enum Dataset {
         try file.commit()
     }
 
-    /// run_id, point, label, the effective ground truth, then the observable features.
-    static func featuresLine(_ record: JSON, run: PlannedRun) throws -> String {
+    /// A record's features (``Features``), from its observable series.
+    static func featureValues(_ record: JSON) -> [Double] {
         let observable = Features.series.map { name in
             (record["timeseries"]?[name]?.elements ?? []).compactMap(\.doubleValue)
         }
-        let features = Features(
-            observable: observable, convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue)
-        return csvLine(
-            [run.id, String(run.point), run.configuration.mode.rawValue] + GroundTruth.fields(run.configuration)
-                + features.values.map { $0.isFinite ? String($0) : "" })
+        return Features(
+            observable: observable, convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue
+        ).values
+    }
+
+    /// run_id, point, split, label, the effective ground truth, then the observable features.
+    static func featuresLine(_ values: [Double], run: PlannedRun, sweepSeed: UInt64) -> String {
+        csvLine(
+            [run.id, String(run.point), DatasetSplit(run, sweepSeed: sweepSeed).rawValue, run.configuration.mode.rawValue]
+                + GroundTruth.fields(run.configuration) + values.map { $0.isFinite ? String($0) : "" })
     }
 
     /// A top-level manifest member, one indentation level deep, followed by a comma.
@@ -191,10 +204,12 @@ public enum Dataset {
         var byMode: [Mode: Int] = [:]
         definition.runs.aggregate(over: [.mode]) { configuration, runs in byMode[configuration.mode, default: 0] += runs }
         let modes = Mode.allCases.compactMap { mode in byMode[mode].map { JSON.Member(mode.rawValue, .int($0)) } }
+        let splits = zip(DatasetSplit.allCases, DatasetSplit.counts(definition)).map { JSON.Member($0.rawValue, .int($1)) }
         return .object([
             "runs": .int(definition.runs.count),
             "by_mode": .object(modes),
             "by_status": .object(["completed": .int(definition.runs.count - failures), "failed": .int(failures)]),
+            "by_split": .object(splits),
         ])
     }
 

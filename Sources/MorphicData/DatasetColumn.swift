@@ -86,11 +86,12 @@ public struct DatasetColumn: Hashable, Sendable {
                     ? "int64" : "float64")
         }
 
-    /// `features.csv`: identifiers, label, ground truth, then observable features only.
+    /// `features.csv`: identifiers (the split among them), label, ground truth, then observable
+    /// features only.
     public static let features: [DatasetColumn] =
         [
             DatasetColumn("run_id", .identifier, "string"), DatasetColumn("point", .identifier, "int64"),
-            DatasetColumn("label", .label, "string"),
+            DatasetColumn("split", .identifier, "string"), DatasetColumn("label", .label, "string"),
         ]
         + GroundTruth.keys.map {
             DatasetColumn("true_" + $0.rawValue, .truth, dtype($0, nullable: GroundTruth.isMorphicOnly($0)))

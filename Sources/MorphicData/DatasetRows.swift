@@ -14,6 +14,7 @@ struct DatasetRows: Sendable {
         let failures: [Int: String]
         let idWidth: Int
         let generations: Int
+        let theta: Theta
     }
 
     var runs: [UInt8] = []
@@ -23,6 +24,7 @@ struct DatasetRows: Sendable {
     /// The runs' records as archive entries.
     var archive: [UInt8] = []
     var arrays = TimeseriesArrays.Rows()
+    var thetaX = ThetaXArrays.Rows()
     var checks = ValidationChecks()
 
     /// The rows of runs `range`.
@@ -51,7 +53,12 @@ struct DatasetRows: Sendable {
                 arrays.add(
                     runID: run.id, values: series.map { $0.map { $0.doubleValue ?? .nan } }, idWidth: context.idWidth,
                     generations: context.generations)
-                features += Array(try Dataset.featuresLine(record, run: run).utf8)
+                let values = Dataset.featureValues(record)
+                let split = DatasetSplit(run, sweepSeed: definition.seed)
+                features += Array(Dataset.featuresLine(values, run: run, sweepSeed: definition.seed).utf8)
+                thetaX.add(
+                    runID: run.id, idWidth: context.idWidth, theta: context.theta.values(run.configuration), x: values,
+                    split: split)
                 archive += try TarWriter.fileEntry(folder: definition.id, name: run.fileName, bytes: bytes)
                 checks.add(mode: run.configuration.mode, config: config, summary: summary)
                 entry = .object([

@@ -23,16 +23,19 @@ enum GroundTruth {
 
     /// The CSV fields of `configuration`, in the order of ``keys``.
     static func fields(_ configuration: RunConfiguration) -> [String] {
+        keys.map { field($0, of: configuration) }
+    }
+
+    /// The CSV field of `key`: empty when the parameter cannot act.
+    static func field(_ key: ParameterKey, of configuration: RunConfiguration) -> String {
         let crystalsAct =
             configuration.mode == .morphic && configuration.crystalCount > 0 && configuration.fieldStrength > 0
         let fieldActs = crystalsAct || (configuration.mode == .llmControl && configuration.fieldStrength > 0)
-        return keys.map { key in
-            switch key {
-            case .fieldStrength: fieldActs ? configuration.value(key)!.string : "0"
-            case .crystalCount: crystalsAct ? configuration.value(key)!.string : "0"
-            case _ where isMorphicOnly(key): crystalsAct ? configuration.value(key)!.string : ""
-            default: configuration.value(key)!.string
-            }
+        switch key {
+        case .fieldStrength: return fieldActs ? configuration.value(key)!.string : "0"
+        case .crystalCount: return crystalsAct ? configuration.value(key)!.string : "0"
+        case _ where isMorphicOnly(key): return crystalsAct ? configuration.value(key)!.string : ""
+        default: return configuration.value(key)!.string
         }
     }
 }

@@ -3,25 +3,33 @@ import MorphicCore
 /// A parameter sweep (README, "Sweeps and datasets"), checked, normalized and expanded into runs.
 ///
 /// A run's parameters are docs/model.md's defaults, overridden by `defaults`, then by its
-/// group's `params`, then by its grid point. Grid axes combine in the order of docs/model.md's
-/// parameter table, the first outermost, with replicates innermost.
+/// group's `params`, then by its point: a grid's (axes combine in the order of docs/model.md's
+/// parameter table, the first outermost), a sample's draw or one of a list of points. Each
+/// point has `replicates` runs, replicates innermost.
 public struct SweepDefinition: Sendable {
     /// One group of runs sharing a prefix.
     public struct Group: Hashable, Sendable {
         /// Run ids are `<prefix>_<n>`.
         public let prefix: String
-        /// Runs per grid point.
+        /// Runs per point.
         public let replicates: Int
         /// Fixed parameters, in docs/model.md's order.
         public let params: [(key: ParameterKey, value: ParameterValue)]
-        /// Swept parameters and their values, in docs/model.md's order.
+        /// Swept parameters and their values, in docs/model.md's order (empty for a sample or
+        /// a list of points).
         public let grid: [(key: ParameterKey, values: [ParameterValue])]
+        /// The group's drawn points, when it has `sample`.
+        public let sample: ParameterSample?
+        /// The group's listed points (`points`), each its parameters in docs/model.md's order.
+        public let points: [[(key: ParameterKey, value: ParameterValue)]]?
 
         /// Groups are equal when every field is.
         public static func == (lhs: Group, rhs: Group) -> Bool {
             lhs.prefix == rhs.prefix && lhs.replicates == rhs.replicates
                 && lhs.params.elementsEqual(rhs.params) { $0 == $1 }
-                && lhs.grid.elementsEqual(rhs.grid) { $0 == $1 }
+                && lhs.grid.elementsEqual(rhs.grid) { $0 == $1 } && lhs.sample == rhs.sample
+                && (lhs.points ?? []).elementsEqual(rhs.points ?? []) { $0.elementsEqual($1) { $0 == $1 } }
+                && (lhs.points == nil) == (rhs.points == nil)
         }
 
         /// Hashes the prefix and replicates (enough to spread groups apart).
@@ -125,7 +133,7 @@ public struct SweepDefinition: Sendable {
         groups = try groupList.enumerated().map { (index, group) throws(SweepError) in
             try Self.group(group, field: "groups[\(index)]", limits: limits)
         }
-        runs = try Self.expand(defaults: defaults, groups: groups, limits: limits)
+        runs = try Self.expand(seed: seed, defaults: defaults, groups: groups, limits: limits)
         groupRanges = Dictionary(uniqueKeysWithValues: runs.blocks.map { ($0.prefix, $0.start..<$0.start + $0.count) })
         let totalCellSteps = runs.total(over: [.gridSize, .generations]) { $0.cellSteps }
         guard totalCellSteps <= limits.maximumCellSteps else {
@@ -174,10 +182,18 @@ public struct SweepDefinition: Sendable {
 
     private static func group(_ json: JSON, field: String, limits: SweepLimits) throws(SweepError) -> Group {
         guard let members = json.members else { throw SweepError(field: field, message: "a group is a JSON object") }
-        let allowed = ["prefix", "mode", "replicates", "params", "grid"]
+        let allowed = ["prefix", "mode", "replicates", "params", "grid", "sample", "points"]
         if let unknown = members.first(where: { !allowed.contains($0.key) }) {
             throw SweepError(
                 field: "\(field).\(unknown.key)", message: "unknown key; a group has \(allowed.joined(separator: ", "))"
+            )
+        }
+        let designs = members.filter { ["grid", "sample", "points"].contains($0.key) }
+        if designs.count > 1 {
+            throw SweepError(
+                field: "\(field).\(designs[1].key)",
+                message:
+                    "a group has at most one of grid, sample and points; this one has \(designs.map(\.key).joined(separator: " and "))"
             )
         }
         guard let prefix = json["prefix"]?.stringValue, RunIdentifier.isValid(prefix + "_1"),
@@ -237,7 +253,41 @@ public struct SweepDefinition: Sendable {
             }
             grid.sort { $0.key < $1.key }
         }
-        return Group(prefix: prefix, replicates: replicates, params: params, grid: grid)
+        let sample = try json["sample"].map { (json) throws(SweepError) in
+            try ParameterSample(json: json, field: "\(field).sample", fixed: params.map(\.key), limits: limits)
+        }
+        let points = try json["points"].map { (json) throws(SweepError) in
+            try Self.points(json, field: "\(field).points", fixed: params.map(\.key), limits: limits)
+        }
+        return Group(prefix: prefix, replicates: replicates, params: params, grid: grid, sample: sample, points: points)
+    }
+
+    /// `[{parameter: value, …}, …]`: at least one point, each of known parameters that the
+    /// group's `params` leave free.
+    private static func points(_ json: JSON, field: String, fixed: [ParameterKey], limits: SweepLimits)
+        throws(SweepError) -> [[(key: ParameterKey, value: ParameterValue)]]
+    {
+        guard let list = json.elements, !list.isEmpty else {
+            throw SweepError(field: field, message: "must be a non-empty array of objects of parameter values")
+        }
+        guard list.count <= limits.maximumRuns else {
+            throw SweepError(
+                field: field, message: "has \(list.count) points; this server allows \(limits.maximumRuns) runs",
+                isOverLimit: true)
+        }
+        var points: [[(key: ParameterKey, value: ParameterValue)]] = []
+        for (index, element) in list.enumerated() {
+            let pointField = "\(field)[\(index)]"
+            guard element.members != nil else {
+                throw SweepError(field: pointField, message: "a point is an object of parameter values")
+            }
+            let point = try parameters(element, field: pointField, allowSeed: false)
+            if let both = point.first(where: { fixed.contains($0.key) }) {
+                throw SweepError(field: "\(pointField).\(both.key.rawValue)", message: "set both in params and in points")
+            }
+            points.append(point)
+        }
+        return points
     }
 
     /// Checks an object of parameters and writes each value canonically.
@@ -265,7 +315,7 @@ public struct SweepDefinition: Sendable {
     }
 
     /// The value as docs/model.md writes it (`0.20` becomes `0.2`, `control` becomes `classical`).
-    private static func canonical(_ key: ParameterKey, _ json: JSON, field: String) throws(SweepError) -> ParameterValue
+    static func canonical(_ key: ParameterKey, _ json: JSON, field: String) throws(SweepError) -> ParameterValue
     {
         let value: ParameterValue
         switch json {
@@ -285,13 +335,13 @@ public struct SweepDefinition: Sendable {
     /// Places each group in the sweep, checking the run limit, every point's configuration
     /// and that no run id repeats (ids `<prefix>_<n>` repeat exactly when prefixes do).
     private static func expand(
-        defaults: [(key: ParameterKey, value: ParameterValue)], groups: [Group], limits: SweepLimits
+        seed: UInt64, defaults: [(key: ParameterKey, value: ParameterValue)], groups: [Group], limits: SweepLimits
     ) throws(SweepError) -> SweepRuns {
         var total = 0
         for (index, group) in groups.enumerated() {
             var count = group.replicates
-            for axis in group.grid {
-                let (product, overflow) = count.multipliedReportingOverflow(by: axis.values.count)
+            for size in group.grid.map(\.values.count) + [group.sample?.count ?? 1, group.points?.count ?? 1] {
+                let (product, overflow) = count.multipliedReportingOverflow(by: size)
                 count = overflow ? Int.max : product
             }
             total = total > Int.max - count ? Int.max : total + count
@@ -315,10 +365,18 @@ public struct SweepDefinition: Sendable {
             }
             var fixed = base
             for (key, value) in group.params { try! fixed.set(key, value) }
-            let points = group.grid.reduce(1) { $0 * $1.values.count }
+            let design: SweepRuns.Block.Design =
+                if let sample = group.sample {
+                    .sample(SampleDraws(sample, seed: seed, group: groupIndex))
+                } else if let list = group.points {
+                    .points(list)
+                } else {
+                    .grid(group.grid)
+                }
+            let points = design.count
             // Only form size and min_form_cells are checked together.
             var invalid: ConfigurationError?
-            SweepRuns.Block.combinations(fixed, group.grid, over: [.formSize, .minFormCells], points: points) {
+            SweepRuns.Block.combinations(fixed, design, over: [.formSize, .minFormCells], points: points) {
                 configuration, _ in
                 do throws(ConfigurationError) {
                     _ = try configuration.validated()
@@ -332,12 +390,12 @@ public struct SweepDefinition: Sendable {
             }
             var groupsBefore: [Int]?
             var groupCount: Int
-            let varies = group.grid.contains { $0.key == .crossSystemCoupling || $0.key == .mode }
+            let varies = !design.keys.isDisjoint(with: [.crossSystemCoupling, .mode])
             if varies {
                 var before = [0]
                 before.reserveCapacity(points + 1)
                 for point in 0..<points {
-                    let configuration = SweepRuns.Block.configuration(fixed, group.grid, at: point)
+                    let configuration = SweepRuns.Block.configuration(fixed, design, at: point)
                     before.append(before[point] + (couples(configuration) ? 1 : group.replicates))
                 }
                 groupCount = before[points]
@@ -349,7 +407,7 @@ public struct SweepDefinition: Sendable {
                 SweepRuns.Block(
                     prefix: group.prefix, start: start, pointStart: pointStart, groupStart: groupStart,
                     count: points * group.replicates, points: points, replicates: group.replicates,
-                    groupCount: groupCount, fixed: fixed, axes: group.grid, groupsBefore: groupsBefore,
+                    groupCount: groupCount, fixed: fixed, design: design, groupsBefore: groupsBefore,
                     coupled: !varies && couples(fixed)))
             start += points * group.replicates
             pointStart += points
@@ -373,13 +431,25 @@ public struct SweepDefinition: Sendable {
                 "groups",
                 .array(
                     groups.map { group in
-                        .object([
-                            "prefix": .string(group.prefix),
-                            "replicates": .int(group.replicates),
-                            "params": object(group.params),
-                            "grid": .object(
-                                group.grid.map { JSON.Member($0.key.rawValue, .array($0.values.map(RunRecord.json))) }),
-                        ])
+                        var members: [JSON.Member] = [
+                            .init("prefix", .string(group.prefix)),
+                            .init("replicates", .int(group.replicates)),
+                            .init("params", object(group.params)),
+                        ]
+                        if let sample = group.sample {
+                            members.append(.init("sample", sample.json))
+                        } else if let points = group.points {
+                            members.append(.init("points", .array(points.map(object))))
+                        } else {
+                            members.append(
+                                .init(
+                                    "grid",
+                                    .object(
+                                        group.grid.map {
+                                            JSON.Member($0.key.rawValue, .array($0.values.map(RunRecord.json)))
+                                        })))
+                        }
+                        return .object(members)
                     })),
         ]
         if let notifyURL { members.append(.init("notify_url", .string(notifyURL))) }

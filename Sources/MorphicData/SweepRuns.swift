@@ -3,8 +3,9 @@ import MorphicCore
 /// A sweep's runs, in order, computed when asked for from its groups instead of held: a
 /// sweep of a million runs costs a few hundred bytes per group, not a record per run.
 ///
-/// A group expands to the cartesian product of its grid axes (the first outermost) times its
-/// replicates (innermost); run n of group `prefix` is `<prefix>_<n>`. The replicates of a
+/// A group expands to its points (the cartesian product of its grid axes, the first
+/// outermost; its sample's draws; or its list of points) times its replicates (innermost);
+/// run n of group `prefix` is `<prefix>_<n>`. The replicates of a
 /// point whose runs couple (κ > 0, morphic) form one coupling group; every other run is a
 /// coupling group of its own.
 public struct SweepRuns: RandomAccessCollection, Sendable {
@@ -21,40 +22,95 @@ public struct SweepRuns: RandomAccessCollection, Sendable {
         let groupCount: Int
         /// The group's fixed parameters over the sweep's defaults and the model's.
         let fixed: RunConfiguration
-        let axes: [(key: ParameterKey, values: [ParameterValue])]
+        /// Where its points' other parameters come from.
+        let design: Design
         /// Coupling groups before each point (one more entry: the block's total), when
         /// whether a point couples depends on its values (κ or the mode on an axis).
         let groupsBefore: [Int]?
         /// Whether every point couples, when that does not depend on the point.
         let coupled: Bool
 
-        /// The configuration of point `point` (0-based within the block).
-        func configuration(point: Int) -> RunConfiguration { Self.configuration(fixed, axes, at: point) }
+        /// A group's points: a grid's combinations, a sample's draws or a list.
+        enum Design: Sendable {
+            /// Swept parameters and their values, in docs/model.md's order, the first outermost.
+            case grid([(key: ParameterKey, values: [ParameterValue])])
+            /// Drawn parameters.
+            case sample(SampleDraws)
+            /// Parameter sets, in order.
+            case points([[(key: ParameterKey, value: ParameterValue)]])
 
-        /// `fixed` with the `index`-th combination of the values of `axes` (the first axis
-        /// outermost, as a group's points are ordered).
+            /// Number of points.
+            var count: Int {
+                switch self {
+                case .grid(let axes): axes.reduce(1) { $0 * $1.values.count }
+                case .sample(let draws): draws.sample.count
+                case .points(let list): list.count
+                }
+            }
+
+            /// The parameters that differ between points (or may).
+            var keys: Set<ParameterKey> {
+                switch self {
+                case .grid(let axes): Set(axes.map(\.key))
+                case .sample(let draws): Set(draws.sample.parameters.map(\.key))
+                case .points(let list): Set(list.flatMap { $0.map(\.key) })
+                }
+            }
+        }
+
+        /// The configuration of point `point` (0-based within the block).
+        func configuration(point: Int) -> RunConfiguration { Self.configuration(fixed, design, at: point) }
+
+        /// `fixed` with point `index` of `design` (for a grid, the `index`-th combination of
+        /// its values, the first axis outermost), setting only `keys` when given.
         static func configuration(
-            _ fixed: RunConfiguration, _ axes: [(key: ParameterKey, values: [ParameterValue])], at index: Int
+            _ fixed: RunConfiguration, _ design: Design, at index: Int, only keys: Set<ParameterKey>? = nil
         ) -> RunConfiguration {
             var configuration = fixed
-            var rest = index
-            for axis in axes.reversed() {
-                // Every value was checked when the definition was read, so this cannot fail.
-                try! configuration.set(axis.key, axis.values[rest % axis.values.count])
-                rest /= axis.values.count
+            // Every value was checked when the definition was read (a drawn one lies within
+            // bounds that were), so setting it cannot fail.
+            switch design {
+            case .grid(let axes):
+                var rest = index
+                for axis in axes.reversed() {
+                    if keys?.contains(axis.key) ?? true {
+                        try! configuration.set(axis.key, axis.values[rest % axis.values.count])
+                    }
+                    rest /= axis.values.count
+                }
+            case .sample(let draws):
+                for (dimension, parameter) in draws.sample.parameters.enumerated()
+                where keys?.contains(parameter.key) ?? true {
+                    try! configuration.set(parameter.key, draws.value(point: index, dimension: dimension))
+                }
+            case .points(let list):
+                for (key, value) in list[index] where keys?.contains(key) ?? true {
+                    try! configuration.set(key, value)
+                }
             }
             return configuration
         }
 
-        /// Calls `body` once per distinct combination of the values that `axes` give `keys`,
-        /// with its configuration and how many of `points` points share it.
+        /// Calls `body` once per distinct combination of the values that `design` gives `keys`
+        /// (for a sample or a list, once per point that sets any of them), with its
+        /// configuration and how many of `points` (spread evenly over the design's points)
+        /// share it.
         static func combinations(
-            _ fixed: RunConfiguration, _ axes: [(key: ParameterKey, values: [ParameterValue])],
-            over keys: Set<ParameterKey>, points: Int, _ body: (RunConfiguration, Int) throws -> Void
+            _ fixed: RunConfiguration, _ design: Design, over keys: Set<ParameterKey>, points: Int,
+            _ body: (RunConfiguration, Int) throws -> Void
         ) rethrows {
-            let used = axes.filter { keys.contains($0.key) }
-            let count = used.reduce(1) { $0 * $1.values.count }
-            for index in 0..<count { try body(configuration(fixed, used, at: index), points / count) }
+            switch design {
+            case .grid(let axes):
+                let used = axes.filter { keys.contains($0.key) }
+                let count = used.reduce(1) { $0 * $1.values.count }
+                for index in 0..<count { try body(configuration(fixed, .grid(used), at: index), points / count) }
+            case .sample, .points:
+                let count = design.count
+                guard !design.keys.isDisjoint(with: keys) else { return try body(fixed, points) }
+                for index in 0..<count {
+                    try body(configuration(fixed, design, at: index, only: keys), points / count)
+                }
+            }
         }
     }
 
@@ -138,7 +194,7 @@ public struct SweepRuns: RandomAccessCollection, Sendable {
     /// all runs of what depends on `keys` alone, in time independent of the number of runs.
     func aggregate(over keys: Set<ParameterKey>, _ body: (RunConfiguration, Int) throws -> Void) rethrows {
         for block in blocks {
-            try Block.combinations(block.fixed, block.axes, over: keys, points: block.count, body)
+            try Block.combinations(block.fixed, block.design, over: keys, points: block.count, body)
         }
     }
 }

@@ -37,8 +37,8 @@ import Testing
         let rows = try Self.rows(root + "/features.csv")
         #expect(rows.count == 5)
         let header = rows[0]
-        // Everything after run_id, point and label: the ground truth and the features.
-        let described = rows[1...].map { Array($0[3...]) }
+        // Everything after run_id, point, split and label: the ground truth and the features.
+        let described = rows[1...].map { Array($0[4...]) }
         #expect(described[0] == described[1])
         #expect(described[0] == described[2])
         #expect(described[3] != described[0], "a field that acts changes the row")
@@ -68,12 +68,12 @@ import Testing
         let features = try #require(manifest["columns"]?["features.csv"]?.elements)
         let names = { (role: String) in features.filter { $0["role"] == .string(role) }.map { $0["name"]!.stringValue! } }
         #expect(!names("feature").isEmpty)
-        #expect(names("feature").allSatisfy { !$0.hasPrefix("true_") && !["run_id", "point", "label", "seed"].contains($0) })
+        #expect(names("feature").allSatisfy { !$0.hasPrefix("true_") && !["run_id", "point", "split", "label", "seed"].contains($0) })
         #expect(names("feature").allSatisfy { name in
             !["influence", "override", "resonance", "crystal"].contains { name.contains($0) }
         })
         #expect(names("truth").allSatisfy { $0.hasPrefix("true_") } && names("truth").contains("true_field_strength"))
-        #expect(names("identifier") == ["run_id", "point"] && names("label") == ["label"])
+        #expect(names("identifier") == ["run_id", "point", "split"] && names("label") == ["label"])
         let series = try #require(manifest["columns"]?["timeseries.csv"]?.elements)
         #expect(
             series.filter { $0["role"] == .string("hidden") }.map { $0["name"]!.stringValue! } == [
@@ -85,7 +85,7 @@ import Testing
         let rows = try Self.rows(root + "/features.csv")
         let points = rows[1...].map { $0[1] }
         #expect(points == ["0", "0", "0", "1", "1", "2", "2"])
-        #expect(rows[1][8...9] == ["0", "0"])
+        #expect(rows[1][9...10] == ["0", "0"])
         // The manifest lists each run by id, file, digest and size only.
         let entry = try #require(manifest["runs"]?.elements?.first)
         #expect(entry.members?.map(\.key) == ["run_id", "file", "sha256", "bytes"])

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks a dataset's numpy arrays against its CSV tables, from outside, with numpy and
 pandas: timeseries.npz equals timeseries.csv (runs of different lengths padded with NaN),
-frames.npz holds states whose live cells are the population series, and the manifest's
-dtypes keep seeds above 2^63 exact when two datasets are concatenated.
+frames.npz holds states whose live cells are the population series, theta_x.npz holds
+features.csv's rows (theta its varied true_* columns, x its features, split its split),
+and the manifest's dtypes keep seeds above 2^63 exact when two datasets are concatenated.
 
     python3 Tests/examples/test_arrays.py MORPHIC_BINARY
 """
@@ -63,8 +64,33 @@ def main():
         features = read(data, "features.csv", manifest)
         roles = {c["name"]: c["role"] for c in manifest["columns"]["features.csv"]}
         feature_columns = [n for n, r in roles.items() if r == "feature"]
-        checks["features by role hold no truth or identifier"] = all(not n.startswith("true_") and n not in ("run_id", "point", "label") for n in feature_columns)
+        checks["features by role hold no truth or identifier"] = all(not n.startswith("true_") and n not in ("run_id", "point", "split", "label") for n in feature_columns)
         checks["controls carry no field"] = bool((features[features["label"] == "classical"][["true_field_strength", "true_crystal_count"]] == 0).all().all())
+
+        theta_x = np.load(os.path.join(data, "theta_x.npz"), allow_pickle=False)
+        checks["theta_x.npz holds the arrays the manifest lists"] = \
+            sorted(theta_x.files) == sorted(c["name"] for c in manifest["columns"]["theta_x.npz"])
+        checks["theta_x rows are features.csv's, in order"] = list(theta_x["run_id"]) == list(features["run_id"])
+        x = theta_x["x"]
+        checks["x is float64 [runs, features] named as features.csv's feature columns"] = \
+            x.dtype == np.float64 and list(theta_x["x_names"]) == feature_columns and x.shape == (len(features), len(feature_columns))
+        checks["x equals features.csv's features"] = bool(np.array_equal(
+            features[feature_columns].to_numpy(dtype=np.float64), x, equal_nan=True))
+        names = list(theta_x["theta_names"])
+        theta = theta_x["theta"]
+        checks["theta names the varied parameters, in the model's order"] = names == [
+            "generations", "rule", "crystal_count", "field_strength", "similarity_threshold"]
+        levels = {name: sorted(manifest["parameters"][name]) for name in names if features["true_" + name].dtype == "string"}
+        expected = np.column_stack([
+            features["true_" + n].map(levels[n].index).to_numpy(dtype=np.float64) if n in levels
+            else features["true_" + n].to_numpy(dtype=np.float64) for n in names])
+        checks["theta equals features.csv's true_* (names as their rank among the sweep's values)"] = \
+            theta.dtype == np.float64 and bool(np.array_equal(expected, theta, equal_nan=True))
+        checks["split equals features.csv's"] = list(theta_x["split"]) == list(features["split"])
+        by_point = features.groupby("point")["split"].nunique()
+        checks["replicates of a point share a split"] = bool((by_point == 1).all())
+        checks["split counts are the manifest's"] = features["split"].value_counts().to_dict() == \
+            {k: v for k, v in manifest["counts"]["by_split"].items() if v}
 
         both = pd.concat([runs, read(data, "runs.csv", manifest)])
         checks["seeds above 2^63 stay exact uint64 across datasets"] = both["seed"].dtype == np.uint64 and \

@@ -1,0 +1,111 @@
+import Foundation
+import MorphicCore
+import MorphicData
+import TestSupport
+import Testing
+
+/// Datasets of sampled and listed groups: the same bytes whatever the workers or shards,
+/// `features.csv`'s split by parameter point, and `theta_x.npz`'s parameters.
+@Suite struct SampledDatasetTests {
+    static let definitionText = #"""
+        {"name": "drawn", "seed": 11, "defaults": {"generations": 25, "grid_size": 12},
+         "groups": [{"prefix": "control", "mode": "classical", "sample": {"count": 4, "method": "random",
+                      "params": {"initial_density": {"uniform": [0.3, 0.5]}}}},
+                    {"prefix": "m", "replicates": 2, "sample": {"count": 5, "method": "latin_hypercube",
+                      "params": {"field_strength": {"uniform": [0, 1]}, "influence_exponent": {"log_uniform": [0.5, 4]},
+                                 "rule": {"choice": ["B3/S23", "B36/S23"]}, "crystal_count": {"integer": [1, 6]}}}},
+                    {"prefix": "s", "sample": {"count": 4, "method": "sobol",
+                      "params": {"temporal_decay": {"uniform": [0, 0.9]}}}},
+                    {"prefix": "p", "replicates": 2, "params": {"cross_system_coupling": 0.5},
+                     "points": [{"field_strength": 0.31, "temporal_decay": 0.12}, {"field_strength": 0.8}]}]}
+        """#
+
+    static func definition() throws -> SweepDefinition { try SweepDefinition.parse(Array(definitionText.utf8)) }
+
+    static func sweep(into path: String, workers: Int, shard: Shard? = nil) throws {
+        let definition = try definition()
+        let folder = SweepFolder(path: path)
+        try folder.prepare(for: definition, shard: shard)
+        _ = try SweepRunner(definition: definition, folder: folder, workers: workers, shard: shard).run()
+        if shard == nil { try Dataset.assemble(definition, in: folder) }
+    }
+
+    @Test func sampledDataset_IsIdentical_ForWorkersAndShards() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.sweep(into: root + "/two", workers: 2)
+        try Self.sweep(into: root + "/one", workers: 1)
+        for index in 0..<3 { try Self.sweep(into: root + "/shard\(index)", workers: 2, shard: Shard("\(index)/3")) }
+        try DatasetMerge.merge(
+            (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/merged"))
+        let reference = try DatasetTests.files(root + "/two")
+        #expect(reference["theta_x.npz"] != nil)
+        #expect(reference.count == Dataset.files(try Self.definition()).count + 1 + 4 + 10 + 4 + 4)
+        #expect(try DatasetTests.files(root + "/one") == reference)
+        #expect(try DatasetTests.files(root + "/merged") == reference)
+    }
+
+    @Test func featuresSplit_IsByPoint_AndItsCountsAreInTheManifest() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.sweep(into: root, workers: 2)
+        let definition = try Self.definition()
+        let lines = try String(contentsOfFile: root + "/features.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines[0].hasPrefix("run_id,point,split,label,"))
+        var splitOfPoint: [String: String] = [:]
+        for (line, run) in zip(lines.dropFirst(), definition.runs) {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            #expect(fields[0] == run.id && fields[1] == String(run.point))
+            #expect(fields[2] == DatasetSplit(point: run.point, sweepSeed: definition.seed).rawValue)
+            #expect(splitOfPoint.updateValue(fields[2], forKey: fields[1]).map { $0 == fields[2] } ?? true)
+        }
+        let manifest = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: root + "/manifest.json")))
+        let counts = DatasetSplit.counts(definition)
+        #expect(
+            manifest["counts"]?["by_split"]
+                == .object(zip(DatasetSplit.allCases, counts).map { JSON.Member($0.rawValue, .int($1)) }))
+        #expect(counts.reduce(0, +) == definition.runs.count)
+        let columns = try #require(manifest["columns"]?["theta_x.npz"]?.elements)
+        #expect(columns.compactMap { $0["name"]?.stringValue } == ["run_id", "theta", "theta_names", "x", "x_names", "split"])
+        #expect(columns.compactMap { $0["role"]?.stringValue } == ["identifier", "truth", "identifier", "feature", "identifier", "identifier"])
+    }
+
+    @Test func splits_AreAbout80_10_10_AndReplicatesNeverStraddle() throws {
+        let definition = try SweepDefinition.parse(
+            Array(
+                #"""
+                {"seed": 5, "defaults": {"grid_size": 3, "generations": 1}, "groups": [{"prefix": "a", "replicates": 3,
+                 "sample": {"count": 10000, "method": "random", "params": {"field_strength": {"uniform": [0, 1]}}}}]}
+                """#.utf8))
+        let counts = DatasetSplit.counts(definition)
+        #expect(abs(counts[0] - 24_000) < 600 && abs(counts[1] - 3_000) < 300 && abs(counts[2] - 3_000) < 300, "\(counts)")
+        for start in stride(from: 0, to: 300, by: 3) {
+            let splits = Set(definition.runs[start..<start + 3].map { DatasetSplit($0, sweepSeed: definition.seed) })
+            #expect(splits.count == 1)
+        }
+        // Another seed splits the points anew.
+        let other = (0..<1000).map { DatasetSplit(point: $0, sweepSeed: 6) }
+        #expect(other != (0..<1000).map { DatasetSplit(point: $0, sweepSeed: 5) })
+    }
+
+    @Test func theta_HoldsTheParametersWhoseEffectiveTruthVaries() throws {
+        #expect(Theta(try SweepDefinitionTests.seedSweep()).names
+            == ["crystal_count", "field_strength", "temporal_decay", "similarity_threshold"])
+        let theta = Theta(try Self.definition())
+        #expect(
+            theta.names == [
+                "initial_density", "rule", "crystal_count", "field_strength", "temporal_decay", "influence_exponent",
+                "cross_system_coupling",
+            ])
+        #expect(theta.levels[.rule] == ["B3/S23", "B36/S23"])
+        let definition = try Self.definition()
+        let control = theta.values(definition.runs[0].configuration)
+        #expect(control[2] == 0 && control[3] == 0 && control[4].isNaN && control[1] == 0)
+        let listed = theta.values(definition.runs[definition.runs.count - 4].configuration)
+        #expect(listed[3] == 0.31 && listed[4] == 0.12 && listed[6] == 0.5)
+        // A parameter fixed for every run, or set only where it cannot act, is not in theta.
+        let fixed = try SweepDefinition.parse(
+            Array(#"{"groups": [{"prefix": "c", "mode": "classical", "grid": {"temporal_decay": [0.1, 0.2]}}]}"#.utf8))
+        #expect(Theta(fixed).names.isEmpty)
+    }
+}
