@@ -8,6 +8,9 @@ their datasets into pandas and numpy.
     data = sweep.dataset()                                     # downloaded once, cached, checked
     data.runs, data.features                                   # pandas DataFrames
     data.series("population")                                  # numpy [runs, generations]
+    theta, x = data.theta_x(split="train")                     # numpy arrays
+    simulate = client.simulator(base="Config/sweeps/smoke.json", parameters=["field_strength"])
+    x = simulate(theta)                                        # θ [N, k] -> x [N, features], one sweep
     data = morphiclab.load("dataset.tar.gz")                   # or a dataset folder
 
 Errors are exceptions carrying the server's message and field: :class:`DefinitionError`
@@ -17,10 +20,11 @@ from .client import Client
 from .dataset import Dataset, load
 from .errors import (BadRequest, Conflict, DamagedArchive, DefinitionError, Forbidden, MorphicError, NotFound,
                      ServerUnavailable, SweepFailed, Unauthorized)
+from .simulator import Simulator
 from .sweep import Sweep, SweepStatus
 
 __all__ = [
-    "Client", "Sweep", "SweepStatus", "Dataset", "load",
+    "Client", "Sweep", "SweepStatus", "Dataset", "load", "Simulator",
     "MorphicError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "DefinitionError",
     "ServerUnavailable", "SweepFailed", "DamagedArchive",
 ]
