@@ -68,6 +68,10 @@ class Server:
                     raise
                 time.sleep(0.1)
 
+    def archive(self, sweep_id: str) -> str:
+        """Where the server keeps a sweep's archive."""
+        return os.path.join(self.data, "sweeps", sweep_id, "dataset.tar.gz")
+
     def stop(self, kill: bool = False) -> None:
         if self.process is None:
             return

@@ -24,7 +24,8 @@ class Simulator:
 
     Each call is one sweep on the server: the base definition with its one group's
     ``points`` set to θ's rows (``{parameters[j]: theta[i, j]}``, in order; its ``grid`` or
-    ``sample`` removed; name, seed, prefix and every other setting kept). Run ``i`` of the
+    ``sample``, and its ``params`` of θ's parameters, removed; name, seed, prefix and every
+    other setting kept). Run ``i`` of the
     sweep is ``<prefix>_<i+1>``, so row ``i`` of x is the features of θ's row ``i``: exactly
     what ``morphic sweep`` gives for :meth:`definition` of θ. The same base and θ give the same
     x forever, and a batch the server already computed is not computed again.
@@ -73,6 +74,12 @@ class Simulator:
         group = definition["groups"][0]
         group.pop("grid", None)
         group.pop("sample", None)
+        # θ's values stand in for the group's own (the server refuses a parameter set twice).
+        params = {k: v for k, v in group.get("params", {}).items() if k not in self.parameters}
+        if params:
+            group["params"] = params
+        else:
+            group.pop("params", None)
         group["points"] = [{name: _value(name, value, i) for name, value in zip(self.parameters, row)}
                            for i, row in enumerate(rows.tolist())]
         return definition
