@@ -4,7 +4,8 @@ import MorphicCore
 
 /// Assembles a sweep folder's run records into the dataset of the README ("Datasets"):
 /// `manifest.json`, `runs.csv`, `timeseries.csv`, `features.csv`, `timeseries.npz`,
-/// `theta_x.npz`, `frames.npz` when the definition asks for snapshots, and `dataset.tar.gz`.
+/// `theta_x.npz`, `frames.npz` when the definition asks for snapshots, the card `DATASET.md`,
+/// and `dataset.tar.gz`.
 ///
 /// Files are streamed run by run, so memory does not grow with the number of runs, and
 /// nothing in them depends on the clock, the host or the order runs finished in. Every
@@ -17,7 +18,7 @@ public enum Dataset {
 
     /// The dataset files besides the run records, in archive order (after the records).
     public static func files(_ definition: SweepDefinition) -> [String] {
-        ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz", ThetaXArrays.fileName]
+        ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz", ThetaXArrays.fileName, DatasetCard.fileName]
             + (definition.snapshotEvery == nil ? [] : [Snapshots.fileName])
     }
 
@@ -54,13 +55,13 @@ public enum Dataset {
 
         let manifest = try StreamingFile(path: folder.path + "/manifest.json")
         try manifest.write(Array("{\n".utf8))
-        let columns: [JSON.Member] = [
-            .init("runs.csv", DatasetColumn.json(DatasetColumn.runs)),
-            .init("timeseries.csv", DatasetColumn.json(DatasetColumn.timeseries)),
-            .init("features.csv", DatasetColumn.json(DatasetColumn.features)),
-            .init("timeseries.npz", DatasetColumn.json(DatasetColumn.timeseriesArrays(idWidth: idWidth))),
-            .init(ThetaXArrays.fileName, DatasetColumn.json(ThetaXArrays.columns(idWidth: idWidth, theta: theta))),
+        let tables: [(name: String, columns: [DatasetColumn])] = [
+            ("runs.csv", DatasetColumn.runs), ("timeseries.csv", DatasetColumn.timeseries),
+            ("features.csv", DatasetColumn.features), ("timeseries.npz", DatasetColumn.timeseriesArrays(idWidth: idWidth)),
+            (ThetaXArrays.fileName, ThetaXArrays.columns(idWidth: idWidth, theta: theta)),
         ]
+        let columns = tables.map { JSON.Member($0.name, DatasetColumn.json($0.columns)) }
+        let counts = counts(definition, failures: failures.count)
         let header: [JSON.Member] = [
             .init("format", .string(format)),
             .init("model_version", .string(RunRecord.modelVersion)),
@@ -68,7 +69,7 @@ public enum Dataset {
             .init("name", .string(definition.name)),
             .init("seed", .int(definition.seed)),
             .init("definition", definition.normalized),
-            .init("counts", counts(definition, failures: failures.count)),
+            .init("counts", counts),
             .init("parameters", sweptValues(definition)),
             .init("columns", .object(columns)),
         ]
@@ -109,6 +110,10 @@ public enum Dataset {
         try featuresCSV.commit()
         try arrays.finish()
         try thetaX.finish()
+        try AtomicFile.write(
+            Array(
+                DatasetCard.text(definition, theta: theta, counts: counts, validation: validation, tables: tables).utf8),
+            to: folder.path + "/" + DatasetCard.fileName)
         if let every = definition.snapshotEvery {
             try Snapshots.write(definition, every: every, records: records) { failures[$0] == nil }
         }

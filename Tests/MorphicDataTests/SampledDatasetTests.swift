@@ -108,4 +108,27 @@ import Testing
             Array(#"{"groups": [{"prefix": "c", "mode": "classical", "grid": {"temporal_decay": [0.1, 0.2]}}]}"#.utf8))
         #expect(Theta(fixed).names.isEmpty)
     }
+
+    @Test func card_DescribesTheDataset_InTheFolderAndTheArchive() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.sweep(into: root, workers: 2)
+        let definition = try Self.definition()
+        let card = try String(contentsOfFile: root + "/DATASET.md", encoding: .utf8)
+        #expect(card.contains("`\(definition.id)`") && card.contains(RunRecord.modelVersion) && card.contains("docs/model.md"))
+        for name in Theta(definition).names { #expect(card.contains("### \(name)\n"), "\(name)") }
+        #expect(card.contains("log_uniform [0.5, 4.0], 5 points by latin_hypercube"))
+        #expect(card.contains("- `p` (4 runs): points 0.31, 0.8"))
+        let counts = DatasetSplit.counts(definition)
+        for (split, count) in zip(DatasetSplit.allCases, counts) { #expect(card.contains("| split \(split.rawValue) | \(count) |")) }
+        #expect(card.contains("| mode classical | 4 |"))
+        for column in DatasetColumn.features { #expect(card.contains("| `\(column.name)` | \(column.role.rawValue) | `\(column.dtype)` |")) }
+        #expect(!card.contains("` |  |\n"), "every column has a meaning")
+        #expect(card.contains("| controls_zero_influence | 4 | 0 with influence | true |"))
+        #expect(card.contains("LICENSE") && card.contains("CITATION.cff"))
+        #expect(card.contains(#"np.load("theta_x.npz", allow_pickle=False)"#) && card.contains("pd.read_csv"))
+        let listing = try shell("tar tzf '\(root)/dataset.tar.gz'")
+        #expect(listing.contains("\(definition.id)/DATASET.md\n"))
+        #expect(try shell("tar xzOf '\(root)/dataset.tar.gz' \(definition.id)/DATASET.md") == card)
+    }
 }
