@@ -254,21 +254,50 @@ class Sweep:
         file.flush()
         return digest["sha256"]
 
-    def posterior(self, observed: Union[Mapping[str, Any], str]) -> Dict[str, Any]:
-        """The server's posterior for an observed run, with this sweep as the reference table.
+    def posterior(self, observed: Union[Mapping[str, Any], str, "os.PathLike[str]"], *,
+                  timeout: Optional[float] = 600.0) -> Dict[str, Any]:
+        """The server's posterior for an observed run, with this finished sweep as the reference table.
 
         ``observed`` is a run record (a dict as :meth:`record` gives, or the path of a run's
         JSON file), ``{"sweep": id, "run": run_id}`` naming a run on the server, or
-        ``{"series": {name: [values…]}}``. The answer has ``p_field`` and, for every varied
-        parameter, its posterior mean, quantiles (0.025 … 0.975) and draws.
+        ``{"series": {name: [values…]}}``. The answer has ``run_id``, ``p_field`` (the
+        probability that a field acted) and, for every varied parameter,
+        ``parameters[name]`` with its ``mean``, ``quantiles`` (``"0.025"`` … ``"0.975"``) and
+        ``draws``, then the reference's ``calibration``.
+
+        The first question about a reference trains it on the server (seconds); meanwhile
+        the server answers 202 and this waits, up to ``timeout`` seconds (``TimeoutError``).
+        An observation the reference cannot judge (another grid size or length) raises
+        :class:`DefinitionError` naming the field.
         """
-        if isinstance(observed, str):
-            with open(observed, "rb") as file:
-                body = file.read()
-        else:
+        if isinstance(observed, Mapping):
             body = json.dumps(observed).encode("utf-8")
-        _, answer = self.client._transport.json("POST", self._path + "/posterior", body=body)
-        return dict(answer)
+        else:
+            with open(os.fspath(observed), "rb") as file:
+                body = file.read()
+        return self._trained("POST", self._path + "/posterior", body, timeout)
+
+    def calibration(self, *, timeout: Optional[float] = 600.0) -> Dict[str, Any]:
+        """How the server's posteriors with this sweep as the reference hold on its test split.
+
+        Per varied parameter: the coverage of the 50/80/95 % intervals (and before their
+        conformal correction), their mean width, the median MAE against a constant guess's;
+        for ``p_field``, ROC AUC and rates. Waits while the reference trains, as
+        :meth:`posterior` does.
+        """
+        return self._trained("GET", self._path + "/calibration", None, timeout)
+
+    def _trained(self, method: str, path: str, body: Optional[bytes], timeout: Optional[float]) -> Dict[str, Any]:
+        """The answer of a request about the reference, asked again while the server trains it (202)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            status, answer = self.client._transport.json(method, path, body=body)
+            if status != 202:
+                return dict(answer)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"the reference {self.id} is still training after {timeout} s "
+                                   f"({answer.get('progress', 0):.0%})")
+            time.sleep(1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic())))
 
 
 def _sha256(file: IO[bytes]) -> str:
