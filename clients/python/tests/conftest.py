@@ -30,6 +30,9 @@ def pytest_collection_finish(session: Any) -> None:
     # Running no test must not pass for a run of the suite.
     if not session.items and not session.config.option.collectonly:
         raise pytest.UsageError("no tests collected")
+    path = session.config.getoption("--morphic")
+    if not path or not os.access(path, os.X_OK):
+        raise pytest.UsageError(f"give the morphic binary to test against: --morphic PATH (not {path!r})")
 
 
 class Server:

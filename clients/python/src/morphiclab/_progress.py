@@ -6,7 +6,7 @@ import time
 from typing import IO, Any, Optional
 
 try:  # tqdm is optional: `pip install morphiclab[progress]`.
-    from tqdm.auto import tqdm as _tqdm
+    from tqdm.auto import tqdm as _tqdm  # type: ignore[import-untyped,unused-ignore]
 except ImportError:  # pragma: no cover - depends on the environment
     _tqdm = None
 

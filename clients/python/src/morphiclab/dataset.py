@@ -114,7 +114,8 @@ class Dataset:
         key = "series:" + name
         if key not in self._cache:
             self._cache[key] = arrays[name]
-        return self._cache[key]
+        series: np.ndarray = self._cache[key]
+        return series
 
     def theta_x(self, split: Optional[str] = None) -> Tuple[np.ndarray, np.ndarray]:
         """The (θ, x) arrays of ``theta_x.npz``: θ float64 [runs, k], x float64 [runs, features].
@@ -182,7 +183,8 @@ class Dataset:
                 self._cache[name] = pd.read_csv(
                     file, dtype=dtypes, keep_default_na=False,
                     na_values={n: [""] for n, t in dtypes.items() if t != "string"})
-        return self._cache[name]
+        table: pd.DataFrame = self._cache[name]
+        return table
 
     def _arrays(self, name: str) -> Any:
         if name not in self._cache:
