@@ -106,6 +106,9 @@ def test_bad_batches_and_bases_are_refused(client: morphiclab.Client) -> None:
     with pytest.raises(morphiclab.DefinitionError) as caught:
         simulate([[1.5, 2]])
     assert caught.value.field is not None and "points[0].field_strength" in caught.value.field
+    with pytest.raises(morphiclab.MorphicError, match="fewer rows") as too_large:
+        simulate(np.column_stack([np.linspace(0, 1, 30_000), np.ones(30_000)]))
+    assert too_large.value.status == 413
     two = dict(BASE, groups=BASE["groups"] * 2)
     with pytest.raises(ValueError, match="one group"):
         client.simulator(base=two, parameters=["field_strength"])

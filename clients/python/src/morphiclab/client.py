@@ -102,7 +102,7 @@ class Client:
 def definition_bytes(definition: Definition) -> bytes:
     """The JSON bytes of a definition given as a dict, JSON text or a file path."""
     if isinstance(definition, Mapping):
-        return json.dumps(definition).encode("utf-8")
+        return json.dumps(definition, separators=(",", ":")).encode("utf-8")
     if isinstance(definition, str) and definition.lstrip().startswith("{"):
         return definition.encode("utf-8")
     path = os.fspath(definition)

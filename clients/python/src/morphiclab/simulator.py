@@ -86,7 +86,14 @@ class Simulator:
 
     def __call__(self, theta: Any) -> Any:
         rows = self._rows(theta)
-        sweep = self.client.submit(self.definition(rows))
+        try:
+            sweep = self.client.submit(self.definition(rows))
+        except MorphicError as error:
+            if error.status != 413:
+                raise
+            raise MorphicError(f"{error.message}: a batch of {len(rows)} θ rows is one request, more than the "
+                               "server takes; call the simulator with fewer rows at a time",
+                               status=error.status, code=error.code, field=error.field) from None
         self.last_sweep = sweep
         sweep.wait(progress=self.progress, timeout=self.timeout)
         data = sweep.dataset(cache=False)
