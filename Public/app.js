@@ -245,15 +245,61 @@ function formToDefinition() {
   }
   const replicates = Number(value("replicates"));
   if (replicates > 0) {
-    const grid = {};
-    for (const key of ["field_strength", "temporal_decay", "similarity_threshold"]) {
-      const values = numbers(value(key));
-      if (values.length) grid[key] = values;
+    const group = { prefix: "morphic", mode: "morphic", replicates, params: { crystal_count: Number(value("crystal_count")) } };
+    if (value("design") === "sample") {
+      group.sample = sampleFromForm(value);
+    } else {
+      group.grid = {};
+      for (const key of FORM_AXES) {
+        const values = numbers(value(key));
+        if (values.length) group.grid[key] = values;
+      }
     }
-    groups.push({ prefix: "morphic", mode: "morphic", replicates, params: { crystal_count: Number(value("crystal_count")) }, grid });
+    groups.push(group);
   }
   return { name: value("name"), seed: Number(value("seed")),
     defaults: { grid_size: Number(value("grid_size")), generations: Number(value("generations")) }, groups };
+}
+
+// ---------- New sweep: sampled points ----------
+
+const FORM_AXES = ["field_strength", "temporal_decay", "similarity_threshold"];
+
+// The morphic group's `sample`: the method, the count and each axis's distribution and bounds.
+function sampleFromForm(value) {
+  const params = {};
+  for (const key of FORM_AXES) {
+    params[key] = { [value(key + "-dist")]: [Number(value(key + "-lo")), Number(value(key + "-hi"))] };
+  }
+  return { count: Number(value("count")), method: value("method"), params };
+}
+
+// Shows the grid's value lists or the sample's ranges, whichever the form builds.
+function showDesign() {
+  const sampled = $("#f-design").value === "sample";
+  for (const label of document.querySelectorAll("#form .grid-only")) label.hidden = sampled;
+  for (const label of document.querySelectorAll("#form .sample-only")) label.hidden = !sampled;
+}
+
+// The form control a sampled field's error names: `…sample.count`, `…sample.method`, or a
+// distribution (`…sample.params.field_strength.uniform[1]` is its upper bound).
+function sampleControlFor(field) {
+  const match = /sample\.(count|method)$|sample\.params\.(\w+)(?:\.\w+(?:\[(\d+)\])?)?$/.exec(field);
+  if (!match) return null;
+  if (match[1]) return $("#f-" + match[1]);
+  const suffix = match[3] === "0" ? "-lo" : match[3] === "1" ? "-hi" : "-dist";
+  return $("#f-" + match[2] + suffix);
+}
+
+// Points of a group: its grid's combinations, its sample's count or its list's length.
+function groupPoints(group, base) {
+  if (group.sample) return Array(Math.max(0, Number(group.sample.count) || 0)).fill(base);
+  if (Array.isArray(group.points)) return group.points.map((point) => Object.assign({}, base, point));
+  let points = [base];
+  for (const [key, values] of Object.entries(group.grid || {})) {
+    points = points.flatMap((point) => (Array.isArray(values) ? values : []).map((v) => Object.assign({}, point, { [key]: v })));
+  }
+  return points;
 }
 
 function estimate() {
@@ -265,10 +311,7 @@ function estimate() {
   let runs = 0, cells = 0;
   for (const group of definition.groups || []) {
     const base = Object.assign({ grid_size: 25, generations: 200 }, definition.defaults || {}, group.params || {});
-    let points = [base];
-    for (const [key, values] of Object.entries(group.grid || {})) {
-      points = points.flatMap((point) => (Array.isArray(values) ? values : []).map((v) => Object.assign({}, point, { [key]: v })));
-    }
+    const points = groupPoints(group, base);
     const replicates = group.replicates || 1;
     for (const point of points) {
       runs += replicates;
@@ -288,6 +331,7 @@ function clearFieldErrors() {
 function controlFor(field) {
   const last = field.split(".").pop().replace(/\[\d+\]$/, "");
   if (field.startsWith("groups") && field.endsWith(".replicates")) return field.startsWith("groups[0]") ? $("#f-controls") : $("#f-replicates");
+  if (field.includes(".sample")) return sampleControlFor(field);
   return $("#f-" + last) || ($("#f-" + field) || null);
 }
 
@@ -1254,6 +1298,7 @@ $("#token").addEventListener("change", () => {
 // The form writes the definition below it as you type, so what is shown is what is
 // submitted; editing the definition by hand takes over from the form until it is touched again.
 function formChanged() {
+  showDesign();
   $("#definition").value = JSON.stringify(formToDefinition(), null, 2);
   $("#definition-source").textContent = "Written from the form above.";
   estimate();
@@ -1264,6 +1309,7 @@ $("#definition").addEventListener("input", () => {
   estimate();
 });
 $("#form fieldset").addEventListener("input", formChanged);
+$("#form fieldset").addEventListener("change", formChanged);
 $("#form").addEventListener("submit", submitSweep);
 
 let filterTimer = null;

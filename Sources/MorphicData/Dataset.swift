@@ -18,7 +18,10 @@ public enum Dataset {
 
     /// The dataset files besides the run records, in archive order (after the records).
     public static func files(_ definition: SweepDefinition) -> [String] {
-        ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz", ThetaXArrays.fileName, DatasetCard.fileName]
+        [
+            "manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz", ThetaXArrays.fileName,
+            DatasetCard.fileName,
+        ]
             + (definition.snapshotEvery == nil ? [] : [Snapshots.fileName])
     }
 
@@ -57,7 +60,8 @@ public enum Dataset {
         try manifest.write(Array("{\n".utf8))
         let tables: [(name: String, columns: [DatasetColumn])] = [
             ("runs.csv", DatasetColumn.runs), ("timeseries.csv", DatasetColumn.timeseries),
-            ("features.csv", DatasetColumn.features), ("timeseries.npz", DatasetColumn.timeseriesArrays(idWidth: idWidth)),
+            ("features.csv", DatasetColumn.features),
+            ("timeseries.npz", DatasetColumn.timeseriesArrays(idWidth: idWidth)),
             (ThetaXArrays.fileName, ThetaXArrays.columns(idWidth: idWidth, theta: theta)),
         ]
         let columns = tables.map { JSON.Member($0.name, DatasetColumn.json($0.columns)) }
@@ -195,7 +199,10 @@ public enum Dataset {
     /// run_id, point, split, label, the effective ground truth, then the observable features.
     static func featuresLine(_ values: [Double], run: PlannedRun, sweepSeed: UInt64) -> String {
         csvLine(
-            [run.id, String(run.point), DatasetSplit(run, sweepSeed: sweepSeed).rawValue, run.configuration.mode.rawValue]
+            [
+                run.id, String(run.point), DatasetSplit(run, sweepSeed: sweepSeed).rawValue,
+                run.configuration.mode.rawValue,
+            ]
                 + GroundTruth.fields(run.configuration) + values.map { $0.isFinite ? String($0) : "" })
     }
 
@@ -209,7 +216,9 @@ public enum Dataset {
         var byMode: [Mode: Int] = [:]
         definition.runs.aggregate(over: [.mode]) { configuration, runs in byMode[configuration.mode, default: 0] += runs }
         let modes = Mode.allCases.compactMap { mode in byMode[mode].map { JSON.Member(mode.rawValue, .int($0)) } }
-        let splits = zip(DatasetSplit.allCases, DatasetSplit.counts(definition)).map { JSON.Member($0.rawValue, .int($1)) }
+        let splits = zip(DatasetSplit.allCases, DatasetSplit.counts(definition)).map {
+            JSON.Member($0.rawValue, .int($1))
+        }
         return .object([
             "runs": .int(definition.runs.count),
             "by_mode": .object(modes),

@@ -25,18 +25,36 @@ enum DatasetCard {
 
             """
         out += "## Counts\n\n| runs | count |\n|---|---|\n"
-        for section in ["by_mode", "by_status", "by_split"] {
+        for section in ["by_mode", "by_status"] {
             for member in counts[section]?.members ?? [] {
                 out += "| \(section.dropFirst(3)) \(member.key) | \(member.value.compactText) |\n"
             }
+        }
+        let byMode = DatasetSplit.countsByMode(definition)
+        let modes = Mode.allCases.filter { mode in byMode.contains { $0[mode] != nil } }
+        out += "\n| split | " + modes.map(\.rawValue).joined(separator: " | ") + " |\n|---|"
+        out += String(repeating: "---|", count: modes.count) + "\n"
+        for (split, counts) in zip(DatasetSplit.allCases, byMode) {
+            out += "| \(split.rawValue) | " + modes.map { String(counts[$0] ?? 0) }.joined(separator: " | ") + " |\n"
         }
         out += """
 
             Splits are drawn per parameter point from the sweep seed (replicates of a point share one; \
             `docs/datasets.md`, "Splits"). Rows are in run order: shuffle, or use `split`.
 
-
             """
+        for (split, counts) in zip(DatasetSplit.allCases, byMode) {
+            for mode in modes where counts[mode] == nil {
+                out += """
+
+                    **The \(split.rawValue) split has no \(mode.rawValue) runs.** A point's replicates stay \
+                    together, so the runs of few points may miss a split: give them points of their own (a \
+                    sample or a list, as `Config/sweeps/prior.json` does for its controls) to spread them.
+
+                    """
+            }
+        }
+        out += "\n"
         out += "## Varied parameters\n\n"
         out += theta.keys.isEmpty ? "No parameter's effective value varies between runs.\n\n" : ""
         for key in theta.keys {
@@ -47,23 +65,28 @@ enum DatasetCard {
             }
             out += "\n"
         }
-        out += "`theta` in `theta_x.npz` holds these, in this order; docs/datasets.md says how names become numbers.\n\n"
+        out +=
+            "`theta` in `theta_x.npz` holds these, in this order; docs/datasets.md says how names become numbers.\n\n"
         out += "## Definition\n\n```json\n" + String(decoding: definition.normalized.prettyBytes, as: UTF8.self)
         out += (out.hasSuffix("\n") ? "" : "\n") + "```\n\n"
         out += "## Columns\n\n"
         for table in tables {
             out += "### \(table.name)\n\n| column | role | dtype | meaning |\n|---|---|---|---|\n"
             for column in table.columns {
-                out += "| `\(column.name)` | \(column.role.rawValue) | `\(column.dtype)` | \(meaning(column, in: table.name)) |\n"
+                out +=
+                    "| `\(column.name)` | \(column.role.rawValue) | `\(column.dtype)` | \(meaning(column, in: table.name)) |\n"
             }
             out += "\n"
         }
         out += "## Validation\n\n| check | runs | value | holds |\n|---|---|---|---|\n"
         for member in validation.members ?? [] {
-            let value = member.value["spearman"] ?? member.value["runs_with_influence"].map { _ in
-                .string("\(member.value["runs_with_influence"]!.compactText) with influence")
-            }
-            out += "| \(member.key) | \(member.value["runs"]?.compactText ?? "") | "
+            let value =
+                member.value["spearman"]
+                ?? member.value["runs_with_influence"].map { _ in
+                    .string("\(member.value["runs_with_influence"]!.compactText) with influence")
+                }
+            out +=
+                "| \(member.key) | \(member.value["runs"]?.compactText ?? "") | "
                 + "\(value.map { $0.stringValue ?? $0.compactText } ?? "") | \(member.value["holds"]?.compactText ?? "") |\n"
         }
         out += """
@@ -107,14 +130,18 @@ enum DatasetCard {
             return "\(distribution), \(sample.count) points by \(sample.method.rawValue)"
         }
         if let points = group.points, points.contains(where: { $0.contains { $0.key == key } }) {
-            let values = points.map { point in point.first { $0.key == key }?.value.string ?? fixedValue(key, group, definition) }
+            let values = points.map { point in
+                point.first { $0.key == key }?.value.string ?? fixedValue(key, group, definition)
+            }
             return "points " + values.prefix(20).joined(separator: ", ")
                 + (values.count > 20 ? ", … (\(values.count) points)" : "")
         }
         let mode = group.params.first { $0.key == .mode }?.value.string
         let source =
-            group.params.contains { $0.key == key } ? "" : definition.defaults.contains { $0.key == key }
-            ? " (defaults)" : " (model default)"
+            group.params.contains { $0.key == key }
+            ? ""
+            : definition.defaults.contains { $0.key == key }
+                ? " (defaults)" : " (model default)"
         let note = mode == Mode.classical.rawValue ? "; classical, so no field acts" : ""
         return "fixed \(fixedValue(key, group, definition))\(source)\(note)"
     }

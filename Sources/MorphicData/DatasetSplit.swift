@@ -29,11 +29,21 @@ public enum DatasetSplit: String, CaseIterable, Sendable {
 
     /// Runs of `definition` in each split, in the order of ``allCases``.
     public static func counts(_ definition: SweepDefinition) -> [Int] {
-        var counts = [0, 0, 0]
+        countsByMode(definition).map { $0.values.reduce(0, +) }
+    }
+
+    /// Runs of `definition` of each mode in each split, splits in the order of ``allCases``.
+    public static func countsByMode(_ definition: SweepDefinition) -> [[Mode: Int]] {
+        var counts: [[Mode: Int]] = [[:], [:], [:]]
         for block in definition.runs.blocks {
-            for point in block.pointStart..<block.pointStart + block.points {
-                counts[allCases.firstIndex(of: DatasetSplit(point: point, sweepSeed: definition.seed))!] +=
-                    block.replicates
+            let modeVaries = block.design.keys.contains(.mode)
+            for point in 0..<block.points {
+                let split = DatasetSplit(point: block.pointStart + point, sweepSeed: definition.seed)
+                let mode =
+                    modeVaries
+                    ? SweepRuns.Block.configuration(block.fixed, block.design, at: point, only: [.mode]).mode
+                    : block.fixed.mode
+                counts[allCases.firstIndex(of: split)!][mode, default: 0] += block.replicates
             }
         }
         return counts

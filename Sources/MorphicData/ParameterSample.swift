@@ -85,7 +85,8 @@ public struct ParameterSample: Hashable, Sendable {
         let allowed = ["count", "method", "params"]
         if let unknown = members.first(where: { !allowed.contains($0.key) }) {
             throw SweepError(
-                field: "\(field).\(unknown.key)", message: "unknown key; a sample has \(allowed.joined(separator: ", "))")
+                field: "\(field).\(unknown.key)",
+                message: "unknown key; a sample has \(allowed.joined(separator: ", "))")
         }
         guard let countJSON = json["count"] else {
             throw SweepError(field: "\(field).count", message: "missing: the number of points to draw")
@@ -184,7 +185,9 @@ public struct ParameterSample: Hashable, Sendable {
         }
         guard lo <= hi else { throw SweepError(field: distributionField, message: "lo \(lo) is above hi \(hi)") }
         if name == "log_uniform" {
-            guard lo > 0 else { throw SweepError(field: "\(distributionField)[0]", message: "log_uniform needs lo > 0") }
+            guard lo > 0 else {
+                throw SweepError(field: "\(distributionField)[0]", message: "log_uniform needs lo > 0")
+            }
             return .logUniform(lo, hi)
         }
         return .uniform(lo, hi)

@@ -192,9 +192,8 @@ public struct SweepDefinition: Sendable {
         if designs.count > 1 {
             throw SweepError(
                 field: "\(field).\(designs[1].key)",
-                message:
-                    "a group has at most one of grid, sample and points; this one has \(designs.map(\.key).joined(separator: " and "))"
-            )
+                message: "a group has at most one of grid, sample and points; this one has "
+                    + designs.map(\.key).joined(separator: " and "))
         }
         guard let prefix = json["prefix"]?.stringValue, RunIdentifier.isValid(prefix + "_1"),
             prefix.utf8.count <= RunIdentifier.maximumLength - 7
@@ -283,7 +282,8 @@ public struct SweepDefinition: Sendable {
             }
             let point = try parameters(element, field: pointField, allowSeed: false)
             if let both = point.first(where: { fixed.contains($0.key) }) {
-                throw SweepError(field: "\(pointField).\(both.key.rawValue)", message: "set both in params and in points")
+                throw SweepError(
+                    field: "\(pointField).\(both.key.rawValue)", message: "set both in params and in points")
             }
             points.append(point)
         }

@@ -1,4 +1,8 @@
-/// How much work one sweep may ask for. A definition over a limit is refused whole.
+/// How much work one sweep may ask for. A definition over a limit is refused whole. Every
+/// limit counts a group's runs alike whether they come from a grid, a sample or a list of
+/// points: a sample's `count` and a list's length are themselves held to ``maximumRuns``, and
+/// parameters drawn or listed per point (a grid size, a number of generations) are summed
+/// point by point.
 public struct SweepLimits: Hashable, Sendable {
     /// Most runs in one sweep. Default 100,000: a 10,000-run sweep of 25×25 grids takes
     /// seconds, and ten times that still fits comfortably in a manifest.

@@ -31,7 +31,9 @@ public struct Theta: Sendable {
             keys.append(key)
             if key.kind == .text {
                 var all = Set<String>()
-                definition.runs.aggregate(over: [key]) { configuration, _ in all.insert(configuration.value(key)!.string) }
+                definition.runs.aggregate(over: [key]) { configuration, _ in
+                    all.insert(configuration.value(key)!.string)
+                }
                 levels[key] = all.sorted()
             }
         }

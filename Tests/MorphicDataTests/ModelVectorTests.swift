@@ -30,8 +30,11 @@ import Testing
         }
         var simulation = try Simulation(configuration: configuration, runID: runID, sweepSeed: sweepSeed)
         simulation.runToEnd()
-        let record = RunRecord.json(runID: runID, result: simulation.result)
+        try Self.expect(RunRecord.json(runID: runID, result: simulation.result), toMatch: expected, file)
+    }
 
+    /// Expects `record` to be the run a vector's `expected` describes.
+    static func expect(_ record: JSON, toMatch expected: JSON, _ file: String) throws {
         #expect(record["config"]?["seed"] == expected["seed"])
         #expect(record["metadata"]?["initial_population"] == expected["initial_population"])
         #expect(record["summary_stats"]?["convergence_generation"] == expected["convergence_generation"])

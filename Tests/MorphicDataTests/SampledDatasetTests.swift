@@ -66,8 +66,14 @@ import Testing
                 == .object(zip(DatasetSplit.allCases, counts).map { JSON.Member($0.rawValue, .int($1)) }))
         #expect(counts.reduce(0, +) == definition.runs.count)
         let columns = try #require(manifest["columns"]?["theta_x.npz"]?.elements)
-        #expect(columns.compactMap { $0["name"]?.stringValue } == ["run_id", "theta", "theta_names", "x", "x_names", "split"])
-        #expect(columns.compactMap { $0["role"]?.stringValue } == ["identifier", "truth", "identifier", "feature", "identifier", "identifier"])
+        #expect(
+            columns.compactMap { $0["name"]?.stringValue } == [
+                "run_id", "theta", "theta_names", "x", "x_names", "split",
+            ])
+        #expect(
+            columns.compactMap { $0["role"]?.stringValue } == [
+                "identifier", "truth", "identifier", "feature", "identifier", "identifier",
+            ])
     }
 
     @Test func splits_AreAbout80_10_10_AndReplicatesNeverStraddle() throws {
@@ -78,7 +84,8 @@ import Testing
                  "sample": {"count": 10000, "method": "random", "params": {"field_strength": {"uniform": [0, 1]}}}}]}
                 """#.utf8))
         let counts = DatasetSplit.counts(definition)
-        #expect(abs(counts[0] - 24_000) < 600 && abs(counts[1] - 3_000) < 300 && abs(counts[2] - 3_000) < 300, "\(counts)")
+        #expect(
+            abs(counts[0] - 24_000) < 600 && abs(counts[1] - 3_000) < 300 && abs(counts[2] - 3_000) < 300, "\(counts)")
         for start in stride(from: 0, to: 300, by: 3) {
             let splits = Set(definition.runs[start..<start + 3].map { DatasetSplit($0, sweepSeed: definition.seed) })
             #expect(splits.count == 1)
@@ -89,8 +96,9 @@ import Testing
     }
 
     @Test func theta_HoldsTheParametersWhoseEffectiveTruthVaries() throws {
-        #expect(Theta(try SweepDefinitionTests.seedSweep()).names
-            == ["crystal_count", "field_strength", "temporal_decay", "similarity_threshold"])
+        #expect(
+            Theta(try SweepDefinitionTests.seedSweep()).names
+                == ["crystal_count", "field_strength", "temporal_decay", "similarity_threshold"])
         let theta = Theta(try Self.definition())
         #expect(
             theta.names == [
@@ -115,14 +123,24 @@ import Testing
         try Self.sweep(into: root, workers: 2)
         let definition = try Self.definition()
         let card = try String(contentsOfFile: root + "/DATASET.md", encoding: .utf8)
-        #expect(card.contains("`\(definition.id)`") && card.contains(RunRecord.modelVersion) && card.contains("docs/model.md"))
+        #expect(
+            card.contains("`\(definition.id)`") && card.contains(RunRecord.modelVersion)
+                && card.contains("docs/model.md"))
         for name in Theta(definition).names { #expect(card.contains("### \(name)\n"), "\(name)") }
         #expect(card.contains("log_uniform [0.5, 4.0], 5 points by latin_hypercube"))
         #expect(card.contains("- `p` (4 runs): points 0.31, 0.8"))
         let counts = DatasetSplit.counts(definition)
-        for (split, count) in zip(DatasetSplit.allCases, counts) { #expect(card.contains("| split \(split.rawValue) | \(count) |")) }
+        let byMode = DatasetSplit.countsByMode(definition)
+        #expect(byMode.map { $0.values.reduce(0, +) } == counts)
+        #expect(byMode.reduce(0) { $0 + ($1[.classical] ?? 0) } == 4)
+        for (split, modes) in zip(DatasetSplit.allCases, byMode) {
+            let row = "| \(split.rawValue) | \(modes[.classical] ?? 0) | \(modes[.morphic] ?? 0) |"
+            #expect(card.contains(row), "\(row)")
+        }
         #expect(card.contains("| mode classical | 4 |"))
-        for column in DatasetColumn.features { #expect(card.contains("| `\(column.name)` | \(column.role.rawValue) | `\(column.dtype)` |")) }
+        for column in DatasetColumn.features {
+            #expect(card.contains("| `\(column.name)` | \(column.role.rawValue) | `\(column.dtype)` |"))
+        }
         #expect(!card.contains("` |  |\n"), "every column has a meaning")
         #expect(card.contains("| controls_zero_influence | 4 | 0 with influence | true |"))
         #expect(card.contains("LICENSE") && card.contains("CITATION.cff"))
@@ -130,5 +148,30 @@ import Testing
         let listing = try shell("tar tzf '\(root)/dataset.tar.gz'")
         #expect(listing.contains("\(definition.id)/DATASET.md\n"))
         #expect(try shell("tar xzOf '\(root)/dataset.tar.gz' \(definition.id)/DATASET.md") == card)
+    }
+
+    @Test func card_Warns_WhenASplitMissesAMode() throws {
+        // The seed sweep's 20 controls are replicates of one point: all in one split.
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = try SweepDefinition.parse(
+            Array(
+                #"""
+                {"seed": 42, "defaults": {"grid_size": 8, "generations": 5},
+                 "groups": [{"prefix": "control", "mode": "classical", "replicates": 6},
+                            {"prefix": "m", "grid": {"field_strength": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]},
+                             "replicates": 2}]}
+                """#.utf8))
+        let folder = SweepFolder(path: root)
+        try folder.prepare(for: definition)
+        _ = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
+        try Dataset.assemble(definition, in: folder)
+        let card = try String(contentsOfFile: root + "/DATASET.md", encoding: .utf8)
+        let byMode = DatasetSplit.countsByMode(definition)
+        let missing = zip(DatasetSplit.allCases, byMode).filter { $0.1[.classical] == nil }.map(\.0)
+        #expect(missing.count == 2)
+        for split in DatasetSplit.allCases {
+            #expect(card.contains("**The \(split.rawValue) split has no classical runs.**") == missing.contains(split))
+        }
     }
 }

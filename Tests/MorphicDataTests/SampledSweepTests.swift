@@ -148,64 +148,160 @@ import Testing
         #expect(configurations.allSatisfy { $0.crystalCount == 3 })
     }
 
-    /// The seed sweep's morphic_1 (φ 0.2, δ 0, θ 0.5), whose run is one of the model's vectors,
-    /// written as a grid, as a listed point and as a sample whose only choices are its values.
-    static let seedSweepPoint = [
-        #""grid": {"field_strength": [0.2, 0.4], "temporal_decay": [0.0], "similarity_threshold": [0.5]}"#,
-        #""points": [{"field_strength": 0.2, "temporal_decay": 0.0, "similarity_threshold": 0.5}]"#,
-        #""sample": {"count": 1, "method": "sobol", "params": {"field_strength": {"choice": [0.2]}, "temporal_decay": {"uniform": [0, 0]}, "similarity_threshold": {"choice": [0.5]}}}"#,
-        #""sample": {"count": 3, "method": "random", "params": {"field_strength": {"uniform": [0.2, 0.2]}, "temporal_decay": {"choice": [0]}, "similarity_threshold": {"log_uniform": [0.5, 0.5]}}}"#,
-    ]
+    /// Each model vector's run written as a listed point and as a sample whose only choices
+    /// are its values (and, for the seed sweep's morphic_1, as a grid of which it is the first
+    /// point): a run's record depends on its configuration and id, not on how it was asked for.
+    static let designs = ["points", "sample", "grid"]
 
-    @Test(arguments: seedSweepPoint)
-    func pointOfAnyDesign_RunsAsTheModelsVector(_ design: String) throws {
-        let definition = try Self.parse(
-            """
-            {"name": "seed-sweep", "seed": 42, "defaults": {"generations": 200, "grid_size": 25},
-             "groups": [{"prefix": "morphic", "mode": "morphic", "params": {"crystal_count": 5}, \(design)}]}
-            """)
+    @Test(arguments: ModelVectorTests.files, designs)
+    func pointOfAnyDesign_RunsAsTheModelsVector(_ file: String, _ design: String) throws {
+        let vector = try JSONParser.parse(try Fixtures.bytes("ModelVectors/" + file))
+        let config = try #require(vector["config"]?.members)
+        let runID = try #require(vector["config"]?["run_id"]?.stringValue)
+        let prefix = runID.hasSuffix("_1") ? String(runID.dropLast(2)) : runID
+        var fixed: [JSON.Member] = []
+        var drawn: [JSON.Member] = []
+        for member in config where !["run_id", "sweep_seed"].contains(member.key) {
+            if ["mode", "seed"].contains(member.key) { fixed.append(member) } else { drawn.append(member) }
+        }
+        let points: JSON
+        switch design {
+        case "points": points = .array([.object(drawn)])
+        case "sample":
+            points = .object([
+                "count": .int(3), "method": .string("latin_hypercube"),
+                "params": .object(drawn.map { JSON.Member($0.key, .object(["choice": .array([$0.value])])) }),
+            ])
+        default:
+            guard file == "morphic-seed-sweep-morphic_1.json" else { return }
+            points = .object(
+                drawn.map {
+                    JSON.Member($0.key, .array($0.key == "field_strength" ? [$0.value, .number("0.9")] : [$0.value]))
+                })
+        }
+        let definition = try SweepDefinition(
+            json: .object([
+                "seed": vector["config"]?["sweep_seed"] ?? .int(0),
+                "groups": .array([.object(["prefix": .string(prefix), "params": .object(fixed), design: points])]),
+            ]))
         let run = definition.runs[0]
-        #expect(run.id == "morphic_1")
+        #expect(run.id == (runID.hasSuffix("_1") ? runID : runID + "_1"))
         var simulation = try Simulation(configuration: run.configuration, runID: run.id, sweepSeed: definition.seed)
         simulation.runToEnd()
-        let record = RunRecord.json(runID: run.id, result: simulation.result)
-        let vector = try JSONParser.parse(try Fixtures.bytes("ModelVectors/morphic-seed-sweep-morphic_1.json"))
-        let expected = try #require(vector["expected"])
-        #expect(record["config"]?["seed"] == expected["seed"])
-        for member in try #require(expected["timeseries"]?.members) {
-            let produced = try #require(record["timeseries"]?[member.key]?.elements)
-            let wanted = try #require(member.value.elements)
-            #expect(produced.count == wanted.count)
-            #expect(zip(produced, wanted).allSatisfy { ModelVectorTests.matches($0, $1) }, "\(member.key)")
-        }
+        try ModelVectorTests.expect(
+            RunRecord.json(runID: run.id, result: simulation.result), toMatch: try #require(vector["expected"]), file)
+    }
+
+    @Test func priorSweep_DrawsTheDocumentedPrior_WithControlsSpreadOverTheSplits() throws {
+        let definition = try SweepDefinition.parse(
+            try Data(contentsOf: Fixtures.packageFolder.appendingPathComponent("Config/sweeps/prior.json")))
+        #expect(definition.runs.count == 2560)
+        #expect(definition.runs.filter { $0.configuration.mode == .classical }.count == 512)
+        #expect(
+            Theta(definition).names == [
+                "initial_density", "crystal_count", "field_strength", "temporal_decay", "similarity_threshold",
+                "influence_exponent",
+            ])
+        let controls = definition.runs.prefix(512).map { DatasetSplit($0, sweepSeed: definition.seed) }
+        #expect(Set(controls) == Set(DatasetSplit.allCases))
+        #expect(definition.runs.allSatisfy { $0.configuration.gridSize == 32 && $0.configuration.generations == 200 })
     }
 
     static let invalid: [(String, String)] = [
-        (#""sample": {"count": 4, "method": "halton", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.method"),
+        (
+            #""sample": {"count": 4, "method": "halton", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.method"
+        ),
         (#""sample": {"count": 4, "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.method"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"normal": [0, 1]}}}"#, "groups[0].sample.params.field_strength.normal"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1.5]}}}"#, "groups[0].sample.params.field_strength.uniform[1]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0.8, 0.2]}}}"#, "groups[0].sample.params.field_strength.uniform"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0.2]}}}"#, "groups[0].sample.params.field_strength.uniform"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"influence_exponent": {"log_uniform": [0, 4]}}}"#, "groups[0].sample.params.influence_exponent.log_uniform[0]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"temporal_decay": {"log_uniform": [0, 4]}}}"#, "groups[0].sample.params.temporal_decay.log_uniform[0]"),
-        (#""sample": {"count": 0, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.count"),
-        (#""sample": {"count": 100001, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.count"),
-        (#""sample": {"count": 2.5, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample.count"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"rule": {"choice": ["B3/S23", "Q9"]}}}"#, "groups[0].sample.params.rule.choice[1]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"rule": {"choice": []}}}"#, "groups[0].sample.params.rule.choice"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"choice": [1, 1]}}}"#, "groups[0].sample.params.crystallization_interval.choice[1]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"uniform": [1, 5]}}}"#, "groups[0].sample.params.crystallization_interval.uniform"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"integer": [0, 1]}}}"#, "groups[0].sample.params.field_strength.integer"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"grid_size": {"integer": [3, 4097]}}}"#, "groups[0].sample.params.grid_size.integer[1]"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"form_size": {"integer": [3, 7]}}}"#, "groups[0].sample.params.form_size.integer"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"seed": {"integer": [1, 5]}}}"#, "groups[0].sample.params.seed"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"crystal_count": {"integer": [1, 5]}}}"#, "groups[0].sample.params.crystal_count"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"colour": {"uniform": [0, 1]}}}"#, "groups[0].sample.params.colour"),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"normal": [0, 1]}}}"#,
+            "groups[0].sample.params.field_strength.normal"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1.5]}}}"#,
+            "groups[0].sample.params.field_strength.uniform[1]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0.8, 0.2]}}}"#,
+            "groups[0].sample.params.field_strength.uniform"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0.2]}}}"#,
+            "groups[0].sample.params.field_strength.uniform"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"influence_exponent": {"log_uniform": [0, 4]}}}"#,
+            "groups[0].sample.params.influence_exponent.log_uniform[0]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"temporal_decay": {"log_uniform": [0, 4]}}}"#,
+            "groups[0].sample.params.temporal_decay.log_uniform[0]"
+        ),
+        (
+            #""sample": {"count": 0, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.count"
+        ),
+        (
+            #""sample": {"count": 100001, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.count"
+        ),
+        (
+            #""sample": {"count": 2.5, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.count"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"rule": {"choice": ["B3/S23", "Q9"]}}}"#,
+            "groups[0].sample.params.rule.choice[1]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"rule": {"choice": []}}}"#,
+            "groups[0].sample.params.rule.choice"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"choice": [1, 1]}}}"#,
+            "groups[0].sample.params.crystallization_interval.choice[1]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"uniform": [1, 5]}}}"#,
+            "groups[0].sample.params.crystallization_interval.uniform"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"integer": [0, 1]}}}"#,
+            "groups[0].sample.params.field_strength.integer"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"grid_size": {"integer": [3, 4097]}}}"#,
+            "groups[0].sample.params.grid_size.integer[1]"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"form_size": {"integer": [3, 7]}}}"#,
+            "groups[0].sample.params.form_size.integer"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"seed": {"integer": [1, 5]}}}"#,
+            "groups[0].sample.params.seed"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"crystal_count": {"integer": [1, 5]}}}"#,
+            "groups[0].sample.params.crystal_count"
+        ),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"colour": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample.params.colour"
+        ),
         (#""sample": {"count": 4, "method": "sobol", "params": {}}"#, "groups[0].sample.params"),
-        (#""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}, "size": 2}"#, "groups[0].sample.size"),
-        (#""sample": {"count": 64, "method": "sobol", "params": {"min_form_cells": {"integer": [1, 30]}}}"#, "groups[0]"),
-        (#""grid": {"field_strength": [0.1]}, "sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#, "groups[0].sample"),
+        (
+            #""sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}, "size": 2}"#,
+            "groups[0].sample.size"
+        ),
+        (
+            #""sample": {"count": 64, "method": "sobol", "params": {"min_form_cells": {"integer": [1, 30]}}}"#,
+            "groups[0]"
+        ),
+        (
+            #""grid": {"field_strength": [0.1]}, "sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+            "groups[0].sample"
+        ),
         (#""points": [{"field_strength": 0.1}], "grid": {"temporal_decay": [0.1]}"#, "groups[0].grid"),
         (#""points": [{"field_strength": 0.1}, {"feild_strength": 0.2}]"#, "groups[0].points[1].feild_strength"),
         (#""points": [{"field_strength": 1.1}]"#, "groups[0].points[0].field_strength"),
@@ -241,15 +337,19 @@ import Testing
         }
         #expect(product?.isOverLimit == true && product?.field == "groups[0]")
         let points = { (count: Int) in
-            #"{"groups": [{"prefix": "a", "points": ["# + Array(repeating: #"{"field_strength": 0.5}"#, count: count)
+            #"{"groups": [{"prefix": "a", "points": ["#
+                + Array(repeating: #"{"field_strength": 0.5}"#, count: count)
                 .joined(separator: ",") + "]}]}"
         }
         #expect(try SweepDefinition.parse(Array(points(10).utf8), limits: limits).runs.count == 10)
-        let tooMany = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(points(11).utf8), limits: limits) }
+        let tooMany = #expect(throws: SweepError.self) {
+            try SweepDefinition.parse(Array(points(11).utf8), limits: limits)
+        }
         #expect(tooMany?.isOverLimit == true)
         // Cell updates of sampled grid sizes are summed point by point.
         let cells = SweepLimits(maximumRuns: 100, maximumCellSteps: 3 * 9 + 4 * 16 - 1)
-        let sizes = #"{"defaults": {"generations": 1}, "groups": [{"prefix": "a", "points": [{"grid_size": 3}, {"grid_size": 3}, {"grid_size": 3}, {"grid_size": 4}, {"grid_size": 4}, {"grid_size": 4}, {"grid_size": 4}]}]}"#
+        let sizes =
+            #"{"defaults": {"generations": 1}, "groups": [{"prefix": "a", "points": [{"grid_size": 3}, {"grid_size": 3}, {"grid_size": 3}, {"grid_size": 4}, {"grid_size": 4}, {"grid_size": 4}, {"grid_size": 4}]}]}"#
         let cellError = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(sizes.utf8), limits: cells) }
         #expect(cellError?.isOverLimit == true)
     }
@@ -258,16 +358,21 @@ import Testing
         // The id the README shows for the seed sweep, from before groups could be sampled.
         #expect(try SweepDefinitionTests.seedSweep().id == "seed-sweep-7f41200d7684a6fb")
         let sampled = try Self.parse(
-            #"{"groups": [{"prefix": "s", "sample": {"params": {"field_strength": {"uniform": [0.10, 1]}}, "method": "sobol", "count": 8}}]}"#)
+            #"{"groups": [{"prefix": "s", "sample": {"params": {"field_strength": {"uniform": [0.10, 1]}}, "method": "sobol", "count": 8}}]}"#
+        )
         #expect(
             sampled.normalized["groups"]?.elements?[0]["sample"]
                 == .object([
                     "count": .int(8), "method": .string("sobol"),
-                    "params": .object(["field_strength": .object(["uniform": .array([.number("0.1"), .number("1.0")])])]),
+                    "params": .object([
+                        "field_strength": .object(["uniform": .array([.number("0.1"), .number("1.0")])])
+                    ]),
                 ]))
         #expect(try SweepDefinition(json: sampled.normalized).id == sampled.id)
         let listed = try Self.parse(#"{"groups": [{"prefix": "s", "points": [{"field_strength": 0.50}]}]}"#)
-        #expect(listed.normalized["groups"]?.elements?[0]["points"] == .array([.object(["field_strength": .number("0.5")])]))
+        #expect(
+            listed.normalized["groups"]?.elements?[0]["points"] == .array([.object(["field_strength": .number("0.5")])])
+        )
         #expect(try SweepDefinition(json: listed.normalized).id == listed.id)
         #expect(listed.id != sampled.id)
     }

@@ -7,7 +7,8 @@ Computes a finished sweep of 100,000 tiny runs with `morphic sweep` (about 3 min
 `morphic serve` on a free loopback port over it, submits the smoke sweep through the form,
 watches the progress bar reach 100%, opens a run and finds its population chart with one
 point per generation, downloads the archive through the page's link, and checks that a
-refused definition is explained next to the field it names; then the page at scale: the
+refused definition is explained next to the field it names, switches the form to sampled
+points (run count shown before submitting, a bound out of range explained next to it); then the page at scale: the
 100,000-run sweep opened cold within 2 s with fewer than 3,000 elements, a filter keystroke
 repainted within 300 ms, a quiet list and a hidden tab that ask (almost) nothing, a view left
 mid-poll, a missing sweep, Delete, and an outage with its recovery. Screenshots of each view
@@ -333,6 +334,50 @@ def main():
             assert field.get_attribute("aria-invalid") == "true"
             driver.save_screenshot(os.path.join(artifacts, "validation-error.png"))
 
+        def sampled_form_counts_runs_and_submits_a_sample():
+            driver.get(url + "/#/new")
+            wait.until(lambda d: d.find_element(By.ID, "view-new").is_displayed())
+            Select(driver.find_element(By.ID, "f-design")).select_by_value("sample")
+            wait.until(lambda d: d.find_element(By.ID, "f-count").is_displayed())
+            assert not driver.find_element(By.ID, "f-field_strength").is_displayed()
+            values = {"name": "drawn", "seed": "3", "grid_size": "12", "generations": "20", "controls": "2",
+                      "replicates": "2", "count": "5", "field_strength-lo": "0.1", "field_strength-hi": "0.9"}
+            for key, value in values.items():
+                field = driver.find_element(By.ID, "f-" + key)
+                field.clear()
+                field.send_keys(value)
+            Select(driver.find_element(By.ID, "f-method")).select_by_value("latin_hypercube")
+            Select(driver.find_element(By.ID, "f-temporal_decay-dist")).select_by_value("log_uniform")
+            field = driver.find_element(By.ID, "f-temporal_decay-lo")
+            field.clear()
+            field.send_keys("0.01")
+            # 2 controls + 5 drawn points × 2 replicates, counted before anything is sent.
+            estimate = driver.find_element(By.ID, "estimate").text
+            assert "12 runs" in estimate, estimate
+            definition = json.loads(driver.find_element(By.ID, "definition").get_attribute("value"))
+            morphic = definition["groups"][1]
+            assert "grid" not in morphic and morphic["sample"] == {
+                "count": 5, "method": "latin_hypercube",
+                "params": {"field_strength": {"uniform": [0.1, 0.9]}, "temporal_decay": {"log_uniform": [0.01, 0.9]},
+                           "similarity_threshold": {"uniform": [0.5, 0.95]}}}, morphic
+            driver.save_screenshot(os.path.join(artifacts, "new-sampled-sweep.png"))
+            # A bound outside the model's range is refused and explained next to its box.
+            field = driver.find_element(By.ID, "f-field_strength-hi")
+            field.clear()
+            field.send_keys("1.5")
+            driver.find_element(By.ID, "submit").click()
+            message = wait.until(lambda d: d.find_element(By.ID, "f-field_strength-hi-error"))
+            assert "[0, 1]" in message.text, message.text
+            assert field.get_attribute("aria-invalid") == "true"
+            field.clear()
+            field.send_keys("0.9")
+            driver.find_element(By.ID, "submit").click()
+            wait.until(lambda d: re.search(r"#/sweeps/drawn-[a-z0-9]+$", d.current_url))
+            sweep_id = driver.current_url.rsplit("/", 1)[1]
+            wait.until(lambda d: api(url, "/api/sweeps/" + sweep_id)[1]["status"] == "completed")
+            status, sweep = api(url, "/api/sweeps/" + sweep_id)
+            assert sweep["progress"]["runs_total"] == 12, sweep
+
         def narrow_screen_keeps_every_control_reachable():
             driver.set_window_size(420, 900)
             driver.get(url + "/#/sweeps/" + state["id"])
@@ -477,6 +522,7 @@ def main():
                      archive_downloads_through_the_link,
                      sweep_list_shows_the_finished_sweep,
                      replay_of_a_512_grid_draws_every_frame, refused_definition_is_explained_next_to_its_field,
+                     sampled_form_counts_runs_and_submits_a_sample,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
                      hundred_thousand_runs_open_cold_quickly_and_stay_small,
                      many_runs_keep_the_page_small, idle_list_asks_rarely,
