@@ -10,6 +10,7 @@ need=()
 command -v curl >/dev/null || need+=(curl)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
+python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     echo "test: installing ${need[*]}" >&2
     apt-get update -qq
@@ -37,5 +38,9 @@ python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
 python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
 # The dataset's numpy arrays against its CSV tables, read with numpy and pandas.
 python3 Tests/examples/test_arrays.py "$morphic"
-# The machine-learning example on a small sweep.
+# The machine-learning example on a small sweep, from a folder and from a server.
 python3 Tests/examples/test_baseline.py "$morphic"
+# The Python client, installed with pip into a fresh virtual environment, against live servers.
+(venv=$(mktemp -d /tmp/morphiclab-venv.XXXXXX); trap 'rm -rf "$venv"' EXIT
+ python3 -m venv "$venv" && "$venv/bin/pip" install -q "./clients/python[test]" &&
+ "$venv/bin/python" -m pytest -q clients/python/tests --morphic "$morphic")

@@ -2,9 +2,9 @@
 """Reference baselines on MorphicLab datasets: can the field be detected, and its strength
 estimated, from what an observer of the grid could see?
 
-    python3 baseline.py --dataset data                               # a dataset folder
+    python3 baseline.py --dataset data                               # a dataset folder (or dataset.tar.gz)
     python3 baseline.py --dataset seed1 --dataset seed2 ...          # several: mean ± sd across them
-    python3 baseline.py --server http://127.0.0.1:8080 --sweep ID    # download from a server
+    python3 baseline.py --server http://127.0.0.1:8080 --sweep ID    # from a server, with its posterior
 
 Columns are picked by the role the manifest gives them, never by position: the features
 are the `feature` columns of features.csv (observable series only), the target is the
@@ -21,8 +21,13 @@ Each figure is given as mean ± sd over the folds; with several datasets, as mea
 the datasets. It warns when controls and field runs differ in grid size or length (a
 classifier would learn the grid, not the field), saves a plot of predicted vs true field
 strength, and ends with one RESULT line of JSON.
+
+Datasets are read with the `morphiclab` client (`pip install ./clients/python`). From a
+server, the server's own posterior is shown next to the baselines: its calibration on the
+sweep's test split (coverage of the 50/80/95 % intervals, median MAE against a constant
+guess, p_field's ROC AUC) and the posterior of one test run.
 """
-import argparse, io, json, os, sys, tarfile, urllib.request, warnings
+import argparse, json, os, sys, warnings
 
 import numpy as np
 import pandas as pd
@@ -30,24 +35,54 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
+import morphiclab
+
 FOLDS = 5
 
 
 def load(source):
-    """features.csv and its columns' roles, from a folder or from the archive a server serves.
-    The dtypes come from the manifest too, so seeds stay uint64 and ids text."""
-    if os.path.isdir(source):
-        read = lambda name: open(os.path.join(source, name), "rb")
+    """features.csv and its columns' roles, from a dataset folder or archive, or a server's sweep
+    (`URL#ID`, downloaded once and checked). The dtypes come from the manifest, so seeds stay
+    uint64 and ids text. Also the server's sweep, or None."""
+    sweep = None
+    if os.path.exists(source):
+        data = morphiclab.load(source)
     else:
-        server, sweep = source.split("#", 1)
-        with urllib.request.urlopen(f"{server.rstrip('/')}/api/sweeps/{sweep}/dataset.tar.gz") as response:
-            archive = tarfile.open(fileobj=io.BytesIO(response.read()))
-        read = lambda name: archive.extractfile(f"{sweep}/{name}")
-    columns = json.load(read("manifest.json"))["columns"]["features.csv"]
-    dtypes = {c["name"]: c["dtype"] for c in columns}
-    frame = pd.read_csv(read("features.csv"), dtype=dtypes, keep_default_na=False,
-                        na_values={n: [""] for n, t in dtypes.items() if t != "string"})
-    return frame, {c["name"]: c["role"] for c in columns}
+        server, sweep_id = source.split("#", 1)
+        sweep = morphiclab.Client(server).sweep(sweep_id)
+        data = sweep.dataset()
+    roles = {c["name"]: c["role"] for c in data.manifest["columns"]["features.csv"]}
+    return data.features, roles, sweep
+
+
+def server_posterior(sweep, frame):
+    """The server's calibration of its posterior on this sweep, and the posterior of one test run."""
+    try:
+        calibration = sweep.calibration()
+    except morphiclab.MorphicError as error:
+        print(f"  server posterior: not available ({error.message})")
+        return {"available": False, "reason": error.message}
+    result = {"available": True, "parameters": {}}
+    for name, figures in calibration["parameters"].items():
+        coverage = figures["coverage"]
+        result["parameters"][name] = {"coverage": coverage, "median_mae": figures["median_mae"],
+                                      "constant_mae": figures["constant_mae"]}
+        print(f"  server posterior of {name} on {figures['test_runs']} test runs: 50/80/95 % intervals cover "
+              f"{coverage['0.5']:.2f}/{coverage['0.8']:.2f}/{coverage['0.95']:.2f}, median MAE "
+              f"{figures['median_mae']:.3f} (constant guess {figures['constant_mae']:.3f})")
+    if calibration.get("p_field"):
+        result["p_field_roc_auc"] = calibration["p_field"]["roc_auc"]
+        print(f"  server p_field: ROC AUC {calibration['p_field']['roc_auc']:.3f} on the test split")
+    test = frame[(frame["split"] == "test") & (frame["label"] == "morphic")]
+    if len(test):
+        run = test.iloc[0]
+        posterior = sweep.posterior({"sweep": sweep.id, "run": run["run_id"]})
+        result["example"] = {"run_id": run["run_id"], "p_field": posterior["p_field"]}
+        for name, marginal in posterior["parameters"].items():
+            low, high = marginal["quantiles"]["0.025"], marginal["quantiles"]["0.975"]
+            print(f"    {run['run_id']}: {name} {marginal['mean']:.3f} (95 % {low:.3f}-{high:.3f}), "
+                  f"true {run.get('true_' + name, float('nan'))}")
+    return result
 
 
 def columns(roles, role):
@@ -117,7 +152,7 @@ def regression(frame, X, seed):
 
 
 def evaluate(source, seed, plot):
-    frame, roles = load(source)
+    frame, roles, sweep = load(source)
     frame = frame[frame["label"].isin(["morphic", "classical"])].reset_index(drop=True)
     features = columns(roles, "feature")
     assert not any(n.startswith("true_") or roles[n] != "feature" for n in features)
@@ -152,6 +187,8 @@ def evaluate(source, seed, plot):
     result["folds"].update(regression_figures)
     print(f"  field strength on {len(ym)} runs, mean ± sd over folds: MAE {show(regression_figures['mae'])} "
           f"(constant guess {show(regression_figures['mae_constant'])}), within ±0.15 {show(regression_figures['within_0_15'])}")
+    if sweep is not None:
+        result["server_posterior"] = server_posterior(sweep, frame)
     if plot:
         import matplotlib
         matplotlib.use("Agg")

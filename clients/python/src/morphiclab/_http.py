@@ -1,0 +1,135 @@
+"""HTTP to the server: JSON in and out, retries with backoff, errors as exceptions."""
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import socket
+import time
+import http.client
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import IO, Any, Callable, Dict, Mapping, Optional, Tuple
+
+from .errors import MorphicError, ServerUnavailable, error_for
+
+#: Statuses worth asking again: the server is full or busy for a moment.
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+#: The longest wait between two attempts, and the longest ``Retry-After`` honoured.
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class Transport:
+    """Sends requests to one server, retrying what a busy or restarting server refuses.
+
+    Connection failures (refused, reset, timed out) and 429/502/503/504 answers are asked
+    again up to ``retries`` times, waiting ``backoff`` seconds, then twice that, and so on
+    (with jitter, at most :data:`MAX_BACKOFF_SECONDS`; a ``Retry-After`` in seconds is
+    honoured within that bound). Then :class:`ServerUnavailable` is raised. Every request
+    is idempotent (a definition submitted twice is the same sweep), so retrying is safe.
+    """
+
+    def __init__(self, url: str, token: Optional[str], timeout: float, retries: int, backoff: float) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"server URL must be http:// or https:// with a host, not {url!r}")
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+
+    def _headers(self, extra: Optional[Mapping[str, str]]) -> Dict[str, str]:
+        headers = {"User-Agent": "morphiclab-python", "Accept-Encoding": "gzip"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        headers.update(extra or {})
+        return headers
+
+    def address(self, path: str, params: Optional[Mapping[str, Any]] = None) -> str:
+        """The full URL of ``path`` with the query ``params`` whose value is not None."""
+        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        return self.url + path + ("?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote) if query else "")
+
+    def json(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
+             body: Optional[bytes] = None) -> Tuple[int, Any]:
+        """The status and decoded JSON answer of a request."""
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        status, _, data = self.send(method, path, params=params, body=body, headers=headers)
+        if status == 204 or not data:
+            return status, None
+        try:
+            return status, json.loads(data)
+        except ValueError as error:
+            raise MorphicError(f"the server's answer to {method} {path} is not JSON: {error}", status=status) from None
+
+    def send(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
+             body: Optional[bytes] = None, headers: Optional[Mapping[str, str]] = None,
+             sink: Optional[Callable[[IO[bytes], Mapping[str, str]], None]] = None) -> Tuple[int, Mapping[str, str], bytes]:
+        """Sends a request, retrying transient failures; raises the error an answer ≥ 400 stands for.
+
+        With ``sink`` the body of a successful answer is handed to it as a stream (for
+        downloads) instead of being read into memory; a sink that raises ``OSError``-like
+        connection errors is retried like any other attempt.
+        """
+        url = self.address(path, params)
+        attempt = 0
+        while True:
+            request = urllib.request.Request(url, data=body, method=method, headers=self._headers(headers))
+            wait: Optional[float] = None
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    answer_headers = {k.lower(): v for k, v in response.headers.items()}
+                    if sink is not None:
+                        sink(response, answer_headers)
+                        return response.status, answer_headers, b""
+                    return response.status, answer_headers, _decoded(response.read(), answer_headers)
+            except urllib.error.HTTPError as error:
+                answer_headers = {k.lower(): v for k, v in error.headers.items()}
+                try:
+                    data = _decoded(error.read(), answer_headers)
+                except (OSError, http.client.HTTPException):
+                    data = b""
+                failure = _error(error.code, data)
+                if error.code not in RETRYABLE_STATUSES:
+                    raise failure from None
+                reason: str = str(failure)
+                wait = _retry_after(answer_headers.get("retry-after"))
+            except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError,
+                    http.client.HTTPException, OSError) as error:
+                cause = getattr(error, "reason", error)
+                reason = f"cannot reach {self.url}: {cause}"
+            if attempt >= self.retries:
+                raise ServerUnavailable(f"{reason} (after {attempt + 1} attempts)")
+            delay = min(self.backoff * (2 ** attempt) * random.uniform(0.75, 1.25), MAX_BACKOFF_SECONDS)
+            time.sleep(max(delay, min(wait, MAX_BACKOFF_SECONDS)) if wait is not None else delay)
+            attempt += 1
+
+
+def _decoded(data: bytes, headers: Mapping[str, str]) -> bytes:
+    if headers.get("content-encoding", "").lower() == "gzip":
+        return gzip.decompress(data)
+    return data
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _error(status: int, data: bytes) -> MorphicError:
+    """The exception an error answer stands for, with the server's message and field."""
+    code, message, field = "", data.decode("utf-8", "replace").strip()[:500] or f"HTTP {status}", None
+    try:
+        error = json.loads(data)["error"]
+        code = str(error.get("code", ""))
+        message = str(error.get("message", message))
+        field = error.get("field")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return error_for(status, code, message, field)

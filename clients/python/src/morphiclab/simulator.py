@@ -1,0 +1,139 @@
+"""Batches of parameter sets run as sweeps: a simulator for simulation-based inference."""
+from __future__ import annotations
+
+import copy
+import math
+import sys
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .errors import MorphicError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client, Definition
+    from .sweep import Sweep
+
+#: Parameters that take whole numbers (docs/model.md); θ's values for them must be integral.
+INTEGER_PARAMETERS = frozenset({
+    "grid_size", "generations", "crystal_count", "form_size", "crystallization_interval", "min_form_cells", "seed"})
+
+
+class Simulator:
+    """``simulate(theta) -> x``: θ [N, k] in, the observable features [N, features] out.
+
+    Each call is one sweep on the server: the base definition with its one group's
+    ``points`` set to θ's rows (``{parameters[j]: theta[i, j]}``, in order; its ``grid`` or
+    ``sample``, and its ``params`` of θ's parameters, removed; name, seed, prefix and every
+    other setting kept). Run ``i`` of the
+    sweep is ``<prefix>_<i+1>``, so row ``i`` of x is the features of θ's row ``i``: exactly
+    what ``morphic sweep`` gives for :meth:`definition` of θ. The same base and θ give the same
+    x forever, and a batch the server already computed is not computed again.
+
+    θ may be a numpy array, a list, or anything ``np.asarray`` reads (a torch tensor on the
+    CPU); for a torch tensor, x is a torch tensor of θ's floating dtype (torch is never
+    imported here: a tensor's own module is used), so sbi's ``simulate_for_sbi`` can call it.
+    A 1-D θ of k values gives a 1-D x.
+
+    Attributes:
+        base: the base definition, as a dict.
+        parameters: the names of θ's columns.
+        x_names: the names of x's columns (known after the first call).
+        last_sweep: the sweep of the last call.
+    """
+
+    def __init__(self, client: "Client", base: "Definition", parameters: Sequence[str], *,
+                 progress: bool = False, timeout: Optional[float] = None) -> None:
+        from .client import definition_dict
+        self.client = client
+        self.base = definition_dict(base)
+        groups = self.base.get("groups")
+        if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict):
+            raise ValueError("a simulator's base definition has exactly one group; its points are θ's rows")
+        if int(groups[0].get("replicates", 1)) != 1:
+            raise ValueError("a simulator's base group has one replicate per point (x has one row per θ row); "
+                             f"it has replicates {groups[0]['replicates']}")
+        if isinstance(parameters, str) or not parameters:
+            raise ValueError("parameters is a non-empty list of parameter names, θ's columns in order")
+        if len(set(parameters)) != len(parameters):
+            raise ValueError(f"parameters are named twice: {list(parameters)}")
+        self.parameters: List[str] = [str(p) for p in parameters]
+        self.prefix = str(groups[0].get("prefix", ""))
+        self.progress = progress
+        self.timeout = timeout
+        self.x_names: Optional[List[str]] = None
+        self.last_sweep: Optional["Sweep"] = None
+
+    def __repr__(self) -> str:
+        return f"<morphiclab.Simulator {self.base.get('name', '?')} θ = {self.parameters} on {self.client.url}>"
+
+    def definition(self, theta: Any) -> Dict[str, Any]:
+        """The sweep definition a batch θ [N, k] becomes."""
+        rows = self._rows(theta)
+        definition = copy.deepcopy(self.base)
+        group = definition["groups"][0]
+        group.pop("grid", None)
+        group.pop("sample", None)
+        # θ's values stand in for the group's own (the server refuses a parameter set twice).
+        params = {k: v for k, v in group.get("params", {}).items() if k not in self.parameters}
+        if params:
+            group["params"] = params
+        else:
+            group.pop("params", None)
+        group["points"] = [{name: _value(name, value, i) for name, value in zip(self.parameters, row)}
+                           for i, row in enumerate(rows.tolist())]
+        return definition
+
+    def __call__(self, theta: Any) -> Any:
+        rows = self._rows(theta)
+        try:
+            sweep = self.client.submit(self.definition(rows))
+        except MorphicError as error:
+            if error.status != 413:
+                raise
+            raise MorphicError(f"{error.message}: a batch of {len(rows)} θ rows is one request, more than the "
+                               "server takes; call the simulator with fewer rows at a time",
+                               status=error.status, code=error.code, field=error.field) from None
+        self.last_sweep = sweep
+        sweep.wait(progress=self.progress, timeout=self.timeout)
+        data = sweep.dataset(cache=False)
+        names = data.x_names
+        x_all = np.asarray(data.theta_x()[1], dtype=np.float64)
+        index = {str(run_id): i for i, run_id in enumerate(data.theta_x_run_ids)}
+        wanted = [f"{self.prefix}_{i + 1}" for i in range(len(rows))]
+        missing = [run_id for run_id in wanted if run_id not in index]
+        if missing:
+            raise MorphicError(f"sweep {sweep.id} has no features for {len(missing)} of its runs "
+                               f"(first: {missing[:5]}); they failed: see sweep.runs(filter='status = failed')")
+        x = x_all[[index[run_id] for run_id in wanted]]
+        self.x_names = names
+        return _like(theta, x if np.ndim(theta) == 2 else x[0])
+
+    def _rows(self, theta: Any) -> np.ndarray:
+        rows = np.asarray(theta, dtype=np.float64)
+        if rows.ndim == 1:
+            rows = rows[None, :]
+        if rows.ndim != 2 or rows.shape[1] != len(self.parameters) or rows.shape[0] == 0:
+            raise ValueError(f"θ must be [N, {len(self.parameters)}] ({', '.join(self.parameters)}), N ≥ 1; "
+                             f"it is {list(np.shape(theta))}")
+        return rows
+
+
+def _value(name: str, value: float, row: int) -> Any:
+    if not math.isfinite(value):
+        raise ValueError(f"θ row {row}: {name} is {value}")
+    if name in INTEGER_PARAMETERS:
+        if not float(value).is_integer():
+            raise ValueError(f"θ row {row}: {name} takes whole numbers, not {value}")
+        return int(value)
+    return float(value)
+
+
+def _like(theta: Any, x: np.ndarray) -> Any:
+    """x as the caller's kind of array: a torch tensor for a torch tensor, else numpy."""
+    module = type(theta).__module__.split(".")[0]
+    if module == "torch" and "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        dtype = theta.dtype if theta.is_floating_point() else torch.float32
+        return torch.from_numpy(x).to(dtype)
+    return x

@@ -1,0 +1,156 @@
+"""Downloading, checking, caching and loading datasets; theta_x."""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import shutil
+import tarfile
+from typing import Any, Dict
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import morphiclab
+from conftest import Server, morphic_sweep, tiny
+
+
+@pytest.fixture(scope="module")
+def finished(server: Server) -> morphiclab.Sweep:
+    client = morphiclab.Client(server.url)
+    sweep = client.submit(tiny("dataset"))
+    sweep.wait(progress=False)
+    return sweep
+
+
+def test_dataset_is_downloaded_once_and_loaded(server: Server, finished: morphiclab.Sweep, tmp_path: Any,
+                                               binary: str) -> None:
+    client = morphiclab.Client(server.url, cache_dir=str(tmp_path / "cache"))
+    data = client.sweep(finished.id).dataset()
+    archive = tmp_path / "cache" / finished.id / "dataset.tar.gz"
+    assert data.id == finished.id and data.source == str(archive)
+    assert sorted(os.listdir(archive.parent)) == ["dataset.tar.gz", "dataset.tar.gz.sha256"]
+    runs, features = data.runs, data.features
+    assert isinstance(runs, pd.DataFrame) and isinstance(features, pd.DataFrame)
+    assert list(runs["run_id"]) == [f"control_{i}" for i in range(1, 5)] + [f"morphic_{i}" for i in range(1, 9)]
+    assert runs["seed"].dtype == np.uint64 and pd.api.types.is_string_dtype(features["run_id"])
+    assert list(features.columns) == data.columns("features.csv")
+    assert data.feature_names == data.columns("features.csv", "feature") and len(data.feature_names) > 30
+    population = data.series("population")
+    assert population.shape == (12, 30) and population.dtype == np.float64
+    assert list(data.run_ids) == list(runs["run_id"])
+    assert "hidden_morphic_influence_rate" in data.series_names
+    with pytest.raises(KeyError, match="population"):
+        data.series("populaton")
+    # The same files as `morphic sweep` of the definition writes.
+    local = morphiclab.load(morphic_sweep(binary, tiny("dataset"), str(tmp_path / "local")))
+    pd.testing.assert_frame_equal(local.features, features)
+    pd.testing.assert_frame_equal(local.runs, runs)
+    assert np.array_equal(local.series("population"), population)
+    # Cached: the second call reads the file, the download is not repeated.
+    stamp = os.stat(archive).st_mtime_ns
+    again = client.sweep(finished.id).dataset()
+    assert os.stat(archive).st_mtime_ns == stamp
+    pd.testing.assert_frame_equal(again.features, features)
+
+
+def test_load_reads_archives_and_folders(finished: morphiclab.Sweep, server: Server, tmp_path: Any) -> None:
+    archive = server.archive(finished.id)
+    from_archive = morphiclab.load(archive)
+    with tarfile.open(archive) as opened:
+        opened.extractall(tmp_path)
+    for path in (tmp_path / finished.id, tmp_path):  # the dataset folder, or the folder holding it
+        from_folder = morphiclab.load(path)
+        pd.testing.assert_frame_equal(from_folder.features, from_archive.features)
+        assert np.array_equal(from_folder.theta_x()[0], from_archive.theta_x()[0], equal_nan=True)
+    with pytest.raises(FileNotFoundError):
+        morphiclab.load(tmp_path / "nothing-here.tar.gz")
+
+
+def rewritten(archive: str, change: Any) -> bytes:
+    """The archive with its members passed through `change(name, bytes) -> bytes` (None drops
+    the member), gzip and tar whole."""
+    out = io.BytesIO()
+    with tarfile.open(archive) as source, tarfile.open(fileobj=out, mode="w:gz") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member).read() if member.isfile() else b""  # type: ignore[union-attr]
+            data = change(member.name, data)
+            if data is None:
+                continue
+            member.size = len(data)
+            target.addfile(member, io.BytesIO(data) if member.isfile() else None)
+    return out.getvalue()
+
+
+def flipped(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x40]) + data[at + 1:]
+
+
+def test_a_damaged_archive_is_refused(server: Server, finished: morphiclab.Sweep, tmp_path: Any) -> None:
+    served = server.archive(finished.id)
+    original = open(served, "rb").read()
+
+    def record_changed(name: str, data: bytes) -> bytes:
+        return data.replace(b'"population"', b'"populatio0"', 1) if name.endswith("/morphic_3.json") else data
+
+    damaged: Dict[str, bytes] = {
+        # Whole gzip and tar, one record changed: only its sha256 tells.
+        "the record of run morphic_3": rewritten(served, record_changed),
+        "lacks the record of run control_2 ": rewritten(served, lambda n, d: None if n.endswith("/control_2.json") else d),
+        "damaged": flipped(original, len(original) // 2),
+        "truncated": original[: len(original) - 100],
+    }
+    for expected, data in damaged.items():
+        path = tmp_path / "archive.tar.gz"
+        path.write_bytes(data)
+        with pytest.raises(morphiclab.DamagedArchive, match=expected):
+            morphiclab.load(path)
+        # Served by the server, the download is refused and nothing is cached.
+        with open(served, "wb") as file:
+            file.write(data)
+        try:
+            cache = tmp_path / f"cache-{len(data)}"
+            with pytest.raises(morphiclab.DamagedArchive):
+                morphiclab.Client(server.url, cache_dir=str(cache), retries=0).sweep(finished.id).dataset()
+            assert not cache.exists() or not any(name.endswith(".tar.gz") for _, _, names in os.walk(cache)
+                                                  for name in names)
+        finally:
+            with open(served, "wb") as file:
+                file.write(original)
+    assert morphiclab.load(served).id == finished.id
+
+
+def test_a_cached_archive_damaged_since_is_downloaded_again(server: Server, finished: morphiclab.Sweep,
+                                                            tmp_path: Any) -> None:
+    client = morphiclab.Client(server.url, cache_dir=str(tmp_path))
+    first = client.sweep(finished.id).dataset()
+    cached = tmp_path / finished.id / "dataset.tar.gz"
+    data = cached.read_bytes()
+    cached.write_bytes(flipped(data, len(data) // 3))
+    again = client.sweep(finished.id).dataset()
+    assert cached.read_bytes() == data
+    pd.testing.assert_frame_equal(again.features, first.features)
+
+
+def test_theta_x_holds_the_varied_parameters_and_observable_features(finished: morphiclab.Sweep,
+                                                                     tmp_path: Any) -> None:
+    data = finished.dataset(cache=False)
+    theta, x = data.theta_x()
+    features = data.features
+    assert data.theta_names == ["crystal_count", "field_strength", "temporal_decay"]
+    assert data.x_names == data.feature_names
+    assert theta.shape == (12, 3) and x.shape == (12, len(data.feature_names))
+    assert theta.dtype == np.float64 and x.dtype == np.float64
+    assert list(data.theta_x_run_ids) == list(features["run_id"])
+    truth = features[["true_" + name for name in data.theta_names]].to_numpy(dtype=np.float64, na_value=np.nan)
+    assert np.array_equal(theta, truth, equal_nan=True)
+    assert np.array_equal(x, features[data.feature_names].to_numpy(dtype=np.float64, na_value=np.nan),
+                          equal_nan=True)
+    parts = {split: data.theta_x(split=split) for split in ("train", "validation", "test")}
+    assert sum(len(t) for t, _ in parts.values()) == 12
+    for split, (t, xs) in parts.items():
+        keep = (features["split"] == split).to_numpy()
+        assert np.array_equal(t, theta[keep], equal_nan=True) and np.array_equal(xs, x[keep], equal_nan=True)
+    with pytest.raises(ValueError, match="split"):
+        data.theta_x(split="training")

@@ -1,0 +1,88 @@
+"""Tokens, and a server that goes away or is not there."""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import morphiclab
+from conftest import TOKEN, Server, tiny
+
+
+def test_a_token_server_refuses_changes_without_the_token(token_server: Server, monkeypatch: Any) -> None:
+    monkeypatch.delenv("MORPHIC_API_TOKEN", raising=False)
+    for token in (None, "wrong-" + TOKEN, TOKEN[:-1], TOKEN + "x", TOKEN.upper()):
+        with pytest.raises(morphiclab.Unauthorized) as caught:
+            morphiclab.Client(token_server.url, token=token).submit(tiny("token"))
+        assert caught.value.status == 401 and "Bearer" in caught.value.message
+    sweep = morphiclab.Client(token_server.url, token=TOKEN).submit(tiny("token"))
+    # Reading needs no token; cancelling does.
+    anonymous = morphiclab.Client(token_server.url)
+    assert anonymous.sweep(sweep.id).status().id == sweep.id
+    with pytest.raises(morphiclab.Unauthorized):
+        anonymous.sweep(sweep.id).cancel()
+    # The token from the environment.
+    monkeypatch.setenv("MORPHIC_API_TOKEN", TOKEN)
+    from_environment = morphiclab.Client(token_server.url)
+    assert from_environment.submit(tiny("token")).id == sweep.id
+    from_environment.sweep(sweep.id).wait(progress=False)
+    # An explicit token wins over the environment's.
+    with pytest.raises(morphiclab.Unauthorized):
+        morphiclab.Client(token_server.url, token="another-token-entirely").sweep(sweep.id).delete()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_no_server_is_unavailable_after_the_retries() -> None:
+    client = morphiclab.Client(f"http://127.0.0.1:{free_port()}", retries=3, backoff=0.05)
+    start = time.monotonic()
+    with pytest.raises(morphiclab.ServerUnavailable, match="after 4 attempts"):
+        client.submit(tiny("nobody"))
+    # Backoff 0.05, 0.1, 0.2 s (± a quarter): tried again, not forever.
+    assert 0.25 < time.monotonic() - start < 10
+
+
+def test_a_server_that_goes_away_mid_wait_is_unavailable_not_a_hang(binary: str, root: str) -> None:
+    server = Server(binary, os.path.join(root, "going-away"), {"api_token": None})
+    try:
+        client = morphiclab.Client(server.url, retries=2, backoff=0.1, timeout=5)
+        sweep = client.submit(tiny("going-away", defaults={"generations": 3000, "grid_size": 64},
+                                   groups=[{"prefix": "morphic", "mode": "morphic", "replicates": 200}]))
+        killer = threading.Timer(1.0, server.stop, kwargs={"kill": True})
+        killer.start()
+        start = time.monotonic()
+        with pytest.raises(morphiclab.ServerUnavailable, match="cannot reach"):
+            sweep.wait(progress=False, poll=0.1)
+        assert time.monotonic() - start < 30
+        killer.join()
+        # Restarted, the server resumes the sweep, and waiting again follows it.
+        server.start()
+        client = morphiclab.Client(server.url)
+        assert client.sweep(sweep.id).status().state in ("queued", "running")
+        client.sweep(sweep.id).cancel()
+    finally:
+        server.stop()
+
+
+def test_a_server_that_stops_answering_is_unavailable(tmp_path: Any) -> None:
+    # A listener that accepts and never answers: each attempt times out.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        client = morphiclab.Client(f"http://127.0.0.1:{listener.getsockname()[1]}", retries=1, backoff=0.05,
+                                   timeout=0.5)
+        start = time.monotonic()
+        with pytest.raises(morphiclab.ServerUnavailable):
+            client.sweep("anything")
+        assert time.monotonic() - start < 10
+    finally:
+        listener.close()

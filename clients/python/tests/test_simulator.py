@@ -1,0 +1,117 @@
+"""The simulator: θ batches in, observable features out, as `morphic sweep` computes them."""
+from __future__ import annotations
+
+import json
+import sys
+import types
+from typing import Any, Dict
+
+import numpy as np
+import pytest
+
+import morphiclab
+from conftest import morphic_sweep
+
+BASE: Dict[str, Any] = {
+    "name": "simulated", "seed": 11, "defaults": {"generations": 40, "grid_size": 14},
+    "groups": [{"prefix": "sim", "mode": "morphic", "params": {"crystal_count": 4},
+                "grid": {"field_strength": [0.5]}}],
+}
+
+
+def test_x_equals_the_features_morphic_sweep_computes(client: morphiclab.Client, binary: str, tmp_path: Any) -> None:
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(BASE))
+    simulate = client.simulator(base=str(base), parameters=["field_strength", "temporal_decay", "crystal_count"])
+    rng = np.random.default_rng(5)
+    theta = np.column_stack([rng.uniform(0, 1, 9), rng.uniform(0, 1, 9), rng.integers(1, 6, 9)])
+    x = simulate(theta)
+    assert isinstance(x, np.ndarray) and x.dtype == np.float64
+    definition = simulate.definition(theta)
+    assert definition["name"] == "simulated" and definition["seed"] == 11
+    group = definition["groups"][0]
+    assert group["prefix"] == "sim" and "grid" not in group and "params" not in group
+    assert group["points"][0] == {"field_strength": theta[0, 0], "temporal_decay": theta[0, 1],
+                                  "crystal_count": int(theta[0, 2])}
+    local = morphiclab.load(morphic_sweep(binary, definition, str(tmp_path / "local")))
+    assert simulate.x_names == local.feature_names
+    features = local.features
+    assert list(features["run_id"]) == [f"sim_{i}" for i in range(1, 10)]
+    expected = features[local.feature_names].to_numpy(dtype=np.float64, na_value=np.nan)
+    assert x.shape == (9, len(local.feature_names))
+    assert np.array_equal(x, expected, equal_nan=True)
+    # Row i of x is θ's row i: the truth recorded for run sim_{i+1} is θ's row.
+    truth = features[["true_field_strength", "true_temporal_decay", "true_crystal_count"]].to_numpy(dtype=np.float64)
+    assert np.array_equal(truth, theta)
+    # The same θ gives the same x, from the same sweep; a run's seed depends on its row's
+    # position, so the first rows of a batch give the first rows of x.
+    first = simulate.last_sweep
+    assert np.array_equal(simulate(theta), x, equal_nan=True) and simulate.last_sweep.id == first.id  # type: ignore[union-attr]
+    assert np.array_equal(simulate(theta[:4]), x[:4], equal_nan=True)
+
+
+class ArrayLike:
+    """Reads as an array through __array__, as a CPU torch tensor does."""
+
+    def __init__(self, values: Any) -> None:
+        self.values = np.asarray(values)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+def test_array_likes_and_tensors_are_accepted(client: morphiclab.Client, monkeypatch: Any) -> None:
+    simulate = client.simulator(base=BASE, parameters=["field_strength"])
+    theta = [[0.2], [0.7]]
+    x = simulate(np.array(theta))
+    assert np.array_equal(simulate(ArrayLike(theta)), x, equal_nan=True)
+    assert np.array_equal(simulate(theta), x, equal_nan=True)
+    single = simulate(np.array([0.2]))
+    assert single.shape == (x.shape[1],) and np.array_equal(single, x[0], equal_nan=True)
+
+    # A tensor gets a tensor back, made by its own module (torch is not imported by the client).
+    made = []
+
+    class Tensor(ArrayLike):
+        dtype = "float32"
+
+        def is_floating_point(self) -> bool:
+            return True
+
+    class Converted:
+        def __init__(self, array: np.ndarray) -> None:
+            self.array = array
+
+        def to(self, dtype: Any) -> Any:
+            made.append((self.array, dtype))
+            return self
+
+    Tensor.__module__ = "torch"
+    fake = types.ModuleType("torch")
+    fake.from_numpy = Converted  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    result = simulate(Tensor(theta))
+    assert isinstance(result, Converted) and np.array_equal(result.array, x, equal_nan=True)
+    assert made[0][1] == "float32"
+
+
+def test_bad_batches_and_bases_are_refused(client: morphiclab.Client) -> None:
+    simulate = client.simulator(base=BASE, parameters=["field_strength", "crystal_count"])
+    for theta, message in (
+        (np.zeros((3, 3)), r"\[N, 2\]"), (np.zeros((0, 2)), "N ≥ 1"), ([[0.5, 2.5]], "whole numbers"),
+        ([[np.nan, 2]], "field_strength is nan"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            simulate(theta)
+    with pytest.raises(morphiclab.DefinitionError) as caught:
+        simulate([[1.5, 2]])
+    assert caught.value.field is not None and "points[0].field_strength" in caught.value.field
+    with pytest.raises(morphiclab.MorphicError, match="fewer rows") as too_large:
+        simulate(np.column_stack([np.linspace(0, 1, 30_000), np.ones(30_000)]))
+    assert too_large.value.status == 413
+    two = dict(BASE, groups=BASE["groups"] * 2)
+    with pytest.raises(ValueError, match="one group"):
+        client.simulator(base=two, parameters=["field_strength"])
+    replicated = dict(BASE, groups=[dict(BASE["groups"][0], replicates=3)])
+    with pytest.raises(ValueError, match="replicate"):
+        client.simulator(base=replicated, parameters=["field_strength"])
