@@ -13,7 +13,7 @@ import MorphicData
 /// has a deadline. Job ids live in the sweep folder (`slurm/state.json`), and jobs carry the
 /// sweep's name, so a restarted server reattaches instead of submitting again, and a cancel
 /// reaches jobs whose ids were never saved.
-final class SlurmExecutor: Sendable {
+final class SlurmCluster: Sendable {
     let settings: SlurmSettings
     /// The limits the server accepted the sweep under, handed to its tasks.
     let limits: SweepLimits
