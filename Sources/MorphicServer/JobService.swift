@@ -49,7 +49,10 @@ public final class JobService: @unchecked Sendable {
         case .local:
             executor = LocalExecutor(board: board, workers: configuration.workerCount, llm: llm, log: log)
         case .slurm:
-            let cluster = SlurmCluster(settings: configuration.slurm, limits: configuration.sweeps, log: log)
+            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            let cluster = SlurmCluster(
+                settings: configuration.slurm, limits: configuration.sweeps,
+                instance: try SlurmCluster.instance(in: configuration.dataDirectory), log: log)
             executor = SlurmExecutor(board: board, cluster: cluster, notifier: notifier, log: log)
         }
         assembler = SweepAssembler(board: board, notifier: notifier, log: log)

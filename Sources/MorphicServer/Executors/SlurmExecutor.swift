@@ -122,6 +122,10 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
             log.error("slurm_error", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
             return
         }
+        if !survey.unsatisfiable.isEmpty {
+            unsatisfiable(job, reasons: Set(survey.unsatisfiable.values), jobs: state.jobs)
+            return
+        }
         var snapshot: (version: Int, bytes: [UInt8])?
         board.condition.lock()
         if job.state.isActive {
@@ -161,6 +165,33 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
         }
         board.condition.unlock()
         if let snapshot { try? job.write(snapshot) }
+    }
+
+    /// Slurm says the sweep's tasks wait for what it can never give: its jobs are cancelled
+    /// and the sweep fails with Slurm's reason. A retry submits it again (with other
+    /// `slurm.sbatch_options`, say).
+    private func unsatisfiable(_ job: SweepJob, reasons: Set<String>, jobs: [String]) {
+        let reason =
+            "Slurm cannot run this sweep's tasks as requested: "
+            + reasons.sorted().joined(separator: "; ")
+            + " (a pending reason that waiting does not resolve; check slurm.sbatch_options against the cluster's partitions and limits)"
+        log.error("slurm_unsatisfiable", ["sweep": .string(job.definition.id), "error": .string(reason)])
+        do {
+            try cluster.cancel(job.definition.id, jobs: jobs)
+        } catch {
+            // Still failed: the next retry or delete finds the jobs by name.
+            log.error(
+                "slurm_cancel_failed", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
+        }
+        board.condition.lock()
+        guard job.state.isActive else {
+            board.condition.unlock()
+            return
+        }
+        let (snapshot, status) = board.finish(job, as: .failed, error: reason)
+        board.condition.unlock()
+        try? job.write(snapshot)
+        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
     }
 
     /// A submission failed: say why in the status, wait longer each time, and after
