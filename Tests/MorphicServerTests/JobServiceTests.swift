@@ -28,6 +28,11 @@ import Testing
             Thread.sleep(forTimeInterval: 0.02)
         }
         #expect(try service.status(smallID)["status"] == .string("completed"))
+        // A run the sweep does not have is named as such, not as a missing sweep.
+        #expect(throws: JobService.Failure.noSuchRun("sweep \(smallID) has no run s_9")) {
+            try service.runRecord(smallID, run: "s_9")
+        }
+        #expect(throws: JobService.Failure.notFound) { try service.runRecord("no-such-sweep", run: "s_1") }
         let largeDone = try service.status(largeID)["progress"]?["runs_completed"]?.intValue ?? 0
         #expect(largeDone < 40, "the small sweep waited for the large one")
         // Newest first.
