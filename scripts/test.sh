@@ -18,6 +18,7 @@ fi
 python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator
 command -v schemathesis >/dev/null || pip install -q schemathesis
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
+command -v kubernetes-validate >/dev/null || pip install -q kubernetes-validate
 python3 -c 'import pandas, sklearn, matplotlib' 2>/dev/null || pip install -q -r examples/python/requirements.txt
 
 swift build --build-tests
@@ -38,3 +39,7 @@ python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
 python3 Tests/examples/test_arrays.py "$morphic"
 # The machine-learning example on a small sweep.
 python3 Tests/examples/test_baseline.py "$morphic"
+# The README's shell and curl lines, in order, against a fresh copy and a server.
+python3 Tests/readme/test_readme.py "$morphic"
+# The Kubernetes manifests against the schemas of the version they need.
+python3 Tests/deploy/test_kubernetes.py

@@ -165,7 +165,10 @@ final class SlurmCluster: Sendable {
                     "slurm.shards gives this sweep \(shards) tasks, but the cluster's MaxArraySize allows \(maximumArraySize)")
         }
         try AtomicFile.write(definition.normalized.prettyBytes, to: folder.path + "/slurm/sweep.json")
-        let binary = settings.binary ?? CommandLine.arguments[0]
+        // This server's own binary by its path, even when it was started from the PATH.
+        let binary =
+            settings.binary ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
         let slurm = folder.path + "/slurm"
         // The exit status is kept per attempt: 64 (a usage error) is not worth a retry.
         let script = """
