@@ -43,3 +43,5 @@ python3 Tests/examples/test_baseline.py "$morphic"
 python3 Tests/readme/test_readme.py "$morphic"
 # The Kubernetes manifests against the schemas of the version they need.
 python3 Tests/deploy/test_kubernetes.py
+# The Dockerfile's build stage from exactly the files it copies, and its binary serving.
+python3 Tests/deploy/test_docker_build.py
