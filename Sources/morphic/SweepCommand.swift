@@ -64,6 +64,11 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
+            throw ValidationError("no such file: \(file)")
+        }
+        guard !isFolder.boolValue else { throw ValidationError("\(file) is a folder; give a sweep definition file (JSON)") }
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw ValidationError("cannot read \(file)")
         }

@@ -110,6 +110,8 @@ import Testing
             (["frames", root + "/dataset"], "--run"),
             (["frames", root + "/dataset/m_1.json", "--run", "m_1"], "is a file"),
             (["frames", root + "/dataset/m_99.json"], "no such file"),
+            (["sweep", root + "/dataset", "--output", root + "/o"], "is a folder"),
+            (["sweep", root + "/missing.json", "--output", root + "/o"], "no such file"),
         ]
         for (arguments, message) in cases {
             let result = try morphic(arguments)
