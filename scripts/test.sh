@@ -19,6 +19,7 @@ fi
 python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator
 command -v schemathesis >/dev/null || pip install -q schemathesis
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
+command -v kubernetes-validate >/dev/null || pip install -q kubernetes-validate
 python3 -c 'import pandas, sklearn, matplotlib' 2>/dev/null || pip install -q -r examples/python/requirements.txt
 
 swift build --build-tests
@@ -40,6 +41,12 @@ python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
 python3 Tests/examples/test_arrays.py "$morphic"
 # The machine-learning example on a small sweep, from a folder and from a server.
 python3 Tests/examples/test_baseline.py "$morphic"
+# The README's shell and curl lines, in order, against a fresh copy and a server.
+python3 Tests/readme/test_readme.py "$morphic"
+# The Kubernetes manifests against the schemas of the version they need.
+python3 Tests/deploy/test_kubernetes.py
+# The Dockerfile's build stage from exactly the files it copies, and its binary serving.
+python3 Tests/deploy/test_docker_build.py
 # The Python client, installed with pip into a fresh virtual environment, against live servers.
 (venv=$(mktemp -d /tmp/morphiclab-venv.XXXXXX); trap 'rm -rf "$venv"' EXIT
  python3 -m venv "$venv" && "$venv/bin/pip" install -q "./clients/python[test]" &&

@@ -105,6 +105,28 @@ public struct SweepFolder: Sendable {
         }
     }
 
+    /// Lays the finished runs' records out as the archive holds them, one `<run_id>.json` per
+    /// run (byte for byte the record the manifest's sha256 names), and removes the packs, so
+    /// the folder is the dataset. Every file is written and flushed before any pack goes: a
+    /// crash part-way leaves the packs, which are read first. Returns the files written.
+    @discardableResult
+    public func unpackRecords(of definition: SweepDefinition) throws -> Int {
+        var cursor = RecordStore.Cursor(RecordStore(self))
+        var written = 0
+        for (index, run) in definition.runs.enumerated() {
+            guard let record = cursor.record(run, index: index) else { continue }
+            let path = runPath(run.id)
+            guard FileManager.default.createFile(atPath: path, contents: Data(record)) else {
+                throw FileError.system("cannot write \(path)", errno)
+            }
+            written += 1
+        }
+        try synchronize()
+        let packs = path + "/" + RecordStore.folderName
+        if FileManager.default.fileExists(atPath: packs) { try FileManager.default.removeItem(atPath: packs) }
+        return written
+    }
+
     /// Forgets a run's failure so that it is computed again.
     public func clearFailure(_ id: String) {
         unlink(errorPath(id))

@@ -49,6 +49,7 @@ struct APIError: Error {
                 status: .unprocessableContent, code: "invalid_definition", message: error.message,
                 field: error.field)
         case .notFound: .notFound("no such sweep")
+        case .noSuchRun(let message): .notFound("no such run: " + message)
         case .conflict(let message): APIError(status: .conflict, code: "conflict", message: message)
         case .full(let message): APIError(status: .tooManyRequests, code: "too_many_sweeps", message: message)
         case .storage(let message): APIError(status: .internalServerError, code: "storage", message: message)

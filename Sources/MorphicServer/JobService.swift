@@ -2,11 +2,11 @@ import Foundation
 import MorphicCore
 import MorphicData
 import MorphicLLM
-import Synchronization
 
-/// Queues sweeps and computes their runs on a pool of worker threads, taking coupling
-/// groups from the active sweeps in turn (round-robin), so a large sweep cannot starve a
-/// small one.
+/// Keeps the server's sweeps, their states and their queue, and answers the API's requests
+/// about them. The groups of queued sweeps are run by an executor (``LocalExecutor`` or
+/// ``SlurmExecutor``, behind ``SweepExecutor``), and the ``SweepAssembler`` writes each
+/// finished sweep's dataset; all three share the ``SweepBoard`` and its lock.
 ///
 /// Everything a sweep needs to resume lives in its folder under the data directory:
 /// `definition.json`, `status.json`, the run records; on start the service rebuilds itself
@@ -18,6 +18,8 @@ public final class JobService: @unchecked Sendable {
         case invalid(SweepError)
         /// No such sweep (404).
         case notFound
+        /// The sweep exists but has no such run (404), with what was asked.
+        case noSuchRun(String)
         /// The sweep is not in a state that allows it (409).
         case conflict(String)
         /// Too many sweeps are active (429).
@@ -28,20 +30,14 @@ public final class JobService: @unchecked Sendable {
 
     private let configuration: ServerConfiguration
     private let log: Log
-    private let condition = NSCondition()
-    private var jobs: [String: SweepJob] = [:]
-    /// Queued and running sweeps (and finished ones still being assembled), oldest first.
-    private var active: [SweepJob] = []
-    private var turn = 0
-    private var stopping = false
+    private let board = SweepBoard()
     private var nextSequence = 1
-    private let workersDone = DispatchGroup()
-    private var totals = (runsCompleted: 0, runsFailed: 0, cellSteps: 0)
     private let llm: LLMRuleProvider?
     private let notifier: SweepNotifier
-    private let slurm: SlurmExecutor?
+    private let executor: any SweepExecutor
+    private let assembler: SweepAssembler
 
-    /// Loads the sweeps in the data directory and starts the workers.
+    /// Loads the sweeps in the data directory and starts the executor and the assembler.
     public init(configuration: ServerConfiguration, log: Log) throws {
         self.configuration = configuration
         self.log = log
@@ -49,50 +45,35 @@ public final class JobService: @unchecked Sendable {
             LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache")
         }
         notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, allowedPorts: configuration.notifyPorts, log: log)
-        slurm =
-            configuration.executor == .slurm
-            ? SlurmExecutor(settings: configuration.slurm, limits: configuration.sweeps, log: log) : nil
+        switch configuration.executor {
+        case .local:
+            executor = LocalExecutor(board: board, workers: configuration.workerCount, llm: llm, log: log)
+        case .slurm:
+            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            let cluster = SlurmCluster(
+                settings: configuration.slurm, limits: configuration.sweeps,
+                instance: try SlurmCluster.instance(in: configuration.dataDirectory), log: log)
+            executor = SlurmExecutor(board: board, cluster: cluster, notifier: notifier, log: log)
+        }
+        assembler = SweepAssembler(board: board, notifier: notifier, log: log)
         try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
         try load()
-        // The end of a rule table's fetch hands out the groups that waited for it.
-        llm?.observe { [weak self] in
-            guard let self else { return }
-            condition.lock()
-            condition.broadcast()
-            condition.unlock()
-        }
-        if let slurm {
-            workersDone.enter()
-            let thread = Thread { [self] in
-                drive(slurm)
-                workersDone.leave()
-            }
-            thread.name = "slurm"
-            thread.start()
-        }
-        for index in 0..<configuration.workerCount {
-            workersDone.enter()
-            let thread = Thread { [self] in
-                work()
-                workersDone.leave()
-            }
-            thread.name = "worker-\(index)"
-            thread.start()
-        }
+        executor.start()
+        assembler.start()
     }
 
     private var sweepsPath: String { configuration.dataDirectory + "/sweeps" }
 
     /// Stops handing out work, lets running groups stop at their next step (they are
-    /// recomputed after a restart) and waits for the workers.
+    /// recomputed after a restart) and waits for the service's threads.
     public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
+        board.locked {
+            board.stopping = true
+            board.condition.broadcast()
+        }
         llm?.cancelFetch()
         notifier.shutdown()
-        workersDone.wait()
+        board.join()
     }
 
     // MARK: Requests
@@ -117,14 +98,14 @@ public final class JobService: @unchecked Sendable {
         let job = SweepJob(definition: definition, folder: folder, sequence: 0, createdAt: Date(), state: .queued)
         // Claimed under the lock, stored without it: a repeat of the definition meanwhile
         // finds the claim and answers with it.
-        condition.lock()
-        if let existing = jobs[definition.id] {
-            defer { condition.unlock() }
+        board.condition.lock()
+        if let existing = board.jobs[definition.id] {
+            defer { board.condition.unlock() }
             guard !existing.deleting else { throw .conflict("the same sweep is being deleted; submit it again in a moment") }
-            return (existing.json(now: Self.now()), false)
+            return (existing.json(now: SweepBoard.now()), false)
         }
-        guard jobs.count < configuration.maximumStoredSweeps else {
-            condition.unlock()
+        guard board.jobs.count < configuration.maximumStoredSweeps else {
+            board.condition.unlock()
             throw .invalid(
                 SweepError(
                     field: "",
@@ -132,36 +113,34 @@ public final class JobService: @unchecked Sendable {
                         "this server keeps at most \(configuration.maximumStoredSweeps) sweeps (limits.max_stored_sweeps); delete one first",
                     isOverLimit: true))
         }
-        guard active.count < configuration.maximumActiveSweeps else {
-            condition.unlock()
-            throw .full("\(active.count) sweeps are queued or running; try again when one has finished")
+        guard board.active.count < configuration.maximumActiveSweeps else {
+            board.condition.unlock()
+            throw .full("\(board.active.count) sweeps are queued or running; try again when one has finished")
         }
         job.sequence = nextSequence
         nextSequence += 1
-        job.finalizing = true  // keeps workers and DELETE away until it is stored
-        jobs[definition.id] = job
-        condition.unlock()
+        job.finalizing = true  // keeps the executor and DELETE away until it is stored
+        board.jobs[definition.id] = job
+        board.condition.unlock()
 
         do {
             try folder.prepare(for: definition)
             let count = job.count()
-            condition.lock()
-            job.apply(count)
-            let snapshot = job.snapshot()
-            condition.unlock()
+            let snapshot = board.locked {
+                job.apply(count)
+                return job.snapshot()
+            }
             try job.write(snapshot)
         } catch {
-            condition.lock()
-            jobs[definition.id] = nil
-            condition.unlock()
+            board.locked { board.jobs[definition.id] = nil }
             throw .storage("cannot store the sweep: \(error)")
         }
-        condition.lock()
-        job.finalizing = false
-        active.append(job)
-        condition.broadcast()
-        let status = job.json(now: Self.now())
-        condition.unlock()
+        let status = board.locked {
+            job.finalizing = false
+            board.active.append(job)
+            executor.submit(job)
+            return job.json(now: SweepBoard.now())
+        }
         log.info(
             "sweep_queued",
             [
@@ -173,168 +152,97 @@ public final class JobService: @unchecked Sendable {
 
     /// One page of the sweeps, newest first, and how many there are.
     public func list(offset: Int, limit: Int) -> (total: Int, sweeps: [JSON]) {
-        condition.lock()
-        let known = jobs.values.filter { !$0.deleting }
-        condition.unlock()
+        let known = board.locked { board.jobs.values.filter { !$0.deleting } }
         let ordered = known.sorted { ($0.createdAt, $0.sequence) > ($1.createdAt, $1.sequence) }
         let first = min(max(0, offset), ordered.count)
         let page = ordered[first..<first + min(max(0, limit), ordered.count - first)]
-        let now = Self.now()
-        condition.lock()
-        defer { condition.unlock() }
-        return (ordered.count, page.map { $0.json(now: now) })
+        let now = SweepBoard.now()
+        return board.locked { (ordered.count, page.map { $0.json(now: now) }) }
     }
 
     /// One sweep's status.
     public func status(_ id: String) throws(Failure) -> JSON {
-        condition.lock()
-        defer { condition.unlock() }
-        guard let job = jobs[id], !job.deleting else { throw .notFound }
-        return job.json(now: Self.now())
+        board.condition.lock()
+        defer { board.condition.unlock() }
+        guard let job = board.jobs[id], !job.deleting else { throw .notFound }
+        return job.json(now: SweepBoard.now())
     }
 
-    /// The runs of a sweep matching `query`, from `offset`, at most `limit`, with their
-    /// state, parameters and, when finished, summary statistics; and how many there are and
-    /// matched. Answered from the sweep's in-memory index, which reads each finished run's
-    /// record once.
+    /// The runs of a sweep matching `query`, from `offset`, at most `limit` (``RunListing``).
     public func runs(_ id: String, query: RunQuery = RunQuery(), offset: Int, limit: Int) throws(Failure) -> JSON {
-        let (job, index, active, activity) = try runIndex(id)
-        // A finished sweep's records are read once; a running one's looked at twice a second.
-        let page = index.page(
-            query, offset: offset, limit: limit, folder: job.folder, interval: active ? 0.5 : 0, activity: activity)
-        return .object([
-            "total": .int(page.total), "matched": .int(page.matched), "offset": .int(offset), "limit": .int(limit),
-            "runs": .array(page.runs),
-        ])
+        try listing(id).page(query, offset: offset, limit: limit)
     }
 
-    /// Every run matching `query` as CSV: the export of what ``runs(_:query:offset:limit:)`` pages.
+    /// Every run matching `query` as CSV (``RunListing``).
     public func runsCSV(_ id: String, query: RunQuery) throws(Failure) -> [UInt8] {
-        let (job, index, _, activity) = try runIndex(id)
-        index.refresh(from: job.folder, interval: 0)
-        return index.csv(query, activity: activity)
+        try listing(id).csv(query)
     }
 
-    /// A sweep, its index, and what its unfinished runs are doing.
-    private func runIndex(_ id: String) throws(Failure) -> (
-        job: SweepJob, index: RunIndex, active: Bool, activity: @Sendable (PlannedRun) -> String
-    ) {
-        condition.lock()
-        guard let job = jobs[id], !job.deleting else {
-            condition.unlock()
-            throw .notFound
-        }
-        // A small copy, not a pass over every group, while the lock is held.
-        let running = job.activity
-        let active = job.state.isActive
-        condition.unlock()
-        return (
-            job, job.index(), active,
-            { run in active ? (running.isRunning(group: run.couplingGroup) ? "running" : "queued") : "not_run" }
-        )
+    private func listing(_ id: String) throws(Failure) -> RunListing {
+        board.condition.lock()
+        defer { board.condition.unlock() }
+        guard let job = board.jobs[id], !job.deleting else { throw .notFound }
+        return RunListing(job)
     }
 
     /// A finished run's record.
     public func runRecord(_ id: String, run runID: String) throws(Failure) -> [UInt8] {
-        let job = try job(id)
-        guard let index = job.definition.index(ofRun: runID) else { throw .notFound }
-        guard let record = job.records.record(job.definition.runs[index], index: index) else {
-            throw .conflict(
-                job.folder.failure(runID).map { "run \(runID) failed: \($0)" } ?? "run \(runID) has not finished")
-        }
-        return record
+        try RunListing.record(of: try job(id), run: runID)
     }
 
-    /// Frames of a finished run, computed again (``RunFrames``): generations `from`, `from +
-    /// every`, … up to `to` (the run's last when nil). Call off the event loops: it simulates.
-    /// - Throws: ``Failure`` for an unknown or unfinished run, `APIError` for a range past
-    ///   the run or over `max_frame_cells` or `max_frame_cell_steps`.
-    func frames(_ id: String, run runID: String, from: Int, to requested: Int?, every: Int) throws -> [UInt8] {
-        // Only a finished run has frames (and an llm_control run's table in its record).
-        let record = try runRecord(id, run: runID)
+    /// Frames of a finished run, computed again (``SweepFrames``). Call off the event loops.
+    func frames(_ id: String, run runID: String, from: Int, to: Int?, every: Int) throws -> [UInt8] {
         let job = try job(id)
-        let definition = job.definition
-        let run = definition.runs[definition.index(ofRun: runID)!]
-        let generations = run.configuration.generations
-        let to = requested ?? generations
-        guard to <= generations, from <= to else {
-            throw APIError(
-                status: .badRequest, code: "bad_parameter",
-                message: "from and to must lie in 0...\(generations), the generations of \(runID)",
-                field: to > generations ? "to" : "from")
-        }
-        let limits = configuration.sweeps
-        let frames = (to - from) / every + 1
-        guard frames.multipliedReportingOverflow(by: run.configuration.cellCount).partialValue <= limits.maximumFrameCells
-        else {
-            throw APIError(
-                status: .unprocessableContent, code: "over_limit",
-                message:
-                    "\(frames) frames of \(run.configuration.cellCount) cells exceed this server's max_frame_cells (\(limits.maximumFrameCells)); ask for fewer (every, from, to)",
-                field: "every")
-        }
-        let group = definition.runs.runs(ofGroup: run.couplingGroup).map { definition.runs[$0] }
-        let cost = group.reduce(0) { $0 + $1.configuration.cellCount } * to
-        guard cost <= limits.maximumFrameCellSteps else {
-            throw APIError(
-                status: .unprocessableContent, code: "over_limit",
-                message:
-                    "recomputing \(runID) up to generation \(to) takes \(cost) cell updates, over this server's max_frame_cell_steps (\(limits.maximumFrameCellSteps))",
-                field: "to")
-        }
-        var table: RuleTable?
-        if run.configuration.mode == .llmControl {
-            guard let parsed = RunRecord.ruleTable(inRecord: record) else {
-                throw Failure.storage("the record of \(runID) holds no llm_table")
-            }
-            table = parsed
-        }
-        return try RunFrames(
-            group: group, member: group.firstIndex { $0.id == runID }!, sweepSeed: definition.seed, llmTable: table,
-            from: from, to: to, every: every, isCancelled: { [self] in isStopping }
-        ).encoded
+        // Only a finished run has frames (and an llm_control run's table in its record).
+        let record = try RunListing.record(of: job, run: runID)
+        return try SweepFrames(limits: configuration.sweeps).frames(
+            of: job, run: runID, record: record, from: from, to: to, every: every,
+            isCancelled: { [board] in board.isStopping })
     }
 
     /// The path of a dataset file (`manifest.json`, `dataset.tar.gz`) once the sweep is done.
     public func datasetFile(_ id: String, name: String) throws(Failure) -> String {
         let job = try job(id)
-        condition.lock()
-        let ready = (job.state == .completed || job.state == .failed) && !job.finalizing
-        condition.unlock()
+        let (ready, state) = board.locked {
+            ((job.state == .completed || job.state == .failed) && !job.finalizing, job.state)
+        }
         let path = job.folder.path + "/" + name
         guard ready, FileManager.default.fileExists(atPath: path) else {
-            throw .conflict("the dataset of \(id) is not ready; its status is \(job.state.rawValue)")
+            throw .conflict("the dataset of \(id) is not ready; its status is \(state.rawValue)")
         }
         return path
     }
 
-    /// Stops a queued or running sweep; finished runs are kept. On Slurm the sweep is
-    /// `cancelling` until the Slurm thread has seen its jobs leave the queue: only the
-    /// executor can say that a sweep has stopped.
+    /// Stops a queued or running sweep; finished runs are kept. When the executor confirms
+    /// cancels (Slurm), the sweep is `cancelling` until it has seen its work stop.
     public func cancel(_ id: String) throws(Failure) -> JSON {
-        condition.lock()
-        guard let job = jobs[id], !job.deleting else {
-            condition.unlock()
+        board.condition.lock()
+        guard let job = board.jobs[id], !job.deleting else {
+            board.condition.unlock()
             throw .notFound
         }
-        guard job.state.isActive && !job.finalizing else {
-            defer { condition.unlock() }
+        guard job.state.isActive else {
+            defer { board.condition.unlock() }
             throw .conflict("the sweep is \(job.state.rawValue); only queued or running sweeps can be cancelled")
         }
-        job.cancelled.store(true, ordering: .sequentiallyConsistent)
-        job.deferred = []
-        if slurm != nil {
-            job.state = .cancelling
-            condition.broadcast()
-        } else {
-            job.state = .cancelled
-            job.finishedAt = Date()
-            active.removeAll { $0 === job }
+        guard !job.finalizing else {
+            defer { board.condition.unlock() }
+            throw .conflict(
+                "every run of the sweep has finished and its dataset is being written; there is nothing left to cancel")
         }
-        releaseModel()
-        let snapshot = job.snapshot()
-        let status = job.json(now: Self.now())
-        condition.unlock()
+        job.cancelled.store(true, ordering: .sequentiallyConsistent)
+        let snapshot: (version: Int, bytes: [UInt8])
+        let status: JSON
+        if executor.confirmsCancel {
+            job.state = .cancelling
+            executor.cancel(job)
+            snapshot = job.snapshot()
+            status = job.json(now: SweepBoard.now())
+        } else {
+            executor.cancel(job)
+            (snapshot, status) = board.finish(job, as: .cancelled)
+        }
+        board.condition.unlock()
         try store(job, snapshot)
         log.info("sweep_cancelled", ["sweep": .string(id), "status": status["status"] ?? .null])
         if status["status"] == .string("cancelled"), let url = job.definition.notifyURL { notifier.send(status, to: url) }
@@ -344,40 +252,37 @@ public final class JobService: @unchecked Sendable {
     /// Queues a failed or cancelled sweep again: failed runs are retried and missing runs
     /// computed; finished runs are kept.
     public func retry(_ id: String) throws(Failure) -> JSON {
-        condition.lock()
-        guard let job = jobs[id], !job.deleting else {
-            condition.unlock()
+        board.condition.lock()
+        guard let job = board.jobs[id], !job.deleting else {
+            board.condition.unlock()
             throw .notFound
         }
         do {
-            defer { condition.unlock() }
+            defer { board.condition.unlock() }
             guard job.state == .failed || job.state == .cancelled, !job.retrying else {
                 throw .conflict("the sweep is \(job.state.rawValue); only failed or cancelled sweeps can be retried")
             }
             guard job.runningGroups.isEmpty else { throw .conflict("the sweep is still stopping; retry in a moment") }
-            guard active.count < configuration.maximumActiveSweeps else {
-                throw .full("\(active.count) sweeps are queued or running")
+            guard board.active.count < configuration.maximumActiveSweeps else {
+                throw .full("\(board.active.count) sweeps are queued or running")
             }
             job.retrying = true
         }
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
         job.forgetIndex()
-        if job.needsModel.contains(true) { llm?.forgetFailure() }
-        // A new job array, with a fresh retry budget; finished runs are skipped by its tasks.
-        slurm?.forget(job.folder)
+        executor.reset(job)
         let count = job.count(trustingManifest: false)
-        condition.lock()
-        job.retrying = false
-        job.cancelled.store(false, ordering: .sequentiallyConsistent)
-        job.state = .queued
-        job.finishedAt = nil
-        job.error = nil
-        job.apply(count)
-        active.append(job)
-        condition.broadcast()
-        let snapshot = job.snapshot()
-        let status = job.json(now: Self.now())
-        condition.unlock()
+        let (snapshot, status) = board.locked {
+            job.retrying = false
+            job.cancelled.store(false, ordering: .sequentiallyConsistent)
+            job.state = .queued
+            job.finishedAt = nil
+            job.error = nil
+            job.apply(count)
+            board.active.append(job)
+            executor.submit(job)
+            return (job.snapshot(), job.json(now: SweepBoard.now()))
+        }
         try store(job, snapshot)
         log.info("sweep_retried", ["sweep": .string(id)])
         return status
@@ -395,35 +300,31 @@ public final class JobService: @unchecked Sendable {
     /// Removes a sweep that is not running, and its files. The folder is first renamed
     /// out of the way, so the sweep is gone at once and can be submitted again.
     public func delete(_ id: String) throws(Failure) {
-        condition.lock()
-        guard let job = jobs[id], !job.deleting else {
-            condition.unlock()
+        board.condition.lock()
+        guard let job = board.jobs[id], !job.deleting else {
+            board.condition.unlock()
             throw .notFound
         }
         guard job.state != .running && job.runningGroups.isEmpty && !job.finalizing && !job.retrying else {
-            condition.unlock()
+            board.condition.unlock()
             throw .conflict("the sweep is running; cancel it first")
         }
         guard job.state != .cancelling else {
-            condition.unlock()
+            board.condition.unlock()
             throw .conflict("the sweep's Slurm jobs are still being cancelled; delete it once it is cancelled")
         }
         job.cancelled.store(true, ordering: .sequentiallyConsistent)
         job.deleting = true
-        active.removeAll { $0 === job }
-        condition.unlock()
+        board.active.removeAll { $0 === job }
+        board.condition.unlock()
         let trash = sweepsPath + "/.deleted-" + id + "-" + UUID().uuidString
         do {
             try FileManager.default.moveItem(atPath: job.folder.path, toPath: trash)
         } catch {
-            condition.lock()
-            job.deleting = false
-            condition.unlock()
+            board.locked { job.deleting = false }
             throw .storage("cannot remove \(job.folder.path): \(error)")
         }
-        condition.lock()
-        jobs[id] = nil
-        condition.unlock()
+        board.locked { board.jobs[id] = nil }
         do {
             try FileManager.default.removeItem(atPath: trash)
         } catch {
@@ -437,391 +338,25 @@ public final class JobService: @unchecked Sendable {
         sweeps: [SweepState: Int], queuedRuns: Int, runningRuns: Int, runsCompleted: Int, runsFailed: Int,
         cellSteps: Int
     ) {
-        condition.lock()
-        defer { condition.unlock() }
+        board.condition.lock()
+        defer { board.condition.unlock() }
         var sweeps: [SweepState: Int] = [:]
-        for job in jobs.values { sweeps[job.state, default: 0] += 1 }
+        for job in board.jobs.values { sweeps[job.state, default: 0] += 1 }
         var queued = 0
         var running = 0
-        for job in active where job.state.isActive {
+        for job in board.active where job.state.isActive {
             running += job.progress.runsRunning
             queued +=
                 job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed - job.progress.runsRunning
         }
+        let totals = board.totals
         return (sweeps, queued, running, totals.runsCompleted, totals.runsFailed, totals.cellSteps)
     }
 
-    // MARK: Workers
-
-    private enum Work {
-        case compute(SweepJob, Int)
-        case assemble(SweepJob)
-    }
-
-    /// The next piece of work, taking active sweeps in turn. Call with the lock held.
-    ///
-    /// Groups that need the model's rule table are set aside while it is being fetched, so
-    /// a slow or dead model holds no worker; the fetch is started here when some sweep waits
-    /// for it, and its end wakes the workers.
-    private func nextWork() -> Work? {
-        guard !active.isEmpty else { return nil }
-        let modelSettled: Bool
-        switch llm?.status(start: false) {
-        case .pending?: modelSettled = false
-        default: modelSettled = true
-        }
-        defer {
-            if !modelSettled, active.contains(where: { $0.state.isActive && !$0.deferred.isEmpty }) {
-                _ = llm?.status(start: true)
-            }
-        }
-        for offset in 0..<active.count {
-            let index = (turn + offset) % active.count
-            let job = active[index]
-            if job.state.isActive, slurm == nil, let group = job.nextGroup(modelSettled: modelSettled) {
-                turn = index + 1
-                return .compute(job, group)
-            }
-            if !job.finalizing && job.isDrained && !job.cancelled.load(ordering: .relaxed) {
-                job.finalizing = true
-                turn = index + 1
-                return .assemble(job)
-            }
-        }
-        return nil
-    }
-
-    /// Stops the model's fetch when no sweep waits for it any more. Call with the lock held.
-    private func releaseModel() {
-        if !active.contains(where: { $0.state.isActive && !$0.deferred.isEmpty }) { llm?.cancelFetch() }
-    }
-
-    private func work() {
-        while true {
-            condition.lock()
-            var next: Work?
-            while !stopping {
-                next = nextWork()
-                if next != nil { break }
-                condition.wait()
-            }
-            guard let work = next, !stopping else {
-                condition.unlock()
-                return
-            }
-            switch work {
-            case .compute(let job, let group):
-                let snapshot = start(job, group: group)
-                condition.unlock()
-                if let snapshot { try? job.write(snapshot) }
-                compute(job, group: group)
-            case .assemble(let job):
-                condition.unlock()
-                assemble(job)
-            }
-        }
-    }
-
-    /// Marks a group as running. Call with the lock held; returns the status to write
-    /// when the sweep has just started.
-    private func start(_ job: SweepJob, group: Int) -> (version: Int, bytes: [UInt8])? {
-        job.runningGroups.insert(group)
-        job.progress.runsRunning += job.groups[group].count
-        if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
-        if job.state == .queued {
-            job.state = .running
-            job.startedAt = job.startedAt ?? Date()
-            log.info("sweep_started", ["sweep": .string(job.definition.id)])
-            return job.snapshot()
-        }
-        return nil
-    }
-
-    private func compute(_ job: SweepJob, group index: Int) {
-        let group = job.groups[index]
-        let counted = Mutex(0)
-        var failure: String?
-        var finished = false
-        // The table's fetch began again (its failure outlived the cool-down): wait for it.
-        let notReady: Bool
-        if job.needsModel[index], case .pending? = llm?.status(start: false) { notReady = true } else { notReady = false }
-        if !notReady {
-            do {
-                let llm = self.llm
-                finished = try SweepRunner.compute(
-                    group: index, of: job.definition, records: job.records,
-                    llmTable: llm.map { provider in
-                        { () throws -> RuleTable in
-                            switch provider.status(start: false) {
-                            case .ready(let table): return table
-                            case .failed(let error): throw error
-                            case .pending: throw LLMError("the rule table is being fetched again; retry the sweep")
-                            }
-                        }
-                    }, llmSource: llm?.source,
-                    isCancelled: { [self] in job.cancelled.load(ordering: .relaxed) || isStopping }
-                ) { cells in
-                    counted.withLock { $0 += cells }
-                    condition.lock()
-                    job.progress.cellStepsDone += cells
-                    totals.cellSteps += cells
-                    condition.unlock()
-                }
-            } catch {
-                failure = String(describing: error)
-            }
-        }
-        // A cancelled sweep's runs did not fail: they were not wanted.
-        if job.cancelled.load(ordering: .relaxed) { failure = nil }
-        if let failure {
-            for run in group { try? job.folder.recordFailure(run.id, message: failure) }
-            log.error(
-                "runs_failed",
-                [
-                    "sweep": .string(job.definition.id), "runs": .array(group.map { .string($0.id) }),
-                    "error": .string(failure),
-                ])
-        }
-        condition.lock()
-        defer { condition.unlock() }
-        job.runningGroups.remove(index)
-        job.progress.runsRunning -= group.count
-        if finished {
-            job.groupDone[index] = true
-            job.progress.runsCompleted += group.count
-            totals.runsCompleted += group.count
-        } else if failure != nil {
-            job.groupDone[index] = true
-            job.progress.runsFailed += group.count
-            job.progress.cellStepsDone += group.reduce(0) { $0 + $1.configuration.cellSteps } - counted.withLock { $0 }
-            totals.runsFailed += group.count
-        } else if notReady {
-            job.deferred.append(index)
-        } else {
-            // Stopped part-way: the group starts again from its first step.
-            job.progress.cellStepsDone -= counted.withLock { $0 }
-        }
-        condition.broadcast()
-    }
-
-    /// The Slurm executor's loop, the only caller of Slurm: submits new sweeps, follows
-    /// every sweep's job arrays with one `squeue` per poll, counts progress from one file per
-    /// shard, and confirms cancels. It takes the service lock only to read and record state,
-    /// never around a command, so a slow or dead controller delays no API answer. Until
-    /// shutdown; the jobs go on, and a restart reattaches.
-    private func drive(_ slurm: SlurmExecutor) {
-        var maximumArraySize: Int?
-        do {
-            maximumArraySize = try slurm.maximumArraySize()
-            log.info("slurm_ready", ["max_array_size": .int(maximumArraySize ?? 0)])
-        } catch {
-            log.error("slurm_unavailable", ["error": .string(String(describing: error))])
-        }
-        var failedPolls = 0
-        while !isStopping {
-            condition.lock()
-            let jobs = active.filter { ($0.state.isActive && !$0.finalizing) || $0.state == .cancelling }
-            condition.unlock()
-            let states = jobs.map { slurm.load($0.folder) }
-            let queue: [String: [Int: SlurmExecutor.Task]]
-            do {
-                queue = try slurm.queue(states.compactMap { $0?.jobs }.flatMap { $0 })
-                failedPolls = 0
-            } catch {
-                failedPolls += 1
-                log.error("slurm_error", ["error": .string(String(describing: error))])
-                condition.lock()
-                for job in jobs where job.state.isActive { job.waiting = "Slurm does not answer: \(error)" }
-                condition.unlock()
-                pause(slurm.settings.pollSeconds * Double(min(16, 1 << min(failedPolls, 4))))
-                continue
-            }
-            for (job, saved) in zip(jobs, states) {
-                if job.state == .cancelling {
-                    confirmCancel(job, jobs: saved?.jobs ?? [], slurm)
-                } else {
-                    follow(job, saved: saved, queue: queue, maximumArraySize: maximumArraySize, slurm)
-                }
-            }
-            pause(slurm.settings.pollSeconds)
-        }
-    }
-
-    /// Waits up to `seconds`, or until shutdown.
-    private func pause(_ seconds: Double) {
-        condition.lock()
-        if !stopping { _ = condition.wait(until: Date().addingTimeInterval(seconds)) }
-        condition.unlock()
-    }
-
-    /// Cancels a sweep's jobs and, once none is left in the queue, records it cancelled.
-    private func confirmCancel(_ job: SweepJob, jobs: [String], _ slurm: SlurmExecutor) {
-        do {
-            try slurm.cancel(job.definition.id, jobs: jobs)
-            guard try slurm.isGone(job.definition.id, jobs: jobs) else { return }
-        } catch {
-            log.error(
-                "slurm_cancel_failed", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
-            condition.lock()
-            job.waiting = "cancelling: \(error)"
-            condition.unlock()
-            return
-        }
-        condition.lock()
-        job.state = .cancelled
-        job.finishedAt = Date()
-        job.waiting = nil
-        active.removeAll { $0 === job }
-        let snapshot = job.snapshot()
-        let status = job.json(now: Self.now())
-        condition.unlock()
-        try? job.write(snapshot)
-        log.info("sweep_cancel_confirmed", ["sweep": .string(job.definition.id)])
-        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
-    }
-
-    /// Submits a sweep that has no jobs yet, or advances one that has, and records its progress.
-    private func follow(
-        _ job: SweepJob, saved: SlurmExecutor.State?, queue: [String: [Int: SlurmExecutor.Task]],
-        maximumArraySize: Int?, _ slurm: SlurmExecutor
-    ) {
-        var state: SlurmExecutor.State
-        if let saved {
-            state = saved
-        } else {
-            condition.lock()
-            let wait = job.nextSubmit - Self.now()
-            condition.unlock()
-            // Re-read just before sbatch: a cancel may have come since this poll began.
-            guard wait <= 0, !job.cancelled.load(ordering: .sequentiallyConsistent) else { return }
-            do {
-                state = try slurm.submit(job.definition, in: job.folder, maximumArraySize: maximumArraySize)
-            } catch {
-                submitFailed(job, error: error, slurm)
-                return
-            }
-            // The queue was read before this submission: the array is followed from the next
-            // poll. A cancel that came during sbatch is carried out then, by name too.
-            condition.lock()
-            if job.state == .queued { job.waiting = "submitted to Slurm" }
-            condition.unlock()
-            return
-        }
-        let survey: SlurmExecutor.Survey
-        do {
-            survey = try slurm.advance(job.definition, groups: job.groups, in: job.folder, state: &state, queue: queue)
-        } catch {
-            log.error("slurm_error", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
-            return
-        }
-        var snapshot: (version: Int, bytes: [UInt8])?
-        condition.lock()
-        if job.state.isActive {
-            let perRun = job.progress.runsTotal > 0 ? job.progress.cellStepsTotal / job.progress.runsTotal : 0
-            job.submitFailures = 0
-            let before = job.progress
-            job.progress.runsCompleted = max(job.progress.runsCompleted, survey.completed)
-            job.progress.runsFailed = max(job.progress.runsFailed, survey.failed)
-            job.progress.cellStepsDone = min(
-                job.progress.cellStepsTotal, (job.progress.runsCompleted + job.progress.runsFailed) * perRun)
-            // The server's counters include the cluster's work.
-            totals.runsCompleted += job.progress.runsCompleted - before.runsCompleted
-            totals.runsFailed += job.progress.runsFailed - before.runsFailed
-            totals.cellSteps += max(0, job.progress.cellStepsDone - before.cellStepsDone)
-            let runsPerShard = Double(job.progress.runsTotal) / Double(max(1, state.shards))
-            let unfinished = job.progress.runsTotal - job.progress.runsCompleted - job.progress.runsFailed
-            job.progress.runsRunning = min(unfinished, Int((Double(survey.running.count) * runsPerShard).rounded(.up)))
-            job.runningShards = survey.running
-            job.shardCount = state.shards
-            if job.rateOrigin == nil { job.rateOrigin = (Self.now(), job.progress.cellStepsDone) }
-            let reasons = Set(survey.pending.values)
-            job.waiting =
-                survey.running.isEmpty && !reasons.isEmpty
-                ? "Slurm: " + reasons.sorted().joined(separator: ", ") : nil
-            if survey.done.count == state.shards {
-                job.groupDone = Array(repeating: true, count: job.groups.count)
-                job.cursor = job.groups.count
-                job.waiting = nil
-            }
-            if job.state == .queued && !survey.running.isEmpty {
-                job.state = .running
-                job.startedAt = job.startedAt ?? Date()
-                snapshot = job.snapshot()
-                log.info("sweep_started", ["sweep": .string(job.definition.id), "executor": .string("slurm")])
-            }
-            condition.broadcast()
-        }
-        condition.unlock()
-        if let snapshot { try? job.write(snapshot) }
-    }
-
-    /// A submission failed: say why in the status, wait longer each time, and after
-    /// `slurm.submit_attempts` fail the sweep with the reason.
-    private func submitFailed(_ job: SweepJob, error: any Error, _ slurm: SlurmExecutor) {
-        let reason = "cannot submit to Slurm: \(error)"
-        log.error("slurm_submit_failed", ["sweep": .string(job.definition.id), "error": .string(reason)])
-        condition.lock()
-        job.submitFailures += 1
-        job.waiting = reason
-        job.nextSubmit = Self.now() + slurm.settings.pollSeconds * Double(1 << min(job.submitFailures, 6))
-        guard job.submitFailures >= slurm.settings.submitAttempts, job.state.isActive else {
-            condition.unlock()
-            return
-        }
-        job.state = .failed
-        job.error = reason + " (\(job.submitFailures) attempts)"
-        job.waiting = nil
-        job.finishedAt = Date()
-        active.removeAll { $0 === job }
-        let snapshot = job.snapshot()
-        let status = job.json(now: Self.now())
-        condition.unlock()
-        try? job.write(snapshot)
-        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
-    }
-
-    private var isStopping: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopping
-    }
-
-    private func assemble(_ job: SweepJob) {
-        var error: String?
-        do {
-            try Dataset.assemble(job.definition, in: job.folder)
-        } catch let failure {
-            error = "cannot write the dataset: \(failure)"
-        }
-        condition.lock()
-        job.finalizing = false
-        active.removeAll { $0 === job }
-        guard jobs[job.definition.id] === job else {
-            condition.unlock()
-            return
-        }
-        job.error = error ?? (job.progress.runsFailed > 0 ? "\(job.progress.runsFailed) run(s) failed" : nil)
-        job.state = job.error == nil ? .completed : .failed
-        job.finishedAt = Date()
-        let snapshot = job.snapshot()
-        let status = job.json(now: Self.now())
-        let state = job.state
-        let progress = job.progress
-        condition.unlock()
-        try? job.write(snapshot)
-        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
-        log.info(
-            "sweep_finished",
-            [
-                "sweep": .string(job.definition.id), "status": .string(state.rawValue),
-                "runs_completed": .int(progress.runsCompleted), "runs_failed": .int(progress.runsFailed),
-            ])
-    }
-
     private func job(_ id: String) throws(Failure) -> SweepJob {
-        condition.lock()
-        defer { condition.unlock() }
-        guard let job = jobs[id], !job.deleting else { throw .notFound }
+        board.condition.lock()
+        defer { board.condition.unlock() }
+        guard let job = board.jobs[id], !job.deleting else { throw .notFound }
         return job
     }
 
@@ -857,18 +392,18 @@ public final class JobService: @unchecked Sendable {
                 job.error = status?["error"]?.stringValue
                 job.apply(job.count())
                 if state.isActive {
-                    job.state = .queued
+                    job.state = executor.recover(job, recorded: state)
                 } else if state == .cancelling {
-                    // The cancel of its Slurm jobs goes on; without Slurm, nothing runs on.
+                    // The cancel goes on where the executor confirms it; elsewhere nothing runs on.
                     job.cancelled.store(true, ordering: .sequentiallyConsistent)
-                    if slurm == nil { job.state = .cancelled }
+                    if !executor.confirmsCancel { job.state = .cancelled }
                 } else if state != .cancelled
                     && (Dataset.files(definition) + [Dataset.archiveName]).contains(where: {
                         !FileManager.default.fileExists(atPath: folder.path + "/" + $0)
                     })
                 {
                     // Stopped while the dataset was being written: write it again.
-                    job.state = .queued
+                    job.state = executor.recover(job, recorded: .running)
                 }
                 loaded.append(job)
                 nextSequence = max(nextSequence, sequence + 1)
@@ -877,17 +412,17 @@ public final class JobService: @unchecked Sendable {
                     "sweep_not_loaded", ["folder": .string(folder.path), "error": .string(String(describing: error))])
             }
         }
-        for job in loaded.sorted(by: { $0.sequence < $1.sequence }) {
-            jobs[job.definition.id] = job
-            if job.state == .cancelling { active.append(job) }
-            if job.state.isActive {
-                active.append(job)
-                log.info(
-                    "sweep_resumed",
-                    ["sweep": .string(job.definition.id), "runs_done": .int(job.progress.runsCompleted)])
+        board.locked {
+            for job in loaded.sorted(by: { $0.sequence < $1.sequence }) {
+                board.jobs[job.definition.id] = job
+                if job.state == .cancelling { board.active.append(job) }
+                if job.state.isActive {
+                    board.active.append(job)
+                    log.info(
+                        "sweep_resumed",
+                        ["sweep": .string(job.definition.id), "runs_done": .int(job.progress.runsCompleted)])
+                }
             }
         }
     }
-
-    private static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 }

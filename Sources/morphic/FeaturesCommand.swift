@@ -14,22 +14,15 @@ struct FeaturesCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "A folder written by 'morphic sweep' or 'morphic merge', or a server's sweep folder.")
+    @Argument(
+        help:
+            "A folder written by 'morphic sweep' or 'morphic merge' (packed or not), a server's sweep folder, or an unpacked dataset.tar.gz."
+    )
     var folder: String
 
     func run() throws {
-        let sweepFolder = SweepFolder(path: folder)
-        guard let recorded = try sweepFolder.recordedSweep() else {
-            throw ValidationError("\(folder) is not a sweep folder (no definition.json)")
-        }
-        let definition: SweepDefinition
-        do {
-            definition = try SweepDefinition(
-                json: recorded.definition, limits: SweepLimits(maximumRuns: .max, maximumCellSteps: .max))
-        } catch {
-            throw ValidationError("\(folder)/definition.json: \(error)")
-        }
-        try Dataset.writeFeatures(definition, in: sweepFolder)
+        let dataset = try DatasetFolder(folder)
+        try Dataset.writeFeatures(dataset.definition, in: dataset.folder)
         note("wrote \(folder)/features.csv")
     }
 }

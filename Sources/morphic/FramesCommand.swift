@@ -3,27 +3,34 @@ import Foundation
 import MorphicCore
 import MorphicData
 
-/// `morphic frames RUN.json`: a run's grid states, recomputed, as numpy arrays.
+/// `morphic frames RUN.json` or `morphic frames DIR --run ID`: a run's grid states,
+/// recomputed, as numpy arrays.
 struct FramesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "frames",
         abstract: "Recompute a run's grid states, and the cells the field decided, into a numpy .npz.",
         discussion: """
-            Reads a run record (<run_id>.json of a dataset, or 'morphic run' output), simulates \
+            Reads a run record (<run_id>.json of a dataset, or 'morphic run' output), or run \
+            --run of a dataset folder (written by 'morphic sweep' or 'morphic merge', packed or \
+            not, or an unpacked dataset.tar.gz), simulates \
             the run again from its configuration and seed (an llm_control run with the table its \
             record holds), and writes generation (int64), state, taken and overridden (uint8, \
             [frames, grid, ⌈grid/8⌉], each row packed most significant bit first: \
             np.unpackbits(a, axis=-1)[..., :grid]). taken marks the cells the field set as Life \
             would have in the step before the frame, overridden those it set against Life. A run \
-            coupled to others (cross_system_coupling > 0) needs its group: ask the server's \
-            /api/sweeps/{id}/runs/{run_id}/frames instead.
+            coupled to others (cross_system_coupling > 0) needs its group: give its folder and \
+            --run, which recompute the group as the sweep did.
 
-            Example: morphic frames data/morphic_7.json --every 10 --output morphic_7.npz
+            Examples: morphic frames dataset/morphic_7.json --every 10 --output morphic_7.npz
+                      morphic frames dataset --run morphic_7 --every 10 --output morphic_7.npz
             """
     )
 
-    @Argument(help: "A run record (JSON).")
+    @Argument(help: "A run record (JSON), or a dataset folder with --run.")
     var record: String
+
+    @Option(name: .customLong("run"), help: "The run to recompute, when the argument is a dataset folder.")
+    var runID: String?
 
     @Option(help: "First generation.")
     var from = 0
@@ -45,6 +52,20 @@ struct FramesCommand: ParsableCommand {
     }
 
     func run() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: record, isDirectory: &isFolder) else {
+            throw ValidationError("no such file or folder: \(record)")
+        }
+        if isFolder.boolValue {
+            guard let runID else {
+                throw ValidationError("\(record) is a folder: name the run with --run RUN_ID (or give a <run_id>.json file)")
+            }
+            try frames(inFolder: record, run: runID)
+            return
+        }
+        guard runID == nil else {
+            throw ValidationError("--run is for a dataset folder; \(record) is a file (a run record)")
+        }
         guard let bytes = FileManager.default.contents(atPath: record) else { throw ValidationError("cannot read \(record)") }
         guard let json = try? JSONParser.parse(Array(bytes)), let config = json["config"]?.members else {
             throw ValidationError("\(record) is not a run record (no config)")
@@ -75,6 +96,14 @@ struct FramesCommand: ParsableCommand {
             }
             table = parsed
         }
+        let (last, frames) = try range(configuration)
+        try RunFrames(configuration: configuration, llmTable: table, from: from, to: last, every: every)
+            .writeArrays(to: output)
+        note("wrote \(frames) frames of \(json["run_id"]?.stringValue ?? "the run") to \(output)")
+    }
+
+    /// The last generation and the number of frames, checked against the run and the limit.
+    private func range(_ configuration: RunConfiguration) throws -> (last: Int, frames: Int) {
         let last = to ?? configuration.generations
         guard last <= configuration.generations, from <= last else {
             throw ValidationError("--from and --to must lie in 0...\(configuration.generations), the run's generations")
@@ -84,8 +113,29 @@ struct FramesCommand: ParsableCommand {
             throw ValidationError(
                 "\(frames) frames of \(configuration.cellCount) cells exceed --max-frame-cells \(maxFrameCells); raise --every")
         }
-        try RunFrames(configuration: configuration, llmTable: table, from: from, to: last, every: every)
-            .writeArrays(to: output)
-        note("wrote \(frames) frames of \(json["run_id"]?.stringValue ?? "the run") to \(output)")
+        return (last, frames)
+    }
+
+    /// Frames of run `id` of a dataset folder: its coupling group is computed together, as
+    /// the sweep computed it.
+    private func frames(inFolder path: String, run id: String) throws {
+        let dataset = try DatasetFolder(path)
+        let record = try dataset.record(id)
+        let (run, _) = try dataset.run(id)
+        let definition = dataset.definition
+        let (last, frames) = try range(run.configuration)
+        var table: RuleTable?
+        if run.configuration.mode == .llmControl {
+            guard let parsed = RunRecord.ruleTable(inRecord: record) else {
+                throw ValidationError("the record of \(id) in \(path) holds no llm_table")
+            }
+            table = parsed
+        }
+        let group = definition.runs.runs(ofGroup: run.couplingGroup).map { definition.runs[$0] }
+        try RunFrames(
+            group: group, member: group.firstIndex { $0.id == id }!, sweepSeed: definition.seed, llmTable: table,
+            from: from, to: last, every: every
+        ).writeArrays(to: output)
+        note("wrote \(frames) frames of \(id) to \(output)")
     }
 }

@@ -8,7 +8,9 @@ struct MergeCommand: ParsableCommand {
         abstract: "Join the folders of a sweep's shards into one dataset with manifest, CSVs and archive.",
         discussion: """
             Refuses folders of different sweeps or model versions, and runs that are missing \
-            from every folder, present in two, or not as the definition plans them.
+            from every folder, present in two, or not as the definition plans them. Leaves the \
+            dataset in the output folder as dataset.tar.gz holds it, one <run_id>.json per run \
+            (--packed: the records stay in packs, records/).
 
             Example: morphic merge shard-0 shard-1 shard-2 --output dataset
             """
@@ -20,6 +22,9 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Folder for the merged dataset.")
     var output: String
 
+    @Flag(help: "Keep the records in packs (records/) rather than one <run_id>.json per run.")
+    var packed = false
+
     @OptionGroup(title: "Limits") var limits: LimitOptions
 
     func validate() throws {
@@ -27,8 +32,11 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
+        for folder in folders { try DatasetFolder.requireFolder(folder) }
+        try DatasetFolder.requireOutputFolder(output)
         let definition = try DatasetMerge.merge(
             folders.map(SweepFolder.init(path:)), into: SweepFolder(path: output), limits: limits.limits)
+        if !packed { try SweepFolder(path: output).unpackRecords(of: definition) }
         note("\(definition.id): \(definition.runs.count) runs → \(output)/\(Dataset.archiveName)")
     }
 }

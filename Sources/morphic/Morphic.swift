@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `morphic` command: runs, sweeps, datasets and the job server of MorphicLab.
 @main
@@ -12,4 +13,28 @@ struct Morphic: ParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// Parses and runs the subcommand; a usage error it finds while running (a path that is
+    /// a file, a run that does not exist) shows that subcommand's usage, not the root's.
+    static func main() {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            var running = command
+            try running.run()
+        } catch {
+            let subcommand = type(of: command)
+            let name = subcommand.configuration.commandName ?? ""
+            // The subcommand's usage, named as it is typed: "morphic sweep", not "sweep".
+            let message = subcommand.fullMessage(for: error)
+                .replacingOccurrences(of: "Usage: \(name) ", with: "Usage: morphic \(name) ")
+                .replacingOccurrences(of: "'\(name) --help'", with: "'morphic \(name) --help'")
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(subcommand.exitCode(for: error).rawValue)
+        }
+    }
 }

@@ -63,6 +63,8 @@ struct RunCommand: ParsableCommand {
         simulation.runToEnd()
         let record = RunRecord.json(runID: runID, result: simulation.result, source: source).prettyBytes
         if let output {
+            try DatasetFolder.requireOutputFolder(output)
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             let path = output + "/" + runID + ".json"
             try AtomicFile.write(record, to: path)
             FileHandle.standardError.write(Data("wrote \(path)\n".utf8))

@@ -52,20 +52,31 @@ struct ServeCommand: ParsableCommand {
             guard workers >= 0 else { throw ValidationError("--workers must be 0 (all cores) or more") }
             settings.workers = workers
         }
+        let page = Self.locatePage(settings.publicDirectory)
+        if let found = page.found { settings.publicDirectory = found }
         signal(SIGPIPE, SIG_IGN)
         let server = try MorphicServer(configuration: settings)
         let port = try server.start()
         let url = "http://\(server.configuration.host):\(port)"
         say("MorphicLab listening on \(url)")
+        if let found = page.found {
+            say("Browser page and /openapi.json from \(found)")
+        } else {
+            say(
+                "No browser page: openapi.json not found in \(page.looked.joined(separator: ", ")); "
+                    + "set MORPHIC_PUBLIC_DIR to the repository's Public folder. The API answers without it.")
+        }
+        // The README's lines, with this server's URL (and its token, when it has one).
+        let auth = server.configuration.apiToken == nil ? "" : " -H \"Authorization: Bearer $MORPHIC_API_TOKEN\""
         if server.configuration.apiToken == nil {
             say("No API token set: only this machine can connect (set MORPHIC_API_TOKEN to listen elsewhere).")
         }
         say(
             """
-            Try:
-              curl -s -X POST -H 'Content-Type: application/json' --data @Config/sweeps/seed.json \(url)/api/sweeps
-              curl -s \(url)/api/sweeps
-              curl -s -o dataset.tar.gz \(url)/api/sweeps/<id>/dataset.tar.gz
+            Try (from the repository's folder):
+              curl -s\(auth) -X POST -H 'Content-Type: application/json' --data @Config/sweeps/seed.json \(url)/api/sweeps
+              curl -s\(auth) \(url)/api/sweeps/seed-sweep-7f41200d7684a6fb          # poll: status, progress, eta_seconds
+              curl -s\(auth) -o seed.tar.gz \(url)/api/sweeps/seed-sweep-7f41200d7684a6fb/dataset.tar.gz
             """)
 
         let stop = DispatchSemaphore(value: 0)
@@ -81,6 +92,33 @@ struct ServeCommand: ParsableCommand {
         say("Stopping: finishing requests and bringing simulations to a safe point…")
         server.stop()
         _ = sources
+    }
+}
+
+extension ServeCommand {
+    /// The folder of the browser page and `openapi.json`: `configured` when it holds them
+    /// (the working folder's `Public` by default); else, for the default, a `Public` next to
+    /// the binary, in `../share/morphiclab/`, or in a folder above it (a clone's
+    /// `.build/release/morphic`). Also where it looked, to say so when nothing is found.
+    static func locatePage(_ configured: String) -> (found: String?, looked: [String]) {
+        func holdsPage(_ folder: String) -> Bool { FileManager.default.fileExists(atPath: folder + "/openapi.json") }
+        let here = FileManager.default.currentDirectoryPath
+        let absolute = configured.hasPrefix("/") ? configured : here + "/" + configured
+        var looked = [absolute]
+        if holdsPage(absolute) { return (absolute, looked) }
+        guard configured == ServerConfiguration().publicDirectory else { return (nil, looked) }
+        // The running binary's own path, even when it was found on the PATH.
+        let binary = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+        ).resolvingSymlinksInPath()
+        var folder = binary.deletingLastPathComponent()
+        looked.append(folder.appendingPathComponent("../share/morphiclab/Public").standardized.path)
+        for _ in 0..<5 {
+            looked.append(folder.appendingPathComponent("Public").path)
+            folder = folder.deletingLastPathComponent()
+        }
+        return (looked.dropFirst().first(where: holdsPage), looked)
     }
 }
 

@@ -9,14 +9,18 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run a sweep definition locally and write its dataset.",
         discussion: """
-            Writes one JSON record per run, manifest.json, runs.csv, timeseries.csv and \
-            dataset.tar.gz into the output folder. Running the same command again computes \
-            only the runs whose records are missing; runs that failed stay failed unless \
-            --retry-failed is given. With --shard I/N only shard I (0-based) \
-            of N is computed and no dataset is assembled; join the shard folders with \
-            'morphic merge'.
+            Leaves the dataset in the output folder as dataset.tar.gz holds it: one \
+            <run_id>.json record per run, manifest.json, runs.csv, timeseries.csv, \
+            features.csv, timeseries.npz, and the archive itself; definition.json says which \
+            sweep the folder holds. While the sweep runs, records are appended to packs in \
+            records/; --packed keeps them there instead of one file per run (for sweeps of \
+            hundreds of thousands of runs, see docs/datasets.md). Running the same command again \
+            computes only the runs whose records are missing; runs that failed stay failed \
+            unless --retry-failed is given. With --shard I/N only shard I (0-based) of N is \
+            computed, its records stay packed and no dataset is assembled; join the shard \
+            folders with 'morphic merge'.
 
-            Example: morphic sweep Config/sweeps/seed.json --output timeseries_data
+            Example: morphic sweep Config/sweeps/seed.json --output dataset
             """
     )
 
@@ -49,6 +53,9 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Compute again the runs that failed in an earlier attempt (say, with no language model).")
     var retryFailed = false
 
+    @Flag(help: "Keep the records in packs (records/) rather than one <run_id>.json per run.")
+    var packed = false
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -57,6 +64,11 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
+            throw ValidationError("no such file: \(file)")
+        }
+        guard !isFolder.boolValue else { throw ValidationError("\(file) is a folder; give a sweep definition file (JSON)") }
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw ValidationError("cannot read \(file)")
         }
@@ -66,6 +78,7 @@ struct SweepCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(file): \(error)")
         }
+        try DatasetFolder.requireOutputFolder(output)
         let folder = SweepFolder(path: output)
         try folder.prepare(for: definition, shard: shard)
         let records = RecordStore(folder)
@@ -112,6 +125,7 @@ struct SweepCommand: ParsableCommand {
             return
         }
         try Dataset.assemble(definition, in: folder)
+        if !packed { try folder.unpackRecords(of: definition) }
         for id in folder.failedRuns() where definition.index(ofRun: id) != nil {
             note("run \(id) failed: \(folder.failure(id) ?? "")")
         }

@@ -28,11 +28,72 @@ import Testing
             Thread.sleep(forTimeInterval: 0.02)
         }
         #expect(try service.status(smallID)["status"] == .string("completed"))
+        // A run the sweep does not have is named as such, not as a missing sweep.
+        #expect(throws: JobService.Failure.noSuchRun("sweep \(smallID) has no run s_9")) {
+            try service.runRecord(smallID, run: "s_9")
+        }
+        #expect(throws: JobService.Failure.notFound) { try service.runRecord("no-such-sweep", run: "s_1") }
         let largeDone = try service.status(largeID)["progress"]?["runs_completed"]?.intValue ?? 0
         #expect(largeDone < 40, "the small sweep waited for the large one")
         // Newest first.
         #expect(service.list(offset: 0, limit: 10).sweeps.map { $0["id"]!.stringValue! } == [smallID, largeID])
         #expect(service.list(offset: 1, limit: 10).sweeps.map { $0["id"]!.stringValue! } == [largeID])
         #expect(service.list(offset: 5, limit: 10).total == 2)
+    }
+
+    @Test func cancelOnceEveryRunHasFinished_SaysTheDatasetIsBeingWritten_AndACancelledSweepRunsNothing() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 2
+        let service = try JobService(configuration: configuration, log: Log())
+        defer { service.shutdown() }
+        // Many tiny runs: computing them is quick, writing their dataset takes a while.
+        let id = try service.submit(
+            Array(
+                #"{"name": "many", "defaults": {"grid_size": 3, "generations": 1}, "groups": [{"prefix": "m", "mode": "classical", "replicates": 2000}]}"#
+                    .utf8)
+        ).status["id"]!.stringValue!
+        var answers: [String] = []
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let status = try service.status(id)
+            let progress = status["progress"]!
+            let finished = progress["runs_completed"]!.intValue! == progress["runs_total"]!.intValue!
+            guard finished else {
+                Thread.sleep(forTimeInterval: 0.002)
+                continue
+            }
+            let answer = Result { () throws(JobService.Failure) -> JSON in try service.cancel(id) }
+            switch answer {
+            case .success: answers.append("cancelled")
+            case .failure(.conflict(let message)): answers.append(message)
+            case .failure(let failure): answers.append("\(failure)")
+            }
+            if try service.status(id)["status"] == .string("completed") { break }
+        }
+        #expect(try service.status(id)["status"] == .string("completed"))
+        #expect(answers.contains { $0.contains("being written") }, "a cancel came while the dataset was written")
+        for answer in answers {
+            #expect(
+                answer.contains("its dataset is being written") || answer.contains("the sweep is completed"),
+                "\(answer)")
+        }
+
+        // A cancelled sweep counts no run as running.
+        let long = try service.submit(
+            Array(
+                #"{"name": "long", "defaults": {"grid_size": 64, "generations": 3000}, "groups": [{"prefix": "l", "replicates": 4}]}"#
+                    .utf8)
+        ).status["id"]!.stringValue!
+        while try service.status(long)["progress"]?["runs_running"]?.intValue == 0 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let cancelled = try service.cancel(long)
+        #expect(cancelled["status"] == .string("cancelled"))
+        #expect(cancelled["progress"]?["runs_running"]?.intValue == 0)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try service.status(long)["progress"]?["runs_running"]?.intValue == 0)
     }
 }

@@ -48,11 +48,14 @@ struct SlurmExecutorTests {
         #expect(!tasks.isEmpty)
         #expect(tasks.allSatisfy { $0.split(separator: " ")[0].contains("_") })
 
-        // A restart mid-sweep reattaches to the same jobs.
+        // A restart mid-sweep reattaches to the same jobs, and the sweep reads running at once.
+        _ = try server.wait(for: id, status: "running", timeout: 30)
         server.kill()
         let state = try String(contentsOfFile: folder + "/slurm/state.json", encoding: .utf8)
         server = try ServerProcess(dataDirectory: root + "/data", config: config)
         defer { server.kill() }
+        let first = try server.json("/api/sweeps/\(id)")["status"] as? String
+        #expect(first == "running" || first == "completed", "right after the restart: \(first ?? "none")")
         let status = try server.wait(for: id, status: "completed", timeout: 240)
         #expect((status["progress"] as! [String: Any])["runs_completed"] as? Int == 12)
         let after = try String(contentsOfFile: folder + "/slurm/state.json", encoding: .utf8)
@@ -78,8 +81,9 @@ struct SlurmExecutorTests {
         while try Self.ourTasks().isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         let cancel = try server.request("POST", "/api/sweeps/\(id)/cancel")
         #expect(cancel.status == 202, "accepted: cancelling until Slurm confirms")
-        _ = try server.wait(for: id, status: "cancelled", timeout: 30)
+        let cancelled = try server.wait(for: id, status: "cancelled", timeout: 30)
         #expect(try Self.ourTasks().isEmpty, "cancelled means no job is left")
+        #expect((cancelled["progress"] as! [String: Any])["runs_running"] as? Int == 0)
     }
 
     static func submit(_ server: ServerProcess, _ definition: String) throws -> String {
@@ -262,5 +266,112 @@ struct SlurmExecutorTests {
             with: Data(contentsOf: URL(fileURLWithPath: folder + "/slurm/state.json"))) as! [String: Any]
         #expect((state["jobs"] as! [Any]).count == arrays, "submissions: the first and its retries")
     }
-}
 
+    @Test func twoServersWithTheSameDefinition_EachCancelsOnlyItsOwnJobs() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = try Self.config(root)
+        let definition =
+            #"{"name": "shared-name", "defaults": {"grid_size": 96, "generations": 3000}, "groups": [{"prefix": "l", "replicates": 4}]}"#
+        let first = try ServerProcess(dataDirectory: root + "/one", config: config)
+        defer { first.kill() }
+        let second = try ServerProcess(dataDirectory: root + "/two", config: config)
+        defer { second.kill() }
+        let id = try Self.submit(first, definition)
+        #expect(try Self.submit(second, definition) == id, "the same definition, the same sweep id")
+        let names = Set(
+            try ["one", "two"].map {
+                try String(contentsOfFile: root + "/\($0)/slurm-instance", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            })
+        #expect(names.count == 2, "each data directory has its own instance id")
+        let deadline = Date().addingTimeInterval(30)
+        func jobs(_ instance: String) throws -> [String] { try Self.ourTasks().filter { $0.contains(instance) } }
+        while try names.contains(where: { try jobs($0).isEmpty }) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let secondInstance = try String(contentsOfFile: root + "/two/slurm-instance", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!(try jobs(secondInstance)).isEmpty, "both arrays are queued")
+
+        #expect(try first.request("POST", "/api/sweeps/\(id)/cancel").status == 202)
+        _ = try first.wait(for: id, status: "cancelled", timeout: 30)
+        #expect(!(try jobs(secondInstance)).isEmpty, "the other server's array is untouched")
+        #expect(["queued", "running"].contains(try second.json("/api/sweeps/\(id)")["status"] as? String ?? ""))
+        #expect(try first.request("DELETE", "/api/sweeps/\(id)").status == 204)
+
+        #expect(try second.request("POST", "/api/sweeps/\(id)/cancel").status == 202)
+        _ = try second.wait(for: id, status: "cancelled", timeout: 30)
+        #expect(try jobs(secondInstance).isEmpty)
+    }
+
+    @Test func requestThePartitionCannotEverGrant_FailsTheSweepWithSlurmsReason() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // A partition whose time limit (1 minute) is below what the tasks ask for (10).
+        let partition = "tiny\(UInt32.random(in: 0...UInt32.max))"
+        _ = try shell("scontrol create PartitionName=\(partition) Nodes=localhost MaxTime=1 State=UP")
+        defer { _ = try? shell("scontrol delete PartitionName=\(partition)") }
+        let config = root + "/server.json"
+        try """
+        {"executor": "slurm",
+         "slurm": {"shards": 1, "poll_seconds": 0.3, "binary": "\(ServerProcess.executable)",
+                   "sbatch_options": ["--partition=\(partition)", "--time=10"]}}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root + "/data", config: config)
+        defer { server.kill() }
+        let id = try Self.submit(
+            server, #"{"name": "too-long", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a"}]}"#)
+        let failed = try server.wait(for: id, status: "failed", timeout: 30)
+        let error = failed["error"] as? String ?? ""
+        // Slurm names the limit (PartitionTimeLimit) or, for an array, the partition's configuration.
+        #expect(error.contains("PartitionTimeLimit") || error.contains("PartitionConfig"), "\(error)")
+        #expect((failed["progress"] as! [String: Any])["runs_running"] as? Int == 0)
+        #expect(try Self.ourTasks().filter { $0.contains(id) }.isEmpty, "its pending jobs were cancelled")
+    }
+
+    @Test func theMergesRerunLine_WorksAsPrinted() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definitionPath = root + "/sweep.json"
+        try #"""
+        {"name": "rerun", "seed": 5, "defaults": {"grid_size": 24, "generations": 60},
+         "groups": [{"prefix": "r", "replicates": 2, "grid": {"field_strength": [0.3, 0.9]}},
+                    {"prefix": "c", "mode": "classical", "replicates": 2}]}
+        """#.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+        // Shard 1 fails until the mark exists, as a node that dies would.
+        let wrapper = root + "/morphic-on-nodes"
+        try """
+        #!/bin/sh
+        case "$*" in *"--shard 1/"*) [ -f '\(root)/mark' ] || { echo 'node lost' >&2; exit 1; } ;; esac
+        exec '\(ServerProcess.executable)' "$@"
+
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        _ = try shell("chmod +x '\(wrapper)'")
+        let submit = ServerProcess.packageFolder + "/deploy/slurm/submit.sh"
+        _ = try shell(
+            "cd '\(root)' && MORPHIC_SWEEP='\(definitionPath)' MORPHIC_DATA='\(root)/data' MORPHIC_BINARY='\(wrapper)' MORPHIC_CPUS=1 '\(submit)' 3 2"
+        )
+        var line: String?
+        let deadline = Date().addingTimeInterval(90)
+        while line == nil && Date() < deadline {
+            for name in (try FileManager.default.contentsOfDirectory(atPath: root)) where name.hasPrefix("morphic-merge-") {
+                let log = try String(contentsOfFile: root + "/" + name, encoding: .utf8).split(separator: "\n")
+                if let index = log.firstIndex(where: { $0.contains("rerun them and merge again with:") }),
+                    index + 1 < log.count
+                {
+                    line = String(log[index + 1])
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        let rerun = try #require(line, "the merge printed no rerun line")
+        #expect(rerun.contains("MORPHIC_CPUS=1") && rerun.hasSuffix(" 3 2 1"), "\(rerun)")
+        _ = try shell("touch '\(root)/mark' && cd '\(root)' && \(rerun)")
+        let archive = root + "/data/dataset/dataset.tar.gz"
+        let end = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: archive) && Date() < end { Thread.sleep(forTimeInterval: 0.3) }
+        #expect(FileManager.default.fileExists(atPath: archive), "the rerun merged the dataset")
+        #expect(try datasetFiles(root + "/data/dataset") == (try ServerEndToEndTests.localDataset(definitionPath)).files)
+    }
+}

@@ -45,7 +45,13 @@ public func tree(_ folder: String) throws -> [String: Data] {
     for case let path as String in enumerator {
         var isFolder: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: folder + "/" + path, isDirectory: &isFolder)
-        if !isFolder.boolValue { files[path] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + path)) }
+        guard !isFolder.boolValue else { continue }
+        do {
+            files[path] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + path))
+        } catch where (path.split(separator: "/").last ?? "").hasPrefix(".") {
+            // A temporary a running server renamed into place (a status written late): not
+            // part of the tree.
+        }
     }
     return files
 }

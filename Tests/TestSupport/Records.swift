@@ -59,7 +59,9 @@ public func damageRecord(run index: Int, in path: String) throws {
 /// files) or the archive.
 public func datasetFiles(_ path: String) throws -> [String: Data] {
     var files = try tree(path).filter { name, _ in
-        !name.hasPrefix(RecordStore.folderName + "/") && !name.hasPrefix("slurm/")
+        // Hidden files are temporaries a running server renames into place (a status
+        // written just after the sweep completed), never dataset files.
+        !name.hasPrefix(RecordStore.folderName + "/") && !name.hasPrefix("slurm/") && !name.hasPrefix(".")
             && !["definition.json", "status.json", Dataset.archiveName].contains(name)
     }
     for (name, bytes) in try runRecords(path) { files[name] = Data(bytes) }

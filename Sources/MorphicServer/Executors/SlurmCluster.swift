@@ -10,19 +10,65 @@ import MorphicData
 /// budget, unless it was refused as a usage error, which no retry can mend.
 ///
 /// Only the server's Slurm thread calls it, never under the service lock, and every command
-/// has a deadline. Job ids live in the sweep folder (`slurm/state.json`), and jobs carry the
-/// sweep's name, so a restarted server reattaches instead of submitting again, and a cancel
-/// reaches jobs whose ids were never saved.
-final class SlurmExecutor: Sendable {
+/// has a deadline. Job ids live in the sweep folder (`slurm/state.json`), and jobs are named
+/// after this server's instance and the sweep (``jobName(_:)``), so a restarted server
+/// reattaches instead of submitting again, a cancel reaches jobs whose ids were never saved,
+/// and two servers on one cluster running the same definition never touch each other's jobs.
+final class SlurmCluster: Sendable {
     let settings: SlurmSettings
     /// The limits the server accepted the sweep under, handed to its tasks.
     let limits: SweepLimits
+    /// This server's own id, kept in its data directory: part of every job name.
+    let instance: String
     private let log: Log
 
-    init(settings: SlurmSettings, limits: SweepLimits, log: Log) {
+    init(settings: SlurmSettings, limits: SweepLimits, instance: String, log: Log) {
         self.settings = settings
         self.limits = limits
+        self.instance = instance
         self.log = log
+    }
+
+    /// The file in the data directory that keeps the server's instance id.
+    static let instanceFile = "slurm-instance"
+
+    /// This data directory's instance id: made once at random (12 hex digits) and kept, so
+    /// the server finds its jobs again after a restart, and another server (another data
+    /// directory) never takes them for its own.
+    static func instance(in dataDirectory: String) throws -> String {
+        let path = dataDirectory + "/" + instanceFile
+        if let data = FileManager.default.contents(atPath: path) {
+            let id = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !id.isEmpty, id.count <= 32, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                throw Failure(description: "\(path) does not hold an instance id (letters and digits); remove it to make a new one")
+            }
+            return id
+        }
+        var generator = SystemRandomNumberGenerator()
+        let id = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try AtomicFile.write(Array((id + "\n").utf8), to: path)
+        return id
+    }
+
+    /// Pending reasons (`squeue %r`) that waiting cannot resolve: the request breaks a limit
+    /// of the partition, account or QOS, or names what the cluster does not have. A sweep whose
+    /// tasks pend for one of these fails with it, instead of staying queued for ever.
+    static let unsatisfiableReasons: Set<String> = [
+        "PartitionConfig", "PartitionNodeLimit", "PartitionTimeLimit", "BadConstraints", "InvalidAccount",
+        "InvalidQOS", "AccountNotAllowed", "QOSNotAllowed", "DependencyNeverSatisfied", "ReqNodeNotAvail",
+    ]
+
+    /// Whether a pending reason can never resolve. `ReqNodeNotAvail` is so only when no node
+    /// is named as merely unavailable (down or drained nodes may come back).
+    static func isUnsatisfiable(_ reason: String) -> Bool {
+        let name = reason.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? reason
+        guard unsatisfiableReasons.contains(name) else { return false }
+        if name == "ReqNodeNotAvail" {
+            let nodes = reason.components(separatedBy: "UnavailableNodes:").dropFirst().first ?? ""
+            return nodes.trimmingCharacters(in: .whitespaces).isEmpty
+        }
+        return true
     }
 
     /// What the server remembers of a sweep's jobs.
@@ -71,8 +117,9 @@ final class SlurmExecutor: Sendable {
         let reason: String
     }
 
-    /// The job name of a sweep's arrays: how a cancel finds jobs whose ids were not saved.
-    static func jobName(_ sweep: String) -> String { "morphic-" + sweep }
+    /// The job name of a sweep's arrays, this server's and this sweep's alone: how a cancel
+    /// finds jobs whose ids were not saved.
+    func jobName(_ sweep: String) -> String { "morphic-" + instance + "-" + sweep }
 
     private static func statePath(_ folder: SweepFolder) -> String { folder.path + "/slurm/state.json" }
 
@@ -118,12 +165,15 @@ final class SlurmExecutor: Sendable {
                     "slurm.shards gives this sweep \(shards) tasks, but the cluster's MaxArraySize allows \(maximumArraySize)")
         }
         try AtomicFile.write(definition.normalized.prettyBytes, to: folder.path + "/slurm/sweep.json")
-        let binary = settings.binary ?? CommandLine.arguments[0]
+        // This server's own binary by its path, even when it was started from the PATH.
+        let binary =
+            settings.binary ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
         let slurm = folder.path + "/slurm"
         // The exit status is kept per attempt: 64 (a usage error) is not worth a retry.
         let script = """
             #!/bin/bash
-            #SBATCH --job-name=\(Self.jobName(definition.id))
+            #SBATCH --job-name=\(jobName(definition.id))
             #SBATCH --output=\(slurm)/task-%a-%A.log
             #SBATCH --open-mode=append
             #SBATCH --cpus-per-task=\(settings.cpusPerTask)
@@ -180,6 +230,8 @@ final class SlurmExecutor: Sendable {
         /// Shards with a task running, and with one waiting (with Slurm's reason).
         var running: Set<Int> = []
         var pending: [Int: String] = [:]
+        /// Pending reasons that cannot resolve (``isUnsatisfiable(_:)``), by shard.
+        var unsatisfiable: [Int: String] = [:]
     }
 
     /// Looks at the queue and the shards' files; resubmits shards whose task ended
@@ -200,7 +252,12 @@ final class SlurmExecutor: Sendable {
                 continue
             }
             if let task = state.jobs.lazy.compactMap({ queue[$0]?[shard] }).first {
-                if task.state == "PENDING" { survey.pending[shard] = task.reason } else { survey.running.insert(shard) }
+                if task.state == "PENDING" {
+                    survey.pending[shard] = task.reason
+                    if Self.isUnsatisfiable(task.reason) { survey.unsatisfiable[shard] = task.reason }
+                } else {
+                    survey.running.insert(shard)
+                }
                 continue
             }
             // Its task has left the queue unfinished.
@@ -256,12 +313,12 @@ final class SlurmExecutor: Sendable {
     /// Cancels every job of a sweep: the saved ids, and by name those that were submitted
     /// but never saved.
     func cancel(_ sweep: String, jobs: [String]) throws {
-        _ = try command(["scancel", "--name=" + Self.jobName(sweep)] + jobs)
+        _ = try command(["scancel", "--name=" + jobName(sweep)] + jobs)
     }
 
     /// Whether none of a sweep's jobs is in the queue any more, by name and by id.
     func isGone(_ sweep: String, jobs: [String]) throws -> Bool {
-        let byName = try command(["squeue", "-h", "-o", "%i", "--name=" + Self.jobName(sweep)])
+        let byName = try command(["squeue", "-h", "-o", "%i", "--name=" + jobName(sweep)])
         guard byName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return false }
         return try queue(jobs).isEmpty
     }

@@ -1,0 +1,77 @@
+import Foundation
+import MorphicData
+
+/// Writes a sweep's dataset (`manifest.json`, the tables, `dataset.tar.gz`) once every one
+/// of its groups is done, whichever executor ran them, and records how the sweep ended.
+///
+/// One thread of its own does it, so a long archive holds no worker and no Slurm poll. The
+/// sweep is `finalizing` meanwhile: its groups are not handed out again, it cannot be
+/// deleted, and a cancel is refused because nothing is left to stop.
+final class SweepAssembler: @unchecked Sendable {
+    private let board: SweepBoard
+    private let notifier: SweepNotifier
+    private let log: Log
+
+    init(board: SweepBoard, notifier: SweepNotifier, log: Log) {
+        self.board = board
+        self.notifier = notifier
+        self.log = log
+    }
+
+    func start() { board.spawn("assembler") { [self] in run() } }
+
+    /// A sweep ready to be assembled: all its groups handed out and finished, not cancelled.
+    /// Call with the lock held.
+    private func nextReady() -> SweepJob? {
+        board.active.first { !$0.finalizing && !$0.cancelled.load(ordering: .relaxed) && $0.isDrained }
+    }
+
+    private func run() {
+        let condition = board.condition
+        while true {
+            condition.lock()
+            var next: SweepJob?
+            while !board.stopping {
+                next = nextReady()
+                if next != nil { break }
+                condition.wait()
+            }
+            guard let job = next, !board.stopping else {
+                condition.unlock()
+                return
+            }
+            job.finalizing = true
+            condition.unlock()
+            assemble(job)
+        }
+    }
+
+    private func assemble(_ job: SweepJob) {
+        var error: String?
+        do {
+            try Dataset.assemble(job.definition, in: job.folder)
+        } catch let failure {
+            error = "cannot write the dataset: \(failure)"
+        }
+        board.condition.lock()
+        job.finalizing = false
+        guard board.jobs[job.definition.id] === job else {
+            board.active.removeAll { $0 === job }
+            board.condition.unlock()
+            return
+        }
+        let failed = error ?? (job.progress.runsFailed > 0 ? "\(job.progress.runsFailed) run(s) failed" : nil)
+        job.error = nil
+        let (snapshot, status) = board.finish(job, as: failed == nil ? .completed : .failed, error: failed)
+        let progress = job.progress
+        board.condition.unlock()
+        try? job.write(snapshot)
+        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        log.info(
+            "sweep_finished",
+            [
+                "sweep": .string(job.definition.id), "status": status["status"] ?? .null,
+                "runs_completed": .int(progress.runsCompleted), "runs_failed": .int(progress.runsFailed),
+            ])
+    }
+}

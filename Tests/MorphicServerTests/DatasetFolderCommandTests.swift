@@ -1,0 +1,126 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The folder a `morphic sweep` or `morphic merge` leaves is the dataset, as the archive
+/// holds it; `frames` and `features` read it, a `--packed` folder and an unpacked archive
+/// alike; paths and runs that are wrong are named.
+@Suite struct DatasetFolderCommandTests {
+    func morphic(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try execute(ServerProcess.executable, arguments)
+    }
+
+    /// A sweep with a coupled group (cross_system_coupling > 0), an uncoupled one and controls.
+    static let definition = #"""
+        {"name": "folder", "seed": 11, "defaults": {"grid_size": 16, "generations": 40},
+         "groups": [{"prefix": "m", "replicates": 3, "grid": {"field_strength": [0.3, 0.9]}},
+                    {"prefix": "k", "replicates": 2, "params": {"cross_system_coupling": 0.5}},
+                    {"prefix": "c", "mode": "classical", "replicates": 2}]}
+        """#
+
+    /// The files of `folder` that are the dataset, by name.
+    func files(_ folder: String) throws -> [String: Data] {
+        try tree(folder).filter { name, _ in !["definition.json", "dataset.tar.gz"].contains(name) }
+    }
+
+    @Test func sweepAndMerge_LeaveTheDatasetAsTheArchiveHoldsIt_OrOnlyPacksWithPacked() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        #expect(try morphic(["sweep", root + "/sweep.json", "--output", root + "/dataset", "--quiet"]).status == 0)
+        _ = try shell("mkdir '\(root)/x' && tar xzf '\(root)/dataset/dataset.tar.gz' -C '\(root)/x'")
+        let unpacked = try FileManager.default.contentsOfDirectory(atPath: root + "/x")
+        #expect(unpacked.count == 1)
+        let archive = try tree(root + "/x/" + unpacked[0])
+        #expect(archive.keys.filter { $0.hasSuffix(".json") && $0 != "manifest.json" }.count == 10, "one record per run")
+        #expect(try files(root + "/dataset") == archive, "the folder holds what the archive holds, byte for byte")
+
+        // --packed: the records stay in packs; the tables and the archive are the same.
+        #expect(
+            try morphic(["sweep", root + "/sweep.json", "--output", root + "/packed", "--packed", "--quiet"]).status == 0)
+        let packed = try files(root + "/packed")
+        #expect(packed.keys.contains { $0.hasPrefix("records/") })
+        #expect(!packed.keys.contains("m_1.json"))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: root + "/packed/dataset.tar.gz"))
+                == Data(contentsOf: URL(fileURLWithPath: root + "/dataset/dataset.tar.gz")))
+
+        // Shards merged: the same folder as the whole sweep's.
+        for shard in 0..<3 {
+            #expect(
+                try morphic([
+                    "sweep", root + "/sweep.json", "--output", root + "/shard-\(shard)", "--shard", "\(shard)/3", "--quiet",
+                ]).status == 0)
+        }
+        let merged = try morphic(
+            ["merge", root + "/shard-0", root + "/shard-1", root + "/shard-2", "--output", root + "/merged"])
+        #expect(merged.status == 0, "\(merged.output)")
+        #expect(try files(root + "/merged") == archive)
+    }
+
+    @Test func framesAndFeatures_ReadASweepFolder_APackedOne_AndAnUnpackedArchive_Alike() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        #expect(try morphic(["sweep", root + "/sweep.json", "--output", root + "/dataset", "--quiet"]).status == 0)
+        #expect(
+            try morphic(["sweep", root + "/sweep.json", "--output", root + "/packed", "--packed", "--quiet"]).status == 0)
+        _ = try shell("mkdir '\(root)/x' && tar xzf '\(root)/dataset/dataset.tar.gz' -C '\(root)/x'")
+        let archive = root + "/x/" + (try FileManager.default.contentsOfDirectory(atPath: root + "/x"))[0]
+        let features = try Data(contentsOf: URL(fileURLWithPath: root + "/dataset/features.csv"))
+
+        // A lone run from its record file, and from each kind of folder: the same frames.
+        let byFile = try morphic(
+            ["frames", root + "/dataset/m_2.json", "--every", "5", "--output", root + "/file.npz"])
+        #expect(byFile.status == 0, "\(byFile.output)")
+        for (name, folder) in [("dataset", root + "/dataset"), ("packed", root + "/packed"), ("archive", archive)] {
+            let result = try morphic(
+                ["frames", folder, "--run", "m_2", "--every", "5", "--output", root + "/\(name).npz"])
+            #expect(result.status == 0, "\(name): \(result.output)")
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: root + "/\(name).npz"))
+                    == Data(contentsOf: URL(fileURLWithPath: root + "/file.npz")), "\(name)")
+            // A coupled run needs its group, which a folder has.
+            #expect(try morphic(["frames", folder, "--run", "k_2", "--output", root + "/k.npz"]).status == 0)
+            try FileManager.default.removeItem(atPath: folder + "/features.csv")
+            let written = try morphic(["features", folder])
+            #expect(written.status == 0, "\(name): \(written.output)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/features.csv")) == features, "\(name)")
+        }
+        let coupled = try morphic(["frames", root + "/dataset/k_2.json", "--output", root + "/k.npz"])
+        #expect(coupled.status != 0 && coupled.output.contains("--run"), "\(coupled.output)")
+    }
+
+    @Test func wrongPathsAndRuns_AreNamed_WithTheSubcommandsUsage() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        try "x".write(toFile: root + "/a-file", atomically: true, encoding: .utf8)
+        #expect(try morphic(["sweep", root + "/sweep.json", "--output", root + "/dataset", "--quiet"]).status == 0)
+        let cases: [([String], String)] = [
+            (["sweep", root + "/sweep.json", "--output", root + "/a-file"], "is a file"),
+            (["sweep", root + "/sweep.json", "--output", root + "/a-file/out"], "is a file"),
+            (["merge", root + "/a-file", "--output", root + "/m"], "is a file"),
+            (["merge", root + "/dataset", "--output", root + "/a-file"], "is a file"),
+            (["run", "--output", root + "/a-file"], "is a file"),
+            (["features", root + "/a-file"], "is a file"),
+            (["features", root + "/nowhere"], "no such folder"),
+            (["features", root], "neither definition.json nor manifest.json"),
+            (["frames", root + "/dataset", "--run", "m_99"], "no such run"),
+            (["frames", root + "/dataset"], "--run"),
+            (["frames", root + "/dataset/m_1.json", "--run", "m_1"], "is a file"),
+            (["frames", root + "/dataset/m_99.json"], "no such file"),
+            (["sweep", root + "/dataset", "--output", root + "/o"], "is a folder"),
+            (["sweep", root + "/missing.json", "--output", root + "/o"], "no such file"),
+        ]
+        for (arguments, message) in cases {
+            let result = try morphic(arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.output.contains(message), "\(arguments): \(result.output)")
+            #expect(!result.output.contains("NSCocoaErrorDomain"), "\(arguments): \(result.output)")
+            #expect(
+                result.output.contains("Usage: morphic \(arguments[0])"), "\(arguments): its own usage: \(result.output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: root + "/m"), "a refused merge writes nothing")
+    }
+}
