@@ -28,8 +28,10 @@ struct PlanBench {
     let repeats: Int
     let workers = ProcessInfo.processInfo.activeProcessorCount
 
-    /// One repeat's seconds (wall), by part.
+    /// One repeat's seconds (wall), by part, and the process's CPU seconds over the sweep
+    /// (a busy machine stretches wall time, not CPU time).
     struct Timing {
+        var cpu = 0.0
         var sweep = 0.0
         var runs = 0.0
         var assemble = 0.0
@@ -57,6 +59,7 @@ struct PlanBench {
         }
         print("seconds (wall)              best   median    worst")
         row("sweep, end to end", \.sweep)
+        row("  CPU (all threads)", \.cpu)
         row("  runs and records", \.runs)
         row("  dataset and archive", \.assemble)
         print("measured alone:")
@@ -76,6 +79,7 @@ struct PlanBench {
         defer { try? FileManager.default.removeItem(atPath: path) }
         var timing = Timing()
         let folder = SweepFolder(path: path)
+        let cpu = Self.cpuSeconds()
         let start = DispatchTime.now().uptimeNanoseconds
         try folder.prepare(for: definition)
         let progress = try SweepRunner(definition: definition, folder: folder, workers: workers).run()
@@ -88,6 +92,7 @@ struct PlanBench {
         timing.runs = Double(computed - start) / 1e9
         timing.assemble = Double(assembled - computed) / 1e9
         timing.sweep = Double(assembled - start) / 1e9
+        timing.cpu = Self.cpuSeconds() - cpu
 
         let planned = (0..<definition.runs.count).map { definition.runs[$0] }
         // The simulation alone, keeping the results for the features.
@@ -154,6 +159,14 @@ struct PlanBench {
                 for index in first..<min(count, first + chunk) { body(index) }
             }
         }
+    }
+
+    /// User and system CPU time of this process so far.
+    private static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     private func timed(_ body: () throws -> Void) throws -> Double {
