@@ -67,63 +67,115 @@ struct FieldStep {
         let slots = field.count
         let hamming = similarity.measure == .hamming
         let values = similarity.powers.count
-        var influence = [Double](repeating: -1, count: slots * values)
-        // The greatest influence any crystal can have on a window of each population (-1:
-        // none can pass): the live cells a window shares with a form range from
-        // max(0, live + form - k²) to min(live, form), and fix the similarity. For Hamming
-        // the distance is then at least |live - form|, so the greatest influence at that
-        // distance or more bounds it (a step's fixed cost, which small grids feel).
-        var bound = [Double](repeating: -1, count: cells + 1)
-        var farthest = [Double](repeating: -1, count: hamming ? values : 0)
-        influence.withUnsafeMutableBufferPointer { influence in
-            bound.withUnsafeMutableBufferPointer { bound in
-                for slot in 0..<slots {
-                    let own = influence.baseAddress! + slot * values
-                    for index in 0..<values where similarity.passes[index] {
-                        own[index] = field.prefactors[slot] * similarity.powers[index] * field.decays[slot]
-                    }
-                    let formCells = field.forms[slot].nonzeroBitCount
-                    if hamming {
-                        var beyond = -1.0
-                        for distance in (0..<values).reversed() {
-                            beyond = max(beyond, own[distance])
-                            farthest[distance] = beyond
-                        }
-                        for live in 1...cells { bound[live] = max(bound[live], farthest[abs(live - formCells)]) }
-                    } else {
-                        for live in 1...cells {
-                            for both in max(0, live + formCells - cells)...min(live, formCells) {
-                                bound[live] = max(bound[live], own[both << 6 | (live + formCells - both)])
+        // The tables live on the stack (or in one allocation when large): a small grid's step
+        // costs little more than making them.
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: slots * values + cells + 1 + values) { buffer in
+            let influence = buffer.baseAddress!
+            let bound = influence + slots * values
+            let farthest = bound + cells + 1
+            buffer.initialize(repeating: -1)
+            // The greatest influence any crystal can have on a window of each population (-1:
+            // none can pass): the live cells a window shares with a form range from
+            // max(0, live + form - k²) to min(live, form), and fix the similarity. For Hamming
+            // the distance is then at least |live - form|, so the greatest influence at that
+            // distance or more bounds it (a step's fixed cost, which small grids feel).
+            field.prefactors.withUnsafeBufferPointer { prefactors in
+                field.decays.withUnsafeBufferPointer { decays in
+                    similarity.powers.withUnsafeBufferPointer { powers in
+                        similarity.passes.withUnsafeBufferPointer { passes in
+                            field.forms.withUnsafeBufferPointer { forms in
+                                for slot in 0..<slots {
+                                    let own = influence + slot &* values
+                                    let formCells = forms[slot].nonzeroBitCount
+                                    if hamming {
+                                        // Distances 0..<passing pass, the rest stay -1: only
+                                        // those are worked out, and only the populations
+                                        // within that distance of the form's get a bound.
+                                        let passing = similarity.passing
+                                        for index in 0..<passing {
+                                            own[index] = prefactors[slot] * powers[index] * decays[slot]
+                                        }
+                                        var beyond = -1.0
+                                        for distance in (0..<passing).reversed() {
+                                            beyond = own[distance] > beyond ? own[distance] : beyond
+                                            farthest[distance] = beyond
+                                        }
+                                        var live = max(1, formCells &- passing &+ 1)
+                                        while live <= min(cells, formCells &+ passing &- 1) {
+                                            let reach = farthest[abs(live &- formCells)]
+                                            bound[live] = reach > bound[live] ? reach : bound[live]
+                                            live &+= 1
+                                        }
+                                    } else {
+                                        for index in 0..<values where passes[index] {
+                                            own[index] = prefactors[slot] * powers[index] * decays[slot]
+                                        }
+                                        for live in 1...cells {
+                                            for both in max(0, live + formCells - cells)...min(live, formCells) {
+                                                bound[live] = max(bound[live], own[both << 6 | (live + formCells - both)])
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
-        }
-        let bands = RowBands.count(rows: n, threads: threads, minimumRows: minimumBandRows ?? 32768 / n)
-        var results = [(counts: Counts, habits: [UInt64])](repeating: (Counts(), []), count: bands)
-        let step = self
-        // An empty array's buffer may still have an address: no mask is nil.
-        let capturing = !mask.isEmpty
-        mask.withUnsafeMutableBufferPointer { mask in
-            results.withUnsafeMutableBufferPointer { results in
-                RowBands.run(rows: n, bands: bands) { band, rows in
-                    results[band] = step.rows(
-                        rows, influence: influence, bound: bound, mask: capturing ? mask.baseAddress : nil)
+            var ceiling = -1.0
+            for live in 0...cells { ceiling = max(ceiling, bound[live]) }
+            let bands = RowBands.count(rows: n, threads: threads, minimumRows: minimumBandRows ?? 32768 / n)
+            // An empty array's buffer may still have an address: no mask is nil.
+            let capturing = !mask.isEmpty
+            guard bands > 1 else {
+                // One band (every small grid): straight into this step's counts and habits.
+                // Taken out while the kernel reads the rest: no copy of them, and no overlap.
+                var (counts, habits, mask) = (self.counts, self.habits, self.mask)
+                (self.counts, self.habits, self.mask) = (Counts(), [], [])
+                mask.withUnsafeMutableBufferPointer { mask in
+                    rows(
+                        0..<n, influence: influence, bound: bound, ceiling: ceiling,
+                        mask: capturing ? mask.baseAddress : nil, counts: &counts, habits: &habits)
+                }
+                (self.counts, self.habits, self.mask) = (counts, habits, mask)
+                return
+            }
+            var results = [(counts: Counts, habits: [UInt64])](repeating: (Counts(), []), count: bands)
+            let step = self
+            let tables = Tables(influence: influence, bound: bound)
+            mask.withUnsafeMutableBufferPointer { mask in
+                results.withUnsafeMutableBufferPointer { results in
+                    RowBands.run(rows: n, bands: bands) { band, rows in
+                        step.rows(
+                            rows, influence: tables.influence, bound: tables.bound, ceiling: ceiling,
+                            mask: capturing ? mask.baseAddress : nil, counts: &results[band].counts,
+                            habits: &results[band].habits)
+                    }
                 }
             }
-        }
-        counts = results[0].counts
-        habits += results[0].habits
-        for result in results.dropFirst() {
-            counts.add(result.counts)
-            habits += result.habits
+            counts = results[0].counts
+            habits += results[0].habits
+            for result in results.dropFirst() {
+                counts.add(result.counts)
+                habits += result.habits
+            }
         }
     }
 
-    /// The field on rows `band`, given each crystal's `influence` by similarity value and
-    /// the greatest influence (`bound`) on a window of each population; `mask`, when not
-    /// nil, receives the cells the field took.
+    /// The tables of a step, read by every band.
+    private struct Tables: @unchecked Sendable {
+        let influence: UnsafePointer<Double>
+        let bound: UnsafePointer<Double>
+        init(influence: UnsafeMutablePointer<Double>, bound: UnsafeMutablePointer<Double>) {
+            self.influence = UnsafePointer(influence)
+            self.bound = UnsafePointer(bound)
+        }
+    }
+
+    /// The field on rows `band`, given each crystal's `influence` by similarity value, the
+    /// greatest influence (`bound`) on a window of each population and the greatest of those
+    /// (`ceiling`); `mask`, when not nil, receives the cells the field took. Sets `counts`
+    /// and appends to `habits`.
     ///
     /// Only cells with a live cell in their window are visited, found 64 at a time from
     /// the rows' bits. A cell's draw comes first: a crystal can take it only when the draw
@@ -134,8 +186,9 @@ struct FieldStep {
     /// the counts are worked out without branches on the cell's data: such branches go
     /// either way at random and cost more than the work.
     private func rows(
-        _ band: Range<Int>, influence: [Double], bound: [Double], mask: UnsafeMutablePointer<UInt8>?
-    ) -> (Counts, [UInt64]) {
+        _ band: Range<Int>, influence: UnsafePointer<Double>, bound: UnsafePointer<Double>, ceiling: Double,
+        mask: UnsafeMutablePointer<UInt8>?, counts: inout Counts, habits: inout [UInt64]
+    ) {
         let n = configuration.gridSize
         let k = configuration.formSize
         let r = k / 2
@@ -145,86 +198,92 @@ struct FieldStep {
         let random = CounterRandom.prefix(seed: configuration.seed!, stream: .influence, UInt64(step))
         let hamming = similarity.measure == .hamming
         let values = similarity.powers.count
-        let ceiling = bound.max() ?? -1
         let hopeless = configuration.fieldStrength == 0 || ceiling < 0
-        var counts = Counts()
-        // One more slot, where cells the field does not take count their nothing.
-        var activations = [Int](repeating: 0, count: slots + 1)
-        var overrides = [Int](repeating: 0, count: slots + 1)
-        let outcomes = field.outcomes.map(UInt64.init) + [0]
-        var habits: [UInt64] = []
         let habitsWanted = collectHabits
         let layout = self.layout
-        guard !hopeless || habitsWanted else {
-            counts.slotActivations = Array(repeating: 0, count: slots)
-            counts.slotOverrides = counts.slotActivations
-            return (counts, habits)
-        }
-        let ceilingBits = CounterRandom.threshold(below: ceiling)
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { draws in
-        influence.withUnsafeBufferPointer { influence in
-            field.forms.withUnsafeBufferPointer { forms in
-                activations.withUnsafeMutableBufferPointer { activations in
-                    overrides.withUnsafeMutableBufferPointer { overrides in
-                        for y in band {
-                            let line = after + layout.row(y)
-                            let current = before + layout.row(y)
-                            for j in 1...layout.lastWord {
-                                var cells = occupied(row: y, word: j, radius: r)
-                                if j == layout.lastWord { cells &= layout.lastMask }
-                                // The cells a crystal might take or that might resonate, by
-                                // their draws: a mask, so that no branch waits on a draw.
-                                var hopeful: UInt64 = 0
-                                if !hopeless {
-                                    var left = cells
-                                    while left != 0 {
-                                        let bit = left.trailingZeroBitCount
-                                        left &= left &- 1
-                                        let index = UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64 &+ bit)
-                                        let draw = CounterRandom.mix64(random ^ index)
-                                        draws[bit] = draw
-                                        hopeful |= (draw &>> 11 < ceilingBits ? 1 : 0) &<< UInt64(bit)
-                                    }
-                                    if ceiling > resonance { hopeful = cells }
+        var applied = 0
+        var overridden = 0
+        var resonances = 0
+        // One more slot, where cells the field does not take count their nothing.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 &* (slots &+ 1)) { tallies in
+            tallies.initialize(repeating: 0)
+            let activations = tallies.baseAddress!
+            let overrides = activations + (slots &+ 1)
+            defer {
+                counts.slotActivations.removeAll(keepingCapacity: true)
+                counts.slotOverrides.removeAll(keepingCapacity: true)
+                counts.slotActivations.append(contentsOf: UnsafeBufferPointer(start: activations, count: slots))
+                counts.slotOverrides.append(contentsOf: UnsafeBufferPointer(start: overrides, count: slots))
+            }
+            guard !hopeless || habitsWanted else { return }
+            let ceilingBits = CounterRandom.threshold(below: ceiling)
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64 &+ slots &+ 1) { scratch in
+                let draws = scratch.baseAddress!
+                // Each slot's outcome, and nothing for the extra one.
+                let outcomes = draws + 64
+                for slot in 0..<slots { outcomes[slot] = UInt64(field.outcomes[slot]) }
+                outcomes[slots] = 0
+                field.forms.withUnsafeBufferPointer { forms in
+                    for y in band {
+                        let line = after + layout.row(y)
+                        let current = before + layout.row(y)
+                        for j in 1...layout.lastWord {
+                            var cells = occupied(row: y, word: j, radius: r)
+                            if j == layout.lastWord { cells &= layout.lastMask }
+                            // The cells a crystal might take or that might resonate, by
+                            // their draws: a mask, so that no branch waits on a draw.
+                            var hopeful: UInt64 = 0
+                            if !hopeless {
+                                var left = cells
+                                while left != 0 {
+                                    let bit = left.trailingZeroBitCount
+                                    left &= left &- 1
+                                    let index = UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64 &+ bit)
+                                    let draw = CounterRandom.mix64(random ^ index)
+                                    draws[bit] = draw
+                                    hopeful |= (draw &>> 11 < ceilingBits ? 1 : 0) &<< UInt64(bit)
                                 }
-                                var visit = hopeful | (habitsWanted ? cells & current[j] : 0)
-                                while visit != 0 {
-                                    let bit = visit.trailingZeroBitCount
-                                    visit &= visit &- 1
-                                    let x = (j &- 1) &* 64 &+ bit
-                                    let window = layout.window(before, x: x, y: y, radius: r)
-                                    let live = window.nonzeroBitCount
-                                    let shift = UInt64(bit)
-                                    let draw = CounterRandom.unit(fromBits: draws[bit])
-                                    if hopeful &>> shift & 1 != 0 && (draw < bound[live] || bound[live] > resonance) {
-                                        var winner = slots
-                                        var best = -1.0
-                                        for slot in 0..<slots {
-                                            let form = forms[slot]
-                                            let index =
-                                                hamming
-                                                ? (window ^ form).nonzeroBitCount
-                                                : (window & form).nonzeroBitCount &<< 6 | (window | form).nonzeroBitCount
-                                            let value = influence[slot &* values &+ index]
-                                            // The first of equals wins.
-                                            let better = value > best
-                                            best = better ? value : best
-                                            winner = better ? slot : winner
-                                        }
-                                        let applied = draw < best
-                                        counts.resonances &+= best > resonance ? 1 : 0
-                                        let conway = line[j] &>> shift & 1
-                                        let next = applied ? outcomes[winner] : conway
-                                        line[j] = line[j] & ~(1 &<< shift) | next &<< shift
-                                        let taken = applied ? winner : slots
-                                        let overridden = next != conway ? 1 : 0
-                                        activations[taken] &+= 1
-                                        overrides[taken] &+= overridden
-                                        if let mask, applied { mask[y &* n &+ x] = UInt8(1 &+ overridden) }
+                                if ceiling > resonance { hopeful = cells }
+                            }
+                            var visit = hopeful | (habitsWanted ? cells & current[j] : 0)
+                            while visit != 0 {
+                                let bit = visit.trailingZeroBitCount
+                                visit &= visit &- 1
+                                let x = (j &- 1) &* 64 &+ bit
+                                let window = layout.window(before, x: x, y: y, radius: r)
+                                let live = window.nonzeroBitCount
+                                let shift = UInt64(bit)
+                                let draw = CounterRandom.unit(fromBits: draws[bit])
+                                if hopeful &>> shift & 1 != 0 && (draw < bound[live] || bound[live] > resonance) {
+                                    var winner = slots
+                                    var best = -1.0
+                                    for slot in 0..<slots {
+                                        let form = forms[slot]
+                                        let index =
+                                            hamming
+                                            ? (window ^ form).nonzeroBitCount
+                                            : (window & form).nonzeroBitCount &<< 6 | (window | form).nonzeroBitCount
+                                        let value = influence[slot &* values &+ index]
+                                        // The first of equals wins.
+                                        let better = value > best
+                                        best = better ? value : best
+                                        winner = better ? slot : winner
                                     }
-                                    if habitsWanted && live >= minimumCells && current[j] &>> shift & 1 == 1 {
-                                        habits.append(window << 1 | line[j] &>> shift & 1)
-                                    }
+                                    let taken = draw < best
+                                    resonances &+= best > resonance ? 1 : 0
+                                    let conway = line[j] &>> shift & 1
+                                    let next = taken ? outcomes[winner] : conway
+                                    line[j] = line[j] & ~(1 &<< shift) | next &<< shift
+                                    let slot = taken ? winner : slots
+                                    let differs = next != conway ? 1 : 0
+                                    activations[slot] &+= 1
+                                    overrides[slot] &+= differs
+                                    applied &+= taken ? 1 : 0
+                                    overridden &+= taken ? differs : 0
+                                    if let mask, taken { mask[y &* n &+ x] = UInt8(1 &+ differs) }
+                                }
+                                if habitsWanted && live >= minimumCells && current[j] &>> shift & 1 == 1 {
+                                    habits.append(window << 1 | line[j] &>> shift & 1)
                                 }
                             }
                         }
@@ -232,12 +291,9 @@ struct FieldStep {
                 }
             }
         }
-        }
-        counts.slotActivations = Array(activations.prefix(slots))
-        counts.slotOverrides = Array(overrides.prefix(slots))
-        counts.applied = counts.slotActivations.reduce(0, +)
-        counts.overrides = counts.slotOverrides.reduce(0, +)
-        return (counts, habits)
+        counts.applied = applied
+        counts.overrides = overridden
+        counts.resonances = resonances
     }
 
     /// The cells of word j of row y whose (2r+1)×(2r+1) window holds a live cell of S_t:

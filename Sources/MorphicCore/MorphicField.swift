@@ -15,8 +15,30 @@ struct MorphicField: Sendable {
     var ids: [Int] = []
 
     init(own: [Crystal], partners: [PartnerCrystal], configuration: RunConfiguration, step: Int) {
+        refill(own: own, partners: partners, configuration: configuration, step: step)
+    }
+
+    /// No crystals.
+    init() {}
+
+    /// Holds the crystals of another step in the same arrays: a run keeps one field, so a
+    /// step makes none (six arrays a step weigh on a small grid).
+    mutating func refill(own: [Crystal], partners: [PartnerCrystal], configuration: RunConfiguration, step: Int) {
         let phi = configuration.fieldStrength
         let delta = configuration.temporalDecay
+        forms.removeAll(keepingCapacity: true)
+        outcomes.removeAll(keepingCapacity: true)
+        prefactors.removeAll(keepingCapacity: true)
+        decays.removeAll(keepingCapacity: true)
+        owners.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+        let count = own.count + partners.count
+        forms.reserveCapacity(count)
+        outcomes.reserveCapacity(count)
+        prefactors.reserveCapacity(count)
+        decays.reserveCapacity(count)
+        owners.reserveCapacity(count)
+        ids.reserveCapacity(count)
         func add(_ crystal: Crystal, weight: Double, owner: Int?) {
             forms.append(crystal.form)
             outcomes.append(crystal.outcome)
@@ -25,13 +47,6 @@ struct MorphicField: Sendable {
             owners.append(owner)
             ids.append(crystal.id)
         }
-        let count = own.count + partners.count
-        forms.reserveCapacity(count)
-        outcomes.reserveCapacity(count)
-        prefactors.reserveCapacity(count)
-        decays.reserveCapacity(count)
-        owners.reserveCapacity(count)
-        ids.reserveCapacity(count)
         for crystal in own { add(crystal, weight: 1, owner: nil) }
         for partner in partners {
             add(partner.crystal, weight: configuration.crossSystemCoupling, owner: partner.owner)

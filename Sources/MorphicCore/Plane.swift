@@ -95,14 +95,20 @@ struct Plane: Sendable {
         let bands = RowBands.count(rows: n, threads: threads, minimumRows: minimumBandRows ?? 4096 / lastWord)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bands * 512) { seen in
             seen.initialize(repeating: 0)
-            return withUnsafeTemporaryAllocation(of: Int.self, capacity: blocksPerRow * 10 + bands) { buffer in
+            // A small grid's blocks are added one by one (``complexity(tallies:blocks:source:)``):
+            // their live cells are kept as the rows are made, rather than made again.
+            let kept = blocksPerRow < Self.countedBlocks ? blocksPerRow * blocksPerRow : 0
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: blocksPerRow * 10 + bands + (kept + 7) / 8) {
+                buffer in
                 buffer.initialize(repeating: 0)
                 let tallies = buffer.baseAddress!
                 let populations = tallies + blocksPerRow * 10
+                let blocks =
+                    kept == 0 ? nil : UnsafeMutableRawPointer(populations + bands).assumingMemoryBound(to: UInt8.self)
                 RowBands.run(rows: n, bands: bands) { band, rows in
                     populations[band] = self.rows(
                         rows, source, into: target, rule: rule, torus: torus, seen: seen.baseAddress! + band * 512,
-                        tallies: tallies)
+                        tallies: tallies, blocks: blocks)
                 }
                 // Marks are bytes of 0 or 1: eight at a time, a word's bits count them.
                 var diversity = 0
@@ -115,18 +121,19 @@ struct Plane: Sendable {
                     diversity &+= marked.nonzeroBitCount
                 }
                 let population = UnsafeBufferPointer(start: populations, count: bands).reduce(0, +)
-                return (population, diversity, complexity(tallies: tallies, source: source))
+                return (population, diversity, complexity(tallies: tallies, blocks: blocks.map { UnsafePointer($0) }, source: source))
             }
         }
     }
 
     /// Rows `band` of ``step(_:into:rule:torus:threads:minimumBandRows:)``: writes them into
     /// `target`, marks their windows in `seen`, counts the blocks of the block rows made
-    /// whole in them by live cells into `tallies` (ten a block row), and returns their
-    /// population.
+    /// whole in them by live cells into `tallies` (ten a block row) or, when `blocks` is not
+    /// nil, each block's live cells into it (row-major), and returns their population.
     private func rows(
         _ band: Range<Int>, _ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>,
-        rule: LifeRule, torus: Bool, seen: UnsafeMutablePointer<UInt8>, tallies: UnsafeMutablePointer<Int>
+        rule: LifeRule, torus: Bool, seen: UnsafeMutablePointer<UInt8>, tallies: UnsafeMutablePointer<Int>,
+        blocks: UnsafeMutablePointer<UInt8>?
     ) -> Int {
         let n = size
         let blocksPerRow = n / 3
@@ -190,7 +197,17 @@ struct Plane: Sendable {
                 population &+= (m & grid).nonzeroBitCount
 
                 let column = (j &- 1) &* 64
-                if blockRow {
+                if blockRow, let blocks {
+                    // Block a's centre is column 3a + 1: its sum is the block's live cells.
+                    let centres = Self.centres[column % 3] & ~0 >> UInt64(clamping: column &+ 63 &- lastCentre)
+                    let kept = blocks + (y / 3) &* blocksPerRow
+                    var left = centres
+                    while left != 0 {
+                        let bit = left.trailingZeroBitCount
+                        left &= left &- 1
+                        kept[(column &+ bit) / 3] = UInt8(truncatingIfNeeded: Self.sum(at: bit, (s0, s1, s2, s3)))
+                    }
+                } else if blockRow {
                     // Block a's centre is column 3a + 1: its sum is the block's live cells.
                     let centres = Self.centres[column % 3] & ~0 >> UInt64(clamping: column &+ 63 &- lastCentre)
                     let (n0, n1) = (~s0, ~s1)
@@ -305,6 +322,10 @@ struct Plane: Sendable {
         }
     }
 
+    /// The fewest blocks a row needs to be added from its counts (``OrderedSum/add(counts:)``):
+    /// working out a binade's increments costs more than adding a shorter row block by block.
+    static let countedBlocks = 16
+
     /// The bits of a word that are blocks' centres (columns 3a + 1), by its first column % 3.
     private static let centres: [UInt64] = (0..<3).map { k in
         (0..<64).filter { ($0 + k) % 3 == 1 }.reduce(0) { $0 | 1 << UInt64($1) }
@@ -317,15 +338,21 @@ struct Plane: Sendable {
     /// Each term takes one of ten values, computed once by the same operations; a row is
     /// added from its counts (``OrderedSum``) unless its sum could leave a binade there, and
     /// then block by block, its sums made again from `source`.
-    private func complexity(tallies: UnsafePointer<Int>, source: UnsafePointer<UInt64>) -> Double {
+    private func complexity(tallies: UnsafePointer<Int>, blocks: UnsafePointer<UInt8>?, source: UnsafePointer<UInt64>)
+        -> Double
+    {
         let blocksPerRow = size / 3
         let count = Double(blocksPerRow * blocksPerRow)
         // Rows of fewer blocks are added block by block: working out a binade's increments
         // costs more than adding a short row, and a small grid's sum leaves its binade
         // every row or two.
-        let counted = blocksPerRow >= 16
+        let counted = blocksPerRow >= Self.countedBlocks
         func sum(_ term: (Int) -> Double) -> Double {
             var sum = OrderedSum(term)
+            if let blocks {
+                for block in 0..<blocksPerRow * blocksPerRow { sum.add(Int(truncatingIfNeeded: blocks[block])) }
+                return sum.value
+            }
             for b in 0..<blocksPerRow where !(counted && sum.add(counts: tallies + b * 10)) {
                 // Block by block, in order: the row's 3×3 sums made again, read at the centres.
                 let (above, middle, below) = (source + row(3 * b), source + row(3 * b + 1), source + row(3 * b + 2))

@@ -8,6 +8,8 @@ struct SimilarityTable: Sendable {
     let passes: [Bool]
     /// Indexed by ``index(window:form:)``: `pow(similarity, e)`.
     let powers: [Double]
+    /// Hamming: the distances that pass are 0..<passing (similarity falls with distance).
+    let passing: Int
 
     init(_ configuration: RunConfiguration) {
         measure = configuration.similarity
@@ -25,6 +27,7 @@ struct SimilarityTable: Sendable {
         let threshold = configuration.similarityThreshold
         passes = similarities.map { $0.map { $0 > threshold } ?? false }
         powers = similarities.map { $0.map { pow($0, configuration.influenceExponent) } ?? 0 }
+        passing = passes.firstIndex(of: false) ?? passes.count
     }
 
     /// Hamming: cells that differ. Jaccard: live cells in both (high bits) and in either.

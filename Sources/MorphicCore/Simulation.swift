@@ -49,6 +49,10 @@ public struct Simulation: Sendable {
     var tableKernel: @Sendable (inout TableStep) -> Void = { $0.apply() }
     private var candidates: [UInt64] = []
     private var habitTable: [UInt64] = []
+    /// The field and the counts of the last step, kept so that a step refills their arrays
+    /// instead of making new ones.
+    private var field = MorphicField()
+    private var stepCounts = StepCounts()
 
     /// Prepares a run in its initial state.
     ///
@@ -158,11 +162,14 @@ public struct Simulation: Sendable {
         case .classical:
             break
         case .morphic:
-            let field = MorphicField(own: crystals, partners: partners, configuration: configuration, step: t)
+            var field = self.field
+            self.field = MorphicField()
+            field.refill(own: crystals, partners: partners, configuration: configuration, step: t)
             if field.count > 0 || due {
                 counts = applyField(field, step: t, source: source, target: target, collectHabits: due)
                 credits = settle(field, counts: counts, step: t)
             }
+            self.field = field
         case .llmControl:
             counts = applyTable(step: t, source: source, target: target)
         }
@@ -175,6 +182,7 @@ public struct Simulation: Sendable {
         series.resonanceEvents.append(counts.resonances)
         totalOverrides += counts.overrides
         if due { crystallize(after: t) }
+        stepCounts = counts
         series.crystalCount.append(crystals.count)
         generation += 1
 
@@ -266,20 +274,26 @@ public struct Simulation: Sendable {
         let minimumBandRows = self.minimumBandRows
         var habits = candidates
         candidates = []
+        // The last step's counts lend their arrays; moved, so that the kernel owns them alone.
+        var counts = stepCounts
+        stepCounts = StepCounts()
+        (counts.applied, counts.overrides, counts.resonances) = (0, 0, 0)
         let capturing = capturesFieldMask
-        let (counts, mask, collected) = planes.withUnsafeMutableBufferPointer { cells in
+        let (made, mask, collected) = planes.withUnsafeMutableBufferPointer { cells in
             var step = FieldStep(
                 configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
                 collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
-                after: cells.baseAddress! + target, threads: threads, minimumBandRows: minimumBandRows, habits: habits,
+                after: cells.baseAddress! + target, threads: threads, minimumBandRows: minimumBandRows, counts: counts,
+                habits: habits,
                 mask: capturing ? [UInt8](repeating: 0, count: n * n) : [])
             habits = []
+            counts = StepCounts()
             kernel(&step)
             return (step.counts, step.mask, step.habits)
         }
         candidates = collected
         if capturing { fieldMask = mask }
-        return counts
+        return made
     }
 
     /// Credits own crystals with this step's uses and returns the partners' share.

@@ -10,6 +10,11 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Build with -c release for meaningful figures. Each row is one whole run, metrics included.
 
+            With --plan, computes the plan's sweep (5,000 runs at 25²×200: 2,000 classical, 3,000 \
+            morphic with 5 crystals) into every dataset file and the archive on all cores, as \
+            'morphic sweep' does, and prints its wall time with the time of each part (simulation, \
+            records, features, tables, archive), best, median and worst of --repeats.
+
             With --sweep, runs 'morphic sweep' in a child process on sweeps of tiny runs (grid 8, \
             10 generations) and prints, for each size, runs per second end to end (records, \
             dataset files and archive) and the child's peak memory.
@@ -34,14 +39,21 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "A finished sweep's folder: time training it as a reference and answering a posterior for each of its test runs.")
     var infer: String?
 
-    @Option(help: "Where --sweep writes its datasets (each removed after it is measured). [default: a temporary folder]")
+    @Flag(help: "Time the plan's 5,000-run sweep end to end, with its breakdown, instead of the core.")
+    var plan = false
+
+    @Option(help: "Where --sweep and --plan write their datasets (each removed after it is measured). [default: a temporary folder]")
     var folder: String?
 
     func run() throws {
+        if [sweep != nil, plan, infer != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--sweep, --plan and --infer are separate benches; give one")
+        }
         if let sweep { return try benchSweeps(sweep) }
         if let infer { return try benchInference(infer) }
+        if plan { return try benchPlan() }
         let cases: [(Mode, Int, Int)] = [
-            (.classical, 64, 2000), (.classical, 256, 500), (.classical, 1024, 100),
+            (.classical, 25, 20000), (.classical, 64, 2000), (.classical, 256, 500), (.classical, 1024, 100),
             (.morphic, 25, 2000), (.morphic, 64, 500), (.morphic, 256, 200),
         ]
         print("mode       grid   generations   seconds   cell-updates/s")
@@ -63,6 +75,18 @@ struct BenchCommand: ParsableCommand {
             print(
                 mode.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                     + String(format: " %5d   %11d   %7.3f   %.3g", size, generations, best, rate))
+        }
+    }
+
+    /// Times the plan's sweep in this process (``PlanBench``).
+    private func benchPlan() throws {
+        let root = folder ?? NSTemporaryDirectory() + "morphic-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { if folder == nil { try? FileManager.default.removeItem(atPath: root) } }
+        do {
+            try PlanBench(root: root, repeats: repeats).run()
+        } catch let error as BenchError {
+            throw ValidationError(error.description)
         }
     }
 
