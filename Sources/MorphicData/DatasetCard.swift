@@ -107,7 +107,7 @@ enum DatasetCard {
             features = pd.read_csv("features.csv")  # one row per run; columns by role in manifest.json
             d = np.load("theta_x.npz", allow_pickle=False); theta, x, split = d["theta"], d["x"], d["split"]
             # theta is NaN where a parameter does not apply (a control's or field-less run's field parameters):
-            rows = (split == "train") & ~np.isnan(theta).any(axis=1)  # or features["label"] == "morphic"
+            rows = (split == "train") & ~np.isnan(theta).any(axis=1)  # training rows where every parameter applies
             ```
 
             """
