@@ -106,6 +106,8 @@ enum DatasetCard {
             import numpy as np, pandas as pd
             features = pd.read_csv("features.csv")  # one row per run; columns by role in manifest.json
             d = np.load("theta_x.npz", allow_pickle=False); theta, x, split = d["theta"], d["x"], d["split"]
+            # theta is NaN where a parameter does not apply (a control's or field-less run's field parameters):
+            rows = (split == "train") & ~np.isnan(theta).any(axis=1)  # training rows where every parameter applies
             ```
 
             """
@@ -142,7 +144,8 @@ enum DatasetCard {
             ? ""
             : definition.defaults.contains { $0.key == key }
                 ? " (defaults)" : " (model default)"
-        let note = mode == Mode.classical.rawValue ? "; classical, so no field acts" : ""
+        let note =
+            mode == Mode.classical.rawValue && GroundTruth.isFieldParameter(key) ? "; classical, so no field acts" : ""
         return "fixed \(fixedValue(key, group, definition))\(source)\(note)"
     }
 

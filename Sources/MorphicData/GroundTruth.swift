@@ -21,6 +21,11 @@ enum GroundTruth {
         }
     }
 
+    /// Parameters that act only through the field: none of them acts in a classical run.
+    static func isFieldParameter(_ key: ParameterKey) -> Bool {
+        key == .fieldStrength || key == .crystalCount || isMorphicOnly(key)
+    }
+
     /// The CSV fields of `configuration`, in the order of ``keys``.
     static func fields(_ configuration: RunConfiguration) -> [String] {
         keys.map { field($0, of: configuration) }

@@ -116,6 +116,17 @@ public struct ParameterSample: Hashable, Sendable {
             guard key != .seed else {
                 throw SweepError(field: parameterField, message: "run seeds derive from the sweep's seed and run ids")
             }
+            guard key != .mode else {
+                throw SweepError(
+                    field: parameterField,
+                    message: "mode cannot be sampled: give each mode its own group (the group's mode key)")
+            }
+            guard key != .generations && key != .gridSize else {
+                throw SweepError(
+                    field: parameterField,
+                    message: "\(key.rawValue) cannot be sampled: it sets the shape of every run's series and "
+                        + "features, so set it in defaults or the group's params (a grid or points may list a few)")
+            }
             guard !fixed.contains(key) else {
                 throw SweepError(field: parameterField, message: "set both in params and in sample")
             }

@@ -128,12 +128,13 @@ public struct SweepDefinition: Sendable {
                 field: "notify_url", message: "must be an http:// or https:// URL without spaces or control characters")
         }
         snapshotEvery = try Self.snapshots(json["snapshots"])
-        defaults = try Self.parameters(json["defaults"], field: "defaults", allowSeed: false)
+        let defaults = try Self.parameters(json["defaults"], field: "defaults", allowSeed: false)
+        self.defaults = defaults
         guard let groupList = json["groups"]?.elements, !groupList.isEmpty else {
             throw SweepError(field: "groups", message: "must be a non-empty array of groups")
         }
         groups = try groupList.enumerated().map { (index, group) throws(SweepError) in
-            try Self.group(group, field: "groups[\(index)]", limits: limits)
+            try Self.group(group, field: "groups[\(index)]", defaults: defaults, limits: limits)
         }
         runs = try Self.expand(seed: seed, defaults: defaults, groups: groups, limits: limits)
         groupRanges = Dictionary(uniqueKeysWithValues: runs.blocks.map { ($0.prefix, $0.start..<$0.start + $0.count) })
@@ -182,7 +183,9 @@ public struct SweepDefinition: Sendable {
         return every
     }
 
-    private static func group(_ json: JSON, field: String, limits: SweepLimits) throws(SweepError) -> Group {
+    private static func group(
+        _ json: JSON, field: String, defaults: [(key: ParameterKey, value: ParameterValue)], limits: SweepLimits
+    ) throws(SweepError) -> Group {
         guard let members = json.members else { throw SweepError(field: field, message: "a group is a JSON object") }
         let allowed = ["prefix", "mode", "replicates", "params", "grid", "sample", "points"]
         if let unknown = members.first(where: { !allowed.contains($0.key) }) {
@@ -260,7 +263,111 @@ public struct SweepDefinition: Sendable {
         let points = try json["points"].map { (json) throws(SweepError) in
             try Self.points(json, field: "\(field).points", fixed: params.map(\.key), limits: limits)
         }
+        try refuseFieldParameters(
+            mode: params.first { $0.key == .mode }?.value ?? defaults.first { $0.key == .mode }?.value, field: field,
+            grid: grid, sample: sample, points: points)
         return Group(prefix: prefix, replicates: replicates, params: params, grid: grid, sample: sample, points: points)
+    }
+
+    /// A classical run has no field, so a classical group that varies a field parameter would
+    /// give runs whose effective value is the same (GroundTruth): refused rather than run.
+    private static func refuseFieldParameters(
+        mode: ParameterValue?, field: String, grid: [(key: ParameterKey, values: [ParameterValue])],
+        sample: ParameterSample?, points: [[(key: ParameterKey, value: ParameterValue)]]?
+    ) throws(SweepError) {
+        guard mode == .text(Mode.classical.rawValue) else { return }
+        let message = { (key: ParameterKey) in
+            "\(key.rawValue) has no effect in classical mode: a classical group cannot vary it (set it in a morphic group)"
+        }
+        if let axis = grid.first(where: { GroundTruth.isFieldParameter($0.key) }) {
+            throw SweepError(field: "\(field).grid.\(axis.key.rawValue)", message: message(axis.key))
+        }
+        if let drawn = sample?.parameters.first(where: { GroundTruth.isFieldParameter($0.key) }) {
+            throw SweepError(field: "\(field).sample.params.\(drawn.key.rawValue)", message: message(drawn.key))
+        }
+        for (index, point) in (points ?? []).enumerated() {
+            if let listed = point.first(where: { GroundTruth.isFieldParameter($0.key) }) {
+                throw SweepError(field: "\(field).points[\(index)].\(listed.key.rawValue)", message: message(listed.key))
+            }
+        }
+    }
+
+    /// Checks min_form_cells ≤ form_size², the one limit between parameters, for every run
+    /// the group can have: a grid's or a sample's largest min_form_cells against its smallest
+    /// form_size (so the verdict never depends on the draws), and each listed point. The
+    /// error names the bound, value or point that breaks it.
+    private static func checkFormLimit(
+        _ group: Group, index: Int, fixed: RunConfiguration, defaults: [(key: ParameterKey, value: ParameterValue)]
+    ) throws(SweepError) {
+        let field = "groups[\(index)]"
+        func fixedField(_ key: ParameterKey) -> String {
+            group.params.contains { $0.key == key }
+                ? "\(field).params.\(key.rawValue)"
+                : defaults.contains { $0.key == key } ? "defaults.\(key.rawValue)" : field
+        }
+        if let points = group.points {
+            for (number, point) in points.enumerated() {
+                var configuration = fixed
+                for (key, value) in point { try! configuration.set(key, value) }
+                do throws(ConfigurationError) {
+                    _ = try configuration.validated()
+                } catch {
+                    let key: ParameterKey = point.contains { $0.key == .minFormCells } || !point.contains { $0.key == .formSize }
+                        ? .minFormCells : .formSize
+                    throw SweepError(
+                        field: point.contains { $0.key == key }
+                            ? "\(field).points[\(number)].\(key.rawValue)" : fixedField(key),
+                        message: error.message)
+                }
+            }
+            return
+        }
+        // The extreme value of `key` over the group's runs, and the field that declares it.
+        func extreme(_ key: ParameterKey, largest: Bool) -> (value: Int, field: String, varies: Bool) {
+            var candidates: [(Int, String)] = []
+            if let axis = group.grid.first(where: { $0.key == key }) {
+                for (number, value) in axis.values.enumerated() {
+                    candidates.append((Int(value.string)!, "\(field).grid.\(key.rawValue)[\(number)]"))
+                }
+            } else if let drawn = group.sample?.parameters.first(where: { $0.key == key }) {
+                let at = "\(field).sample.params.\(key.rawValue)"
+                switch drawn.distribution {
+                case .integer(let lo, let hi): candidates = [(lo, "\(at).integer[0]"), (hi, "\(at).integer[1]")]
+                case .choice(let values):
+                    for (number, value) in values.enumerated() {
+                        candidates.append((Int(value.string)!, "\(at).choice[\(number)]"))
+                    }
+                case .uniform, .logUniform: break  // whole-number parameters are never drawn so
+                }
+            }
+            guard !candidates.isEmpty else {
+                return (Int(fixed.value(key)!.string)!, fixedField(key), false)
+            }
+            let best = largest ? candidates.max { $0.0 < $1.0 }! : candidates.min { $0.0 < $1.0 }!
+            return (best.0, best.1, true)
+        }
+        let cells = extreme(.minFormCells, largest: true)
+        let size = extreme(.formSize, largest: false)
+        guard cells.value > size.value * size.value else { return }
+        let limit = "form_size² = \(size.value * size.value)"
+        switch (cells.varies, size.varies) {
+        case (true, true):
+            throw SweepError(
+                field: cells.field,
+                message: "min_form_cells goes up to \(cells.value), above \(limit) for the smallest form_size, \(size.value): "
+                    + "every combination must satisfy min_form_cells ≤ form_size²")
+        case (true, false):
+            throw SweepError(
+                field: cells.field,
+                message: "min_form_cells goes up to \(cells.value); it must be at most \(limit)")
+        case (false, true):
+            throw SweepError(
+                field: size.field,
+                message: "form_size goes down to \(size.value), whose \(limit) is below min_form_cells = \(cells.value)")
+        case (false, false):
+            throw SweepError(
+                field: cells.field, message: "min_form_cells must be at most \(limit), not \(cells.value)")
+        }
     }
 
     /// `[{parameter: value, …}, …]`: at least one point, each of known parameters that the
@@ -376,17 +483,7 @@ public struct SweepDefinition: Sendable {
                     .grid(group.grid)
                 }
             let points = design.count
-            // Only form size and min_form_cells are checked together.
-            var invalid: ConfigurationError?
-            SweepRuns.Block.combinations(fixed, design, over: [.formSize, .minFormCells], points: points) {
-                configuration, _ in
-                do throws(ConfigurationError) {
-                    _ = try configuration.validated()
-                } catch {
-                    invalid = invalid ?? error
-                }
-            }
-            if let invalid { throw SweepError(field: "groups[\(groupIndex)]", message: invalid.message) }
+            try checkFormLimit(group, index: groupIndex, fixed: fixed, defaults: defaults)
             let couples = { (configuration: RunConfiguration) in
                 configuration.crossSystemCoupling > 0 && configuration.mode == .morphic
             }

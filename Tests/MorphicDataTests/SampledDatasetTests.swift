@@ -113,7 +113,7 @@ import Testing
         #expect(listed[3] == 0.31 && listed[4] == 0.12 && listed[6] == 0.5)
         // A parameter fixed for every run, or set only where it cannot act, is not in theta.
         let fixed = try SweepDefinition.parse(
-            Array(#"{"groups": [{"prefix": "c", "mode": "classical", "grid": {"temporal_decay": [0.1, 0.2]}}]}"#.utf8))
+            Array(#"{"groups": [{"prefix": "c", "mode": "morphic", "params": {"field_strength": 0}, "grid": {"temporal_decay": [0.1, 0.2]}}]}"#.utf8))
         #expect(Theta(fixed).names.isEmpty)
     }
 
@@ -145,6 +145,20 @@ import Testing
         #expect(card.contains("| controls_zero_influence | 4 | 0 with influence | true |"))
         #expect(card.contains("LICENSE") && card.contains("CITATION.cff"))
         #expect(card.contains(#"np.load("theta_x.npz", allow_pickle=False)"#) && card.contains("pd.read_csv"))
+        // Only what the field uses is idle in a classical run; the rule acts in every run.
+        #expect(card.contains("- `control` (4 runs): fixed B3/S23 (model default)\n"))
+        #expect(card.contains("- `control` (4 runs): fixed 0.6 (model default); classical, so no field acts\n"))
+        #expect(!card.contains("B3/S23 (model default); classical"))
+        // The card's loading lines run as pasted, and the rows they keep are ready for a regressor.
+        let loading = try #require(card.components(separatedBy: "```python\n").last?.components(separatedBy: "```").first)
+        let script = root + "/load.py"
+        try (loading + """
+            assert rows.any() and not np.isnan(theta[rows]).any() and np.isnan(theta).any()
+            assert (features["label"][rows] == "morphic").all() and len(features) == len(theta)
+            print("loaded", int(rows.sum()))
+
+            """).write(toFile: script, atomically: true, encoding: .utf8)
+        #expect(try shell("cd '\(root)' && python3 load.py 2>&1").hasPrefix("loaded "))
         let listing = try shell("tar tzf '\(root)/dataset.tar.gz'")
         #expect(listing.contains("\(definition.id)/DATASET.md\n"))
         #expect(try shell("tar xzOf '\(root)/dataset.tar.gz' \(definition.id)/DATASET.md") == card)

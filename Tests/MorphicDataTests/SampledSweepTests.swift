@@ -162,12 +162,19 @@ import Testing
         var fixed: [JSON.Member] = []
         var drawn: [JSON.Member] = []
         for member in config where !["run_id", "sweep_seed"].contains(member.key) {
-            if ["mode", "seed"].contains(member.key) { fixed.append(member) } else { drawn.append(member) }
+            // Mode, size and length are never drawn: they stay the group's own.
+            if ["mode", "seed", "grid_size", "generations"].contains(member.key) {
+                fixed.append(member)
+            } else {
+                drawn.append(member)
+            }
         }
         let points: JSON
         switch design {
         case "points": points = .array([.object(drawn)])
         case "sample":
+            // A control's vector sets nothing a sample may draw: draw the model's default rule.
+            let drawn = drawn.isEmpty ? [JSON.Member("rule", .string("B3/S23"))] : drawn
             points = .object([
                 "count": .int(3), "method": .string("latin_hypercube"),
                 "params": .object(drawn.map { JSON.Member($0.key, .object(["choice": .array([$0.value])])) }),
@@ -205,6 +212,122 @@ import Testing
         let controls = definition.runs.prefix(512).map { DatasetSplit($0, sweepSeed: definition.seed) }
         #expect(Set(controls) == Set(DatasetSplit.allCases))
         #expect(definition.runs.allSatisfy { $0.configuration.gridSize == 32 && $0.configuration.generations == 200 })
+        // Every morphic point has a field, Sobol's lower corner too: no morphic run is a control in disguise.
+        let morphic = definition.runs.filter { $0.configuration.mode == .morphic }
+        #expect(morphic.count == 2048)
+        #expect(morphic.allSatisfy { $0.configuration.fieldStrength > 0 && $0.configuration.crystalCount > 0 })
+        let theta = Theta(definition)
+        #expect(morphic.allSatisfy { !theta.values($0.configuration).contains { $0.isNaN } })
+    }
+
+    /// The verdict on a group's bounds depends on what it declares, never on what is drawn.
+    @Test(arguments: [
+        (#"{"min_form_cells": {"integer": [1, 49]}}"#, "groups[0].sample.params.min_form_cells.integer[1]"),
+        (#"{"min_form_cells": {"integer": [1, 25]}}"#, nil),
+        (#"{"min_form_cells": {"integer": [1, 9]}, "form_size": {"choice": [7, 3]}}"#, nil),
+        (#"{"min_form_cells": {"integer": [1, 10]}, "form_size": {"choice": [7, 3]}}"#,
+         "groups[0].sample.params.min_form_cells.integer[1]"),
+    ] as [(String, String?)])
+    func formLimit_IsJudgedOnTheDeclaredBounds_ForEverySeedAndMethod(_ params: String, _ field: String?) throws {
+        var messages = Set<String>()
+        for method in ParameterSample.Method.allCases {
+            for seed in 0..<40 {
+                let text = """
+                    {"name": "mfc", "seed": \(seed), "defaults": {"generations": 5, "grid_size": 8},
+                     "groups": [{"prefix": "m", "mode": "morphic",
+                                 "sample": {"count": 2, "method": "\(method.rawValue)", "params": \(params)}}]}
+                    """
+                if let field {
+                    let error = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(text.utf8)) }
+                    #expect(error?.field == field, "seed \(seed), \(method)")
+                    messages.insert(error?.message ?? "")
+                } else {
+                    #expect(throws: Never.self, "seed \(seed), \(method)") { try SweepDefinition.parse(Array(text.utf8)) }
+                }
+            }
+        }
+        #expect(messages.count == (field == nil ? 0 : 1), "\(messages)")
+    }
+
+    /// A fixed min_form_cells is judged against the smallest form_size drawn or listed.
+    @Test(arguments: [
+        (#""params": {"min_form_cells": 12}, "sample": {"count": 2, "method": "random", "params": {"form_size": {"choice": [5, 3, 7]}}}"#,
+         "groups[0].sample.params.form_size.choice[1]"),
+        (#""params": {"min_form_cells": 12}, "grid": {"form_size": [5, 7, 3]}"#, "groups[0].grid.form_size[2]"),
+        (#""params": {"min_form_cells": 12}, "points": [{"form_size": 5}, {"form_size": 3}]"#, "groups[0].points[1].form_size"),
+        (#""params": {"min_form_cells": 26}, "points": [{"field_strength": 0.2}]"#, "groups[0].params.min_form_cells"),
+        (#""params": {"form_size": 3}, "sample": {"count": 2, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
+         "defaults.min_form_cells"),
+    ])
+    func formLimit_NamesTheDeclaredValueThatBreaksIt(_ design: String, _ field: String) {
+        let text = #"{"defaults": {"min_form_cells": 10}, "groups": [{"prefix": "a", "# + design + "}]}"
+        let error = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(text.utf8)) }
+        #expect(error?.field == field, "\(error.map(String.init(describing:)) ?? "")")
+    }
+
+    @Test func formLimit_QuotesTheBound_NotADraw() throws {
+        let text = #"""
+            {"seed": 2, "groups": [{"prefix": "m", "mode": "morphic",
+             "sample": {"count": 2, "method": "random", "params": {"min_form_cells": {"integer": [1, 49]}}}}]}
+            """#
+        let error = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(text.utf8)) }
+        #expect(error?.message == "min_form_cells goes up to 49; it must be at most form_size² = 25")
+    }
+
+    /// A classical run has no field, so a classical group may not vary what only the field uses;
+    /// fixed values (seed.json's zeros) stay accepted, and so do rule and boundary.
+    @Test func classicalGroups_MayNotVaryFieldParameters() throws {
+        let fieldKeys: [ParameterKey] = [
+            .crystalCount, .fieldStrength, .temporalDecay, .similarityThreshold, .influenceExponent, .crossSystemCoupling,
+            .formSize, .similarity, .crystallizationInterval, .minFormCells, .reinforcement, .resonanceThreshold,
+        ]
+        for key in fieldKeys {
+            let value = key.kind == .text ? #"["hamming", "jaccard"]"# : key == .formSize ? "[3, 5]" : key.kind == .integer ? "[1, 2]" : "[0.1, 0.2]"
+            for design in [
+                #""grid": {"\#(key.rawValue)": \#(value)}"#,
+                #""points": [{"initial_density": 0.3}, {"\#(key.rawValue)": \#(value.dropFirst().prefix { $0 != "," })}]"#,
+                #""sample": {"count": 2, "method": "random", "params": {"\#(key.rawValue)": {"choice": \#(value)}}}"#,
+            ] {
+                let text = #"{"groups": [{"prefix": "c", "mode": "classical", "# + design + "}]}"
+                let error = #expect(throws: SweepError.self, "\(text)") { try SweepDefinition.parse(Array(text.utf8)) }
+                #expect(error?.field.hasSuffix(key.rawValue) == true, "\(text)")
+                #expect(error?.message.hasPrefix("\(key.rawValue) has no effect in classical mode") == true)
+            }
+        }
+        for accepted in [
+            #"{"groups": [{"prefix": "c", "mode": "classical", "params": {"field_strength": 0, "crystal_count": 0}, "grid": {"rule": ["B3/S23", "B36/S23"], "boundary": ["dead", "torus"]}}]}"#,
+            #"{"groups": [{"prefix": "c", "params": {"mode": "classical"}, "sample": {"count": 2, "method": "sobol", "params": {"initial_density": {"uniform": [0.3, 0.5]}}}}]}"#,
+            #"{"groups": [{"prefix": "m", "grid": {"mode": ["classical", "morphic"], "field_strength": [0.2, 0.4]}}]}"#,
+        ] {
+            #expect(throws: Never.self) { try SweepDefinition.parse(Array(accepted.utf8)) }
+        }
+        let error = #expect(throws: SweepError.self) {
+            try SweepDefinition.parse(Array(#"{"defaults": {"mode": "classical"}, "groups": [{"prefix": "c", "grid": {"field_strength": [0.1, 0.2]}}]}"#.utf8))
+        }
+        #expect(error?.field == "groups[0].grid.field_strength")
+    }
+
+    @Test func modeInASample_SaysModeCannotBeSampled() throws {
+        let text = #"{"groups": [{"prefix": "m", "mode": "morphic", "sample": {"count": 2, "method": "random", "params": {"mode": {"choice": ["morphic"]}}}}]}"#
+        let error = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(text.utf8)) }
+        #expect(error?.field == "groups[0].sample.params.mode")
+        #expect(error?.message.hasPrefix("mode cannot be sampled") == true)
+    }
+
+    /// lo == hi draws that one value; an empty point runs the group's params as they are.
+    @Test func degenerateBounds_AndEmptyPoints_AreAccepted() throws {
+        let text = #"""
+            {"groups": [{"prefix": "s", "mode": "morphic", "sample": {"count": 3, "method": "latin_hypercube",
+              "params": {"field_strength": {"uniform": [0.3, 0.3]}, "influence_exponent": {"log_uniform": [2, 2]},
+                         "crystal_count": {"integer": [4, 4]}}}},
+             {"prefix": "p", "mode": "morphic", "params": {"field_strength": 0.5}, "points": [{}, {"temporal_decay": 0.2}]}]}
+            """#
+        let definition = try SweepDefinition.parse(Array(text.utf8))
+        let sampled = definition.runs.prefix(3).map(\.configuration)
+        #expect(sampled.allSatisfy { $0.fieldStrength == 0.3 && $0.influenceExponent == 2 && $0.crystalCount == 4 })
+        let listed = definition.runs.suffix(2).map(\.configuration)
+        #expect(listed[0].fieldStrength == 0.5 && listed[0].temporalDecay == RunConfiguration().temporalDecay)
+        #expect(listed[1].temporalDecay == 0.2)
     }
 
     static let invalid: [(String, String)] = [
@@ -270,8 +393,8 @@ import Testing
             "groups[0].sample.params.field_strength.integer"
         ),
         (
-            #""sample": {"count": 4, "method": "sobol", "params": {"grid_size": {"integer": [3, 4097]}}}"#,
-            "groups[0].sample.params.grid_size.integer[1]"
+            #""sample": {"count": 4, "method": "sobol", "params": {"crystallization_interval": {"integer": [1, 10001]}}}"#,
+            "groups[0].sample.params.crystallization_interval.integer[1]"
         ),
         (
             #""sample": {"count": 4, "method": "sobol", "params": {"form_size": {"integer": [3, 7]}}}"#,
@@ -296,8 +419,27 @@ import Testing
         ),
         (
             #""sample": {"count": 64, "method": "sobol", "params": {"min_form_cells": {"integer": [1, 30]}}}"#,
-            "groups[0]"
+            "groups[0].sample.params.min_form_cells.integer[1]"
         ),
+        (
+            #""sample": {"count": 2, "method": "random", "params": {"min_form_cells": {"choice": [2, 26, 4]}}}"#,
+            "groups[0].sample.params.min_form_cells.choice[1]"
+        ),
+        (
+            #""sample": {"count": 1, "method": "random", "params": {"mode": {"choice": ["classical", "morphic"]}}}"#,
+            "groups[0].sample.params.mode"
+        ),
+        (
+            #""sample": {"count": 4, "method": "random", "params": {"generations": {"integer": [10, 20]}}}"#,
+            "groups[0].sample.params.generations"
+        ),
+        (
+            #""sample": {"count": 4, "method": "random", "params": {"grid_size": {"choice": [8, 16]}}}"#,
+            "groups[0].sample.params.grid_size"
+        ),
+        (#""grid": {"min_form_cells": [3, 30, 4]}"#, "groups[0].grid.min_form_cells[1]"),
+        (#""points": [{"min_form_cells": 30}]"#, "groups[0].points[0].min_form_cells"),
+        (#""points": [{"form_size": 7, "min_form_cells": 12}, {"form_size": 3, "min_form_cells": 9}, {"form_size": 3, "min_form_cells": 10}]"#, "groups[0].points[2].min_form_cells"),
         (
             #""grid": {"field_strength": [0.1]}, "sample": {"count": 4, "method": "sobol", "params": {"field_strength": {"uniform": [0, 1]}}}"#,
             "groups[0].sample"
@@ -309,7 +451,7 @@ import Testing
         (#""points": [{"seed": 2}]"#, "groups[0].points[0].seed"),
         (#""points": []"#, "groups[0].points"),
         (#""points": [0.5]"#, "groups[0].points[0]"),
-        (#""points": [{"form_size": 3, "min_form_cells": 10}]"#, "groups[0]"),
+        (#""points": [{"form_size": 3, "min_form_cells": 10}]"#, "groups[0].points[0].min_form_cells"),
     ]
 
     @Test(arguments: invalid)

@@ -69,7 +69,7 @@ import Testing
         (#"{"groups": [{"prefix": "a", "mode": "quantum"}]}"#, "groups[0].mode"),
         (#"{"groups": [{"prefix": "a", "replicates": 0}]}"#, "groups[0].replicates"),
         (#"{"groups": [{"prefix": "a"}, {"prefix": "a"}]}"#, "groups[1].prefix"),
-        (#"{"groups": [{"prefix": "a", "params": {"form_size": 3, "min_form_cells": 10}}]}"#, "groups[0]"),
+        (#"{"groups": [{"prefix": "a", "params": {"form_size": 3, "min_form_cells": 10}}]}"#, "groups[0].params.min_form_cells"),
         (#"{"defaults": {"generations": 0}, "groups": [{"prefix": "a"}]}"#, "defaults.generations"),
         (#"{"defaults": {"seed": 1}, "groups": [{"prefix": "a"}]}"#, "defaults.seed"),
         (#"{"seed": -1, "groups": [{"prefix": "a"}]}"#, "seed"),

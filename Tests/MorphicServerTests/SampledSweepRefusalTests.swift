@@ -25,6 +25,20 @@ import Testing
         ),
         (#""points": [{"field_strength": 0.2}], "grid": {"temporal_decay": [0.1]}"#, "groups[0].grid"),
         (#""points": [{"field_strenght": 0.2}]"#, "groups[0].points[0].field_strenght"),
+        (
+            #""sample": {"count": 2, "method": "random", "params": {"min_form_cells": {"integer": [1, 49]}}}"#,
+            "groups[0].sample.params.min_form_cells.integer[1]"
+        ),
+        (#""points": [{"min_form_cells": 30}]"#, "groups[0].points[0].min_form_cells"),
+        (
+            #""sample": {"count": 2, "method": "random", "params": {"mode": {"choice": ["morphic"]}}}"#,
+            "groups[0].sample.params.mode"
+        ),
+        (
+            #""sample": {"count": 2, "method": "random", "params": {"generations": {"integer": [5, 9]}}}"#,
+            "groups[0].sample.params.generations"
+        ),
+        (#""mode": "classical", "grid": {"field_strength": [0.2, 0.4]}"#, "groups[0].grid.field_strength"),
     ]
 
     @Test func badSampleOrPoints_AreRefusedWith422_AndNothingIsQueued() throws {
