@@ -31,8 +31,11 @@ let package = Package(
         ),
         // Streaming gzip on zlib, for dataset archives and HTTP responses.
         .target(name: "Gzip", dependencies: ["CZlib"]),
+        // Simulation-based inference on a reference table: quantile regression forests, their
+        // calibration and the posterior of an observation (no files, sockets or JSON).
+        .target(name: "MorphicInference"),
         // Run records, sweeps, datasets and archives: everything that touches files or JSON.
-        .target(name: "MorphicData", dependencies: ["MorphicCore", "Gzip", "CSystem"]),
+        .target(name: "MorphicData", dependencies: ["MorphicCore", "MorphicInference", "Gzip", "CSystem"]),
         // epoll, eventfd, accept4 and syncfs, which Swift's Glibc module leaves out.
         .systemLibrary(name: "CSystem"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -43,17 +46,18 @@ let package = Package(
         // HTTP/1.1 on sockets: a pure request decoder, connection state machine and epoll loops.
         .target(name: "HTTP", dependencies: ["Gzip", "CSystem"]),
         // The job server: REST API, job service, configuration.
-        .target(name: "MorphicServer", dependencies: ["MorphicCore", "MorphicData", "MorphicLLM", "HTTPClient", "HTTP", "Gzip"]),
+        .target(name: "MorphicServer", dependencies: ["MorphicCore", "MorphicData", "MorphicInference", "MorphicLLM", "HTTPClient", "HTTP", "Gzip"]),
         .executableTarget(
             name: "morphic",
             dependencies: [
-                "MorphicCore", "MorphicData", "MorphicServer", "MorphicLLM",
+                "MorphicCore", "MorphicData", "MorphicServer", "MorphicLLM", "MorphicInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Helpers shared by the test targets: a loopback client, shell commands, folders.
         .target(name: "TestSupport", dependencies: ["MorphicData"], path: "Tests/TestSupport"),
         .testTarget(name: "MorphicCoreTests", dependencies: ["MorphicCore"]),
+        .testTarget(name: "MorphicInferenceTests", dependencies: ["MorphicInference"]),
         .testTarget(
             name: "MorphicDataTests",
             dependencies: ["MorphicData", "MorphicCore", "Gzip", "TestSupport"],

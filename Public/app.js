@@ -432,6 +432,7 @@ async function showSweep(id, number) {
     if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
     if (!last || sweep.status !== last.status) loadChart(id, number);
     if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
+    if (ready && (!last || sweep.status !== last.status)) loadInference(id, number);
     last = { done, status: sweep.status };
     return active ? 1000 : null;
   });
@@ -1148,6 +1149,7 @@ async function showRun(runID) {
     box.addEventListener("blur", clear);
   }
   loadReplay(runID, run.config.generations, run.config.grid_size, number);
+  loadPosterior(runID, run, number);
 }
 
 // ---------- Replay ----------

@@ -34,6 +34,7 @@ morphic="$(swift build --show-bin-path)/morphic"
 bash scripts/schemathesis.sh "$morphic" 40
 # The browser page, driven by a real browser; screenshots go to test-artifacts/.
 python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
+python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
 # The dataset's numpy arrays against its CSV tables, read with numpy and pandas.
 python3 Tests/examples/test_arrays.py "$morphic"
 # The machine-learning example on a small sweep.

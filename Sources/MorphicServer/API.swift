@@ -15,6 +15,7 @@ final class API: Sendable {
     let counter = RequestCounter()
     let files: StaticFiles
     let pool: BlockingPool
+    let posteriors: PosteriorService
     /// Open connections, for `/metrics`; set once the HTTP server exists.
     let connections: @Sendable () -> Int
 
@@ -28,6 +29,7 @@ final class API: Sendable {
         self.pool = pool
         self.connections = connections
         files = StaticFiles(root: configuration.publicDirectory)
+        posteriors = PosteriorService(service: service)
     }
 
     /// Answers a request at once, or later through `responder`, logging and counting it.
@@ -162,6 +164,13 @@ final class API: Sendable {
             return .json(status["status"] == .string("cancelling") ? .accepted : .ok, status)
         case .retry(let id):
             return .json(.accepted, try service.retry(id))
+        case .posterior(let id):
+            try requireJSON(request)
+            return try posteriors.posterior(id, body: request.body)
+        case .calibration(let id):
+            return try posteriors.calibration(id)
+        case .map(let id):
+            return try posteriors.map(id)
         case .file(let relative):
             return try files.response(for: relative)
         }
@@ -177,20 +186,24 @@ final class API: Sendable {
     }
 
     private func submit(_ request: HTTPRequest) throws -> HTTPResponse {
+        try requireJSON(request)
+        let submitted = try service.submit(request.body)
+        let id = submitted.status["id"]?.stringValue ?? ""
+        return .json(
+            submitted.created ? .accepted : .ok, submitted.status, headers: [("Location", "/api/sweeps/" + id)])
+    }
+
+    private func requireJSON(_ request: HTTPRequest) throws {
         // Exactly this media type (parameters such as charset allowed): a cross-site HTML
-        // form can only send form and text types, so it cannot submit a sweep.
+        // form can only send form and text types, so it cannot post to the API.
         let type = request.header("Content-Type").map {
             $0.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         }
         guard type == "application/json" else {
             throw APIError(
                 status: .unsupportedMediaType, code: "unsupported_media_type",
-                message: "send the definition with Content-Type: application/json")
+                message: "send JSON with Content-Type: application/json")
         }
-        let submitted = try service.submit(request.body)
-        let id = submitted.status["id"]?.stringValue ?? ""
-        return .json(
-            submitted.created ? .accepted : .ok, submitted.status, headers: [("Location", "/api/sweeps/" + id)])
     }
 
     /// An open file as the body, so its size is known before the headers go out.

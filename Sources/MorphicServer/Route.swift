@@ -22,6 +22,9 @@ enum Route: Equatable, Sendable {
     case dataset(sweep: String)
     case cancel(sweep: String)
     case retry(sweep: String)
+    case posterior(sweep: String)
+    case calibration(sweep: String)
+    case map(sweep: String)
     /// A file of the browser page, as a path relative to the public folder.
     case file(String)
 
@@ -197,6 +200,15 @@ enum Route: Equatable, Sendable {
         case ["retry"]:
             try only("POST")
             return .retry(sweep: id)
+        case ["posterior"]:
+            try only("POST")
+            return .posterior(sweep: id)
+        case ["calibration"]:
+            try only("GET")
+            return .calibration(sweep: id)
+        case ["map"]:
+            try only("GET")
+            return .map(sweep: id)
         default:
             throw .notFound
         }
@@ -214,7 +226,7 @@ enum Route: Equatable, Sendable {
     /// Whether the route only reads.
     var isSafe: Bool {
         switch self {
-        case .submit, .delete, .cancel, .retry: false
+        case .submit, .delete, .cancel, .retry, .posterior: false
         default: true
         }
     }

@@ -31,11 +31,15 @@ struct BenchCommand: ParsableCommand {
         })
     var sweep: [Int]?
 
+    @Option(help: "A finished sweep's folder: time training it as a reference and answering a posterior for each of its test runs.")
+    var infer: String?
+
     @Option(help: "Where --sweep writes its datasets (each removed after it is measured). [default: a temporary folder]")
     var folder: String?
 
     func run() throws {
         if let sweep { return try benchSweeps(sweep) }
+        if let infer { return try benchInference(infer) }
         let cases: [(Mode, Int, Int)] = [
             (.classical, 64, 2000), (.classical, 256, 500), (.classical, 1024, 100),
             (.morphic, 25, 2000), (.morphic, 64, 500), (.morphic, 256, 200),

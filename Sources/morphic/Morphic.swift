@@ -8,6 +8,7 @@ struct Morphic: ParsableCommand {
         abstract: "Synthetic time-series datasets from a toy morphic field: Game of Life plus memory crystals.",
         subcommands: [
             ServeCommand.self, RunCommand.self, SweepCommand.self, MergeCommand.self, FeaturesCommand.self, FramesCommand.self,
+            InferCommand.self, CalibrateCommand.self,
             BenchCommand.self,
         ]
     )

@@ -1,0 +1,112 @@
+import MorphicCore
+import MorphicInference
+
+/// An observed run, as the reference needs it: the observable features and what they can be
+/// compared with (grid size and length). Made from a run record, bare observable series, or
+/// a row of a dataset's `features.csv`; the hidden series are never read.
+public struct Observation: Sendable {
+    /// The run's id; `observed` for bare series.
+    public let runID: String
+    /// The features of ``Features/names``.
+    public let features: [Double]
+    /// The grid's side; nil for bare series, which do not say.
+    public let gridSize: Int?
+    /// The number of generations.
+    public let generations: Int
+
+    /// The observation of a run record (docs/model.md section 9).
+    public init(record: JSON) throws {
+        guard let generations = record["metadata"]?["generations"]?.intValue ?? record["config"]?["generations"]?.intValue
+        else { throw InferenceError("the run record has no metadata.generations", field: "metadata.generations") }
+        let gridSize = record["metadata"]?["grid_size"]?.intValue ?? record["config"]?["grid_size"]?.intValue
+        guard let gridSize else { throw InferenceError("the run record has no metadata.grid_size", field: "metadata.grid_size") }
+        guard let timeseries = record["timeseries"] else {
+            throw InferenceError("the run record has no timeseries", field: "timeseries")
+        }
+        let convergence = record["summary_stats"]?["convergence_generation"]
+        guard let convergence, convergence == .null || convergence.intValue != nil else {
+            throw InferenceError(
+                "the run record has no summary_stats.convergence_generation", field: "summary_stats.convergence_generation")
+        }
+        let runID = record["run_id"]?.stringValue ?? "observed"
+        let series = try Self.series(timeseries, generations: generations, prefix: "timeseries")
+        self.init(runID: runID, series: series, convergence: convergence.intValue, gridSize: gridSize, generations: generations)
+    }
+
+    /// The observation of bare series: `{"series": {"population": […], "complexity": […],
+    /// "volatility": […], "pattern_diversity": […]}}`, each value at generations 1…n, with
+    /// optional `convergence_generation` (integer or null) and `run_id`. Without
+    /// `convergence_generation`, it is where all four series start repeating with a period of
+    /// 1 to 8 generations and keep it for at least two periods to the end: a still life or an
+    /// oscillator shows so in its series.
+    public init(seriesRequest json: JSON) throws {
+        guard let timeseries = json["series"], timeseries.members != nil else {
+            throw InferenceError("give the observed series as an object: {\"series\": {\"population\": […], …}}", field: "series")
+        }
+        guard let first = timeseries[Features.series[0]]?.elements?.count, first > 0 else {
+            throw InferenceError("series.population must be a non-empty array of numbers", field: "series.population")
+        }
+        let series = try Self.series(timeseries, generations: first, prefix: "series")
+        let convergence: Int?
+        switch json["convergence_generation"] {
+        case nil: convergence = Self.convergence(series)
+        case .null?: convergence = nil
+        case let value?:
+            guard let number = value.intValue, (0..<first).contains(number) else {
+                throw InferenceError(
+                    "convergence_generation must be null or an integer in 0...\(first - 1)", field: "convergence_generation")
+            }
+            convergence = number
+        }
+        let runID = json["run_id"]?.stringValue ?? "observed"
+        self.init(runID: runID, series: series, convergence: convergence, gridSize: nil, generations: first)
+    }
+
+    /// An observation whose features are already computed (a row of `features.csv`).
+    init(runID: String, features: [Double], gridSize: Int, generations: Int) {
+        self.runID = runID
+        self.features = features
+        self.gridSize = gridSize
+        self.generations = generations
+    }
+
+    private init(runID: String, series: [[Double]], convergence: Int?, gridSize: Int?, generations: Int) {
+        self.runID = runID
+        features = Features(observable: series, convergenceGeneration: convergence).values
+        self.gridSize = gridSize
+        self.generations = generations
+    }
+
+    /// The four observable series of `object`, each of `generations` finite numbers.
+    private static func series(_ object: JSON, generations: Int, prefix: String) throws -> [[Double]] {
+        try Features.series.map { name in
+            let field = prefix + "." + name
+            guard let elements = object[name]?.elements else {
+                throw InferenceError("\(field) is missing: the observable series are \(Features.series.joined(separator: ", "))", field: field)
+            }
+            guard elements.count == generations else {
+                throw InferenceError("\(field) has \(elements.count) values; it must have one per generation (\(generations))", field: field)
+            }
+            return try elements.enumerated().map { index, element in
+                guard let value = element.doubleValue, value.isFinite else {
+                    throw InferenceError("\(field)[\(index)] is not a finite number", field: field)
+                }
+                return value
+            }
+        }
+    }
+
+    /// The first generation from which every series repeats with one period of 1…8 to the
+    /// end, seen for at least two periods; nil when there is none.
+    static func convergence(_ series: [[Double]]) -> Int? {
+        let count = series[0].count
+        var best: Int?
+        for period in 1...8 where count >= 3 * period {
+            var start = count
+            while start - 1 >= period && series.allSatisfy({ $0[start - 1] == $0[start - 1 - period] }) { start -= 1 }
+            guard count - start >= 2 * period else { continue }
+            best = min(best ?? start, start)
+        }
+        return best
+    }
+}

@@ -1,0 +1,97 @@
+import MorphicInference
+
+/// The JSON of inference answers, shared by `morphic infer`, `morphic calibrate` and the
+/// server, so both give the same bytes for the same run.
+public enum PosteriorJSON {
+    /// A quantile level as a key: `"0.025"`.
+    static func key(_ level: Double) -> String { String(level) }
+
+    /// One observed run's answer: `run_id`, `p_field`, `parameters: {name: {mean,
+    /// quantiles, draws}}`, then the reference's id and its calibration.
+    public static func answer(
+        _ posterior: Posterior, runID: String, reference: String, calibration: Calibration
+    ) -> JSON {
+        .object([
+            "run_id": .string(runID),
+            "p_field": posterior.pField.map(JSON.double) ?? .null,
+            "parameters": .object(
+                posterior.parameters.map { marginal in
+                    JSON.Member(
+                        marginal.name,
+                        .object([
+                            "mean": .double(marginal.mean),
+                            "quantiles": .object(
+                                zip(Posterior.probabilities, marginal.quantiles).map { JSON.Member(key($0), .double($1)) }),
+                            "draws": .array(marginal.draws.map(JSON.double)),
+                        ]))
+                }),
+            "reference": .string(reference),
+            "calibration": calibrationJSON(calibration, reference: reference),
+        ])
+    }
+
+    /// How a reference's posteriors hold on its test split.
+    public static func calibrationJSON(_ calibration: Calibration, reference: String) -> JSON {
+        let levels = { (values: [Double]) in
+            JSON.object(zip(Calibration.levels, values).map { JSON.Member(key($0), .double($1)) })
+        }
+        return .object([
+            "reference": .string(reference),
+            "method": .string(
+                "quantile regression forests on the observable features; central intervals conformalized on the validation split; measured on the test split"),
+            "runs": .object(
+                zip(ReferenceTable.Split.allCases, calibration.runs).map { JSON.Member($0.rawValue, .int($1)) }),
+            "parameters": .object(
+                calibration.parameters.map { figures in
+                    JSON.Member(
+                        figures.name,
+                        .object([
+                            "test_runs": .int(figures.testRuns),
+                            "coverage": levels(figures.coverage),
+                            "uncalibrated_coverage": levels(figures.uncalibratedCoverage),
+                            "mean_width": levels(figures.meanWidth),
+                            "median_mae": .double(figures.medianMAE),
+                            "constant_mae": .double(figures.constantMAE),
+                        ]))
+                }),
+            "p_field": calibration.field.map { field in
+                .object([
+                    "field_runs": .int(field.fieldRuns), "controls": .int(field.controls),
+                    "roc_auc": .double(field.rocAUC), "false_positive_rate": .double(field.falsePositiveRate),
+                    "true_positive_rate": .double(field.truePositiveRate),
+                ])
+            } ?? .null,
+        ])
+    }
+
+    /// The calibration as a table for people.
+    public static func table(_ calibration: Calibration, reference: String) -> String {
+        func figure(_ value: Double) -> String {
+            let scaled = (value * 1000).rounded() / 1000
+            return String(scaled)
+        }
+        var lines = [
+            "reference \(reference): \(calibration.runs[0]) train, \(calibration.runs[1]) validation, \(calibration.runs[2]) test runs",
+            "parameter                 test  cover 50%  80%    95%    (uncalibrated 50/80/95)   median MAE  constant MAE",
+        ]
+        for parameter in calibration.parameters {
+            let name = parameter.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+            let count = String(parameter.testRuns).padding(toLength: 5, withPad: " ", startingAt: 0)
+            let coverage = parameter.coverage.map { figure($0).padding(toLength: 6, withPad: " ", startingAt: 0) }
+                .joined(separator: " ")
+            let raw = parameter.uncalibratedCoverage.map(figure).joined(separator: "/")
+            lines.append(
+                "\(name)  \(count) \(coverage)  (\(raw))".padding(toLength: 84, withPad: " ", startingAt: 0)
+                    + "  \(figure(parameter.medianMAE))".padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + figure(parameter.constantMAE))
+        }
+        if let field = calibration.field {
+            lines.append(
+                "p_field: ROC AUC \(figure(field.rocAUC)), false-positive rate \(figure(field.falsePositiveRate)), true-positive rate \(figure(field.truePositiveRate)) at 0.5 (\(field.fieldRuns) field runs, \(field.controls) controls in test)"
+            )
+        } else {
+            lines.append("p_field: none (the reference lacks controls or field runs)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

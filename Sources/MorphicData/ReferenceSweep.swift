@@ -1,0 +1,205 @@
+import Foundation
+import MorphicCore
+import MorphicInference
+
+/// A finished sweep read as a reference table for inference (``ReferenceTable``): its runs'
+/// observable features from `features.csv`, their split, and the parameters the sweep
+/// varies, each run's value being its effective ground truth.
+///
+/// Parameters that describe a field (field strength, crystal count and the morphic-only
+/// ones) are given only for runs on which a field acted: their posterior is the posterior
+/// given that a field acted, and `p_field` says whether one did. A parameter is varied when
+/// it takes more than one value where it is given; parameters written as names (rule,
+/// boundary, similarity) are not inferred.
+public struct ReferenceSweep: Sendable {
+    /// The sweep's id.
+    public let id: String
+    /// The table the model trains on.
+    public let table: ReferenceTable
+    /// The grid sizes and lengths of the reference's runs: an observation must match one.
+    public let gridSizes: Set<Int>
+    public let generations: Set<Int>
+
+    /// Reads the finished sweep or dataset in `path` (a sweep's folder or an unpacked archive).
+    /// - Throws: ``InferenceError`` when it is not a finished sweep, or its features.csv is
+    ///   not as its definition plans.
+    public init(path: String) throws {
+        let (definition, rows) = try Self.read(path, needsSplit: true)
+        id = definition.id
+        var gridSizes = Set<Int>()
+        var generations = Set<Int>()
+        var fieldActed: [Bool] = []
+        var values: [[Double?]] = []
+        for row in rows {
+            let configuration = definition.runs[row.index].configuration
+            gridSizes.insert(configuration.gridSize)
+            generations.insert(configuration.generations)
+            let acted = Self.fieldActed(configuration)
+            fieldActed.append(acted)
+            values.append(Self.candidates.map { key in Self.value(key, of: configuration, fieldActed: acted) })
+        }
+        // Varied: more than one value where the parameter is given.
+        let varied = Self.candidates.indices.filter { column in
+            var first: Double?
+            for row in values {
+                guard let value = row[column] else { continue }
+                if let first, first != value { return true }
+                first = first ?? value
+            }
+            return false
+        }
+        self.gridSizes = gridSizes
+        self.generations = generations
+        table = try ReferenceTable(
+            parameterNames: varied.map { Self.candidates[$0].rawValue }, featureNames: Features.names,
+            runIDs: rows.map(\.id), theta: values.map { row in varied.map { row[$0] ?? .nan } },
+            x: rows.map(\.features), fieldActed: fieldActed, split: rows.map(\.split), seed: definition.seed)
+    }
+
+    /// Checks that a run of `gridSize` × `gridSize` cells and `generations` steps can be
+    /// compared with the reference's runs: features depend on both.
+    public func check(gridSize: Int?, generations: Int, run: String) throws {
+        if let gridSize, !gridSizes.contains(gridSize) {
+            throw InferenceError(
+                "\(run) has a \(gridSize)×\(gridSize) grid; the reference \(id) has only \(Self.list(gridSizes)): its features cannot be compared",
+                field: "grid_size")
+        }
+        guard self.generations.contains(generations) else {
+            throw InferenceError(
+                "\(run) has \(generations) generations; the reference \(id) has only runs of \(Self.list(self.generations))",
+                field: "generations")
+        }
+    }
+
+    private static func list(_ values: Set<Int>) -> String { values.sorted().map(String.init).joined(separator: ", ") }
+
+    /// Numeric parameters that may be inferred, in docs/model.md's order.
+    static let candidates = ParameterKey.allCases.filter { $0.kind != .text && $0 != .seed }
+
+    /// Whether a crystal field acted on a run of `configuration`.
+    static func fieldActed(_ configuration: RunConfiguration) -> Bool {
+        configuration.mode == .morphic && configuration.crystalCount > 0 && configuration.fieldStrength > 0
+    }
+
+    /// A parameter's effective value, nil where it describes a field and none acted.
+    static func value(_ key: ParameterKey, of configuration: RunConfiguration, fieldActed: Bool) -> Double? {
+        let describesField = key == .fieldStrength || key == .crystalCount || GroundTruth.isMorphicOnly(key)
+        guard !describesField || fieldActed, let value = configuration.value(key) else { return nil }
+        return Double(value.string)
+    }
+
+    /// One row of `features.csv`.
+    struct Row {
+        let id: String
+        /// The run's position in its definition.
+        let index: Int
+        let split: ReferenceTable.Split
+        let features: [Double]
+    }
+
+    /// The definition of a finished sweep or dataset in `path`, and its features.csv's rows.
+    static func read(_ path: String, needsSplit: Bool) throws -> (SweepDefinition, [Row]) {
+        let manifestPath = path + "/manifest.json"
+        guard FileManager.default.fileExists(atPath: manifestPath) else {
+            throw InferenceError("\(path) is not a finished sweep: it has no manifest.json yet")
+        }
+        let definitionJSON: JSON
+        if let recorded = try SweepFolder(path: path).recordedSweep() {
+            definitionJSON = recorded.definition
+        } else {
+            guard let data = FileManager.default.contents(atPath: manifestPath),
+                let json = try? JSONParser.parse(Array(data)), let definition = json["definition"]
+            else { throw InferenceError("\(manifestPath) is not a dataset manifest") }
+            definitionJSON = definition
+        }
+        let definition: SweepDefinition
+        do {
+            definition = try SweepDefinition(
+                json: definitionJSON, limits: SweepLimits(maximumRuns: .max, maximumCellSteps: .max))
+        } catch {
+            throw InferenceError("\(path): its definition is not valid: \(error)")
+        }
+        guard let data = FileManager.default.contents(atPath: path + "/features.csv") else {
+            throw InferenceError("\(path) has no features.csv (write it with 'morphic features \(path)')")
+        }
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+            .makeIterator()
+        guard let header = lines.next().map(csvFields) else { throw InferenceError("\(path)/features.csv is empty") }
+        let column = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let splitColumn = column["split"]
+        guard let idColumn = column["run_id"], splitColumn != nil || !needsSplit else {
+            throw InferenceError(
+                "\(path)/features.csv has no \(column["run_id"] == nil ? "run_id" : "split") column; write it again with 'morphic features \(path)'")
+        }
+        let featureColumns = try Features.names.map { name in
+            guard let index = column[name] else {
+                throw InferenceError("\(path)/features.csv has no column \(name); write it again with 'morphic features \(path)'")
+            }
+            return index
+        }
+        var rows: [Row] = []
+        var next = 0
+        while let line = lines.next() {
+            let fields = csvFields(line)
+            guard fields.count == header.count else {
+                throw InferenceError("\(path)/features.csv: line \(rows.count + 2) has \(fields.count) fields, not \(header.count)")
+            }
+            let id = fields[idColumn]
+            // Rows follow the definition's order, failed runs left out.
+            var index = next
+            while index < definition.runs.count && definition.runs[index].id != id { index += 1 }
+            guard index < definition.runs.count else {
+                throw InferenceError("\(path)/features.csv: run \(id) is not a run of the definition, or out of order")
+            }
+            next = index + 1
+            let text = splitColumn.map { fields[$0] } ?? "train"
+            guard let split = ReferenceTable.Split(rawValue: text) else {
+                throw InferenceError("\(path)/features.csv: run \(id) has split '\(text)'")
+            }
+            rows.append(
+                Row(
+                    id: id, index: index, split: split,
+                    features: featureColumns.map { fields[$0].isEmpty ? .nan : Double(fields[$0]) ?? .nan }))
+        }
+        return (definition, rows)
+    }
+
+    /// The fields of one CSV line, quotes removed.
+    static func csvFields(_ line: Substring) -> [String] {
+        guard line.contains("\"") else { return line.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
+        var previous: Character = " "
+        for character in line {
+            if character == "\"" {
+                if quoted { quoted = false } else {
+                    if previous == "\"" { field.append("\"") }
+                    quoted = true
+                }
+            } else if character == "," && !quoted {
+                fields.append(field)
+                field = ""
+            } else {
+                field.append(character)
+            }
+            previous = character
+        }
+        fields.append(field)
+        return fields
+    }
+}
+
+extension ReferenceSweep {
+    /// Every run of the finished sweep or dataset in `path` as an observation, from its
+    /// features.csv (the same numbers its records give).
+    public static func observations(path: String) throws -> [Observation] {
+        let (definition, rows) = try read(path, needsSplit: false)
+        return rows.map { row in
+            let configuration = definition.runs[row.index].configuration
+            return Observation(
+                runID: row.id, features: row.features, gridSize: configuration.gridSize,
+                generations: configuration.generations)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// Everything that bounds training a reference and answering a posterior: its time, its
+/// memory and the least data it needs. A reference outside these is refused with an error
+/// naming the limit.
+public struct InferenceLimits: Hashable, Sendable {
+    /// Most runs a reference may hold. Default 200,000: the forests keep each tree's in-bag
+    /// indices (4 bytes a run a tree), so 200,000 runs × 100 trees × 4 forests is 320 MB,
+    /// the most one server should give one reference.
+    public var maximumRuns = 200_000
+    /// Fewest `train` runs with a defined value for a parameter or a field label. Default
+    /// 50: below that a leaf of five runs is a tenth of the prior, not a posterior.
+    public var minimumTrainingRuns = 50
+    /// Fewest `validation` runs (the interval widths are calibrated on them) and `test` runs
+    /// (coverage is measured on them). Default 10: with fewer, a 50 % interval's coverage is
+    /// one coin toss more or less.
+    public var minimumHeldOutRuns = 10
+    /// Trees per forest. Default 100: quantiles from 100 trees move by less than a tenth of a
+    /// leaf's spread from one forest seed to the next, and a 5,000-run reference trains in
+    /// about a second.
+    public var trees = 100
+    /// Fewest in-bag runs in a leaf. Default 5: a leaf is a small sample of the posterior
+    /// (Meinshausen 2006 uses 5 for quantile regression forests).
+    public var minimumLeafSize = 5
+    /// Deepest a tree grows. Default 40: never reached at the default leaf size below about
+    /// 10^12 runs; it bounds the recursion.
+    public var maximumDepth = 40
+    /// Bins a feature's values are cut into for split search (quantiles of the training
+    /// values). Default 64: finer bins changed no figure of the calibration table.
+    public var bins = 64
+    /// Posterior draws returned per parameter. Default 200.
+    public var draws = 200
+    /// Trained references kept in memory by a server. Default 4: a 5,000-run reference's
+    /// forests take about 8 MB.
+    public var cachedReferences = 4
+
+    /// The defaults above.
+    public init() {}
+}

@@ -1,0 +1,201 @@
+import Foundation
+import HTTP
+import MorphicData
+import MorphicInference
+import Synchronization
+
+/// Posteriors and calibration of finished sweeps taken as references, for the API. A
+/// reference is trained once, on its own thread (one at a time, never on an event loop or
+/// the blocking pool: training takes seconds), and kept in memory, at most
+/// ``InferenceLimits/cachedReferences`` of them, the least recently used dropped first.
+/// Training is deterministic, so a reference trained again after a restart or an eviction
+/// gives the same bytes.
+final class PosteriorService: Sendable {
+    /// What is known of one reference.
+    enum Entry: Sendable {
+        case training(Double)
+        case ready(ReferenceSweep, PosteriorModel)
+        case failed(InferenceError)
+    }
+
+    private struct State {
+        /// By sweep id and the version of its dataset (a retried sweep is a new reference).
+        var entries: [String: (version: String, entry: Entry, used: Int)] = [:]
+        var clock = 0
+    }
+
+    private let service: JobService
+    private let limits: InferenceLimits
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "posterior-training")
+
+    init(service: JobService, limits: InferenceLimits = InferenceLimits()) {
+        self.service = service
+        self.limits = limits
+    }
+
+    /// The reference `id` trained, or an answer saying it is being trained (202) or cannot be
+    /// (422), starting its training if needed. Call off the event loops: it looks at files.
+    func reference(_ id: String) throws -> (ReferenceSweep, PosteriorModel) {
+        let manifest = try service.datasetFile(id, name: "manifest.json")
+        let folder = (manifest as NSString).deletingLastPathComponent
+        let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/features.csv")
+        let version = "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\(attributes?[.size] ?? 0)"
+        let entry = state.withLock { state -> Entry in
+            state.clock += 1
+            if let known = state.entries[id], known.version == version {
+                state.entries[id]!.used = state.clock
+                return known.entry
+            }
+            state.entries[id] = (version, .training(0), state.clock)
+            evict(&state)
+            queue.async { [self] in train(id, folder: folder, version: version) }
+            return .training(0)
+        }
+        switch entry {
+        case .ready(let sweep, let model): return (sweep, model)
+        case .failed(let error):
+            throw APIError(
+                status: .unprocessableContent, code: "invalid_reference", message: error.message, field: error.field)
+        case .training(let fraction):
+            throw Training(id: id, fraction: fraction)
+        }
+    }
+
+    /// The answer while a reference trains: 202, how far it is, and where to look.
+    struct Training: Error {
+        let id: String
+        let fraction: Double
+
+        var response: HTTPResponse {
+            let link = "/api/sweeps/\(id)/calibration"
+            return .json(
+                .accepted,
+                .object([
+                    "status": .string("training"), "progress": .double((fraction * 1000).rounded() / 1000),
+                    "links": .object(["calibration": .string(link)]),
+                ]), headers: [("Location", link), ("Retry-After", "1")])
+        }
+    }
+
+    /// `POST /api/sweeps/{id}/posterior`: the body is `{"sweep": OTHER, "run": RUN}`, a run
+    /// record, or `{"series": {...}}`.
+    func posterior(_ id: String, body: [UInt8]) throws -> HTTPResponse {
+        let json: JSON
+        do {
+            json = try JSONParser.parse(body)
+        } catch {
+            throw APIError(status: .badRequest, code: "malformed", message: "the body is not JSON: \(error)")
+        }
+        guard json.members != nil else {
+            throw APIError(
+                status: .unprocessableContent, code: "invalid_observation",
+                message: "send {\"sweep\": ID, \"run\": RUN_ID}, a run record, or {\"series\": {...}}")
+        }
+        // The observation first: a wrong one is refused without training anything.
+        let observation = try Self.invalidObservation { try observe(json) }
+        let (sweep, model): (ReferenceSweep, PosteriorModel)
+        do {
+            (sweep, model) = try reference(id)
+        } catch let training as Training {
+            return training.response
+        }
+        let posterior = try Self.invalidObservation {
+            try sweep.check(gridSize: observation.gridSize, generations: observation.generations, run: observation.runID)
+            return try model.posterior(observation.features)
+        }
+        return .json(
+            .ok,
+            PosteriorJSON.answer(posterior, runID: observation.runID, reference: sweep.id, calibration: model.calibration))
+    }
+
+    /// `GET /api/sweeps/{id}/calibration`.
+    func calibration(_ id: String) throws -> HTTPResponse {
+        do {
+            let (sweep, model) = try reference(id)
+            return .json(.ok, PosteriorJSON.calibrationJSON(model.calibration, reference: sweep.id))
+        } catch let training as Training {
+            return training.response
+        }
+    }
+
+    /// `GET /api/sweeps/{id}/map`: every finished run on the first two principal components
+    /// of its standardized observable features.
+    func map(_ id: String) throws -> HTTPResponse {
+        let manifest = try service.datasetFile(id, name: "manifest.json")
+        let folder = (manifest as NSString).deletingLastPathComponent
+        let observations = try Self.invalidObservation { try ReferenceSweep.observations(path: folder) }
+        let map = FeatureMap(observations.map(\.features))
+        let round = { (value: Double) in JSON.double((value * 10_000).rounded() / 10_000) }
+        return .json(
+            .ok,
+            .object([
+                "method": .string("pca of standardized observable features"),
+                "explained": .array(map.explained.map(round)),
+                "run_id": .array(observations.map { .string($0.runID) }),
+                "x": .array(map.points.map { round($0.x) }),
+                "y": .array(map.points.map { round($0.y) }),
+            ]))
+    }
+
+    private func observe(_ json: JSON) throws -> Observation {
+        if let other = json["sweep"] {
+            guard let otherID = other.stringValue, let run = json["run"]?.stringValue else {
+                throw InferenceError("give both \"sweep\" and \"run\" as strings", field: json["run"] == nil ? "run" : "sweep")
+            }
+            let record: [UInt8]
+            do {
+                record = try service.runRecord(otherID, run: run)
+            } catch .notFound {
+                throw APIError(status: .notFound, code: "not_found", message: "no run \(run) in sweep \(otherID)", field: "run")
+            }
+            return try Observation(record: try JSONParser.parse(record))
+        }
+        if json["series"] != nil { return try Observation(seriesRequest: json) }
+        return try Observation(record: json)
+    }
+
+    private static func invalidObservation<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as InferenceError {
+            throw APIError(
+                status: .unprocessableContent, code: "invalid_observation", message: error.message, field: error.field)
+        } catch let error as FileError {
+            throw APIError(status: .unprocessableContent, code: "invalid_reference", message: error.description)
+        }
+    }
+
+    private func train(_ id: String, folder: String, version: String) {
+        let entry: Entry
+        do {
+            let sweep = try ReferenceSweep(path: folder)
+            let model = try PosteriorModel(sweep.table, limits: limits) { [self] fraction in
+                state.withLock { state in
+                    if state.entries[id]?.version == version { state.entries[id]!.entry = .training(fraction) }
+                }
+            }
+            entry = .ready(sweep, model)
+        } catch let error as InferenceError {
+            entry = .failed(error)
+        } catch {
+            entry = .failed(InferenceError("\(error)"))
+        }
+        state.withLock { state in
+            if state.entries[id]?.version == version { state.entries[id]!.entry = entry }
+        }
+    }
+
+    /// Drops the least recently used trained references beyond the limit; references being
+    /// trained stay.
+    private func evict(_ state: inout State) {
+        while state.entries.count > limits.cachedReferences {
+            let done = state.entries.filter {
+                if case .training = $0.value.entry { return false }
+                return true
+            }
+            guard let oldest = done.min(by: { $0.value.used < $1.value.used }) else { return }
+            state.entries[oldest.key] = nil
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Testing
+
+@testable import MorphicInference
+
+/// A toy simulator with a known answer: θ = (a, b) uniform on [0, 1]², and features that
+/// see a plainly, b through noise, and one that sees nothing. Both describe the field, so
+/// a control (no field acted) has neither.
+private func makeTable(runs: Int = 1_200, seed: UInt64 = 7, controls: Int = 200) throws -> ReferenceTable {
+    var generator = SeededGenerator(seed: seed, stream: 99)
+    var theta: [[Double]] = []
+    var x: [[Double]] = []
+    var field: [Bool] = []
+    var split: [ReferenceTable.Split] = []
+    for index in 0..<runs {
+        let isControl = index < controls
+        let a = isControl ? 0 : generator.unit()
+        let b = generator.unit()
+        let noise = { (scale: Double) in (generator.unit() - 0.5) * scale }
+        theta.append(isControl ? [.nan, .nan] : [a, b])
+        x.append([a + noise(0.2), b * b + noise(0.3), noise(1), isControl ? noise(0.1) : a * b + noise(0.1)])
+        field.append(!isControl)
+        let u = generator.unit()
+        split.append(u < 0.6 ? .train : u < 0.8 ? .validation : .test)
+    }
+    return try ReferenceTable(
+        parameterNames: ["a", "b"], featureNames: ["x0", "x1", "x2", "x3"], runIDs: (0..<runs).map { "run_\($0)" },
+        theta: theta, x: x, fieldActed: field, split: split, seed: seed)
+}
+
+private var smallLimits: InferenceLimits {
+    var limits = InferenceLimits()
+    limits.trees = 40
+    return limits
+}
+
+@Test func intervals_HoldTheirNominalCoverage_OnTheTestSplit() throws {
+    let model = try PosteriorModel(try makeTable(), limits: smallLimits)
+    for parameter in model.calibration.parameters {
+        // 240 test runs: two standard errors of an 80 % coverage are 0.05.
+        let tolerance = { (nominal: Double) in 0.05 + 2 * (nominal * (1 - nominal) / Double(parameter.testRuns)).squareRoot() }
+        for (nominal, coverage) in zip(Calibration.levels, parameter.coverage) {
+            #expect(abs(coverage - nominal) <= tolerance(nominal), "\(parameter.name) at \(nominal): \(coverage)")
+        }
+        #expect(parameter.medianMAE < parameter.constantMAE * 0.8, "\(parameter.name)")
+    }
+    let field = try #require(model.calibration.field)
+    #expect(field.rocAUC > 0.95)
+    #expect(field.falsePositiveRate < 0.15)
+}
+
+@Test func posterior_IsTheSame_ForTheSameReferenceAndObservation() throws {
+    let table = try makeTable()
+    let first = try PosteriorModel(table, limits: smallLimits)
+    let second = try PosteriorModel(table, limits: smallLimits)
+    let observation = [0.5, 0.3, 0.1, 0.2]
+    #expect(try first.posterior(observation) == second.posterior(observation))
+    #expect(first.calibration == second.calibration)
+    let other = try PosteriorModel(try makeTable(seed: 8), limits: smallLimits)
+    #expect(try first.posterior(observation) != other.posterior(observation))
+}
+
+@Test func posterior_IsOrderedAndInRange_AndFollowsTheEvidence() throws {
+    let model = try PosteriorModel(try makeTable(), limits: smallLimits)
+    for a in [0.1, 0.5, 0.9] {
+        let posterior = try model.posterior([a, 0.25, 0, a * 0.5])
+        let marginal = posterior.parameters[0]
+        #expect(marginal.quantiles == marginal.quantiles.sorted())
+        #expect(marginal.quantiles[0] <= a + 0.15 && a - 0.15 <= marginal.quantiles[8], "a = \(a)")
+        #expect(marginal.draws.count == InferenceLimits().draws)
+        #expect(marginal.draws.allSatisfy { (0...1).contains($0) })
+        #expect(marginal.quantiles[0] <= marginal.mean && marginal.mean <= marginal.quantiles[8])
+        #expect(try #require(posterior.pField) > 0.5)
+    }
+    #expect(try #require(try model.posterior([0, 0.25, 0, 0]).pField) < 0.5)
+}
+
+@Test func training_IsRefused_WithTooFewRunsOrNothingVaried() throws {
+    let table = try makeTable(runs: 60, controls: 10)
+    #expect(throws: InferenceError.self) { try PosteriorModel(table, limits: smallLimits) }
+    let nothing = try ReferenceTable(
+        parameterNames: [], featureNames: ["x"], runIDs: ["a"], theta: [[]], x: [[1]], fieldActed: [true],
+        split: [.train], seed: 0)
+    #expect(throws: InferenceError.self) { try PosteriorModel(nothing) }
+    let model = try PosteriorModel(try makeTable(), limits: smallLimits)
+    #expect(throws: InferenceError.self) { try model.posterior([1, 2, 3]) }
+    #expect(throws: InferenceError.self) { try model.posterior([1, .infinity, 3, 4]) }
+}
+
+@Test func conformalCorrection_IsTheRankedScore_OrInfiniteWithTooFewRuns() {
+    let scores = (1...19).map(Double.init)
+    #expect(PosteriorModel.conformalCorrection(scores: scores, level: 0.5) == 10)
+    #expect(PosteriorModel.conformalCorrection(scores: scores, level: 0.95) == 19)
+    #expect(PosteriorModel.conformalCorrection(scores: Array(scores.prefix(10)), level: 0.95) == .infinity)
+}
+
+@Test func areaUnderCurve_CountsTiesAsHalf() {
+    #expect(PosteriorModel.areaUnderCurve(positives: [0.9, 0.8], negatives: [0.1, 0.2]) == 1)
+    #expect(PosteriorModel.areaUnderCurve(positives: [0.5], negatives: [0.5]) == 0.5)
+    #expect(PosteriorModel.areaUnderCurve(positives: [0.1], negatives: [0.9, 0.05]) == 0.5)
+}

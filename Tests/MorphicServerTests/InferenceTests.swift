@@ -1,0 +1,176 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Posteriors from a reference sweep built here, small but real: its calibration holds,
+/// its answers are the same twice, after a restart and from the command line, and bad
+/// input is refused naming the problem.
+@Suite(.serialized) struct InferenceTests {
+    /// Controls draw the same parameters as field runs (they have no effect on a classical
+    /// run), so each control is its own parameter point and the controls spread over the
+    /// splits like the field runs.
+    static let reference = """
+        {"name": "reference", "seed": 11, "defaults": {"generations": 30, "grid_size": 12},
+         "groups": [
+          {"prefix": "control", "mode": "classical",
+           "sample": {"count": 250, "method": "random", "params": {"temporal_decay": {"uniform": [0.0, 0.5]}}}},
+          {"prefix": "morphic", "mode": "morphic", "params": {"crystal_count": 5},
+           "sample": {"count": 750, "method": "latin_hypercube",
+                      "params": {"field_strength": {"uniform": [0.05, 1.0]}, "temporal_decay": {"uniform": [0.0, 0.5]},
+                                 "similarity_threshold": {"uniform": [0.5, 0.9]}}}}]}
+        """
+
+    func morphic(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try execute(ServerProcess.executable, arguments)
+    }
+
+    func submit(_ server: ServerProcess, _ definition: String) throws -> String {
+        let response = try server.request("POST", "/api/sweeps", body: Array(definition.utf8))
+        let json = try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
+        let id = json["id"] as! String
+        _ = try server.wait(for: id, status: "completed", timeout: 300)
+        return id
+    }
+
+    /// Polls a route that answers 202 while the reference trains.
+    func trained(_ server: ServerProcess, _ method: String, _ path: String, body: [UInt8]? = nil) throws -> (
+        status: Int, body: [UInt8]
+    ) {
+        let deadline = Date().addingTimeInterval(120)
+        while true {
+            let response = try server.request(method, path, body: body)
+            if response.status != 202 || Date() > deadline { return (response.status, response.body) }
+            #expect(response.headers["location"] == path.replacingOccurrences(of: "/posterior", with: "/calibration"))
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    static func object(_ bytes: [UInt8]) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:]
+    }
+
+    @Test func reference_IsCalibrated_Deterministic_AndTheSameOverHTTPAndTheCommandLine() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var server = try ServerProcess(dataDirectory: data)
+        let id = try submit(server, Self.reference)
+        let folder = data + "/sweeps/" + id
+
+        // Calibration: every central interval holds its nominal coverage on the test split,
+        // within 0.05 plus two binomial standard errors of the test runs there are.
+        let calibration = try trained(server, "GET", "/api/sweeps/\(id)/calibration")
+        #expect(calibration.status == 200)
+        let figures = try Self.object(calibration.body)
+        let parameters = try #require(figures["parameters"] as? [String: [String: Any]])
+        #expect(Set(parameters.keys) == ["field_strength", "temporal_decay", "similarity_threshold"])
+        for (name, parameter) in parameters {
+            let runs = Double(parameter["test_runs"] as! Int)
+            #expect(runs >= 40, "\(name)")
+            let coverage = parameter["coverage"] as! [String: Double]
+            for (level, nominal) in [("0.5", 0.5), ("0.8", 0.8), ("0.95", 0.95)] {
+                let tolerance = 0.05 + 2 * (nominal * (1 - nominal) / runs).squareRoot()
+                let value = try #require(coverage[level])
+                #expect(abs(value - nominal) <= tolerance, "\(name) \(level): \(value) of \(runs) runs")
+            }
+            #expect((parameter["median_mae"] as! Double) <= (parameter["constant_mae"] as! Double), "\(name)")
+        }
+        let field = try #require(figures["p_field"] as? [String: Any])
+        // Tiny grids show a field faintly; chance is 0.5.
+        #expect((field["roc_auc"] as! Double) > 0.65)
+
+        // The same run from the server, twice, as a run of this sweep and as its record.
+        let run = "morphic_7"
+        let request = Array(#"{"sweep": "\#(id)", "run": "\#(run)"}"#.utf8)
+        let first = try trained(server, "POST", "/api/sweeps/\(id)/posterior", body: request)
+        #expect(first.status == 200)
+        let second = try server.request("POST", "/api/sweeps/\(id)/posterior", body: request)
+        #expect(second.body == first.body)
+        let record = try server.request("GET", "/api/sweeps/\(id)/runs/\(run)").body
+        let byRecord = try server.request("POST", "/api/sweeps/\(id)/posterior", body: record)
+        #expect(byRecord.body == first.body)
+        let answer = try Self.object(first.body)
+        #expect(answer["run_id"] as? String == run)
+        let posterior = try #require(answer["parameters"] as? [String: [String: Any]])
+        for (name, marginal) in posterior {
+            let quantiles = marginal["quantiles"] as! [String: Double]
+            let levels = ["0.025", "0.05", "0.1", "0.25", "0.5", "0.75", "0.9", "0.95", "0.975"]
+            #expect(Set(quantiles.keys) == Set(levels), "\(name)")
+            let values = levels.map { quantiles[$0]! }
+            #expect(values == values.sorted(), "\(name)")
+            #expect((marginal["draws"] as! [Double]).count == 200)
+        }
+
+        // After a restart: trained again, the same bytes.
+        #expect(server.terminate() == 0)
+        server = try ServerProcess(dataDirectory: data)
+        let restarted = try trained(server, "POST", "/api/sweeps/\(id)/posterior", body: request)
+        #expect(restarted.body == first.body)
+
+        // The command line gives the same answer for the record and for the dataset folder.
+        try Data(record).write(to: URL(fileURLWithPath: data + "/run.json"))
+        let cli = try morphic(["infer", folder, data + "/run.json", "--quiet"])
+        #expect(cli.status == 0)
+        let line = try Self.object(Array(cli.output.utf8))
+        #expect(NSDictionary(dictionary: line) == NSDictionary(dictionary: answer))
+        let all = try morphic(["infer", folder, folder + "/dataset.tar.gz", "--quiet"])
+        #expect(all.status == 0)
+        let lines = all.output.split(separator: "\n")
+        #expect(lines.count == 1000)
+        let same = try #require(lines.first { $0.contains(#""run_id":"\#(run)""#) })
+        #expect(NSDictionary(dictionary: try Self.object(Array(same.utf8))) == NSDictionary(dictionary: answer))
+        let table = try morphic(["calibrate", folder, "--json", "--quiet"])
+        #expect(NSDictionary(dictionary: try Self.object(Array(table.output.utf8))) == NSDictionary(dictionary: figures))
+
+        // Bad observations: 422 naming the problem, and the reference still answers.
+        let short = #"{"series": {"population": [1, 2], "complexity": [0.1, 0.2], "volatility": [0, 0], "pattern_diversity": [3]}}"#
+        let refused = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(short.utf8))
+        #expect(refused.status == 422)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("series.pattern_diversity"))
+        let wrongLength = (0..<30).map { _ in "1" }.joined(separator: ",")
+        let length = #"{"series": {"population": [\#(wrongLength)], "complexity": [\#(wrongLength)], "volatility": [\#(wrongLength)], "pattern_diversity": [\#(wrongLength)]}}"#
+        let refusedLength = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(length.utf8))
+        #expect(refusedLength.status == 422)
+        #expect(String(decoding: refusedLength.body, as: UTF8.self).contains("30 generations"))
+        let text = #"{"series": {"population": ["x"], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}}"#
+        #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(text.utf8)).status == 422)
+        var bigger = String(decoding: record, as: UTF8.self)
+        bigger = bigger.replacingOccurrences(of: "\"grid_size\": 12", with: "\"grid_size\": 32")
+        let otherGrid = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(bigger.utf8))
+        #expect(otherGrid.status == 422)
+        #expect(String(decoding: otherGrid.body, as: UTF8.self).contains("32×32"))
+        #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("[1]".utf8)).status == 422)
+        #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("{".utf8)).status == 400)
+        let noRun = Array(#"{"sweep": "\#(id)", "run": "morphic_100000"}"#.utf8)
+        #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: noRun).status == 404)
+        #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: request).body == first.body)
+        let badCLI = try morphic(["infer", folder, data + "/missing.json"])
+        #expect(badCLI.status == 64)
+        try Data(bigger.utf8).write(to: URL(fileURLWithPath: data + "/bigger.json"))
+        let otherGridCLI = try morphic(["infer", folder, data + "/bigger.json", "--quiet"])
+        #expect(otherGridCLI.status == 64)
+        #expect(otherGridCLI.output.contains("32×32"))
+        _ = server.terminate()
+    }
+
+    @Test func reference_ThatVariesNothingOrIsTooSmall_IsRefused() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { _ = server.terminate() }
+        let nothing = try submit(
+            server, #"{"name": "same", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a", "replicates": 30}]}"#)
+        let refused = try trained(server, "GET", "/api/sweeps/\(nothing)/calibration")
+        #expect(refused.status == 422)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("varies no parameter"))
+        let small = try submit(
+            server,
+            #"{"name": "small", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a", "mode": "morphic", "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#)
+        let tooSmall = try trained(server, "GET", "/api/sweeps/\(small)/calibration")
+        #expect(tooSmall.status == 422)
+        #expect(String(decoding: tooSmall.body, as: UTF8.self).contains("at least"))
+        let cli = try morphic(["calibrate", data + "/sweeps/" + small, "--quiet"])
+        #expect(cli.status == 64)
+        #expect(cli.output.contains("at least"))
+        #expect(try server.request("GET", "/api/sweeps/nothing-here/calibration").status == 404)
+    }
+}
