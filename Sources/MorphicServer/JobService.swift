@@ -215,6 +215,18 @@ public final class JobService: @unchecked Sendable {
         return index.csv(query, activity: activity)
     }
 
+    /// The finished runs matching `query` as numeric columns, one per name, over all of
+    /// them (see ``RunIndex/columns(_:query:folder:interval:activity:)``).
+    func columns(_ id: String, names: [String], query: RunQuery) throws(Failure) -> (total: Int, columns: [[Double]]) {
+        let (job, index, active, activity) = try runIndex(id)
+        return index.columns(names, query: query, folder: job.folder, interval: active ? 0.5 : 0, activity: activity)
+    }
+
+    /// The parameters a sweep varies (see ``RunIndex/sweptParameters()``).
+    func sweptParameters(_ id: String) throws(Failure) -> [String] {
+        try runIndex(id).index.sweptParameters()
+    }
+
     /// A sweep, its index, and what its unfinished runs are doing.
     private func runIndex(_ id: String) throws(Failure) -> (
         job: SweepJob, index: RunIndex, active: Bool, activity: @Sendable (PlannedRun) -> String
