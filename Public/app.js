@@ -671,7 +671,8 @@ function lineChart(title, lines, xLabel, options = {}) {
   if (isFinite(pad) && pad > 0) { y0 -= pad; y1 += pad; }
   if (!isFinite(x0)) { x0 = 0; x1 = 1; }
   if (x0 === x1) { x1 = x0 + 1; }
-  if (!isFinite(y1) || y1 === y0) { y1 = y0 + 1; }
+  if (!isFinite(y0) || !isFinite(y1)) { y0 = 0; y1 = 1; }
+  if (y1 === y0) { y1 = y0 + 1; }
   const sx = (x) => left + ((x - x0) / (x1 - x0)) * (width - left - right);
   const sy = (y) => top + (1 - (y - y0) / (y1 - y0)) * (height - top - bottom);
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
