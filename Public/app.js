@@ -118,6 +118,7 @@ const viewState = {
     for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"], ["hx", "#heat-x"], ["hy", "#heat-y"], ["hz", "#heat-z"]]) if ($(id).value) params.set(key, $(id).value);
     if (table.filter) params.set("filter", table.filter);
     if (table.sort) params.set("sort", table.sort);
+    if (table.chosen) params.set("cols", table.chosen.join(","));
     if (state.selected) params.set("run", state.selected);
     if (state.compare.length) params.set("compare", state.compare.join(","));
     const stats = [...$("#parallel-stats").selectedOptions].map((option) => option.value);
@@ -384,6 +385,8 @@ async function showSweep(id, number) {
   parallel.brushes = {};
   $("#parallel-stats").replaceChildren();
   table.sort = viewState.take("sort") || "";
+  const chosen = viewState.take("cols");
+  table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
   resetTable(id, number);
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun);
@@ -510,11 +513,31 @@ async function askPage(offset) {
   table.total = result.json.total;
   table.matched = result.json.matched;
   table.pages.set(offset, result.json.runs);
-  if (!table.columns) table.columns = columnsOf(result.json.runs);
+  if (!table.columns) table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen] : columnsOf(result.json.runs);
   renderRows();
 }
 
-/// The columns: identity, the parameters that vary within the first page, the statistics.
+/// Shows the chosen parameter and statistic columns after the run's identity and status.
+function setColumns(chosen) {
+  table.columns = ["run_id", "mode", "status", ...chosen];
+  const select = $("#run-columns");
+  for (const option of select.options) option.selected = chosen.includes(option.value);
+  renderHead();
+  renderRows();
+}
+
+/// The chooser's choices, and by default the parameters the definition varies (known from
+/// the server's aggregate answer) with the main statistics.
+function fillColumnChooser() {
+  const select = $("#run-columns");
+  if (!select.options.length) {
+    select.replaceChildren(...[...PARAMETERS.filter((key) => key !== "mode"), ...STATISTICS]
+      .map((name) => new Option(label(name), name)));
+  }
+  setColumns(table.chosen || [...chart.swept, ...SHOWN_STATS]);
+}
+
+/// The columns until the swept parameters are known: those varying within the first page.
 function columnsOf(runs) {
   const varying = PARAMETERS.filter((key) => key !== "mode" && key !== "seed" && new Set(runs.map((run) => String(run.config[key]))).size > 1);
   return ["run_id", "mode", "status", ...varying, ...SHOWN_STATS];
@@ -790,6 +813,7 @@ async function loadChart(id, number) {
   if (!current(number) || !first || first.status !== 200) return;
   chart.swept = first.json.swept;
   chart.columns.clear();
+  fillColumnChooser();
   const axes = chart.swept.length ? chart.swept : ["field_strength"];
   fillSelect($("#chart-y"), STATISTICS, "avg_influence_rate", viewState.take("y"));
   fillSelect($("#chart-x"), axes, "field_strength", viewState.take("x"));
@@ -846,7 +870,7 @@ async function renderHeatmap() {
   const id = state.sweepID, number = view.number;
   const x = $("#heat-x").value, y = $("#heat-y").value, z = $("#heat-z").value;
   if (!x || !y || !z) return;
-  const result = await api(aggregatePath(id, { y: z, x, by: y, filter: withFilter("mode != classical") }));
+  const result = await api(aggregatePath(id, { y: z, x, by: y, series: "40", filter: withFilter("mode != classical") }));
   if (!current(number) || !result || result.status !== 200 || $("#heat-z").value !== z) return;
   const answer = result.json;
   const figure = $("#heatmap");
@@ -910,7 +934,7 @@ function parallelStatistics() {
 // filter box is the selection's one truth: its range conditions on an axis are drawn there as
 // brushes, and a brush rewrites only its own axis's conditions, keeping every other one.
 
-const parallel = { axes: [], brushes: {}, scales: {} };
+const parallel = { axes: [], brushes: {}, scales: {}, drawing: 0 };
 const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
 const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
 
@@ -973,24 +997,37 @@ function renderParallel(axes) {
   });
   const scales = parallel.axes.map((key) => parallel.scales[key]);
   let chosen = 0;
+  const picked = new Uint8Array(count);
+  for (let run = 0; run < count; run++) if (selected(run)) { picked[run] = 1; chosen++; }
   const dark = matchMedia("(prefers-color-scheme: dark)").matches;
-  for (const pass of [false, true]) {
-    // Fainter the more lines there are, so density shows.
-    const alpha = Math.min(0.9, Math.max(0.02, 30 / Math.max(1, count)));
-    context.strokeStyle = pass ? (dark ? `rgba(120, 165, 255, ${alpha})` : `rgba(36, 86, 199, ${alpha})`) : `rgba(140, 148, 165, ${alpha / 3})`;
-    context.lineWidth = count < 100 ? 2 : 1;
-    context.beginPath();
-    for (let run = 0; run < count; run++) {
-      if (selected(run) !== pass) continue;
-      if (pass) chosen++;
-      for (let index = 0; index < columns.length; index++) {
-        const v = columns[index][run];
-        const py = v == null ? height - bottom : scales[index].y(v);
-        if (index === 0) context.moveTo(x(0), py); else context.lineTo(x(index), py);
+  // Fainter the more lines there are, so density shows.
+  const alpha = Math.min(0.9, Math.max(0.02, 30 / Math.max(1, count)));
+  const styles = [`rgba(140, 148, 165, ${alpha / 3})`, dark ? `rgba(120, 165, 255, ${alpha})` : `rgba(36, 86, 199, ${alpha})`];
+  context.lineWidth = count < 100 ? 2 : 1;
+  // Drawn in slices of about 30 ms, the unselected runs first: a large sweep never holds the page.
+  const drawing = ++parallel.drawing;
+  let pass = 0, next = 0;
+  const slice = () => {
+    if (drawing !== parallel.drawing) return;
+    const until = performance.now() + 30;
+    while (pass < 2 && performance.now() < until) {
+      context.strokeStyle = styles[pass];
+      context.beginPath();
+      const stop = Math.min(count, next + 4000);
+      for (; next < stop; next++) {
+        if (picked[next] !== pass) continue;
+        for (let index = 0; index < columns.length; index++) {
+          const v = columns[index][next];
+          const py = v == null ? height - bottom : scales[index].y(v);
+          if (index === 0) context.moveTo(x(0), py); else context.lineTo(x(index), py);
+        }
       }
+      context.stroke();
+      if (next >= count) { pass++; next = 0; }
     }
-    context.stroke();
-  }
+    if (pass < 2) requestAnimationFrame(slice);
+  };
+  slice();
   figure.dataset.selected = String(chosen);
   figure.dataset.runs = String(count);
   $("#parallel-note").textContent = `All ${count.toLocaleString()} finished field runs, one line each; `
@@ -1115,6 +1152,11 @@ function exportChart(kind, figure = $("#sweep-chart"), name = `${state.sweepID}-
   };
   image.src = URL.createObjectURL(blob);
 }
+$("#run-columns").addEventListener("change", () => {
+  table.chosen = [...$("#run-columns").selectedOptions].map((option) => option.value);
+  setColumns(table.chosen);
+  viewState.save();
+});
 $("#parallel-stats").addEventListener("change", () => { loadParallel(); viewState.save(); });
 
 /// The parallel coordinates as one SVG: the canvas's lines as an image under the axes.

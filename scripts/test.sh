@@ -18,6 +18,8 @@ fi
 python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator
 command -v schemathesis >/dev/null || pip install -q schemathesis
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
+# axe-core, bundled in this package, checks the page's accessibility offline.
+python3 -c 'import axe_selenium_python' 2>/dev/null || pip install -q axe-selenium-python
 python3 -c 'import pandas, sklearn, matplotlib' 2>/dev/null || pip install -q -r examples/python/requirements.txt
 
 swift build --build-tests

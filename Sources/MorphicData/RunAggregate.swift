@@ -9,8 +9,9 @@ import Foundation
 public struct RunAggregate: Sendable {
     /// Most points along x before x is binned.
     public static let maximumPoints = 40
-    /// Most series before the series parameter is binned.
-    public static let maximumSeries = 8
+    /// Most series before the series parameter is binned, unless asked otherwise: as many
+    /// lines as a chart's colours tell apart.
+    public static let defaultSeries = 8
 
     /// One cell: the runs at one x (or x bin) of one series.
     public struct Point: Sendable, Equatable {
@@ -43,10 +44,11 @@ public struct RunAggregate: Sendable {
     /// Runs summarized (finite x, series value and statistic).
     public let runs: Int
 
-    /// Summarizes `y` over `x` (nil: one point for all runs) per value of `by` (nil: one series).
-    public init(x: [Double]?, y: [Double], by: [Double]?) {
+    /// Summarizes `y` over `x` (nil: one point for all runs) per value of `by` (nil: one
+    /// series), with at most `series` series (a heatmap's rows: up to ``maximumPoints``).
+    public init(x: [Double]?, y: [Double], by: [Double]?, series maximumSeries: Int = defaultSeries) {
         let xKey = Self.binning(x, maximum: Self.maximumPoints)
-        let byKey = Self.binning(by, maximum: Self.maximumSeries)
+        let byKey = Self.binning(by, maximum: min(max(1, maximumSeries), Self.maximumPoints))
         xBin = xKey.width
         seriesBin = byKey.width
         var cells: [Double: [Double: [Double]]] = [:]

@@ -8,8 +8,9 @@ import MorphicData
 ///   JSON array of numbers per field (parameters and statistics; null where a run has none),
 ///   numbers rounded to float precision so 100,000 runs of a few fields gzip to a few
 ///   hundred KB;
-/// - `GET /api/sweeps/{id}/aggregate?y=&x=&by=&filter=` — a statistic summarized per value
-///   (or bin) of `x` and of `by` (see ``RunAggregate``).
+/// - `GET /api/sweeps/{id}/aggregate?y=&x=&by=&series=&filter=` — a statistic summarized per
+///   value (or bin) of `x` and of `by`, at most `series` values of `by` (see ``RunAggregate``);
+/// - `GET /api/sweeps/{id}/validation` — the dataset's data checks alone.
 struct SweepExplorer {
     /// Most fields one `columns` request may ask for.
     static let maximumFields = 16
@@ -47,6 +48,13 @@ struct SweepExplorer {
         let by = query["by"].flatMap { $0.isEmpty || $0 == "none" || $0 == x ? nil : $0 }
         if let x { try Self.requireNumeric(x, parameter: "x") }
         if let by { try Self.requireNumeric(by, parameter: "by") }
+        var seriesLimit = RunAggregate.defaultSeries
+        if let text = query["series"], !text.isEmpty {
+            guard let number = Int(text), (1...RunAggregate.maximumPoints).contains(number) else {
+                throw Self.bad("series", "a whole number from 1 to \(RunAggregate.maximumPoints), not \(text)")
+            }
+            seriesLimit = number
+        }
         let names = [y] + [x, by].compactMap { $0 }
         let runs = try Self.runQuery(query)
         let answer = try Self.answer { () throws(JobService.Failure) in
@@ -55,7 +63,8 @@ struct SweepExplorer {
         let columns = answer.columns
         let swept = try Self.answer { () throws(JobService.Failure) in try service.sweptParameters(id) }
         let summary = RunAggregate(
-            x: x.map { _ in columns[1] }, y: columns[0], by: by.map { _ in columns[x == nil ? 1 : 2] })
+            x: x.map { _ in columns[1] }, y: columns[0], by: by.map { _ in columns[x == nil ? 1 : 2] },
+            series: seriesLimit)
         let series: [JSON] = summary.series.map { series in
             .object([
                 "low": .double(series.low), "high": .double(series.high),
