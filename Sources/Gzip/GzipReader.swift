@@ -7,6 +7,7 @@ public final class GzipReader {
     public struct Error: Swift.Error, CustomStringConvertible {
         /// zlib's return code.
         public let code: Int32
+        /// What failed, for a person.
         public var description: String { "not a whole gzip stream (zlib error \(code))" }
     }
 

@@ -10,7 +10,9 @@ public enum DatasetArchive {
     /// Calls `body` with a temporary folder holding the archive's `manifest.json` and
     /// `features.csv`, and removes the folder afterwards.
     public static func withUnpacked<T>(_ path: String, _ body: (String) throws -> T) throws -> T {
-        let folder = FileManager.default.temporaryDirectory.path + "/morphic-archive-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let folder =
+            FileManager.default.temporaryDirectory.path
+            + "/morphic-archive-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try extract(path, names: ["manifest.json", "features.csv"], into: folder)

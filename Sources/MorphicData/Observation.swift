@@ -16,21 +16,27 @@ public struct Observation: Sendable {
 
     /// The observation of a run record (docs/model.md section 9).
     public init(record: JSON) throws {
-        guard let generations = record["metadata"]?["generations"]?.intValue ?? record["config"]?["generations"]?.intValue
+        guard
+            let generations = record["metadata"]?["generations"]?.intValue ?? record["config"]?["generations"]?.intValue
         else { throw InferenceError("the run record has no metadata.generations", field: "metadata.generations") }
         let gridSize = record["metadata"]?["grid_size"]?.intValue ?? record["config"]?["grid_size"]?.intValue
-        guard let gridSize else { throw InferenceError("the run record has no metadata.grid_size", field: "metadata.grid_size") }
+        guard let gridSize else {
+            throw InferenceError("the run record has no metadata.grid_size", field: "metadata.grid_size")
+        }
         guard let timeseries = record["timeseries"] else {
             throw InferenceError("the run record has no timeseries", field: "timeseries")
         }
         let convergence = record["summary_stats"]?["convergence_generation"]
         guard let convergence, convergence == .null || convergence.intValue != nil else {
             throw InferenceError(
-                "the run record has no summary_stats.convergence_generation", field: "summary_stats.convergence_generation")
+                "the run record has no summary_stats.convergence_generation",
+                field: "summary_stats.convergence_generation")
         }
         let runID = record["run_id"]?.stringValue ?? "observed"
         let series = try Self.series(timeseries, generations: generations, prefix: "timeseries")
-        self.init(runID: runID, series: series, convergence: convergence.intValue, gridSize: gridSize, generations: generations)
+        self.init(
+            runID: runID, series: series, convergence: convergence.intValue, gridSize: gridSize,
+            generations: generations)
     }
 
     /// The observation of bare series: `{"series": {"population": […], "complexity": […],
@@ -41,7 +47,8 @@ public struct Observation: Sendable {
     /// oscillator shows so in its series.
     public init(seriesRequest json: JSON) throws {
         guard let timeseries = json["series"], timeseries.members != nil else {
-            throw InferenceError("give the observed series as an object: {\"series\": {\"population\": […], …}}", field: "series")
+            throw InferenceError(
+                "give the observed series as an object: {\"series\": {\"population\": […], …}}", field: "series")
         }
         guard let first = timeseries[Features.series[0]]?.elements?.count, first > 0 else {
             throw InferenceError("series.population must be a non-empty array of numbers", field: "series.population")
@@ -54,7 +61,8 @@ public struct Observation: Sendable {
         case let value?:
             guard let number = value.intValue, (0..<first).contains(number) else {
                 throw InferenceError(
-                    "convergence_generation must be null or an integer in 0...\(first - 1)", field: "convergence_generation")
+                    "convergence_generation must be null or an integer in 0...\(first - 1)",
+                    field: "convergence_generation")
             }
             convergence = number
         }
@@ -82,10 +90,14 @@ public struct Observation: Sendable {
         try Features.series.map { name in
             let field = prefix + "." + name
             guard let elements = object[name]?.elements else {
-                throw InferenceError("\(field) is missing: the observable series are \(Features.series.joined(separator: ", "))", field: field)
+                throw InferenceError(
+                    "\(field) is missing: the observable series are \(Features.series.joined(separator: ", "))",
+                    field: field)
             }
             guard elements.count == generations else {
-                throw InferenceError("\(field) has \(elements.count) values; it must have one per generation (\(generations))", field: field)
+                throw InferenceError(
+                    "\(field) has \(elements.count) values; it must have one per generation (\(generations))",
+                    field: field)
             }
             return try elements.enumerated().map { index, element in
                 guard let value = element.doubleValue, value.isFinite else {

@@ -21,7 +21,9 @@ public enum PosteriorJSON {
                         .object([
                             "mean": .double(marginal.mean),
                             "quantiles": .object(
-                                zip(Posterior.probabilities, marginal.quantiles).map { JSON.Member(key($0), .double($1)) }),
+                                zip(Posterior.probabilities, marginal.quantiles).map {
+                                    JSON.Member(key($0), .double($1))
+                                }),
                             "draws": .array(marginal.draws.map(JSON.double)),
                         ]))
                 }),
@@ -38,7 +40,8 @@ public enum PosteriorJSON {
         return .object([
             "reference": .string(reference),
             "method": .string(
-                "quantile regression forests on the observable features; central intervals conformalized on the validation split; measured on the test split"),
+                "quantile regression forests on the observable features; central intervals conformalized on the validation split; measured on the test split"
+            ),
             "runs": .object(
                 zip(ReferenceTable.Split.allCases, calibration.runs).map { JSON.Member($0.rawValue, .int($1)) }),
             "parameters": .object(

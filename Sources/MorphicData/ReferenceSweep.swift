@@ -18,6 +18,7 @@ public struct ReferenceSweep: Sendable {
     public let table: ReferenceTable
     /// The grid sizes and lengths of the reference's runs: an observation must match one.
     public let gridSizes: Set<Int>
+    /// The lengths (generations) of the reference's runs.
     public let generations: Set<Int>
 
     /// Reads the finished sweep or dataset in `path` (a sweep's folder or an unpacked archive).
@@ -129,11 +130,13 @@ public struct ReferenceSweep: Sendable {
         let splitColumn = column["split"]
         guard let idColumn = column["run_id"], splitColumn != nil || !needsSplit else {
             throw InferenceError(
-                "\(path)/features.csv has no \(column["run_id"] == nil ? "run_id" : "split") column; write it again with 'morphic features \(path)'")
+                "\(path)/features.csv has no \(column["run_id"] == nil ? "run_id" : "split") column; write it again with 'morphic features \(path)'"
+            )
         }
         let featureColumns = try Features.names.map { name in
             guard let index = column[name] else {
-                throw InferenceError("\(path)/features.csv has no column \(name); write it again with 'morphic features \(path)'")
+                throw InferenceError(
+                    "\(path)/features.csv has no column \(name); write it again with 'morphic features \(path)'")
             }
             return index
         }
@@ -142,7 +145,8 @@ public struct ReferenceSweep: Sendable {
         while let line = lines.next() {
             let fields = csvFields(line)
             guard fields.count == header.count else {
-                throw InferenceError("\(path)/features.csv: line \(rows.count + 2) has \(fields.count) fields, not \(header.count)")
+                throw InferenceError(
+                    "\(path)/features.csv: line \(rows.count + 2) has \(fields.count) fields, not \(header.count)")
             }
             let id = fields[idColumn]
             // Rows follow the definition's order, failed runs left out.
@@ -166,14 +170,18 @@ public struct ReferenceSweep: Sendable {
 
     /// The fields of one CSV line, quotes removed.
     static func csvFields(_ line: Substring) -> [String] {
-        guard line.contains("\"") else { return line.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard line.contains("\"") else {
+            return line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
         var fields: [String] = []
         var field = ""
         var quoted = false
         var previous: Character = " "
         for character in line {
             if character == "\"" {
-                if quoted { quoted = false } else {
+                if quoted {
+                    quoted = false
+                } else {
                     if previous == "\"" { field.append("\"") }
                     quoted = true
                 }

@@ -11,5 +11,6 @@ public struct InferenceError: Error, Hashable, Sendable, CustomStringConvertible
         self.field = field
     }
 
+    /// The message.
     public var description: String { message }
 }

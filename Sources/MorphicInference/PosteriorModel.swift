@@ -9,7 +9,9 @@
 public struct PosteriorModel: Sendable {
     /// The central intervals that are calibrated: each pair of quantiles symmetric about the
     /// median, as indices into ``Posterior/probabilities`` (95 %, 90 %, 80 %, 50 %).
-    static let intervals: [(lower: Int, upper: Int, level: Double)] = [(0, 8, 0.95), (1, 7, 0.9), (2, 6, 0.8), (3, 5, 0.5)]
+    static let intervals: [(lower: Int, upper: Int, level: Double)] = [
+        (0, 8, 0.95), (1, 7, 0.9), (2, 6, 0.8), (3, 5, 0.5),
+    ]
 
     /// One parameter's forest and what calibrates it.
     struct ParameterForest: Sendable {
@@ -71,12 +73,14 @@ public struct PosteriorModel: Sendable {
             let validationRows = defined(validation)
             guard trainRows.count >= limits.minimumTrainingRuns else {
                 throw InferenceError(
-                    "\(name) is defined on \(trainRows.count) train runs; at least \(limits.minimumTrainingRuns) are needed")
+                    "\(name) is defined on \(trainRows.count) train runs; at least \(limits.minimumTrainingRuns) are needed"
+                )
             }
             guard validationRows.count >= limits.minimumHeldOutRuns, defined(test).count >= limits.minimumHeldOutRuns
             else {
                 throw InferenceError(
-                    "\(name) is defined on too few validation or test runs (at least \(limits.minimumHeldOutRuns) each)")
+                    "\(name) is defined on too few validation or test runs (at least \(limits.minimumHeldOutRuns) each)"
+                )
             }
             let targets = trainRows.map { table.theta[$0][index] }
             let values = (train + validation + test).map { table.theta[$0][index] }.filter { !$0.isNaN }
@@ -176,7 +180,9 @@ public struct PosteriorModel: Sendable {
                 let calibrated = parameter.calibrate(raw)
                 for (level, nominal) in Calibration.levels.enumerated() {
                     let interval = Self.intervals.first { $0.level == nominal }!
-                    if calibrated[interval.lower] <= value && value <= calibrated[interval.upper] { covered[level] += 1 }
+                    if calibrated[interval.lower] <= value && value <= calibrated[interval.upper] {
+                        covered[level] += 1
+                    }
                     if raw[interval.lower] <= value && value <= raw[interval.upper] { rawCovered[level] += 1 }
                     widths[level] += calibrated[interval.upper] - calibrated[interval.lower]
                 }
@@ -247,7 +253,8 @@ public struct PosteriorModel: Sendable {
     static func mean(_ function: QuantileFunction) -> Double {
         var total = 0.0
         for index in 1..<function.count {
-            total += (function[index].p - function[index - 1].p) * (function[index].value + function[index - 1].value) / 2
+            total +=
+                (function[index].p - function[index - 1].p) * (function[index].value + function[index - 1].value) / 2
         }
         return total
     }

@@ -144,7 +144,8 @@ struct RegressionForest: Sendable {
                 }
             }
             let left = nodes.count
-            nodes.append(Node(feature: -1, threshold: 0, left: 0, right: 0, start: Int32(start), count: Int32(low - start)))
+            nodes.append(
+                Node(feature: -1, threshold: 0, left: 0, right: 0, start: Int32(start), count: Int32(low - start)))
             nodes.append(Node(feature: -1, threshold: 0, left: 0, right: 0, start: Int32(low), count: Int32(end - low)))
             nodes[nodeIndex] = Node(
                 feature: Int32(bestFeature), threshold: UInt8(bestThreshold), left: Int32(left), right: Int32(left + 1),

@@ -40,7 +40,8 @@ final class PosteriorService: Sendable {
         let manifest = try service.datasetFile(id, name: "manifest.json")
         let folder = (manifest as NSString).deletingLastPathComponent
         let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/features.csv")
-        let version = "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\(attributes?[.size] ?? 0)"
+        let version =
+            "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\(attributes?[.size] ?? 0)"
         let entry = state.withLock { state -> Entry in
             state.clock += 1
             if let known = state.entries[id], known.version == version {
@@ -101,12 +102,14 @@ final class PosteriorService: Sendable {
             return training.response
         }
         let posterior = try Self.invalidObservation {
-            try sweep.check(gridSize: observation.gridSize, generations: observation.generations, run: observation.runID)
+            try sweep.check(
+                gridSize: observation.gridSize, generations: observation.generations, run: observation.runID)
             return try model.posterior(observation.features)
         }
         return .json(
             .ok,
-            PosteriorJSON.answer(posterior, runID: observation.runID, reference: sweep.id, calibration: model.calibration))
+            PosteriorJSON.answer(
+                posterior, runID: observation.runID, reference: sweep.id, calibration: model.calibration))
     }
 
     /// `GET /api/sweeps/{id}/calibration`.
@@ -141,13 +144,15 @@ final class PosteriorService: Sendable {
     private func observe(_ json: JSON) throws -> Observation {
         if let other = json["sweep"] {
             guard let otherID = other.stringValue, let run = json["run"]?.stringValue else {
-                throw InferenceError("give both \"sweep\" and \"run\" as strings", field: json["run"] == nil ? "run" : "sweep")
+                throw InferenceError(
+                    "give both \"sweep\" and \"run\" as strings", field: json["run"] == nil ? "run" : "sweep")
             }
             let record: [UInt8]
             do {
                 record = try service.runRecord(otherID, run: run)
             } catch .notFound {
-                throw APIError(status: .notFound, code: "not_found", message: "no run \(run) in sweep \(otherID)", field: "run")
+                throw APIError(
+                    status: .notFound, code: "not_found", message: "no run \(run) in sweep \(otherID)", field: "run")
             }
             return try Observation(record: try JSONParser.parse(record))
         }

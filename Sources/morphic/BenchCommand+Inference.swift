@@ -19,7 +19,8 @@ extension BenchCommand {
         let each = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(max(1, rows.count))
         print(
             String(
-                format: "reference %@: %d runs, %d parameters; training %.2f s (best of %d, %d threads); posterior %.2f ms a run (%d test runs)",
+                format:
+                    "reference %@: %d runs, %d parameters; training %.2f s (best of %d, %d threads); posterior %.2f ms a run (%d test runs)",
                 sweep.id, sweep.table.runIDs.count, sweep.table.parameterNames.count, best, max(1, repeats),
                 ProcessInfo.processInfo.activeProcessorCount, each, rows.count))
     }

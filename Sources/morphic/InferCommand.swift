@@ -10,7 +10,7 @@ struct InferCommand: ParsableCommand {
         commandName: "infer",
         abstract: "Posterior of every parameter a finished sweep varies, for observed runs (one JSON line each).",
         discussion: """
-            REFERENCE is a finished sweep's folder (or an unpacked dataset). OBSERVED is a run record \
+            REFERENCE is a finished sweep's folder (or an unpacked dataset). Each OBSERVED is a run record \
             (<run_id>.json), a bare-series file ({"series": {"population": [...], "complexity": [...], \
             "volatility": [...], "pattern_diversity": [...]}}), a dataset folder, or a dataset archive \
             (.tar.gz). Only observable series are used. Each line: run_id, p_field (the probability \
@@ -22,21 +22,22 @@ struct InferCommand: ParsableCommand {
     @Argument(help: "A finished sweep's folder: the reference table.")
     var reference: String
 
-    @Argument(help: "A run record, a bare-series JSON file, a dataset folder or a dataset archive.")
-    var observed: String
+    @Argument(help: "Run records, bare-series JSON files, dataset folders or dataset archives (read in order).")
+    var observed: [String]
 
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
     func run() throws {
         let (sweep, model) = try trainReference(reference, quiet: quiet)
-        let observations = try usage { try ObservedInput.read(observed) }
+        let observations = try usage { try observed.flatMap { try ObservedInput.read($0) } }
         let calibration = model.calibration
         var written = 0
         let start = Date()
         for observation in observations {
             try usage {
-                try sweep.check(gridSize: observation.gridSize, generations: observation.generations, run: observation.runID)
+                try sweep.check(
+                    gridSize: observation.gridSize, generations: observation.generations, run: observation.runID)
                 let posterior = try model.posterior(observation.features)
                 let line = PosteriorJSON.answer(
                     posterior, runID: observation.runID, reference: sweep.id, calibration: calibration
@@ -45,7 +46,10 @@ struct InferCommand: ParsableCommand {
             }
             written += 1
             if !quiet && observations.count > 100 && (written % 1000 == 0 || written == observations.count) {
-                note(String(format: "%d/%d observed runs, %.1f s", written, observations.count, Date().timeIntervalSince(start)))
+                note(
+                    String(
+                        format: "%d/%d observed runs, %.1f s", written, observations.count,
+                        Date().timeIntervalSince(start)))
             }
         }
     }
@@ -90,7 +94,9 @@ func trainReference(_ path: String, quiet: Bool) throws -> (ReferenceSweep, Post
     let start = Date()
     let sweep = try usage { try ReferenceSweep(path: path) }
     if !quiet {
-        note("reference \(sweep.id): \(sweep.table.runIDs.count) runs, parameters \(sweep.table.parameterNames.joined(separator: ", "))")
+        note(
+            "reference \(sweep.id): \(sweep.table.runIDs.count) runs, parameters \(sweep.table.parameterNames.joined(separator: ", "))"
+        )
     }
     let model = try usage {
         try PosteriorModel(sweep.table) { fraction in

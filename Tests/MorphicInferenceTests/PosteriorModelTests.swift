@@ -37,7 +37,9 @@ private var smallLimits: InferenceLimits {
     let model = try PosteriorModel(try makeTable(), limits: smallLimits)
     for parameter in model.calibration.parameters {
         // 240 test runs: two standard errors of an 80 % coverage are 0.05.
-        let tolerance = { (nominal: Double) in 0.05 + 2 * (nominal * (1 - nominal) / Double(parameter.testRuns)).squareRoot() }
+        let tolerance = { (nominal: Double) in
+            0.05 + 2 * (nominal * (1 - nominal) / Double(parameter.testRuns)).squareRoot()
+        }
         for (nominal, coverage) in zip(Calibration.levels, parameter.coverage) {
             #expect(abs(coverage - nominal) <= tolerance(nominal), "\(parameter.name) at \(nominal): \(coverage)")
         }

@@ -51,7 +51,8 @@ import Testing
         let templates = [
             "/healthz", "/metrics", "/api/sweeps", "/api/sweeps/ID", "/api/sweeps/ID/runs", "/api/sweeps/ID/runs/RUN",
             "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
-            "/api/sweeps/ID/retry", "/", "/index.html", "/PATH",
+            "/api/sweeps/ID/retry", "/api/sweeps/ID/posterior", "/api/sweeps/ID/calibration", "/api/sweeps/ID/map", "/",
+            "/index.html", "/PATH",
         ]
         for _ in 0..<20_000 {
             var path = generator.pick(templates)
@@ -114,7 +115,8 @@ import Testing
         let paths = [
             "/healthz", "/metrics", "/api/sweeps", "/api/sweeps/ID", "/api/sweeps/ID/runs", "/api/sweeps/ID/runs/RUN",
             "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
-            "/api/sweeps/ID/retry", "/", "/app.js", "/openapi.json", "/nothing-here",
+            "/api/sweeps/ID/retry", "/api/sweeps/ID/posterior", "/api/sweeps/ID/calibration", "/api/sweeps/ID/map", "/",
+            "/app.js", "/inference.js", "/openapi.json", "/nothing-here",
         ]
         for _ in 0..<3_000 {
             var path = generator.pick(paths)
