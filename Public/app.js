@@ -384,6 +384,7 @@ async function showSweep(id, number) {
   $("#run-filter").value = viewState.take("filter") || "";
   parallel.brushes = {};
   $("#parallel-stats").replaceChildren();
+  clearCharts();
   table.sort = viewState.take("sort") || "";
   const chosen = viewState.take("cols");
   table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
@@ -433,7 +434,8 @@ async function showSweep(id, number) {
     // The table follows finished runs; the chart is drawn again when the sweep's state changes.
     const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
     if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
-    if (!last || sweep.status !== last.status) loadChart(id, number);
+    // The table's first rows come first: the chart's answers may need every run's record read.
+    if (!last || sweep.status !== last.status) table.firstPage.then(() => loadChart(id, number));
     if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
     if (ready && (!last || sweep.status !== last.status)) loadInference(id, number);
     last = { done, status: sweep.status };
@@ -466,6 +468,7 @@ function csvLink() {
 function resetTable(id, number) {
   Object.assign(table, { id, number, filter: $("#run-filter").value.trim(), total: 0, matched: 0, columns: null,
     pages: new Map(), focusRun: null });
+  table.firstPage = new Promise((resolve) => { table.pageArrived = resolve; });
   $("#runs thead").replaceChildren();
   $("#runs tbody").replaceChildren();
   $("#run-count").textContent = "";
@@ -502,6 +505,7 @@ async function askPage(offset) {
   const result = await api(tablePath(offset, PAGE), { signal: controller.signal });
   if (generation !== table.generation || !current(table.number)) return;
   table.asked.delete(offset);
+  table.pageArrived();
   if (!result) return;
   if (result.status !== 200) {
     $("#filter-error").textContent = errorText(result);
@@ -799,6 +803,24 @@ function fillSelect(select, options, preferred, wanted) {
 // band. No run is left out and none is sent: the answer is a few hundred numbers.
 const chart = { swept: [], columns: new Map(), matched: 0, load: 0, parallelLoad: 0 };
 const label = (name) => name.replace(/_/g, " ");
+
+/// Another sweep's drawings must not stand in for this one's while its answers are awaited.
+function clearCharts() {
+  chart.load++;
+  chart.parallelLoad++;
+  parallel.drawing++;
+  $("#sweep-chart").replaceChildren();
+  for (const id of ["#parallel", "#heatmap"]) {
+    const canvas = $(id + " canvas");
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    delete $(id).dataset.runs;
+    delete $(id).dataset.cells;
+    delete $(id).dataset.selected;
+  }
+  const axes = $("#parallel svg");
+  if (axes) axes.remove();
+  for (const id of ["#chart-note", "#parallel-note", "#heat-note"]) $(id).textContent = "Summarizing every finished run…";
+}
 
 function aggregatePath(id, params) { return `/api/sweeps/${id}/aggregate?` + new URLSearchParams(params); }
 
