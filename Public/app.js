@@ -892,6 +892,13 @@ async function renderHeatmap() {
   const id = state.sweepID, number = view.number;
   const x = $("#heat-x").value, y = $("#heat-y").value, z = $("#heat-z").value;
   if (!x || !y || !z) return;
+  if (x === y) {
+    const canvas = $("#heatmap canvas");
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    $("#heat-note").textContent = chart.swept.length < 2 ? "The heatmap needs two parameters the sweep varies; this one varies "
+      + (chart.swept.length ? label(chart.swept[0]) + " only." : "none.") : "Choose two different parameters.";
+    return;
+  }
   const result = await api(aggregatePath(id, { y: z, x, by: y, series: "40", filter: withFilter("mode != classical") }));
   if (!current(number) || !result || result.status !== 200 || $("#heat-z").value !== z) return;
   const answer = result.json;
