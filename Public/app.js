@@ -1478,6 +1478,7 @@ function formChanged() {
   $("#definition-source").textContent = "Written from the form above.";
   estimate();
 }
+showDesign();
 $("#definition").value = JSON.stringify(formToDefinition(), null, 2);
 $("#definition").addEventListener("input", () => {
   $("#definition-source").textContent = "Edited by hand: this is what will be submitted; changing the form above rewrites it.";

@@ -4,6 +4,7 @@
 "use strict";
 
 const inference = { map: null, colour: "field_strength", brush: null, selected: [] };
+const MAP_POINTS = 800;
 
 /// Asks a route that answers 202 while the reference trains, until it answers otherwise.
 async function trainedAnswer(path, options, number, onWait) {
@@ -30,7 +31,13 @@ async function loadInference(id, number) {
   const runs = await api(`/api/sweeps/${id}/runs?limit=10000&fields=${encodeURIComponent(PARAMETERS.filter((p) => p !== "seed").join(","))}`);
   if (!current(number) || !runs || runs.status !== 200) return;
   const byID = new Map(runs.json.runs.map((run) => [run.run_id, run]));
-  inference.map = { ...map.json, runs: map.json.run_id.map((runID) => byID.get(runID) || { run_id: runID }) };
+  // At most MAP_POINTS points are drawn (every k-th run), so a sweep of 100,000 runs still
+  // opens quickly with a small page.
+  const all = map.json.run_id.length, step = Math.max(1, Math.ceil(all / MAP_POINTS));
+  const kept = map.json.run_id.map((_, i) => i).filter((i) => i % step === 0);
+  inference.map = { explained: map.json.explained, total: all, run_id: kept.map((i) => map.json.run_id[i]),
+    x: kept.map((i) => map.json.x[i]), y: kept.map((i) => map.json.y[i]) };
+  inference.map.runs = inference.map.run_id.map((runID) => byID.get(runID) || { run_id: runID });
   const choices = ["label", ...PARAMETERS.filter((p) => p !== "mode" && p !== "seed" &&
     new Set(inference.map.runs.map((run) => valueOf(run, p))).size > 1)];
   if (!choices.includes(inference.colour)) inference.colour = choices[Math.min(1, choices.length - 1)];
@@ -115,15 +122,20 @@ function renderMap() {
     if (brush && selected) inference.selected.push(map.run_id[i]);
     const dot = svgElement("circle", { cx: sx(xs[i]), cy: sy(ys[i]), r: 2.5, fill: colourOf(values[i]),
       "fill-opacity": selected ? 0.85 : 0.12, "data-run": map.run_id[i] });
-    const title = svgElement("title", {});
-    title.textContent = `${map.run_id[i]} · ${inference.colour} ${values[i] ?? "—"}`;
-    dot.append(title);
     svg.append(dot);
   });
   const axis = svgElement("text", { x: pad, y: height - 6, "font-size": 11 });
-  axis.textContent = `PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
+  axis.textContent = (map.total > xs.length ? `${xs.length} of ${map.total} runs (every ${Math.ceil(map.total / xs.length)}th) · ` : "") + `PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
     (numeric && defined.length ? ` from ${format(low)} (blue) to ${format(high)} (red)` : levels.length ? ` (${levels.join(", ")})` : "");
   svg.append(axis);
+  // One label for the point under the pointer, not a title element per point.
+  const hover = svgElement("text", { x: pad, y: 16, "font-size": 11, id: "map-hover" });
+  svg.append(hover);
+  svg.addEventListener("pointerover", (event) => {
+    const run = event.target.dataset && event.target.dataset.run;
+    const index = run ? map.run_id.indexOf(run) : -1;
+    hover.textContent = index >= 0 ? `${run} · ${inference.colour} ${values[index] ?? "—"}` : "";
+  });
   const area = svgElement("rect", { x: 0, y: 0, width, height, fill: "transparent", class: "map-area" });
   svg.prepend(area);
   let start = null;

@@ -1,7 +1,8 @@
 /// A reference table trained for inference: one quantile regression forest per varied
-/// parameter, whose central intervals are then widened or narrowed on the `validation`
-/// split until they hold their nominal coverage there (conformalized quantile regression,
-/// Romano, Patterson & Candès 2019), and one forest for whether a field acted. Its
+/// parameter, whose central intervals are widened or narrowed on the `validation` split
+/// until they hold their nominal coverage there (conformalized quantile regression,
+/// Romano, Patterson & Candès 2019) when the forest's own intervals miss it there by more
+/// than sampling error, and one forest for whether a field acted. Its
 /// calibration on the `test` split is measured once, at training.
 ///
 /// Everything is a pure function of the table and the limits: the same reference gives the
@@ -93,7 +94,7 @@ public struct PosteriorModel: Sendable {
                 corrections: Array(repeating: 0, count: Self.intervals.count), range: values.min()!...values.max()!)
             let raw = validationRows.map { uncorrected.rawQuantiles(bins: binning.bins(table.x[$0])) }
             let corrections = Self.intervals.map { interval in
-                Self.conformalCorrection(
+                Self.correction(
                     scores: zip(validationRows, raw).map { row, quantiles in
                         let value = table.theta[row][index]
                         return max(quantiles[interval.lower] - value, value - quantiles[interval.upper])
@@ -210,6 +211,17 @@ public struct PosteriorModel: Sendable {
             }
         }
         return Calibration(runs: runs, parameters: figures, field: fieldFigures)
+    }
+
+    /// How far to move one interval's ends: nothing when the forest's own interval covers
+    /// the validation runs as often as its level within two binomial standard errors (then
+    /// a correction would mostly add the validation sample's noise), otherwise the
+    /// split-conformal correction. Scores are `max(lower − θ, θ − upper)`: a run is covered
+    /// when its score is at most 0.
+    static func correction(scores: [Double], level: Double) -> Double {
+        let covered = Double(scores.filter { $0 <= 0 }.count) / Double(max(1, scores.count))
+        let band = 2 * (level * (1 - level) / Double(max(1, scores.count))).squareRoot()
+        return abs(covered - level) <= band ? 0 : conformalCorrection(scores: scores, level: level)
     }
 
     /// The split-conformal correction for one interval: the ⌈(1 − α)(n + 1)⌉-th smallest

@@ -100,3 +100,13 @@ private var smallLimits: InferenceLimits {
     #expect(PosteriorModel.areaUnderCurve(positives: [0.5], negatives: [0.5]) == 0.5)
     #expect(PosteriorModel.areaUnderCurve(positives: [0.1], negatives: [0.9, 0.05]) == 0.5)
 }
+
+@Test func correction_IsNone_WhenTheForestsIntervalsAlreadyHoldTheirLevel() {
+    // 100 validation runs, 80 covered (score ≤ 0): an 80 % interval needs nothing.
+    let held = (0..<100).map { $0 < 80 ? -Double($0 + 1) / 100 : Double($0) / 100 }
+    #expect(PosteriorModel.correction(scores: held, level: 0.8) == 0)
+    // 60 of 100 covered: moved outward by the conformal score.
+    let missed = (0..<100).map { $0 < 60 ? -Double($0 + 1) / 100 : Double($0) / 100 }
+    #expect(PosteriorModel.correction(scores: missed, level: 0.8) > 0)
+    #expect(PosteriorModel.correction(scores: missed, level: 0.8) == PosteriorModel.conformalCorrection(scores: missed, level: 0.8))
+}

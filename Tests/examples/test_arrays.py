@@ -22,6 +22,31 @@ def read(folder, table, manifest):
                        na_values={n: [""] for n, t in dtypes.items() if t != "string"})
 
 
+MASK = (1 << 64) - 1
+
+
+def mix64(z):
+    """docs/model.md section 2."""
+    z ^= z >> 30
+    z = (z * 0xBF58476D1CE4E5B9) & MASK
+    z ^= z >> 27
+    z = (z * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def fnv1a64(text):
+    value = 0xCBF29CE484222325
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x100000001B3) & MASK
+    return value
+
+
+def documented_split(seed, point):
+    """The rule docs/datasets.md ("Splits") states."""
+    u = (mix64(mix64(mix64(seed) ^ fnv1a64("split")) ^ point) >> 11) * 2.0 ** -53
+    return "train" if u < 0.8 else "validation" if u < 0.9 else "test"
+
+
 def main():
     binary = sys.argv[1]
     checks = {}
@@ -87,6 +112,8 @@ def main():
         checks["theta equals features.csv's true_* (names as their rank among the sweep's values)"] = \
             theta.dtype == np.float64 and bool(np.array_equal(expected, theta, equal_nan=True))
         checks["split equals features.csv's"] = list(theta_x["split"]) == list(features["split"])
+        checks["split follows the rule docs/datasets.md states"] = \
+            [documented_split(int(manifest["seed"]), int(p)) for p in features["point"]] == list(features["split"])
         by_point = features.groupby("point")["split"].nunique()
         checks["replicates of a point share a split"] = bool((by_point == 1).all())
         checks["split counts are the manifest's"] = features["split"].value_counts().to_dict() == \
