@@ -831,8 +831,16 @@ function withFilter(base) {
 }
 
 async function loadChart(id, number) {
-  const first = await api(aggregatePath(id, { y: "avg_population", filter: "mode = classical" }));
-  if (!current(number) || !first || first.status !== 200) return;
+  // A cold index reads every finished run's record first; an answer lost meanwhile is asked again.
+  let first;
+  for (;;) {
+    first = await api(aggregatePath(id, { y: "avg_population", filter: "mode = classical" }));
+    if (!current(number)) return;
+    if (first && first.status === 200) break;
+    if (first && first.status < 500) { $("#chart-note").textContent = "No chart: " + errorText(first); return; }
+    $("#chart-note").textContent = "Still reading the runs' records…";
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
   chart.swept = first.json.swept;
   chart.columns.clear();
   fillColumnChooser();
