@@ -115,9 +115,10 @@ const viewState = {
   save() {
     if (!state.sweepID) return;
     const params = new URLSearchParams();
-    for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"]]) if ($(id).value) params.set(key, $(id).value);
+    for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"], ["hx", "#heat-x"], ["hy", "#heat-y"], ["hz", "#heat-z"]]) if ($(id).value) params.set(key, $(id).value);
     if (table.filter) params.set("filter", table.filter);
     if (table.sort) params.set("sort", table.sort);
+    if (table.chosen) params.set("cols", table.chosen.join(","));
     if (state.selected) params.set("run", state.selected);
     if (state.compare.length) params.set("compare", state.compare.join(","));
     const stats = [...$("#parallel-stats").selectedOptions].map((option) => option.value);
@@ -379,11 +380,14 @@ async function showSweep(id, number) {
   const base = "/api/sweeps/" + id;
   $("#manifest-link").href = base + "/manifest.json";
   $("#archive-link").href = base + "/dataset.tar.gz";
-  $("#csv-link").href = base + "/runs.csv";
+  csvLink();
   $("#run-filter").value = viewState.take("filter") || "";
   parallel.brushes = {};
   $("#parallel-stats").replaceChildren();
+  clearCharts();
   table.sort = viewState.take("sort") || "";
+  const chosen = viewState.take("cols");
+  table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
   resetTable(id, number);
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun);
@@ -430,7 +434,8 @@ async function showSweep(id, number) {
     // The table follows finished runs; the chart is drawn again when the sweep's state changes.
     const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
     if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
-    if (!last || sweep.status !== last.status) loadChart(id, number);
+    // The table's first rows come first: the chart's answers may need every run's record read.
+    if (!last || sweep.status !== last.status) table.firstPage.then(() => loadChart(id, number));
     if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
     if (ready && (!last || sweep.status !== last.status)) loadInference(id, number);
     last = { done, status: sweep.status };
@@ -451,15 +456,25 @@ const ROW_HEIGHT = 29, PAGE = 200, OVERSCAN = 12;
 const table = { id: null, number: 0, filter: "", sort: "", total: 0, matched: 0, pages: new Map(), asked: new Map(),
   columns: null, generation: 0, focusRun: null };
 
+/// "Runs as CSV" exports what the table shows: the filter's runs, in its order.
+function csvLink() {
+  const params = new URLSearchParams();
+  const filter = $("#run-filter").value.trim();
+  if (filter) params.set("filter", filter);
+  if (table.sort) params.set("sort", table.sort);
+  $("#csv-link").href = `/api/sweeps/${state.sweepID}/runs.csv` + (params.toString() ? "?" + params : "");
+}
+
 function resetTable(id, number) {
   Object.assign(table, { id, number, filter: $("#run-filter").value.trim(), total: 0, matched: 0, columns: null,
     pages: new Map(), focusRun: null });
+  table.firstPage = new Promise((resolve) => { table.pageArrived = resolve; });
   $("#runs thead").replaceChildren();
   $("#runs tbody").replaceChildren();
   $("#run-count").textContent = "";
   $(".table-wrap").scrollTop = 0;
-  chart.runs = [];
-  chart.controls = [];
+  chart.swept = [];
+  chart.columns.clear();
   refreshTable();
 }
 
@@ -490,6 +505,7 @@ async function askPage(offset) {
   const result = await api(tablePath(offset, PAGE), { signal: controller.signal });
   if (generation !== table.generation || !current(table.number)) return;
   table.asked.delete(offset);
+  table.pageArrived();
   if (!result) return;
   if (result.status !== 200) {
     $("#filter-error").textContent = errorText(result);
@@ -501,11 +517,31 @@ async function askPage(offset) {
   table.total = result.json.total;
   table.matched = result.json.matched;
   table.pages.set(offset, result.json.runs);
-  if (!table.columns) table.columns = columnsOf(result.json.runs);
+  if (!table.columns) table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen] : columnsOf(result.json.runs);
   renderRows();
 }
 
-/// The columns: identity, the parameters that vary within the first page, the statistics.
+/// Shows the chosen parameter and statistic columns after the run's identity and status.
+function setColumns(chosen) {
+  table.columns = ["run_id", "mode", "status", ...chosen];
+  const select = $("#run-columns");
+  for (const option of select.options) option.selected = chosen.includes(option.value);
+  renderHead();
+  renderRows();
+}
+
+/// The chooser's choices, and by default the parameters the definition varies (known from
+/// the server's aggregate answer) with the main statistics.
+function fillColumnChooser() {
+  const select = $("#run-columns");
+  if (!select.options.length) {
+    select.replaceChildren(...[...PARAMETERS.filter((key) => key !== "mode"), ...STATISTICS]
+      .map((name) => new Option(label(name), name)));
+  }
+  setColumns(table.chosen || [...chart.swept, ...SHOWN_STATS]);
+}
+
+/// The columns until the swept parameters are known: those varying within the first page.
 function columnsOf(runs) {
   const varying = PARAMETERS.filter((key) => key !== "mode" && key !== "seed" && new Set(runs.map((run) => String(run.config[key]))).size > 1);
   return ["run_id", "mode", "status", ...varying, ...SHOWN_STATS];
@@ -654,7 +690,7 @@ function lineChart(title, lines, xLabel, options = {}) {
   const all = lines.flatMap((line) => line.points);
   const xs = all.map((p) => p[0]), ys = all.flatMap((p) => p.slice(1)).filter((y) => y != null);
   if (options.band) ys.push(options.band.low, options.band.high);
-  if (options.scatter) ys.push(...options.scatter.map((p) => p[1]));
+  for (const line of lines) for (const box of line.boxes || []) ys.push(box[2], box[4]);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   // The data's own range, not forced to zero, with a little room.
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
@@ -662,12 +698,13 @@ function lineChart(title, lines, xLabel, options = {}) {
   if (isFinite(pad) && pad > 0) { y0 -= pad; y1 += pad; }
   if (!isFinite(x0)) { x0 = 0; x1 = 1; }
   if (x0 === x1) { x1 = x0 + 1; }
-  if (!isFinite(y1) || y1 === y0) { y1 = y0 + 1; }
+  if (!isFinite(y0) || !isFinite(y1)) { y0 = 0; y1 = 1; }
+  if (y1 === y0) { y1 = y0 + 1; }
   const sx = (x) => left + ((x - x0) / (x1 - x0)) * (width - left - right);
   const sy = (y) => top + (1 - (y - y0) / (y1 - y0)) * (height - top - bottom);
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
-  svg.append(svgElement("line", { x1: left, y1: sy(y0), x2: width - right, y2: sy(y0), stroke: "#999" }));
-  svg.append(svgElement("line", { x1: left, y1: top, x2: left, y2: height - bottom, stroke: "#999" }));
+  svg.append(svgElement("line", { x1: left, y1: sy(y0), x2: width - right, y2: sy(y0), stroke: "currentColor", "stroke-opacity": 0.6 }));
+  svg.append(svgElement("line", { x1: left, y1: top, x2: left, y2: height - bottom, stroke: "currentColor", "stroke-opacity": 0.6 }));
   if (options.band) {
     const top = sy(options.band.high), bottom = sy(options.band.low);
     const rect = svgElement("rect", { x: left, y: top, width: width - left - right, height: Math.max(1, bottom - top), fill: "#9aa3b5", "fill-opacity": 0.25, class: "band" });
@@ -678,14 +715,14 @@ function lineChart(title, lines, xLabel, options = {}) {
   }
   for (const value of ticks(y0, y1)) {
     const y = sy(value);
-    svg.append(svgElement("line", { x1: left - 4, y1: y, x2: left, y2: y, stroke: "#999" }));
+    svg.append(svgElement("line", { x1: left - 4, y1: y, x2: left, y2: y, stroke: "currentColor", "stroke-opacity": 0.6 }));
     const label = svgElement("text", { x: left - 6, y: y + 4, "text-anchor": "end", "font-size": 11 });
     label.textContent = format(value);
     svg.append(label);
   }
   for (const value of ticks(x0, x1)) {
     const x = sx(value);
-    svg.append(svgElement("line", { x1: x, y1: height - bottom, x2: x, y2: height - bottom + 4, stroke: "#999" }));
+    svg.append(svgElement("line", { x1: x, y1: height - bottom, x2: x, y2: height - bottom + 4, stroke: "currentColor", "stroke-opacity": 0.6 }));
     const label = svgElement("text", { x, y: height - bottom + 14, "text-anchor": "middle", "font-size": 11 });
     label.textContent = format(value);
     svg.append(label);
@@ -693,9 +730,21 @@ function lineChart(title, lines, xLabel, options = {}) {
   const axis = svgElement("text", { x: (left + width) / 2, y: height - 4, "text-anchor": "middle", "font-size": 11 });
   axis.textContent = xLabel;
   svg.append(axis);
-  for (const [px, py, group] of options.scatter || []) {
-    svg.append(svgElement("circle", { cx: sx(px), cy: sy(py), r: 1.8, fill: COLORS[group % COLORS.length], "fill-opacity": 0.3, class: "dot" }));
+  if (options.yLabel) {
+    const yAxis = svgElement("text", { x: 12, y: (top + height - bottom) / 2, "text-anchor": "middle", "font-size": 11,
+      transform: `rotate(-90 12 ${(top + height - bottom) / 2})` });
+    yAxis.textContent = options.yLabel;
+    svg.append(yAxis);
   }
+  // The middle half of each point's runs as a bar, when there are few enough points to see them.
+  const boxCount = lines.reduce((sum, line) => sum + (line.boxes || []).length, 0);
+  if (boxCount <= 160) lines.forEach((line, index) => {
+    for (const [bx, , q1, , q3] of line.boxes || []) {
+      if (q1 == null || q3 == null) continue;
+      svg.append(svgElement("rect", { x: sx(bx) - 3, y: sy(q3), width: 6, height: Math.max(1, sy(q1) - sy(q3)),
+        fill: COLORS[index % COLORS.length], "fill-opacity": 0.2, class: "quartiles" }));
+    }
+  });
   lines.forEach((line, index) => {
     const points = line.points.filter((p) => p[1] != null);
     const color = COLORS[index % COLORS.length];
@@ -749,74 +798,161 @@ function fillSelect(select, options, preferred, wanted) {
   if (options.includes(current)) select.value = current;
 }
 
-// The sweep chart: field runs as lines, controls as a band (their mean ± one standard deviation).
-const chart = { runs: [], controls: [], truncated: false };
+// The sweep chart: the server's summary of every finished run that matches the filter, per
+// value (or bin) of the parameter: runs, mean with its 95% interval, quartiles; controls as a
+// band. No run is left out and none is sent: the answer is a few hundred numbers.
+const chart = { swept: [], columns: new Map(), matched: 0, load: 0, parallelLoad: 0 };
+const label = (name) => name.replace(/_/g, " ");
+
+/// Another sweep's drawings must not stand in for this one's while its answers are awaited.
+function clearCharts() {
+  chart.load++;
+  chart.parallelLoad++;
+  parallel.drawing++;
+  $("#sweep-chart").replaceChildren();
+  for (const id of ["#parallel", "#heatmap"]) {
+    const canvas = $(id + " canvas");
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    delete $(id).dataset.runs;
+    delete $(id).dataset.cells;
+    delete $(id).dataset.selected;
+  }
+  const axes = $("#parallel svg");
+  if (axes) axes.remove();
+  for (const id of ["#chart-note", "#parallel-note", "#heat-note"]) $(id).textContent = "Summarizing every finished run…";
+}
+
+function aggregatePath(id, params) { return `/api/sweeps/${id}/aggregate?` + new URLSearchParams(params); }
+
+/// The filter box's conditions added to a view's own.
+function withFilter(base) {
+  const filter = $("#run-filter").value.trim();
+  return filter ? `${base} and ${filter}` : base;
+}
 
 async function loadChart(id, number) {
-  const fields = [...PARAMETERS.filter((k) => !["mode", "rule", "boundary", "similarity", "seed"].includes(k)), ...STATISTICS].join(",");
-  const ask = (filter) => api(`/api/sweeps/${id}/runs?` + new URLSearchParams({ filter, fields, limit: "10000" }));
-  const [field, controls] = await Promise.all([ask("mode != classical and status = completed"), ask("mode = classical and status = completed")]);
-  if (!current(number) || !field || field.status !== 200) return;
-  chart.runs = field.json.runs;
-  chart.controls = controls && controls.status === 200 ? controls.json.runs : [];
-  chart.truncated = field.json.matched > field.json.runs.length;
+  // A cold index reads every finished run's record first; an answer lost meanwhile is asked again.
+  let first;
+  for (;;) {
+    first = await api(aggregatePath(id, { y: "avg_population", filter: "mode = classical" }));
+    if (!current(number)) return;
+    if (first && first.status === 200) break;
+    if (first && first.status < 500) { $("#chart-note").textContent = "No chart: " + errorText(first); return; }
+    $("#chart-note").textContent = "Still reading the runs' records…";
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  chart.swept = first.json.swept;
+  chart.columns.clear();
+  fillColumnChooser();
+  const axes = chart.swept.length ? chart.swept : ["field_strength"];
+  fillSelect($("#chart-y"), STATISTICS, "avg_influence_rate", viewState.take("y"));
+  fillSelect($("#chart-x"), axes, "field_strength", viewState.take("x"));
+  fillSelect($("#chart-series"), ["none", ...axes], axes.includes("temporal_decay") ? "temporal_decay" : "none", viewState.take("by"));
+  fillSelect($("#heat-x"), axes, axes[0], viewState.take("hx"));
+  fillSelect($("#heat-y"), axes, axes[1] || axes[0], viewState.take("hy"));
+  fillSelect($("#heat-z"), STATISTICS, "avg_influence_rate", viewState.take("hz"));
   renderSweepChart();
 }
 
-/// The mean of replicate values and its 95% interval (Student's t), [mean, low, high]; a
-/// single value has no interval.
-function meanInterval(values) {
-  const n = values.length, mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return [mean, null, null];
-  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-  const t = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-    2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045][n - 2] || 1.96;
-  const half = t * sd / Math.sqrt(n);
-  return [mean, mean - half, mean + half];
+function seriesName(answer, series) {
+  if (!answer.by) return "all runs";
+  return answer.by_bin ? `${label(answer.by)} ${format(series.low)}–${format(series.high)}` : `${label(answer.by)} ${format(series.low)}`;
 }
 
-function renderSweepChart() {
-  const done = chart.runs;
-  const swept = PARAMETERS.filter((k) => !["mode", "rule", "boundary", "similarity", "seed"].includes(k)
-    && new Set(done.map((run) => String(run.config[k]))).size > 1);
-  fillSelect($("#chart-y"), STATISTICS, "avg_influence_rate", viewState.take("y"));
-  fillSelect($("#chart-x"), swept.length ? swept : ["field_strength"], "field_strength", viewState.take("x"));
-  fillSelect($("#chart-series"), ["none", ...swept], "temporal_decay", viewState.take("by"));
+/// Draws the chart, the parameter space and the heatmap again for the current filter.
+async function renderSweepChart() {
+  const id = state.sweepID, number = view.number, load = ++chart.load;
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
-  const groupOf = (run) => by === "none" || by === x ? "all runs" : `${by.replace(/_/g, " ")} ${run.config[by]}`;
-  const groups = new Map();
-  for (const run of done) {
-    const key = groupOf(run);
-    if (!groups.has(key)) groups.set(key, new Map());
-    const points = groups.get(key);
-    const xv = Number(run.config[x]);
-    const value = run.summary_stats[y];
-    if (value == null || !isFinite(xv)) continue;
-    if (!points.has(xv)) points.set(xv, []);
-    points.get(xv).push(value);
+  loadParallel();
+  renderHeatmap();
+  if (!y || !x) return;
+  const [field, controls] = await Promise.all([
+    api(aggregatePath(id, { y, x, by, filter: withFilter("mode != classical") })),
+    api(aggregatePath(id, { y, filter: "mode = classical" })),
+  ]);
+  if (!current(number) || load !== chart.load) return;
+  if (!field || field.status !== 200) {
+    $("#chart-note").textContent = field ? "The chart cannot be drawn: " + errorText(field) : "Cannot reach the server.";
+    return;
   }
-  // One order for the lines and the dots, so each dot has its line's colour.
-  const names = [...groups.keys()].sort();
-  const lines = names.map((name) => ({
-    name, points: [...groups.get(name).entries()].sort((a, b) => a[0] - b[0]).map(([xv, values]) => [xv, ...meanInterval(values)]),
+  const answer = field.json;
+  const lines = answer.series.map((series) => ({
+    name: seriesName(answer, series),
+    points: series.points.map((p) => [p.x, p.mean, p.low, p.high]),
+    boxes: series.points.map((p) => [p.x, ...p.quantiles]),
   }));
-  // Every run as a dot, coloured as its line: the spread the means summarize.
-  const scatter = done.flatMap((run) => {
-    const value = run.summary_stats[y], xv = Number(run.config[x]);
-    return value == null || !isFinite(xv) ? [] : [[xv, value, names.indexOf(groupOf(run))]];
-  });
-  const values = chart.controls.map((run) => run.summary_stats[y]).filter((v) => v != null);
-  let band = null;
-  if (values.length) {
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-    band = { low: mean - sd, high: mean + sd, label: `controls (${values.length}): mean ± sd` };
-  }
-  const title = `Mean ${y.replace(/_/g, " ")} against ${x.replace(/_/g, " ")}, with 95% intervals of the replicates`
-    + (chart.truncated ? " (first 10,000 runs)" : "");
-  const drawn = lineChart(title, lines, x.replace(/_/g, " "), { markers: true, legend: true, band, scatter });
+  const control = controls && controls.status === 200 && controls.json.series[0] && controls.json.series[0].points[0];
+  const band = control ? { low: control.quantiles[1], high: control.quantiles[3],
+    label: `controls (${control.n}): middle half, mean ${format(control.mean)}` } : null;
+  const title = `Mean ${label(y)} against ${label(x)}: lines with 95% intervals, bars the middle half of the runs`;
+  const drawn = lineChart(title, lines, label(x), { markers: true, legend: true, band, yLabel: label(y) });
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
-  renderParallel([...swept, ...parallelStatistics()]);
+  const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "",
+    answer.by_bin ? `${label(by)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
+  $("#chart-note").textContent = `All ${answer.runs.toLocaleString()} finished field runs matching the filter `
+    + `(of ${answer.total.toLocaleString()} runs in the sweep), summarized by the server`
+    + (binned ? `; ${binned}.` : ".");
+}
+
+// ---------- Heatmap: a statistic's mean over two parameters, every run matching the filter ----------
+
+async function renderHeatmap() {
+  const id = state.sweepID, number = view.number;
+  const x = $("#heat-x").value, y = $("#heat-y").value, z = $("#heat-z").value;
+  if (!x || !y || !z) return;
+  if (x === y) {
+    const canvas = $("#heatmap canvas");
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    $("#heat-note").textContent = chart.swept.length < 2 ? "The heatmap needs two parameters the sweep varies; this one varies "
+      + (chart.swept.length ? label(chart.swept[0]) + " only." : "none.") : "Choose two different parameters.";
+    return;
+  }
+  const result = await api(aggregatePath(id, { y: z, x, by: y, series: "40", filter: withFilter("mode != classical") }));
+  if (!current(number) || !result || result.status !== 200 || $("#heat-z").value !== z) return;
+  const answer = result.json;
+  const figure = $("#heatmap");
+  const canvas = figure.querySelector("canvas");
+  const width = 480, height = 260, left = 80, bottom = 40, top = 8, right = 8;
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  context.clearRect(0, 0, width, height);
+  const xs = [...new Set(answer.series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const rows = answer.series;
+  const means = rows.flatMap((s) => s.points.map((p) => p.mean)).filter((v) => v != null);
+  const [low, high] = [Math.min(...means), Math.max(...means)];
+  const cellW = (width - left - right) / Math.max(1, xs.length), cellH = (height - top - bottom) / Math.max(1, rows.length);
+  const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+  context.fillStyle = dark ? "#e8e8e8" : "#222";
+  context.font = "11px system-ui, sans-serif";
+  rows.forEach((series, row) => {
+    const top0 = top + (rows.length - 1 - row) * cellH;
+    for (const point of series.points) {
+      if (point.mean == null) continue;
+      const t = high > low ? (point.mean - low) / (high - low) : 0.5;
+      // A light-to-dark blue ramp: readable on either background.
+      context.fillStyle = `hsl(220, 70%, ${88 - t * 60}%)`;
+      context.fillRect(left + xs.indexOf(point.x) * cellW, top0, Math.ceil(cellW), Math.ceil(cellH));
+    }
+    context.fillStyle = dark ? "#e8e8e8" : "#222";
+    context.textAlign = "right";
+    context.fillText(format(series.low), left - 4, top0 + cellH / 2 + 4);
+  });
+  context.textAlign = "center";
+  const step = Math.max(1, Math.ceil(xs.length / 8));
+  xs.forEach((value, index) => { if (index % step === 0) context.fillText(format(value), left + (index + 0.5) * cellW, height - bottom + 14); });
+  context.fillText(label(x), (left + width) / 2, height - 6);
+  context.save();
+  context.translate(12, (top + height - bottom) / 2);
+  context.rotate(-Math.PI / 2);
+  context.fillText(label(y), 0, 0);
+  context.restore();
+  const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "", answer.by_bin ? `${label(y)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
+  const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${answer.runs.toLocaleString()} finished field runs matching the filter; `
+    + `from ${format(low)} (lightest) to ${format(high)} (darkest)` + (binned ? `; ${binned}.` : ".");
+  canvas.setAttribute("aria-label", text);
+  $("#heat-note").textContent = text;
+  figure.dataset.cells = String(means.length);
 }
 
 /// The statistics the parallel coordinates show: those chosen, or two to start with.
@@ -824,94 +960,132 @@ function parallelStatistics() {
   const select = $("#parallel-stats");
   if (!select.options.length) {
     const wanted = (viewState.take("stats") || "avg_population,avg_influence_rate").split(",");
-    select.replaceChildren(...STATISTICS.map((name) => new Option(name.replace(/_/g, " "), name, false, wanted.includes(name))));
+    select.replaceChildren(...STATISTICS.map((name) => new Option(label(name), name, false, wanted.includes(name))));
   }
   return [...select.selectedOptions].map((option) => option.value);
 }
 
 // ---------- Parallel coordinates ----------
-// One axis per swept parameter and chosen statistic, one line per finished run (the chart's
-// runs). Dragging along an axis brushes a range; the brushes become the run table's filter, so
-// the table and its matched count are the server's answer to exactly what is selected.
+// One axis per swept parameter and chosen statistic, one line per finished field run: all of
+// them, asked from the server as columns of just those numbers and drawn on a canvas. The
+// filter box is the selection's one truth: its range conditions on an axis are drawn there as
+// brushes, and a brush rewrites only its own axis's conditions, keeping every other one.
 
-const parallel = { axes: [], brushes: {}, scales: {} };
+const parallel = { axes: [], brushes: {}, scales: {}, drawing: 0 };
 const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
+const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
 
-/// Brushes read back from a filter the brushes wrote (`key >= low and key <= high …`), so a
-/// shared view shows its selection on the axes too.
-function brushesFromFilter(filter) {
+function filterParts(filter) { return filter ? filter.split(/\s+and\s+/i).map((part) => part.trim()).filter(Boolean) : []; }
+
+/// The filter's range conditions on the axes, as brushes (an open end stays infinite).
+function brushesFromFilter(filter, axes) {
   const brushes = {};
-  const pattern = /^([a-z_]+) >= (-?[0-9.e+-]+) and \1 <= (-?[0-9.e+-]+)$/;
-  const parts = filter.split(" and ");
-  if (!filter || parts.length % 2) return brushes;
-  for (let i = 0; i < parts.length; i += 2) {
-    const match = `${parts[i]} and ${parts[i + 1]}`.match(pattern);
-    if (!match) return {};
-    brushes[match[1]] = [Number(match[2]), Number(match[3])];
+  for (const part of filterParts(filter)) {
+    const match = part.match(CONDITION);
+    if (!match || !axes.includes(match[1])) continue;
+    const [, key, op, text] = match, value = Number(text);
+    const brush = brushes[key] || (brushes[key] = [-Infinity, Infinity]);
+    if (op !== "<" && op !== "<=") brush[0] = Math.max(brush[0], value);
+    if (op !== ">" && op !== ">=") brush[1] = Math.min(brush[1], value);
   }
   return brushes;
 }
 
+async function loadParallel() {
+  const id = state.sweepID, number = view.number, load = ++chart.parallelLoad;
+  const axes = [...chart.swept, ...parallelStatistics()];
+  const missing = axes.filter((key) => !chart.columns.has(key));
+  if (missing.length) {
+    $("#parallel-note").textContent = "Loading every finished run's values…";
+    const result = await api(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: missing.join(","), filter: "mode != classical" }));
+    if (!current(number) || load !== chart.parallelLoad || !result || result.status !== 200) return;
+    const known = chart.columns.size ? chart.columns.values().next().value.length : result.json.matched;
+    // Runs finished between two answers: start again from one answer for every axis.
+    if (known !== result.json.matched) { chart.columns.clear(); return loadParallel(); }
+    for (const [key, values] of Object.entries(result.json.columns)) chart.columns.set(key, values);
+  }
+  renderParallel(axes);
+}
+
 function renderParallel(axes) {
-  const runs = chart.runs;
-  // The filter box is the selection's one truth: brushes write it, and are read back from it.
-  parallel.brushes = brushesFromFilter($("#run-filter").value.trim());
-  parallel.axes = axes.filter((key, index) => axes.indexOf(key) === index);
-  for (const key of Object.keys(parallel.brushes)) if (!parallel.axes.includes(key)) delete parallel.brushes[key];
+  parallel.axes = axes.filter((key, index) => axes.indexOf(key) === index && chart.columns.has(key));
+  parallel.brushes = brushesFromFilter($("#run-filter").value.trim(), parallel.axes);
+  const columns = parallel.axes.map((key) => chart.columns.get(key));
+  const count = columns.length ? columns[0].length : 0;
   const { width, height, top, bottom, left, right } = PARALLEL;
-  const value = (run, key) => Number(key in run.config ? run.config[key] : run.summary_stats[key]);
   const x = (index) => left + index * (width - left - right) / Math.max(1, parallel.axes.length - 1);
-  for (const key of parallel.axes) {
-    const values = runs.map((run) => value(run, key)).filter(isFinite);
-    let [low, high] = [Math.min(...values), Math.max(...values)];
+  parallel.axes.forEach((key, index) => {
+    let low = Infinity, high = -Infinity;
+    for (const v of columns[index]) if (v != null) { if (v < low) low = v; if (v > high) high = v; }
     if (!isFinite(low)) [low, high] = [0, 1];
     if (low === high) high = low + 1;
     parallel.scales[key] = { low, high, y: (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom) };
-  }
+  });
   const figure = $("#parallel");
   const canvas = figure.querySelector("canvas");
   canvas.width = width;
   canvas.height = height;
   const context = canvas.getContext("2d");
   context.clearRect(0, 0, width, height);
-  const selected = (run) => Object.entries(parallel.brushes).every(([key, [low, high]]) => {
-    const v = value(run, key);
-    return v >= low && v <= high;
+  const brushed = parallel.axes.map((key, index) => [index, parallel.brushes[key]]).filter(([, brush]) => brush);
+  const selected = (run) => brushed.every(([index, [low, high]]) => {
+    const v = columns[index][run];
+    return v != null && v >= low && v <= high;
   });
-  let count = 0;
-  for (const pass of [false, true]) {
-    // Fainter the more lines there are, so density shows.
-    const alpha = Math.min(0.9, Math.max(0.04, 30 / Math.max(1, runs.length)));
-    context.strokeStyle = pass ? `rgba(36, 86, 199, ${alpha})` : `rgba(140, 148, 165, ${alpha / 3})`;
-    context.lineWidth = runs.length < 100 ? 2 : 1;
-    context.beginPath();
-    for (const run of runs) {
-      if (selected(run) !== pass) continue;
-      if (pass) count++;
-      parallel.axes.forEach((key, index) => {
-        const point = [x(index), parallel.scales[key].y(value(run, key))];
-        if (index === 0) context.moveTo(...point); else context.lineTo(...point);
-      });
+  const scales = parallel.axes.map((key) => parallel.scales[key]);
+  let chosen = 0;
+  const picked = new Uint8Array(count);
+  for (let run = 0; run < count; run++) if (selected(run)) { picked[run] = 1; chosen++; }
+  const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+  // Fainter the more lines there are, so density shows.
+  const alpha = Math.min(0.9, Math.max(0.02, 30 / Math.max(1, count)));
+  const styles = [`rgba(140, 148, 165, ${alpha / 3})`, dark ? `rgba(120, 165, 255, ${alpha})` : `rgba(36, 86, 199, ${alpha})`];
+  context.lineWidth = count < 100 ? 2 : 1;
+  // Drawn in slices of about 30 ms, the unselected runs first: a large sweep never holds the page.
+  const drawing = ++parallel.drawing;
+  let pass = 0, next = 0;
+  const slice = () => {
+    if (drawing !== parallel.drawing) return;
+    const until = performance.now() + 30;
+    while (pass < 2 && performance.now() < until) {
+      context.strokeStyle = styles[pass];
+      context.beginPath();
+      const stop = Math.min(count, next + 4000);
+      for (; next < stop; next++) {
+        if (picked[next] !== pass) continue;
+        for (let index = 0; index < columns.length; index++) {
+          const v = columns[index][next];
+          const py = v == null ? height - bottom : scales[index].y(v);
+          if (index === 0) context.moveTo(x(0), py); else context.lineTo(x(index), py);
+        }
+      }
+      context.stroke();
+      if (next >= count) { pass++; next = 0; }
     }
-    context.stroke();
-  }
-  figure.dataset.selected = String(count);
+    if (pass < 2) requestAnimationFrame(slice);
+  };
+  slice();
+  figure.dataset.selected = String(chosen);
+  figure.dataset.runs = String(count);
+  $("#parallel-note").textContent = `All ${count.toLocaleString()} finished field runs, one line each; `
+    + (brushed.length ? `${chosen.toLocaleString()} within the ranges drawn (the filter's other conditions are applied to the table and charts).` : "drag along an axis to select a range.");
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
   parallel.axes.forEach((key, index) => {
     const scale = parallel.scales[key], ax = x(index);
-    svg.append(svgElement("line", { x1: ax, y1: top, x2: ax, y2: height - bottom, stroke: "#777" }));
-    const label = svgElement("text", { x: ax, y: 12, "text-anchor": "middle", "font-size": 10 });
-    label.textContent = key.replace(/_/g, " ");
-    svg.append(label);
+    svg.append(svgElement("line", { x1: ax, y1: top, x2: ax, y2: height - bottom, stroke: "currentColor", "stroke-opacity": 0.6 }));
+    const name = svgElement("text", { x: ax, y: 12, "text-anchor": "middle", "font-size": 10, fill: "currentColor" });
+    name.textContent = label(key);
+    svg.append(name);
     for (const [v, y] of [[scale.high, top + 4], [scale.low, height - bottom + 12]]) {
-      const tick = svgElement("text", { x: ax + 4, y, "font-size": 9 });
+      const tick = svgElement("text", { x: ax + 4, y, "font-size": 9, fill: "currentColor" });
       tick.textContent = format(v);
       svg.append(tick);
     }
     const brush = parallel.brushes[key];
     if (brush) {
-      svg.append(svgElement("rect", { x: ax - 6, y: scale.y(brush[1]), width: 12, height: Math.max(2, scale.y(brush[0]) - scale.y(brush[1])),
-        fill: "#2456c7", "fill-opacity": 0.25, stroke: "#2456c7", class: "brush" }));
+      const high = Math.min(scale.high, brush[1]), low = Math.max(scale.low, brush[0]);
+      svg.append(svgElement("rect", { x: ax - 6, y: scale.y(high), width: 12, height: Math.max(2, scale.y(low) - scale.y(high)),
+        fill: "#2456c7", "fill-opacity": 0.25, stroke: "#2456c7", class: "brush", "data-key": key }));
     }
     const hit = svgElement("rect", { x: ax - 12, y: top, width: 24, height: height - top - bottom, fill: "transparent",
       class: "axis-hit", "data-key": key, style: "cursor: ns-resize" });
@@ -927,14 +1101,17 @@ function brushValue(svg, key, clientY) {
   return scale.low + Math.min(1, Math.max(0, fraction)) * (scale.high - scale.low);
 }
 
-/// The brushes as the runs query's filter (the table asks the server for exactly that).
-function applyBrushes() {
+/// Writes one axis's brush into the filter: that axis's range conditions are replaced (or
+/// removed when the brush is cleared), every other condition stays as typed.
+function applyBrush(key, brush) {
   const round = (v) => Number(v.toPrecision(6));
-  const conditions = Object.entries(parallel.brushes).map(([key, [low, high]]) => `${key} >= ${round(low)} and ${key} <= ${round(high)}`);
-  for (const [key, [low, high]] of Object.entries(parallel.brushes)) parallel.brushes[key] = [round(low), round(high)];
-  $("#run-filter").value = conditions.join(" and ");
+  const kept = filterParts($("#run-filter").value.trim()).filter((part) => {
+    const match = part.match(CONDITION);
+    return !match || match[1] !== key;
+  });
+  if (brush) kept.push(`${key} >= ${round(brush[0])}`, `${key} <= ${round(brush[1])}`);
+  $("#run-filter").value = kept.join(" and ");
   $("#run-filter").dispatchEvent(new Event("input"));
-  renderSweepChart();
 }
 
 $("#parallel").addEventListener("pointerdown", (event) => {
@@ -942,19 +1119,18 @@ $("#parallel").addEventListener("pointerdown", (event) => {
   if (!hit) return;
   event.preventDefault();
   const svg = hit.ownerSVGElement, key = hit.dataset.key, start = brushValue(svg, key, event.clientY);
+  let brush = [start, start];
   const move = (moved) => {
     const end = brushValue(svg, key, moved.clientY);
-    parallel.brushes[key] = [Math.min(start, end), Math.max(start, end)];
+    brush = [Math.min(start, end), Math.max(start, end)];
   };
   const up = (released) => {
     window.removeEventListener("pointermove", move);
     window.removeEventListener("pointerup", up);
     move(released);
-    const [low, high] = parallel.brushes[key];
     const scale = parallel.scales[key];
     // A click without a drag clears the axis's brush.
-    if ((high - low) / (scale.high - scale.low) < 0.01) delete parallel.brushes[key];
-    applyBrushes();
+    applyBrush(key, (brush[1] - brush[0]) / (scale.high - scale.low) < 0.01 ? null : brush);
   };
   window.addEventListener("pointermove", move);
   window.addEventListener("pointerup", up);
@@ -962,7 +1138,7 @@ $("#parallel").addEventListener("pointerdown", (event) => {
 
 /// The manifest's data checks as a pass/fail list.
 async function loadValidation(id, number) {
-  const result = await api(`/api/sweeps/${id}/manifest.json`);
+  const result = await api(`/api/sweeps/${id}/validation`);
   if (!current(number) || !result || result.status !== 200) return;
   const checks = result.json.validation || {};
   const names = {
@@ -1013,7 +1189,12 @@ function exportChart(kind, figure = $("#sweep-chart"), name = `${state.sweepID}-
   };
   image.src = URL.createObjectURL(blob);
 }
-$("#parallel-stats").addEventListener("change", () => { renderSweepChart(); viewState.save(); });
+$("#run-columns").addEventListener("change", () => {
+  table.chosen = [...$("#run-columns").selectedOptions].map((option) => option.value);
+  setColumns(table.chosen);
+  viewState.save();
+});
+$("#parallel-stats").addEventListener("change", () => { loadParallel(); viewState.save(); });
 
 /// The parallel coordinates as one SVG: the canvas's lines as an image under the axes.
 function exportParallel(kind) {
@@ -1323,6 +1504,8 @@ $("#run-filter").addEventListener("input", () => {
     viewState.save();
     $(".table-wrap").scrollTop = 0;
     refreshTable();
+    csvLink();
+    renderSweepChart();
   }, 150);
 });
 let scrollFrame = 0;
@@ -1352,6 +1535,9 @@ $("#runs tbody").addEventListener("keydown", (event) => {
 for (const id of ["#chart-y", "#chart-x", "#chart-series"]) {
   $(id).addEventListener("change", () => { renderSweepChart(); viewState.save(); });
 }
+for (const id of ["#heat-x", "#heat-y", "#heat-z"]) {
+  $(id).addEventListener("change", () => { renderHeatmap(); viewState.save(); });
+}
 
 /// Runs a state-changing action on the shown sweep, saying what came of it.
 async function act(action, confirmation, messages) {
@@ -1372,6 +1558,17 @@ $("#retry").addEventListener("click", () => act("retry", null, { 202: "Queued ag
 $("#delete").addEventListener("click", () => act("delete", "Delete this sweep and all its files? This cannot be undone.", {
   204: "Deleted.",
 }));
-window.addEventListener("hashchange", route);
+window.addEventListener("hashchange", () => {
+  route();
+  // A new view: keyboard and screen-reader users start at its heading, not at the page's top.
+  const heading = [...document.querySelectorAll("main > section:not([hidden]) h1")][0];
+  if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+});
+// The skip link moves focus itself: its target is not a route.
+$(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  const heading = $("#runs-heading");
+  if (!$("#view-sweep").hidden) { heading.scrollIntoView(); heading.focus(); } else $("#main").focus();
+});
 estimate();
 route();

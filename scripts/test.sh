@@ -20,6 +20,8 @@ python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi
 command -v schemathesis >/dev/null || pip install -q schemathesis
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
 command -v kubernetes-validate >/dev/null || pip install -q kubernetes-validate
+# axe-core, bundled in this package, checks the page's accessibility offline.
+python3 -c 'import axe_selenium_python' 2>/dev/null || pip install -q axe-selenium-python
 python3 -c 'import pandas, sklearn, matplotlib' 2>/dev/null || pip install -q -r examples/python/requirements.txt
 
 swift build --build-tests

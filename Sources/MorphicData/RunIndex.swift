@@ -180,6 +180,38 @@ public final class RunIndex: @unchecked Sendable {
         }
     }
 
+    /// The finished runs matching `query`, in the definition's order, as one column of
+    /// numbers per name in `names` (parameters or statistics; NaN where a run has none), and
+    /// how many runs the sweep has. Reads every finished run's record first (at most every
+    /// `interval` seconds), so the columns cover all of them, not a page.
+    public func columns(
+        _ names: [String], query: RunQuery, folder: SweepFolder, interval: Double, activity: (PlannedRun) -> String
+    ) -> (total: Int, columns: [[Double]]) {
+        refresh(from: folder, interval: interval)
+        return lock.withLock {
+            let statuses = Self.needsRecords(query) ? runs.indices.map { status($0, activity: activity) } : []
+            let finished = matching(query, statuses: statuses).filter { statistics[$0] != nil }
+            return (runs.count, names.map { name in
+                let value = numeric(name)
+                return finished.map(value)
+            })
+        }
+    }
+
+    /// The numeric parameters (but the seed) that take more than one value over the
+    /// definition's field runs: the parameters a sweep varies, known before any run ends.
+    public func sweptParameters() -> [String] {
+        lock.withLock {
+            let field = runs.indices.filter { runs[$0].configuration.mode != .classical }
+            return RunQuery.numericParameters.filter { name in
+                guard name != "seed" else { return false }
+                let column = numberColumn(name)
+                guard let first = field.first.map({ column[$0] }) else { return false }
+                return field.contains { !(column[$0] == first) && !(column[$0].isNaN && first.isNaN) }
+            }
+        }
+    }
+
     /// Whether answering `query` needs the records of every run, not only of its page.
     static func needsRecords(_ query: RunQuery) -> Bool {
         let recorded = Set(RunQuery.statistics + ["status"])

@@ -227,6 +227,12 @@ final class API: Sendable {
                     ("Content-Type", "text/csv; charset=utf-8"),
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
                 ], body: .bytes(try service.runsCSV(id, query: try Self.query(selection))), compressible: true)
+        case .columns(let id, let query):
+            return try SweepExplorer(service: service).columns(id, query)
+        case .aggregate(let id, let query):
+            return try SweepExplorer(service: service).aggregate(id, query)
+        case .validation(let id):
+            return try SweepExplorer(service: service).validation(id)
         case .run(let id, let run):
             return HTTPResponse(
                 status: .ok, headers: [("Content-Type", "application/json")], body: .bytes(try service.runRecord(id, run: run)),

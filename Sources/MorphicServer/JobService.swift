@@ -178,6 +178,17 @@ public final class JobService: @unchecked Sendable {
         try listing(id).csv(query)
     }
 
+    /// The finished runs matching `query` as numeric columns, one per name, over all of
+    /// them (``RunListing``).
+    func columns(_ id: String, names: [String], query: RunQuery) throws(Failure) -> (total: Int, columns: [[Double]]) {
+        try listing(id).columns(names, query: query)
+    }
+
+    /// The parameters a sweep varies (see ``RunIndex/sweptParameters()``).
+    func sweptParameters(_ id: String) throws(Failure) -> [String] {
+        try listing(id).job.index().sweptParameters()
+    }
+
     private func listing(_ id: String) throws(Failure) -> RunListing {
         board.condition.lock()
         defer { board.condition.unlock() }

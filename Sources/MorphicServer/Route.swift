@@ -16,6 +16,11 @@ enum Route: Equatable, Sendable {
     case delete(sweep: String)
     case runs(sweep: String, Page, Selection)
     case runsCSV(sweep: String, Selection)
+    /// `GET /api/sweeps/{id}/columns` and `…/aggregate`: the explorer's views of every run.
+    case columns(sweep: String, [String: String])
+    case aggregate(sweep: String, [String: String])
+    /// `GET /api/sweeps/{id}/validation`: the manifest's data checks alone.
+    case validation(sweep: String)
     case run(sweep: String, run: String)
     case frames(sweep: String, run: String, FrameRange)
     case manifest(sweep: String)
@@ -188,6 +193,12 @@ enum Route: Equatable, Sendable {
             try only("GET")
             guard RunIdentifier.isValid(r[1]) else { throw .noRun }
             return .frames(sweep: id, run: r[1], try FrameRange(query))
+        case ["columns"], ["aggregate"]:
+            try only("GET")
+            return rest == ["columns"] ? .columns(sweep: id, query) : .aggregate(sweep: id, query)
+        case ["validation"]:
+            try only("GET")
+            return .validation(sweep: id)
         case ["manifest.json"]:
             try only("GET")
             return .manifest(sweep: id)

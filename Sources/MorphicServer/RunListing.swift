@@ -44,6 +44,11 @@ struct RunListing {
         return index.csv(query, activity: state)
     }
 
+    /// The finished runs matching `query` as numeric columns, one per name, over all of them.
+    func columns(_ names: [String], query: RunQuery) -> (total: Int, columns: [[Double]]) {
+        job.index().columns(names, query: query, folder: job.folder, interval: isActive ? 0.5 : 0, activity: state)
+    }
+
     /// A finished run's record.
     static func record(of job: SweepJob, run runID: String) throws(JobService.Failure) -> [UInt8] {
         guard let index = job.definition.index(ofRun: runID) else {

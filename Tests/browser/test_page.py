@@ -42,8 +42,12 @@ def hundred_thousand_runs(binary, data):
     try:
         path = os.path.join(work, "sweep.json")
         with open(path, "w") as file:
-            json.dump({"name": "hundred-k", "defaults": {"grid_size": 3, "generations": 1},
-                       "groups": [{"prefix": "r", "mode": "classical", "replicates": 100000}]}, file)
+            # 10 × 10 grid points of 1,000 replicates each, in that order: the first 10,000 runs
+            # are all at field strength 0.1, so a view that loads a prefix shows a tenth of the range.
+            json.dump({"name": "hundred-k", "defaults": {"grid_size": 4, "generations": 2, "crystal_count": 2},
+                       "groups": [{"prefix": "r", "mode": "morphic", "replicates": 1000,
+                                   "grid": {"field_strength": [round(0.1 * i, 1) for i in range(1, 11)],
+                                            "temporal_decay": [round(0.1 * i, 1) for i in range(0, 10)]}}]}, file)
         out = os.path.join(work, "out")
         subprocess.run([binary, "sweep", path, "--output", out, "--quiet"], check=True, cwd=PACKAGE,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,8 +84,31 @@ def browser(downloads):
     options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
     if os.path.exists("/usr/bin/chromium"):
         options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     return webdriver.Chrome(options=options, service=service)
+
+
+def axe_source():
+    """axe-core as the axe-selenium-python package bundles it (installed by scripts/test.sh)."""
+    import axe_selenium_python
+    path = os.path.join(os.path.dirname(axe_selenium_python.__file__), "node_modules", "axe-core", "axe.min.js")
+    with open(path) as file:
+        return file.read()
+
+
+def axe_violations(driver, source):
+    """axe's violations on the page as it stands, as 'rule: target' lines."""
+    driver.execute_script(source)
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then((r) => done(r.violations.flatMap("
+        "(v) => v.nodes.map((n) => v.id + ': ' + n.target.join(' ')))), (e) => done(['axe failed: ' + e]))")
+
+
+def console_errors(driver):
+    """The page's console errors since the last call (a password field outside a form is advice, not an error)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def main():
@@ -424,6 +451,77 @@ def main():
             WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_50000']"))
             assert driver.execute_script("return document.getElementsByTagName('*').length") < 3000
 
+        def every_view_passes_axe_in_light_and_dark():
+            source = axe_source()
+            views = ["/#/", "/#/new", f"/#/sweeps/{big}", f"/#/sweeps/{state['id']}?run=morphic_1"]
+            found = []
+            for scheme in ["light", "dark"]:
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+                for view in views:
+                    driver.get(url + view)
+                    if "sweeps/" in view:
+                        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
+                        WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
+                    if "run=" in view:
+                        wait.until(lambda d: d.find_element(By.ID, "run-title").text.startswith("Run "))
+                    time.sleep(0.5)
+                    found += [f"{scheme} {view}: {v}" for v in axe_violations(driver, source)]
+                driver.save_screenshot(os.path.join(artifacts, f"sweep-{scheme}.png"))
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+            assert not found, found
+
+        def keyboard_skip_link_and_focus_on_navigation():
+            driver.get(url + "/#/")
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-list li"))
+            driver.execute_script(f"location.hash = '#/sweeps/{big}'")
+            wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "sweep-title")
+            driver.execute_script("document.querySelector('.skip').focus()")
+            driver.switch_to.active_element.send_keys("\ue007")  # Enter
+            wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "runs-heading")
+            assert f"/sweeps/{big}" in driver.current_url, driver.current_url
+            small = driver.execute_script(
+                "return [...document.querySelectorAll('button, select, input, a.button')].filter((e) => e.offsetParent"
+                " && (e.getBoundingClientRect().height < 24 || e.getBoundingClientRect().width < 24)).map((e) => e.id || e.textContent)")
+            assert not small, small
+
+        def typed_filter_is_drawn_and_kept_by_a_brush_and_exported():
+            driver.get(url + f"/#/sweeps/{big}")
+            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == "100000")
+            box = driver.find_element(By.ID, "run-filter")
+            box.send_keys("temporal_decay >= 0.3 and temporal_decay <= 0.6")
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#parallel rect.brush[data-key='temporal_decay']"))
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith("40,000 of 100,000"))
+            wait.until(lambda d: "40,000 finished field runs" in d.find_element(By.ID, "chart-note").text)
+            for attempt in range(10):
+                try:
+                    hit = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#parallel .axis-hit[data-key='field_strength']"))
+                    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", hit)
+                    height = hit.rect["height"]
+                    # From the top of the axis (1.0) down a third: the field strengths above 0.7.
+                    ActionChains(driver).move_to_element_with_offset(hit, 0, int(-height / 2) + 1).click_and_hold() \
+                        .move_by_offset(0, int(height * 0.36)).release().perform()
+                    if "field_strength >=" in box.get_attribute("value"):
+                        break
+                except StaleElementReferenceException:
+                    pass
+                time.sleep(0.3)
+            expression = box.get_attribute("value")
+            assert expression.startswith("temporal_decay >= 0.3 and temporal_decay <= 0.6 and field_strength >= "), expression
+            _, answer = api(url, f"/api/sweeps/{big}/runs?" + urllib.parse.urlencode({"filter": expression, "limit": 1}))
+            assert 0 < answer["matched"] < 40000, (expression, answer["matched"])
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith(f"{answer['matched']:,} of 100,000"))
+            assert len(driver.find_elements(By.CSS_SELECTOR, "#parallel rect.brush")) == 2
+            assert driver.find_element(By.ID, "parallel").get_attribute("data-selected") == str(answer["matched"])
+            assert "filter=" in driver.current_url, driver.current_url
+            # "Runs as CSV" exports exactly the filter's runs.
+            href = driver.find_element(By.ID, "csv-link").get_attribute("href")
+            with urllib.request.urlopen(href, timeout=60) as response:
+                lines = response.read().decode().strip().split("\n")
+            assert len(lines) == answer["matched"] + 1, (len(lines), answer["matched"])
+            header = lines[0].split(",")
+            values = [float(line.split(",")[header.index("temporal_decay")]) for line in lines[1:]]
+            assert min(values) >= 0.3 and max(values) <= 0.6, (min(values), max(values))
+
         def many_runs_keep_the_page_small():
             body = json.dumps({"name": "many", "defaults": {"grid_size": 3, "generations": 1},
                                "groups": [{"prefix": "r", "mode": "classical", "replicates": 3000}]}).encode()
@@ -525,6 +623,8 @@ def main():
                      sampled_form_counts_runs_and_submits_a_sample,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
                      hundred_thousand_runs_open_cold_quickly_and_stay_small,
+                     every_view_passes_axe_in_light_and_dark,
+                     keyboard_skip_link_and_focus_on_navigation, typed_filter_is_drawn_and_kept_by_a_brush_and_exported,
                      many_runs_keep_the_page_small, idle_list_asks_rarely,
                      hidden_tab_asks_nothing_and_catches_up_when_shown, leaving_a_view_mid_poll_freezes_nothing,
                      missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep, outage_is_shown_and_clears]:

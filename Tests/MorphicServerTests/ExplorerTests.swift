@@ -1,0 +1,72 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The explorer's answers over HTTP: every finished run's columns, aggregates of a statistic
+/// that agree with the runs query, the validation checks alone, and bad requests refused.
+@Suite(.serialized) struct ExplorerTests {
+    @Test func columnsAndAggregates_CoverEveryFinishedRun_AndAgreeWithTheRunsQuery() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let id = try RunsQueryTests.sweep(server)
+        let morphic = RunsQueryTests.escaped("mode = morphic")
+
+        let columns = try server.json("/api/sweeps/\(id)/columns?fields=field_strength,avg_population&filter=\(morphic)")
+        #expect(columns["total"] as? Int == 11 && columns["matched"] as? Int == 6)
+        let values = columns["columns"] as! [String: [Double]]
+        #expect(values["field_strength"]!.sorted() == [0.2, 0.2, 0.5, 0.5, 0.9, 0.9])
+        let page = try server.json("/api/sweeps/\(id)/runs?filter=\(morphic)&fields=avg_population&limit=100")
+        let populations = (page["runs"] as! [[String: Any]]).map { ($0["summary_stats"] as! [String: Any])["avg_population"] as! Double }
+        // Float precision: seven significant digits.
+        for (column, run) in zip(values["avg_population"]!, populations) {
+            #expect(abs(column - run) <= abs(run) * 1e-6)
+        }
+
+        let aggregate = try server.json("/api/sweeps/\(id)/aggregate?y=avg_population&x=field_strength&filter=\(morphic)")
+        #expect(aggregate["swept"] as? [String] == ["field_strength"] && aggregate["runs"] as? Int == 6)
+        let series = aggregate["series"] as! [[String: Any]]
+        let points = series[0]["points"] as! [[String: Any]]
+        #expect(series.count == 1 && points.map { $0["x"] as! Double } == [0.2, 0.5, 0.9])
+        for point in points {
+            let x = point["x"] as! Double
+            let at = zip(values["field_strength"]!, populations).filter { $0.0 == x }.map(\.1)
+            let mean = at.reduce(0, +) / Double(at.count)
+            let quantiles = point["quantiles"] as! [Double]
+            #expect(point["n"] as? Int == 2 && abs((point["mean"] as! Double) - mean) < 1e-9)
+            #expect(quantiles.first == at.min() && quantiles.last == at.max())
+            // Two replicates: t = 12.706 with one degree of freedom.
+            let half = 12.706 * abs(at[0] - at[1]) / 2.0.squareRoot() / 2.0.squareRoot()
+            #expect(abs((point["high"] as! Double) - (mean + half)) < 1e-6)
+        }
+
+        let validation = try server.json("/api/sweeps/\(id)/validation")
+        let manifest = try server.json("/api/sweeps/\(id)/manifest.json")
+        let checks = (validation["validation"] as! [String: Any]).keys.sorted()
+        #expect(!checks.isEmpty && checks == (manifest["validation"] as! [String: Any]).keys.sorted())
+    }
+
+    @Test func badExplorerRequests_Get400NamingTheParameter() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let id = try RunsQueryTests.sweep(server)
+        let many = Array(repeating: "seed", count: 17).joined(separator: ",")
+        for (path, field) in [
+            ("columns", "fields"), ("columns?fields=", "fields"), ("columns?fields=shoe_size", "fields"),
+            ("columns?fields=\(many)", "fields"), ("columns?fields=rule", "fields"),
+            ("columns?fields=seed&filter=\(RunsQueryTests.escaped("colour = red"))", "filter"),
+            ("aggregate", "y"), ("aggregate?y=shoe_size", "y"), ("aggregate?y=avg_population&x=mode", "x"),
+            ("aggregate?y=avg_population&by=shoe_size", "by"), ("aggregate?y=avg_population&series=0", "series"),
+            ("aggregate?y=avg_population&series=41", "series"), ("aggregate?y=avg_population&series=many", "series"),
+        ] {
+            let response = try server.request("GET", "/api/sweeps/\(id)/\(path)")
+            let error = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error"] as? [String: Any]
+            #expect(response.status == 400 && error?["field"] as? String == field, "\(path)")
+        }
+        #expect(try server.request("GET", "/api/sweeps/nope-0000000000000000/columns?fields=seed").status == 404)
+        #expect(try server.request("POST", "/api/sweeps/\(id)/aggregate?y=avg_population").status == 405)
+    }
+}
