@@ -47,7 +47,7 @@ final class API: Sendable {
                 try checkOrigin(request)
                 try authorize(request)
                 try checkPreconditions(request)
-                if route != .submit { try checkNoBody(request) }
+                if !route.takesBody { try checkNoBody(request) }
             }
         } catch {
             return finish(request, Self.response(for: error), start: start)

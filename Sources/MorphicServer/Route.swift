@@ -242,6 +242,15 @@ enum Route: Equatable, Sendable {
         }
     }
 
+    /// Whether the request carries content (a definition, an observed run); the other
+    /// unsafe routes take none.
+    var takesBody: Bool {
+        switch self {
+        case .submit, .posterior: true
+        default: false
+        }
+    }
+
     /// The query's parameters, percent-decoded; a malformed escape is refused, and so is a
     /// parameter given twice: taking the last (or first) would silently drop what the
     /// client meant by the other.
