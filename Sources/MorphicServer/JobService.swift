@@ -215,6 +215,11 @@ public final class JobService: @unchecked Sendable {
         return index.csv(query, activity: activity)
     }
 
+    /// A sweep's run index, for setting its map columns.
+    func index(of id: String) throws(Failure) -> RunIndex {
+        try runIndex(id).index
+    }
+
     /// A sweep, its index, and what its unfinished runs are doing.
     private func runIndex(_ id: String) throws(Failure) -> (
         job: SweepJob, index: RunIndex, active: Bool, activity: @Sendable (PlannedRun) -> String
