@@ -47,7 +47,11 @@ final class API: Sendable {
                 try checkOrigin(request)
                 try authorize(request)
                 try checkPreconditions(request)
-                if route != .submit { try checkNoBody(request) }
+                // Only a submission and a posterior's observation carry a body.
+                switch route {
+                case .submit, .posterior: break
+                default: try checkNoBody(request)
+                }
             }
         } catch {
             return finish(request, Self.response(for: error), start: start)
