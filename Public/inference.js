@@ -3,8 +3,8 @@
 // of its runs; a run's posterior ("what produced this run?"). Uses app.js's helpers.
 "use strict";
 
-const inference = { map: null, colour: "field_strength", brush: null, selected: [] };
-const MAP_POINTS = 800;
+const inference = { map: null, colour: "field_strength" };
+const MAP = { width: 640, height: 360, pad: 30 };
 
 /// Asks a route that answers 202 while the reference trains, until it answers otherwise.
 async function trainedAnswer(path, options, number, onWait) {
@@ -28,22 +28,51 @@ async function loadInference(id, number) {
   else box.replaceChildren(calibrationTable(result.json));
   const map = await api(`/api/sweeps/${id}/map`);
   if (!current(number) || !map || map.status !== 200) return;
-  const runs = await api(`/api/sweeps/${id}/runs?limit=10000&fields=${encodeURIComponent(PARAMETERS.filter((p) => p !== "seed").join(","))}`);
-  if (!current(number) || !runs || runs.status !== 200) return;
-  const byID = new Map(runs.json.runs.map((run) => [run.run_id, run]));
-  // At most MAP_POINTS points are drawn (every k-th run), so a sweep of 100,000 runs still
-  // opens quickly with a small page.
-  const all = map.json.run_id.length, step = Math.max(1, Math.ceil(all / MAP_POINTS));
-  const kept = map.json.run_id.map((_, i) => i).filter((i) => i % step === 0);
-  inference.map = { explained: map.json.explained, total: all, run_id: kept.map((i) => map.json.run_id[i]),
-    x: kept.map((i) => map.json.x[i]), y: kept.map((i) => map.json.y[i]) };
-  inference.map.runs = inference.map.run_id.map((runID) => byID.get(runID) || { run_id: runID });
+  // Every run's parameters, for the colours: the CSV export is the compact way to get
+  // 100,000 runs' parameters in one answer.
+  const fields = PARAMETERS.filter((p) => p !== "seed" && p !== "mode").join(",");
+  const csv = await apiText(`/api/sweeps/${id}/runs.csv?fields=${encodeURIComponent(fields)}`);
+  if (!current(number) || csv == null) return;
+  const byID = runsFromCSV(csv);
+  inference.map = { explained: map.json.explained, run_id: map.json.run_id, x: map.json.x, y: map.json.y };
+  inference.map.runs = map.json.run_id.map((runID) => byID.get(runID) || { run_id: runID });
   const choices = ["label", ...PARAMETERS.filter((p) => p !== "mode" && p !== "seed" &&
     new Set(inference.map.runs.map((run) => valueOf(run, p))).size > 1)];
   if (!choices.includes(inference.colour)) inference.colour = choices[Math.min(1, choices.length - 1)];
   fillSelect($("#map-colour"), choices, inference.colour);
-  inference.brush = null;
   renderMap();
+}
+
+/// A text answer (the CSV export) with the page's credentials; null when it fails.
+async function apiText(path) {
+  const headers = {};
+  const token = localStorage.getItem("morphic-token");
+  if (token) headers.Authorization = "Bearer " + token;
+  try {
+    const response = await fetch(path, { headers, cache: "no-cache", signal: view.controller && view.controller.signal });
+    return response.ok ? await response.text() : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+/// runs.csv's rows as runs shaped like the runs API's (`run_id`, `mode`, `config`).
+function runsFromCSV(text) {
+  const lines = text.split("\n").filter(Boolean);
+  const head = lines.shift().split(",");
+  const runs = new Map();
+  for (const line of lines) {
+    const cells = line.split(",");
+    const config = {};
+    head.forEach((name, i) => {
+      if (i < 3) return;
+      const cell = cells[i];
+      config[name] = cell === "" ? null : ["rule", "boundary", "similarity"].includes(name) ? cell : Number(cell);
+    });
+    config.mode = cells[1];
+    runs.set(cells[0], { run_id: cells[0], mode: cells[1], config });
+  }
+  return runs;
 }
 
 /// A run's effective value of `key`: parameters of the field mean nothing where no field
@@ -90,23 +119,38 @@ function calibrationTable(calibration) {
   return wrap;
 }
 
-/// Every run a point at its first two principal components, coloured by the chosen
-/// parameter; dragging a rectangle selects runs, clicking a point opens its run.
+/// The map's rectangle read back from the filter (`map_x >= a and map_x <= b and map_y >= c
+/// and map_y <= d`), so the filter box stays the selection's one truth, as for the parallel
+/// coordinates; null when the filter is anything else.
+function mapBrush() {
+  const brushes = brushesFromFilter($("#run-filter").value.trim());
+  const keys = Object.keys(brushes);
+  if (keys.length !== 2 || !brushes.map_x || !brushes.map_y) return null;
+  return [brushes.map_x[0], brushes.map_y[0], brushes.map_x[1], brushes.map_y[1]];
+}
+
+/// Every run a point at its first two principal components, drawn on a canvas (a DOM
+/// element per point would make a 100,000-run page slow), coloured by the chosen
+/// parameter. Dragging a rectangle writes it into the run table's filter; clicking a point
+/// opens its run.
 function renderMap() {
   const figure = $("#run-map");
   const map = inference.map;
   if (!map) return;
-  const width = 640, height = 360, pad = 30;
+  const { width, height, pad } = MAP;
   const xs = map.x, ys = map.y;
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < xs.length; i++) {
+    x0 = Math.min(x0, xs[i]); x1 = Math.max(x1, xs[i]); y0 = Math.min(y0, ys[i]); y1 = Math.max(y1, ys[i]);
+  }
+  if (!xs.length) [x0, x1, y0, y1] = [0, 1, 0, 1];
   const sx = (v) => pad + (v - x0) / ((x1 - x0) || 1) * (width - 2 * pad);
   const sy = (v) => height - pad - (v - y0) / ((y1 - y0) || 1) * (height - 2 * pad);
-  const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img",
-    "aria-label": `Map of ${xs.length} runs: principal components of their observable features` });
   const values = map.runs.map((run) => valueOf(run, inference.colour));
   const numeric = values.every((v) => v == null || typeof v === "number");
   const defined = values.filter((v) => v != null && v !== "");
-  const low = numeric ? Math.min(...defined) : 0, high = numeric ? Math.max(...defined) : 1;
+  let low = Infinity, high = -Infinity;
+  if (numeric) for (const v of defined) { low = Math.min(low, v); high = Math.max(high, v); }
   const levels = numeric ? [] : [...new Set(defined)];
   const colourOf = (v) => {
     if (v == null || v === "") return "#9aa0ad";
@@ -114,71 +158,101 @@ function renderMap() {
     const t = high > low ? (v - low) / (high - low) : 0.5;
     return `hsl(${240 - 220 * t}, 70%, 45%)`;
   };
-  const brush = inference.brush;
+  const brush = mapBrush();
+  inference.drawn = JSON.stringify(brush);
+  // The same comparisons the server makes on the same numbers, so the count drawn equals
+  // the table's matched count.
   const inside = (i) => !brush || (xs[i] >= brush[0] && xs[i] <= brush[2] && ys[i] >= brush[1] && ys[i] <= brush[3]);
-  inference.selected = [];
-  xs.forEach((_, i) => {
-    const selected = inside(i);
-    if (brush && selected) inference.selected.push(map.run_id[i]);
-    const dot = svgElement("circle", { cx: sx(xs[i]), cy: sy(ys[i]), r: 2.5, fill: colourOf(values[i]),
-      "fill-opacity": selected ? 0.85 : 0.12, "data-run": map.run_id[i] });
-    svg.append(dot);
-  });
-  const axis = svgElement("text", { x: pad, y: height - 6, "font-size": 11 });
-  axis.textContent = (map.total > xs.length ? `${xs.length} of ${map.total} runs (every ${Math.ceil(map.total / xs.length)}th) · ` : "") + `PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
-    (numeric && defined.length ? ` from ${format(low)} (blue) to ${format(high)} (red)` : levels.length ? ` (${levels.join(", ")})` : "");
-  svg.append(axis);
-  // One label for the point under the pointer, not a title element per point.
-  const hover = svgElement("text", { x: pad, y: 16, "font-size": 11, id: "map-hover" });
-  svg.append(hover);
-  svg.addEventListener("pointerover", (event) => {
-    const run = event.target.dataset && event.target.dataset.run;
-    const index = run ? map.run_id.indexOf(run) : -1;
-    hover.textContent = index >= 0 ? `${run} · ${inference.colour} ${values[index] ?? "—"}` : "";
-  });
-  const area = svgElement("rect", { x: 0, y: 0, width, height, fill: "transparent", class: "map-area" });
-  svg.prepend(area);
-  let start = null;
-  const point = (event) => {
-    const box = svg.getBoundingClientRect();
-    const px = (event.clientX - box.left) * width / box.width, py = (event.clientY - box.top) * height / box.height;
-    return [x0 + (px - pad) / (width - 2 * pad) * ((x1 - x0) || 1), y0 + (height - pad - py) / (height - 2 * pad) * ((y1 - y0) || 1), px, py];
-  };
-  svg.addEventListener("pointerdown", (event) => { event.preventDefault(); start = point(event); });
-  svg.addEventListener("pointerup", (event) => {
-    if (!start) return;
-    const end = point(event);
-    const moved = Math.hypot(end[2] - start[2], end[3] - start[3]);
-    const begun = start;
-    start = null;
-    if (moved < 4) {
-      const run = event.target.dataset && event.target.dataset.run;
-      if (run) { showRun(run); return; }
-      inference.brush = null;
-    } else {
-      inference.brush = [Math.min(begun[0], end[0]), Math.min(begun[1], end[1]), Math.max(begun[0], end[0]), Math.max(begun[1], end[1])];
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  canvas.setAttribute("role", "img");
+  const context = canvas.getContext("2d");
+  const radius = xs.length > 20000 ? 1 : xs.length > 2000 ? 1.6 : 2.5;
+  let selected = 0;
+  // Unselected points first, faint, then the selected ones over them.
+  for (const pass of [false, true]) {
+    context.globalAlpha = pass ? 0.85 : 0.12;
+    for (let i = 0; i < xs.length; i++) {
+      const hit = inside(i);
+      if (hit !== pass) continue;
+      if (pass) selected++;
+      context.fillStyle = colourOf(values[i]);
+      context.beginPath();
+      context.arc(sx(xs[i]), sy(ys[i]), radius, 0, 2 * Math.PI);
+      context.fill();
     }
-    renderMap();
-  });
-  figure.replaceChildren(svg);
-  const list = $("#map-selection");
-  list.replaceChildren();
-  if (brush) {
-    const head = document.createElement("span");
-    head.textContent = `${inference.selected.length} runs selected: `;
-    list.append(head);
-    for (const runID of inference.selected.slice(0, 40)) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "link";
-      button.textContent = runID;
-      button.addEventListener("click", () => showRun(runID));
-      list.append(button, " ");
-    }
-    if (inference.selected.length > 40) list.append(`… and ${inference.selected.length - 40} more`);
   }
+  context.globalAlpha = 1;
+  if (brush) {
+    context.strokeStyle = "#2456c7";
+    context.strokeRect(sx(brush[0]), sy(brush[3]), sx(brush[2]) - sx(brush[0]), sy(brush[1]) - sy(brush[3]));
+  }
+  canvas.setAttribute("aria-label", `Map of ${xs.length} runs: principal components of their observable features` +
+    (brush ? `; ${selected} inside the brushed rectangle` : ""));
+  figure.dataset.points = String(xs.length);
+  figure.dataset.selected = String(brush ? selected : xs.length);
+  const caption = document.createElement("figcaption");
+  caption.textContent = `${xs.length.toLocaleString()} runs · PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
+    (numeric && defined.length ? ` from ${format(low)} (blue) to ${format(high)} (red)` : levels.length ? ` (${levels.join(", ")})` : "") +
+    (brush ? ` · ${selected.toLocaleString()} runs in the rectangle, the table's filter` : " · drag a rectangle to filter the table, click a point to open its run");
+  const hover = document.createElement("p");
+  hover.id = "map-hover";
+  const position = (event) => {
+    const box = canvas.getBoundingClientRect();
+    const px = (event.clientX - box.left) * width / box.width, py = (event.clientY - box.top) * height / box.height;
+    return { px, py, x: x0 + (px - pad) / (width - 2 * pad) * ((x1 - x0) || 1), y: y0 + (height - pad - py) / (height - 2 * pad) * ((y1 - y0) || 1) };
+  };
+  // The point nearest the pointer within a few pixels, by a scan (a few ms at 100,000 runs).
+  const nearest = ({ px, py }) => {
+    let best = -1, distance = 36;
+    for (let i = 0; i < xs.length; i++) {
+      const d = (sx(xs[i]) - px) ** 2 + (sy(ys[i]) - py) ** 2;
+      if (d < distance) { distance = d; best = i; }
+    }
+    return best;
+  };
+  let hoverFrame = 0;
+  canvas.addEventListener("pointermove", (event) => {
+    if (hoverFrame) return;
+    hoverFrame = requestAnimationFrame(() => {
+      hoverFrame = 0;
+      const index = nearest(position(event));
+      hover.textContent = index >= 0 ? `${map.run_id[index]} · ${inference.colour} ${values[index] ?? "—"}` : "";
+    });
+  });
+  let start = null;
+  canvas.addEventListener("pointerdown", (event) => { event.preventDefault(); start = position(event); });
+  canvas.addEventListener("pointerup", (event) => {
+    if (!start) return;
+    const end = position(event), begun = start;
+    start = null;
+    if (Math.hypot(end.px - begun.px, end.py - begun.py) < 4) {
+      const index = nearest(end);
+      if (index >= 0) { showRun(map.run_id[index]); return; }
+      if (brush) writeMapBrush(null);
+      return;
+    }
+    writeMapBrush([Math.min(begun.x, end.x), Math.min(begun.y, end.y), Math.max(begun.x, end.x), Math.max(begun.y, end.y)]);
+  });
+  figure.replaceChildren(canvas, caption, hover);
+  $("#map-selection").textContent = "";
 }
 
+/// The brushed rectangle as the run table's filter (replacing what the filter held), or
+/// no filter when `brush` is null; the table, its count and the map follow the filter.
+function writeMapBrush(brush) {
+  const round = (v) => Number(v.toPrecision(6));
+  $("#run-filter").value = brush
+    ? `map_x >= ${round(brush[0])} and map_x <= ${round(brush[2])} and map_y >= ${round(brush[1])} and map_y <= ${round(brush[3])}`
+    : "";
+  $("#run-filter").dispatchEvent(new Event("input"));
+}
+
+// Drawn again only when the filter's rectangle changes, not at every keystroke.
+$("#run-filter").addEventListener("input", () => {
+  if (JSON.stringify(mapBrush()) !== inference.drawn) renderMap();
+});
 $("#map-colour").addEventListener("change", () => { inference.colour = $("#map-colour").value; renderMap(); });
 
 /// A run's view: "what produced this run?", the posterior of each parameter the sweep

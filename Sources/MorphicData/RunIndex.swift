@@ -18,6 +18,9 @@ public final class RunIndex: @unchecked Sendable {
     /// Runs neither finished nor failed at the last look.
     private var unfinished: [Int]
     private var lastRefresh = -Double.infinity
+    /// The run map's `map_x` and `map_y` by run (NaN off the map), and what they were made from.
+    private var mapColumns: [String: [Double]] = [:]
+    private var mapSource: String?
     /// The sweep's seed, from which a run without its own seed derives one (as its record's
     /// `config.seed` shows).
     private let sweepSeed: UInt64
@@ -67,6 +70,27 @@ public final class RunIndex: @unchecked Sendable {
         }
         texts[name] = column
         return column
+    }
+
+    /// What the run map's columns were computed from (nil before they are set), so a caller
+    /// sets them again only when the dataset changed.
+    public var mapVersion: String? { lock.withLock { mapSource } }
+
+    /// Sets the run map's coordinates, by run id, as the map shows them; runs without any
+    /// have none (NaN: no comparison holds for them). `version` names the data they came from.
+    public func setMap(version: String, coordinates: [String: (x: Double, y: Double)]) {
+        var xs = [Double](repeating: .nan, count: runs.count)
+        var ys = xs
+        for index in runs.indices {
+            if let point = coordinates[runs[index].id] {
+                xs[index] = point.x
+                ys[index] = point.y
+            }
+        }
+        lock.withLock {
+            mapColumns = ["map_x": xs, "map_y": ys]
+            mapSource = version
+        }
     }
 
     /// Reads the records and failures of runs that finished since the last look, at most
@@ -282,6 +306,10 @@ public final class RunIndex: @unchecked Sendable {
     }
 
     private func numeric(_ name: String) -> (Int) -> Double {
+        if RunQuery.mapColumns.contains(name) {
+            let values = mapColumns[name]
+            return { values?[$0] ?? .nan }
+        }
         if RunQuery.numericParameters.contains(name) {
             let values = numberColumn(name)
             return { values[$0] }

@@ -8,7 +8,8 @@ import MorphicCore
 /// statistic; operators are `=`, `!=`, `<`, `<=`, `>`, `>=` on numbers, and `=`, `!=` and
 /// `^=` (starts with) on text. Values may be quoted. For example:
 /// `mode = morphic and field_strength >= 0.4 and avg_influence_rate > 0.01`, or
-/// `run_id ^= control_`.
+/// `run_id ^= control_`. `map_x` and `map_y` are a finished run's place on the sweep's map
+/// (`GET …/map`), so a rectangle brushed on the map is a filter like any other.
 public struct RunQuery: Hashable, Sendable {
     /// A comparison.
     public enum Operator: String, Hashable, Sendable, CaseIterable {
@@ -49,8 +50,11 @@ public struct RunQuery: Hashable, Sendable {
     public static let statistics = RunRecord.statisticNames
     /// The numeric parameters, in docs/model.md's order.
     public static let numericParameters = ParameterKey.allCases.filter { $0.kind != .text }.map(\.rawValue)
+    /// The run map's coordinates, known once the sweep's dataset is written (see
+    /// ``RunIndex/setMap(version:coordinates:)``).
+    public static let mapColumns = ["map_x", "map_y"]
     /// Every column a query may name.
-    public static let columns = textColumns + numericParameters + statistics
+    public static let columns = textColumns + numericParameters + statistics + mapColumns
 
     /// Conditions that must all hold.
     public let conditions: [Condition]
@@ -66,6 +70,11 @@ public struct RunQuery: Hashable, Sendable {
     public let sort: Order?
     /// Columns of parameters and statistics to include; nil for all.
     public let fields: Set<String>?
+
+    /// Whether the query filters or sorts on the run map's coordinates.
+    public var usesMap: Bool {
+        conditions.contains { Self.mapColumns.contains($0.column) } || sort.map { Self.mapColumns.contains($0.column) } ?? false
+    }
 
     /// Everything, in the definition's order.
     public init() {

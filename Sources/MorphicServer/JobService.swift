@@ -189,6 +189,11 @@ public final class JobService: @unchecked Sendable {
         try listing(id).job.index().sweptParameters()
     }
 
+    /// A sweep's run index, for setting its map columns.
+    func index(of id: String) throws(Failure) -> RunIndex {
+        try listing(id).job.index()
+    }
+
     private func listing(_ id: String) throws(Failure) -> RunListing {
         board.condition.lock()
         defer { board.condition.unlock() }

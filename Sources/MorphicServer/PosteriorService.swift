@@ -21,7 +21,21 @@ final class PosteriorService: Sendable {
     private struct State {
         /// By sweep id and the version of its dataset (a retried sweep is a new reference).
         var entries: [String: (version: String, entry: Entry, used: Int)] = [:]
+        /// Run maps, by sweep id and the version of its dataset; as many as references.
+        var maps: [String: (version: String, map: RunMap, used: Int)] = [:]
         var clock = 0
+    }
+
+    /// A sweep's run map as `GET …/map` answers it: coordinates rounded to 4 decimals, the
+    /// same numbers the runs query compares `map_x` and `map_y` with, so a brushed rectangle
+    /// matches exactly the points drawn inside it.
+    struct RunMap: Sendable {
+        let runIDs: [String]
+        let x: [Double]
+        let y: [Double]
+        let explained: [Double]
+
+        static func rounded(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
     }
 
     private let service: JobService
@@ -37,11 +51,7 @@ final class PosteriorService: Sendable {
     /// The reference `id` trained, or an answer saying it is being trained (202) or cannot be
     /// (422), starting its training if needed. Call off the event loops: it looks at files.
     func reference(_ id: String) throws -> (ReferenceSweep, PosteriorModel) {
-        let manifest = try service.datasetFile(id, name: "manifest.json")
-        let folder = (manifest as NSString).deletingLastPathComponent
-        let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/features.csv")
-        let version =
-            "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\(attributes?[.size] ?? 0)"
+        let (folder, version) = try dataset(id)
         let entry = state.withLock { state -> Entry in
             state.clock += 1
             if let known = state.entries[id], known.version == version {
@@ -122,22 +132,67 @@ final class PosteriorService: Sendable {
         }
     }
 
+    /// A sweep's dataset folder and the version of its features (a retried sweep writes
+    /// new ones). Throws 409 while the dataset is not written.
+    private func dataset(_ id: String) throws -> (folder: String, version: String) {
+        let manifest = try service.datasetFile(id, name: "manifest.json")
+        let folder = (manifest as NSString).deletingLastPathComponent
+        let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/features.csv")
+        let version =
+            "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\(attributes?[.size] ?? 0)"
+        return (folder, version)
+    }
+
+    /// The run map of sweep `id`, computed once per version of its dataset. Call off the
+    /// event loops: it reads the features.
+    func runMap(_ id: String) throws -> (map: RunMap, version: String) {
+        let (folder, version) = try dataset(id)
+        let cached = state.withLock { state -> RunMap? in
+            state.clock += 1
+            guard let known = state.maps[id], known.version == version else { return nil }
+            state.maps[id]!.used = state.clock
+            return known.map
+        }
+        if let cached { return (cached, version) }
+        let observations = try Self.invalidObservation { try ReferenceSweep.observations(path: folder) }
+        let features = FeatureMap(observations.map(\.features))
+        let map = RunMap(
+            runIDs: observations.map(\.runID), x: features.points.map { RunMap.rounded($0.x) },
+            y: features.points.map { RunMap.rounded($0.y) }, explained: features.explained.map(RunMap.rounded))
+        state.withLock { state in
+            state.maps[id] = (version, map, state.clock)
+            while state.maps.count > limits.cachedReferences,
+                let oldest = state.maps.min(by: { $0.value.used < $1.value.used })
+            {
+                state.maps[oldest.key] = nil
+            }
+        }
+        return (map, version)
+    }
+
+    /// Gives sweep `id`'s run index the map's coordinates as its `map_x` and `map_y`
+    /// columns, unless it has those of the same dataset already. Call off the event loops.
+    func placeMap(_ id: String) throws {
+        let index = try service.index(of: id)
+        let (map, version) = try runMap(id)
+        guard index.mapVersion != version else { return }
+        var coordinates: [String: (x: Double, y: Double)] = [:]
+        for (position, runID) in map.runIDs.enumerated() { coordinates[runID] = (map.x[position], map.y[position]) }
+        index.setMap(version: version, coordinates: coordinates)
+    }
+
     /// `GET /api/sweeps/{id}/map`: every finished run on the first two principal components
     /// of its standardized observable features.
     func map(_ id: String) throws -> HTTPResponse {
-        let manifest = try service.datasetFile(id, name: "manifest.json")
-        let folder = (manifest as NSString).deletingLastPathComponent
-        let observations = try Self.invalidObservation { try ReferenceSweep.observations(path: folder) }
-        let map = FeatureMap(observations.map(\.features))
-        let round = { (value: Double) in JSON.double((value * 10_000).rounded() / 10_000) }
+        let map = try runMap(id).map
         return .json(
             .ok,
             .object([
                 "method": .string("pca of standardized observable features"),
-                "explained": .array(map.explained.map(round)),
-                "run_id": .array(observations.map { .string($0.runID) }),
-                "x": .array(map.points.map { round($0.x) }),
-                "y": .array(map.points.map { round($0.y) }),
+                "explained": .array(map.explained.map(JSON.double)),
+                "run_id": .array(map.runIDs.map(JSON.string)),
+                "x": .array(map.x.map(JSON.double)),
+                "y": .array(map.y.map(JSON.double)),
             ]))
     }
 

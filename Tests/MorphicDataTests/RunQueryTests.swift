@@ -61,6 +61,23 @@ import TestSupport
         #expect(narrow.matched == 6 && narrow.runs.count == 1)
         #expect(narrow.runs[0]["config"]?.members?.map(\.key) == ["field_strength"])
         #expect(narrow.runs[0]["summary_stats"]?.members?.map(\.key) == ["avg_population"])
+        // The map's coordinates: before they are set no run has any; after, a rectangle on
+        // them keeps exactly the runs inside it (edges included), and a run off the map none.
+        #expect(try page("map_x >= -1000").matched == 0)
+        let ids = definition.runs.map(\.id)
+        var coordinates: [String: (x: Double, y: Double)] = [:]
+        for (position, id) in ids.enumerated().dropLast() { coordinates[id] = (Double(position) * 0.25 - 1, Double(position % 3)) }
+        index.setMap(version: "v1", coordinates: coordinates)
+        #expect(index.mapVersion == "v1")
+        for (low, high, bottom, top) in [(-1.0, 0.5, 0.0, 1.0), (-5.0, 5.0, -5.0, 5.0), (0.25, 0.25, 0.0, 2.0), (3.0, 9.0, 0.0, 9.0)] {
+            let inside = coordinates.filter { $0.value.x >= low && $0.value.x <= high && $0.value.y >= bottom && $0.value.y <= top }
+            let answer = try page("map_x >= \(low) and map_x <= \(high) and map_y >= \(bottom) and map_y <= \(top)")
+            #expect(answer.matched == inside.count)
+            #expect(Set(answer.runs.map { $0["run_id"]!.stringValue! }) == Set(inside.keys))
+        }
+        #expect(try page("", sort: "-map_x").runs.first?["run_id"]?.stringValue == ids[ids.count - 2])
+        #expect(try RunQuery(filter: "map_y < 1", sort: nil, fields: nil).usesMap)
+        #expect(try !RunQuery(filter: "field_strength < 1", sort: nil, fields: nil).usesMap)
         // Every value of the page agrees with the record on disk.
         let records = try runRecords(folder)
         for run in try page("").runs {

@@ -5,12 +5,12 @@
 
 Submits a small reference sweep (controls and field runs drawn from a prior), then on its
 view: the calibration table lists the three varied parameters with their coverage; the map
-draws one point per run and recolours by another parameter; a dragged rectangle selects runs
-and lists them; a click on a point opens that run, whose "what produced this run?" shows one
+draws every run on a canvas and recolours by another parameter; a dragged rectangle becomes
+the run table's filter, whose matched count equals the points inside; a click on a point opens that run, whose "what produced this run?" shows one
 interval strip per parameter with the run's own value marked, and p_field. Screenshots go to
 ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 """
-import json, os, sys, tempfile, time, traceback, shutil
+import json, os, sys, tempfile, time, traceback, shutil, urllib.parse
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -71,28 +71,46 @@ def main():
         check("calibration_table_lists_every_varied_parameter", calibration)
 
         def run_map():
-            points = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#run-map circle"))
-            assert len(points) == 600, len(points)
-            before = points[-1].get_attribute("fill")
+            figure = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#run-map[data-points]"))
+            # Every finished run is a point, drawn on one canvas: no element per point.
+            assert figure.get_attribute("data-points") == "600", figure.get_attribute("data-points")
+            assert not driver.find_elements(By.CSS_SELECTOR, "#run-map circle")
+            canvas = figure.find_element(By.TAG_NAME, "canvas")
             Select(driver.find_element(By.ID, "map-colour")).select_by_value("label")
-            points = driver.find_elements(By.CSS_SELECTOR, "#run-map circle")
-            fills = {p.get_attribute("fill") for p in points}
-            assert len(fills) == 2, fills
-            assert before != points[-1].get_attribute("fill") or True
-            svg = driver.find_element(By.CSS_SELECTOR, "#run-map svg")
-            ActionChains(driver).move_to_element_with_offset(svg, -200, -120).click_and_hold() \
-                .move_by_offset(260, 200).release().perform()
-            text = wait.until(lambda d: d.find_element(By.ID, "map-selection").text)
-            assert "runs selected" in text, text
+            assert "(classical, morphic)" in figure.text or "(morphic, classical)" in figure.text, figure.text
+            canvas = driver.find_element(By.CSS_SELECTOR, "#run-map canvas")  # drawn anew
+            ActionChains(driver).move_to_element_with_offset(canvas, -150, -100).click_and_hold() \
+                .move_by_offset(220, 160).release().perform()
+            wait.until(lambda d: d.find_element(By.ID, "run-filter").get_attribute("value").startswith("map_x >= "))
+            selected = int(wait.until(lambda d: d.find_element(By.ID, "run-map").get_attribute("data-selected")))
+            assert 0 < selected < 600, selected
+            # The table asks the server for exactly the rectangle: its count is the points inside.
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith(f"{selected:,} of 600"))
+            status, answer = api(url, f"/api/sweeps/{sweep_id}/runs?limit=1&filter="
+                                 + urllib.parse.quote(driver.find_element(By.ID, "run-filter").get_attribute("value")))
+            assert status == 200 and answer["matched"] == selected, (status, answer)
             driver.save_screenshot(os.path.join(artifacts, "inference-sweep.png"))
-        check("map_draws_every_run_recolours_and_brushes", run_map)
+            # A click on empty space clears the rectangle and the filter.
+            driver.execute_script(
+                "const c = document.querySelector('#run-map canvas'), b = c.getBoundingClientRect();"
+                "for (const t of ['pointerdown', 'pointerup']) c.dispatchEvent(new PointerEvent(t, {bubbles: true, clientX: b.left + 1, clientY: b.top + 1}));")
+            wait.until(lambda d: d.find_element(By.ID, "run-filter").get_attribute("value") == "")
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith("600 of 600"))
+        check("map_draws_every_run_and_its_brush_filters_the_table", run_map)
 
         def posterior():
-            point = driver.find_element(By.CSS_SELECTOR, "#run-map circle[data-run^='morphic_']")
-            run_id = point.get_attribute("data-run")
+            # The first morphic run's point, where the page draws it.
+            run_id, px, py = driver.execute_script(
+                "const m = inference.map, i = m.run_id.findIndex((r) => r.startsWith('morphic_'));"
+                "const c = document.querySelector('#run-map canvas'), b = c.getBoundingClientRect();"
+                "let [x0, x1, y0, y1] = [Math.min(...m.x), Math.max(...m.x), Math.min(...m.y), Math.max(...m.y)];"
+                "const px = MAP.pad + (m.x[i] - x0) / ((x1 - x0) || 1) * (MAP.width - 2 * MAP.pad);"
+                "const py = MAP.height - MAP.pad - (m.y[i] - y0) / ((y1 - y0) || 1) * (MAP.height - 2 * MAP.pad);"
+                "return [m.run_id[i], b.left + px * b.width / MAP.width, b.top + py * b.height / MAP.height];")
             driver.execute_script(
-                "arguments[0].dispatchEvent(new PointerEvent('pointerdown', {bubbles: true, clientX: 5, clientY: 5}));"
-                "arguments[0].dispatchEvent(new PointerEvent('pointerup', {bubbles: true, clientX: 5, clientY: 5}));", point)
+                "const c = document.querySelector('#run-map canvas');"
+                "for (const t of ['pointerdown', 'pointerup']) c.dispatchEvent(new PointerEvent(t, {bubbles: true, clientX: arguments[0], clientY: arguments[1]}));",
+                px, py)
             wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {run_id}")
             strips = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#posterior svg.strip"))
             assert sorted(s.get_attribute("data-parameter") for s in strips) == [
