@@ -263,33 +263,7 @@ public struct SweepDefinition: Sendable {
         let points = try json["points"].map { (json) throws(SweepError) in
             try Self.points(json, field: "\(field).points", fixed: params.map(\.key), limits: limits)
         }
-        try refuseFieldParameters(
-            mode: params.first { $0.key == .mode }?.value ?? defaults.first { $0.key == .mode }?.value, field: field,
-            grid: grid, sample: sample, points: points)
         return Group(prefix: prefix, replicates: replicates, params: params, grid: grid, sample: sample, points: points)
-    }
-
-    /// A classical run has no field, so a classical group that varies a field parameter would
-    /// give runs whose effective value is the same (GroundTruth): refused rather than run.
-    private static func refuseFieldParameters(
-        mode: ParameterValue?, field: String, grid: [(key: ParameterKey, values: [ParameterValue])],
-        sample: ParameterSample?, points: [[(key: ParameterKey, value: ParameterValue)]]?
-    ) throws(SweepError) {
-        guard mode == .text(Mode.classical.rawValue) else { return }
-        let message = { (key: ParameterKey) in
-            "\(key.rawValue) has no effect in classical mode: a classical group cannot vary it (set it in a morphic group)"
-        }
-        if let axis = grid.first(where: { GroundTruth.isFieldParameter($0.key) }) {
-            throw SweepError(field: "\(field).grid.\(axis.key.rawValue)", message: message(axis.key))
-        }
-        if let drawn = sample?.parameters.first(where: { GroundTruth.isFieldParameter($0.key) }) {
-            throw SweepError(field: "\(field).sample.params.\(drawn.key.rawValue)", message: message(drawn.key))
-        }
-        for (index, point) in (points ?? []).enumerated() {
-            if let listed = point.first(where: { GroundTruth.isFieldParameter($0.key) }) {
-                throw SweepError(field: "\(field).points[\(index)].\(listed.key.rawValue)", message: message(listed.key))
-            }
-        }
     }
 
     /// Checks min_form_cells ≤ form_size², the one limit between parameters, for every run

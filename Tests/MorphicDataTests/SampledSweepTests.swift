@@ -274,37 +274,22 @@ import Testing
         #expect(error?.message == "min_form_cells goes up to 49; it must be at most form_size² = 25")
     }
 
-    /// A classical run has no field, so a classical group may not vary what only the field uses;
-    /// fixed values (seed.json's zeros) stay accepted, and so do rule and boundary.
-    @Test func classicalGroups_MayNotVaryFieldParameters() throws {
-        let fieldKeys: [ParameterKey] = [
-            .crystalCount, .fieldStrength, .temporalDecay, .similarityThreshold, .influenceExponent, .crossSystemCoupling,
-            .formSize, .similarity, .crystallizationInterval, .minFormCells, .reinforcement, .resonanceThreshold,
-        ]
-        for key in fieldKeys {
-            let value = key.kind == .text ? #"["hamming", "jaccard"]"# : key == .formSize ? "[3, 5]" : key.kind == .integer ? "[1, 2]" : "[0.1, 0.2]"
-            for design in [
-                #""grid": {"\#(key.rawValue)": \#(value)}"#,
-                #""points": [{"initial_density": 0.3}, {"\#(key.rawValue)": \#(value.dropFirst().prefix { $0 != "," })}]"#,
-                #""sample": {"count": 2, "method": "random", "params": {"\#(key.rawValue)": {"choice": \#(value)}}}"#,
-            ] {
-                let text = #"{"groups": [{"prefix": "c", "mode": "classical", "# + design + "}]}"
-                let error = #expect(throws: SweepError.self, "\(text)") { try SweepDefinition.parse(Array(text.utf8)) }
-                #expect(error?.field.hasSuffix(key.rawValue) == true, "\(text)")
-                #expect(error?.message.hasPrefix("\(key.rawValue) has no effect in classical mode") == true)
-            }
-        }
+    /// A classical group may vary a parameter only the field uses: its runs are unaffected (their
+    /// effective truth is that of no field), which a reference uses to give each control a
+    /// point of its own so that the controls spread over the splits.
+    @Test func classicalGroups_MayVaryFieldParameters_WhichActOnNone() throws {
         for accepted in [
             #"{"groups": [{"prefix": "c", "mode": "classical", "params": {"field_strength": 0, "crystal_count": 0}, "grid": {"rule": ["B3/S23", "B36/S23"], "boundary": ["dead", "torus"]}}]}"#,
-            #"{"groups": [{"prefix": "c", "params": {"mode": "classical"}, "sample": {"count": 2, "method": "sobol", "params": {"initial_density": {"uniform": [0.3, 0.5]}}}}]}"#,
-            #"{"groups": [{"prefix": "m", "grid": {"mode": ["classical", "morphic"], "field_strength": [0.2, 0.4]}}]}"#,
+            #"{"groups": [{"prefix": "c", "mode": "classical", "sample": {"count": 8, "method": "random", "params": {"temporal_decay": {"uniform": [0, 0.5]}}}}]}"#,
+            #"{"defaults": {"mode": "classical"}, "groups": [{"prefix": "c", "grid": {"field_strength": [0.1, 0.2]}}]}"#,
         ] {
             #expect(throws: Never.self) { try SweepDefinition.parse(Array(accepted.utf8)) }
         }
-        let error = #expect(throws: SweepError.self) {
-            try SweepDefinition.parse(Array(#"{"defaults": {"mode": "classical"}, "groups": [{"prefix": "c", "grid": {"field_strength": [0.1, 0.2]}}]}"#.utf8))
-        }
-        #expect(error?.field == "groups[0].grid.field_strength")
+        let definition = try SweepDefinition.parse(Array(
+            #"{"seed": 3, "groups": [{"prefix": "c", "mode": "classical", "sample": {"count": 40, "method": "random", "params": {"temporal_decay": {"uniform": [0, 0.5]}}}}]}"#.utf8))
+        // Forty points of one run each: the controls fall in more than one split.
+        let splits = Set(definition.runs.map { DatasetSplit($0, sweepSeed: definition.seed) })
+        #expect(splits.count > 1)
     }
 
     @Test func modeInASample_SaysModeCannotBeSampled() throws {
