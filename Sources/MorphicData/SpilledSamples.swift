@@ -26,7 +26,7 @@ final class SpilledSamples {
         var template = Array((directory + "/.samples-XXXXXX").utf8CString)
         descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw FileError.system("cannot create a temporary file in \(directory)", errno) }
-        unlink(String(cString: template))
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         pending.reserveCapacity(Self.runLength)
     }
 

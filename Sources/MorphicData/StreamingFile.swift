@@ -32,7 +32,7 @@ public final class StreamingFile {
     static let writer: String = {
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, 255)
-        return String(cString: name) + "-\(getpid())"
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "-\(getpid())"
     }()
 
     /// Whether `name` is a temporary file whose writer is provably gone: a process of this

@@ -47,7 +47,7 @@ public final class ServerProcess {
         process.environment = variables
         process.standardOutput = output
         if let logFile {
-            FileManager.default.createFile(atPath: logFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: logFile, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: logFile)
         } else {
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
