@@ -96,7 +96,7 @@ enum DatasetCard {
 
             ## Licence and citation
 
-            MorphicLab, which made this dataset, is under the MIT licence: `LICENSE` in its repository. \
+            MorphicLab, which made this dataset, is under the Apache License 2.0: `LICENSE` in its repository. \
             To cite it, use `CITATION.cff` there, and name the sweep id `\(definition.id)` and model \
             `\(RunRecord.modelVersion)` so others can make the same data.
 

@@ -189,6 +189,11 @@ public final class JobService: @unchecked Sendable {
         try listing(id).job.index().sweptParameters()
     }
 
+    /// A sweep's definition.
+    func definition(_ id: String) throws(Failure) -> SweepDefinition {
+        try listing(id).job.definition
+    }
+
     /// A sweep's run index, for setting its map columns.
     func index(of id: String) throws(Failure) -> RunIndex {
         try listing(id).job.index()

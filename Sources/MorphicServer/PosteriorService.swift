@@ -52,6 +52,7 @@ final class PosteriorService: Sendable {
     /// (422), starting its training if needed. Call off the event loops: it looks at files.
     func reference(_ id: String) throws -> (ReferenceSweep, PosteriorModel) {
         let (folder, version) = try dataset(id)
+        if !state.withLock({ $0.entries[id]?.version == version }) { try refuseHopeless(id) }
         let entry = state.withLock { state -> Entry in
             state.clock += 1
             if let known = state.entries[id], known.version == version {
@@ -70,6 +71,23 @@ final class PosteriorService: Sendable {
                 status: .unprocessableContent, code: "invalid_reference", message: error.message, field: error.field)
         case .training(let fraction):
             throw Training(id: id, fraction: fraction)
+        }
+    }
+
+    /// Refuses at once, from the definition alone, a sweep that can never be a reference
+    /// (it varies nothing, or plans too few runs in a split), rather than answering 202 for a
+    /// training that would only fail.
+    private func refuseHopeless(_ id: String) throws {
+        let definition = try service.definition(id)
+        let refuse = { (message: String) in
+            APIError(status: .unprocessableContent, code: "invalid_reference", message: message)
+        }
+        if Theta(definition).names.isEmpty { throw refuse("the reference varies no parameter: there is nothing to infer") }
+        let counts = DatasetSplit.counts(definition)
+        let least = [limits.minimumTrainingRuns, limits.minimumHeldOutRuns, limits.minimumHeldOutRuns]
+        for (index, split) in DatasetSplit.allCases.enumerated() where counts[index] < least[index] {
+            throw refuse(
+                "the reference has \(counts[index]) \(split.rawValue) runs; training and calibrating need at least \(least[index])")
         }
     }
 
