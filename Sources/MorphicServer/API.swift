@@ -220,13 +220,16 @@ final class API: Sendable {
         case .runs(let id, let page, let selection):
             return .json(
                 .ok, try service.runs(id, query: try Self.query(selection), offset: page.offset, limit: page.limit))
-        case .runsCSV(let id, let selection):
+        case .runsCSV(let id, let page, let selection):
             return HTTPResponse(
                 status: .ok,
                 headers: [
                     ("Content-Type", "text/csv; charset=utf-8"),
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
-                ], body: .bytes(try service.runsCSV(id, query: try Self.query(selection))), compressible: true)
+                ], body: .bytes(
+                    try service.runsCSV(
+                        id, query: try Self.query(selection), offset: page.offset, limit: page.limit)),
+                compressible: true)
         case .columns(let id, let query):
             return try SweepExplorer(service: service).columns(id, query)
         case .aggregate(let id, let query):
