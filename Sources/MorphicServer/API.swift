@@ -42,11 +42,12 @@ final class API: Sendable {
         let route: Route
         do {
             try checkHost(request)
+            try checkSingleOrigin(request)
             route = try Route(method: request.method, target: request.target)
             if !route.isSafe {
                 try checkOrigin(request)
                 try authorize(request)
-                try checkPreconditions(request)
+                try checkPreconditions(request, route)
                 if route != .submit { try checkNoBody(request) }
             }
         } catch {
@@ -402,13 +403,28 @@ final class API: Sendable {
         else { throw forbidden }
     }
 
+    /// Two Origin fields could each pass a different check (one read here, another by a
+    /// proxy), so the request is refused as a duplicated Host is.
+    private func checkSingleOrigin(_ request: HTTPRequest) throws(APIError) {
+        guard request.headers.lazy.filter({ HTTPRequest.equalIgnoringCase($0.name, "Origin") }).count > 1 else { return }
+        throw APIError(
+            status: .badRequest, code: "bad_origin", message: "the request has more than one Origin field", field: "Origin")
+    }
+
     /// `If-None-Match: *` asks for the change only where nothing exists yet (RFC 9110
     /// §13.1.2); every target of a change here exists (the sweep list, a sweep), so the
-    /// condition is false and the answer is 412 before anything is done.
-    private func checkPreconditions(_ request: HTTPRequest) throws(APIError) {
+    /// condition is false and the answer is 412 before anything is done. A sweep that does
+    /// not exist answers 404 as it would without the condition (§13.2.1: preconditions are
+    /// ignored where the answer would not be 2xx or 412).
+    private func checkPreconditions(_ request: HTTPRequest, _ route: Route) throws(APIError) {
         guard let field = request.header("If-None-Match"),
             field.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "*" })
         else { return }
+        switch route {
+        case .delete(let id), .cancel(let id), .retry(let id), .posterior(let id):
+            do { _ = try service.status(id) } catch { return }
+        default: break
+        }
         throw APIError(
             status: .preconditionFailed, code: "precondition_failed",
             message: "If-None-Match: * holds only where nothing exists, and this resource exists", field: "If-None-Match")
