@@ -7,6 +7,7 @@ import Synchronization
 public final class Responder: Sendable {
     private let deliver: @Sendable (HTTPResponse) -> Void
     private let used = Atomic<Bool>(false)
+    private let cancelled = Atomic<Bool>(false)
 
     /// A responder that hands its one response to `deliver`.
     public init(_ deliver: @escaping @Sendable (HTTPResponse) -> Void) { self.deliver = deliver }
@@ -16,4 +17,11 @@ public final class Responder: Sendable {
         guard !used.exchange(true, ordering: .acquiringAndReleasing) else { return }
         deliver(response)
     }
+
+    /// Whether the client has gone (closed or reset its connection) before the answer: work
+    /// for it not yet started is skipped, since nobody would read the answer.
+    public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+
+    /// Marks the request abandoned; the event loop calls it when the connection closes.
+    public func cancel() { cancelled.store(true, ordering: .releasing) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import MorphicData
+import Synchronization
 
 /// The REST API of the README, the metrics and health endpoints and the static page, as one
 /// request handler. Every answer is logged and counted.
@@ -13,6 +14,8 @@ final class API: Sendable {
     let configuration: ServerConfiguration
     let log: Log
     let counter = RequestCounter()
+    /// Requests whose client had gone before a thread took them: skipped, not answered.
+    let abandoned = Atomic<Int>(0)
     let files: StaticFiles
     let pool: BlockingPool
     /// Where frames are recomputed, admitted fairly and apart from ``pool``.
@@ -58,6 +61,12 @@ final class API: Sendable {
             return finish(request, respond(route, request), start: start)
         default:
             let queued = pool.submit { [self] in
+                // Nobody would read the answer: building it would only keep others waiting.
+                guard !responder.isCancelled else {
+                    abandoned.add(1, ordering: .relaxed)
+                    log.info("request_abandoned", ["method": .string(request.method), "path": .string(request.path)])
+                    return
+                }
                 if case .frames(let id, let run, let range) = route {
                     admitFrames(id: id, run: run, range: range, request, responder, start: start)
                 } else {
@@ -488,6 +497,10 @@ final class API: Sendable {
         metric(
             "morphic_http_requests_total", "counter", "HTTP requests answered, by status code.",
             counter.snapshot.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", $0.value) })
+        metric(
+            "morphic_http_abandoned_total", "counter",
+            "Requests skipped because the client closed its connection before a thread took them.",
+            [("", abandoned.load(ordering: .relaxed))])
         return lines.joined(separator: "\n") + "\n"
     }
 }
