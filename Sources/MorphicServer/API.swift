@@ -16,6 +16,8 @@ final class API: Sendable {
     let counter = RequestCounter()
     /// Requests whose client had gone before a thread took them: skipped, not answered.
     let abandoned = Atomic<Int>(0)
+    /// Blocking-pool requests waiting or running, per client address.
+    private let held = Mutex<[String: Int]>([:])
     let files: StaticFiles
     let pool: BlockingPool
     /// Where frames are recomputed, admitted fairly and apart from ``pool``.
@@ -60,7 +62,33 @@ final class API: Sendable {
         case .health, .metrics, .status:
             return finish(request, respond(route, request), start: start)
         default:
+            let client = request.peer
+            let share = configuration.http.blockingPerClient
+            let admitted = held.withLock { held -> Bool in
+                guard held[client, default: 0] < share else { return false }
+                held[client, default: 0] += 1
+                return true
+            }
+            guard admitted else {
+                var busy = APIError(
+                    status: .serviceUnavailable, code: "busy",
+                    message: "this client already has \(share) requests waiting or under way; try again in a moment")
+                busy.headers.append(("Retry-After", "1"))
+                return finish(request, busy.response, start: start)
+            }
+            // Given back once: when the work ends, or at once when the client goes (its queued
+            // item is then skipped), so abandoned requests do not hold the client's share.
+            let given = OneShot()
+            let release: @Sendable () -> Void = { [self] in
+                guard given.first() else { return }
+                held.withLock { held in
+                    held[client, default: 1] -= 1
+                    if held[client] == 0 { held[client] = nil }
+                }
+            }
+            responder.onCancel(release)
             let queued = pool.submit { [self] in
+                defer { release() }
                 // Nobody would read the answer: building it would only keep others waiting.
                 guard !responder.isCancelled else {
                     abandoned.add(1, ordering: .relaxed)
@@ -74,6 +102,7 @@ final class API: Sendable {
                 }
             }
             guard queued else {
+                release()
                 var busy = APIError(
                     status: .serviceUnavailable, code: "busy", message: "the server is busy; try again in a moment")
                 busy.headers.append(("Retry-After", "1"))
@@ -503,4 +532,12 @@ final class API: Sendable {
             [("", abandoned.load(ordering: .relaxed))])
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// True the first time it is asked, false after: a hold given back once from either of
+/// two threads.
+private final class OneShot: Sendable {
+    private let done = Atomic<Bool>(false)
+
+    func first() -> Bool { !done.exchange(true, ordering: .acquiringAndReleasing) }
 }
