@@ -19,6 +19,9 @@ final class EventLoop: @unchecked Sendable {
         var writing = false
         /// Unsent output last counted in the server's total.
         var counted = 0
+        /// The request handed to the handler and not yet answered; cancelled when the
+        /// connection goes.
+        var responder: Responder?
 
         init(socket: Socket, serial: Int, connection: HTTPConnection) {
             self.socket = socket
@@ -91,7 +94,9 @@ final class EventLoop: @unchecked Sendable {
                 } else if event.descriptor == listener.descriptor {
                     if listening { accept(now: now) }
                 } else if let slot = slots[event.descriptor] {
-                    if event.hangup && !slot.reading {
+                    // Input is not watched while a request is in flight, so a readable event
+                    // then is the peer's close (EPOLLRDHUP): the client has gone.
+                    if (event.hangup || event.readable) && !slot.reading {
                         drop(slot)
                         continue
                     }
@@ -200,7 +205,10 @@ final class EventLoop: @unchecked Sendable {
                 let responder = Responder { [self] response in
                     post(Letter(descriptor: descriptor, slot: slotSerial, content: .response(request: serial, response)))
                 }
-                guard let response = server.handler(request, responder) else { break }
+                guard let response = server.handler(request, responder) else {
+                    slot.responder = responder
+                    break
+                }
                 slot.connection.complete(admitted(response), serial: serial, now: now)
                 progressed = true
             }
@@ -264,6 +272,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func drop(_ slot: Slot) {
         guard slots.removeValue(forKey: slot.socket.descriptor) != nil else { return }
+        slot.responder?.cancel()
+        slot.responder = nil
         server.adjustQueued(by: -slot.counted)
         slot.counted = 0
         queue.remove(slot.socket.descriptor)

@@ -47,6 +47,10 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Requests that may wait for those threads; one more gets a 503 with `Retry-After`.
     /// 1,024: a burst from many clients queues, a flood is refused.
     public var blockingQueueDepth = 1024
+    /// Requests one client (one address) may have waiting for those threads or running on
+    /// them; more get 503 with `Retry-After`. 64: the page asks a handful at a time, and a
+    /// script looping on expensive requests from one address cannot take the queue.
+    public var blockingPerClient = 64
 
     /// Bytes of answers written but not yet taken by their clients, all connections
     /// together. An answer held in memory that would take the total past this is replaced

@@ -211,7 +211,9 @@ struct EventQueue {
     }
 
     private static func mask(readable: Bool, writable: Bool) -> UInt32 {
-        (readable ? EPOLLIN.rawValue | EPOLLRDHUP.rawValue : 0) | (writable ? EPOLLOUT.rawValue : 0)
+        // EPOLLRDHUP always: a client that closes while its request is in flight (input not
+        // wanted then) is noticed at once, and its queued work skipped.
+        EPOLLRDHUP.rawValue | (readable ? EPOLLIN.rawValue : 0) | (writable ? EPOLLOUT.rawValue : 0)
     }
 
     /// Scratch space for one wait's results.

@@ -40,7 +40,7 @@ public final class RunIndex: @unchecked Sendable {
         if let column = numbers[name] { return column }
         let key = ParameterKey(rawValue: name)!
         let column = runs.indices.map { index -> Double in
-            // Seeds above 2^53 compare approximately; runs.csv prints them exactly.
+            // Approximate above 2^53: filters and sorts on the seed compare it exactly instead.
             if key == .seed { return Double(seed(index)) }
             guard case .number(let text)? = runs[index].configuration.value(key) else { return .nan }
             return Double(text) ?? .nan
@@ -243,9 +243,9 @@ public final class RunIndex: @unchecked Sendable {
             || query.sort.map { recorded.contains($0.column) } ?? false
     }
 
-    /// Every run matching `query`, as `runs.csv` rows: run_id, mode, status, then the
-    /// chosen parameters and statistics.
-    public func csv(_ query: RunQuery, activity: (PlannedRun) -> String) -> [UInt8] {
+    /// The runs matching `query`, as `runs.csv` rows: run_id, mode, status, then the
+    /// chosen parameters and statistics; from `offset`, at most `limit`, as ``page`` counts.
+    public func csv(_ query: RunQuery, offset: Int = 0, limit: Int = .max, activity: (PlannedRun) -> String) -> [UInt8] {
         lock.withLock {
             let parameters = RunQuery.numericParameters.filter { query.fields?.contains($0) ?? true }
             let textParameters = ["rule", "boundary", "similarity"].filter { query.fields?.contains($0) ?? true }
@@ -255,7 +255,9 @@ public final class RunIndex: @unchecked Sendable {
             let statuses = runs.indices.map { status($0, activity: activity) }
             let textCells = textParameters.map { textColumn($0) }
             let numberCells = parameters.map { numberColumn($0) }
-            for index in matching(query, statuses: statuses) {
+            let order = matching(query, statuses: statuses)
+            let first = min(max(0, offset), order.count)
+            for index in order[first..<first + min(max(0, limit), order.count - first)] {
                 var cells = [runs[index].id, runs[index].configuration.mode.rawValue, statuses[index]]
                 cells += textCells.map { $0[index] }
                 cells += zip(parameters, numberCells).map { name, column in
@@ -293,6 +295,16 @@ public final class RunIndex: @unchecked Sendable {
             }
             return keyed.map(\.index)
         }
+        if sort.column == "seed" {
+            // Exactly, as UInt64: seeds above 2^53 differ where their Doubles do not.
+            var keyed: [(key: UInt64, index: Int)] = order.map { (seed($0), $0) }
+            let descending = sort.descending
+            keyed.sort { (a: (key: UInt64, index: Int), b: (key: UInt64, index: Int)) -> Bool in
+                if a.key == b.key { return a.index < b.index }
+                return descending ? a.key > b.key : a.key < b.key
+            }
+            return keyed.map(\.index)
+        }
         let value = numeric(sort.column)
         let sign = sort.descending ? -1.0 : 1.0
         var keyed: [(key: Double, index: Int)] = order.map { index in
@@ -319,6 +331,18 @@ public final class RunIndex: @unchecked Sendable {
     }
 
     private func test(_ condition: RunQuery.Condition, statuses: [String]) -> (Int) -> Bool {
+        if condition.column == "seed", let bound = SeedBound(condition.text) {
+            let order: (Int) -> Int = { bound.order(of: self.seed($0)) }
+            switch condition.comparison {
+            case .equal: return { order($0) == 0 }
+            case .notEqual: return { order($0) != 0 }
+            case .less: return { order($0) < 0 }
+            case .lessOrEqual: return { order($0) <= 0 }
+            case .greater: return { order($0) > 0 }
+            case .greaterOrEqual: return { order($0) >= 0 }
+            case .prefix: return { _ in false }
+            }
+        }
         if let target = condition.number {
             let value = numeric(condition.column)
             switch condition.comparison {

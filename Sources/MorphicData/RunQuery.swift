@@ -124,13 +124,20 @@ public struct RunQuery: Hashable, Sendable {
             var value = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
             if value.count >= 2, let quote = value.first, quote == "'" || quote == "\"", value.last == quote {
                 value = String(value.dropFirst().dropLast())
+            } else if let quote = value.first.flatMap({ $0 == "'" || $0 == "\"" ? $0 : nil }) ?? value.last.flatMap({ $0 == "'" || $0 == "\"" ? $0 : nil }) {
+                throw Error(parameter: "filter", message: "the quote \(quote) in '\(text)' is not closed")
             } else {
                 try Self.checkUnquoted(value, column: column, comparison: comparison)
             }
             guard columns.contains(column) else {
                 throw Error(parameter: "filter", message: "no column '\(column)'")
             }
-            if textColumns.contains(column) {
+            if column == "seed" {
+                guard comparison != .prefix, SeedBound(value) != nil else {
+                    throw Error(parameter: "filter", message: "'seed' is a whole number: '\(value)' is not a decimal number")
+                }
+                result.append(Condition(column: column, comparison: comparison, text: value, number: Double(value)))
+            } else if textColumns.contains(column) {
                 guard [Operator.equal, .notEqual, .prefix].contains(comparison) else {
                     throw Error(parameter: "filter", message: "'\(column)' is text: compare it with =, != or ^=")
                 }
@@ -180,5 +187,55 @@ public struct RunQuery: Hashable, Sendable {
             best = (candidate, range)
         }
         return best
+    }
+}
+
+/// A filter's value for the `seed` column, placed exactly among the UInt64 seeds: seeds go
+/// above 2^53, where a Double no longer tells neighbours apart.
+public enum SeedBound: Hashable, Sendable {
+    /// Below every seed (a negative value).
+    case belowAll
+    /// Above every seed (2^64 or more).
+    case aboveAll
+    /// Exactly this whole number.
+    case exactly(UInt64)
+    /// Strictly between this whole number and the next.
+    case after(UInt64)
+
+    /// Reads a plain decimal (`[+-]digits[.digits]`); nil for anything else.
+    public init?(_ text: String) {
+        var rest = Substring(text)
+        var negative = false
+        if let sign = rest.first, sign == "+" || sign == "-" {
+            negative = sign == "-"
+            rest = rest.dropFirst()
+        }
+        let parts = rest.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = parts[0]
+        let fraction = parts.count > 1 ? parts[1] : ""
+        guard !whole.isEmpty || !fraction.isEmpty, parts.count == 1 || !fraction.isEmpty,
+            (whole + fraction).allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return nil }
+        let fractional = fraction.contains { $0 != "0" }
+        let digits = whole.drop { $0 == "0" }
+        if negative && (fractional || !digits.isEmpty) {
+            self = .belowAll
+        } else if digits.isEmpty {
+            self = fractional ? .after(0) : .exactly(0)
+        } else if let value = UInt64(digits) {
+            self = fractional ? .after(value) : .exactly(value)
+        } else {
+            self = .aboveAll
+        }
+    }
+
+    /// Where `seed` lies against this value: -1 below, 0 equal, 1 above.
+    public func order(of seed: UInt64) -> Int {
+        switch self {
+        case .belowAll: return 1
+        case .aboveAll: return -1
+        case .exactly(let value): return seed < value ? -1 : seed == value ? 0 : 1
+        case .after(let value): return seed <= value ? -1 : 1
+        }
     }
 }

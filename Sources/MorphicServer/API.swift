@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import MorphicData
+import Synchronization
 
 /// The REST API of the README, the metrics and health endpoints and the static page, as one
 /// request handler. Every answer is logged and counted.
@@ -13,6 +14,10 @@ final class API: Sendable {
     let configuration: ServerConfiguration
     let log: Log
     let counter = RequestCounter()
+    /// Requests whose client had gone before a thread took them: skipped, not answered.
+    let abandoned = Atomic<Int>(0)
+    /// Blocking-pool requests waiting or running, per client address.
+    private let held = Mutex<[String: Int]>([:])
     let files: StaticFiles
     let pool: BlockingPool
     /// Where frames are recomputed, admitted fairly and apart from ``pool``.
@@ -42,11 +47,12 @@ final class API: Sendable {
         let route: Route
         do {
             try checkHost(request)
+            try checkSingleOrigin(request)
             route = try Route(method: request.method, target: request.target)
             if !route.isSafe {
                 try checkOrigin(request)
                 try authorize(request)
-                try checkPreconditions(request)
+                try checkPreconditions(request, route)
                 if !route.takesBody { try checkNoBody(request) }
             }
         } catch {
@@ -56,7 +62,39 @@ final class API: Sendable {
         case .health, .metrics, .status:
             return finish(request, respond(route, request), start: start)
         default:
+            let client = request.peer
+            let share = configuration.http.blockingPerClient
+            let admitted = held.withLock { held -> Bool in
+                guard held[client, default: 0] < share else { return false }
+                held[client, default: 0] += 1
+                return true
+            }
+            guard admitted else {
+                var busy = APIError(
+                    status: .serviceUnavailable, code: "busy",
+                    message: "this client already has \(share) requests waiting or under way; try again in a moment")
+                busy.headers.append(("Retry-After", "1"))
+                return finish(request, busy.response, start: start)
+            }
+            // Given back once: when the work ends, or at once when the client goes (its queued
+            // item is then skipped), so abandoned requests do not hold the client's share.
+            let given = OneShot()
+            let release: @Sendable () -> Void = { [self] in
+                guard given.first() else { return }
+                held.withLock { held in
+                    held[client, default: 1] -= 1
+                    if held[client] == 0 { held[client] = nil }
+                }
+            }
+            responder.onCancel(release)
             let queued = pool.submit { [self] in
+                defer { release() }
+                // Nobody would read the answer: building it would only keep others waiting.
+                guard !responder.isCancelled else {
+                    abandoned.add(1, ordering: .relaxed)
+                    log.info("request_abandoned", ["method": .string(request.method), "path": .string(request.path)])
+                    return
+                }
                 if case .frames(let id, let run, let range) = route {
                     admitFrames(id: id, run: run, range: range, request, responder, start: start)
                 } else {
@@ -64,6 +102,7 @@ final class API: Sendable {
                 }
             }
             guard queued else {
+                release()
                 var busy = APIError(
                     status: .serviceUnavailable, code: "busy", message: "the server is busy; try again in a moment")
                 busy.headers.append(("Retry-After", "1"))
@@ -221,7 +260,7 @@ final class API: Sendable {
             let query = try Self.query(selection)
             if query.usesMap { try posteriors.placeMap(id) }
             return .json(.ok, try service.runs(id, query: query, offset: page.offset, limit: page.limit))
-        case .runsCSV(let id, let selection):
+        case .runsCSV(let id, let page, let selection):
             let query = try Self.query(selection)
             if query.usesMap { try posteriors.placeMap(id) }
             return HTTPResponse(
@@ -229,7 +268,8 @@ final class API: Sendable {
                 headers: [
                     ("Content-Type", "text/csv; charset=utf-8"),
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
-                ], body: .bytes(try service.runsCSV(id, query: query)), compressible: true)
+                ], body: .bytes(try service.runsCSV(id, query: query, offset: page.offset, limit: page.limit)),
+                compressible: true)
         case .columns(let id, let query):
             return try SweepExplorer(service: service).columns(id, query)
         case .aggregate(let id, let query):
@@ -402,13 +442,28 @@ final class API: Sendable {
         else { throw forbidden }
     }
 
+    /// Two Origin fields could each pass a different check (one read here, another by a
+    /// proxy), so the request is refused as a duplicated Host is.
+    private func checkSingleOrigin(_ request: HTTPRequest) throws(APIError) {
+        guard request.headers.lazy.filter({ HTTPRequest.equalIgnoringCase($0.name, "Origin") }).count > 1 else { return }
+        throw APIError(
+            status: .badRequest, code: "bad_origin", message: "the request has more than one Origin field", field: "Origin")
+    }
+
     /// `If-None-Match: *` asks for the change only where nothing exists yet (RFC 9110
     /// §13.1.2); every target of a change here exists (the sweep list, a sweep), so the
-    /// condition is false and the answer is 412 before anything is done.
-    private func checkPreconditions(_ request: HTTPRequest) throws(APIError) {
+    /// condition is false and the answer is 412 before anything is done. A sweep that does
+    /// not exist answers 404 as it would without the condition (§13.2.1: preconditions are
+    /// ignored where the answer would not be 2xx or 412).
+    private func checkPreconditions(_ request: HTTPRequest, _ route: Route) throws(APIError) {
         guard let field = request.header("If-None-Match"),
             field.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "*" })
         else { return }
+        switch route {
+        case .delete(let id), .cancel(let id), .retry(let id), .posterior(let id):
+            do { _ = try service.status(id) } catch { return }
+        default: break
+        }
         throw APIError(
             status: .preconditionFailed, code: "precondition_failed",
             message: "If-None-Match: * holds only where nothing exists, and this resource exists", field: "If-None-Match")
@@ -472,6 +527,18 @@ final class API: Sendable {
         metric(
             "morphic_http_requests_total", "counter", "HTTP requests answered, by status code.",
             counter.snapshot.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", $0.value) })
+        metric(
+            "morphic_http_abandoned_total", "counter",
+            "Requests skipped because the client closed its connection before a thread took them.",
+            [("", abandoned.load(ordering: .relaxed))])
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// True the first time it is asked, false after: a hold given back once from either of
+/// two threads.
+private final class OneShot: Sendable {
+    private let done = Atomic<Bool>(false)
+
+    func first() -> Bool { !done.exchange(true, ordering: .acquiringAndReleasing) }
 }

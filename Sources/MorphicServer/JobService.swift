@@ -174,8 +174,8 @@ public final class JobService: @unchecked Sendable {
     }
 
     /// Every run matching `query` as CSV (``RunListing``).
-    public func runsCSV(_ id: String, query: RunQuery) throws(Failure) -> [UInt8] {
-        try listing(id).csv(query)
+    public func runsCSV(_ id: String, query: RunQuery, offset: Int = 0, limit: Int = .max) throws(Failure) -> [UInt8] {
+        try listing(id).csv(query, offset: offset, limit: limit)
     }
 
     /// The finished runs matching `query` as numeric columns, one per name, over all of

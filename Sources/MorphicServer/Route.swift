@@ -15,7 +15,8 @@ enum Route: Equatable, Sendable {
     case status(sweep: String)
     case delete(sweep: String)
     case runs(sweep: String, Page, Selection)
-    case runsCSV(sweep: String, Selection)
+    /// Every matching run unless `offset` or `limit` is given.
+    case runsCSV(sweep: String, Page, Selection)
     /// `GET /api/sweeps/{id}/columns` and `…/aggregate`: the explorer's views of every run.
     case columns(sweep: String, [String: String])
     case aggregate(sweep: String, [String: String])
@@ -168,6 +169,28 @@ enum Route: Equatable, Sendable {
             guard let file = Self.publicFile(String(path)) else { throw .notFound }
             self = .file(file)
         }
+        // A parameter the route does not read would be dropped silently: a misspelled
+        // `limt` would answer the default page as if it had been understood.
+        let known = parameters
+        if let unknown = query.keys.sorted().first(where: { !known.contains($0) }) {
+            throw Failure(
+                status: 400, code: "bad_parameter",
+                message: "unknown query parameter '\(unknown.prefix(100))'; "
+                    + (known.isEmpty ? "this path takes none" : "this path takes \(known.sorted().joined(separator: ", "))"),
+                field: String(unknown.prefix(100)))
+        }
+    }
+
+    /// The query parameters the route reads; any other is refused.
+    var parameters: Set<String> {
+        switch self {
+        case .listSweeps: ["offset", "limit"]
+        case .runs, .runsCSV: ["offset", "limit", "filter", "sort", "fields"]
+        case .columns: ["fields", "filter"]
+        case .aggregate: ["y", "x", "by", "series", "filter"]
+        case .frames: ["from", "to", "every"]
+        default: []
+        }
     }
 
     private static func sweepRoute(id: String, rest: [String], method: String, query: [String: String])
@@ -184,7 +207,8 @@ enum Route: Equatable, Sendable {
                 sweep: id, try Page(query, defaultLimit: 1000, maximumLimit: maximumRunsPage), Selection(query))
         case ["runs.csv"]:
             try only("GET")
-            return .runsCSV(sweep: id, Selection(query))
+            return .runsCSV(
+                sweep: id, try Page(query, defaultLimit: Page.maximumOffset, maximumLimit: Page.maximumOffset), Selection(query))
         case let r where r.count == 2 && r[0] == "runs":
             try only("GET")
             guard RunIdentifier.isValid(r[1]) else { throw .noRun }

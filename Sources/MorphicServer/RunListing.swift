@@ -37,11 +37,12 @@ struct RunListing {
         ])
     }
 
-    /// Every run matching `query` as CSV: the export of what ``page(_:offset:limit:)`` pages.
-    func csv(_ query: RunQuery) -> [UInt8] {
+    /// The runs matching `query` as CSV, from `offset`, at most `limit`: the export of what
+    /// ``page(_:offset:limit:)`` pages.
+    func csv(_ query: RunQuery, offset: Int, limit: Int) -> [UInt8] {
         let index = job.index()
         index.refresh(from: job.folder, interval: 0)
-        return index.csv(query, activity: state)
+        return index.csv(query, offset: offset, limit: limit, activity: state)
     }
 
     /// The finished runs matching `query` as numeric columns, one per name, over all of them.

@@ -92,3 +92,78 @@ import TestSupport
         #expect(record["summary_stats"]?.members?.map(\.key) == RunQuery.statistics)
     }
 }
+
+/// Seeds are UInt64 and go above 2^53, where Doubles no longer tell neighbours apart: the
+/// filter and the sort compare them exactly.
+@Suite struct SeedQueryTests {
+    static let seeds: [UInt64] = [
+        9_007_199_254_740_993, 9_007_199_254_740_992, 2_854_150_062_182_142_696, 2_854_150_062_182_142_697,
+        9_223_372_036_854_775_809, 9_223_372_036_854_775_808, 18_446_744_073_709_551_615, 7,
+    ]
+
+    static func index() throws -> RunIndex {
+        let list = seeds.map(String.init).joined(separator: ", ")
+        let definition = try SweepDefinition.parse(
+            Array(
+                """
+                {"name": "s", "seed": 4, "defaults": {"grid_size": 12, "generations": 30},
+                 "groups": [{"prefix": "r", "grid": {"seed": [\(list)]}}]}
+                """.utf8))
+        return RunIndex(definition: definition)
+    }
+
+    static func seeds(_ index: RunIndex, _ filter: String, sort: String? = nil) throws -> [UInt64] {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let page = index.page(
+            try RunQuery(filter: filter, sort: sort, fields: "seed"), offset: 0, limit: 100,
+            folder: SweepFolder(path: folder), interval: 0, activity: { _ in "queued" })
+        return page.runs.map { run in
+            guard case .number(let text)? = run["config"]?["seed"] else { return 0 }
+            return UInt64(text) ?? 0
+        }
+    }
+
+    @Test func everyOperator_ComparesExactly_AboveTwoToThe53And63() throws {
+        let index = try Self.index()
+        #expect(try Self.seeds(index, "").sorted() == Self.seeds.sorted())
+        for seed in Self.seeds {
+            for (op, holds) in [
+                ("=", { (s: UInt64) in s == seed }), ("!=", { $0 != seed }), ("<", { $0 < seed }),
+                ("<=", { $0 <= seed }), (">", { $0 > seed }), (">=", { $0 >= seed }),
+            ] {
+                let expected = Self.seeds.filter(holds)
+                #expect(try Self.seeds(index, "seed \(op) \(seed)").sorted() == expected.sorted(), "seed \(op) \(seed)")
+            }
+        }
+        // The tester's pair: one apart from a seed, and its Double's neighbour.
+        #expect(try Self.seeds(index, "seed = 2854150062182142697") == [2_854_150_062_182_142_697])
+        #expect(try Self.seeds(index, "seed = 2854150062182142700").isEmpty)
+        #expect(try Self.seeds(index, "seed = 2854150062182142695").isEmpty)
+        // Fractions, negatives and values past UInt64 are placed exactly too.
+        #expect(try Self.seeds(index, "seed < 9007199254740992.5").sorted() == [7, 9_007_199_254_740_992])
+        #expect(try Self.seeds(index, "seed > -1").count == Self.seeds.count)
+        #expect(try Self.seeds(index, "seed < 18446744073709551616").count == Self.seeds.count)
+        #expect(try Self.seeds(index, "seed >= 18446744073709551616").isEmpty)
+        #expect(try Self.seeds(index, "seed = '9223372036854775809'") == [9_223_372_036_854_775_809])
+    }
+
+    @Test func sort_IsExact_BothWays() throws {
+        let index = try Self.index()
+        #expect(try Self.seeds(index, "", sort: "seed") == Self.seeds.sorted())
+        #expect(try Self.seeds(index, "", sort: "-seed") == Self.seeds.sorted(by: >))
+    }
+
+    @Test(arguments: ["seed = 1e3", "seed = 0x10", "seed = abc", "seed ^= 1", "seed = 1.", "seed = ."])
+    func nonDecimalSeeds_AreRefused(_ filter: String) {
+        let error = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: filter, sort: nil, fields: nil) }
+        #expect(error?.parameter == "filter")
+    }
+
+    @Test(arguments: ["mode = 'x", "mode = \"x", "mode = x'", "run_id ^= '", "mode = 'x\""])
+    func unclosedQuotes_AreRefused(_ filter: String) {
+        let error = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: filter, sort: nil, fields: nil) }
+        #expect(error?.parameter == "filter")
+        #expect(error?.message.contains("not closed") == true)
+    }
+}

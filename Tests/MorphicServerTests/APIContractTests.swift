@@ -122,5 +122,12 @@ import Testing
         let form = ["Content-Type": "application/x-www-form-urlencoded"]
         #expect(try server.request("POST", "/api/sweeps/\(id)/cancel", body: [], headers: form).status == 409)
         #expect(try server.request("DELETE", "/api/sweeps/\(id)").status == 204)
+        // A sweep that does not exist is not found, whatever the condition says.
+        for (method, path) in [
+            ("DELETE", "/api/sweeps/\(id)"), ("DELETE", "/api/sweeps/never"), ("POST", "/api/sweeps/\(id)/cancel"),
+            ("POST", "/api/sweeps/never/retry"),
+        ] {
+            #expect(try server.request(method, path, headers: ["If-None-Match": "*"]).status == 404, "\(method) \(path)")
+        }
     }
 }

@@ -78,5 +78,19 @@ import Testing
             let status = try server.request("POST", "/api/sweeps", body: body, headers: ["Host": hostField, "Origin": origin]).status
             #expect(status == 202, "Host '\(hostField)', Origin '\(origin)'")
         }
+        // Two Origin fields, whether they agree or not and whatever their case, are refused
+        // as two Host fields are, on every method.
+        let own = "http://127.0.0.1:\(port)"
+        for (first, second) in [(own, own), (own, "http://evil.example"), ("http://evil.example", own)] {
+            for (method, path) in [("GET", "/api/sweeps"), ("POST", "/api/sweeps/x-1/cancel"), ("DELETE", "/api/sweeps/x-1")] {
+                let client = try LoopbackClient(port: port)
+                client.send(
+                    "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nOrigin: \(first)\r\norigin: \(second)\r\n"
+                        + "Content-Length: 0\r\nConnection: close\r\n\r\n")
+                let answer = client.read().text
+                #expect(answer.hasPrefix("HTTP/1.1 400 ") && answer.contains("Origin"), "\(method) \(path), Origin '\(first)' and '\(second)'")
+            }
+        }
+        #expect(try server.json("/api/sweeps")["total"] as? Int == accepted.count, "nothing more was created")
     }
 }

@@ -44,6 +44,30 @@ import Testing
         #expect(csv.status == 200 && csv.headers["content-type"]?.hasPrefix("text/csv") == true)
         let lines = String(decoding: csv.body, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 6 && lines[0].hasPrefix("run_id,mode,status,"))
+        // The export pages as /runs does: the same rows, in the same order, for every window.
+        let sorted = "filter=\(Self.escaped("mode = morphic"))&sort=-avg_population"
+        let all = String(decoding: try server.request("GET", "/api/sweeps/\(id)/runs.csv?\(sorted)").body, as: UTF8.self)
+            .split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+        #expect(all.count == 6)
+        for (offset, limit) in [(0, 1), (2, 3), (5, 10), (6, 1), (1_000_000_000, 5)] {
+            let window = "\(sorted)&offset=\(offset)&limit=\(limit)"
+            let rows = String(decoding: try server.request("GET", "/api/sweeps/\(id)/runs.csv?\(window)").body, as: UTF8.self)
+                .split(separator: "\n")
+            #expect(rows.first?.hasPrefix("run_id,") == true)
+            let ids = rows.dropFirst().map { String($0.prefix { $0 != "," }) }
+            let expected = Array(all.dropFirst(min(offset, all.count)).prefix(limit))
+            let paged = (try server.json("/api/sweeps/\(id)/runs?\(window)")["runs"] as! [[String: Any]]).map { $0["run_id"] as! String }
+            #expect(ids == expected && paged == expected, "offset \(offset), limit \(limit)")
+        }
+        for (name, value) in [
+            ("offset", "1180591620717411303424"), ("offset", "-1"), ("offset", "1000000001"), ("limit", "abc"), ("limit", "0"),
+            ("limit", ""), ("offset", "1e3"),
+        ] {
+            let refused = try server.request("GET", "/api/sweeps/\(id)/runs.csv?\(name)=\(value)")
+            #expect(refused.status == 400, "\(name)=\(value)")
+            let error = (try JSONSerialization.jsonObject(with: Data(refused.body)) as? [String: Any])?["error"] as? [String: Any]
+            #expect(error?["field"] as? String == name, "\(name)=\(value)")
+        }
     }
 
     @Test func unchangedAnswers_Get304_ForTheirEntityTag_InEitherCoding() throws {
