@@ -123,7 +123,7 @@ function calibrationTable(calibration) {
 /// and map_y <= d`), so the filter box stays the selection's one truth, as for the parallel
 /// coordinates; null when the filter is anything else.
 function mapBrush() {
-  const brushes = brushesFromFilter($("#run-filter").value.trim());
+  const brushes = brushesFromFilter($("#run-filter").value.trim(), ["map_x", "map_y"]);
   const keys = Object.keys(brushes);
   if (keys.length !== 2 || !brushes.map_x || !brushes.map_y) return null;
   return [brushes.map_x[0], brushes.map_y[0], brushes.map_x[1], brushes.map_y[1]];
