@@ -38,7 +38,6 @@ import Testing
             #""sample": {"count": 2, "method": "random", "params": {"generations": {"integer": [5, 9]}}}"#,
             "groups[0].sample.params.generations"
         ),
-        (#""mode": "classical", "grid": {"field_strength": [0.2, 0.4]}"#, "groups[0].grid.field_strength"),
     ]
 
     @Test func badSampleOrPoints_AreRefusedWith422_AndNothingIsQueued() throws {
