@@ -324,7 +324,11 @@ function estimate() {
 
 function clearFieldErrors() {
   for (const element of document.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
-  for (const element of document.querySelectorAll(".field-error")) element.remove();
+  for (const element of document.querySelectorAll(".field-error")) {
+    // The control no longer refers to its message once the message is gone.
+    for (const control of document.querySelectorAll(`[aria-describedby="${element.id}"]`)) control.removeAttribute("aria-describedby");
+    element.remove();
+  }
   $("#definition-error").textContent = "";
 }
 
