@@ -49,6 +49,10 @@ struct FramesCommand: ParsableCommand {
 
     func validate() throws {
         guard from >= 0, every >= 1 else { throw ValidationError("--from must be at least 0 and --every at least 1") }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
+            throw ValidationError("\(output) is a folder; give --output a file name for the .npz (such as \(output)/frames.npz)")
+        }
     }
 
     func run() throws {

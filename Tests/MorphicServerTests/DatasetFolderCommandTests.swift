@@ -110,6 +110,7 @@ import Testing
             (["frames", root + "/dataset"], "--run"),
             (["frames", root + "/dataset/m_1.json", "--run", "m_1"], "is a file"),
             (["frames", root + "/dataset/m_99.json"], "no such file"),
+            (["frames", root + "/dataset", "--run", "m_1", "--output", root + "/dataset"], "is a folder"),
             (["sweep", root + "/dataset", "--output", root + "/o"], "is a folder"),
             (["sweep", root + "/missing.json", "--output", root + "/o"], "no such file"),
         ]
