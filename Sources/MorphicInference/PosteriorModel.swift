@@ -41,6 +41,18 @@ public struct PosteriorModel: Sendable {
     let limits: InferenceLimits
     let seed: UInt64
 
+    /// Refuses a reference with fewer runs in a split than training and calibrating need;
+    /// callers that know only the planned counts ask before reading anything.
+    public static func checkSplits(train: Int, validation: Int, test: Int, limits: InferenceLimits) throws {
+        for (name, count, least) in [
+            ("train", train, limits.minimumTrainingRuns), ("validation", validation, limits.minimumHeldOutRuns),
+            ("test", test, limits.minimumHeldOutRuns),
+        ] where count < least {
+            throw InferenceError(
+                "the reference has \(count) \(name) runs; training and calibrating need at least \(least)")
+        }
+    }
+
     /// Trains on `table`; `progress` hears the fraction done after each forest.
     public init(
         _ table: ReferenceTable, limits: InferenceLimits = InferenceLimits(),
@@ -56,13 +68,7 @@ public struct PosteriorModel: Sendable {
         let train = table.rows(in: .train)
         let validation = table.rows(in: .validation)
         let test = table.rows(in: .test)
-        for (name, rows, least) in [
-            ("train", train, limits.minimumTrainingRuns), ("validation", validation, limits.minimumHeldOutRuns),
-            ("test", test, limits.minimumHeldOutRuns),
-        ] where rows.count < least {
-            throw InferenceError(
-                "the reference has \(rows.count) \(name) runs; training and calibrating need at least \(least)")
-        }
+        try Self.checkSplits(train: train.count, validation: validation.count, test: test.count, limits: limits)
         let bins = limits.bins
         let binning = FeatureBinning(x: table.x, rows: train, featureCount: table.featureNames.count, bins: bins)
         let columns = binning.columns(table.x)

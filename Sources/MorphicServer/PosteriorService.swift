@@ -84,10 +84,10 @@ final class PosteriorService: Sendable {
         }
         if Theta(definition).names.isEmpty { throw refuse("the reference varies no parameter: there is nothing to infer") }
         let counts = DatasetSplit.counts(definition)
-        let least = [limits.minimumTrainingRuns, limits.minimumHeldOutRuns, limits.minimumHeldOutRuns]
-        for (index, split) in DatasetSplit.allCases.enumerated() where counts[index] < least[index] {
-            throw refuse(
-                "the reference has \(counts[index]) \(split.rawValue) runs; training and calibrating need at least \(least[index])")
+        do {
+            try PosteriorModel.checkSplits(train: counts[0], validation: counts[1], test: counts[2], limits: limits)
+        } catch let error as InferenceError {
+            throw refuse(error.message)
         }
     }
 
