@@ -24,32 +24,44 @@ command -v kubernetes-validate >/dev/null || pip install -q kubernetes-validate
 python3 -c 'import axe_selenium_python' 2>/dev/null || pip install -q axe-selenium-python
 python3 -c 'import pandas, sklearn, matplotlib' 2>/dev/null || pip install -q -r examples/python/requirements.txt
 
-swift build --build-tests
+# Each stage says how long it took, so a slow suite shows where its time goes.
+stage() {
+    local started=$SECONDS
+    "$@"
+    echo "test: $1 $(basename -- "${2:-}") took $((SECONDS - started)) s (${SECONDS} s so far)" >&2
+}
+client_tests() {
+    local venv
+    venv=$(mktemp -d /tmp/morphiclab-venv.XXXXXX)
+    trap 'rm -rf "$venv"' RETURN
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q "./clients/python[test]" &&
+        "$venv/bin/python" -m pytest -q clients/python/tests --morphic "$1"
+}
+
+stage swift build --build-tests
 
 # A real single-node Slurm cluster for the Slurm executor's tests, stopped on exit.
 slurm_dir=$(mktemp -d /tmp/morphic-slurm.XXXXXX)
 trap 'bash scripts/slurm-local.sh stop "$slurm_dir"; rm -rf "$slurm_dir"' EXIT
 eval "$(bash scripts/slurm-local.sh start "$slurm_dir")"
 
-swift test --skip-build
+stage swift test --skip-build
 
 morphic="$(swift build --show-bin-path)/morphic"
 # Generated requests for every operation of /openapi.json against the live server.
-bash scripts/schemathesis.sh "$morphic" 100
+stage bash scripts/schemathesis.sh "$morphic" 100
 # The browser page, driven by a real browser; screenshots go to test-artifacts/.
-python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
-python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
+stage python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
+stage python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
 # The dataset's numpy arrays against its CSV tables, read with numpy and pandas.
-python3 Tests/examples/test_arrays.py "$morphic"
+stage python3 Tests/examples/test_arrays.py "$morphic"
 # The machine-learning example on a small sweep, from a folder and from a server.
-python3 Tests/examples/test_baseline.py "$morphic"
+stage python3 Tests/examples/test_baseline.py "$morphic"
 # The README's shell and curl lines, in order, against a fresh copy and a server.
-python3 Tests/readme/test_readme.py "$morphic"
+stage python3 Tests/readme/test_readme.py "$morphic"
 # The Kubernetes manifests against the schemas of the version they need.
-python3 Tests/deploy/test_kubernetes.py
+stage python3 Tests/deploy/test_kubernetes.py
 # The Dockerfile's build stage from exactly the files it copies, and its binary serving.
-python3 Tests/deploy/test_docker_build.py
+stage python3 Tests/deploy/test_docker_build.py
 # The Python client, installed with pip into a fresh virtual environment, against live servers.
-(venv=$(mktemp -d /tmp/morphiclab-venv.XXXXXX); trap 'rm -rf "$venv"' EXIT
- python3 -m venv "$venv" && "$venv/bin/pip" install -q "./clients/python[test]" &&
- "$venv/bin/python" -m pytest -q clients/python/tests --morphic "$morphic")
+stage client_tests "$morphic"
