@@ -30,7 +30,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Output folder.")
     var output = "timeseries_data"
 
-    @Option(help: "Worker threads. [default: all cores]")
+    @Option(help: "Worker threads; the default is every core of this machine.")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(

@@ -84,6 +84,24 @@ def test_wait_shows_finished_runs_with_rate_and_eta(client: morphiclab.Client, m
     assert counts == sorted(counts) and len(set(counts)) >= 2
 
 
+def test_the_text_bar_says_once_that_the_dataset_is_being_written(monkeypatch: Any) -> None:
+    monkeypatch.setattr(_progress, "tqdm", None)
+    clock = [100.0]
+    monkeypatch.setattr(_progress.time, "monotonic", lambda: clock[0])
+    output = io.StringIO()
+    bar = _progress.ProgressBar(10, 0, "s", output)
+    for done in (4, 10, 10, 10, 10):
+        clock[0] += 1.0
+        bar.update(done)
+    lines = [line for line in output.getvalue().split("\r") if line]
+    # One line at the start, one at 4 runs, one when all 10 finished; polls while the server
+    # writes the dataset add nothing.
+    assert len(lines) == 3, lines
+    assert "10/10" in lines[-1] and "writing the dataset" in lines[-1], lines[-1]
+    bar.close()
+    assert output.getvalue().endswith("\n") and "ETA 00:00" in output.getvalue().split("\r")[-1]
+
+
 def test_cancel_stops_a_sweep_and_wait_says_so(client: morphiclab.Client) -> None:
     sweep = client.submit(tiny("cancelled", defaults={"generations": 2000, "grid_size": 64},
                                groups=[{"prefix": "morphic", "mode": "morphic", "replicates": 400}]))

@@ -33,6 +33,7 @@ class ProgressBar:
             self._start = time.monotonic()
             self._first = done
             self._shown = 0.0
+            self._writing_shown = False
             self._draw(force=True)
 
     def update(self, done: int, total: Optional[int] = None) -> None:
@@ -61,6 +62,12 @@ class ProgressBar:
         now = time.monotonic()
         if not force and now - self._shown < 0.5:
             return
+        if not force and self.done >= self.total:
+            # Every run has finished: the line says so once; while the server writes the
+            # dataset, redrawing would only show a rate that decays as time passes.
+            if self._writing_shown:
+                return
+            self._writing_shown = True
         self._shown = now
         elapsed = now - self._start
         finished = self.done - self._first
@@ -68,7 +75,8 @@ class ProgressBar:
         percent = 100.0 * self.done / self.total if self.total else 100.0
         eta = "?" if rate is None else _duration((self.total - self.done) / rate)
         speed = "? runs/s" if rate is None else f"{rate:.1f} runs/s"
-        self._file.write(f"\r{self._description}: {self.done}/{self.total} runs ({percent:.0f}%), {speed}, ETA {eta}  ")
+        tail = "writing the dataset" if self.done >= self.total and not force else f"ETA {eta}"
+        self._file.write(f"\r{self._description}: {self.done}/{self.total} runs ({percent:.0f}%), {speed}, {tail}  ")
         self._file.flush()
 
 
