@@ -31,11 +31,7 @@ import Testing
     }
 
     static func sweep(into path: String, workers: Int, shard: Shard? = nil) throws {
-        let definition = try definition()
-        let folder = SweepFolder(path: path)
-        try folder.prepare(for: definition, shard: shard)
-        _ = try SweepRunner(definition: definition, folder: folder, workers: workers, shard: shard).run()
-        if shard == nil { try Dataset.assemble(definition, in: folder) }
+        try Fixtures.computeSweep(try definition(), into: path, workers: workers, shard: shard)
     }
 
     @Test func dataset_IsIdentical_ForWorkersAndShards() throws {

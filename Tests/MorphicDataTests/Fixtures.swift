@@ -1,4 +1,5 @@
 import Foundation
+import MorphicData
 
 /// Files the tests read, found next to this source file.
 enum Fixtures {
@@ -7,5 +8,14 @@ enum Fixtures {
 
     static func bytes(_ relativePath: String) throws -> [UInt8] {
         Array(try Data(contentsOf: testsFolder.appendingPathComponent(relativePath)))
+    }
+
+    /// Computes `definition` into the folder at `path` as `morphic sweep` does: a shard keeps
+    /// its records packed and assembles no dataset.
+    static func computeSweep(_ definition: SweepDefinition, into path: String, workers: Int, shard: Shard? = nil) throws {
+        let folder = SweepFolder(path: path)
+        try folder.prepare(for: definition, shard: shard)
+        _ = try SweepRunner(definition: definition, folder: folder, workers: workers, shard: shard).run()
+        if shard == nil { try Dataset.assemble(definition, in: folder) }
     }
 }
