@@ -61,6 +61,8 @@ stage python3 Tests/examples/test_baseline.py "$morphic"
 stage python3 Tests/readme/test_readme.py "$morphic"
 # The Kubernetes manifests against the schemas of the version they need.
 stage python3 Tests/deploy/test_kubernetes.py
+# CITATION.cff against the Citation File Format's schema.
+stage python3 Tests/deploy/test_citation.py
 # The Dockerfile's build stage from exactly the files it copies, and its binary serving.
 stage python3 Tests/deploy/test_docker_build.py
 # The Python client, installed with pip into a fresh virtual environment, against live servers.
