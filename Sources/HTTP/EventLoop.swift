@@ -22,6 +22,9 @@ final class EventLoop: @unchecked Sendable {
         /// The request handed to the handler and not yet answered; cancelled when the
         /// connection goes.
         var responder: Responder?
+        /// Set when the connection goes, so a chunk queued for the pool is not read or made
+        /// for nobody: its body (a file, a producer) is released instead.
+        let gone = Gone()
 
         init(socket: Socket, serial: Int, connection: HTTPConnection) {
             self.socket = socket
@@ -31,8 +34,15 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Whether a connection has gone, read from the pool's threads.
+    private final class Gone: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .acquiring) }
+        func set() { flag.store(true, ordering: .releasing) }
+    }
+
     /// What another thread hands a connection: the response to its request `request`, or
-    /// a chunk of the file it streams.
+    /// a chunk of the body it streams (read from a file or produced).
     private enum Content {
         case response(request: Int, HTTPResponse)
         case chunk(Result<[UInt8], FileBody.Failure>)
@@ -223,11 +233,19 @@ final class EventLoop: @unchecked Sendable {
             }
             while let read = slot.connection.nextChunkRead() {
                 let letter = (descriptor: slot.socket.descriptor, slot: slot.serial)
+                let gone = slot.gone
                 let queued = server.fileReads?.submit { [self] in
+                    // A connection gone while the chunk waited: nothing is read or made.
+                    guard !gone.isSet else { return }
                     post(Letter(descriptor: letter.descriptor, slot: letter.slot, content: .chunk(read.perform())))
                 }
                 guard queued != true else { break }
-                // No pool (or a full one): read here rather than stall the download.
+                if queued == false && read.isProduced {
+                    // A produced chunk is never made on the loop: the next sweep asks again.
+                    slot.connection.deferChunkRead()
+                    break
+                }
+                // No pool (or a full one, for a file): read here rather than stall the download.
                 slot.connection.received(chunk: read.perform(), now: now)
                 progressed = true
             }
@@ -272,6 +290,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func drop(_ slot: Slot) {
         guard slots.removeValue(forKey: slot.socket.descriptor) != nil else { return }
+        slot.gone.set()
         slot.responder?.cancel()
         slot.responder = nil
         server.adjustQueued(by: -slot.counted)
