@@ -24,6 +24,10 @@ public struct HTTPConnection {
     private var serial = 0
     /// No further requests are read; the connection closes once the output is written.
     public private(set) var isClosing = false
+    /// A request was refused (its answer explains why) and the client may still be sending
+    /// it: once the answer is written, what arrives is drained before the close
+    /// (``HTTPLimits/refusedDrainBytes``).
+    public private(set) var drainsBeforeClose = false
     private var phaseStartedAt: Double
     private var lastWriteProgress: Double
 
@@ -140,6 +144,7 @@ public struct HTTPConnection {
                 event = try decoder.next()
             } catch {
                 isClosing = true
+                drainsBeforeClose = true
                 queue(errorResponder(error), for: nil)
                 return nil
             }

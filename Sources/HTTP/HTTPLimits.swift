@@ -14,6 +14,13 @@ public struct HTTPLimits: Hashable, Sendable {
     public var maximumHeaderCount = 100
     /// Largest request body. 1 MiB: a sweep definition is a few KiB; larger gets 413.
     public var maximumBodyBytes = 1024 * 1024
+    /// Bytes read and discarded after a refused request's answer (a 413 sent while the
+    /// client still sends its body), with the sending side already closed, before the
+    /// connection is closed: closing with unread input would reset it, and a client still
+    /// writing (Python's `urllib`) would see a broken pipe instead of the answer. 8 MiB.
+    public var refusedDrainBytes = 8 * 1024 * 1024
+    /// Seconds that draining may take at most. 2 s.
+    public var refusedDrainSeconds = 2.0
     /// Most open connections; further ones get a 503 with `Retry-After` and are closed.
     /// Well above the 1,000 idle connections a slow or hostile client may hold. Lowered at
     /// start to the process's descriptor limit less ``reservedDescriptors``.

@@ -187,6 +187,10 @@ final class API: Sendable {
         return digits > 0 ? value : nil
     }
 
+    /// Takes back the count of an answer the HTTP layer did not send: it sent a 503 instead,
+    /// counted by ``refuse(_:)``.
+    func withdraw(_ status: HTTPStatus) { counter.uncount(status.code) }
+
     /// Answers a request the HTTP layer refused or gave up on (400, 408, 413, 503, …).
     func refuse(_ error: HTTPError) -> HTTPResponse {
         record(method: "-", path: "-", status: error.status.code, start: ProcessInfo.processInfo.systemUptime)

@@ -81,4 +81,62 @@ import Testing
         #expect(after - before < 48 << 20, "memory returned: \(after >> 20) MiB after, \(before >> 20) MiB before")
         #expect(try server.request("GET", paths[0]).status == 200)
     }
+
+    /// Responses counted in /metrics, by status.
+    static func counts(_ server: ServerProcess) throws -> [Int: Int] {
+        let metrics = String(decoding: try server.request("GET", "/metrics").body, as: UTF8.self)
+        var counts: [Int: Int] = [:]
+        for line in metrics.split(separator: "\n") where line.hasPrefix("morphic_http_requests_total{code=\"") {
+            let code = Int(line.dropFirst("morphic_http_requests_total{code=\"".count).prefix(3)) ?? 0
+            counts[code] = Int(line.split(separator: " ").last ?? "") ?? 0
+        }
+        return counts
+    }
+
+    @Test func answersHeldInMemory_PastTheBound_Get503_CountedOnceEach() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        try #"{"limits": {"max_queued_response_bytes": 1048576, "socket_send_buffer_bytes": 16384}}"#.write(
+            toFile: data + "/server.json", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: data + "/d", config: data + "/server.json")
+        defer { server.kill() }
+        let id = HostileClientTests.id(
+            try server.request("POST", "/api/sweeps", body: HostileClientTests.definition(name: "held", runs: 2000)))
+        _ = try server.wait(for: id, status: "completed")
+        // Columns are answered whole from memory: 16 of them over 2,000 runs, about 150 KB.
+        let path = "/api/sweeps/\(id)/columns?fields=seed," + ["final_population", "max_population", "min_population",
+            "avg_population", "population_std", "avg_complexity", "avg_volatility", "avg_pattern_diversity",
+            "avg_influence_rate", "max_influence_rate", "total_overrides", "total_resonance_events",
+            "emergence_events", "stability_score", "convergence_generation"].joined(separator: ",")
+        let size = try server.request("GET", path).body.count
+        try #require(size > 96 * 1024, "each answer is \(size) bytes")
+        let baseline = try Self.counts(server)
+        var polls = 1
+        let clients = 40
+        var held: [LoopbackClient] = []
+        for _ in 0..<clients {
+            let client = try LoopbackClient(port: server.port, timeout: 60)
+            client.shrinkReceiveBuffer(4096)
+            client.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            held.append(client)
+        }
+        // Every metrics request before the last is counted as a 200 of its own.
+        func delta(_ counts: [Int: Int]) -> (ok: Int, busy: Int) {
+            ((counts[200] ?? 0) - (baseline[200] ?? 0) - polls, (counts[503] ?? 0) - (baseline[503] ?? 0))
+        }
+        let deadline = Date().addingTimeInterval(60)
+        var now = delta(try Self.counts(server))
+        while now.ok + now.busy < clients && Date() < deadline {
+            polls += 1
+            Thread.sleep(forTimeInterval: 0.1)
+            now = delta(try Self.counts(server))
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        polls += 1
+        now = delta(try Self.counts(server))
+        print("\(clients) clients that never read answers of \(size) bytes under a bound of 1 MiB: \(now.ok) sent, \(now.busy) refused")
+        #expect(now.busy > 0 && now.ok > 0, "some answers were held, the rest refused: \(now)")
+        #expect(now.ok + now.busy == clients, "each request counted once: \(now.ok) 200 and \(now.busy) 503")
+        held.removeAll()
+    }
 }
