@@ -124,6 +124,11 @@ import Testing
             let whole = try server.request("GET", path)
             #expect(whole.status == 200 && whole.body.count > 64 * 1024, "\(path): \(whole.body.count) bytes")
             #expect(whole.headers["transfer-encoding"] == "chunked", "\(path) is produced as it is sent")
+            // HEAD and a conditional GET make nothing: the fields, or a 304, from the tag.
+            let head = try server.request("HEAD", path)
+            #expect(head.status == 200 && head.body.isEmpty && head.headers["etag"] == whole.headers["etag"], "HEAD \(path)")
+            let tag = try #require(whole.headers["etag"])
+            #expect(try server.request("GET", path, headers: ["If-None-Match": tag]).status == 304, "\(path) unchanged")
         }
         #expect(try Self.settledStreams(server) == 0)
         Thread.sleep(forTimeInterval: 0.5)

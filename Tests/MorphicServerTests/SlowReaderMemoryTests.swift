@@ -43,7 +43,9 @@ import Testing
         let clients = 1000
         var held: [LoopbackClient] = []
         for n in 0..<clients {
-            let client = try LoopbackClient(port: server.port, timeout: 60)
+            // From 50 loopback addresses, 20 clients each: within each address's share of the
+            // pool (`blocking_per_client`), so every request is answered, none refused.
+            let client = try LoopbackClient(port: server.port, timeout: 60, source: "127.0.0.\(2 + n % 50)")
             client.shrinkReceiveBuffer(4096)
             // One in ten asks for the export, one in ten gzip-coded (zlib's state is 256 KiB).
             let path = n % 10 == 9 ? paths[1] : paths[0]
