@@ -53,6 +53,16 @@ public final class GzipWriter {
         }
     }
 
+    /// Emits everything written so far, ending on a byte boundary (zlib's sync flush), so a
+    /// reader can decode it all before the stream goes on: a body sent as it is made need
+    /// not wait for zlib's buffers to fill.
+    public func flush() throws {
+        guard !finished else { return }
+        stream.next_in = nil
+        stream.avail_in = 0
+        try pump(flush: Z_SYNC_FLUSH)
+    }
+
     /// Writes the rest of the stream and its trailer.
     public func finish() throws {
         guard !finished else { return }

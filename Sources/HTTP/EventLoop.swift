@@ -22,6 +22,12 @@ final class EventLoop: @unchecked Sendable {
         /// The request handed to the handler and not yet answered; cancelled when the
         /// connection goes.
         var responder: Responder?
+        /// Once a refused request's answer is written: the time and bytes the client's
+        /// remaining input may still be drained.
+        var drain: (until: Double, bytes: Int)?
+        /// Set when the connection goes, so a chunk queued for the pool is not read or made
+        /// for nobody: its body (a file, a producer) is released instead.
+        let gone = Gone()
 
         init(socket: Socket, serial: Int, connection: HTTPConnection) {
             self.socket = socket
@@ -31,8 +37,15 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Whether a connection has gone, read from the pool's threads.
+    private final class Gone: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .acquiring) }
+        func set() { flag.store(true, ordering: .releasing) }
+    }
+
     /// What another thread hands a connection: the response to its request `request`, or
-    /// a chunk of the file it streams.
+    /// a chunk of the body it streams (read from a file or produced).
     private enum Content {
         case response(request: Int, HTTPResponse)
         case chunk(Result<[UInt8], FileBody.Failure>)
@@ -137,7 +150,11 @@ final class EventLoop: @unchecked Sendable {
             guard let slot = slots[letter.descriptor], slot.serial == letter.slot else { continue }
             switch letter.content {
             case .response(let request, let response):
-                guard slot.connection.complete(admitted(response), serial: request, now: now) else { continue }
+                guard slot.connection.complete(admitted(response), serial: request, now: now) else {
+                    // Too late: the request timed out and was answered 503 in its place.
+                    server.withdrawn(response.status)
+                    continue
+                }
             case .chunk(let chunk):
                 slot.connection.received(chunk: chunk, now: now)
             }
@@ -177,6 +194,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Reads what arrived; false when the connection was dropped.
     private func read(_ slot: Slot, now: Double) -> Bool {
+        if slot.drain != nil { return discard(slot) }
         let result = buffer.withUnsafeMutableBytes { slot.socket.read(into: $0) }
         switch result {
         case .bytes(let count):
@@ -190,10 +208,28 @@ final class EventLoop: @unchecked Sendable {
         return true
     }
 
+    /// Reads and drops what a refused client still sends, until it closes, the budget is
+    /// spent or the socket is empty; false (never pumped) while draining.
+    private func discard(_ slot: Slot) -> Bool {
+        while let drain = slot.drain {
+            let result = buffer.withUnsafeMutableBytes { slot.socket.read(into: $0) }
+            switch result {
+            case .bytes(let count) where count < drain.bytes:
+                slot.drain = (drain.until, drain.bytes - count)
+            case .wouldBlock:
+                return false
+            case .bytes, .closed:
+                drop(slot)
+                return false
+            }
+        }
+        return false
+    }
+
     /// Hands ready requests to the handler and writes what is queued, until neither makes
     /// progress; then watches the socket for what the connection wants next.
     private func pump(_ slot: Slot, now: Double) {
-        guard slots[slot.socket.descriptor] === slot else { return }
+        guard slots[slot.socket.descriptor] === slot, slot.drain == nil else { return }
         var progressed = true
         while progressed {
             progressed = false
@@ -223,11 +259,19 @@ final class EventLoop: @unchecked Sendable {
             }
             while let read = slot.connection.nextChunkRead() {
                 let letter = (descriptor: slot.socket.descriptor, slot: slot.serial)
+                let gone = slot.gone
                 let queued = server.fileReads?.submit { [self] in
+                    // A connection gone while the chunk waited: nothing is read or made.
+                    guard !gone.isSet else { return }
                     post(Letter(descriptor: letter.descriptor, slot: letter.slot, content: .chunk(read.perform())))
                 }
                 guard queued != true else { break }
-                // No pool (or a full one): read here rather than stall the download.
+                if queued == false && read.isProduced {
+                    // A produced chunk is never made on the loop: the next sweep asks again.
+                    slot.connection.deferChunkRead()
+                    break
+                }
+                // No pool (or a full one, for a file): read here rather than stall the download.
                 slot.connection.received(chunk: read.perform(), now: now)
                 progressed = true
             }
@@ -236,7 +280,15 @@ final class EventLoop: @unchecked Sendable {
         server.adjustQueued(by: pending - slot.counted)
         slot.counted = pending
         if slot.connection.isClosing && slot.connection.isDrained {
-            drop(slot)
+            guard slot.connection.drainsBeforeClose else { return drop(slot) }
+            // The answer is out: FIN it, then read what the client still sends so the
+            // close does not reset the connection before the client has read the answer.
+            slot.socket.finishWriting()
+            slot.drain = (now + server.limits.refusedDrainSeconds, server.limits.refusedDrainBytes)
+            slot.reading = true
+            slot.writing = false
+            queue.modify(slot.socket.descriptor, readable: true, writable: false)
+            _ = discard(slot)
             return
         }
         let reading = slot.connection.wantsInput
@@ -254,6 +306,7 @@ final class EventLoop: @unchecked Sendable {
         guard case .bytes(let body) = response.body, body.count > server.limits.outputHighWater,
             !server.mayQueue(body.count)
         else { return response }
+        server.withdrawn(response.status)
         var busy = server.errorResponder(
             HTTPError(.serviceUnavailable, "the server holds too many unread answers; try again in a moment"))
         busy.headers.append(("Retry-After", "1"))
@@ -262,6 +315,10 @@ final class EventLoop: @unchecked Sendable {
 
     private func sweep(now: Double, stopping: Bool) {
         for slot in Array(slots.values) {
+            if let drain = slot.drain {
+                if now > drain.until || stopping { drop(slot) }
+                continue
+            }
             if slot.connection.expire(now: now) || (stopping && slot.connection.isIdle) {
                 drop(slot)
             } else {
@@ -272,6 +329,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func drop(_ slot: Slot) {
         guard slots.removeValue(forKey: slot.socket.descriptor) != nil else { return }
+        slot.gone.set()
         slot.responder?.cancel()
         slot.responder = nil
         server.adjustQueued(by: -slot.counted)

@@ -24,6 +24,10 @@ public struct HTTPConnection {
     private var serial = 0
     /// No further requests are read; the connection closes once the output is written.
     public private(set) var isClosing = false
+    /// A request was refused (its answer explains why) and the client may still be sending
+    /// it: once the answer is written, what arrives is drained before the close
+    /// (``HTTPLimits/refusedDrainBytes``).
+    public private(set) var drainsBeforeClose = false
     private var phaseStartedAt: Double
     private var lastWriteProgress: Double
 
@@ -37,26 +41,51 @@ public struct HTTPConnection {
         let dispatchedAt: Double
     }
 
-    /// A file body being streamed, optionally gzip-coded in chunks.
+    /// A body being streamed, optionally gzip-coded in chunks.
     private struct Stream {
-        let file: FileBody
+        let source: Source
+        /// Bytes taken from the source so far.
         var offset = 0
         let gzip: GzipWriter?
         let chunks: ChunkBox?
+        /// Sent with chunked coding: gzip-coded, or produced with no length known.
+        let chunked: Bool
         /// A chunk has been handed out by ``nextChunkRead()`` and not yet received.
         var reading = false
     }
 
-    /// A read of the streaming file, for the caller to do (off the event loop) and hand
-    /// back to ``received(chunk:now:)``.
+    /// Where a streamed body comes from.
+    enum Source: Sendable {
+        case file(FileBody)
+        case producer(BodyProducer)
+    }
+
+    /// A read of the streaming body (a file's chunk, or a producer's next), for the caller
+    /// to do off the event loop and hand back to ``received(chunk:now:)``.
     public struct ChunkRead: Sendable {
-        let file: FileBody
+        let source: Source
         let offset: Int
         let count: Int
 
-        /// Reads the chunk.
+        /// Whether the chunk is made by a producer (work that belongs on the blocking pool
+        /// however long its queue), not read from a file.
+        public var isProduced: Bool {
+            if case .producer = source { return true }
+            return false
+        }
+
+        /// Reads or produces the chunk; a producer's empty chunk ends its body.
         public func perform() -> Result<[UInt8], FileBody.Failure> {
-            Result { () throws(FileBody.Failure) in try file.read(at: offset, maximum: count) }
+            switch source {
+            case .file(let file):
+                return Result { () throws(FileBody.Failure) in try file.read(at: offset, maximum: count) }
+            case .producer(let producer):
+                do {
+                    return .success(try producer.next(maximum: count))
+                } catch {
+                    return .failure(.failed("\(error)"))
+                }
+            }
         }
     }
 
@@ -115,6 +144,7 @@ public struct HTTPConnection {
                 event = try decoder.next()
             } catch {
                 isClosing = true
+                drainsBeforeClose = true
                 queue(errorResponder(error), for: nil)
                 return nil
             }
@@ -158,17 +188,30 @@ public struct HTTPConnection {
     }
 
     /// The next chunk of the streaming body to read, when one streams, no read is under
-    /// way and the output is below the high water mark. File reads can wait on a disk, so
-    /// the connection does not do them itself.
+    /// way and the output is below the high water mark. File reads can wait on a disk and
+    /// producers build their chunks, so the connection does neither itself.
     public mutating func nextChunkRead() -> ChunkRead? {
         guard var current = stream, !current.reading, output.count - outputStart < limits.outputHighWater else {
             return nil
         }
         current.reading = true
         stream = current
-        return ChunkRead(
-            file: current.file, offset: current.offset,
-            count: min(limits.fileChunkBytes, current.file.size - current.offset))
+        switch current.source {
+        case .file(let file):
+            return ChunkRead(
+                source: current.source, offset: current.offset,
+                count: min(limits.fileChunkBytes, file.size - current.offset))
+        case .producer:
+            return ChunkRead(source: current.source, offset: current.offset, count: limits.producedChunkBytes)
+        }
+    }
+
+    /// Takes back the read ``nextChunkRead()`` handed out, not done (the pool was full): it
+    /// is handed out again on a later call.
+    public mutating func deferChunkRead() {
+        guard var current = stream, current.reading else { return }
+        current.reading = false
+        stream = current
     }
 
     /// Whether the connection should be dropped at `now` because a deadline has passed. A
@@ -231,48 +274,118 @@ public struct HTTPConnection {
                 response.tagCoding()
                 output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
                 guard !noBody else { return }
-                let box = ChunkBox()
-                guard let writer = try? GzipWriter(level: 5, sink: { box.chunks.append($0) }) else {
-                    isClosing = true
-                    return
-                }
-                stream = Stream(file: file, gzip: writer, chunks: box)
+                startCoded(.file(file))
             } else {
                 let extra: [(String, String)] = response.compressible ? [("Vary", "Accept-Encoding")] : []
                 output += response.head(
                     contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
-                if !noBody && file.size > 0 { stream = Stream(file: file, gzip: nil, chunks: nil) }
+                if !noBody && file.size > 0 { stream = Stream(source: .file(file), gzip: nil, chunks: nil, chunked: false) }
+            }
+        case .producer(let producer):
+            let http11 = (request?.minorVersion ?? 0) >= 1
+            if gzip && http11 {
+                response.tagCoding()
+                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
+                guard !noBody else { return }
+                startCoded(.producer(producer))
+                return
+            }
+            let extra: [(String, String)] = response.compressible ? [("Vary", "Accept-Encoding")] : []
+            if let length = producer.length {
+                output += response.head(
+                    contentLength: length, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
+                if !noBody && length > 0 {
+                    stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: false)
+                }
+            } else if http11 {
+                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: extra)
+                if !noBody { stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: true) }
+            } else {
+                // HTTP/1.0 has no chunked coding: the body ends where the connection does.
+                if !noBody { isClosing = true }
+                output += response.head(
+                    contentLength: nil, chunked: false, keepAlive: keepAlive && noBody, date: date, extra: extra)
+                if !noBody { stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: false) }
             }
         }
     }
 
-    /// Moves a chunk read for ``nextChunkRead()`` into the output. The file is read by
-    /// offset up to the size it had when opened; one that shrank cuts the connection, since
-    /// its length was promised.
+    /// Streams `source` gzip-coded in chunks; without a writer the connection is cut.
+    private mutating func startCoded(_ source: Source) {
+        let box = ChunkBox()
+        guard let writer = try? GzipWriter(level: 5, sink: { box.chunks.append($0) }) else {
+            isClosing = true
+            return
+        }
+        stream = Stream(source: source, gzip: writer, chunks: box, chunked: true)
+    }
+
+    /// Moves a chunk read for ``nextChunkRead()`` into the output. A file is read by offset
+    /// up to the size it had when opened, and a producer of known length must give exactly
+    /// that many bytes: a body that falls short or overruns cuts the connection, since its
+    /// length was promised; so does a failed read or production.
     public mutating func received(chunk: Result<[UInt8], FileBody.Failure>, now: Double) {
         guard var current = stream, current.reading else { return }
         current.reading = false
-        let wanted = min(limits.fileChunkBytes, current.file.size - current.offset)
-        guard case .success(let bytes) = chunk, bytes.count == wanted else { return abandonStream() }
-        current.offset += wanted
-        let done = current.offset == current.file.size
-        guard let gzip = current.gzip, let box = current.chunks else {
+        guard case .success(let bytes) = chunk else { return abandonStream() }
+        // What was written goes before more is added, so a client that reads slowly but
+        // never quite catches up holds what is unsent, not all it was ever sent; with room
+        // for the mark and a chunk reserved once, the buffer is never reallocated.
+        if outputStart > 0 {
+            output.removeFirst(outputStart)
+            outputStart = 0
+        }
+        if case .file = current.source {
+            output.reserveCapacity(limits.outputHighWater + limits.fileChunkBytes + 64)
+        } else {
+            output.reserveCapacity(limits.outputHighWater + limits.producedChunkBytes + 64)
+        }
+        let done: Bool
+        switch current.source {
+        case .file(let file):
+            guard bytes.count == min(limits.fileChunkBytes, file.size - current.offset) else { return abandonStream() }
+            current.offset += bytes.count
+            done = current.offset == file.size
+        case .producer(let producer):
+            current.offset += bytes.count
+            if let length = producer.length {
+                guard current.offset <= length, !bytes.isEmpty || current.offset == length else {
+                    return abandonStream()
+                }
+                done = current.offset == length
+            } else {
+                done = bytes.isEmpty
+            }
+        }
+        if let gzip = current.gzip, let box = current.chunks {
+            do {
+                try gzip.write(bytes)
+                if done {
+                    try gzip.finish()
+                } else if case .producer = current.source {
+                    // A produced chunk goes out as soon as it is made, as one gzip stream
+                    // flushed per chunk, not held until zlib's buffers fill.
+                    try gzip.flush()
+                }
+            } catch {
+                return abandonStream()
+            }
+            for piece in box.chunks where !piece.isEmpty { appendChunk(piece) }
+            box.chunks.removeAll()
+        } else if current.chunked {
+            if !bytes.isEmpty { appendChunk(bytes) }
+        } else {
             output += bytes
-            stream = done ? nil : current
-            return
         }
-        do {
-            try gzip.write(bytes)
-            if done { try gzip.finish() }
-        } catch {
-            return abandonStream()
-        }
-        for piece in box.chunks where !piece.isEmpty {
-            output += Array(String(piece.count, radix: 16).utf8) + [0x0D, 0x0A] + piece + [0x0D, 0x0A]
-        }
-        box.chunks.removeAll()
-        if done { output += Array("0\r\n\r\n".utf8) }
+        if done && current.chunked { output += Array("0\r\n\r\n".utf8) }
         stream = done ? nil : current
+    }
+
+    /// One piece of chunked transfer coding.
+    private mutating func appendChunk(_ piece: [UInt8]) {
+        output += Array(String(piece.count, radix: 16).utf8) + [0x0D, 0x0A]
+        output += piece
+        output += [0x0D, 0x0A]
     }
 
     /// The head is already sent: all that can be done is to cut the connection.

@@ -14,6 +14,13 @@ public struct HTTPLimits: Hashable, Sendable {
     public var maximumHeaderCount = 100
     /// Largest request body. 1 MiB: a sweep definition is a few KiB; larger gets 413.
     public var maximumBodyBytes = 1024 * 1024
+    /// Bytes read and discarded after a refused request's answer (a 413 sent while the
+    /// client still sends its body), with the sending side already closed, before the
+    /// connection is closed: closing with unread input would reset it, and a client still
+    /// writing (Python's `urllib`) would see a broken pipe instead of the answer. 8 MiB.
+    public var refusedDrainBytes = 8 * 1024 * 1024
+    /// Seconds that draining may take at most. 2 s.
+    public var refusedDrainSeconds = 2.0
     /// Most open connections; further ones get a 503 with `Retry-After` and are closed.
     /// Well above the 1,000 idle connections a slow or hostile client may hold. Lowered at
     /// start to the process's descriptor limit less ``reservedDescriptors``.
@@ -41,6 +48,11 @@ public struct HTTPLimits: Hashable, Sendable {
     public var outputHighWater = 64 * 1024
     /// Bytes read from a streamed file at a time. 64 KiB.
     public var fileChunkBytes = 64 * 1024
+    /// Bytes asked of a produced body (a long list, an export; ``BodyProducer``) at a time.
+    /// 16 KiB: a connection whose client does not read holds the high water mark and one
+    /// such chunk, about 80 KiB, whatever the size of the answer (and zlib's state, about
+    /// 300 KiB, when the answer is gzip-coded).
+    public var producedChunkBytes = 16 * 1024
     /// Threads answering requests that touch the disk or build large answers, off the
     /// event loops. 4: such work mostly waits on the disk, so more threads than cores help.
     public var blockingThreads = 4
@@ -57,7 +69,8 @@ public struct HTTPLimits: Hashable, Sendable {
     /// by a 503 with `Retry-After`, so clients that ask and never read cost at most this
     /// much, however many they are (a page of 10,000 runs is about 12 MB: 1,000 such
     /// clients would otherwise hold 12 GB). 128 MiB; at least one answer is always let
-    /// through. Answers streamed from files hold only ``outputHighWater`` each.
+    /// through. Answers streamed from files or produced as they are read are not held
+    /// whole: they hold about ``outputHighWater`` and a chunk each.
     public var maximumQueuedBytes = 128 * 1024 * 1024
     /// The kernel's send buffer of each connection (SO_SNDBUF), in bytes; 0 leaves it to
     /// the kernel's autotuning, which lets a socket whose client does not read take up to

@@ -1,4 +1,4 @@
-/// A response, its body in memory or streamed from a file.
+/// A response, its body in memory, streamed from a file or produced as the client reads.
 public struct HTTPResponse: Sendable {
     /// Where the body comes from.
     public enum Body: Sendable {
@@ -6,6 +6,8 @@ public struct HTTPResponse: Sendable {
         case bytes([UInt8])
         /// An open file, streamed in chunks, never loaded whole.
         case file(FileBody)
+        /// Bytes made a chunk at a time as the client reads, never held whole.
+        case producer(BodyProducer)
     }
 
     /// The status.
@@ -36,7 +38,7 @@ public struct HTTPResponse: Sendable {
     }
 
     /// The whole response with `Connection: close`, for a response whose body is in memory;
-    /// a file body is left out.
+    /// a file or produced body is left out.
     func serialized() -> [UInt8] {
         guard case .bytes(let body) = body else {
             return head(contentLength: 0, chunked: false, keepAlive: false, date: HTTPDate.now(), extra: [])
@@ -57,13 +59,13 @@ public struct HTTPResponse: Sendable {
 
     /// Whether this response goes out gzip-coded to `request`, and so carries the entity
     /// tag of the coded representation: a compressible body the client accepts gzip for,
-    /// in memory and not tiny, or a file to an HTTP/1.1 client (it needs chunked coding).
-    /// A 304 answers with the tag the full answer would have had (RFC 9110 §15.4.5).
+    /// in memory and not tiny, or a file or produced body to an HTTP/1.1 client (it needs
+    /// chunked coding). A 304 answers with the tag the full answer would have had (RFC 9110 §15.4.5).
     public func isCoded(for request: HTTPRequest) -> Bool {
         guard compressible, request.acceptsGzip else { return false }
         switch body {
         case .bytes(let bytes): return bytes.count >= Self.smallestCodedBody
-        case .file: return request.minorVersion >= 1
+        case .file, .producer: return request.minorVersion >= 1
         }
     }
 

@@ -17,6 +17,10 @@ public final class HTTPServer: @unchecked Sendable {
     let errorResponder: HTTPConnection.ErrorResponder
     /// Told of conditions an operator should see: a name and a message.
     let notice: @Sendable (String, String) -> Void
+    /// Told of an answer counted by the handler that was never sent: replaced by a 503 for
+    /// the bound on queued bytes, or come after its request timed out (and had its 503).
+    /// Metrics that counted it can take it back, so each request is counted once.
+    let withdrawn: @Sendable (HTTPStatus) -> Void
     /// Where chunks of streamed files are read, off the loops; without it they are read on
     /// the loop.
     let fileReads: BlockingPool?
@@ -43,9 +47,11 @@ public final class HTTPServer: @unchecked Sendable {
         errorResponder: @escaping HTTPConnection.ErrorResponder = HTTPConnection.plainError,
         notice: @escaping @Sendable (String, String) -> Void = { _, _ in },
         fileReads: BlockingPool? = nil,
+        withdrawn: @escaping @Sendable (HTTPStatus) -> Void = { _ in },
         handler: @escaping Handler
     ) {
         self.fileReads = fileReads
+        self.withdrawn = withdrawn
         self.host = host
         self.requestedPort = port
         self.limits = limits

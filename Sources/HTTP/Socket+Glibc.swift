@@ -104,6 +104,9 @@ extension Socket {
         close()
     }
 
+    /// Ends the sending side (FIN after what is queued); reading goes on.
+    public func finishWriting() { _ = shutdown(descriptor, Int32(SHUT_WR)) }
+
     /// Sets the kernel's send buffer (SO_SNDBUF) to `bytes`.
     public func setSendBuffer(_ bytes: Int) {
         var size = Int32(clamping: bytes)

@@ -24,6 +24,11 @@ public final class RunIndex: @unchecked Sendable {
     /// The sweep's seed, from which a run without its own seed derives one (as its record's
     /// `config.seed` shows).
     private let sweepSeed: UInt64
+    /// Counts what changed the rows: runs read as finished or failed, the map set again.
+    private var changes = 0
+    /// Tells this index from an earlier one of a sweep with the same id (deleted, then
+    /// submitted again), whose change count may coincide.
+    private let instance = UInt64.random(in: 1...UInt64.max)
 
     /// An index of `definition`'s runs, none known to have finished yet.
     public init(definition: SweepDefinition) {
@@ -90,8 +95,18 @@ public final class RunIndex: @unchecked Sendable {
         lock.withLock {
             mapColumns = ["map_x": xs, "map_y": ys]
             mapSource = version
+            changes += 1
         }
     }
+
+    /// Names what the index holds now: it changes whenever a row it gives could (a run read
+    /// as finished or failed, the map set), so an answer's entity tag can be worked out from
+    /// it and the query, before the answer is made. A run's `running` or `queued` state is
+    /// not part of it: it comes from the caller's `activity`.
+    public var version: String { lock.withLock { currentVersion } }
+
+    /// ``version``. Call with the lock held.
+    private var currentVersion: String { String(instance, radix: 16) + "." + String(changes) }
 
     /// Reads the records and failures of runs that finished since the last look, at most
     /// once per `interval` seconds. Each finished run is read once, ever.
@@ -129,6 +144,7 @@ public final class RunIndex: @unchecked Sendable {
             }
             let done = Set(found.map(\.0))
             unfinished.removeAll { done.contains($0) }
+            changes += 1
         }
     }
 
@@ -183,6 +199,34 @@ public final class RunIndex: @unchecked Sendable {
         _ query: RunQuery, offset: Int, limit: Int, folder: SweepFolder, interval: Double,
         activity: (PlannedRun) -> String
     ) -> Page {
+        let chosen = select(query, offset: offset, limit: limit, folder: folder, interval: interval, activity: activity)
+        return Page(
+            total: chosen.total, matched: chosen.matched,
+            runs: rows(chosen.indices, fields: query.fields, activity: activity))
+    }
+
+    /// Which runs an answer holds, in its order, and how many there are and matched. The
+    /// rows themselves are rendered later, a batch at a time (``rows(_:fields:activity:)``,
+    /// ``csvLines(_:query:activity:)``), so a long answer is never held whole: only these
+    /// indices, 4 bytes a run.
+    public struct Selection: Sendable {
+        /// Runs in the sweep.
+        public let total: Int
+        /// Runs the filter kept.
+        public let matched: Int
+        /// The runs of the answer, as indices into ``runs``.
+        public let indices: [Int32]
+        /// The index's ``version`` when they were chosen: rows rendered later are of that
+        /// version or a newer one, never an older.
+        public let version: String
+    }
+
+    /// The runs of ``page(_:offset:limit:folder:interval:activity:)``, as indices: the
+    /// records they need are read, their rows not yet rendered.
+    public func select(
+        _ query: RunQuery, offset: Int, limit: Int, folder: SweepFolder, interval: Double,
+        activity: (PlannedRun) -> String
+    ) -> Selection {
         if Self.needsRecords(query) {
             refresh(from: folder, interval: interval)
         } else {
@@ -198,9 +242,18 @@ public final class RunIndex: @unchecked Sendable {
             let order = matching(query, statuses: statuses)
             let first = min(max(0, offset), order.count)
             let slice = order[first..<first + min(max(0, limit), order.count - first)]
-            return Page(
-                total: runs.count, matched: order.count,
-                runs: slice.map { row($0, fields: query.fields, status: statuses[$0]) })
+            return Selection(
+                total: runs.count, matched: order.count, indices: slice.map { Int32($0) }, version: currentVersion)
+        }
+    }
+
+    /// The runs `indices` as the API shows them, with `fields` of their parameters and
+    /// statistics (all when nil).
+    public func rows(_ indices: some Collection<Int32>, fields: Set<String>?, activity: (PlannedRun) -> String)
+        -> [JSON]
+    {
+        lock.withLock {
+            indices.map { row(Int($0), fields: fields, status: status(Int($0), activity: activity)) }
         }
     }
 
@@ -245,20 +298,44 @@ public final class RunIndex: @unchecked Sendable {
 
     /// The runs matching `query`, as `runs.csv` rows: run_id, mode, status, then the
     /// chosen parameters and statistics; from `offset`, at most `limit`, as ``page`` counts.
+    /// Call ``refresh(from:interval:)`` first for the statistics to be known.
     public func csv(_ query: RunQuery, offset: Int = 0, limit: Int = .max, activity: (PlannedRun) -> String) -> [UInt8] {
+        csvHeader(query)
+            + csvLines(csvSelection(query, offset: offset, limit: limit, activity: activity).indices, query: query, activity: activity)
+    }
+
+    /// The runs `runs.csv` lists for `query`, from `offset`, at most `limit`, as indices.
+    public func csvSelection(_ query: RunQuery, offset: Int, limit: Int, activity: (PlannedRun) -> String) -> Selection {
         lock.withLock {
-            let parameters = RunQuery.numericParameters.filter { query.fields?.contains($0) ?? true }
-            let textParameters = ["rule", "boundary", "similarity"].filter { query.fields?.contains($0) ?? true }
-            let stats = RunQuery.statistics.filter { query.fields?.contains($0) ?? true }
-            var out = Array((["run_id", "mode", "status"] + textParameters + parameters + stats).joined(separator: ",").utf8)
-            out.append(0x0A)
             let statuses = runs.indices.map { status($0, activity: activity) }
-            let textCells = textParameters.map { textColumn($0) }
-            let numberCells = parameters.map { numberColumn($0) }
             let order = matching(query, statuses: statuses)
             let first = min(max(0, offset), order.count)
-            for index in order[first..<first + min(max(0, limit), order.count - first)] {
-                var cells = [runs[index].id, runs[index].configuration.mode.rawValue, statuses[index]]
+            let slice = order[first..<first + min(max(0, limit), order.count - first)]
+            return Selection(
+                total: runs.count, matched: order.count, indices: slice.map { Int32($0) }, version: currentVersion)
+        }
+    }
+
+    /// The header line of `runs.csv` for `query`.
+    public func csvHeader(_ query: RunQuery) -> [UInt8] {
+        let (text, parameters, stats) = Self.csvColumns(query)
+        var out = Array((["run_id", "mode", "status"] + text + parameters + stats).joined(separator: ",").utf8)
+        out.append(0x0A)
+        return out
+    }
+
+    /// The `runs.csv` lines of the runs `indices`.
+    public func csvLines(_ indices: some Collection<Int32>, query: RunQuery, activity: (PlannedRun) -> String)
+        -> [UInt8]
+    {
+        let (textParameters, parameters, stats) = Self.csvColumns(query)
+        return lock.withLock {
+            var out: [UInt8] = []
+            let textCells = textParameters.map { textColumn($0) }
+            let numberCells = parameters.map { numberColumn($0) }
+            for position in indices {
+                let index = Int(position)
+                var cells = [runs[index].id, runs[index].configuration.mode.rawValue, status(index, activity: activity)]
                 cells += textCells.map { $0[index] }
                 cells += zip(parameters, numberCells).map { name, column in
                     name == "seed" ? String(seed(index)) : Self.cell(column[index])
@@ -271,6 +348,15 @@ public final class RunIndex: @unchecked Sendable {
             }
             return out
         }
+    }
+
+    /// The text parameters, numeric parameters and statistics `runs.csv` shows for `query`.
+    private static func csvColumns(_ query: RunQuery) -> (text: [String], numbers: [String], statistics: [String]) {
+        (
+            ["rule", "boundary", "similarity"].filter { query.fields?.contains($0) ?? true },
+            RunQuery.numericParameters.filter { query.fields?.contains($0) ?? true },
+            RunQuery.statistics.filter { query.fields?.contains($0) ?? true }
+        )
     }
 
     private static func cell(_ value: Double) -> String {

@@ -187,6 +187,10 @@ final class API: Sendable {
         return digits > 0 ? value : nil
     }
 
+    /// Takes back the count of an answer the HTTP layer did not send: it sent a 503 instead,
+    /// counted by ``refuse(_:)``.
+    func withdraw(_ status: HTTPStatus) { counter.uncount(status.code) }
+
     /// Answers a request the HTTP layer refused or gave up on (400, 408, 413, 503, …).
     func refuse(_ error: HTTPError) -> HTTPResponse {
         record(method: "-", path: "-", status: error.status.code, start: ProcessInfo.processInfo.systemUptime)
@@ -259,17 +263,18 @@ final class API: Sendable {
         case .runs(let id, let page, let selection):
             let query = try Self.query(selection)
             if query.usesMap { try posteriors.placeMap(id) }
-            return .json(.ok, try service.runs(id, query: query, offset: page.offset, limit: page.limit))
+            return Self.streamed(
+                try service.runsDocument(id, query: query, offset: page.offset, limit: page.limit), for: request,
+                headers: [("Content-Type", "application/json")])
         case .runsCSV(let id, let page, let selection):
             let query = try Self.query(selection)
             if query.usesMap { try posteriors.placeMap(id) }
-            return HTTPResponse(
-                status: .ok,
+            return Self.streamed(
+                try service.runsCSVDocument(id, query: query, offset: page.offset, limit: page.limit), for: request,
                 headers: [
                     ("Content-Type", "text/csv; charset=utf-8"),
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
-                ], body: .bytes(try service.runsCSV(id, query: query, offset: page.offset, limit: page.limit)),
-                compressible: true)
+                ])
         case .columns(let id, let query):
             return try SweepExplorer(service: service).columns(id, query)
         case .aggregate(let id, let query):
@@ -308,6 +313,17 @@ final class API: Sendable {
         case .file(let relative):
             return try files.response(for: relative)
         }
+    }
+
+    /// A long answer made as the client reads it (chunked), tagged from what it is made of.
+    /// A conditional request that names the tag gets a 304 (`EntityTag.conditional`) and a
+    /// HEAD its fields: either way the body is dropped unmade.
+    private static func streamed(
+        _ document: StreamedDocument, for request: HTTPRequest, headers: [(name: String, value: String)]
+    ) -> HTTPResponse {
+        HTTPResponse(
+            status: .ok, headers: headers + [("ETag", document.tag(target: request.target))],
+            body: .producer(document.producer()), compressible: true)
     }
 
     /// A runs query, or 400 naming the parameter that is wrong.
@@ -524,6 +540,9 @@ final class API: Sendable {
             "morphic_sweeps", "gauge", "Sweeps known to the server, by status.",
             SweepState.allCases.map { ("{status=\"\($0.rawValue)\"}", figures.sweeps[$0] ?? 0) })
         metric("morphic_http_connections", "gauge", "Open HTTP connections.", [("", connections())])
+        metric(
+            "morphic_http_streams", "gauge", "Answers being produced as their clients read them.",
+            [("", BodyProducer.live)])
         metric(
             "morphic_http_requests_total", "counter", "HTTP requests answered, by status code.",
             counter.snapshot.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", $0.value) })

@@ -7,15 +7,19 @@ import MorphicCore
 /// that polls a finished sweep costs a few bytes.
 enum EntityTag {
     /// A tag for a response's content: a hash of its bytes, or the identity, size and
-    /// modification time of its file. A gzip-coded representation gets `-gzip` appended by
-    /// the connection, so the two codings never share a tag.
-    static func of(_ response: HTTPResponse) -> String {
+    /// modification time of its file; none for a produced body, whose bytes are not known
+    /// until they are sent (its handler sets a tag from what it is made of). A gzip-coded
+    /// representation gets `-gzip` appended by the connection, so the two codings never
+    /// share a tag.
+    static func of(_ response: HTTPResponse) -> String? {
         switch response.body {
         case .bytes(let bytes):
             return "\"" + String(CounterRandom.fnv1a64(bytes: bytes), radix: 16) + "\""
         case .file(let file):
             return "\"" + [UInt64(file.inode), UInt64(file.size), UInt64(bitPattern: Int64(file.modified))]
                 .map { String($0, radix: 16) }.joined(separator: "-") + "\""
+        case .producer:
+            return nil
         }
     }
 
@@ -37,7 +41,7 @@ enum EntityTag {
         guard response.status.code == 200, request.method == "GET" || request.method == "HEAD" else { return response }
         // A tag set by the handler (worked out from what the answer is made of) stands.
         let preset = response.header("ETag")
-        let tag = preset ?? of(response)
+        guard let tag = preset ?? of(response) else { return response }
         if let field = request.header("If-None-Match"), matches(field, tag) {
             return notModified(tag: tag, coded: response.isCoded(for: request), compressible: response.compressible,
                 headers: response.headers)

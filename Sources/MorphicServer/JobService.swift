@@ -178,6 +178,18 @@ public final class JobService: @unchecked Sendable {
         try listing(id).csv(query, offset: offset, limit: limit)
     }
 
+    /// The page of ``runs(_:query:offset:limit:)``, made as it is sent (``StreamedDocument``).
+    func runsDocument(_ id: String, query: RunQuery, offset: Int, limit: Int) throws(Failure) -> StreamedDocument {
+        try listing(id).pageDocument(query, offset: offset, limit: limit)
+    }
+
+    /// The CSV of ``runsCSV(_:query:offset:limit:)``, made as it is sent (``StreamedDocument``).
+    func runsCSVDocument(_ id: String, query: RunQuery, offset: Int = 0, limit: Int = .max) throws(Failure)
+        -> StreamedDocument
+    {
+        try listing(id).csvDocument(query, offset: offset, limit: limit)
+    }
+
     /// The finished runs matching `query` as numeric columns, one per name, over all of
     /// them (``RunListing``).
     func columns(_ id: String, names: [String], query: RunQuery) throws(Failure) -> (total: Int, columns: [[Double]]) {

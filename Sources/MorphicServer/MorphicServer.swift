@@ -42,7 +42,7 @@ public final class MorphicServer: Sendable {
             host: configuration.host, port: configuration.port, limits: configuration.http,
             errorResponder: { api.refuse($0) },
             notice: { name, message in log.error(name, ["message": .string(message)]) },
-            fileReads: pool, handler: { api.handle($0, $1) })
+            fileReads: pool, withdrawn: { api.withdraw($0) }, handler: { api.handle($0, $1) })
         gauge.server.withLock { $0 = http }
     }
 

@@ -45,6 +45,36 @@ struct RunListing {
         return index.csv(query, offset: offset, limit: limit, activity: state)
     }
 
+    /// What, besides the index, the runs' rows show: whether the sweep is active (an
+    /// unfinished run is then `running` or `queued`, else `not_run`) and which groups run.
+    private var activityVersion: String {
+        guard isActive else { return "idle" }
+        return "active/" + activity.groups.sorted().map(String.init).joined(separator: ",") + "/"
+            + activity.shards.sorted().map(String.init).joined(separator: ",") + "/\(activity.shardCount)"
+    }
+
+    /// The page of ``page(_:offset:limit:)``, made as it is sent: only the page's run
+    /// indices are held until then.
+    func pageDocument(_ query: RunQuery, offset: Int, limit: Int) -> StreamedDocument {
+        let index = job.index()
+        let selection = index.select(
+            query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0, activity: state)
+        return .runsPage(
+            index: index, selection: selection, query: query, offset: offset, limit: limit,
+            version: selection.version + "/" + activityVersion, activity: state)
+    }
+
+    /// The CSV of ``csv(_:offset:limit:)``, made as it is sent: only the listed runs'
+    /// indices are held until then, 4 bytes a run.
+    func csvDocument(_ query: RunQuery, offset: Int, limit: Int) -> StreamedDocument {
+        let index = job.index()
+        index.refresh(from: job.folder, interval: 0)
+        let selection = index.csvSelection(query, offset: offset, limit: limit, activity: state)
+        return .runsCSV(
+            index: index, selection: selection, query: query, version: selection.version + "/" + activityVersion,
+            activity: state)
+    }
+
     /// The finished runs matching `query` as numeric columns, one per name, over all of them.
     func columns(_ names: [String], query: RunQuery) -> (total: Int, columns: [[Double]]) {
         job.index().columns(names, query: query, folder: job.folder, interval: isActive ? 0.5 : 0, activity: state)

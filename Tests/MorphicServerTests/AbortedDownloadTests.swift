@@ -90,4 +90,58 @@ import Testing
             #expect(try server.request("GET", path).status == 200, "\(path) is served")
         }
     }
+
+    /// Answers being produced, from the server's metrics.
+    static func streams(_ server: ServerProcess) throws -> Int {
+        let metrics = String(decoding: try server.request("GET", "/metrics").body, as: UTF8.self)
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("morphic_http_streams ") }
+        return Int(line?.split(separator: " ").last ?? "") ?? -1
+    }
+
+    /// Waits up to `seconds` for no answer to be in production (the pool thread that made
+    /// the last chunk may still hold it a moment); returns the last count.
+    static func settledStreams(_ server: ServerProcess, seconds: Double = 30) throws -> Int {
+        var open = try streams(server)
+        let deadline = Date().addingTimeInterval(seconds)
+        while open > 0 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            open = try streams(server)
+        }
+        return open
+    }
+
+    @Test func abortedDownloads_OfEveryStreamedRoute_ReleaseTheirProducers() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let id = HostileClientTests.id(
+            try server.request("POST", "/api/sweeps", body: HostileClientTests.definition(name: "streams", runs: 1000)))
+        _ = try server.wait(for: id, status: "completed")
+        // A page of 1.2 MB and an export of about 100 KB: several chunks each.
+        let routes = ["/api/sweeps/\(id)/runs?limit=1000", "/api/sweeps/\(id)/runs.csv"]
+        for path in routes {
+            let whole = try server.request("GET", path)
+            #expect(whole.status == 200 && whole.body.count > 64 * 1024, "\(path): \(whole.body.count) bytes")
+            #expect(whole.headers["transfer-encoding"] == "chunked", "\(path) is produced as it is sent")
+            // HEAD and a conditional GET make nothing: the fields, or a 304, from the tag.
+            let head = try server.request("HEAD", path)
+            #expect(head.status == 200 && head.body.isEmpty && head.headers["etag"] == whole.headers["etag"], "HEAD \(path)")
+            let tag = try #require(whole.headers["etag"])
+            #expect(try server.request("GET", path, headers: ["If-None-Match": tag]).status == 304, "\(path) unchanged")
+        }
+        #expect(try Self.settledStreams(server) == 0)
+        Thread.sleep(forTimeInterval: 0.5)
+        let baseline = server.openDescriptors
+        let rounds = 600
+        for path in routes {
+            for round in 0..<rounds { try Self.abort(path, port: server.port, round: round, gzip: round % 2 == 0) }
+            let open = try Self.settledStreams(server)
+            let count = Self.settle(server, to: baseline)
+            print("\(path): \(rounds) aborted answers, \(open) still produced, descriptors \(baseline) before, \(count) after")
+            #expect(open == 0, "\(path): \(open) answers still held")
+            #expect(count <= baseline, "\(path): \(count - baseline) descriptors left open")
+        }
+        for path in routes { #expect(try server.request("GET", path).status == 200, "\(path)") }
+    }
 }

@@ -128,7 +128,25 @@ public final class ServerProcess {
             let parts = line.split(separator: ":", maxSplits: 1)
             fields[parts[0].lowercased()] = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
         }
-        return (status, fields, Array(raw[split.upperBound...]))
+        let body = Array(raw[split.upperBound...])
+        let bodiless = method == "HEAD" || status == 304 || status == 204
+        return (status, fields, fields["transfer-encoding"] == "chunked" && !bodiless ? try Self.dechunked(body) : body)
+    }
+
+    /// The payload of a body in chunked transfer coding; an error when it is cut short
+    /// (no last, empty chunk), as a client must treat a truncated answer.
+    public static func dechunked(_ body: [UInt8]) throws -> [UInt8] {
+        var payload: [UInt8] = []
+        var index = 0
+        while let line = body[index...].firstRange(of: [0x0D, 0x0A]),
+            let size = Int(String(decoding: body[index..<line.lowerBound], as: UTF8.self), radix: 16),
+            line.upperBound + size + 2 <= body.count
+        {
+            if size == 0 { return payload }
+            payload += body[line.upperBound..<line.upperBound + size]
+            index = line.upperBound + size + 2
+        }
+        throw ServerError(description: "a chunked body cut short after \(payload.count) bytes")
     }
 
     /// GET a JSON document.

@@ -1,0 +1,122 @@
+import HTTP
+import MorphicCore
+import MorphicData
+
+/// A long answer (a runs page, `runs.csv`) made as the client reads it: a head, its rows
+/// rendered a batch at a time, a tail. A connection holds a chunk or so of it at a time,
+/// never the whole (``BodyProducer``), so clients that ask and do not read cost memory by
+/// the connection, not by the answer.
+///
+/// Its entity tag is worked out from what the answer is made of, never from its bytes: the
+/// index's ``RunIndex/version`` (which changes whenever a row could), whether the sweep is
+/// active and which of its groups run, and the request's target (query, offset, limit). A
+/// conditional request is so answered 304 before a row is rendered.
+struct StreamedDocument: Sendable {
+    /// The bytes before the rows.
+    let head: [UInt8]
+    /// How many batches of rows there are.
+    let batches: Int
+    /// The bytes of batch `n` (0 ..< ``batches``).
+    let batch: @Sendable (Int) -> [UInt8]
+    /// The bytes after the rows.
+    let tail: [UInt8]
+    /// What the rows are made from; the same whenever the rows would be.
+    let version: String
+
+    /// Piece `n` of the document: the head, the batches, then the tail; nil past the end.
+    private func piece(_ n: Int) -> [UInt8]? {
+        if n == 0 { return head }
+        if n <= batches { return batch(n - 1) }
+        return n == batches + 1 ? tail : nil
+    }
+
+    /// The strong tag of the answer to `target` (the request's path and query): a hash of
+    /// the target and ``version``, marked `r` so it never equals the hash of a body.
+    func tag(target: String) -> String {
+        "\"r" + String(CounterRandom.fnv1a64(target + "\n" + version), radix: 16) + "\""
+    }
+
+    /// The whole document, for tests and small callers.
+    func bytes() -> [UInt8] {
+        var out: [UInt8] = []
+        var n = 0
+        while let bytes = piece(n) {
+            out += bytes
+            n += 1
+        }
+        return out
+    }
+
+    /// The body, in chunks of at most the size the connection asks for: pieces are made
+    /// until there is enough, and what is over is kept for the next chunk, so at most a
+    /// chunk and a batch are held.
+    func producer() -> BodyProducer {
+        let cursor = Cursor()
+        return BodyProducer(next: { [self] maximum in
+            while cursor.held.count < maximum, let bytes = piece(cursor.next) {
+                cursor.next += 1
+                cursor.held += bytes
+            }
+            let end = min(cursor.held.count, maximum)
+            let chunk = Array(cursor.held[..<end])
+            // Only what is over is kept, in a buffer of its own size.
+            cursor.held = Array(cursor.held[end...])
+            return chunk
+        })
+    }
+
+    /// Where the body has got to; touched by one pool thread at a time (``BodyProducer``).
+    private final class Cursor: @unchecked Sendable {
+        /// The next piece to make.
+        var next = 0
+        /// Made and not yet given.
+        var held: [UInt8] = []
+    }
+
+    /// Runs of a page rendered at a time: about 20 KB of JSON.
+    static let rowsPerBatch = 16
+    /// `runs.csv` lines rendered at a time: about 25 KB.
+    static let linesPerBatch = 128
+
+    /// A runs page, byte for byte what `JSON.prettyBytes` gives for the object with
+    /// `total`, `matched`, `offset`, `limit` and `runs`.
+    static func runsPage(
+        index: RunIndex, selection: RunIndex.Selection, query: RunQuery, offset: Int, limit: Int, version: String,
+        activity: @escaping @Sendable (PlannedRun) -> String
+    ) -> StreamedDocument {
+        let head = "{\n  \"total\": \(selection.total),\n  \"matched\": \(selection.matched),\n  \"offset\": \(offset),\n"
+            + "  \"limit\": \(limit),\n  \"runs\": ["
+        let indices = selection.indices
+        let fields = query.fields
+        return StreamedDocument(
+            head: Array(head.utf8), batches: (indices.count + rowsPerBatch - 1) / rowsPerBatch,
+            batch: { n in
+                let first = n * rowsPerBatch
+                let slice = indices[first..<min(indices.count, first + rowsPerBatch)]
+                var out: [UInt8] = []
+                for (offset, row) in index.rows(slice, fields: fields, activity: activity).enumerated() {
+                    if first + offset > 0 { out.append(UInt8(ascii: ",")) }
+                    out += Array("\n    ".utf8)
+                    out += row.prettyBytes(level: 2)
+                }
+                return out
+            },
+            tail: Array((indices.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8), version: version)
+    }
+
+    /// `runs.csv`: its header line, then a line per run of `selection`.
+    static func runsCSV(
+        index: RunIndex, selection: RunIndex.Selection, query: RunQuery, version: String,
+        activity: @escaping @Sendable (PlannedRun) -> String
+    ) -> StreamedDocument {
+        let indices = selection.indices
+        return StreamedDocument(
+            head: index.csvHeader(query), batches: (indices.count + linesPerBatch - 1) / linesPerBatch,
+            batch: { n in
+                let first = n * linesPerBatch
+                return index.csvLines(
+                    indices[first..<min(indices.count, first + linesPerBatch)], query: query, activity: activity)
+            },
+            tail: [], version: version)
+    }
+}
