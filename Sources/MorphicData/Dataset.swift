@@ -114,9 +114,15 @@ public enum Dataset {
         try featuresCSV.commit()
         try arrays.finish()
         try thetaX.finish()
+        // The card reports the dataset's calibration as a reference, measured from the
+        // features.csv just written, so the archive that takes the card holds it too.
+        let calibration = try CardCalibration.measure(definition, featuresPath: folder.path + "/features.csv")
         try AtomicFile.write(
             Array(
-                DatasetCard.text(definition, theta: theta, counts: counts, validation: validation, tables: tables).utf8),
+                DatasetCard.text(
+                    definition, theta: theta, counts: counts, validation: validation, tables: tables,
+                    calibration: calibration
+                ).utf8),
             to: folder.path + "/" + DatasetCard.fileName)
         if let every = definition.snapshotEvery {
             try Snapshots.write(definition, every: every, records: records) { failures[$0] == nil }
