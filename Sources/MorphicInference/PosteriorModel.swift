@@ -42,7 +42,8 @@ public struct PosteriorModel: Sendable {
     let parameters: [ParameterForest]
     let field: (forest: RegressionForest, targets: [Double])?
     let joint: JointDraws
-    let limits: InferenceLimits
+    /// The limits it was trained with.
+    public let limits: InferenceLimits
     let seed: UInt64
 
     /// Refuses a reference with fewer runs in a split than training and calibrating need;
