@@ -61,7 +61,8 @@ import Testing
 
         // Calibration: every central interval holds its nominal coverage on the test split,
         // within 0.05 plus two binomial standard errors of the test runs there are.
-        let calibration = try trained(server, "GET", "/api/sweeps/\(id)/calibration")
+        // Trained already while its dataset was assembled (for its card): no 202 first.
+        let calibration = try server.request("GET", "/api/sweeps/\(id)/calibration")
         #expect(calibration.status == 200)
         let figures = try Self.object(calibration.body)
         let parameters = try #require(figures["parameters"] as? [String: [String: Any]])
@@ -168,6 +169,9 @@ import Testing
         #expect(otherGrid.status == 422)
         #expect(String(decoding: otherGrid.body, as: UTF8.self).contains("32×32"))
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("[1]".utf8)).status == 422)
+        let empty = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("{}".utf8))
+        #expect(empty.status == 422)
+        #expect(String(decoding: empty.body, as: UTF8.self).contains("not an observation"))
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("{".utf8)).status == 400)
         let noRun = Array(#"{"sweep": "\#(id)", "run": "morphic_100000"}"#.utf8)
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: noRun).status == 404)
