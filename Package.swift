@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "MorphicInferenceTests", dependencies: ["MorphicInference"]),
         .testTarget(
             name: "MorphicDataTests",
-            dependencies: ["MorphicData", "MorphicCore", "Gzip", "TestSupport"],
+            dependencies: ["MorphicData", "MorphicCore", "MorphicInference", "Gzip", "TestSupport"],
             exclude: ["ModelVectors"]
         ),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Gzip", "TestSupport"]),

@@ -119,20 +119,21 @@ function calibrationTable(calibration) {
   return wrap;
 }
 
-/// The map's rectangle read back from the filter (`map_x >= a and map_x <= b and map_y >= c
-/// and map_y <= d`), so the filter box stays the selection's one truth, as for the parallel
-/// coordinates; null when the filter is anything else.
+/// The map's rectangle read back from the filter's conditions on `map_x` and `map_y` (`map_x
+/// >= a and map_x <= b and map_y >= c and map_y <= d`, among any others), so the filter box
+/// stays the selection's one truth, as for the parallel coordinates; null when it does not
+/// bound both coordinates on both sides.
 function mapBrush() {
   const brushes = brushesFromFilter($("#run-filter").value.trim(), ["map_x", "map_y"]);
-  const keys = Object.keys(brushes);
-  if (keys.length !== 2 || !brushes.map_x || !brushes.map_y) return null;
-  return [brushes.map_x[0], brushes.map_y[0], brushes.map_x[1], brushes.map_y[1]];
+  if (!brushes.map_x || !brushes.map_y) return null;
+  const brush = [brushes.map_x[0], brushes.map_y[0], brushes.map_x[1], brushes.map_y[1]];
+  return brush.every(Number.isFinite) ? brush : null;
 }
 
 /// Every run a point at its first two principal components, drawn on a canvas (a DOM
 /// element per point would make a 100,000-run page slow), coloured by the chosen
-/// parameter. Dragging a rectangle writes it into the run table's filter; clicking a point
-/// opens its run.
+/// parameter. Dragging a rectangle writes it into the run table's filter, with the filter's
+/// other conditions; clicking a point opens its run.
 function renderMap() {
   const figure = $("#run-map");
   const map = inference.map;
@@ -195,7 +196,7 @@ function renderMap() {
   const caption = document.createElement("figcaption");
   caption.textContent = `${xs.length.toLocaleString()} runs · PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
     (numeric && defined.length ? ` from ${format(low)} (blue) to ${format(high)} (red)` : levels.length ? ` (${levels.join(", ")})` : "") +
-    (brush ? ` · ${selected.toLocaleString()} runs in the rectangle, the table's filter` : " · drag a rectangle to filter the table, click a point to open its run");
+    (brush ? ` · ${selected.toLocaleString()} runs in the rectangle, which the table's filter adds to its other conditions` : " · drag a rectangle to filter the table (with the filter's other conditions), click a point to open its run");
   const hover = document.createElement("p");
   hover.id = "map-hover";
   const position = (event) => {
@@ -239,13 +240,20 @@ function renderMap() {
   $("#map-selection").textContent = "";
 }
 
-/// The brushed rectangle as the run table's filter (replacing what the filter held), or
-/// no filter when `brush` is null; the table, its count and the map follow the filter.
+/// Writes the brushed rectangle into the run table's filter, ANDed with what was typed: the
+/// filter's conditions on `map_x` and `map_y` are replaced (removed when `brush` is null),
+/// every other condition stays; the table, its count and the map follow the filter.
 function writeMapBrush(brush) {
   const round = (v) => Number(v.toPrecision(6));
-  $("#run-filter").value = brush
-    ? `map_x >= ${round(brush[0])} and map_x <= ${round(brush[2])} and map_y >= ${round(brush[1])} and map_y <= ${round(brush[3])}`
-    : "";
+  const kept = filterParts($("#run-filter").value.trim()).filter((part) => {
+    const match = part.match(CONDITION);
+    return !match || (match[1] !== "map_x" && match[1] !== "map_y");
+  });
+  if (brush) {
+    kept.push(`map_x >= ${round(brush[0])}`, `map_x <= ${round(brush[2])}`,
+      `map_y >= ${round(brush[1])}`, `map_y <= ${round(brush[3])}`);
+  }
+  $("#run-filter").value = kept.join(" and ");
   $("#run-filter").dispatchEvent(new Event("input"));
 }
 

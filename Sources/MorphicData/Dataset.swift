@@ -26,8 +26,10 @@ public enum Dataset {
     }
 
     /// Writes the dataset of a sweep whose runs are all finished or failed. A run with
-    /// neither a whole record nor a failure is refused, naming it.
-    public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder) throws {
+    /// neither a whole record nor a failure is refused, naming it. Returns the dataset
+    /// trained as a reference when its card's calibration was measured.
+    @discardableResult
+    public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder) throws -> TrainedReference? {
         let records = RecordStore(folder)
         // Failures are few and listed by name; a failed run retried since has its record.
         var failures: [Int: String] = [:]
@@ -114,9 +116,16 @@ public enum Dataset {
         try featuresCSV.commit()
         try arrays.finish()
         try thetaX.finish()
+        // The card reports the dataset's calibration as a reference, measured from the
+        // features.csv just written, so the archive that takes the card holds it too.
+        let (calibration, trained) = try CardCalibration.measure(
+            definition, featuresPath: folder.path + "/features.csv")
         try AtomicFile.write(
             Array(
-                DatasetCard.text(definition, theta: theta, counts: counts, validation: validation, tables: tables).utf8),
+                DatasetCard.text(
+                    definition, theta: theta, counts: counts, validation: validation, tables: tables,
+                    calibration: calibration
+                ).utf8),
             to: folder.path + "/" + DatasetCard.fileName)
         if let every = definition.snapshotEvery {
             try Snapshots.write(definition, every: every, records: records) { failures[$0] == nil }
@@ -129,6 +138,7 @@ public enum Dataset {
         try tar.finish()
         try gzip.finish()
         try archive.commit()
+        return trained
     }
 
     /// The record of run `index`, or an error naming the run.

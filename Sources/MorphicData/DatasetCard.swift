@@ -10,7 +10,7 @@ enum DatasetCard {
     /// The card of `definition`'s dataset.
     static func text(
         _ definition: SweepDefinition, theta: Theta, counts: JSON, validation: JSON,
-        tables: [(name: String, columns: [DatasetColumn])]
+        tables: [(name: String, columns: [DatasetColumn])], calibration: CardCalibration
     ) -> String {
         var out = "# \(definition.name)\n\n"
         let completed = counts["by_status"]?["completed"]?.intValue ?? 0
@@ -94,6 +94,7 @@ enum DatasetCard {
             Controls should show no influence; influence should rise with field strength (Spearman > 0) \
             and fall with temporal decay (< 0) over the morphic runs. `null`: not enough runs to tell.
 
+            \(calibrationSection(calibration, id: definition.id))
             ## Licence and citation
 
             MorphicLab, which made this dataset, is under the Apache License 2.0: `LICENSE` in its repository. \
@@ -112,6 +113,45 @@ enum DatasetCard {
 
             """
         return out
+    }
+
+    /// The dataset's calibration as a reference (docs/inference.md), or why there is none.
+    static func calibrationSection(_ calibration: CardCalibration, id: String) -> String {
+        var out = "## Calibration as a reference\n\n"
+        switch calibration {
+        case .notReference(let reason):
+            return out + "This dataset cannot be a reference for posteriors: \(reason).\n"
+        case .skipped(let reason):
+            return out
+                + "Not measured while the dataset was assembled: \(reason). `morphic calibrate` on the sweep's folder, or `GET /api/sweeps/\(id)/calibration`, measures it.\n"
+        case .measured(let figures):
+            let figure = PosteriorJSON.figure
+            out += """
+                Posteriors with this dataset as the reference: quantile regression forests on the observable \
+                features trained on the \(figures.runs[0]) train runs, central intervals conformalized on the \
+                \(figures.runs[1]) validation runs, measured on the \(figures.runs[2]) test runs, which nothing was \
+                fitted to (`docs/inference.md`). `morphic calibrate` and `GET /api/sweeps/\(id)/calibration` give \
+                these figures.
+
+                | parameter | test runs | coverage 50 % | 80 % | 95 % | median MAE | constant MAE |
+                |---|---|---|---|---|---|---|
+
+                """
+            for parameter in figures.parameters {
+                out +=
+                    "| \(parameter.name) | \(parameter.testRuns) | "
+                    + parameter.coverage.map(figure).joined(separator: " | ")
+                    + " | \(figure(parameter.medianMAE)) | \(figure(parameter.constantMAE)) |\n"
+            }
+            out += "\n"
+            if let field = figures.field {
+                out +=
+                    "`p_field`, the probability that a field acted: ROC AUC \(figure(field.rocAUC)), false-positive rate \(figure(field.falsePositiveRate)) and true-positive rate \(figure(field.truePositiveRate)) at 0.5 (\(field.fieldRuns) field runs and \(field.controls) controls in test).\n"
+            } else {
+                out += "`p_field`: none; the reference lacks controls or field runs to tell apart.\n"
+            }
+            return out
+        }
     }
 
     /// How group `group` sets `key`.

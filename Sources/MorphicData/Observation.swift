@@ -16,6 +16,12 @@ public struct Observation: Sendable {
 
     /// The observation of a run record (docs/model.md section 9).
     public init(record: JSON) throws {
+        // An object with none of a record's parts is not a broken record but something else.
+        guard ["metadata", "config", "timeseries", "run_id"].contains(where: { record[$0] != nil }) else {
+            throw InferenceError(
+                "not an observation: give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
+            )
+        }
         guard
             let generations = record["metadata"]?["generations"]?.intValue ?? record["config"]?["generations"]?.intValue
         else { throw InferenceError("the run record has no metadata.generations", field: "metadata.generations") }

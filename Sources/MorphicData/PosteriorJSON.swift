@@ -67,12 +67,11 @@ public enum PosteriorJSON {
         ])
     }
 
+    /// A figure for people: three decimals, as the card and `morphic calibrate` print it.
+    static func figure(_ value: Double) -> String { String((value * 1000).rounded() / 1000) }
+
     /// The calibration as a table for people.
     public static func table(_ calibration: Calibration, reference: String) -> String {
-        func figure(_ value: Double) -> String {
-            let scaled = (value * 1000).rounded() / 1000
-            return String(scaled)
-        }
         var lines = [
             "reference \(reference): \(calibration.runs[0]) train, \(calibration.runs[1]) validation, \(calibration.runs[2]) test runs",
             "parameter                 test  cover 50%  80%    95%    (uncalibrated 50/80/95)   median MAE  constant MAE",

@@ -26,6 +26,16 @@ public struct ReferenceSweep: Sendable {
     ///   not as its definition plans.
     public init(path: String) throws {
         let (definition, rows) = try Self.read(path, needsSplit: true)
+        try self.init(definition, rows: rows)
+    }
+
+    /// The reference of `definition` whose features.csv is `featuresPath`, before its
+    /// dataset has a manifest (its card is written from it).
+    init(_ definition: SweepDefinition, featuresPath: String) throws {
+        try self.init(definition, rows: Self.rows(of: definition, featuresPath: featuresPath, needsSplit: true))
+    }
+
+    private init(_ definition: SweepDefinition, rows: [Row]) throws {
         id = definition.id
         var gridSizes = Set<Int>()
         var generations = Set<Int>()
@@ -120,7 +130,13 @@ public struct ReferenceSweep: Sendable {
         } catch {
             throw InferenceError("\(path): its definition is not valid: \(error)")
         }
-        guard let data = FileManager.default.contents(atPath: path + "/features.csv") else {
+        return (definition, try rows(of: definition, featuresPath: path + "/features.csv", needsSplit: needsSplit))
+    }
+
+    /// The rows of the features.csv at `featuresPath`, checked against `definition`.
+    static func rows(of definition: SweepDefinition, featuresPath: String, needsSplit: Bool) throws -> [Row] {
+        let path = (featuresPath as NSString).deletingLastPathComponent
+        guard let data = FileManager.default.contents(atPath: featuresPath) else {
             throw InferenceError("\(path) has no features.csv (write it with 'morphic features \(path)')")
         }
         var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
@@ -165,7 +181,7 @@ public struct ReferenceSweep: Sendable {
                     id: id, index: index, split: split,
                     features: featureColumns.map { fields[$0].isEmpty ? .nan : Double(fields[$0]) ?? .nan }))
         }
-        return (definition, rows)
+        return rows
     }
 
     /// The fields of one CSV line, quotes removed.

@@ -28,6 +28,11 @@ public struct InferenceLimits: Hashable, Sendable {
     public var bins = 64
     /// Posterior draws returned per parameter. Default 200.
     public var draws = 200
+    /// Most runs of a dataset whose card (`DATASET.md`) reports its calibration as a
+    /// reference. Default 20,000: training and measuring then adds seconds to an assembly
+    /// that simulated those runs for minutes; a larger dataset's card says the figures were
+    /// left out and why, and `morphic calibrate` or the server measure them on request.
+    public var cardMaximumRuns = 20_000
     /// Trained references kept in memory by a server. Default 4: a 5,000-run reference's
     /// forests take about 8 MB.
     public var cachedReferences = 4

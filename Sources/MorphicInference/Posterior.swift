@@ -12,7 +12,8 @@ public struct Posterior: Hashable, Sendable {
         public let mean: Double
         /// The quantiles at ``Posterior/probabilities``, ascending.
         public let quantiles: [Double]
-        /// Draws from the calibrated posterior (of this parameter alone).
+        /// Draws from the calibrated posterior: the draws at the same position in every
+        /// parameter's list are one draw of the joint posterior (``JointDraws``).
         public let draws: [Double]
     }
 

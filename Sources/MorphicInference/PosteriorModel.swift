@@ -20,6 +20,9 @@ public struct PosteriorModel: Sendable {
         let forest: RegressionForest
         /// The training runs' values, by training position.
         let targets: [Double]
+        /// Each training position's place among the ``JointDraws`` rows, -1 for a run that is
+        /// not one of them.
+        let joint: [Int32]
         /// Training positions in ascending order of their values.
         let order: [Int]
         /// Per interval of ``PosteriorModel/intervals``: how far to move both ends outward
@@ -38,7 +41,9 @@ public struct PosteriorModel: Sendable {
     let binning: FeatureBinning
     let parameters: [ParameterForest]
     let field: (forest: RegressionForest, targets: [Double])?
-    let limits: InferenceLimits
+    let joint: JointDraws
+    /// The limits it was trained with.
+    public let limits: InferenceLimits
     let seed: UInt64
 
     /// Refuses a reference with fewer runs in a split than training and calibrating need;
@@ -73,6 +78,11 @@ public struct PosteriorModel: Sendable {
         let binning = FeatureBinning(x: table.x, rows: train, featureCount: table.featureNames.count, bins: bins)
         let columns = binning.columns(table.x)
         let forestCount = Double(table.parameterNames.count + 1)
+        // The training runs on which every varied parameter is defined: the rows joint draws
+        // are taken from (docs/inference.md, "Draws").
+        let jointRows = train.filter { row in !table.theta[row].contains { $0.isNaN } }
+        var jointPlace = [Int32](repeating: -1, count: count)
+        for (place, row) in jointRows.enumerated() { jointPlace[row] = Int32(place) }
         var parameters: [ParameterForest] = []
         for (index, name) in table.parameterNames.enumerated() {
             let defined = { (rows: [Int]) in rows.filter { !table.theta[$0][index].isNaN } }
@@ -95,8 +105,9 @@ public struct PosteriorModel: Sendable {
                 columns: columns, rows: trainRows, targets: targets, bins: bins, limits: limits,
                 seed: SeededGenerator.mix(table.seed ^ UInt64(index + 1)))
             let order = targets.indices.sorted { (targets[$0], $0) < (targets[$1], $1) }
+            let joint = trainRows.map { jointPlace[$0] }
             let uncorrected = ParameterForest(
-                name: name, forest: forest, targets: targets, order: order,
+                name: name, forest: forest, targets: targets, joint: joint, order: order,
                 corrections: Array(repeating: 0, count: Self.intervals.count), range: values.min()!...values.max()!)
             let raw = validationRows.map { uncorrected.rawQuantiles(bins: binning.bins(table.x[$0])) }
             let corrections = Self.intervals.map { interval in
@@ -108,7 +119,7 @@ public struct PosteriorModel: Sendable {
             }
             parameters.append(
                 ParameterForest(
-                    name: name, forest: forest, targets: targets, order: order, corrections: corrections,
+                    name: name, forest: forest, targets: targets, joint: joint, order: order, corrections: corrections,
                     range: uncorrected.range))
             progress?(Double(index + 1) / forestCount)
         }
@@ -129,6 +140,7 @@ public struct PosteriorModel: Sendable {
         self.featureNames = table.featureNames
         self.binning = binning
         self.parameters = parameters
+        self.joint = JointDraws(theta: jointRows.map { table.theta[$0] })
         self.limits = limits
         self.seed = table.seed
         self.calibration = Calibration(runs: [train.count, validation.count, test.count], parameters: [], field: nil)
@@ -147,13 +159,15 @@ public struct PosteriorModel: Sendable {
         // Draws differ from one observation to the next but not from one asking to the next.
         var hash: UInt64 = seed
         for value in x { hash = SeededGenerator.mix(hash ^ value.bitPattern) }
-        let marginals = parameters.enumerated().map { index, parameter in
-            let quantiles = parameter.calibratedQuantiles(bins: bins)
-            let function = parameter.quantileFunction(quantiles, bins: bins)
-            var generator = SeededGenerator(seed: hash, stream: UInt64(index))
-            let draws = (0..<limits.draws).map { _ in Self.evaluate(function, at: generator.unit()) }
-            return Posterior.Marginal(
-                name: parameter.name, mean: Self.mean(function), quantiles: quantiles, draws: draws)
+        let weights = parameters.map { $0.weights(bins: bins) }
+        let quantiles = zip(parameters, weights).map { $0.calibrate($0.rawQuantiles(weights: $1)) }
+        let functions = zip(parameters, zip(quantiles, weights)).map { $0.quantileFunction($1.0, weights: $1.1) }
+        var generator = SeededGenerator(seed: hash, stream: UInt64(parameters.count))
+        let levels = joint.levels(weights: weights, parameters: parameters, count: limits.draws, generator: &generator)
+        let marginals = parameters.indices.map { index in
+            Posterior.Marginal(
+                name: parameters[index].name, mean: Self.mean(functions[index]), quantiles: quantiles[index],
+                draws: levels.map { Self.evaluate(functions[index], at: $0[index]) })
         }
         return Posterior(pField: fieldProbability(bins: bins), parameters: marginals)
     }
@@ -291,8 +305,10 @@ extension PosteriorModel.ParameterForest {
 
     /// The forest's own quantiles at ``Posterior/probabilities``: the smallest value whose
     /// weighted share of training runs at or below it reaches the level.
-    func rawQuantiles(bins: [UInt8]) -> [Double] {
-        let weights = weights(bins: bins)
+    func rawQuantiles(bins: [UInt8]) -> [Double] { rawQuantiles(weights: weights(bins: bins)) }
+
+    /// The same, from the forest's weights.
+    func rawQuantiles(weights: [Double]) -> [Double] {
         var result: [Double] = []
         var cumulative = 0.0
         var level = 0
@@ -323,12 +339,9 @@ extension PosteriorModel.ParameterForest {
         return result
     }
 
-    func calibratedQuantiles(bins: [UInt8]) -> [Double] { calibrate(rawQuantiles(bins: bins)) }
-
     /// The calibrated posterior as a quantile function: linear between the quantiles, and
     /// out to the weighted runs' smallest and largest values beyond 0.025 and 0.975.
-    func quantileFunction(_ quantiles: [Double], bins: [UInt8]) -> PosteriorModel.QuantileFunction {
-        let weights = weights(bins: bins)
+    func quantileFunction(_ quantiles: [Double], weights: [Double]) -> PosteriorModel.QuantileFunction {
         let support = order.filter { weights[$0] > 0 }.map { targets[$0] }
         let low = min(quantiles[0], support.first ?? quantiles[0])
         let high = max(quantiles[8], support.last ?? quantiles[8])

@@ -39,6 +39,9 @@ final class API: Sendable {
         self.connections = connections
         files = StaticFiles(root: configuration.publicDirectory)
         posteriors = PosteriorService(service: service)
+        service.onTrainedReference { [posteriors] id, folder, reference in
+            posteriors.adopt(id, folder: folder, reference: reference)
+        }
     }
 
     /// Answers a request at once, or later through `responder`, logging and counting it.

@@ -64,6 +64,12 @@ public final class JobService: @unchecked Sendable {
 
     private var sweepsPath: String { configuration.dataDirectory + "/sweeps" }
 
+    /// Calls `body` with each reference trained while a dataset is assembled (its card's
+    /// calibration), with the sweep's id and folder, before the sweep is marked completed.
+    func onTrainedReference(_ body: @escaping @Sendable (String, String, TrainedReference) -> Void) {
+        assembler.trained.withLock { $0 = body }
+    }
+
     /// Stops handing out work, lets running groups stop at their next step (they are
     /// recomputed after a restart) and waits for the service's threads.
     public func shutdown() {

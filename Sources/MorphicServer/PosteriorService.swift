@@ -155,10 +155,27 @@ final class PosteriorService: Sendable {
     private func dataset(_ id: String) throws -> (folder: String, version: String) {
         let manifest = try service.datasetFile(id, name: "manifest.json")
         let folder = (manifest as NSString).deletingLastPathComponent
+        return (folder, Self.version(folder))
+    }
+
+    /// The version of the dataset in `folder`: its features.csv's time and size.
+    private static func version(_ folder: String) -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/features.csv")
-        let version =
-            "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\(attributes?[.size] ?? 0)"
-        return (folder, version)
+        return "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\(attributes?[.size] ?? 0)"
+    }
+
+    /// Keeps the reference trained while sweep `id`'s dataset in `folder` was assembled (for
+    /// its card), so its first posterior needs no training of its own; one trained with
+    /// other limits than this service's is left to be trained as usual. Training is
+    /// deterministic, so the answers are the same bytes either way.
+    func adopt(_ id: String, folder: String, reference: TrainedReference) {
+        guard reference.model.limits == limits else { return }
+        let version = Self.version(folder)
+        state.withLock { state in
+            state.clock += 1
+            state.entries[id] = (version, .ready(reference.sweep, reference.model), state.clock)
+            evict(&state)
+        }
     }
 
     /// The run map of sweep `id`, computed once per version of its dataset. Call off the
@@ -172,7 +189,12 @@ final class PosteriorService: Sendable {
             return known.map
         }
         if let cached { return (cached, version) }
-        let observations = try Self.invalidObservation { try ReferenceSweep.observations(path: folder) }
+        let observations: [Observation]
+        do {
+            observations = try ReferenceSweep.observations(path: folder)
+        } catch let error as InferenceError {
+            throw APIError(status: .unprocessableContent, code: "invalid_reference", message: error.message)
+        }
         let features = FeatureMap(observations.map(\.features))
         let map = RunMap(
             runIDs: observations.map(\.runID), x: features.points.map { RunMap.rounded($0.x) },

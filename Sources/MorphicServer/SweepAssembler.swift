@@ -1,5 +1,6 @@
 import Foundation
 import MorphicData
+import Synchronization
 
 /// Writes a sweep's dataset (`manifest.json`, the tables, `dataset.tar.gz`) once every one
 /// of its groups is done, whichever executor ran them, and records how the sweep ended.
@@ -11,6 +12,9 @@ final class SweepAssembler: @unchecked Sendable {
     private let board: SweepBoard
     private let notifier: SweepNotifier
     private let log: Log
+    /// Hears each reference trained while a dataset was assembled (for its card), with the
+    /// sweep's id and folder, before the sweep is marked completed.
+    let trained = Mutex<(@Sendable (String, String, TrainedReference) -> Void)?>(nil)
 
     init(board: SweepBoard, notifier: SweepNotifier, log: Log) {
         self.board = board
@@ -49,7 +53,11 @@ final class SweepAssembler: @unchecked Sendable {
     private func assemble(_ job: SweepJob) {
         var error: String?
         do {
-            try Dataset.assemble(job.definition, in: job.folder)
+            if let reference = try Dataset.assemble(job.definition, in: job.folder),
+                let hear = trained.withLock({ $0 })
+            {
+                hear(job.definition.id, job.folder.path, reference)
+            }
         } catch let failure {
             error = "cannot write the dataset: \(failure)"
         }

@@ -29,8 +29,9 @@ struct InferCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let (sweep, model) = try trainReference(reference, quiet: quiet)
+        // The observations first: a wrong one is refused before seconds of training.
         let observations = try usage { try observed.flatMap { try ObservedInput.read($0) } }
+        let (sweep, model) = try trainReference(reference, quiet: quiet)
         let calibration = model.calibration
         var written = 0
         let start = Date()

@@ -110,3 +110,63 @@ private var smallLimits: InferenceLimits {
     #expect(PosteriorModel.correction(scores: missed, level: 0.8) > 0)
     #expect(PosteriorModel.correction(scores: missed, level: 0.8) == PosteriorModel.conformalCorrection(scores: missed, level: 0.8))
 }
+
+/// θ = (a, b) uniform on [0, 1]², seen only through their sum: given the sum, a and b trade
+/// off, so the joint posterior lies along a line of slope −1 while each marginal is wide.
+private func makeSumTable(runs: Int = 2_000) throws -> ReferenceTable {
+    var generator = SeededGenerator(seed: 5, stream: 7)
+    var theta: [[Double]] = []
+    var x: [[Double]] = []
+    var field: [Bool] = []
+    var split: [ReferenceTable.Split] = []
+    for index in 0..<runs {
+        let isControl = index < 200
+        let (a, b) = (generator.unit(), generator.unit())
+        theta.append(isControl ? [.nan, .nan] : [a, b])
+        x.append([isControl ? 0 : a + b + (generator.unit() - 0.5) * 0.05, generator.unit()])
+        field.append(!isControl)
+        let u = generator.unit()
+        split.append(u < 0.6 ? .train : u < 0.8 ? .validation : .test)
+    }
+    return try ReferenceTable(
+        parameterNames: ["a", "b"], featureNames: ["sum", "noise"], runIDs: (0..<runs).map { "run_\($0)" },
+        theta: theta, x: x, fieldActed: field, split: split, seed: 5)
+}
+
+private func correlation(_ x: [Double], _ y: [Double]) -> Double {
+    let mx = x.reduce(0, +) / Double(x.count)
+    let my = y.reduce(0, +) / Double(y.count)
+    var (sxy, sxx, syy) = (0.0, 0.0, 0.0)
+    for (u, v) in zip(x, y) {
+        sxy += (u - mx) * (v - my)
+        sxx += (u - mx) * (u - mx)
+        syy += (v - my) * (v - my)
+    }
+    return sxy / (sxx * syy).squareRoot()
+}
+
+@Test func draws_AreJoint_KeepTheMarginals_AndAreTheSameEveryTime() throws {
+    var limits = smallLimits
+    limits.draws = 2_000
+    let model = try PosteriorModel(try makeSumTable(), limits: limits)
+    for sum in [0.6, 1.0, 1.4] {
+        let posterior = try model.posterior([sum, 0.5])
+        let (a, b) = (posterior.parameters[0], posterior.parameters[1])
+        // The trade-off the observation leaves is in the draws: a + b stays near the sum.
+        #expect(correlation(a.draws, b.draws) < -0.6, "sum \(sum)")
+        let sums = zip(a.draws, b.draws).map { $0 + $1 }
+        #expect(sums.filter { abs($0 - sum) < 0.2 }.count >= sums.count * 8 / 10, "sum \(sum)")
+        // Each parameter's draws follow its reported quantiles.
+        for marginal in posterior.parameters {
+            for (level, quantile) in zip(Posterior.probabilities, marginal.quantiles) {
+                let share = Double(marginal.draws.filter { $0 <= quantile }.count) / Double(marginal.draws.count)
+                #expect(abs(share - level) <= 0.04, "\(marginal.name) at \(level): \(share), sum \(sum)")
+            }
+        }
+        #expect(try model.posterior([sum, 0.5]) == posterior)
+    }
+    // A control-like observation (no field) still gives draws in range, the same every time.
+    let control = try model.posterior([0, 0.5])
+    #expect(control.parameters.allSatisfy { $0.draws.allSatisfy { (0...1).contains($0) } })
+    #expect(try model.posterior([0, 0.5]) == control)
+}

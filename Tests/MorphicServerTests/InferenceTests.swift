@@ -45,6 +45,9 @@ import Testing
         }
     }
 
+    /// A figure as the card prints it: three decimals.
+    static func figure(_ value: Double) -> String { String((value * 1000).rounded() / 1000) }
+
     static func object(_ bytes: [UInt8]) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:]
     }
@@ -58,7 +61,8 @@ import Testing
 
         // Calibration: every central interval holds its nominal coverage on the test split,
         // within 0.05 plus two binomial standard errors of the test runs there are.
-        let calibration = try trained(server, "GET", "/api/sweeps/\(id)/calibration")
+        // Trained already while its dataset was assembled (for its card): no 202 first.
+        let calibration = try server.request("GET", "/api/sweeps/\(id)/calibration")
         #expect(calibration.status == 200)
         let figures = try Self.object(calibration.body)
         let parameters = try #require(figures["parameters"] as? [String: [String: Any]])
@@ -77,6 +81,30 @@ import Testing
         let field = try #require(figures["p_field"] as? [String: Any])
         // Tiny grids show a field faintly; chance is 0.5.
         #expect((field["roc_auc"] as! Double) > 0.65)
+
+        // The card, in the folder and in the archive, reports the same figures.
+        let card = try String(contentsOfFile: folder + "/DATASET.md", encoding: .utf8)
+        #expect(try shell("tar xzOf '\(folder)/dataset.tar.gz' \(id)/DATASET.md") == card)
+        #expect(card.contains("## Calibration as a reference\n"))
+        for (name, parameter) in parameters {
+            let coverage = parameter["coverage"] as! [String: Double]
+            let row = [
+                name, String(parameter["test_runs"] as! Int), Self.figure(coverage["0.5"]!),
+                Self.figure(coverage["0.8"]!), Self.figure(coverage["0.95"]!),
+                Self.figure(parameter["median_mae"] as! Double), Self.figure(parameter["constant_mae"] as! Double),
+            ]
+            #expect(card.contains("\n| " + row.joined(separator: " | ") + " |\n"), "\(name) in the card")
+        }
+        #expect(
+            card.contains(
+                "ROC AUC \(Self.figure(field["roc_auc"] as! Double)), false-positive rate \(Self.figure(field["false_positive_rate"] as! Double)) and true-positive rate \(Self.figure(field["true_positive_rate"] as! Double)) at 0.5"
+            ))
+        // The same definition swept from the command line gives the same archive, card included.
+        try Self.reference.write(toFile: data + "/reference.json", atomically: true, encoding: .utf8)
+        #expect(try morphic(["sweep", data + "/reference.json", "--output", data + "/cli", "--quiet"]).status == 0)
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: data + "/cli/dataset.tar.gz"))
+                == Data(contentsOf: URL(fileURLWithPath: folder + "/dataset.tar.gz")))
 
         // The same run from the server, twice, as a run of this sweep and as its record.
         let run = "morphic_7"
@@ -141,6 +169,9 @@ import Testing
         #expect(otherGrid.status == 422)
         #expect(String(decoding: otherGrid.body, as: UTF8.self).contains("32×32"))
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("[1]".utf8)).status == 422)
+        let empty = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("{}".utf8))
+        #expect(empty.status == 422)
+        #expect(String(decoding: empty.body, as: UTF8.self).contains("not an observation"))
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("{".utf8)).status == 400)
         let noRun = Array(#"{"sweep": "\#(id)", "run": "morphic_100000"}"#.utf8)
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: noRun).status == 404)
@@ -166,6 +197,9 @@ import Testing
         let refused = try trained(server, "GET", "/api/sweeps/\(nothing)/calibration")
         #expect(refused.status == 422)
         #expect(String(decoding: refused.body, as: UTF8.self).contains("varies no parameter"))
+        // Its card says it cannot be a reference, and why.
+        let nothingCard = try String(contentsOfFile: data + "/sweeps/\(nothing)/DATASET.md", encoding: .utf8)
+        #expect(nothingCard.contains("cannot be a reference for posteriors: the sweep varies no parameter"))
         let small = try submit(
             server,
             #"{"name": "small", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a", "mode": "morphic", "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#
@@ -173,6 +207,9 @@ import Testing
         let tooSmall = try trained(server, "GET", "/api/sweeps/\(small)/calibration")
         #expect(tooSmall.status == 422)
         #expect(String(decoding: tooSmall.body, as: UTF8.self).contains("at least"))
+        let smallCard = try String(contentsOfFile: data + "/sweeps/\(small)/DATASET.md", encoding: .utf8)
+        #expect(smallCard.contains("cannot be a reference for posteriors: the reference has "))
+        #expect(smallCard.contains("training and calibrating need at least"))
         let cli = try morphic(["calibrate", data + "/sweeps/" + small, "--quiet"])
         #expect(cli.status == 64)
         #expect(cli.output.contains("at least"))

@@ -6,7 +6,8 @@
 Submits a small reference sweep (controls and field runs drawn from a prior), then on its
 view: the calibration table lists the three varied parameters with their coverage; the map
 draws every run on a canvas and recolours by another parameter; a dragged rectangle becomes
-the run table's filter, whose matched count equals the points inside; a click on a point opens that run, whose "what produced this run?" shows one
+the run table's filter, whose matched count equals the points inside, and is ANDed with a
+typed condition, which stays when the rectangle is cleared; a click on a point opens that run, whose "what produced this run?" shows one
 interval strip per parameter with the run's own value marked, and p_field. Screenshots go to
 ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 """
@@ -97,6 +98,44 @@ def main():
             wait.until(lambda d: d.find_element(By.ID, "run-filter").get_attribute("value") == "")
             wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith("600 of 600"))
         check("map_draws_every_run_and_its_brush_filters_the_table", run_map)
+
+        def map_and_typed_filter():
+            # A typed condition stays: the rectangle is ANDed with it, and clearing the
+            # rectangle gives back what was typed.
+            box = driver.find_element(By.ID, "run-filter")
+            box.clear()
+            box.send_keys("mode = morphic")
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith("450 of 600"))
+            canvas = driver.find_element(By.CSS_SELECTOR, "#run-map canvas")
+            ActionChains(driver).move_to_element_with_offset(canvas, -150, -100).click_and_hold() \
+                .move_by_offset(220, 160).release().perform()
+            wait.until(lambda d: "map_x >= " in d.find_element(By.ID, "run-filter").get_attribute("value"))
+            value = driver.find_element(By.ID, "run-filter").get_attribute("value")
+            assert value.startswith("mode = morphic and map_x >= "), value
+            selected = int(wait.until(lambda d: d.find_element(By.ID, "run-map").get_attribute("data-selected")))
+            status, both = api(url, f"/api/sweeps/{sweep_id}/runs?limit=1&filter=" + urllib.parse.quote(value))
+            rectangle = value[len("mode = morphic and "):]
+            _, inside = api(url, f"/api/sweeps/{sweep_id}/runs?limit=1&filter=" + urllib.parse.quote(rectangle))
+            assert status == 200 and inside["matched"] == selected, (inside, selected)
+            assert both["matched"] < selected, (both, selected)  # the controls inside are left out
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith(f"{both['matched']:,} of 600"))
+            # A second rectangle replaces the first, the typed condition still kept.
+            canvas = driver.find_element(By.CSS_SELECTOR, "#run-map canvas")
+            ActionChains(driver).move_to_element_with_offset(canvas, -100, -60).click_and_hold() \
+                .move_by_offset(120, 90).release().perform()
+            wait.until(lambda d: d.find_element(By.ID, "run-filter").get_attribute("value") != value)
+            second = driver.find_element(By.ID, "run-filter").get_attribute("value")
+            assert second.startswith("mode = morphic and map_x >= ") and second.count("map_x") == 2, second
+            driver.execute_script(
+                "const c = document.querySelector('#run-map canvas'), b = c.getBoundingClientRect();"
+                "for (const t of ['pointerdown', 'pointerup']) c.dispatchEvent(new PointerEvent(t, {bubbles: true, clientX: b.left + 1, clientY: b.top + 1}));")
+            wait.until(lambda d: d.find_element(By.ID, "run-filter").get_attribute("value") == "mode = morphic")
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith("450 of 600"))
+            box.clear()
+            box.send_keys(" ")
+            box.clear()
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith("600 of 600"))
+        check("map_rectangle_is_anded_with_the_typed_filter", map_and_typed_filter)
 
         def posterior():
             # The first morphic run's point, where the page draws it.
