@@ -2,7 +2,6 @@
 import { $ } from "./dom.js";
 import { view } from "./lifecycle.js";
 
-
 /// A request of the current view (aborted when it ends); null when it was aborted or the
 /// server cannot be reached, which the outage banner then says.
 export async function api(path, options = {}) {

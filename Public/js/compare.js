@@ -5,7 +5,6 @@ import { $ } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { state, viewState } from "./sweep-state.js";
 
-
 export const compareCache = new Map();
 
 export async function renderCompare(number) {

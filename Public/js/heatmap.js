@@ -5,7 +5,6 @@ import { current, view } from "./lifecycle.js";
 import { aggregatePath, chart, withFilter } from "./sweep-chart.js";
 import { state, viewState } from "./sweep-state.js";
 
-
 export async function renderHeatmap() {
   const id = state.sweepID, number = view.number;
   const x = $("#heat-x").value, y = $("#heat-y").value, z = $("#heat-z").value;

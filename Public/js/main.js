@@ -7,7 +7,6 @@ import { drawFrame } from "./replay.js";
 import { route } from "./router.js";
 import { estimate } from "./views/form.js";
 
-
 $("#token").value = localStorage.getItem("morphic-token") || "";
 $("#token").addEventListener("change", () => {
   const value = $("#token").value.trim();

@@ -1,6 +1,5 @@
 // What the page knows of the model: parameter and statistic names (docs/model.md).
 
-
 // docs/model.md's parameter order and defaults, for estimates and tables.
 export const PARAMETERS = ["mode", "grid_size", "generations", "initial_density", "rule", "boundary", "crystal_count",
   "field_strength", "temporal_decay", "similarity_threshold", "influence_exponent", "cross_system_coupling",

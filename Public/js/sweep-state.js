@@ -1,9 +1,11 @@
 // The sweep view's state: the sweep shown, its open run and comparison, and what the URL keeps.
+// Each part of the view keeps its own state in its module (table.js, sweep-chart.js,
+// parallel.js, replay.js), which showSweep resets when the view is mounted; the other views
+// (list, form) keep none.
 import { $ } from "./dom.js";
 import { table } from "./table.js";
 
 export const state = { sweepID: null, selected: null, compare: [] };
-
 
 /// What a sweep view shows — chart axes, filter, sort, the open run — kept in the URL's hash
 /// (`#/sweeps/ID?y=…&x=…&by=…&filter=…&sort=…&run=…`), so a view can be shared and comes back

@@ -7,7 +7,6 @@ import { showRun } from "./run.js";
 import { chart } from "./sweep-chart.js";
 import { state, viewState } from "./sweep-state.js";
 
-
 const ROW_HEIGHT = 29, PAGE = 200, OVERSCAN = 12;
 export const table = { id: null, number: 0, filter: "", sort: "", total: 0, matched: 0, pages: new Map(), asked: new Map(),
   columns: null, generation: 0, focusRun: null };

@@ -2,7 +2,6 @@
 import { api, errorText } from "../api.js";
 import { $ } from "../dom.js";
 
-
 function numbers(text) {
   return text.split(/[\s,]+/).filter(Boolean).map(Number);
 }

@@ -3,7 +3,6 @@ import { api, errorText, notice } from "../api.js";
 import { $ } from "../dom.js";
 import { current } from "../lifecycle.js";
 
-
 function formatDuration(seconds) {
   if (seconds == null) return "–";
   const s = Math.round(seconds);

@@ -14,7 +14,9 @@ import { state, viewState } from "../sweep-state.js";
 import { csvLink, refreshTable, resetTable, table } from "../table.js";
 import { progressBlock } from "./list.js";
 
-
+/// Mounts the sweep view for sweep `id`: the state of each of its parts (table, charts,
+/// parallel coordinates, comparison) starts afresh from the URL, and the replay stops when
+/// the view is left.
 export async function showSweep(id, number) {
   onLeave(stopReplay);
   state.sweepID = id;
