@@ -108,7 +108,7 @@ def axe_violations(driver, source):
 
 def numbers_after(text, name):
     """The number the page wrote after `name ` in `text` (its rounding: three significant digits)."""
-    match = re.search(re.escape(name) + r" (-?[0-9][0-9,.e+-]*)", text)
+    match = re.search(re.escape(name) + r" (-?[0-9][0-9,]*(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)", text)
     assert match, (name, text)
     return float(match.group(1).replace(",", ""))
 
@@ -595,7 +595,7 @@ def main():
             wait.until(lambda d: tip.is_displayed())
             for key, point in [(None, answer["series"][0]["points"][0]), ("\ue010", answer["series"][-1]["points"][-1])]:
                 if key:
-                    surface.send_keys(key)
+                    ActionChains(driver).send_keys(key).perform()
                 text = tip.text
                 assert close(numbers_after(text, "mean " + y.replace("_", " ")), point["mean"]), (text, point)
                 assert f"{point['n']:,} runs" in text and close(numbers_after(text, "median"), point["quantiles"][2]), (text, point)
@@ -630,9 +630,9 @@ def main():
             canvas = driver.find_element(By.CSS_SELECTOR, "#parallel canvas")
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus()", canvas)
             wait.until(lambda d: tip.is_displayed() and says(0))
-            canvas.send_keys("\ue014")  # ArrowRight
+            ActionChains(driver).send_keys("\ue014").perform()  # ArrowRight
             wait.until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-shown") == "1" and says(1))
-            canvas.send_keys("\ue007")  # Enter
+            ActionChains(driver).send_keys("\ue007").perform()  # Enter
             wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {ids[1]}")
             # By pointer: halfway between the first two axes on the last run's line.
             driver.execute_script("document.getElementById('parallel').scrollIntoView({block: 'center'})")
