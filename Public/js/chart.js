@@ -185,8 +185,10 @@ export function readout(figure, surface, width, height, targets, describe, open)
     ring.setAttribute("cx", target.px);
     ring.setAttribute("cy", target.py);
     ring.setAttribute("visibility", "visible");
+    // Beside the mark, kept inside the figure.
     const box = surface.getBoundingClientRect(), frame = figure.getBoundingClientRect();
-    tip.style.left = `${Math.min(box.width - 40, target.px * box.width / width) + box.left - frame.left + 8}px`;
+    const x = target.px * box.width / width + box.left - frame.left + 8;
+    tip.style.left = `${Math.max(0, Math.min(frame.width - tip.offsetWidth - 4, x))}px`;
     tip.style.top = `${target.py * box.height / height + box.top - frame.top + 12}px`;
   };
   // The mark nearest the pointer within 12 px of the drawing's own units.
