@@ -23,7 +23,7 @@ function parallelStatistics() {
 // filter box is the selection's one truth: its range conditions on an axis are drawn there as
 // brushes, and a brush rewrites only its own axis's conditions, keeping every other one.
 
-export const parallel = { axes: [], brushes: {}, scales: {}, drawing: 0, drawn: null, shown: -1 };
+export const parallel = { axes: [], brushes: {}, scales: {}, drawing: 0, drawn: null, shown: -1, brushing: false };
 const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
 const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
 
@@ -232,7 +232,9 @@ $("#parallel").addEventListener("pointermove", (event) => {
 });
 $("#parallel").addEventListener("pointerleave", () => { if (document.activeElement !== $("#parallel canvas")) showParallelRun(-1); });
 $("#parallel").addEventListener("click", (event) => {
-  if (event.target.closest(".axis-hit")) return;
+  const brushing = parallel.brushing;
+  parallel.brushing = false;
+  if (brushing || event.target.closest(".axis-hit")) return;
   const box = $("#parallel svg").getBoundingClientRect();
   const run = runAt((event.clientX - box.left) * PARALLEL.width / box.width, (event.clientY - box.top) * PARALLEL.height / box.height);
   if (run >= 0) openParallelRun(run);
@@ -294,6 +296,8 @@ $("#parallel").addEventListener("pointerdown", (event) => {
   const hit = event.target.closest(".axis-hit");
   if (!hit) return;
   event.preventDefault();
+  // The click that ends a brush is not a click on a run.
+  parallel.brushing = true;
   const svg = hit.ownerSVGElement, key = hit.dataset.key, start = brushValue(svg, key, event.clientY);
   let brush = [start, start];
   const move = (moved) => {

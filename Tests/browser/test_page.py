@@ -276,6 +276,8 @@ def main():
             wait.until(lambda d: d.find_element(By.ID, "run-count").text == expected)
             assert 0 < answer["matched"] < 3, (expression, answer["matched"])
             assert driver.find_element(By.ID, "parallel").get_attribute("data-selected") == str(answer["matched"])
+            # A brush is not a click on the lines it ends over.
+            assert not driver.find_element(By.ID, "run-detail").is_displayed()
             driver.save_screenshot(os.path.join(artifacts, "parallel.png"))
             # The statistics shown are chosen; the brush on the parameter stays.
             stats = Select(driver.find_element(By.ID, "parallel-stats"))
