@@ -26,7 +26,7 @@ export async function renderImportance(filter) {
   table.createCaption().textContent = `Share of the variance of ${label(y)} explained by each parameter alone, `
     + `over ${answer.runs.toLocaleString()} finished field runs`;
   const head = table.createTHead().insertRow();
-  for (const text of ["parameter", "share of the variance", "groups (values or bins)"]) {
+  for (const text of ["parameter", "share of the variance", "groups"]) {
     const th = document.createElement("th");
     th.scope = "col";
     th.textContent = text;
@@ -47,10 +47,15 @@ export async function renderImportance(filter) {
     cell.append(bar, `${(share.explained * 100).toFixed(1)} %`);
     row.insertCell().textContent = String(share.groups);
   }
+  table.title = "groups: the values of the parameter, or the 40 equal-width bins of one with more";
   const sum = answer.parameters.reduce((total, share) => total + share.explained, 0);
   const note = document.createElement("p");
   note.className = "hint";
   note.textContent = `Together ${(sum * 100).toFixed(1)} %; the rest is interactions and noise (on a full grid; a sampled `
     + "design's parameters may share some of it).";
-  box.replaceChildren(table, note);
+  // A narrow screen scrolls the table, not the page.
+  const wrap = document.createElement("div");
+  wrap.className = "diff-wrap";
+  wrap.append(table);
+  box.replaceChildren(wrap, note);
 }
