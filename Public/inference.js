@@ -1,10 +1,16 @@
 // MorphicLab browser page: what a reference sweep says about its runs (docs/inference.md).
 // A sweep's calibration (nominal against empirical coverage on its test split) and a map
-// of its runs; a run's posterior ("what produced this run?"). Uses app.js's helpers.
-"use strict";
+// of its runs; a run's posterior ("what produced this run?"). Uses the page's modules in js/.
+import { api, errorText } from "./js/api.js";
+import { $, COLORS, fillSelect, format, svgElement } from "./js/dom.js";
+import { current, view } from "./js/lifecycle.js";
+import { PARAMETERS } from "./js/model.js";
+import { brushesFromFilter } from "./js/parallel.js";
+import { showRun } from "./js/run.js";
+import { state } from "./js/sweep-state.js";
 
-const inference = { map: null, colour: "field_strength" };
-const MAP = { width: 640, height: 360, pad: 30 };
+export const inference = { map: null, colour: "field_strength" };
+export const MAP = { width: 640, height: 360, pad: 30 };
 
 /// Asks a route that answers 202 while the reference trains, until it answers otherwise.
 async function trainedAnswer(path, options, number, onWait) {
@@ -18,7 +24,7 @@ async function trainedAnswer(path, options, number, onWait) {
 }
 
 /// The sweep view's calibration table and run map, once its dataset is written.
-async function loadInference(id, number) {
+export async function loadInference(id, number) {
   const box = $("#calibration");
   box.textContent = "Training the reference…";
   const result = await trainedAnswer(`/api/sweeps/${id}/calibration`, {}, number,
@@ -266,7 +272,7 @@ $("#map-colour").addEventListener("change", () => { inference.colour = $("#map-c
 /// A run's view: "what produced this run?", the posterior of each parameter the sweep
 /// varies as an interval strip (95, 80 and 50 % intervals and the median), the run's own
 /// value marked, and p_field.
-async function loadPosterior(runID, run, number) {
+export async function loadPosterior(runID, run, number) {
   const box = $("#posterior");
   box.textContent = "Asking the reference…";
   const body = JSON.stringify({ sweep: state.sweepID, run: runID });

@@ -69,7 +69,7 @@ public struct RunAggregate: Sendable {
     }
 
     /// How values become keys: themselves when few, else the lower edge of an equal-width bin.
-    private static func binning(_ values: [Double]?, maximum: Int) -> (width: Double?, key: (Double) -> Double?) {
+    static func binning(_ values: [Double]?, maximum: Int) -> (width: Double?, key: (Double) -> Double?) {
         guard let values else { return (nil, { _ in 0 }) }
         var distinct = Set<Double>()
         var low = Double.infinity, high = -Double.infinity

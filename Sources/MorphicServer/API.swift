@@ -282,6 +282,8 @@ final class API: Sendable {
             return try SweepExplorer(service: service).columns(id, query)
         case .aggregate(let id, let query):
             return try SweepExplorer(service: service).aggregate(id, query)
+        case .importance(let id, let query):
+            return try SweepExplorer(service: service).importance(id, query)
         case .validation(let id):
             return try SweepExplorer(service: service).validation(id)
         case .run(let id, let run):

@@ -20,6 +20,9 @@ enum Route: Equatable, Sendable {
     /// `GET /api/sweeps/{id}/columns` and `…/aggregate`: the explorer's views of every run.
     case columns(sweep: String, [String: String])
     case aggregate(sweep: String, [String: String])
+    /// `GET /api/sweeps/{id}/importance`: the share of a statistic's variance each swept
+    /// parameter explains.
+    case importance(sweep: String, [String: String])
     /// `GET /api/sweeps/{id}/validation`: the manifest's data checks alone.
     case validation(sweep: String)
     case run(sweep: String, run: String)
@@ -188,6 +191,7 @@ enum Route: Equatable, Sendable {
         case .runs, .runsCSV: ["offset", "limit", "filter", "sort", "fields"]
         case .columns: ["fields", "filter"]
         case .aggregate: ["y", "x", "by", "series", "filter"]
+        case .importance: ["y", "filter"]
         case .frames: ["from", "to", "every"]
         default: []
         }
@@ -217,9 +221,11 @@ enum Route: Equatable, Sendable {
             try only("GET")
             guard RunIdentifier.isValid(r[1]) else { throw .noRun }
             return .frames(sweep: id, run: r[1], try FrameRange(query))
-        case ["columns"], ["aggregate"]:
+        case ["columns"], ["aggregate"], ["importance"]:
             try only("GET")
-            return rest == ["columns"] ? .columns(sweep: id, query) : .aggregate(sweep: id, query)
+            return rest == ["columns"]
+                ? .columns(sweep: id, query)
+                : rest == ["aggregate"] ? .aggregate(sweep: id, query) : .importance(sweep: id, query)
         case ["validation"]:
             try only("GET")
             return .validation(sweep: id)

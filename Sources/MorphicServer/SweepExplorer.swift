@@ -10,6 +10,8 @@ import MorphicData
 ///   hundred KB;
 /// - `GET /api/sweeps/{id}/aggregate?y=&x=&by=&series=&filter=` — a statistic summarized per
 ///   value (or bin) of `x` and of `by`, at most `series` values of `by` (see ``RunAggregate``);
+/// - `GET /api/sweeps/{id}/importance?y=&filter=` — the share of `y`'s variance each swept
+///   parameter explains on its own (see ``ParameterImportance``);
 /// - `GET /api/sweeps/{id}/validation` — the dataset's data checks alone.
 struct SweepExplorer {
     /// Most fields one `columns` request may ask for.
@@ -86,6 +88,31 @@ struct SweepExplorer {
                 "total": .int(answer.total), "matched": .int(columns[0].count), "runs": .int(summary.runs),
                 "x_bin": summary.xBin.map(JSON.double) ?? .null, "by_bin": summary.seriesBin.map(JSON.double) ?? .null,
                 "series": .array(series),
+            ]))
+    }
+
+    func importance(_ id: String, _ query: [String: String]) throws -> HTTPResponse {
+        guard let y = query["y"], !y.isEmpty else { throw Self.bad("y", "name the statistic to explain") }
+        try Self.requireNumeric(y, parameter: "y")
+        let runs = try Self.runQuery(query)
+        let swept = try Self.answer { () throws(JobService.Failure) in try service.sweptParameters(id) }
+        let answer = try Self.answer { () throws(JobService.Failure) in
+            try service.columns(id, names: [y] + swept, query: runs)
+        }
+        let importance = ParameterImportance(
+            y: answer.columns[0], parameters: swept.enumerated().map { ($0.element, answer.columns[$0.offset + 1]) })
+        return .json(
+            .ok,
+            .object([
+                "y": .string(y), "method": .string("eta_squared"),
+                "total": .int(answer.total), "matched": .int(answer.columns[0].count), "runs": .int(importance.runs),
+                "parameters": .array(
+                    importance.shares.map { share in
+                        .object([
+                            "name": .string(share.name), "explained": .double(share.explained),
+                            "groups": .int(share.groups),
+                        ])
+                    }),
             ]))
     }
 

@@ -46,7 +46,7 @@ import Testing
         defer { server.kill() }
         let id = try RunsQueryTests.sweep(server)
         let paths = [
-            "/api/sweeps/\(id)/runs?limit=5", "/api/sweeps/\(id)/runs/m_1", "/app.js", "/api/sweeps/\(id)/manifest.json",
+            "/api/sweeps/\(id)/runs?limit=5", "/api/sweeps/\(id)/runs/m_1", "/js/main.js", "/api/sweeps/\(id)/manifest.json",
             "/api/sweeps/\(id)/runs/m_5/frames?to=10", "/api/sweeps/\(id)/runs.csv",
         ]
         for path in paths {

@@ -28,7 +28,7 @@ import Testing
             client.send("GET /api/sweeps/\(id)/runs?limit=10000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         }
         let start = Date()
-        let cheap = try server.request("GET", "/app.js")
+        let cheap = try server.request("GET", "/js/main.js")
         let elapsed = Date().timeIntervalSince(start)
         #expect(cheap.status == 200)
         #expect(elapsed < 5, "a pool-served request behind \(sent) abandoned ones took \(elapsed) s")
@@ -65,7 +65,7 @@ import Testing
         // Another address is served by a free thread, not queued behind them.
         let start = Date()
         let other = try LoopbackClient(port: server.port, source: "127.0.0.2")
-        other.send("GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        other.send("GET /js/main.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         let answer = other.read().text
         let elapsed = Date().timeIntervalSince(start)
         #expect(answer.hasPrefix("HTTP/1.1 200 "))

@@ -22,7 +22,7 @@ import Testing
     static func routes(_ id: String) -> [String] {
         [
             "/api/sweeps/\(id)/dataset.tar.gz", "/api/sweeps/\(id)/manifest.json", "/api/sweeps/\(id)/runs/m_3",
-            "/app.js", "/api/sweeps/\(id)/runs/m_2/frames?to=20",
+            "/js/main.js", "/api/sweeps/\(id)/runs/m_2/frames?to=20",
         ]
     }
 

@@ -41,6 +41,19 @@ import Testing
             #expect(abs((point["high"] as! Double) - (mean + half)) < 1e-6)
         }
 
+        // Importance: field strength's η² over the same runs, as defined.
+        let importance = try server.json("/api/sweeps/\(id)/importance?y=avg_population&filter=\(morphic)")
+        let shares = importance["parameters"] as! [[String: Any]]
+        #expect(importance["method"] as? String == "eta_squared" && importance["runs"] as? Int == 6)
+        #expect(shares.map { $0["name"] as! String } == ["field_strength"] && shares[0]["groups"] as? Int == 3)
+        let grand = populations.reduce(0, +) / 6
+        let total = populations.reduce(0) { $0 + ($1 - grand) * ($1 - grand) }
+        let between = points.reduce(0.0) { sum, point in
+            let mean = point["mean"] as! Double
+            return sum + 2 * (mean - grand) * (mean - grand)
+        }
+        #expect(abs((shares[0]["explained"] as! Double) - between / total) < 1e-9)
+
         let validation = try server.json("/api/sweeps/\(id)/validation")
         let manifest = try server.json("/api/sweeps/\(id)/manifest.json")
         let checks = (validation["validation"] as! [String: Any]).keys.sorted()
@@ -61,6 +74,9 @@ import Testing
             ("aggregate", "y"), ("aggregate?y=shoe_size", "y"), ("aggregate?y=avg_population&x=mode", "x"),
             ("aggregate?y=avg_population&by=shoe_size", "by"), ("aggregate?y=avg_population&series=0", "series"),
             ("aggregate?y=avg_population&series=41", "series"), ("aggregate?y=avg_population&series=many", "series"),
+            ("importance", "y"), ("importance?y=shoe_size", "y"), ("importance?y=rule", "y"),
+            ("importance?y=avg_population&x=field_strength", "x"),
+            ("importance?y=avg_population&filter=\(RunsQueryTests.escaped("colour = red"))", "filter"),
         ] {
             let response = try server.request("GET", "/api/sweeps/\(id)/\(path)")
             let error = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error"] as? [String: Any]
@@ -68,5 +84,7 @@ import Testing
         }
         #expect(try server.request("GET", "/api/sweeps/nope-0000000000000000/columns?fields=seed").status == 404)
         #expect(try server.request("POST", "/api/sweeps/\(id)/aggregate?y=avg_population").status == 405)
+        #expect(try server.request("GET", "/api/sweeps/nope-0000000000000000/importance?y=avg_population").status == 404)
+        #expect(try server.request("POST", "/api/sweeps/\(id)/importance?y=avg_population").status == 405)
     }
 }

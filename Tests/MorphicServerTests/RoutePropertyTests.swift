@@ -54,10 +54,11 @@ import Testing
             ("GET", "/api/sweeps/s-1/runs.csv", ["offset", "limit", "filter", "sort", "fields"]),
             ("GET", "/api/sweeps/s-1/columns", ["fields", "filter"]),
             ("GET", "/api/sweeps/s-1/aggregate", ["y", "x", "by", "series", "filter"]),
+            ("GET", "/api/sweeps/s-1/importance", ["y", "filter"]),
             ("GET", "/api/sweeps/s-1/runs/r_1", []), ("GET", "/api/sweeps/s-1/runs/r_1/frames", ["from", "to", "every"]),
             ("GET", "/api/sweeps/s-1/manifest.json", []), ("GET", "/api/sweeps/s-1/dataset.tar.gz", []),
             ("POST", "/api/sweeps/s-1/cancel", []), ("POST", "/api/sweeps/s-1/retry", []),
-            ("GET", "/api/sweeps/s-1/validation", []), ("GET", "/", []), ("GET", "/app.js", []),
+            ("GET", "/api/sweeps/s-1/validation", []), ("GET", "/", []), ("GET", "/js/main.js", []),
         ]
         for (method, path, known) in targets {
             for name in ["bogus", "v", "_", "Limit", "callback"] {
@@ -80,7 +81,7 @@ import Testing
         let templates = [
             "/healthz", "/metrics", "/api/sweeps", "/api/sweeps/ID", "/api/sweeps/ID/runs", "/api/sweeps/ID/runs/RUN",
             "/api/sweeps/ID/runs/RUN/frames", "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
-            "/api/sweeps/ID/retry", "/api/sweeps/ID/posterior", "/api/sweeps/ID/calibration", "/api/sweeps/ID/map", "/",
+            "/api/sweeps/ID/retry", "/api/sweeps/ID/posterior", "/api/sweeps/ID/calibration", "/api/sweeps/ID/map", "/api/sweeps/ID/importance", "/",
             "/index.html", "/PATH",
         ]
         for _ in 0..<20_000 {
@@ -147,8 +148,8 @@ import Testing
         let paths = [
             "/healthz", "/metrics", "/api/sweeps", "/api/sweeps/ID", "/api/sweeps/ID/runs", "/api/sweeps/ID/runs/RUN",
             "/api/sweeps/ID/runs/RUN/frames", "/api/sweeps/ID/manifest.json", "/api/sweeps/ID/dataset.tar.gz", "/api/sweeps/ID/cancel",
-            "/api/sweeps/ID/retry", "/api/sweeps/ID/posterior", "/api/sweeps/ID/calibration", "/api/sweeps/ID/map", "/",
-            "/app.js", "/inference.js", "/openapi.json", "/nothing-here",
+            "/api/sweeps/ID/retry", "/api/sweeps/ID/posterior", "/api/sweeps/ID/calibration", "/api/sweeps/ID/map", "/api/sweeps/ID/importance", "/",
+            "/js/main.js", "/inference.js", "/openapi.json", "/nothing-here",
         ]
         for _ in 0..<3_000 {
             var path = generator.pick(paths)

@@ -76,7 +76,7 @@ import Testing
         let server = try ServerProcess(dataDirectory: data)
         defer { server.kill() }
         let id = try Self.sweep(server)
-        for path in ["/api/sweeps/\(id)", "/api/sweeps", "/api/sweeps/\(id)/runs?limit=5", "/app.js", "/api/sweeps/\(id)/manifest.json"] {
+        for path in ["/api/sweeps/\(id)", "/api/sweeps", "/api/sweeps/\(id)/runs?limit=5", "/js/main.js", "/api/sweeps/\(id)/manifest.json"] {
             for coding in ["identity", "gzip"] {
                 let first = try server.request("GET", path, headers: ["Accept-Encoding": coding])
                 let tag = try #require(first.headers["etag"], "\(path)")

@@ -140,7 +140,7 @@ def main():
         def posterior():
             # The first morphic run's point, where the page draws it.
             run_id, px, py = driver.execute_script(
-                "const m = inference.map, i = m.run_id.findIndex((r) => r.startsWith('morphic_'));"
+                "const m = morphic.inference.map, MAP = morphic.MAP, i = m.run_id.findIndex((r) => r.startsWith('morphic_'));"
                 "const c = document.querySelector('#run-map canvas'), b = c.getBoundingClientRect();"
                 "let [x0, x1, y0, y1] = [Math.min(...m.x), Math.max(...m.x), Math.min(...m.y), Math.max(...m.y)];"
                 "const px = MAP.pad + (m.x[i] - x0) / ((x1 - x0) || 1) * (MAP.width - 2 * MAP.pad);"

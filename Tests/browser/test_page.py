@@ -106,6 +106,30 @@ def axe_violations(driver, source):
         "(v) => v.nodes.map((n) => v.id + ': ' + n.target.join(' ')))), (e) => done(['axe failed: ' + e]))")
 
 
+def numbers_after(text, name):
+    """The number the page wrote after `name ` in `text` (its rounding: three significant digits)."""
+    match = re.search(re.escape(name) + r" (-?[0-9][0-9,]*(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)", text)
+    assert match, (name, text)
+    return float(match.group(1).replace(",", ""))
+
+
+def close(shown, exact):
+    """Whether a number the page shows is `exact` as the page rounds it."""
+    return abs(shown - exact) <= max(1e-9, abs(exact) * 0.005)
+
+
+def eta_squared(y, x):
+    """The share of y's variance explained by x's values alone (runs with both finite)."""
+    pairs = [(a, b) for a, b in zip(x, y) if a is not None and b is not None]
+    mean = sum(b for _, b in pairs) / len(pairs)
+    total = sum((b - mean) ** 2 for _, b in pairs)
+    groups = {}
+    for a, b in pairs:
+        groups.setdefault(a, []).append(b)
+    between = sum(len(g) * (sum(g) / len(g) - mean) ** 2 for g in groups.values())
+    return between / total if total > 0 else 0.0
+
+
 def console_errors(driver):
     """The page's console errors since the last call (a password field outside a form is advice, not an error)."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
@@ -252,6 +276,8 @@ def main():
             wait.until(lambda d: d.find_element(By.ID, "run-count").text == expected)
             assert 0 < answer["matched"] < 3, (expression, answer["matched"])
             assert driver.find_element(By.ID, "parallel").get_attribute("data-selected") == str(answer["matched"])
+            # A brush is not a click on the lines it ends over.
+            assert not driver.find_element(By.ID, "run-detail").is_displayed()
             driver.save_screenshot(os.path.join(artifacts, "parallel.png"))
             # The statistics shown are chosen; the brush on the parameter stays.
             stats = Select(driver.find_element(By.ID, "parallel-stats"))
@@ -293,7 +319,7 @@ def main():
             # machine's load.)
             mean = driver.execute_script("""
                 const start = performance.now();
-                for (let i = 0; i < 31; i++) drawFrame(i);
+                for (let i = 0; i < 31; i++) morphic.drawFrame(i);
                 return (performance.now() - start) / 31;""")
             print(f"     512×512 replay: {mean:.1f} ms a frame")
             size = driver.execute_script("const c = document.getElementById('replay-canvas'); return [c.width, c.height]")
@@ -525,6 +551,139 @@ def main():
             values = [float(line.split(",")[header.index("temporal_decay")]) for line in lines[1:]]
             assert min(values) >= 0.3 and max(values) <= 0.6, (min(values), max(values))
 
+        def modules_are_served_as_javascript_and_revalidated():
+            # Every module the page imports, found from the entry point: each is JavaScript with
+            # an entity tag, and asking again with it costs a 304.
+            seen, todo = set(), ["/js/main.js"]
+            while todo:
+                path = todo.pop()
+                if path in seen:
+                    continue
+                seen.add(path)
+                with urllib.request.urlopen(url + path, timeout=30) as response:
+                    assert response.headers["Content-Type"].startswith("text/javascript"), (path, response.headers["Content-Type"])
+                    tag = response.headers["ETag"]
+                    source = response.read().decode()
+                assert tag, path
+                request = urllib.request.Request(url + path, headers={"If-None-Match": tag})
+                try:
+                    urllib.request.urlopen(request, timeout=30)
+                    raise AssertionError(f"{path}: no 304 for its own entity tag")
+                except urllib.error.HTTPError as error:
+                    assert error.code == 304, (path, error.code)
+                for imported in re.findall(r'^import .* from "(.*)";$', source, re.M):
+                    todo.append(urllib.parse.urljoin(path, imported))
+            assert {"/js/main.js", "/js/api.js", "/js/table.js", "/js/parallel.js", "/inference.js"} <= seen, seen
+            console_errors(driver)
+            driver.get(url + f"/#/sweeps/{big}")
+            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]"))
+            assert not console_errors(driver)
+
+        def chart_points_say_their_values_and_boxes_are_the_api_quantiles():
+            driver.get(url + f"/#/sweeps/{big}")
+            WebDriverWait(driver, 240).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-chart path.box"))
+            y, x, by = (driver.find_element(By.ID, i).get_attribute("value") for i in ("chart-y", "chart-x", "chart-series"))
+            _, answer = api(url, f"/api/sweeps/{big}/aggregate?" + urllib.parse.urlencode({"y": y, "x": x, "by": by, "filter": "mode != classical"}))
+            expected = {(s, p["x"]): p for s, series in enumerate(answer["series"]) for p in series["points"]}
+            boxes = driver.execute_script("return [...document.querySelectorAll('#sweep-chart path.box')].map((b) => [b.getAttribute('data-x'), b.getAttribute('data-quantiles')])")
+            assert len(boxes) == len(expected) > 0, (len(boxes), len(expected))
+            drawn = sorted((float(bx), tuple(float(q) for q in qs.split())) for bx, qs in boxes)
+            assert drawn == sorted((p["x"], tuple(p["quantiles"])) for p in expected.values()), drawn[:3]
+            # By keyboard: focus on the chart shows its first point; End its last.
+            surface = driver.find_element(By.CSS_SELECTOR, "#sweep-chart svg")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus()", surface)
+            tip = driver.find_element(By.CSS_SELECTOR, "#sweep-chart .tooltip")
+            wait.until(lambda d: tip.is_displayed())
+            for key, point in [(None, answer["series"][0]["points"][0]), ("\ue010", answer["series"][-1]["points"][-1])]:
+                if key:
+                    ActionChains(driver).send_keys(key).perform()
+                text = tip.text
+                assert close(numbers_after(text, "mean " + y.replace("_", " ")), point["mean"]), (text, point)
+                assert f"{point['n']:,} runs" in text and close(numbers_after(text, "median"), point["quantiles"][2]), (text, point)
+                assert close(numbers_after(text, x.replace("_", " ")), point["x"]), (text, point)
+            # By pointer, on the three-run sweep's one line: each marker says its own point.
+            driver.get(url + f"/#/sweeps/{state['id']}?y=avg_population&x=field_strength&by=none")
+            markers = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-chart svg circle:not(.cursor)"))
+            _, small = api(url, f"/api/sweeps/{state['id']}/aggregate?y=avg_population&x=field_strength&filter=mode%20!%3D%20classical")
+            points = small["series"][0]["points"]
+            assert len(markers) == len(points) == 3, (len(markers), points)
+            for marker, point in zip(markers, points):
+                ActionChains(driver).move_to_element(marker).perform()
+                tip = driver.find_element(By.CSS_SELECTOR, "#sweep-chart .tooltip")
+                wait.until(lambda d: tip.is_displayed() and close(numbers_after(tip.text, "field strength"), point["x"]))
+                assert close(numbers_after(tip.text, "mean avg population"), point["mean"]), (tip.text, point)
+            driver.save_screenshot(os.path.join(artifacts, "chart-tooltip.png"))
+
+        def parallel_plot_says_a_runs_values_and_opens_it():
+            driver.get(url + f"/#/sweeps/{state['id']}")
+            wait.until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == "3")
+            axes = driver.execute_script("return morphic.parallel.axes")
+            _, columns = api(url, f"/api/sweeps/{state['id']}/columns?" + urllib.parse.urlencode({"fields": ",".join(axes), "filter": "mode != classical"}))
+            _, listing = api(url, f"/api/sweeps/{state['id']}/runs?" + urllib.parse.urlencode({"filter": "mode != classical and status = completed"}))
+            ids = [run["run_id"] for run in listing["runs"]]
+            tip = driver.find_element(By.ID, "parallel-tip")
+
+            def says(run):
+                text = tip.text
+                return all(close(numbers_after(text, key.replace("_", " ")), columns["columns"][key][run]) for key in axes)
+
+            # By keyboard: focus shows the first run, an arrow the next, Enter opens it.
+            canvas = driver.find_element(By.CSS_SELECTOR, "#parallel canvas")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus()", canvas)
+            wait.until(lambda d: tip.is_displayed() and says(0))
+            ActionChains(driver).send_keys("\ue014").perform()  # ArrowRight
+            wait.until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-shown") == "1" and says(1))
+            ActionChains(driver).send_keys("\ue007").perform()  # Enter
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {ids[1]}")
+            # By pointer: a quarter of the way from the first axis to the second, on the last run's
+            # line (halfway, lines that cross the plot cross each other).
+            driver.execute_script("document.getElementById('parallel').scrollIntoView({block: 'center'})")
+            svg = driver.find_element(By.CSS_SELECTOR, "#parallel svg")
+            px, py, width, height = driver.execute_script(
+                "const p = morphic.parallel, d = p.drawn, s = document.querySelector('#parallel svg').getBoundingClientRect();"
+                "return [(3 * d.x(0) + d.x(1)) / 4 * s.width / 720, (3 * d.yOf(0, 2) + d.yOf(1, 2)) / 4 * s.height / 240, s.width, s.height]")
+            ActionChains(driver).move_to_element_with_offset(svg, int(px - width / 2), int(py - height / 2)).perform()
+            wait.until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-shown") == "2" and says(2))
+            driver.save_screenshot(os.path.join(artifacts, "parallel-tooltip.png"))
+            ActionChains(driver).click().perform()
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {ids[2]}")
+            assert "run=" + ids[2] in driver.current_url, driver.current_url
+
+        def importance_matches_its_definition_and_sums_sensibly():
+            # A statistic that varies over the fixture's tiny runs (their influence is all zero).
+            y = "avg_population"
+            driver.get(url + f"/#/sweeps/{big}?y={y}")
+            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "importance").get_attribute("data-y") == y)
+            rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]"))
+            _, answer = api(url, f"/api/sweeps/{big}/importance?" + urllib.parse.urlencode({"y": y, "filter": "mode != classical"}))
+            assert answer["method"] == "eta_squared" and answer["runs"] == answer["matched"] == answer["total"], answer
+            shown = {row.get_attribute("data-parameter"): float(row.get_attribute("data-explained")) for row in rows}
+            assert shown == {p["name"]: p["explained"] for p in answer["parameters"]}, (shown, answer)
+            assert set(shown) == {"field_strength", "temporal_decay"}, shown
+            # The server's shares are η² as defined, over every run, from the runs' own columns.
+            _, columns = api(url, f"/api/sweeps/{big}/columns?" + urllib.parse.urlencode({"fields": f"{y},field_strength,temporal_decay", "filter": "mode != classical"}))
+            for p in answer["parameters"]:
+                exact = eta_squared(columns["columns"][y], columns["columns"][p["name"]])
+                # The columns are at float precision; the server's sums are over the full numbers.
+                assert abs(p["explained"] - exact) < 1e-4, (p, exact)
+                assert 0 <= p["explained"] <= 1, p
+            # A full grid: the main effects are orthogonal and share at most the whole.
+            total = sum(p["explained"] for p in answer["parameters"])
+            assert 0 < total <= 1 + 1e-9, total
+            explained = [p["explained"] for p in answer["parameters"]]
+            assert explained == sorted(explained, reverse=True), explained
+            # Another statistic, another answer; the filter narrows it as it narrows the chart.
+            Select(driver.find_element(By.ID, "chart-y")).select_by_value("final_population")
+            wait.until(lambda d: d.find_element(By.ID, "importance").get_attribute("data-y") == "final_population")
+            box = driver.find_element(By.ID, "run-filter")
+            box.send_keys("temporal_decay = 0.5")
+            wait.until(lambda d: f"over {answer['total'] // 10:,} finished field runs" in d.find_element(By.CSS_SELECTOR, "#importance caption").text)
+            rows = driver.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]")
+            shares = {row.get_attribute("data-parameter"): float(row.get_attribute("data-explained")) for row in rows}
+            assert shares["temporal_decay"] == 0, shares
+            driver.find_element(By.ID, "importance").screenshot(os.path.join(artifacts, "importance.png"))
+
         def many_runs_keep_the_page_small():
             body = json.dumps({"name": "many", "defaults": {"grid_size": 3, "generations": 1},
                                "groups": [{"prefix": "r", "mode": "classical", "replicates": 3000}]}).encode()
@@ -628,6 +787,8 @@ def main():
                      hundred_thousand_runs_open_cold_quickly_and_stay_small,
                      every_view_passes_axe_in_light_and_dark,
                      keyboard_skip_link_and_focus_on_navigation, typed_filter_is_drawn_and_kept_by_a_brush_and_exported,
+                     modules_are_served_as_javascript_and_revalidated, chart_points_say_their_values_and_boxes_are_the_api_quantiles,
+                     parallel_plot_says_a_runs_values_and_opens_it, importance_matches_its_definition_and_sums_sensibly,
                      many_runs_keep_the_page_small, idle_list_asks_rarely,
                      hidden_tab_asks_nothing_and_catches_up_when_shown, leaving_a_view_mid_poll_freezes_nothing,
                      missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep, outage_is_shown_and_clears]:

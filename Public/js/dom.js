@@ -1,0 +1,35 @@
+// Small DOM and number helpers shared by every view; no state.
+
+export const $ = (selector) => document.querySelector(selector);
+const SVG = "http://www.w3.org/2000/svg";
+export const COLORS = ["#2456c7", "#c4421a", "#1e7b34", "#8a3ab9", "#b38600", "#0f7c8a", "#c2185b", "#5d4037"];
+// ---------- Charts ----------
+
+export function svgElement(name, attributes) {
+  const element = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+  return element;
+}
+
+export function format(value) {
+  return Math.abs(value) >= 1000 || Number.isInteger(value) ? String(Math.round(value)) : String(Number(value.toPrecision(3)));
+}
+
+/// About five round values between `low` and `high`, for axis ticks.
+export function ticks(low, high) {
+  const span = high - low;
+  if (!(span > 0) || !isFinite(span)) return [low];
+  const raw = span / 4, magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= raw);
+  const values = [];
+  for (let value = Math.ceil(low / step) * step; value <= high + step * 1e-9; value += step) values.push(Number(value.toPrecision(12)));
+  return values;
+}
+
+export function fillSelect(select, options, preferred, wanted) {
+  const current = wanted || select.value || preferred;
+  select.replaceChildren(...options.map((name) => new Option(name.replace(/_/g, " "), name)));
+  if (options.includes(current)) select.value = current;
+}
+
+export const label = (name) => name.replace(/_/g, " ");

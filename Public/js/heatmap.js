@@ -1,0 +1,69 @@
+// The heatmap: a statistic's mean over two parameters.
+import { api } from "./api.js";
+import { $, format, label } from "./dom.js";
+import { current, view } from "./lifecycle.js";
+import { aggregatePath, chart, withFilter } from "./sweep-chart.js";
+import { state, viewState } from "./sweep-state.js";
+
+export async function renderHeatmap() {
+  const id = state.sweepID, number = view.number;
+  const x = $("#heat-x").value, y = $("#heat-y").value, z = $("#heat-z").value;
+  if (!x || !y || !z) return;
+  if (x === y) {
+    const canvas = $("#heatmap canvas");
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    $("#heat-note").textContent = chart.swept.length < 2 ? "The heatmap needs two parameters the sweep varies; this one varies "
+      + (chart.swept.length ? label(chart.swept[0]) + " only." : "none.") : "Choose two different parameters.";
+    return;
+  }
+  const result = await api(aggregatePath(id, { y: z, x, by: y, series: "40", filter: withFilter("mode != classical") }));
+  if (!current(number) || !result || result.status !== 200 || $("#heat-z").value !== z) return;
+  const answer = result.json;
+  const figure = $("#heatmap");
+  const canvas = figure.querySelector("canvas");
+  const width = 480, height = 260, left = 80, bottom = 40, top = 8, right = 8;
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  context.clearRect(0, 0, width, height);
+  const xs = [...new Set(answer.series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const rows = answer.series;
+  const means = rows.flatMap((s) => s.points.map((p) => p.mean)).filter((v) => v != null);
+  const [low, high] = [Math.min(...means), Math.max(...means)];
+  const cellW = (width - left - right) / Math.max(1, xs.length), cellH = (height - top - bottom) / Math.max(1, rows.length);
+  const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+  context.fillStyle = dark ? "#e8e8e8" : "#222";
+  context.font = "11px system-ui, sans-serif";
+  rows.forEach((series, row) => {
+    const top0 = top + (rows.length - 1 - row) * cellH;
+    for (const point of series.points) {
+      if (point.mean == null) continue;
+      const t = high > low ? (point.mean - low) / (high - low) : 0.5;
+      // A light-to-dark blue ramp: readable on either background.
+      context.fillStyle = `hsl(220, 70%, ${88 - t * 60}%)`;
+      context.fillRect(left + xs.indexOf(point.x) * cellW, top0, Math.ceil(cellW), Math.ceil(cellH));
+    }
+    context.fillStyle = dark ? "#e8e8e8" : "#222";
+    context.textAlign = "right";
+    context.fillText(format(series.low), left - 4, top0 + cellH / 2 + 4);
+  });
+  context.textAlign = "center";
+  const step = Math.max(1, Math.ceil(xs.length / 8));
+  xs.forEach((value, index) => { if (index % step === 0) context.fillText(format(value), left + (index + 0.5) * cellW, height - bottom + 14); });
+  context.fillText(label(x), (left + width) / 2, height - 6);
+  context.save();
+  context.translate(12, (top + height - bottom) / 2);
+  context.rotate(-Math.PI / 2);
+  context.fillText(label(y), 0, 0);
+  context.restore();
+  const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "", answer.by_bin ? `${label(y)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
+  const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${answer.runs.toLocaleString()} finished field runs matching the filter; `
+    + `from ${format(low)} (lightest) to ${format(high)} (darkest)` + (binned ? `; ${binned}.` : ".");
+  canvas.setAttribute("aria-label", text);
+  $("#heat-note").textContent = text;
+  figure.dataset.cells = String(means.length);
+}
+
+for (const id of ["#heat-x", "#heat-y", "#heat-z"]) {
+  $(id).addEventListener("change", () => { renderHeatmap(); viewState.save(); });
+}

@@ -1,0 +1,61 @@
+// Parameter importance: which swept parameter explains the chart's statistic (η², from the server).
+import { api, errorText } from "./api.js";
+import { $, label } from "./dom.js";
+import { current, view } from "./lifecycle.js";
+import { state } from "./sweep-state.js";
+
+const importance = { load: 0 };
+
+/// The table of shares for the chart's statistic over the field runs matching `filter`.
+export async function renderImportance(filter) {
+  const id = state.sweepID, number = view.number, load = ++importance.load;
+  const y = $("#chart-y").value;
+  if (!y) return;
+  const result = await api(`/api/sweeps/${id}/importance?` + new URLSearchParams({ y, filter }));
+  if (!current(number) || load !== importance.load) return;
+  const box = $("#importance");
+  if (!result || result.status !== 200) {
+    box.textContent = result ? "No importance: " + errorText(result) : "Cannot reach the server.";
+    return;
+  }
+  const answer = result.json;
+  box.dataset.y = y;
+  if (!answer.parameters.length) { box.textContent = "The sweep varies no parameter over its field runs."; return; }
+  const table = document.createElement("table");
+  table.className = "importance";
+  table.createCaption().textContent = `Share of the variance of ${label(y)} explained by each parameter alone, `
+    + `over ${answer.runs.toLocaleString()} finished field runs`;
+  const head = table.createTHead().insertRow();
+  for (const text of ["parameter", "share of the variance", "groups"]) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = text;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const share of answer.parameters) {
+    const row = body.insertRow();
+    row.dataset.parameter = share.name;
+    row.dataset.explained = String(share.explained);
+    row.insertCell().textContent = label(share.name);
+    const cell = row.insertCell();
+    cell.className = "share";
+    const bar = document.createElement("span");
+    bar.className = "bar-fill";
+    bar.style.width = `${(share.explained * 70).toFixed(1)}%`;
+    bar.setAttribute("aria-hidden", "true");
+    cell.append(bar, `${(share.explained * 100).toFixed(1)} %`);
+    row.insertCell().textContent = String(share.groups);
+  }
+  table.title = "groups: the values of the parameter, or the 40 equal-width bins of one with more";
+  const sum = answer.parameters.reduce((total, share) => total + share.explained, 0);
+  const note = document.createElement("p");
+  note.className = "hint";
+  note.textContent = `Together ${(sum * 100).toFixed(1)} %; the rest is interactions and noise (on a full grid; a sampled `
+    + "design's parameters may share some of it).";
+  // A narrow screen scrolls the table, not the page.
+  const wrap = document.createElement("div");
+  wrap.className = "diff-wrap";
+  wrap.append(table);
+  box.replaceChildren(wrap, note);
+}

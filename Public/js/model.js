@@ -1,0 +1,11 @@
+// What the page knows of the model: parameter and statistic names (docs/model.md).
+
+// docs/model.md's parameter order and defaults, for estimates and tables.
+export const PARAMETERS = ["mode", "grid_size", "generations", "initial_density", "rule", "boundary", "crystal_count",
+  "field_strength", "temporal_decay", "similarity_threshold", "influence_exponent", "cross_system_coupling",
+  "form_size", "similarity", "crystallization_interval", "min_form_cells", "reinforcement", "resonance_threshold", "seed"];
+export const STATISTICS = ["final_population", "max_population", "min_population", "avg_population", "population_std",
+  "avg_complexity", "avg_volatility", "avg_pattern_diversity", "avg_influence_rate", "max_influence_rate",
+  "total_overrides", "total_resonance_events", "emergence_events", "stability_score", "convergence_generation"];
+export const SHOWN_STATS = ["final_population", "avg_population", "avg_complexity", "avg_pattern_diversity",
+  "avg_influence_rate", "total_overrides", "total_resonance_events", "convergence_generation"];

@@ -1,0 +1,334 @@
+// Parallel coordinates: every finished field run on a canvas, brushes written into the filter.
+import { api } from "./api.js";
+import { STATISTICS } from "./model.js";
+import { exportChart } from "./chart.js";
+import { $, format, label, svgElement } from "./dom.js";
+import { current, view } from "./lifecycle.js";
+import { showRun } from "./run.js";
+import { chart } from "./sweep-chart.js";
+import { state, viewState } from "./sweep-state.js";
+
+/// The statistics the parallel coordinates show: those chosen, or two to start with.
+function parallelStatistics() {
+  const select = $("#parallel-stats");
+  if (!select.options.length) {
+    const wanted = (viewState.take("stats") || "avg_population,avg_influence_rate").split(",");
+    select.replaceChildren(...STATISTICS.map((name) => new Option(label(name), name, false, wanted.includes(name))));
+  }
+  return [...select.selectedOptions].map((option) => option.value);
+}
+
+// One axis per swept parameter and chosen statistic, one line per finished field run: all of
+// them, asked from the server as columns of just those numbers and drawn on a canvas. The
+// filter box is the selection's one truth: its range conditions on an axis are drawn there as
+// brushes, and a brush rewrites only its own axis's conditions, keeping every other one.
+
+export const parallel = { axes: [], brushes: {}, scales: {}, drawing: 0, drawn: null, shown: -1, brushing: false };
+const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
+const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
+
+function filterParts(filter) { return filter ? filter.split(/\s+and\s+/i).map((part) => part.trim()).filter(Boolean) : []; }
+
+/// The filter's range conditions on the axes, as brushes (an open end stays infinite).
+export function brushesFromFilter(filter, axes) {
+  const brushes = {};
+  for (const part of filterParts(filter)) {
+    const match = part.match(CONDITION);
+    if (!match || !axes.includes(match[1])) continue;
+    const [, key, op, text] = match, value = Number(text);
+    const brush = brushes[key] || (brushes[key] = [-Infinity, Infinity]);
+    if (op !== "<" && op !== "<=") brush[0] = Math.max(brush[0], value);
+    if (op !== ">" && op !== ">=") brush[1] = Math.min(brush[1], value);
+  }
+  return brushes;
+}
+
+export async function loadParallel() {
+  const id = state.sweepID, number = view.number, load = ++chart.parallelLoad;
+  const axes = [...chart.swept, ...parallelStatistics()];
+  const missing = axes.filter((key) => !chart.columns.has(key));
+  if (missing.length) {
+    $("#parallel-note").textContent = "Loading every finished run's values…";
+    const result = await api(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: missing.join(","), filter: "mode != classical" }));
+    if (!current(number) || load !== chart.parallelLoad || !result || result.status !== 200) return;
+    const known = chart.columns.size ? chart.columns.values().next().value.length : result.json.matched;
+    // Runs finished between two answers: start again from one answer for every axis.
+    if (known !== result.json.matched) { chart.columns.clear(); return loadParallel(); }
+    for (const [key, values] of Object.entries(result.json.columns)) chart.columns.set(key, values);
+  }
+  renderParallel(axes);
+}
+
+function renderParallel(axes) {
+  parallel.axes = axes.filter((key, index) => axes.indexOf(key) === index && chart.columns.has(key));
+  parallel.brushes = brushesFromFilter($("#run-filter").value.trim(), parallel.axes);
+  const columns = parallel.axes.map((key) => chart.columns.get(key));
+  const count = columns.length ? columns[0].length : 0;
+  const { width, height, top, bottom, left, right } = PARALLEL;
+  const x = (index) => left + index * (width - left - right) / Math.max(1, parallel.axes.length - 1);
+  parallel.axes.forEach((key, index) => {
+    let low = Infinity, high = -Infinity;
+    for (const v of columns[index]) if (v != null) { if (v < low) low = v; if (v > high) high = v; }
+    if (!isFinite(low)) [low, high] = [0, 1];
+    if (low === high) high = low + 1;
+    parallel.scales[key] = { low, high, y: (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom) };
+  });
+  const figure = $("#parallel");
+  const canvas = figure.querySelector("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  context.clearRect(0, 0, width, height);
+  const brushed = parallel.axes.map((key, index) => [index, parallel.brushes[key]]).filter(([, brush]) => brush);
+  const selected = (run) => brushed.every(([index, [low, high]]) => {
+    const v = columns[index][run];
+    return v != null && v >= low && v <= high;
+  });
+  const scales = parallel.axes.map((key) => parallel.scales[key]);
+  let chosen = 0;
+  const picked = new Uint8Array(count);
+  for (let run = 0; run < count; run++) if (selected(run)) { picked[run] = 1; chosen++; }
+  const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+  // Fainter the more lines there are, so density shows.
+  const alpha = Math.min(0.9, Math.max(0.02, 30 / Math.max(1, count)));
+  const styles = [`rgba(140, 148, 165, ${alpha / 3})`, dark ? `rgba(120, 165, 255, ${alpha})` : `rgba(36, 86, 199, ${alpha})`];
+  context.lineWidth = count < 100 ? 2 : 1;
+  // Drawn in slices of about 30 ms, the unselected runs first: a large sweep never holds the page.
+  const drawing = ++parallel.drawing;
+  let pass = 0, next = 0;
+  const slice = () => {
+    if (drawing !== parallel.drawing) return;
+    const until = performance.now() + 30;
+    while (pass < 2 && performance.now() < until) {
+      context.strokeStyle = styles[pass];
+      context.beginPath();
+      const stop = Math.min(count, next + 4000);
+      for (; next < stop; next++) {
+        if (picked[next] !== pass) continue;
+        for (let index = 0; index < columns.length; index++) {
+          const v = columns[index][next];
+          const py = v == null ? height - bottom : scales[index].y(v);
+          if (index === 0) context.moveTo(x(0), py); else context.lineTo(x(index), py);
+        }
+      }
+      context.stroke();
+      if (next >= count) { pass++; next = 0; }
+    }
+    if (pass < 2) requestAnimationFrame(slice);
+  };
+  slice();
+  figure.dataset.selected = String(chosen);
+  figure.dataset.runs = String(count);
+  $("#parallel-note").textContent = `All ${count.toLocaleString()} finished field runs, one line each; `
+    + (brushed.length ? `${chosen.toLocaleString()} within the ranges drawn (the filter's other conditions are applied to the table and charts).` : "drag along an axis to select a range.");
+  const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
+  parallel.axes.forEach((key, index) => {
+    const scale = parallel.scales[key], ax = x(index);
+    svg.append(svgElement("line", { x1: ax, y1: top, x2: ax, y2: height - bottom, stroke: "currentColor", "stroke-opacity": 0.6 }));
+    const name = svgElement("text", { x: ax, y: 12, "text-anchor": "middle", "font-size": 10, fill: "currentColor" });
+    name.textContent = label(key);
+    svg.append(name);
+    for (const [v, y] of [[scale.high, top + 4], [scale.low, height - bottom + 12]]) {
+      const tick = svgElement("text", { x: ax + 4, y, "font-size": 9, fill: "currentColor" });
+      tick.textContent = format(v);
+      svg.append(tick);
+    }
+    const brush = parallel.brushes[key];
+    if (brush) {
+      const high = Math.min(scale.high, brush[1]), low = Math.max(scale.low, brush[0]);
+      svg.append(svgElement("rect", { x: ax - 6, y: scale.y(high), width: 12, height: Math.max(2, scale.y(low) - scale.y(high)),
+        fill: "#2456c7", "fill-opacity": 0.25, stroke: "#2456c7", class: "brush", "data-key": key }));
+    }
+    const hit = svgElement("rect", { x: ax - 12, y: top, width: 24, height: height - top - bottom, fill: "transparent",
+      class: "axis-hit", "data-key": key, style: "cursor: ns-resize" });
+    svg.append(hit);
+  });
+  svg.append(svgElement("polyline", { class: "hover", fill: "none", stroke: "currentColor", "stroke-width": 2, visibility: "hidden" }));
+  figure.querySelector("svg") ? figure.querySelector("svg").replaceWith(svg) : figure.append(svg);
+  const yOf = (index, run) => { const v = columns[index][run]; return v == null ? height - bottom : scales[index].y(v); };
+  parallel.drawn = { columns, count, picked, brushed: brushed.length > 0, x, yOf };
+  showParallelRun(-1);
+}
+
+// ---------- The run under the pointer or the keyboard's cursor: its values, and a click opens it ----------
+
+/// Whether a run is among those a pointer or the keyboard can pick: the selected ones when
+/// a range is drawn, else all.
+function pickable(run) { const drawn = parallel.drawn; return !drawn.brushed || drawn.picked[run] === 1; }
+
+/// The pickable run whose line passes nearest (within 6 units) the point (px, py) of the drawing.
+function runAt(px, py) {
+  const drawn = parallel.drawn;
+  if (!drawn || !drawn.count) return -1;
+  const last = parallel.axes.length - 1;
+  let k = 0;
+  while (k < last - 1 && px > drawn.x(k + 1)) k++;
+  const x0 = drawn.x(k), x1 = drawn.x(Math.min(last, k + 1));
+  const t = x1 > x0 ? Math.min(1, Math.max(0, (px - x0) / (x1 - x0))) : 0;
+  let best = -1, distance = 6;
+  for (let run = 0; run < drawn.count; run++) {
+    if (!pickable(run)) continue;
+    const a = drawn.yOf(k, run), b = drawn.yOf(Math.min(last, k + 1), run);
+    const d = Math.abs(a + (b - a) * t - py);
+    if (d < distance) { distance = d; best = run; }
+  }
+  return best;
+}
+
+/// Marks run `run` (an index into the drawn columns; -1: none) and says its values.
+function showParallelRun(run) {
+  const figure = $("#parallel"), tip = $("#parallel-tip"), line = figure.querySelector("svg .hover"), drawn = parallel.drawn;
+  parallel.shown = run;
+  if (!drawn || run < 0 || run >= drawn.count) {
+    tip.hidden = true;
+    if (line) line.setAttribute("visibility", "hidden");
+    delete figure.dataset.shown;
+    return;
+  }
+  const points = parallel.axes.map((_, index) => [drawn.x(index), drawn.yOf(index, run)]);
+  line.setAttribute("points", points.map((p) => p.join(",")).join(" "));
+  line.setAttribute("visibility", "visible");
+  const values = parallel.axes.map((key, index) => {
+    const v = drawn.columns[index][run];
+    return `${label(key)} ${v == null ? "–" : format(v)}`;
+  });
+  tip.textContent = `Run ${(run + 1).toLocaleString()} of the ${drawn.count.toLocaleString()} drawn: ${values.join(", ")}. `
+    + "Click or press Enter to open it.";
+  tip.hidden = false;
+  figure.dataset.shown = String(run);
+  const [px, py] = points[Math.min(points.length - 1, 1)];
+  tip.style.left = `${Math.min(70, px / PARALLEL.width * 100)}%`;
+  tip.style.top = `${Math.min(85, py / PARALLEL.height * 100 + 4)}%`;
+}
+
+/// Opens the run drawn as line `run`. The columns hold the finished field runs in the
+/// definition's order, so the same runs query's page at that offset names it; its values are
+/// checked against the line's, since runs that finish meanwhile shift the order.
+async function openParallelRun(run) {
+  const id = state.sweepID, number = view.number, drawn = parallel.drawn;
+  const filter = "mode != classical and status = completed";
+  const result = await api(`/api/sweeps/${id}/runs?` + new URLSearchParams({ filter, offset: String(run), limit: "1" }));
+  if (!current(number) || !result || result.status !== 200 || !result.json.runs.length) return;
+  const found = result.json.runs[0];
+  const same = parallel.axes.every((key, index) => {
+    const v = drawn.columns[index][run];
+    const mine = key in found.config ? found.config[key] : found.summary_stats && found.summary_stats[key];
+    return v == null ? mine == null : mine != null && Math.fround(mine) === Math.fround(v);
+  });
+  if (!same) { $("#parallel-note").textContent = "Runs finished meanwhile: drawn again, choose the run again."; loadParallel(); return; }
+  showRun(found.run_id);
+}
+
+let hoverFrame = 0;
+$("#parallel").addEventListener("pointermove", (event) => {
+  // Not while a range is dragged out.
+  if (event.buttons || hoverFrame) return;
+  hoverFrame = requestAnimationFrame(() => {
+    hoverFrame = 0;
+    const box = $("#parallel svg") && $("#parallel svg").getBoundingClientRect();
+    if (!box) return;
+    showParallelRun(runAt((event.clientX - box.left) * PARALLEL.width / box.width, (event.clientY - box.top) * PARALLEL.height / box.height));
+  });
+});
+$("#parallel").addEventListener("pointerleave", () => { if (document.activeElement !== $("#parallel canvas")) showParallelRun(-1); });
+$("#parallel").addEventListener("click", (event) => {
+  const brushing = parallel.brushing;
+  parallel.brushing = false;
+  if (brushing || event.target.closest(".axis-hit")) return;
+  const box = $("#parallel svg").getBoundingClientRect();
+  const run = runAt((event.clientX - box.left) * PARALLEL.width / box.width, (event.clientY - box.top) * PARALLEL.height / box.height);
+  if (run >= 0) openParallelRun(run);
+});
+// The keyboard's way to the same: with focus on the drawing, arrows step from run to run
+// (Page Up/Down a hundred at a time), Home/End go to the first and last, Enter opens.
+$("#parallel canvas").addEventListener("focus", () => {
+  const drawn = parallel.drawn;
+  if (!drawn) return;
+  if (parallel.shown < 0 || !pickable(parallel.shown)) { let run = 0; while (run < drawn.count && !pickable(run)) run++; showParallelRun(run); }
+});
+$("#parallel canvas").addEventListener("blur", () => showParallelRun(-1));
+$("#parallel canvas").addEventListener("keydown", (event) => {
+  const drawn = parallel.drawn;
+  if (!drawn || !drawn.count) return;
+  const steps = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, PageDown: 100, PageUp: -100 };
+  // The n-th pickable run from `from` (excluded) in `direction`; the last one found if fewer.
+  const walk = (from, direction, n) => {
+    let found = parallel.shown;
+    for (let probe = from + direction; probe >= 0 && probe < drawn.count && n > 0; probe += direction) {
+      if (pickable(probe)) { found = probe; n--; }
+    }
+    return found;
+  };
+  if (event.key in steps) {
+    event.preventDefault();
+    const step = steps[event.key];
+    showParallelRun(walk(Math.max(0, parallel.shown), Math.sign(step), Math.abs(step)));
+  } else if (event.key === "Home" || event.key === "End") {
+    event.preventDefault();
+    showParallelRun(event.key === "Home" ? walk(-1, 1, 1) : walk(drawn.count, -1, 1));
+  } else if (event.key === "Enter" && parallel.shown >= 0) {
+    event.preventDefault();
+    openParallelRun(parallel.shown);
+  } else if (event.key === "Escape") showParallelRun(-1);
+});
+
+function brushValue(svg, key, clientY) {
+  const box = svg.getBoundingClientRect(), scale = parallel.scales[key];
+  const y = (clientY - box.top) * PARALLEL.height / box.height;
+  const fraction = 1 - (y - PARALLEL.top) / (PARALLEL.height - PARALLEL.top - PARALLEL.bottom);
+  return scale.low + Math.min(1, Math.max(0, fraction)) * (scale.high - scale.low);
+}
+
+/// Writes one axis's brush into the filter: that axis's range conditions are replaced (or
+/// removed when the brush is cleared), every other condition stays as typed.
+function applyBrush(key, brush) {
+  const round = (v) => Number(v.toPrecision(6));
+  const kept = filterParts($("#run-filter").value.trim()).filter((part) => {
+    const match = part.match(CONDITION);
+    return !match || match[1] !== key;
+  });
+  if (brush) kept.push(`${key} >= ${round(brush[0])}`, `${key} <= ${round(brush[1])}`);
+  $("#run-filter").value = kept.join(" and ");
+  $("#run-filter").dispatchEvent(new Event("input"));
+}
+
+$("#parallel").addEventListener("pointerdown", (event) => {
+  const hit = event.target.closest(".axis-hit");
+  if (!hit) return;
+  event.preventDefault();
+  // The click that ends a brush is not a click on a run.
+  parallel.brushing = true;
+  const svg = hit.ownerSVGElement, key = hit.dataset.key, start = brushValue(svg, key, event.clientY);
+  let brush = [start, start];
+  const move = (moved) => {
+    const end = brushValue(svg, key, moved.clientY);
+    brush = [Math.min(start, end), Math.max(start, end)];
+  };
+  const up = (released) => {
+    window.removeEventListener("pointermove", move);
+    window.removeEventListener("pointerup", up);
+    move(released);
+    const scale = parallel.scales[key];
+    // A click without a drag clears the axis's brush.
+    applyBrush(key, (brush[1] - brush[0]) / (scale.high - scale.low) < 0.01 ? null : brush);
+  };
+  window.addEventListener("pointermove", move);
+  window.addEventListener("pointerup", up);
+});
+
+$("#parallel-stats").addEventListener("change", () => { loadParallel(); viewState.save(); });
+
+/// The parallel coordinates as one SVG: the canvas's lines as an image under the axes.
+function exportParallel(kind) {
+  const figure = $("#parallel");
+  const svg = figure.querySelector("svg").cloneNode(true);
+  const image = svgElement("image", { href: figure.querySelector("canvas").toDataURL("image/png"), x: 0, y: 0,
+    width: PARALLEL.width, height: PARALLEL.height });
+  svg.insertBefore(image, svg.firstChild);
+  for (const hit of svg.querySelectorAll(".axis-hit")) hit.remove();
+  const holder = document.createElement("figure");
+  holder.append(svg);
+  exportChart(kind, holder, `${state.sweepID}-parameter-space`);
+}
+$("#parallel-svg").addEventListener("click", () => exportParallel("svg"));
+$("#parallel-png").addEventListener("click", () => exportParallel("png"));

@@ -1,0 +1,36 @@
+// Routing: the URL's hash picks the view.
+import { notice } from "./api.js";
+import { $ } from "./dom.js";
+import { poll, startView } from "./lifecycle.js";
+import { viewState } from "./sweep-state.js";
+import { pollList } from "./views/list.js";
+import { showSweep } from "./views/sweep.js";
+
+export function route() {
+  const number = startView();
+  notice("");
+  const hash = location.hash || "#/";
+  for (const name of ["sweeps", "new", "sweep", "missing"]) $("#view-" + name).hidden = true;
+  const match = hash.match(/^#\/sweeps\/([a-z0-9-]+)(?:\?(.*))?$/);
+  if (match) {
+    viewState.restore(new URLSearchParams(match[2] || ""));
+    showSweep(match[1], number);
+  } else if (hash === "#/new") {
+    $("#view-new").hidden = false;
+    document.title = "New sweep · MorphicLab";
+  } else {
+    $("#view-sweeps").hidden = false;
+    document.title = "Sweeps · MorphicLab";
+    let idle = 0;
+    poll(number, async () => {
+      const active = await pollList(number);
+      if (active == null) return 5000;
+      // Every second while something runs; otherwise less and less often, up to 30 s.
+      idle = active ? 0 : idle + 1;
+      return active ? 1000 : Math.min(30000, 5000 * 2 ** (idle - 1));
+    });
+  }
+  for (const [id, active] of [["#nav-sweeps", !match && hash !== "#/new"], ["#nav-new", hash === "#/new"]]) {
+    if (active) $(id).setAttribute("aria-current", "page"); else $(id).removeAttribute("aria-current");
+  }
+}

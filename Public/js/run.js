@@ -1,0 +1,64 @@
+// One run's panel: its series, crystals, replay and posterior.
+import { api, errorText, notice } from "./api.js";
+import { lineChart } from "./chart.js";
+import { $, svgElement } from "./dom.js";
+import { loadPosterior } from "../inference.js";
+import { current, view } from "./lifecycle.js";
+import { drawFrame, loadReplay, replay } from "./replay.js";
+import { state, viewState } from "./sweep-state.js";
+
+export async function showRun(runID) {
+  const number = view.number;
+  state.selected = runID;
+  for (const row of document.querySelectorAll("#runs tbody tr")) {
+    if (row.dataset.run === runID) row.setAttribute("aria-selected", "true"); else row.removeAttribute("aria-selected");
+  }
+  const path = `/api/sweeps/${state.sweepID}/runs/${runID}`;
+  const result = await api(path);
+  if (!current(number)) return;
+  if (!result || result.status !== 200) { if (result) notice(errorText(result)); return; }
+  const run = result.json;
+  viewState.save();
+  $("#run-detail").hidden = false;
+  $("#run-title").textContent = `Run ${runID}`;
+  $("#run-json").href = path;
+  const charts = $("#run-charts");
+  charts.replaceChildren();
+  for (const name of ["population", "complexity", "morphic_influence_rate", "pattern_diversity"]) {
+    const series = run.timeseries[name];
+    const chart = lineChart(name.replace(/_/g, " "), [{ name, points: series.map((v, t) => [t, v]) }], "generation");
+    chart.id = "chart-" + name;
+    charts.append(chart);
+  }
+  const crystals = $("#crystals");
+  crystals.replaceChildren();
+  if (!run.crystals.length) crystals.textContent = "No crystals.";
+  for (const crystal of run.crystals) {
+    const box = document.createElement("figure");
+    box.className = "crystal";
+    const k = crystal.form.length, cell = 12;
+    const svg = svgElement("svg", { width: k * cell, height: k * cell, role: "img", "aria-label": `crystal ${crystal.id} form` });
+    crystal.form.forEach((row, y) => [...row].forEach((c, x) => {
+      svg.append(svgElement("rect", { x: x * cell, y: y * cell, width: cell - 1, height: cell - 1, fill: c === "#" ? "#1d2330" : "#e3e6ee" }));
+    }));
+    const caption = document.createElement("figcaption");
+    caption.textContent = `#${crystal.id} → ${crystal.outcome ? "alive" : "dead"}, strength ${crystal.strength.toFixed(3)}, born ${crystal.generation_created}, ${crystal.activations} uses`;
+    box.append(svg, caption);
+    crystals.append(box);
+  }
+  $("#run-detail").scrollIntoView({ block: "nearest" });
+  replay.config = run.config;
+  for (const [index, crystal] of run.crystals.entries()) {
+    const box = crystals.children[index];
+    box.tabIndex = 0;
+    box.title = "Hover or focus to mark, in the replay, the cells whose window this crystal matches";
+    const mark = () => { replay.highlight = crystal.form.join("").split("").map((c) => c === "#" ? 1 : 0); drawFrame(replay.index); };
+    const clear = () => { replay.highlight = null; drawFrame(replay.index); };
+    box.addEventListener("mouseenter", mark);
+    box.addEventListener("focus", mark);
+    box.addEventListener("mouseleave", clear);
+    box.addEventListener("blur", clear);
+  }
+  loadReplay(runID, run.config.generations, run.config.grid_size, number);
+  loadPosterior(runID, run, number);
+}

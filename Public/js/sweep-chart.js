@@ -1,0 +1,124 @@
+// The sweep chart: a statistic against a parameter over every finished run.
+import { api, errorText } from "./api.js";
+import { exportChart, lineChart } from "./chart.js";
+import { $, fillSelect, format, label } from "./dom.js";
+import { renderHeatmap } from "./heatmap.js";
+import { renderImportance } from "./importance.js";
+import { current, view } from "./lifecycle.js";
+import { STATISTICS } from "./model.js";
+import { loadParallel, parallel } from "./parallel.js";
+import { state, viewState } from "./sweep-state.js";
+import { fillColumnChooser } from "./table.js";
+
+// The sweep chart: the server's summary of every finished run that matches the filter, per
+// value (or bin) of the parameter: runs, mean with its 95% interval, quartiles; controls as a
+// band. No run is left out and none is sent: the answer is a few hundred numbers.
+export const chart = { swept: [], columns: new Map(), matched: 0, load: 0, parallelLoad: 0 };
+/// Another sweep's drawings must not stand in for this one's while its answers are awaited.
+export function clearCharts() {
+  chart.load++;
+  chart.parallelLoad++;
+  parallel.drawing++;
+  $("#sweep-chart").replaceChildren();
+  for (const id of ["#parallel", "#heatmap"]) {
+    const canvas = $(id + " canvas");
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    delete $(id).dataset.runs;
+    delete $(id).dataset.cells;
+    delete $(id).dataset.selected;
+  }
+  const axes = $("#parallel svg");
+  if (axes) axes.remove();
+  for (const id of ["#chart-note", "#parallel-note", "#heat-note", "#importance"]) $(id).textContent = "Summarizing every finished run…";
+}
+
+export function aggregatePath(id, params) { return `/api/sweeps/${id}/aggregate?` + new URLSearchParams(params); }
+
+/// The filter box's conditions added to a view's own.
+export function withFilter(base) {
+  const filter = $("#run-filter").value.trim();
+  return filter ? `${base} and ${filter}` : base;
+}
+
+export async function loadChart(id, number) {
+  // A cold index reads every finished run's record first; an answer lost meanwhile is asked again.
+  let first;
+  for (;;) {
+    first = await api(aggregatePath(id, { y: "avg_population", filter: "mode = classical" }));
+    if (!current(number)) return;
+    if (first && first.status === 200) break;
+    if (first && first.status < 500) { $("#chart-note").textContent = "No chart: " + errorText(first); return; }
+    $("#chart-note").textContent = "Still reading the runs' records…";
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  chart.swept = first.json.swept;
+  chart.columns.clear();
+  fillColumnChooser();
+  const axes = chart.swept.length ? chart.swept : ["field_strength"];
+  fillSelect($("#chart-y"), STATISTICS, "avg_influence_rate", viewState.take("y"));
+  fillSelect($("#chart-x"), axes, "field_strength", viewState.take("x"));
+  fillSelect($("#chart-series"), ["none", ...axes], axes.includes("temporal_decay") ? "temporal_decay" : "none", viewState.take("by"));
+  fillSelect($("#heat-x"), axes, axes[0], viewState.take("hx"));
+  fillSelect($("#heat-y"), axes, axes[1] || axes[0], viewState.take("hy"));
+  fillSelect($("#heat-z"), STATISTICS, "avg_influence_rate", viewState.take("hz"));
+  renderSweepChart();
+}
+
+function seriesName(answer, series) {
+  if (!answer.by) return "all runs";
+  return answer.by_bin ? `${label(answer.by)} ${format(series.low)}–${format(series.high)}` : `${label(answer.by)} ${format(series.low)}`;
+}
+
+/// One point of the chart in words: where it is, its mean and interval, and its runs' spread.
+export function pointText(series, x, y, bin, point) {
+  const where = bin ? `${label(x)} ${format(point.x - bin / 2)}–${format(point.x + bin / 2)}` : `${label(x)} ${format(point.x)}`;
+  const [q0, q1, q2, q3, q4] = point.quantiles.map((q) => q == null ? "–" : format(q));
+  return `${series}, ${where}: mean ${label(y)} ${format(point.mean)}`
+    + (point.low != null ? ` (95% ${format(point.low)}–${format(point.high)})` : "")
+    + `; ${point.n.toLocaleString()} runs, median ${q2}, quartiles ${q1}–${q3}, range ${q0}–${q4}`;
+}
+
+/// Draws the chart, the parameter space and the heatmap again for the current filter.
+export async function renderSweepChart() {
+  const id = state.sweepID, number = view.number, load = ++chart.load;
+  const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
+  loadParallel();
+  renderHeatmap();
+  renderImportance(withFilter("mode != classical"));
+  if (!y || !x) return;
+  const [field, controls] = await Promise.all([
+    api(aggregatePath(id, { y, x, by, filter: withFilter("mode != classical") })),
+    api(aggregatePath(id, { y, filter: "mode = classical" })),
+  ]);
+  if (!current(number) || load !== chart.load) return;
+  if (!field || field.status !== 200) {
+    $("#chart-note").textContent = field ? "The chart cannot be drawn: " + errorText(field) : "Cannot reach the server.";
+    return;
+  }
+  const answer = field.json;
+  const lines = answer.series.map((series) => ({
+    name: seriesName(answer, series),
+    points: series.points.map((p) => [p.x, p.mean, p.low, p.high]),
+    boxes: series.points.map((p) => [p.x, ...p.quantiles]),
+    data: series.points,
+  }));
+  const control = controls && controls.status === 200 && controls.json.series[0] && controls.json.series[0].points[0];
+  const band = control ? { low: control.quantiles[1], high: control.quantiles[3],
+    label: `controls (${control.n}): middle half, mean ${format(control.mean)}` } : null;
+  const title = `Mean ${label(y)} against ${label(x)}: lines with 95% intervals, boxes the runs' quartiles and range`;
+  const tooltip = (line, at) => pointText(line.name, x, y, answer.x_bin, line.data[at]);
+  const drawn = lineChart(title, lines, label(x), { markers: true, legend: true, band, yLabel: label(y), tooltip });
+  $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
+  const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "",
+    answer.by_bin ? `${label(by)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
+  $("#chart-note").textContent = `All ${answer.runs.toLocaleString()} finished field runs matching the filter `
+    + `(of ${answer.total.toLocaleString()} runs in the sweep), summarized by the server`
+    + (binned ? `; ${binned}.` : ".");
+}
+
+$("#chart-svg").addEventListener("click", () => exportChart("svg"));
+$("#chart-png").addEventListener("click", () => exportChart("png"));
+
+for (const id of ["#chart-y", "#chart-x", "#chart-series"]) {
+  $(id).addEventListener("change", () => { renderSweepChart(); viewState.save(); });
+}

@@ -1,0 +1,243 @@
+// The run table: only the visible rows, pages asked from the server.
+import { api, errorText } from "./api.js";
+import { $, label } from "./dom.js";
+import { current, view } from "./lifecycle.js";
+import { PARAMETERS, SHOWN_STATS, STATISTICS } from "./model.js";
+import { showRun } from "./run.js";
+import { chart } from "./sweep-chart.js";
+import { state, viewState } from "./sweep-state.js";
+
+const ROW_HEIGHT = 29, PAGE = 200, OVERSCAN = 12;
+export const table = { id: null, number: 0, filter: "", sort: "", total: 0, matched: 0, pages: new Map(), asked: new Map(),
+  columns: null, generation: 0, focusRun: null };
+
+/// "Runs as CSV" exports what the table shows: the filter's runs, in its order.
+export function csvLink() {
+  const params = new URLSearchParams();
+  const filter = $("#run-filter").value.trim();
+  if (filter) params.set("filter", filter);
+  if (table.sort) params.set("sort", table.sort);
+  $("#csv-link").href = `/api/sweeps/${state.sweepID}/runs.csv` + (params.toString() ? "?" + params : "");
+}
+
+export function resetTable(id, number) {
+  Object.assign(table, { id, number, filter: $("#run-filter").value.trim(), total: 0, matched: 0, columns: null,
+    pages: new Map(), focusRun: null });
+  table.firstPage = new Promise((resolve) => { table.pageArrived = resolve; });
+  $("#runs thead").replaceChildren();
+  $("#runs tbody").replaceChildren();
+  $("#run-count").textContent = "";
+  $(".table-wrap").scrollTop = 0;
+  chart.swept = [];
+  chart.columns.clear();
+  refreshTable();
+}
+
+/// Forgets the cached pages and asks again for the visible ones; the rows shown stay until
+/// their replacements arrive.
+export function refreshTable() {
+  table.generation += 1;
+  for (const controller of table.asked.values()) controller.abort();
+  table.asked.clear();
+  table.stale = table.pages;
+  table.pages = new Map();
+  renderRows();
+}
+
+function tablePath(offset, limit) {
+  const parameters = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+  if (table.filter) parameters.set("filter", table.filter);
+  if (table.sort) parameters.set("sort", table.sort);
+  return `/api/sweeps/${table.id}/runs?` + parameters;
+}
+
+async function askPage(offset) {
+  if (table.pages.has(offset) || table.asked.has(offset)) return;
+  const controller = new AbortController();
+  view.controller.signal.addEventListener("abort", () => controller.abort());
+  table.asked.set(offset, controller);
+  const generation = table.generation;
+  const result = await api(tablePath(offset, PAGE), { signal: controller.signal });
+  if (generation !== table.generation || !current(table.number)) return;
+  table.asked.delete(offset);
+  table.pageArrived();
+  if (!result) return;
+  if (result.status !== 200) {
+    $("#filter-error").textContent = errorText(result);
+    $("#run-filter").setAttribute("aria-invalid", "true");
+    return;
+  }
+  $("#filter-error").textContent = "";
+  $("#run-filter").removeAttribute("aria-invalid");
+  table.total = result.json.total;
+  table.matched = result.json.matched;
+  table.pages.set(offset, result.json.runs);
+  if (!table.columns) table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen] : columnsOf(result.json.runs);
+  renderRows();
+}
+
+/// Shows the chosen parameter and statistic columns after the run's identity and status.
+function setColumns(chosen) {
+  table.columns = ["run_id", "mode", "status", ...chosen];
+  const select = $("#run-columns");
+  for (const option of select.options) option.selected = chosen.includes(option.value);
+  renderHead();
+  renderRows();
+}
+
+/// The chooser's choices, and by default the parameters the definition varies (known from
+/// the server's aggregate answer) with the main statistics.
+export function fillColumnChooser() {
+  const select = $("#run-columns");
+  if (!select.options.length) {
+    select.replaceChildren(...[...PARAMETERS.filter((key) => key !== "mode"), ...STATISTICS]
+      .map((name) => new Option(label(name), name)));
+  }
+  setColumns(table.chosen || [...chart.swept, ...SHOWN_STATS]);
+}
+
+/// The columns until the swept parameters are known: those varying within the first page.
+function columnsOf(runs) {
+  const varying = PARAMETERS.filter((key) => key !== "mode" && key !== "seed" && new Set(runs.map((run) => String(run.config[key]))).size > 1);
+  return ["run_id", "mode", "status", ...varying, ...SHOWN_STATS];
+}
+
+function cellValue(run, key) {
+  if (key === "run_id" || key === "mode" || key === "status") return run[key];
+  if (key in run.config) return run.config[key];
+  return run.summary_stats ? run.summary_stats[key] : null;
+}
+
+function rowAt(index) {
+  const offset = Math.floor(index / PAGE) * PAGE;
+  const page = table.pages.get(offset) || (table.stale && table.stale.get(offset));
+  return page ? page[index - offset] : undefined;
+}
+
+function renderHead() {
+  const head = document.createElement("tr");
+  head.setAttribute("aria-rowindex", "1");
+  const sortKey = table.sort.replace(/^-/, ""), descending = table.sort.startsWith("-");
+  for (const key of table.columns) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = key.replace(/_/g, " ") + (sortKey === key ? (descending ? " ▼" : " ▲") : "");
+    button.dataset.key = key;
+    button.addEventListener("click", () => {
+      table.sort = sortKey === key && !descending ? "-" + key : key;
+      viewState.save();
+      $(".table-wrap").scrollTop = 0;
+      refreshTable();
+      renderHead();
+      $(`#runs thead button[data-key="${key}"]`).focus();
+    });
+    if (sortKey === key) th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+    th.append(button);
+    head.append(th);
+  }
+  $("#runs thead").replaceChildren(head);
+}
+
+function spacer(height, columns) {
+  const tr = document.createElement("tr");
+  tr.className = "spacer";
+  tr.setAttribute("aria-hidden", "true");
+  const td = document.createElement("td");
+  td.colSpan = columns;
+  td.style.height = height + "px";
+  tr.append(td);
+  return tr;
+}
+
+function renderRows() {
+  const wrap = $(".table-wrap");
+  const visible = Math.ceil((wrap.clientHeight || 448) / ROW_HEIGHT);
+  const count = table.matched;
+  const first = Math.max(0, Math.floor(wrap.scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(count, first + visible + 2 * OVERSCAN);
+  for (let offset = Math.floor(first / PAGE) * PAGE; offset < Math.max(last, 1); offset += PAGE) askPage(offset);
+  if (!table.columns) return;
+  if (!$("#runs thead tr")) renderHead();
+  $("#runs").setAttribute("aria-rowcount", String(count + 1));
+  const focusedRun = document.activeElement && document.activeElement.closest("#runs tbody") ? document.activeElement.dataset.run : null;
+  const body = $("#runs tbody");
+  // Rows already shown are kept and updated in place: focus, selection and any reference
+  // to them survive a refresh.
+  const shown = new Map([...body.querySelectorAll("tr[data-index]")].map((tr) => [tr.dataset.index, tr]));
+  const rows = [spacer(first * ROW_HEIGHT, table.columns.length)];
+  for (let index = first; index < last; index++) {
+    const run = rowAt(index);
+    let tr = shown.get(String(index));
+    if (!tr || tr.children.length !== table.columns.length || (tr.dataset.run || "") !== (run ? run.run_id : "")) {
+      tr = document.createElement("tr");
+      tr.setAttribute("aria-rowindex", String(index + 2));
+      tr.dataset.index = String(index);
+      for (const _ of table.columns) tr.append(document.createElement("td"));
+    }
+    if (run) {
+      tr.dataset.run = run.run_id;
+      tr.tabIndex = run.run_id === (focusedRun || table.focusRun) ? 0 : -1;
+      if (state.selected === run.run_id) tr.setAttribute("aria-selected", "true"); else tr.removeAttribute("aria-selected");
+    }
+    table.columns.forEach((column, position) => {
+      const value = run ? cellValue(run, column) : column === "run_id" ? "…" : "";
+      const text = value == null ? "–" : typeof value === "number" && !Number.isInteger(value) ? value.toPrecision(4) : String(value);
+      if (tr.children[position].textContent !== text) tr.children[position].textContent = text;
+    });
+    rows.push(tr);
+  }
+  rows.push(spacer((count - last) * ROW_HEIGHT, table.columns.length));
+  body.replaceChildren(...rows);
+  if (!body.querySelector("tr[tabindex='0']")) { const firstRow = body.querySelector("tr[data-run]"); if (firstRow) firstRow.tabIndex = 0; }
+  if (focusedRun) { const again = body.querySelector(`tr[data-run="${focusedRun}"]`); if (again) again.focus({ preventScroll: true }); }
+  $("#run-count").textContent = `${count.toLocaleString()} of ${table.total.toLocaleString()} runs`;
+}
+
+/// Moves the keyboard focus to the row at `index`, scrolling it into view.
+function focusRow(index) {
+  if (index < 0 || index >= table.matched) return;
+  const wrap = $(".table-wrap");
+  const top = index * ROW_HEIGHT;
+  if (top < wrap.scrollTop) wrap.scrollTop = top;
+  else if (top + ROW_HEIGHT > wrap.scrollTop + wrap.clientHeight - ROW_HEIGHT) wrap.scrollTop = top - wrap.clientHeight + 2 * ROW_HEIGHT;
+  renderRows();
+  const row = $(`#runs tbody tr[data-index="${index}"]`);
+  if (row) {
+    for (const other of document.querySelectorAll("#runs tbody tr[tabindex='0']")) other.tabIndex = -1;
+    row.tabIndex = 0;
+    table.focusRun = row.dataset.run || null;
+    row.focus({ preventScroll: true });
+  }
+}
+
+$("#run-columns").addEventListener("change", () => {
+  table.chosen = [...$("#run-columns").selectedOptions].map((option) => option.value);
+  setColumns(table.chosen);
+  viewState.save();
+});
+let scrollFrame = 0;
+$(".table-wrap").addEventListener("scroll", () => {
+  if (scrollFrame) return;
+  scrollFrame = requestAnimationFrame(() => { scrollFrame = 0; renderRows(); });
+}, { passive: true });
+// One listener for every row: click or Enter opens a run; arrows, Page and Home/End move.
+$("#runs tbody").addEventListener("click", (event) => {
+  const row = event.target.closest("tr[data-run]");
+  if (row) { table.focusRun = row.dataset.run; showRun(row.dataset.run); }
+});
+$("#runs tbody").addEventListener("keydown", (event) => {
+  const row = event.target.closest("tr[data-index]");
+  if (!row) return;
+  const index = Number(row.dataset.index);
+  const page = Math.max(1, Math.floor($(".table-wrap").clientHeight / ROW_HEIGHT) - 1);
+  const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -index, End: table.matched - 1 - index };
+  if (event.key in moves) {
+    event.preventDefault();
+    focusRow(Math.max(0, Math.min(table.matched - 1, index + moves[event.key])));
+  } else if ((event.key === "Enter" || event.key === " ") && row.dataset.run) {
+    event.preventDefault();
+    showRun(row.dataset.run);
+  }
+});

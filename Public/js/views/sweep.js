@@ -1,0 +1,154 @@
+// One sweep: its status and actions, and the views of its runs below.
+import { api, errorText, notice } from "../api.js";
+import { compareCache, renderCompare } from "../compare.js";
+import { $ } from "../dom.js";
+import { loadInference } from "../../inference.js";
+import { current, onLeave, poll } from "../lifecycle.js";
+import { PARAMETERS, STATISTICS } from "../model.js";
+import { parallel } from "../parallel.js";
+import { route } from "../router.js";
+import { stopReplay } from "../replay.js";
+import { showRun } from "../run.js";
+import { clearCharts, loadChart, renderSweepChart } from "../sweep-chart.js";
+import { state, viewState } from "../sweep-state.js";
+import { csvLink, refreshTable, resetTable, table } from "../table.js";
+import { progressBlock } from "./list.js";
+
+/// Mounts the sweep view for sweep `id`: the state of each of its parts (table, charts,
+/// parallel coordinates, comparison) starts afresh from the URL, and the replay stops when
+/// the view is left.
+export async function showSweep(id, number) {
+  onLeave(stopReplay);
+  state.sweepID = id;
+  state.selected = null;
+  $("#run-detail").hidden = true;
+  $("#view-sweep").hidden = false;
+  $("#sweep-title").textContent = id;
+  $("#sweep-status").replaceChildren();
+  const base = "/api/sweeps/" + id;
+  $("#manifest-link").href = base + "/manifest.json";
+  $("#archive-link").href = base + "/dataset.tar.gz";
+  csvLink();
+  $("#run-filter").value = viewState.take("filter") || "";
+  parallel.brushes = {};
+  $("#parallel-stats").replaceChildren();
+  clearCharts();
+  table.sort = viewState.take("sort") || "";
+  const chosen = viewState.take("cols");
+  table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
+  resetTable(id, number);
+  const wantedRun = viewState.take("run");
+  if (wantedRun) showRun(wantedRun);
+  state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
+  compareCache.clear();
+  renderCompare(number);
+  $("#validation").replaceChildren();
+  let last = null;
+  poll(number, async () => {
+    const result = await api(base);
+    if (!current(number)) return null;
+    if (!result) return 3000;
+    if (result.status === 404) { showMissing(id); return null; }
+    if (result.status !== 200) { notice(errorText(result)); return 3000; }
+    const sweep = result.json;
+    document.title = sweep.name + " · MorphicLab";
+    $("#sweep-title").textContent = sweep.name;
+    const status = document.createElement("p");
+    const label = document.createElement("span");
+    label.className = "status " + sweep.status;
+    label.textContent = sweep.status;
+    const idText = document.createElement("code");
+    idText.textContent = " " + sweep.id;
+    status.append(label, idText);
+    $("#sweep-status").replaceChildren(status, progressBlock(sweep));
+    if (sweep.waiting) {
+      const waiting = document.createElement("p");
+      waiting.className = "waiting";
+      waiting.textContent = "Waiting: " + sweep.waiting;
+      $("#sweep-status").append(waiting);
+    }
+    if (sweep.error) {
+      const error = document.createElement("p");
+      error.className = "error";
+      error.textContent = sweep.error;
+      $("#sweep-status").append(error);
+    }
+    const active = ["queued", "running", "cancelling"].includes(sweep.status);
+    $("#cancel").disabled = !active || sweep.status === "cancelling";
+    $("#retry").disabled = !(sweep.status === "failed" || sweep.status === "cancelled");
+    $("#delete").disabled = active;
+    const ready = sweep.status === "completed" || sweep.status === "failed";
+    for (const link of [$("#manifest-link"), $("#archive-link")]) link.setAttribute("aria-disabled", String(!ready));
+    // The table follows finished runs; the chart is drawn again when the sweep's state changes.
+    const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
+    if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
+    // The table's first rows come first: the chart's answers may need every run's record read.
+    if (!last || sweep.status !== last.status) table.firstPage.then(() => loadChart(id, number));
+    if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
+    if (ready && (!last || sweep.status !== last.status)) loadInference(id, number);
+    last = { done, status: sweep.status };
+    return active ? 1000 : null;
+  });
+}
+
+function showMissing(id) {
+  $("#view-sweep").hidden = true;
+  $("#view-missing").hidden = false;
+  $("#missing-id").textContent = id;
+  document.title = "No such sweep · MorphicLab";
+}
+
+/// The manifest's data checks as a pass/fail list.
+async function loadValidation(id, number) {
+  const result = await api(`/api/sweeps/${id}/validation`);
+  if (!current(number) || !result || result.status !== 200) return;
+  const checks = result.json.validation || {};
+  const names = {
+    controls_zero_influence: "Controls show no influence",
+    field_strength_vs_influence_rate: "Influence rises with field strength (Spearman > 0)",
+    temporal_decay_vs_influence_rate: "Influence falls with temporal decay (Spearman < 0)",
+  };
+  const items = Object.entries(checks).map(([key, check]) => {
+    const item = document.createElement("li");
+    const verdict = check.holds === true ? "pass" : check.holds === false ? "fail" : "not applicable";
+    item.className = "check " + verdict.replace(/ /g, "-");
+    item.dataset.check = key;
+    const detail = check.spearman != null ? `ρ = ${check.spearman.toFixed(3)} over ${check.runs} runs`
+      : check.runs_with_influence != null ? `${check.runs_with_influence} of ${check.runs} with influence` : `${check.runs} runs`;
+    item.textContent = `${verdict.toUpperCase()} · ${names[key] || key} · ${detail}`;
+    return item;
+  });
+  $("#validation").replaceChildren(...items);
+}
+
+let filterTimer = null;
+$("#run-filter").addEventListener("input", () => {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => {
+    table.filter = $("#run-filter").value.trim();
+    viewState.save();
+    $(".table-wrap").scrollTop = 0;
+    refreshTable();
+    csvLink();
+    renderSweepChart();
+  }, 150);
+});
+/// Runs a state-changing action on the shown sweep, saying what came of it.
+async function act(action, confirmation, messages) {
+  if (confirmation && !confirm(confirmation)) return;
+  const id = state.sweepID;
+  const result = await api(`/api/sweeps/${id}/${action === "delete" ? "" : action}`.replace(/\/$/, ""),
+    { method: action === "delete" ? "DELETE" : "POST", signal: new AbortController().signal });
+  if (!result) { notice("The server cannot be reached; nothing was changed."); return; }
+  notice(messages[result.status] || errorText(result));
+  if (action === "delete" && result.status === 204) { location.hash = "#/"; return; }
+  if (state.sweepID === id) route();
+}
+$("#cancel").addEventListener("click", () => act("cancel", "Cancel this sweep? Finished runs are kept.", {
+  200: "Cancelled; finished runs are kept.",
+  202: "Cancelling: waiting for the cluster to stop the sweep's jobs; finished runs are kept.",
+}));
+$("#retry").addEventListener("click", () => act("retry", null, { 202: "Queued again: failed and missing runs will be computed." }));
+$("#delete").addEventListener("click", () => act("delete", "Delete this sweep and all its files? This cannot be undone.", {
+  204: "Deleted.",
+}));
