@@ -272,7 +272,6 @@ public enum Dataset {
     /// A run's rows of `timeseries.csv`, appended to `out` byte by byte: no string or array is
     /// made a value.
     static func appendTimeseriesRows(_ columns: [[JSON]], runID: String, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + columns[0].count * 80)
         var prefix = Array(runID.utf8)
         prefix.append(UInt8(ascii: ","))
         for generation in columns[0].indices {
