@@ -206,6 +206,20 @@ public enum Dataset {
         ).values
     }
 
+    /// The same from a record's series (as ``series(_:runID:)`` gives them) and their numbers,
+    /// already read: a null is left out of its series, as above.
+    static func featureValues(_ columns: [[JSON]], numbers: [[Double]], convergenceGeneration: Int?) -> [Double] {
+        let observable = observableColumns.map { column in
+            zip(columns[column], numbers[column]).compactMap { json, number -> Double? in
+                if case .number = json { number } else { nil }
+            }
+        }
+        return Features(observable: observable, convergenceGeneration: convergenceGeneration).values
+    }
+
+    /// Where each of ``Features/series`` is in ``Series/names``.
+    private static let observableColumns = Features.series.map { Series.names.firstIndex(of: $0)! }
+
     /// run_id, point, split, label, the effective ground truth, then the observable features.
     static func featuresLine(_ values: [Double], run: PlannedRun, sweepSeed: UInt64) -> String {
         csvLine(
@@ -265,21 +279,26 @@ public enum Dataset {
         return columns
     }
 
-    /// A run's rows of `timeseries.csv`.
-    static func timeseriesRows(_ columns: [[JSON]], runID: String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(columns[0].count * 80)
+    /// A run's rows of `timeseries.csv`, appended to `out` byte by byte: no string or array is
+    /// made a value.
+    static func appendTimeseriesRows(_ columns: [[JSON]], runID: String, to out: inout [UInt8]) {
+        var prefix = Array(runID.utf8)
+        prefix.append(UInt8(ascii: ","))
         for generation in columns[0].indices {
-            out += Array(runID.utf8)
-            out.append(UInt8(ascii: ","))
-            out += Array(String(generation).utf8)
+            out.append(contentsOf: prefix)
+            RunRecord.appendDecimal(generation, to: &out)
             for column in columns {
                 out.append(UInt8(ascii: ","))
-                out += Array(csvValue(column[generation]).utf8)
+                switch column[generation] {
+                case .number(let text), .string(let text):
+                    var text = text
+                    text.withUTF8 { out.append(contentsOf: $0) }
+                case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+                default: break
+                }
             }
             out.append(0x0A)
         }
-        return out
     }
 
     static func csvValue(_ json: JSON?) -> String {

@@ -49,11 +49,13 @@ struct DatasetRows: Sendable {
                             + RunRecord.statisticNames.map { Dataset.csvValue(summary[$0]) }
                     ).utf8)
                 let series = try Dataset.series(record, runID: run.id)
-                timeseries += Dataset.timeseriesRows(series, runID: run.id)
-                arrays.add(
-                    runID: run.id, values: series.map { $0.map { $0.doubleValue ?? .nan } }, idWidth: context.idWidth,
-                    generations: context.generations)
-                let values = Dataset.featureValues(record)
+                Dataset.appendTimeseriesRows(series, runID: run.id, to: &timeseries)
+                // Each number is read once, for the arrays and the features alike.
+                let numbers = series.map { $0.map { $0.doubleValue ?? .nan } }
+                arrays.add(runID: run.id, values: numbers, idWidth: context.idWidth, generations: context.generations)
+                let values = Dataset.featureValues(
+                    series, numbers: numbers,
+                    convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue)
                 let split = DatasetSplit(run, sweepSeed: definition.seed)
                 features += Array(Dataset.featuresLine(values, run: run, sweepSeed: definition.seed).utf8)
                 thetaX.add(

@@ -113,11 +113,19 @@ public struct Features {
             }
         }
         var length = 2
+        // A level's twiddles are the same for every block: made once a level, by the same
+        // expression, so the sums keep their bits.
+        var cosines = [Double](repeating: 0, count: n / 2)
+        var sines = [Double](repeating: 0, count: n / 2)
         while length <= n {
             let angle = -2 * Double.pi / Double(length)
+            for k in 0..<length / 2 {
+                cosines[k] = cos(angle * Double(k))
+                sines[k] = sin(angle * Double(k))
+            }
             for start in stride(from: 0, to: n, by: length) {
                 for k in 0..<length / 2 {
-                    let (wr, wi) = (cos(angle * Double(k)), sin(angle * Double(k)))
+                    let (wr, wi) = (cosines[k], sines[k])
                     let a = start + k
                     let b = a + length / 2
                     let tr = real[b] * wr - imaginary[b] * wi

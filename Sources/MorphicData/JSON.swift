@@ -66,9 +66,51 @@ public enum JSON: Hashable, Sendable {
 
     /// The number, when this is a number.
     public var doubleValue: Double? {
-        if case .number(let text) = self { return Double(text) }
-        return nil
+        guard case .number(let text) = self else { return nil }
+        return Self.exactDouble(text) ?? Double(text)
     }
+
+    /// The number of a plain decimal (no exponent) of at most 2^53 without its point, which
+    /// is most of what records hold: that integer and a power of ten up to 10^22 are both
+    /// exact doubles, so their one correctly rounded division is the correctly rounded value
+    /// of the text, the same bits `Double(text)` gives (Clinger's fast path), without its
+    /// general conversion. Nil for anything else.
+    static func exactDouble(_ text: String) -> Double? {
+        var text = text
+        return text.withUTF8 { bytes -> Double? in
+            var index = 0
+            let negative = bytes.first == UInt8(ascii: "-")
+            if negative { index = 1 }
+            var mantissa: UInt64 = 0
+            var digits = 0
+            var decimals = 0
+            var point = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                    digits += 1
+                    // Nineteen digits cannot overflow; the limit below is checked after.
+                    guard digits <= 19 else { return nil }
+                    mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+                    if point { decimals += 1 }
+                } else if byte == UInt8(ascii: "."), !point {
+                    point = true
+                } else {
+                    return nil
+                }
+                index += 1
+            }
+            guard digits > 0, mantissa <= 1 << 53, decimals < exactPowersOfTen.count else { return nil }
+            let value = Double(mantissa) / exactPowersOfTen[decimals]
+            return negative ? -value : value
+        }
+    }
+
+    /// 10^0 to 10^22, every one an exact double.
+    private static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+        1e19, 1e20, 1e21, 1e22,
+    ]
 
     /// The number, when this is a number that is an integer.
     public var intValue: Int? {

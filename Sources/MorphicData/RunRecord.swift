@@ -12,6 +12,11 @@ public enum RunRecord {
 
     /// The record of a finished run.
     public static func json(runID: String, result: RunResult, source: RuleSource? = nil) -> JSON {
+        json(runID: runID, result: result, source: source, series: true)
+    }
+
+    /// The record, its `timeseries` an empty object unless `series` is true.
+    private static func json(runID: String, result: RunResult, source: RuleSource?, series withSeries: Bool) -> JSON {
         let configuration = result.configuration
         let series = result.series
         var members: [JSON.Member] = [
@@ -20,7 +25,7 @@ public enum RunRecord {
             .init("config", config(configuration)),
             .init(
                 "timeseries",
-                .object([
+                !withSeries ? .object([]) : .object([
                     "population": .array(series.population.map { .int($0) }),
                     "complexity": .array(series.complexity.map { .double($0) }),
                     "volatility": .array(series.volatility.map { .double($0) }),
@@ -55,6 +60,95 @@ public enum RunRecord {
             }
         }
         return .object(members)
+    }
+
+    /// The record's file: the bytes of `json(runID:result:source:).prettyBytes`, with the
+    /// series (nearly all of a record) written straight into the bytes rather than made a
+    /// JSON value a number at a time.
+    public static func prettyBytes(runID: String, result: RunResult, source: RuleSource? = nil) -> [UInt8] {
+        let document = json(runID: runID, result: result, source: source, series: false)
+        guard let members = document.members else { return document.prettyBytes }
+        let series = result.series
+        var out: [UInt8] = []
+        out.reserveCapacity(series.population.count * 64 + 2048)
+        out.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\n  ".utf8)
+            out.append(contentsOf: JSON.string(member.key).compactBytes)
+            out.append(contentsOf: ": ".utf8)
+            if member.key == "timeseries" {
+                writeSeries(series, into: &out)
+            } else {
+                out.append(contentsOf: member.value.prettyBytes(level: 1))
+            }
+        }
+        out.append(contentsOf: "\n}\n".utf8)
+        return out
+    }
+
+    /// The `timeseries` object one level deep, as ``JSON/prettyBytes(level:)`` writes it:
+    /// one member a line, each array of numbers on its line.
+    private static func writeSeries(_ series: Series, into out: inout [UInt8]) {
+        func member(_ name: String, first: Bool = false) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\n    \"".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: "\": [".utf8)
+        }
+        func integers(_ values: [Int]) {
+            for (index, value) in values.enumerated() {
+                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                appendDecimal(value, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        func doubles(_ values: [Double]) {
+            for (index, value) in values.enumerated() {
+                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                if value.isFinite {
+                    var text = String(value)
+                    text.withUTF8 { out.append(contentsOf: $0) }
+                } else {
+                    out.append(contentsOf: "null".utf8)
+                }
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "{"))
+        member("population", first: true)
+        integers(series.population)
+        member("complexity")
+        doubles(series.complexity)
+        member("volatility")
+        doubles(series.volatility)
+        member("pattern_diversity")
+        integers(series.patternDiversity)
+        member("morphic_influence_rate")
+        doubles(series.morphicInfluenceRate)
+        member("override_rate")
+        doubles(series.overrideRate)
+        member("resonance_events")
+        integers(series.resonanceEvents)
+        member("crystal_count")
+        integers(series.crystalCount)
+        out.append(contentsOf: "\n  }".utf8)
+    }
+
+    /// An integer's decimal digits, as `String(value)` writes them.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = value.magnitude
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: buffer[start...])
+        }
     }
 
     /// The language model's table an `llm_control` record holds (`llm_table`), if any.

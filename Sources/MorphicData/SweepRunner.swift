@@ -213,7 +213,7 @@ public final class SweepRunner: Sendable {
         stepped(pending)
         for (index, (run, member)) in zip(indices, zip(group, ensemble.members)) {
             try records.write(
-                RunRecord.json(runID: run.id, result: member.result, source: llmSource).prettyBytes, run: index)
+                RunRecord.prettyBytes(runID: run.id, result: member.result, source: llmSource), run: index)
         }
         return true
     }

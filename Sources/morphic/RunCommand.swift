@@ -61,7 +61,7 @@ struct RunCommand: ParsableCommand {
             configuration: configuration, runID: runID, sweepSeed: sweepSeed, llmTable: table)
         simulation.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         simulation.runToEnd()
-        let record = RunRecord.json(runID: runID, result: simulation.result, source: source).prettyBytes
+        let record = RunRecord.prettyBytes(runID: runID, result: simulation.result, source: source)
         if let output {
             try DatasetFolder.requireOutputFolder(output)
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)

@@ -17,6 +17,30 @@ import Testing
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(text) }
     }
 
+    /// A number's value is the correctly rounded one whichever way it is read: shortest
+    /// forms of doubles of every magnitude, long and short decimals, integers near 2^53.
+    @Test func number_ReadsAsTheCorrectlyRoundedDouble() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "0.0", "-0.0", "1", "9007199254740992", "9007199254740993", "12345678901234567890",
+            "0.1", "0.30000000000000004", "123.456", "1e-05", "5e-324", "1.7976931348623157e+308", "0.000000000000000000001",
+            "99999999999999999999999.5", "4.35"]
+        for _ in 0..<20_000 {
+            let bits = UInt64.random(in: 0...UInt64.max, using: &generator)
+            let double = Double(bitPattern: bits)
+            if double.isFinite { texts.append(String(double)) }
+            let ratio = Double(Int.random(in: 0...1_000_000, using: &generator)) / Double(Int.random(in: 1...10_000, using: &generator))
+            texts.append(String(ratio))
+            let digits = (0..<Int.random(in: 1...20, using: &generator)).map { _ in String(Int.random(in: 0...9, using: &generator)) }
+            let point = Int.random(in: 1...digits.count, using: &generator)
+            let decimal = digits[..<point].joined() + (point < digits.count ? "." + digits[point...].joined() : "")
+            if decimal.first != "0" || decimal.count == 1 || decimal.dropFirst().first == "." { texts.append(decimal) }
+        }
+        for text in texts {
+            let read = JSON.number(text).doubleValue
+            #expect(read?.bitPattern == Double(text)?.bitPattern, "\(text)")
+        }
+    }
+
     @Test func parser_NamesADuplicateKey() {
         let error = #expect(throws: JSONParser.Error.self) { try JSONParser.parse(#"{"seed": 1, "seed": 2}"#) }
         #expect(error?.duplicateKey == "seed")
