@@ -55,28 +55,12 @@ public final class Log: @unchecked Sendable {
     public func flush() { buffer.write() }
 
     private func append(level: String, event: String, fields: KeyValuePairs<String, JSON>) {
-        // Written straight into one buffer rather than built as a JSON tree first: a line is
-        // logged for every request. Names made of [a-z0-9_], as every name here is, need no
-        // escaping; values are escaped as JSON.
-        var line: [UInt8] = []
-        line.reserveCapacity(192)
-        func member(_ key: String, _ value: JSON) {
-            line.append(line.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            if key.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }) {
-                line.append(UInt8(ascii: "\""))
-                line.append(contentsOf: key.utf8)
-                line.append(UInt8(ascii: "\""))
-            } else {
-                line.append(contentsOf: JSON.string(key).compactBytes)
-            }
-            line.append(UInt8(ascii: ":"))
-            line.append(contentsOf: value.compactBytes)
-        }
-        member("time", .string(Timestamp.string(Date())))
-        member("level", .string(level))
-        member("event", .string(event))
-        for (key, value) in fields { member(key, value) }
-        line.append(UInt8(ascii: "}"))
+        var members: [JSON.Member] = [
+            .init("time", .string(Timestamp.string(Date()))), .init("level", .string(level)),
+            .init("event", .string(event)),
+        ]
+        members += fields.map { JSON.Member($0.key, $0.value) }
+        var line = JSON.object(members).compactBytes
         line.append(0x0A)
         let size = buffer.lines.withLock { buffer in
             buffer += line
