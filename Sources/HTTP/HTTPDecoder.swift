@@ -225,7 +225,7 @@ public struct HTTPDecoder {
             target = ArraySlice((path.hasPrefix("/") ? String(path) : "/" + path).utf8)
         }
         let version = Array(parts[2])
-        guard version.count == 8, Array(version[0..<5]) == Array("HTTP/".utf8), version[6] == UInt8(ascii: "."),
+        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[6] == UInt8(ascii: "."),
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(version[5]),
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(version[7])
         else { throw HTTPError(.badRequest, "malformed HTTP version") }
@@ -267,10 +267,22 @@ public struct HTTPDecoder {
 
     /// Decides the body's framing once the header section is complete (RFC 9112 §6).
     private mutating func endOfHead() throws(HTTPError) -> Event? {
-        func values(_ name: String) -> [String] {
-            request.headers.filter { HTTPRequest.equalIgnoringCase($0.name, name) }.map(\.value)
+        // One pass over the fields; most requests carry none of these but Host.
+        var hosts: [String] = []
+        var lengths: [String] = []
+        var codings: [String] = []
+        var expectations: [String] = []
+        for (name, value) in request.headers {
+            if HTTPRequest.equalIgnoringCase(name, "host") {
+                hosts.append(value)
+            } else if HTTPRequest.equalIgnoringCase(name, "content-length") {
+                lengths.append(value)
+            } else if HTTPRequest.equalIgnoringCase(name, "transfer-encoding") {
+                codings.append(value)
+            } else if HTTPRequest.equalIgnoringCase(name, "expect") {
+                expectations.append(value)
+            }
         }
-        let hosts = values("host")
         guard request.minorVersion == 0 || hosts.count == 1, hosts.count <= 1 else {
             throw HTTPError(.badRequest, "an HTTP/1.1 request needs exactly one Host field")
         }
@@ -278,8 +290,6 @@ public struct HTTPDecoder {
         if let host = hosts.first, !host.isEmpty, !Self.isValidHost(host) {
             throw HTTPError(.badRequest, "the Host field is not a valid host[:port]")
         }
-        let lengths = values("content-length")
-        let codings = values("transfer-encoding")
         var expected = 0
         var chunked = false
         if !codings.isEmpty {
@@ -305,7 +315,7 @@ public struct HTTPDecoder {
         }
         var continueExpected = false
         // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored.
-        if let expectation = values("expect").first, request.minorVersion == 1 {
+        if let expectation = expectations.first, request.minorVersion == 1 {
             guard expectation.lowercased() == "100-continue" else {
                 throw HTTPError(.expectationFailed, "only 'Expect: 100-continue' is supported")
             }

@@ -259,7 +259,10 @@ final class API: Sendable {
         case .submit:
             return try submit(request)
         case .status(let id):
-            return .json(.ok, try service.status(id))
+            let document = try service.statusDocument(id)
+            return HTTPResponse(
+                status: .ok, headers: [("Content-Type", "application/json"), ("ETag", document.tag)],
+                body: .bytes(document.bytes), compressible: true)
         case .delete(let id):
             try service.delete(id)
             return HTTPResponse(status: .noContent)

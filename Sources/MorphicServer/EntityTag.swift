@@ -14,13 +14,18 @@ enum EntityTag {
     static func of(_ response: HTTPResponse) -> String? {
         switch response.body {
         case .bytes(let bytes):
-            return "\"" + String(CounterRandom.fnv1a64(bytes: bytes), radix: 16) + "\""
+            return of(bytes: bytes)
         case .file(let file):
             return "\"" + [UInt64(file.inode), UInt64(file.size), UInt64(bitPattern: Int64(file.modified))]
                 .map { String($0, radix: 16) }.joined(separator: "-") + "\""
         case .producer:
             return nil
         }
+    }
+
+    /// The tag of a body in memory: a hash of its bytes.
+    static func of(bytes: [UInt8]) -> String {
+        "\"" + String(CounterRandom.fnv1a64(bytes: bytes), radix: 16) + "\""
     }
 
     /// Whether `field` (an If-None-Match value) names `tag`, in either coding; `*` names any.

@@ -174,6 +174,15 @@ public final class JobService: @unchecked Sendable {
         return job.json(now: SweepBoard.now())
     }
 
+    /// One sweep's status as the bytes the API sends, and their entity tag
+    /// (``SweepJob/statusDocument(now:)``).
+    func statusDocument(_ id: String) throws(Failure) -> (bytes: [UInt8], tag: String) {
+        board.condition.lock()
+        defer { board.condition.unlock() }
+        guard let job = board.jobs[id], !job.deleting else { throw .notFound }
+        return job.statusDocument(now: SweepBoard.now())
+    }
+
     /// The runs of a sweep matching `query`, from `offset`, at most `limit` (``RunListing``).
     public func runs(_ id: String, query: RunQuery = RunQuery(), offset: Int, limit: Int) throws(Failure) -> JSON {
         try listing(id).page(query, offset: offset, limit: limit)

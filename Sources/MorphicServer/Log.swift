@@ -60,7 +60,8 @@ public final class Log: @unchecked Sendable {
             .init("event", .string(event)),
         ]
         members += fields.map { JSON.Member($0.key, $0.value) }
-        let line = JSON.object(members).compactBytes + [0x0A]
+        var line = JSON.object(members).compactBytes
+        line.append(0x0A)
         let size = buffer.lines.withLock { buffer in
             buffer += line
             return buffer.count

@@ -148,7 +148,13 @@ enum Route: Equatable, Sendable {
             String(Substring($0))
         }
         func only(_ allowed: String...) throws(Failure) { try Self.require(method, in: allowed) }
+        // Sweep routes first: they are most of the traffic, and each literal case below
+        // builds an array to compare with.
         switch segments {
+        case let s where s.count >= 3 && s[0] == "api" && s[1] == "sweeps":
+            let id = s[2]
+            guard Self.isSweepID(id) else { throw .noSweep }
+            self = try Self.sweepRoute(id: id, rest: Array(s[3...]), method: method, query: query)
         case ["healthz"]:
             try only("GET")
             self = .health
@@ -161,10 +167,6 @@ enum Route: Equatable, Sendable {
                 method == "POST"
                 ? .submit
                 : .listSweeps(try Page(query, defaultLimit: 100, maximumLimit: Self.maximumSweepsPage))
-        case let s where s.count >= 3 && s[0] == "api" && s[1] == "sweeps":
-            let id = s[2]
-            guard Self.isSweepID(id) else { throw .noSweep }
-            self = try Self.sweepRoute(id: id, rest: Array(s[3...]), method: method, query: query)
         case let s where s.first == "api":
             throw .notFound
         default:

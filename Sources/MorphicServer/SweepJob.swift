@@ -198,15 +198,47 @@ final class SweepJob: @unchecked Sendable {
         }
     }
 
+    /// Everything the status shows that can change; the id, name and creation time cannot.
+    private struct Shown: Equatable {
+        let state: SweepState
+        let progress: SweepRunner.Progress
+        let startedAt: Date?
+        let finishedAt: Date?
+        let eta: JSON
+        let error: String?
+        let waiting: String?
+    }
+
+    /// The last status document sent and its entity tag, with what it showed.
+    private var statusCache: (shown: Shown, bytes: [UInt8], tag: String)?
+
+    /// The status document (``json(now:)``, pretty-printed) and its entity tag. A page or a
+    /// script polling a sweep asks for it far more often than it changes, and building and
+    /// printing the JSON was most of the cost of the answer, so the bytes are kept until
+    /// something they show changes. Called under the board's lock, as every read is.
+    func statusDocument(now: Double) -> (bytes: [UInt8], tag: String) {
+        let shown = Shown(
+            state: state, progress: progress, startedAt: startedAt, finishedAt: finishedAt, eta: eta(now: now),
+            error: error, waiting: waiting)
+        if let cached = statusCache, cached.shown == shown { return (cached.bytes, cached.tag) }
+        let bytes = json(now: now).prettyBytes
+        let tag = EntityTag.of(bytes: bytes)
+        statusCache = (shown, bytes, tag)
+        return (bytes, tag)
+    }
+
+    /// Seconds left at the rate computed so far in this process, to a tenth; null when
+    /// finished or not yet known.
+    private func eta(now: Double) -> JSON {
+        guard state.isActive, let origin = rateOrigin, now > origin.time else { return .null }
+        let rate = Double(progress.cellStepsDone - origin.cellSteps) / (now - origin.time)
+        guard rate > 0 else { return .null }
+        return .double((Double(progress.cellStepsTotal - progress.cellStepsDone) / rate * 10).rounded() / 10)
+    }
+
     /// The sweep's status as the API shows it.
     func json(now: Double) -> JSON {
-        var eta: JSON = .null
-        if state.isActive, let origin = rateOrigin, now > origin.time {
-            let rate = Double(progress.cellStepsDone - origin.cellSteps) / (now - origin.time)
-            if rate > 0 {
-                eta = .double((Double(progress.cellStepsTotal - progress.cellStepsDone) / rate * 10).rounded() / 10)
-            }
-        }
+        let remaining = eta(now: now)
         let base = "/api/sweeps/" + definition.id
         var members: [JSON.Member] = [
             .init("id", .string(definition.id)),
@@ -226,7 +258,7 @@ final class SweepJob: @unchecked Sendable {
             .init("created_at", .string(Timestamp.string(createdAt))),
             .init("started_at", startedAt.map { .string(Timestamp.string($0)) } ?? .null),
             .init("finished_at", finishedAt.map { .string(Timestamp.string($0)) } ?? .null),
-            .init("eta_seconds", eta),
+            .init("eta_seconds", remaining),
             .init(
                 "links",
                 .object([
