@@ -27,11 +27,16 @@ import Testing
             if index % 2 == 1 { client.resetOnClose() }
             client.send("GET /api/sweeps/\(id)/runs?limit=10000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         }
+        // From another address, since the abandoned ones may still hold their own address's
+        // share of the pool. Built rather than skipped, the 150 answers would take minutes;
+        // the bound leaves room for a loaded machine.
         let start = Date()
-        let cheap = try server.request("GET", "/js/main.js")
+        let other = try LoopbackClient(port: server.port, timeout: 60, source: "127.0.0.2")
+        other.send("GET /js/main.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let cheap = other.read().text
         let elapsed = Date().timeIntervalSince(start)
-        #expect(cheap.status == 200)
-        #expect(elapsed < 5, "a pool-served request behind \(sent) abandoned ones took \(elapsed) s")
+        #expect(cheap.hasPrefix("HTTP/1.1 200 "), "\(cheap.prefix(80))")
+        #expect(elapsed < 20, "a pool-served request behind \(sent) abandoned ones took \(elapsed) s")
         // Whatever was queued has been taken by now: skipped, refused past the client's
         // share of the pool, or built before its client was seen to go (one per thread).
         var abandoned = 0
@@ -69,7 +74,7 @@ import Testing
         let answer = other.read().text
         let elapsed = Date().timeIntervalSince(start)
         #expect(answer.hasPrefix("HTTP/1.1 200 "))
-        #expect(elapsed < 5, "another client waited \(elapsed) s")
+        #expect(elapsed < 20, "another client waited \(elapsed) s")
         let answers = greedy.map { $0.read(until: { $0.contains("\r\n\r\n") }).text }
         let refused = answers.filter { $0.hasPrefix("HTTP/1.1 503 ") && $0.lowercased().contains("retry-after: 1") }.count
         print("one client's share: \(12 - refused) of 12 admitted; another client answered in \(elapsed) s")
