@@ -26,8 +26,9 @@ public enum Dataset {
     }
 
     /// Writes the dataset of a sweep whose runs are all finished or failed. A run with
-    /// neither a whole record nor a failure is refused, naming it.
-    public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder) throws {
+    /// neither a whole record nor a failure is refused, naming it. With `writesIndex` (the
+    /// server) the same pass writes the folder's ``RunIndexFile``, which is no dataset file.
+    public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder, writesIndex: Bool = false) throws {
         let records = RecordStore(folder)
         // Failures are few and listed by name; a failed run retried since has its record.
         var failures: [Int: String] = [:]
@@ -88,6 +89,8 @@ public enum Dataset {
         try tar.addFolder(definition.id)
 
         let checks = try ValidationChecks.Totals(directory: folder.path)
+        let index = try writesIndex
+            ? RunIndexFile.Writer(folder: folder, sweepID: definition.id, count: definition.runs.count) : nil
         let context = DatasetRows.Context(
             definition: definition, packs: RecordStore.SharedPacks(records), failures: failures, idWidth: idWidth,
             generations: generations, theta: theta)
@@ -105,6 +108,7 @@ public enum Dataset {
                 try manifest.write(rows.manifest)
                 try tar.add(entry: rows.archive)
                 try checks.add(rows.checks)
+                for statistics in rows.statistics { try index?.add(statistics) }
             })
         try manifest.write(Array("  ],\n".utf8))
         let validation = try checks.summary()
@@ -124,6 +128,7 @@ public enum Dataset {
         // Packs were appended without a flush of their own: make them durable before the
         // manifest says the dataset is whole.
         try folder.synchronize()
+        try index?.commit()
         try manifest.commit()
         for name in files(definition) { try addFile(name, of: folder, to: tar, as: definition.id) }
         try tar.finish()

@@ -3,9 +3,15 @@ import MorphicData
 
 /// What the API says of a sweep's runs: a page or the CSV of a runs query, and one run's
 /// record. Answered from the sweep's in-memory ``RunIndex``, which reads each finished
-/// run's record once, with what the executor is doing now taken from a copy made under the
-/// board's lock, so the pass over the runs holds no lock.
+/// run's record once (or, for an assembled sweep, its index file), with what the executor
+/// is doing now taken from a copy made under the board's lock, so the pass over the runs
+/// holds no lock.
 struct RunListing {
+    /// Seconds a request waits for the index's read of the records before it answers 503
+    /// with how far the read got: less than the server's handler timeout, so the client
+    /// hears why. The read goes on, and the next request finds what it read.
+    static let indexWait = 45.0
+
     let job: SweepJob
     /// Whether the sweep still runs: its index is refreshed twice a second, not once.
     let isActive: Bool
@@ -28,9 +34,13 @@ struct RunListing {
 
     /// The runs matching `query`, from `offset`, at most `limit`, with their state,
     /// parameters and, when finished, summary statistics; and how many there are and matched.
-    func page(_ query: RunQuery, offset: Int, limit: Int) -> JSON {
-        let page = job.index().page(
-            query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0, activity: state)
+    func page(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> JSON {
+        let index = job.index()
+        guard
+            let page = index.page(
+                query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0,
+                wait: Self.indexWait, activity: state)
+        else { throw building(index) }
         return .object([
             "total": .int(page.total), "matched": .int(page.matched), "offset": .int(offset), "limit": .int(limit),
             "runs": .array(page.runs),
@@ -39,15 +49,28 @@ struct RunListing {
 
     /// The runs matching `query` as CSV, from `offset`, at most `limit`: the export of what
     /// ``page(_:offset:limit:)`` pages.
-    func csv(_ query: RunQuery, offset: Int, limit: Int) -> [UInt8] {
+    func csv(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> [UInt8] {
         let index = job.index()
-        index.refresh(from: job.folder, interval: 0)
+        guard index.refresh(from: job.folder, interval: 0, wait: Self.indexWait) else { throw building(index) }
         return index.csv(query, offset: offset, limit: limit, activity: state)
     }
 
     /// The finished runs matching `query` as numeric columns, one per name, over all of them.
-    func columns(_ names: [String], query: RunQuery) -> (total: Int, columns: [[Double]]) {
-        job.index().columns(names, query: query, folder: job.folder, interval: isActive ? 0.5 : 0, activity: state)
+    func columns(_ names: [String], query: RunQuery) throws(JobService.Failure) -> (total: Int, columns: [[Double]]) {
+        let index = job.index()
+        guard
+            let answer = index.columns(
+                names, query: query, folder: job.folder, interval: isActive ? 0.5 : 0, wait: Self.indexWait,
+                activity: state)
+        else { throw building(index) }
+        return answer
+    }
+
+    /// The answer to a request that stopped waiting for the index: how far its read got.
+    private func building(_ index: RunIndex) -> JobService.Failure {
+        let progress = index.progress
+        return .busy(
+            "the runs index of sweep \(job.definition.id) is still being read (\(progress.done) of \(progress.of) runs); ask again")
     }
 
     /// A finished run's record.

@@ -49,7 +49,7 @@ final class SweepAssembler: @unchecked Sendable {
     private func assemble(_ job: SweepJob) {
         var error: String?
         do {
-            try Dataset.assemble(job.definition, in: job.folder)
+            try Dataset.assemble(job.definition, in: job.folder, writesIndex: true)
         } catch let failure {
             error = "cannot write the dataset: \(failure)"
         }
