@@ -36,6 +36,9 @@ public final class RunIndex: @unchecked Sendable {
     private var readProgress = (done: 0, of: 0)
     /// Whether the folder's index file has been looked for.
     private var triedFile = false
+    /// Records read so far, for reports: each finished run's once, however many ask.
+    public var recordsRead: Int { lock.withLock { recordCount } }
+    private var recordCount = 0
     /// The run map's `map_x` and `map_y` by run (NaN off the map), and what they were made from.
     private var mapColumns: [String: [Double]] = [:]
     private var mapSource: String?
@@ -151,10 +154,12 @@ public final class RunIndex: @unchecked Sendable {
         defer { lock.unlock() }
         if !reading && now - lastRefresh >= interval {
             lastRefresh = now
-            reading = true
             let pending = states.indices.filter { states[$0] == RunIndexFile.State.unknown.rawValue }
             let fileFirst = !triedFile
             triedFile = true
+            // Every run known: nothing can change (a retry makes a new index).
+            guard fileFirst || !pending.isEmpty else { return true }
+            reading = true
             readProgress = (0, pending.count)
             let thread = Thread { [self] in
                 if !(fileFirst && load(from: folder)) { read(pending, from: folder, publishing: true) }
@@ -176,16 +181,32 @@ public final class RunIndex: @unchecked Sendable {
     /// How far the read under way has got, for a caller that stopped waiting.
     public var progress: (done: Int, of: Int) { lock.withLock { readProgress } }
 
-    /// Takes the statistics of every run from the folder's index file, if it has a whole one.
+    /// Takes the statistics of every run from the folder's index file, if it has a whole
+    /// one, straight into the columns.
     private func load(from folder: SweepFolder) -> Bool {
-        guard let file = RunIndexFile.read(folder: folder, sweepID: sweepID, count: runs.count) else { return false }
+        let width = RunQuery.statistics.count
+        let found = RunIndexFile.read(folder: folder, sweepID: sweepID, count: runs.count) { first, values in
+            lock.withLock {
+                for run in 0..<values.count / width {
+                    for position in 0..<width { statistics[position][first + run] = values[run * width + position] }
+                }
+            }
+        }
+        guard let found else {
+            // A file that broke off part-way: runs not known otherwise have no values yet.
+            lock.withLock {
+                for index in states.indices where states[index] == RunIndexFile.State.unknown.rawValue {
+                    for position in 0..<width { statistics[position][index] = .nan }
+                }
+            }
+            return false
+        }
         var failed: [Int: String] = [:]
-        for index in file.states.indices where file.states[index] == RunIndexFile.State.failed.rawValue {
+        for index in found.indices where found[index] == RunIndexFile.State.failed.rawValue {
             failed[index] = folder.failure(runs[index].id) ?? "failed"
         }
         lock.withLock {
-            statistics = file.statistics
-            states = file.states
+            states = found
             failures = failed
             readProgress = (runs.count, runs.count)
         }
@@ -211,6 +232,7 @@ public final class RunIndex: @unchecked Sendable {
                         states[index] = RunIndexFile.State.failed.rawValue
                     }
                 }
+                recordCount += found.count { $0.1 != nil }
                 if publishing { readProgress.done = done }
             }
             found.removeAll(keepingCapacity: true)
@@ -354,39 +376,59 @@ public final class RunIndex: @unchecked Sendable {
 
     /// The runs matching `query`, as `runs.csv` rows: run_id, mode, status, then the
     /// chosen parameters and statistics; from `offset`, at most `limit`, as ``page`` counts.
-    /// Parameters are taken from each run's plan, not kept as columns: an export of a
-    /// million runs holds no column per parameter.
     public func csv(_ query: RunQuery, offset: Int = 0, limit: Int = .max, activity: @escaping (PlannedRun) -> String) -> [UInt8] {
-        lock.withLock {
-            let parameters = RunQuery.numericParameters.filter { query.fields?.contains($0) ?? true }
-            let textParameters = ["rule", "boundary", "similarity"].filter { query.fields?.contains($0) ?? true }
-            let stats = RunQuery.statistics.filter { query.fields?.contains($0) ?? true }
-            let positions = stats.map { RunQuery.statistics.firstIndex(of: $0)! }
-            var out = Array((["run_id", "mode", "status"] + textParameters + parameters + stats).joined(separator: ",").utf8)
-            out.append(0x0A)
-            let status = { self.status($0, activity: activity) }
-            let textKeys = textParameters.map { ParameterKey(rawValue: $0)! }
-            let numberKeys = parameters.map { ParameterKey(rawValue: $0)! }
-            let order = matching(query, status: status)
-            let first = min(max(0, offset), order.count)
-            for index in order[first..<first + min(max(0, limit), order.count - first)] {
-                let run = runs[index]
-                var cells = [run.id, run.configuration.mode.rawValue, status(index)]
-                cells += textKeys.map { key in
-                    if case .text(let text)? = run.configuration.value(key) { return text }
-                    return ""
+        var out: [UInt8] = []
+        csv(query, offset: offset, limit: limit, activity: activity) { out += $0 }
+        return out
+    }
+
+    /// The same rows handed to `write` a few thousand at a time, each batch made under the
+    /// index's lock and written without it, so an export of a million runs is never held
+    /// whole. Parameters are taken from each run's plan, not kept as columns.
+    public func csv<E: Error>(
+        _ query: RunQuery, offset: Int = 0, limit: Int = .max, activity: @escaping (PlannedRun) -> String,
+        write: ([UInt8]) throws(E) -> Void
+    ) throws(E) {
+        let parameters = RunQuery.numericParameters.filter { query.fields?.contains($0) ?? true }
+        let textParameters = ["rule", "boundary", "similarity"].filter { query.fields?.contains($0) ?? true }
+        let stats = RunQuery.statistics.filter { query.fields?.contains($0) ?? true }
+        let positions = stats.map { RunQuery.statistics.firstIndex(of: $0)! }
+        var header = Array((["run_id", "mode", "status"] + textParameters + parameters + stats).joined(separator: ",").utf8)
+        header.append(0x0A)
+        try write(header)
+        let textKeys = textParameters.map { ParameterKey(rawValue: $0)! }
+        let numberKeys = parameters.map { ParameterKey(rawValue: $0)! }
+        let status = { self.status($0, activity: activity) }
+        let order = lock.withLock { matching(query, status: status) }
+        let first = min(max(0, offset), order.count)
+        let rows = order[first..<first + min(max(0, limit), order.count - first)]
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let batch = rows[start..<min(rows.endIndex, start + Self.readChunk)]
+            start = batch.endIndex
+            let bytes: [UInt8] = lock.withLock {
+                var out: [UInt8] = []
+                out.reserveCapacity(batch.count * 200)
+                for index in batch {
+                    let run = runs[index]
+                    var cells = [run.id, run.configuration.mode.rawValue, status(index)]
+                    cells += textKeys.map { key in
+                        if case .text(let text)? = run.configuration.value(key) { return text }
+                        return ""
+                    }
+                    cells += numberKeys.map { key in
+                        if key == .seed { return String(seed(index)) }
+                        guard case .number(let text)? = run.configuration.value(key) else { return "" }
+                        return Self.cell(Double(text) ?? .nan)
+                    }
+                    let finished = states[index] == RunIndexFile.State.finished.rawValue
+                    cells += positions.map { finished ? Self.cell(statistics[$0][index]) : "" }
+                    out += Array(cells.joined(separator: ",").utf8)
+                    out.append(0x0A)
                 }
-                cells += numberKeys.map { key in
-                    if key == .seed { return String(seed(index)) }
-                    guard case .number(let text)? = run.configuration.value(key) else { return "" }
-                    return Self.cell(Double(text) ?? .nan)
-                }
-                let finished = states[index] == RunIndexFile.State.finished.rawValue
-                cells += positions.map { finished ? Self.cell(statistics[$0][index]) : "" }
-                out += Array(cells.joined(separator: ",").utf8)
-                out.append(0x0A)
+                return out
             }
-            return out
+            try write(bytes)
         }
     }
 

@@ -70,27 +70,32 @@ public enum RunIndexFile {
         }
     }
 
-    /// The statistics (one column per statistic, NaN where unknown) and states of the runs
-    /// of sweep `sweepID` read from `folder`'s file; nil when there is none, or it is not a
-    /// whole file of that sweep with `count` runs (then the records are read instead).
-    public static func read(folder: SweepFolder, sweepID: String, count: Int) -> (
-        statistics: [[Double]], states: [UInt8]
-    )? {
+    /// Reads the file of sweep `sweepID`'s `count` runs in `folder`: hands `rows` the
+    /// statistics a few thousand runs at a time (the first run's index, then per run its
+    /// statistics in ``RunQuery/statistics`` order), so the file is never held whole, and
+    /// returns every run's state. Nil when there is no file, or it is not a whole file of
+    /// that sweep (checked before any row is handed over), or it cannot be read to its end.
+    public static func read(
+        folder: SweepFolder, sweepID: String, count: Int, rows: (Int, UnsafeBufferPointer<Double>) -> Void
+    ) -> [UInt8]? {
         guard let handle = FileHandle(forReadingAtPath: path(in: folder)) else { return nil }
         defer { try? handle.close() }
         let width = RunQuery.statistics.count
         let id = Array(sweepID.utf8)
         let headerSize = magic.count + 24 + id.count
-        guard let size = try? handle.seekToEnd(), size == UInt64(headerSize + count * (width * 8 + 1)),
+        let statesAt = UInt64(headerSize + count * width * 8)
+        guard let size = try? handle.seekToEnd(), size == statesAt + UInt64(count),
             (try? handle.seek(toOffset: 0)) != nil, let header = try? handle.read(upToCount: headerSize).map(Array.init),
             header.count == headerSize, Array(header[0..<magic.count]) == magic,
             header.le64(at: magic.count) == count, header.le64(at: magic.count + 8) == width,
-            header.le64(at: magic.count + 16) == id.count, Array(header[(magic.count + 24)...]) == id
+            header.le64(at: magic.count + 16) == id.count, Array(header[(magic.count + 24)...]) == id,
+            (try? handle.seek(toOffset: statesAt)) != nil,
+            let states = try? handle.read(upToCount: count).map(Array.init), states.count == count,
+            states.allSatisfy({ $0 == State.finished.rawValue || $0 == State.failed.rawValue }),
+            (try? handle.seek(toOffset: UInt64(headerSize))) != nil
         else { return nil }
-        var statistics = [[Double]](repeating: [], count: width)
-        for position in 0..<width { statistics[position].reserveCapacity(count) }
-        // A few thousand runs at a time, so the whole file is never held besides its columns.
         let chunkRuns = 4096
+        var values = [Double](repeating: 0, count: chunkRuns * width)
         var done = 0
         while done < count {
             let runs = min(chunkRuns, count - done)
@@ -98,19 +103,15 @@ public enum RunIndexFile {
                 return nil
             }
             chunk.withUnsafeBytes { raw in
-                for run in 0..<runs {
-                    for position in 0..<width {
-                        let bits = raw.loadUnaligned(fromByteOffset: (run * width + position) * 8, as: UInt64.self)
-                        statistics[position].append(Double(bitPattern: UInt64(littleEndian: bits)))
-                    }
+                for position in 0..<runs * width {
+                    let bits = raw.loadUnaligned(fromByteOffset: position * 8, as: UInt64.self)
+                    values[position] = Double(bitPattern: UInt64(littleEndian: bits))
                 }
             }
+            values.withUnsafeBufferPointer { rows(done, UnsafeBufferPointer(rebasing: $0[0..<runs * width])) }
             done += runs
         }
-        guard let states = try? handle.read(upToCount: count).map(Array.init), states.count == count,
-            states.allSatisfy({ $0 == State.finished.rawValue || $0 == State.failed.rawValue })
-        else { return nil }
-        return (statistics, states)
+        return states
     }
 }
 

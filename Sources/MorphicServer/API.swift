@@ -268,7 +268,7 @@ final class API: Sendable {
                 headers: [
                     ("Content-Type", "text/csv; charset=utf-8"),
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
-                ], body: .bytes(try service.runsCSV(id, query: query, offset: page.offset, limit: page.limit)),
+                ], body: try service.runsCSV(id, query: query, offset: page.offset, limit: page.limit),
                 compressible: true)
         case .columns(let id, let query):
             return try SweepExplorer(service: service).columns(id, query)
@@ -285,9 +285,11 @@ final class API: Sendable {
             return HTTPResponse(
                 status: .ok, headers: [("Content-Type", "application/octet-stream")], body: .bytes(bytes),
                 compressible: true)
-        case .manifest(let id):
+        case .manifest(let id, runs: true):
             return try file(
                 service.datasetFile(id, name: "manifest.json"), type: "application/json", compressible: true)
+        case .manifest(let id, runs: false):
+            return try SweepExplorer(service: service).manifestWithoutRuns(id)
         case .dataset(let id):
             var response = try file(
                 service.datasetFile(id, name: Dataset.archiveName), type: "application/gzip", compressible: false)

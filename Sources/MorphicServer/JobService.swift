@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import MorphicCore
 import MorphicData
 import MorphicLLM
@@ -176,7 +177,7 @@ public final class JobService: @unchecked Sendable {
     }
 
     /// Every run matching `query` as CSV (``RunListing``).
-    public func runsCSV(_ id: String, query: RunQuery, offset: Int = 0, limit: Int = .max) throws(Failure) -> [UInt8] {
+    public func runsCSV(_ id: String, query: RunQuery, offset: Int = 0, limit: Int = .max) throws(Failure) -> HTTPResponse.Body {
         try listing(id).csv(query, offset: offset, limit: limit)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import MorphicData
 
 /// What the API says of a sweep's runs: a page or the CSV of a runs query, and one run's
@@ -49,11 +50,45 @@ struct RunListing {
 
     /// The runs matching `query` as CSV, from `offset`, at most `limit`: the export of what
     /// ``page(_:offset:limit:)`` pages.
-    func csv(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> [UInt8] {
+    ///
+    /// Up to ``keptCSV`` bytes are answered from memory; a longer export (a million runs
+    /// make some 200 MB) goes on in an unlinked temporary file streamed from disk.
+    func csv(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> HTTPResponse.Body {
         let index = job.index()
         guard index.refresh(from: job.folder, interval: 0, wait: Self.indexWait) else { throw building(index) }
-        return index.csv(query, offset: offset, limit: limit, activity: state)
+        var kept: [UInt8] = []
+        var spill: (path: String, handle: FileHandle)?
+        defer {
+            if let spill {
+                try? spill.handle.close()
+                unlink(spill.path)
+            }
+        }
+        do {
+            try index.csv(query, offset: offset, limit: limit, activity: state) { (bytes: [UInt8]) throws in
+                if let spill {
+                    try spill.handle.write(contentsOf: bytes)
+                    return
+                }
+                kept += bytes
+                guard kept.count > Self.keptCSV else { return }
+                let path = NSTemporaryDirectory() + "/morphic-runs-" + UUID().uuidString + ".csv"
+                guard FileManager.default.createFile(atPath: path, contents: nil),
+                    let handle = FileHandle(forWritingAtPath: path)
+                else { throw FileError.system("cannot create \(path)", errno) }
+                spill = (path, handle)
+                try handle.write(contentsOf: kept)
+                kept = []
+            }
+            guard let spill else { return .bytes(kept) }
+            return .file(try FileBody.open(spill.path))
+        } catch {
+            throw .storage("cannot export the runs of \(job.definition.id): \(error)")
+        }
     }
+
+    /// Most bytes of a CSV export held in memory.
+    static let keptCSV = 8 << 20
 
     /// The finished runs matching `query` as numeric columns, one per name, over all of them.
     func columns(_ names: [String], query: RunQuery) throws(JobService.Failure) -> (total: Int, columns: [[Double]]) {

@@ -94,6 +94,19 @@ struct SweepExplorer {
             ]))
     }
 
+    /// The manifest without its per-run part (`manifest.json?runs=false`): what a page
+    /// showing the dataset's counts, columns and checks needs, a few KB whatever the size.
+    func manifestWithoutRuns(_ id: String) throws -> HTTPResponse {
+        let path = try Self.answer { () throws(JobService.Failure) in try service.datasetFile(id, name: "manifest.json") }
+        do {
+            return HTTPResponse(
+                status: .ok, headers: [("Content-Type", "application/json")],
+                body: .bytes(try ManifestRuns.withoutRuns(path: path)), compressible: true)
+        } catch {
+            throw APIError(status: .internalServerError, code: "storage", message: "cannot read the manifest of \(id): \(error)")
+        }
+    }
+
     /// The manifest's `validation` object. Dataset writes it last, so only the file's tail is
     /// read: a few KB, not the per-run manifest (about 5 MB at 100,000 runs).
     func validation(_ id: String) throws -> HTTPResponse {
