@@ -190,6 +190,7 @@ enum Route: Equatable, Sendable {
         case .columns: ["fields", "filter"]
         case .aggregate: ["y", "x", "by", "series", "filter"]
         case .frames: ["from", "to", "every"]
+        case .manifest: ["runs"]
         default: []
         }
     }
