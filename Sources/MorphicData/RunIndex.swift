@@ -49,7 +49,7 @@ public final class RunIndex: @unchecked Sendable {
     private let sweepID: String
 
     /// Parameter columns kept besides those a query uses now.
-    static let keptColumns = 4
+    static let keptColumns = 2
     /// Runs read between two publications of what a read found.
     static let readChunk = 4096
 
@@ -69,11 +69,15 @@ public final class RunIndex: @unchecked Sendable {
             return column
         }
         let key = ParameterKey(rawValue: name)!
-        let column = runs.indices.map { index -> Double in
+        let column: [Double]
+        if key == .seed {
             // Approximate above 2^53: filters and sorts on the seed compare it exactly instead.
-            if key == .seed { return Double(seed(index)) }
-            guard case .number(let text)? = runs[index].configuration.value(key) else { return .nan }
-            return Double(text) ?? .nan
+            column = runs.indices.map { Double(seed($0)) }
+        } else {
+            column = perPoint { configuration in
+                guard case .number(let text)? = configuration.value(key) else { return Double.nan }
+                return Double(text) ?? .nan
+            }
         }
         numbers[name] = column
         used(name)
@@ -96,7 +100,35 @@ public final class RunIndex: @unchecked Sendable {
         runs[index].configuration.seed ?? CounterRandom.runSeed(sweepSeed: sweepSeed, runID: runs[index].id)
     }
 
-    /// A text column (`run_id`, `mode`, `label` or a text parameter). Call with the lock held.
+    /// A column of what `value` says of each run's configuration, found once per point of
+    /// the definition (replicates share it) rather than once per run.
+    private func perPoint<T>(_ value: (RunConfiguration) -> T) -> [T] {
+        var column: [T] = []
+        column.reserveCapacity(runs.count)
+        for block in runs.blocks {
+            for point in 0..<block.points {
+                let found = value(block.configuration(point: point))
+                column.append(contentsOf: repeatElement(found, count: block.replicates))
+            }
+        }
+        return column
+    }
+
+    /// Each run's mode, as its place in `Mode.allCases`: a byte a run, made once.
+    private lazy var modes: [UInt8] = perPoint { UInt8(Mode.allCases.firstIndex(of: $0.mode)!) }
+
+    /// A text column's values by run: `mode` and `label` from ``modes``, others from
+    /// ``textColumn(_:)``. Call with the lock held.
+    private func textValues(_ name: String) -> (Int) -> String {
+        if name == "mode" || name == "label" {
+            let codes = modes
+            return { Mode.allCases[Int(codes[$0])].rawValue }
+        }
+        let column = textColumn(name)
+        return { column[$0] }
+    }
+
+    /// A text column (`run_id` or a text parameter). Call with the lock held.
     private func textColumn(_ name: String) -> [String] {
         if let column = texts[name] {
             used(name)
@@ -105,11 +137,10 @@ public final class RunIndex: @unchecked Sendable {
         let column: [String]
         switch name {
         case "run_id": column = runs.map(\.id)
-        case "mode", "label": column = runs.map { $0.configuration.mode.rawValue }
         default:
             let key = ParameterKey(rawValue: name)!
-            column = runs.map { run in
-                if case .text(let text)? = run.configuration.value(key) { return text }
+            column = perPoint { configuration in
+                if case .text(let text)? = configuration.value(key) { return text }
                 return ""
             }
         }
@@ -445,8 +476,8 @@ public final class RunIndex: @unchecked Sendable {
         // Keys gathered once, then sorted as plain pairs: ties keep the definition's order,
         // and unknown numbers (runs not finished) come last either way.
         if RunQuery.textColumns.contains(sort.column) {
-            let values = sort.column == "status" ? nil : textColumn(sort.column)
-            var keyed: [(key: String, index: Int)] = order.map { (values?[$0] ?? status($0), $0) }
+            let values = sort.column == "status" ? status : textValues(sort.column)
+            var keyed: [(key: String, index: Int)] = order.map { (values($0), $0) }
             let descending = sort.descending
             keyed.sort { (a: (key: String, index: Int), b: (key: String, index: Int)) -> Bool in
                 if a.key == b.key { return a.index < b.index }
@@ -515,8 +546,7 @@ public final class RunIndex: @unchecked Sendable {
             case .prefix: return { _ in false }
             }
         }
-        let values = condition.column == "status" ? nil : textColumn(condition.column)
-        let text: (Int) -> String = { values?[$0] ?? status($0) }
+        let text = condition.column == "status" ? status : textValues(condition.column)
         let target = condition.column == "label" && condition.text == "control" ? "classical" : condition.text
         switch condition.comparison {
         case .notEqual: return { text($0) != target }
