@@ -367,8 +367,10 @@ public final class RunIndex: @unchecked Sendable {
     ) -> (total: Int, columns: [[Double]])? {
         guard refresh(from: folder, interval: interval, wait: wait) else { return nil }
         return lock.withLock {
-            let finished = matching(query, status: { self.status($0, activity: activity) }).filter {
-                states[$0] == RunIndexFile.State.finished.rawValue
+            // No sort: the finished runs the conditions keep, without a list of every run first.
+            let tests = query.conditions.map { test($0, status: { self.status($0, activity: activity) }) }
+            let finished = runs.indices.filter { index in
+                states[index] == RunIndexFile.State.finished.rawValue && tests.allSatisfy { $0(index) }
             }
             return (runs.count, names.map { name in
                 let value = numeric(name)
@@ -399,7 +401,7 @@ public final class RunIndex: @unchecked Sendable {
     }
 
     /// Whether answering `query` needs the records of every run, not only of its page.
-    static func needsRecords(_ query: RunQuery) -> Bool {
+    public static func needsRecords(_ query: RunQuery) -> Bool {
         let recorded = Set(RunQuery.statistics + ["status"])
         return query.conditions.contains { recorded.contains($0.column) }
             || query.sort.map { recorded.contains($0.column) } ?? false

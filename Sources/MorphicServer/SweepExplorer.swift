@@ -31,10 +31,10 @@ struct SweepExplorer {
         // Written straight to bytes: a JSON value per number would hold tens of bytes for
         // each of a million runs' numbers.
         var body = Array("{\"total\":\(answer.total),\"matched\":\(answer.columns.first?.count ?? 0),\"columns\":{".utf8)
+        body.reserveCapacity(answer.columns.reduce(64) { $0 + 32 + $1.count * 8 })
         for (position, (name, column)) in zip(fields, answer.columns).enumerated() {
             if position > 0 { body.append(UInt8(ascii: ",")) }
             body += JSON.string(name).compactBytes + Array(":[".utf8)
-            body.reserveCapacity(body.count + column.count * 10)
             for (row, value) in column.enumerated() {
                 if row > 0 { body.append(UInt8(ascii: ",")) }
                 body += Self.number(value).utf8
