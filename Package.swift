@@ -46,7 +46,7 @@ let package = Package(
         // HTTP/1.1 on sockets: a pure request decoder, connection state machine and epoll loops.
         .target(name: "HTTP", dependencies: ["Gzip", "CSystem"]),
         // The job server: REST API, job service, configuration.
-        .target(name: "MorphicServer", dependencies: ["MorphicCore", "MorphicData", "MorphicInference", "MorphicLLM", "HTTPClient", "HTTP", "Gzip"]),
+        .target(name: "MorphicServer", dependencies: ["MorphicCore", "MorphicData", "MorphicInference", "MorphicLLM", "HTTPClient", "HTTP", "Gzip", "CSystem"]),
         .executableTarget(
             name: "morphic",
             dependencies: [

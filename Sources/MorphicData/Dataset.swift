@@ -26,10 +26,12 @@ public enum Dataset {
     }
 
     /// Writes the dataset of a sweep whose runs are all finished or failed. A run with
-    /// neither a whole record nor a failure is refused, naming it. Returns the dataset
-    /// trained as a reference when its card's calibration was measured.
+    /// neither a whole record nor a failure is refused, naming it. With `writesIndex` (the
+    /// server) the same pass writes the folder's ``RunIndexFile``, which is no dataset file.
+    /// Returns the dataset trained as a reference when its card's calibration was measured.
     @discardableResult
-    public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder) throws -> TrainedReference? {
+    public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder,
+                                writesIndex: Bool = false) throws -> TrainedReference? {
         let records = RecordStore(folder)
         // Failures are few and listed by name; a failed run retried since has its record.
         var failures: [Int: String] = [:]
@@ -90,6 +92,8 @@ public enum Dataset {
         try tar.addFolder(definition.id)
 
         let checks = try ValidationChecks.Totals(directory: folder.path)
+        let index = try writesIndex
+            ? RunIndexFile.Writer(folder: folder, sweepID: definition.id, count: definition.runs.count) : nil
         let context = DatasetRows.Context(
             definition: definition, packs: RecordStore.SharedPacks(records), failures: failures, idWidth: idWidth,
             generations: generations, theta: theta)
@@ -107,6 +111,7 @@ public enum Dataset {
                 try manifest.write(rows.manifest)
                 try tar.add(entry: rows.archive)
                 try checks.add(rows.checks)
+                for statistics in rows.statistics { try index?.add(statistics) }
             })
         try manifest.write(Array("  ],\n".utf8))
         let validation = try checks.summary()
@@ -133,6 +138,7 @@ public enum Dataset {
         // Packs were appended without a flush of their own: make them durable before the
         // manifest says the dataset is whole.
         try folder.synchronize()
+        try index?.commit()
         try manifest.commit()
         for name in files(definition) { try addFile(name, of: folder, to: tar, as: definition.id) }
         try tar.finish()

@@ -26,6 +26,9 @@ struct DatasetRows: Sendable {
     var arrays = TimeseriesArrays.Rows()
     var thetaX = ThetaXArrays.Rows()
     var checks = ValidationChecks()
+    /// Each run's summary statistics in ``RunQuery/statistics`` order, nil for a failed run:
+    /// the rows of the server's ``RunIndexFile``.
+    var statistics: [[Double]?] = []
 
     /// The rows of runs `range`.
     init(_ context: Context, runs range: Range<Int>) throws {
@@ -36,6 +39,7 @@ struct DatasetRows: Sendable {
             let entry: JSON
             if let failure = context.failures[index] {
                 entry = .object(["run_id": .string(run.id), "status": .string("failed"), "error": .string(failure)])
+                statistics.append(nil)
             } else {
                 let bytes = try Dataset.recordBytes(run, index: index, in: &cursor)
                 let digest = SHA256.hex(bytes)
@@ -63,6 +67,7 @@ struct DatasetRows: Sendable {
                     split: split)
                 archive += try TarWriter.fileEntry(folder: definition.id, name: run.fileName, bytes: bytes)
                 checks.add(mode: run.configuration.mode, config: config, summary: summary)
+                statistics.append(RunQuery.statistics.map { summary[$0]?.doubleValue ?? .nan })
                 entry = .object([
                     "run_id": .string(run.id), "file": .string(run.fileName), "sha256": .string(digest),
                     "bytes": .int(bytes.count),

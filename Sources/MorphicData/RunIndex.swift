@@ -3,55 +3,101 @@ import MorphicCore
 
 /// A sweep's runs as columns in memory, answering ``RunQuery``s without touching the disk:
 /// parameters come from the plan, summary statistics from each run's record, read once
-/// when the run has finished (records never change).
+/// when the run has finished (records never change), or, for an assembled sweep, from its
+/// ``RunIndexFile`` in one read.
+///
+/// Statistics are kept as one array of doubles per statistic, about 120 bytes a run, and a
+/// page's `summary_stats` are written from them (records write each statistic in the
+/// shortest form that reads back to the same double, so the text is the record's).
+///
+/// Reading the records is done once, on a thread of its own, and shared: every query that
+/// needs them waits for the same read, and a query that gives up waiting (``page`` and
+/// ``columns`` return nil) leaves it running, so asking again finds what it read.
 public final class RunIndex: @unchecked Sendable {
     /// The runs, in the definition's order.
     public let runs: SweepRuns
-    /// Parameter columns, made on first use (most queries need one or two).
+    /// Guards everything below; readers of records wait on it for the read under way.
+    private let lock = NSCondition()
+    /// Parameter columns, made on first use (most queries need one or two); only the last
+    /// few are kept, since each holds a double per run.
     private var numbers: [String: [Double]] = [:]
     private var texts: [String: [String]] = [:]
-    private let lock = NSLock()
-    /// Per run: its statistics in ``RunQuery/statistics`` order (NaN for null), once known.
-    private var statistics: [[Double]?]
-    private var summaries: [JSON?]
-    private var failures: [String?]
-    /// Runs neither finished nor failed at the last look.
-    private var unfinished: [Int]
+    private var columnUse: [String] = []
+    /// Per run: whether it is known to have finished or failed (``RunIndexFile/State``).
+    private var states: [UInt8]
+    /// Per statistic, in ``RunQuery/statistics`` order: its value for each run (NaN for
+    /// null, or not known).
+    private var statistics: [[Double]]
+    /// Failed runs' messages, by index.
+    private var failures: [Int: String] = [:]
     private var lastRefresh = -Double.infinity
+    /// Whether a read of the records is under way, and how far it got.
+    private var reading = false
+    private var readProgress = (done: 0, of: 0)
+    /// Whether the folder's index file has been looked for.
+    private var triedFile = false
+    /// Records read so far, for reports: each finished run's once, however many ask.
+    public var recordsRead: Int { lock.withLock { recordCount } }
+    private var recordCount = 0
     /// The run map's `map_x` and `map_y` by run (NaN off the map), and what they were made from.
     private var mapColumns: [String: [Double]] = [:]
     private var mapSource: String?
+    private var swept: [String]?
     /// The sweep's seed, from which a run without its own seed derives one (as its record's
     /// `config.seed` shows).
     private let sweepSeed: UInt64
+    private let sweepID: String
     /// Counts what changed the rows: runs read as finished or failed, the map set again.
     private var changes = 0
     /// Tells this index from an earlier one of a sweep with the same id (deleted, then
     /// submitted again), whose change count may coincide.
     private let instance = UInt64.random(in: 1...UInt64.max)
 
+    /// Parameter columns kept besides those a query uses now.
+    static let keptColumns = 2
+    /// Runs read between two publications of what a read found.
+    static let readChunk = 4096
+
     /// An index of `definition`'s runs, none known to have finished yet.
     public init(definition: SweepDefinition) {
         runs = definition.runs
         sweepSeed = definition.seed
-        statistics = Array(repeating: nil, count: runs.count)
-        summaries = Array(repeating: nil, count: runs.count)
-        failures = Array(repeating: nil, count: runs.count)
-        unfinished = Array(runs.indices)
+        sweepID = definition.id
+        states = Array(repeating: RunIndexFile.State.unknown.rawValue, count: runs.count)
+        statistics = Array(repeating: Array(repeating: .nan, count: runs.count), count: RunQuery.statistics.count)
     }
 
     /// A numeric parameter's column. Call with the lock held.
     private func numberColumn(_ name: String) -> [Double] {
-        if let column = numbers[name] { return column }
+        if let column = numbers[name] {
+            used(name)
+            return column
+        }
         let key = ParameterKey(rawValue: name)!
-        let column = runs.indices.map { index -> Double in
+        let column: [Double]
+        if key == .seed {
             // Approximate above 2^53: filters and sorts on the seed compare it exactly instead.
-            if key == .seed { return Double(seed(index)) }
-            guard case .number(let text)? = runs[index].configuration.value(key) else { return .nan }
-            return Double(text) ?? .nan
+            column = runs.indices.map { Double(seed($0)) }
+        } else {
+            column = perPoint { configuration in
+                guard case .number(let text)? = configuration.value(key) else { return Double.nan }
+                return Double(text) ?? .nan
+            }
         }
         numbers[name] = column
+        used(name)
         return column
+    }
+
+    /// Notes that column `name` was used, and drops the least recently used beyond ``keptColumns``.
+    private func used(_ name: String) {
+        columnUse.removeAll { $0 == name }
+        columnUse.append(name)
+        while columnUse.count > Self.keptColumns {
+            let oldest = columnUse.removeFirst()
+            numbers[oldest] = nil
+            texts[oldest] = nil
+        }
     }
 
     /// The seed run `index` is computed with: its own, or derived from the sweep's.
@@ -59,21 +105,52 @@ public final class RunIndex: @unchecked Sendable {
         runs[index].configuration.seed ?? CounterRandom.runSeed(sweepSeed: sweepSeed, runID: runs[index].id)
     }
 
-    /// A text column (`run_id`, `mode`, `label` or a text parameter). Call with the lock held.
+    /// A column of what `value` says of each run's configuration, found once per point of
+    /// the definition (replicates share it) rather than once per run.
+    private func perPoint<T>(_ value: (RunConfiguration) -> T) -> [T] {
+        var column: [T] = []
+        column.reserveCapacity(runs.count)
+        for block in runs.blocks {
+            for point in 0..<block.points {
+                let found = value(block.configuration(point: point))
+                column.append(contentsOf: repeatElement(found, count: block.replicates))
+            }
+        }
+        return column
+    }
+
+    /// Each run's mode, as its place in `Mode.allCases`: a byte a run, made once.
+    private lazy var modes: [UInt8] = perPoint { UInt8(Mode.allCases.firstIndex(of: $0.mode)!) }
+
+    /// A text column's values by run: `mode` and `label` from ``modes``, others from
+    /// ``textColumn(_:)``. Call with the lock held.
+    private func textValues(_ name: String) -> (Int) -> String {
+        if name == "mode" || name == "label" {
+            let codes = modes
+            return { Mode.allCases[Int(codes[$0])].rawValue }
+        }
+        let column = textColumn(name)
+        return { column[$0] }
+    }
+
+    /// A text column (`run_id` or a text parameter). Call with the lock held.
     private func textColumn(_ name: String) -> [String] {
-        if let column = texts[name] { return column }
+        if let column = texts[name] {
+            used(name)
+            return column
+        }
         let column: [String]
         switch name {
         case "run_id": column = runs.map(\.id)
-        case "mode", "label": column = runs.map { $0.configuration.mode.rawValue }
         default:
             let key = ParameterKey(rawValue: name)!
-            column = runs.map { run in
-                if case .text(let text)? = run.configuration.value(key) { return text }
+            column = perPoint { configuration in
+                if case .text(let text)? = configuration.value(key) { return text }
                 return ""
             }
         }
         texts[name] = column
+        used(name)
         return column
     }
 
@@ -108,44 +185,117 @@ public final class RunIndex: @unchecked Sendable {
     /// ``version``. Call with the lock held.
     private var currentVersion: String { String(instance, radix: 16) + "." + String(changes) }
 
-    /// Reads the records and failures of runs that finished since the last look, at most
-    /// once per `interval` seconds. Each finished run is read once, ever.
-    public func refresh(from folder: SweepFolder, interval: Double = 1) {
+    /// Brings the index up to date with the records of runs that finished since the last
+    /// look, at most once per `interval` seconds, and waits at most `wait` seconds for that
+    /// read. Each finished run is read once, ever; the first look takes the folder's
+    /// ``RunIndexFile`` instead, when it has one.
+    ///
+    /// The read runs on a thread of its own and is shared: a call while one is under way
+    /// waits for it rather than starting another. Returns false when `wait` ran out first;
+    /// the read goes on, and keeps what it finds.
+    @discardableResult
+    public func refresh(from folder: SweepFolder, interval: Double = 1, wait: Double = .infinity) -> Bool {
         let now = ProcessInfo.processInfo.systemUptime
-        let pending: [Int] = lock.withLock {
-            guard now - lastRefresh >= interval else { return [] }
+        lock.lock()
+        defer { lock.unlock() }
+        if !reading && now - lastRefresh >= interval {
             lastRefresh = now
-            return unfinished
+            let pending = states.indices.filter { states[$0] == RunIndexFile.State.unknown.rawValue }
+            let fileFirst = !triedFile
+            triedFile = true
+            // Every run known: nothing can change (a retry makes a new index).
+            guard fileFirst || !pending.isEmpty else { return true }
+            reading = true
+            readProgress = (0, pending.count)
+            let thread = Thread { [self] in
+                if !(fileFirst && load(from: folder)) { read(pending, from: folder, publishing: true) }
+                lock.withLock {
+                    reading = false
+                    lock.broadcast()
+                }
+            }
+            thread.name = "runs-index"
+            thread.start()
         }
-        read(pending, from: folder)
+        let deadline = Date(timeIntervalSinceNow: min(wait, 1e9))
+        while reading {
+            if !lock.wait(until: deadline) { return !reading }
+        }
+        return true
     }
 
-    /// Reads the records or failures of the runs at `indices` that have them.
-    private func read(_ indices: [Int], from folder: SweepFolder) {
-        var found: [(Int, JSON?, String?)] = []
+    /// How far the read under way has got, for a caller that stopped waiting.
+    public var progress: (done: Int, of: Int) { lock.withLock { readProgress } }
+
+    /// Takes the statistics of every run from the folder's index file, if it has a whole
+    /// one, straight into the columns.
+    private func load(from folder: SweepFolder) -> Bool {
+        let width = RunQuery.statistics.count
+        let found = RunIndexFile.read(folder: folder, sweepID: sweepID, count: runs.count) { first, values in
+            lock.withLock {
+                for run in 0..<values.count / width {
+                    for position in 0..<width { statistics[position][first + run] = values[run * width + position] }
+                }
+            }
+        }
+        guard let found else {
+            // A file that broke off part-way: runs not known otherwise have no values yet.
+            lock.withLock {
+                for index in states.indices where states[index] == RunIndexFile.State.unknown.rawValue {
+                    for position in 0..<width { statistics[position][index] = .nan }
+                }
+            }
+            return false
+        }
+        var failed: [Int: String] = [:]
+        for index in found.indices where found[index] == RunIndexFile.State.failed.rawValue {
+            failed[index] = folder.failure(runs[index].id) ?? "failed"
+        }
+        lock.withLock {
+            states = found
+            failures = failed
+            readProgress = (runs.count, runs.count)
+            changes += 1
+        }
+        return true
+    }
+
+    /// Reads the records or failures of the runs at `indices` that have them; with
+    /// `publishing`, what it found is kept every ``readChunk`` runs, so a long read shows
+    /// its progress and keeps its work.
+    private func read(_ indices: [Int], from folder: SweepFolder, publishing: Bool = false) {
+        var found: [(Int, [Double]?, String?)] = []
         var cursor = RecordStore.Cursor(RecordStore(folder))
+        var done = 0
+        func keep() {
+            guard !found.isEmpty || publishing else { return }
+            lock.withLock {
+                for (index, values, failure) in found {
+                    if let values {
+                        for position in values.indices { statistics[position][index] = values[position] }
+                        states[index] = RunIndexFile.State.finished.rawValue
+                    } else {
+                        failures[index] = failure
+                        states[index] = RunIndexFile.State.failed.rawValue
+                    }
+                }
+                recordCount += found.count { $0.1 != nil }
+                if !found.isEmpty { changes += 1 }
+                if publishing { readProgress.done = done }
+            }
+            found.removeAll(keepingCapacity: true)
+        }
         for index in indices {
             let run = runs[index]
             if let bytes = cursor.record(run, index: index), let summary = Self.summary(of: bytes) {
-                found.append((index, summary, nil))
+                found.append((index, RunQuery.statistics.map { summary[$0]?.doubleValue ?? .nan }, nil))
             } else if let failure = folder.failure(run.id) {
                 found.append((index, nil, failure))
             }
+            done += 1
+            if done % Self.readChunk == 0 { keep() }
         }
-        guard !found.isEmpty else { return }
-        lock.withLock {
-            for (index, summary, failure) in found {
-                if let summary {
-                    summaries[index] = summary
-                    statistics[index] = RunQuery.statistics.map { summary[$0]?.doubleValue ?? .nan }
-                } else {
-                    failures[index] = failure
-                }
-            }
-            let done = Set(found.map(\.0))
-            unfinished.removeAll { done.contains($0) }
-            changes += 1
-        }
+        keep()
     }
 
     /// The `summary_stats` object of a run's record. Only that object is parsed: it holds
@@ -192,14 +342,18 @@ public final class RunIndex: @unchecked Sendable {
     /// whether an unfinished run is `running`, `queued` or `not_run`.
     ///
     /// A query that filters or sorts on statistics or status needs every finished run's
-    /// record (read once, then looked at again at most every `interval` seconds); any other
+    /// record (read once, then looked at again at most every `interval` seconds); nil when
+    /// that read did not end within `wait` seconds (it goes on: ask again). Any other query
     /// needs only the records of the page it returns, so a sweep of 100,000 runs shows its
     /// first page at once.
     public func page(
-        _ query: RunQuery, offset: Int, limit: Int, folder: SweepFolder, interval: Double,
-        activity: (PlannedRun) -> String
-    ) -> Page {
-        let chosen = select(query, offset: offset, limit: limit, folder: folder, interval: interval, activity: activity)
+        _ query: RunQuery, offset: Int, limit: Int, folder: SweepFolder, interval: Double, wait: Double = .infinity,
+        activity: @escaping (PlannedRun) -> String
+    ) -> Page? {
+        guard
+            let chosen = select(
+                query, offset: offset, limit: limit, folder: folder, interval: interval, wait: wait, activity: activity)
+        else { return nil }
         return Page(
             total: chosen.total, matched: chosen.matched,
             runs: rows(chosen.indices, fields: query.fields, activity: activity))
@@ -221,30 +375,26 @@ public final class RunIndex: @unchecked Sendable {
         public let version: String
     }
 
-    /// The runs of ``page(_:offset:limit:folder:interval:activity:)``, as indices: the
-    /// records they need are read, their rows not yet rendered.
+    /// The runs of ``page(_:offset:limit:folder:interval:wait:activity:)``, as indices: the
+    /// records they need are read, their rows not yet rendered. Nil when the read of every
+    /// record did not end within `wait` seconds (it goes on: ask again).
     public func select(
-        _ query: RunQuery, offset: Int, limit: Int, folder: SweepFolder, interval: Double,
-        activity: (PlannedRun) -> String
-    ) -> Selection {
+        _ query: RunQuery, offset: Int, limit: Int, folder: SweepFolder, interval: Double, wait: Double = .infinity,
+        activity: @escaping (PlannedRun) -> String
+    ) -> Selection? {
         if Self.needsRecords(query) {
-            refresh(from: folder, interval: interval)
+            guard refresh(from: folder, interval: interval, wait: wait) else { return nil }
         } else {
             let wanted: [Int] = lock.withLock {
-                let order = matching(query, statuses: [])
+                let order = matching(query, status: { _ in "" })
                 let first = min(max(0, offset), order.count)
-                return order[first..<first + min(max(0, limit), order.count - first)].filter { summaries[$0] == nil }
+                return order[first..<first + min(max(0, limit), order.count - first)].filter {
+                    states[$0] == RunIndexFile.State.unknown.rawValue
+                }
             }
             if !wanted.isEmpty { read(wanted, from: folder) }
         }
-        return lock.withLock {
-            let statuses = runs.indices.map { status($0, activity: activity) }
-            let order = matching(query, statuses: statuses)
-            let first = min(max(0, offset), order.count)
-            let slice = order[first..<first + min(max(0, limit), order.count - first)]
-            return Selection(
-                total: runs.count, matched: order.count, indices: slice.map { Int32($0) }, version: currentVersion)
-        }
+        return lock.withLock { chosen(query, offset: offset, limit: limit, activity: activity) }
     }
 
     /// The runs `indices` as the API shows them, with `fields` of their parameters and
@@ -257,17 +407,33 @@ public final class RunIndex: @unchecked Sendable {
         }
     }
 
+    /// The runs matching `query`, sorted, from `offset`, at most `limit`. Call with the lock held.
+    private func chosen(_ query: RunQuery, offset: Int, limit: Int, activity: @escaping (PlannedRun) -> String)
+        -> Selection
+    {
+        let order = matching(query, status: { self.status($0, activity: activity) })
+        let first = min(max(0, offset), order.count)
+        let slice = order[first..<first + min(max(0, limit), order.count - first)]
+        return Selection(
+            total: runs.count, matched: order.count, indices: slice.map { Int32($0) }, version: currentVersion)
+    }
+
     /// The finished runs matching `query`, in the definition's order, as one column of
     /// numbers per name in `names` (parameters or statistics; NaN where a run has none), and
     /// how many runs the sweep has. Reads every finished run's record first (at most every
-    /// `interval` seconds), so the columns cover all of them, not a page.
+    /// `interval` seconds), so the columns cover all of them, not a page; nil when that read
+    /// did not end within `wait` seconds (it goes on: ask again).
     public func columns(
-        _ names: [String], query: RunQuery, folder: SweepFolder, interval: Double, activity: (PlannedRun) -> String
-    ) -> (total: Int, columns: [[Double]]) {
-        refresh(from: folder, interval: interval)
+        _ names: [String], query: RunQuery, folder: SweepFolder, interval: Double, wait: Double = .infinity,
+        activity: @escaping (PlannedRun) -> String
+    ) -> (total: Int, columns: [[Double]])? {
+        guard refresh(from: folder, interval: interval, wait: wait) else { return nil }
         return lock.withLock {
-            let statuses = Self.needsRecords(query) ? runs.indices.map { status($0, activity: activity) } : []
-            let finished = matching(query, statuses: statuses).filter { statistics[$0] != nil }
+            // No sort: the finished runs the conditions keep, without a list of every run first.
+            let tests = query.conditions.map { test($0, status: { self.status($0, activity: activity) }) }
+            let finished = runs.indices.filter { index in
+                states[index] == RunIndexFile.State.finished.rawValue && tests.allSatisfy { $0(index) }
+            }
             return (runs.count, names.map { name in
                 let value = numeric(name)
                 return finished.map(value)
@@ -277,20 +443,27 @@ public final class RunIndex: @unchecked Sendable {
 
     /// The numeric parameters (but the seed) that take more than one value over the
     /// definition's field runs: the parameters a sweep varies, known before any run ends.
+    /// Found from the definition's points, not its runs, so a million runs cost nothing more.
     public func sweptParameters() -> [String] {
-        lock.withLock {
-            let field = runs.indices.filter { runs[$0].configuration.mode != .classical }
-            return RunQuery.numericParameters.filter { name in
-                guard name != "seed" else { return false }
-                let column = numberColumn(name)
-                guard let first = field.first.map({ column[$0] }) else { return false }
-                return field.contains { !(column[$0] == first) && !(column[$0].isNaN && first.isNaN) }
+        if let known = lock.withLock({ swept }) { return known }
+        let found = RunQuery.numericParameters.filter { name in
+            guard name != "seed", let key = ParameterKey(rawValue: name) else { return false }
+            var values = Set<UInt64>()
+            runs.aggregate(over: [key, .mode]) { configuration, _ in
+                guard configuration.mode != .classical else { return }
+                var value = Double.nan
+                if case .number(let text)? = configuration.value(key) { value = Double(text) ?? .nan }
+                // NaN (no value) is one value, as is each number whatever its sign of zero.
+                values.insert(value.isNaN ? Double.nan.bitPattern : (value + 0).bitPattern)
             }
+            return values.count > 1
         }
+        lock.withLock { swept = found }
+        return found
     }
 
     /// Whether answering `query` needs the records of every run, not only of its page.
-    static func needsRecords(_ query: RunQuery) -> Bool {
+    public static func needsRecords(_ query: RunQuery) -> Bool {
         let recorded = Set(RunQuery.statistics + ["status"])
         return query.conditions.contains { recorded.contains($0.column) }
             || query.sort.map { recorded.contains($0.column) } ?? false
@@ -298,22 +471,19 @@ public final class RunIndex: @unchecked Sendable {
 
     /// The runs matching `query`, as `runs.csv` rows: run_id, mode, status, then the
     /// chosen parameters and statistics; from `offset`, at most `limit`, as ``page`` counts.
-    /// Call ``refresh(from:interval:)`` first for the statistics to be known.
-    public func csv(_ query: RunQuery, offset: Int = 0, limit: Int = .max, activity: (PlannedRun) -> String) -> [UInt8] {
-        csvHeader(query)
-            + csvLines(csvSelection(query, offset: offset, limit: limit, activity: activity).indices, query: query, activity: activity)
+    /// Call ``refresh(from:interval:wait:)`` first for the statistics to be known.
+    public func csv(_ query: RunQuery, offset: Int = 0, limit: Int = .max, activity: @escaping (PlannedRun) -> String)
+        -> [UInt8]
+    {
+        let selection = csvSelection(query, offset: offset, limit: limit, activity: activity)
+        return csvHeader(query) + csvLines(selection.indices, query: query, activity: activity)
     }
 
     /// The runs `runs.csv` lists for `query`, from `offset`, at most `limit`, as indices.
-    public func csvSelection(_ query: RunQuery, offset: Int, limit: Int, activity: (PlannedRun) -> String) -> Selection {
-        lock.withLock {
-            let statuses = runs.indices.map { status($0, activity: activity) }
-            let order = matching(query, statuses: statuses)
-            let first = min(max(0, offset), order.count)
-            let slice = order[first..<first + min(max(0, limit), order.count - first)]
-            return Selection(
-                total: runs.count, matched: order.count, indices: slice.map { Int32($0) }, version: currentVersion)
-        }
+    public func csvSelection(_ query: RunQuery, offset: Int, limit: Int, activity: @escaping (PlannedRun) -> String)
+        -> Selection
+    {
+        lock.withLock { chosen(query, offset: offset, limit: limit, activity: activity) }
     }
 
     /// The header line of `runs.csv` for `query`.
@@ -324,25 +494,33 @@ public final class RunIndex: @unchecked Sendable {
         return out
     }
 
-    /// The `runs.csv` lines of the runs `indices`.
+    /// The `runs.csv` lines of the runs `indices`. Parameters are taken from each run's
+    /// plan, not kept as columns.
     public func csvLines(_ indices: some Collection<Int32>, query: RunQuery, activity: (PlannedRun) -> String)
         -> [UInt8]
     {
         let (textParameters, parameters, stats) = Self.csvColumns(query)
+        let positions = stats.map { RunQuery.statistics.firstIndex(of: $0)! }
+        let textKeys = textParameters.map { ParameterKey(rawValue: $0)! }
+        let numberKeys = parameters.map { ParameterKey(rawValue: $0)! }
         return lock.withLock {
             var out: [UInt8] = []
-            let textCells = textParameters.map { textColumn($0) }
-            let numberCells = parameters.map { numberColumn($0) }
+            out.reserveCapacity(indices.count * 200)
             for position in indices {
                 let index = Int(position)
-                var cells = [runs[index].id, runs[index].configuration.mode.rawValue, status(index, activity: activity)]
-                cells += textCells.map { $0[index] }
-                cells += zip(parameters, numberCells).map { name, column in
-                    name == "seed" ? String(seed(index)) : Self.cell(column[index])
+                let run = runs[index]
+                var cells = [run.id, run.configuration.mode.rawValue, status(index, activity: activity)]
+                cells += textKeys.map { key in
+                    if case .text(let text)? = run.configuration.value(key) { return text }
+                    return ""
                 }
-                cells += stats.map { name in
-                    statistics[index].map { Self.cell($0[RunQuery.statistics.firstIndex(of: name)!]) } ?? ""
+                cells += numberKeys.map { key in
+                    if key == .seed { return String(seed(index)) }
+                    guard case .number(let text)? = run.configuration.value(key) else { return "" }
+                    return Self.cell(Double(text) ?? .nan)
                 }
+                let finished = states[index] == RunIndexFile.State.finished.rawValue
+                cells += positions.map { finished ? Self.cell(statistics[$0][index]) : "" }
                 out += Array(cells.joined(separator: ",").utf8)
                 out.append(0x0A)
             }
@@ -365,15 +543,15 @@ public final class RunIndex: @unchecked Sendable {
     }
 
     /// Indices of matching runs in the query's order. Call with the lock held.
-    private func matching(_ query: RunQuery, statuses: [String]) -> [Int] {
-        let tests = query.conditions.map { test($0, statuses: statuses) }
+    private func matching(_ query: RunQuery, status: @escaping (Int) -> String) -> [Int] {
+        let tests = query.conditions.map { test($0, status: status) }
         let order = runs.indices.filter { index in tests.allSatisfy { $0(index) } }
         guard let sort = query.sort else { return order }
         // Keys gathered once, then sorted as plain pairs: ties keep the definition's order,
         // and unknown numbers (runs not finished) come last either way.
         if RunQuery.textColumns.contains(sort.column) {
-            let values = sort.column == "status" ? statuses : textColumn(sort.column)
-            var keyed: [(key: String, index: Int)] = order.map { (values[$0], $0) }
+            let values = sort.column == "status" ? status : textValues(sort.column)
+            var keyed: [(key: String, index: Int)] = order.map { (values($0), $0) }
             let descending = sort.descending
             keyed.sort { (a: (key: String, index: Int), b: (key: String, index: Int)) -> Bool in
                 if a.key == b.key { return a.index < b.index }
@@ -413,10 +591,11 @@ public final class RunIndex: @unchecked Sendable {
             return { values[$0] }
         }
         let position = RunQuery.statistics.firstIndex(of: name)!
-        return { self.statistics[$0]?[position] ?? .nan }
+        let values = statistics[position]
+        return { values[$0] }
     }
 
-    private func test(_ condition: RunQuery.Condition, statuses: [String]) -> (Int) -> Bool {
+    private func test(_ condition: RunQuery.Condition, status: @escaping (Int) -> String) -> (Int) -> Bool {
         if condition.column == "seed", let bound = SeedBound(condition.text) {
             let order: (Int) -> Int = { bound.order(of: self.seed($0)) }
             switch condition.comparison {
@@ -441,8 +620,7 @@ public final class RunIndex: @unchecked Sendable {
             case .prefix: return { _ in false }
             }
         }
-        let values = condition.column == "status" ? statuses : textColumn(condition.column)
-        let text: (Int) -> String = { values[$0] }
+        let text = condition.column == "status" ? status : textValues(condition.column)
         let target = condition.column == "label" && condition.text == "control" ? "classical" : condition.text
         switch condition.comparison {
         case .notEqual: return { text($0) != target }
@@ -452,8 +630,8 @@ public final class RunIndex: @unchecked Sendable {
     }
 
     private func status(_ index: Int, activity: (PlannedRun) -> String) -> String {
-        if summaries[index] != nil { return "completed" }
-        if failures[index] != nil { return "failed" }
+        if states[index] == RunIndexFile.State.finished.rawValue { return "completed" }
+        if states[index] == RunIndexFile.State.failed.rawValue { return "failed" }
         return activity(runs[index])
     }
 
@@ -463,7 +641,7 @@ public final class RunIndex: @unchecked Sendable {
         var configuration = run.configuration
         configuration.seed = seed(index)
         var config = RunRecord.config(configuration)
-        var summary = summaries[index] ?? .null
+        var summary = summaryJSON(index)
         if let fields {
             config = .object((config.members ?? []).filter { fields.contains($0.key) })
             if let members = summary.members { summary = .object(members.filter { fields.contains($0.key) }) }
@@ -476,4 +654,20 @@ public final class RunIndex: @unchecked Sendable {
         if let failure = failures[index] { members.append(.init("error", .string(failure))) }
         return .object(members)
     }
+
+    /// Run `index`'s `summary_stats` as its record holds them, from the columns: integers
+    /// as integers, doubles in their shortest form, null where the record has null.
+    private func summaryJSON(_ index: Int) -> JSON {
+        guard states[index] == RunIndexFile.State.finished.rawValue else { return .null }
+        return .object(
+            RunQuery.statistics.indices.map { position in
+                let value = statistics[position][index]
+                let json: JSON =
+                    !value.isFinite ? .null : Self.integral[position] ? .int(Int(value)) : .double(value)
+                return JSON.Member(RunQuery.statistics[position], json)
+            })
+    }
+
+    /// Which statistics records write as integers.
+    private static let integral = RunQuery.statistics.map { RunRecord.integerStatistics.contains($0) }
 }

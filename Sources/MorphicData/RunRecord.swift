@@ -184,6 +184,12 @@ public enum RunRecord {
         "total_overrides", "total_resonance_events", "emergence_events", "stability_score", "convergence_generation",
     ]
 
+    /// The statistics ``summary(_:)`` writes as integers (or null); the others are doubles.
+    public static let integerStatistics: Set<String> = [
+        "final_population", "max_population", "min_population", "total_overrides", "total_resonance_events",
+        "emergence_events", "convergence_generation",
+    ]
+
     /// The summary statistics in docs/model.md's order.
     public static func summary(_ summary: Summary) -> JSON {
         .object([

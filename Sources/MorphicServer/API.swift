@@ -298,9 +298,11 @@ final class API: Sendable {
             return HTTPResponse(
                 status: .ok, headers: [("Content-Type", "application/octet-stream")], body: .bytes(bytes),
                 compressible: true)
-        case .manifest(let id):
+        case .manifest(let id, runs: true):
             return try file(
                 service.datasetFile(id, name: "manifest.json"), type: "application/json", compressible: true)
+        case .manifest(let id, runs: false):
+            return try SweepExplorer(service: service).manifestWithoutRuns(id)
         case .dataset(let id):
             var response = try file(
                 service.datasetFile(id, name: Dataset.archiveName), type: "application/gzip", compressible: false)

@@ -53,6 +53,8 @@ struct APIError: Error {
         case .conflict(let message): APIError(status: .conflict, code: "conflict", message: message)
         case .full(let message): APIError(status: .tooManyRequests, code: "too_many_sweeps", message: message)
         case .storage(let message): APIError(status: .internalServerError, code: "storage", message: message)
+        case .busy(let message):
+            APIError(status: .serviceUnavailable, code: "busy", message: message, headers: [("Retry-After", "5")])
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import MorphicCore
 import MorphicData
 import MorphicLLM
@@ -26,6 +27,8 @@ public final class JobService: @unchecked Sendable {
         case full(String)
         /// The data directory failed (500).
         case storage(String)
+        /// Work the answer needs is still under way (503); the message says how far it got.
+        case busy(String)
     }
 
     private let configuration: ServerConfiguration

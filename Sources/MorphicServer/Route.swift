@@ -27,7 +27,8 @@ enum Route: Equatable, Sendable {
     case validation(sweep: String)
     case run(sweep: String, run: String)
     case frames(sweep: String, run: String, FrameRange)
-    case manifest(sweep: String)
+    /// `GET /api/sweeps/{id}/manifest.json`; with `runs=false`, without the per-run part.
+    case manifest(sweep: String, runs: Bool)
     case dataset(sweep: String)
     case cancel(sweep: String)
     case retry(sweep: String)
@@ -195,6 +196,7 @@ enum Route: Equatable, Sendable {
         case .aggregate: ["y", "x", "by", "series", "filter"]
         case .importance: ["y", "filter"]
         case .frames: ["from", "to", "every"]
+        case .manifest: ["runs"]
         default: []
         }
     }
@@ -233,7 +235,14 @@ enum Route: Equatable, Sendable {
             return .validation(sweep: id)
         case ["manifest.json"]:
             try only("GET")
-            return .manifest(sweep: id)
+            switch query["runs"] {
+            case nil, "true": return .manifest(sweep: id, runs: true)
+            case "false": return .manifest(sweep: id, runs: false)
+            case let other?:
+                throw Failure(
+                    status: 400, code: "bad_parameter",
+                    message: "runs must be true or false, not '\(other.prefix(40))'", field: "runs")
+            }
         case ["dataset.tar.gz"]:
             try only("GET")
             return .dataset(sweep: id)

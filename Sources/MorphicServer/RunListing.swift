@@ -1,11 +1,19 @@
+import CSystem
 import Foundation
+import HTTP
 import MorphicData
 
 /// What the API says of a sweep's runs: a page or the CSV of a runs query, and one run's
 /// record. Answered from the sweep's in-memory ``RunIndex``, which reads each finished
-/// run's record once, with what the executor is doing now taken from a copy made under the
-/// board's lock, so the pass over the runs holds no lock.
+/// run's record once (or, for an assembled sweep, its index file), with what the executor
+/// is doing now taken from a copy made under the board's lock, so the pass over the runs
+/// holds no lock.
 struct RunListing {
+    /// Seconds a request waits for the index's read of the records before it answers 503
+    /// with how far the read got: less than the server's handler timeout, so the client
+    /// hears why. The read goes on, and the next request finds what it read.
+    static let indexWait = 45.0
+
     let job: SweepJob
     /// Whether the sweep still runs: its index is refreshed twice a second, not once.
     let isActive: Bool
@@ -28,9 +36,14 @@ struct RunListing {
 
     /// The runs matching `query`, from `offset`, at most `limit`, with their state,
     /// parameters and, when finished, summary statistics; and how many there are and matched.
-    func page(_ query: RunQuery, offset: Int, limit: Int) -> JSON {
-        let page = job.index().page(
-            query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0, activity: state)
+    func page(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> JSON {
+        let index = job.index()
+        guard
+            let page = index.page(
+                query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0,
+                wait: Self.indexWait, activity: state)
+        else { throw building(index) }
+        if RunIndex.needsRecords(query) { Self.releaseFreedMemory() }
         return .object([
             "total": .int(page.total), "matched": .int(page.matched), "offset": .int(offset), "limit": .int(limit),
             "runs": .array(page.runs),
@@ -38,10 +51,10 @@ struct RunListing {
     }
 
     /// The runs matching `query` as CSV, from `offset`, at most `limit`: the export of what
-    /// ``page(_:offset:limit:)`` pages.
-    func csv(_ query: RunQuery, offset: Int, limit: Int) -> [UInt8] {
+    /// ``page(_:offset:limit:)`` pages, whole (the server sends ``csvDocument(_:offset:limit:)``).
+    func csv(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> [UInt8] {
         let index = job.index()
-        index.refresh(from: job.folder, interval: 0)
+        guard index.refresh(from: job.folder, interval: 0, wait: Self.indexWait) else { throw building(index) }
         return index.csv(query, offset: offset, limit: limit, activity: state)
     }
 
@@ -55,10 +68,14 @@ struct RunListing {
 
     /// The page of ``page(_:offset:limit:)``, made as it is sent: only the page's run
     /// indices are held until then.
-    func pageDocument(_ query: RunQuery, offset: Int, limit: Int) -> StreamedDocument {
+    func pageDocument(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> StreamedDocument {
         let index = job.index()
-        let selection = index.select(
-            query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0, activity: state)
+        guard
+            let selection = index.select(
+                query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0,
+                wait: Self.indexWait, activity: state)
+        else { throw building(index) }
+        if RunIndex.needsRecords(query) { Self.releaseFreedMemory() }
         return .runsPage(
             index: index, selection: selection, query: query, offset: offset, limit: limit,
             version: selection.version + "/" + activityVersion, activity: state)
@@ -66,18 +83,38 @@ struct RunListing {
 
     /// The CSV of ``csv(_:offset:limit:)``, made as it is sent: only the listed runs'
     /// indices are held until then, 4 bytes a run.
-    func csvDocument(_ query: RunQuery, offset: Int, limit: Int) -> StreamedDocument {
+    func csvDocument(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> StreamedDocument {
         let index = job.index()
-        index.refresh(from: job.folder, interval: 0)
+        guard index.refresh(from: job.folder, interval: 0, wait: Self.indexWait) else { throw building(index) }
         let selection = index.csvSelection(query, offset: offset, limit: limit, activity: state)
+        Self.releaseFreedMemory()
         return .runsCSV(
             index: index, selection: selection, query: query, version: selection.version + "/" + activityVersion,
             activity: state)
     }
 
     /// The finished runs matching `query` as numeric columns, one per name, over all of them.
-    func columns(_ names: [String], query: RunQuery) -> (total: Int, columns: [[Double]]) {
-        job.index().columns(names, query: query, folder: job.folder, interval: isActive ? 0.5 : 0, activity: state)
+    func columns(_ names: [String], query: RunQuery) throws(JobService.Failure) -> (total: Int, columns: [[Double]]) {
+        let index = job.index()
+        guard
+            let answer = index.columns(
+                names, query: query, folder: job.folder, interval: isActive ? 0.5 : 0, wait: Self.indexWait,
+                activity: state)
+        else { throw building(index) }
+        Self.releaseFreedMemory()
+        return answer
+    }
+
+    /// Hands the heap a pass over every run freed (sort keys, run lists, columns: tens of MB
+    /// on a million runs) back to the system, so the next such query starts from the index's
+    /// own size rather than from the last one's peak.
+    static func releaseFreedMemory() { _ = CSystem.malloc_trim(0) }
+
+    /// The answer to a request that stopped waiting for the index: how far its read got.
+    private func building(_ index: RunIndex) -> JobService.Failure {
+        let progress = index.progress
+        return .busy(
+            "the runs index of sweep \(job.definition.id) is still being read (\(progress.done) of \(progress.of) runs); ask again")
     }
 
     /// A finished run's record.

@@ -53,7 +53,7 @@ final class SweepAssembler: @unchecked Sendable {
     private func assemble(_ job: SweepJob) {
         var error: String?
         do {
-            if let reference = try Dataset.assemble(job.definition, in: job.folder),
+            if let reference = try Dataset.assemble(job.definition, in: job.folder, writesIndex: true),
                 let hear = trained.withLock({ $0 })
             {
                 hear(job.definition.id, job.folder.path, reference)

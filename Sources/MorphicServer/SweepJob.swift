@@ -35,8 +35,11 @@ final class SweepJob: @unchecked Sendable {
         }
     }
 
-    /// Forgets the index: a retry clears failures it remembers.
-    func forgetIndex() { runIndex.withLock { $0 = nil } }
+    /// Forgets the index, and its file: a retry clears failures they remember.
+    func forgetIndex() {
+        runIndex.withLock { $0 = nil }
+        RunIndexFile.remove(from: folder)
+    }
 
     /// Which groups hold `llm_control` runs and so need the model's rule table.
     let needsModel: [Bool]

@@ -45,9 +45,10 @@ import TestSupport
         func page(_ filter: String, sort: String? = nil, fields: String? = nil, offset: Int = 0, limit: Int = 100)
             throws -> RunIndex.Page
         {
-            index.page(
-                try RunQuery(filter: filter, sort: sort, fields: fields), offset: offset, limit: limit,
-                folder: SweepFolder(path: folder), interval: 0, activity: { _ in "queued" })
+            try #require(
+                index.page(
+                    try RunQuery(filter: filter, sort: sort, fields: fields), offset: offset, limit: limit,
+                    folder: SweepFolder(path: folder), interval: 0, activity: { _ in "queued" }))
         }
         #expect(try page("").total == 10 && page("").matched == 10)
         #expect(try page("label = control").matched == 4)
@@ -115,9 +116,10 @@ import TestSupport
     static func seeds(_ index: RunIndex, _ filter: String, sort: String? = nil) throws -> [UInt64] {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let page = index.page(
-            try RunQuery(filter: filter, sort: sort, fields: "seed"), offset: 0, limit: 100,
-            folder: SweepFolder(path: folder), interval: 0, activity: { _ in "queued" })
+        let page = try #require(
+            index.page(
+                try RunQuery(filter: filter, sort: sort, fields: "seed"), offset: 0, limit: 100,
+                folder: SweepFolder(path: folder), interval: 0, activity: { _ in "queued" }))
         return page.runs.map { run in
             guard case .number(let text)? = run["config"]?["seed"] else { return 0 }
             return UInt64(text) ?? 0

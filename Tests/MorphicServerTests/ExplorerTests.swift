@@ -58,6 +58,25 @@ import Testing
         let manifest = try server.json("/api/sweeps/\(id)/manifest.json")
         let checks = (validation["validation"] as! [String: Any]).keys.sorted()
         #expect(!checks.isEmpty && checks == (manifest["validation"] as! [String: Any]).keys.sorted())
+        // The manifest without its per-run part: the rest as it is.
+        var expected = manifest
+        expected["runs"] = nil
+        let summary = try server.json("/api/sweeps/\(id)/manifest.json?runs=false")
+        #expect(NSDictionary(dictionary: summary).isEqual(to: expected) && (manifest["runs"] as? [Any])?.count == 11)
+        #expect(NSDictionary(dictionary: try server.json("/api/sweeps/\(id)/manifest.json?runs=true")).isEqual(to: manifest))
+
+        // After a restart the index is read from the sweep's index file, and answers the same.
+        let queries = [
+            "runs?sort=-avg_population&limit=100", "runs?filter=\(morphic)&sort=stability_score&limit=4&offset=1",
+            "runs.csv?sort=-max_influence_rate", "columns?fields=avg_influence_rate,field_strength&filter=\(morphic)",
+            "aggregate?y=avg_population&x=field_strength",
+        ]
+        let before = try queries.map { try server.request("GET", "/api/sweeps/\(id)/\($0)").body }
+        #expect(FileManager.default.fileExists(atPath: data + "/sweeps/\(id)/runs-index.bin"))
+        server.kill()
+        let restarted = try ServerProcess(dataDirectory: data)
+        defer { restarted.kill() }
+        #expect(try queries.map { try restarted.request("GET", "/api/sweeps/\(id)/\($0)").body } == before)
     }
 
     @Test func badExplorerRequests_Get400NamingTheParameter() throws {
@@ -82,6 +101,9 @@ import Testing
             let error = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error"] as? [String: Any]
             #expect(response.status == 400 && error?["field"] as? String == field, "\(path)")
         }
+        let runs = try server.request("GET", "/api/sweeps/\(id)/manifest.json?runs=some")
+        let runsError = (try JSONSerialization.jsonObject(with: Data(runs.body)) as? [String: Any])?["error"] as? [String: Any]
+        #expect(runs.status == 400 && runsError?["field"] as? String == "runs")
         #expect(try server.request("GET", "/api/sweeps/nope-0000000000000000/columns?fields=seed").status == 404)
         #expect(try server.request("POST", "/api/sweeps/\(id)/aggregate?y=avg_population").status == 405)
         #expect(try server.request("GET", "/api/sweeps/nope-0000000000000000/importance?y=avg_population").status == 404)

@@ -56,7 +56,7 @@ import Testing
             ("GET", "/api/sweeps/s-1/aggregate", ["y", "x", "by", "series", "filter"]),
             ("GET", "/api/sweeps/s-1/importance", ["y", "filter"]),
             ("GET", "/api/sweeps/s-1/runs/r_1", []), ("GET", "/api/sweeps/s-1/runs/r_1/frames", ["from", "to", "every"]),
-            ("GET", "/api/sweeps/s-1/manifest.json", []), ("GET", "/api/sweeps/s-1/dataset.tar.gz", []),
+            ("GET", "/api/sweeps/s-1/manifest.json", ["runs"]), ("GET", "/api/sweeps/s-1/dataset.tar.gz", []),
             ("POST", "/api/sweeps/s-1/cancel", []), ("POST", "/api/sweeps/s-1/retry", []),
             ("GET", "/api/sweeps/s-1/validation", []), ("GET", "/", []), ("GET", "/js/main.js", []),
         ]
