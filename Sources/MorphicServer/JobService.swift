@@ -276,7 +276,9 @@ public final class JobService: @unchecked Sendable {
             defer { board.condition.unlock() }
             throw .conflict("the sweep is \(job.state.rawValue); only queued or running sweeps can be cancelled")
         }
-        guard !job.finalizing else {
+        // Drained, the assembler is about to take the sweep: every run has finished, and a
+        // cancel now would only throw the dataset away.
+        guard !job.finalizing && !job.isDrained else {
             defer { board.condition.unlock() }
             throw .conflict(
                 "every run of the sweep has finished and its dataset is being written; there is nothing left to cancel")

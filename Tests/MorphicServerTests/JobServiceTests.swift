@@ -71,7 +71,8 @@ import Testing
             case .failure(.conflict(let message)): answers.append(message)
             case .failure(let failure): answers.append("\(failure)")
             }
-            if try service.status(id)["status"] == .string("completed") { break }
+            // Any end, not only the one expected: a cancel that won would otherwise loop here.
+            if try service.status(id)["status"] != .string("running") { break }
         }
         #expect(try service.status(id)["status"] == .string("completed"))
         #expect(answers.contains { $0.contains("being written") }, "a cancel came while the dataset was written")

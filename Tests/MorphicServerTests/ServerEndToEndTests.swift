@@ -215,6 +215,7 @@ import Testing
         let queries = [
             "/api/sweeps/{id}/aggregate": "?y=avg_influence_rate&x=field_strength",
             "/api/sweeps/{id}/columns": "?fields=field_strength,avg_influence_rate",
+            "/api/sweeps/{id}/importance": "?y=avg_influence_rate",
         ]
         let expected = ["/api/sweeps/{id}/calibration": 422]
         for (template, operations) in paths where operations["get"] != nil {

@@ -60,9 +60,10 @@ public func damageRecord(run index: Int, in path: String) throws {
 public func datasetFiles(_ path: String) throws -> [String: Data] {
     var files = try tree(path).filter { name, _ in
         // Hidden files are temporaries a running server renames into place (a status
-        // written just after the sweep completed), never dataset files.
+        // written just after the sweep completed), never dataset files; nor is the server's
+        // runs index.
         !name.hasPrefix(RecordStore.folderName + "/") && !name.hasPrefix("slurm/") && !name.hasPrefix(".")
-            && !["definition.json", "status.json", Dataset.archiveName].contains(name)
+            && !["definition.json", "status.json", Dataset.archiveName, RunIndexFile.fileName].contains(name)
     }
     for (name, bytes) in try runRecords(path) { files[name] = Data(bytes) }
     return files
