@@ -34,6 +34,7 @@ public final class JobService: @unchecked Sendable {
     private let configuration: ServerConfiguration
     private let log: Log
     private let board = SweepBoard()
+    private let indexBudget: RunIndexBudget
     private var nextSequence = 1
     private let llm: LLMRuleProvider?
     private let notifier: SweepNotifier
@@ -42,6 +43,7 @@ public final class JobService: @unchecked Sendable {
 
     /// Loads the sweeps in the data directory and starts the executor and the assembler.
     public init(configuration: ServerConfiguration, log: Log) throws {
+        indexBudget = RunIndexBudget(limit: configuration.maximumIndexedRuns)
         self.configuration = configuration
         self.log = log
         llm = configuration.llm.map {
@@ -233,6 +235,7 @@ public final class JobService: @unchecked Sendable {
         board.condition.lock()
         defer { board.condition.unlock() }
         guard let job = board.jobs[id], !job.deleting else { throw .notFound }
+        indexBudget.use(job)
         return RunListing(job)
     }
 

@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
     /// that gets 422 until one is deleted. 10,000: the sweep list stays quick to sort and
     /// page, and a disk is not filled by a script that submits in a loop.
     public var maximumStoredSweeps = 10_000
+    /// Most runs the runs indexes of all sweeps may cover together (about 130 bytes a run):
+    /// past it, the least recently asked sweeps' indexes are dropped and made again when
+    /// asked (``RunIndexBudget``).
+    public var maximumIndexedRuns = 2_000_000
     /// Host names (the Host field, port ignored) the server answers besides loopback names
     /// and its own listening address; others get 421, which stops DNS-rebinding pages from
     /// reaching a server on this machine. `"*"` allows any host.
@@ -267,6 +271,7 @@ public struct ServerConfiguration: Sendable {
         case "max_cell_steps_per_sweep": sweeps.maximumCellSteps = try setting.integer(1...Int.max)
         case "max_active_sweeps": maximumActiveSweeps = try setting.integer(1...100_000)
         case "max_stored_sweeps": maximumStoredSweeps = try setting.integer(1...1_000_000)
+        case "max_indexed_runs": maximumIndexedRuns = try setting.integer(1...1_000_000_000)
         case "max_sweep_bytes": sweeps.maximumEstimatedBytes = try setting.integer(1 << 20...Int.max)
         case "max_snapshot_bytes": sweeps.maximumSnapshotBytes = try setting.integer(0...Int.max)
         case "max_frame_cells": sweeps.maximumFrameCells = try setting.integer(1...Int.max)

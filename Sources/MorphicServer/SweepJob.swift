@@ -35,6 +35,12 @@ final class SweepJob: @unchecked Sendable {
         }
     }
 
+    /// Lets the index go to save memory (``RunIndexBudget``); its file stays, so the next
+    /// query makes it again quickly. Queries under way keep the one they hold.
+    func dropIndex() {
+        runIndex.withLock { $0 = nil }
+    }
+
     /// Forgets the index, and its file: a retry clears failures they remember.
     func forgetIndex() {
         runIndex.withLock { $0 = nil }
