@@ -93,8 +93,9 @@ public struct HTTPResponse: Sendable {
             out.append(contentsOf: value.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
-        // RFC 9110 §8.6: no Content-Length in a 1xx or 204 response.
-        if let contentLength, status.code != 204, status.code >= 200 {
+        // RFC 9110 §8.6: no Content-Length in a 1xx or 204 response, nor in a 304, where it
+        // would have to be the length of the 200's body, which the 304 does not carry.
+        if let contentLength, status.code != 204, status.code != 304, status.code >= 200 {
             out.append(contentsOf: "Content-Length: ".utf8)
             out.append(contentsOf: String(contentLength).utf8)
             out.append(contentsOf: "\r\n".utf8)
