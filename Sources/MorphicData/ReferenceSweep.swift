@@ -62,7 +62,8 @@ public struct ReferenceSweep: Sendable {
         self.gridSizes = gridSizes
         self.generations = generations
         table = try ReferenceTable(
-            parameterNames: varied.map { Self.candidates[$0].rawValue }, featureNames: Features.names,
+            parameterNames: varied.map { Self.candidates[$0].rawValue },
+            integerParameters: varied.map { Self.candidates[$0].kind == .integer }, featureNames: Features.names,
             runIDs: rows.map(\.id), theta: values.map { row in varied.map { row[$0] ?? .nan } },
             x: rows.map(\.features), fieldActed: fieldActed, split: rows.map(\.split), seed: definition.seed)
     }
