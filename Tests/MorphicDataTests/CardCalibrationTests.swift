@@ -48,4 +48,41 @@ import Testing
         #expect(reason.contains("300 runs, more than the 299"))
         #expect(DatasetCard.calibrationSection(skipped, id: definition.id).contains("Not measured while the dataset was assembled"))
     }
+
+    /// A classical group's field parameters change none of its runs, whether the group fixes,
+    /// samples, grids or lists them: the card marks every one.
+    @Test func card_MarksAClassicalGroupsFieldParameters_FixedOrVaried() throws {
+        let definition = try SweepDefinition.parse(
+            Array(
+                #"""
+                {"name": "marks", "seed": 3, "defaults": {"generations": 6, "grid_size": 8},
+                 "groups": [{"prefix": "m", "mode": "morphic", "grid": {"field_strength": [0.2, 0.6], "crystal_count": [2, 4]}},
+                            {"prefix": "cs", "mode": "classical", "sample": {"count": 2, "method": "random",
+                              "params": {"field_strength": {"uniform": [0, 1]}, "crystal_count": {"integer": [1, 5]}}}},
+                            {"prefix": "cg", "mode": "classical", "grid": {"field_strength": [0.1, 0.9]}},
+                            {"prefix": "cp", "mode": "classical", "points": [{"crystal_count": 3}, {"crystal_count": 5}]},
+                            {"prefix": "cf", "mode": "classical", "params": {"field_strength": 0.4}},
+                            {"prefix": "r", "mode": "classical", "grid": {"initial_density": [0.3, 0.5]}}]}
+                """#.utf8))
+        let card = DatasetCard.text(
+            definition, theta: Theta(definition), counts: .object([]), validation: .object([]), tables: [],
+            calibration: .skipped("not measured here"))
+        let sections = Dictionary(
+            uniqueKeysWithValues: card.components(separatedBy: "\n### ").dropFirst().map { section in
+                let lines = section.split(separator: "\n")
+                return (String(lines[0]), lines.filter { $0.hasPrefix("- `") })
+            })
+        for name in ["field_strength", "crystal_count"] {
+            let lines = try #require(sections[name])
+            for prefix in ["cs", "cg", "cp", "cf", "r"] {
+                let line = try #require(lines.first { $0.hasPrefix("- `\(prefix)`") })
+                #expect(line.hasSuffix("; classical, so no field acts"), "\(line)")
+            }
+            #expect(lines.filter { $0.hasPrefix("- `m`") }.allSatisfy { !$0.contains("classical") })
+        }
+        // What a classical run does use is not marked.
+        let density = try #require(sections["initial_density"])
+        #expect(density.contains { $0.hasPrefix("- `r`") && $0.hasSuffix("grid 0.3, 0.5") })
+        #expect(!density.contains { $0.contains("classical") })
+    }
 }
