@@ -83,6 +83,11 @@ final class PosteriorService: Sendable {
             APIError(status: .unprocessableContent, code: "invalid_reference", message: message)
         }
         if Theta(definition).names.isEmpty { throw refuse("the reference varies no parameter: there is nothing to infer") }
+        do {
+            _ = try ReferenceSweep.shape(definition)
+        } catch let error as InferenceError {
+            throw refuse(error.message)
+        }
         let counts = DatasetSplit.counts(definition)
         do {
             try PosteriorModel.checkSplits(train: counts[0], validation: counts[1], test: counts[2], limits: limits)

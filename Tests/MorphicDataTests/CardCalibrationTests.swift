@@ -26,6 +26,20 @@ import Testing
         // The figures of the card are those of the folder read back as a reference.
         let reference = try ReferenceSweep(path: root)
         let model = try PosteriorModel(reference.table)
+        // Grid size and length are known from an observation, never inferred; an observation
+        // of another grid size or length is refused, naming both.
+        #expect(reference.table.parameterNames == ["field_strength"])
+        for (gridSize, generations, field) in [(16, 6, "grid_size"), (8, 7, "generations"), (nil, 12, "generations")] {
+            #expect {
+                try reference.check(gridSize: gridSize, generations: generations, run: "m_1")
+            } throws: { error in
+                let error = error as! InferenceError
+                return error.field == field && error.message.contains("\(generations) generations")
+                    && error.message.contains("the reference \(definition.id) is 8×8 with 6 generations")
+            }
+        }
+        try reference.check(gridSize: 8, generations: 6, run: "m_1")
+        try reference.check(gridSize: nil, generations: 6, run: "observed")
         #expect(trained.model.calibration == model.calibration)
         let card = try String(contentsOfFile: root + "/" + DatasetCard.fileName, encoding: .utf8)
         #expect(card.contains(DatasetCard.calibrationSection(.measured(model.calibration), id: definition.id)))
@@ -84,5 +98,28 @@ import Testing
         let density = try #require(sections["initial_density"])
         #expect(density.contains { $0.hasPrefix("- `r`") && $0.hasSuffix("grid 0.3, 0.5") })
         #expect(!density.contains { $0.contains("classical") })
+    }
+
+    /// A reference has one grid size and one length: one that mixes them is refused, before
+    /// anything is read, rather than inferring what an observation already says.
+    @Test func reference_ThatMixesGridSizesOrLengths_IsRefused() throws {
+        for grid in [#""grid_size": [8, 12]"#, #""generations": [6, 9]"#] {
+            let definition = try SweepDefinition.parse(
+                Array(
+                    #"""
+                    {"name": "mixed", "seed": 4, "defaults": {"generations": 6, "grid_size": 8},
+                     "groups": [{"prefix": "m", "mode": "morphic", "replicates": 40,
+                                 "grid": {"field_strength": [0.2, 0.5, 0.8], \#(grid)}}]}
+                    """#.utf8))
+            #expect(throws: InferenceError.self) { try ReferenceSweep.shape(definition) }
+            let (calibration, trained) = try CardCalibration.measure(definition, featuresPath: "/nonexistent/features.csv")
+            #expect(trained == nil)
+            guard case .notReference(let reason) = calibration else {
+                Issue.record("\(calibration)")
+                continue
+            }
+            #expect(reason.hasPrefix("a reference has one grid size and one length; this one has grid sizes "))
+            #expect(reason.contains(grid.contains("grid_size") ? "grid sizes 8, 12 and lengths 6" : "grid sizes 8 and lengths 6, 9"))
+        }
     }
 }

@@ -213,6 +213,17 @@ import Testing
         let cli = try morphic(["calibrate", data + "/sweeps/" + small, "--quiet"])
         #expect(cli.status == 64)
         #expect(cli.output.contains("at least"))
+        // Grid size and length are known from an observation: a reference that mixes them is refused.
+        let mixed = try submit(
+            server,
+            #"{"name": "mixed", "defaults": {"generations": 5}, "groups": [{"prefix": "a", "mode": "morphic", "replicates": 40, "grid": {"grid_size": [8, 10], "field_strength": [0.2, 0.6]}}]}"#
+        )
+        let mixedAnswer = try trained(server, "GET", "/api/sweeps/\(mixed)/calibration")
+        #expect(mixedAnswer.status == 422)
+        let reason = "a reference has one grid size and one length; this one has grid sizes 8, 10 and lengths 5"
+        #expect(String(decoding: mixedAnswer.body, as: UTF8.self).contains(reason))
+        let mixedCard = try String(contentsOfFile: data + "/sweeps/\(mixed)/DATASET.md", encoding: .utf8)
+        #expect(mixedCard.contains("cannot be a reference for posteriors: " + reason))
         #expect(try server.request("GET", "/api/sweeps/nothing-here/calibration").status == 404)
     }
 }
