@@ -175,6 +175,21 @@ import Testing
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("{".utf8)).status == 400)
         let noRun = Array(#"{"sweep": "\#(id)", "run": "morphic_100000"}"#.utf8)
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: noRun).status == 404)
+        // No ambiguous observation is guessed at: each is refused naming its field.
+        let seriesPart = #""series": {"population": [1], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}"#
+        for (body, status, field, words) in [
+            (#"{"sweep": "\#(id)", "run": "\#(run)", \#(seriesPart)}"#, 422, "series", "give one"),
+            (#"{"sweep": "\#(id)", "run": 7}"#, 422, "run", "as a string"),
+            (#"{"sweep": 7, "run": "\#(run)"}"#, 422, "sweep", "as a string"),
+            (#"{"sweep": "\#(id)", "run": "\#(run)", "colour": 1}"#, 422, "colour", "colour is not a field"),
+            (#"{\#(seriesPart), "run_id": 5}"#, 422, "run_id", "run_id must be a string"),
+            (#"{"sweep": "nonexistent", "run": "morphic_7"}"#, 404, "sweep", "no sweep nonexistent"),
+        ] {
+            let answer = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(body.utf8))
+            let error = try #require(try Self.object(answer.body)["error"] as? [String: Any])
+            #expect(answer.status == status, "\(body)")
+            #expect(error["field"] as? String == field && (error["message"] as? String ?? "").contains(words), "\(body): \(error)")
+        }
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: request).body == first.body)
         let badCLI = try morphic(["infer", folder, data + "/missing.json"])
         #expect(badCLI.status == 64)
