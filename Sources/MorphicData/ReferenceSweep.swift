@@ -26,6 +26,12 @@ public struct ReferenceSweep: Sendable {
     /// - Throws: ``InferenceError`` when it is not a finished sweep, or its features.csv is
     ///   not as its definition plans.
     public init(path: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw InferenceError(
+                "\(path) is a file: an archive cannot be a reference (it would be unpacked again for every answer); unpack it (tar xzf) or give the sweep's folder"
+            )
+        }
         let (definition, rows) = try Self.read(path, needsSplit: true)
         try self.init(definition, rows: rows)
     }

@@ -145,6 +145,10 @@ import Testing
         #expect(NSDictionary(dictionary: line) == NSDictionary(dictionary: answer))
         let same = try #require(lines.dropFirst().first { $0.contains(#""run_id":"\#(run)""#) })
         #expect(NSDictionary(dictionary: try Self.object(Array(same.utf8))) == NSDictionary(dictionary: answer))
+        for command in [["calibrate", folder + "/dataset.tar.gz"], ["infer", folder + "/dataset.tar.gz", data + "/run.json"]] {
+            let archive = try morphic(command + ["--quiet"])
+            #expect(archive.status == 64 && archive.output.contains("an archive cannot be a reference"), "\(archive.output)")
+        }
         let table = try morphic(["calibrate", folder, "--json", "--quiet"])
         #expect(
             NSDictionary(dictionary: try Self.object(Array(table.output.utf8))) == NSDictionary(dictionary: figures))
