@@ -244,5 +244,12 @@ import Testing
         let mixedCard = try String(contentsOfFile: data + "/sweeps/\(mixed)/DATASET.md", encoding: .utf8)
         #expect(mixedCard.contains("cannot be a reference for posteriors: " + reason))
         #expect(try server.request("GET", "/api/sweeps/nothing-here/calibration").status == 404)
+        // What the API answers every request that changes state, as openapi.json lists it.
+        let series = Array(#"{"series": {"population": [1], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}}"#.utf8)
+        let path = "/api/sweeps/\(small)/posterior"
+        #expect(try server.request("POST", path, body: series, headers: ["Sec-Fetch-Site": "cross-site"]).status == 403)
+        #expect(try server.request("POST", path, body: series, headers: ["If-None-Match": "*"]).status == 412)
+        let large = Array(#"{"series": {"population": ["#.utf8) + Array(repeating: UInt8(ascii: " "), count: 1_100_000)
+        #expect(try server.request("POST", path, body: large).status == 413)
     }
 }
