@@ -11,7 +11,7 @@ import Testing
     static let definitionText = #"""
         {"name": "card", "seed": 4, "defaults": {"generations": 6, "grid_size": 8},
          "groups": [{"prefix": "m", "mode": "morphic", "sample": {"count": 300, "method": "latin_hypercube",
-                      "params": {"field_strength": {"uniform": [0.05, 1]}}}}]}
+                      "params": {"field_strength": {"uniform": [0.05, 1]}, "crystal_count": {"integer": [1, 10]}}}}]}
         """#
 
     @Test func card_ReportsTheCalibrationOfTheFinishedFolder_OrSaysWhyItWasSkipped() throws {
@@ -28,7 +28,12 @@ import Testing
         let model = try PosteriorModel(reference.table)
         // Grid size and length are known from an observation, never inferred; an observation
         // of another grid size or length is refused, naming both.
-        #expect(reference.table.parameterNames == ["field_strength"])
+        #expect(reference.table.parameterNames == ["crystal_count", "field_strength"])
+        // A whole-number parameter is drawn on its own support.
+        #expect(reference.table.integerParameters == [true, false])
+        let posterior = try model.posterior(reference.table.x[0])
+        #expect(posterior.parameters[0].draws.allSatisfy { $0 == $0.rounded() && (1...10).contains($0) })
+        #expect(posterior.parameters[1].draws.contains { $0 != $0.rounded() })
         for (gridSize, generations, field) in [(16, 6, "grid_size"), (8, 7, "generations"), (nil, 12, "generations")] {
             #expect {
                 try reference.check(gridSize: gridSize, generations: generations, run: "m_1")
@@ -43,7 +48,7 @@ import Testing
         #expect(trained.model.calibration == model.calibration)
         let card = try String(contentsOfFile: root + "/" + DatasetCard.fileName, encoding: .utf8)
         #expect(card.contains(DatasetCard.calibrationSection(.measured(model.calibration), id: definition.id)))
-        let figures = try #require(model.calibration.parameters.first)
+        let figures = try #require(model.calibration.parameters.first { $0.name == "field_strength" })
         #expect(
             card.contains(
                 "| field_strength | \(figures.testRuns) | " + figures.coverage.map(PosteriorJSON.figure).joined(separator: " | ")))
