@@ -21,8 +21,12 @@ public struct Observation: Sendable {
         ("a run of a sweep", ["sweep", "run"], ["sweep", "run"]),
         ("bare series", ["series", "convergence_generation"], ["series", "convergence_generation", "run_id"]),
         (
-            "a run record", ["metadata", "config", "timeseries", "summary_stats", "crystals", "mode", "llm_table", "llm_source"],
-            ["run_id", "mode", "config", "timeseries", "summary_stats", "crystals", "metadata", "llm_table", "llm_source"]
+            "a run record",
+            ["metadata", "config", "timeseries", "summary_stats", "crystals", "mode", "llm_table", "llm_source"],
+            [
+                "run_id", "mode", "config", "timeseries", "summary_stats", "crystals", "metadata", "llm_table",
+                "llm_source",
+            ]
         ),
     ]
 
@@ -47,7 +51,8 @@ public struct Observation: Sendable {
         }
         let allowed = present.first?.keys ?? ["run_id"]
         if let unknown = keys.first(where: { !allowed.contains($0) }) {
-            let form = present.first.map { " of \($0.name) (it takes \($0.keys.sorted().joined(separator: ", ")))" } ?? ""
+            let form =
+                present.first.map { " of \($0.name) (it takes \($0.keys.sorted().joined(separator: ", ")))" } ?? ""
             throw InferenceError("\(unknown) is not a field\(form)", field: unknown)
         }
         if let id = json["run_id"], id.stringValue == nil {

@@ -36,7 +36,8 @@ public struct ReferenceTable: Sendable {
     /// every row as many columns as its names. `integerParameters` says which parameters
     /// take only whole numbers (none when not given).
     public init(
-        parameterNames: [String], integerParameters: [Bool]? = nil, featureNames: [String], runIDs: [String], theta: [[Double]], x: [[Double]],
+        parameterNames: [String], integerParameters: [Bool]? = nil, featureNames: [String], runIDs: [String],
+        theta: [[Double]], x: [[Double]],
         fieldActed: [Bool], split: [Split], seed: UInt64
     ) throws {
         let count = runIDs.count
@@ -48,12 +49,15 @@ public struct ReferenceTable: Sendable {
         guard !featureNames.isEmpty else { throw InferenceError("the reference has no observable features") }
         let integerParameters = integerParameters ?? Array(repeating: false, count: parameterNames.count)
         guard integerParameters.count == parameterNames.count else {
-            throw InferenceError("the reference says of \(integerParameters.count) parameters whether they are whole numbers; it has \(parameterNames.count)")
+            throw InferenceError(
+                "the reference says of \(integerParameters.count) parameters whether they are whole numbers; it has \(parameterNames.count)"
+            )
         }
         if let index = parameterNames.indices.first(where: { integerParameters[$0] }),
             let row = theta.first(where: { !$0[index].isNaN && $0[index] != $0[index].rounded() })
         {
-            throw InferenceError("\(parameterNames[index]) takes whole numbers; a run of the reference has \(row[index])")
+            throw InferenceError(
+                "\(parameterNames[index]) takes whole numbers; a run of the reference has \(row[index])")
         }
         self.integerParameters = integerParameters
         self.parameterNames = parameterNames

@@ -82,7 +82,9 @@ final class PosteriorService: Sendable {
         let refuse = { (message: String) in
             APIError(status: .unprocessableContent, code: "invalid_reference", message: message)
         }
-        if Theta(definition).names.isEmpty { throw refuse("the reference varies no parameter: there is nothing to infer") }
+        if Theta(definition).names.isEmpty {
+            throw refuse("the reference varies no parameter: there is nothing to infer")
+        }
         do {
             _ = try ReferenceSweep.shape(definition)
         } catch let error as InferenceError {

@@ -51,7 +51,8 @@ import Testing
         let figures = try #require(model.calibration.parameters.first { $0.name == "field_strength" })
         #expect(
             card.contains(
-                "| field_strength | \(figures.testRuns) | " + figures.coverage.map(PosteriorJSON.figure).joined(separator: " | ")))
+                "| field_strength | \(figures.testRuns) | "
+                    + figures.coverage.map(PosteriorJSON.figure).joined(separator: " | ")))
         #expect(try trained.model.posterior(reference.table.x[0]) == model.posterior(reference.table.x[0]))
 
         // Over the card's limit: nothing is trained, and the card says so and why.
@@ -65,7 +66,9 @@ import Testing
             return
         }
         #expect(reason.contains("300 runs, more than the 299"))
-        #expect(DatasetCard.calibrationSection(skipped, id: definition.id).contains("Not measured while the dataset was assembled"))
+        #expect(
+            DatasetCard.calibrationSection(skipped, id: definition.id).contains(
+                "Not measured while the dataset was assembled"))
     }
 
     /// A classical group's field parameters change none of its runs, whether the group fixes,
@@ -117,14 +120,17 @@ import Testing
                                  "grid": {"field_strength": [0.2, 0.5, 0.8], \#(grid)}}]}
                     """#.utf8))
             #expect(throws: InferenceError.self) { try ReferenceSweep.shape(definition) }
-            let (calibration, trained) = try CardCalibration.measure(definition, featuresPath: "/nonexistent/features.csv")
+            let (calibration, trained) = try CardCalibration.measure(
+                definition, featuresPath: "/nonexistent/features.csv")
             #expect(trained == nil)
             guard case .notReference(let reason) = calibration else {
                 Issue.record("\(calibration)")
                 continue
             }
             #expect(reason.hasPrefix("a reference has one grid size and one length; this one has grid sizes "))
-            #expect(reason.contains(grid.contains("grid_size") ? "grid sizes 8, 12 and lengths 6" : "grid sizes 8 and lengths 6, 9"))
+            #expect(
+                reason.contains(
+                    grid.contains("grid_size") ? "grid sizes 8, 12 and lengths 6" : "grid sizes 8 and lengths 6, 9"))
         }
     }
 }

@@ -28,7 +28,10 @@ import Testing
             (#"{\#(Self.series), "metadata": {"grid_size": 8, "generations": 4}}"#, "metadata"),
             (#"{\#(Self.series), "colour": "red"}"#, "colour"),
             (#"{\#(Self.series), "run_id": 5}"#, "run_id"),
-            (#"{"series": {"population": [1, 2], "complexity": [1, 2], "volatility": [1, 2], "pattern_diversity": [1, 2], "crystal_count": [0, 0]}}"#, "series.crystal_count"),
+            (
+                #"{"series": {"population": [1, 2], "complexity": [1, 2], "volatility": [1, 2], "pattern_diversity": [1, 2], "crystal_count": [0, 0]}}"#,
+                "series.crystal_count"
+            ),
         ]
         for (text, field) in cases {
             let error = try #require(try Self.refusal(text), "\(text)")
@@ -39,12 +42,17 @@ import Testing
         let record =
             #"{"run_id": "m_1", "metadata": {"grid_size": 8, "generations": 4}, "timeseries": \#(Self.series.dropFirst(10)), "summary_stats": {"convergence_generation": null}"#
         #expect(try Self.refusal(record + "}", record: true) == nil)
-        for (extra, field) in [(#", "note": 1"#, "note"), (#", "series": {}"#, "metadata"), (#", "sweep": "x""#, "metadata")] {
+        for (extra, field) in [
+            (#", "note": 1"#, "note"), (#", "series": {}"#, "metadata"), (#", "sweep": "x""#, "metadata"),
+        ] {
             let error = try #require(try Self.refusal(record + extra + "}", record: true))
             #expect(error.field == field, "\(extra): \(error)")
         }
-        let numbered = try #require(try Self.refusal(record.replacingOccurrences(of: #""m_1""#, with: "5") + "}", record: true))
+        let numbered = try #require(
+            try Self.refusal(record.replacingOccurrences(of: #""m_1""#, with: "5") + "}", record: true))
         #expect(numbered.field == "run_id")
-        #expect(throws: InferenceError.self) { try Observation.checkKeys(try JSONParser.parse(Array(#"{"sweep": "a", "run": "b", "extra": 1}"#.utf8))) }
+        #expect(throws: InferenceError.self) {
+            try Observation.checkKeys(try JSONParser.parse(Array(#"{"sweep": "a", "run": "b", "extra": 1}"#.utf8)))
+        }
     }
 }

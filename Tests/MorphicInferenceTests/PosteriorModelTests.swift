@@ -108,7 +108,9 @@ private var smallLimits: InferenceLimits {
     // 60 of 100 covered: moved outward by the conformal score.
     let missed = (0..<100).map { $0 < 60 ? -Double($0 + 1) / 100 : Double($0) / 100 }
     #expect(PosteriorModel.correction(scores: missed, level: 0.8) > 0)
-    #expect(PosteriorModel.correction(scores: missed, level: 0.8) == PosteriorModel.conformalCorrection(scores: missed, level: 0.8))
+    #expect(
+        PosteriorModel.correction(scores: missed, level: 0.8)
+            == PosteriorModel.conformalCorrection(scores: missed, level: 0.8))
 }
 
 /// θ = (a, b) uniform on [0, 1]², seen only through their sum: given the sum, a and b trade

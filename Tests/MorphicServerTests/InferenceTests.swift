@@ -145,9 +145,13 @@ import Testing
         #expect(NSDictionary(dictionary: line) == NSDictionary(dictionary: answer))
         let same = try #require(lines.dropFirst().first { $0.contains(#""run_id":"\#(run)""#) })
         #expect(NSDictionary(dictionary: try Self.object(Array(same.utf8))) == NSDictionary(dictionary: answer))
-        for command in [["calibrate", folder + "/dataset.tar.gz"], ["infer", folder + "/dataset.tar.gz", data + "/run.json"]] {
+        for command in [
+            ["calibrate", folder + "/dataset.tar.gz"], ["infer", folder + "/dataset.tar.gz", data + "/run.json"],
+        ] {
             let archive = try morphic(command + ["--quiet"])
-            #expect(archive.status == 64 && archive.output.contains("an archive cannot be a reference"), "\(archive.output)")
+            #expect(
+                archive.status == 64 && archive.output.contains("an archive cannot be a reference"), "\(archive.output)"
+            )
         }
         let table = try morphic(["calibrate", folder, "--json", "--quiet"])
         #expect(
@@ -180,7 +184,8 @@ import Testing
         let noRun = Array(#"{"sweep": "\#(id)", "run": "morphic_100000"}"#.utf8)
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: noRun).status == 404)
         // No ambiguous observation is guessed at: each is refused naming its field.
-        let seriesPart = #""series": {"population": [1], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}"#
+        let seriesPart =
+            #""series": {"population": [1], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}"#
         for (body, status, field, words) in [
             (#"{"sweep": "\#(id)", "run": "\#(run)", \#(seriesPart)}"#, 422, "series", "give one"),
             (#"{"sweep": "\#(id)", "run": 7}"#, 422, "run", "as a string"),
@@ -192,7 +197,9 @@ import Testing
             let answer = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(body.utf8))
             let error = try #require(try Self.object(answer.body)["error"] as? [String: Any])
             #expect(answer.status == status, "\(body)")
-            #expect(error["field"] as? String == field && (error["message"] as? String ?? "").contains(words), "\(body): \(error)")
+            #expect(
+                error["field"] as? String == field && (error["message"] as? String ?? "").contains(words),
+                "\(body): \(error)")
         }
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: request).body == first.body)
         let badCLI = try morphic(["infer", folder, data + "/missing.json"])
@@ -245,7 +252,8 @@ import Testing
         #expect(mixedCard.contains("cannot be a reference for posteriors: " + reason))
         #expect(try server.request("GET", "/api/sweeps/nothing-here/calibration").status == 404)
         // What the API answers every request that changes state, as openapi.json lists it.
-        let series = Array(#"{"series": {"population": [1], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}}"#.utf8)
+        let series = Array(
+            #"{"series": {"population": [1], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}}"#.utf8)
         let path = "/api/sweeps/\(small)/posterior"
         #expect(try server.request("POST", path, body: series, headers: ["Sec-Fetch-Site": "cross-site"]).status == 403)
         #expect(try server.request("POST", path, body: series, headers: ["If-None-Match": "*"]).status == 412)
