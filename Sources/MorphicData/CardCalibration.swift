@@ -25,6 +25,7 @@ public enum CardCalibration: Sendable, Hashable {
         }
         let counts = DatasetSplit.counts(definition)
         do {
+            _ = try ReferenceSweep.shape(definition)
             try PosteriorModel.checkSplits(train: counts[0], validation: counts[1], test: counts[2], limits: limits)
         } catch let error as InferenceError {
             return (.notReference(error.message), nil)

@@ -158,6 +158,17 @@ enum DatasetCard {
     private static func how(_ key: ParameterKey, _ group: SweepDefinition.Group, _ definition: SweepDefinition)
         -> String
     {
+        // A classical group's field parameters, fixed or varied, change none of its runs.
+        let mode = group.params.first { $0.key == .mode }?.value.string
+        let note =
+            mode == Mode.classical.rawValue && GroundTruth.isFieldParameter(key) ? "; classical, so no field acts" : ""
+        return setting(key, group, definition) + note
+    }
+
+    /// How group `group` sets `key`, without notes.
+    private static func setting(_ key: ParameterKey, _ group: SweepDefinition.Group, _ definition: SweepDefinition)
+        -> String
+    {
         if let axis = group.grid.first(where: { $0.key == key }) {
             return "grid " + axis.values.map(\.string).joined(separator: ", ")
         }
@@ -178,15 +189,12 @@ enum DatasetCard {
             return "points " + values.prefix(20).joined(separator: ", ")
                 + (values.count > 20 ? ", … (\(values.count) points)" : "")
         }
-        let mode = group.params.first { $0.key == .mode }?.value.string
         let source =
             group.params.contains { $0.key == key }
             ? ""
             : definition.defaults.contains { $0.key == key }
                 ? " (defaults)" : " (model default)"
-        let note =
-            mode == Mode.classical.rawValue && GroundTruth.isFieldParameter(key) ? "; classical, so no field acts" : ""
-        return "fixed \(fixedValue(key, group, definition))\(source)\(note)"
+        return "fixed \(fixedValue(key, group, definition))\(source)"
     }
 
     /// The value the group gives `key` outside its points.

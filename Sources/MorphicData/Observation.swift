@@ -14,8 +14,55 @@ public struct Observation: Sendable {
     /// The number of generations.
     public let generations: Int
 
+    /// The forms an observation takes, each with the keys that say it is that form and the
+    /// keys it takes: no request is guessed at, so an object that mixes forms or has a key
+    /// its form does not take is refused, naming the key.
+    static let forms: [(name: String, markers: [String], keys: Set<String>)] = [
+        ("a run of a sweep", ["sweep", "run"], ["sweep", "run"]),
+        ("bare series", ["series", "convergence_generation"], ["series", "convergence_generation", "run_id"]),
+        (
+            "a run record",
+            ["metadata", "config", "timeseries", "summary_stats", "crystals", "mode", "llm_table", "llm_source"],
+            [
+                "run_id", "mode", "config", "timeseries", "summary_stats", "crystals", "metadata", "llm_table",
+                "llm_source",
+            ]
+        ),
+    ]
+
+    /// Refuses an observation object that is more than one form (`{"sweep", "run"}`, a run
+    /// record, `{"series"}`), has a key its form does not take, or a `run_id` that is not a
+    /// string.
+    public static func checkKeys(_ json: JSON) throws {
+        guard let members = json.members else {
+            throw InferenceError(
+                "not an observation: give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
+            )
+        }
+        let keys = members.map(\.key)
+        let present = forms.filter { form in form.markers.contains { keys.contains($0) } }
+        if present.count > 1 {
+            let described = present.map { form in
+                "\(form.name) (" + form.markers.filter { keys.contains($0) }.joined(separator: ", ") + ")"
+            }
+            throw InferenceError(
+                "the observation is both \(described.joined(separator: " and ")): give one",
+                field: present[1].markers.first { keys.contains($0) })
+        }
+        let allowed = present.first?.keys ?? ["run_id"]
+        if let unknown = keys.first(where: { !allowed.contains($0) }) {
+            let form =
+                present.first.map { " of \($0.name) (it takes \($0.keys.sorted().joined(separator: ", ")))" } ?? ""
+            throw InferenceError("\(unknown) is not a field\(form)", field: unknown)
+        }
+        if let id = json["run_id"], id.stringValue == nil {
+            throw InferenceError("run_id must be a string", field: "run_id")
+        }
+    }
+
     /// The observation of a run record (docs/model.md section 9).
     public init(record: JSON) throws {
+        try Self.checkKeys(record)
         // An object with none of a record's parts is not a broken record but something else.
         guard ["metadata", "config", "timeseries", "run_id"].contains(where: { record[$0] != nil }) else {
             throw InferenceError(
@@ -52,9 +99,15 @@ public struct Observation: Sendable {
     /// 1 to 8 generations and keep it for at least two periods to the end: a still life or an
     /// oscillator shows so in its series.
     public init(seriesRequest json: JSON) throws {
-        guard let timeseries = json["series"], timeseries.members != nil else {
+        try Self.checkKeys(json)
+        guard let timeseries = json["series"], let members = timeseries.members else {
             throw InferenceError(
                 "give the observed series as an object: {\"series\": {\"population\": […], …}}", field: "series")
+        }
+        if let unknown = members.first(where: { !Features.series.contains($0.key) }) {
+            throw InferenceError(
+                "series.\(unknown.key) is not an observable series: they are \(Features.series.joined(separator: ", "))",
+                field: "series.\(unknown.key)")
         }
         guard let first = timeseries[Features.series[0]]?.elements?.count, first > 0 else {
             throw InferenceError("series.population must be a non-empty array of numbers", field: "series.population")

@@ -10,21 +10,28 @@ import MorphicInference
 /// ones) are given only for runs on which a field acted: their posterior is the posterior
 /// given that a field acted, and `p_field` says whether one did. A parameter is varied when
 /// it takes more than one value where it is given; parameters written as names (rule,
-/// boundary, similarity) are not inferred.
+/// boundary, similarity) are not inferred, nor are grid size and length, which a reference
+/// has one of each (an observation gives them).
 public struct ReferenceSweep: Sendable {
     /// The sweep's id.
     public let id: String
     /// The table the model trains on.
     public let table: ReferenceTable
-    /// The grid sizes and lengths of the reference's runs: an observation must match one.
-    public let gridSizes: Set<Int>
-    /// The lengths (generations) of the reference's runs.
-    public let generations: Set<Int>
+    /// The grid side of every run of the reference: an observation must have it.
+    public let gridSize: Int
+    /// The length (generations) of every run of the reference: an observation must have it.
+    public let generations: Int
 
     /// Reads the finished sweep or dataset in `path` (a sweep's folder or an unpacked archive).
     /// - Throws: ``InferenceError`` when it is not a finished sweep, or its features.csv is
     ///   not as its definition plans.
     public init(path: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw InferenceError(
+                "\(path) is a file: an archive cannot be a reference (it would be unpacked again for every answer); unpack it (tar xzf) or give the sweep's folder"
+            )
+        }
         let (definition, rows) = try Self.read(path, needsSplit: true)
         try self.init(definition, rows: rows)
     }
@@ -37,14 +44,11 @@ public struct ReferenceSweep: Sendable {
 
     private init(_ definition: SweepDefinition, rows: [Row]) throws {
         id = definition.id
-        var gridSizes = Set<Int>()
-        var generations = Set<Int>()
+        (gridSize, generations) = try Self.shape(definition)
         var fieldActed: [Bool] = []
         var values: [[Double?]] = []
         for row in rows {
             let configuration = definition.runs[row.index].configuration
-            gridSizes.insert(configuration.gridSize)
-            generations.insert(configuration.generations)
             let acted = Self.fieldActed(configuration)
             fieldActed.append(acted)
             values.append(Self.candidates.map { key in Self.value(key, of: configuration, fieldActed: acted) })
@@ -59,33 +63,51 @@ public struct ReferenceSweep: Sendable {
             }
             return false
         }
-        self.gridSizes = gridSizes
-        self.generations = generations
         table = try ReferenceTable(
-            parameterNames: varied.map { Self.candidates[$0].rawValue }, featureNames: Features.names,
+            parameterNames: varied.map { Self.candidates[$0].rawValue },
+            integerParameters: varied.map { Self.candidates[$0].kind == .integer }, featureNames: Features.names,
             runIDs: rows.map(\.id), theta: values.map { row in varied.map { row[$0] ?? .nan } },
             x: rows.map(\.features), fieldActed: fieldActed, split: rows.map(\.split), seed: definition.seed)
     }
 
-    /// Checks that a run of `gridSize` × `gridSize` cells and `generations` steps can be
-    /// compared with the reference's runs: features depend on both.
-    public func check(gridSize: Int?, generations: Int, run: String) throws {
-        if let gridSize, !gridSizes.contains(gridSize) {
-            throw InferenceError(
-                "\(run) has a \(gridSize)×\(gridSize) grid; the reference \(id) has only \(Self.list(gridSizes)): its features cannot be compared",
-                field: "grid_size")
+    /// The one grid side and length of `definition`'s runs. Features depend on both, so a
+    /// reference that mixes them would compare runs that cannot be compared, and would have
+    /// to infer what an observation already says.
+    /// - Throws: ``InferenceError`` when its runs have more than one grid size or length.
+    public static func shape(_ definition: SweepDefinition) throws -> (gridSize: Int, generations: Int) {
+        var gridSizes = Set<Int>()
+        var lengths = Set<Int>()
+        for run in definition.runs {
+            gridSizes.insert(run.configuration.gridSize)
+            lengths.insert(run.configuration.generations)
         }
-        guard self.generations.contains(generations) else {
+        guard gridSizes.count == 1, lengths.count == 1 else {
             throw InferenceError(
-                "\(run) has \(generations) generations; the reference \(id) has only runs of \(Self.list(self.generations))",
-                field: "generations")
+                "a reference has one grid size and one length; this one has grid sizes \(list(gridSizes)) and lengths \(list(lengths)) (make one sweep per grid size and length)"
+            )
+        }
+        return (gridSizes.first!, lengths.first!)
+    }
+
+    /// Checks that a run of `gridSize` × `gridSize` cells (nil: not known) and
+    /// `generations` steps can be compared with the reference's runs: features depend on both.
+    public func check(gridSize: Int?, generations: Int, run: String) throws {
+        let gridMatches = gridSize.map { $0 == self.gridSize } ?? true
+        guard gridMatches, generations == self.generations else {
+            let observed = (gridSize.map { "is \($0)×\($0) with " } ?? "has ") + "\(generations) generations"
+            throw InferenceError(
+                "\(run) \(observed); the reference \(id) is \(self.gridSize)×\(self.gridSize) with \(self.generations) generations: their features cannot be compared",
+                field: gridMatches ? "generations" : "grid_size")
         }
     }
 
     private static func list(_ values: Set<Int>) -> String { values.sorted().map(String.init).joined(separator: ", ") }
 
-    /// Numeric parameters that may be inferred, in docs/model.md's order.
-    static let candidates = ParameterKey.allCases.filter { $0.kind != .text && $0 != .seed }
+    /// Numeric parameters that may be inferred, in docs/model.md's order: grid size and
+    /// length are known from the observation, never inferred.
+    static let candidates = ParameterKey.allCases.filter {
+        $0.kind != .text && ![.seed, .gridSize, .generations].contains($0)
+    }
 
     /// Whether a crystal field acted on a run of `configuration`.
     static func fieldActed(_ configuration: RunConfiguration) -> Bool {

@@ -8,6 +8,11 @@ public struct FeatureMap: Sendable {
     /// The share of the standardized features' variance each axis explains.
     public let explained: [Double]
 
+    /// A component whose variance is at most this share of the first's is rounding left
+    /// after the larger ones were taken out (runs whose features lie on a line have one
+    /// component): its direction is noise, so its coordinates and share are 0.
+    static let negligibleShare = 1e-9
+
     /// The map of the runs whose features are `x` (rows of equal length).
     public init(_ x: [[Double]]) {
         let count = x.count
@@ -72,6 +77,10 @@ public struct FeatureMap: Sendable {
             for i in 0..<width {
                 for j in 0..<width { matrix[i * width + j] -= eigenvalue * vector[i] * vector[j] }
             }
+        }
+        for index in components.indices where !(variances[index] > Self.negligibleShare * variances[0]) {
+            components[index] = [Double](repeating: 0, count: width)
+            variances[index] = 0
         }
         points = standardized.map { row in
             (

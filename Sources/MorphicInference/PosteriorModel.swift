@@ -30,6 +30,8 @@ public struct PosteriorModel: Sendable {
         let corrections: [Double]
         /// The smallest and largest value the reference holds: no posterior leaves them.
         let range: ClosedRange<Double>
+        /// Whether the parameter takes only whole numbers: its draws are rounded to them.
+        let isInteger: Bool
     }
 
     /// The varied parameters, in order.
@@ -108,7 +110,8 @@ public struct PosteriorModel: Sendable {
             let joint = trainRows.map { jointPlace[$0] }
             let uncorrected = ParameterForest(
                 name: name, forest: forest, targets: targets, joint: joint, order: order,
-                corrections: Array(repeating: 0, count: Self.intervals.count), range: values.min()!...values.max()!)
+                corrections: Array(repeating: 0, count: Self.intervals.count), range: values.min()!...values.max()!,
+                isInteger: table.integerParameters[index])
             let raw = validationRows.map { uncorrected.rawQuantiles(bins: binning.bins(table.x[$0])) }
             let corrections = Self.intervals.map { interval in
                 Self.correction(
@@ -120,7 +123,7 @@ public struct PosteriorModel: Sendable {
             parameters.append(
                 ParameterForest(
                     name: name, forest: forest, targets: targets, joint: joint, order: order, corrections: corrections,
-                    range: uncorrected.range))
+                    range: uncorrected.range, isInteger: uncorrected.isInteger))
             progress?(Double(index + 1) / forestCount)
         }
         let fieldRows = train.filter { table.fieldActed[$0] }.count
@@ -167,7 +170,7 @@ public struct PosteriorModel: Sendable {
         let marginals = parameters.indices.map { index in
             Posterior.Marginal(
                 name: parameters[index].name, mean: Self.mean(functions[index]), quantiles: quantiles[index],
-                draws: levels.map { Self.evaluate(functions[index], at: $0[index]) })
+                draws: levels.map { parameters[index].draw(Self.evaluate(functions[index], at: $0[index])) })
         }
         return Posterior(pField: fieldProbability(bins: bins), parameters: marginals)
     }
@@ -295,6 +298,14 @@ public struct PosteriorModel: Sendable {
 extension PosteriorModel.ParameterForest {
     /// The median of the training runs' values: the constant guess.
     var trainingMedian: Double { targets[order[(order.count - 1) / 2]] }
+
+    /// A draw of the quantile function, on the parameter's own support: a whole number for a
+    /// parameter that takes only whole numbers (the nearest, so each whole number's share is
+    /// the quantile function's mass within half a unit of it), never outside the reference.
+    func draw(_ value: Double) -> Double {
+        guard isInteger else { return value }
+        return min(range.upperBound, max(range.lowerBound, value.rounded(.toNearestOrAwayFromZero)))
+    }
 
     /// The forest's weights for a run with these bins, by training position.
     func weights(bins: [UInt8]) -> [Double] {

@@ -12,6 +12,9 @@ public struct ReferenceTable: Sendable {
 
     /// The varied parameters, in the order of each row of ``theta``.
     public let parameterNames: [String]
+    /// Per varied parameter, whether it takes only whole numbers (a crystal count): its
+    /// posterior draws are whole numbers too, on the parameter's own support.
+    public let integerParameters: [Bool]
     /// The observable features, in the order of each row of ``x``.
     public let featureNames: [String]
     /// The runs' ids.
@@ -30,9 +33,11 @@ public struct ReferenceTable: Sendable {
     public let seed: UInt64
 
     /// A table of `runIDs.count` runs; every per-run array must have that many rows, and
-    /// every row as many columns as its names.
+    /// every row as many columns as its names. `integerParameters` says which parameters
+    /// take only whole numbers (none when not given).
     public init(
-        parameterNames: [String], featureNames: [String], runIDs: [String], theta: [[Double]], x: [[Double]],
+        parameterNames: [String], integerParameters: [Bool]? = nil, featureNames: [String], runIDs: [String],
+        theta: [[Double]], x: [[Double]],
         fieldActed: [Bool], split: [Split], seed: UInt64
     ) throws {
         let count = runIDs.count
@@ -42,6 +47,19 @@ public struct ReferenceTable: Sendable {
         guard theta.allSatisfy({ $0.count == parameterNames.count }), x.allSatisfy({ $0.count == featureNames.count })
         else { throw InferenceError("a reference row has the wrong number of values") }
         guard !featureNames.isEmpty else { throw InferenceError("the reference has no observable features") }
+        let integerParameters = integerParameters ?? Array(repeating: false, count: parameterNames.count)
+        guard integerParameters.count == parameterNames.count else {
+            throw InferenceError(
+                "the reference says of \(integerParameters.count) parameters whether they are whole numbers; it has \(parameterNames.count)"
+            )
+        }
+        if let index = parameterNames.indices.first(where: { integerParameters[$0] }),
+            let row = theta.first(where: { !$0[index].isNaN && $0[index] != $0[index].rounded() })
+        {
+            throw InferenceError(
+                "\(parameterNames[index]) takes whole numbers; a run of the reference has \(row[index])")
+        }
+        self.integerParameters = integerParameters
         self.parameterNames = parameterNames
         self.featureNames = featureNames
         self.runIDs = runIDs

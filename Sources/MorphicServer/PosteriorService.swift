@@ -82,7 +82,14 @@ final class PosteriorService: Sendable {
         let refuse = { (message: String) in
             APIError(status: .unprocessableContent, code: "invalid_reference", message: message)
         }
-        if Theta(definition).names.isEmpty { throw refuse("the reference varies no parameter: there is nothing to infer") }
+        if Theta(definition).names.isEmpty {
+            throw refuse("the reference varies no parameter: there is nothing to infer")
+        }
+        do {
+            _ = try ReferenceSweep.shape(definition)
+        } catch let error as InferenceError {
+            throw refuse(error.message)
+        }
         let counts = DatasetSplit.counts(definition)
         do {
             try PosteriorModel.checkSplits(train: counts[0], validation: counts[1], test: counts[2], limits: limits)
@@ -237,22 +244,31 @@ final class PosteriorService: Sendable {
     }
 
     private func observe(_ json: JSON) throws -> Observation {
-        if let other = json["sweep"] {
-            guard let otherID = other.stringValue, let run = json["run"]?.stringValue else {
-                throw InferenceError(
-                    "give both \"sweep\" and \"run\" as strings", field: json["run"] == nil ? "run" : "sweep")
+        try Observation.checkKeys(json)
+        if json["sweep"] != nil || json["run"] != nil {
+            guard let otherID = json["sweep"]?.stringValue else {
+                throw InferenceError("give \"sweep\", the observed run's sweep id, as a string", field: "sweep")
             }
-            let record: [UInt8]
-            do {
-                record = try service.runRecord(otherID, run: run)
-            } catch .notFound {
-                throw APIError(
-                    status: .notFound, code: "not_found", message: "no run \(run) in sweep \(otherID)", field: "run")
+            guard let run = json["run"]?.stringValue else {
+                throw InferenceError("give \"run\", the observed run's id (morphic_7), as a string", field: "run")
             }
-            return try Observation(record: try JSONParser.parse(record))
+            // A missing sweep is not a missing run of it (the listing throws nothing else).
+            guard (try? service.definition(otherID)) != nil else {
+                throw APIError(status: .notFound, code: "not_found", message: "no sweep \(otherID)", field: "sweep")
+            }
+            return try Observation(record: try JSONParser.parse(try record(otherID, run: run)))
         }
         if json["series"] != nil { return try Observation(seriesRequest: json) }
         return try Observation(record: json)
+    }
+
+    /// Run `run`'s record in sweep `id`, which exists.
+    private func record(_ id: String, run: String) throws -> [UInt8] {
+        do {
+            return try service.runRecord(id, run: run)
+        } catch .notFound {
+            throw APIError(status: .notFound, code: "not_found", message: "no run \(run) in sweep \(id)", field: "run")
+        }
     }
 
     private static func invalidObservation<T>(_ body: () throws -> T) throws -> T {

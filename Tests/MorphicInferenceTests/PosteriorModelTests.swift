@@ -108,7 +108,9 @@ private var smallLimits: InferenceLimits {
     // 60 of 100 covered: moved outward by the conformal score.
     let missed = (0..<100).map { $0 < 60 ? -Double($0 + 1) / 100 : Double($0) / 100 }
     #expect(PosteriorModel.correction(scores: missed, level: 0.8) > 0)
-    #expect(PosteriorModel.correction(scores: missed, level: 0.8) == PosteriorModel.conformalCorrection(scores: missed, level: 0.8))
+    #expect(
+        PosteriorModel.correction(scores: missed, level: 0.8)
+            == PosteriorModel.conformalCorrection(scores: missed, level: 0.8))
 }
 
 /// θ = (a, b) uniform on [0, 1]², seen only through their sum: given the sum, a and b trade
@@ -169,4 +171,43 @@ private func correlation(_ x: [Double], _ y: [Double]) -> Double {
     let control = try model.posterior([0, 0.5])
     #expect(control.parameters.allSatisfy { $0.draws.allSatisfy { (0...1).contains($0) } })
     #expect(try model.posterior([0, 0.5]) == control)
+}
+
+/// A whole-number parameter's draws are whole numbers within the reference's range, follow
+/// its quantiles, and are the same twice; a real-valued one's are not rounded.
+@Test func draws_OfAWholeNumberParameter_AreWholeNumbers() throws {
+    var generator = SeededGenerator(seed: 3, stream: 11)
+    var theta: [[Double]] = []
+    var x: [[Double]] = []
+    var split: [ReferenceTable.Split] = []
+    for _ in 0..<1_200 {
+        let count = Double(1 + Int(generator.unit() * 10))
+        let strength = generator.unit()
+        theta.append([count, strength])
+        x.append([count + (generator.unit() - 0.5) * 6, strength + (generator.unit() - 0.5) * 0.5])
+        let u = generator.unit()
+        split.append(u < 0.6 ? .train : u < 0.8 ? .validation : .test)
+    }
+    let table = try ReferenceTable(
+        parameterNames: ["count", "strength"], integerParameters: [true, false], featureNames: ["x0", "x1"],
+        runIDs: theta.indices.map { "run_\($0)" }, theta: theta, x: x, fieldActed: Array(repeating: true, count: 1_200),
+        split: split, seed: 3)
+    let model = try PosteriorModel(table, limits: smallLimits)
+    for observation in [[1.5, 0.2], [5.2, 0.5], [9.7, 0.9]] {
+        let posterior = try model.posterior(observation)
+        let count = posterior.parameters[0]
+        #expect(count.draws.allSatisfy { $0 == $0.rounded() && (1...10).contains($0) }, "\(count.draws.prefix(8))")
+        // Half the draws at or below the median, a tenth below the 0.1 quantile, give or take ties.
+        let median = count.quantiles[4]
+        #expect(Double(count.draws.filter { $0 <= median }.count) / Double(count.draws.count) >= 0.4)
+        #expect(Double(count.draws.filter { $0 < count.quantiles[2] }.count) / Double(count.draws.count) <= 0.2)
+        #expect(posterior.parameters[1].draws.contains { $0 != $0.rounded() })
+        #expect(try model.posterior(observation) == posterior)
+    }
+    // A reference whose whole-number parameter holds a fraction is refused.
+    #expect(throws: InferenceError.self) {
+        try ReferenceTable(
+            parameterNames: ["count"], integerParameters: [true], featureNames: ["x"], runIDs: ["a"], theta: [[1.5]],
+            x: [[0]], fieldActed: [true], split: [.train], seed: 0)
+    }
 }

@@ -145,6 +145,14 @@ import Testing
         #expect(NSDictionary(dictionary: line) == NSDictionary(dictionary: answer))
         let same = try #require(lines.dropFirst().first { $0.contains(#""run_id":"\#(run)""#) })
         #expect(NSDictionary(dictionary: try Self.object(Array(same.utf8))) == NSDictionary(dictionary: answer))
+        for command in [
+            ["calibrate", folder + "/dataset.tar.gz"], ["infer", folder + "/dataset.tar.gz", data + "/run.json"],
+        ] {
+            let archive = try morphic(command + ["--quiet"])
+            #expect(
+                archive.status == 64 && archive.output.contains("an archive cannot be a reference"), "\(archive.output)"
+            )
+        }
         let table = try morphic(["calibrate", folder, "--json", "--quiet"])
         #expect(
             NSDictionary(dictionary: try Self.object(Array(table.output.utf8))) == NSDictionary(dictionary: figures))
@@ -175,6 +183,24 @@ import Testing
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array("{".utf8)).status == 400)
         let noRun = Array(#"{"sweep": "\#(id)", "run": "morphic_100000"}"#.utf8)
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: noRun).status == 404)
+        // No ambiguous observation is guessed at: each is refused naming its field.
+        let seriesPart =
+            #""series": {"population": [1], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}"#
+        for (body, status, field, words) in [
+            (#"{"sweep": "\#(id)", "run": "\#(run)", \#(seriesPart)}"#, 422, "series", "give one"),
+            (#"{"sweep": "\#(id)", "run": 7}"#, 422, "run", "as a string"),
+            (#"{"sweep": 7, "run": "\#(run)"}"#, 422, "sweep", "as a string"),
+            (#"{"sweep": "\#(id)", "run": "\#(run)", "colour": 1}"#, 422, "colour", "colour is not a field"),
+            (#"{\#(seriesPart), "run_id": 5}"#, 422, "run_id", "run_id must be a string"),
+            (#"{"sweep": "nonexistent", "run": "morphic_7"}"#, 404, "sweep", "no sweep nonexistent"),
+        ] {
+            let answer = try server.request("POST", "/api/sweeps/\(id)/posterior", body: Array(body.utf8))
+            let error = try #require(try Self.object(answer.body)["error"] as? [String: Any])
+            #expect(answer.status == status, "\(body)")
+            #expect(
+                error["field"] as? String == field && (error["message"] as? String ?? "").contains(words),
+                "\(body): \(error)")
+        }
         #expect(try server.request("POST", "/api/sweeps/\(id)/posterior", body: request).body == first.body)
         let badCLI = try morphic(["infer", folder, data + "/missing.json"])
         #expect(badCLI.status == 64)
@@ -213,6 +239,25 @@ import Testing
         let cli = try morphic(["calibrate", data + "/sweeps/" + small, "--quiet"])
         #expect(cli.status == 64)
         #expect(cli.output.contains("at least"))
+        // Grid size and length are known from an observation: a reference that mixes them is refused.
+        let mixed = try submit(
+            server,
+            #"{"name": "mixed", "defaults": {"generations": 5}, "groups": [{"prefix": "a", "mode": "morphic", "replicates": 40, "grid": {"grid_size": [8, 10], "field_strength": [0.2, 0.6]}}]}"#
+        )
+        let mixedAnswer = try trained(server, "GET", "/api/sweeps/\(mixed)/calibration")
+        #expect(mixedAnswer.status == 422)
+        let reason = "a reference has one grid size and one length; this one has grid sizes 8, 10 and lengths 5"
+        #expect(String(decoding: mixedAnswer.body, as: UTF8.self).contains(reason))
+        let mixedCard = try String(contentsOfFile: data + "/sweeps/\(mixed)/DATASET.md", encoding: .utf8)
+        #expect(mixedCard.contains("cannot be a reference for posteriors: " + reason))
         #expect(try server.request("GET", "/api/sweeps/nothing-here/calibration").status == 404)
+        // What the API answers every request that changes state, as openapi.json lists it.
+        let series = Array(
+            #"{"series": {"population": [1], "complexity": [1], "volatility": [1], "pattern_diversity": [1]}}"#.utf8)
+        let path = "/api/sweeps/\(small)/posterior"
+        #expect(try server.request("POST", path, body: series, headers: ["Sec-Fetch-Site": "cross-site"]).status == 403)
+        #expect(try server.request("POST", path, body: series, headers: ["If-None-Match": "*"]).status == 412)
+        let large = Array(#"{"series": {"population": ["#.utf8) + Array(repeating: UInt8(ascii: " "), count: 1_100_000)
+        #expect(try server.request("POST", path, body: large).status == 413)
     }
 }

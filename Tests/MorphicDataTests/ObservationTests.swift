@@ -1,0 +1,58 @@
+import MorphicData
+import MorphicInference
+import Testing
+
+/// No observation is guessed at: one that mixes forms, has a key its form does not take, or
+/// a run id that is not a string is refused, naming the field; a well-formed one is taken.
+@Suite struct ObservationTests {
+    static let series =
+        #""series": {"population": [5, 6, 7, 6], "complexity": [0.1, 0.2, 0.3, 0.2], "volatility": [0, 0.2, 0.1, 0.1], "pattern_diversity": [3, 4, 5, 4]}"#
+
+    static func refusal(_ text: String, record: Bool = false) throws -> InferenceError? {
+        let json = try JSONParser.parse(Array(text.utf8))
+        do {
+            _ = record ? try Observation(record: json) : try Observation(seriesRequest: json)
+            try Observation.checkKeys(json)
+            return nil
+        } catch let error as InferenceError {
+            return error
+        }
+    }
+
+    @Test func observation_ThatIsAmbiguousOrHasUnknownFields_IsRefusedNamingTheField() throws {
+        #expect(try Self.refusal("{\(Self.series)}") == nil)
+        #expect(try Self.refusal(#"{\#(Self.series), "run_id": "mine", "convergence_generation": null}"#) == nil)
+        let cases: [(String, String)] = [
+            (#"{\#(Self.series), "sweep": "abc", "run": "morphic_1"}"#, "series"),
+            (#"{\#(Self.series), "run": "morphic_1"}"#, "series"),
+            (#"{\#(Self.series), "metadata": {"grid_size": 8, "generations": 4}}"#, "metadata"),
+            (#"{\#(Self.series), "colour": "red"}"#, "colour"),
+            (#"{\#(Self.series), "run_id": 5}"#, "run_id"),
+            (
+                #"{"series": {"population": [1, 2], "complexity": [1, 2], "volatility": [1, 2], "pattern_diversity": [1, 2], "crystal_count": [0, 0]}}"#,
+                "series.crystal_count"
+            ),
+        ]
+        for (text, field) in cases {
+            let error = try #require(try Self.refusal(text), "\(text)")
+            #expect(error.field == field, "\(text): \(error)")
+            #expect(error.message.contains(field.split(separator: ".").last!), "\(error.message)")
+        }
+        // The same for a run record, and for the keys alone.
+        let record =
+            #"{"run_id": "m_1", "metadata": {"grid_size": 8, "generations": 4}, "timeseries": \#(Self.series.dropFirst(10)), "summary_stats": {"convergence_generation": null}"#
+        #expect(try Self.refusal(record + "}", record: true) == nil)
+        for (extra, field) in [
+            (#", "note": 1"#, "note"), (#", "series": {}"#, "metadata"), (#", "sweep": "x""#, "metadata"),
+        ] {
+            let error = try #require(try Self.refusal(record + extra + "}", record: true))
+            #expect(error.field == field, "\(extra): \(error)")
+        }
+        let numbered = try #require(
+            try Self.refusal(record.replacingOccurrences(of: #""m_1""#, with: "5") + "}", record: true))
+        #expect(numbered.field == "run_id")
+        #expect(throws: InferenceError.self) {
+            try Observation.checkKeys(try JSONParser.parse(Array(#"{"sweep": "a", "run": "b", "extra": 1}"#.utf8)))
+        }
+    }
+}
