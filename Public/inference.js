@@ -5,7 +5,7 @@ import { api, errorText } from "./js/api.js";
 import { $, COLORS, fillSelect, format, svgElement } from "./js/dom.js";
 import { current, view } from "./js/lifecycle.js";
 import { PARAMETERS } from "./js/model.js";
-import { brushesFromFilter } from "./js/parallel.js";
+import { brushesFromFilter, CONDITION, filterParts } from "./js/parallel.js";
 import { showRun } from "./js/run.js";
 import { state } from "./js/sweep-state.js";
 

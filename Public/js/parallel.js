@@ -25,9 +25,9 @@ function parallelStatistics() {
 
 export const parallel = { axes: [], brushes: {}, scales: {}, drawing: 0, drawn: null, shown: -1, brushing: false };
 const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
-const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
+export const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
 
-function filterParts(filter) { return filter ? filter.split(/\s+and\s+/i).map((part) => part.trim()).filter(Boolean) : []; }
+export function filterParts(filter) { return filter ? filter.split(/\s+and\s+/i).map((part) => part.trim()).filter(Boolean) : []; }
 
 /// The filter's range conditions on the axes, as brushes (an open end stays infinite).
 export function brushesFromFilter(filter, axes) {
