@@ -37,17 +37,25 @@ struct RunListing {
     /// The runs matching `query`, from `offset`, at most `limit`, with their state,
     /// parameters and, when finished, summary statistics; and how many there are and matched.
     func page(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> JSON {
+        let (index, chosen) = try select(query, offset: offset, limit: limit)
+        return .object([
+            "total": .int(chosen.total), "matched": .int(chosen.matched), "offset": .int(offset), "limit": .int(limit),
+            "runs": .array(index.rows(chosen.indices, fields: query.fields, activity: state)),
+        ])
+    }
+
+    /// The runs of a page, chosen but not rendered, and the index they are in.
+    private func select(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure)
+        -> (RunIndex, RunIndex.Selection)
+    {
         let index = job.index()
         guard
-            let page = index.page(
+            let selection = index.select(
                 query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0,
                 wait: Self.indexWait, activity: state)
         else { throw building(index) }
         if RunIndex.needsRecords(query) { Self.releaseFreedMemory() }
-        return .object([
-            "total": .int(page.total), "matched": .int(page.matched), "offset": .int(offset), "limit": .int(limit),
-            "runs": .array(page.runs),
-        ])
+        return (index, selection)
     }
 
     /// The runs matching `query` as CSV, from `offset`, at most `limit`: the export of what
@@ -69,13 +77,7 @@ struct RunListing {
     /// The page of ``page(_:offset:limit:)``, made as it is sent: only the page's run
     /// indices are held until then.
     func pageDocument(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> StreamedDocument {
-        let index = job.index()
-        guard
-            let selection = index.select(
-                query, offset: offset, limit: limit, folder: job.folder, interval: isActive ? 0.5 : 0,
-                wait: Self.indexWait, activity: state)
-        else { throw building(index) }
-        if RunIndex.needsRecords(query) { Self.releaseFreedMemory() }
+        let (index, selection) = try select(query, offset: offset, limit: limit)
         return .runsPage(
             index: index, selection: selection, query: query, offset: offset, limit: limit,
             version: selection.version + "/" + activityVersion, activity: state)
