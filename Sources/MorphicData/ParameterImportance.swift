@@ -42,7 +42,9 @@ public struct ParameterImportance: Sendable {
                 groups[group, default: (0, 0)].sum += y[index]
             }
             var between = 0.0
-            for group in groups.values {
+            // In the groups' order, not the dictionary's, which differs between two dictionaries
+            // of the same groups: the same question gets the same bits every time.
+            for group in groups.sorted(by: { $0.key < $1.key }).map(\.value) {
                 let difference = group.sum / Double(group.count) - mean
                 between += Double(group.count) * difference * difference
             }

@@ -25,6 +25,25 @@ struct ParameterImportanceTests {
         #expect(sum <= 1 && sum > 0.99)
     }
 
+    /// The same question gets the same bits: groups are summed in their own order, not a
+    /// dictionary's, which differs between two dictionaries of the same groups.
+    @Test func sameColumns_GiveTheSameBits_EveryTime() {
+        var x: [Double] = [], y: [Double] = []
+        for i in 0..<3000 {
+            x.append(Double(i % 37) / 37)
+            y.append(sin(Double(i) * 0.7) * 1e3 + Double(i % 37) * 1e-3)
+        }
+        let first = ParameterImportance(y: y, parameters: [("x", x)]).shares[0].explained
+        // Allocations kept alive between the calls, so each call's dictionary lands elsewhere
+        // (a dictionary's order depends on where its storage is).
+        var kept: [[Double]] = []
+        for round in 0..<50 {
+            kept.append([Double](repeating: 0, count: 64 + round * 97))
+            #expect(ParameterImportance(y: y, parameters: [("x", x)]).shares[0].explained.bitPattern == first.bitPattern)
+        }
+        #expect(kept.count == 50)
+    }
+
     @Test func noVariance_OrUnrelatedParameter_ExplainsNothing_AndNonFiniteRunsAreLeftOut() {
         let flat = ParameterImportance(y: [3, 3, 3, 3], parameters: [("a", [0, 1, 0, 1])])
         #expect(flat.shares[0].explained == 0 && flat.runs == 4)
