@@ -749,7 +749,10 @@ def main():
             body = json.dumps({"name": "late", "defaults": {"grid_size": 5, "generations": 2},
                                "groups": [{"prefix": "l", "mode": "classical"}]}).encode()
             assert api(url, "/api/sweeps", "POST", body)[0] == 202
-            WebDriverWait(driver, 15).until(lambda d: any("late" in e.text for e in d.find_elements(By.CSS_SELECTOR, "#sweep-list li")))
+            # The list is read in one call: it is drawn anew as it polls, which would leave a
+            # reference to an item taken before the redraw stale.
+            WebDriverWait(driver, 15).until(
+                lambda d: "late" in d.execute_script("return document.getElementById('sweep-list').textContent"))
 
         def missing_sweep_is_said_plainly():
             driver.get(url + "/#/sweeps/no-such-sweep-0000")
