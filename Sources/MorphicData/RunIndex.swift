@@ -551,23 +551,11 @@ public final class RunIndex: @unchecked Sendable {
         // and unknown numbers (runs not finished) come last either way.
         if RunQuery.textColumns.contains(sort.column) {
             let values = sort.column == "status" ? status : textValues(sort.column)
-            var keyed: [(key: String, index: Int)] = order.map { (values($0), $0) }
-            let descending = sort.descending
-            keyed.sort { (a: (key: String, index: Int), b: (key: String, index: Int)) -> Bool in
-                if a.key == b.key { return a.index < b.index }
-                return descending ? a.key > b.key : a.key < b.key
-            }
-            return keyed.map(\.index)
+            return Self.sorted(order, by: values, descending: sort.descending)
         }
         if sort.column == "seed" {
             // Exactly, as UInt64: seeds above 2^53 differ where their Doubles do not.
-            var keyed: [(key: UInt64, index: Int)] = order.map { (seed($0), $0) }
-            let descending = sort.descending
-            keyed.sort { (a: (key: UInt64, index: Int), b: (key: UInt64, index: Int)) -> Bool in
-                if a.key == b.key { return a.index < b.index }
-                return descending ? a.key > b.key : a.key < b.key
-            }
-            return keyed.map(\.index)
+            return Self.sorted(order, by: seed, descending: sort.descending)
         }
         let value = numeric(sort.column)
         let sign = sort.descending ? -1.0 : 1.0
@@ -577,6 +565,16 @@ public final class RunIndex: @unchecked Sendable {
         }
         keyed.sort { (a: (key: Double, index: Int), b: (key: Double, index: Int)) -> Bool in
             a.key == b.key ? a.index < b.index : a.key < b.key
+        }
+        return keyed.map(\.index)
+    }
+
+    /// `order` sorted by each run's `key`, ties in `order`'s own order.
+    private static func sorted<Key: Comparable>(_ order: [Int], by key: (Int) -> Key, descending: Bool) -> [Int] {
+        var keyed: [(key: Key, index: Int)] = order.map { (key($0), $0) }
+        keyed.sort { a, b in
+            if a.key == b.key { return a.index < b.index }
+            return descending ? a.key > b.key : a.key < b.key
         }
         return keyed.map(\.index)
     }
