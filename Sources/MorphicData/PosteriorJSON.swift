@@ -6,6 +6,11 @@ public enum PosteriorJSON {
     /// A quantile level as a key: `"0.025"`.
     static func key(_ level: Double) -> String { String(level) }
 
+    /// `values` as an object keyed by their `levels` (a probability or a coverage level).
+    static func byLevel(_ levels: [Double], _ values: [Double]) -> JSON {
+        .object(zip(levels, values).map { JSON.Member(key($0), .double($1)) })
+    }
+
     /// One observed run's answer: `run_id`, `p_field`, `parameters: {name: {mean,
     /// quantiles, draws}}`, then the reference's id and its calibration.
     public static func answer(
@@ -20,10 +25,7 @@ public enum PosteriorJSON {
                         marginal.name,
                         .object([
                             "mean": .double(marginal.mean),
-                            "quantiles": .object(
-                                zip(Posterior.probabilities, marginal.quantiles).map {
-                                    JSON.Member(key($0), .double($1))
-                                }),
+                            "quantiles": byLevel(Posterior.probabilities, marginal.quantiles),
                             "draws": .array(marginal.draws.map(JSON.double)),
                         ]))
                 }),
@@ -34,9 +36,7 @@ public enum PosteriorJSON {
 
     /// How a reference's posteriors hold on its test split.
     public static func calibrationJSON(_ calibration: Calibration, reference: String) -> JSON {
-        let levels = { (values: [Double]) in
-            JSON.object(zip(Calibration.levels, values).map { JSON.Member(key($0), .double($1)) })
-        }
+        let levels = { (values: [Double]) in byLevel(Calibration.levels, values) }
         return .object([
             "reference": .string(reference),
             "method": .string(
