@@ -31,11 +31,13 @@ stage() {
     echo "test: $1 $(basename -- "${2:-}") took $((SECONDS - started)) s (${SECONDS} s so far)" >&2
 }
 client_tests() {
-    local venv
+    # No RETURN trap: it would stay set and fire again when `stage` returns.
+    local venv status=0
     venv=$(mktemp -d /tmp/morphiclab-venv.XXXXXX)
-    trap 'rm -rf "$venv"' RETURN
-    python3 -m venv "$venv" && "$venv/bin/pip" install -q "./clients/python[test]" &&
-        "$venv/bin/python" -m pytest -q clients/python/tests --morphic "$1"
+    { python3 -m venv "$venv" && "$venv/bin/pip" install -q "./clients/python[test]" &&
+        "$venv/bin/python" -m pytest -q clients/python/tests --morphic "$1"; } || status=$?
+    rm -rf "$venv"
+    return "$status"
 }
 
 stage swift build --build-tests
