@@ -37,6 +37,9 @@ public final class JobService: @unchecked Sendable {
     private let indexBudget: RunIndexBudget
     private var nextSequence = 1
     private let llm: LLMRuleProvider?
+    /// Why this server cannot compute `llm_control` runs, or nil when it can: refused at
+    /// submission rather than failing every such run later.
+    private let modelProblem: String?
     private let notifier: SweepNotifier
     private let executor: any SweepExecutor
     private let assembler: SweepAssembler
@@ -50,6 +53,14 @@ public final class JobService: @unchecked Sendable {
             LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache")
         }
         notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, allowedPorts: configuration.notifyPorts, log: log)
+        switch (configuration.executor, configuration.llm) {
+        case (.local, nil):
+            modelProblem = "this server has no language model (set llm in its configuration)"
+        case (.local, _):
+            modelProblem = nil
+        case (.slurm, _):
+            modelProblem = "this server computes sweeps on Slurm, whose tasks have no language model"
+        }
         switch configuration.executor {
         case .local:
             executor = LocalExecutor(board: board, workers: configuration.workerCount, llm: llm, log: log)
@@ -107,6 +118,9 @@ public final class JobService: @unchecked Sendable {
         }
         let folder = SweepFolder(path: sweepsPath + "/" + definition.id)
         let job = SweepJob(definition: definition, folder: folder, sequence: 0, createdAt: Date(), state: .queued)
+        if let problem = modelProblem, job.needsModel.contains(true) {
+            throw .invalid(SweepError(field: "groups", message: "llm_control runs cannot be computed: \(problem)"))
+        }
         // Claimed under the lock, stored without it: a repeat of the definition meanwhile
         // finds the claim and answers with it.
         board.condition.lock()

@@ -33,6 +33,22 @@ import Testing
         return Date().timeIntervalSince(start)
     }
 
+    @Test func withoutAModel_LLMControlSweepsAreRefusedAtOnce_AndNothingIsStored() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServerProcess(dataDirectory: root + "/data", workers: 1)
+        defer { server.kill() }
+
+        let refused = try server.request("POST", "/api/sweeps", body: Self.definition("mixed", llm: 2, classical: 2))
+        #expect(refused.status == 422)
+        let message = String(decoding: refused.body, as: UTF8.self)
+        #expect(message.contains("llm_control") && message.contains("no language model"), "\(message)")
+        #expect(try server.json("/api/sweeps")["total"] as? Int == 0, "a refused sweep is not stored")
+        let sweeps = (try? FileManager.default.contentsOfDirectory(atPath: root + "/data/sweeps")) ?? []
+        #expect(sweeps.isEmpty, "no folder is left: \(sweeps)")
+        #expect(try server.request("POST", "/api/sweeps", body: Self.definition("plain", classical: 2)).status == 202)
+    }
+
     @Test func hungModel_HoldsNoWorker_CancelStopsItsRequests_AndShutdownIsPrompt() throws {
         let model = try FakeModel(.hung)
         defer { model.stop() }
