@@ -9,6 +9,8 @@ public struct RunConfiguration: Hashable, Sendable {
     public var gridSize = 25
     /// Number of steps.
     public var generations = 200
+    /// The longest run the model allows.
+    public static let maximumGenerations = 100_000
     /// Probability a cell starts alive.
     public var initialDensity = 0.4
     /// Birth and survival counts.
@@ -140,7 +142,7 @@ public struct RunConfiguration: Hashable, Sendable {
         let range: ClosedRange<UInt64> =
             switch key {
             case .gridSize: 3...4096
-            case .generations: 1...100_000
+            case .generations: 1...UInt64(Self.maximumGenerations)
             case .crystalCount: 0...64
             case .formSize: 3...7
             case .crystallizationInterval: 1...10_000

@@ -112,6 +112,13 @@ public struct Observation: Sendable {
         guard let first = timeseries[Features.series[0]]?.elements?.count, first > 0 else {
             throw InferenceError("series.population must be a non-empty array of numbers", field: "series.population")
         }
+        // Checked before any feature is computed: no reference is longer, and a huge series
+        // would only cost time before the length mismatch is found.
+        guard first <= RunConfiguration.maximumGenerations else {
+            throw InferenceError(
+                "series.population has \(first) values; no run is longer than \(RunConfiguration.maximumGenerations) generations",
+                field: "series.population")
+        }
         let series = try Self.series(timeseries, generations: first, prefix: "series")
         let convergence: Int?
         switch json["convergence_generation"] {

@@ -55,4 +55,16 @@ import Testing
             try Observation.checkKeys(try JSONParser.parse(Array(#"{"sweep": "a", "run": "b", "extra": 1}"#.utf8)))
         }
     }
+
+    @Test func series_LongerThanAnyRun_IsRefusedBeforeItsFeaturesAreComputed() throws {
+        let longest = 100_000
+        let values = { (count: Int) in "[" + Array(repeating: "1", count: count).joined(separator: ",") + "]" }
+        let text = { (count: Int) in
+            #"{"series": {"population": \#(values(count)), "complexity": \#(values(count)), "volatility": \#(values(count)), "pattern_diversity": \#(values(count))}}"#
+        }
+        #expect(try Self.refusal(text(longest)) == nil)
+        let error = try #require(try Self.refusal(text(longest + 1)))
+        #expect(error.field == "series.population")
+        #expect(error.message.contains("100001 values") && error.message.contains("100000 generations"), "\(error)")
+    }
 }
