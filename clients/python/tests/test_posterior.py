@@ -79,3 +79,6 @@ def test_calibration_and_refusals(reference: morphiclab.Sweep, server: Server) -
         reference.posterior({"sweep": other.id, "run": "obs_2"})
     with pytest.raises(morphiclab.DefinitionError):
         reference.posterior({"series": "not series"})
+    # A bare run id is not a file: the error says how to name a run instead.
+    with pytest.raises(FileNotFoundError, match=r"'sweep': sweep_id, 'run': 'obs_1'"):
+        reference.posterior("obs_1")

@@ -273,7 +273,14 @@ class Sweep:
         if isinstance(observed, Mapping):
             body = json.dumps(observed).encode("utf-8")
         else:
-            with open(os.fspath(observed), "rb") as file:
+            path = os.fspath(observed)
+            if not os.path.exists(path):
+                # A bare run id is a common slip: say how to name a run instead of a bare
+                # "No such file".
+                raise FileNotFoundError(
+                    f"{path!r} is not a file; to ask about a run on the server, pass "
+                    f"{{'sweep': sweep_id, 'run': {path!r}}}")
+            with open(path, "rb") as file:
                 body = file.read()
         return self._trained("POST", self._path + "/posterior", body, timeout)
 
