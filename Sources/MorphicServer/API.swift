@@ -458,7 +458,9 @@ final class API: Sendable {
     }
 
     /// A host field (`name`, `name:port`, `[v6]`, `[v6]:port`) split and lower-cased; nil
-    /// when the port is not 1 to 5 digits.
+    /// when the port is not 0 to 5 digits. An empty port (`name:`) is the scheme's default,
+    /// as when there is none: RFC 3986 §3.2.3 allows it (`port = *DIGIT`) and RFC 9110
+    /// §4.2.3 says it is the same authority.
     static func hostAndPort(_ value: String) -> (name: String, port: Int?)? {
         let bytes = value.utf8
         let end: String.UTF8View.Index
@@ -475,7 +477,8 @@ final class API: Sendable {
         guard end != bytes.endIndex else { return (lowered, nil) }
         guard bytes[end] == UInt8(ascii: ":") else { return nil }
         let digits = bytes[bytes.index(after: end)...]
-        guard (1...5).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+        if digits.isEmpty { return (lowered, nil) }
+        guard digits.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let port = Int(Substring(digits)), port <= 65535
         else { return nil }
         return (lowered, port)
