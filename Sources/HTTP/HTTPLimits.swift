@@ -59,6 +59,15 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Requests that may wait for those threads; one more gets a 503 with `Retry-After`.
     /// 1,024: a burst from many clients queues, a flood is refused.
     public var blockingQueueDepth = 1024
+    /// Seconds a request may wait for a thread of the blocking pool, or of the heavy pool
+    /// once admitted there; one not started by then is answered 503 with `Retry-After` at
+    /// that moment, whether or not a thread is free. While the oldest waiting request has
+    /// waited more than half of it, the queue is standing (CoDel's measure: time spent
+    /// waiting, not the number waiting) and new requests are refused on arrival, which costs
+    /// nothing. 5 s: a burst from many clients is absorbed, while a flood beyond what the
+    /// threads can do gets its 503 within seconds, not after ``handlerTimeout``, and what is
+    /// admitted starts in time.
+    public var maximumQueueDelay = 5.0
     /// Requests one client (one address) may have waiting for those threads or running on
     /// them; more get 503 with `Retry-After`. 64: the page asks a handful at a time, and a
     /// script looping on expensive requests from one address cannot take the queue.

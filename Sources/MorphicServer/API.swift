@@ -16,6 +16,9 @@ final class API: Sendable {
     let counter = RequestCounter()
     /// Requests whose client had gone before a thread took them: skipped, not answered.
     let abandoned = Atomic<Int>(0)
+    /// Requests answered 503 for the queue delay: refused on arrival while a pool's queue was
+    /// behind, or dropped from it when no thread took them in time.
+    let shedRequests = Atomic<Int>(0)
     /// Blocking-pool requests waiting or running, per client address.
     private let held = Mutex<[String: Int]>([:])
     let files: StaticFiles
@@ -90,22 +93,25 @@ final class API: Sendable {
                 }
             }
             responder.onCancel(release)
-            let queued = pool.submit { [self] in
-                defer { release() }
-                // Nobody would read the answer: building it would only keep others waiting.
-                guard !responder.isCancelled else {
-                    abandoned.add(1, ordering: .relaxed)
-                    log.info("request_abandoned", ["method": .string(request.method), "path": .string(request.path)])
-                    return
+            do {
+                try pool.submit(
+                    orShed: { [self] in
+                        release()
+                        shed(request, responder, start: start)
+                    }
+                ) { [self] in
+                    defer { release() }
+                    // Nobody would read the answer: building it would only keep others waiting.
+                    guard !responder.isCancelled else { return skip(request) }
+                    if case .frames(let id, let run, let range) = route {
+                        admitFrames(id: id, run: run, range: range, request, responder, start: start)
+                    } else {
+                        responder.send(finish(request, respond(route, request), start: start))
+                    }
                 }
-                if case .frames(let id, let run, let range) = route {
-                    admitFrames(id: id, run: run, range: range, request, responder, start: start)
-                } else {
-                    responder.send(finish(request, respond(route, request), start: start))
-                }
-            }
-            guard queued else {
+            } catch {
                 release()
+                guard error != .behind else { return finish(request, lateAnswer(arriving: true), start: start) }
                 var busy = APIError(
                     status: .serviceUnavailable, code: "busy", message: "the server is busy; try again in a moment")
                 busy.headers.append(("Retry-After", "1"))
@@ -113,6 +119,35 @@ final class API: Sendable {
             }
             return nil
         }
+    }
+
+    /// Counts and logs a request whose client went before a thread took it.
+    private func skip(_ request: HTTPRequest) {
+        abandoned.add(1, ordering: .relaxed)
+        log.info("request_abandoned", ["method": .string(request.method), "path": .string(request.path)])
+    }
+
+    /// Answers a request no thread took within the queue delay (``HTTPLimits/maximumQueueDelay``);
+    /// it runs on the pool's watch, so it only posts the answer.
+    private func shed(_ request: HTTPRequest, _ responder: Responder, start: Double) {
+        guard !responder.isCancelled else { return skip(request) }
+        responder.send(finish(request, lateAnswer(arriving: false), start: start))
+    }
+
+    /// The 503 for a request refused or dropped for the queue delay, counted apart in
+    /// `/metrics`. `Retry-After` is half the delay: the queue is behind by about that much,
+    /// so asking sooner is likely to be refused again.
+    private func lateAnswer(arriving: Bool) -> HTTPResponse {
+        shedRequests.add(1, ordering: .relaxed)
+        let delay = configuration.http.maximumQueueDelay
+        let seconds = delay < 10 ? String(format: "%g", delay) : String(Int(delay.rounded()))
+        let message =
+            arriving
+            ? "the server is more than \(String(format: "%g", delay / 2)) s behind; try again in a moment"
+            : "the server could not start this request within \(seconds) s; try again in a moment"
+        var busy = APIError(status: .serviceUnavailable, code: "busy", message: message)
+        busy.headers.append(("Retry-After", String(max(1, Int((delay / 2).rounded(.up))))))
+        return busy.response
     }
 
     /// The cheap half of a frames request, on the blocking pool: the run's record is read,
@@ -156,12 +191,18 @@ final class API: Sendable {
                     start: start))
         }
         do {
-            try heavy.submit(client: request.peer, cost: cost) { [self, range] in
+            try heavy.submit(
+                client: request.peer, cost: cost, orShed: { [self] in shed(request, responder, start: start) }
+            ) { [self, range] in
+                guard !responder.isCancelled else { return skip(request) }
                 var response = respond(.frames(sweep: id, run: run, range), request)
                 if response.status == .ok { response.headers.append(("ETag", tag)) }
                 responder.send(finish(request, response, start: start))
             }
         } catch {
+            guard error != .behind else {
+                return responder.send(finish(request, lateAnswer(arriving: true), start: start))
+            }
             let message =
                 error == .clientShare
                 ? "this client already has \(configuration.http.heavyPerClient) frames requests under way; wait for one"
@@ -417,7 +458,9 @@ final class API: Sendable {
     }
 
     /// A host field (`name`, `name:port`, `[v6]`, `[v6]:port`) split and lower-cased; nil
-    /// when the port is not 1 to 5 digits.
+    /// when the port is not 0 to 5 digits. An empty port (`name:`) is the scheme's default,
+    /// as when there is none: RFC 3986 §3.2.3 allows it (`port = *DIGIT`) and RFC 9110
+    /// §4.2.3 says it is the same authority.
     static func hostAndPort(_ value: String) -> (name: String, port: Int?)? {
         let bytes = value.utf8
         let end: String.UTF8View.Index
@@ -434,7 +477,8 @@ final class API: Sendable {
         guard end != bytes.endIndex else { return (lowered, nil) }
         guard bytes[end] == UInt8(ascii: ":") else { return nil }
         let digits = bytes[bytes.index(after: end)...]
-        guard (1...5).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+        if digits.isEmpty { return (lowered, nil) }
+        guard digits.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let port = Int(Substring(digits)), port <= 65535
         else { return nil }
         return (lowered, port)
@@ -560,6 +604,11 @@ final class API: Sendable {
             "morphic_http_abandoned_total", "counter",
             "Requests skipped because the client closed its connection before a thread took them.",
             [("", abandoned.load(ordering: .relaxed))])
+        metric(
+            "morphic_http_shed_total", "counter",
+            "Requests answered 503 because no thread could start them within limits.max_queue_delay_seconds: "
+                + "refused on arrival while the queue was behind by half that, or dropped from it at that delay.",
+            [("", shedRequests.load(ordering: .relaxed))])
         return lines.joined(separator: "\n") + "\n"
     }
 }

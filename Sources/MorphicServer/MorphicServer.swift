@@ -29,12 +29,13 @@ public final class MorphicServer: Sendable {
         service = try JobService(configuration: configuration, log: log)
         let gauge = ConnectionGauge()
         pool = BlockingPool(
-            threads: configuration.http.blockingThreads, queueDepth: configuration.http.blockingQueueDepth, name: "api")
+            threads: configuration.http.blockingThreads, queueDepth: configuration.http.blockingQueueDepth,
+            maximumDelay: configuration.http.maximumQueueDelay, name: "api")
         let limits = configuration.http
         heavy = FairPool(
             limits: FairPool.Limits(
                 threads: limits.heavyThreads, queueDepth: limits.heavyQueueDepth, queuedCost: limits.heavyQueuedCost,
-                perClient: limits.heavyPerClient), name: "heavy")
+                perClient: limits.heavyPerClient, maximumDelay: limits.maximumQueueDelay), name: "heavy")
         let api = API(
             service: service, configuration: configuration, log: log, pool: pool, heavy: heavy,
             connections: { gauge.count })

@@ -19,12 +19,22 @@ struct RunListing {
     let isActive: Bool
     /// The groups running now, here or on Slurm.
     let activity: SweepJob.Activity
+    /// For a sweep that has ended (completed, failed or cancelled) and has nothing running
+    /// any more: its state and when it ended, as its status file keeps them.
+    let ending: String?
 
     /// Takes what it needs of `job`. Call with the board's lock held.
     init(_ job: SweepJob) {
         self.job = job
         isActive = job.state.isActive
         activity = job.activity
+        let ended: Set<SweepState> = [.completed, .failed, .cancelled]
+        // A cancel ends the sweep at once, and its groups under way stop at their next step:
+        // one may still finish its run and write its record.
+        let settled = activity.groups.isEmpty && activity.shards.isEmpty
+        ending =
+            settled && ended.contains(job.state)
+            ? job.finishedAt.map { job.state.rawValue + "@" + Timestamp.string($0) } : nil
     }
 
     /// The state an unfinished run is shown in.
@@ -74,13 +84,28 @@ struct RunListing {
             + activity.shards.sorted().map(String.init).joined(separator: ",") + "/\(activity.shardCount)"
     }
 
+    /// What a streamed answer's rows are made of, for its tag (``StreamedDocument/version``).
+    ///
+    /// Once a sweep has ended and nothing of it runs, its records no longer change until a
+    /// retry, which makes it active again and stamps a new end: its rows are named by its
+    /// state and the time it ended, as stored in its status file, so the tag is the same in
+    /// every process on the same data, and a client's cached copy stays valid across
+    /// restarts (and the index being dropped and made again). The run map's columns are part of the rows only for
+    /// a query on them, and are then placed from `features.csv`, whose version (time and
+    /// size) outlives a restart too. While a sweep runs, the rows change as its runs finish:
+    /// they are named by the index's in-memory version and what the executor is doing.
+    private func version(_ selection: RunIndex.Selection, _ index: RunIndex, _ query: RunQuery) -> String {
+        guard let ending else { return selection.version + "/" + activityVersion }
+        return "ended/" + ending + (query.usesMap ? "/map " + (index.mapVersion ?? "none") : "")
+    }
+
     /// The page of ``page(_:offset:limit:)``, made as it is sent: only the page's run
     /// indices are held until then.
     func pageDocument(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> StreamedDocument {
         let (index, selection) = try select(query, offset: offset, limit: limit)
         return .runsPage(
             index: index, selection: selection, query: query, offset: offset, limit: limit,
-            version: selection.version + "/" + activityVersion, activity: state)
+            version: version(selection, index, query), activity: state)
     }
 
     /// The CSV of ``csv(_:offset:limit:)``, made as it is sent: only the listed runs'
@@ -91,7 +116,7 @@ struct RunListing {
         let selection = index.csvSelection(query, offset: offset, limit: limit, activity: state)
         Self.releaseFreedMemory()
         return .runsCSV(
-            index: index, selection: selection, query: query, version: selection.version + "/" + activityVersion,
+            index: index, selection: selection, query: query, version: version(selection, index, query),
             activity: state)
     }
 

@@ -279,6 +279,7 @@ public struct ServerConfiguration: Sendable {
         case "max_blocking_queue": http.blockingQueueDepth = try setting.integer(1...1_000_000)
         case "blocking_per_client": http.blockingPerClient = try setting.integer(1...1_000_000)
         case "handler_timeout_seconds": http.handlerTimeout = try setting.seconds()
+        case "max_queue_delay_seconds": http.maximumQueueDelay = try setting.seconds()
         case "max_queued_response_bytes": http.maximumQueuedBytes = try setting.integer(1 << 20...Int.max)
         case "socket_send_buffer_bytes": http.socketSendBuffer = try setting.integer(0...(64 << 20))
         case "heavy_threads": http.heavyThreads = try setting.integer(1...1024)

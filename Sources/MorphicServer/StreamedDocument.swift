@@ -7,10 +7,12 @@ import MorphicData
 /// never the whole (``BodyProducer``), so clients that ask and do not read cost memory by
 /// the connection, not by the answer.
 ///
-/// Its entity tag is worked out from what the answer is made of, never from its bytes: the
-/// index's ``RunIndex/version`` (which changes whenever a row could), whether the sweep is
-/// active and which of its groups run, and the request's target (query, offset, limit). A
-/// conditional request is so answered 304 before a row is rendered.
+/// Its entity tag is worked out from what the answer is made of, never from its bytes: for
+/// a sweep that has ended, its state and the time it ended as its status file keeps them
+/// (its rows no longer change, and the tag outlives a restart); for one still running, the
+/// index's ``RunIndex/version`` (which changes whenever a row could) and which of its groups
+/// run; and the request's target (query, offset, limit). A conditional request is so
+/// answered 304 before a row is rendered.
 struct StreamedDocument: Sendable {
     /// The bytes before the rows.
     let head: [UInt8]

@@ -2,11 +2,16 @@ import Foundation
 
 /// Wall-clock times as API responses show them: RFC 3339 in UTC with milliseconds.
 enum Timestamp {
+    /// The time to the nearest millisecond. Rounded, not cut: a time read back from its
+    /// string lies a hair either side of the millisecond written (a double near 2·10^9
+    /// seconds is exact to about 2·10^-7 s), and cutting would make `…419Z` read back as
+    /// `…418Z`, so a status and what is made from it would change across a restart.
     static func string(_ date: Date) -> String {
-        var time = time_t(date.timeIntervalSince1970.rounded(.down))
+        let total = (date.timeIntervalSince1970 * 1000).rounded()
+        var time = time_t((total / 1000).rounded(.down))
         var parts = tm()
         gmtime_r(&time, &parts)
-        let milliseconds = min(999, Int((date.timeIntervalSince1970 - Double(time)) * 1000))
+        let milliseconds = Int(total - Double(time) * 1000)
         // Written by hand: String(format:) costs more than the rest of a status response.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)
@@ -35,6 +40,7 @@ enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The time `text` (as ``string(_:)`` writes it) names.
     static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -59,3 +59,90 @@ struct FairPoolTests {
         #expect(throws: FairPool.Refusal.stopped) { try pool.submit(client: "z", cost: 1) {} }
     }
 }
+
+/// The heavy pool's bound in time: a waiting item is shed at the delay, and a standing queue
+/// refuses new items on arrival.
+@Suite struct FairPoolDelayTests {
+    @Test func itemNotStartedWithinTheDelay_IsShed_AndAStandingQueueRefusesNewOnes() throws {
+        let pool = FairPool(
+            limits: FairPool.Limits(threads: 1, queueDepth: 16, queuedCost: 1000, perClient: 4, maximumDelay: 1))
+        let gate = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        try pool.submit(client: "blocker", cost: 0) {
+            started.signal()
+            gate.wait()
+        }
+        started.wait()
+        let queued = Date()
+        let ran = Atomic<Int>(0)
+        let shedAfter = Mutex<[Double]>([])
+        for client in ["a", "b", "a", "c"] {
+            try pool.submit(
+                client: client, cost: 10, orShed: { shedAfter.withLock { $0.append(Date().timeIntervalSince(queued)) } }
+            ) { ran.add(1, ordering: .relaxed) }
+        }
+        Thread.sleep(forTimeInterval: 0.7)
+        // A client with an item waiting is refused while the queue is behind; one with none
+        // is admitted, and shed with the rest.
+        #expect(throws: FairPool.Refusal.behind) { try pool.submit(client: "a", cost: 1, orShed: {}) {} }
+        try pool.submit(client: "d", cost: 1, orShed: {}) { ran.add(1, ordering: .relaxed) }
+        while shedAfter.withLock({ $0.count }) < 4 && Date().timeIntervalSince(queued) < 10 { usleep(10_000) }
+        let times = shedAfter.withLock { $0 }
+        #expect(times.count == 4 && times.allSatisfy { $0 >= 1 && $0 < 3 }, "shed at the delay: \(times)")
+        while pool.queued > 0 && Date().timeIntervalSince(queued) < 10 { usleep(10_000) }
+        #expect(pool.queued == 0)
+        // Shed items give back their client's share.
+        for _ in 0..<4 { try pool.submit(client: "a", cost: 1, orShed: {}) { ran.add(1, ordering: .relaxed) } }
+        gate.signal()
+        while pool.queued > 0 { usleep(1000) }
+        pool.shutdown()
+        #expect(ran.load(ordering: .relaxed) == 4)
+    }
+}
+
+/// Clients that each loop on heavy work, more than the thread can serve within the delay:
+/// items are shed, and still every client gets its turns.
+@Suite struct FairPoolSheddingTurnsTests {
+    final class Loop: @unchecked Sendable {
+        let pool: FairPool
+        let served = Mutex<[String: Int]>([:])
+        let stop = Atomic<Bool>(false)
+
+        init(pool: FairPool) { self.pool = pool }
+
+        /// Asks again at once when answered or shed, a little later when refused.
+        func ask(_ client: String) {
+            guard !stop.load(ordering: .relaxed) else { return }
+            do {
+                try pool.submit(
+                    client: client, cost: 1,
+                    orShed: { DispatchQueue.global().async { self.ask(client) } }
+                ) {
+                    usleep(50_000)
+                    self.served.withLock { $0[client, default: 0] += 1 }
+                    DispatchQueue.global().async { self.ask(client) }
+                }
+            } catch {
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.01) { self.ask(client) }
+            }
+        }
+    }
+
+    @Test func clientsBeyondWhatTheDelayAllows_AllGetTurns() throws {
+        // 12 clients of 50 ms items: a turn of all of them takes 0.6 s, twice the delay.
+        let pool = FairPool(
+            limits: FairPool.Limits(threads: 1, queueDepth: 64, queuedCost: 1000, perClient: 2, maximumDelay: 0.3))
+        let loop = Loop(pool: pool)
+        let clients = (0..<12).map { "c\($0)" }
+        for client in clients { loop.ask(client) }
+        Thread.sleep(forTimeInterval: 4)
+        loop.stop.store(true, ordering: .relaxed)
+        Thread.sleep(forTimeInterval: 0.5)
+        pool.shutdown()
+        let served = loop.served.withLock { $0 }
+        let counts = clients.map { served[$0, default: 0] }
+        print("turns per client in 4 s: \(counts)")
+        #expect(counts.allSatisfy { $0 >= 2 }, "every client had its turns: \(counts)")
+        #expect(counts.max()! - counts.min()! <= 3, "and about as many as the others: \(counts)")
+    }
+}

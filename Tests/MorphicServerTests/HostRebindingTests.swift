@@ -10,6 +10,8 @@ import Testing
     static let loopback = [
         "127.0.0.1", "127.0.0.1:PORT", "127.1.2.3", "127.255.255.255:80", "127.0.0.0", "localhost", "LOCALHOST:PORT",
         "app.localhost", "a.b-c.localhost:1", "[::1]", "[::1]:PORT",
+        // An empty port is the default one (RFC 3986 `port = *DIGIT`).
+        "127.0.0.1:", "localhost:", "LOCALHOST:", "app.localhost:", "[::1]:",
     ]
     static let foreign = [
         "127.attacker.example", "127.0.0.1.attacker.example", "127.0.0.1.attacker.example:PORT", "127.x", "127.",
@@ -17,8 +19,14 @@ import Testing
         "127.0.0.1.nip.io", "localhost.attacker.example", "localhost.", "attacker.localhost.example", "a..localhost",
         "-.localhost.evil", "attacker.example", "128.0.0.1", "10.0.0.1", "0.0.0.0", "[::2]", "[::ffff:127.0.0.1]",
         "[0:0:0:0:0:0:0:1]", "127.0.0.1%00.evil",
+        // An empty port changes nothing about the name.
+        "127.attacker.example:", "127.0.0.1.attacker.example:", "127.1:", "127.999.999.999:", "attacker.example:",
+        "[::2]:", "localhost.:",
     ]
-    static let malformed = ["", " ", "127.0.0.1@evil.example", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:99999", "[::1", "[::1]x", ":PORT"]
+    static let malformed = [
+        "", " ", "127.0.0.1@evil.example", "127.0.0.1:http", "127.0.0.1:99999", "[::1", "[::1]x", ":PORT", ":",
+        "127.0.0.1::", "127.0.0.1::PORT", "[::1]::", "127.0.0.1:PORT:",
+    ]
 
     @Test func rebindingMatrix_OnlyExactLoopbackNamesAreAnswered_ForEveryMethod() throws {
         let data = try temporaryFolder()
@@ -62,6 +70,7 @@ import Testing
             "https://127.0.0.1:\(port)", "http://127.0.0.1:\(port + 1)", "http://127.0.0.1", "http://localhost:\(port)",
             "http://127.0.0.1:\(port).attacker.example", "http://127.0.0.1:\(port)/", "ws://127.0.0.1:\(port)",
             "http://127.0.0.1:\(port)@evil.example", "null", "", "http://", "HTTPS://127.0.0.1:\(port)",
+            "http://127.0.0.1:", "http://:\(port)", "http://127.0.0.1::\(port)",
         ]
         for (index, origin) in refused.enumerated() {
             let body = HostileClientTests.definition(name: "origin\(index)", runs: 1)
@@ -69,9 +78,17 @@ import Testing
             #expect(status == 403, "Origin '\(origin)'")
         }
         #expect(try server.json("/api/sweeps")["total"] as? Int == 0)
+        // A Host with an empty port names the default port, not this one.
+        let defaultPort = try server.request(
+            "POST", "/api/sweeps", body: HostileClientTests.definition(name: "empty-port", runs: 1),
+            headers: ["Host": "127.0.0.1:", "Origin": "http://127.0.0.1:\(port)"]
+        ).status
+        #expect(defaultPort == 403, "Host '127.0.0.1:' and Origin 'http://127.0.0.1:\(port)'")
         let accepted: [(String, String)] = [
             (host, "http://127.0.0.1:\(port)"), ("LOCALHOST:\(port)", "http://localhost:\(port)"),
             ("127.0.0.1", "http://127.0.0.1:80"), ("[::1]:\(port)", "http://[::1]:\(port)"),
+            // An empty port is the default, in the Host and in the Origin.
+            ("127.0.0.1:", "http://127.0.0.1"), ("127.0.0.1:", "http://127.0.0.1:80"), ("127.0.0.1", "http://127.0.0.1:"),
         ]
         for (index, (hostField, origin)) in accepted.enumerated() {
             let body = HostileClientTests.definition(name: "same\(index)", runs: 1)

@@ -23,7 +23,7 @@ import Testing
         // The kernel's send buffer is kept small, so what is unsent stays mostly in the
         // server's memory instead of the socket's: what the figure is about. With the
         // kernel's default, each connection's socket holds up to `tcp_wmem`'s maximum more.
-        try #"{"limits": {"max_queued_response_bytes": \#(bound), "socket_send_buffer_bytes": 16384, "handler_timeout_seconds": 600}}"#.write(
+        try #"{"limits": {"max_queued_response_bytes": \#(bound), "socket_send_buffer_bytes": 16384, "handler_timeout_seconds": 600, "max_queue_delay_seconds": 600}}"#.write(
             toFile: data + "/server.json", atomically: true, encoding: .utf8)
         let server = try ServerProcess(
             dataDirectory: data + "/d", config: data + "/server.json", logFile: NSTemporaryDirectory() + "/slow-readers.log")
