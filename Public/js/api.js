@@ -5,15 +5,31 @@ import { view } from "./lifecycle.js";
 /// A request of the current view (aborted when it ends); null when it was aborted or the
 /// server cannot be reached, which the outage banner then says.
 export async function api(path, options = {}) {
+  const method = options.method || "GET";
+  const signal = options.signal || (view.controller && view.controller.signal);
+  // A busy server sheds load with 503 and Retry-After; a read is asked again after it, a
+  // few times, so a burst of the page's own requests does not show as an error.
+  for (let attempt = 0; ; attempt++) {
+    const result = await ask(path, method, options.body, signal);
+    if (!result || result.status !== 503 || method !== "GET" || attempt >= 3) return result;
+    const wait = Math.min(10, Math.max(1, Number(result.retryAfter) || 1));
+    const aborted = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), wait * 1000);
+      if (signal) signal.addEventListener("abort", () => { clearTimeout(timer); resolve(true); }, { once: true });
+    });
+    if (aborted) return null;
+  }
+}
+
+async function ask(path, method, body, signal) {
   const headers = { Accept: "application/json" };
   const token = localStorage.getItem("morphic-token");
   if (token) headers.Authorization = "Bearer " + token;
-  if (options.body) headers["Content-Type"] = "application/json";
+  if (body) headers["Content-Type"] = "application/json";
   let response;
   try {
     // no-cache: revalidate with the entity tag, so an unchanged answer costs a 304.
-    response = await fetch(path, { method: options.method || "GET", headers, body: options.body, cache: "no-cache",
-      signal: options.signal || (view.controller && view.controller.signal) });
+    response = await fetch(path, { method, headers, body, cache: "no-cache", signal });
   } catch (error) {
     if (error.name !== "AbortError") outage(true);
     return null;
@@ -21,7 +37,7 @@ export async function api(path, options = {}) {
   outage(false);
   let json = null;
   if (response.status !== 204) { try { json = parseJSON(await response.text()); } catch (_) { json = null; } }
-  return { status: response.status, json };
+  return { status: response.status, json, retryAfter: response.headers.get("Retry-After") };
 }
 
 /// JSON.parse, but a seed keeps its exact digits as text: seeds reach 2^64 − 1, past the
