@@ -48,6 +48,8 @@ public struct Simulation: Sendable {
     var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
     var tableKernel: @Sendable (inout TableStep) -> Void = { $0.apply() }
     private var candidates: [UInt64] = []
+    /// Room for the field kernel's tables, kept from step to step (``FieldStep/tables``).
+    private var fieldTables: [Double] = []
     private var habitTable: [UInt64] = []
     /// The field and the counts of the last step, kept so that a step refills their arrays
     /// instead of making new ones.
@@ -278,20 +280,24 @@ public struct Simulation: Sendable {
         var counts = stepCounts
         stepCounts = StepCounts()
         (counts.applied, counts.overrides, counts.resonances) = (0, 0, 0)
+        var tables = fieldTables
+        fieldTables = []
         let capturing = capturesFieldMask
-        let (made, mask, collected) = planes.withUnsafeMutableBufferPointer { cells in
+        let (made, mask, collected, lent) = planes.withUnsafeMutableBufferPointer { cells in
             var step = FieldStep(
                 configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
                 collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
                 after: cells.baseAddress! + target, threads: threads, minimumBandRows: minimumBandRows, counts: counts,
                 habits: habits,
-                mask: capturing ? [UInt8](repeating: 0, count: n * n) : [])
+                mask: capturing ? [UInt8](repeating: 0, count: n * n) : [], tables: tables)
             habits = []
             counts = StepCounts()
+            tables = []
             kernel(&step)
-            return (step.counts, step.mask, step.habits)
+            return (step.counts, step.mask, step.habits, step.tables)
         }
         candidates = collected
+        fieldTables = lent
         if capturing { fieldMask = mask }
         return made
     }
