@@ -54,6 +54,7 @@ public struct Simulation: Sendable {
     /// The field and the counts of the last step, kept so that a step refills their arrays
     /// instead of making new ones.
     private var field = MorphicField()
+    private var decays = MorphicField.Decays()
     private var stepCounts = StepCounts()
 
     /// Prepares a run in its initial state.
@@ -164,9 +165,9 @@ public struct Simulation: Sendable {
         case .classical:
             break
         case .morphic:
-            var field = self.field
-            self.field = MorphicField()
-            field.refill(own: crystals, partners: partners, configuration: configuration, step: t)
+            var field = MorphicField()
+            swap(&field, &self.field)
+            field.refill(own: crystals, partners: partners, configuration: configuration, step: t, decays: &decays)
             if field.count > 0 || due {
                 counts = applyField(field, step: t, source: source, target: target, collectHabits: due)
                 credits = settle(field, counts: counts, step: t)
