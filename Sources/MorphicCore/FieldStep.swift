@@ -45,6 +45,8 @@ struct FieldStep {
     /// Per cell, when not empty: 1 where the field took the cell and agreed with Life, 2
     /// where it overrode Life.
     var mask: [UInt8] = []
+    /// Room for the step's tables (``apply()``), lent by the run from step to step.
+    var tables: [Double] = []
 
     /// The kernel: for every cell whose k×k window is not empty, the crystal of greatest
     /// influence among those similar enough takes the cell with that probability.
@@ -61,19 +63,32 @@ struct FieldStep {
     /// only on S_t and its own position, counts are sums, and habits are joined in row order,
     /// so the result is the same as on one.
     mutating func apply() {
+        // Taken out while the kernel reads the rest: no copy of them, and no overlap (a
+        // mutating kernel that called a reading one from a closure would copy the step).
+        var (counts, habits, mask, tables) = (self.counts, self.habits, self.mask, self.tables)
+        (self.counts, self.habits, self.mask, self.tables) = (Counts(), [], [], [])
+        run(counts: &counts, habits: &habits, mask: &mask, tables: &tables)
+        (self.counts, self.habits, self.mask, self.tables) = (counts, habits, mask, tables)
+    }
+
+    /// ``apply()`` on the arrays it fills, lent by the step: `tables` is room for the
+    /// step's tables, grown when short and kept by the run (on a small grid a fresh one,
+    /// too large for the stack, cost a tenth of the step).
+    private func run(counts: inout Counts, habits: inout [UInt64], mask: inout [UInt8], tables: inout [Double]) {
         let n = configuration.gridSize
         let k = configuration.formSize
         let cells = k * k
         let slots = field.count
         let hamming = similarity.measure == .hamming
         let values = similarity.powers.count
-        // The tables live on the stack (or in one allocation when large): a small grid's step
-        // costs little more than making them.
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: slots * values + cells + 1 + values) { buffer in
+        let size = slots * values + cells + 1 + values
+        if tables.count < size { tables = [Double](repeating: -1, count: size) }
+        tables.withUnsafeMutableBufferPointer { tables in
+            let buffer = UnsafeMutableBufferPointer(rebasing: tables[..<size])
             let influence = buffer.baseAddress!
             let bound = influence + slots * values
             let farthest = bound + cells + 1
-            buffer.initialize(repeating: -1)
+            buffer.update(repeating: -1)
             // The greatest influence any crystal can have on a window of each population (-1:
             // none can pass): the live cells a window shares with a form range from
             // max(0, live + form - k²) to min(live, form), and fix the similarity. For Hamming
@@ -129,15 +144,11 @@ struct FieldStep {
             let capturing = !mask.isEmpty
             guard bands > 1 else {
                 // One band (every small grid): straight into this step's counts and habits.
-                // Taken out while the kernel reads the rest: no copy of them, and no overlap.
-                var (counts, habits, mask) = (self.counts, self.habits, self.mask)
-                (self.counts, self.habits, self.mask) = (Counts(), [], [])
                 mask.withUnsafeMutableBufferPointer { mask in
                     rows(
                         0..<n, influence: influence, bound: bound, ceiling: ceiling,
                         mask: capturing ? mask.baseAddress : nil, counts: &counts, habits: &habits)
                 }
-                (self.counts, self.habits, self.mask) = (counts, habits, mask)
                 return
             }
             var results = [(counts: Counts, habits: [UInt64])](repeating: (Counts(), []), count: bands)
@@ -210,10 +221,10 @@ struct FieldStep {
             let activations = tallies.baseAddress!
             let overrides = activations + (slots &+ 1)
             defer {
-                counts.slotActivations.removeAll(keepingCapacity: true)
-                counts.slotOverrides.removeAll(keepingCapacity: true)
-                counts.slotActivations.append(contentsOf: UnsafeBufferPointer(start: activations, count: slots))
-                counts.slotOverrides.append(contentsOf: UnsafeBufferPointer(start: overrides, count: slots))
+                // Written over the last step's when the field has as many slots (nearly
+                // always): emptying and refilling an array costs more than this small copy.
+                Self.store(UnsafeBufferPointer(start: activations, count: slots), in: &counts.slotActivations)
+                Self.store(UnsafeBufferPointer(start: overrides, count: slots), in: &counts.slotOverrides)
             }
             guard !hopeless || habitsWanted else { return }
             let ceilingBits = CounterRandom.threshold(below: ceiling)
@@ -294,6 +305,15 @@ struct FieldStep {
         counts.applied = applied
         counts.overrides = overridden
         counts.resonances = resonances
+    }
+
+    /// Makes `array` a copy of `values`.
+    @inline(__always)
+    private static func store(_ values: UnsafeBufferPointer<Int>, in array: inout [Int]) {
+        guard array.count == values.count else { return array = Array(values) }
+        array.withUnsafeMutableBufferPointer { array in
+            for index in values.indices { array[index] = values[index] }
+        }
     }
 
     /// The cells of word j of row y whose (2r+1)×(2r+1) window holds a live cell of S_t:

@@ -48,10 +48,13 @@ public struct Simulation: Sendable {
     var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
     var tableKernel: @Sendable (inout TableStep) -> Void = { $0.apply() }
     private var candidates: [UInt64] = []
+    /// Room for the field kernel's tables, kept from step to step (``FieldStep/tables``).
+    private var fieldTables: [Double] = []
     private var habitTable: [UInt64] = []
     /// The field and the counts of the last step, kept so that a step refills their arrays
     /// instead of making new ones.
     private var field = MorphicField()
+    private var decays = MorphicField.Decays()
     private var stepCounts = StepCounts()
 
     /// Prepares a run in its initial state.
@@ -162,9 +165,9 @@ public struct Simulation: Sendable {
         case .classical:
             break
         case .morphic:
-            var field = self.field
-            self.field = MorphicField()
-            field.refill(own: crystals, partners: partners, configuration: configuration, step: t)
+            var field = MorphicField()
+            swap(&field, &self.field)
+            field.refill(own: crystals, partners: partners, configuration: configuration, step: t, decays: &decays)
             if field.count > 0 || due {
                 counts = applyField(field, step: t, source: source, target: target, collectHabits: due)
                 credits = settle(field, counts: counts, step: t)
@@ -278,20 +281,24 @@ public struct Simulation: Sendable {
         var counts = stepCounts
         stepCounts = StepCounts()
         (counts.applied, counts.overrides, counts.resonances) = (0, 0, 0)
+        var tables = fieldTables
+        fieldTables = []
         let capturing = capturesFieldMask
-        let (made, mask, collected) = planes.withUnsafeMutableBufferPointer { cells in
+        let (made, mask, collected, lent) = planes.withUnsafeMutableBufferPointer { cells in
             var step = FieldStep(
                 configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
                 collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
                 after: cells.baseAddress! + target, threads: threads, minimumBandRows: minimumBandRows, counts: counts,
                 habits: habits,
-                mask: capturing ? [UInt8](repeating: 0, count: n * n) : [])
+                mask: capturing ? [UInt8](repeating: 0, count: n * n) : [], tables: tables)
             habits = []
             counts = StepCounts()
+            tables = []
             kernel(&step)
-            return (step.counts, step.mask, step.habits)
+            return (step.counts, step.mask, step.habits, step.tables)
         }
         candidates = collected
+        fieldTables = lent
         if capturing { fieldMask = mask }
         return made
     }

@@ -104,16 +104,20 @@ public enum RunRecord {
             out.append(UInt8(ascii: "]"))
         }
         func doubles(_ values: [Double]) {
+            // The digits go straight into the bytes: a String per number, most of them too
+            // long to be held inline, was an allocation each.
+            var stream = ASCIIBytes(bytes: out)
+            out = []
             for (index, value) in values.enumerated() {
-                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                if index > 0 { stream.bytes.append(contentsOf: ", ".utf8) }
                 if value.isFinite {
-                    var text = String(value)
-                    text.withUTF8 { out.append(contentsOf: $0) }
+                    value.write(to: &stream)
                 } else {
-                    out.append(contentsOf: "null".utf8)
+                    stream.bytes.append(contentsOf: "null".utf8)
                 }
             }
-            out.append(UInt8(ascii: "]"))
+            stream.bytes.append(UInt8(ascii: "]"))
+            out = stream.bytes
         }
         out.append(UInt8(ascii: "{"))
         member("population", first: true)
@@ -133,6 +137,16 @@ public enum RunRecord {
         member("crystal_count")
         integers(series.crystalCount)
         out.append(contentsOf: "\n  }".utf8)
+    }
+
+    /// Bytes that a number writes its text into (`Double.write(to:)`, the digits of
+    /// `String(value)`), handed over as the ASCII they are rather than as a String.
+    private struct ASCIIBytes: TextOutputStream {
+        var bytes: [UInt8]
+
+        mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
     }
 
     /// An integer's decimal digits, as `String(value)` writes them.
