@@ -1,4 +1,5 @@
-// Parameter importance: which swept parameter explains the chart's statistic (η², from the server).
+// Parameter importance: which swept parameter explains the chart's statistic (η², from the
+// server, each parameter over the runs where it acts: the page adds no filter of its own).
 import { api, errorText } from "./api.js";
 import { $, label } from "./dom.js";
 import { current, view } from "./lifecycle.js";
@@ -6,7 +7,7 @@ import { state } from "./sweep-state.js";
 
 const importance = { load: 0 };
 
-/// The table of shares for the chart's statistic over the field runs matching `filter`.
+/// The table of shares for the chart's statistic over the finished runs matching `filter`.
 export async function renderImportance(filter) {
   const id = state.sweepID, number = view.number, load = ++importance.load;
   const y = $("#chart-y").value;
@@ -24,9 +25,9 @@ export async function renderImportance(filter) {
   const table = document.createElement("table");
   table.className = "importance";
   table.createCaption().textContent = `Share of the variance of ${label(y)} explained by each parameter alone, `
-    + `over ${answer.runs.toLocaleString()} finished field runs`;
+    + `over the ${answer.matched.toLocaleString()} finished runs matching the filter where the parameter acts`;
   const head = table.createTHead().insertRow();
-  for (const text of ["parameter", "share of the variance", "groups"]) {
+  for (const text of ["parameter", "share of the variance", "runs", "groups"]) {
     const th = document.createElement("th");
     th.scope = "col";
     th.textContent = text;
@@ -36,19 +37,29 @@ export async function renderImportance(filter) {
   for (const share of answer.parameters) {
     const row = body.insertRow();
     row.dataset.parameter = share.name;
-    row.dataset.explained = String(share.explained);
-    row.insertCell().textContent = label(share.name);
+    row.dataset.explained = share.explained == null ? "" : String(share.explained);
+    row.dataset.runs = String(share.runs);
+    const name = row.insertCell();
+    name.textContent = label(share.name);
+    if (share.acts_where) name.title = "over the runs where " + share.acts_where;
     const cell = row.insertCell();
     cell.className = "share";
-    const bar = document.createElement("span");
-    bar.className = "bar-fill";
-    bar.style.width = `${(share.explained * 70).toFixed(1)}%`;
-    bar.setAttribute("aria-hidden", "true");
-    cell.append(bar, `${(share.explained * 100).toFixed(1)} %`);
+    if (share.explained == null) {
+      // No share to draw: nothing varied, or no run where it acts. Not 0 %, which reads as "does not matter".
+      cell.classList.add("undefined");
+      cell.textContent = "undefined: " + share.reason;
+    } else {
+      const bar = document.createElement("span");
+      bar.className = "bar-fill";
+      bar.style.width = `${(share.explained * 70).toFixed(1)}%`;
+      bar.setAttribute("aria-hidden", "true");
+      cell.append(bar, `${(share.explained * 100).toFixed(1)} %`);
+    }
+    row.insertCell().textContent = share.runs.toLocaleString();
     row.insertCell().textContent = String(share.groups);
   }
   table.title = "groups: the values of the parameter, or the 40 equal-width bins of one with more";
-  const sum = answer.parameters.reduce((total, share) => total + share.explained, 0);
+  const sum = answer.parameters.reduce((total, share) => total + (share.explained || 0), 0);
   const note = document.createElement("p");
   note.className = "hint";
   note.textContent = `Together ${(sum * 100).toFixed(1)} %; the rest is interactions and noise (on a full grid; a sampled `

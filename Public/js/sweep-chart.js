@@ -84,7 +84,7 @@ export async function renderSweepChart() {
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
   loadParallel();
   renderHeatmap();
-  renderImportance(withFilter("mode != classical"));
+  renderImportance($("#run-filter").value.trim());
   if (!y || !x) return;
   const [field, controls] = await Promise.all([
     api(aggregatePath(id, { y, x, by, filter: withFilter("mode != classical") })),

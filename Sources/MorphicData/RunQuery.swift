@@ -57,7 +57,7 @@ public struct RunQuery: Hashable, Sendable {
     public static let columns = textColumns + numericParameters + statistics + mapColumns
 
     /// Conditions that must all hold.
-    public let conditions: [Condition]
+    public private(set) var conditions: [Condition]
     /// An order of rows.
     public struct Order: Hashable, Sendable {
         /// The column.
@@ -105,6 +105,13 @@ public struct RunQuery: Hashable, Sendable {
         } else {
             self.fields = nil
         }
+    }
+
+    /// This query with the conditions of `filter` added: the runs both keep.
+    public func narrowed(by filter: String) throws(Error) -> RunQuery {
+        var narrower = self
+        narrower.conditions += try Self.conditions(filter)
+        return narrower
     }
 
     private static func conditions(_ filter: String) throws(Error) -> [Condition] {

@@ -11,7 +11,8 @@ import MorphicData
 /// - `GET /api/sweeps/{id}/aggregate?y=&x=&by=&series=&filter=` — a statistic summarized per
 ///   value (or bin) of `x` and of `by`, at most `series` values of `by` (see ``RunAggregate``);
 /// - `GET /api/sweeps/{id}/importance?y=&filter=` — the share of `y`'s variance each swept
-///   parameter explains on its own (see ``ParameterImportance``);
+///   parameter explains on its own, over the matching runs where it acts (see
+///   ``ParameterImportance``);
 /// - `GET /api/sweeps/{id}/validation` — the dataset's data checks alone.
 struct SweepExplorer {
     /// Most fields one `columns` request may ask for.
@@ -101,21 +102,45 @@ struct SweepExplorer {
         try Self.requireNumeric(y, parameter: "y")
         let runs = try Self.runQuery(query)
         let swept = try Self.answer { () throws(JobService.Failure) in try service.sweptParameters(id) }
-        let answer = try Self.answer { () throws(JobService.Failure) in
-            try service.columns(id, names: [y] + swept, query: runs)
+        let matched = try Self.answer { () throws(JobService.Failure) in try service.columns(id, names: [y], query: runs) }
+        // Each parameter over the matching runs where it acts, one query per kind of run.
+        var scopes: [(conditions: String?, names: [String])] = []
+        for name in swept {
+            let conditions = ParameterImportance.actsWhere(name)
+            if let index = scopes.firstIndex(where: { $0.conditions == conditions }) {
+                scopes[index].names.append(name)
+            } else {
+                scopes.append((conditions, [name]))
+            }
+        }
+        var inputs: [String: (y: [Double], values: [Double])] = [:]
+        for scope in scopes {
+            let narrowed: RunQuery
+            do {
+                narrowed = try scope.conditions.map { conditions throws(RunQuery.Error) in try runs.narrowed(by: conditions) } ?? runs
+            } catch {
+                throw APIError(status: .internalServerError, code: "internal", message: "importance: \(error)")
+            }
+            let answer = try Self.answer { () throws(JobService.Failure) in
+                try service.columns(id, names: [y] + scope.names, query: narrowed)
+            }
+            for (offset, name) in scope.names.enumerated() { inputs[name] = (answer.columns[0], answer.columns[offset + 1]) }
         }
         let importance = ParameterImportance(
-            y: answer.columns[0], parameters: swept.enumerated().map { ($0.element, answer.columns[$0.offset + 1]) })
+            statistic: y, parameters: swept.map { name in (name, inputs[name]!.y, inputs[name]!.values) })
         return .json(
             .ok,
             .object([
                 "y": .string(y), "method": .string("eta_squared"),
-                "total": .int(answer.total), "matched": .int(answer.columns[0].count), "runs": .int(importance.runs),
+                "total": .int(matched.total), "matched": .int(matched.columns[0].count),
                 "parameters": .array(
                     importance.shares.map { share in
                         .object([
-                            "name": .string(share.name), "explained": .double(share.explained),
-                            "groups": .int(share.groups),
+                            "name": .string(share.name),
+                            "acts_where": ParameterImportance.actsWhere(share.name).map(JSON.string) ?? .null,
+                            "runs": .int(share.runs), "groups": .int(share.groups),
+                            "explained": share.explained.map(JSON.double) ?? .null,
+                            "reason": share.reason.map(JSON.string) ?? .null,
                         ])
                     }),
             ]))

@@ -41,11 +41,19 @@ import Testing
             #expect(abs((point["high"] as! Double) - (mean + half)) < 1e-6)
         }
 
-        // Importance: field strength's η² over the same runs, as defined.
-        let importance = try server.json("/api/sweeps/\(id)/importance?y=avg_population&filter=\(morphic)")
+        // Importance: field strength's η² over the runs where it acts, as defined. The five
+        // controls match no filter here, yet are not counted: field strength does not act in them.
+        let importance = try server.json("/api/sweeps/\(id)/importance?y=avg_population")
         let shares = importance["parameters"] as! [[String: Any]]
-        #expect(importance["method"] as? String == "eta_squared" && importance["runs"] as? Int == 6)
+        #expect(importance["method"] as? String == "eta_squared" && importance["matched"] as? Int == 11)
         #expect(shares.map { $0["name"] as! String } == ["field_strength"] && shares[0]["groups"] as? Int == 3)
+        #expect(shares[0]["runs"] as? Int == 6 && shares[0]["acts_where"] as? String == "mode != classical")
+        #expect(shares[0]["reason"] is NSNull)
+        // Asking for the field runs alone changes nothing but the count matched.
+        var filtered = try server.json("/api/sweeps/\(id)/importance?y=avg_population&filter=\(morphic)")
+        #expect(filtered["matched"] as? Int == 6)
+        filtered["matched"] = 11
+        #expect(NSDictionary(dictionary: filtered).isEqual(to: importance))
         let grand = populations.reduce(0, +) / 6
         let total = populations.reduce(0) { $0 + ($1 - grand) * ($1 - grand) }
         let between = points.reduce(0.0) { sum, point in
@@ -53,6 +61,15 @@ import Testing
             return sum + 2 * (mean - grand) * (mean - grand)
         }
         #expect(abs((shares[0]["explained"] as! Double) - between / total) < 1e-9)
+        // Nothing to explain, or nowhere it acts: undefined, with the reason, not 0.
+        let flat = try server.json("/api/sweeps/\(id)/importance?y=generations")
+        let flatShare = (flat["parameters"] as! [[String: Any]])[0]
+        #expect(flatShare["explained"] is NSNull && flatShare["runs"] as? Int == 6)
+        #expect(flatShare["reason"] as? String == "generations is the same in all 6 runs where field_strength acts")
+        let controls = try server.json("/api/sweeps/\(id)/importance?y=avg_population&filter=\(RunsQueryTests.escaped("mode = classical"))")
+        let controlShare = (controls["parameters"] as! [[String: Any]])[0]
+        #expect(controls["matched"] as? Int == 5 && controlShare["explained"] is NSNull && controlShare["runs"] as? Int == 0)
+        #expect((controlShare["reason"] as? String)?.contains("field_strength acts") == true)
 
         let validation = try server.json("/api/sweeps/\(id)/validation")
         let manifest = try server.json("/api/sweeps/\(id)/manifest.json")

@@ -130,6 +130,29 @@ def eta_squared(y, x):
     return between / total if total > 0 else 0.0
 
 
+# Run in each document before its own scripts: every long task from the start, and when each
+# part of the sweep view first shows (milliseconds since navigation), looked for once a frame.
+GOAL_PROBE = """
+window.morphicGoals = { marks: {}, tasks: [], supported: false };
+try {
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.morphicGoals.tasks.push(e.duration); })
+    .observe({ type: 'longtask', buffered: true });
+  window.morphicGoals.supported = PerformanceObserver.supportedEntryTypes.includes('longtask');
+} catch (_) {}
+const parts = {
+  rows: '#runs tbody tr[data-run] td', chart: '#sweep-chart path.box', parallel: '#parallel[data-runs]',
+  heatmap: '#heatmap[data-cells]', importance: '#importance tr[data-parameter]',
+};
+(function look() {
+  const marks = window.morphicGoals.marks;
+  for (const [name, selector] of Object.entries(parts)) {
+    if (!marks[name] && document.querySelector(selector)) marks[name] = performance.now();
+  }
+  if (Object.keys(parts).some((name) => !marks[name])) requestAnimationFrame(look);
+})();
+"""
+
+
 def console_errors(driver):
     """The page's console errors since the last call (a password field outside a form is advice, not an error)."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
@@ -433,14 +456,18 @@ def main():
 
         def narrow_screen_keeps_every_control_reachable():
             driver.set_window_size(420, 900)
-            driver.get(url + "/#/sweeps/" + state["id"])
-            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]")) == 3)
-            width = driver.execute_script("return document.documentElement.scrollWidth")
-            assert width <= 440, width
-            unlabeled = driver.execute_script(
-                "return [...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels || e.labels.length === 0).map(e => e.id)")
-            assert unlabeled == [], unlabeled
-            driver.save_screenshot(os.path.join(artifacts, "narrow.png"))
+            try:
+                driver.get(url + "/#/sweeps/" + state["id"])
+                wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]")) == 3)
+                width = driver.execute_script("return document.documentElement.scrollWidth")
+                assert width <= 440, width
+                unlabeled = driver.execute_script(
+                    "return [...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels || e.labels.length === 0).map(e => e.id)")
+                assert unlabeled == [], unlabeled
+                driver.save_screenshot(os.path.join(artifacts, "narrow.png"))
+            finally:
+                # The views after this one, and their screenshots, are on the usual screen.
+                driver.set_window_size(1280, 1000)
 
         def filter_box_asks_the_server_and_repaints():
             driver.get(url + "/#/sweeps/" + state["id"])
@@ -479,6 +506,73 @@ def main():
             driver.execute_script("const w = document.querySelector('.table-wrap'); w.scrollTop = w.scrollHeight / 2")
             WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_50000']"))
             assert driver.execute_script("return document.getElementsByTagName('*').length") < 3000
+
+        def hundred_thousand_runs_meet_the_goals_in_light_and_dark():
+            # The sweep view opened afresh (cold browser cache, warm server) in each colour
+            # scheme: when its parts are drawn, what it holds, what it downloaded, how long the
+            # main thread was held, and what the console said. Each is printed as a figure.
+            # Elements, bytes and console errors do not depend on the machine's load and are
+            # asserted as the goals state them; times only catch a stall (this suite runs debug
+            # builds on a shared machine), and long tasks only a generous ceiling.
+            # The page is measured, not the server's first reading of every run's record.
+            deadline = time.time() + 240
+            while time.time() < deadline:
+                try:
+                    if api(url, f"/api/sweeps/{big}/aggregate?y=avg_population")[0] == 200:
+                        break
+                except OSError:  # a timeout: the answer waits for the records
+                    pass
+                time.sleep(1)
+            probe = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": GOAL_PROBE})["identifier"]
+            try:
+                for scheme in ["light", "dark"]:
+                    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+                    # A new document (not a hash change), so the probe runs before the page's scripts.
+                    driver.get("about:blank")
+                    driver.execute_cdp_cmd("Network.enable", {})
+                    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+                    console_errors(driver)
+                    driver.get(url + f"/#/sweeps/{big}")
+                    try:
+                        WebDriverWait(driver, 60, poll_frequency=0.05).until(lambda d: d.execute_script(
+                            "const m = window.morphicGoals.marks; return m.rows && m.chart && m.parallel && m.heatmap && m.importance"))
+                    except Exception:
+                        raise AssertionError("drawn so far: " + json.dumps(driver.execute_script("return window.morphicGoals")))
+                    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#validation li.check"))
+                    # Until the network is quiet for a second: everything the view asks for counted.
+                    quiet, count = time.time(), -1
+                    while time.time() - quiet < 1:
+                        now = driver.execute_script("return performance.getEntries().length")
+                        if now != count:
+                            quiet, count = time.time(), now
+                        time.sleep(0.1)
+                    figures = driver.execute_script("""
+                        const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+                        const sum = (key) => entries.reduce((total, e) => total + (e[key] || 0), 0);
+                        const largest = entries.slice().sort((a, b) => b.transferSize - a.transferSize).slice(0, 3)
+                          .map((e) => [new URL(e.name).pathname, e.transferSize]);
+                        return { marks: window.morphicGoals.marks, tasks: window.morphicGoals.tasks, supported: window.morphicGoals.supported,
+                          transferred: sum('transferSize'), encoded: sum('encodedBodySize'), requests: entries.length, largest,
+                          elements: document.getElementsByTagName('*').length };""")
+                    errors = console_errors(driver)
+                    marks, tasks = figures["marks"], figures["tasks"]
+                    print(f"     100,000 runs, {scheme}: table rows {marks['rows']:.0f} ms, chart {marks['chart']:.0f} ms, "
+                          f"parameter space {marks['parallel']:.0f} ms, heatmap {marks['heatmap']:.0f} ms after navigation; "
+                          f"{figures['elements']} elements; {figures['transferred'] / 1e6:.3f} MB transferred "
+                          f"({figures['encoded'] / 1e6:.3f} MB of bodies) in {figures['requests']} requests, largest "
+                          + ", ".join(f"{path} {size / 1e3:.0f} KB" for path, size in figures["largest"])
+                          + f"; long tasks {len(tasks)}, longest {max(tasks, default=0):.0f} ms, over 200 ms "
+                          f"{sum(1 for t in tasks if t > 200)}; console errors {len(errors)}")
+                    assert figures["supported"], "no longtask observer in this browser"
+                    assert figures["elements"] < 3000, figures["elements"]
+                    assert 0 < figures["transferred"] < 1.5e6, figures
+                    assert not errors, errors
+                    drawn = max(marks[k] for k in ("chart", "parallel", "heatmap"))
+                    assert marks["rows"] < 10000 and drawn < 15000, marks
+                    assert max(tasks, default=0) < 3000, tasks
+            finally:
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": probe})
 
         def every_view_passes_axe_in_light_and_dark():
             source = axe_source()
@@ -656,14 +750,18 @@ def main():
             driver.get(url + f"/#/sweeps/{big}?y={y}")
             WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "importance").get_attribute("data-y") == y)
             rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]"))
-            _, answer = api(url, f"/api/sweeps/{big}/importance?" + urllib.parse.urlencode({"y": y, "filter": "mode != classical"}))
-            assert answer["method"] == "eta_squared" and answer["runs"] == answer["matched"] == answer["total"], answer
-            shown = {row.get_attribute("data-parameter"): float(row.get_attribute("data-explained")) for row in rows}
-            assert shown == {p["name"]: p["explained"] for p in answer["parameters"]}, (shown, answer)
+            # The page asks the API as it stands, with no filter of its own, and shows what it says.
+            _, answer = api(url, f"/api/sweeps/{big}/importance?" + urllib.parse.urlencode({"y": y}))
+            assert answer["method"] == "eta_squared" and answer["matched"] == answer["total"] == 100000, answer
+            shown = {row.get_attribute("data-parameter"): (float(row.get_attribute("data-explained")), int(row.get_attribute("data-runs"))) for row in rows}
+            assert shown == {p["name"]: (p["explained"], p["runs"]) for p in answer["parameters"]}, (shown, answer)
             assert set(shown) == {"field_strength", "temporal_decay"}, shown
-            # The server's shares are η² as defined, over every run, from the runs' own columns.
-            _, columns = api(url, f"/api/sweeps/{big}/columns?" + urllib.parse.urlencode({"fields": f"{y},field_strength,temporal_decay", "filter": "mode != classical"}))
+            # The server's shares are η² as defined, each over the runs where its parameter acts
+            # (here every run: all are morphic with crystals and a field), from the runs' own columns.
             for p in answer["parameters"]:
+                assert p["acts_where"] and p["runs"] == 100000 and p["reason"] is None, p
+                _, columns = api(url, f"/api/sweeps/{big}/columns?" + urllib.parse.urlencode({"fields": f"{y},{p['name']}", "filter": p["acts_where"]}))
+                assert columns["matched"] == p["runs"], (columns["matched"], p)
                 exact = eta_squared(columns["columns"][y], columns["columns"][p["name"]])
                 # The columns are at float precision; the server's sums are over the full numbers.
                 assert abs(p["explained"] - exact) < 1e-4, (p, exact)
@@ -673,15 +771,24 @@ def main():
             assert 0 < total <= 1 + 1e-9, total
             explained = [p["explained"] for p in answer["parameters"]]
             assert explained == sorted(explained, reverse=True), explained
-            # Another statistic, another answer; the filter narrows it as it narrows the chart.
+            # Another statistic, another answer; the filter narrows it as it narrows the chart. A
+            # parameter the filter holds at one value has no share to give: undefined, not 0 %.
             Select(driver.find_element(By.ID, "chart-y")).select_by_value("final_population")
             wait.until(lambda d: d.find_element(By.ID, "importance").get_attribute("data-y") == "final_population")
             box = driver.find_element(By.ID, "run-filter")
             box.send_keys("temporal_decay = 0.5")
-            wait.until(lambda d: f"over {answer['total'] // 10:,} finished field runs" in d.find_element(By.CSS_SELECTOR, "#importance caption").text)
+            wait.until(lambda d: f"over the {answer['total'] // 10:,} finished runs matching" in d.find_element(By.CSS_SELECTOR, "#importance caption").text)
             rows = driver.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]")
-            shares = {row.get_attribute("data-parameter"): float(row.get_attribute("data-explained")) for row in rows}
-            assert shares["temporal_decay"] == 0, shares
+            held = next(row for row in rows if row.get_attribute("data-parameter") == "temporal_decay")
+            assert held.get_attribute("data-explained") == "" and "takes one value" in held.text, held.text
+            assert float(rows[0].get_attribute("data-explained")) > 0, rows[0].text
+            # A statistic that does not vary over the runs: every share undefined, said so.
+            Select(driver.find_element(By.ID, "chart-y")).select_by_value("max_influence_rate")
+            wait.until(lambda d: d.find_element(By.ID, "importance").get_attribute("data-y") == "max_influence_rate")
+            rows = driver.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]")
+            assert rows and all(row.get_attribute("data-explained") == "" and "is the same in all" in row.text for row in rows), [r.text for r in rows]
+            Select(driver.find_element(By.ID, "chart-y")).select_by_value("final_population")
+            wait.until(lambda d: d.find_element(By.ID, "importance").get_attribute("data-y") == "final_population")
             driver.find_element(By.ID, "importance").screenshot(os.path.join(artifacts, "importance.png"))
 
         def many_runs_keep_the_page_small():
@@ -788,6 +895,7 @@ def main():
                      sampled_form_counts_runs_and_submits_a_sample,
                      narrow_screen_keeps_every_control_reachable, filter_box_asks_the_server_and_repaints,
                      hundred_thousand_runs_open_cold_quickly_and_stay_small,
+                     hundred_thousand_runs_meet_the_goals_in_light_and_dark,
                      every_view_passes_axe_in_light_and_dark,
                      keyboard_skip_link_and_focus_on_navigation, typed_filter_is_drawn_and_kept_by_a_brush_and_exported,
                      modules_are_served_as_javascript_and_revalidated, chart_points_say_their_values_and_boxes_are_the_api_quantiles,
