@@ -92,8 +92,9 @@ public struct HTTPLimits: Hashable, Sendable {
     /// ``blockingThreads`` so cheap reads and submissions never wait behind them; admitted
     /// fairly per client like frames (``FairPool``), at a lower priority. Half the cores, at
     /// least 2: one slow query (a cold index of 100,000 runs takes seconds) does not hold up
-    /// every other. A streamed answer's later chunks (a few dozen rows each) are made on the
-    /// blocking pool as the client reads.
+    /// every other. As many threads more, also at a lower priority and apart from the
+    /// blocking pool, make the chunks of streamed answers (a few dozen rows each) as their
+    /// clients read, so clients reading long pages keep no file read waiting either.
     public var queryThreads = max(2, ProcessInfo.processInfo.activeProcessorCount / 2)
     /// Queries that may wait for those threads, all clients together; more get 503 with
     /// `Retry-After`. 1,024, as for the blocking pool: a burst queues, and the queue delay

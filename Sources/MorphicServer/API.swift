@@ -133,8 +133,8 @@ final class API: Sendable {
     /// Queues a query that scans every run of a sweep on the query pool, with its client's
     /// address, so that a flood of them keeps no cheap read or submission waiting for a
     /// thread of the blocking pool; nil once queued, else the 503 that refuses it. A streamed
-    /// answer's first rows are selected and sorted there; its chunks are made on the
-    /// blocking pool as the client reads, a few dozen rows each.
+    /// answer's rows are selected and sorted there; its chunks are made as the client reads,
+    /// a few dozen rows each, on the server's pool for produced chunks.
     private func admitQuery(
         _ route: Route, _ request: HTTPRequest, _ responder: Responder, start: Double
     ) -> HTTPResponse? {

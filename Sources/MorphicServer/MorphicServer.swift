@@ -11,6 +11,7 @@ public final class MorphicServer: Sendable {
     private let http: HTTPServer
     private let pool: BlockingPool
     private let query: FairPool
+    private let chunks: BlockingPool
     private let heavy: FairPool
 
     /// Loads the data directory and prepares the listener; call ``start()`` to serve.
@@ -37,6 +38,9 @@ public final class MorphicServer: Sendable {
             limits: FairPool.Limits(
                 threads: limits.queryThreads, queueDepth: limits.queryQueueDepth, queuedCost: limits.queryQueueDepth,
                 perClient: limits.queryPerClient, maximumDelay: limits.maximumQueueDelay), name: "query")
+        // At most one chunk waits per connection.
+        chunks = BlockingPool(
+            threads: limits.queryThreads, queueDepth: limits.maximumConnections, name: "chunks", lowerPriority: true)
         heavy = FairPool(
             limits: FairPool.Limits(
                 threads: limits.heavyThreads, queueDepth: limits.heavyQueueDepth, queuedCost: limits.heavyQueuedCost,
@@ -48,7 +52,7 @@ public final class MorphicServer: Sendable {
             host: configuration.host, port: configuration.port, limits: configuration.http,
             errorResponder: { api.refuse($0) },
             notice: { name, message in log.error(name, ["message": .string(message)]) },
-            fileReads: pool, withdrawn: { api.withdraw($0) }, handler: { api.handle($0, $1) })
+            fileReads: pool, producedChunks: chunks, withdrawn: { api.withdraw($0) }, handler: { api.handle($0, $1) })
         gauge.server.withLock { $0 = http }
     }
 
@@ -72,6 +76,7 @@ public final class MorphicServer: Sendable {
         http.shutdown()
         heavy.shutdown()
         query.shutdown()
+        chunks.shutdown()
         pool.shutdown()
         service.shutdown()
         log.info("stopped")

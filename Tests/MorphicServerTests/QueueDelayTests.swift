@@ -119,9 +119,10 @@ import Testing
         #expect(try server.request("GET", path).status == 200)
     }
     /// Expensive queries (columns, aggregates, importance, sorted runs pages, `runs.csv`: each
-    /// scans every run of the sweep) run on their own pool, so a flood of them from many
-    /// addresses makes the cheap reads and submissions wait for no thread: neither a run's
-    /// record nor the manifest, the archive or a definition POST queues behind them.
+    /// scans every run of the sweep) run on their own pool, and the chunks of the pages they
+    /// stream on another, so a flood of them from many addresses makes the cheap reads and
+    /// submissions wait for no thread: neither a run's record nor the manifest, the archive
+    /// (whose chunks are read on the blocking pool) or a definition POST queues behind them.
     @Test func cheapReadsAndSubmissions_DoNotWaitBehindAFloodOfQueries() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -141,7 +142,7 @@ import Testing
             "columns?fields=seed,final_population,max_population,min_population,avg_population",
             "aggregate?y=avg_population&x=field_strength",
             "importance?y=final_population",
-            "runs?limit=100&sort=-avg_population",
+            "runs?limit=2000&sort=-avg_population",
             "runs.csv?fields=avg_population&sort=final_population",
         ].map { "/api/sweeps/\(id)/" + $0 }
         for path in queries { #expect(try server.request("GET", path).status == 200, "\(path)") }
