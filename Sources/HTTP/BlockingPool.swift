@@ -1,4 +1,6 @@
 import Foundation
+import CSystem
+import Glibc
 
 /// Threads for work that must not run on an event loop: file reads and writes, parsing
 /// large definitions, building long lists. Its queue is bounded (SwiftNIO's
@@ -72,13 +74,22 @@ public final class BlockingPool: @unchecked Sendable {
     private var watch: DeadlineWatch?
 
     /// Starts `threads` threads taking work from a queue of at most `queueDepth` items, of
-    /// which requests wait at most `maximumDelay` seconds (none: no bound in time).
-    public init(threads: Int, queueDepth: Int, maximumDelay: Double = .infinity, name: String = "blocking") {
+    /// which requests wait at most `maximumDelay` seconds (none: no bound in time). With
+    /// `lowerPriority` the threads run at a nice value of 10, so on a busy machine the event
+    /// loops and other pools are served first.
+    public init(
+        threads: Int, queueDepth: Int, maximumDelay: Double = .infinity, name: String = "blocking",
+        lowerPriority: Bool = false
+    ) {
         depth = max(1, queueDepth)
         self.maximumDelay = maximumDelay
         for _ in 0..<max(1, threads) {
             finished.enter()
             let thread = Thread { [self] in
+                // For this thread alone (Linux schedules threads as tasks).
+                if lowerPriority {
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(CSystem.gettid()), 10)
+                }
                 work()
                 finished.leave()
             }

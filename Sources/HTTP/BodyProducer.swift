@@ -5,7 +5,8 @@ import Synchronization
 /// one chunk of it beyond ``HTTPLimits/outputHighWater``.
 ///
 /// The connection asks for the next chunk only once its unsent output has drained below the
-/// high water mark, and hands the call to the blocking pool (the producer may read files),
+/// high water mark, and hands the call to a pool (the server's `producedChunks`, else its
+/// `fileReads`; the producer may read files),
 /// so ``next(maximum:)`` is never called on an event loop and never by two threads at once.
 /// What the producer holds is released when the body is (completion, the client's close or
 /// reset, a timeout, shutdown, an error mid-stream): `release` runs in `deinit`, as a

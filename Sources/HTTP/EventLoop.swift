@@ -260,7 +260,8 @@ final class EventLoop: @unchecked Sendable {
             while let read = slot.connection.nextChunkRead() {
                 let letter = (descriptor: slot.socket.descriptor, slot: slot.serial)
                 let gone = slot.gone
-                let queued = server.fileReads?.submit { [self] in
+                let pool = read.isProduced ? server.producedChunks ?? server.fileReads : server.fileReads
+                let queued = pool?.submit { [self] in
                     // A connection gone while the chunk waited: nothing is read or made.
                     guard !gone.isSet else { return }
                     post(Letter(descriptor: letter.descriptor, slot: letter.slot, content: .chunk(read.perform())))

@@ -2,9 +2,9 @@ import Foundation
 import CSystem
 import Glibc
 
-/// Threads for heavy work (recomputing a run's frames), kept apart from the
-/// ``BlockingPool`` that answers cheap reads and submissions, so that no amount of heavy
-/// work can make those wait.
+/// Threads for heavy work (recomputing a run's frames; queries that scan every run of a
+/// sweep, in a pool of their own), kept apart from the ``BlockingPool`` that answers cheap
+/// reads and submissions, so that no amount of heavy work can make those wait.
 ///
 /// Admission is bounded and fair: each item names its client and an estimated cost; a
 /// client has at most ``Limits/perClient`` items queued or running, the queue holds at
@@ -61,6 +61,8 @@ public final class FairPool: @unchecked Sendable {
     }
 
     private struct Item {
+        /// What ``submit(client:cost:orShed:_:)`` returned for it, for ``withdraw(client:ticket:)``.
+        let ticket: Int
         let cost: Int
         /// When it was queued, on ``EventQueue/now()``'s clock.
         let since: Double
@@ -80,6 +82,7 @@ public final class FairPool: @unchecked Sendable {
     private var held: [String: Int] = [:]
     private var queuedItems = 0
     private var queuedCost = 0
+    private var lastTicket = 0
     private var stopping = false
     private let finished = DispatchGroup()
     private var watch: DeadlineWatch?
@@ -104,11 +107,12 @@ public final class FairPool: @unchecked Sendable {
     /// Queues `work` for `client` with an estimated `cost` (any unit, the same for every
     /// item); throws, without running it, when it is not admitted. If `shed` is given and no
     /// thread takes the work within ``Limits/maximumDelay``, `shed` runs instead (once, on
-    /// another thread, and must not block).
+    /// another thread, and must not block). Returns a ticket for ``withdraw(client:ticket:)``.
+    @discardableResult
     public func submit(
         client: String, cost: Int, orShed shed: (@Sendable () -> Void)? = nil,
         _ work: @escaping @Sendable () -> Void
-    ) throws(Refusal) {
+    ) throws(Refusal) -> Int {
         condition.lock()
         guard !stopping else {
             condition.unlock()
@@ -133,13 +137,40 @@ public final class FairPool: @unchecked Sendable {
         }
         held[client, default: 0] += 1
         if waiting[client, default: []].isEmpty { turns.append(client) }
-        waiting[client, default: []].append(Item(cost: cost, since: now, work: work, shed: shed))
+        lastTicket += 1
+        let ticket = lastTicket
+        waiting[client, default: []].append(Item(ticket: ticket, cost: cost, since: now, work: work, shed: shed))
         queuedItems += 1
         queuedCost += cost
         condition.signal()
         condition.unlock()
         // Heavy items are few and costly: the watch looks again at every one with a deadline.
         if shed != nil { watch?.kick() }
+        return ticket
+    }
+
+    /// Takes back `client`'s item `ticket` while it still waits (its client has gone): it
+    /// neither runs nor is shed, and its place in the queue and in the client's share is
+    /// given back at once, so a client that asks and goes does not hold its share until a
+    /// thread comes round to the item. False when a thread has taken it, or it was shed.
+    @discardableResult
+    public func withdraw(client: String, ticket: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard var items = waiting[client], let index = items.firstIndex(where: { $0.ticket == ticket }) else {
+            return false
+        }
+        let item = items.remove(at: index)
+        if items.isEmpty {
+            waiting[client] = nil
+            turns.removeAll { $0 == client }
+        } else {
+            waiting[client] = items
+        }
+        queuedItems -= 1
+        queuedCost -= item.cost
+        release(client)
+        return true
     }
 
     /// When the oldest waiting item was queued: each client's items wait in order, so it is

@@ -59,8 +59,8 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Requests that may wait for those threads; one more gets a 503 with `Retry-After`.
     /// 1,024: a burst from many clients queues, a flood is refused.
     public var blockingQueueDepth = 1024
-    /// Seconds a request may wait for a thread of the blocking pool, or of the heavy pool
-    /// once admitted there; one not started by then is answered 503 with `Retry-After` at
+    /// Seconds a request may wait for a thread of the blocking pool, or of the query or heavy
+    /// pool once admitted there; one not started by then is answered 503 with `Retry-After` at
     /// that moment, whether or not a thread is free. While the oldest waiting request has
     /// waited more than half of it, the queue is standing (CoDel's measure: time spent
     /// waiting, not the number waiting) and new requests are refused on arrival, which costs
@@ -87,6 +87,24 @@ public struct HTTPLimits: Hashable, Sendable {
     /// ``maximumQueuedBytes``. 0 by default, so downloads over long links keep their speed;
     /// set it to cap the kernel's share per connection as well.
     public var socketSendBuffer = 0
+    /// Threads answering queries that scan every run of a sweep (runs pages and `runs.csv`,
+    /// the explorer's columns, aggregates and importance, the run map), apart from
+    /// ``blockingThreads`` so cheap reads and submissions never wait behind them; admitted
+    /// fairly per client like frames (``FairPool``), at a lower priority. Half the cores, at
+    /// least 2: one slow query (a cold index of 100,000 runs takes seconds) does not hold up
+    /// every other. As many threads more, also at a lower priority and apart from the
+    /// blocking pool, make the chunks of streamed answers (a few dozen rows each) as their
+    /// clients read, so clients reading long pages keep no file read waiting either.
+    public var queryThreads = max(2, ProcessInfo.processInfo.activeProcessorCount / 2)
+    /// Queries that may wait for those threads, all clients together; more get 503 with
+    /// `Retry-After`. 1,024, as for the blocking pool: a burst queues, and the queue delay
+    /// sheds a flood.
+    public var queryQueueDepth = 1024
+    /// Queries one client (one address) may have waiting or running; more get 503 with
+    /// `Retry-After`. 64: the page asks a handful at a time, and the threads take the
+    /// clients in turn, so a script looping on queries from one address gets its share of
+    /// the threads and no more.
+    public var queryPerClient = 64
     /// Threads recomputing heavy answers (a run's frames), apart from
     /// ``blockingThreads`` so cheap reads and submissions never wait behind them. Half the
     /// cores, at least one: the rest stay free for the loops and the blocking pool.

@@ -24,6 +24,10 @@ public final class HTTPServer: @unchecked Sendable {
     /// Where chunks of streamed files are read, off the loops; without it they are read on
     /// the loop.
     let fileReads: BlockingPool?
+    /// Where chunks of produced bodies (``BodyProducer``: long lists, exports) are made, off
+    /// the loops and apart from ``fileReads``, so that clients reading long answers keep no
+    /// file read waiting; without it they are made on ``fileReads``.
+    let producedChunks: BlockingPool?
     /// Seconds in-flight requests get to finish after shutdown begins.
     let shutdownGrace: Double
     private let host: String
@@ -47,10 +51,12 @@ public final class HTTPServer: @unchecked Sendable {
         errorResponder: @escaping HTTPConnection.ErrorResponder = HTTPConnection.plainError,
         notice: @escaping @Sendable (String, String) -> Void = { _, _ in },
         fileReads: BlockingPool? = nil,
+        producedChunks: BlockingPool? = nil,
         withdrawn: @escaping @Sendable (HTTPStatus) -> Void = { _ in },
         handler: @escaping Handler
     ) {
         self.fileReads = fileReads
+        self.producedChunks = producedChunks
         self.withdrawn = withdrawn
         self.host = host
         self.requestedPort = port

@@ -7,8 +7,10 @@ import Synchronization
 /// request handler. Every answer is logged and counted.
 ///
 /// It runs on the event loops, so it answers there only what memory holds (health,
-/// metrics, a sweep's status, refusals); everything that reads or writes files, parses a
-/// definition or builds a long list goes to the blocking pool and is answered from there.
+/// metrics, a sweep's status, refusals); queries that scan every run of a sweep go to the
+/// query pool, frames (after a cheap look at the run's record) to the heavy pool, and the
+/// rest that reads or writes files or parses a definition to the blocking pool, each
+/// answered from there.
 final class API: Sendable {
     let service: JobService
     let configuration: ServerConfiguration
@@ -23,6 +25,9 @@ final class API: Sendable {
     private let held = Mutex<[String: Int]>([:])
     let files: StaticFiles
     let pool: BlockingPool
+    /// Where queries that scan every run of a sweep (``Route/scansRuns``) are answered,
+    /// admitted fairly per client and apart from ``pool``.
+    let query: FairPool
     /// Where frames are recomputed, admitted fairly and apart from ``pool``.
     let heavy: FairPool
     /// Posteriors and calibration of finished sweeps used as reference tables.
@@ -31,13 +36,15 @@ final class API: Sendable {
     let connections: @Sendable () -> Int
 
     init(
-        service: JobService, configuration: ServerConfiguration, log: Log, pool: BlockingPool, heavy: FairPool,
+        service: JobService, configuration: ServerConfiguration, log: Log, pool: BlockingPool, query: FairPool,
+        heavy: FairPool,
         connections: @escaping @Sendable () -> Int
     ) {
         self.service = service
         self.configuration = configuration
         self.log = log
         self.pool = pool
+        self.query = query
         self.heavy = heavy
         self.connections = connections
         files = StaticFiles(root: configuration.publicDirectory)
@@ -67,6 +74,8 @@ final class API: Sendable {
         switch route {
         case .health, .metrics, .status:
             return finish(request, respond(route, request), start: start)
+        case _ where route.scansRuns:
+            return admitQuery(route, request, responder, start: start)
         default:
             let client = request.peer
             let share = configuration.http.blockingPerClient
@@ -118,6 +127,40 @@ final class API: Sendable {
                 return finish(request, busy.response, start: start)
             }
             return nil
+        }
+    }
+
+    /// Queues a query that scans every run of a sweep on the query pool, with its client's
+    /// address, so that a flood of them keeps no cheap read or submission waiting for a
+    /// thread of the blocking pool; nil once queued, else the 503 that refuses it. A streamed
+    /// answer's rows are selected and sorted there; its chunks are made as the client reads,
+    /// a few dozen rows each, on the server's pool for produced chunks.
+    private func admitQuery(
+        _ route: Route, _ request: HTTPRequest, _ responder: Responder, start: Double
+    ) -> HTTPResponse? {
+        do {
+            // Each counts as one: the queue delay, not an estimate, bounds how long they wait.
+            let ticket = try query.submit(
+                client: request.peer, cost: 1, orShed: { [self] in shed(request, responder, start: start) }
+            ) { [self] in
+                // Nobody would read the answer: building it would only keep others waiting.
+                guard !responder.isCancelled else { return skip(request) }
+                responder.send(finish(request, respond(route, request), start: start))
+            }
+            // A client that goes gives back its place at once, not when a thread reaches it.
+            responder.onCancel { [self] in
+                if query.withdraw(client: request.peer, ticket: ticket) { skip(request) }
+            }
+            return nil
+        } catch {
+            guard error != .behind else { return finish(request, lateAnswer(arriving: true), start: start) }
+            let message =
+                error == .clientShare
+                ? "this client already has \(configuration.http.queryPerClient) queries waiting or under way; try again in a moment"
+                : "the server is busy; try again in a moment"
+            var busy = APIError(status: .serviceUnavailable, code: "busy", message: message)
+            busy.headers.append(("Retry-After", "1"))
+            return finish(request, busy.response, start: start)
         }
     }
 
@@ -191,13 +234,16 @@ final class API: Sendable {
                     start: start))
         }
         do {
-            try heavy.submit(
+            let ticket = try heavy.submit(
                 client: request.peer, cost: cost, orShed: { [self] in shed(request, responder, start: start) }
             ) { [self, range] in
                 guard !responder.isCancelled else { return skip(request) }
                 var response = respond(.frames(sweep: id, run: run, range), request)
                 if response.status == .ok { response.headers.append(("ETag", tag)) }
                 responder.send(finish(request, response, start: start))
+            }
+            responder.onCancel { [self] in
+                if heavy.withdraw(client: request.peer, ticket: ticket) { skip(request) }
             }
         } catch {
             guard error != .behind else {

@@ -10,6 +10,8 @@ public final class MorphicServer: Sendable {
     private let service: JobService
     private let http: HTTPServer
     private let pool: BlockingPool
+    private let query: FairPool
+    private let chunks: BlockingPool
     private let heavy: FairPool
 
     /// Loads the data directory and prepares the listener; call ``start()`` to serve.
@@ -32,18 +34,25 @@ public final class MorphicServer: Sendable {
             threads: configuration.http.blockingThreads, queueDepth: configuration.http.blockingQueueDepth,
             maximumDelay: configuration.http.maximumQueueDelay, name: "api")
         let limits = configuration.http
+        query = FairPool(
+            limits: FairPool.Limits(
+                threads: limits.queryThreads, queueDepth: limits.queryQueueDepth, queuedCost: limits.queryQueueDepth,
+                perClient: limits.queryPerClient, maximumDelay: limits.maximumQueueDelay), name: "query")
+        // At most one chunk waits per connection.
+        chunks = BlockingPool(
+            threads: limits.queryThreads, queueDepth: limits.maximumConnections, name: "chunks", lowerPriority: true)
         heavy = FairPool(
             limits: FairPool.Limits(
                 threads: limits.heavyThreads, queueDepth: limits.heavyQueueDepth, queuedCost: limits.heavyQueuedCost,
                 perClient: limits.heavyPerClient, maximumDelay: limits.maximumQueueDelay), name: "heavy")
         let api = API(
-            service: service, configuration: configuration, log: log, pool: pool, heavy: heavy,
+            service: service, configuration: configuration, log: log, pool: pool, query: query, heavy: heavy,
             connections: { gauge.count })
         http = HTTPServer(
             host: configuration.host, port: configuration.port, limits: configuration.http,
             errorResponder: { api.refuse($0) },
             notice: { name, message in log.error(name, ["message": .string(message)]) },
-            fileReads: pool, withdrawn: { api.withdraw($0) }, handler: { api.handle($0, $1) })
+            fileReads: pool, producedChunks: chunks, withdrawn: { api.withdraw($0) }, handler: { api.handle($0, $1) })
         gauge.server.withLock { $0 = http }
     }
 
@@ -66,6 +75,8 @@ public final class MorphicServer: Sendable {
     public func stop() {
         http.shutdown()
         heavy.shutdown()
+        query.shutdown()
+        chunks.shutdown()
         pool.shutdown()
         service.shutdown()
         log.info("stopped")

@@ -283,6 +283,17 @@ enum Route: Equatable, Sendable {
         }
     }
 
+    /// Whether answering scans every run of a sweep: a runs page or `runs.csv` (filtered and
+    /// sorted over all of them), the explorer's columns, aggregates and importance, the run
+    /// map. Such work grows with the sweep and is done on the query pool, apart from the cheap
+    /// reads and submissions.
+    var scansRuns: Bool {
+        switch self {
+        case .runs, .runsCSV, .columns, .aggregate, .importance, .map: true
+        default: false
+        }
+    }
+
     /// Whether the request carries content (a definition, an observed run); the other
     /// unsafe routes take none.
     var takesBody: Bool {

@@ -46,6 +46,40 @@ struct FairPoolTests {
         finished.wait()
     }
 
+    @Test func withdrawnItems_NeverRun_AndGiveBackTheirShareAndPlaceAtOnce() throws {
+        let pool = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 3, queuedCost: 100, perClient: 2))
+        defer { pool.shutdown() }
+        let gate = DispatchSemaphore(value: 0)
+        let taken = DispatchSemaphore(value: 0)
+        let ran = Mutex<[String]>([])
+        let running = try pool.submit(client: "a", cost: 0) {
+            taken.signal()
+            gate.wait()
+        }
+        taken.wait()
+        // Taken by a thread: no longer withdrawn.
+        #expect(!pool.withdraw(client: "a", ticket: running))
+        let gone = try pool.submit(client: "a", cost: 5) { ran.withLock { $0.append("gone") } }
+        #expect(throws: FairPool.Refusal.clientShare) { try pool.submit(client: "a", cost: 1) {} }
+        #expect(pool.withdraw(client: "a", ticket: gone))
+        #expect(!pool.withdraw(client: "a", ticket: gone), "once only")
+        #expect(!pool.withdraw(client: "b", ticket: running), "another client's ticket")
+        #expect(pool.queued == 0)
+        // Its share is back at once, and so is its place in a full queue.
+        let done = DispatchGroup()
+        for name in ["a1", "b1", "b2"] {
+            done.enter()
+            try pool.submit(client: String(name.prefix(1)), cost: 1) {
+                ran.withLock { $0.append(name) }
+                done.leave()
+            }
+        }
+        #expect(throws: FairPool.Refusal.full) { try pool.submit(client: "c", cost: 1) {} }
+        gate.signal()
+        done.wait()
+        #expect(ran.withLock { $0 }.sorted() == ["a1", "b1", "b2"], "the withdrawn item never ran")
+    }
+
     @Test func cost_BoundsTheWaitingWork() throws {
         let pool = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 100, queuedCost: 50, perClient: 100))
         let gate = DispatchSemaphore(value: 0)

@@ -56,7 +56,8 @@ import Testing
     @Test func oneClient_HoldsAtMostItsShareOfThePool_AndOthersAreServed() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let config = try HostileClientTests.config(data, #"{"limits": {"blocking_per_client": 2}}"#)
+        // Runs pages are queries (they sort every run), admitted on the query pool.
+        let config = try HostileClientTests.config(data, #"{"limits": {"query_per_client": 2}}"#)
         let server = try ServerProcess(dataDirectory: data, config: config)
         defer { server.kill() }
         let id = HostileClientTests.id(

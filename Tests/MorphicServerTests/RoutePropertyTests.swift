@@ -116,14 +116,17 @@ import Testing
         let log = Log(destination: nil)
         let service = try JobService(configuration: configuration, log: log)
         let pool = BlockingPool(threads: 2, queueDepth: 64)
+        let query = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 64, queuedCost: 64, perClient: 64))
         let heavy = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 8, queuedCost: 1 << 40, perClient: 8))
         defer {
             heavy.shutdown()
+            query.shutdown()
             pool.shutdown()
             service.shutdown()
         }
         let api = API(
-            service: service, configuration: configuration, log: log, pool: pool, heavy: heavy, connections: { 0 })
+            service: service, configuration: configuration, log: log, pool: pool, query: query, heavy: heavy,
+            connections: { 0 })
         func send(_ request: HTTPRequest) -> HTTPResponse {
             let answer = Mutex<HTTPResponse?>(nil)
             let done = DispatchSemaphore(value: 0)
