@@ -16,6 +16,7 @@ public final class MorphicServer: Sendable {
 
     /// Loads the data directory and prepares the listener; call ``start()`` to serve.
     public init(configuration: ServerConfiguration, log: Log = Log()) throws {
+        try configuration.checkCombined()
         var configuration = configuration
         if configuration.apiToken == nil && !configuration.isLoopback {
             log.info(

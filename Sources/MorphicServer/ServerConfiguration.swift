@@ -68,6 +68,17 @@ public struct ServerConfiguration: Sendable {
         public let description: String
     }
 
+    /// Refuses settings that are each valid but unsafe together; call once every source
+    /// (file, environment, flags) has been applied.
+    public func checkCombined() throws(Error) {
+        if allowedHosts.contains("*") && apiToken == nil {
+            throw Error(
+                description:
+                    "allowed_hosts [\"*\"] answers any Host name, so any web page could reach this server by DNS "
+                    + "rebinding; it needs api_token (or list the names this server is reached by)")
+        }
+    }
+
     /// Reads a configuration file (keys as in `Config/server.json`) over the defaults.
     public mutating func apply(file path: String) throws {
         guard let bytes = FileManager.default.contents(atPath: path) else {
@@ -199,7 +210,17 @@ public struct ServerConfiguration: Sendable {
             guard let hosts = value.elements, let names = Optional(hosts.compactMap(\.stringValue)),
                 names.count == hosts.count, names.allSatisfy({ !$0.isEmpty })
             else { throw setting.fail("an array of host names") }
-            allowedHosts = names.map { $0.lowercased() }
+            allowedHosts = try names.map { name in
+                if name == "*" { return name }
+                // Matched against a Host field's name alone, so a port here could never match.
+                guard let host = SweepNotifier.host(name) else {
+                    throw Error(
+                        description:
+                            "\(source): allowed_hosts: '\(name)' is not a host name or IP address (no port or scheme: "
+                            + "a name is answered on any port this server listens on)")
+                }
+                return host
+            }
         case "notify":
             let shape = "an object {\"allowed_hosts\": [host names], \"allowed_ports\": [ports, optional]}"
             guard let hosts = value["allowed_hosts"]?.elements,

@@ -39,6 +39,7 @@ struct ServeCommand: ParsableCommand {
                 try settings.apply(file: "Config/server.json")
             }
             try settings.apply(environment: ProcessInfo.processInfo.environment)
+            try settings.checkCombined()
         } catch {
             throw ValidationError("\(error)")
         }

@@ -20,6 +20,20 @@ import Testing
         #expect(slurm.executor == .slurm && slurm.slurm.shards == 16)
     }
 
+    @Test func anyHost_IsRefusedWithoutAToken_WhereverTheTokenWouldComeFrom() throws {
+        var open = ServerConfiguration()
+        try open.apply(file: try write(#"{"allowed_hosts": ["*"]}"#))
+        #expect(throws: ServerConfiguration.Error.self) { try open.checkCombined() }
+        #expect(throws: ServerConfiguration.Error.self) { _ = try MorphicServer(configuration: open, log: Log(destination: nil)) }
+        var tokened = open
+        try tokened.apply(environment: ["MORPHIC_API_TOKEN": "a-token-of-sixteen+"])
+        try tokened.checkCombined()
+        var named = ServerConfiguration()
+        try named.apply(file: try write(#"{"allowed_hosts": ["Lab.Example.org", "::1"]}"#))
+        try named.checkCombined()
+        #expect(named.allowedHosts == ["lab.example.org", "[::1]"])
+    }
+
     @Test func environment_OverridesTheFile() throws {
         var configuration = ServerConfiguration()
         try configuration.apply(file: try write(#"{"port": 9000, "data_dir": "from-file"}"#))
@@ -42,6 +56,8 @@ import Testing
         (#"{"notify": {"allowed_hosts": ["hooks.example.org:443"]}}"#, "'hooks.example.org:443' is not a host name"),
         (#"{"notify": {"allowed_hosts": ["user@hooks.example.org"]}}"#, "is not a host name"),
         (#"{"notify": {"allowed_hosts": [""]}}"#, "is not a host name"),
+        (#"{"allowed_hosts": ["lab.example.org:80"]}"#, "allowed_hosts: 'lab.example.org:80' is not a host name"),
+        (#"{"allowed_hosts": ["http://lab.example.org"]}"#, "is not a host name"),
         (
             #"{"llm": {"endpoint": "http://user:pw@127.0.0.1/v1", "model": "m"}}"#,
             "llm.endpoint must not hold a user name or password"
