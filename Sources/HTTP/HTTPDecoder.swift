@@ -362,11 +362,13 @@ public struct HTTPDecoder {
             else { return false }
             bytes = bytes[bytes.index(after: close)...]
             guard bytes.isEmpty || bytes.first == UInt8(ascii: ":") else { return false }
-            return bytes.count <= 6 && bytes.dropFirst().allSatisfy(isDigit)
+            return bytes.count <= 17 && bytes.dropFirst().allSatisfy(isDigit)
         }
         if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
             let port = bytes[bytes.index(after: colon)...]
-            guard port.count <= 5, port.allSatisfy(isDigit) else { return false }
+            // Syntax only (`port = *DIGIT`, leading zeros allowed); its value is checked where
+            // the name is.
+            guard port.count <= 16, port.allSatisfy(isDigit) else { return false }
             bytes = bytes[..<colon]
         }
         return !bytes.isEmpty && bytes.allSatisfy { byte in

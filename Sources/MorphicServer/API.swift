@@ -442,7 +442,13 @@ final class API: Sendable {
 
     private func requireJSON(_ request: HTTPRequest) throws {
         // Exactly this media type (parameters such as charset allowed): a cross-site HTML
-        // form can only send form and text types, so it cannot post to the API.
+        // form can only send form and text types, so it cannot post to the API. Two fields
+        // are not guessed between.
+        guard request.headers.lazy.filter({ HTTPRequest.equalIgnoringCase($0.name, "Content-Type") }).count <= 1 else {
+            throw APIError(
+                status: .badRequest, code: "bad_content_type", message: "the request has more than one Content-Type field",
+                field: "Content-Type")
+        }
         let type = request.header("Content-Type").map {
             $0.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         }
@@ -504,7 +510,7 @@ final class API: Sendable {
     }
 
     /// A host field (`name`, `name:port`, `[v6]`, `[v6]:port`) split and lower-cased; nil
-    /// when the port is not 0 to 5 digits. An empty port (`name:`) is the scheme's default,
+    /// when the port is not digits of a number up to 65535. An empty port (`name:`) is the scheme's default,
     /// as when there is none: RFC 3986 §3.2.3 allows it (`port = *DIGIT`) and RFC 9110
     /// §4.2.3 says it is the same authority.
     static func hostAndPort(_ value: String) -> (name: String, port: Int?)? {
@@ -524,9 +530,10 @@ final class API: Sendable {
         guard bytes[end] == UInt8(ascii: ":") else { return nil }
         let digits = bytes[bytes.index(after: end)...]
         if digits.isEmpty { return (lowered, nil) }
-        guard digits.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            let port = Int(Substring(digits)), port <= 65535
-        else { return nil }
+        // Leading zeros are allowed (`port = *DIGIT`): `:08080` is port 8080.
+        let significant = digits.drop { $0 == UInt8(ascii: "0") }
+        guard significant.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        guard let port = significant.isEmpty ? 0 : Int(Substring(significant)), port <= 65535 else { return nil }
         return (lowered, port)
     }
 

@@ -103,6 +103,12 @@ import Testing
             let response = try server.request("POST", "/api/sweeps", body: definition, headers: ["If-None-Match": field])
             #expect(response.status == 412, "If-None-Match: \(field)")
         }
+        // Two Content-Type fields are not guessed between, whichever comes first.
+        for pair in [("application/json", "text/plain"), ("text/plain", "application/json"), ("application/json", "application/json")] {
+            let doubled = try server.request(
+                "POST", "/api/sweeps", body: definition, headers: ["Content-Type": pair.0, "content-type": pair.1])
+            #expect(doubled.status == 400, "Content-Type \(pair)")
+        }
         #expect(try server.json("/api/sweeps")["total"] as? Int == 0, "a failed precondition changed nothing")
         let id = HostileClientTests.id(try server.request("POST", "/api/sweeps", body: definition))
         _ = try server.wait(for: id, status: "completed")

@@ -12,6 +12,8 @@ import Testing
         "app.localhost", "a.b-c.localhost:1", "[::1]", "[::1]:PORT",
         // An empty port is the default one (RFC 3986 `port = *DIGIT`).
         "127.0.0.1:", "localhost:", "LOCALHOST:", "app.localhost:", "[::1]:",
+        // So are leading zeros in it.
+        "127.0.0.1:0PORT", "[::1]:000PORT", "localhost:00",
     ]
     static let foreign = [
         "127.attacker.example", "127.0.0.1.attacker.example", "127.0.0.1.attacker.example:PORT", "127.x", "127.",
@@ -24,7 +26,7 @@ import Testing
         "[::2]:", "localhost.:",
     ]
     static let malformed = [
-        "", " ", "127.0.0.1@evil.example", "127.0.0.1:http", "127.0.0.1:99999", "[::1", "[::1]x", ":PORT", ":",
+        "", " ", "127.0.0.1@evil.example", "127.0.0.1:http", "127.0.0.1:99999", "127.0.0.1:0099999", "127.0.0.1:1+1", "[::1", "[::1]x", ":PORT", ":",
         "127.0.0.1::", "127.0.0.1::PORT", "[::1]::", "127.0.0.1:PORT:",
     ]
 
