@@ -97,7 +97,12 @@ public struct RunQuery: Hashable, Sendable {
             self.sort = nil
         }
         if let fields, !fields.isEmpty {
-            let names = fields.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = fields.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            if names.contains("") {
+                throw Error(parameter: "fields", message: "an empty name; give column names separated by commas")
+            }
             if let unknown = names.first(where: { !Self.columns.contains($0) }) {
                 throw Error(parameter: "fields", message: "no column '\(unknown)'")
             }

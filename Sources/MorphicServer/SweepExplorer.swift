@@ -21,10 +21,14 @@ struct SweepExplorer {
     let service: JobService
 
     func columns(_ id: String, _ query: [String: String]) throws -> HTTPResponse {
-        let fields = (query["fields"] ?? "").split(separator: ",").map { String($0) }
-        guard !fields.isEmpty else { throw Self.bad("fields", "name at least one parameter or statistic") }
+        let fields = (query["fields"] ?? "").split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+        guard fields != [""] else { throw Self.bad("fields", "name at least one parameter or statistic") }
+        guard !fields.contains("") else { throw Self.bad("fields", "an empty name; give names separated by commas") }
         guard fields.count <= Self.maximumFields else {
             throw Self.bad("fields", "at most \(Self.maximumFields) fields, not \(fields.count)")
+        }
+        if let twice = fields.enumerated().first(where: { fields[..<$0.offset].contains($0.element) })?.element {
+            throw Self.bad("fields", "'\(twice)' is named twice")
         }
         for field in fields { try Self.requireNumeric(field, parameter: "fields") }
         let runs = try Self.runQuery(query)

@@ -27,6 +27,10 @@ import TestSupport
         #expect(sort?.parameter == "sort")
         let fields = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: nil, sort: nil, fields: "grid_size,bogus") }
         #expect(fields?.parameter == "fields")
+        for empty in [",,,", "grid_size,", ",grid_size", "grid_size,,seed"] {
+            let error = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: nil, sort: nil, fields: empty) }
+            #expect(error?.parameter == "fields", "fields=\(empty)")
+        }
     }
 
     @Test func index_FiltersSortsAndPages_AsTheRecordsSay() throws {

@@ -106,6 +106,9 @@ import Testing
         for (path, field) in [
             ("columns", "fields"), ("columns?fields=", "fields"), ("columns?fields=shoe_size", "fields"),
             ("columns?fields=\(many)", "fields"), ("columns?fields=rule", "fields"),
+            ("columns?fields=seed,,avg_population", "fields"), ("columns?fields=,", "fields"),
+            ("columns?fields=seed,avg_population,seed", "fields"), ("runs?fields=,,,", "fields"),
+            ("runs?fields=seed,", "fields"), ("runs.csv?fields=,seed", "fields"),
             ("columns?fields=seed&filter=\(RunsQueryTests.escaped("colour = red"))", "filter"),
             ("aggregate", "y"), ("aggregate?y=shoe_size", "y"), ("aggregate?y=avg_population&x=mode", "x"),
             ("aggregate?y=avg_population&by=shoe_size", "by"), ("aggregate?y=avg_population&series=0", "series"),
