@@ -7,6 +7,20 @@ import Testing
 /// get their turns, and reads of records, manifests and archives and submissions are not
 /// kept waiting behind them.
 @Suite(.serialized) struct HeavyAdmissionTests {
+    /// The requests that must never wait behind heavy work, each a whole HTTP/1.1 exchange
+    /// with `Connection: close`: a run's record, the manifest, the archive and a submission.
+    static func cheapRequests(sweep id: String, run: String, definition: [UInt8]) -> [(name: String, request: String)] {
+        let get = { (path: String) in "GET /api/sweeps/\(id)/\(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" }
+        return [
+            ("record", get("runs/" + run)), ("manifest", get("manifest.json")), ("archive", get("dataset.tar.gz")),
+            (
+                "POST",
+                "POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(definition.count)\r\n\r\n"
+                    + String(decoding: definition, as: UTF8.self)
+            ),
+        ]
+    }
+
     /// One GET or POST from `source`, answered in full; its status.
     static func exchange(_ port: Int, _ request: String, source: String) -> Int {
         guard let client = try? LoopbackClient(port: port, timeout: 60, source: source) else { return 0 }
@@ -60,16 +74,7 @@ import Testing
             }
         }
         Thread.sleep(forTimeInterval: 2)
-        let cheap: [(String, String)] = [
-            ("record", "GET /api/sweeps/\(id)/runs/m_2 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-            ("manifest", "GET /api/sweeps/\(id)/manifest.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-            ("archive", "GET /api/sweeps/\(id)/dataset.tar.gz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-            (
-                "POST",
-                "POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(definition.count)\r\n\r\n"
-                    + String(decoding: definition, as: UTF8.self)
-            ),
-        ]
+        let cheap = Self.cheapRequests(sweep: id, run: "m_2", definition: definition)
         var worst: [String: Double] = [:]
         for (name, request) in cheap {
             var latencies: [Double] = []

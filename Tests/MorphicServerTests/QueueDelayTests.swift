@@ -173,16 +173,7 @@ import Testing
             }
         }
         Thread.sleep(forTimeInterval: 3)
-        let cheap: [(String, String)] = [
-            ("record", "GET /api/sweeps/\(id)/runs/m_7 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-            ("manifest", "GET /api/sweeps/\(id)/manifest.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-            ("archive", "GET /api/sweeps/\(id)/dataset.tar.gz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-            (
-                "POST",
-                "POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(small.count)\r\n\r\n"
-                    + String(decoding: small, as: UTF8.self)
-            ),
-        ]
+        let cheap = HeavyAdmissionTests.cheapRequests(sweep: id, run: "m_7", definition: small)
         // The four kinds at once, each from an address of its own, 30 times in turn.
         let measured = Mutex<[String: [Double]]>([:])
         let statuses = Mutex<[String: [Int]]>([:])
