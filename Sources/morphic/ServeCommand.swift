@@ -31,6 +31,15 @@ struct ServeCommand: ParsableCommand {
     var workers: Int?
 
     func run() throws {
+        // Blocked before any thread starts, so every thread inherits the mask and a stop
+        // signal waits for `sigwait` below. A signal-handling thread started later (a
+        // dispatch source) lost signals sent right after start-up: another thread that did
+        // not block them took and dropped them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         var settings = ServerConfiguration()
         do {
             if let config {
@@ -80,19 +89,10 @@ struct ServeCommand: ParsableCommand {
               curl -s\(auth) -o seed.tar.gz \(url)/api/sweeps/seed-sweep-7f41200d7684a6fb/dataset.tar.gz
             """)
 
-        let stop = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            sources.append(source)
-        }
-        stop.wait()
+        var received: Int32 = 0
+        sigwait(&stopSignals, &received)
         say("Stopping: finishing requests and bringing simulations to a safe point…")
         server.stop()
-        _ = sources
     }
 }
 
