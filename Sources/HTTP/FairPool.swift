@@ -87,14 +87,17 @@ public final class FairPool: @unchecked Sendable {
     private let finished = DispatchGroup()
     private var watch: DeadlineWatch?
 
-    /// Starts the threads.
-    public init(limits: Limits, name: String = "heavy") {
+    /// Starts the threads; with `lowerPriority` they run at a nice value of 10, below the
+    /// event loops and the simulation's workers.
+    public init(limits: Limits, name: String = "heavy", lowerPriority: Bool = true) {
         self.limits = limits
         for _ in 0..<max(1, limits.threads) {
             finished.enter()
             let thread = Thread { [self] in
                 // A nice value of 10 for this thread alone (Linux schedules threads as tasks).
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(CSystem.gettid()), 10)
+                if lowerPriority {
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(CSystem.gettid()), 10)
+                }
                 work()
                 finished.leave()
             }

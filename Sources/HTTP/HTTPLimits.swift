@@ -90,9 +90,10 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Threads answering queries that scan every run of a sweep (runs pages and `runs.csv`,
     /// the explorer's columns, aggregates and importance, the run map), apart from
     /// ``blockingThreads`` so cheap reads and submissions never wait behind them; admitted
-    /// fairly per client like frames (``FairPool``), at a lower priority. Half the cores, at
+    /// fairly per client like frames (``FairPool``), at the simulation's priority (below it, a
+    /// sweep on every core starves them). Half the cores, at
     /// least 2: one slow query (a cold index of 100,000 runs takes seconds) does not hold up
-    /// every other. As many threads more, also at a lower priority and apart from the
+    /// every other. As many threads more, apart from the
     /// blocking pool, make the chunks of streamed answers (a few dozen rows each) as their
     /// clients read, so clients reading long pages keep no file read waiting either.
     public var queryThreads = max(2, ProcessInfo.processInfo.activeProcessorCount / 2)

@@ -38,10 +38,12 @@ public final class MorphicServer: Sendable {
         query = FairPool(
             limits: FairPool.Limits(
                 threads: limits.queryThreads, queueDepth: limits.queryQueueDepth, queuedCost: limits.queryQueueDepth,
-                perClient: limits.queryPerClient, maximumDelay: limits.maximumQueueDelay), name: "query")
+                perClient: limits.queryPerClient, maximumDelay: limits.maximumQueueDelay), name: "query",
+            // At the simulation's priority: below it, a sweep computing on every core
+            // starved the page's queries for tens of seconds.
+            lowerPriority: false)
         // At most one chunk waits per connection.
-        chunks = BlockingPool(
-            threads: limits.queryThreads, queueDepth: limits.maximumConnections, name: "chunks", lowerPriority: true)
+        chunks = BlockingPool(threads: limits.queryThreads, queueDepth: limits.maximumConnections, name: "chunks")
         heavy = FairPool(
             limits: FairPool.Limits(
                 threads: limits.heavyThreads, queueDepth: limits.heavyQueueDepth, queuedCost: limits.heavyQueuedCost,

@@ -50,6 +50,14 @@ struct SlurmExecutorTests {
 
         // A restart mid-sweep reattaches to the same jobs, and the sweep reads running at once.
         _ = try server.wait(for: id, status: "running", timeout: 30)
+        // Killed once it has recorded so: a server killed between showing `running` and
+        // writing it comes back `queued` until its first poll.
+        let recorded = Date().addingTimeInterval(10)
+        func recordedStatus() -> String? {
+            guard let bytes = FileManager.default.contents(atPath: folder + "/status.json") else { return nil }
+            return ((try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any])?["status"] as? String
+        }
+        while Date() < recorded && recordedStatus() == "queued" { Thread.sleep(forTimeInterval: 0.05) }
         server.kill()
         let state = try String(contentsOfFile: folder + "/slurm/state.json", encoding: .utf8)
         server = try ServerProcess(dataDirectory: root + "/data", config: config)
