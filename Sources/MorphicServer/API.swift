@@ -138,29 +138,42 @@ final class API: Sendable {
     private func admitQuery(
         _ route: Route, _ request: HTTPRequest, _ responder: Responder, start: Double
     ) -> HTTPResponse? {
+        // Each counts as one: the queue delay, not an estimate, bounds how long they wait.
+        admit(
+            on: query, cost: 1, request, responder, start: start,
+            shareFull:
+                "this client already has \(configuration.http.queryPerClient) queries waiting or under way; try again in a moment",
+            busy: "the server is busy; try again in a moment"
+        ) { [self] in respond(route, request) }
+    }
+
+    /// Queues `answer` on `pool` as an item of the request's client costing `cost`: skipped
+    /// when the client went before a thread took it, given back at once when it goes while
+    /// waiting, shed at the queue delay. Nil once queued, else the 503 that refuses it
+    /// (`shareFull` when the client's share is taken, `busy` when the pool is full).
+    private func admit(
+        on pool: FairPool, cost: Int, _ request: HTTPRequest, _ responder: Responder, start: Double,
+        shareFull: String, busy: String, answer: @escaping @Sendable () -> HTTPResponse
+    ) -> HTTPResponse? {
         do {
-            // Each counts as one: the queue delay, not an estimate, bounds how long they wait.
-            let ticket = try query.submit(
-                client: request.peer, cost: 1, orShed: { [self] in shed(request, responder, start: start) }
+            let ticket = try pool.submit(
+                client: request.peer, cost: cost, orShed: { [self] in shed(request, responder, start: start) }
             ) { [self] in
                 // Nobody would read the answer: building it would only keep others waiting.
                 guard !responder.isCancelled else { return skip(request) }
-                responder.send(finish(request, respond(route, request), start: start))
+                responder.send(finish(request, answer(), start: start))
             }
             // A client that goes gives back its place at once, not when a thread reaches it.
             responder.onCancel { [self] in
-                if query.withdraw(client: request.peer, ticket: ticket) { skip(request) }
+                if pool.withdraw(client: request.peer, ticket: ticket) { skip(request) }
             }
             return nil
         } catch {
             guard error != .behind else { return finish(request, lateAnswer(arriving: true), start: start) }
-            let message =
-                error == .clientShare
-                ? "this client already has \(configuration.http.queryPerClient) queries waiting or under way; try again in a moment"
-                : "the server is busy; try again in a moment"
-            var busy = APIError(status: .serviceUnavailable, code: "busy", message: message)
-            busy.headers.append(("Retry-After", "1"))
-            return finish(request, busy.response, start: start)
+            var refusal = APIError(
+                status: .serviceUnavailable, code: "busy", message: error == .clientShare ? shareFull : busy)
+            refusal.headers.append(("Retry-After", "1"))
+            return finish(request, refusal.response, start: start)
         }
     }
 
@@ -233,30 +246,16 @@ final class API: Sendable {
                         tag: tag, coded: coded, compressible: true, headers: [("Content-Type", "application/octet-stream")]),
                     start: start))
         }
-        do {
-            let ticket = try heavy.submit(
-                client: request.peer, cost: cost, orShed: { [self] in shed(request, responder, start: start) }
-            ) { [self, range] in
-                guard !responder.isCancelled else { return skip(request) }
-                var response = respond(.frames(sweep: id, run: run, range), request)
-                if response.status == .ok { response.headers.append(("ETag", tag)) }
-                responder.send(finish(request, response, start: start))
-            }
-            responder.onCancel { [self] in
-                if heavy.withdraw(client: request.peer, ticket: ticket) { skip(request) }
-            }
-        } catch {
-            guard error != .behind else {
-                return responder.send(finish(request, lateAnswer(arriving: true), start: start))
-            }
-            let message =
-                error == .clientShare
-                ? "this client already has \(configuration.http.heavyPerClient) frames requests under way; wait for one"
-                : "the server is busy recomputing frames; try again in a moment"
-            var busy = APIError(status: .serviceUnavailable, code: "busy", message: message)
-            busy.headers.append(("Retry-After", "1"))
-            responder.send(finish(request, busy.response, start: start))
+        let refusal = admit(
+            on: heavy, cost: cost, request, responder, start: start,
+            shareFull: "this client already has \(configuration.http.heavyPerClient) frames requests under way; wait for one",
+            busy: "the server is busy recomputing frames; try again in a moment"
+        ) { [self, range] in
+            var response = respond(.frames(sweep: id, run: run, range), request)
+            if response.status == .ok { response.headers.append(("ETag", tag)) }
+            return response
         }
+        if let refusal { responder.send(refusal) }
     }
 
     /// The first non-negative integer after `"key":` in a JSON document, by a byte scan: a
