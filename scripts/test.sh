@@ -50,22 +50,44 @@ eval "$(bash scripts/slurm-local.sh start "$slurm_dir")"
 stage swift test --skip-build
 
 morphic="$(swift build --show-bin-path)/morphic"
-# Generated requests for every operation of /openapi.json against the live server.
-stage bash scripts/schemathesis.sh "$morphic" 100
-# The browser page, driven by a real browser; screenshots go to test-artifacts/.
-stage python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
-stage python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
-# The dataset's numpy arrays against its CSV tables, read with numpy and pandas.
-stage python3 Tests/examples/test_arrays.py "$morphic"
-# The machine-learning example on a small sweep, from a folder and from a server.
-stage python3 Tests/examples/test_baseline.py "$morphic"
-# The README's shell and curl lines, in order, against a fresh copy and a server.
-stage python3 Tests/readme/test_readme.py "$morphic"
-# The Kubernetes manifests against the schemas of the version they need.
-stage python3 Tests/deploy/test_kubernetes.py
-# CITATION.cff against the Citation File Format's schema.
-stage python3 Tests/deploy/test_citation.py
-# The Dockerfile's build stage from exactly the files it copies, and its binary serving.
-stage python3 Tests/deploy/test_docker_build.py
-# The Python client, installed with pip into a fresh virtual environment, against live servers.
-stage client_tests "$morphic"
+
+# The checks from outside share nothing but the binary (each starts its own servers on
+# port 0 and works in its own temporary folders), so they run in two lanes side by side:
+# each mostly waits on a browser, a server or pip, and run one after another they took
+# about twelve minutes of the suite's twenty. Each line is marked with its lane.
+page_lane() {
+    # The browser page, driven by a real browser; screenshots go to test-artifacts/.
+    stage python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
+    stage python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
+    # The dataset's numpy arrays against its CSV tables, read with numpy and pandas.
+    stage python3 Tests/examples/test_arrays.py "$morphic"
+    # The README's shell and curl lines, in order, against a fresh copy and a server.
+    stage python3 Tests/readme/test_readme.py "$morphic"
+    # The Kubernetes manifests against the schemas of the version they need.
+    stage python3 Tests/deploy/test_kubernetes.py
+    # CITATION.cff against the Citation File Format's schema.
+    stage python3 Tests/deploy/test_citation.py
+}
+service_lane() {
+    # Generated requests for every operation of /openapi.json against the live server.
+    stage bash scripts/schemathesis.sh "$morphic" 100
+    # The machine-learning example on a small sweep, from a folder and from a server.
+    stage python3 Tests/examples/test_baseline.py "$morphic"
+    # The Dockerfile's build stage from exactly the files it copies, and its binary serving.
+    stage python3 Tests/deploy/test_docker_build.py
+    # The Python client, installed with pip into a fresh virtual environment, against live servers.
+    stage client_tests "$morphic"
+}
+# `set -e` holds inside each lane: its first failing stage ends it with that status.
+page_lane 2>&1 | sed -u 's/^/[page] /' &
+page_pid=$!
+service_lane 2>&1 | sed -u 's/^/[service] /' &
+service_pid=$!
+failed=()
+wait "$page_pid" || failed+=(page)
+wait "$service_pid" || failed+=(service)
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "test: the ${failed[*]} lane failed; its last lines above say where (${SECONDS} s)" >&2
+    exit 1
+fi
+echo "test: every stage passed in ${SECONDS} s" >&2
