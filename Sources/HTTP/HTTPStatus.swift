@@ -19,6 +19,8 @@ public struct HTTPStatus: Hashable, Sendable {
     public static let accepted = HTTPStatus(202, "Accepted")
     /// 204 No Content.
     public static let noContent = HTTPStatus(204, "No Content")
+    /// 206 Partial Content: the bytes a `Range` asked for.
+    public static let partialContent = HTTPStatus(206, "Partial Content")
     /// 304 Not Modified.
     public static let notModified = HTTPStatus(304, "Not Modified")
     /// 400 Bad Request.
@@ -45,6 +47,8 @@ public struct HTTPStatus: Hashable, Sendable {
     public static let uriTooLong = HTTPStatus(414, "URI Too Long")
     /// 415 Unsupported Media Type.
     public static let unsupportedMediaType = HTTPStatus(415, "Unsupported Media Type")
+    /// 416 Range Not Satisfiable: no byte of the `Range` asked for exists.
+    public static let rangeNotSatisfiable = HTTPStatus(416, "Range Not Satisfiable")
     /// 417 Expectation Failed.
     public static let expectationFailed = HTTPStatus(417, "Expectation Failed")
     /// 421 Misdirected Request.
@@ -67,9 +71,9 @@ public struct HTTPStatus: Hashable, Sendable {
     /// The status with this code, with its phrase when it is one of the above.
     public static func known(_ code: Int) -> HTTPStatus {
         let all: [HTTPStatus] = [
-            .continue, .ok, .accepted, .noContent, .notModified, .badRequest, .unauthorized, .forbidden, .notFound,
+            .continue, .ok, .accepted, .noContent, .partialContent, .notModified, .badRequest, .unauthorized, .forbidden, .notFound,
             .methodNotAllowed, .requestTimeout, .conflict, .lengthRequired, .preconditionFailed, .contentTooLarge, .uriTooLong,
-            .unsupportedMediaType, .expectationFailed, .misdirectedRequest, .unprocessableContent, .tooManyRequests,
+            .unsupportedMediaType, .rangeNotSatisfiable, .expectationFailed, .misdirectedRequest, .unprocessableContent, .tooManyRequests,
             .headerFieldsTooLarge, .internalServerError, .notImplemented, .serviceUnavailable, .versionNotSupported,
         ]
         return all.first { $0.code == code } ?? HTTPStatus(code, "Status")

@@ -287,7 +287,7 @@ final class API: Sendable {
     }
 
     private func finish(_ request: HTTPRequest, _ response: HTTPResponse, start: Double) -> HTTPResponse {
-        let response = EntityTag.conditional(response, for: request)
+        let response = ByteRange.apply(EntityTag.conditional(response, for: request), for: request)
         record(method: request.method, path: request.path, status: response.status.code, start: start)
         return response
     }
