@@ -5,8 +5,11 @@ import gzip
 import io
 import os
 import shutil
+import socket
 import tarfile
-from typing import Any, Dict
+import threading
+import urllib.parse
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import pandas as pd
@@ -154,3 +157,93 @@ def test_theta_x_holds_the_varied_parameters_and_observable_features(finished: m
         assert np.array_equal(t, theta[keep], equal_nan=True) and np.array_equal(xs, x[keep], equal_nan=True)
     with pytest.raises(ValueError, match="split"):
         data.theta_x(split="training")
+
+
+class CuttingProxy:
+    """Relays each connection to the server; the first ``cuts`` archive answers are cut
+    after the head and ``keep`` body bytes, as a dropped link would. Each archive request
+    is noted: its Range field, the answer's status and the body bytes relayed."""
+
+    def __init__(self, target: str, keep: int, cuts: int, if_range: Optional[str] = None) -> None:
+        self.target = urllib.parse.urlsplit(target)
+        self.keep, self.cuts, self.if_range = keep, cuts, if_range
+        self.seen: List[Dict[str, Any]] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        with client, socket.create_connection((self.target.hostname, self.target.port)) as upstream:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                data = client.recv(65536)
+                if not data:
+                    return
+                head += data
+            archive = b"/dataset.tar.gz" in head.split(b"\r\n", 1)[0]
+            note: Dict[str, Any] = {}
+            if archive:
+                lines = head.decode("latin-1").split("\r\n")
+                fields = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in lines[1:] if ":" in line}
+                note = {"range": fields.get("range"), "body": 0}
+                if self.if_range is not None and "if-range" in fields:
+                    head = head.replace(fields["if-range"].encode(), self.if_range.encode(), 1)
+                self.seen.append(note)
+            upstream.sendall(head)
+            cut = archive and len([n for n in self.seen if n is not note and "status" in n]) < self.cuts
+            answer = b""
+            while True:
+                data = upstream.recv(65536)
+                if not data:
+                    break
+                answer += data
+            split = answer.index(b"\r\n\r\n") + 4
+            if archive:
+                note["status"] = int(answer.split(b" ", 2)[1])
+                body = answer[split:][: self.keep] if cut else answer[split:]
+                note["body"] = len(body)
+                answer = answer[:split] + body
+            client.sendall(answer)
+
+
+def test_a_download_cut_short_goes_on_where_it_stopped(server: Server, finished: morphiclab.Sweep,
+                                                       tmp_path: Any) -> None:
+    original = open(server.archive(finished.id), "rb").read()
+    proxy = CuttingProxy(server.url, keep=len(original) // 3, cuts=2)
+    try:
+        client = morphiclab.Client(proxy.url, cache_dir=str(tmp_path), backoff=0.05)
+        data = client.sweep(finished.id).dataset()
+    finally:
+        proxy.close()
+    assert (tmp_path / finished.id / "dataset.tar.gz").read_bytes() == original
+    assert data.id == finished.id
+    # Three asks: the whole, then twice the rest from where the last one stopped.
+    third = len(original) // 3
+    assert [(n["range"], n["status"], n["body"]) for n in proxy.seen] == [
+        (None, 200, third), (f"bytes={third}-", 206, third), (f"bytes={2 * third}-", 206, len(original) - 2 * third)]
+
+
+def test_a_download_whose_archive_changed_meanwhile_starts_again(server: Server, finished: morphiclab.Sweep,
+                                                                 tmp_path: Any) -> None:
+    original = open(server.archive(finished.id), "rb").read()
+    # The tag the client holds no longer names the archive: the server sends all of it.
+    proxy = CuttingProxy(server.url, keep=len(original) // 2, cuts=1, if_range='"another-archive"')
+    try:
+        client = morphiclab.Client(proxy.url, cache_dir=str(tmp_path), backoff=0.05)
+        client.sweep(finished.id).dataset()
+    finally:
+        proxy.close()
+    assert (tmp_path / finished.id / "dataset.tar.gz").read_bytes() == original
+    assert [(n["range"], n["status"], n["body"]) for n in proxy.seen] == [
+        (None, 200, len(original) // 2), (f"bytes={len(original) // 2}-", 200, len(original))]

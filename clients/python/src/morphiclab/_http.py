@@ -10,7 +10,7 @@ import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import IO, Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import IO, Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 from .errors import MorphicError, ServerUnavailable, error_for
 
@@ -67,18 +67,21 @@ class Transport:
             raise MorphicError(f"the server's answer to {method} {path} is not JSON: {error}", status=status) from None
 
     def send(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
-             body: Optional[bytes] = None, headers: Optional[Mapping[str, str]] = None,
+             body: Optional[bytes] = None,
+             headers: Union[Mapping[str, str], Callable[[], Mapping[str, str]], None] = None,
              sink: Optional[Callable[[IO[bytes], Mapping[str, str]], None]] = None) -> Tuple[int, Mapping[str, str], bytes]:
         """Sends a request, retrying transient failures; raises the error an answer ≥ 400 stands for.
 
         With ``sink`` the body of a successful answer is handed to it as a stream (for
         downloads) instead of being read into memory; a sink that raises ``OSError``-like
-        connection errors is retried like any other attempt.
+        connection errors is retried like any other attempt. ``headers`` may be a function,
+        asked again for each attempt (a download that goes on with ``Range``).
         """
         url = self.address(path, params)
         attempt = 0
         while True:
-            request = urllib.request.Request(url, data=body, method=method, headers=self._headers(headers))
+            fields = headers() if callable(headers) else headers
+            request = urllib.request.Request(url, data=body, method=method, headers=self._headers(fields))
             wait: Optional[float] = None
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:

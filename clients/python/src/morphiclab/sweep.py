@@ -226,33 +226,48 @@ class Sweep:
         return dataset
 
     def _download(self, file: IO[bytes]) -> str:
-        """Streams the archive into ``file``; returns its sha256. A short body is refused."""
-        digest: Dict[str, str] = {}
+        """Streams the archive into ``file``; returns its sha256. A short body is refused.
 
-        def sink(stream: IO[bytes], headers: Mapping[str, str]) -> None:
-            file.seek(0)
-            file.truncate()
-            hasher = hashlib.sha256()
-            size = 0
+        A download cut short is retried from where it stopped: the next attempt asks for
+        the rest with ``Range`` under ``If-Range`` (the archive's tag), and starts again
+        from the first byte only when the server sends the whole archive instead (it
+        changed, or the server does not take ranges).
+        """
+        state: Dict[str, Any] = {"hasher": hashlib.sha256(), "written": 0, "tag": None}
+
+        def headers() -> Dict[str, str]:
+            fields = {"Accept-Encoding": "identity"}
+            if state["written"] and state["tag"]:
+                fields["Range"] = f"bytes={state['written']}-"
+                fields["If-Range"] = state["tag"]
+            return fields
+
+        def sink(stream: IO[bytes], answer: Mapping[str, str]) -> None:
+            rest = answer.get("content-range", "")
+            if not (state["written"] and rest.startswith(f"bytes {state['written']}-")):
+                # The whole archive: start again.
+                file.seek(0)
+                file.truncate()
+                state.update(hasher=hashlib.sha256(), written=0)
+            state["tag"] = answer.get("etag")
+            expected = answer.get("content-length")
+            total = int(rest.rsplit("/", 1)[1]) if rest else (int(expected) if expected is not None else None)
             while True:
                 chunk = stream.read(1 << 20)
                 if not chunk:
                     break
-                hasher.update(chunk)
-                size += len(chunk)
                 try:
                     file.write(chunk)
                 except OSError as error:
                     raise MorphicError(f"cannot write the archive of {self.id}: {error}") from None
-            expected = headers.get("content-length")
-            if expected is not None and int(expected) != size:
-                raise ConnectionError(f"the archive of {self.id} ended after {size} of {expected} bytes")
-            digest["sha256"] = hasher.hexdigest()
+                state["hasher"].update(chunk)
+                state["written"] += len(chunk)
+            if total is not None and state["written"] != total:
+                raise ConnectionError(f"the archive of {self.id} ended after {state['written']} of {total} bytes")
 
-        self.client._transport.send("GET", self._path + "/dataset.tar.gz", headers={"Accept-Encoding": "identity"},
-                                    sink=sink)
+        self.client._transport.send("GET", self._path + "/dataset.tar.gz", headers=headers, sink=sink)
         file.flush()
-        return digest["sha256"]
+        return str(state["hasher"].hexdigest())
 
     def posterior(self, observed: Union[Mapping[str, Any], str, "os.PathLike[str]"], *,
                   timeout: Optional[float] = 600.0) -> Dict[str, Any]:
