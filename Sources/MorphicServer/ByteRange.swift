@@ -16,7 +16,9 @@ enum ByteRange {
         }
         var whole = response
         whole.headers.append(("Accept-Ranges", "bytes"))
+        // Two Range fields are not guessed between.
         guard request.method == "GET", let field = request.header("Range"),
+            request.headers.lazy.filter({ HTTPRequest.equalIgnoringCase($0.name, "Range") }).count == 1,
             let asked = parse(field, size: file.fileSize)
         else { return whole }
         if let condition = request.header("If-Range") {
@@ -43,12 +45,14 @@ enum ByteRange {
     /// The range `field` asks of a representation of `size` bytes: nil to ignore the field,
     /// `.some(nil)` when it is well formed but no byte of it exists (416).
     static func parse(_ field: String, size: Int) -> Range<Int>?? {
+        // RFC 9110's grammar has no whitespace inside a range; around the field it is the
+        // field's own.
         let text = field.trimmingCharacters(in: .whitespaces)
         guard text.count > 6, text.prefix(6).lowercased() == "bytes=" else { return nil }
-        let spec = text.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let spec = text.dropFirst(6)
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
-        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
-        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
+        let first = String(spec[..<dash])
+        let last = String(spec[spec.index(after: dash)...])
         func number(_ digits: String) -> Int? {
             // Beyond 18 digits a value is past any file; it is taken as "to the end".
             guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }

@@ -39,6 +39,16 @@ enum EntityTag {
         }
     }
 
+    /// Whether `field` (an If-Match value) names `tag` by strong comparison, in either
+    /// coding: a weak tag never does; `*` names any.
+    static func matchesStrongly(_ field: String, _ tag: String) -> Bool {
+        let bare = tag.dropLast()
+        return field.split(separator: ",").contains { candidate in
+            let text = candidate.trimmingCharacters(in: .whitespaces)
+            return text == "*" || text == tag || text == bare + "-gzip\""
+        }
+    }
+
     /// `response` with its tag, or a 304 when the request's If-None-Match names it. The
     /// 304 carries the tag of the representation the client would have been sent, `-gzip`
     /// included when it would have been gzip-coded (RFC 9110 §15.4.5, §8.8.3).
@@ -47,6 +57,14 @@ enum EntityTag {
         // A tag set by the handler (worked out from what the answer is made of) stands.
         let preset = response.header("ETag")
         guard let tag = preset ?? of(response) else { return response }
+        // If-Match first (RFC 9110 §13.2.2): a client that holds part of a representation
+        // asks for more only of that one, and gets 412 once it changed.
+        if let field = request.header("If-Match"), !matchesStrongly(field, tag) {
+            return APIError(
+                status: .preconditionFailed, code: "precondition_failed",
+                message: "If-Match names another representation than the current one (\(tag))", field: "If-Match"
+            ).response
+        }
         if let field = request.header("If-None-Match"), matches(field, tag) {
             return notModified(tag: tag, coded: response.isCoded(for: request), compressible: response.compressible,
                 headers: response.headers)

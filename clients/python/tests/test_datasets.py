@@ -7,7 +7,9 @@ import os
 import shutil
 import socket
 import tarfile
+import struct
 import threading
+import time
 import urllib.parse
 from typing import Any, Dict, List, Optional
 
@@ -114,7 +116,7 @@ def test_a_damaged_archive_is_refused(server: Server, finished: morphiclab.Sweep
             file.write(data)
         try:
             cache = tmp_path / f"cache-{len(data)}"
-            with pytest.raises(morphiclab.DamagedArchive):
+            with pytest.raises(morphiclab.DamagedArchive, match="^the archive downloaded from http://"):
                 morphiclab.Client(server.url, cache_dir=str(cache), retries=0).sweep(finished.id).dataset()
             assert not cache.exists() or not any(name.endswith(".tar.gz") for _, _, names in os.walk(cache)
                                                   for name in names)
@@ -161,12 +163,14 @@ def test_theta_x_holds_the_varied_parameters_and_observable_features(finished: m
 
 class CuttingProxy:
     """Relays each connection to the server; the first ``cuts`` archive answers are cut
-    after the head and ``keep`` body bytes, as a dropped link would. Each archive request
-    is noted: its Range field, the answer's status and the body bytes relayed."""
+    after the head and ``keep`` body bytes, as a dropped link would: closed (``close``),
+    reset (``reset``), or held without another byte (``stall``). Each archive request is
+    noted: its Range field, the answer's status and the body bytes relayed."""
 
-    def __init__(self, target: str, keep: int, cuts: int, if_range: Optional[str] = None) -> None:
+    def __init__(self, target: str, keep: int, cuts: int, if_range: Optional[str] = None,
+                 ending: str = "close") -> None:
         self.target = urllib.parse.urlsplit(target)
-        self.keep, self.cuts, self.if_range = keep, cuts, if_range
+        self.keep, self.cuts, self.if_range, self.ending = keep, cuts, if_range, ending
         self.seen: List[Dict[str, Any]] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
@@ -201,7 +205,7 @@ class CuttingProxy:
                     head = head.replace(fields["if-range"].encode(), self.if_range.encode(), 1)
                 self.seen.append(note)
             upstream.sendall(head)
-            cut = archive and len([n for n in self.seen if n is not note and "status" in n]) < self.cuts
+            cut = archive and len(self.seen) <= self.cuts
             answer = b""
             while True:
                 data = upstream.recv(65536)
@@ -215,6 +219,10 @@ class CuttingProxy:
                 note["body"] = len(body)
                 answer = answer[:split] + body
             client.sendall(answer)
+            if cut and self.ending != "close":
+                # Time for the client to take what was sent, then the link breaks.
+                time.sleep(0.3 if self.ending == "reset" else 2.0)
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def test_a_download_cut_short_goes_on_where_it_stopped(server: Server, finished: morphiclab.Sweep,
@@ -247,3 +255,35 @@ def test_a_download_whose_archive_changed_meanwhile_starts_again(server: Server,
     assert (tmp_path / finished.id / "dataset.tar.gz").read_bytes() == original
     assert [(n["range"], n["status"], n["body"]) for n in proxy.seen] == [
         (None, 200, len(original) // 2), (f"bytes={len(original) // 2}-", 200, len(original))]
+
+
+@pytest.mark.parametrize("ending", ["close", "reset", "stall"])
+def test_a_download_cut_more_often_than_the_retries_still_arrives_whole(
+        server: Server, finished: morphiclab.Sweep, tmp_path: Any, ending: str) -> None:
+    original = open(server.archive(finished.id), "rb").read()
+    keep = len(original) // 6
+    # Five cuts and one retry: every attempt gets further, so none is given up.
+    proxy = CuttingProxy(server.url, keep=keep, cuts=5, ending=ending)
+    try:
+        client = morphiclab.Client(proxy.url, cache_dir=str(tmp_path), retries=1, backoff=0.05, timeout=1.0)
+        client.sweep(finished.id).dataset()
+    finally:
+        proxy.close()
+    assert (tmp_path / finished.id / "dataset.tar.gz").read_bytes() == original
+    starts = [0] + [int(n["range"][len("bytes="):-1]) for n in proxy.seen[1:]]
+    # Nothing received is asked again: each ask starts where everything before it ended.
+    assert starts == [sum(n["body"] for n in proxy.seen[:i]) for i in range(len(proxy.seen))]
+    assert [n["status"] for n in proxy.seen] == [200] + [206] * (len(proxy.seen) - 1)
+
+
+def test_a_link_that_gives_nothing_fails_after_the_retries(server: Server, finished: morphiclab.Sweep,
+                                                           tmp_path: Any) -> None:
+    proxy = CuttingProxy(server.url, keep=0, cuts=100)
+    try:
+        client = morphiclab.Client(proxy.url, cache_dir=str(tmp_path), retries=2, backoff=0.05)
+        with pytest.raises(morphiclab.ServerUnavailable, match="ended after 0 of"):
+            client.sweep(finished.id).dataset()
+    finally:
+        proxy.close()
+    assert len(proxy.seen) == 3
+    assert not any(name.endswith(".tar.gz") for _, _, names in os.walk(tmp_path) for name in names)

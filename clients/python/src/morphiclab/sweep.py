@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import tempfile
@@ -12,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Se
 
 from ._progress import ProgressBar
 from .dataset import Dataset, load, load_archive
-from .errors import DamagedArchive, MorphicError, SweepFailed
+from .errors import DamagedArchive, MorphicError, ServerUnavailable, SweepFailed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
@@ -212,7 +213,13 @@ class Sweep:
             with os.fdopen(descriptor, "w+b") as file:
                 digest = self._download(file)
                 file.seek(0)
-                dataset = load_archive(file, cached if cache else f"{self.client.url}{self._path}/dataset.tar.gz")
+                source = cached if cache else f"{self.client.url}{self._path}/dataset.tar.gz"
+                try:
+                    dataset = load_archive(file, source)
+                except DamagedArchive as error:
+                    # Nothing is kept at the cache path: the message names the download.
+                    raise DamagedArchive(str(error).replace(
+                        source, f"the archive downloaded from {self.client.url}{self._path}/dataset.tar.gz", 1)) from None
             if dataset.manifest != served:
                 raise DamagedArchive(f"the archive of {self.id} holds another manifest than the server's")
             if cache:
@@ -252,20 +259,40 @@ class Sweep:
             state["tag"] = answer.get("etag")
             expected = answer.get("content-length")
             total = int(rest.rsplit("/", 1)[1]) if rest else (int(expected) if expected is not None else None)
-            while True:
-                chunk = stream.read(1 << 20)
-                if not chunk:
-                    break
+            def keep(chunk: bytes) -> None:
                 try:
                     file.write(chunk)
                 except OSError as error:
                     raise MorphicError(f"cannot write the archive of {self.id}: {error}") from None
                 state["hasher"].update(chunk)
                 state["written"] += len(chunk)
+
+            # What has arrived is kept as it arrives (read1), so a reset or a timeout
+            # loses nothing already received; a read cut short keeps its part.
+            read = getattr(stream, "read1", stream.read)
+            while True:
+                try:
+                    chunk = read(1 << 16)
+                except http.client.IncompleteRead as cut:
+                    keep(cut.partial)
+                    raise
+                if not chunk:
+                    break
+                keep(chunk)
             if total is not None and state["written"] != total:
                 raise ConnectionError(f"the archive of {self.id} ended after {state['written']} of {total} bytes")
 
-        self.client._transport.send("GET", self._path + "/dataset.tar.gz", headers=headers, sink=sink)
+        # Each round of the transport's retries that got further starts a new round: a
+        # slow, often broken link still gets the whole archive, and one that gives
+        # nothing fails after the usual retries.
+        while True:
+            before = state["written"]
+            try:
+                self.client._transport.send("GET", self._path + "/dataset.tar.gz", headers=headers, sink=sink)
+                break
+            except ServerUnavailable:
+                if state["written"] <= before:
+                    raise
         file.flush()
         return str(state["hasher"].hexdigest())
 
