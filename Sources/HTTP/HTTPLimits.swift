@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 
 /// Every limit the HTTP server enforces, in one place. A request over a limit is answered
 /// with the status named below and its connection closed.
@@ -51,7 +52,7 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Bytes asked of a produced body (a long list, an export; ``BodyProducer``) at a time.
     /// 16 KiB: a connection whose client does not read holds the high water mark and one
     /// such chunk, about 80 KiB, whatever the size of the answer (and zlib's state, about
-    /// 300 KiB, when the answer is gzip-coded).
+    /// 86 KiB, when the answer is gzip-coded: ``codedStreamWindowBits``).
     public var producedChunkBytes = 16 * 1024
     /// Threads answering requests that touch the disk or build large answers, off the
     /// event loops. 4: such work mostly waits on the disk, so more threads than cores help.
@@ -73,14 +74,38 @@ public struct HTTPLimits: Hashable, Sendable {
     /// script looping on expensive requests from one address cannot take the queue.
     public var blockingPerClient = 64
 
-    /// Bytes of answers written but not yet taken by their clients, all connections
-    /// together. An answer held in memory that would take the total past this is replaced
-    /// by a 503 with `Retry-After`, so clients that ask and never read cost at most this
-    /// much, however many they are (a page of 10,000 runs is about 12 MB: 1,000 such
-    /// clients would otherwise hold 12 GB). 128 MiB; at least one answer is always let
-    /// through. Answers streamed from files or produced as they are read are not held
-    /// whole: they hold about ``outputHighWater`` and a chunk each.
+    /// Bytes held for clients, all connections together: answers in memory written but not
+    /// yet taken, and what each answer streamed from a file or produced as it is read holds
+    /// while it lasts (``streamHolding(fileChunk:producerHolding:coded:)``: the high water
+    /// mark, a chunk, what the producer keeps and, when gzip-coded, the coder's state),
+    /// reserved before its head is sent and given back however it ends. An answer that
+    /// would take the total past this is replaced by a 503 with `Retry-After` before any
+    /// byte of it is sent, so clients that ask and never read cost at most this much,
+    /// however many they are (a page of 10,000 runs is about 12 MB: 1,000 such clients
+    /// would otherwise hold 12 GB; 1,000 streamed answers, about 100 MB). 128 MiB; at least
+    /// one answer is always let through.
     public var maximumQueuedBytes = 128 * 1024 * 1024
+    /// The deflate window of a streamed answer gzip-coded as it is sent, as a power of two:
+    /// 2^13 = 8 KiB. With ``codedStreamMemoryLevel`` zlib holds 64 KiB per such answer
+    /// instead of 256 KiB at its defaults, and the answers come out a few per cent larger
+    /// (JSON pages and CSV repeat themselves within a row or two; measured on 10,000 runs in
+    /// the README's limits section).
+    public var codedStreamWindowBits: Int32 = 13
+    /// zlib's `memLevel` for those answers (its hash tables and pending buffer): 6.
+    public var codedStreamMemoryLevel: Int32 = 6
+
+    /// What a streamed answer holds while it lasts, counted in ``maximumQueuedBytes``: the
+    /// connection's output up to ``outputHighWater`` and one chunk of `fileChunk` bytes (with
+    /// its chunked-coding frame), what a producer keeps between chunks and, when the answer
+    /// is gzip-coded, the coder's window, tables and a chunk-sized output buffer.
+    public func streamHolding(fileChunk: Int, producerHolding: Int, coded: Bool) -> Int {
+        outputHighWater + fileChunk + 64 + producerHolding
+            + (coded
+                ? GzipWriter.memory(
+                    windowBits: codedStreamWindowBits, memoryLevel: codedStreamMemoryLevel, bufferBytes: producedChunkBytes)
+                : 0)
+    }
+
     /// The kernel's send buffer of each connection (SO_SNDBUF), in bytes; 0 leaves it to
     /// the kernel's autotuning, which lets a socket whose client does not read take up to
     /// the system's `tcp_wmem` maximum (4 MiB on common systems) on top of

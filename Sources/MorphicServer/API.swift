@@ -34,12 +34,17 @@ final class API: Sendable {
     let posteriors: PosteriorService
     /// Open connections, for `/metrics`; set once the HTTP server exists.
     let connections: @Sendable () -> Int
+    /// Bytes held for clients now and the answers refused for that bound, for `/metrics`;
+    /// set once the HTTP server exists.
+    let holding: @Sendable () -> (bytes: Int, refused: Int)
 
     init(
         service: JobService, configuration: ServerConfiguration, log: Log, pool: BlockingPool, query: FairPool,
         heavy: FairPool,
-        connections: @escaping @Sendable () -> Int
+        connections: @escaping @Sendable () -> Int,
+        holding: @escaping @Sendable () -> (bytes: Int, refused: Int) = { (0, 0) }
     ) {
+        self.holding = holding
         self.service = service
         self.configuration = configuration
         self.log = log
@@ -649,6 +654,17 @@ final class API: Sendable {
         metric(
             "morphic_http_streams", "gauge", "Answers being produced as their clients read them.",
             [("", BodyProducer.live)])
+        let held = holding()
+        metric(
+            "morphic_http_held_bytes", "gauge",
+            "Bytes held for clients: answers in memory not yet written, and what each streaming answer reserves "
+                + "(its output, a chunk, its coder's state), bounded by limits.max_queued_response_bytes.",
+            [("", held.bytes)])
+        metric(
+            "morphic_http_held_refused_total", "counter",
+            "Answers replaced by a 503 with Retry-After because they would have taken morphic_http_held_bytes "
+                + "past limits.max_queued_response_bytes.",
+            [("", held.refused)])
         metric(
             "morphic_http_requests_total", "counter", "HTTP requests answered, by status code.",
             counter.snapshot.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", $0.value) })

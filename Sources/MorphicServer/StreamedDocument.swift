@@ -24,6 +24,8 @@ struct StreamedDocument: Sendable {
     let tail: [UInt8]
     /// What the rows are made from; the same whenever the rows would be.
     let version: String
+    /// Bytes held until the document is sent (the runs it lists, 4 bytes each).
+    var keeps = 0
 
     /// Piece `n` of the document: the head, the batches, then the tail; nil past the end.
     private func piece(_ n: Int) -> [UInt8]? {
@@ -51,10 +53,11 @@ struct StreamedDocument: Sendable {
 
     /// The body, in chunks of at most the size the connection asks for: pieces are made
     /// until there is enough, and what is over is kept for the next chunk, so at most a
-    /// chunk and a batch are held.
+    /// chunk and a batch are held: what it declares it holds is what the document keeps and
+    /// a batch (``batchBytes``).
     func producer() -> BodyProducer {
         let cursor = Cursor()
-        return BodyProducer(next: { [self] maximum in
+        return BodyProducer(holding: keeps + Self.batchBytes, next: { [self] maximum in
             while cursor.held.count < maximum, let bytes = piece(cursor.next) {
                 cursor.next += 1
                 cursor.held += bytes
@@ -79,6 +82,9 @@ struct StreamedDocument: Sendable {
     static let rowsPerBatch = 16
     /// `runs.csv` lines rendered at a time: about 25 KB.
     static let linesPerBatch = 128
+    /// Bytes a batch of either may take, on the high side, as what a producer holds beyond
+    /// its chunk: what is left of the last batch made.
+    static let batchBytes = 32 * 1024
 
     /// A runs page, byte for byte what `JSON.prettyBytes` gives for the object with
     /// `total`, `matched`, `offset`, `limit` and `runs`.
@@ -103,7 +109,8 @@ struct StreamedDocument: Sendable {
                 }
                 return out
             },
-            tail: Array((indices.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8), version: version)
+            tail: Array((indices.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8), version: version,
+            keeps: indices.count * MemoryLayout<Int32>.stride)
     }
 
     /// `runs.csv`: its header line, then a line per run of `selection`.
@@ -119,6 +126,6 @@ struct StreamedDocument: Sendable {
                 return index.csvLines(
                     indices[first..<min(indices.count, first + linesPerBatch)], query: query, activity: activity)
             },
-            tail: [], version: version)
+            tail: [], version: version, keeps: indices.count * MemoryLayout<Int32>.stride)
     }
 }
