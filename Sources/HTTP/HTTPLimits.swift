@@ -126,6 +126,14 @@ public struct HTTPLimits: Hashable, Sendable {
     /// `Retry-After`. 1,024, as for the blocking pool: a burst queues, and the queue delay
     /// sheds a flood.
     public var queryQueueDepth = 1024
+    /// Estimated cost of the queries waiting, all clients together, in run visits: the runs
+    /// of the sweep a query scans times the names it computes on each (1, and one per
+    /// condition of its filter, key of its sort, or name it asks the explorer for); more get
+    /// 503 with `Retry-After`. 2·10^8: a few seconds of scanning for the query threads, so
+    /// a flood of queries over large sweeps is refused at once rather than shed at the queue
+    /// delay, while a burst of the page's queries over 100,000 runs (a few million each)
+    /// queues.
+    public var queryQueuedCost = 200_000_000
     /// Queries one client (one address) may have waiting or running; more get 503 with
     /// `Retry-After`. 64: the page asks a handful at a time, and the threads take the
     /// clients in turn, so a script looping on queries from one address gets its share of
@@ -145,6 +153,13 @@ public struct HTTPLimits: Hashable, Sendable {
     /// 2: a page showing one run's frames needs one at a time, and a script looping on
     /// frames from one address gets its share and no more.
     public var heavyPerClient = 2
+
+    /// Longest `Retry-After`, in seconds, given to a query or frames request refused for
+    /// its pool's queue or its client's share, which is estimated from the work admitted
+    /// (its estimated cost over the pool's measured rate) and is at least 1 s. 60 s: what
+    /// the queues admit is about a handler timeout's work, and a client should not be sent
+    /// away for longer than the wait it was spared.
+    public var maximumRetryAfter = 60
 
     /// The defaults above.
     public init() {}

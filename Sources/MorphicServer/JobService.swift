@@ -202,6 +202,15 @@ public final class JobService: @unchecked Sendable {
         return job.statusDocument(now: SweepBoard.now())
     }
 
+    /// How many runs sweep `id` has, from memory (cheap enough for an event loop); nil
+    /// when there is no such sweep.
+    func runCount(_ id: String) -> Int? {
+        board.condition.lock()
+        defer { board.condition.unlock() }
+        guard let job = board.jobs[id], !job.deleting else { return nil }
+        return job.definition.runs.count
+    }
+
     /// The runs of a sweep matching `query`, from `offset`, at most `limit` (``RunListing``).
     public func runs(_ id: String, query: RunQuery = RunQuery(), offset: Int, limit: Int) throws(Failure) -> JSON {
         try listing(id).page(query, offset: offset, limit: limit)

@@ -37,7 +37,7 @@ public final class MorphicServer: Sendable {
         let limits = configuration.http
         query = FairPool(
             limits: FairPool.Limits(
-                threads: limits.queryThreads, queueDepth: limits.queryQueueDepth, queuedCost: limits.queryQueueDepth,
+                threads: limits.queryThreads, queueDepth: limits.queryQueueDepth, queuedCost: limits.queryQueuedCost,
                 perClient: limits.queryPerClient, maximumDelay: limits.maximumQueueDelay), name: "query",
             // At the simulation's priority: below it, a sweep computing on every core
             // starved the page's queries for tens of seconds.
