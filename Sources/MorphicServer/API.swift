@@ -408,7 +408,7 @@ final class API: Sendable {
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
                 ])
         case .columns(let id, let query):
-            return try SweepExplorer(service: service).columns(id, query)
+            return try SweepExplorer(service: service).columns(id, query, request: request)
         case .aggregate(let id, let query):
             return try SweepExplorer(service: service).aggregate(id, query)
         case .importance(let id, let query):

@@ -239,6 +239,19 @@ public final class JobService: @unchecked Sendable {
         try listing(id).columns(names, query: query)
     }
 
+    /// The columns and what they are made of (``RunListing/columnsAndVersion(_:query:)``).
+    func columnsAndVersion(_ id: String, names: [String], query: RunQuery) throws(Failure)
+        -> (answer: (total: Int, columns: [[Double]]), version: String)
+    {
+        try listing(id).columnsAndVersion(names, query: query)
+    }
+
+    /// What columns of sweep `id` are made of when known without reading its index
+    /// (``RunListing/settledVersion(_:query:)``).
+    func settledColumnsVersion(_ id: String, names: [String], query: RunQuery) throws(Failure) -> String? {
+        try listing(id).settledVersion(names, query: query)
+    }
+
     /// The parameters a sweep varies (see ``RunIndex/sweptParameters()``).
     func sweptParameters(_ id: String) throws(Failure) -> [String] {
         try listing(id).job.index().sweptParameters()

@@ -36,7 +36,10 @@ struct StreamedDocument: Sendable {
 
     /// The strong tag of the answer to `target` (the request's path and query): a hash of
     /// the target and ``version``, marked `r` so it never equals the hash of a body.
-    func tag(target: String) -> String {
+    func tag(target: String) -> String { Self.tag(target: target, version: version) }
+
+    /// The tag of ``tag(target:)`` for a document made of `version`, known before it is made.
+    static func tag(target: String, version: String) -> String {
         "\"r" + String(CounterRandom.fnv1a64(target + "\n" + version), radix: 16) + "\""
     }
 
@@ -111,6 +114,39 @@ struct StreamedDocument: Sendable {
             },
             tail: Array((indices.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8), version: version,
             keeps: indices.count * MemoryLayout<Int32>.stride)
+    }
+
+    /// Numbers of a column written at a time: up to about 28 KB.
+    static let numbersPerBatch = 2048
+
+    /// The explorer's columns, byte for byte as they were written whole: `total`, `matched`
+    /// (the length of every column) and each field's numbers in order (``SweepExplorer/number(_:)``),
+    /// compact. A JSON value per number would hold tens of bytes for each of a million runs'
+    /// numbers; the columns themselves, 8 bytes a number, are what it keeps until sent.
+    static func columns(total: Int, fields: [String], columns: [[Double]], version: String) -> StreamedDocument {
+        let matched = columns.first?.count ?? 0
+        let perField = max(1, (matched + numbersPerBatch - 1) / numbersPerBatch)
+        let names = fields.map { JSON.string($0).compactBytes + Array(":[".utf8) }
+        return StreamedDocument(
+            head: Array("{\"total\":\(total),\"matched\":\(matched),\"columns\":{".utf8),
+            batches: min(fields.count, columns.count) * perField,
+            batch: { n in
+                let (field, part) = n.quotientAndRemainder(dividingBy: perField)
+                let column = columns[field]
+                let start = part * numbersPerBatch
+                var out: [UInt8] = []
+                if part == 0 {
+                    if field > 0 { out.append(UInt8(ascii: ",")) }
+                    out += names[field]
+                }
+                for row in start..<min(column.count, start + numbersPerBatch) {
+                    if row > 0 { out.append(UInt8(ascii: ",")) }
+                    out += SweepExplorer.number(column[row]).utf8
+                }
+                if part == perField - 1 { out.append(UInt8(ascii: "]")) }
+                return out
+            },
+            tail: Array("}}".utf8), version: version, keeps: columns.reduce(0) { $0 + $1.count * 8 })
     }
 
     /// `runs.csv`: its header line, then a line per run of `selection`.

@@ -118,21 +118,20 @@ import Testing
         let server = try ServerProcess(dataDirectory: data + "/d", config: data + "/server.json")
         defer { server.kill() }
         let id = HostileClientTests.id(
-            try server.request("POST", "/api/sweeps", body: HostileClientTests.definition(name: "held", runs: 2000)))
+            try server.request(
+                "POST", "/api/sweeps", body: HostileClientTests.definition(name: "held", runs: 1, grid: 64, generations: 100)))
         _ = try server.wait(for: id, status: "completed")
-        // Columns are answered whole from memory: 16 of them over 2,000 runs, about 150 KB.
-        let path = "/api/sweeps/\(id)/columns?fields=seed," + ["final_population", "max_population", "min_population",
-            "avg_population", "population_std", "avg_complexity", "avg_volatility", "avg_pattern_diversity",
-            "avg_influence_rate", "max_influence_rate", "total_overrides", "total_resonance_events",
-            "emergence_events", "stability_score", "convergence_generation"].joined(separator: ",")
+        // A run's frames are answered whole from memory: 101 frames of a 64 × 64 grid, about 155 KB.
+        let path = "/api/sweeps/\(id)/runs/r_1/frames"
         let size = try server.request("GET", path).body.count
         try #require(size > 96 * 1024, "each answer is \(size) bytes")
         let baseline = try Self.counts(server)
         var polls = 1
         let clients = 40
         var held: [LoopbackClient] = []
-        for _ in 0..<clients {
-            let client = try LoopbackClient(port: server.port, timeout: 60)
+        for n in 0..<clients {
+            // Two clients an address: within each address's share of the frames pool.
+            let client = try LoopbackClient(port: server.port, timeout: 60, source: "127.0.0.\(2 + n / 2)")
             client.shrinkReceiveBuffer(4096)
             client.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             held.append(client)
