@@ -94,6 +94,79 @@ import Testing
         gate.signal()
         done.wait()
     }
+
+    @Test func framesPastTheQueuedCost_Get503_WithRetryAfterFromTheMeasuredRate() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 1
+        let log = Log(destination: nil)
+        let service = try JobService(configuration: configuration, log: log)
+        let pool = BlockingPool(threads: 2, queueDepth: 64)
+        let query = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 64, queuedCost: 1 << 40, perClient: 64))
+        // Room for two frames requests of a 16 × 16 grid over 50 generations (12,800 cell updates each).
+        let heavy = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 8, queuedCost: 25_600, perClient: 8))
+        defer {
+            heavy.shutdown()
+            query.shutdown()
+            pool.shutdown()
+            service.shutdown()
+        }
+        let api = API(
+            service: service, configuration: configuration, log: log, pool: pool, query: query, heavy: heavy,
+            connections: { 0 })
+        let answers = Mutex<[String: HTTPResponse]>([:])
+        func send(_ target: String, from peer: String, method: String = "GET", body: [UInt8] = []) {
+            var request = HTTPRequest(
+                method: method, target: target, headers: [("Host", "127.0.0.1"), ("Content-Type", "application/json")],
+                body: body)
+            request.peer = peer
+            let responder = Responder { response in answers.withLock { $0[peer] = response } }
+            if let response = api.handle(request, responder) { answers.withLock { $0[peer] = response } }
+        }
+        send(
+            "/api/sweeps", from: "submit", method: "POST",
+            body: HostileClientTests.definition(name: "frames-cost", runs: 1, grid: 16, generations: 50))
+        #expect(Polling.until { answers.withLock { $0["submit"] } != nil })
+        guard case .bytes(let body) = answers.withLock({ $0["submit"]!.body }),
+            let id = try JSONParser.parse(body)["id"]?.stringValue
+        else {
+            Issue.record("no sweep id")
+            return
+        }
+        #expect(Polling.until(60) { (try? service.status(id))?["status"]?.stringValue == "completed" })
+        // The pool's rate: 1,000 cell updates in about 50 ms, 20,000 a second.
+        let done = DispatchGroup()
+        for _ in 0..<3 {
+            done.enter()
+            try heavy.submit(client: "seed", cost: 1000) {
+                Thread.sleep(forTimeInterval: 0.05)
+                done.leave()
+            }
+        }
+        done.wait()
+        let rate = try #require(heavy.rate)
+        let gate = DispatchSemaphore(value: 0)
+        done.enter()
+        try heavy.submit(client: "blocker", cost: 0) {
+            gate.wait()
+            done.leave()
+        }
+        let target = "/api/sweeps/\(id)/runs/r_1/frames"
+        send(target, from: "a")
+        send(target, from: "b")
+        #expect(Polling.until { heavy.waitingCost == 25_600 }, "both queued: \(heavy.waitingCost)")
+        send(target, from: "d")
+        #expect(Polling.until { answers.withLock { $0["d"] } != nil })
+        let refused = try #require(answers.withLock { $0["d"] })
+        #expect(refused.status == .serviceUnavailable)
+        let expected = min(60, max(1, Int((25_600 / rate).rounded(.up))))
+        #expect(refused.header("Retry-After") == String(expected), "25,600 cell updates at \(rate) a second")
+        gate.signal()
+        done.wait()
+        #expect(Polling.until(30) { answers.withLock { $0["a"]?.status == .ok && $0["b"]?.status == .ok } })
+    }
 }
 
 /// Polling with a deadline, for answers posted from other threads.
