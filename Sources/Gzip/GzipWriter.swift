@@ -15,7 +15,7 @@ public final class GzipWriter {
     }
 
     private var stream = z_stream()
-    private var output = [UInt8](repeating: 0, count: 64 * 1024)
+    private var output: [UInt8]
     private let sink: ([UInt8]) throws -> Void
     private var finished = false
     /// CRC-32 of the bytes written so far (what a zip member's header records).
@@ -34,9 +34,29 @@ public final class GzipWriter {
     /// Starts a stream; `level` is zlib's 1 (fastest) ... 9 (smallest).
     public init(level: Int32 = 6, format: Format = .gzip, sink: @escaping ([UInt8]) throws -> Void) throws {
         self.sink = sink
+        output = [UInt8](repeating: 0, count: 64 * 1024)
         let code =
             format == .gzip ? czlib_deflate_init_gzip(&stream, level) : czlib_deflate_init_raw(&stream, level)
         guard code == Z_OK else { throw Error(code: code) }
+    }
+
+    /// Starts a gzip stream that holds less: a window of 2^`windowBits` bytes (9...15, 15 by
+    /// default), hash tables sized by `memoryLevel` (1...9, 8 by default) and an output buffer
+    /// of `bufferBytes`, so that one held open per connection costs ``memory(windowBits:memoryLevel:bufferBytes:)``.
+    public init(
+        level: Int32, windowBits: Int32, memoryLevel: Int32, bufferBytes: Int, sink: @escaping ([UInt8]) throws -> Void
+    ) throws {
+        self.sink = sink
+        output = [UInt8](repeating: 0, count: max(1024, bufferBytes))
+        let code = czlib_deflate_init_gzip_sized(&stream, level, windowBits, memoryLevel)
+        guard code == Z_OK else { throw Error(code: code) }
+    }
+
+    /// Bytes a writer made with these sizes holds while open: zlib's deflate state
+    /// (2^(windowBits+2) + 2^(memoryLevel+9), as zlib's documentation gives it, and its
+    /// fixed part of about 6 KiB) and the output buffer.
+    public static func memory(windowBits: Int32 = 15, memoryLevel: Int32 = 8, bufferBytes: Int = 64 * 1024) -> Int {
+        (1 << (Int(windowBits) + 2)) + (1 << (Int(memoryLevel) + 9)) + 6 * 1024 + max(1024, bufferBytes)
     }
 
     deinit { deflateEnd(&stream) }

@@ -15,17 +15,24 @@ public final class BodyProducer: @unchecked Sendable {
     /// Bytes the body will have, when known before the first chunk: it is then sent with
     /// Content-Length, and a producer that gives more or fewer cuts the connection.
     public let length: Int?
+    /// Bytes the producer keeps between chunks (what it makes them from, a piece made and
+    /// not yet given), besides the chunk it is asked for: counted, with what the connection
+    /// holds, in the bound on bytes held for clients (``HTTPLimits/maximumQueuedBytes``).
+    public let holding: Int
     private let produce: (Int) throws -> [UInt8]
     private let release: () -> Void
 
     /// A producer. `next` is given the chunk size wanted (a hint: a chunk may be shorter or
     /// longer) and returns the next bytes, or an empty array at the end; an error it throws
     /// cuts the connection, since the head is already sent. `release` runs once, when the
-    /// body is dropped, whether or not it was produced to the end.
+    /// body is dropped, whether or not it was produced to the end. `holding` is what the
+    /// producer keeps between calls, in bytes (an estimate, on the high side).
     public init(
-        length: Int? = nil, next: @escaping (Int) throws -> [UInt8], release: @escaping () -> Void = {}
+        length: Int? = nil, holding: Int = 0, next: @escaping (Int) throws -> [UInt8],
+        release: @escaping () -> Void = {}
     ) {
         self.length = length
+        self.holding = max(0, holding)
         produce = next
         self.release = release
         Self.count.add(1, ordering: .relaxed)

@@ -17,7 +17,8 @@ final class EventLoop: @unchecked Sendable {
         var connection: HTTPConnection
         var reading = true
         var writing = false
-        /// Unsent output last counted in the server's total.
+        /// What the connection holds as last counted in the server's total: its unsent
+        /// output, or what its streaming answer reserves where that is more.
         var counted = 0
         /// The request handed to the handler and not yet answered; cancelled when the
         /// connection goes.
@@ -150,7 +151,7 @@ final class EventLoop: @unchecked Sendable {
             guard let slot = slots[letter.descriptor], slot.serial == letter.slot else { continue }
             switch letter.content {
             case .response(let request, let response):
-                guard slot.connection.complete(admitted(response), serial: request, now: now) else {
+                guard slot.connection.complete(admitted(response, slot), serial: request, now: now) else {
                     // Too late: the request timed out and was answered 503 in its place.
                     server.withdrawn(response.status)
                     continue
@@ -245,7 +246,7 @@ final class EventLoop: @unchecked Sendable {
                     slot.responder = responder
                     break
                 }
-                slot.connection.complete(admitted(response), serial: serial, now: now)
+                slot.connection.complete(admitted(response, slot), serial: serial, now: now)
                 progressed = true
             }
             while !slot.connection.pendingOutput.isEmpty {
@@ -277,9 +278,9 @@ final class EventLoop: @unchecked Sendable {
                 progressed = true
             }
         }
-        let pending = slot.connection.pendingOutput.count
-        server.adjustQueued(by: pending - slot.counted)
-        slot.counted = pending
+        let holding = max(slot.connection.pendingOutput.count, slot.connection.streamHolding)
+        server.adjustQueued(by: holding - slot.counted)
+        slot.counted = holding
         if slot.connection.isClosing && slot.connection.isDrained {
             guard slot.connection.drainsBeforeClose else { return drop(slot) }
             // The answer is out: FIN it, then read what the client still sends so the
@@ -301,12 +302,20 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// `response`, or a 503 in its place when its body in memory would take the bytes
-    /// queued for clients past ``HTTPLimits/maximumQueuedBytes``.
-    private func admitted(_ response: HTTPResponse) -> HTTPResponse {
-        guard case .bytes(let body) = response.body, body.count > server.limits.outputHighWater,
-            !server.mayQueue(body.count)
-        else { return response }
+    /// `response`, with what it will hold reserved in the bytes held for clients (its body
+    /// in memory, or its stream's share: ``HTTPConnection/holding(for:)``), or a 503 in its
+    /// place, before any byte of it is sent, when that would take the total past
+    /// ``HTTPLimits/maximumQueuedBytes``. The reservation joins the slot's count, which
+    /// ``pump(_:now:)`` brings to what the connection holds and ``drop(_:)`` gives back, so
+    /// it is returned however the answer ends. The refused answer's body (a file, a
+    /// producer) is released with it.
+    private func admitted(_ response: HTTPResponse, _ slot: Slot) -> HTTPResponse {
+        let holding = slot.connection.holding(for: response)
+        guard holding > 0 else { return response }
+        if server.reserve(holding) {
+            slot.counted += holding
+            return response
+        }
         server.withdrawn(response.status)
         var busy = server.errorResponder(
             HTTPError(.serviceUnavailable, "the server holds too many unread answers; try again in a moment"))

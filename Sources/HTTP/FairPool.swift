@@ -82,6 +82,11 @@ public final class FairPool: @unchecked Sendable {
     private var held: [String: Int] = [:]
     private var queuedItems = 0
     private var queuedCost = 0
+    /// Estimated cost of the items running now.
+    private var runningCost = 0
+    /// Cost done per second by one thread, measured over the items run (a moving average);
+    /// nil until an item has been measured.
+    private var measuredRate: Double?
     private var lastTicket = 0
     private var stopping = false
     private let finished = DispatchGroup()
@@ -229,6 +234,41 @@ public final class FairPool: @unchecked Sendable {
         if held[client] == 0 { held[client] = nil }
     }
 
+    /// Seconds of work shorter than this do not count in the measured rate.
+    static let shortestMeasured = 0.001
+    /// Weight of the latest item in the moving average of the rate: a fifth, so a few items
+    /// of a new kind move it, and one odd item does not.
+    static let rateWeight = 0.2
+
+    /// Cost done per second by one thread, as measured so far; nil before any item ran.
+    public var rate: Double? {
+        condition.lock()
+        defer { condition.unlock() }
+        return measuredRate
+    }
+
+    /// Seconds until the work admitted now (waiting and running) is likely done, from its
+    /// estimated cost and the measured rate of the threads, rounded up and kept within
+    /// `range`: what a refused client is told to wait (`Retry-After`). `fallback` (kept
+    /// within `range` too) before any item has been measured.
+    public func retryAfter(within range: ClosedRange<Int>, fallback: Int) -> Int {
+        condition.lock()
+        let ahead = queuedCost + runningCost
+        let rate = measuredRate
+        condition.unlock()
+        guard let rate, rate > 0 else { return min(max(fallback, range.lowerBound), range.upperBound) }
+        let seconds = Double(ahead) / (rate * Double(max(1, limits.threads)))
+        guard seconds.isFinite else { return range.upperBound }
+        return Int(min(max(seconds.rounded(.up), Double(range.lowerBound)), Double(range.upperBound)))
+    }
+
+    /// Estimated cost of the items waiting, all clients together.
+    public var waitingCost: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedCost
+    }
+
     /// Items waiting for a thread.
     public var queued: Int {
         condition.lock()
@@ -278,14 +318,26 @@ public final class FairPool: @unchecked Sendable {
             }
             queuedItems -= 1
             queuedCost -= item.cost
+            runningCost += item.cost
             condition.unlock()
             // The watch may not have come round to it yet.
-            if let shed = item.shed, EventQueue.now() - item.since >= limits.maximumDelay {
+            let started = EventQueue.now()
+            var measured = false
+            if let shed = item.shed, started - item.since >= limits.maximumDelay {
                 shed()
             } else {
                 item.work()
+                measured = true
             }
+            let took = EventQueue.now() - started
             condition.lock()
+            runningCost -= item.cost
+            // Items that did no work (their client had gone: skipped in microseconds) would
+            // make the pool look faster than it is.
+            if measured && item.cost > 0 && took >= Self.shortestMeasured {
+                let rate = Double(item.cost) / took
+                measuredRate = measuredRate.map { $0 + (rate - $0) * Self.rateWeight } ?? rate
+            }
             release(client)
             condition.unlock()
         }

@@ -52,6 +52,8 @@ public struct HTTPConnection {
         let chunked: Bool
         /// A chunk has been handed out by ``nextChunkRead()`` and not yet received.
         var reading = false
+        /// What it holds while it lasts (``HTTPLimits/streamHolding(fileChunk:producerHolding:coded:)``).
+        let holding: Int
     }
 
     /// Where a streamed body comes from.
@@ -106,6 +108,44 @@ public struct HTTPConnection {
 
     /// The default error answer: the status and message as plain text.
     public static let plainError: ErrorResponder = { .text($0.status, $0.message + "\n") }
+
+    /// What the body streaming now holds, reserved in the bound on bytes held for clients
+    /// (``HTTPLimits/maximumQueuedBytes``); 0 when none streams. It falls to 0 however the
+    /// stream ends: completed, cut by a failed read, or with the connection.
+    public var streamHolding: Int { stream?.holding ?? 0 }
+
+    /// What `response`, given now to the request in flight, would hold for its client: what
+    /// its stream holds (``streamHolding``) when it gets one, the body when it is in memory
+    /// and above the high water mark (a smaller one is never refused), else 0. The caller
+    /// reserves it before ``complete(_:serial:now:)`` and answers 503 instead when it cannot.
+    public func holding(for response: HTTPResponse) -> Int {
+        guard let pending = inFlight else { return 0 }
+        let (streams, coded) = plan(response, for: pending)
+        switch response.body {
+        case .bytes(let body):
+            return body.count > limits.outputHighWater ? body.count : 0
+        case .file:
+            return streams ? limits.streamHolding(fileChunk: limits.fileChunkBytes, producerHolding: 0, coded: coded) : 0
+        case .producer(let producer):
+            return streams
+                ? limits.streamHolding(
+                    fileChunk: limits.producedChunkBytes, producerHolding: producer.holding, coded: coded) : 0
+        }
+    }
+
+    /// Whether `response` to `request` streams its body (a file or producer body, with a
+    /// body to send) and whether it is gzip-coded as it streams: what ``queue(_:for:)`` does.
+    private func plan(_ response: HTTPResponse, for request: Pending?) -> (streams: Bool, coded: Bool) {
+        let noBody =
+            (request?.isHead ?? false) || response.status.code == 204 || response.status.code == 304
+        let coded =
+            response.compressible && (request?.acceptsGzip ?? false) && (request?.minorVersion ?? 0) >= 1
+        switch response.body {
+        case .bytes: return (false, false)
+        case .file(let file): return (!noBody && (coded || file.size > 0), coded)
+        case .producer(let producer): return (!noBody && (coded || producer.length.map { $0 > 0 } ?? true), coded)
+        }
+    }
 
     /// Bytes waiting to be written.
     public var pendingOutput: ArraySlice<UInt8> { output[outputStart...] }
@@ -279,7 +319,11 @@ public struct HTTPConnection {
                 let extra: [(String, String)] = response.compressible ? [("Vary", "Accept-Encoding")] : []
                 output += response.head(
                     contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
-                if !noBody && file.size > 0 { stream = Stream(source: .file(file), gzip: nil, chunks: nil, chunked: false) }
+                if !noBody && file.size > 0 {
+                    stream = Stream(
+                        source: .file(file), gzip: nil, chunks: nil, chunked: false,
+                        holding: limits.streamHolding(fileChunk: limits.fileChunkBytes, producerHolding: 0, coded: false))
+                }
             }
         case .producer(let producer):
             let http11 = (request?.minorVersion ?? 0) >= 1
@@ -295,29 +339,54 @@ public struct HTTPConnection {
                 output += response.head(
                     contentLength: length, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody && length > 0 {
-                    stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: false)
+                    stream = Stream(
+                        source: .producer(producer), gzip: nil, chunks: nil, chunked: false,
+                        holding: holding(producer, coded: false))
                 }
             } else if http11 {
                 output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: extra)
-                if !noBody { stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: true) }
+                if !noBody {
+                    stream = Stream(
+                        source: .producer(producer), gzip: nil, chunks: nil, chunked: true,
+                        holding: holding(producer, coded: false))
+                }
             } else {
                 // HTTP/1.0 has no chunked coding: the body ends where the connection does.
                 if !noBody { isClosing = true }
                 output += response.head(
                     contentLength: nil, chunked: false, keepAlive: keepAlive && noBody, date: date, extra: extra)
-                if !noBody { stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: false) }
+                if !noBody {
+                    stream = Stream(
+                        source: .producer(producer), gzip: nil, chunks: nil, chunked: false,
+                        holding: holding(producer, coded: false))
+                }
             }
         }
     }
 
-    /// Streams `source` gzip-coded in chunks; without a writer the connection is cut.
+    /// What a stream of `producer`'s body holds.
+    private func holding(_ producer: BodyProducer, coded: Bool) -> Int {
+        limits.streamHolding(fileChunk: limits.producedChunkBytes, producerHolding: producer.holding, coded: coded)
+    }
+
+    /// Streams `source` gzip-coded in chunks, with the smaller window of
+    /// ``HTTPLimits/codedStreamWindowBits``; without a writer the connection is cut.
     private mutating func startCoded(_ source: Source) {
         let box = ChunkBox()
-        guard let writer = try? GzipWriter(level: 5, sink: { box.chunks.append($0) }) else {
+        guard
+            let writer = try? GzipWriter(
+                level: 5, windowBits: limits.codedStreamWindowBits, memoryLevel: limits.codedStreamMemoryLevel,
+                bufferBytes: limits.producedChunkBytes, sink: { box.chunks.append($0) })
+        else {
             isClosing = true
             return
         }
-        stream = Stream(source: source, gzip: writer, chunks: box, chunked: true)
+        let holding: Int
+        switch source {
+        case .file: holding = limits.streamHolding(fileChunk: limits.fileChunkBytes, producerHolding: 0, coded: true)
+        case .producer(let producer): holding = self.holding(producer, coded: true)
+        }
+        stream = Stream(source: source, gzip: writer, chunks: box, chunked: true, holding: holding)
     }
 
     /// Moves a chunk read for ``nextChunkRead()`` into the output. A file is read by offset

@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 
 /// Every limit the HTTP server enforces, in one place. A request over a limit is answered
 /// with the status named below and its connection closed.
@@ -51,7 +52,7 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Bytes asked of a produced body (a long list, an export; ``BodyProducer``) at a time.
     /// 16 KiB: a connection whose client does not read holds the high water mark and one
     /// such chunk, about 80 KiB, whatever the size of the answer (and zlib's state, about
-    /// 300 KiB, when the answer is gzip-coded).
+    /// 86 KiB, when the answer is gzip-coded: ``codedStreamWindowBits``).
     public var producedChunkBytes = 16 * 1024
     /// Threads answering requests that touch the disk or build large answers, off the
     /// event loops. 4: such work mostly waits on the disk, so more threads than cores help.
@@ -73,14 +74,38 @@ public struct HTTPLimits: Hashable, Sendable {
     /// script looping on expensive requests from one address cannot take the queue.
     public var blockingPerClient = 64
 
-    /// Bytes of answers written but not yet taken by their clients, all connections
-    /// together. An answer held in memory that would take the total past this is replaced
-    /// by a 503 with `Retry-After`, so clients that ask and never read cost at most this
-    /// much, however many they are (a page of 10,000 runs is about 12 MB: 1,000 such
-    /// clients would otherwise hold 12 GB). 128 MiB; at least one answer is always let
-    /// through. Answers streamed from files or produced as they are read are not held
-    /// whole: they hold about ``outputHighWater`` and a chunk each.
+    /// Bytes held for clients, all connections together: answers in memory written but not
+    /// yet taken, and what each answer streamed from a file or produced as it is read holds
+    /// while it lasts (``streamHolding(fileChunk:producerHolding:coded:)``: the high water
+    /// mark, a chunk, what the producer keeps and, when gzip-coded, the coder's state),
+    /// reserved before its head is sent and given back however it ends. An answer that
+    /// would take the total past this is replaced by a 503 with `Retry-After` before any
+    /// byte of it is sent, so clients that ask and never read cost at most this much,
+    /// however many they are (a page of 10,000 runs is about 12 MB: 1,000 such clients
+    /// would otherwise hold 12 GB; 1,000 streamed answers, about 100 MB). 128 MiB; at least
+    /// one answer is always let through.
     public var maximumQueuedBytes = 128 * 1024 * 1024
+    /// The deflate window of a streamed answer gzip-coded as it is sent, as a power of two:
+    /// 2^13 = 8 KiB. With ``codedStreamMemoryLevel`` zlib holds 64 KiB per such answer
+    /// instead of 256 KiB at its defaults, and the answers come out a few per cent larger
+    /// (JSON pages and CSV repeat themselves within a row or two; measured on 10,000 runs in
+    /// the README's limits section).
+    public var codedStreamWindowBits: Int32 = 13
+    /// zlib's `memLevel` for those answers (its hash tables and pending buffer): 6.
+    public var codedStreamMemoryLevel: Int32 = 6
+
+    /// What a streamed answer holds while it lasts, counted in ``maximumQueuedBytes``: the
+    /// connection's output up to ``outputHighWater`` and one chunk of `fileChunk` bytes (with
+    /// its chunked-coding frame), what a producer keeps between chunks and, when the answer
+    /// is gzip-coded, the coder's window, tables and a chunk-sized output buffer.
+    public func streamHolding(fileChunk: Int, producerHolding: Int, coded: Bool) -> Int {
+        outputHighWater + fileChunk + 64 + producerHolding
+            + (coded
+                ? GzipWriter.memory(
+                    windowBits: codedStreamWindowBits, memoryLevel: codedStreamMemoryLevel, bufferBytes: producedChunkBytes)
+                : 0)
+    }
+
     /// The kernel's send buffer of each connection (SO_SNDBUF), in bytes; 0 leaves it to
     /// the kernel's autotuning, which lets a socket whose client does not read take up to
     /// the system's `tcp_wmem` maximum (4 MiB on common systems) on top of
@@ -101,6 +126,14 @@ public struct HTTPLimits: Hashable, Sendable {
     /// `Retry-After`. 1,024, as for the blocking pool: a burst queues, and the queue delay
     /// sheds a flood.
     public var queryQueueDepth = 1024
+    /// Estimated cost of the queries waiting, all clients together, in run visits: the runs
+    /// of the sweep a query scans times the names it computes on each (1, and one per
+    /// condition of its filter, key of its sort, or name it asks the explorer for); more get
+    /// 503 with `Retry-After`. 2·10^8: a few seconds of scanning for the query threads, so
+    /// a flood of queries over large sweeps is refused at once rather than shed at the queue
+    /// delay, while a burst of the page's queries over 100,000 runs (a few million each)
+    /// queues.
+    public var queryQueuedCost = 200_000_000
     /// Queries one client (one address) may have waiting or running; more get 503 with
     /// `Retry-After`. 64: the page asks a handful at a time, and the threads take the
     /// clients in turn, so a script looping on queries from one address gets its share of
@@ -120,6 +153,13 @@ public struct HTTPLimits: Hashable, Sendable {
     /// 2: a page showing one run's frames needs one at a time, and a script looping on
     /// frames from one address gets its share and no more.
     public var heavyPerClient = 2
+
+    /// Longest `Retry-After`, in seconds, given to a query or frames request refused for
+    /// its pool's queue or its client's share, which is estimated from the work admitted
+    /// (its estimated cost over the pool's measured rate) and is at least 1 s. 60 s: what
+    /// the queues admit is about a handler timeout's work, and a client should not be sent
+    /// away for longer than the wait it was spared.
+    public var maximumRetryAfter = 60
 
     /// The defaults above.
     public init() {}

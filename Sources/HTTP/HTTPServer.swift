@@ -34,8 +34,11 @@ public final class HTTPServer: @unchecked Sendable {
     private let requestedPort: Int
     private let threads: Int
     private let connections = Atomic<Int>(0)
-    /// Bytes of unsent output, all connections together (``HTTPLimits/maximumQueuedBytes``).
+    /// Bytes held for clients, all connections together (``HTTPLimits/maximumQueuedBytes``):
+    /// unsent output, and what streaming answers reserve.
     private let queued = Atomic<Int>(0)
+    /// Answers replaced by a 503 because they would have taken `queued` past the bound.
+    private let refusedHolding = Atomic<Int>(0)
     /// The most `queued` reached since memory was last handed back to the system.
     private let queuedPeak = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
@@ -133,17 +136,47 @@ public final class HTTPServer: @unchecked Sendable {
 
     func closeConnection() { connections.subtract(1, ordering: .relaxed) }
 
-    /// Bytes of answers queued and not yet written, all connections together.
+    /// Bytes held for clients now, all connections together: answers in memory not yet
+    /// written, and what each streaming answer reserves while it lasts. Back to 0 once every
+    /// answer has ended, however it ended.
     public var queuedBytes: Int { queued.load(ordering: .relaxed) }
 
-    /// Whether an answer of `count` bytes may be queued: always when nothing else is, else
-    /// when the total stays within ``HTTPLimits/maximumQueuedBytes``.
-    func mayQueue(_ count: Int) -> Bool {
-        let now = queued.load(ordering: .relaxed)
-        return now == 0 || now + count <= limits.maximumQueuedBytes
+    /// Answers refused with a 503 since the start because they would have taken
+    /// ``queuedBytes`` past ``HTTPLimits/maximumQueuedBytes``.
+    public var refusedForHolding: Int { refusedHolding.load(ordering: .relaxed) }
+
+    /// Reserves `count` bytes for an answer about to be queued: always when nothing else is
+    /// held, so one answer always goes through, else when the total stays within
+    /// ``HTTPLimits/maximumQueuedBytes``. Taken in one atomic step, so answers completed
+    /// at once on several loops cannot pass the bound together. False, reserving nothing,
+    /// when it does not fit; the refusal is counted.
+    func reserve(_ count: Int) -> Bool {
+        var now = queued.load(ordering: .relaxed)
+        while now == 0 || now + count <= limits.maximumQueuedBytes {
+            let (exchanged, original) = queued.compareExchange(
+                expected: now, desired: now + count, ordering: .relaxed)
+            if exchanged {
+                notePeak(now + count)
+                return true
+            }
+            now = original
+        }
+        refusedHolding.add(1, ordering: .relaxed)
+        return false
     }
 
-    /// Records a change of a connection's unsent output. When the total falls to a quarter
+    /// Raises the peak `queued` has reached to `total`.
+    private func notePeak(_ total: Int) {
+        var peak = queuedPeak.load(ordering: .relaxed)
+        while total > peak {
+            let (exchanged, original) = queuedPeak.compareExchange(expected: peak, desired: total, ordering: .relaxed)
+            if exchanged { break }
+            peak = original
+        }
+    }
+
+    /// Records a change of what a connection holds (its unsent output, or its stream's
+    /// reservation where that is more). When the total falls to a quarter
     /// of a peak over half the bound, the freed heap is handed back to the system
     /// (`malloc_trim`, off the loop): glibc keeps freed memory of large answers otherwise,
     /// and the process would stay at its peak after the clients have gone.
@@ -151,13 +184,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard delta != 0 else { return }
         let total = queued.add(delta, ordering: .relaxed).newValue
         if delta > 0 {
-            var peak = queuedPeak.load(ordering: .relaxed)
-            while total > peak {
-                let (exchanged, original) = queuedPeak.compareExchange(
-                    expected: peak, desired: total, ordering: .relaxed)
-                if exchanged { break }
-                peak = original
-            }
+            notePeak(total)
         } else if total <= queuedPeak.load(ordering: .relaxed) / 4
             && queuedPeak.load(ordering: .relaxed) > limits.maximumQueuedBytes / 2
         {

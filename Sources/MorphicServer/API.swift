@@ -34,12 +34,17 @@ final class API: Sendable {
     let posteriors: PosteriorService
     /// Open connections, for `/metrics`; set once the HTTP server exists.
     let connections: @Sendable () -> Int
+    /// Bytes held for clients now and the answers refused for that bound, for `/metrics`;
+    /// set once the HTTP server exists.
+    let holding: @Sendable () -> (bytes: Int, refused: Int)
 
     init(
         service: JobService, configuration: ServerConfiguration, log: Log, pool: BlockingPool, query: FairPool,
         heavy: FairPool,
-        connections: @escaping @Sendable () -> Int
+        connections: @escaping @Sendable () -> Int,
+        holding: @escaping @Sendable () -> (bytes: Int, refused: Int) = { (0, 0) }
     ) {
+        self.holding = holding
         self.service = service
         self.configuration = configuration
         self.log = log
@@ -134,17 +139,41 @@ final class API: Sendable {
     /// address, so that a flood of them keeps no cheap read or submission waiting for a
     /// thread of the blocking pool; nil once queued, else the 503 that refuses it. A streamed
     /// answer's rows are selected and sorted there; its chunks are made as the client reads,
-    /// a few dozen rows each, on the server's pool for produced chunks.
+    /// a few dozen rows each, on the server's pool for produced chunks. Its cost is
+    /// estimated (``queryCost(_:runs:)``), so the queue holds a bounded amount of work, not
+    /// only a bounded number of queries.
     private func admitQuery(
         _ route: Route, _ request: HTTPRequest, _ responder: Responder, start: Double
     ) -> HTTPResponse? {
-        // Each counts as one: the queue delay, not an estimate, bounds how long they wait.
-        admit(
-            on: query, cost: 1, request, responder, start: start,
+        let runs = route.sweepID.flatMap { service.runCount($0) } ?? 1
+        return admit(
+            on: query, cost: Self.queryCost(route, runs: runs), request, responder, start: start,
             shareFull:
                 "this client already has \(configuration.http.queryPerClient) queries waiting or under way; try again in a moment",
             busy: "the server is busy; try again in a moment"
         ) { [self] in respond(route, request) }
+    }
+
+    /// The estimated cost of a query over a sweep of `runs` runs, in run visits: every run is
+    /// scanned once, and once more per name computed on it (a condition of the filter, a
+    /// key of the sort, a name asked of the explorer). Rows are rendered as the client reads,
+    /// off the query pool, and do not count.
+    static func queryCost(_ route: Route, runs: Int) -> Int {
+        func names(_ value: String?, _ separator: String) -> Int {
+            guard let value, !value.isEmpty else { return 0 }
+            return value.components(separatedBy: separator).count
+        }
+        let computed: Int
+        switch route {
+        case .runs(_, _, let selection), .runsCSV(_, _, let selection):
+            computed = names(selection.filter, " and ") + names(selection.sort, ",")
+        case .columns(_, let parameters), .aggregate(_, let parameters), .importance(_, let parameters):
+            computed = parameters.values.reduce(0) { $0 + names($1, ",") }
+        default:
+            computed = 0
+        }
+        let (product, overflow) = max(1, runs).multipliedReportingOverflow(by: 1 + computed)
+        return overflow ? .max : product
     }
 
     /// Queues `answer` on `pool` as an item of the request's client costing `cost`: skipped
@@ -157,7 +186,7 @@ final class API: Sendable {
     ) -> HTTPResponse? {
         do {
             let ticket = try pool.submit(
-                client: request.peer, cost: cost, orShed: { [self] in shed(request, responder, start: start) }
+                client: request.peer, cost: cost, orShed: { [self] in shed(request, responder, start: start, pool: pool) }
             ) { [self] in
                 // Nobody would read the answer: building it would only keep others waiting.
                 guard !responder.isCancelled else { return skip(request) }
@@ -169,10 +198,12 @@ final class API: Sendable {
             }
             return nil
         } catch {
-            guard error != .behind else { return finish(request, lateAnswer(arriving: true), start: start) }
+            guard error != .behind else {
+                return finish(request, lateAnswer(arriving: true, pool: pool), start: start)
+            }
             var refusal = APIError(
                 status: .serviceUnavailable, code: "busy", message: error == .clientShare ? shareFull : busy)
-            refusal.headers.append(("Retry-After", "1"))
+            refusal.headers.append(("Retry-After", String(retryAfter(pool, fallback: 1))))
             return finish(request, refusal.response, start: start)
         }
     }
@@ -185,15 +216,23 @@ final class API: Sendable {
 
     /// Answers a request no thread took within the queue delay (``HTTPLimits/maximumQueueDelay``);
     /// it runs on the pool's watch, so it only posts the answer.
-    private func shed(_ request: HTTPRequest, _ responder: Responder, start: Double) {
+    private func shed(_ request: HTTPRequest, _ responder: Responder, start: Double, pool: FairPool? = nil) {
         guard !responder.isCancelled else { return skip(request) }
-        responder.send(finish(request, lateAnswer(arriving: false), start: start))
+        responder.send(finish(request, lateAnswer(arriving: false, pool: pool), start: start))
+    }
+
+    /// Seconds a client refused by `pool` is told to wait: the work the pool has admitted
+    /// over its measured rate, within 1 s and ``HTTPLimits/maximumRetryAfter``; `fallback`
+    /// before the pool has measured anything.
+    private func retryAfter(_ pool: FairPool, fallback: Int) -> Int {
+        pool.retryAfter(within: 1...max(1, configuration.http.maximumRetryAfter), fallback: fallback)
     }
 
     /// The 503 for a request refused or dropped for the queue delay, counted apart in
-    /// `/metrics`. `Retry-After` is half the delay: the queue is behind by about that much,
-    /// so asking sooner is likely to be refused again.
-    private func lateAnswer(arriving: Bool) -> HTTPResponse {
+    /// `/metrics`. `Retry-After` is half the delay (the queue is behind by about that much,
+    /// so asking sooner is likely to be refused again), or for a fair pool what its admitted
+    /// work is estimated to take (``retryAfter(_:)``).
+    private func lateAnswer(arriving: Bool, pool: FairPool? = nil) -> HTTPResponse {
         shedRequests.add(1, ordering: .relaxed)
         let delay = configuration.http.maximumQueueDelay
         let seconds = delay < 10 ? String(format: "%g", delay) : String(Int(delay.rounded()))
@@ -202,7 +241,8 @@ final class API: Sendable {
             ? "the server is more than \(String(format: "%g", delay / 2)) s behind; try again in a moment"
             : "the server could not start this request within \(seconds) s; try again in a moment"
         var busy = APIError(status: .serviceUnavailable, code: "busy", message: message)
-        busy.headers.append(("Retry-After", String(max(1, Int((delay / 2).rounded(.up))))))
+        let half = max(1, Int((delay / 2).rounded(.up)))
+        busy.headers.append(("Retry-After", String(pool.map { retryAfter($0, fallback: half) } ?? half)))
         return busy.response
     }
 
@@ -368,7 +408,7 @@ final class API: Sendable {
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
                 ])
         case .columns(let id, let query):
-            return try SweepExplorer(service: service).columns(id, query)
+            return try SweepExplorer(service: service).columns(id, query, request: request)
         case .aggregate(let id, let query):
             return try SweepExplorer(service: service).aggregate(id, query)
         case .importance(let id, let query):
@@ -649,6 +689,17 @@ final class API: Sendable {
         metric(
             "morphic_http_streams", "gauge", "Answers being produced as their clients read them.",
             [("", BodyProducer.live)])
+        let held = holding()
+        metric(
+            "morphic_http_held_bytes", "gauge",
+            "Bytes held for clients: answers in memory not yet written, and what each streaming answer reserves "
+                + "(its output, a chunk, its coder's state), bounded by limits.max_queued_response_bytes.",
+            [("", held.bytes)])
+        metric(
+            "morphic_http_held_refused_total", "counter",
+            "Answers replaced by a 503 with Retry-After because they would have taken morphic_http_held_bytes "
+                + "past limits.max_queued_response_bytes.",
+            [("", held.refused)])
         metric(
             "morphic_http_requests_total", "counter", "HTTP requests answered, by status code.",
             counter.snapshot.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", $0.value) })

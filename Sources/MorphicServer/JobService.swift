@@ -202,6 +202,15 @@ public final class JobService: @unchecked Sendable {
         return job.statusDocument(now: SweepBoard.now())
     }
 
+    /// How many runs sweep `id` has, from memory (cheap enough for an event loop); nil
+    /// when there is no such sweep.
+    func runCount(_ id: String) -> Int? {
+        board.condition.lock()
+        defer { board.condition.unlock() }
+        guard let job = board.jobs[id], !job.deleting else { return nil }
+        return job.definition.runs.count
+    }
+
     /// The runs of a sweep matching `query`, from `offset`, at most `limit` (``RunListing``).
     public func runs(_ id: String, query: RunQuery = RunQuery(), offset: Int, limit: Int) throws(Failure) -> JSON {
         try listing(id).page(query, offset: offset, limit: limit)
@@ -228,6 +237,19 @@ public final class JobService: @unchecked Sendable {
     /// them (``RunListing``).
     func columns(_ id: String, names: [String], query: RunQuery) throws(Failure) -> (total: Int, columns: [[Double]]) {
         try listing(id).columns(names, query: query)
+    }
+
+    /// The columns and what they are made of (``RunListing/columnsAndVersion(_:query:)``).
+    func columnsAndVersion(_ id: String, names: [String], query: RunQuery) throws(Failure)
+        -> (answer: (total: Int, columns: [[Double]]), version: String)
+    {
+        try listing(id).columnsAndVersion(names, query: query)
+    }
+
+    /// What columns of sweep `id` are made of when known without reading its index
+    /// (``RunListing/settledVersion(_:query:)``).
+    func settledColumnsVersion(_ id: String, names: [String], query: RunQuery) throws(Failure) -> String? {
+        try listing(id).settledVersion(names, query: query)
     }
 
     /// The parameters a sweep varies (see ``RunIndex/sweptParameters()``).

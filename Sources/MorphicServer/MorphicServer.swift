@@ -37,7 +37,7 @@ public final class MorphicServer: Sendable {
         let limits = configuration.http
         query = FairPool(
             limits: FairPool.Limits(
-                threads: limits.queryThreads, queueDepth: limits.queryQueueDepth, queuedCost: limits.queryQueueDepth,
+                threads: limits.queryThreads, queueDepth: limits.queryQueueDepth, queuedCost: limits.queryQueuedCost,
                 perClient: limits.queryPerClient, maximumDelay: limits.maximumQueueDelay), name: "query",
             // At the simulation's priority: below it, a sweep computing on every core
             // starved the page's queries for tens of seconds.
@@ -50,7 +50,7 @@ public final class MorphicServer: Sendable {
                 perClient: limits.heavyPerClient, maximumDelay: limits.maximumQueueDelay), name: "heavy")
         let api = API(
             service: service, configuration: configuration, log: log, pool: pool, query: query, heavy: heavy,
-            connections: { gauge.count })
+            connections: { gauge.count }, holding: { gauge.holding })
         http = HTTPServer(
             host: configuration.host, port: configuration.port, limits: configuration.http,
             errorResponder: { api.refuse($0) },
@@ -87,9 +87,14 @@ public final class MorphicServer: Sendable {
     }
 }
 
-/// Lets `/metrics` read the connection count of the HTTP server created after the API.
+/// Lets `/metrics` read the connection count and held bytes of the HTTP server created
+/// after the API.
 private final class ConnectionGauge: Sendable {
     let server = Mutex<HTTPServer?>(nil)
 
     var count: Int { server.withLock { $0?.openConnections ?? 0 } }
+
+    var holding: (bytes: Int, refused: Int) {
+        server.withLock { ($0?.queuedBytes ?? 0, $0?.refusedForHolding ?? 0) }
+    }
 }

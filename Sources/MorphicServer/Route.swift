@@ -294,6 +294,16 @@ enum Route: Equatable, Sendable {
         }
     }
 
+    /// The sweep a query that scans its runs (``scansRuns``) is about; nil for other routes.
+    var sweepID: String? {
+        switch self {
+        case .runs(let id, _, _), .runsCSV(let id, _, _), .columns(let id, _), .aggregate(let id, _),
+            .importance(let id, _), .map(let id):
+            id
+        default: nil
+        }
+    }
+
     /// Whether the request carries content (a definition, an observed run); the other
     /// unsafe routes take none.
     var takesBody: Bool {

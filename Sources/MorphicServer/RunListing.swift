@@ -122,14 +122,35 @@ struct RunListing {
 
     /// The finished runs matching `query` as numeric columns, one per name, over all of them.
     func columns(_ names: [String], query: RunQuery) throws(JobService.Failure) -> (total: Int, columns: [[Double]]) {
+        try columnsAndVersion(names, query: query).answer
+    }
+
+    /// What columns over every finished run are made of, when it is known without reading
+    /// the index: for a sweep that has ended, its state and the time it ended, so a
+    /// conditional request is answered 304 before any work. Nil while it runs, or when the
+    /// map's places are asked for (they come from the map, placed later).
+    func settledVersion(_ names: [String], query: RunQuery) -> String? {
+        guard let ending, !query.usesMap, !names.contains(where: RunQuery.mapColumns.contains) else { return nil }
+        return "ended/" + ending
+    }
+
+    /// The columns of ``columns(_:query:)`` and what they are made of, for their tag: the
+    /// settled version, else the index's version read before the columns are taken (the
+    /// columns are of that version or a newer one, never an older) and what runs now.
+    func columnsAndVersion(_ names: [String], query: RunQuery) throws(JobService.Failure)
+        -> (answer: (total: Int, columns: [[Double]]), version: String)
+    {
         let index = job.index()
+        let version =
+            settledVersion(names, query: query)
+            ?? index.version + "/" + activityVersion + "/map " + (index.mapVersion ?? "none")
         guard
             let answer = index.columns(
                 names, query: query, folder: job.folder, interval: isActive ? 0.5 : 0, wait: Self.indexWait,
                 activity: state)
         else { throw building(index) }
         Self.releaseFreedMemory()
-        return answer
+        return (answer, version)
     }
 
     /// Hands the heap a pass over every run freed (sort keys, run lists, columns: tens of MB

@@ -306,6 +306,8 @@ public struct ServerConfiguration: Sendable {
         case "query_threads": http.queryThreads = try setting.integer(1...1024)
         case "max_query_queue": http.queryQueueDepth = try setting.integer(1...1_000_000)
         case "query_per_client": http.queryPerClient = try setting.integer(1...1_000_000)
+        case "max_query_queued_run_visits": http.queryQueuedCost = try setting.integer(1...Int.max)
+        case "max_retry_after_seconds": http.maximumRetryAfter = try setting.integer(1...86_400)
         case "heavy_threads": http.heavyThreads = try setting.integer(1...1024)
         case "max_heavy_queue": http.heavyQueueDepth = try setting.integer(1...1_000_000)
         case "max_heavy_queued_cell_steps": http.heavyQueuedCost = try setting.integer(1...Int.max)

@@ -24,6 +24,8 @@ struct StreamedDocument: Sendable {
     let tail: [UInt8]
     /// What the rows are made from; the same whenever the rows would be.
     let version: String
+    /// Bytes held until the document is sent (the runs it lists, 4 bytes each).
+    var keeps = 0
 
     /// Piece `n` of the document: the head, the batches, then the tail; nil past the end.
     private func piece(_ n: Int) -> [UInt8]? {
@@ -34,7 +36,10 @@ struct StreamedDocument: Sendable {
 
     /// The strong tag of the answer to `target` (the request's path and query): a hash of
     /// the target and ``version``, marked `r` so it never equals the hash of a body.
-    func tag(target: String) -> String {
+    func tag(target: String) -> String { Self.tag(target: target, version: version) }
+
+    /// The tag of ``tag(target:)`` for a document made of `version`, known before it is made.
+    static func tag(target: String, version: String) -> String {
         "\"r" + String(CounterRandom.fnv1a64(target + "\n" + version), radix: 16) + "\""
     }
 
@@ -51,10 +56,11 @@ struct StreamedDocument: Sendable {
 
     /// The body, in chunks of at most the size the connection asks for: pieces are made
     /// until there is enough, and what is over is kept for the next chunk, so at most a
-    /// chunk and a batch are held.
+    /// chunk and a batch are held: what it declares it holds is what the document keeps and
+    /// a batch (``batchBytes``).
     func producer() -> BodyProducer {
         let cursor = Cursor()
-        return BodyProducer(next: { [self] maximum in
+        return BodyProducer(holding: keeps + Self.batchBytes, next: { [self] maximum in
             while cursor.held.count < maximum, let bytes = piece(cursor.next) {
                 cursor.next += 1
                 cursor.held += bytes
@@ -79,6 +85,9 @@ struct StreamedDocument: Sendable {
     static let rowsPerBatch = 16
     /// `runs.csv` lines rendered at a time: about 25 KB.
     static let linesPerBatch = 128
+    /// Bytes a batch of either may take, on the high side, as what a producer holds beyond
+    /// its chunk: what is left of the last batch made.
+    static let batchBytes = 32 * 1024
 
     /// A runs page, byte for byte what `JSON.prettyBytes` gives for the object with
     /// `total`, `matched`, `offset`, `limit` and `runs`.
@@ -103,7 +112,41 @@ struct StreamedDocument: Sendable {
                 }
                 return out
             },
-            tail: Array((indices.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8), version: version)
+            tail: Array((indices.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8), version: version,
+            keeps: indices.count * MemoryLayout<Int32>.stride)
+    }
+
+    /// Numbers of a column written at a time: up to about 28 KB.
+    static let numbersPerBatch = 2048
+
+    /// The explorer's columns, byte for byte as they were written whole: `total`, `matched`
+    /// (the length of every column) and each field's numbers in order (``SweepExplorer/number(_:)``),
+    /// compact. A JSON value per number would hold tens of bytes for each of a million runs'
+    /// numbers; the columns themselves, 8 bytes a number, are what it keeps until sent.
+    static func columns(total: Int, fields: [String], columns: [[Double]], version: String) -> StreamedDocument {
+        let matched = columns.first?.count ?? 0
+        let perField = max(1, (matched + numbersPerBatch - 1) / numbersPerBatch)
+        let names = fields.map { JSON.string($0).compactBytes + Array(":[".utf8) }
+        return StreamedDocument(
+            head: Array("{\"total\":\(total),\"matched\":\(matched),\"columns\":{".utf8),
+            batches: min(fields.count, columns.count) * perField,
+            batch: { n in
+                let (field, part) = n.quotientAndRemainder(dividingBy: perField)
+                let column = columns[field]
+                let start = part * numbersPerBatch
+                var out: [UInt8] = []
+                if part == 0 {
+                    if field > 0 { out.append(UInt8(ascii: ",")) }
+                    out += names[field]
+                }
+                for row in start..<min(column.count, start + numbersPerBatch) {
+                    if row > 0 { out.append(UInt8(ascii: ",")) }
+                    out += SweepExplorer.number(column[row]).utf8
+                }
+                if part == perField - 1 { out.append(UInt8(ascii: "]")) }
+                return out
+            },
+            tail: Array("}}".utf8), version: version, keeps: columns.reduce(0) { $0 + $1.count * 8 })
     }
 
     /// `runs.csv`: its header line, then a line per run of `selection`.
@@ -119,6 +162,6 @@ struct StreamedDocument: Sendable {
                 return index.csvLines(
                     indices[first..<min(indices.count, first + linesPerBatch)], query: query, activity: activity)
             },
-            tail: [], version: version)
+            tail: [], version: version, keeps: indices.count * MemoryLayout<Int32>.stride)
     }
 }

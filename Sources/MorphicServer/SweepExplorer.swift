@@ -20,7 +20,10 @@ struct SweepExplorer {
 
     let service: JobService
 
-    func columns(_ id: String, _ query: [String: String]) throws -> HTTPResponse {
+    /// The finished runs' columns, made as the client reads them (``StreamedDocument/columns(total:fields:columns:version:)``)
+    /// and tagged from what they are made of: for a sweep that has ended, a request naming
+    /// the tag is answered 304 before the index is read.
+    func columns(_ id: String, _ query: [String: String], request: HTTPRequest) throws -> HTTPResponse {
         let fields = (query["fields"] ?? "").split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
         guard fields != [""] else { throw Self.bad("fields", "name at least one parameter or statistic") }
         guard !fields.contains("") else { throw Self.bad("fields", "an empty name; give names separated by commas") }
@@ -32,25 +35,26 @@ struct SweepExplorer {
         }
         for field in fields { try Self.requireNumeric(field, parameter: "fields") }
         let runs = try Self.runQuery(query)
-        let answer = try Self.answer { () throws(JobService.Failure) in
-            try service.columns(id, names: fields, query: runs)
-        }
-        // Written straight to bytes: a JSON value per number would hold tens of bytes for
-        // each of a million runs' numbers.
-        var body = Array("{\"total\":\(answer.total),\"matched\":\(answer.columns.first?.count ?? 0),\"columns\":{".utf8)
-        body.reserveCapacity(answer.columns.reduce(64) { $0 + 32 + $1.count * 8 })
-        for (position, (name, column)) in zip(fields, answer.columns).enumerated() {
-            if position > 0 { body.append(UInt8(ascii: ",")) }
-            body += JSON.string(name).compactBytes + Array(":[".utf8)
-            for (row, value) in column.enumerated() {
-                if row > 0 { body.append(UInt8(ascii: ",")) }
-                body += Self.number(value).utf8
+        let type = [("Content-Type", "application/json")]
+        if let field = request.header("If-None-Match"),
+            let settled = try Self.answer({ () throws(JobService.Failure) in
+                try service.settledColumnsVersion(id, names: fields, query: runs)
+            })
+        {
+            let tag = StreamedDocument.tag(target: request.target, version: settled)
+            if EntityTag.matches(field, tag) {
+                return EntityTag.notModified(
+                    tag: tag, coded: request.acceptsGzip && request.minorVersion >= 1, compressible: true, headers: type)
             }
-            body.append(UInt8(ascii: "]"))
         }
-        body += Array("}}".utf8)
+        let (answer, version) = try Self.answer { () throws(JobService.Failure) in
+            try service.columnsAndVersion(id, names: fields, query: runs)
+        }
+        let document = StreamedDocument.columns(
+            total: answer.total, fields: fields, columns: answer.columns, version: version)
         return HTTPResponse(
-            status: .ok, headers: [("Content-Type", "application/json")], body: .bytes(body), compressible: true)
+            status: .ok, headers: type + [("ETag", document.tag(target: request.target))],
+            body: .producer(document.producer()), compressible: true)
     }
 
     func aggregate(_ id: String, _ query: [String: String]) throws -> HTTPResponse {
@@ -202,7 +206,9 @@ struct SweepExplorer {
 
     /// A number at float precision (7 significant digits are more than a chart shows, and
     /// the short form compresses far better); null when not finite.
-    private static func number(_ value: Double) -> String {
+    /// A column's number as the explorer writes it: whole numbers without a fraction,
+    /// others as `Float` prints them, `null` for what is not finite.
+    static func number(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
         return String(Float(value))

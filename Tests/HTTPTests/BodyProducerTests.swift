@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 import HTTP
 import Synchronization
 import Testing
@@ -173,5 +174,34 @@ import TestSupport
         connection.deferChunkRead()
         let (_, body) = split(drain(&connection))
         #expect(dechunk(body) == (source.bytes, true))
+    }
+
+    @Test func holdingAnnounced_IsWhatTheStreamHolds_InEveryFraming() {
+        let limits = HTTPLimits()
+        let requests = [
+            "GET /r HTTP/1.1\r\nHost: a\r\n\r\n", "GET /r HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n",
+            "HEAD /r HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n", "GET /r HTTP/1.0\r\nHost: a\r\n\r\n",
+            "GET /r HTTP/1.0\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n",
+        ]
+        var seen: Set<Int> = []
+        for request in requests {
+            for length in [nil, 0, 50_000] as [Int?] {
+                for compressible in [false, true] {
+                    for status in [HTTPStatus.ok, .notModified] {
+                        var connection = HTTPConnection(limits: limits, now: 0)
+                        connection.receive(Array(request.utf8), now: 0)
+                        let pending = connection.nextRequest(now: 0)!
+                        let producer = BodyProducer(length: length, holding: 1234, next: { _ in [] })
+                        let response = HTTPResponse(status: status, body: .producer(producer), compressible: compressible)
+                        let announced = connection.holding(for: response)
+                        connection.complete(response, serial: pending.serial, now: 0)
+                        #expect(announced == connection.streamHolding, "\(request) \(String(describing: length)) \(compressible) \(status.code)")
+                        seen.insert(announced)
+                    }
+                }
+            }
+        }
+        let plain = limits.outputHighWater + limits.producedChunkBytes + 64 + 1234
+        #expect(seen == [0, plain, plain + GzipWriter.memory(windowBits: 13, memoryLevel: 6, bufferBytes: 16 * 1024)])
     }
 }

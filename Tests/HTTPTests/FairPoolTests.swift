@@ -179,4 +179,48 @@ struct FairPoolTests {
         #expect(counts.allSatisfy { $0 >= 2 }, "every client had its turns: \(counts)")
         #expect(counts.max()! - counts.min()! <= 3, "and about as many as the others: \(counts)")
     }
+
+    @Test func retryAfter_IsTheAdmittedWorkOverTheMeasuredRate_WithinItsRange() throws {
+        let pool = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 100, queuedCost: 1 << 40, perClient: 100))
+        defer { pool.shutdown() }
+        // Nothing measured yet: the fallback, kept within the range.
+        #expect(pool.rate == nil)
+        #expect(pool.retryAfter(within: 1...60, fallback: 3) == 3)
+        #expect(pool.retryAfter(within: 1...60, fallback: 100) == 60)
+        // Items of cost 1,000 taking 20 ms each: about 50,000 a second on the one thread.
+        let done = DispatchGroup()
+        for _ in 0..<5 {
+            done.enter()
+            try pool.submit(client: "a", cost: 1000) {
+                Thread.sleep(forTimeInterval: 0.02)
+                done.leave()
+            }
+        }
+        done.wait()
+        let rate = try #require(pool.rate)
+        #expect(rate > 5_000 && rate <= 50_000, "measured \(rate) a second")
+        // An item that does no work (its client gone) does not make the pool look faster.
+        done.enter()
+        try pool.submit(client: "a", cost: 1_000_000) { done.leave() }
+        done.wait()
+        #expect(pool.rate == rate)
+        // The thread held by an item of no cost; 100,000 waits: about 2 s at 50,000 a second.
+        let gate = DispatchSemaphore(value: 0)
+        done.enter()
+        try pool.submit(client: "blocker", cost: 0) {
+            gate.wait()
+            done.leave()
+        }
+        for _ in 0..<4 {
+            done.enter()
+            try pool.submit(client: "b", cost: 25_000) { done.leave() }
+        }
+        #expect(pool.waitingCost == 100_000)
+        #expect(pool.retryAfter(within: 1...60, fallback: 3) == Int((100_000 / rate).rounded(.up)))
+        // Within the range either side.
+        #expect(pool.retryAfter(within: 1...1, fallback: 3) == 1)
+        #expect(pool.retryAfter(within: 30...60, fallback: 3) == 30)
+        gate.signal()
+        done.wait()
+    }
 }

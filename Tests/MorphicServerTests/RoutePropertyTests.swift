@@ -116,7 +116,7 @@ import Testing
         let log = Log(destination: nil)
         let service = try JobService(configuration: configuration, log: log)
         let pool = BlockingPool(threads: 2, queueDepth: 64)
-        let query = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 64, queuedCost: 64, perClient: 64))
+        let query = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 64, queuedCost: 1 << 40, perClient: 64))
         let heavy = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 8, queuedCost: 1 << 40, perClient: 8))
         defer {
             heavy.shutdown()

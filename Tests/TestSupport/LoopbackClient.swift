@@ -86,6 +86,19 @@ public final class LoopbackClient {
         }
     }
 
+    /// Reads until the peer closes, the timeout passes, or `done` holds for the bytes that
+    /// arrived; for long binary answers, which ``read(until:)`` would decode again at every read.
+    public func read(untilBytes done: ([UInt8]) -> Bool) -> (bytes: [UInt8], closed: Bool) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return (received, count == 0) }
+            received += buffer[0..<count]
+            if done(received) { return (received, false) }
+        }
+    }
+
     /// Reads until `count` bytes have arrived, the peer closes or the timeout passes.
     public func read(bytes count: Int) -> [UInt8] {
         var received: [UInt8] = []
