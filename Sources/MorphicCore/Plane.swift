@@ -299,6 +299,9 @@ struct Plane: Sendable {
         var (above0, above1) = (source[row(-1)], source[row(-1) &+ 1])
         var (middle0, middle1) = (source[row(0)], source[row(0) &+ 1])
         var blockRow = blocks
+        // Rows 1, 4, 7, … are the block rows' middles, as long as there are blocks.
+        var nextBlockRow = blocksPerRow > 0 ? 1 : n
+        let lastBlockRow = 3 &* blocksPerRow &- 2
         for y in 0..<n {
             let below = source + row(y &+ 1)
             let (below0, below1) = (below[0], below[1])
@@ -310,7 +313,8 @@ struct Plane: Sendable {
             out[1] = Self.next(sums, centre: middle1, conway: conway, births: births, survivals: survivals) & grid
             out[2] = 0
             population &+= (middle1 & grid).nonzeroBitCount
-            if y % 3 == 1 && y / 3 < blocksPerRow {
+            if y == nextBlockRow {
+                nextBlockRow = y == lastBlockRow ? n : y &+ 3
                 // Block a's centre is column 3a + 1: its sum is the block's live cells. The
                 // ones, twos and fours of the centres' sums are gathered into one word, each
                 // centre's in the three bits from it up (the next centre is three bits on).
@@ -459,15 +463,19 @@ struct Plane: Sendable {
             // Each block's term added in order, as ``OrderedSum/add(_:)`` does, without the
             // closures around it (a small grid's step felt them).
             let total = blocksPerRow * blocksPerRow
-            var terms = InlineArray<10, Double>(repeating: 0)
-            for v in 0..<10 { terms[v] = Double(v) / 9 }
-            var first = 0.0
-            for block in 0..<total { first += terms[Int(truncatingIfNeeded: blocks[block])] }
-            let mean = first / count
-            for v in 0..<10 { terms[v] = (Double(v) / 9 - mean) * (Double(v) / 9 - mean) }
-            var second = 0.0
-            for block in 0..<total { second += terms[Int(truncatingIfNeeded: blocks[block])] }
-            return (second / count).squareRoot()
+            // Sixteen terms, so that a block's count (at most 9) needs no bounds check.
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { terms in
+                let term = terms.baseAddress!
+                terms.initialize(repeating: 0)
+                for v in 0..<10 { term[v] = Double(v) / 9 }
+                var first = 0.0
+                for block in 0..<total { first += term[Int(truncatingIfNeeded: blocks[block] & 15)] }
+                let mean = first / count
+                for v in 0..<10 { term[v] = (Double(v) / 9 - mean) * (Double(v) / 9 - mean) }
+                var second = 0.0
+                for block in 0..<total { second += term[Int(truncatingIfNeeded: blocks[block] & 15)] }
+                return (second / count).squareRoot()
+            }
         }
         func sum(_ term: (Int) -> Double) -> Double {
             var sum = OrderedSum(term)
