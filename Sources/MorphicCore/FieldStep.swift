@@ -228,10 +228,14 @@ struct FieldStep {
             }
             guard !hopeless || habitsWanted else { return }
             let ceilingBits = CounterRandom.threshold(below: ceiling)
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64 &+ slots &+ 1) { scratch in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64 &+ slots &+ 1 &+ k) { scratch in
                 let draws = scratch.baseAddress!
                 // Each slot's outcome, and nothing for the extra one.
                 let outcomes = draws + 64
+                // The window's k rows around the current word, each from r columns left of
+                // the word's first cell (``windowRows(row:word:radius:into:)``).
+                let near = outcomes + (slots &+ 1)
+                let rowMask: UInt64 = (1 &<< UInt64(k)) &- 1
                 for slot in 0..<slots { outcomes[slot] = UInt64(field.outcomes[slot]) }
                 outcomes[slots] = 0
                 field.forms.withUnsafeBufferPointer { forms in
@@ -257,11 +261,21 @@ struct FieldStep {
                                 if ceiling > resonance { hopeful = cells }
                             }
                             var visit = hopeful | (habitsWanted ? cells & current[j] : 0)
+                            if visit != 0 { windowRows(row: y, word: j, radius: r, into: near) }
                             while visit != 0 {
                                 let bit = visit.trailingZeroBitCount
                                 visit &= visit &- 1
                                 let x = (j &- 1) &* 64 &+ bit
-                                let window = layout.window(before, x: x, y: y, radius: r)
+                                // A window that ends inside the word is read from its rows
+                                // with one shift each (every cell of a grid up to 60 wide).
+                                var window: UInt64 = 0
+                                if bit &+ k <= 64 {
+                                    for dy in 0..<k {
+                                        window |= (near[dy] &>> UInt64(bit) & rowMask) &<< UInt64(dy &* k)
+                                    }
+                                } else {
+                                    window = layout.window(before, x: x, y: y, radius: r)
+                                }
                                 let live = window.nonzeroBitCount
                                 let shift = UInt64(bit)
                                 let draw = CounterRandom.unit(fromBits: draws[bit])
@@ -313,6 +327,18 @@ struct FieldStep {
         guard array.count == values.count else { return array = Array(values) }
         array.withUnsafeMutableBufferPointer { array in
             for index in values.indices { array[index] = values[index] }
+        }
+    }
+
+    /// Rows y − r … y + r of S_t around word j, each from column 64(j − 1) − r on (bit i is
+    /// column 64(j − 1) − r + i): the window of the word's cell at bit b is then bits
+    /// b … b + 2r of each, when b + 2r + 1 ≤ 64.
+    @inline(__always)
+    private func windowRows(row y: Int, word j: Int, radius r: Int, into rows: UnsafeMutablePointer<UInt64>) {
+        let shift = UInt64(r)
+        for dy in 0...(2 &* r) {
+            let line = before + layout.row(y &- r &+ dy)
+            rows[dy] = line[j] &<< shift | line[j &- 1] &>> (64 &- shift)
         }
     }
 

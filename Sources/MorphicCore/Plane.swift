@@ -105,10 +105,14 @@ struct Plane: Sendable {
                 let populations = tallies + blocksPerRow * 10
                 let blocks =
                     kept == 0 ? nil : UnsafeMutableRawPointer(populations + bands).assumingMemoryBound(to: UInt8.self)
-                RowBands.run(rows: n, bands: bands) { band, rows in
-                    populations[band] = self.rows(
-                        rows, source, into: target, rule: rule, torus: torus, seen: seen.baseAddress! + band * 512,
-                        tallies: tallies, blocks: blocks)
+                if bands == 1, lastWord == 1, let blocks {
+                    populations[0] = narrowRows(source, into: target, rule: rule, torus: torus, seen: seen.baseAddress!, blocks: blocks)
+                } else {
+                    RowBands.run(rows: n, bands: bands) { band, rows in
+                        populations[band] = self.rows(
+                            rows, source, into: target, rule: rule, torus: torus, seen: seen.baseAddress! + band * 512,
+                            tallies: tallies, blocks: blocks)
+                    }
                 }
                 // Marks are bytes of 0 or 1: eight at a time, a word's bits count them. One
                 // band (every small grid) is counted without joining: joining cost a small
@@ -181,25 +185,7 @@ struct Plane: Sendable {
                 let next = columns(j &+ 1)
                 let (s0, s1, s2, s3) = Self.sums(previous, current, next)
                 let m = middle[j]
-                var alive: UInt64
-                if conway {
-                    // Sum 3, or sum 4 and alive (sums above 9 cannot occur, so s3 is not needed).
-                    alive = s1 & s0 & ~s2 | s2 & ~s1 & ~s0 & m
-                } else {
-                    var born: UInt64 = 0
-                    var stays: UInt64 = 0
-                    var sums = births | survivals
-                    while sums != 0 {
-                        let v = UInt64(sums.trailingZeroBitCount)
-                        sums &= sums &- 1
-                        // All ones where the sum's bits equal v's.
-                        let equal = ~((s0 ^ (0 &- (v & 1))) | (s1 ^ (0 &- (v &>> 1 & 1))) | (s2 ^ (0 &- (v &>> 2 & 1)))
-                            | (s3 ^ (0 &- (v &>> 3 & 1))))
-                        if births &>> UInt16(v) & 1 != 0 { born |= equal }
-                        if survivals &>> UInt16(v) & 1 != 0 { stays |= equal }
-                    }
-                    alive = born & ~m | stays & m
-                }
+                let alive = Self.next((s0, s1, s2, s3), centre: m, conway: conway, births: births, survivals: survivals)
                 let grid: UInt64 = j == lastWord ? lastMask : ~0
                 out[j] = alive & grid
                 population &+= (m & grid).nonzeroBitCount
@@ -254,6 +240,118 @@ struct Plane: Sendable {
                 }
                 saturated = marked == 512
             }
+        }
+        return population
+    }
+
+    /// The cells of a word that the rule makes alive, from their 3×3 sums (bit planes s0...s3)
+    /// and their own states (`centre`): a dead cell is born when its sum is a birth count, a
+    /// live one stays when its sum is a survival count plus one (`survivals`).
+    @inline(__always)
+    private static func next(
+        _ sums: (UInt64, UInt64, UInt64, UInt64), centre m: UInt64, conway: Bool, births: UInt16, survivals: UInt16
+    ) -> UInt64 {
+        let (s0, s1, s2, s3) = sums
+        if conway {
+            // Sum 3, or sum 4 and alive (sums above 9 cannot occur, so s3 is not needed).
+            return s1 & s0 & ~s2 | s2 & ~s1 & ~s0 & m
+        }
+        var born: UInt64 = 0
+        var stays: UInt64 = 0
+        var counts = births | survivals
+        while counts != 0 {
+            let v = UInt64(counts.trailingZeroBitCount)
+            counts &= counts &- 1
+            // All ones where the sum's bits equal v's.
+            let equal = ~((s0 ^ (0 &- (v & 1))) | (s1 ^ (0 &- (v &>> 1 & 1))) | (s2 ^ (0 &- (v &>> 2 & 1)))
+                | (s3 ^ (0 &- (v &>> 3 & 1))))
+            if births &>> UInt16(v) & 1 != 0 { born |= equal }
+            if survivals &>> UInt16(v) & 1 != 0 { stays |= equal }
+        }
+        return born & ~m | stays & m
+    }
+
+    /// ``rows(_:_:into:rule:torus:seen:tallies:blocks:)`` for a grid of one word a row and
+    /// fewer than ``countedBlocks`` blocks a row (up to 47 wide), all its rows on one thread:
+    /// the same results, without what a wide row needs. The three rows around a row are
+    /// carried from row to row; nothing right of the word is read (it reaches no cell of the
+    /// grid: the grid's columns end at 46, the word's bit 63 is the farthest any sum looks),
+    /// and every window's three rows lie in the word and the bit below it.
+    private func narrowRows(
+        _ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>, rule: LifeRule, torus: Bool,
+        seen: UnsafeMutablePointer<UInt8>, blocks: UnsafeMutablePointer<UInt8>
+    ) -> Int {
+        let n = size
+        let blocksPerRow = n / 3
+        let births = rule.birth
+        let survivals = rule.survival << 1
+        let conway = rule == .conway
+        let grid = lastMask
+        // Bits 1, 4, 7, … up to the last block's centre, 3·blocksPerRow − 2.
+        let centres = Self.centres(0) & (1 &<< UInt64(3 &* blocksPerRow &- 1) &- 1)
+        // Windows are counted only where they lie inside a dead boundary: columns first...last
+        // and rows first...last, bit i of a row's window word being column i − 1.
+        let first = torus ? 0 : 1
+        let last = torus ? n - 1 : n - 2
+        let columns: UInt64 = last < first ? 0 : (1 &<< UInt64(last &- first &+ 1) &- 1) &<< UInt64(first)
+        var saturated = false
+        var population = 0
+        var (above0, above1) = (source[row(-1)], source[row(-1) &+ 1])
+        var (middle0, middle1) = (source[row(0)], source[row(0) &+ 1])
+        var blockRow = blocks
+        // Rows 1, 4, 7, … are the block rows' middles, as long as there are blocks.
+        var nextBlockRow = blocksPerRow > 0 ? 1 : n
+        let lastBlockRow = 3 &* blocksPerRow &- 2
+        for y in 0..<n {
+            let below = source + row(y &+ 1)
+            let (below0, below1) = (below[0], below[1])
+            let previous = Self.columns(above0, middle0, below0)
+            let current = Self.columns(above1, middle1, below1)
+            let sums = Self.sums(previous, current, (0, 0))
+            let out = target + row(y)
+            out[0] = 0
+            out[1] = Self.next(sums, centre: middle1, conway: conway, births: births, survivals: survivals) & grid
+            out[2] = 0
+            population &+= (middle1 & grid).nonzeroBitCount
+            if y == nextBlockRow {
+                nextBlockRow = y == lastBlockRow ? n : y &+ 3
+                // Block a's centre is column 3a + 1: its sum is the block's live cells. The
+                // ones, twos and fours of the centres' sums are gathered into one word, each
+                // centre's in the three bits from it up (the next centre is three bits on).
+                let low = sums.0 & centres | (sums.1 & centres) &<< 1 | (sums.2 & centres) &<< 2
+                let eights = sums.3 & centres
+                var shift: UInt64 = 1
+                for _ in 0..<blocksPerRow {
+                    blockRow.pointee = UInt8(truncatingIfNeeded: low &>> shift & 7 | (eights &>> shift & 1) &<< 3)
+                    blockRow += 1
+                    shift &+= 3
+                }
+            }
+            if !saturated && y >= first && y <= last {
+                let a = above1 &<< 1 | above0 &>> 63
+                let m = middle1 &<< 1 | middle0 &>> 63
+                let b = below1 &<< 1 | below0 &>> 63
+                let any = a | m | b
+                var cells = (any | any &>> 1 | any &>> 2) & columns
+                if cells != columns { seen[0] = 1 }
+                // The middle and lower rows moved to their places in the window's index: the
+                // columns reach bit 47 at most, so nothing is shifted out.
+                let (m3, b6) = (m &<< 3, b &<< 6)
+                while cells != 0 {
+                    let shift = UInt64(cells.trailingZeroBitCount)
+                    cells &= cells &- 1
+                    seen[Int(truncatingIfNeeded: a &>> shift & 7 | m3 &>> shift & 0x38 | b6 &>> shift & 0x1C0)] = 1
+                }
+                if y & 15 == 15 && (y &+ 1) &* n >= 512 {
+                    var marked = 0
+                    for word in 0..<64 {
+                        marked &+= UnsafeRawPointer(seen).loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self).nonzeroBitCount
+                    }
+                    saturated = marked == 512
+                }
+            }
+            (above0, above1) = (middle0, middle1)
+            (middle0, middle1) = (below0, below1)
         }
         return population
     }
@@ -361,12 +459,26 @@ struct Plane: Sendable {
         // costs more than adding a short row, and a small grid's sum leaves its binade
         // every row or two.
         let counted = blocksPerRow >= Self.countedBlocks
+        if let blocks {
+            // Each block's term added in order, as ``OrderedSum/add(_:)`` does, without the
+            // closures around it (a small grid's step felt them).
+            let total = blocksPerRow * blocksPerRow
+            // Sixteen terms, so that a block's count (at most 9) needs no bounds check.
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { terms in
+                let term = terms.baseAddress!
+                terms.initialize(repeating: 0)
+                for v in 0..<10 { term[v] = Double(v) / 9 }
+                var first = 0.0
+                for block in 0..<total { first += term[Int(truncatingIfNeeded: blocks[block] & 15)] }
+                let mean = first / count
+                for v in 0..<10 { term[v] = (Double(v) / 9 - mean) * (Double(v) / 9 - mean) }
+                var second = 0.0
+                for block in 0..<total { second += term[Int(truncatingIfNeeded: blocks[block] & 15)] }
+                return (second / count).squareRoot()
+            }
+        }
         func sum(_ term: (Int) -> Double) -> Double {
             var sum = OrderedSum(term)
-            if let blocks {
-                for block in 0..<blocksPerRow * blocksPerRow { sum.add(Int(truncatingIfNeeded: blocks[block])) }
-                return sum.value
-            }
             for b in 0..<blocksPerRow where !(counted && sum.add(counts: tallies + b * 10)) {
                 // Block by block, in order: the row's 3×3 sums made again, read at the centres.
                 let (above, middle, below) = (source + row(3 * b), source + row(3 * b + 1), source + row(3 * b + 2))
