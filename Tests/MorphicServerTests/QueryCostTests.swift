@@ -10,6 +10,27 @@ import Testing
 /// Queries that scan a sweep's runs are admitted by their estimated cost, and a refused
 /// client is told to come back when the admitted work is likely done.
 @Suite(.serialized) struct QueryCostTests {
+    /// Gives `pool` (of one thread) a measured rate of 20,000 cost a second (three items of
+    /// 1,000 taking about 50 ms each), then holds its thread until `gate` is signalled;
+    /// `done` is left when it is let go. Returns the rate measured.
+    static func measuredThenHeld(_ pool: FairPool, done: DispatchGroup, gate: DispatchSemaphore) throws -> Double? {
+        for _ in 0..<3 {
+            done.enter()
+            try pool.submit(client: "seed", cost: 1000) {
+                Thread.sleep(forTimeInterval: 0.05)
+                done.leave()
+            }
+        }
+        done.wait()
+        let rate = pool.rate
+        done.enter()
+        try pool.submit(client: "blocker", cost: 0) {
+            gate.wait()
+            done.leave()
+        }
+        return rate
+    }
+
     @Test func cost_IsTheRunsScannedTimesWhatIsComputedOnEach() throws {
         func cost(_ target: String, runs: Int) throws -> Int {
             API.queryCost(try Route(method: "GET", target: target), runs: runs)
@@ -63,24 +84,11 @@ import Testing
             Issue.record("no sweep id")
             return
         }
-        // The pool's rate: 1,000 run visits in about 50 ms, 20,000 a second.
+        // The pool's rate: 1,000 run visits in about 50 ms, 20,000 a second; then its one
+        // thread held, so what is admitted waits.
         let done = DispatchGroup()
-        for _ in 0..<3 {
-            done.enter()
-            try query.submit(client: "seed", cost: 1000) {
-                Thread.sleep(forTimeInterval: 0.05)
-                done.leave()
-            }
-        }
-        done.wait()
-        let rate = try #require(query.rate)
-        // The one thread held, so what is admitted waits.
         let gate = DispatchSemaphore(value: 0)
-        done.enter()
-        try query.submit(client: "blocker", cost: 0) {
-            gate.wait()
-            done.leave()
-        }
+        let rate = try #require(try Self.measuredThenHeld(query, done: done, gate: gate))
         let target = "/api/sweeps/\(id)/runs?filter=seed%20%3E%3D%200"
         #expect(send(target, from: "a") == nil, "queued")
         #expect(send(target, from: "b") == nil, "queued")
@@ -138,21 +146,8 @@ import Testing
         #expect(Polling.until(60) { (try? service.status(id))?["status"]?.stringValue == "completed" })
         // The pool's rate: 1,000 cell updates in about 50 ms, 20,000 a second.
         let done = DispatchGroup()
-        for _ in 0..<3 {
-            done.enter()
-            try heavy.submit(client: "seed", cost: 1000) {
-                Thread.sleep(forTimeInterval: 0.05)
-                done.leave()
-            }
-        }
-        done.wait()
-        let rate = try #require(heavy.rate)
         let gate = DispatchSemaphore(value: 0)
-        done.enter()
-        try heavy.submit(client: "blocker", cost: 0) {
-            gate.wait()
-            done.leave()
-        }
+        let rate = try #require(try Self.measuredThenHeld(heavy, done: done, gate: gate))
         let target = "/api/sweeps/\(id)/runs/r_1/frames"
         send(target, from: "a")
         send(target, from: "b")
