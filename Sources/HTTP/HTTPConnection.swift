@@ -246,6 +246,11 @@ public struct HTTPConnection {
         }
     }
 
+    /// The fields a gzip-coded answer adds, and the one a compressible answer sent as it is
+    /// adds: made once, not for every answer.
+    private static let codedFields: [(String, String)] = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+    private static let varyField: [(String, String)] = [("Vary", "Accept-Encoding")]
+
     /// Serializes a response; `request` is nil for a refused request.
     private mutating func queue(_ original: HTTPResponse, for request: Pending?) {
         var response = original
@@ -255,11 +260,10 @@ public struct HTTPConnection {
         let gzip = response.compressible && (request?.acceptsGzip ?? false)
         let noBody = isHead || response.status.code == 204 || response.status.code == 304
         let date = HTTPDate.now()
-        let coded: [(String, String)] = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        let coded = Self.codedFields
         switch response.body {
         case .bytes(var body):
-            var extra: [(String, String)] = []
-            if response.compressible { extra = [("Vary", "Accept-Encoding")] }
+            var extra = response.compressible ? Self.varyField : []
             if gzip && body.count >= HTTPResponse.smallestCodedBody, let compressed = try? GzipWriter.compress(body, level: 5) {
                 body = compressed
                 extra = coded
@@ -276,7 +280,7 @@ public struct HTTPConnection {
                 guard !noBody else { return }
                 startCoded(.file(file))
             } else {
-                let extra: [(String, String)] = response.compressible ? [("Vary", "Accept-Encoding")] : []
+                let extra = response.compressible ? Self.varyField : []
                 output += response.head(
                     contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody && file.size > 0 { stream = Stream(source: .file(file), gzip: nil, chunks: nil, chunked: false) }
@@ -290,7 +294,7 @@ public struct HTTPConnection {
                 startCoded(.producer(producer))
                 return
             }
-            let extra: [(String, String)] = response.compressible ? [("Vary", "Accept-Encoding")] : []
+            let extra = response.compressible ? Self.varyField : []
             if let length = producer.length {
                 output += response.head(
                     contentLength: length, chunked: false, keepAlive: keepAlive, date: date, extra: extra)

@@ -295,12 +295,7 @@ final class API: Sendable {
     private func record(method: String, path: String, status: Int, start: Double) {
         counter.count(status)
         let milliseconds = (ProcessInfo.processInfo.systemUptime - start) * 1000
-        log.info(
-            "request",
-            [
-                "method": .string(String(method.prefix(20))), "path": .string(String(path.prefix(200))),
-                "status": .int(status), "ms": .double((milliseconds * 1000).rounded() / 1000),
-            ])
+        log.request(method: method, path: path, status: status, milliseconds: milliseconds)
     }
 
     private static func response(for error: any Error) -> HTTPResponse {
