@@ -71,11 +71,38 @@ public final class Log: @unchecked Sendable {
         line.append(literal: #","status":"#)
         line.append(decimal: status)
         line.append(literal: #","ms":"#)
-        // As `JSON.double` writes it: Swift's shortest form, null when not finite.
-        let rounded = (milliseconds * 1000).rounded() / 1000
-        if rounded.isFinite { line.append(contentsOf: String(rounded).utf8) } else { line.append(literal: "null") }
+        Self.appendMilliseconds(milliseconds, to: &line)
         line.append(literal: "}\n")
         add(line)
+    }
+
+    /// `milliseconds` to a microsecond as `JSON.double` writes it: Swift's shortest form that
+    /// reads back the same, null when not finite. Below a billion milliseconds that form is
+    /// the integer part, a dot and the thousandths without trailing zeros (at least one
+    /// digit), since no shorter decimal lies within half a step of the double there; it is
+    /// written so, as Swift's general formatting cost more than the rest of the line.
+    static func appendMilliseconds(_ milliseconds: Double, to line: inout [UInt8]) {
+        let micro = (milliseconds * 1000).rounded()
+        guard micro.sign == .plus, micro < 1e12 else {
+            let rounded = micro / 1000
+            if rounded.isFinite { line.append(contentsOf: String(rounded).utf8) } else { line.append(literal: "null") }
+            return
+        }
+        let whole = Int(micro) / 1000
+        var fraction = Int(micro) % 1000
+        line.append(decimal: whole)
+        line.append(UInt8(ascii: "."))
+        var digits = 3
+        while digits > 1 && fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        var divisor = 1
+        for _ in 1..<digits { divisor *= 10 }
+        while divisor > 0 {
+            line.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
+            divisor /= 10
+        }
     }
 
     /// `text`'s first `characters` characters as a JSON string. Printable ASCII other than a
@@ -84,9 +111,12 @@ public final class Log: @unchecked Sendable {
     /// character, so the cut would not fall on a byte boundary.
     static func appendString(_ text: String, characters: Int, to line: inout [UInt8]) {
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            let looked = bytes.prefix(characters + 1)
-            guard looked.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-            else { return false }
+            for index in 0..<min(bytes.count, characters + 1) {
+                let byte = bytes[index]
+                guard byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else {
+                    return false
+                }
+            }
             line.append(UInt8(ascii: "\""))
             line.append(contentsOf: bytes.prefix(characters))
             line.append(UInt8(ascii: "\""))

@@ -38,13 +38,18 @@ import Testing
             "GET", "HEAD", "DELETE", String(repeating: "M", count: 19) + "E" + combining, String(repeating: "X", count: 25),
             "G\"T", "",
         ]
-        let times = [0, 0.0004, 0.0005, 0.001, 0.123456, 1, 12.3456789, 1e-7, 1234567.891, .infinity, .nan]
+        var generator = RoutePropertyTests.Generator(state: 3)
+        let times = [
+            0, 0.0004, 0.0005, 0.001, 0.01, 0.1, 0.123456, 0.9999, 1, 1.5, 10, 12.3456789, 1e-7, 1234567.891, 999_999_999.9994,
+            999_999_999.9996, 1e10, 1e16 + 0.5, -0.0, -1, .infinity, .nan,
+        ] + (0..<200).map { _ in Double(generator.next() % 10_000_000) / Double(1 + generator.next() % 100_000) }
         var cases: [(String, String, Int, Double)] = []
         for (index, path) in paths.enumerated() {
             for method in methods {
                 cases.append((method, path, [200, 304, 404, 503][index % 4], times[(index + cases.count) % times.count]))
             }
         }
+        for time in times { cases.append(("GET", "/healthz", 200, time)) }
         let fast = try Self.lines { log in
             for (method, path, status, ms) in cases { log.request(method: method, path: path, status: status, milliseconds: ms) }
         }
