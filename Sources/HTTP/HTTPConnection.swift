@@ -269,46 +269,46 @@ public struct HTTPConnection {
                 extra = coded
                 response.tagCoding()
             }
-            output += response.head(
-                contentLength: body.count, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
+            response.writeHead(
+                into: &output, contentLength: body.count, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
             if !noBody { output += body }
         case .file(let file):
             // A gzip-coded file has no length known in advance, so it needs chunked coding.
             if gzip && (request?.minorVersion ?? 0) >= 1 {
                 response.tagCoding()
-                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
+                response.writeHead(into: &output, contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
                 guard !noBody else { return }
                 startCoded(.file(file))
             } else {
                 let extra = response.compressible ? Self.varyField : []
-                output += response.head(
-                    contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
+                response.writeHead(
+                    into: &output, contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody && file.size > 0 { stream = Stream(source: .file(file), gzip: nil, chunks: nil, chunked: false) }
             }
         case .producer(let producer):
             let http11 = (request?.minorVersion ?? 0) >= 1
             if gzip && http11 {
                 response.tagCoding()
-                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
+                response.writeHead(into: &output, contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
                 guard !noBody else { return }
                 startCoded(.producer(producer))
                 return
             }
             let extra = response.compressible ? Self.varyField : []
             if let length = producer.length {
-                output += response.head(
-                    contentLength: length, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
+                response.writeHead(
+                    into: &output, contentLength: length, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody && length > 0 {
                     stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: false)
                 }
             } else if http11 {
-                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: extra)
+                response.writeHead(into: &output, contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody { stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: true) }
             } else {
                 // HTTP/1.0 has no chunked coding: the body ends where the connection does.
                 if !noBody { isClosing = true }
-                output += response.head(
-                    contentLength: nil, chunked: false, keepAlive: keepAlive && noBody, date: date, extra: extra)
+                response.writeHead(
+                    into: &output, contentLength: nil, chunked: false, keepAlive: keepAlive && noBody, date: date, extra: extra)
                 if !noBody { stream = Stream(source: .producer(producer), gzip: nil, chunks: nil, chunked: false) }
             }
         }

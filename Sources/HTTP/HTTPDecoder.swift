@@ -172,8 +172,11 @@ public struct HTTPDecoder {
     /// The next line without its CRLF, nil when incomplete; refuses lines over `limit` and
     /// bare LF (RFC 9112 §2.2 allows refusing it, and refusing closes a smuggling door).
     private mutating func line(limit: Int, status: HTTPStatus) throws(HTTPError) -> ArraySlice<UInt8>? {
-        var index = max(scanned, start)
-        while index < buffer.count && buffer[index] != 0x0A { index += 1 }
+        let from = max(scanned, start)
+        // Searched in the buffer's memory: indexing the array byte by byte checks bounds each time.
+        let index = buffer.withUnsafeBufferPointer { bytes in
+            UnsafeBufferPointer(rebasing: bytes[from...]).firstIndex(of: 0x0A).map { $0 + from } ?? bytes.count
+        }
         guard index < buffer.count else {
             scanned = index
             if index - start > limit {

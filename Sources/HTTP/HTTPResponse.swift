@@ -80,6 +80,16 @@ public struct HTTPResponse: Sendable {
     {
         var out: [UInt8] = []
         out.reserveCapacity(192)
+        writeHead(into: &out, contentLength: contentLength, chunked: chunked, keepAlive: keepAlive, date: date, extra: extra)
+        return out
+    }
+
+    /// Appends ``head(contentLength:chunked:keepAlive:date:extra:)`` to `out`: a connection
+    /// writes it straight into its output, which keeps its capacity between answers.
+    func writeHead(
+        into out: inout [UInt8], contentLength: Int?, chunked: Bool, keepAlive: Bool, date: String,
+        extra: [(String, String)]
+    ) {
         out.append(literal: "HTTP/1.1 ")
         out.append(decimal: status.code)
         out.append(0x20)
@@ -103,7 +113,6 @@ public struct HTTPResponse: Sendable {
         if chunked { out.append(literal: "Transfer-Encoding: chunked\r\n") }
         if !keepAlive { out.append(literal: "Connection: close\r\n") }
         out.append(literal: "\r\n")
-        return out
     }
 
     private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
