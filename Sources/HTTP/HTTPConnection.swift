@@ -286,6 +286,11 @@ public struct HTTPConnection {
         }
     }
 
+    /// The fields a gzip-coded answer adds, and the one a compressible answer sent as it is
+    /// adds: made once, not for every answer.
+    private static let codedFields: [(String, String)] = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+    private static let varyField: [(String, String)] = [("Vary", "Accept-Encoding")]
+
     /// Serializes a response; `request` is nil for a refused request.
     private mutating func queue(_ original: HTTPResponse, for request: Pending?) {
         var response = original
@@ -295,30 +300,29 @@ public struct HTTPConnection {
         let gzip = response.compressible && (request?.acceptsGzip ?? false)
         let noBody = isHead || response.status.code == 204 || response.status.code == 304
         let date = HTTPDate.now()
-        let coded: [(String, String)] = [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        let coded = Self.codedFields
         switch response.body {
         case .bytes(var body):
-            var extra: [(String, String)] = []
-            if response.compressible { extra = [("Vary", "Accept-Encoding")] }
+            var extra = response.compressible ? Self.varyField : []
             if gzip && body.count >= HTTPResponse.smallestCodedBody, let compressed = try? GzipWriter.compress(body, level: 5) {
                 body = compressed
                 extra = coded
                 response.tagCoding()
             }
-            output += response.head(
-                contentLength: body.count, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
+            response.writeHead(
+                into: &output, contentLength: body.count, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
             if !noBody { output += body }
         case .file(let file):
             // A gzip-coded file has no length known in advance, so it needs chunked coding.
             if gzip && (request?.minorVersion ?? 0) >= 1 {
                 response.tagCoding()
-                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
+                response.writeHead(into: &output, contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
                 guard !noBody else { return }
                 startCoded(.file(file))
             } else {
-                let extra: [(String, String)] = response.compressible ? [("Vary", "Accept-Encoding")] : []
-                output += response.head(
-                    contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
+                let extra = response.compressible ? Self.varyField : []
+                response.writeHead(
+                    into: &output, contentLength: file.size, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody && file.size > 0 {
                     stream = Stream(
                         source: .file(file), gzip: nil, chunks: nil, chunked: false,
@@ -329,22 +333,22 @@ public struct HTTPConnection {
             let http11 = (request?.minorVersion ?? 0) >= 1
             if gzip && http11 {
                 response.tagCoding()
-                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
+                response.writeHead(into: &output, contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: coded)
                 guard !noBody else { return }
                 startCoded(.producer(producer))
                 return
             }
-            let extra: [(String, String)] = response.compressible ? [("Vary", "Accept-Encoding")] : []
+            let extra = response.compressible ? Self.varyField : []
             if let length = producer.length {
-                output += response.head(
-                    contentLength: length, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
+                response.writeHead(
+                    into: &output, contentLength: length, chunked: false, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody && length > 0 {
                     stream = Stream(
                         source: .producer(producer), gzip: nil, chunks: nil, chunked: false,
                         holding: holding(producer, coded: false))
                 }
             } else if http11 {
-                output += response.head(contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: extra)
+                response.writeHead(into: &output, contentLength: nil, chunked: true, keepAlive: keepAlive, date: date, extra: extra)
                 if !noBody {
                     stream = Stream(
                         source: .producer(producer), gzip: nil, chunks: nil, chunked: true,
@@ -353,8 +357,8 @@ public struct HTTPConnection {
             } else {
                 // HTTP/1.0 has no chunked coding: the body ends where the connection does.
                 if !noBody { isClosing = true }
-                output += response.head(
-                    contentLength: nil, chunked: false, keepAlive: keepAlive && noBody, date: date, extra: extra)
+                response.writeHead(
+                    into: &output, contentLength: nil, chunked: false, keepAlive: keepAlive && noBody, date: date, extra: extra)
                 if !noBody {
                     stream = Stream(
                         source: .producer(producer), gzip: nil, chunks: nil, chunked: false,

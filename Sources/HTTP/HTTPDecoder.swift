@@ -172,8 +172,11 @@ public struct HTTPDecoder {
     /// The next line without its CRLF, nil when incomplete; refuses lines over `limit` and
     /// bare LF (RFC 9112 §2.2 allows refusing it, and refusing closes a smuggling door).
     private mutating func line(limit: Int, status: HTTPStatus) throws(HTTPError) -> ArraySlice<UInt8>? {
-        var index = max(scanned, start)
-        while index < buffer.count && buffer[index] != 0x0A { index += 1 }
+        let from = max(scanned, start)
+        // Searched in the buffer's memory: indexing the array byte by byte checks bounds each time.
+        let index = buffer.withUnsafeBufferPointer { bytes in
+            UnsafeBufferPointer(rebasing: bytes[from...]).firstIndex(of: 0x0A).map { $0 + from } ?? bytes.count
+        }
         guard index < buffer.count else {
             scanned = index
             if index - start > limit {
@@ -197,11 +200,16 @@ public struct HTTPDecoder {
     }
 
     private mutating func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPError) {
-        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(Self.isTokenByte) else {
+        // Exactly two spaces: method, target and version, none of them holding a space.
+        guard let firstSpace = line.firstIndex(of: 0x20),
+            let secondSpace = line[(firstSpace + 1)...].firstIndex(of: 0x20),
+            !line[(secondSpace + 1)...].contains(0x20)
+        else { throw HTTPError(.badRequest, "malformed request line") }
+        let method = line[..<firstSpace]
+        guard !method.isEmpty, method.allSatisfy(Self.isTokenByte) else {
             throw HTTPError(.badRequest, "malformed request line")
         }
-        var target = parts[1]
+        var target = line[(firstSpace + 1)..<secondSpace]
         var authority: String?
         guard target.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw HTTPError(.badRequest, "the request target has a character outside visible ASCII")
@@ -224,17 +232,18 @@ public struct HTTPDecoder {
             let path = rest[end...]
             target = ArraySlice((path.hasPrefix("/") ? String(path) : "/" + path).utf8)
         }
-        let version = Array(parts[2])
-        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[6] == UInt8(ascii: "."),
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(version[5]),
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(version[7])
+        let version = line[(secondSpace + 1)...]
+        let at = version.startIndex
+        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[at + 6] == UInt8(ascii: "."),
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(version[at + 5]),
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(version[at + 7])
         else { throw HTTPError(.badRequest, "malformed HTTP version") }
-        guard version[5] == UInt8(ascii: "1"), version[7] <= UInt8(ascii: "1") else {
+        guard version[at + 5] == UInt8(ascii: "1"), version[at + 7] <= UInt8(ascii: "1") else {
             throw HTTPError(.versionNotSupported, "only HTTP/1.0 and HTTP/1.1 are supported")
         }
         request = HTTPRequest(
-            method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: target, as: UTF8.self),
-            minorVersion: Int(version[7] - UInt8(ascii: "0")))
+            method: String(decoding: method, as: UTF8.self), target: String(decoding: target, as: UTF8.self),
+            minorVersion: Int(version[at + 7] - UInt8(ascii: "0")))
         request.authority = authority
     }
 
@@ -268,44 +277,49 @@ public struct HTTPDecoder {
     /// Decides the body's framing once the header section is complete (RFC 9112 §6).
     private mutating func endOfHead() throws(HTTPError) -> Event? {
         // One pass over the fields; most requests carry none of these but Host.
-        var hosts: [String] = []
-        var lengths: [String] = []
-        var codings: [String] = []
-        var expectations: [String] = []
+        // The first of each and how many there are: no array is made for the usual request.
+        var hosts = (count: 0, first: "")
+        var lengths = (count: 0, first: "")
+        var codings = (count: 0, first: "")
+        var expectation: String?
         for (name, value) in request.headers {
             if HTTPRequest.equalIgnoringCase(name, "host") {
-                hosts.append(value)
+                if hosts.count == 0 { hosts.first = value }
+                hosts.count += 1
             } else if HTTPRequest.equalIgnoringCase(name, "content-length") {
-                lengths.append(value)
+                if lengths.count == 0 { lengths.first = value }
+                lengths.count += 1
             } else if HTTPRequest.equalIgnoringCase(name, "transfer-encoding") {
-                codings.append(value)
+                if codings.count == 0 { codings.first = value }
+                codings.count += 1
             } else if HTTPRequest.equalIgnoringCase(name, "expect") {
-                expectations.append(value)
+                if expectation == nil { expectation = value }
             }
         }
         guard request.minorVersion == 0 || hosts.count == 1, hosts.count <= 1 else {
             throw HTTPError(.badRequest, "an HTTP/1.1 request needs exactly one Host field")
         }
         // RFC 9112 §3.2: a Host field with invalid syntax gets 400.
-        if let host = hosts.first, !host.isEmpty, !Self.isValidHost(host) {
+        if hosts.count == 1, !hosts.first.isEmpty, !Self.isValidHost(hosts.first) {
             throw HTTPError(.badRequest, "the Host field is not a valid host[:port]")
         }
         var expected = 0
         var chunked = false
-        if !codings.isEmpty {
+        if codings.count > 0 {
             // RFC 9112 §6.1: reject simultaneous Content-Length and Transfer-Encoding.
-            guard lengths.isEmpty else {
+            guard lengths.count == 0 else {
                 throw HTTPError(.badRequest, "Content-Length and Transfer-Encoding together are ambiguous")
             }
             guard request.minorVersion == 1 else {
                 throw HTTPError(.badRequest, "Transfer-Encoding in an HTTP/1.0 request")
             }
-            guard codings.count == 1, codings[0].lowercased() == "chunked" else {
+            guard codings.count == 1, codings.first.lowercased() == "chunked" else {
                 throw HTTPError(.notImplemented, "only the chunked transfer coding is supported")
             }
             chunked = true
-        } else if !lengths.isEmpty {
-            guard lengths.count == 1, let text = lengths.first, !text.isEmpty, text.utf8.count <= 18,
+        } else if lengths.count > 0 {
+            let text = lengths.first
+            guard lengths.count == 1, !text.isEmpty, text.utf8.count <= 18,
                 text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let length = Int(text)
             else { throw HTTPError(.badRequest, "invalid or repeated Content-Length") }
             guard length <= limits.maximumBodyBytes else {
@@ -315,7 +329,7 @@ public struct HTTPDecoder {
         }
         var continueExpected = false
         // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored.
-        if let expectation = expectations.first, request.minorVersion == 1 {
+        if let expectation, request.minorVersion == 1 {
             guard expectation.lowercased() == "100-continue" else {
                 throw HTTPError(.expectationFailed, "only 'Expect: 100-continue' is supported")
             }
@@ -352,7 +366,13 @@ public struct HTTPDecoder {
     /// RFC 3986 §3.2.2-3.2.3 `host [":" port]`: a bracketed IP literal or a registered
     /// name or IPv4 address, then an optional decimal port.
     static func isValidHost(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
+        var text = text
+        // Read as contiguous bytes: stepping a String's indices costs more than the checks.
+        return text.withUTF8 { isValidHost(bytes: $0[...]) }
+    }
+
+    private static func isValidHost(bytes whole: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        var bytes = whole
         func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         if bytes.first == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return false }
@@ -390,7 +410,11 @@ public struct HTTPDecoder {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
-        default: Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default: false
         }
     }
 }

@@ -80,29 +80,45 @@ public struct HTTPResponse: Sendable {
     {
         var out: [UInt8] = []
         out.reserveCapacity(192)
-        out.append(contentsOf: "HTTP/1.1 ".utf8)
-        out.append(contentsOf: String(status.code).utf8)
+        writeHead(into: &out, contentLength: contentLength, chunked: chunked, keepAlive: keepAlive, date: date, extra: extra)
+        return out
+    }
+
+    /// Appends ``head(contentLength:chunked:keepAlive:date:extra:)`` to `out`: a connection
+    /// writes it straight into its output, which keeps its capacity between answers.
+    func writeHead(
+        into out: inout [UInt8], contentLength: Int?, chunked: Bool, keepAlive: Bool, date: String,
+        extra: [(String, String)]
+    ) {
+        out.append(literal: "HTTP/1.1 ")
+        out.append(decimal: status.code)
         out.append(0x20)
-        out.append(contentsOf: status.reason.utf8)
-        out.append(contentsOf: "\r\nDate: ".utf8)
-        out.append(contentsOf: date.utf8)
-        out.append(contentsOf: "\r\n".utf8)
-        for (name, value) in headers + extra {
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+        out.append(utf8: status.reason)
+        out.append(literal: "\r\nDate: ")
+        out.append(utf8: date)
+        out.append(literal: "\r\n")
+        for (name, value) in headers {
+            Self.appendField(name, value, to: &out)
+        }
+        for (name, value) in extra {
+            Self.appendField(name, value, to: &out)
         }
         // RFC 9110 §8.6: no Content-Length in a 1xx or 204 response, nor in a 304, where it
         // would have to be the length of the 200's body, which the 304 does not carry.
         if let contentLength, status.code != 204, status.code != 304, status.code >= 200 {
-            out.append(contentsOf: "Content-Length: ".utf8)
-            out.append(contentsOf: String(contentLength).utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            out.append(literal: "Content-Length: ")
+            out.append(decimal: contentLength)
+            out.append(literal: "\r\n")
         }
-        if chunked { out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8) }
-        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) }
-        out.append(contentsOf: "\r\n".utf8)
-        return out
+        if chunked { out.append(literal: "Transfer-Encoding: chunked\r\n") }
+        if !keepAlive { out.append(literal: "Connection: close\r\n") }
+        out.append(literal: "\r\n")
+    }
+
+    private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
+        out.append(utf8: name)
+        out.append(literal: ": ")
+        out.append(utf8: value)
+        out.append(literal: "\r\n")
     }
 }

@@ -335,12 +335,7 @@ final class API: Sendable {
     private func record(method: String, path: String, status: Int, start: Double) {
         counter.count(status)
         let milliseconds = (ProcessInfo.processInfo.systemUptime - start) * 1000
-        log.info(
-            "request",
-            [
-                "method": .string(String(method.prefix(20))), "path": .string(String(path.prefix(200))),
-                "status": .int(status), "ms": .double((milliseconds * 1000).rounded() / 1000),
-            ])
+        log.request(method: method, path: path, status: status, milliseconds: milliseconds)
     }
 
     private static func response(for error: any Error) -> HTTPResponse {
@@ -553,27 +548,31 @@ final class API: Sendable {
     /// as when there is none: RFC 3986 §3.2.3 allows it (`port = *DIGIT`) and RFC 9110
     /// §4.2.3 says it is the same authority.
     static func hostAndPort(_ value: String) -> (name: String, port: Int?)? {
-        let bytes = value.utf8
-        let end: String.UTF8View.Index
-        if bytes.first == UInt8(ascii: "[") {
-            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            end = bytes.index(after: close)
-        } else {
-            end = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
+        var value = value
+        // Read as contiguous bytes: stepping a String's indices costs more than the checks.
+        return value.withUTF8 { bytes -> (name: String, port: Int?)? in
+            let end: Int
+            if bytes.first == UInt8(ascii: "[") {
+                guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+                end = close + 1
+            } else {
+                end = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.count
+            }
+            let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
+            let lowered =
+                bytes[..<end].contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+                ? name.lowercased() : name
+            guard end != bytes.count else { return (lowered, nil) }
+            guard bytes[end] == UInt8(ascii: ":") else { return nil }
+            let digits = bytes[(end + 1)...]
+            if digits.isEmpty { return (lowered, nil) }
+            // Leading zeros are allowed (`port = *DIGIT`): `:08080` is port 8080.
+            let significant = digits.drop { $0 == UInt8(ascii: "0") }
+            guard significant.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            let port = significant.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard port <= 65535 else { return nil }
+            return (lowered, port)
         }
-        let name = Substring(bytes[..<end])
-        let lowered =
-            name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
-            ? name.lowercased() : String(name)
-        guard end != bytes.endIndex else { return (lowered, nil) }
-        guard bytes[end] == UInt8(ascii: ":") else { return nil }
-        let digits = bytes[bytes.index(after: end)...]
-        if digits.isEmpty { return (lowered, nil) }
-        // Leading zeros are allowed (`port = *DIGIT`): `:08080` is port 8080.
-        let significant = digits.drop { $0 == UInt8(ascii: "0") }
-        guard significant.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        guard let port = significant.isEmpty ? 0 : Int(Substring(significant)), port <= 65535 else { return nil }
-        return (lowered, port)
     }
 
     /// A request that changes state and comes from a page must come from this server's own

@@ -140,6 +140,13 @@ enum Route: Equatable, Sendable {
     /// The route of a request; HEAD is treated as GET.
     init(method requested: String, target: String) throws(Failure) {
         let method = requested == "HEAD" ? "GET" : requested
+        // A sweep itself (`/api/sweeps/{id}`, no query), the route scripts poll most, is
+        // told from its bytes alone; it is what the general match below makes of it.
+        if let id = Self.sweepOnly(target) {
+            guard Self.isSweepID(id) else { throw .noSweep }
+            self = try Self.sweepRoute(id: id, rest: [], method: method, query: [:])
+            return
+        }
         let bytes = target.utf8
         let mark = bytes.firstIndex(of: UInt8(ascii: "?"))
         let path = Substring(bytes[..<(mark ?? bytes.endIndex)])
@@ -354,10 +361,26 @@ enum Route: Equatable, Sendable {
 
     /// Sweep ids are a name and a hash: lower-case letters, digits and dashes.
     static func isSweepID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 80
-            && id.utf8.allSatisfy {
+        var id = id
+        return !id.isEmpty && id.utf8.count <= 80
+            && id.withUTF8 { $0.allSatisfy {
                 (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
                     || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-")
-            }
+            } }
+    }
+
+    /// The last segment of a target `/api/sweeps/{segment}` with no further `/` and no query;
+    /// nil for any other target (or a string not stored as contiguous UTF-8).
+    private static func sweepOnly(_ target: String) -> String? {
+        let prefix: StaticString = "/api/sweeps/"
+        return target.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            let count = prefix.utf8CodeUnitCount
+            guard bytes.count >= count,
+                bytes.prefix(count).elementsEqual(UnsafeBufferPointer(start: prefix.utf8Start, count: count))
+            else { return nil }
+            let rest = UnsafeBufferPointer(rebasing: bytes[count...])
+            guard !rest.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else { return nil }
+            return String(decoding: rest, as: UTF8.self)
+        } ?? nil
     }
 }

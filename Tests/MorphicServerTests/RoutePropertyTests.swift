@@ -76,6 +76,21 @@ import Testing
         }
     }
 
+    /// A sweep's own target is told from its bytes without the general match; with an empty
+    /// query (`?`) it takes the general match, and both must read it alike, refusals included.
+    @Test func sweepTarget_ReadsAlike_WithAndWithoutTheGeneralMatch() {
+        var generator = Generator(state: 7)
+        let ids = ["a-1", "seed-sweep-7f41200d7684a6fb", "", "A", "a_b", "a#b", "%61", String(repeating: "a", count: 80),
+            String(repeating: "a", count: 81), "é", "a.b", "..", "-"]
+        for index in 0..<5_000 {
+            let id = index < ids.count ? ids[index] : generator.text("az09-_.%#AZé~", upTo: 90)
+            let method = generator.pick(["GET", "HEAD", "POST", "DELETE", "PUT", "get"])
+            let fast = Result { () throws(Route.Failure) in try Route(method: method, target: "/api/sweeps/" + id) }
+            let general = Result { () throws(Route.Failure) in try Route(method: method, target: "/api/sweeps/" + id + "?") }
+            #expect(fast == general, "\(method) /api/sweeps/\(id)")
+        }
+    }
+
     @Test func routeParsing_NeverFails_ExceptWithA4xx() {
         var generator = Generator(state: 1)
         let templates = [

@@ -1,0 +1,26 @@
+extension [UInt8] {
+    /// Appends a literal's bytes. Answers and log lines are made of many short literals, and
+    /// appending a `String`'s `utf8` goes through a generic copy that costs several times
+    /// the bytes it moves.
+    @inlinable package mutating func append(literal text: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Appends a string's UTF-8 bytes, copied whole when the string holds them contiguously
+    /// (native and small strings do).
+    @inlinable package mutating func append(utf8 text: String) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { append(contentsOf: $0) }
+        if copied == nil { append(contentsOf: text.utf8) }
+    }
+
+    /// Appends a non-negative integer's decimal digits without making a `String` of it.
+    @inlinable package mutating func append(decimal value: Int) {
+        guard value > 0 else { return append(UInt8(ascii: "0")) }
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        while divisor > 0 {
+            append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
+    }
+}
