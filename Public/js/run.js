@@ -4,11 +4,11 @@ import { lineChart } from "./chart.js";
 import { $, svgElement } from "./dom.js";
 import { loadPosterior } from "../inference.js";
 import { current, view } from "./lifecycle.js";
-import { drawFrame, loadReplay, replay } from "./replay.js";
-import { state, viewState } from "./sweep-state.js";
+import { drawFrame, loadReplay } from "./replay.js";
+import { sweepView, viewState } from "./sweep-state.js";
 
 export async function showRun(runID) {
-  const number = view.number;
+  const state = sweepView(), { replay } = state, number = view.number;
   state.selected = runID;
   for (const row of document.querySelectorAll("#runs tbody tr")) {
     if (row.dataset.run === runID) row.setAttribute("aria-selected", "true"); else row.removeAttribute("aria-selected");
