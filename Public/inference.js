@@ -4,7 +4,7 @@
 import { api, errorText } from "./js/api.js";
 import { $, COLORS, fillSelect, format, svgElement } from "./js/dom.js";
 import { current, view } from "./js/lifecycle.js";
-import { PARAMETERS } from "./js/model.js";
+import { PARAMETERS, REFERENCE_RUNS } from "./js/model.js";
 import { brushesFromFilter, CONDITION, filterParts } from "./js/parallel.js";
 import { showRun } from "./js/run.js";
 import { sweepView } from "./js/sweep-state.js";
@@ -25,9 +25,16 @@ async function trainedAnswer(path, options, number, onWait) {
 }
 
 /// The sweep view's calibration table and run map, once its dataset is written.
-export async function loadInference(id, number) {
+export async function loadInference(id, number, runs) {
   const { inference } = sweepView();
   const box = $("#calibration");
+  if (runs > REFERENCE_RUNS) {
+    // The server would refuse both (422): said here without asking.
+    const why = `the sweep has ${runs.toLocaleString()} runs; a reference holds at most ${REFERENCE_RUNS.toLocaleString()}.`;
+    box.textContent = "No calibration: " + why;
+    $("#run-map").textContent = "No map: " + why;
+    return;
+  }
   box.textContent = "Training the reference…";
   const result = await trainedAnswer(`/api/sweeps/${id}/calibration`, {}, number,
     (progress) => { box.textContent = `Training the reference… ${Math.round((progress || 0) * 100)} %`; });
@@ -35,7 +42,8 @@ export async function loadInference(id, number) {
   if (result.status !== 200) box.textContent = "No calibration: " + errorText(result);
   else box.replaceChildren(calibrationTable(result.json));
   const map = await api(`/api/sweeps/${id}/map`);
-  if (!current(number) || !map || map.status !== 200) return;
+  if (!current(number) || !map) return;
+  if (map.status !== 200) { $("#run-map").textContent = "No map: " + errorText(map); return; }
   // Every run's parameters, for the colours: the CSV export is the compact way to get
   // 100,000 runs' parameters in one answer.
   const fields = PARAMETERS.filter((p) => p !== "seed" && p !== "mode").join(",");

@@ -91,7 +91,7 @@ export async function showSweep(id, wanted, number) {
     // The table's first rows come first: the chart's answers may need every run's record read.
     if (!last || sweep.status !== last.status) table.firstPage.then(() => loadChart(id, number));
     if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
-    if (ready && (!last || sweep.status !== last.status)) loadInference(id, number);
+    if (ready && (!last || sweep.status !== last.status)) loadInference(id, number, sweep.progress.runs_total);
     last = { done, status: sweep.status };
     return active ? 1000 : null;
   });
