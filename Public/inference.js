@@ -26,6 +26,7 @@ async function trainedAnswer(path, options, number, onWait) {
 
 /// The sweep view's calibration table and run map, once its dataset is written.
 export async function loadInference(id, number, runs) {
+  if (!current(number)) return;
   const { inference } = sweepView();
   const box = $("#calibration");
   if (runs > REFERENCE_RUNS) {

@@ -61,7 +61,7 @@ export async function loadChart(id, number) {
   fillSelect($("#heat-x"), axes, axes[0], viewState.take("hx"));
   fillSelect($("#heat-y"), axes, axes[1] || axes[0], viewState.take("hy"));
   fillSelect($("#heat-z"), STATISTICS, "avg_influence_rate", viewState.take("hz"));
-  renderSweepChart();
+  await renderSweepChart();
 }
 
 function seriesName(answer, series) {
@@ -78,20 +78,19 @@ export function pointText(series, x, y, bin, point) {
     + `; ${point.n.toLocaleString()} runs, median ${q2}, quartiles ${q1}–${q3}, range ${q0}–${q4}`;
 }
 
-/// Draws the chart, the parameter space and the heatmap again for the current filter.
+/// Draws the chart, the parameter space, the heatmap and the importance table again for the
+/// current filter; resolves once each has its answer.
 export async function renderSweepChart() {
   const state = sweepView(), { chart } = state;
   const id = state.sweepID, number = view.number, load = ++chart.load;
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
-  loadParallel();
-  renderHeatmap();
-  renderImportance($("#run-filter").value.trim());
-  if (!y || !x) return;
+  const others = Promise.all([loadParallel(), renderHeatmap(), renderImportance($("#run-filter").value.trim())]);
+  if (!y || !x) return others;
   const [field, controls] = await Promise.all([
     api(aggregatePath(id, { y, x, by, filter: withFilter("mode != classical") })),
     api(aggregatePath(id, { y, filter: "mode = classical" })),
   ]);
-  if (!current(number) || load !== chart.load) return;
+  if (!current(number) || load !== chart.load) return others;
   if (!field || field.status !== 200) {
     $("#chart-note").textContent = field ? "The chart cannot be drawn: " + errorText(field) : "Cannot reach the server.";
     return;
@@ -115,6 +114,7 @@ export async function renderSweepChart() {
   $("#chart-note").textContent = `All ${answer.runs.toLocaleString()} finished field runs matching the filter `
     + `(of ${answer.total.toLocaleString()} runs in the sweep), summarized by the server`
     + (binned ? `; ${binned}.` : ".");
+  return others;
 }
 
 /// The chart's controls, for as long as the sweep view is mounted.

@@ -89,9 +89,11 @@ export async function showSweep(id, wanted, number) {
     const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
     if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
     // The table's first rows come first: the chart's answers may need every run's record read.
-    if (!last || sweep.status !== last.status) table.firstPage.then(() => loadChart(id, number));
+    // The reference's calibration and map come last: training one, and the map's every run,
+    // would take the server and the page from the charts of a large sweep.
+    const charts = !last || sweep.status !== last.status ? table.firstPage.then(() => loadChart(id, number)) : null;
     if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
-    if (ready && (!last || sweep.status !== last.status)) loadInference(id, number, sweep.progress.runs_total);
+    if (ready && (!last || sweep.status !== last.status)) charts.then(() => loadInference(id, number, sweep.progress.runs_total));
     last = { done, status: sweep.status };
     return active ? 1000 : null;
   });
