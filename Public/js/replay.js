@@ -55,6 +55,17 @@ function parseFrames(buffer) {
   return { n, frames };
 }
 
+/// Stops the replay shown and takes it away while another run's frames are asked for, so that
+/// the controls never act on the run before.
+export function clearReplay() {
+  const { replay } = sweepView();
+  stopReplay();
+  Object.assign(replay, { key: null, frames: [], index: 0 });
+  for (const control of ["#replay-play", "#replay-step", "#replay-scrub"]) $(control).disabled = true;
+  delete $("#replay").dataset.frames;
+  delete $("#replay").dataset.generation;
+}
+
 export async function loadReplay(runID, generations, n, number) {
   const state = sweepView(), { replay } = state;
   stopReplay();

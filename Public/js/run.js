@@ -5,7 +5,7 @@ import { $, svgElement } from "./dom.js";
 import { loadPosterior } from "../inference.js";
 import { current, view } from "./lifecycle.js";
 import { PARAMETERS } from "./model.js";
-import { drawFrame, loadReplay } from "./replay.js";
+import { clearReplay, drawFrame, loadReplay } from "./replay.js";
 import { sweepView, viewState } from "./sweep-state.js";
 
 /// A parameter's place in the model's order; others after, as the record lists them.
@@ -14,6 +14,7 @@ const order = (key) => (PARAMETERS.includes(key) ? PARAMETERS.indexOf(key) : PAR
 export async function showRun(runID) {
   const state = sweepView(), { replay } = state, number = view.number;
   state.selected = runID;
+  clearReplay();
   for (const row of document.querySelectorAll("#runs tbody tr")) {
     if (row.dataset.run === runID) row.setAttribute("aria-selected", "true"); else row.removeAttribute("aria-selected");
   }
