@@ -216,8 +216,12 @@ def main():
             stats = Select(driver.find_element(By.ID, "parallel-stats"))
             stats.deselect_all()
             stats.select_by_value("avg_complexity")
-            axes = [a.get_attribute("data-key") for a in driver.find_elements(By.CSS_SELECTOR, "#parallel .axis-hit")]
-            assert axes == ["field_strength", "avg_complexity"], axes
+            # The new statistic's column is asked for, then drawn.
+            shown = lambda: [a.get_attribute("data-key") for a in driver.find_elements(By.CSS_SELECTOR, "#parallel .axis-hit")]
+            try:
+                wait.until(lambda d: shown() == ["field_strength", "avg_complexity"])
+            except Exception:
+                raise AssertionError(shown())
             assert "stats=avg_complexity" in driver.current_url, driver.current_url
             # Both views save as files.
             driver.find_element(By.ID, "parallel-svg").click()
