@@ -4,12 +4,13 @@
 import { api, errorText } from "./js/api.js";
 import { $, COLORS, fillSelect, format, svgElement } from "./js/dom.js";
 import { current, view } from "./js/lifecycle.js";
-import { PARAMETERS } from "./js/model.js";
+import { PARAMETERS, REFERENCE_RUNS } from "./js/model.js";
 import { brushesFromFilter, CONDITION, filterParts } from "./js/parallel.js";
 import { showRun } from "./js/run.js";
-import { state } from "./js/sweep-state.js";
+import { sweepView } from "./js/sweep-state.js";
 
-export const inference = { map: null, colour: "field_strength" };
+// The map's state (its runs, the colour chosen, the rectangle drawn) is the sweep view's
+// (`sweepView().inference`), dropped with it.
 export const MAP = { width: 640, height: 360, pad: 30 };
 
 /// Asks a route that answers 202 while the reference trains, until it answers otherwise.
@@ -19,13 +20,22 @@ async function trainedAnswer(path, options, number, onWait) {
     if (!current(number) || !result) return null;
     if (result.status !== 202) return result;
     onWait(result.json && result.json.progress);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await view.sleep(1000);
   }
 }
 
 /// The sweep view's calibration table and run map, once its dataset is written.
-export async function loadInference(id, number) {
+export async function loadInference(id, number, runs) {
+  if (!current(number)) return;
+  const { inference } = sweepView();
   const box = $("#calibration");
+  if (runs > REFERENCE_RUNS) {
+    // The server would refuse both (422): said here without asking.
+    const why = `the sweep has ${runs.toLocaleString()} runs; a reference holds at most ${REFERENCE_RUNS.toLocaleString()}.`;
+    box.textContent = "No calibration: " + why;
+    $("#run-map").textContent = "No map: " + why;
+    return;
+  }
   box.textContent = "Training the reference…";
   const result = await trainedAnswer(`/api/sweeps/${id}/calibration`, {}, number,
     (progress) => { box.textContent = `Training the reference… ${Math.round((progress || 0) * 100)} %`; });
@@ -33,7 +43,8 @@ export async function loadInference(id, number) {
   if (result.status !== 200) box.textContent = "No calibration: " + errorText(result);
   else box.replaceChildren(calibrationTable(result.json));
   const map = await api(`/api/sweeps/${id}/map`);
-  if (!current(number) || !map || map.status !== 200) return;
+  if (!current(number) || !map) return;
+  if (map.status !== 200) { $("#run-map").textContent = "No map: " + errorText(map); return; }
   // Every run's parameters, for the colours: the CSV export is the compact way to get
   // 100,000 runs' parameters in one answer.
   const fields = PARAMETERS.filter((p) => p !== "seed" && p !== "mode").join(",");
@@ -55,7 +66,7 @@ async function apiText(path) {
   const token = localStorage.getItem("morphic-token");
   if (token) headers.Authorization = "Bearer " + token;
   try {
-    const response = await fetch(path, { headers, cache: "no-cache", signal: view.controller && view.controller.signal });
+    const response = await fetch(path, { headers, cache: "no-cache", signal: view && view.signal });
     return response.ok ? await response.text() : null;
   } catch (_) {
     return null;
@@ -141,6 +152,7 @@ function mapBrush() {
 /// parameter. Dragging a rectangle writes it into the run table's filter, with the filter's
 /// other conditions; clicking a point opens its run.
 function renderMap() {
+  const { inference } = sweepView();
   const figure = $("#run-map");
   const map = inference.map;
   if (!map) return;
@@ -222,7 +234,7 @@ function renderMap() {
   let hoverFrame = 0;
   canvas.addEventListener("pointermove", (event) => {
     if (hoverFrame) return;
-    hoverFrame = requestAnimationFrame(() => {
+    hoverFrame = view.frame(() => {
       hoverFrame = 0;
       const index = nearest(position(event));
       hover.textContent = index >= 0 ? `${map.run_id[index]} · ${inference.colour} ${values[index] ?? "—"}` : "";
@@ -263,11 +275,19 @@ function writeMapBrush(brush) {
   $("#run-filter").dispatchEvent(new Event("input"));
 }
 
-// Drawn again only when the filter's rectangle changes, not at every keystroke.
-$("#run-filter").addEventListener("input", () => {
-  if (JSON.stringify(mapBrush()) !== inference.drawn) renderMap();
-});
-$("#map-colour").addEventListener("change", () => { inference.colour = $("#map-colour").value; renderMap(); });
+/// The map's listeners, for as long as the sweep view is mounted.
+export function mountInference() {
+  const { inference } = sweepView();
+  // Nothing of another sweep's reference stays in view.
+  $("#calibration").replaceChildren();
+  $("#run-map").replaceChildren();
+  $("#map-selection").textContent = "";
+  // Drawn again only when the filter's rectangle changes, not at every keystroke.
+  view.listen($("#run-filter"), "input", () => {
+    if (JSON.stringify(mapBrush()) !== inference.drawn) renderMap();
+  });
+  view.listen($("#map-colour"), "change", () => { inference.colour = $("#map-colour").value; renderMap(); });
+}
 
 /// A run's view: "what produced this run?", the posterior of each parameter the sweep
 /// varies as an interval strip (95, 80 and 50 % intervals and the median), the run's own
@@ -275,6 +295,7 @@ $("#map-colour").addEventListener("change", () => { inference.colour = $("#map-c
 export async function loadPosterior(runID, run, number) {
   const box = $("#posterior");
   box.textContent = "Asking the reference…";
+  const state = sweepView();
   const body = JSON.stringify({ sweep: state.sweepID, run: runID });
   const result = await trainedAnswer(`/api/sweeps/${state.sweepID}/posterior`, { method: "POST", body }, number,
     (progress) => { box.textContent = `Training the reference… ${Math.round((progress || 0) * 100)} %`; });

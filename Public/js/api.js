@@ -6,7 +6,7 @@ import { view } from "./lifecycle.js";
 /// server cannot be reached, which the outage banner then says.
 export async function api(path, options = {}) {
   const method = options.method || "GET";
-  const signal = options.signal || (view.controller && view.controller.signal);
+  const signal = options.signal || (view && view.signal);
   // A busy server sheds load with 503 and Retry-After; a read is asked again after it, a
   // few times, so a burst of the page's own requests does not show as an error.
   for (let attempt = 0; ; attempt++) {

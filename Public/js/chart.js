@@ -1,6 +1,6 @@
 // Line charts as SVG, and saving any chart as SVG or PNG.
 import { $, COLORS, format, svgElement, ticks } from "./dom.js";
-import { state } from "./sweep-state.js";
+import { sweepView } from "./sweep-state.js";
 
 /// A line chart as SVG: `lines` is [{name, points: [[x, y], ...]}].
 export function lineChart(title, lines, xLabel, options = {}) {
@@ -129,7 +129,7 @@ export function lineChart(title, lines, xLabel, options = {}) {
 }
 
 /// Saves a chart as a file: its SVG, or a PNG drawn from it at twice its size.
-export function exportChart(kind, figure = $("#sweep-chart"), name = `${state.sweepID}-${$("#chart-y").value}-by-${$("#chart-x").value}`) {
+export function exportChart(kind, figure = $("#sweep-chart"), name = `${sweepView().sweepID}-${$("#chart-y").value}-by-${$("#chart-x").value}`) {
   const svg = figure.querySelector("svg");
   if (!svg) return;
   const copy = svg.cloneNode(true);

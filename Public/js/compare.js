@@ -3,11 +3,11 @@ import { api, notice } from "./api.js";
 import { lineChart } from "./chart.js";
 import { $ } from "./dom.js";
 import { current, view } from "./lifecycle.js";
-import { state, viewState } from "./sweep-state.js";
+import { sweepView, viewState } from "./sweep-state.js";
 
-export const compareCache = new Map();
-
+/// Draws the runs compared; their records are kept in the sweep view's state.
 export async function renderCompare(number) {
+  const state = sweepView(), compareCache = state.compareCache;
   $("#compare").hidden = state.compare.length === 0;
   const runs = [];
   for (const id of state.compare) {
@@ -58,11 +58,15 @@ export async function renderCompare(number) {
   $("#compare-diff").replaceChildren(head, ...rows);
 }
 
-$("#compare-add").addEventListener("click", () => {
-  const id = state.selected;
-  if (!id || state.compare.includes(id)) return;
-  if (state.compare.length >= 4) { notice("At most four runs are compared; remove one first."); return; }
-  state.compare.push(id);
-  viewState.save();
-  renderCompare(view.number);
-});
+/// The comparison's Add button, for as long as the sweep view is mounted.
+export function mountCompare() {
+  const state = sweepView();
+  view.listen($("#compare-add"), "click", () => {
+    const id = state.selected;
+    if (!id || state.compare.includes(id)) return;
+    if (state.compare.length >= 4) { notice("At most four runs are compared; remove one first."); return; }
+    state.compare.push(id);
+    viewState.save();
+    renderCompare(view.number);
+  });
+}

@@ -2,10 +2,11 @@
 import { api } from "./api.js";
 import { $, format, label } from "./dom.js";
 import { current, view } from "./lifecycle.js";
-import { aggregatePath, chart, withFilter } from "./sweep-chart.js";
-import { state, viewState } from "./sweep-state.js";
+import { aggregatePath, withFilter } from "./sweep-chart.js";
+import { sweepView, viewState } from "./sweep-state.js";
 
 export async function renderHeatmap() {
+  const state = sweepView(), { chart } = state;
   const id = state.sweepID, number = view.number;
   const x = $("#heat-x").value, y = $("#heat-y").value, z = $("#heat-z").value;
   if (!x || !y || !z) return;
@@ -64,6 +65,9 @@ export async function renderHeatmap() {
   figure.dataset.cells = String(means.length);
 }
 
-for (const id of ["#heat-x", "#heat-y", "#heat-z"]) {
-  $(id).addEventListener("change", () => { renderHeatmap(); viewState.save(); });
+/// The heatmap's controls, for as long as the sweep view is mounted.
+export function mountHeatmap() {
+  for (const id of ["#heat-x", "#heat-y", "#heat-z"]) {
+    view.listen($(id), "change", () => { renderHeatmap(); viewState.save(); });
+  }
 }

@@ -3,12 +3,11 @@
 import { api, errorText } from "./api.js";
 import { $, label } from "./dom.js";
 import { current, view } from "./lifecycle.js";
-import { state } from "./sweep-state.js";
-
-const importance = { load: 0 };
+import { sweepView } from "./sweep-state.js";
 
 /// The table of shares for the chart's statistic over the finished runs matching `filter`.
 export async function renderImportance(filter) {
+  const state = sweepView(), { importance } = state;
   const id = state.sweepID, number = view.number, load = ++importance.load;
   const y = $("#chart-y").value;
   if (!y) return;

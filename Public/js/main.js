@@ -1,10 +1,10 @@
 // MorphicLab browser page, the entry point: plain ES modules, no build step, nothing fetched
 // from elsewhere. Wires what belongs to no single view and routes.
 import { $ } from "./dom.js";
-import { inference, MAP } from "../inference.js";
-import { parallel } from "./parallel.js";
+import { MAP } from "../inference.js";
 import { drawFrame } from "./replay.js";
 import { route } from "./router.js";
+import { sweepView } from "./sweep-state.js";
 import { estimate } from "./views/form.js";
 
 $("#token").value = localStorage.getItem("morphic-token") || "";
@@ -24,7 +24,12 @@ $(".skip").addEventListener("click", (event) => {
   const heading = $("#runs-heading");
   if (!$("#view-sweep").hidden) { heading.scrollIntoView(); heading.focus(); } else $("#main").focus();
 });
-// What the browser checks reach into: module bindings are not globals.
-window.morphic = { drawFrame, inference, MAP, parallel };
+// What the browser checks reach into: module bindings are not globals, and a sweep view's
+// state is its own (null in other views).
+window.morphic = {
+  drawFrame, MAP,
+  get inference() { const state = sweepView(); return state && state.inference; },
+  get parallel() { const state = sweepView(); return state && state.parallel; },
+};
 estimate();
 route();

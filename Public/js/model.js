@@ -9,3 +9,7 @@ export const STATISTICS = ["final_population", "max_population", "min_population
   "total_overrides", "total_resonance_events", "emergence_events", "stability_score", "convergence_generation"];
 export const SHOWN_STATS = ["final_population", "avg_population", "avg_complexity", "avg_pattern_diversity",
   "avg_influence_rate", "total_overrides", "total_resonance_events", "convergence_generation"];
+
+/// Most runs a sweep may have to serve as a reference for inference, and so to have a
+/// calibration and a run map (the server's InferenceLimits.maximumRuns, docs/inference.md).
+export const REFERENCE_RUNS = 200000;

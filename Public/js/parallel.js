@@ -5,8 +5,7 @@ import { exportChart } from "./chart.js";
 import { $, format, label, svgElement } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { showRun } from "./run.js";
-import { chart } from "./sweep-chart.js";
-import { state, viewState } from "./sweep-state.js";
+import { sweepView, viewState } from "./sweep-state.js";
 
 /// The statistics the parallel coordinates show: those chosen, or two to start with.
 function parallelStatistics() {
@@ -22,8 +21,8 @@ function parallelStatistics() {
 // them, asked from the server as columns of just those numbers and drawn on a canvas. The
 // filter box is the selection's one truth: its range conditions on an axis are drawn there as
 // brushes, and a brush rewrites only its own axis's conditions, keeping every other one.
+// Its state is the sweep view's (`sweepView().parallel`).
 
-export const parallel = { axes: [], brushes: {}, scales: {}, drawing: 0, drawn: null, shown: -1, brushing: false };
 const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
 export const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
 
@@ -44,6 +43,7 @@ export function brushesFromFilter(filter, axes) {
 }
 
 export async function loadParallel() {
+  const state = sweepView(), { chart } = state;
   const id = state.sweepID, number = view.number, load = ++chart.parallelLoad;
   const axes = [...chart.swept, ...parallelStatistics()];
   const missing = axes.filter((key) => !chart.columns.has(key));
@@ -60,6 +60,7 @@ export async function loadParallel() {
 }
 
 function renderParallel(axes) {
+  const { chart, parallel } = sweepView();
   parallel.axes = axes.filter((key, index) => axes.indexOf(key) === index && chart.columns.has(key));
   parallel.brushes = brushesFromFilter($("#run-filter").value.trim(), parallel.axes);
   const columns = parallel.axes.map((key) => chart.columns.get(key));
@@ -117,7 +118,7 @@ function renderParallel(axes) {
       context.getImageData(0, 0, 1, 1);
       if (next >= count) { pass++; next = 0; }
     }
-    if (pass < 2) requestAnimationFrame(slice);
+    if (pass < 2) view.frame(slice);
   };
   slice();
   figure.dataset.selected = String(chosen);
@@ -157,11 +158,11 @@ function renderParallel(axes) {
 
 /// Whether a run is among those a pointer or the keyboard can pick: the selected ones when
 /// a range is drawn, else all.
-function pickable(run) { const drawn = parallel.drawn; return !drawn.brushed || drawn.picked[run] === 1; }
+function pickable(run) { const drawn = sweepView().parallel.drawn; return !drawn.brushed || drawn.picked[run] === 1; }
 
 /// The pickable run whose line passes nearest (within 6 units) the point (px, py) of the drawing.
 function runAt(px, py) {
-  const drawn = parallel.drawn;
+  const { parallel } = sweepView(), drawn = parallel.drawn;
   if (!drawn || !drawn.count) return -1;
   const last = parallel.axes.length - 1;
   let k = 0;
@@ -180,6 +181,7 @@ function runAt(px, py) {
 
 /// Marks run `run` (an index into the drawn columns; -1: none) and says its values.
 function showParallelRun(run) {
+  const { parallel } = sweepView();
   const figure = $("#parallel"), tip = $("#parallel-tip"), line = figure.querySelector("svg .hover"), drawn = parallel.drawn;
   parallel.shown = run;
   if (!drawn || run < 0 || run >= drawn.count) {
@@ -208,6 +210,7 @@ function showParallelRun(run) {
 /// definition's order, so the same runs query's page at that offset names it; its values are
 /// checked against the line's, since runs that finish meanwhile shift the order.
 async function openParallelRun(run) {
+  const state = sweepView(), { parallel } = state;
   const id = state.sweepID, number = view.number, drawn = parallel.drawn;
   const filter = "mode != classical and status = completed";
   const result = await api(`/api/sweeps/${id}/runs?` + new URLSearchParams({ filter, offset: String(run), limit: "1" }));
@@ -222,61 +225,8 @@ async function openParallelRun(run) {
   showRun(found.run_id);
 }
 
-let hoverFrame = 0;
-$("#parallel").addEventListener("pointermove", (event) => {
-  // Not while a range is dragged out.
-  if (event.buttons || hoverFrame) return;
-  hoverFrame = requestAnimationFrame(() => {
-    hoverFrame = 0;
-    const box = $("#parallel svg") && $("#parallel svg").getBoundingClientRect();
-    if (!box) return;
-    showParallelRun(runAt((event.clientX - box.left) * PARALLEL.width / box.width, (event.clientY - box.top) * PARALLEL.height / box.height));
-  });
-});
-$("#parallel").addEventListener("pointerleave", () => { if (document.activeElement !== $("#parallel canvas")) showParallelRun(-1); });
-$("#parallel").addEventListener("click", (event) => {
-  const brushing = parallel.brushing;
-  parallel.brushing = false;
-  if (brushing || event.target.closest(".axis-hit")) return;
-  const box = $("#parallel svg").getBoundingClientRect();
-  const run = runAt((event.clientX - box.left) * PARALLEL.width / box.width, (event.clientY - box.top) * PARALLEL.height / box.height);
-  if (run >= 0) openParallelRun(run);
-});
-// The keyboard's way to the same: with focus on the drawing, arrows step from run to run
-// (Page Up/Down a hundred at a time), Home/End go to the first and last, Enter opens.
-$("#parallel canvas").addEventListener("focus", () => {
-  const drawn = parallel.drawn;
-  if (!drawn) return;
-  if (parallel.shown < 0 || !pickable(parallel.shown)) { let run = 0; while (run < drawn.count && !pickable(run)) run++; showParallelRun(run); }
-});
-$("#parallel canvas").addEventListener("blur", () => showParallelRun(-1));
-$("#parallel canvas").addEventListener("keydown", (event) => {
-  const drawn = parallel.drawn;
-  if (!drawn || !drawn.count) return;
-  const steps = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, PageDown: 100, PageUp: -100 };
-  // The n-th pickable run from `from` (excluded) in `direction`; the last one found if fewer.
-  const walk = (from, direction, n) => {
-    let found = parallel.shown;
-    for (let probe = from + direction; probe >= 0 && probe < drawn.count && n > 0; probe += direction) {
-      if (pickable(probe)) { found = probe; n--; }
-    }
-    return found;
-  };
-  if (event.key in steps) {
-    event.preventDefault();
-    const step = steps[event.key];
-    showParallelRun(walk(Math.max(0, parallel.shown), Math.sign(step), Math.abs(step)));
-  } else if (event.key === "Home" || event.key === "End") {
-    event.preventDefault();
-    showParallelRun(event.key === "Home" ? walk(-1, 1, 1) : walk(drawn.count, -1, 1));
-  } else if (event.key === "Enter" && parallel.shown >= 0) {
-    event.preventDefault();
-    openParallelRun(parallel.shown);
-  } else if (event.key === "Escape") showParallelRun(-1);
-});
-
 function brushValue(svg, key, clientY) {
-  const box = svg.getBoundingClientRect(), scale = parallel.scales[key];
+  const box = svg.getBoundingClientRect(), scale = sweepView().parallel.scales[key];
   const y = (clientY - box.top) * PARALLEL.height / box.height;
   const fraction = 1 - (y - PARALLEL.top) / (PARALLEL.height - PARALLEL.top - PARALLEL.bottom);
   return scale.low + Math.min(1, Math.max(0, fraction)) * (scale.high - scale.low);
@@ -295,34 +245,9 @@ function applyBrush(key, brush) {
   $("#run-filter").dispatchEvent(new Event("input"));
 }
 
-$("#parallel").addEventListener("pointerdown", (event) => {
-  const hit = event.target.closest(".axis-hit");
-  if (!hit) return;
-  event.preventDefault();
-  // The click that ends a brush is not a click on a run.
-  parallel.brushing = true;
-  const svg = hit.ownerSVGElement, key = hit.dataset.key, start = brushValue(svg, key, event.clientY);
-  let brush = [start, start];
-  const move = (moved) => {
-    const end = brushValue(svg, key, moved.clientY);
-    brush = [Math.min(start, end), Math.max(start, end)];
-  };
-  const up = (released) => {
-    window.removeEventListener("pointermove", move);
-    window.removeEventListener("pointerup", up);
-    move(released);
-    const scale = parallel.scales[key];
-    // A click without a drag clears the axis's brush.
-    applyBrush(key, (brush[1] - brush[0]) / (scale.high - scale.low) < 0.01 ? null : brush);
-  };
-  window.addEventListener("pointermove", move);
-  window.addEventListener("pointerup", up);
-});
-
-$("#parallel-stats").addEventListener("change", () => { loadParallel(); viewState.save(); });
-
 /// The parallel coordinates as one SVG: the canvas's lines as an image under the axes.
 function exportParallel(kind) {
+  const state = sweepView();
   const figure = $("#parallel");
   const svg = figure.querySelector("svg").cloneNode(true);
   const image = svgElement("image", { href: figure.querySelector("canvas").toDataURL("image/png"), x: 0, y: 0,
@@ -333,5 +258,90 @@ function exportParallel(kind) {
   holder.append(svg);
   exportChart(kind, holder, `${state.sweepID}-parameter-space`);
 }
-$("#parallel-svg").addEventListener("click", () => exportParallel("svg"));
-$("#parallel-png").addEventListener("click", () => exportParallel("png"));
+/// The parameter space's pointer, keyboard and export listeners, for as long as the sweep
+/// view is mounted.
+export function mountParallel() {
+  const { parallel } = sweepView();
+  let hoverFrame = 0;
+  view.listen($("#parallel"), "pointermove", (event) => {
+    // Not while a range is dragged out.
+    if (event.buttons || hoverFrame) return;
+    hoverFrame = view.frame(() => {
+      hoverFrame = 0;
+      const box = $("#parallel svg") && $("#parallel svg").getBoundingClientRect();
+      if (!box) return;
+      showParallelRun(runAt((event.clientX - box.left) * PARALLEL.width / box.width, (event.clientY - box.top) * PARALLEL.height / box.height));
+    });
+  });
+  view.listen($("#parallel"), "pointerleave", () => { if (document.activeElement !== $("#parallel canvas")) showParallelRun(-1); });
+  view.listen($("#parallel"), "click", (event) => {
+    const brushing = parallel.brushing;
+    parallel.brushing = false;
+    if (brushing || event.target.closest(".axis-hit")) return;
+    const box = $("#parallel svg").getBoundingClientRect();
+    const run = runAt((event.clientX - box.left) * PARALLEL.width / box.width, (event.clientY - box.top) * PARALLEL.height / box.height);
+    if (run >= 0) openParallelRun(run);
+  });
+  // The keyboard's way to the same: with focus on the drawing, arrows step from run to run
+  // (Page Up/Down a hundred at a time), Home/End go to the first and last, Enter opens.
+  view.listen($("#parallel canvas"), "focus", () => {
+    const drawn = parallel.drawn;
+    if (!drawn) return;
+    if (parallel.shown < 0 || !pickable(parallel.shown)) { let run = 0; while (run < drawn.count && !pickable(run)) run++; showParallelRun(run); }
+  });
+  view.listen($("#parallel canvas"), "blur", () => showParallelRun(-1));
+  view.listen($("#parallel canvas"), "keydown", (event) => {
+    const drawn = parallel.drawn;
+    if (!drawn || !drawn.count) return;
+    const steps = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, PageDown: 100, PageUp: -100 };
+    // The n-th pickable run from `from` (excluded) in `direction`; the last one found if fewer.
+    const walk = (from, direction, n) => {
+      let found = parallel.shown;
+      for (let probe = from + direction; probe >= 0 && probe < drawn.count && n > 0; probe += direction) {
+        if (pickable(probe)) { found = probe; n--; }
+      }
+      return found;
+    };
+    if (event.key in steps) {
+      event.preventDefault();
+      const step = steps[event.key];
+      showParallelRun(walk(Math.max(0, parallel.shown), Math.sign(step), Math.abs(step)));
+    } else if (event.key === "Home" || event.key === "End") {
+      event.preventDefault();
+      showParallelRun(event.key === "Home" ? walk(-1, 1, 1) : walk(drawn.count, -1, 1));
+    } else if (event.key === "Enter" && parallel.shown >= 0) {
+      event.preventDefault();
+      openParallelRun(parallel.shown);
+    } else if (event.key === "Escape") showParallelRun(-1);
+  });
+
+  view.listen($("#parallel"), "pointerdown", (event) => {
+    const hit = event.target.closest(".axis-hit");
+    if (!hit) return;
+    event.preventDefault();
+    // The click that ends a brush is not a click on a run.
+    parallel.brushing = true;
+    const svg = hit.ownerSVGElement, key = hit.dataset.key, start = brushValue(svg, key, event.clientY);
+    let brush = [start, start];
+    const move = (moved) => {
+      const end = brushValue(svg, key, moved.clientY);
+      brush = [Math.min(start, end), Math.max(start, end)];
+    };
+    const up = (released) => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      move(released);
+      const scale = parallel.scales[key];
+      // A click without a drag clears the axis's brush.
+      applyBrush(key, (brush[1] - brush[0]) / (scale.high - scale.low) < 0.01 ? null : brush);
+    };
+    // Removed when released, or with the view if it ends first.
+    view.listen(window, "pointermove", move);
+    view.listen(window, "pointerup", up);
+  });
+
+  view.listen($("#parallel-stats"), "change", () => { loadParallel(); viewState.save(); });
+
+  view.listen($("#parallel-svg"), "click", () => exportParallel("svg"));
+  view.listen($("#parallel-png"), "click", () => exportParallel("png"));
+}

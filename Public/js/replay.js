@@ -1,19 +1,18 @@
 // The replay of a run's grid.
 import { $ } from "./dom.js";
-import { current } from "./lifecycle.js";
-import { state } from "./sweep-state.js";
+import { current, view } from "./lifecycle.js";
+import { sweepView } from "./sweep-state.js";
 
 // Frames are computed again by the server on demand (GET …/frames, docs/datasets.md):
-// asked for in windows that stay under its max_frame_cells, drawn one pixel a cell.
-
-export const replay = { key: null, frames: [], n: 0, index: 0, timer: null, config: null, highlight: null };
+// asked for in windows that stay under its max_frame_cells, drawn one pixel a cell. The
+// replay's state is the sweep view's (`sweepView().replay`); its interval stops with the view.
 const replayColours = {
   dead: [244, 245, 248], alive: [29, 35, 48], taken: [46, 139, 87], overridden: [228, 87, 46], matched: [240, 190, 20],
 };
 
 /// Cells whose k×k window (docs/model.md section 4) is similar to `form` above the run's θ:
 /// where the crystal could act on the frame shown.
-function matchedCells(frame, form) {
+function matchedCells(replay, frame, form) {
   const n = replay.n, config = replay.config, k = config.form_size, r = (k - 1) / 2;
   const torus = config.boundary === "torus", jaccard = config.similarity === "jaccard";
   const alive = (x, y) => {
@@ -40,14 +39,14 @@ function matchedCells(frame, form) {
 }
 
 function parseFrames(buffer) {
-  const view = new DataView(buffer);
+  const data = new DataView(buffer);
   const magic = String.fromCharCode(...new Uint8Array(buffer, 0, 4));
-  if (magic !== "MLFR" || view.getUint8(4) !== 1) throw new Error("not a frames answer");
-  const n = view.getUint32(8, true), count = view.getUint32(12, true), bitmap = Math.ceil(n * n / 8);
+  if (magic !== "MLFR" || data.getUint8(4) !== 1) throw new Error("not a frames answer");
+  const n = data.getUint32(8, true), count = data.getUint32(12, true), bitmap = Math.ceil(n * n / 8);
   const frames = [];
   for (let i = 0, offset = 16; i < count; i++, offset += 4 + 3 * bitmap) {
     frames.push({
-      generation: view.getUint32(offset, true),
+      generation: data.getUint32(offset, true),
       state: new Uint8Array(buffer, offset + 4, bitmap),
       taken: new Uint8Array(buffer, offset + 4 + bitmap, bitmap),
       overridden: new Uint8Array(buffer, offset + 4 + 2 * bitmap, bitmap),
@@ -56,7 +55,19 @@ function parseFrames(buffer) {
   return { n, frames };
 }
 
+/// Stops the replay shown and takes it away while another run's frames are asked for, so that
+/// the controls never act on the run before.
+export function clearReplay() {
+  const { replay } = sweepView();
+  stopReplay();
+  Object.assign(replay, { key: null, frames: [], index: 0 });
+  for (const control of ["#replay-play", "#replay-step", "#replay-scrub"]) $(control).disabled = true;
+  delete $("#replay").dataset.frames;
+  delete $("#replay").dataset.generation;
+}
+
 export async function loadReplay(runID, generations, n, number) {
+  const state = sweepView(), { replay } = state;
   stopReplay();
   const key = `${state.sweepID}/${runID}`;
   Object.assign(replay, { key, frames: [], n, index: 0 });
@@ -70,7 +81,7 @@ export async function loadReplay(runID, generations, n, number) {
     const to = Math.min(generations, from + perRequest - 1);
     let response;
     try {
-      response = await fetch(`/api/sweeps/${state.sweepID}/runs/${runID}/frames?from=${from}&to=${to}&every=1`);
+      response = await fetch(`/api/sweeps/${state.sweepID}/runs/${runID}/frames?from=${from}&to=${to}&every=1`, { signal: view.signal });
     } catch (error) {
       if (current(number) && replay.key === key) $("#replay-generation").textContent = "frames unavailable: the server cannot be reached";
       return;
@@ -92,6 +103,9 @@ export async function loadReplay(runID, generations, n, number) {
 }
 
 export function drawFrame(index) {
+  const state = sweepView();
+  if (!state) return;
+  const { replay } = state;
   const frame = replay.frames[index];
   if (!frame) return;
   replay.index = index;
@@ -102,7 +116,7 @@ export function drawFrame(index) {
   const word = ([r, g, b]) => (255 << 24 | b << 16 | g << 8 | r) >>> 0;
   const colours = { dead: word(replayColours.dead), alive: word(replayColours.alive), taken: word(replayColours.taken),
     overridden: word(replayColours.overridden), matched: word(replayColours.matched) };
-  const matched = replay.highlight ? matchedCells(frame, replay.highlight) : null;
+  const matched = replay.highlight ? matchedCells(replay, frame, replay.highlight) : null;
   for (let cell = 0; cell < n * n; cell++) {
     const byte = cell >> 3, bit = 0x80 >> (cell & 7);
     pixels[cell] = matched && matched[cell] ? colours.matched
@@ -118,13 +132,15 @@ export function drawFrame(index) {
 }
 
 export function stopReplay() {
-  if (replay.timer) clearInterval(replay.timer);
-  replay.timer = null;
+  const state = sweepView();
+  if (state && state.replay.timer) clearInterval(state.replay.timer);
+  if (state) state.replay.timer = null;
   $("#replay-play").textContent = "Play";
   $("#replay").dataset.playing = "false";
 }
 
 function playReplay() {
+  const { replay } = sweepView();
   if (replay.index >= replay.frames.length - 1) drawFrame(0);
   const rate = Number($("#replay-speed").value);
   replay.timer = setInterval(() => {
@@ -135,7 +151,13 @@ function playReplay() {
   $("#replay").dataset.playing = "true";
 }
 
-$("#replay-play").addEventListener("click", () => { if (replay.timer) stopReplay(); else playReplay(); });
-$("#replay-step").addEventListener("click", () => { stopReplay(); drawFrame(Math.min(replay.frames.length - 1, replay.index + 1)); });
-$("#replay-scrub").addEventListener("input", () => { stopReplay(); drawFrame(Number($("#replay-scrub").value)); });
-$("#replay-speed").addEventListener("change", () => { if (replay.timer) { stopReplay(); playReplay(); } });
+/// The replay's controls, for as long as the sweep view is mounted; its interval stops when
+/// the view ends.
+export function mountReplay() {
+  const { replay } = sweepView();
+  view.onLeave(stopReplay);
+  view.listen($("#replay-play"), "click", () => { if (replay.timer) stopReplay(); else playReplay(); });
+  view.listen($("#replay-step"), "click", () => { stopReplay(); drawFrame(Math.min(replay.frames.length - 1, replay.index + 1)); });
+  view.listen($("#replay-scrub"), "input", () => { stopReplay(); drawFrame(Number($("#replay-scrub").value)); });
+  view.listen($("#replay-speed"), "change", () => { if (replay.timer) { stopReplay(); playReplay(); } });
+}

@@ -2,7 +2,7 @@
 import { notice } from "./api.js";
 import { $ } from "./dom.js";
 import { poll, startView } from "./lifecycle.js";
-import { viewState } from "./sweep-state.js";
+import { mountForm } from "./views/form.js";
 import { pollList } from "./views/list.js";
 import { showSweep } from "./views/sweep.js";
 
@@ -13,10 +13,10 @@ export function route() {
   for (const name of ["sweeps", "new", "sweep", "missing"]) $("#view-" + name).hidden = true;
   const match = hash.match(/^#\/sweeps\/([a-z0-9-]+)(?:\?(.*))?$/);
   if (match) {
-    viewState.restore(new URLSearchParams(match[2] || ""));
-    showSweep(match[1], number);
+    showSweep(match[1], Object.fromEntries(new URLSearchParams(match[2] || "").entries()), number);
   } else if (hash === "#/new") {
     $("#view-new").hidden = false;
+    mountForm();
     document.title = "New sweep · MorphicLab";
   } else {
     $("#view-sweeps").hidden = false;

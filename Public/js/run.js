@@ -4,12 +4,17 @@ import { lineChart } from "./chart.js";
 import { $, svgElement } from "./dom.js";
 import { loadPosterior } from "../inference.js";
 import { current, view } from "./lifecycle.js";
-import { drawFrame, loadReplay, replay } from "./replay.js";
-import { state, viewState } from "./sweep-state.js";
+import { PARAMETERS } from "./model.js";
+import { clearReplay, drawFrame, loadReplay } from "./replay.js";
+import { sweepView, viewState } from "./sweep-state.js";
+
+/// A parameter's place in the model's order; others after, as the record lists them.
+const order = (key) => (PARAMETERS.includes(key) ? PARAMETERS.indexOf(key) : PARAMETERS.length);
 
 export async function showRun(runID) {
-  const number = view.number;
+  const state = sweepView(), { replay } = state, number = view.number;
   state.selected = runID;
+  clearReplay();
   for (const row of document.querySelectorAll("#runs tbody tr")) {
     if (row.dataset.run === runID) row.setAttribute("aria-selected", "true"); else row.removeAttribute("aria-selected");
   }
@@ -22,6 +27,19 @@ export async function showRun(runID) {
   $("#run-detail").hidden = false;
   $("#run-title").textContent = `Run ${runID}`;
   $("#run-json").href = path;
+  // Its parameters, as its record has them (the seed with every digit), in the model's order.
+  const keys = Object.keys(run.config).sort((a, b) => order(a) - order(b));
+  $("#run-params").replaceChildren(...keys.map((key) => {
+    const row = document.createElement("tr");
+    row.dataset.key = key;
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = key.replace(/_/g, " ");
+    const value = document.createElement("td");
+    value.textContent = run.config[key] == null ? "–" : String(run.config[key]);
+    row.append(name, value);
+    return row;
+  }));
   const charts = $("#run-charts");
   charts.replaceChildren();
   for (const name of ["population", "complexity", "morphic_influence_rate", "pattern_diversity"]) {

@@ -6,19 +6,17 @@ import { renderHeatmap } from "./heatmap.js";
 import { renderImportance } from "./importance.js";
 import { current, view } from "./lifecycle.js";
 import { STATISTICS } from "./model.js";
-import { loadParallel, parallel } from "./parallel.js";
-import { state, viewState } from "./sweep-state.js";
+import { loadParallel } from "./parallel.js";
+import { sweepView, viewState } from "./sweep-state.js";
 import { fillColumnChooser } from "./table.js";
 
 // The sweep chart: the server's summary of every finished run that matches the filter, per
 // value (or bin) of the parameter: runs, mean with its 95% interval, quartiles; controls as a
-// band. No run is left out and none is sent: the answer is a few hundred numbers.
-export const chart = { swept: [], columns: new Map(), matched: 0, load: 0, parallelLoad: 0 };
+// band. No run is left out and none is sent: the answer is a few hundred numbers. Its state
+// is the sweep view's (`sweepView().chart`).
+
 /// Another sweep's drawings must not stand in for this one's while its answers are awaited.
 export function clearCharts() {
-  chart.load++;
-  chart.parallelLoad++;
-  parallel.drawing++;
   $("#sweep-chart").replaceChildren();
   for (const id of ["#parallel", "#heatmap"]) {
     const canvas = $(id + " canvas");
@@ -41,6 +39,8 @@ export function withFilter(base) {
 }
 
 export async function loadChart(id, number) {
+  if (!current(number)) return;
+  const { chart } = sweepView();
   // A cold index reads every finished run's record first; an answer lost meanwhile is asked again.
   let first;
   for (;;) {
@@ -49,7 +49,7 @@ export async function loadChart(id, number) {
     if (first && first.status === 200) break;
     if (first && first.status < 500) { $("#chart-note").textContent = "No chart: " + errorText(first); return; }
     $("#chart-note").textContent = "Still reading the runs' records…";
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await view.sleep(2000);
   }
   chart.swept = first.json.swept;
   chart.columns.clear();
@@ -61,7 +61,7 @@ export async function loadChart(id, number) {
   fillSelect($("#heat-x"), axes, axes[0], viewState.take("hx"));
   fillSelect($("#heat-y"), axes, axes[1] || axes[0], viewState.take("hy"));
   fillSelect($("#heat-z"), STATISTICS, "avg_influence_rate", viewState.take("hz"));
-  renderSweepChart();
+  await renderSweepChart();
 }
 
 function seriesName(answer, series) {
@@ -78,19 +78,19 @@ export function pointText(series, x, y, bin, point) {
     + `; ${point.n.toLocaleString()} runs, median ${q2}, quartiles ${q1}–${q3}, range ${q0}–${q4}`;
 }
 
-/// Draws the chart, the parameter space and the heatmap again for the current filter.
+/// Draws the chart, the parameter space, the heatmap and the importance table again for the
+/// current filter; resolves once each has its answer.
 export async function renderSweepChart() {
+  const state = sweepView(), { chart } = state;
   const id = state.sweepID, number = view.number, load = ++chart.load;
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
-  loadParallel();
-  renderHeatmap();
-  renderImportance($("#run-filter").value.trim());
-  if (!y || !x) return;
+  const others = Promise.all([loadParallel(), renderHeatmap(), renderImportance($("#run-filter").value.trim())]);
+  if (!y || !x) return others;
   const [field, controls] = await Promise.all([
     api(aggregatePath(id, { y, x, by, filter: withFilter("mode != classical") })),
     api(aggregatePath(id, { y, filter: "mode = classical" })),
   ]);
-  if (!current(number) || load !== chart.load) return;
+  if (!current(number) || load !== chart.load) return others;
   if (!field || field.status !== 200) {
     $("#chart-note").textContent = field ? "The chart cannot be drawn: " + errorText(field) : "Cannot reach the server.";
     return;
@@ -114,11 +114,14 @@ export async function renderSweepChart() {
   $("#chart-note").textContent = `All ${answer.runs.toLocaleString()} finished field runs matching the filter `
     + `(of ${answer.total.toLocaleString()} runs in the sweep), summarized by the server`
     + (binned ? `; ${binned}.` : ".");
+  return others;
 }
 
-$("#chart-svg").addEventListener("click", () => exportChart("svg"));
-$("#chart-png").addEventListener("click", () => exportChart("png"));
-
-for (const id of ["#chart-y", "#chart-x", "#chart-series"]) {
-  $(id).addEventListener("change", () => { renderSweepChart(); viewState.save(); });
+/// The chart's controls, for as long as the sweep view is mounted.
+export function mountSweepChart() {
+  view.listen($("#chart-svg"), "click", () => exportChart("svg"));
+  view.listen($("#chart-png"), "click", () => exportChart("png"));
+  for (const id of ["#chart-y", "#chart-x", "#chart-series"]) {
+    view.listen($(id), "change", () => { renderSweepChart(); viewState.save(); });
+  }
 }

@@ -1,21 +1,52 @@
-// The sweep view's state: the sweep shown, its open run and comparison, and what the URL keeps.
-// Each part of the view keeps its own state in its module (table.js, sweep-chart.js,
-// parallel.js, replay.js), which showSweep resets when the view is mounted; the other views
-// (list, form) keep none.
+// The sweep view's state: one object made when the view is mounted and dropped with it
+// (lifecycle.js), holding each of its parts' state — the table's pages, the charts' answers,
+// the parameter space's drawing, the replay, the comparison — so that nothing a sweep view
+// kept is left for the next view. The other views (list, form) keep none.
 import { $ } from "./dom.js";
-import { table } from "./table.js";
+import { view } from "./lifecycle.js";
 
-export const state = { sweepID: null, selected: null, compare: [] };
+/// A fresh state for sweep `id`; `wanted` is what the URL asks for (see viewState).
+export function sweepState(id, wanted) {
+  return {
+    sweepID: id,
+    // The open run, the runs compared and their records.
+    selected: null,
+    compare: [],
+    compareCache: new Map(),
+    // What the URL asked for and no part has taken yet.
+    wanted,
+    filterTimer: null,
+    table: { id, filter: "", sort: "", chosen: null, total: 0, matched: 0, pages: new Map(), stale: null, asked: new Map(),
+      columns: null, generation: 0, focusRun: null, firstPage: null, pageArrived: null },
+    // The swept parameters, and the columns asked for the parameter space; `load` and
+    // `parallelLoad` tell the latest request from older ones.
+    chart: { swept: [], columns: new Map(), load: 0, parallelLoad: 0 },
+    parallel: { axes: [], brushes: {}, scales: {}, drawing: 0, drawn: null, shown: -1, brushing: false },
+    importance: { load: 0 },
+    replay: { key: null, frames: [], n: 0, index: 0, timer: null, config: null, highlight: null },
+    inference: { map: null, colour: "field_strength", drawn: undefined },
+  };
+}
+
+/// The mounted sweep view's state; null in any other view.
+export function sweepView() { return view && view.state && view.state.sweepID ? view.state : null; }
 
 /// What a sweep view shows — chart axes, filter, sort, the open run — kept in the URL's hash
 /// (`#/sweeps/ID?y=…&x=…&by=…&filter=…&sort=…&run=…`), so a view can be shared and comes back
 /// as it was. Written with replaceState, which does not route again.
 export const viewState = {
-  wanted: {},
-  restore(params) { this.wanted = Object.fromEntries(params.entries()); },
-  take(key) { const value = this.wanted[key]; delete this.wanted[key]; return value; },
+  /// The URL's value of `key`, once: a part takes it when it is first drawn.
+  take(key) {
+    const state = sweepView();
+    if (!state) return undefined;
+    const value = state.wanted[key];
+    delete state.wanted[key];
+    return value;
+  },
   save() {
-    if (!state.sweepID) return;
+    const state = sweepView();
+    if (!state) return;
+    const { table } = state;
     const params = new URLSearchParams();
     for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"], ["hx", "#heat-x"], ["hy", "#heat-y"], ["hz", "#heat-z"]]) if ($(id).value) params.set(key, $(id).value);
     if (table.filter) params.set("filter", table.filter);

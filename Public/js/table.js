@@ -4,15 +4,14 @@ import { $, label } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { PARAMETERS, SHOWN_STATS, STATISTICS } from "./model.js";
 import { showRun } from "./run.js";
-import { chart } from "./sweep-chart.js";
-import { state, viewState } from "./sweep-state.js";
+import { sweepView, viewState } from "./sweep-state.js";
 
+// The table's state is the sweep view's (`sweepView().table`): made when the view is mounted.
 const ROW_HEIGHT = 29, PAGE = 200, OVERSCAN = 12;
-export const table = { id: null, number: 0, filter: "", sort: "", total: 0, matched: 0, pages: new Map(), asked: new Map(),
-  columns: null, generation: 0, focusRun: null };
 
 /// "Runs as CSV" exports what the table shows: the filter's runs, in its order.
 export function csvLink() {
+  const state = sweepView(), { table } = state;
   const params = new URLSearchParams();
   const filter = $("#run-filter").value.trim();
   if (filter) params.set("filter", filter);
@@ -20,22 +19,21 @@ export function csvLink() {
   $("#csv-link").href = `/api/sweeps/${state.sweepID}/runs.csv` + (params.toString() ? "?" + params : "");
 }
 
-export function resetTable(id, number) {
-  Object.assign(table, { id, number, filter: $("#run-filter").value.trim(), total: 0, matched: 0, columns: null,
-    pages: new Map(), focusRun: null });
+export function resetTable() {
+  const { table } = sweepView();
+  table.filter = $("#run-filter").value.trim();
   table.firstPage = new Promise((resolve) => { table.pageArrived = resolve; });
   $("#runs thead").replaceChildren();
   $("#runs tbody").replaceChildren();
   $("#run-count").textContent = "";
   $(".table-wrap").scrollTop = 0;
-  chart.swept = [];
-  chart.columns.clear();
   refreshTable();
 }
 
 /// Forgets the cached pages and asks again for the visible ones; the rows shown stay until
 /// their replacements arrive.
 export function refreshTable() {
+  const { table } = sweepView();
   table.generation += 1;
   for (const controller of table.asked.values()) controller.abort();
   table.asked.clear();
@@ -44,21 +42,21 @@ export function refreshTable() {
   renderRows();
 }
 
-function tablePath(offset, limit) {
+function tablePath(table, offset, limit) {
   const parameters = new URLSearchParams({ offset: String(offset), limit: String(limit) });
   if (table.filter) parameters.set("filter", table.filter);
   if (table.sort) parameters.set("sort", table.sort);
   return `/api/sweeps/${table.id}/runs?` + parameters;
 }
 
-async function askPage(offset) {
+async function askPage(table, offset) {
   if (table.pages.has(offset) || table.asked.has(offset)) return;
-  const controller = new AbortController();
-  view.controller.signal.addEventListener("abort", () => controller.abort());
+  const controller = new AbortController(), number = view.number;
+  view.signal.addEventListener("abort", () => controller.abort());
   table.asked.set(offset, controller);
   const generation = table.generation;
-  const result = await api(tablePath(offset, PAGE), { signal: controller.signal });
-  if (generation !== table.generation || !current(table.number)) return;
+  const result = await api(tablePath(table, offset, PAGE), { signal: controller.signal });
+  if (generation !== table.generation || !current(number)) return;
   table.asked.delete(offset);
   table.pageArrived();
   if (!result) return;
@@ -78,6 +76,7 @@ async function askPage(offset) {
 
 /// Shows the chosen parameter and statistic columns after the run's identity and status.
 function setColumns(chosen) {
+  const { table } = sweepView();
   table.columns = ["run_id", "mode", "status", ...chosen];
   const select = $("#run-columns");
   for (const option of select.options) option.selected = chosen.includes(option.value);
@@ -88,6 +87,7 @@ function setColumns(chosen) {
 /// The chooser's choices, and by default the parameters the definition varies (known from
 /// the server's aggregate answer) with the main statistics.
 export function fillColumnChooser() {
+  const { table, chart } = sweepView();
   const select = $("#run-columns");
   if (!select.options.length) {
     select.replaceChildren(...[...PARAMETERS.filter((key) => key !== "mode"), ...STATISTICS]
@@ -108,13 +108,14 @@ function cellValue(run, key) {
   return run.summary_stats ? run.summary_stats[key] : null;
 }
 
-function rowAt(index) {
+function rowAt(table, index) {
   const offset = Math.floor(index / PAGE) * PAGE;
   const page = table.pages.get(offset) || (table.stale && table.stale.get(offset));
   return page ? page[index - offset] : undefined;
 }
 
 function renderHead() {
+  const { table } = sweepView();
   const head = document.createElement("tr");
   head.setAttribute("aria-rowindex", "1");
   const sortKey = table.sort.replace(/^-/, ""), descending = table.sort.startsWith("-");
@@ -152,12 +153,13 @@ function spacer(height, columns) {
 }
 
 function renderRows() {
+  const state = sweepView(), { table } = state;
   const wrap = $(".table-wrap");
   const visible = Math.ceil((wrap.clientHeight || 448) / ROW_HEIGHT);
   const count = table.matched;
   const first = Math.max(0, Math.floor(wrap.scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(count, first + visible + 2 * OVERSCAN);
-  for (let offset = Math.floor(first / PAGE) * PAGE; offset < Math.max(last, 1); offset += PAGE) askPage(offset);
+  for (let offset = Math.floor(first / PAGE) * PAGE; offset < Math.max(last, 1); offset += PAGE) askPage(table, offset);
   if (!table.columns) return;
   if (!$("#runs thead tr")) renderHead();
   $("#runs").setAttribute("aria-rowcount", String(count + 1));
@@ -168,7 +170,7 @@ function renderRows() {
   const shown = new Map([...body.querySelectorAll("tr[data-index]")].map((tr) => [tr.dataset.index, tr]));
   const rows = [spacer(first * ROW_HEIGHT, table.columns.length)];
   for (let index = first; index < last; index++) {
-    const run = rowAt(index);
+    const run = rowAt(table, index);
     let tr = shown.get(String(index));
     if (!tr || tr.children.length !== table.columns.length || (tr.dataset.run || "") !== (run ? run.run_id : "")) {
       tr = document.createElement("tr");
@@ -197,6 +199,7 @@ function renderRows() {
 
 /// Moves the keyboard focus to the row at `index`, scrolling it into view.
 function focusRow(index) {
+  const { table } = sweepView();
   if (index < 0 || index >= table.matched) return;
   const wrap = $(".table-wrap");
   const top = index * ROW_HEIGHT;
@@ -212,32 +215,36 @@ function focusRow(index) {
   }
 }
 
-$("#run-columns").addEventListener("change", () => {
-  table.chosen = [...$("#run-columns").selectedOptions].map((option) => option.value);
-  setColumns(table.chosen);
-  viewState.save();
-});
-let scrollFrame = 0;
-$(".table-wrap").addEventListener("scroll", () => {
-  if (scrollFrame) return;
-  scrollFrame = requestAnimationFrame(() => { scrollFrame = 0; renderRows(); });
-}, { passive: true });
-// One listener for every row: click or Enter opens a run; arrows, Page and Home/End move.
-$("#runs tbody").addEventListener("click", (event) => {
-  const row = event.target.closest("tr[data-run]");
-  if (row) { table.focusRun = row.dataset.run; showRun(row.dataset.run); }
-});
-$("#runs tbody").addEventListener("keydown", (event) => {
-  const row = event.target.closest("tr[data-index]");
-  if (!row) return;
-  const index = Number(row.dataset.index);
-  const page = Math.max(1, Math.floor($(".table-wrap").clientHeight / ROW_HEIGHT) - 1);
-  const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -index, End: table.matched - 1 - index };
-  if (event.key in moves) {
-    event.preventDefault();
-    focusRow(Math.max(0, Math.min(table.matched - 1, index + moves[event.key])));
-  } else if ((event.key === "Enter" || event.key === " ") && row.dataset.run) {
-    event.preventDefault();
-    showRun(row.dataset.run);
-  }
-});
+/// The table's listeners, for as long as the sweep view is mounted.
+export function mountTable() {
+  const { table } = sweepView();
+  view.listen($("#run-columns"), "change", () => {
+    table.chosen = [...$("#run-columns").selectedOptions].map((option) => option.value);
+    setColumns(table.chosen);
+    viewState.save();
+  });
+  let scrollFrame = 0;
+  view.listen($(".table-wrap"), "scroll", () => {
+    if (scrollFrame) return;
+    scrollFrame = view.frame(() => { scrollFrame = 0; renderRows(); });
+  }, { passive: true });
+  // One listener for every row: click or Enter opens a run; arrows, Page and Home/End move.
+  view.listen($("#runs tbody"), "click", (event) => {
+    const row = event.target.closest("tr[data-run]");
+    if (row) { table.focusRun = row.dataset.run; showRun(row.dataset.run); }
+  });
+  view.listen($("#runs tbody"), "keydown", (event) => {
+    const row = event.target.closest("tr[data-index]");
+    if (!row) return;
+    const index = Number(row.dataset.index);
+    const page = Math.max(1, Math.floor($(".table-wrap").clientHeight / ROW_HEIGHT) - 1);
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -index, End: table.matched - 1 - index };
+    if (event.key in moves) {
+      event.preventDefault();
+      focusRow(Math.max(0, Math.min(table.matched - 1, index + moves[event.key])));
+    } else if ((event.key === "Enter" || event.key === " ") && row.dataset.run) {
+      event.preventDefault();
+      showRun(row.dataset.run);
+    }
+  });
+}

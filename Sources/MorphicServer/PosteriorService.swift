@@ -75,13 +75,15 @@ final class PosteriorService: Sendable {
     }
 
     /// Refuses at once, from the definition alone, a sweep that can never be a reference
-    /// (it varies nothing, or plans too few runs in a split), rather than answering 202 for a
-    /// training that would only fail.
+    /// (more runs than the limit, it varies nothing, or plans too few runs in a split), rather
+    /// than answering 202 for a training that would only fail, after reading every run's
+    /// features (gigabytes for a million runs).
     private func refuseHopeless(_ id: String) throws {
         let definition = try service.definition(id)
         let refuse = { (message: String) in
             APIError(status: .unprocessableContent, code: "invalid_reference", message: message)
         }
+        try refuseTooLarge(definition)
         if Theta(definition).names.isEmpty {
             throw refuse("the reference varies no parameter: there is nothing to infer")
         }
@@ -185,10 +187,22 @@ final class PosteriorService: Sendable {
         }
     }
 
-    /// The run map of sweep `id`, computed once per version of its dataset. Call off the
-    /// event loops: it reads the features.
+    /// Refuses a sweep of more runs than a reference may hold (``InferenceLimits/maximumRuns``):
+    /// its features alone would take the server gigabytes to read.
+    private func refuseTooLarge(_ definition: SweepDefinition) throws {
+        let count = definition.runs.count
+        guard count <= limits.maximumRuns else {
+            throw APIError(
+                status: .unprocessableContent, code: "invalid_reference",
+                message: "the reference has \(count) runs, more than the limit of \(limits.maximumRuns)")
+        }
+    }
+
+    /// The run map of sweep `id`, computed once per version of its dataset; refused for more
+    /// runs than a reference may hold. Call off the event loops: it reads the features.
     func runMap(_ id: String) throws -> (map: RunMap, version: String) {
         let (folder, version) = try dataset(id)
+        try refuseTooLarge(try service.definition(id))
         let cached = state.withLock { state -> RunMap? in
             state.clock += 1
             guard let known = state.maps[id], known.version == version else { return nil }

@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_page import api, browser, start_server  # noqa: E402
+from sweep_view import api, browser, start_server  # noqa: E402
 
 REFERENCE = {
     "name": "page-reference", "seed": 3, "defaults": {"generations": 30, "grid_size": 12},

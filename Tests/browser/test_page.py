@@ -22,71 +22,9 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def api(url, path, method="GET", body=None):
-    request = urllib.request.Request(url + path, method=method, data=body,
-                                     headers={"Content-Type": "application/json"} if body else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, None
-
-
-def hundred_thousand_runs(binary, data):
-    """A finished sweep of 100,000 tiny runs, computed by `morphic sweep` and placed where
-    the server keeps its sweeps, as if the server had computed it. Returns its id."""
-    work = tempfile.mkdtemp(prefix="morphic-100k-")
-    try:
-        path = os.path.join(work, "sweep.json")
-        with open(path, "w") as file:
-            # 10 × 10 grid points of 1,000 replicates each, in that order: the first 10,000 runs
-            # are all at field strength 0.1, so a view that loads a prefix shows a tenth of the range.
-            json.dump({"name": "hundred-k", "defaults": {"grid_size": 4, "generations": 2, "crystal_count": 2},
-                       "groups": [{"prefix": "r", "mode": "morphic", "replicates": 1000,
-                                   "grid": {"field_strength": [round(0.1 * i, 1) for i in range(1, 11)],
-                                            "temporal_decay": [round(0.1 * i, 1) for i in range(0, 10)]}}]}, file)
-        out = os.path.join(work, "out")
-        subprocess.run([binary, "sweep", path, "--output", out, "--quiet"], check=True, cwd=PACKAGE,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        with open(os.path.join(out, "manifest.json")) as file:
-            sweep_id = json.load(file)["sweep_id"]
-        os.makedirs(os.path.join(data, "sweeps"), exist_ok=True)
-        shutil.move(out, os.path.join(data, "sweeps", sweep_id))
-        with open(os.path.join(data, "sweeps", sweep_id, "status.json"), "w") as file:
-            json.dump({"status": "completed", "sequence": 1, "created_at": "2026-01-01T00:00:00.000Z",
-                       "started_at": "2026-01-01T00:00:00.000Z", "finished_at": "2026-01-01T00:03:00.000Z"}, file)
-        return sweep_id
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def start_server(binary, data, port=0):
-    process = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", data, "--workers", "2"],
-                               cwd=PACKAGE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={k: v for k, v in os.environ.items() if not k.startswith("MORPHIC_")})
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        if match:
-            return process, match.group(1)
-    process.kill()
-    raise RuntimeError("the server did not start")
-
-
-def browser(downloads):
-    options = webdriver.ChromeOptions()
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
-    if os.path.exists("/usr/bin/chromium"):
-        options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    return webdriver.Chrome(options=options, service=service)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweep_view import (GoalProbe, api, browser, console_errors, describe, finished_sweep,  # noqa: E402
+                        measure_sweep_view, start_server, wait_until_indexed)
 
 
 def axe_source():
@@ -130,40 +68,12 @@ def eta_squared(y, x):
     return between / total if total > 0 else 0.0
 
 
-# Run in each document before its own scripts: every long task from the start, and when each
-# part of the sweep view first shows (milliseconds since navigation), looked for once a frame.
-GOAL_PROBE = """
-window.morphicGoals = { marks: {}, tasks: [], supported: false };
-try {
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.morphicGoals.tasks.push(e.duration); })
-    .observe({ type: 'longtask', buffered: true });
-  window.morphicGoals.supported = PerformanceObserver.supportedEntryTypes.includes('longtask');
-} catch (_) {}
-const parts = {
-  rows: '#runs tbody tr[data-run] td', chart: '#sweep-chart path.box', parallel: '#parallel[data-runs]',
-  heatmap: '#heatmap[data-cells]', importance: '#importance tr[data-parameter]',
-};
-(function look() {
-  const marks = window.morphicGoals.marks;
-  for (const [name, selector] of Object.entries(parts)) {
-    if (!marks[name] && document.querySelector(selector)) marks[name] = performance.now();
-  }
-  if (Object.keys(parts).some((name) => !marks[name])) requestAnimationFrame(look);
-})();
-"""
-
-
-def console_errors(driver):
-    """The page's console errors since the last call (a password field outside a form is advice, not an error)."""
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-
-
 def main():
     binary, artifacts = sys.argv[1], sys.argv[2]
     os.makedirs(artifacts, exist_ok=True)
     data = tempfile.mkdtemp(prefix="morphic-browser-")
     downloads = tempfile.mkdtemp(prefix="morphic-downloads-")
-    big = hundred_thousand_runs(binary, data)
+    big, _, _ = finished_sweep(binary, data)
     server, url = start_server(binary, data)
     driver = None
     results = []
@@ -306,8 +216,12 @@ def main():
             stats = Select(driver.find_element(By.ID, "parallel-stats"))
             stats.deselect_all()
             stats.select_by_value("avg_complexity")
-            axes = [a.get_attribute("data-key") for a in driver.find_elements(By.CSS_SELECTOR, "#parallel .axis-hit")]
-            assert axes == ["field_strength", "avg_complexity"], axes
+            # The new statistic's column is asked for, then drawn.
+            shown = lambda: [a.get_attribute("data-key") for a in driver.find_elements(By.CSS_SELECTOR, "#parallel .axis-hit")]
+            try:
+                wait.until(lambda d: shown() == ["field_strength", "avg_complexity"])
+            except Exception:
+                raise AssertionError(shown())
             assert "stats=avg_complexity" in driver.current_url, driver.current_url
             # Both views save as files.
             driver.find_element(By.ID, "parallel-svg").click()
@@ -515,54 +429,12 @@ def main():
             # asserted as the goals state them; times only catch a stall (this suite runs debug
             # builds on a shared machine), and long tasks only a generous ceiling.
             # The page is measured, not the server's first reading of every run's record.
-            deadline = time.time() + 240
-            while time.time() < deadline:
-                try:
-                    if api(url, f"/api/sweeps/{big}/aggregate?y=avg_population")[0] == 200:
-                        break
-                except OSError:  # a timeout: the answer waits for the records
-                    pass
-                time.sleep(1)
-            probe = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": GOAL_PROBE})["identifier"]
-            try:
+            wait_until_indexed(url, big, limit=240)
+            with GoalProbe(driver):
                 for scheme in ["light", "dark"]:
-                    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
-                    # A new document (not a hash change), so the probe runs before the page's scripts.
-                    driver.get("about:blank")
-                    driver.execute_cdp_cmd("Network.enable", {})
-                    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
-                    console_errors(driver)
-                    driver.get(url + f"/#/sweeps/{big}")
-                    try:
-                        WebDriverWait(driver, 60, poll_frequency=0.05).until(lambda d: d.execute_script(
-                            "const m = window.morphicGoals.marks; return m.rows && m.chart && m.parallel && m.heatmap && m.importance"))
-                    except Exception:
-                        raise AssertionError("drawn so far: " + json.dumps(driver.execute_script("return window.morphicGoals")))
-                    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#validation li.check"))
-                    # Until the network is quiet for a second: everything the view asks for counted.
-                    quiet, count = time.time(), -1
-                    while time.time() - quiet < 1:
-                        now = driver.execute_script("return performance.getEntries().length")
-                        if now != count:
-                            quiet, count = time.time(), now
-                        time.sleep(0.1)
-                    figures = driver.execute_script("""
-                        const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
-                        const sum = (key) => entries.reduce((total, e) => total + (e[key] || 0), 0);
-                        const largest = entries.slice().sort((a, b) => b.transferSize - a.transferSize).slice(0, 3)
-                          .map((e) => [new URL(e.name).pathname, e.transferSize]);
-                        return { marks: window.morphicGoals.marks, tasks: window.morphicGoals.tasks, supported: window.morphicGoals.supported,
-                          transferred: sum('transferSize'), encoded: sum('encodedBodySize'), requests: entries.length, largest,
-                          elements: document.getElementsByTagName('*').length };""")
-                    errors = console_errors(driver)
-                    marks, tasks = figures["marks"], figures["tasks"]
-                    print(f"     100,000 runs, {scheme}: table rows {marks['rows']:.0f} ms, chart {marks['chart']:.0f} ms, "
-                          f"parameter space {marks['parallel']:.0f} ms, heatmap {marks['heatmap']:.0f} ms after navigation; "
-                          f"{figures['elements']} elements; {figures['transferred'] / 1e6:.3f} MB transferred "
-                          f"({figures['encoded'] / 1e6:.3f} MB of bodies) in {figures['requests']} requests, largest "
-                          + ", ".join(f"{path} {size / 1e3:.0f} KB" for path, size in figures["largest"])
-                          + f"; long tasks {len(tasks)}, longest {max(tasks, default=0):.0f} ms, over 200 ms "
-                          f"{sum(1 for t in tasks if t > 200)}; console errors {len(errors)}")
+                    figures = measure_sweep_view(driver, url, big, scheme)
+                    print(f"     100,000 runs, {scheme}: " + describe(figures))
+                    marks, tasks, errors = figures["marks"], figures["tasks"], figures["errors"]
                     assert figures["supported"], "no longtask observer in this browser"
                     assert figures["elements"] < 3000, figures["elements"]
                     assert 0 < figures["transferred"] < 1.5e6, figures
@@ -570,9 +442,6 @@ def main():
                     drawn = max(marks[k] for k in ("chart", "parallel", "heatmap"))
                     assert marks["rows"] < 10000 and drawn < 15000, marks
                     assert max(tasks, default=0) < 3000, tasks
-            finally:
-                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
-                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": probe})
 
         def every_view_passes_axe_in_light_and_dark():
             source = axe_source()

@@ -1,6 +1,7 @@
 // The new-sweep form and the definition it writes.
 import { api, errorText } from "../api.js";
 import { $ } from "../dom.js";
+import { view } from "../lifecycle.js";
 
 function numbers(text) {
   return text.split(/[\s,]+/).filter(Boolean).map(Number);
@@ -150,12 +151,17 @@ function formChanged() {
   $("#definition-source").textContent = "Written from the form above.";
   estimate();
 }
+// The form keeps what was typed in its fields across views; it starts as the form's defaults.
 showDesign();
 $("#definition").value = JSON.stringify(formToDefinition(), null, 2);
-$("#definition").addEventListener("input", () => {
-  $("#definition-source").textContent = "Edited by hand: this is what will be submitted; changing the form above rewrites it.";
-  estimate();
-});
-$("#form fieldset").addEventListener("input", formChanged);
-$("#form fieldset").addEventListener("change", formChanged);
-$("#form").addEventListener("submit", submitSweep);
+
+/// The form's listeners, for as long as the new-sweep view is mounted.
+export function mountForm() {
+  view.listen($("#definition"), "input", () => {
+    $("#definition-source").textContent = "Edited by hand: this is what will be submitted; changing the form above rewrites it.";
+    estimate();
+  });
+  view.listen($("#form fieldset"), "input", formChanged);
+  view.listen($("#form fieldset"), "change", formChanged);
+  view.listen($("#form"), "submit", submitSweep);
+}

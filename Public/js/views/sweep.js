@@ -1,26 +1,34 @@
 // One sweep: its status and actions, and the views of its runs below.
 import { api, errorText, notice } from "../api.js";
-import { compareCache, renderCompare } from "../compare.js";
+import { mountCompare, renderCompare } from "../compare.js";
 import { $ } from "../dom.js";
-import { loadInference } from "../../inference.js";
-import { current, onLeave, poll } from "../lifecycle.js";
+import { loadInference, mountInference } from "../../inference.js";
+import { mountHeatmap } from "../heatmap.js";
+import { current, poll, view } from "../lifecycle.js";
 import { PARAMETERS, STATISTICS } from "../model.js";
-import { parallel } from "../parallel.js";
+import { mountParallel } from "../parallel.js";
 import { route } from "../router.js";
-import { stopReplay } from "../replay.js";
+import { mountReplay } from "../replay.js";
 import { showRun } from "../run.js";
-import { clearCharts, loadChart, renderSweepChart } from "../sweep-chart.js";
-import { state, viewState } from "../sweep-state.js";
-import { csvLink, refreshTable, resetTable, table } from "../table.js";
+import { clearCharts, loadChart, mountSweepChart, renderSweepChart } from "../sweep-chart.js";
+import { sweepState, sweepView, viewState } from "../sweep-state.js";
+import { csvLink, mountTable, refreshTable, resetTable } from "../table.js";
 import { progressBlock } from "./list.js";
 
-/// Mounts the sweep view for sweep `id`: the state of each of its parts (table, charts,
-/// parallel coordinates, comparison) starts afresh from the URL, and the replay stops when
-/// the view is left.
-export async function showSweep(id, number) {
-  onLeave(stopReplay);
-  state.sweepID = id;
-  state.selected = null;
+/// Mounts the sweep view for sweep `id`, with `wanted` what the URL asks for: the view's one
+/// state object (sweep-state.js) is made here and dropped when the view is left, and every
+/// listener, timer, frame and request of its parts (table, charts, parameter space, heatmap,
+/// comparison, replay, map) is the view's, ended with it (lifecycle.js).
+export async function showSweep(id, wanted, number) {
+  const state = view.state = sweepState(id, wanted), { table } = state;
+  mountTable();
+  mountSweepChart();
+  mountParallel();
+  mountHeatmap();
+  mountCompare();
+  mountReplay();
+  mountInference();
+  mountSweep(state);
   $("#run-detail").hidden = true;
   $("#view-sweep").hidden = false;
   $("#sweep-title").textContent = id;
@@ -30,17 +38,15 @@ export async function showSweep(id, number) {
   $("#archive-link").href = base + "/dataset.tar.gz";
   csvLink();
   $("#run-filter").value = viewState.take("filter") || "";
-  parallel.brushes = {};
   $("#parallel-stats").replaceChildren();
   clearCharts();
   table.sort = viewState.take("sort") || "";
   const chosen = viewState.take("cols");
   table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
-  resetTable(id, number);
+  resetTable();
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun);
   state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
-  compareCache.clear();
   renderCompare(number);
   $("#validation").replaceChildren();
   let last = null;
@@ -83,9 +89,11 @@ export async function showSweep(id, number) {
     const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
     if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
     // The table's first rows come first: the chart's answers may need every run's record read.
-    if (!last || sweep.status !== last.status) table.firstPage.then(() => loadChart(id, number));
+    // The reference's calibration and map come last: training one, and the map's every run,
+    // would take the server and the page from the charts of a large sweep.
+    const charts = !last || sweep.status !== last.status ? table.firstPage.then(() => loadChart(id, number)) : null;
     if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
-    if (ready && (!last || sweep.status !== last.status)) loadInference(id, number);
+    if (ready && (!last || sweep.status !== last.status)) charts.then(() => loadInference(id, number, sweep.progress.runs_total));
     last = { done, status: sweep.status };
     return active ? 1000 : null;
   });
@@ -121,20 +129,32 @@ async function loadValidation(id, number) {
   $("#validation").replaceChildren(...items);
 }
 
-let filterTimer = null;
-$("#run-filter").addEventListener("input", () => {
-  clearTimeout(filterTimer);
-  filterTimer = setTimeout(() => {
-    table.filter = $("#run-filter").value.trim();
-    viewState.save();
-    $(".table-wrap").scrollTop = 0;
-    refreshTable();
-    csvLink();
-    renderSweepChart();
-  }, 150);
-});
-/// Runs a state-changing action on the shown sweep, saying what came of it.
-async function act(action, confirmation, messages) {
+/// The filter box and the sweep's actions, for as long as the view is mounted.
+function mountSweep(state) {
+  view.listen($("#run-filter"), "input", () => {
+    view.cancel(state.filterTimer);
+    state.filterTimer = view.later(() => {
+      state.table.filter = $("#run-filter").value.trim();
+      viewState.save();
+      $(".table-wrap").scrollTop = 0;
+      refreshTable();
+      csvLink();
+      renderSweepChart();
+    }, 150);
+  });
+  view.listen($("#cancel"), "click", () => act(state, "cancel", "Cancel this sweep? Finished runs are kept.", {
+    200: "Cancelled; finished runs are kept.",
+    202: "Cancelling: waiting for the cluster to stop the sweep's jobs; finished runs are kept.",
+  }));
+  view.listen($("#retry"), "click", () => act(state, "retry", null, { 202: "Queued again: failed and missing runs will be computed." }));
+  view.listen($("#delete"), "click", () => act(state, "delete", "Delete this sweep and all its files? This cannot be undone.", {
+    204: "Deleted.",
+  }));
+}
+
+/// Runs a state-changing action on the shown sweep, saying what came of it. The request is
+/// not the view's: leaving the view does not abort a deletion under way.
+async function act(state, action, confirmation, messages) {
   if (confirmation && !confirm(confirmation)) return;
   const id = state.sweepID;
   const result = await api(`/api/sweeps/${id}/${action === "delete" ? "" : action}`.replace(/\/$/, ""),
@@ -142,13 +162,5 @@ async function act(action, confirmation, messages) {
   if (!result) { notice("The server cannot be reached; nothing was changed."); return; }
   notice(messages[result.status] || errorText(result));
   if (action === "delete" && result.status === 204) { location.hash = "#/"; return; }
-  if (state.sweepID === id) route();
+  if (sweepView() === state) route();
 }
-$("#cancel").addEventListener("click", () => act("cancel", "Cancel this sweep? Finished runs are kept.", {
-  200: "Cancelled; finished runs are kept.",
-  202: "Cancelling: waiting for the cluster to stop the sweep's jobs; finished runs are kept.",
-}));
-$("#retry").addEventListener("click", () => act("retry", null, { 202: "Queued again: failed and missing runs will be computed." }));
-$("#delete").addEventListener("click", () => act("delete", "Delete this sweep and all its files? This cannot be undone.", {
-  204: "Deleted.",
-}));

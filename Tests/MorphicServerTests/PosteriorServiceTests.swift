@@ -1,0 +1,61 @@
+import Foundation
+import MorphicData
+import MorphicInference
+@testable import MorphicServer
+import TestSupport
+import Testing
+
+/// A sweep of more runs than a reference may hold is refused at once, by its calibration,
+/// its posteriors and its run map alike, naming the limit: not a training started (202) that
+/// reads every run's features (gigabytes for a million runs) only to fail.
+@Suite struct PosteriorServiceTests {
+    @Test func sweepOverTheReferenceLimit_IsRefusedAtOnce_ByCalibrationPosteriorAndMap() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 2
+        let service = try JobService(configuration: configuration, log: Log())
+        defer { service.shutdown() }
+        let id = try service.submit(
+            Array(
+                #"{"name": "over", "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "replicates": 20, "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#
+                    .utf8)
+        ).status["id"]!.stringValue!
+        let deadline = Date().addingTimeInterval(120)
+        while try service.status(id)["status"] != .string("completed") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        var limits = InferenceLimits()
+        limits.maximumRuns = 59
+        let posteriors = PosteriorService(service: service, limits: limits)
+        let message = "the reference has 60 runs, more than the limit of 59"
+        let asks: [(String, () throws -> Int)] = [
+            ("calibration", { try posteriors.calibration(id).status.code }),
+            ("map", { try posteriors.map(id).status.code }),
+            ("posterior", { try posteriors.posterior(id, body: Array(#"{"sweep": "\#(id)", "run": "r_1"}"#.utf8)).status.code }),
+        ]
+        for (name, ask) in asks {
+            // Asked twice: the refusal is not a training under way the second time either.
+            for _ in 0..<2 {
+                do {
+                    let status = try ask()
+                    Issue.record("\(name) answered \(status) instead of refusing")
+                } catch let error as APIError {
+                    #expect(error.status.code == 422, "\(name)")
+                    #expect(error.code == "invalid_reference", "\(name)")
+                    #expect(error.message == message, "\(name)")
+                }
+            }
+        }
+        // One run fewer than the sweep holds is the limit it is measured against; at the
+        // sweep's own count it is not refused for its size (it trains: 202 or an answer).
+        limits.maximumRuns = 60
+        let within = PosteriorService(service: service, limits: limits)
+        do {
+            _ = try within.calibration(id)
+        } catch let error as APIError {
+            #expect(!error.message.contains("more than the limit"), "\(error.message)")
+        }
+    }
+}

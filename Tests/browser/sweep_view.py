@@ -1,0 +1,212 @@
+"""What the browser checks and the explorer's figures share: a finished sweep made with
+`morphic sweep`, a server over it, a headless Chromium, and the sweep view opened afresh with
+everything its goals speak of measured (when each part is drawn, elements, bytes, long tasks,
+console errors).
+
+Used by test_page.py (which asserts the goals that do not depend on the machine) and by
+explorer_figures.py (which prints the figures for a release build at 100,000 and 1,000,000
+runs); neither times anything the other does not.
+"""
+import json, os, re, shutil, subprocess, tempfile, time, urllib.error, urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def api(url, path, method="GET", body=None, timeout=30):
+    request = urllib.request.Request(url + path, method=method, data=body,
+                                     headers={"Content-Type": "application/json"} if body else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def finished_sweep(binary, data, replicates=1000, grid_size=4, generations=2, name="hundred-k", packed=False):
+    """A finished sweep of 100 × `replicates` tiny runs, computed by `morphic sweep` and placed
+    where the server keeps its sweeps, as if the server had computed it (without the index file
+    the server writes when it assembles one, so its first query reads every record).
+
+    Returns (sweep id, seconds computing, peak resident KB of `morphic sweep`)."""
+    work = tempfile.mkdtemp(prefix="morphic-sweep-", dir=data)
+    try:
+        path = os.path.join(work, "sweep.json")
+        with open(path, "w") as file:
+            # 10 × 10 grid points of `replicates` runs each, in that order: the first tenth of the
+            # runs are all at field strength 0.1, so a view that loads a prefix shows a tenth of the range.
+            json.dump({"name": name, "defaults": {"grid_size": grid_size, "generations": generations, "crystal_count": 2},
+                       "groups": [{"prefix": "r", "mode": "morphic", "replicates": replicates,
+                                   "grid": {"field_strength": [round(0.1 * i, 1) for i in range(1, 11)],
+                                            "temporal_decay": [round(0.1 * i, 1) for i in range(0, 10)]}}]}, file)
+        out = os.path.join(work, "out")
+        started = time.time()
+        process = subprocess.Popen([binary, "sweep", path, "--output", out, "--quiet", "--max-runs", str(max(100000, 100 * replicates))]
+                                   + (["--packed"] if packed else []),
+                                   cwd=PACKAGE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # wait4 gives this child's own peak resident size, not the largest of all children.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.time() - started
+        if process.returncode != 0:
+            raise RuntimeError(f"morphic sweep exited with {process.returncode}")
+        with open(os.path.join(out, "manifest.json")) as file:
+            sweep_id = json.load(file)["sweep_id"]
+        os.makedirs(os.path.join(data, "sweeps"), exist_ok=True)
+        shutil.move(out, os.path.join(data, "sweeps", sweep_id))
+        with open(os.path.join(data, "sweeps", sweep_id, "status.json"), "w") as file:
+            json.dump({"status": "completed", "sequence": 1, "created_at": "2026-01-01T00:00:00.000Z",
+                       "started_at": "2026-01-01T00:00:00.000Z", "finished_at": "2026-01-01T00:03:00.000Z"}, file)
+        return sweep_id, seconds, usage.ru_maxrss
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def start_server(binary, data, port=0, config=None):
+    """`morphic serve` over `data` on loopback (with Config/server.json, or `config`); returns
+    the process and its URL."""
+    process = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", data, "--workers", "2"]
+                               + (["--config", config] if config else []),
+                               cwd=PACKAGE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env={k: v for k, v in os.environ.items() if not k.startswith("MORPHIC_")})
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        if match:
+            return process, match.group(1)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+def peak_resident_kb(pid):
+    """A live process's peak resident size so far (VmHWM), in KB."""
+    with open(f"/proc/{pid}/status") as file:
+        for line in file:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def browser(downloads):
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
+    if os.path.exists("/usr/bin/chromium"):
+        options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(options=options, service=service)
+
+
+def console_errors(driver):
+    """The page's console errors since the last call."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def wait_until_indexed(url, sweep_id, limit=600):
+    """Waits until the server answers an aggregate of the sweep (its first reading of every
+    run's record done); returns the seconds it took."""
+    started = time.time()
+    while time.time() - started < limit:
+        try:
+            if api(url, f"/api/sweeps/{sweep_id}/aggregate?y=avg_population", timeout=60)[0] == 200:
+                return time.time() - started
+        except OSError:  # a timeout: the answer waits for the records
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"sweep {sweep_id} was not indexed within {limit} s")
+
+
+# Run in each document before its own scripts: every long task from the start, and when each
+# part of the sweep view first shows (milliseconds since navigation), looked for once a frame.
+GOAL_PROBE = """
+window.morphicGoals = { marks: {}, tasks: [], supported: false };
+try {
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.morphicGoals.tasks.push(e.duration); })
+    .observe({ type: 'longtask', buffered: true });
+  window.morphicGoals.supported = PerformanceObserver.supportedEntryTypes.includes('longtask');
+} catch (_) {}
+const parts = {
+  rows: '#runs tbody tr[data-run] td', chart: '#sweep-chart path.box', parallel: '#parallel[data-runs]',
+  heatmap: '#heatmap[data-cells]', importance: '#importance tr[data-parameter]',
+};
+(function look() {
+  const marks = window.morphicGoals.marks;
+  for (const [name, selector] of Object.entries(parts)) {
+    if (!marks[name] && document.querySelector(selector)) marks[name] = performance.now();
+  }
+  if (Object.keys(parts).some((name) => !marks[name])) requestAnimationFrame(look);
+})();
+"""
+
+
+class GoalProbe:
+    """The probe installed in every new document of `driver` while the block runs."""
+
+    def __init__(self, driver):
+        self.driver = driver
+
+    def __enter__(self):
+        self.identifier = self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": GOAL_PROBE})["identifier"]
+        return self
+
+    def __exit__(self, *_):
+        self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        self.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": self.identifier})
+
+
+def measure_sweep_view(driver, url, sweep_id, scheme, timeout=60):
+    """Opens the sweep view afresh (a new document, cold browser cache) in colour scheme
+    `scheme` inside a GoalProbe, waits until every part is drawn and the network has been
+    quiet for a second, and returns the figures: `marks` (ms after navigation of rows, chart,
+    parallel, heatmap, importance), `tasks` (long tasks' ms), `transferred`, `encoded`,
+    `requests`, `largest`, `elements`, `errors` (console errors), `supported` (whether the
+    browser reports long tasks)."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    # A new document (not a hash change), so the probe runs before the page's scripts.
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    console_errors(driver)
+    driver.get(url + f"/#/sweeps/{sweep_id}")
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(
+            "const m = window.morphicGoals.marks; return m.rows && m.chart && m.parallel && m.heatmap && m.importance"))
+    except Exception:
+        raise AssertionError("drawn so far: " + json.dumps(driver.execute_script("return window.morphicGoals")))
+    WebDriverWait(driver, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#validation li.check"))
+    # Until the network is quiet for a second: everything the view asks for counted.
+    quiet, count = time.time(), -1
+    while time.time() - quiet < 1:
+        now = driver.execute_script("return performance.getEntries().length")
+        if now != count:
+            quiet, count = time.time(), now
+        time.sleep(0.1)
+    figures = driver.execute_script("""
+        const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+        const sum = (key) => entries.reduce((total, e) => total + (e[key] || 0), 0);
+        const largest = entries.slice().sort((a, b) => b.transferSize - a.transferSize).slice(0, 3)
+          .map((e) => [new URL(e.name).pathname, e.transferSize]);
+        return { marks: window.morphicGoals.marks, tasks: window.morphicGoals.tasks, supported: window.morphicGoals.supported,
+          transferred: sum('transferSize'), encoded: sum('encodedBodySize'), requests: entries.length, largest,
+          elements: document.getElementsByTagName('*').length };""")
+    figures["errors"] = console_errors(driver)
+    return figures
+
+
+def describe(figures):
+    """The figures of measure_sweep_view as one line."""
+    marks, tasks = figures["marks"], figures["tasks"]
+    return (f"table rows {marks['rows']:.0f} ms, chart {marks['chart']:.0f} ms, "
+            f"parameter space {marks['parallel']:.0f} ms, heatmap {marks['heatmap']:.0f} ms, "
+            f"importance {marks['importance']:.0f} ms after navigation; "
+            f"{figures['elements']} elements; {figures['transferred'] / 1e6:.3f} MB transferred "
+            f"({figures['encoded'] / 1e6:.3f} MB of bodies) in {figures['requests']} requests, largest "
+            + ", ".join(f"{path} {size / 1e3:.0f} KB" for path, size in figures["largest"])
+            + f"; long tasks {len(tasks)}, longest {max(tasks, default=0):.0f} ms, over 200 ms "
+            f"{sum(1 for t in tasks if t > 200)}; console errors {len(figures['errors'])}")
