@@ -197,20 +197,32 @@ struct FairPoolTests {
             }
         }
         done.wait()
+        // An item is counted once its body has returned; the one thread takes the next
+        // only then, so an item of no cost that has started marks everything before it counted.
+        func fence() throws {
+            let started = DispatchSemaphore(value: 0)
+            try pool.submit(client: "fence", cost: 0) { started.signal() }
+            started.wait()
+        }
+        try fence()
         let rate = try #require(pool.rate)
         #expect(rate > 5_000 && rate <= 50_000, "measured \(rate) a second")
         // An item that does no work (its client gone) does not make the pool look faster.
         done.enter()
         try pool.submit(client: "a", cost: 1_000_000) { done.leave() }
         done.wait()
+        try fence()
         #expect(pool.rate == rate)
         // The thread held by an item of no cost; 100,000 waits: about 2 s at 50,000 a second.
         let gate = DispatchSemaphore(value: 0)
+        let holding = DispatchSemaphore(value: 0)
         done.enter()
         try pool.submit(client: "blocker", cost: 0) {
+            holding.signal()
             gate.wait()
             done.leave()
         }
+        holding.wait()
         for _ in 0..<4 {
             done.enter()
             try pool.submit(client: "b", cost: 25_000) { done.leave() }

@@ -12,7 +12,7 @@ import Testing
 @Suite(.serialized) struct QueryCostTests {
     /// Gives `pool` (of one thread) a measured rate of 20,000 cost a second (three items of
     /// 1,000 taking about 50 ms each), then holds its thread until `gate` is signalled;
-    /// `done` is left when it is let go. Returns the rate measured.
+    /// `done` is left when it is let go. Returns the rate measured, every item counted.
     static func measuredThenHeld(_ pool: FairPool, done: DispatchGroup, gate: DispatchSemaphore) throws -> Double? {
         for _ in 0..<3 {
             done.enter()
@@ -22,13 +22,16 @@ import Testing
             }
         }
         done.wait()
-        let rate = pool.rate
+        // The one thread takes the blocker only once the items before it are counted.
+        let holding = DispatchSemaphore(value: 0)
         done.enter()
         try pool.submit(client: "blocker", cost: 0) {
+            holding.signal()
             gate.wait()
             done.leave()
         }
-        return rate
+        holding.wait()
+        return pool.rate
     }
 
     @Test func cost_IsTheRunsScannedTimesWhatIsComputedOnEach() throws {
