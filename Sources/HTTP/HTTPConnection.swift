@@ -296,6 +296,9 @@ public struct HTTPConnection {
         var response = original
         let keepAlive = !isClosing
         let isHead = request?.isHead ?? false
+        // An HTTP/1.0 client keeps its connection only when the answer says so (RFC 9112
+        // Appendix C.2.2); without it, one that reads to the end of the connection would wait.
+        if keepAlive && (request?.minorVersion ?? 1) == 0 { response.headers.append(("Connection", "keep-alive")) }
         // A HEAD answer carries the same fields a GET would, coding included (RFC 9110 §9.3.2).
         let gzip = response.compressible && (request?.acceptsGzip ?? false)
         let noBody = isHead || response.status.code == 204 || response.status.code == 304
@@ -356,7 +359,10 @@ public struct HTTPConnection {
                 }
             } else {
                 // HTTP/1.0 has no chunked coding: the body ends where the connection does.
-                if !noBody { isClosing = true }
+                if !noBody {
+                    isClosing = true
+                    response.headers.removeAll { $0.name == "Connection" }
+                }
                 response.writeHead(
                     into: &output, contentLength: nil, chunked: false, keepAlive: keepAlive && noBody, date: date, extra: extra)
                 if !noBody {

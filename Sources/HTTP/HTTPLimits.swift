@@ -158,7 +158,9 @@ public struct HTTPLimits: Hashable, Sendable {
     /// its pool's queue or its client's share, which is estimated from the work admitted
     /// (its estimated cost over the pool's measured rate) and is at least 1 s. 60 s: what
     /// the queues admit is about a handler timeout's work, and a client should not be sent
-    /// away for longer than the wait it was spared.
+    /// away for longer than the wait it was spared. The queue delay
+    /// (``maximumQueueDelay``, rounded up) bounds it too: by then whatever waits has started
+    /// or been shed.
     public var maximumRetryAfter = 60
 
     /// The defaults above.

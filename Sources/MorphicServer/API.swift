@@ -223,9 +223,14 @@ final class API: Sendable {
 
     /// Seconds a client refused by `pool` is told to wait: the work the pool has admitted
     /// over its measured rate, within 1 s and ``HTTPLimits/maximumRetryAfter``; `fallback`
-    /// before the pool has measured anything.
+    /// before the pool has measured anything. Never more than the queue delay, rounded up:
+    /// by then whatever waits now has started or been shed, so the queue a client comes back
+    /// to is a new one (a slow cold read lowers the measured rate, and alone made clients
+    /// wait 43 s for a queue that drained in one).
     private func retryAfter(_ pool: FairPool, fallback: Int) -> Int {
-        pool.retryAfter(within: 1...max(1, configuration.http.maximumRetryAfter), fallback: fallback)
+        let delay = Int(configuration.http.maximumQueueDelay.rounded(.up))
+        return pool.retryAfter(
+            within: 1...max(1, min(configuration.http.maximumRetryAfter, delay)), fallback: fallback)
     }
 
     /// The 503 for a request refused or dropped for the queue delay, counted apart in

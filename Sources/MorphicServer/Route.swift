@@ -330,7 +330,9 @@ enum Route: Equatable, Sendable {
             guard let key = decoded(parts[0], plusIsSpace: true),
                 let value = parts.count > 1 ? decoded(parts[1], plusIsSpace: true) : ""
             else {
-                throw Failure(status: 400, code: "bad_parameter", message: "the query has a malformed %-escape")
+                throw Failure(
+                    status: 400, code: "bad_parameter",
+                    message: "the query has a malformed %-escape, or escapes that are not UTF-8")
             }
             guard result.updateValue(value, forKey: key) == nil else {
                 throw Failure(

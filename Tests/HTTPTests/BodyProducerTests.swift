@@ -129,6 +129,22 @@ import TestSupport
         #expect(body == source.bytes && connection.isClosing && connection.isDrained)
     }
 
+    @Test func http10KeepAlive_IsSaidInTheAnswer_WhenTheConnectionStays() {
+        for (request, kept) in [
+            ("GET /r HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n", true),
+            ("GET /r HTTP/1.0\r\nHost: a\r\n\r\n", false), ("GET /r HTTP/1.1\r\nHost: a\r\n\r\n", true),
+        ] {
+            var connection = HTTPConnection(limits: HTTPLimits(), now: 0)
+            connection.receive(Array(request.utf8), now: 0)
+            let pending = connection.nextRequest(now: 0)!
+            connection.complete(HTTPResponse(status: .ok, body: .bytes(Array("ok".utf8))), serial: pending.serial, now: 0)
+            let (head, body) = split(drain(&connection))
+            #expect(body == Array("ok".utf8) && connection.isClosing == !kept, "\(request)")
+            #expect(head.contains("Connection: keep-alive") == (kept && request.contains("HTTP/1.0")), "\(head)")
+            #expect(head.contains("Connection: close") == !kept, "\(head)")
+        }
+    }
+
     @Test func head_MakesNothing_AndReleasesTheProducerAtOnce() {
         let source = Source(total: 150_000)
         var connection = answered(
