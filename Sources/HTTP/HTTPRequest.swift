@@ -34,6 +34,12 @@ public struct HTTPRequest: Sendable {
         headers.first { Self.equalIgnoringCase($0.name, name) }?.value
     }
 
+    /// How many fields are named `name` (case-insensitive): a field that must be single is
+    /// refused or ignored when given twice, never guessed between.
+    public func count(of name: String) -> Int {
+        headers.lazy.filter { Self.equalIgnoringCase($0.name, name) }.count
+    }
+
     /// Whether two strings are equal but for the case of ASCII letters; no allocation, since
     /// every request looks up several fields.
     public static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {

@@ -483,7 +483,7 @@ final class API: Sendable {
         // Exactly this media type (parameters such as charset allowed): a cross-site HTML
         // form can only send form and text types, so it cannot post to the API. Two fields
         // are not guessed between.
-        guard request.headers.lazy.filter({ HTTPRequest.equalIgnoringCase($0.name, "Content-Type") }).count <= 1 else {
+        guard request.count(of: "Content-Type") <= 1 else {
             throw APIError(
                 status: .badRequest, code: "bad_content_type", message: "the request has more than one Content-Type field",
                 field: "Content-Type")
@@ -611,7 +611,7 @@ final class API: Sendable {
     /// Two Origin fields could each pass a different check (one read here, another by a
     /// proxy), so the request is refused as a duplicated Host is.
     private func checkSingleOrigin(_ request: HTTPRequest) throws(APIError) {
-        guard request.headers.lazy.filter({ HTTPRequest.equalIgnoringCase($0.name, "Origin") }).count > 1 else { return }
+        guard request.count(of: "Origin") > 1 else { return }
         throw APIError(
             status: .badRequest, code: "bad_origin", message: "the request has more than one Origin field", field: "Origin")
     }

@@ -18,7 +18,7 @@ enum ByteRange {
         whole.headers.append(("Accept-Ranges", "bytes"))
         // Two Range fields are not guessed between.
         guard request.method == "GET", let field = request.header("Range"),
-            request.headers.lazy.filter({ HTTPRequest.equalIgnoringCase($0.name, "Range") }).count == 1,
+            request.count(of: "Range") == 1,
             let asked = parse(field, size: file.fileSize)
         else { return whole }
         if let condition = request.header("If-Range") {

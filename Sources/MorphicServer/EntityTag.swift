@@ -28,24 +28,16 @@ enum EntityTag {
         "\"" + String(CounterRandom.fnv1a64(bytes: bytes), radix: 16) + "\""
     }
 
-    /// Whether `field` (an If-None-Match value) names `tag`, in either coding; `*` names any.
-    static func matches(_ field: String, _ tag: String) -> Bool {
+    /// Whether `field` (an If-None-Match or If-Match value) names `tag`, in either coding; `*`
+    /// names any. Weak comparison (If-None-Match) takes `W/` tags as their strong twins;
+    /// strong comparison (If-Match, `strongly`) never matches a weak tag (RFC 9110 §8.8.3.2).
+    static func matches(_ field: String, _ tag: String, strongly: Bool = false) -> Bool {
         let bare = tag.dropLast()
         return field.split(separator: ",").contains { candidate in
             var text = candidate.trimmingCharacters(in: .whitespaces)
             if text == "*" { return true }
-            if text.hasPrefix("W/") { text.removeFirst(2) }
+            if !strongly && text.hasPrefix("W/") { text.removeFirst(2) }
             return text == tag || text == bare + "-gzip\""
-        }
-    }
-
-    /// Whether `field` (an If-Match value) names `tag` by strong comparison, in either
-    /// coding: a weak tag never does; `*` names any.
-    static func matchesStrongly(_ field: String, _ tag: String) -> Bool {
-        let bare = tag.dropLast()
-        return field.split(separator: ",").contains { candidate in
-            let text = candidate.trimmingCharacters(in: .whitespaces)
-            return text == "*" || text == tag || text == bare + "-gzip\""
         }
     }
 
@@ -59,7 +51,7 @@ enum EntityTag {
         guard let tag = preset ?? of(response) else { return response }
         // If-Match first (RFC 9110 §13.2.2): a client that holds part of a representation
         // asks for more only of that one, and gets 412 once it changed.
-        if let field = request.header("If-Match"), !matchesStrongly(field, tag) {
+        if let field = request.header("If-Match"), !matches(field, tag, strongly: true) {
             return APIError(
                 status: .preconditionFailed, code: "precondition_failed",
                 message: "If-Match names another representation than the current one (\(tag))", field: "If-Match"
