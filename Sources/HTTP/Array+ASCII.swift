@@ -13,11 +13,15 @@ extension [UInt8] {
         if copied == nil { append(contentsOf: text.utf8) }
     }
 
-    /// Appends a non-negative integer's decimal digits without making a `String` of it.
-    @inlinable package mutating func append(decimal value: Int) {
-        guard value > 0 else { return append(UInt8(ascii: "0")) }
+    /// Appends a non-negative integer's decimal digits without making a `String` of it;
+    /// with `digits`, exactly that many, zero-padded on the left (the value must fit).
+    @inlinable package mutating func append(decimal value: Int, digits: Int? = nil) {
         var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
+        if let digits {
+            for _ in 1..<Swift.max(1, digits) { divisor *= 10 }
+        } else {
+            while divisor <= value / 10 { divisor *= 10 }
+        }
         while divisor > 0 {
             append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
             divisor /= 10

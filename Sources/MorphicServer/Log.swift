@@ -97,12 +97,7 @@ public final class Log: @unchecked Sendable {
             fraction /= 10
             digits -= 1
         }
-        var divisor = 1
-        for _ in 1..<digits { divisor *= 10 }
-        while divisor > 0 {
-            line.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
-            divisor /= 10
-        }
+        line.append(decimal: fraction, digits: digits)
     }
 
     /// `text`'s first `characters` characters as a JSON string. Printable ASCII other than a
