@@ -153,7 +153,7 @@ enum Route: Equatable, Sendable {
         var query: [String: String] = [:]
         if let mark { query = try Self.query(Substring(bytes[bytes.index(after: mark)...])) }
         let segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().map {
-            String(Substring($0))
+            Self.unreservedDecoded(Substring($0))
         }
         func only(_ allowed: String...) throws(Failure) { try Self.require(method, in: allowed) }
         // Sweep routes first: they are most of the traffic, and each literal case below
@@ -350,6 +350,51 @@ enum Route: Equatable, Sendable {
         HTTPRequest.percentDecoded(plusIsSpace ? text.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%20") : String(text))
     }
 
+    /// A path segment with the escapes of unreserved characters decoded (`%73` is `s`), which
+    /// RFC 3986 §6.2.2.2 makes the same URI; any other escape stays as sent, so `%2F` is never
+    /// taken for a separator and matches no literal segment or id.
+    static func unreservedDecoded(_ segment: Substring) -> String {
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
+        let bytes = Array(segment.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+            {
+                let value = high << 4 | low
+                if isUnreserved(value) {
+                    output.append(value)
+                    index += 3
+                    continue
+                }
+            }
+            output.append(bytes[index])
+            index += 1
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// ALPHA / DIGIT / "-" / "." / "_" / "~" (RFC 3986 §2.3).
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+
     /// A path inside the public folder, or nil for one that could leave it.
     static func publicFile(_ path: String) -> String? {
         let relative = path == "/" ? "index.html" : String(path.dropFirst())
@@ -381,7 +426,11 @@ enum Route: Equatable, Sendable {
                 bytes.prefix(count).elementsEqual(UnsafeBufferPointer(start: prefix.utf8Start, count: count))
             else { return nil }
             let rest = UnsafeBufferPointer(rebasing: bytes[count...])
-            guard !rest.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else { return nil }
+            guard
+                !rest.contains(where: {
+                    $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%")
+                })
+            else { return nil }
             return String(decoding: rest, as: UTF8.self)
         } ?? nil
     }

@@ -46,6 +46,27 @@ import Testing
             == .runs(sweep: "s-1", Route.Page(offset: 0, limit: 1000), Route.Selection(["filter": "mode = morphic"])))
     }
 
+    /// RFC 3986 §6.2.2.2: an escaped unreserved character is the character itself, in any
+    /// segment and in either case of hex; any other escape is kept, so it never splits a path.
+    @Test func pathEscapes_OfUnreservedCharacters_AreTheCharacters() throws {
+        let plain = try Route(method: "GET", target: "/api/sweeps/seed-1f/runs/r_1")
+        for spelled in [
+            "/api/sweeps/%73eed-1f/runs/r_1", "/%61pi/sweeps/seed-1%66/runs/r%5F1", "/api/%73weeps/seed%2d1f/runs/r_%31",
+            "/api/sweeps/seed-1f/%72uns/r_1",
+        ] {
+            #expect(try Route(method: "GET", target: spelled) == plain, "\(spelled)")
+        }
+        #expect(try Route(method: "GET", target: "/api/sweeps/%73eed-1f") == Route(method: "GET", target: "/api/sweeps/seed-1f"))
+        #expect(try Route(method: "GET", target: "/h%65althz") == .health)
+        #expect(Route.unreservedDecoded("a%7e%7E%2D%2e%5f") == "a~~-._")
+        // Reserved and other bytes stay escaped, and a broken escape stays as sent.
+        #expect(Route.unreservedDecoded("a%2Fb%3F%25%20%zz%4") == "a%2Fb%3F%25%20%zz%4")
+        for target in ["/api/sweeps/seed-1f%2Fruns", "/api/sweeps/seed%2D1f%2Fruns%2Fr_1", "/api/sweeps/%"] {
+            let error = #expect(throws: Route.Failure.self, "\(target)") { try Route(method: "GET", target: target) }
+            #expect(error?.status == 404, "\(target)")
+        }
+    }
+
     @Test func unknownParameters_AreRefused_NamingThem_OnEveryRoute() throws {
         let targets: [(String, String, Set<String>)] = [
             ("GET", "/healthz", []), ("GET", "/metrics", []), ("GET", "/api/sweeps", ["offset", "limit"]),
