@@ -48,6 +48,9 @@ def test_x_equals_the_features_morphic_sweep_computes(client: morphiclab.Client,
     first = simulate.last_sweep
     assert np.array_equal(simulate(theta), x, equal_nan=True) and simulate.last_sweep.id == first.id  # type: ignore[union-attr]
     assert np.array_equal(simulate(theta[:4]), x[:4], equal_nan=True)
+    # A float32 θ (each value rounded to float32: its own runs) gets float32 x.
+    x32 = simulate(theta.astype(np.float32))
+    assert x32.dtype == np.float32 and x32.shape == x.shape
 
 
 class ArrayLike:

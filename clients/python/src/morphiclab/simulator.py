@@ -31,8 +31,9 @@ class Simulator:
     x forever, and a batch the server already computed is not computed again.
 
     θ may be a numpy array, a list, or anything ``np.asarray`` reads (a torch tensor on the
-    CPU); for a torch tensor, x is a torch tensor of θ's floating dtype (torch is never
-    imported here: a tensor's own module is used), so sbi's ``simulate_for_sbi`` can call it.
+    CPU); x has θ's floating dtype (float32 θ, float32 x; float64 otherwise), and for a torch
+    tensor x is a torch tensor (torch is never imported here: a tensor's own module is used),
+    so sbi's ``simulate_for_sbi`` can call it.
     A 1-D θ of k values gives a 1-D x.
 
     Attributes:
@@ -136,4 +137,7 @@ def _like(theta: Any, x: np.ndarray) -> Any:
         torch = sys.modules["torch"]
         dtype = theta.dtype if theta.is_floating_point() else torch.float32
         return torch.from_numpy(x).to(dtype)
+    dtype = getattr(theta, "dtype", None)
+    if isinstance(dtype, np.dtype) and np.issubdtype(dtype, np.floating):
+        return x.astype(dtype, copy=False)
     return x
