@@ -171,6 +171,8 @@ class CuttingProxy:
                  ending: str = "close") -> None:
         self.target = urllib.parse.urlsplit(target)
         self.keep, self.cuts, self.if_range, self.ending = keep, cuts, if_range, ending
+        # Body bytes of the answers after the first ``cuts`` (None: all of them).
+        self.later: Optional[int] = None
         self.seen: List[Dict[str, Any]] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
@@ -205,7 +207,8 @@ class CuttingProxy:
                     head = head.replace(fields["if-range"].encode(), self.if_range.encode(), 1)
                 self.seen.append(note)
             upstream.sendall(head)
-            cut = archive and len(self.seen) <= self.cuts
+            cut = archive and (len(self.seen) <= self.cuts or self.later is not None)
+            keep = self.keep if len(self.seen) <= self.cuts else (self.later or 0)
             answer = b""
             while True:
                 data = upstream.recv(65536)
@@ -215,7 +218,7 @@ class CuttingProxy:
             split = answer.index(b"\r\n\r\n") + 4
             if archive:
                 note["status"] = int(answer.split(b" ", 2)[1])
-                body = answer[split:][: self.keep] if cut else answer[split:]
+                body = answer[split:][:keep] if cut else answer[split:]
                 note["body"] = len(body)
                 answer = answer[:split] + body
             client.sendall(answer)
@@ -255,6 +258,50 @@ def test_a_download_whose_archive_changed_meanwhile_starts_again(server: Server,
     assert (tmp_path / finished.id / "dataset.tar.gz").read_bytes() == original
     assert [(n["range"], n["status"], n["body"]) for n in proxy.seen] == [
         (None, 200, len(original) // 2), (f"bytes={len(original) // 2}-", 200, len(original))]
+
+
+def test_a_download_that_stopped_goes_on_in_the_next_call(server: Server, finished: morphiclab.Sweep,
+                                                          tmp_path: Any) -> None:
+    original = open(server.archive(finished.id), "rb").read()
+    third = len(original) // 3
+    # A third arrives, then the link gives nothing: the call fails, keeping that third.
+    proxy = CuttingProxy(server.url, keep=third, cuts=1)
+    proxy.later = 0
+    cached = tmp_path / finished.id / "dataset.tar.gz"
+    try:
+        client = morphiclab.Client(proxy.url, cache_dir=str(tmp_path), retries=1, backoff=0.05)
+        with pytest.raises(morphiclab.ServerUnavailable):
+            client.sweep(finished.id).dataset()
+        assert (tmp_path / finished.id / "dataset.tar.gz.part").read_bytes() == original[:third]
+        assert not cached.exists()
+        # The link is back: the next call asks for the rest only.
+        proxy.later = None
+        asked = len(proxy.seen)
+        data = morphiclab.Client(proxy.url, cache_dir=str(tmp_path), backoff=0.05).sweep(finished.id).dataset()
+    finally:
+        proxy.close()
+    assert data.id == finished.id and cached.read_bytes() == original
+    assert [(n["range"], n["status"], n["body"]) for n in proxy.seen[asked:]] == [
+        (f"bytes={third}-", 206, len(original) - third)]
+    assert sorted(os.listdir(tmp_path / finished.id)) == ["dataset.tar.gz", "dataset.tar.gz.sha256"]
+
+
+def test_a_kept_part_of_another_archive_is_replaced_whole(server: Server, finished: morphiclab.Sweep,
+                                                          tmp_path: Any) -> None:
+    original = open(server.archive(finished.id), "rb").read()
+    folder = tmp_path / finished.id
+    folder.mkdir()
+    (folder / "dataset.tar.gz.part").write_bytes(b"\x1f\x8b stale bytes of an archive since rebuilt")
+    (folder / "dataset.tar.gz.part.tag").write_text('"an-archive-since-rebuilt"\n')
+    proxy = CuttingProxy(server.url, keep=0, cuts=0)
+    try:
+        morphiclab.Client(proxy.url, cache_dir=str(tmp_path), backoff=0.05).sweep(finished.id).dataset()
+    finally:
+        proxy.close()
+    # The server does not know that tag, so it sends the whole archive, which replaces the part.
+    assert [(n["range"], n["status"]) for n in proxy.seen] == [("bytes=42-", 200)]
+    assert (folder / "dataset.tar.gz").read_bytes() == original
+    assert sorted(os.listdir(folder)) == ["dataset.tar.gz", "dataset.tar.gz.sha256"]
 
 
 @pytest.mark.parametrize("ending", ["close", "reset", "stall"])

@@ -9,7 +9,7 @@ import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Union
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from ._progress import ProgressBar
 from .dataset import Dataset, load, load_archive
@@ -193,6 +193,11 @@ class Sweep:
         download raises :class:`DamagedArchive` and leaves nothing in the cache. The sha256
         of the whole archive is kept beside it; a cached copy that no longer has it is
         downloaded again.
+
+        A download that stops (a link broken beyond the retries, an interrupt, a crash)
+        leaves what arrived as ``dataset.tar.gz.part``, with the archive's tag beside it;
+        the next call asks for the rest only, and starts from the first byte when the
+        archive changed meanwhile.
         """
         served = self.manifest()
         folder = os.path.join(self.client.cache_dir, self.id)
@@ -208,10 +213,16 @@ class Sweep:
             os.remove(cached)
         if cache:
             os.makedirs(folder, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".dataset-", suffix=".tmp", dir=folder if cache else None)
+        partial, temporary, state = _partial(cached) if cache else (None, None, _fresh())
+        if partial is None:
+            descriptor, temporary = tempfile.mkstemp(prefix=".dataset-", suffix=".tmp", dir=folder if cache else None)
+            partial = os.fdopen(descriptor, "w+b")
+        resumable = temporary == cached + ".part"
+        kept = False
         try:
-            with os.fdopen(descriptor, "w+b") as file:
-                digest = self._download(file)
+            with partial as file:
+                digest = self._download(file, state)
+                resumable = False  # whole: a later failure is not a cut download
                 file.seek(0)
                 source = cached if cache else f"{self.client.url}{self._path}/dataset.tar.gz"
                 try:
@@ -227,20 +238,33 @@ class Sweep:
                     note.write(digest + "\n")
                 os.replace(temporary, cached)
                 os.replace(cached + ".sha256.tmp", cached + ".sha256")
+        except DamagedArchive:
+            raise
+        except BaseException:
+            # What arrived stays for the next call, which asks the server whether it is
+            # still part of the same archive (its tag).
+            if resumable and state["written"] and state["tag"]:
+                with open(temporary + ".tag", "w", encoding="ascii") as note:
+                    note.write(state["tag"] + "\n")
+                kept = True
+            raise
         finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+            if not kept:
+                for path in [temporary] + ([temporary + ".tag"] if temporary == cached + ".part" else []):
+                    if path and os.path.exists(path):
+                        os.remove(path)
         return dataset
 
-    def _download(self, file: IO[bytes]) -> str:
-        """Streams the archive into ``file``; returns its sha256. A short body is refused.
+    def _download(self, file: IO[bytes], state: Dict[str, Any]) -> str:
+        """Streams the archive into ``file``, after the ``state["written"]`` bytes of the
+        archive tagged ``state["tag"]`` it may already hold; returns its sha256. A short
+        body is refused.
 
         A download cut short is retried from where it stopped: the next attempt asks for
         the rest with ``Range`` under ``If-Range`` (the archive's tag), and starts again
         from the first byte only when the server sends the whole archive instead (it
         changed, or the server does not take ranges).
         """
-        state: Dict[str, Any] = {"hasher": hashlib.sha256(), "written": 0, "tag": None}
 
         def headers() -> Dict[str, str]:
             fields = {"Accept-Encoding": "identity"}
@@ -347,6 +371,41 @@ class Sweep:
                 raise TimeoutError(f"the reference {self.id} is still training after {timeout} s "
                                    f"({answer.get('progress', 0):.0%})")
             time.sleep(1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic())))
+
+
+def _fresh() -> Dict[str, Any]:
+    return {"hasher": hashlib.sha256(), "written": 0, "tag": None}
+
+
+def _partial(cached: str) -> Tuple[Optional[IO[bytes]], Optional[str], Dict[str, Any]]:
+    """The partial download beside ``cached``, opened and locked, with what it holds: its
+    bytes' count and sha256 and the archive's tag. ``(None, None, fresh)`` while another
+    process downloads it, or where files cannot be locked: the download then goes to a
+    private temporary file, and nothing is kept for the next call."""
+    try:
+        import fcntl
+    except ImportError:
+        return None, None, _fresh()
+    path = cached + ".part"
+    file = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), "r+b")
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        file.close()
+        return None, None, _fresh()
+    state = _fresh()
+    try:
+        with open(path + ".tag", encoding="ascii") as note:
+            state["tag"] = note.read().strip() or None
+    except OSError:
+        pass
+    if state["tag"]:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            state["hasher"].update(chunk)
+            state["written"] += len(chunk)
+    else:
+        file.truncate(0)
+    return file, path, state
 
 
 def _sha256(file: IO[bytes]) -> str:
