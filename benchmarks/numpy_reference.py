@@ -8,7 +8,7 @@ checked against it (`vectors`, `compare`, and Tests/benchmarks/test_numpy_refere
 
     python3 benchmarks/numpy_reference.py sweep Config/sweeps/seed.json [--output runs.json]
     python3 benchmarks/numpy_reference.py vectors Tests/MorphicDataTests/ModelVectors
-    python3 benchmarks/numpy_reference.py compare runs.json DATASET_FOLDER
+    python3 benchmarks/numpy_reference.py compare DATASET_FOLDER --runs runs.json
 
 Covered: classical and morphic modes, every rule, both boundaries, forms of 3, 5 and 7,
 Hamming and Jaccard similarity, decay, crystallization and eviction, every series of the
@@ -95,21 +95,31 @@ def run_seed(config, run_id, sweep_seed):
 # --- Windows ----------------------------------------------------------------------------
 
 def padded(state, r, torus):
-    return np.pad(state, r, mode="wrap" if torus else "constant")
-
-
-def windows(state, k, torus):
-    """Each cell's k×k window packed into a uint64: bit (dy+r)*k + (dx+r) is the cell at
-    (x+dx, y+dy). Packed a row at a time (k shifted slices), then the rows (k more)."""
+    """The grid as uint64 with a margin of r cells: dead, or the grid's other side on a torus."""
     n = state.shape[0]
+    if torus:
+        around = np.arange(-r, n + r) % n
+        return state.astype(np.uint64)[around][:, around]
+    p = np.zeros((n + 2 * r, n + 2 * r), dtype=np.uint64)
+    p[r:r + n, r:r + n] = state
+    return p
+
+
+SHIFTS = [np.uint64(b) for b in range(64)]
+
+
+def windows(p, n, k, margin):
+    """Each cell's k×k window packed into a uint64, from the grid padded by `margin` ≥ r:
+    bit (dy+r)*k + (dx+r) is the cell at (x+dx, y+dy). Packed a row at a time (k shifted
+    slices), then the rows (k more)."""
     r = (k - 1) // 2
-    p = padded(state.astype(np.uint64), r, torus)
-    rows = np.zeros((n + 2 * r, n), dtype=np.uint64)
-    for dx in range(k):
-        rows |= p[:, dx:dx + n] << np.uint64(dx)
-    w = np.zeros((n, n), dtype=np.uint64)
-    for dy in range(k):
-        w |= rows[dy:dy + n, :] << np.uint64(dy * k)
+    o = margin - r
+    rows = p[o:o + n + 2 * r, o:o + n] << SHIFTS[0]
+    for dx in range(1, k):
+        rows |= p[o:o + n + 2 * r, o + dx:o + dx + n] << SHIFTS[dx]
+    w = rows[0:n].copy()
+    for dy in range(1, k):
+        w |= rows[dy:dy + n] << SHIFTS[dy * k]
     return w.ravel()
 
 
@@ -212,13 +222,15 @@ def simulate(config, run_id="run", sweep_seed=0):
     history = [state.tobytes()]  # S_{t-7} … S_t for the convergence test
     convergence = None
     previous_population = initial_population
-    w3 = windows(state, 3, torus)
+    margin = max(1, (k - 1) // 2) if morphic else 1
+    pad = padded(state, margin, torus)
+    w3 = windows(pad, n, 3, margin)
 
     for t in range(generations):
         conway = rule[w3]
         applied_count = overrides = resonance = 0
         if morphic:
-            wk = w3 if k == 3 else windows(state, k, torus)
+            wk = w3 if k == 3 else windows(pad, n, k, margin)
             nxt = conway
             if crystals:
                 forms = np.array([c.form for c in crystals], dtype=np.uint64)
@@ -279,7 +291,8 @@ def simulate(config, run_id="run", sweep_seed=0):
                     next_id += 1
 
         state = new_state
-        w3 = windows(state, 3, torus)
+        pad = padded(state, margin, torus)
+        w3 = windows(pad, n, 3, margin)
         population = int(state.sum())
         terms = state[:3 * blocks, :3 * blocks].reshape(blocks, 3, blocks, 3).sum(axis=(1, 3)).ravel() / 9
         if terms.size:
@@ -342,83 +355,116 @@ def sweep(definition):
 
 # --- Checks -----------------------------------------------------------------------------
 
-def same(produced, wanted, tolerance=0.0):
-    """Integers and null exactly; floating-point values within `tolerance` (0: bit for bit)."""
-    if isinstance(produced, float) or isinstance(wanted, float):
-        return produced is not None and wanted is not None and abs(float(produced) - float(wanted)) <= tolerance
-    return produced == wanted
+def ulps(a, b):
+    """How many doubles apart two finite values are."""
+    x, y = np.array([a, b], dtype=np.float64).view(np.int64)
+    x, y = (x if x >= 0 else -(x & 0x7FFFFFFFFFFFFFFF)), (y if y >= 0 else -(y & 0x7FFFFFFFFFFFFFFF))
+    return abs(int(x) - int(y))
 
 
-def differences(produced, expected, tolerance=0.0):
-    """What differs between a run and a vector's `expected`, first generation of each series."""
-    found = []
+def differences(produced, expected, tolerance):
+    """(faults, inexact): what differs beyond `tolerance` between a run and a vector's
+    `expected`, and, of the floating-point values within it, which are not bit for bit."""
+    faults, inexact = [], []
     for key in ("seed", "initial_population", "convergence_generation"):
         if produced[key] != expected[key]:
-            found.append(f"{key}: {produced[key]} vs {expected[key]}")
+            faults.append(f"{key}: {produced[key]} vs {expected[key]}")
+    pairs = []
     for name in SERIES:
         mine, theirs = produced["timeseries"][name], expected["timeseries"][name]
         if len(mine) != len(theirs):
-            found.append(f"{name}: {len(mine)} generations vs {len(theirs)}")
-        for t, (a, b) in enumerate(zip(mine, theirs)):
-            if not same(a, b, tolerance):
-                found.append(f"{name} differs first at generation {t}: {a!r} vs {b!r}")
-                break
+            faults.append(f"{name}: {len(mine)} generations vs {len(theirs)}")
+        pairs.append((name, list(zip(mine, theirs))))
     if len(produced["crystals"]) != len(expected["crystals"]):
-        found.append(f"crystals: {len(produced['crystals'])} vs {len(expected['crystals'])}")
+        faults.append(f"crystals: {len(produced['crystals'])} vs {len(expected['crystals'])}")
     for mine, theirs in zip(produced["crystals"], expected["crystals"]):
-        for key, value in theirs.items():
-            if not same(mine[key], value, tolerance):
-                found.append(f"crystal {theirs.get('id')}: {key} {mine[key]!r} vs {value!r}")
-    return found
+        pairs.append((f"crystal {theirs.get('id')} ", [(mine[key], value) for key, value in theirs.items()]))
+    for name, values in pairs:
+        apart = []
+        for t, (a, b) in enumerate(values):
+            if isinstance(a, float) or isinstance(b, float):
+                if a is None or b is None or not abs(float(a) - float(b)) <= tolerance:
+                    faults.append(f"{name} differs first at {t}: {a!r} vs {b!r}")
+                    break
+                if float(a) != float(b):
+                    apart.append(ulps(float(a), float(b)))
+            elif a != b:
+                faults.append(f"{name} differs first at {t}: {a!r} vs {b!r}")
+                break
+        if apart:
+            inexact.append(f"{name}: {len(apart)} of {len(values)} values differ, by at most {max(apart)} ulp")
+    return faults, inexact
 
 
-def check_vectors(folder, tolerance=0.0):
-    """Every model vector in `folder`; returns (matched, total)."""
+def check_vectors(folder, tolerance=1e-12):
+    """Every model vector in `folder` (integers exactly, floating-point values within
+    `tolerance`, the vectors' own); returns (matched, bit for bit, total)."""
     files = sorted(f for f in os.listdir(folder) if f.endswith(".json"))
-    matched = 0
+    matched = exact = 0
     for name in files:
         vector = json.load(open(os.path.join(folder, name)))
         config = dict(vector["config"])
         run_id = config.pop("run_id", "run")
         sweep_seed = int(config.pop("sweep_seed", 0))
-        found = differences(simulate(config, run_id, sweep_seed), vector["expected"], tolerance)
-        print(f"{name}: {'matches bit for bit' if not found and tolerance == 0 else 'matches' if not found else 'DIFFERS'}")
-        for line in found:
+        faults, inexact = differences(simulate(config, run_id, sweep_seed), vector["expected"], tolerance)
+        verdict = "DIFFERS" if faults else f"matches within {tolerance:g}" if inexact else "matches bit for bit"
+        print(f"{name}: {verdict}")
+        for line in faults + inexact:
             print("    " + line)
-        matched += not found
-    return matched, len(files)
+        matched += not faults
+        exact += not faults and not inexact
+    return matched, exact, len(files)
 
 
-def compare_dataset(runs, folder):
-    """Every run's series against a `morphic sweep` dataset's timeseries.npz, bit for bit;
-    returns (runs matched, runs)."""
-    arrays = np.load(os.path.join(folder, "timeseries.npz"), allow_pickle=False)
-    ids = [str(i) for i in arrays["run_id"]]
-    matched = 0
-    for row, run_id in enumerate(ids):
-        mine = runs.get(run_id)
-        if mine is None:
-            print(f"{run_id}: not in the reference's runs")
-            continue
-        bad = []
-        for name in SERIES:
-            # The series an observer cannot see carry the prefix hidden_ in a dataset.
-            stored = name if name in arrays.files else "hidden_" + name
-            if stored not in arrays.files:
-                bad.append(name + " (absent)")
+def expected_of(record):
+    """A morphic run record (`<run_id>.json`) in the shape of a vector's `expected`."""
+    return {"seed": record["config"]["seed"], "initial_population": record["metadata"]["initial_population"],
+            "convergence_generation": record["summary_stats"]["convergence_generation"],
+            "timeseries": {name: record["timeseries"][name] for name in SERIES},
+            "crystals": [{"form" if key == "form_bits" else key: value for key, value in c.items() if key != "form"}
+                         for c in record["crystals"]]}
+
+
+def record_files(path):
+    """A record file, or every run record of a dataset folder (as its manifest lists them)."""
+    if not os.path.isdir(path):
+        return [path]
+    manifest = os.path.join(path, "manifest.json")
+    if os.path.exists(manifest):
+        runs = json.load(open(manifest)).get("runs")
+        if isinstance(runs, list) and runs and "file" in runs[0]:
+            return [os.path.join(path, run["file"]) for run in runs]
+    return sorted(os.path.join(path, f) for f in os.listdir(path)
+                  if f.endswith(".json") and f != "manifest.json")
+
+
+def compare_records(paths, runs=None):
+    """Each morphic record against the reference, bit for bit: against `runs` (the output
+    of `sweep`) when given, else against the record's own configuration computed again.
+    Returns (matched, total)."""
+    matched = total = 0
+    for path in paths:
+        record = json.load(open(path))
+        run_id = record["run_id"]
+        if runs is not None:
+            mine = runs.pop(run_id, None)
+            if mine is None:
+                print(f"{run_id}: not among the reference's runs")
+                total += 1
                 continue
-            theirs = arrays[stored][row]
-            theirs = theirs[~np.isnan(theirs)] if theirs.dtype.kind == "f" else theirs
-            ours = np.asarray(mine["timeseries"][name], dtype=np.float64)
-            if theirs.shape != ours.shape or not np.array_equal(theirs.astype(np.float64), ours):
-                bad.append(name)
-        if bad:
-            print(f"{run_id}: differs in {', '.join(bad)}")
-        matched += not bad
-    missing = set(runs) - set(ids)
-    for run_id in sorted(missing):
-        print(f"{run_id}: not in the dataset")
-    return matched, len(ids) + len(missing)
+        else:
+            # The record's configuration holds the seed it used, so no sweep seed is needed.
+            config = {key: value for key, value in record["config"].items() if key in DEFAULTS}
+            mine = simulate(config, run_id)
+        faults, inexact = differences(mine, expected_of(record), 0.0)
+        for line in faults:
+            print(f"{run_id}: {line}")
+        matched += not faults
+        total += 1
+    for run_id in sorted(runs or ()):
+        print(f"{run_id}: computed by the reference but absent from the records")
+        total += 1
+    return matched, total
 
 
 def main():
@@ -429,10 +475,12 @@ def main():
     run.add_argument("--output", help="the runs as JSON (run_id: seed, series, crystals)")
     vectors = commands.add_parser("vectors", help="check against every model vector in a folder")
     vectors.add_argument("folder")
-    vectors.add_argument("--tolerance", type=float, default=0.0)
-    compare = commands.add_parser("compare", help="check runs.json against a morphic dataset folder")
-    compare.add_argument("runs")
-    compare.add_argument("dataset")
+    vectors.add_argument("--tolerance", type=float, default=1e-12,
+                         help="for floating-point values [1e-12, the vectors' own]; 0: bit for bit")
+    compare = commands.add_parser("compare", help="check morphic records bit for bit: a record file or a dataset folder, "
+                                  "against runs.json from `sweep`, or else each against its own configuration")
+    compare.add_argument("records", nargs="+")
+    compare.add_argument("--runs", help="the output of `sweep`")
     arguments = parser.parse_args()
     try:
         if arguments.command == "sweep":
@@ -444,12 +492,14 @@ def main():
                 os.replace(arguments.output + ".partial", arguments.output)
             print(f"{len(runs)} runs in {time.process_time() - started:.3f} s CPU", file=sys.stderr)
         elif arguments.command == "vectors":
-            matched, total = check_vectors(arguments.folder, arguments.tolerance)
-            print(f"{matched} of {total} model vectors match")
+            matched, exact, total = check_vectors(arguments.folder, arguments.tolerance)
+            print(f"{matched} of {total} model vectors match ({exact} bit for bit)")
             return 0 if matched == total else 1
         else:
-            matched, total = compare_dataset(json.load(open(arguments.runs)), arguments.dataset)
-            print(f"{matched} of {total} runs match the dataset bit for bit")
+            runs = json.load(open(arguments.runs)) if arguments.runs else None
+            paths = [f for path in arguments.records for f in record_files(path)]
+            matched, total = compare_records(paths, runs)
+            print(f"{matched} of {total} runs match bit for bit")
             return 0 if matched == total else 1
     except (ValueError, KeyError, OSError) as error:
         print(f"numpy_reference: {error}", file=sys.stderr)
