@@ -229,8 +229,10 @@ def simulate(config, run_id="run", sweep_seed=0):
     for t in range(generations):
         conway = rule[w3]
         applied_count = overrides = resonance = 0
+        crystallizing = morphic and capacity > 0 and (t + 1) % interval == 0
         if morphic:
-            wk = w3 if k == 3 else windows(pad, n, k, margin)
+            # The crystals' windows are needed only to compare with crystals or to crystallize.
+            wk = w3 if k == 3 or not (crystals or crystallizing) else windows(pad, n, k, margin)
             nxt = conway
             if crystals:
                 forms = np.array([c.form for c in crystals], dtype=np.uint64)
@@ -271,7 +273,7 @@ def simulate(config, run_id="run", sweep_seed=0):
         new_state = nxt.reshape(n, n)
 
         # Crystallization after step t, from the windows of S_t and the cells of S_{t+1}.
-        if morphic and capacity > 0 and (t + 1) % interval == 0:
+        if crystallizing:
             candidates = (state.ravel() == 1) & (np.bitwise_count(wk) >= min_cells)
             if candidates.any():
                 habits = (wk[candidates] << np.uint64(1)) | nxt[candidates].astype(np.uint64)
