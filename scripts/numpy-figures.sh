@@ -81,6 +81,8 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
         cat "$work/$1".* | sed -n 's/^summary: //p' | awk '{ s += $1 } END { printf "%.3f G\n", s / 1e9 }'
     }
     m=$(count morphic "$morphic" sweep "$definition" --output "$work/callgrind-dataset" --quiet)
-    n=$(count numpy python3 benchmarks/numpy_reference.py sweep "$definition" --output "$work/callgrind-runs.json")
+    # The interpreter itself, not a launcher in front of it (pyenv's shim is a shell script).
+    python=$(python3 -c 'import sys; print(sys.executable)')
+    n=$(count numpy "$python" benchmarks/numpy_reference.py sweep "$definition" --output "$work/callgrind-runs.json")
     echo "instructions (callgrind): morphic $m, numpy $n"
 fi
