@@ -178,6 +178,9 @@ def check(config):
 def simulate(config, run_id="run", sweep_seed=0):
     """One run of docs/model.md: its seed, initial population, series, convergence and
     final crystals (the shape of a model vector's `expected`)."""
+    unknown = sorted(set(config) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: not a parameter of the model")
     config = {**DEFAULTS, **config}
     mode = check(config)
     n = int(config["grid_size"])
@@ -331,6 +334,9 @@ def expand(definition):
     """(run_id, config) of every run of a sweep definition with grids and replicates."""
     runs = []
     for group in definition["groups"]:
+        unknown = sorted(set(group) - {"prefix", "mode", "replicates", "params", "grid", "sample", "points"})
+        if unknown:
+            raise ValueError(f"groups.{unknown[0]}: not a key of a group")
         for refused in ("sample", "points"):
             if refused in group:
                 raise ValueError(f"groups.{refused}: not expanded by the numpy reference")
