@@ -3,14 +3,15 @@
 that timing one against the other compares the same work: the model vectors within their
 1e-12; runs `morphic run` made with every option the reference covers (both boundaries,
 forms of 3, 5 and 7, Hamming and Jaccard, other rules, evictions, a resonance threshold of
-0, crystallization every step) computed again from their records' configurations, bit for
-bit, crystals included; a small sweep through both, run by run; and what the reference
+0, crystallization every step, and random options) computed again from their records'
+configurations, bit for bit, crystals included; a small sweep through both, run by run; and what the reference
 does not compute refused by name. A few seconds.
 
-    python3 Tests/benchmarks/test_numpy_reference.py MORPHIC_BINARY
+    python3 Tests/benchmarks/test_numpy_reference.py MORPHIC_BINARY [--random N]
 """
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -47,25 +48,61 @@ SWEEP = {"name": "reference-check", "seed": 9, "defaults": {"generations": 40, "
                      "grid": {"similarity_threshold": [0.5, 0.9], "field_strength": [0.3, 1.0]}}]}
 
 
+def random_runs(count, seed=1):
+    """`count` runs of random options within what the reference covers, half of them leaning
+    toward fields that act (live soups, crystals, strong fields), so that influences,
+    resonances and evictions are common rather than rare."""
+    rng = random.Random(seed)
+    runs = []
+    for i in range(count):
+        acting = i % 2 == 1
+        k = rng.choice([3, 5, 7])
+        options = {
+            "mode": "morphic" if acting else rng.choice(["classical", "morphic", "morphic"]),
+            "grid-size": rng.choice([8, 9, 13, 16, 25, 31, 40] if acting else [3, 4, 5, 7, 9, 13, 25, 31, 64, 65]),
+            "generations": rng.randint(20, 80) if acting else rng.randint(1, 80),
+            "initial-density": round(rng.uniform(0.2, 0.5) if acting else rng.random(), 3),
+            "rule": rng.choice(["B3/S23", "B36/S23"] if acting else ["B3/S23", "B36/S23", "B2/S", "B3678/S34678",
+                                                                    "B1/S012345678", "B/S"]),
+            "boundary": rng.choice(["dead", "torus"]),
+            "crystal-count": rng.choice([1, 2, 5, 64] if acting else [0, 1, 2, 5, 64]),
+            "field-strength": rng.choice([0.8 if acting else 0, 0.2, 0.6, 1.0, round(rng.random(), 4)]),
+            "temporal-decay": rng.choice([0, 0.1, 0.9, 5, round(rng.random() * 2, 4)]),
+            "similarity-threshold": rng.choice([0, 0.5, 0.7, 0.9, round(rng.random(), 4)]),
+            "influence-exponent": rng.choice([2.0, 0.1, 1.5, 10, round(rng.uniform(0.1, 10), 3)]),
+            "form-size": k,
+            "similarity": rng.choice(["hamming", "jaccard"]),
+            "crystallization-interval": rng.choice([1, 2, 3, 10, 25]),
+            "min-form-cells": rng.randint(1, 6),
+            "reinforcement": rng.choice([0, 0.1, 0.5, 1]),
+            "resonance-threshold": rng.choice([0, 0.3, 0.8, 1]),
+            "seed": rng.getrandbits(64),
+        }
+        runs.append((f"random-{i + 1}", [f"--{key}={value}" for key, value in options.items()]))
+    return runs
+
+
 def reference(*arguments):
     return subprocess.run([sys.executable, REFERENCE, *arguments], capture_output=True, text=True, timeout=120)
 
 
 def main():
     binary = sys.argv[1]
+    # More random runs than the suite's 24 when asked: --random N.
+    count = int(sys.argv[sys.argv.index("--random") + 1]) if "--random" in sys.argv else 24
     checks = {}
     vectors = reference("vectors", VECTORS)
     checks["every model vector matches within 1e-12"] = vectors.returncode == 0 and "3 of 3 model vectors match" in vectors.stdout
     with tempfile.TemporaryDirectory(prefix="morphic-numpy-") as root:
         records = []
-        for run_id, flags in RUNS:
+        for run_id, flags in RUNS + random_runs(count):
             path = os.path.join(root, run_id + ".json")
             with open(path, "w") as out:
                 subprocess.run([binary, "run", f"--run-id={run_id}", *flags], stdout=out, check=True, timeout=60)
             records.append(path)
         runs = reference("compare", *records)
-        checks[f"{len(RUNS)} varied runs computed again bit for bit"] = \
-            runs.returncode == 0 and f"{len(RUNS)} of {len(RUNS)} runs match bit for bit" in runs.stdout
+        checks[f"{len(records)} varied runs ({count} of random options) computed again bit for bit"] = \
+            runs.returncode == 0 and f"{len(records)} of {len(records)} runs match bit for bit" in runs.stdout
 
         definition = os.path.join(root, "sweep.json")
         json.dump(SWEEP, open(definition, "w"))
@@ -79,7 +116,7 @@ def main():
             swept.returncode == 0 and matched.returncode == 0 and "11 of 11 runs match bit for bit" in matched.stdout
 
         # A record changed in one bit of one series is told apart: the comparison can fail.
-        record = json.load(open(records[2]))
+        record = json.load(open(records[2]))  # morphic-default
         record["timeseries"]["complexity"][7] = float.fromhex(
             (lambda h: h[:-1] + format(int(h[-1], 16) ^ 1, "x"))(record["timeseries"]["complexity"][7].hex()))
         altered = os.path.join(root, "altered.json")
