@@ -44,7 +44,7 @@ def load():
 print(f"{definition}: morphic {morphic} against benchmarks/numpy_reference.py (numpy "
       f"{__import__('numpy').__version__}), {rounds} rounds, load {load()}")
 print("round | morphic CPU s (wall) | numpy CPU s (wall) | CPU ratio | numpy's runs alone, CPU s | load")
-ratios, ours, theirs, alone = [], [], [], []
+ratios, walls, ours, theirs, alone = [], [], [], [], []
 for r in range(1, rounds + 1):
     # A fresh folder each round: `morphic sweep` skips the runs a folder already holds.
     dataset, runs = os.path.join(work, f"dataset-{r}"), os.path.join(work, f"runs-{r}.json")
@@ -57,14 +57,14 @@ for r in range(1, rounds + 1):
     (m, mw, _), (n, nw, said) = measured["morphic"], measured["numpy"]
     # The reference's own figure: its runs without the interpreter's start and numpy's import.
     a = float(said.split(" runs in ")[1].split()[0])
-    ours.append(m); theirs.append(n); ratios.append(n / m); alone.append(a)
+    ours.append(m); theirs.append(n); ratios.append(n / m); walls.append(nw / mw); alone.append(a)
     print(f"{r} | {m:.3f} ({mw:.2f}) | {n:.3f} ({nw:.2f}) | {n / m:.1f} | {a:.3f} | {load()}", flush=True)
     if r < rounds:
         subprocess.run(["rm", "-rf", dataset, runs], check=True)
 
 print(f"CPU ratio: median {statistics.median(ratios):.1f}, {min(ratios):.1f} to {max(ratios):.1f} over {rounds} rounds; "
       f"morphic {min(ours):.3f}-{max(ours):.3f} s, numpy {min(theirs):.3f}-{max(theirs):.3f} s "
-      f"(its runs alone {min(alone):.3f}-{max(alone):.3f} s)")
+      f"(its runs alone {min(alone):.3f}-{max(alone):.3f} s); wall-time ratio {min(walls):.1f} to {max(walls):.1f}")
 check = subprocess.run([sys.executable, "benchmarks/numpy_reference.py", "compare", dataset, "--runs", runs],
                        capture_output=True, text=True, timeout=600)
 print("same runs:", check.stdout.strip().splitlines()[-1] if check.stdout.strip() else check.stderr.strip())
