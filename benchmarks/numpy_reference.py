@@ -18,7 +18,9 @@ runs (cross_system_coupling > 0), llm_control, and sampled or listed sweep point
 Exactness: integers are exact; each floating-point value is computed by the operations the
 model names, in its order (Python floats and numpy float64 are IEEE doubles, `math.exp` and
 `math.pow` are the C library's, as docs/model.md asks), and the complexity's sums are
-sequential (`np.cumsum`) rather than numpy's pairwise `np.sum`, so results match bit for bit.
+sequential (`np.cumsum`) rather than numpy's pairwise `np.sum`, so results match morphic's
+bit for bit. The model vectors' complexity was added pairwise (`np.std`), up to 8 ulp away:
+`vectors --pairwise-complexity` matches them bit for bit too.
 """
 import argparse
 import itertools
@@ -175,9 +177,11 @@ def check(config):
     return mode
 
 
-def simulate(config, run_id="run", sweep_seed=0):
+def simulate(config, run_id="run", sweep_seed=0, pairwise=False):
     """One run of docs/model.md: its seed, initial population, series, convergence and
-    final crystals (the shape of a model vector's `expected`)."""
+    final crystals (the shape of a model vector's `expected`). `pairwise` adds the
+    complexity's terms as `np.std` does (pairwise) rather than one at a time in row-major
+    order as morphic does: the model vectors were made that way."""
     unknown = sorted(set(config) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"{unknown[0]}: not a parameter of the model")
@@ -300,7 +304,9 @@ def simulate(config, run_id="run", sweep_seed=0):
         w3 = windows(pad, n, 3, margin)
         population = int(state.sum())
         terms = state[:3 * blocks, :3 * blocks].reshape(blocks, 3, blocks, 3).sum(axis=(1, 3)).ravel() / 9
-        if terms.size:
+        if pairwise:
+            complexity = np.std(terms)
+        elif terms.size:
             mean = np.cumsum(terms)[-1] / terms.size
             complexity = math.sqrt(np.cumsum((terms - mean) * (terms - mean))[-1] / terms.size)
         else:
@@ -404,7 +410,7 @@ def differences(produced, expected, tolerance):
     return faults, inexact
 
 
-def check_vectors(folder, tolerance=1e-12):
+def check_vectors(folder, tolerance=1e-12, pairwise=False):
     """Every model vector in `folder` (integers exactly, floating-point values within
     `tolerance`, the vectors' own); returns (matched, bit for bit, total)."""
     files = sorted(f for f in os.listdir(folder) if f.endswith(".json"))
@@ -414,7 +420,7 @@ def check_vectors(folder, tolerance=1e-12):
         config = dict(vector["config"])
         run_id = config.pop("run_id", "run")
         sweep_seed = int(config.pop("sweep_seed", 0))
-        faults, inexact = differences(simulate(config, run_id, sweep_seed), vector["expected"], tolerance)
+        faults, inexact = differences(simulate(config, run_id, sweep_seed, pairwise), vector["expected"], tolerance)
         verdict = "DIFFERS" if faults else f"matches within {tolerance:g}" if inexact else "matches bit for bit"
         print(f"{name}: {verdict}")
         for line in faults + inexact:
@@ -485,6 +491,8 @@ def main():
     vectors.add_argument("folder")
     vectors.add_argument("--tolerance", type=float, default=1e-12,
                          help="for floating-point values [1e-12, the vectors' own]; 0: bit for bit")
+    vectors.add_argument("--pairwise-complexity", action="store_true",
+                         help="add the complexity's terms pairwise, as np.std (and the vectors) do")
     compare = commands.add_parser("compare", help="check morphic records bit for bit: a record file or a dataset folder, "
                                   "against runs.json from `sweep`, or else each against its own configuration")
     compare.add_argument("records", nargs="+")
@@ -500,7 +508,7 @@ def main():
                 os.replace(arguments.output + ".partial", arguments.output)
             print(f"{len(runs)} runs in {time.process_time() - started:.3f} s CPU", file=sys.stderr)
         elif arguments.command == "vectors":
-            matched, exact, total = check_vectors(arguments.folder, arguments.tolerance)
+            matched, exact, total = check_vectors(arguments.folder, arguments.tolerance, arguments.pairwise_complexity)
             print(f"{matched} of {total} model vectors match ({exact} bit for bit)")
             return 0 if matched == total else 1
         else:
