@@ -32,6 +32,9 @@ import time
 
 import numpy as np
 
+if not hasattr(np, "bitwise_count"):
+    sys.exit(f"numpy_reference: numpy 2.0 or later is needed (np.bitwise_count); this is {np.__version__}")
+
 MASK = (1 << 64) - 1
 INIT, STRENGTH, INFLUENCE = 1, 2, 3
 MODEL_VERSION = "morphic-life/1"
