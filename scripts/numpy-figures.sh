@@ -7,7 +7,8 @@
 # same work. `morphic sweep` also writes every dataset file and the archive; the reference
 # writes its runs' series and crystals as one JSON file.
 #   scripts/numpy-figures.sh [rounds, default 5]
-# MORPHIC=path chooses the binary (default .build/release/morphic: a release build);
+# MORPHIC=path chooses the binary (default .build/release/morphic: a release build),
+# DEFINITION=path another sweep (of grid points and replicates; default the seed sweep);
 # CALLGRIND=1 also counts both sides' instructions once under valgrind (minutes), a figure
 # the machine's load does not move. Not part of the test suite: its figures follow the load.
 set -euo pipefail
