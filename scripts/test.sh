@@ -61,6 +61,8 @@ page_lane() {
     stage python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
     # The dataset's numpy arrays against its CSV tables, read with numpy and pandas.
     stage python3 Tests/examples/test_arrays.py "$morphic"
+    # The numpy reference the benchmarks compare with, against the model vectors and morphic's runs.
+    stage python3 Tests/benchmarks/test_numpy_reference.py "$morphic"
     # The README's shell and curl lines, in order, against a fresh copy and a server.
     stage python3 Tests/readme/test_readme.py "$morphic"
     # The Kubernetes manifests against the schemas of the version they need.
