@@ -235,7 +235,6 @@ struct FieldStep {
                 // The window's k rows around the current word, each from r columns left of
                 // the word's first cell (``windowRows(row:word:radius:into:)``).
                 let near = outcomes + (slots &+ 1)
-                let rowMask: UInt64 = (1 &<< UInt64(k)) &- 1
                 for slot in 0..<slots { outcomes[slot] = UInt64(field.outcomes[slot]) }
                 outcomes[slots] = 0
                 field.forms.withUnsafeBufferPointer { forms in
@@ -268,11 +267,9 @@ struct FieldStep {
                                 let x = (j &- 1) &* 64 &+ bit
                                 // A window that ends inside the word is read from its rows
                                 // with one shift each (every cell of a grid up to 60 wide).
-                                var window: UInt64 = 0
+                                let window: UInt64
                                 if bit &+ k <= 64 {
-                                    for dy in 0..<k {
-                                        window |= (near[dy] &>> UInt64(bit) & rowMask) &<< UInt64(dy &* k)
-                                    }
+                                    window = Self.window(near, bit: bit, side: k)
                                 } else {
                                     window = layout.window(before, x: x, y: y, radius: r)
                                 }
@@ -282,17 +279,24 @@ struct FieldStep {
                                 if hopeful &>> shift & 1 != 0 && (draw < bound[live] || bound[live] > resonance) {
                                     var winner = slots
                                     var best = -1.0
-                                    for slot in 0..<slots {
-                                        let form = forms[slot]
-                                        let index =
-                                            hamming
-                                            ? (window ^ form).nonzeroBitCount
-                                            : (window & form).nonzeroBitCount &<< 6 | (window | form).nonzeroBitCount
-                                        let value = influence[slot &* values &+ index]
-                                        // The first of equals wins.
-                                        let better = value > best
-                                        best = better ? value : best
-                                        winner = better ? slot : winner
+                                    // The first of equals wins. One loop for each measure:
+                                    // the measure is not asked again for every crystal.
+                                    if hamming {
+                                        for slot in 0..<slots {
+                                            let value = influence[slot &* values &+ (window ^ forms[slot]).nonzeroBitCount]
+                                            let better = value > best
+                                            best = better ? value : best
+                                            winner = better ? slot : winner
+                                        }
+                                    } else {
+                                        for slot in 0..<slots {
+                                            let form = forms[slot]
+                                            let index = (window & form).nonzeroBitCount &<< 6 | (window | form).nonzeroBitCount
+                                            let value = influence[slot &* values &+ index]
+                                            let better = value > best
+                                            best = better ? value : best
+                                            winner = better ? slot : winner
+                                        }
                                     }
                                     let taken = draw < best
                                     resonances &+= best > resonance ? 1 : 0
@@ -319,6 +323,27 @@ struct FieldStep {
         counts.applied = applied
         counts.overrides = overridden
         counts.resonances = resonances
+    }
+
+    /// The k×k window (k = `side`: 3, 5 or 7) of the cell at bit `bit` of a word, from the
+    /// word's rows (``windowRows(row:word:radius:into:)``), when `bit + k` ≤ 64. Each side
+    /// its own unrolled code: a loop over a side known only at run time cost a window
+    /// three times as many instructions.
+    @inline(__always)
+    private static func window(_ rows: UnsafePointer<UInt64>, bit: Int, side k: Int) -> UInt64 {
+        let shift = UInt64(bit)
+        @inline(__always) func row(_ dy: Int, _ mask: UInt64, _ place: UInt64) -> UInt64 {
+            (rows[dy] &>> shift & mask) &<< place
+        }
+        switch k {
+        case 3:
+            return row(0, 0x7, 0) | row(1, 0x7, 3) | row(2, 0x7, 6)
+        case 5:
+            return row(0, 0x1F, 0) | row(1, 0x1F, 5) | row(2, 0x1F, 10) | row(3, 0x1F, 15) | row(4, 0x1F, 20)
+        default:
+            return row(0, 0x7F, 0) | row(1, 0x7F, 7) | row(2, 0x7F, 14) | row(3, 0x7F, 21) | row(4, 0x7F, 28)
+                | row(5, 0x7F, 35) | row(6, 0x7F, 42)
+        }
     }
 
     /// Makes `array` a copy of `values`.
