@@ -311,9 +311,25 @@ struct Plane: Sendable {
         // Rows 1, 4, 7, … are the block rows' middles, as long as there are blocks.
         var nextBlockRow = blocksPerRow > 0 ? 1 : n
         let lastBlockRow = 3 &* blocksPerRow &- 2
+        // A rule that gives no birth to a cell with no live neighbour leaves a row around which
+        // nothing lives empty: its blocks hold nothing and its windows are the empty one.
+        let emptyStaysEmpty = births & 1 == 0
         for y in 0..<n {
             let below = source + row(y &+ 1)
             let (below0, below1) = (below[0], below[1])
+            if emptyStaysEmpty && above0 | above1 | middle0 | middle1 | below0 | below1 == 0 {
+                // The sparse ash most runs end in is mostly such rows.
+                (target + row(y)).update(repeating: 0, count: 3)
+                if y == nextBlockRow {
+                    nextBlockRow = y == lastBlockRow ? n : y &+ 3
+                    blockRow.update(repeating: 0, count: blocksPerRow)
+                    blockRow += blocksPerRow
+                }
+                if !saturated && y >= first && y <= last && columns != 0 { seen[0] = 1 }
+                (above0, above1) = (middle0, middle1)
+                (middle0, middle1) = (below0, below1)
+                continue
+            }
             let previous = Self.columns(above0, middle0, below0)
             let current = Self.columns(above1, middle1, below1)
             let sums = Self.sums(previous, current, (0, 0))
