@@ -242,7 +242,10 @@ struct FieldStep {
                         let line = after + layout.row(y)
                         let current = before + layout.row(y)
                         for j in 1...layout.lastWord {
-                            var cells = occupied(row: y, word: j, radius: r)
+                            var cells =
+                                r == 1
+                                ? occupied(row: y, word: j, radius: 1)
+                                : r == 2 ? occupied(row: y, word: j, radius: 2) : occupied(row: y, word: j, radius: 3)
                             if j == layout.lastWord { cells &= layout.lastMask }
                             // The cells a crystal might take or that might resonate, by
                             // their draws: a mask, so that no branch waits on a draw.
@@ -255,12 +258,20 @@ struct FieldStep {
                                     let index = UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64 &+ bit)
                                     let draw = CounterRandom.mix64(random ^ index)
                                     draws[bit] = draw
-                                    hopeful |= (draw &>> 11 < ceilingBits ? 1 : 0) &<< UInt64(bit)
+                                    // Below the ceiling exactly when the difference is
+                                    // negative: both are below 2^54.
+                                    hopeful |= ((draw &>> 11 &- ceilingBits) &>> 63) &<< UInt64(bit)
                                 }
                                 if ceiling > resonance { hopeful = cells }
                             }
                             var visit = hopeful | (habitsWanted ? cells & current[j] : 0)
-                            if visit != 0 { windowRows(row: y, word: j, radius: r, into: near) }
+                            if visit != 0 {
+                                switch r {
+                                case 1: windowRows(row: y, word: j, radius: 1, into: near)
+                                case 2: windowRows(row: y, word: j, radius: 2, into: near)
+                                default: windowRows(row: y, word: j, radius: 3, into: near)
+                                }
+                            }
                             while visit != 0 {
                                 let bit = visit.trailingZeroBitCount
                                 visit &= visit &- 1
@@ -368,7 +379,9 @@ struct FieldStep {
     }
 
     /// The cells of word j of row y whose (2r+1)×(2r+1) window holds a live cell of S_t:
-    /// the rows' words ORed, then spread r columns each way.
+    /// the rows' words ORed, then spread r columns each way. Called with a constant radius,
+    /// so that its loops unroll: on a small grid, each row's look at its words cost more
+    /// than the few cells it found.
     @inline(__always)
     private func occupied(row y: Int, word j: Int, radius r: Int) -> UInt64 {
         var (left, middle, right): (UInt64, UInt64, UInt64) = (0, 0, 0)
