@@ -317,7 +317,9 @@ struct Plane: Sendable {
         for y in 0..<n {
             let below = source + row(y &+ 1)
             let (below0, below1) = (below[0], below[1])
-            if emptyStaysEmpty && above0 | above1 | middle0 | middle1 | below0 | below1 == 0 {
+            // The grid's words first: the halo's are empty too but on a torus, and a busy
+            // row is told by them alone.
+            if above1 | middle1 | below1 == 0 && above0 | middle0 | below0 == 0 && emptyStaysEmpty {
                 // The sparse ash most runs end in is mostly such rows.
                 (target + row(y)).update(repeating: 0, count: 3)
                 if y == nextBlockRow {
