@@ -235,7 +235,6 @@ struct FieldStep {
                 // The window's k rows around the current word, each from r columns left of
                 // the word's first cell (``windowRows(row:word:radius:into:)``).
                 let near = outcomes + (slots &+ 1)
-                let rowMask: UInt64 = (1 &<< UInt64(k)) &- 1
                 for slot in 0..<slots { outcomes[slot] = UInt64(field.outcomes[slot]) }
                 outcomes[slots] = 0
                 field.forms.withUnsafeBufferPointer { forms in
@@ -243,7 +242,10 @@ struct FieldStep {
                         let line = after + layout.row(y)
                         let current = before + layout.row(y)
                         for j in 1...layout.lastWord {
-                            var cells = occupied(row: y, word: j, radius: r)
+                            var cells =
+                                r == 1
+                                ? occupied(row: y, word: j, radius: 1)
+                                : r == 2 ? occupied(row: y, word: j, radius: 2) : occupied(row: y, word: j, radius: 3)
                             if j == layout.lastWord { cells &= layout.lastMask }
                             // The cells a crystal might take or that might resonate, by
                             // their draws: a mask, so that no branch waits on a draw.
@@ -256,23 +258,29 @@ struct FieldStep {
                                     let index = UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64 &+ bit)
                                     let draw = CounterRandom.mix64(random ^ index)
                                     draws[bit] = draw
-                                    hopeful |= (draw &>> 11 < ceilingBits ? 1 : 0) &<< UInt64(bit)
+                                    // Below the ceiling exactly when the difference is
+                                    // negative: both are below 2^54.
+                                    hopeful |= ((draw &>> 11 &- ceilingBits) &>> 63) &<< UInt64(bit)
                                 }
                                 if ceiling > resonance { hopeful = cells }
                             }
                             var visit = hopeful | (habitsWanted ? cells & current[j] : 0)
-                            if visit != 0 { windowRows(row: y, word: j, radius: r, into: near) }
+                            if visit != 0 {
+                                switch r {
+                                case 1: windowRows(row: y, word: j, radius: 1, into: near)
+                                case 2: windowRows(row: y, word: j, radius: 2, into: near)
+                                default: windowRows(row: y, word: j, radius: 3, into: near)
+                                }
+                            }
                             while visit != 0 {
                                 let bit = visit.trailingZeroBitCount
                                 visit &= visit &- 1
                                 let x = (j &- 1) &* 64 &+ bit
                                 // A window that ends inside the word is read from its rows
                                 // with one shift each (every cell of a grid up to 60 wide).
-                                var window: UInt64 = 0
+                                let window: UInt64
                                 if bit &+ k <= 64 {
-                                    for dy in 0..<k {
-                                        window |= (near[dy] &>> UInt64(bit) & rowMask) &<< UInt64(dy &* k)
-                                    }
+                                    window = Self.window(near, bit: bit, side: k)
                                 } else {
                                     window = layout.window(before, x: x, y: y, radius: r)
                                 }
@@ -282,17 +290,24 @@ struct FieldStep {
                                 if hopeful &>> shift & 1 != 0 && (draw < bound[live] || bound[live] > resonance) {
                                     var winner = slots
                                     var best = -1.0
-                                    for slot in 0..<slots {
-                                        let form = forms[slot]
-                                        let index =
-                                            hamming
-                                            ? (window ^ form).nonzeroBitCount
-                                            : (window & form).nonzeroBitCount &<< 6 | (window | form).nonzeroBitCount
-                                        let value = influence[slot &* values &+ index]
-                                        // The first of equals wins.
-                                        let better = value > best
-                                        best = better ? value : best
-                                        winner = better ? slot : winner
+                                    // The first of equals wins. One loop for each measure:
+                                    // the measure is not asked again for every crystal.
+                                    if hamming {
+                                        for slot in 0..<slots {
+                                            let value = influence[slot &* values &+ (window ^ forms[slot]).nonzeroBitCount]
+                                            let better = value > best
+                                            best = better ? value : best
+                                            winner = better ? slot : winner
+                                        }
+                                    } else {
+                                        for slot in 0..<slots {
+                                            let form = forms[slot]
+                                            let index = (window & form).nonzeroBitCount &<< 6 | (window | form).nonzeroBitCount
+                                            let value = influence[slot &* values &+ index]
+                                            let better = value > best
+                                            best = better ? value : best
+                                            winner = better ? slot : winner
+                                        }
                                     }
                                     let taken = draw < best
                                     resonances &+= best > resonance ? 1 : 0
@@ -321,6 +336,27 @@ struct FieldStep {
         counts.resonances = resonances
     }
 
+    /// The k×k window (k = `side`: 3, 5 or 7) of the cell at bit `bit` of a word, from the
+    /// word's rows (``windowRows(row:word:radius:into:)``), when `bit + k` ≤ 64. Each side
+    /// its own unrolled code: a loop over a side known only at run time cost a window
+    /// three times as many instructions.
+    @inline(__always)
+    private static func window(_ rows: UnsafePointer<UInt64>, bit: Int, side k: Int) -> UInt64 {
+        let shift = UInt64(bit)
+        @inline(__always) func row(_ dy: Int, _ mask: UInt64, _ place: UInt64) -> UInt64 {
+            (rows[dy] &>> shift & mask) &<< place
+        }
+        switch k {
+        case 3:
+            return row(0, 0x7, 0) | row(1, 0x7, 3) | row(2, 0x7, 6)
+        case 5:
+            return row(0, 0x1F, 0) | row(1, 0x1F, 5) | row(2, 0x1F, 10) | row(3, 0x1F, 15) | row(4, 0x1F, 20)
+        default:
+            return row(0, 0x7F, 0) | row(1, 0x7F, 7) | row(2, 0x7F, 14) | row(3, 0x7F, 21) | row(4, 0x7F, 28)
+                | row(5, 0x7F, 35) | row(6, 0x7F, 42)
+        }
+    }
+
     /// Makes `array` a copy of `values`.
     @inline(__always)
     private static func store(_ values: UnsafeBufferPointer<Int>, in array: inout [Int]) {
@@ -343,7 +379,9 @@ struct FieldStep {
     }
 
     /// The cells of word j of row y whose (2r+1)×(2r+1) window holds a live cell of S_t:
-    /// the rows' words ORed, then spread r columns each way.
+    /// the rows' words ORed, then spread r columns each way. Called with a constant radius,
+    /// so that its loops unroll: on a small grid, each row's look at its words cost more
+    /// than the few cells it found.
     @inline(__always)
     private func occupied(row y: Int, word j: Int, radius r: Int) -> UInt64 {
         var (left, middle, right): (UInt64, UInt64, UInt64) = (0, 0, 0)

@@ -105,7 +105,7 @@ struct Plane: Sendable {
                 let populations = tallies + blocksPerRow * 10
                 let blocks =
                     kept == 0 ? nil : UnsafeMutableRawPointer(populations + bands).assumingMemoryBound(to: UInt8.self)
-                if bands == 1, lastWord == 1, let blocks {
+                if bands == 1, size <= Self.narrowSize, let blocks {
                     populations[0] = narrowRows(source, into: target, rule: rule, torus: torus, seen: seen.baseAddress!, blocks: blocks)
                 } else {
                     RowBands.run(rows: n, bands: bands) { band, rows in
@@ -196,12 +196,21 @@ struct Plane: Sendable {
                     let centres = Self.centres(column % 3) & ~0 >> UInt64(clamping: column &+ 63 &- lastCentre)
                     // Centres are three columns apart: one division finds the first block.
                     var kept = blocks + (y / 3) &* blocksPerRow + (column &+ centres.trailingZeroBitCount) / 3
-                    var left = centres
-                    while left != 0 {
-                        let bit = left.trailingZeroBitCount
-                        left &= left &- 1
-                        kept.pointee = UInt8(truncatingIfNeeded: Self.sum(at: bit, (s0, s1, s2, s3)))
+                    // The ones, twos and fours of the centres up to bit 61 gathered into one
+                    // word, each centre's in the three bits from it up (as in
+                    // ``narrowRows(_:into:rule:torus:seen:blocks:)``); a centre at bit 62 or 63,
+                    // whose bits would leave the word, is read bit by bit.
+                    let inner = centres & 0x3FFF_FFFF_FFFF_FFFF
+                    let low = s0 & inner | (s1 & inner) &<< 1 | (s2 & inner) &<< 2
+                    let eights = s3 & inner
+                    var shift = UInt64(inner.trailingZeroBitCount)
+                    for _ in 0..<inner.nonzeroBitCount {
+                        kept.pointee = UInt8(truncatingIfNeeded: low &>> shift & 7 | (eights &>> shift & 1) &<< 3)
                         kept += 1
+                        shift &+= 3
+                    }
+                    if centres != inner {
+                        kept.pointee = UInt8(truncatingIfNeeded: Self.sum(at: 63 &- (centres &>> 62 == 1 ? 1 : 0), (s0, s1, s2, s3)))
                     }
                 } else if blockRow {
                     // Block a's centre is column 3a + 1: its sum is the block's live cells.
@@ -271,8 +280,8 @@ struct Plane: Sendable {
         return born & ~m | stays & m
     }
 
-    /// ``rows(_:_:into:rule:torus:seen:tallies:blocks:)`` for a grid of one word a row and
-    /// fewer than ``countedBlocks`` blocks a row (up to 47 wide), all its rows on one thread:
+    /// ``rows(_:_:into:rule:torus:seen:tallies:blocks:)`` for a grid up to ``narrowSize`` wide
+    /// (one word a row, its blocks' live cells kept), all its rows on one thread:
     /// the same results, without what a wide row needs. The three rows around a row are
     /// carried from row to row; nothing right of the word is read (it reaches no cell of the
     /// grid: the grid's columns end at 46, the word's bit 63 is the farthest any sum looks),
@@ -302,9 +311,27 @@ struct Plane: Sendable {
         // Rows 1, 4, 7, … are the block rows' middles, as long as there are blocks.
         var nextBlockRow = blocksPerRow > 0 ? 1 : n
         let lastBlockRow = 3 &* blocksPerRow &- 2
+        // A rule that gives no birth to a cell with no live neighbour leaves a row around which
+        // nothing lives empty: its blocks hold nothing and its windows are the empty one.
+        let emptyStaysEmpty = births & 1 == 0
         for y in 0..<n {
             let below = source + row(y &+ 1)
             let (below0, below1) = (below[0], below[1])
+            // The grid's words first: the halo's are empty too but on a torus, and a busy
+            // row is told by them alone.
+            if above1 | middle1 | below1 == 0 && above0 | middle0 | below0 == 0 && emptyStaysEmpty {
+                // The sparse ash most runs end in is mostly such rows.
+                (target + row(y)).update(repeating: 0, count: 3)
+                if y == nextBlockRow {
+                    nextBlockRow = y == lastBlockRow ? n : y &+ 3
+                    blockRow.update(repeating: 0, count: blocksPerRow)
+                    blockRow += blocksPerRow
+                }
+                if !saturated && y >= first && y <= last && columns != 0 { seen[0] = 1 }
+                (above0, above1) = (middle0, middle1)
+                (middle0, middle1) = (below0, below1)
+                continue
+            }
             let previous = Self.columns(above0, middle0, below0)
             let current = Self.columns(above1, middle1, below1)
             let sums = Self.sums(previous, current, (0, 0))
@@ -432,8 +459,14 @@ struct Plane: Sendable {
     }
 
     /// The fewest blocks a row needs to be added from its counts (``OrderedSum/add(counts:)``):
-    /// working out a binade's increments costs more than adding a shorter row block by block.
-    static let countedBlocks = 16
+    /// working out a binade's increments, and adding block by block the rows whose sum leaves
+    /// its binade, costs more than adding a shorter row's blocks from their kept live cells
+    /// (a grid of 64 spent a third of its classical step there).
+    static let countedBlocks = 43
+
+    /// The widest grid ``narrowRows(_:into:rule:torus:seen:blocks:)`` steps: its windows'
+    /// rows, moved to their places in the index, stay inside one word.
+    static let narrowSize = 47
 
     /// The bits of a word that are blocks' centres (columns 3a + 1), by its first column % 3:
     /// bits 1, 4, 7, … (0), 0, 3, 6, … (1) and 2, 5, 8, … (2). Constants, not a table: a
