@@ -67,13 +67,13 @@ public enum JSON: Hashable, Sendable {
     /// The number, when this is a number.
     public var doubleValue: Double? {
         guard case .number(var text) = self else { return nil }
-        return text.withUTF8 { Self.number($0) }
+        return text.withUTF8 { Self.numberValue($0) }
     }
 
     /// The number a JSON number's text is, the same bits `Double(text)` gives: a plain
     /// decimal of at most nineteen digits (nearly all a record holds) is converted here by
     /// ``exactDouble(_:)``, anything else by `Double(text)`.
-    static func number(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+    static func numberValue(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
         exactDouble(text) ?? Double(String(decoding: text, as: UTF8.self))
     }
 

@@ -193,7 +193,7 @@ public struct JSONParser {
                         columns.append(text: position..<position, value: .nan)
                     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                         let range = try numberText()
-                        let value = bytes.withUnsafeBufferPointer { JSON.number(UnsafeBufferPointer(rebasing: $0[range])) }
+                        let value = bytes.withUnsafeBufferPointer { JSON.numberValue(UnsafeBufferPointer(rebasing: $0[range])) }
                         columns.append(text: range, value: value ?? .nan)
                     default: throw error("not a number or null")
                     }
