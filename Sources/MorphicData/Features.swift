@@ -112,23 +112,29 @@ public struct Features {
                 imaginary.swapAt(i, j)
             }
         }
-        var length = 2
-        while length <= n {
-            let (cosines, sines) = twiddles(length)
-            for start in stride(from: 0, to: n, by: length) {
-                for k in 0..<length / 2 {
-                    let (wr, wi) = (cosines[k], sines[k])
-                    let a = start + k
-                    let b = a + length / 2
-                    let tr = real[b] * wr - imaginary[b] * wi
-                    let ti = real[b] * wi + imaginary[b] * wr
-                    real[b] = real[a] - tr
-                    imaginary[b] = imaginary[a] - ti
-                    real[a] += tr
-                    imaginary[a] += ti
+        // The same operations in the same order through the arrays' storage: no uniqueness
+        // or bounds check a butterfly.
+        real.withUnsafeMutableBufferPointer { real in
+            imaginary.withUnsafeMutableBufferPointer { imaginary in
+                var length = 2
+                while length <= n {
+                    let (cosines, sines) = twiddles(length)
+                    for start in stride(from: 0, to: n, by: length) {
+                        for k in 0..<length / 2 {
+                            let (wr, wi) = (cosines[k], sines[k])
+                            let a = start + k
+                            let b = a + length / 2
+                            let tr = real[b] * wr - imaginary[b] * wi
+                            let ti = real[b] * wi + imaginary[b] * wr
+                            real[b] = real[a] - tr
+                            imaginary[b] = imaginary[a] - ti
+                            real[a] += tr
+                            imaginary[a] += ti
+                        }
+                    }
+                    length <<= 1
                 }
             }
-            length <<= 1
         }
     }
 

@@ -8,16 +8,14 @@ struct SeriesColumns {
     /// Where each series' elements begin in the arrays below.
     private var firsts: [Int] = []
     /// Each element's text in the record (empty for a null).
-    private var starts: [Int] = []
-    private var ends: [Int] = []
+    private var texts: [Range<Int>] = []
     /// Each element's number (NaN for a null).
     private(set) var values: [Double] = []
 
     mutating func removeAll() {
         names.removeAll(keepingCapacity: true)
         firsts.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
+        texts.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
     }
 
@@ -29,8 +27,7 @@ struct SeriesColumns {
 
     /// Adds an element to the last series begun.
     mutating func append(text: Range<Int>, value: Double) {
-        starts.append(text.lowerBound)
-        ends.append(text.upperBound)
+        texts.append(text)
         values.append(value)
     }
 
@@ -41,7 +38,7 @@ struct SeriesColumns {
     }
 
     /// Whether element `index` is a number rather than a null.
-    func isNumber(_ index: Int) -> Bool { ends[index] > starts[index] }
+    func isNumber(_ index: Int) -> Bool { !texts[index].isEmpty }
 
     /// The rows of `timeseries.csv` for series `columns` (of equal length, in the table's
     /// order) of the record `bytes`: run id, generation, then each element's text as the
@@ -51,18 +48,15 @@ struct SeriesColumns {
         var prefix = Array(runID.utf8)
         prefix.append(UInt8(ascii: ","))
         bytes.withUnsafeBufferPointer { record in
-            starts.withUnsafeBufferPointer { starts in
-                ends.withUnsafeBufferPointer { ends in
-                    for generation in 0..<length {
-                        out.append(contentsOf: prefix)
-                        RunRecord.appendDecimal(generation, to: &out)
-                        for column in columns {
-                            let element = column.lowerBound + generation
-                            out.append(UInt8(ascii: ","))
-                            out.append(contentsOf: UnsafeBufferPointer(rebasing: record[starts[element]..<ends[element]]))
-                        }
-                        out.append(0x0A)
+            texts.withUnsafeBufferPointer { texts in
+                for generation in 0..<length {
+                    out.append(contentsOf: prefix)
+                    RunRecord.appendDecimal(generation, to: &out)
+                    for column in columns {
+                        out.append(UInt8(ascii: ","))
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: record[texts[column.lowerBound + generation]]))
                     }
+                    out.append(0x0A)
                 }
             }
         }
