@@ -31,11 +31,14 @@ let package = Package(
         ),
         // Streaming gzip on zlib, for dataset archives and HTTP responses.
         .target(name: "Gzip", dependencies: ["CZlib"]),
+        // SHA-256's compression with the processor's SHA extensions, where it has them: the
+        // manifest's digest of every record.
+        .target(name: "CSHA256"),
         // Simulation-based inference on a reference table: quantile regression forests, their
         // calibration and the posterior of an observation (no files, sockets or JSON).
         .target(name: "MorphicInference"),
         // Run records, sweeps, datasets and archives: everything that touches files or JSON.
-        .target(name: "MorphicData", dependencies: ["MorphicCore", "MorphicInference", "Gzip", "CSystem"]),
+        .target(name: "MorphicData", dependencies: ["MorphicCore", "MorphicInference", "Gzip", "CSystem", "CSHA256"]),
         // epoll, eventfd, accept4 and syncfs, which Swift's Glibc module leaves out.
         .systemLibrary(name: "CSystem"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),

@@ -18,8 +18,11 @@ public final class GzipWriter {
     private var output: [UInt8]
     private let sink: ([UInt8]) throws -> Void
     private var finished = false
-    /// CRC-32 of the bytes written so far (what a zip member's header records).
+    /// CRC-32 of the bytes written so far to a raw stream (what a zip member's header
+    /// records); a gzip stream's trailer holds its own, computed by zlib, so it is not
+    /// computed twice here and stays 0.
     public private(set) var crc: UInt32 = 0
+    private let computesCRC: Bool
     /// Uncompressed bytes written so far.
     public private(set) var bytesIn = 0
 
@@ -34,6 +37,7 @@ public final class GzipWriter {
     /// Starts a stream; `level` is zlib's 1 (fastest) ... 9 (smallest).
     public init(level: Int32 = 6, format: Format = .gzip, sink: @escaping ([UInt8]) throws -> Void) throws {
         self.sink = sink
+        computesCRC = format == .raw
         output = [UInt8](repeating: 0, count: 64 * 1024)
         let code =
             format == .gzip ? czlib_deflate_init_gzip(&stream, level) : czlib_deflate_init_raw(&stream, level)
@@ -47,6 +51,7 @@ public final class GzipWriter {
         level: Int32, windowBits: Int32, memoryLevel: Int32, bufferBytes: Int, sink: @escaping ([UInt8]) throws -> Void
     ) throws {
         self.sink = sink
+        computesCRC = false
         output = [UInt8](repeating: 0, count: max(1024, bufferBytes))
         let code = czlib_deflate_init_gzip_sized(&stream, level, windowBits, memoryLevel)
         guard code == Z_OK else { throw Error(code: code) }
@@ -66,7 +71,7 @@ public final class GzipWriter {
         guard !bytes.isEmpty else { return }
         bytesIn += bytes.count
         try bytes.withUnsafeBufferPointer { input in
-            crc = UInt32(CZlib.crc32(UInt(crc), input.baseAddress, UInt32(input.count)))
+            if computesCRC { crc = UInt32(CZlib.crc32(UInt(crc), input.baseAddress, UInt32(input.count))) }
             stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!)
             stream.avail_in = UInt32(input.count)
             try pump(flush: Z_NO_FLUSH)

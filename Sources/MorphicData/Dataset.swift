@@ -159,8 +159,16 @@ public enum Dataset {
 
     /// Reads a run record and checks it is the planned run.
     static func record(_ bytes: [UInt8], of run: PlannedRun, path: String) throws -> JSON {
-        guard let record = try? JSONParser.parse(bytes), record["run_id"]?.stringValue == run.id,
-            let config = record["config"], record["summary_stats"] != nil, record["timeseries"] != nil
+        guard let record = try? JSONParser.parse(bytes) else {
+            throw FileError.invalid("\(path) is not the record of run \(run.id)")
+        }
+        return try checked(record, of: run, path: path)
+    }
+
+    /// A parsed record, checked to be the planned run's.
+    static func checked(_ record: JSON, of run: PlannedRun, path: String) throws -> JSON {
+        guard record["run_id"]?.stringValue == run.id, let config = record["config"], record["summary_stats"] != nil,
+            record["timeseries"] != nil
         else { throw FileError.invalid("\(path) is not the record of run \(run.id)") }
         for key in ParameterKey.allCases where key != .seed {
             guard config[key.rawValue].map(\.parameterValue) == run.configuration.value(key) else {
@@ -224,7 +232,7 @@ public enum Dataset {
     }
 
     /// Where each of ``Features/series`` is in ``Series/names``.
-    private static let observableColumns = Features.series.map { Series.names.firstIndex(of: $0)! }
+    static let observableColumns = Features.series.map { Series.names.firstIndex(of: $0)! }
 
     /// run_id, point, split, label, the effective ground truth, then the observable features.
     static func featuresLine(_ values: [Double], run: PlannedRun, sweepSeed: UInt64) -> String {

@@ -34,6 +34,7 @@ struct DatasetRows: Sendable {
     init(_ context: Context, runs range: Range<Int>) throws {
         let definition = context.definition
         var cursor = RecordStore.Cursor(context.packs)
+        var columns = SeriesColumns()
         for index in range {
             let run = definition.runs[index]
             let entry: JSON
@@ -43,7 +44,36 @@ struct DatasetRows: Sendable {
             } else {
                 let bytes = try Dataset.recordBytes(run, index: index, in: &cursor)
                 let digest = SHA256.hex(bytes)
-                let record = try Dataset.record(bytes, of: run, path: run.fileName)
+                let record: JSON
+                // Each number is read once, for the arrays and the features alike.
+                let numbers: [[Double]]
+                let values: [Double]
+                if let parsed = JSONParser.parse(bytes, columnsOf: "timeseries", into: &columns) {
+                    record = try Dataset.checked(parsed, of: run, path: run.fileName)
+                    let series = Series.names.map { columns.elements(of: $0) }
+                    guard series.allSatisfy({ $0.count == series[0].count }) else {
+                        throw FileError.invalid("run \(run.id): series of different lengths")
+                    }
+                    columns.appendRows(series, runID: run.id, record: bytes, to: &timeseries)
+                    numbers = series.map { Array(columns.values[$0]) }
+                    // A null is left out of its series, as ``Dataset/featureValues(_:numbers:convergenceGeneration:)`` does.
+                    let observable = Dataset.observableColumns.map { column in
+                        series[column].filter(columns.isNumber).map { columns.values[$0] }
+                    }
+                    values = Features(
+                        observable: observable,
+                        convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue
+                    ).values
+                } else {
+                    // A series holding more than numbers and nulls: the record read whole.
+                    record = try Dataset.record(bytes, of: run, path: run.fileName)
+                    let series = try Dataset.series(record, runID: run.id)
+                    Dataset.appendTimeseriesRows(series, runID: run.id, to: &timeseries)
+                    numbers = series.map { $0.map { $0.doubleValue ?? .nan } }
+                    values = Dataset.featureValues(
+                        series, numbers: numbers,
+                        convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue)
+                }
                 let config = record["config"]!
                 let summary = record["summary_stats"]!
                 runs += Array(
@@ -52,14 +82,7 @@ struct DatasetRows: Sendable {
                             + DatasetColumn.runParameters.map { Dataset.csvValue(config[$0.rawValue]) }
                             + RunRecord.statisticNames.map { Dataset.csvValue(summary[$0]) }
                     ).utf8)
-                let series = try Dataset.series(record, runID: run.id)
-                Dataset.appendTimeseriesRows(series, runID: run.id, to: &timeseries)
-                // Each number is read once, for the arrays and the features alike.
-                let numbers = series.map { $0.map { $0.doubleValue ?? .nan } }
                 arrays.add(runID: run.id, values: numbers, idWidth: context.idWidth, generations: context.generations)
-                let values = Dataset.featureValues(
-                    series, numbers: numbers,
-                    convergenceGeneration: record["summary_stats"]?["convergence_generation"]?.intValue)
                 let split = DatasetSplit(run, sweepSeed: definition.seed)
                 features += Array(Dataset.featuresLine(values, run: run, sweepSeed: definition.seed).utf8)
                 thetaX.add(

@@ -112,31 +112,46 @@ public struct Features {
                 imaginary.swapAt(i, j)
             }
         }
-        var length = 2
-        // A level's twiddles are the same for every block: made once a level, by the same
-        // expression, so the sums keep their bits.
-        var cosines = [Double](repeating: 0, count: n / 2)
-        var sines = [Double](repeating: 0, count: n / 2)
-        while length <= n {
-            let angle = -2 * Double.pi / Double(length)
-            for k in 0..<length / 2 {
-                cosines[k] = cos(angle * Double(k))
-                sines[k] = sin(angle * Double(k))
-            }
-            for start in stride(from: 0, to: n, by: length) {
-                for k in 0..<length / 2 {
-                    let (wr, wi) = (cosines[k], sines[k])
-                    let a = start + k
-                    let b = a + length / 2
-                    let tr = real[b] * wr - imaginary[b] * wi
-                    let ti = real[b] * wi + imaginary[b] * wr
-                    real[b] = real[a] - tr
-                    imaginary[b] = imaginary[a] - ti
-                    real[a] += tr
-                    imaginary[a] += ti
+        // The same operations in the same order through the arrays' storage: no uniqueness
+        // or bounds check a butterfly.
+        real.withUnsafeMutableBufferPointer { real in
+            imaginary.withUnsafeMutableBufferPointer { imaginary in
+                var length = 2
+                while length <= n {
+                    let (cosines, sines) = twiddles(length)
+                    for start in stride(from: 0, to: n, by: length) {
+                        for k in 0..<length / 2 {
+                            let (wr, wi) = (cosines[k], sines[k])
+                            let a = start + k
+                            let b = a + length / 2
+                            let tr = real[b] * wr - imaginary[b] * wi
+                            let ti = real[b] * wi + imaginary[b] * wr
+                            real[b] = real[a] - tr
+                            imaginary[b] = imaginary[a] - ti
+                            real[a] += tr
+                            imaginary[a] += ti
+                        }
+                    }
+                    length <<= 1
                 }
             }
-            length <<= 1
         }
+    }
+
+    /// A level's twiddles, the same for every block of `length` and every series: always
+    /// made by the one expression below, so the sums keep their bits; those of levels up to
+    /// ``tabledLength`` are made once.
+    private static func twiddles(_ length: Int) -> (cosines: [Double], sines: [Double]) {
+        if length <= tabledLength { return tabled[length.trailingZeroBitCount] }
+        return made(length)
+    }
+
+    /// The longest level kept: series of up to 4,096 generations.
+    private static let tabledLength = 4096
+    private static let tabled = (0...tabledLength.trailingZeroBitCount).map { made(1 << $0) }
+
+    private static func made(_ length: Int) -> (cosines: [Double], sines: [Double]) {
+        let angle = -2 * Double.pi / Double(length)
+        return ((0..<length / 2).map { cos(angle * Double($0)) }, (0..<length / 2).map { sin(angle * Double($0)) })
     }
 }

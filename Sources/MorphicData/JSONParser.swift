@@ -18,6 +18,9 @@ public struct JSONParser {
 
     private let bytes: [UInt8]
     private var position = 0
+    /// The top-level member whose arrays go to `columns` rather than into the document.
+    private var columnsKey: String?
+    private var columns = SeriesColumns()
 
     /// Parses one JSON document.
     public static func parse(_ bytes: some Collection<UInt8>) throws(Error) -> JSON {
@@ -27,6 +30,24 @@ public struct JSONParser {
         parser.skipWhitespace()
         guard parser.position == parser.bytes.count else { throw parser.error("unexpected data after the document") }
         return value
+    }
+
+    /// Parses a run record whose top-level member `key` is an object of arrays of numbers or
+    /// nulls (a record's `timeseries`): those arrays are read into `columns` (emptied first),
+    /// their numbers converted once and their text left in `bytes`, rather than made a value
+    /// each, and the member stands in the document as an empty object. Nil when the
+    /// document is not valid JSON or the member holds anything else: ``parse(_:)`` then
+    /// says why, or reads it whole.
+    static func parse(_ bytes: [UInt8], columnsOf key: String, into columns: inout SeriesColumns) -> JSON? {
+        var parser = JSONParser(bytes: bytes)
+        parser.columnsKey = key
+        swap(&parser.columns, &columns)
+        defer { swap(&parser.columns, &columns) }
+        parser.columns.removeAll()
+        parser.skipWhitespace()
+        guard parser.current == UInt8(ascii: "{"), let value = try? parser.value(depth: 0) else { return nil }
+        parser.skipWhitespace()
+        return parser.position == parser.bytes.count ? value : nil
     }
 
     /// Parses one JSON document from text.
@@ -93,7 +114,12 @@ public struct JSONParser {
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             skipWhitespace()
-            members.append(JSON.Member(key, try value(depth: depth + 1)))
+            if depth == 0, let columnsKey, key == columnsKey {
+                try readColumns()
+                members.append(JSON.Member(key, .object([])))
+            } else {
+                members.append(JSON.Member(key, try value(depth: depth + 1)))
+            }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
@@ -128,6 +154,72 @@ public struct JSONParser {
     }
 
     private mutating func number() throws(Error) -> JSON {
+        let range = try numberText()
+        return .number(String(decoding: bytes[range], as: UTF8.self))
+    }
+
+    /// Reads an object of arrays of numbers or nulls into `columns`; anything else is an
+    /// error, for the caller to read the document whole.
+    private mutating func readColumns() throws(Error) {
+        guard current == UInt8(ascii: "{") else { throw error("not an object of arrays of numbers") }
+        position += 1
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let name = try string()
+            guard !columns.names.contains(name) else { throw error("duplicate key '\(name)'", key: name) }
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            guard current == UInt8(ascii: "[") else { throw error("not an array of numbers") }
+            position += 1
+            columns.begin(name)
+            skipWhitespace()
+            if current == UInt8(ascii: "]") {
+                position += 1
+            } else {
+                elements: while true {
+                    skipWhitespace()
+                    guard let byte = current else { throw error("unexpected end of document") }
+                    switch byte {
+                    case UInt8(ascii: "n"):
+                        _ = try expect("null", .null)
+                        columns.append(text: position..<position, value: .nan)
+                    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                        let range = try numberText()
+                        let value = bytes.withUnsafeBufferPointer { JSON.numberValue(UnsafeBufferPointer(rebasing: $0[range])) }
+                        columns.append(text: range, value: value ?? .nan)
+                    default: throw error("not a number or null")
+                    }
+                    skipWhitespace()
+                    switch current {
+                    case UInt8(ascii: ","): position += 1
+                    case UInt8(ascii: "]"):
+                        position += 1
+                        break elements
+                    default: throw error("expected ',' or ']'")
+                    }
+                }
+            }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return
+            default: throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Where the number at the position is written, checked against JSON's grammar.
+    private mutating func numberText() throws(Error) -> Range<Int> {
         let start = position
         func digits() -> Int {
             let begin = position
@@ -149,7 +241,7 @@ public struct JSONParser {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
             guard digits() > 0 else { throw error("invalid number") }
         }
-        return .number(String(decoding: bytes[start..<position], as: UTF8.self))
+        return start..<position
     }
 
     private mutating func string() throws(Error) -> String {

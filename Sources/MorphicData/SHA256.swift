@@ -1,4 +1,10 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4), streaming, for the per-file digests of a dataset's manifest.
+///
+/// Blocks are hashed with the processor's SHA extensions where it has them (most x86-64
+/// servers since 2017-2019), several times faster than the portable code below, which
+/// gives the same digests everywhere else.
 public struct SHA256 {
     private var state: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
@@ -17,8 +23,15 @@ public struct SHA256 {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
+    /// Whether blocks go to the SHA extensions.
+    private let hardware: Bool
+    static let hasHardware = csha256_hardware() != 0
+
     /// Starts an empty digest.
-    public init() {}
+    public init() { hardware = Self.hasHardware }
+
+    /// Starts an empty digest hashed by the portable code alone, `portable` being true.
+    init(portable: Bool) { hardware = !portable && Self.hasHardware }
 
     /// The hex digest of `bytes`.
     public static func hex(_ bytes: some Collection<UInt8>) -> String {
@@ -44,13 +57,12 @@ public struct SHA256 {
             pending.append(contentsOf: input[0..<take])
             offset = take
             guard pending.count == 64 else { return }
-            pending.withUnsafeBytes { compress($0.baseAddress!) }
+            pending.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
             pending.removeAll(keepingCapacity: true)
         }
-        while input.count - offset >= 64 {
-            compress(input.baseAddress! + offset)
-            offset += 64
-        }
+        let blocks = (input.count - offset) / 64
+        if blocks > 0 { compress(input.baseAddress! + offset, blocks: blocks) }
+        offset += 64 * blocks
         pending.append(contentsOf: input[offset...])
     }
 
@@ -63,9 +75,7 @@ public struct SHA256 {
         for shift in stride(from: 56, through: 0, by: -8) {
             tail.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
         }
-        tail.withUnsafeBytes { raw in
-            for start in stride(from: 0, to: raw.count, by: 64) { compress(raw.baseAddress! + start) }
-        }
+        tail.withUnsafeBytes { raw in compress(raw.baseAddress!, blocks: raw.count / 64) }
         pending = []
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
@@ -74,6 +84,16 @@ public struct SHA256 {
             for shift in stride(from: 28, through: 0, by: -4) { out.append(digits[Int(word >> UInt32(shift) & 15)]) }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    private mutating func compress(_ first: UnsafeRawPointer, blocks: Int) {
+        if hardware {
+            state.withUnsafeMutableBufferPointer { state in
+                csha256_compress(state.baseAddress!, first.assumingMemoryBound(to: UInt8.self), blocks)
+            }
+        } else {
+            for block in 0..<blocks { compress(first + 64 * block) }
+        }
     }
 
     private mutating func compress(_ block: UnsafeRawPointer) {

@@ -1,4 +1,4 @@
-import MorphicData
+@testable import MorphicData
 import Testing
 
 @Suite struct JSONTests {
@@ -34,10 +34,69 @@ import Testing
             let point = Int.random(in: 1...digits.count, using: &generator)
             let decimal = digits[..<point].joined() + (point < digits.count ? "." + digits[point...].joined() : "")
             if decimal.first != "0" || decimal.count == 1 || decimal.dropFirst().first == "." { texts.append(decimal) }
+            // Eighteen and nineteen digits with up to 27 decimals, read by integer division.
+            let long = String(UInt64.random(in: 100_000_000_000_000_000...UInt64(9_999_999_999_999_999_999), using: &generator))
+            let decimals = Int.random(in: 0...27, using: &generator)
+            if decimals == 0 {
+                texts.append(long)
+            } else if decimals < long.count {
+                texts.append(String(long.dropLast(decimals)) + "." + String(long.suffix(decimals)))
+            } else {
+                texts.append("0." + String(repeating: "0", count: decimals - long.count) + long)
+            }
+            // Exact halves between two doubles, written out in full: ties go to the even one.
+            let odd = UInt64.random(in: 1 << 53..<1 << 54, using: &generator) | 1
+            let places = Int.random(in: 0...2, using: &generator)
+            let scaled = String(odd * (0..<places).reduce(1) { value, _ in value * 5 })
+            texts.append(places == 0 ? scaled : String(scaled.dropLast(places)) + "." + String(scaled.suffix(places)))
         }
         for text in texts {
             let read = JSON.number(text).doubleValue
             #expect(read?.bitPattern == Double(text)?.bitPattern, "\(text)")
+        }
+    }
+
+    /// A record's series read as columns hold each element's number and text as the whole
+    /// parse gives them; anything but arrays of numbers and nulls there, or a malformed
+    /// document, is refused, for the record to be read whole.
+    @Test func parser_ReadsASeriesObjectAsColumns() throws {
+        let text = #"""
+            {"run_id": "a", "timeseries": {"x": [1, 0.5, null, -2e-3], "y": [],
+              "z": [12345678901234567890, 0.30000000000000004, 7, 1]}, "n": [1, {"m": 2}]}
+            """#
+        let bytes = Array(text.utf8)
+        var columns = SeriesColumns()
+        let json = try #require(JSONParser.parse(bytes, columnsOf: "timeseries", into: &columns))
+        let whole = try JSONParser.parse(bytes)
+        #expect(json.members?.map(\.key) == whole.members?.map(\.key))
+        #expect(json["run_id"] == whole["run_id"] && json["n"] == whole["n"])
+        #expect(json["timeseries"] == .object([]))
+        #expect(columns.names == ["x", "y", "z"])
+        for name in columns.names {
+            let elements = columns.elements(of: name)
+            let expected = try #require(whole["timeseries"]?[name]?.elements)
+            #expect(elements.count == expected.count)
+            for (index, element) in zip(elements, expected) {
+                #expect(columns.isNumber(index) == (element != .null))
+                #expect(columns.values[index].bitPattern == (element.doubleValue ?? .nan).bitPattern)
+            }
+        }
+        #expect(columns.elements(of: "w").isEmpty)
+        var rows: [UInt8] = []
+        columns.appendRows([columns.elements(of: "x"), columns.elements(of: "z")], runID: "a", record: bytes, to: &rows)
+        #expect(
+            String(decoding: rows, as: UTF8.self)
+                == "a,0,1,12345678901234567890\na,1,0.5,0.30000000000000004\na,2,,7\na,3,-2e-3,1\n")
+        // Read again into the same columns, nothing of the first record is left.
+        _ = try #require(JSONParser.parse(Array(#"{"timeseries": {"y": [2]}}"#.utf8), columnsOf: "timeseries", into: &columns))
+        #expect(columns.names == ["y"] && columns.values == [2])
+        for refused in [
+            #"{"timeseries": {"x": [1, "2"]}}"#, #"{"timeseries": {"x": [true]}}"#, #"{"timeseries": {"x": 1}}"#,
+            #"{"timeseries": {"x": [1], "x": [2]}}"#, #"{"timeseries": [1]}"#, #"{"timeseries": {"x": [1,]}}"#,
+            #"{"timeseries": {"x": [1]}} x"#, #"{"timeseries": {"x": [01]}}"#, #"{"timeseries": {"x": [[1]]}}"#,
+            #"{"timeseries": {}, "timeseries": {}}"#, #"[1]"#, #"{"timeseries": {"x": [nul]}}"#,
+        ] {
+            #expect(JSONParser.parse(Array(refused.utf8), columnsOf: "timeseries", into: &columns) == nil, "\(refused)")
         }
     }
 

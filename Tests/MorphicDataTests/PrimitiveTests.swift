@@ -1,6 +1,6 @@
 import Foundation
 import Gzip
-import MorphicData
+@testable import MorphicData
 import TestSupport
 import Testing
 
@@ -14,6 +14,22 @@ import Testing
         var streamed = SHA256()
         for _ in 0..<1000 { streamed.update(Array(repeating: UInt8(ascii: "a"), count: 1000)) }
         #expect(streamed.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// The SHA extensions, where the processor has them, give the portable code's digest
+    /// for every length and every way the bytes are handed over.
+    @Test func sha256_ExtensionsAndPortableCodeAgree() {
+        var generator = SystemRandomNumberGenerator()
+        for length in Array(0...300) + [4096, 65_537] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var portable = SHA256(portable: true)
+            portable.update(bytes)
+            var split = SHA256()
+            let cut = Int.random(in: 0...length, using: &generator)
+            split.update(bytes[..<cut])
+            split.update(bytes[cut...])
+            #expect(split.finalizeHex() == portable.finalizeHex(), "\(length) bytes cut at \(cut)")
+        }
     }
 
     @Test func gzip_RoundTripsThroughPython() throws {
