@@ -1,5 +1,5 @@
 // Parallel coordinates: every finished field run on a canvas, brushes written into the filter.
-import { api } from "./api.js";
+import { api, apiColumns } from "./api.js";
 import { STATISTICS } from "./model.js";
 import { exportChart } from "./chart.js";
 import { $, format, label, svgElement } from "./dom.js";
@@ -18,7 +18,8 @@ function parallelStatistics() {
 }
 
 // One axis per swept parameter and chosen statistic, one line per finished field run: all of
-// them, asked from the server as columns of just those numbers and drawn on a canvas. The
+// them, asked from the server as columns of just those numbers (Float64Arrays, NaN where a run
+// has no value: api.js's apiColumns) and drawn on a canvas. The
 // filter box is the selection's one truth: its range conditions on an axis are drawn there as
 // brushes, and a brush rewrites only its own axis's conditions, keeping every other one.
 // Its state is the sweep view's (`sweepView().parallel`).
@@ -49,8 +50,8 @@ export async function loadParallel() {
   const missing = axes.filter((key) => !chart.columns.has(key));
   if (missing.length) {
     $("#parallel-note").textContent = "Loading every finished run's values…";
-    const result = await api(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: missing.join(","), filter: "mode != classical" }));
-    if (!current(number) || load !== chart.parallelLoad || !result || result.status !== 200) return;
+    const result = await apiColumns(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: missing.join(","), filter: "mode != classical" }));
+    if (!current(number) || load !== chart.parallelLoad || !result || result.status !== 200 || !result.json) return;
     const known = chart.columns.size ? chart.columns.values().next().value.length : result.json.matched;
     // Runs finished between two answers: start again from one answer for every axis.
     if (known !== result.json.matched) { chart.columns.clear(); return loadParallel(); }
@@ -69,7 +70,8 @@ function renderParallel(axes) {
   const x = (index) => left + index * (width - left - right) / Math.max(1, parallel.axes.length - 1);
   parallel.axes.forEach((key, index) => {
     let low = Infinity, high = -Infinity;
-    for (const v of columns[index]) if (v != null) { if (v < low) low = v; if (v > high) high = v; }
+    // NaN (a run without the value) passes neither comparison.
+    for (const v of columns[index]) { if (v < low) low = v; if (v > high) high = v; }
     if (!isFinite(low)) [low, high] = [0, 1];
     if (low === high) high = low + 1;
     parallel.scales[key] = { low, high, y: (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom) };
@@ -83,7 +85,7 @@ function renderParallel(axes) {
   const brushed = parallel.axes.map((key, index) => [index, parallel.brushes[key]]).filter(([, brush]) => brush);
   const selected = (run) => brushed.every(([index, [low, high]]) => {
     const v = columns[index][run];
-    return v != null && v >= low && v <= high;
+    return v >= low && v <= high;
   });
   const scales = parallel.axes.map((key) => parallel.scales[key]);
   let chosen = 0;
@@ -110,7 +112,7 @@ function renderParallel(axes) {
         if (picked[next] !== pass) continue;
         for (let index = 0; index < columns.length; index++) {
           const v = columns[index][next];
-          const py = v == null ? height - bottom : scales[index].y(v);
+          const py = v !== v ? height - bottom : scales[index].y(v);
           if (index === 0) context.moveTo(x(0), py); else context.lineTo(x(index), py);
         }
       }
@@ -149,7 +151,7 @@ function renderParallel(axes) {
   });
   svg.append(svgElement("polyline", { class: "hover", fill: "none", stroke: "currentColor", "stroke-width": 2, visibility: "hidden" }));
   figure.querySelector("svg") ? figure.querySelector("svg").replaceWith(svg) : figure.append(svg);
-  const yOf = (index, run) => { const v = columns[index][run]; return v == null ? height - bottom : scales[index].y(v); };
+  const yOf = (index, run) => { const v = columns[index][run]; return v !== v ? height - bottom : scales[index].y(v); };
   parallel.drawn = { columns, count, picked, brushed: brushed.length > 0, x, yOf };
   showParallelRun(-1);
 }
@@ -195,7 +197,7 @@ function showParallelRun(run) {
   line.setAttribute("visibility", "visible");
   const values = parallel.axes.map((key, index) => {
     const v = drawn.columns[index][run];
-    return `${label(key)} ${v == null ? "–" : format(v)}`;
+    return `${label(key)} ${v !== v ? "–" : format(v)}`;
   });
   tip.textContent = `Run ${(run + 1).toLocaleString()} of the ${drawn.count.toLocaleString()} drawn: ${values.join(", ")}. `
     + "Click or press Enter to open it.";
@@ -219,7 +221,7 @@ async function openParallelRun(run) {
   const same = parallel.axes.every((key, index) => {
     const v = drawn.columns[index][run];
     const mine = key in found.config ? found.config[key] : found.summary_stats && found.summary_stats[key];
-    return v == null ? mine == null : mine != null && Math.fround(mine) === Math.fround(v);
+    return v !== v ? mine == null : mine != null && Math.fround(mine) === Math.fround(v);
   });
   if (!same) { $("#parallel-note").textContent = "Runs finished meanwhile: drawn again, choose the run again."; loadParallel(); return; }
   showRun(found.run_id);
@@ -255,7 +257,11 @@ function exportParallel(kind) {
   svg.insertBefore(image, svg.firstChild);
   for (const hit of svg.querySelectorAll(".axis-hit")) hit.remove();
   const holder = document.createElement("figure");
-  holder.append(svg);
+  const caption = document.createElement("figcaption");
+  const drawn = state.parallel.drawn, count = drawn ? drawn.count : 0;
+  caption.textContent = `Parameter space of ${state.sweepID}: ${count.toLocaleString()} finished field runs, one line each`
+    + (drawn && drawn.brushed ? `, ${Number(figure.dataset.selected).toLocaleString()} within the ranges drawn` : "");
+  holder.append(caption, svg);
   exportChart(kind, holder, `${state.sweepID}-parameter-space`);
 }
 /// The parameter space's pointer, keyboard and export listeners, for as long as the sweep
