@@ -21,8 +21,9 @@ export async function api(path, options = {}) {
   }
 }
 
-/// api() for GET …/columns: the answer's `columns` are Float64Arrays (NaN for null), parsed
-/// off the page's thread (columns-worker.js).
+/// api() for GET …/columns: the answer's `columns` are Float64Arrays (NaN for null), each
+/// with its `range` ([least, greatest], null when it has no number), parsed off the page's
+/// thread (columns-worker.js).
 export function apiColumns(path) { return api(path, { columns: true }); }
 
 async function ask(path, method, body, signal, columns = false) {
@@ -74,7 +75,7 @@ function parseColumns(buffer) {
     columnsWorker.onmessage = ({ data }) => {
       const waiting = columnsWaiting.get(data.id);
       columnsWaiting.delete(data.id);
-      if (waiting) { if (data.error) waiting.reject(new Error(data.error)); else waiting.resolve(data.answer); }
+      if (waiting) { if (data.error) waiting.reject(new Error(data.error)); else waiting.resolve(withRanges(data.answer)); }
     };
     // A worker that cannot start (its file unreachable): the answers it had are parsed here.
     columnsWorker.onerror = () => {
@@ -95,7 +96,19 @@ function parseColumns(buffer) {
 /// The worker's parsing, on the page's thread.
 function columnsHere(buffer) {
   const answer = JSON.parse(new TextDecoder().decode(buffer));
-  for (const [key, values] of Object.entries(answer.columns || {})) answer.columns[key] = Float64Array.from(values, (v) => v == null ? NaN : v);
+  answer.ranges = {};
+  for (const [key, values] of Object.entries(answer.columns || {})) {
+    answer.columns[key] = Float64Array.from(values, (v) => v == null ? NaN : v);
+    let low = Infinity, high = -Infinity;
+    for (const v of values) if (v != null) { if (v < low) low = v; if (v > high) high = v; }
+    answer.ranges[key] = low <= high ? [low, high] : null;
+  }
+  return withRanges(answer);
+}
+
+/// Each column carries its range (`column.range`), wherever it is kept.
+function withRanges(answer) {
+  for (const [key, column] of Object.entries(answer.columns || {})) column.range = answer.ranges[key];
   return answer;
 }
 

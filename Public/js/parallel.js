@@ -69,10 +69,9 @@ function renderParallel(axes) {
   const { width, height, top, bottom, left, right } = PARALLEL;
   const x = (index) => left + index * (width - left - right) / Math.max(1, parallel.axes.length - 1);
   parallel.axes.forEach((key, index) => {
-    let low = Infinity, high = -Infinity;
-    // NaN (a run without the value) passes neither comparison.
-    for (const v of columns[index]) { if (v < low) low = v; if (v > high) high = v; }
-    if (!isFinite(low)) [low, high] = [0, 1];
+    // Each column's range comes with it, found where it was parsed (api.js).
+    let [low, high] = columns[index].range || [null, null];
+    if (low == null) [low, high] = [0, 1];
     if (low === high) high = low + 1;
     parallel.scales[key] = { low, high, y: (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom) };
   });
@@ -83,22 +82,26 @@ function renderParallel(axes) {
   const context = canvas.getContext("2d");
   context.clearRect(0, 0, width, height);
   const brushed = parallel.axes.map((key, index) => [index, parallel.brushes[key]]).filter(([, brush]) => brush);
-  const selected = (run) => brushed.every(([index, [low, high]]) => {
-    const v = columns[index][run];
-    return v >= low && v <= high;
-  });
   const scales = parallel.axes.map((key) => parallel.scales[key]);
+  // The runs within every range drawn: one plain pass over each brushed column (NaN, a run
+  // without the value, is within none).
+  const picked = new Uint8Array(count).fill(1);
+  for (const [index, [low, high]] of brushed) {
+    const column = columns[index];
+    for (let run = 0; run < count; run++) { const v = column[run]; if (!(v >= low && v <= high)) picked[run] = 0; }
+  }
   let chosen = 0;
-  const picked = new Uint8Array(count);
-  for (let run = 0; run < count; run++) if (selected(run)) { picked[run] = 1; chosen++; }
+  for (let run = 0; run < count; run++) chosen += picked[run];
   const dark = matchMedia("(prefers-color-scheme: dark)").matches;
   // Fainter the more lines there are, so density shows.
   const alpha = Math.min(0.9, Math.max(0.02, 30 / Math.max(1, count)));
   const styles = [`rgba(140, 148, 165, ${alpha / 3})`, dark ? `rgba(120, 165, 255, ${alpha})` : `rgba(36, 86, 199, ${alpha})`];
   context.lineWidth = count < 100 ? 2 : 1;
-  // Drawn in slices of about 30 ms, the unselected runs first: a large sweep never holds the page.
-  // The canvas draws lazily, when the frame is painted; reading a pixel makes it draw now, so a
-  // slice's time counts the drawing too, not just the path built for it.
+  // Drawn in slices of about 30 ms, one a frame from the next one on, the unselected runs first:
+  // a large sweep never holds the page. The canvas draws lazily, when the frame is painted;
+  // reading a pixel makes it draw now, so a slice's time counts the drawing too, not just the
+  // path built for it. A path of 250 lines at a time: stroking one path costs more than its
+  // lines apart once they cross by the thousand, and the clock is read between paths.
   const drawing = ++parallel.drawing;
   let pass = 0, next = 0;
   const slice = () => {
@@ -107,7 +110,7 @@ function renderParallel(axes) {
     while (pass < 2 && performance.now() < until) {
       context.strokeStyle = styles[pass];
       context.beginPath();
-      const stop = Math.min(count, next + 1000);
+      const stop = Math.min(count, next + 250);
       for (; next < stop; next++) {
         if (picked[next] !== pass) continue;
         for (let index = 0; index < columns.length; index++) {
@@ -122,7 +125,7 @@ function renderParallel(axes) {
     }
     if (pass < 2) view.frame(slice);
   };
-  slice();
+  view.frame(slice);
   figure.dataset.selected = String(chosen);
   figure.dataset.runs = String(count);
   $("#parallel-note").textContent = `All ${count.toLocaleString()} finished field runs, one line each; `
