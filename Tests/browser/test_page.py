@@ -513,11 +513,23 @@ def main():
             cy = box["height"] * (8 + 7.2 * (260 - 48) / 10) / 260 - box["height"] / 2
             ActionChains(driver).move_to_element_with_offset(canvas, int(cx), int(cy)).perform()
             wait.until(lambda d: "field strength 0.5," in tip.text and "temporal decay 0.2:" in tip.text)
+            # Pictures: the heatmap of a statistic that varies over these runs, a cell's readout;
+            # the chart and the parameter space of all 100,000 runs, as a researcher first sees them.
+            Select(driver.find_element(By.ID, "heat-z")).select_by_value("avg_population")
+            wait.until(lambda d: "Mean avg population" in d.find_element(By.ID, "heat-note").text)
+            canvas = driver.find_element(By.CSS_SELECTOR, "#heatmap canvas")
+            ActionChains(driver).move_to_element_with_offset(canvas, 0, 0).perform()
+            ActionChains(driver).move_to_element_with_offset(canvas, int(cx), int(cy)).perform()
+            tip = driver.find_element(By.CSS_SELECTOR, "#heatmap .tooltip")
+            wait.until(lambda d: tip.is_displayed() and "mean avg population" in tip.text)
             driver.find_element(By.ID, "heatmap").screenshot(os.path.join(artifacts, "heatmap.png"))
-            # The chart and the parameter space of all 100,000 runs, as a researcher first sees them.
-            driver.execute_script("document.querySelector('#view-sweep h2').scrollIntoView()")
-            time.sleep(0.5)
-            driver.save_screenshot(os.path.join(artifacts, "explorer.png"))
+            driver.set_window_size(1280, 1400)
+            try:
+                driver.execute_script("document.querySelector('#view-sweep h2').scrollIntoView()")
+                time.sleep(0.5)
+                driver.save_screenshot(os.path.join(artifacts, "explorer.png"))
+            finally:
+                driver.set_window_size(1280, 1000)
 
         def column_chooser_shows_the_swept_parameters():
             # By default: the parameters the sweep varies, whatever its first runs are.
