@@ -10,7 +10,7 @@ export async function api(path, options = {}) {
   // A busy server sheds load with 503 and Retry-After; a read is asked again after it, a
   // few times, so a burst of the page's own requests does not show as an error.
   for (let attempt = 0; ; attempt++) {
-    const result = await ask(path, method, options.body, signal);
+    const result = await ask(path, method, options.body, signal, options.columns);
     if (!result || result.status !== 503 || method !== "GET" || attempt >= 3) return result;
     const wait = Math.min(10, Math.max(1, Number(result.retryAfter) || 1));
     const aborted = await new Promise((resolve) => {
@@ -21,7 +21,12 @@ export async function api(path, options = {}) {
   }
 }
 
-async function ask(path, method, body, signal) {
+/// api() for GET …/columns: the answer's `columns` are Float64Arrays (NaN for null), each
+/// with its `range` ([least, greatest], null when it has no number), parsed off the page's
+/// thread (columns-worker.js).
+export function apiColumns(path) { return api(path, { columns: true }); }
+
+async function ask(path, method, body, signal, columns = false) {
   const headers = { Accept: "application/json" };
   const token = localStorage.getItem("morphic-token");
   if (token) headers.Authorization = "Bearer " + token;
@@ -36,7 +41,13 @@ async function ask(path, method, body, signal) {
   }
   outage(false);
   let json = null;
-  if (response.status !== 204) { try { json = parseJSON(await response.text()); } catch (_) { json = null; } }
+  try {
+    if (columns && response.status === 200) json = await parseColumns(await response.arrayBuffer());
+    else if (response.status !== 204) json = parseJSON(await response.text());
+  } catch (error) {
+    if (error.name === "AbortError") return null;
+    json = null;
+  }
   return { status: response.status, json, retryAfter: response.headers.get("Retry-After") };
 }
 
@@ -49,9 +60,74 @@ function parseJSON(text) {
     key === "seed" && typeof value === "number" && context && context.source ? context.source : value);
 }
 
+// The worker that parses columns, started when first needed and kept for the page's life
+// (it holds nothing between answers); its answers are matched to their requests by number.
+let columnsWorker = null, columnsAsked = 0;
+const columnsWaiting = new Map();
+
+function parseColumns(buffer) {
+  if (!columnsWorker) {
+    try {
+      columnsWorker = new Worker(new URL("./columns-worker.js", import.meta.url));
+    } catch (_) {
+      return columnsHere(buffer);
+    }
+    columnsWorker.onmessage = ({ data }) => {
+      const waiting = columnsWaiting.get(data.id);
+      columnsWaiting.delete(data.id);
+      if (waiting) { if (data.error) waiting.reject(new Error(data.error)); else waiting.resolve(withRanges(data.answer)); }
+    };
+    // A worker that cannot start (its file unreachable): the answers it had are parsed here.
+    columnsWorker.onerror = () => {
+      columnsWorker = null;
+      for (const waiting of columnsWaiting.values()) waiting.resolve(columnsHere(waiting.buffer));
+      columnsWaiting.clear();
+    };
+  }
+  const id = ++columnsAsked;
+  // A copy stays here only until the worker answers, for the case it cannot start.
+  const copy = buffer.slice(0);
+  return new Promise((resolve, reject) => {
+    columnsWaiting.set(id, { resolve, reject, buffer: copy });
+    columnsWorker.postMessage({ id, buffer }, [buffer]);
+  });
+}
+
+/// The worker's parsing, on the page's thread.
+function columnsHere(buffer) {
+  const answer = JSON.parse(new TextDecoder().decode(buffer));
+  answer.ranges = {};
+  for (const [key, values] of Object.entries(answer.columns || {})) {
+    answer.columns[key] = Float64Array.from(values, (v) => v == null ? NaN : v);
+    let low = Infinity, high = -Infinity;
+    for (const v of values) if (v != null) { if (v < low) low = v; if (v > high) high = v; }
+    answer.ranges[key] = low <= high ? [low, high] : null;
+  }
+  return withRanges(answer);
+}
+
+/// Each column carries its range (`column.range`), wherever it is kept.
+function withRanges(answer) {
+  for (const [key, column] of Object.entries(answer.columns || {})) column.range = answer.ranges[key];
+  return answer;
+}
+
 function outage(down) { $("#outage").hidden = !down; }
 
-export function notice(text) { $("#notice").textContent = text || ""; }
+// Whether the notice shown is to outlive the next navigation: said as its view is left
+// ("Deleted."), it is read in the view that follows.
+let keptNotice = false;
+
+/// Says `text` in the page's notice line; `{ keep: true }` keeps it through one navigation.
+export function notice(text, { keep = false } = {}) {
+  $("#notice").textContent = text || "";
+  keptNotice = keep;
+}
+
+/// A navigation clears the notice, but for one kept for it.
+export function clearNotice() {
+  if (keptNotice) keptNotice = false; else notice("");
+}
 
 export function errorText(result) {
   if (result.status === 401) return "This server needs an API token: enter it at the top right.";

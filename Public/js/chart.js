@@ -93,6 +93,21 @@ export function lineChart(title, lines, xLabel, options = {}) {
       line.points.forEach((p, at) => { if (p[1] != null) targets.push({ px: sx(p[0]), py: sy(p[1]), line: index, at }); });
     }
   });
+  if (options.cursor) {
+    // A vertical mark at one x (a run's charts: the generation the replay shows), kept out
+    // of sight until asked for and outside the drawn range.
+    const mark = svgElement("line", { class: "now", y1: top, y2: height - bottom, stroke: "currentColor", "stroke-width": 1,
+      "stroke-dasharray": "3 2", visibility: "hidden" });
+    svg.append(mark);
+    figure.mark = (x) => {
+      const shown = x != null && x >= x0 && x <= x1;
+      mark.setAttribute("visibility", shown ? "visible" : "hidden");
+      if (!shown) { delete mark.dataset.x; return; }
+      mark.setAttribute("x1", sx(x));
+      mark.setAttribute("x2", sx(x));
+      mark.dataset.x = String(x);
+    };
+  }
   if (options.tooltip) readout(figure, svg, width, height, targets,
     (target) => options.tooltip(lines[target.line], target.at), options.open);
   figure.append(caption, svg);
@@ -128,17 +143,49 @@ export function lineChart(title, lines, xLabel, options = {}) {
   return figure;
 }
 
-/// Saves a chart as a file: its SVG, or a PNG drawn from it at twice its size.
+/// Lines of at most `columns` characters, broken between words.
+function wrap(text, columns) {
+  const lines = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const last = lines.length ? lines[lines.length - 1] : null;
+    if (last != null && last.length + 1 + word.length <= columns) lines[lines.length - 1] = last + " " + word;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+/// Saves a chart as a file that stands on its own: its title above the drawing (with its axis
+/// labels), its legend below, on white; as SVG, or a PNG drawn from it at twice its size.
 export function exportChart(kind, figure = $("#sweep-chart"), name = `${sweepView().sweepID}-${$("#chart-y").value}-by-${$("#chart-x").value}`) {
   const svg = figure.querySelector("svg");
   if (!svg) return;
+  const [, , width, height] = svg.getAttribute("viewBox").split(" ").map(Number);
+  const caption = figure.querySelector("figcaption");
+  const title = wrap(caption ? caption.textContent : svg.getAttribute("aria-label") || "", Math.floor(width / 6.6));
+  const legend = [...figure.querySelectorAll(".legend span")].map((span) => [span.textContent, span.style.getPropertyValue("--c") || "#000"]);
+  const above = title.length ? 8 + 15 * title.length : 0, below = legend.length ? 6 + 16 * legend.length : 0;
+  const total = above + height + below;
+  const page = svgElement("svg", { xmlns: "http://www.w3.org/2000/svg", width, height: total, viewBox: `0 0 ${width} ${total}`,
+    "font-family": "system-ui, sans-serif", fill: "#1d2330", color: "#1d2330" });
+  page.append(svgElement("rect", { width, height: total, fill: "#ffffff" }));
+  title.forEach((line, index) => {
+    const text = svgElement("text", { x: 8, y: 16 + 15 * index, "font-size": 12, "font-weight": 600 });
+    text.textContent = line;
+    page.append(text);
+  });
   const copy = svg.cloneNode(true);
-  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
-  const [, , width, height] = copy.getAttribute("viewBox").split(" ").map(Number);
-  copy.setAttribute("width", width);
-  copy.setAttribute("height", height);
-  copy.insertBefore(svgElement("rect", { width, height, fill: "#ffffff" }), copy.firstChild);
-  const text = new XMLSerializer().serializeToString(copy);
+  for (const key of ["role", "aria-label", "aria-hidden", "tabindex", "data-targets"]) copy.removeAttribute(key);
+  for (const hidden of copy.querySelectorAll("[visibility='hidden']")) hidden.remove();
+  Object.entries({ x: 0, y: above, width, height }).forEach(([key, value]) => copy.setAttribute(key, value));
+  page.append(copy);
+  legend.forEach(([text, colour], index) => {
+    const y = above + height + 6 + 16 * index;
+    page.append(svgElement("rect", { x: 8, y: y + 2, width: 10, height: 10, fill: colour }));
+    const label = svgElement("text", { x: 24, y: y + 11, "font-size": 11 });
+    label.textContent = text;
+    page.append(label);
+  });
+  const text = new XMLSerializer().serializeToString(page);
   const save = (blob, extension) => {
     const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: `${name}.${extension}` });
     document.body.append(link);
@@ -150,7 +197,7 @@ export function exportChart(kind, figure = $("#sweep-chart"), name = `${sweepVie
   if (kind === "svg") { save(blob, "svg"); return; }
   const image = new Image();
   image.onload = () => {
-    const canvas = Object.assign(document.createElement("canvas"), { width: 2 * width, height: 2 * height });
+    const canvas = Object.assign(document.createElement("canvas"), { width: 2 * width, height: 2 * total });
     const context = canvas.getContext("2d");
     context.scale(2, 2);
     context.drawImage(image, 0, 0);
@@ -161,10 +208,11 @@ export function exportChart(kind, figure = $("#sweep-chart"), name = `${sweepVie
 
 /// The value under the pointer, and the same by keyboard: `targets` are a drawing's marks
 /// ({px, py} in its viewBox of `width` × `height`), `describe` says one in words, `open`
-/// (optional) acts on one when it is clicked or Enter is pressed. With focus on the drawing,
+/// (optional) acts on one when it is clicked or Enter is pressed; the pointer picks the mark
+/// nearest it within `reach` units. With focus on the drawing,
 /// arrows step through the marks (Left/Right one by one, Up/Down a tenth of them at a time,
 /// Home/End). The readout is one line of text under the drawing, announced politely.
-export function readout(figure, surface, width, height, targets, describe, open) {
+export function readout(figure, surface, width, height, targets, describe, open, reach = 12) {
   const tip = document.createElement("p");
   tip.className = "tooltip";
   tip.setAttribute("role", "status");
@@ -191,11 +239,11 @@ export function readout(figure, surface, width, height, targets, describe, open)
     tip.style.left = `${Math.max(0, Math.min(frame.width - tip.offsetWidth - 4, x))}px`;
     tip.style.top = `${target.py * box.height / height + box.top - frame.top + 12}px`;
   };
-  // The mark nearest the pointer within 12 px of the drawing's own units.
+  // The mark nearest the pointer within `reach` of the drawing's own units.
   const nearest = (event) => {
     const box = surface.getBoundingClientRect();
     const px = (event.clientX - box.left) * width / box.width, py = (event.clientY - box.top) * height / box.height;
-    let best = -1, distance = 144;
+    let best = -1, distance = reach * reach;
     targets.forEach((target, index) => {
       const d = (target.px - px) ** 2 + (target.py - py) ** 2;
       if (d < distance) { distance = d; best = index; }

@@ -32,7 +32,7 @@ export async function renderCompare(number) {
   }));
   $("#compare-charts").replaceChildren(...["population", "complexity", "morphic_influence_rate", "pattern_diversity"].map((name) => {
     const chart = lineChart(name.replace(/_/g, " "),
-      runs.map((run) => ({ name: run.run_id, points: run.timeseries[name].map((v, t) => [t, v]) })), "generation", { legend: true });
+      runs.map((run) => ({ name: run.run_id, points: run.timeseries[name].map((v, t) => [t + 1, v]) })), "generation", { legend: true });
     chart.id = "compare-" + name;
     return chart;
   }));

@@ -1,5 +1,6 @@
 // The heatmap: a statistic's mean over two parameters.
 import { api } from "./api.js";
+import { readout } from "./chart.js";
 import { $, format, label } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { aggregatePath, withFilter } from "./sweep-chart.js";
@@ -21,7 +22,11 @@ export async function renderHeatmap() {
   if (!current(number) || !result || result.status !== 200 || $("#heat-z").value !== z) return;
   const answer = result.json;
   const figure = $("#heatmap");
-  const canvas = figure.querySelector("canvas");
+  // A new canvas each time: the readout's listeners and line belong to the cells drawn.
+  const canvas = document.createElement("canvas");
+  for (const key of ["role", "aria-label"]) canvas.setAttribute(key, figure.querySelector("canvas").getAttribute(key));
+  figure.querySelector("canvas").replaceWith(canvas);
+  for (const tip of figure.querySelectorAll(".tooltip")) tip.remove();
   const width = 480, height = 260, left = 80, bottom = 40, top = 8, right = 8;
   canvas.width = width;
   canvas.height = height;
@@ -35,10 +40,12 @@ export async function renderHeatmap() {
   const dark = matchMedia("(prefers-color-scheme: dark)").matches;
   context.fillStyle = dark ? "#e8e8e8" : "#222";
   context.font = "11px system-ui, sans-serif";
+  const targets = [];
   rows.forEach((series, row) => {
     const top0 = top + (rows.length - 1 - row) * cellH;
     for (const point of series.points) {
       if (point.mean == null) continue;
+      targets.push({ px: left + (xs.indexOf(point.x) + 0.5) * cellW, py: top0 + cellH / 2, series, point });
       const t = high > low ? (point.mean - low) / (high - low) : 0.5;
       // A light-to-dark blue ramp: readable on either background.
       context.fillStyle = `hsl(220, 70%, ${88 - t * 60}%)`;
@@ -60,8 +67,15 @@ export async function renderHeatmap() {
   const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "", answer.by_bin ? `${label(y)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
   const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${answer.runs.toLocaleString()} finished field runs matching the filter; `
     + `from ${format(low)} (lightest) to ${format(high)} (darkest)` + (binned ? `; ${binned}.` : ".");
-  canvas.setAttribute("aria-label", text);
+  canvas.setAttribute("aria-label", text + " With focus, arrow keys step from cell to cell.");
   $("#heat-note").textContent = text;
+  // Each cell in words under the pointer, or by keyboard: where it is, its mean and its runs.
+  const where = (name, value, bin) => bin ? `${label(name)} ${format(value - bin / 2)}–${format(value + bin / 2)}` : `${label(name)} ${format(value)}`;
+  readout(figure, canvas, width, height, targets, ({ series, point }) => {
+    const up = answer.by_bin ? `${label(y)} ${format(series.low)}–${format(series.high)}` : `${label(y)} ${format(series.low)}`;
+    return `${where(x, point.x, answer.x_bin)}, ${up}: mean ${label(z)} ${format(point.mean)}`
+      + (point.low != null ? ` (95% ${format(point.low)}–${format(point.high)})` : "") + `; ${point.n.toLocaleString()} runs`;
+  }, null, Math.hypot(cellW, cellH) / 2);
   figure.dataset.cells = String(means.length);
 }
 

@@ -1,5 +1,5 @@
 // Parallel coordinates: every finished field run on a canvas, brushes written into the filter.
-import { api } from "./api.js";
+import { api, apiColumns } from "./api.js";
 import { STATISTICS } from "./model.js";
 import { exportChart } from "./chart.js";
 import { $, format, label, svgElement } from "./dom.js";
@@ -18,7 +18,8 @@ function parallelStatistics() {
 }
 
 // One axis per swept parameter and chosen statistic, one line per finished field run: all of
-// them, asked from the server as columns of just those numbers and drawn on a canvas. The
+// them, asked from the server as columns of just those numbers (Float64Arrays, NaN where a run
+// has no value: api.js's apiColumns) and drawn on a canvas. The
 // filter box is the selection's one truth: its range conditions on an axis are drawn there as
 // brushes, and a brush rewrites only its own axis's conditions, keeping every other one.
 // Its state is the sweep view's (`sweepView().parallel`).
@@ -49,8 +50,8 @@ export async function loadParallel() {
   const missing = axes.filter((key) => !chart.columns.has(key));
   if (missing.length) {
     $("#parallel-note").textContent = "Loading every finished run's values…";
-    const result = await api(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: missing.join(","), filter: "mode != classical" }));
-    if (!current(number) || load !== chart.parallelLoad || !result || result.status !== 200) return;
+    const result = await apiColumns(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: missing.join(","), filter: "mode != classical" }));
+    if (!current(number) || load !== chart.parallelLoad || !result || result.status !== 200 || !result.json) return;
     const known = chart.columns.size ? chart.columns.values().next().value.length : result.json.matched;
     // Runs finished between two answers: start again from one answer for every axis.
     if (known !== result.json.matched) { chart.columns.clear(); return loadParallel(); }
@@ -68,9 +69,9 @@ function renderParallel(axes) {
   const { width, height, top, bottom, left, right } = PARALLEL;
   const x = (index) => left + index * (width - left - right) / Math.max(1, parallel.axes.length - 1);
   parallel.axes.forEach((key, index) => {
-    let low = Infinity, high = -Infinity;
-    for (const v of columns[index]) if (v != null) { if (v < low) low = v; if (v > high) high = v; }
-    if (!isFinite(low)) [low, high] = [0, 1];
+    // Each column's range comes with it, found where it was parsed (api.js).
+    let [low, high] = columns[index].range || [null, null];
+    if (low == null) [low, high] = [0, 1];
     if (low === high) high = low + 1;
     parallel.scales[key] = { low, high, y: (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom) };
   });
@@ -81,22 +82,26 @@ function renderParallel(axes) {
   const context = canvas.getContext("2d");
   context.clearRect(0, 0, width, height);
   const brushed = parallel.axes.map((key, index) => [index, parallel.brushes[key]]).filter(([, brush]) => brush);
-  const selected = (run) => brushed.every(([index, [low, high]]) => {
-    const v = columns[index][run];
-    return v != null && v >= low && v <= high;
-  });
   const scales = parallel.axes.map((key) => parallel.scales[key]);
+  // The runs within every range drawn: one plain pass over each brushed column (NaN, a run
+  // without the value, is within none).
+  const picked = new Uint8Array(count).fill(1);
+  for (const [index, [low, high]] of brushed) {
+    const column = columns[index];
+    for (let run = 0; run < count; run++) { const v = column[run]; if (!(v >= low && v <= high)) picked[run] = 0; }
+  }
   let chosen = 0;
-  const picked = new Uint8Array(count);
-  for (let run = 0; run < count; run++) if (selected(run)) { picked[run] = 1; chosen++; }
+  for (let run = 0; run < count; run++) chosen += picked[run];
   const dark = matchMedia("(prefers-color-scheme: dark)").matches;
   // Fainter the more lines there are, so density shows.
   const alpha = Math.min(0.9, Math.max(0.02, 30 / Math.max(1, count)));
   const styles = [`rgba(140, 148, 165, ${alpha / 3})`, dark ? `rgba(120, 165, 255, ${alpha})` : `rgba(36, 86, 199, ${alpha})`];
   context.lineWidth = count < 100 ? 2 : 1;
-  // Drawn in slices of about 30 ms, the unselected runs first: a large sweep never holds the page.
-  // The canvas draws lazily, when the frame is painted; reading a pixel makes it draw now, so a
-  // slice's time counts the drawing too, not just the path built for it.
+  // Drawn in slices of about 30 ms, one a frame from the next one on, the unselected runs first:
+  // a large sweep never holds the page. The canvas draws lazily, when the frame is painted;
+  // reading a pixel makes it draw now, so a slice's time counts the drawing too, not just the
+  // path built for it. A path of 250 lines at a time: stroking one path costs more than its
+  // lines apart once they cross by the thousand, and the clock is read between paths.
   const drawing = ++parallel.drawing;
   let pass = 0, next = 0;
   const slice = () => {
@@ -105,12 +110,12 @@ function renderParallel(axes) {
     while (pass < 2 && performance.now() < until) {
       context.strokeStyle = styles[pass];
       context.beginPath();
-      const stop = Math.min(count, next + 1000);
+      const stop = Math.min(count, next + 250);
       for (; next < stop; next++) {
         if (picked[next] !== pass) continue;
         for (let index = 0; index < columns.length; index++) {
           const v = columns[index][next];
-          const py = v == null ? height - bottom : scales[index].y(v);
+          const py = v !== v ? height - bottom : scales[index].y(v);
           if (index === 0) context.moveTo(x(0), py); else context.lineTo(x(index), py);
         }
       }
@@ -120,7 +125,7 @@ function renderParallel(axes) {
     }
     if (pass < 2) view.frame(slice);
   };
-  slice();
+  view.frame(slice);
   figure.dataset.selected = String(chosen);
   figure.dataset.runs = String(count);
   $("#parallel-note").textContent = `All ${count.toLocaleString()} finished field runs, one line each; `
@@ -149,7 +154,7 @@ function renderParallel(axes) {
   });
   svg.append(svgElement("polyline", { class: "hover", fill: "none", stroke: "currentColor", "stroke-width": 2, visibility: "hidden" }));
   figure.querySelector("svg") ? figure.querySelector("svg").replaceWith(svg) : figure.append(svg);
-  const yOf = (index, run) => { const v = columns[index][run]; return v == null ? height - bottom : scales[index].y(v); };
+  const yOf = (index, run) => { const v = columns[index][run]; return v !== v ? height - bottom : scales[index].y(v); };
   parallel.drawn = { columns, count, picked, brushed: brushed.length > 0, x, yOf };
   showParallelRun(-1);
 }
@@ -195,7 +200,7 @@ function showParallelRun(run) {
   line.setAttribute("visibility", "visible");
   const values = parallel.axes.map((key, index) => {
     const v = drawn.columns[index][run];
-    return `${label(key)} ${v == null ? "–" : format(v)}`;
+    return `${label(key)} ${v !== v ? "–" : format(v)}`;
   });
   tip.textContent = `Run ${(run + 1).toLocaleString()} of the ${drawn.count.toLocaleString()} drawn: ${values.join(", ")}. `
     + "Click or press Enter to open it.";
@@ -219,7 +224,7 @@ async function openParallelRun(run) {
   const same = parallel.axes.every((key, index) => {
     const v = drawn.columns[index][run];
     const mine = key in found.config ? found.config[key] : found.summary_stats && found.summary_stats[key];
-    return v == null ? mine == null : mine != null && Math.fround(mine) === Math.fround(v);
+    return v !== v ? mine == null : mine != null && Math.fround(mine) === Math.fround(v);
   });
   if (!same) { $("#parallel-note").textContent = "Runs finished meanwhile: drawn again, choose the run again."; loadParallel(); return; }
   showRun(found.run_id);
@@ -255,7 +260,11 @@ function exportParallel(kind) {
   svg.insertBefore(image, svg.firstChild);
   for (const hit of svg.querySelectorAll(".axis-hit")) hit.remove();
   const holder = document.createElement("figure");
-  holder.append(svg);
+  const caption = document.createElement("figcaption");
+  const drawn = state.parallel.drawn, count = drawn ? drawn.count : 0;
+  caption.textContent = `Parameter space of ${state.sweepID}: ${count.toLocaleString()} finished field runs, one line each`
+    + (drawn && drawn.brushed ? `, ${Number(figure.dataset.selected).toLocaleString()} within the ranges drawn` : "");
+  holder.append(caption, svg);
   exportChart(kind, holder, `${state.sweepID}-parameter-space`);
 }
 /// The parameter space's pointer, keyboard and export listeners, for as long as the sweep

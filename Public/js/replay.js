@@ -129,6 +129,8 @@ export function drawFrame(index) {
   $("#replay-generation").textContent = `generation ${frame.generation} of ${replay.frames[replay.frames.length - 1].generation}`;
   $("#replay").dataset.generation = String(frame.generation);
   $("#replay").dataset.matched = matched ? String(matched.reduce((a, b) => a + b, 0)) : "";
+  // The run's charts mark the same generation (none for the initial state, frame 0).
+  for (const chart of document.querySelectorAll("#run-charts figure.chart")) if (chart.mark) chart.mark(frame.generation);
 }
 
 export function stopReplay() {

@@ -1,5 +1,5 @@
 // Routing: the URL's hash picks the view.
-import { notice } from "./api.js";
+import { clearNotice } from "./api.js";
 import { $ } from "./dom.js";
 import { poll, startView } from "./lifecycle.js";
 import { mountForm } from "./views/form.js";
@@ -8,7 +8,7 @@ import { showSweep } from "./views/sweep.js";
 
 export function route() {
   const number = startView();
-  notice("");
+  clearNotice();
   const hash = location.hash || "#/";
   for (const name of ["sweeps", "new", "sweep", "missing"]) $("#view-" + name).hidden = true;
   const match = hash.match(/^#\/sweeps\/([a-z0-9-]+)(?:\?(.*))?$/);

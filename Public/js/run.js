@@ -42,9 +42,12 @@ export async function showRun(runID) {
   }));
   const charts = $("#run-charts");
   charts.replaceChildren();
+  // Entry t of a series is measured on the state after step t, S_{t+1} (docs/model.md section
+  // 8): drawn at generation t + 1, where the replay shows that state as its frame t + 1.
   for (const name of ["population", "complexity", "morphic_influence_rate", "pattern_diversity"]) {
     const series = run.timeseries[name];
-    const chart = lineChart(name.replace(/_/g, " "), [{ name, points: series.map((v, t) => [t, v]) }], "generation");
+    const chart = lineChart(name.replace(/_/g, " "), [{ name, points: series.map((v, t) => [t + 1, v]) }], "generation",
+      { cursor: true });
     chart.id = "chart-" + name;
     charts.append(chart);
   }

@@ -156,14 +156,17 @@ function renderRows() {
   const state = sweepView(), { table } = state;
   const wrap = $(".table-wrap");
   const visible = Math.ceil((wrap.clientHeight || 448) / ROW_HEIGHT);
-  const count = table.matched;
-  const first = Math.max(0, Math.floor(wrap.scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const count = table.matched, scrolled = wrap.scrollTop;
+  const first = Math.max(0, Math.floor(scrolled / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(count, first + visible + 2 * OVERSCAN);
   for (let offset = Math.floor(first / PAGE) * PAGE; offset < Math.max(last, 1); offset += PAGE) askPage(table, offset);
   if (!table.columns) return;
   if (!$("#runs thead tr")) renderHead();
   $("#runs").setAttribute("aria-rowcount", String(count + 1));
-  const focusedRun = document.activeElement && document.activeElement.closest("#runs tbody") ? document.activeElement.dataset.run : null;
+  // The row with the keyboard's focus: its run when it has one, else its place (a row whose
+  // page has not arrived yet, after End or a jump), so focus stays when the row is filled in.
+  const active = document.activeElement && document.activeElement.closest("#runs tbody tr[data-index]");
+  const focusedRun = active ? active.dataset.run : null, focusedIndex = active ? active.dataset.index : null;
   const body = $("#runs tbody");
   // Rows already shown are kept and updated in place: focus, selection and any reference
   // to them survive a refresh.
@@ -172,12 +175,15 @@ function renderRows() {
   for (let index = first; index < last; index++) {
     const run = rowAt(table, index);
     let tr = shown.get(String(index));
-    if (!tr || tr.children.length !== table.columns.length || (tr.dataset.run || "") !== (run ? run.run_id : "")) {
+    // A row waiting for its page (or holding the focus) is filled in where it is.
+    if (!tr || tr.children.length !== table.columns.length
+      || (tr.dataset.run && tr !== active && tr.dataset.run !== (run ? run.run_id : ""))) {
       tr = document.createElement("tr");
       tr.setAttribute("aria-rowindex", String(index + 2));
       tr.dataset.index = String(index);
       for (const _ of table.columns) tr.append(document.createElement("td"));
     }
+    if (!run) delete tr.dataset.run;
     if (run) {
       tr.dataset.run = run.run_id;
       tr.tabIndex = run.run_id === (focusedRun || table.focusRun) ? 0 : -1;
@@ -191,9 +197,24 @@ function renderRows() {
     rows.push(tr);
   }
   rows.push(spacer((count - last) * ROW_HEIGHT, table.columns.length));
-  body.replaceChildren(...rows);
+  // Rows that stay are never taken out: one with focus would lose it (and the browser would
+  // scroll to where it went). Those that go are removed, the new ones put in their places.
+  const keep = new Set(rows);
+  for (const child of [...body.children]) if (!keep.has(child)) child.remove();
+  rows.forEach((row, position) => { if (body.children[position] !== row) body.insertBefore(row, body.children[position] || null); });
   if (!body.querySelector("tr[tabindex='0']")) { const firstRow = body.querySelector("tr[data-run]"); if (firstRow) firstRow.tabIndex = 0; }
-  if (focusedRun) { const again = body.querySelector(`tr[data-run="${focusedRun}"]`); if (again) again.focus({ preventScroll: true }); }
+  if (active) {
+    const again = (focusedRun && body.querySelector(`tr[data-run="${focusedRun}"]`)) || body.querySelector(`tr[data-index="${focusedIndex}"]`);
+    if (again) {
+      for (const other of body.querySelectorAll("tr[tabindex='0']")) if (other !== again) other.tabIndex = -1;
+      again.tabIndex = 0;
+      if (again.dataset.run) table.focusRun = again.dataset.run;
+      if (document.activeElement !== again) again.focus({ preventScroll: true });
+    }
+  }
+  // Putting focus back on a row far down may still move the scroll position (Chromium takes
+  // it to the top); the rows drawn are for where it was.
+  if (wrap.scrollTop !== scrolled) wrap.scrollTop = scrolled;
   $("#run-count").textContent = `${count.toLocaleString()} of ${table.total.toLocaleString()} runs`;
 }
 

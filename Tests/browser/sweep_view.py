@@ -165,7 +165,7 @@ def measure_sweep_view(driver, url, sweep_id, scheme, timeout=60):
     `scheme` inside a GoalProbe, waits until every part is drawn and the network has been
     quiet for a second, and returns the figures: `marks` (ms after navigation of rows, chart,
     parallel, heatmap, importance), `tasks` (long tasks' ms), `transferred`, `encoded`,
-    `requests`, `largest`, `elements`, `errors` (console errors), `supported` (whether the
+    `requests`, `largest`, `paths` (of every request), `elements`, `errors` (console errors), `supported` (whether the
     browser reports long tasks)."""
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
     # A new document (not a hash change), so the probe runs before the page's scripts.
@@ -194,6 +194,7 @@ def measure_sweep_view(driver, url, sweep_id, scheme, timeout=60):
           .map((e) => [new URL(e.name).pathname, e.transferSize]);
         return { marks: window.morphicGoals.marks, tasks: window.morphicGoals.tasks, supported: window.morphicGoals.supported,
           transferred: sum('transferSize'), encoded: sum('encodedBodySize'), requests: entries.length, largest,
+          paths: entries.map((e) => new URL(e.name).pathname),
           elements: document.getElementsByTagName('*').length };""")
     figures["errors"] = console_errors(driver)
     return figures

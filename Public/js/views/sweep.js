@@ -160,7 +160,8 @@ async function act(state, action, confirmation, messages) {
   const result = await api(`/api/sweeps/${id}/${action === "delete" ? "" : action}`.replace(/\/$/, ""),
     { method: action === "delete" ? "DELETE" : "POST", signal: new AbortController().signal });
   if (!result) { notice("The server cannot be reached; nothing was changed."); return; }
-  notice(messages[result.status] || errorText(result));
-  if (action === "delete" && result.status === 204) { location.hash = "#/"; return; }
+  const deleted = action === "delete" && result.status === 204;
+  notice(messages[result.status] || errorText(result), { keep: deleted });
+  if (deleted) { location.hash = "#/"; return; }
   if (sweepView() === state) route();
 }
