@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The 64 round constants K (FIPS 180-4 §4.2.2), for the portable code as well.
+extern const uint32_t csha256_round_constants[64];
+
 /// Whether this processor has the SHA extensions (and the SSSE3 and SSE4.1 they are used
 /// with): 0 elsewhere, and on processors other than x86-64.
 int csha256_hardware(void);
