@@ -13,35 +13,52 @@ import { sweepView } from "./js/sweep-state.js";
 // (`sweepView().inference`), dropped with it.
 export const MAP = { width: 640, height: 360, pad: 30 };
 
-/// Asks a route that answers 202 while the reference trains, until it answers otherwise.
+/// Asks a route that answers 202 while the reference trains, until it answers otherwise:
+/// again after 1 s, then after twice as long each time, up to 10 s (training a large
+/// reference takes minutes, and a page left open should not ask every second meanwhile).
 async function trainedAnswer(path, options, number, onWait) {
-  for (;;) {
+  for (let wait = 1000; ; wait = Math.min(10000, wait * 2)) {
     const result = await api(path, options);
     if (!current(number) || !result) return null;
     if (result.status !== 202) return result;
-    onWait(result.json && result.json.progress);
-    await view.sleep(1000);
+    onWait(result.json && result.json.progress, wait);
+    await view.sleep(wait);
   }
 }
 
-/// The sweep view's calibration table and run map, once its dataset is written.
+/// What a 202 says while the reference trains.
+const trainingText = (progress) => `Training the reference… ${Math.round((progress || 0) * 100)} %; the figures show when it is done.`;
+
+/// The sweep view's calibration table and run map, once its dataset is written. The map does
+/// not need the trained reference: it is asked at once, while the calibration waits for the
+/// training.
 export async function loadInference(id, number, runs) {
   if (!current(number)) return;
-  const { inference } = sweepView();
-  const box = $("#calibration");
   if (runs > REFERENCE_RUNS) {
     // The server would refuse both (422): said here without asking.
     const why = `the sweep has ${runs.toLocaleString()} runs; a reference holds at most ${REFERENCE_RUNS.toLocaleString()}.`;
-    box.textContent = "No calibration: " + why;
+    $("#calibration").textContent = "No calibration: " + why;
     $("#run-map").textContent = "No map: " + why;
     return;
   }
+  await Promise.all([loadCalibration(id, number), loadMap(id, number, runs)]);
+}
+
+async function loadCalibration(id, number) {
+  const box = $("#calibration");
   box.textContent = "Training the reference…";
   const result = await trainedAnswer(`/api/sweeps/${id}/calibration`, {}, number,
-    (progress) => { box.textContent = `Training the reference… ${Math.round((progress || 0) * 100)} %`; });
+    (progress) => { box.textContent = trainingText(progress); });
   if (!result) return;
   if (result.status !== 200) box.textContent = "No calibration: " + errorText(result);
   else box.replaceChildren(calibrationTable(result.json));
+}
+
+async function loadMap(id, number, runs) {
+  const { inference } = sweepView();
+  const colour = $("#map-colour");
+  colour.disabled = true;
+  $("#run-map").textContent = `Computing the map of ${runs.toLocaleString()} runs…`;
   const map = await api(`/api/sweeps/${id}/map`);
   if (!current(number) || !map) return;
   if (map.status !== 200) { $("#run-map").textContent = "No map: " + errorText(map); return; }
@@ -49,14 +66,16 @@ export async function loadInference(id, number, runs) {
   // 100,000 runs' parameters in one answer.
   const fields = PARAMETERS.filter((p) => p !== "seed" && p !== "mode").join(",");
   const csv = await apiText(`/api/sweeps/${id}/runs.csv?fields=${encodeURIComponent(fields)}`);
-  if (!current(number) || csv == null) return;
+  if (!current(number)) return;
+  if (csv == null) { $("#run-map").textContent = "No map: the runs' parameters could not be read."; return; }
   const byID = runsFromCSV(csv);
   inference.map = { explained: map.json.explained, run_id: map.json.run_id, x: map.json.x, y: map.json.y };
   inference.map.runs = map.json.run_id.map((runID) => byID.get(runID) || { run_id: runID });
   const choices = ["label", ...PARAMETERS.filter((p) => p !== "mode" && p !== "seed" &&
     new Set(inference.map.runs.map((run) => valueOf(run, p))).size > 1)];
   if (!choices.includes(inference.colour)) inference.colour = choices[Math.min(1, choices.length - 1)];
-  fillSelect($("#map-colour"), choices, inference.colour);
+  fillSelect(colour, choices, inference.colour);
+  colour.disabled = false;
   renderMap();
 }
 
@@ -279,8 +298,10 @@ function writeMapBrush(brush) {
 export function mountInference() {
   const { inference } = sweepView();
   // Nothing of another sweep's reference stays in view.
-  $("#calibration").replaceChildren();
-  $("#run-map").replaceChildren();
+  $("#calibration").textContent = "Once the sweep's dataset is written.";
+  $("#run-map").textContent = "Once the sweep's dataset is written.";
+  $("#map-colour").replaceChildren();
+  $("#map-colour").disabled = true;
   $("#map-selection").textContent = "";
   // Drawn again only when the filter's rectangle changes, not at every keystroke.
   view.listen($("#run-filter"), "input", () => {
@@ -298,7 +319,7 @@ export async function loadPosterior(runID, run, number) {
   const state = sweepView();
   const body = JSON.stringify({ sweep: state.sweepID, run: runID });
   const result = await trainedAnswer(`/api/sweeps/${state.sweepID}/posterior`, { method: "POST", body }, number,
-    (progress) => { box.textContent = `Training the reference… ${Math.round((progress || 0) * 100)} %`; });
+    (progress) => { box.textContent = trainingText(progress); });
   if (!result || state.selected !== runID) return;
   if (result.status !== 200) { box.textContent = "No posterior: " + errorText(result); return; }
   const answer = result.json;

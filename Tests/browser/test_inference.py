@@ -158,6 +158,39 @@ def main():
             assert "Probability that a field acted" in driver.find_element(By.ID, "posterior-field").text
             driver.find_element(By.ID, "posterior").screenshot(os.path.join(artifacts, "inference-run.png"))
         check("clicking_a_point_opens_the_run_and_its_posterior", posterior)
+
+        def map_does_not_wait_for_training():
+            # A reference still training (every /calibration answered 202 by a stand-in for
+            # fetch): the map is drawn all the same, the calibration says how far the training
+            # is, and the page asks again less and less often (1, 2, 4 s …), not every second.
+            script = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+                window.calibrationAsked = [];
+                const realFetch = window.fetch;
+                window.fetch = (input, init) => {
+                  if (String(input).endsWith('/calibration')) {
+                    window.calibrationAsked.push(performance.now());
+                    return Promise.resolve(new Response(JSON.stringify({status: 'training', progress: 0.33}),
+                      {status: 202, headers: {'Content-Type': 'application/json', 'Retry-After': '1'}}));
+                  }
+                  return realFetch(input, init);
+                };"""})["identifier"]
+            try:
+                driver.get(f"{url}/#/sweeps/{sweep_id}")
+                driver.refresh()
+                figure = WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#run-map[data-points]"))
+                assert figure.get_attribute("data-points") == "600", figure.get_attribute("data-points")
+                assert driver.find_element(By.ID, "map-colour").is_enabled()
+                WebDriverWait(driver, 10).until(lambda d: "33 %" in d.find_element(By.ID, "calibration").text)
+                time.sleep(8)
+                asked = driver.execute_script("return window.calibrationAsked")
+                gaps = [b - a for a, b in zip(asked, asked[1:])]
+                # 8 s after the first 202: asked at 0, 1, 3 and 7 s, never again within a second.
+                assert 3 <= len(asked) <= 5 and all(g > 1500 for g in gaps[1:]), asked
+                assert all(b > a * 1.5 for a, b in zip(gaps, gaps[1:])), gaps
+            finally:
+                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script})
+        check("map_does_not_wait_for_a_training_reference_which_is_asked_less_often", map_does_not_wait_for_training)
+
     finally:
         driver.quit()
         server.terminate()
