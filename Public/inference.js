@@ -4,7 +4,7 @@
 import { api, errorText } from "./js/api.js";
 import { $, COLORS, fillSelect, format, svgElement } from "./js/dom.js";
 import { current, view } from "./js/lifecycle.js";
-import { PARAMETERS, REFERENCE_RUNS } from "./js/model.js";
+import { PARAMETERS, REFERENCE_RUNS, REFERENCE_SPLITS } from "./js/model.js";
 import { brushesFromFilter, CONDITION, filterParts } from "./js/parallel.js";
 import { showRun } from "./js/run.js";
 import { sweepView } from "./js/sweep-state.js";
@@ -29,19 +29,38 @@ async function trainedAnswer(path, options, number, onWait) {
 /// What a 202 says while the reference trains.
 const trainingText = (progress) => `Training the reference… ${Math.round((progress || 0) * 100)} %; the figures show when it is done.`;
 
-/// The sweep view's calibration table and run map, once its dataset is written. The map does
-/// not need the trained reference: it is asked at once, while the calibration waits for the
-/// training.
-export async function loadInference(id, number, runs) {
+/// Why the server would refuse sweep's reference (422), from its run count and the runs
+/// its definition plans in each split (`splits`, from GET …/validation); null when it may
+/// be asked.
+function refusal(runs, splits) {
+  if (runs > REFERENCE_RUNS) return `the sweep has ${runs.toLocaleString()} runs; a reference holds at most ${REFERENCE_RUNS.toLocaleString()}.`;
+  for (const [split, least] of Object.entries(REFERENCE_SPLITS)) {
+    const count = splits ? splits[split] : null;
+    if (typeof count === "number" && count < least) {
+      return `its definition plans ${count.toLocaleString()} ${split} run${count === 1 ? "" : "s"}; training and calibrating a reference need at least ${least}.`;
+    }
+  }
+  return null;
+}
+
+/// The sweep view's calibration table and run map, once its dataset is written; `validation`
+/// the answer of GET …/validation under way. The map does not need the trained reference:
+/// it is asked at once, while the calibration waits for the training. A reference the
+/// server would refuse is not asked for: the view says why.
+export async function loadInference(id, number, runs, validation) {
   if (!current(number)) return;
+  const { inference } = sweepView();
+  const answer = await validation;
+  if (!current(number)) return;
+  const why = refusal(runs, answer && answer.splits);
+  inference.settle(why);
   if (runs > REFERENCE_RUNS) {
-    // The server would refuse both (422): said here without asking.
-    const why = `the sweep has ${runs.toLocaleString()} runs; a reference holds at most ${REFERENCE_RUNS.toLocaleString()}.`;
     $("#calibration").textContent = "No calibration: " + why;
     $("#run-map").textContent = "No map: " + why;
     return;
   }
-  await Promise.all([loadCalibration(id, number), loadMap(id, number, runs)]);
+  if (why) $("#calibration").textContent = "No calibration: " + why;
+  await Promise.all([why ? null : loadCalibration(id, number), loadMap(id, number, runs)]);
 }
 
 async function loadCalibration(id, number) {
@@ -297,6 +316,9 @@ function writeMapBrush(brush) {
 /// The map's listeners, for as long as the sweep view is mounted.
 export function mountInference() {
   const { inference } = sweepView();
+  // Why the reference would be refused (null when it may be asked), known once the dataset
+  // is written: a run's posterior waits for it.
+  inference.refusal = new Promise((resolve) => { inference.settle = resolve; });
   // Nothing of another sweep's reference stays in view.
   $("#calibration").textContent = "Once the sweep's dataset is written.";
   $("#run-map").textContent = "Once the sweep's dataset is written.";
@@ -315,8 +337,12 @@ export function mountInference() {
 /// value marked, and p_field.
 export async function loadPosterior(runID, run, number) {
   const box = $("#posterior");
-  box.textContent = "Asking the reference…";
   const state = sweepView();
+  box.textContent = "Asking the reference once the sweep's dataset is written…";
+  const why = await state.inference.refusal;
+  if (!current(number) || state.selected !== runID) return;
+  if (why) { box.textContent = "No posterior: " + why; return; }
+  box.textContent = "Asking the reference…";
   const body = JSON.stringify({ sweep: state.sweepID, run: runID });
   const result = await trainedAnswer(`/api/sweeps/${state.sweepID}/posterior`, { method: "POST", body }, number,
     (progress) => { box.textContent = trainingText(progress); });

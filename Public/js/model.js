@@ -13,3 +13,8 @@ export const SHOWN_STATS = ["final_population", "avg_population", "avg_complexit
 /// Most runs a sweep may have to serve as a reference for inference, and so to have a
 /// calibration and a run map (the server's InferenceLimits.maximumRuns, docs/inference.md).
 export const REFERENCE_RUNS = 200000;
+
+/// Fewest runs a reference needs in each split of its dataset, planned from its definition
+/// (the server's InferenceLimits.minimumTrainingRuns and minimumHeldOutRuns): with fewer,
+/// the server refuses its calibration and posteriors, so the page does not ask.
+export const REFERENCE_SPLITS = { train: 50, validation: 10, test: 10 };

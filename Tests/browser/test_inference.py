@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import api, browser, start_server  # noqa: E402
+from sweep_view import api, browser, console_errors, start_server  # noqa: E402
 
 REFERENCE = {
     "name": "page-reference", "seed": 3, "defaults": {"generations": 30, "grid_size": 12},
@@ -30,12 +30,29 @@ REFERENCE = {
                     "params": {"field_strength": {"uniform": [0.05, 1.0]}, "temporal_decay": {"uniform": [0.0, 0.5]},
                                "similarity_threshold": {"uniform": [0.5, 0.9]}}}}]}
 
+# Too few runs to be a reference (about 8 train, 1 validation, 1 test points of 2 runs), and
+# llm_control runs that fail.
+SMALL = {
+    "name": "page-small", "seed": 5, "defaults": {"generations": 10, "grid_size": 8},
+    "groups": [
+        {"prefix": "c", "mode": "morphic", "replicates": 2, "params": {"crystal_count": 3},
+         "grid": {"field_strength": [0.2, 0.4, 0.6, 0.8, 1.0]}},
+        {"prefix": "l", "replicates": 2, "params": {"mode": "llm_control"}, "grid": {}}]}
+
 
 def main():
     binary, artifacts = sys.argv[1], sys.argv[2]
     os.makedirs(artifacts, exist_ok=True)
     data = tempfile.mkdtemp(prefix="morphic-inference-page-")
-    server, url = start_server(binary, data)
+    # A language model nobody serves (a closed loopback port): llm_control runs fail at once,
+    # for a sweep with failed runs.
+    config = os.path.join(data, "server.json")
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Config", "server.json")) as file:
+        settings = json.load(file)
+    settings["llm"] = {"endpoint": "http://127.0.0.1:9/v1/chat/completions", "model": "none"}
+    with open(config, "w") as file:
+        json.dump(settings, file)
+    server, url = start_server(binary, data, config=config)
     driver = browser(artifacts)
     passed = failed = 0
 
@@ -191,6 +208,33 @@ def main():
                 driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script})
         check("map_does_not_wait_for_a_training_reference_which_is_asked_less_often", map_does_not_wait_for_training)
 
+        def small_sweep_asks_nothing_refused():
+            # Too few runs to be a reference, and some failed: the view says why there is no
+            # calibration and no posterior without asking for them (each a 422 the console
+            # would log), and draws the map.
+            status, small = api(url, "/api/sweeps", "POST", json.dumps(SMALL).encode())
+            assert status in (200, 202), (status, small)
+            deadline = time.time() + 120
+            while api(url, f"/api/sweeps/{small['id']}")[1]["status"] not in ("completed", "failed"):
+                assert time.time() < deadline, "the small sweep did not finish"
+                time.sleep(0.5)
+            console_errors(driver)
+            driver.get(f"{url}/#/sweeps/{small['id']}")
+            driver.refresh()
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#run-map[data-points]"))
+            text = driver.find_element(By.ID, "calibration").text
+            assert text.startswith("No calibration: its definition plans ") and "at least" in text, text
+            run = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run^='c_']"))
+            run.click()
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {run.get_attribute('data-run')}")
+            wait.until(lambda d: d.find_element(By.ID, "posterior").text.startswith("No posterior: its definition plans "))
+            asked = driver.execute_script(
+                "return performance.getEntriesByType('resource').map((e) => e.name)"
+                ".filter((n) => /[/](calibration|posterior)$/.test(n))")
+            assert asked == [], asked
+            errors = [e for e in console_errors(driver) if "favicon" not in e]
+            assert not errors, errors
+        check("a_small_sweep_asks_nothing_refused", small_sweep_asks_nothing_refused)
     finally:
         driver.quit()
         server.terminate()
