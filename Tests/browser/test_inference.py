@@ -211,7 +211,8 @@ def main():
         def small_sweep_asks_nothing_refused():
             # Too few runs to be a reference, and some failed: the view says why there is no
             # calibration and no posterior without asking for them (each a 422 the console
-            # would log), and draws the map.
+            # would log), draws the map, and a failed run's panel says it failed, with its
+            # error, and offers nothing of a finished run's.
             status, small = api(url, "/api/sweeps", "POST", json.dumps(SMALL).encode())
             assert status in (200, 202), (status, small)
             deadline = time.time() + 120
@@ -228,13 +229,33 @@ def main():
             run.click()
             wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {run.get_attribute('data-run')}")
             wait.until(lambda d: d.find_element(By.ID, "posterior").text.startswith("No posterior: its definition plans "))
+            failed = driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run^='l_']")
+            failed_id = failed.get_attribute("data-run")
+            failed.click()
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {failed_id} failed")
+            reason = driver.find_element(By.ID, "run-failure")
+            assert reason.is_displayed() and reason.text.startswith("Error: ") and "language model" in reason.text, reason.text
+            for hidden in ["replay-play", "replay-step", "run-charts", "posterior", "compare-add", "run-json"]:
+                assert not driver.find_element(By.ID, hidden).is_displayed(), hidden
+            driver.save_screenshot(os.path.join(artifacts, "inference-failed-run.png"))
+            # A finished run again: its panel is whole once more.
+            driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run^='c_']").click()
+            wait.until(lambda d: d.find_element(By.ID, "replay-play").is_displayed())
+            assert not driver.find_element(By.ID, "run-failure").is_displayed()
             asked = driver.execute_script(
                 "return performance.getEntriesByType('resource').map((e) => e.name)"
                 ".filter((n) => /[/](calibration|posterior)$/.test(n))")
             assert asked == [], asked
             errors = [e for e in console_errors(driver) if "favicon" not in e]
             assert not errors, errors
-        check("a_small_sweep_asks_nothing_refused", small_sweep_asks_nothing_refused)
+            # Opened from its address, before the table lists it: the run's route says it
+            # failed (409), and the panel says so the same way.
+            driver.get(f"{url}/#/sweeps/{small['id']}?run={failed_id}")
+            driver.refresh()
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {failed_id} failed")
+            assert "language model" in driver.find_element(By.ID, "run-failure").text
+            assert not driver.find_element(By.ID, "replay-play").is_displayed()
+        check("a_small_sweep_asks_nothing_refused_and_a_failed_run_says_so", small_sweep_asks_nothing_refused)
     finally:
         driver.quit()
         server.terminate()
