@@ -11,7 +11,7 @@ typed condition, which stays when the rectangle is cleared; a click on a point o
 interval strip per parameter with the run's own value marked, and p_field. Screenshots go to
 ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 """
-import json, os, sys, tempfile, time, traceback, shutil, urllib.parse
+import contextlib, json, os, sys, tempfile, time, traceback, shutil, urllib.parse
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -38,6 +38,31 @@ SMALL = {
         {"prefix": "c", "mode": "morphic", "replicates": 2, "params": {"crystal_count": 3},
          "grid": {"field_strength": [0.2, 0.4, 0.6, 0.8, 1.0]}},
         {"prefix": "l", "replicates": 2, "params": {"mode": "llm_control"}, "grid": {}}]}
+
+
+def channels(css):
+    """r, g, b of a computed CSS colour (`rgb(…)` or `rgba(…)`)."""
+    return [float(v) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+
+
+def contrast(a, b):
+    """WCAG's contrast ratio of two colours, each CSS text or r, g, b."""
+    def luminance(colour):
+        linear = [(c / 255) / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
+                  for c in (channels(colour) if isinstance(colour, str) else colour)]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@contextlib.contextmanager
+def colour_scheme(driver, scheme):
+    """The page as the system's light or dark preference shows it."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
 
 def main():
@@ -256,6 +281,19 @@ def main():
             assert "language model" in driver.find_element(By.ID, "run-failure").text
             assert not driver.find_element(By.ID, "replay-play").is_displayed()
         check("a_small_sweep_asks_nothing_refused_and_a_failed_run_says_so", small_sweep_asks_nothing_refused)
+
+        def skip_link_contrast():
+            # Focused, the skip link is readable in either scheme (4.5:1 for text).
+            for scheme in ["light", "dark"]:
+                with colour_scheme(driver, scheme):
+                    driver.get(f"{url}/#/")
+                    driver.refresh()
+                    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#view-sweeps:not([hidden])"))
+                    fg, bg = driver.execute_script(
+                        "const s = document.querySelector('.skip'); s.focus(); const c = getComputedStyle(s);"
+                        "return [c.color, c.backgroundColor];")
+                    assert contrast(fg, bg) >= 4.5, (scheme, fg, bg, contrast(fg, bg))
+        check("focused_skip_link_is_readable_in_both_schemes", skip_link_contrast)
     finally:
         driver.quit()
         server.terminate()
