@@ -13,6 +13,34 @@ import { sweepView } from "./js/sweep-state.js";
 // (`sweepView().inference`), dropped with it.
 export const MAP = { width: 640, height: 360, pad: 30 };
 
+/// The map's colour scale: the hue from blue (least) to red (greatest) at one luminance,
+/// 0.19, so that every value stands out at least 3:1 (the least for graphics) against the
+/// page's background in either scheme, drawn at the points' opacity too; a hue scale of
+/// fixed lightness would sink at its blue end into the dark background. 256 steps, made once.
+const SCALE = Array.from({ length: 256 }, (_, i) => ofLuminance(240 - 220 * i / 255, 0.19));
+/// A run without a value of the chosen parameter: grey, 3:1 against both backgrounds too.
+const NO_VALUE = "#737985";
+
+/// The colour of `t` in 0…1 on the map's scale, as CSS.
+export function mapColour(t) { return SCALE[Math.round(Math.min(1, Math.max(0, t)) * 255)]; }
+
+/// The colour of hue `hue` (saturation 80 %) whose relative luminance is `target`, found by
+/// bisecting its HSL lightness.
+function ofLuminance(hue, target) {
+  const rgb = (l) => [0, 8, 4].map((n) => {
+    const k = (n + hue / 30) % 12, a = 0.8 * Math.min(l, 1 - l);
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  });
+  const luminance = (channels) => channels.map((c) => { const v = c / 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let low = 0, high = 1;
+  for (let step = 0; step < 24; step++) {
+    const middle = (low + high) / 2;
+    if (luminance(rgb(middle)) < target) low = middle; else high = middle;
+  }
+  return `rgb(${rgb(low).join(", ")})`;
+}
+
 /// Asks a route that answers 202 while the reference trains, until it answers otherwise:
 /// again after 1 s, then after twice as long each time, up to 10 s (training a large
 /// reference takes minutes, and a page left open should not ask every second meanwhile).
@@ -210,10 +238,9 @@ function renderMap() {
   if (numeric) for (const v of defined) { low = Math.min(low, v); high = Math.max(high, v); }
   const levels = numeric ? [] : [...new Set(defined)];
   const colourOf = (v) => {
-    if (v == null || v === "") return "#9aa0ad";
+    if (v == null || v === "") return NO_VALUE;
     if (!numeric) return COLORS[levels.indexOf(v) % COLORS.length];
-    const t = high > low ? (v - low) / (high - low) : 0.5;
-    return `hsl(${240 - 220 * t}, 70%, 45%)`;
+    return mapColour(high > low ? (v - low) / (high - low) : 0.5);
   };
   const brush = mapBrush();
   inference.drawn = JSON.stringify(brush);

@@ -294,6 +294,18 @@ def main():
                         "return [c.color, c.backgroundColor];")
                     assert contrast(fg, bg) >= 4.5, (scheme, fg, bg, contrast(fg, bg))
         check("focused_skip_link_is_readable_in_both_schemes", skip_link_contrast)
+
+        def map_scale_contrast():
+            # Every value of the map's colour scale, drawn at the points' opacity (0.85) over
+            # the page's background, stands out 3:1 (the least for graphics) in either scheme.
+            colours = driver.execute_script("return Array.from({length: 101}, (_, i) => morphic.mapColour(i / 100))")
+            for scheme in ["light", "dark"]:
+                with colour_scheme(driver, scheme):
+                    background = channels(driver.execute_script("return getComputedStyle(document.body).backgroundColor"))
+                    for t, colour in enumerate(colours):
+                        drawn = [0.85 * c + 0.15 * b for c, b in zip(channels(colour), background)]
+                        assert contrast(drawn, background) >= 3, (scheme, t / 100, colour, contrast(drawn, background))
+        check("map_colour_scale_stands_out_in_both_schemes", map_scale_contrast)
     finally:
         driver.quit()
         server.terminate()
