@@ -845,6 +845,14 @@ def main():
             driver.get(url + "/#/sweeps/no-such-sweep-0000")
             wait.until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
             assert not driver.find_element(By.ID, "view-sweep").is_displayed()
+            # Focus moves to its heading, as in every other view, not left on the page's body.
+            assert driver.execute_script("return document.activeElement.id") == "missing-heading"
+            # Straight from another view, too (the heading focused first is the sweep view's).
+            driver.get(url + "/#/")
+            wait.until(lambda d: d.find_element(By.ID, "view-sweeps").is_displayed())
+            driver.execute_script("location.hash = '#/sweeps/no-such-sweep-0001'")
+            wait.until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
+            wait.until(lambda d: d.execute_script("return document.activeElement.id") == "missing-heading")
 
         def delete_asks_and_removes_the_sweep():
             driver.get(url + "/#/sweeps/" + state["many"])

@@ -104,6 +104,7 @@ function showMissing(id) {
   $("#view-missing").hidden = false;
   $("#missing-id").textContent = id;
   document.title = "No such sweep · MorphicLab";
+  $("#missing-heading").focus();
 }
 
 /// The manifest's data checks as a pass/fail list; the answer (with the runs planned in each
