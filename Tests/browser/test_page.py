@@ -847,6 +847,9 @@ def main():
             assert not driver.find_element(By.ID, "view-sweep").is_displayed()
             # Focus moves to its heading, as in every other view, not left on the page's body.
             assert driver.execute_script("return document.activeElement.id") == "missing-heading"
+            # One request finds it missing; nothing else of it is asked (each a 404 in the console).
+            missing = [e for e in console_errors(driver) if "no-such-sweep-0000" in e]
+            assert len(missing) == 1, missing
             # Straight from another view, too (the heading focused first is the sweep view's).
             driver.get(url + "/#/")
             wait.until(lambda d: d.find_element(By.ID, "view-sweeps").is_displayed())
