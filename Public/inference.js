@@ -2,7 +2,7 @@
 // A sweep's calibration (nominal against empirical coverage on its test split) and a map
 // of its runs; a run's posterior ("what produced this run?"). Uses the page's modules in js/.
 import { api, errorText } from "./js/api.js";
-import { $, COLORS, fillSelect, format, svgElement } from "./js/dom.js";
+import { $, COLORS, fillSelect, format, runCount, svgElement } from "./js/dom.js";
 import { current, view } from "./js/lifecycle.js";
 import { PARAMETERS, REFERENCE_RUNS, REFERENCE_SPLITS } from "./js/model.js";
 import { brushesFromFilter, CONDITION, filterParts } from "./js/parallel.js";
@@ -272,12 +272,12 @@ function renderMap() {
     context.strokeStyle = "#2456c7";
     context.strokeRect(sx(brush[0]), sy(brush[3]), sx(brush[2]) - sx(brush[0]), sy(brush[1]) - sy(brush[3]));
   }
-  canvas.setAttribute("aria-label", `Map of ${xs.length} runs: principal components of their observable features` +
+  canvas.setAttribute("aria-label", `Map of ${runCount(xs.length)}: principal components of their observable features` +
     (brush ? `; ${selected} inside the brushed rectangle` : ""));
   figure.dataset.points = String(xs.length);
   figure.dataset.selected = String(brush ? selected : xs.length);
   const caption = document.createElement("figcaption");
-  caption.textContent = `${xs.length.toLocaleString()} runs · PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
+  caption.textContent = `${runCount(xs.length)} · PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
     (numeric && defined.length ? ` from ${format(low)} (blue) to ${format(high)} (red)` : levels.length ? ` (${levels.join(", ")})` : "") +
     (brush ? ` · ${selected.toLocaleString()} runs in the rectangle, which the table's filter adds to its other conditions` : " · drag a rectangle to filter the table (with the filter's other conditions), click a point to open its run");
   const hover = document.createElement("p");

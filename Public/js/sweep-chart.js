@@ -1,7 +1,7 @@
 // The sweep chart: a statistic against a parameter over every finished run.
 import { api, errorText } from "./api.js";
 import { exportChart, lineChart } from "./chart.js";
-import { $, fillSelect, format, label } from "./dom.js";
+import { $, fillSelect, format, label, runCount } from "./dom.js";
 import { renderHeatmap } from "./heatmap.js";
 import { renderImportance } from "./importance.js";
 import { current, view } from "./lifecycle.js";
@@ -111,8 +111,8 @@ export async function renderSweepChart() {
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
   const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "",
     answer.by_bin ? `${label(by)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
-  $("#chart-note").textContent = `All ${answer.runs.toLocaleString()} finished field runs matching the filter `
-    + `(of ${answer.total.toLocaleString()} runs in the sweep), summarized by the server`
+  $("#chart-note").textContent = `All ${runCount(answer.runs, "finished field")} matching the filter `
+    + `(of ${runCount(answer.total)} in the sweep), summarized by the server`
     + (binned ? `; ${binned}.` : ".");
   return others;
 }

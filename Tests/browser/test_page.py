@@ -437,12 +437,19 @@ def main():
         def hundred_thousand_runs_open_cold_quickly_and_stay_small():
             driver.get(url + "/#/")
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-list li"))
+            # Counts are written with their separators, in the list as in the sweep's status.
+            wait.until(lambda d: "100,000 of 100,000 runs" in d.find_element(By.ID, "sweep-list").text)
             started = time.time()
             driver.execute_script(f"location.hash = '#/sweeps/{big}'")
             WebDriverWait(driver, 30, poll_frequency=0.02).until(
                 lambda d: d.find_element(By.ID, "run-count").text.startswith("100,000 of 100,000")
                 and d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_1'] td"))
             elapsed = time.time() - started
+            wait.until(lambda d: "100,000 of 100,000 runs" in d.find_element(By.ID, "sweep-status").text)
+            # One run is "1 run", not "1 runs".
+            assert driver.execute_async_script(
+                "import('/js/dom.js').then((m) => arguments[0]([m.runCount(1, 'finished field'), m.runCount(100000)]))"
+            ) == ["1 finished field run", "100,000 runs"]
             elements = driver.execute_script("return document.getElementsByTagName('*').length")
             print(f"     100,000 runs: total and first rows after {elapsed * 1000:.0f} ms, {elements} elements")
             # The time is a figure; the bound catches a page that reads every run first.
