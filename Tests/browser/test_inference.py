@@ -306,6 +306,31 @@ def main():
                         drawn = [0.85 * c + 0.15 * b for c, b in zip(channels(colour), background)]
                         assert contrast(drawn, background) >= 3, (scheme, t / 100, colour, contrast(drawn, background))
         check("map_colour_scale_stands_out_in_both_schemes", map_scale_contrast)
+
+        def narrow_screen_does_not_scroll_sideways():
+            # 320 CSS pixels wide (a small phone, or 1280 at 400 % zoom): the sweep view with a
+            # run open fits; wide parts (the run table, the importance table) scroll within
+            # themselves, not the page.
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": 320, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+            try:
+                _, listing = api(url, f"/api/sweeps/{sweep_id}/runs?limit=1&filter=" + urllib.parse.quote("mode = morphic"))
+                run_id = listing["runs"][0]["run_id"]
+                driver.get(f"{url}/#/sweeps/{sweep_id}?run={run_id}")
+                driver.refresh()
+                wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {run_id}")
+                wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance table"))
+                wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#posterior svg.strip"))
+                wide = driver.execute_script(
+                    "const w = document.documentElement.clientWidth;"
+                    "return [document.documentElement.scrollWidth, w, [...document.querySelectorAll('body *')]"
+                    ".filter((e) => e.getBoundingClientRect().right > w + 0.5 && !e.closest('.table-wrap, .diff-wrap, #importance, #calibration, .skip'))"
+                    ".slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))]")
+                assert wide[0] <= wide[1], wide
+                driver.save_screenshot(os.path.join(artifacts, "inference-320.png"))
+            finally:
+                driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        check("narrow_screen_does_not_scroll_sideways", narrow_screen_does_not_scroll_sideways)
     finally:
         driver.quit()
         server.terminate()
