@@ -8,8 +8,13 @@ view: the calibration table lists the three varied parameters with their coverag
 draws every run on a canvas and recolours by another parameter; a dragged rectangle becomes
 the run table's filter, whose matched count equals the points inside, and is ANDed with a
 typed condition, which stays when the rectangle is cleared; a click on a point opens that run, whose "what produced this run?" shows one
-interval strip per parameter with the run's own value marked, and p_field. Screenshots go to
-ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
+interval strip per parameter with the run's own value marked, and p_field. Then: the map is
+drawn while the reference still trains, whose progress is said and asked less and less often;
+a sweep too small to be a reference asks for no calibration and no posterior and says why; a
+failed run's panel says it failed, with its error, and no replay; the focused skip link and the
+map's colour scale keep their contrast in both schemes; 320 px does not scroll sideways; a
+never-negative statistic's interval stops at 0. Screenshots go to ARTIFACT_FOLDER. Ends with
+'N passed, N failed'.
 """
 import contextlib, json, os, sys, tempfile, time, traceback, shutil, urllib.parse
 
@@ -331,6 +336,16 @@ def main():
             finally:
                 driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         check("narrow_screen_does_not_scroll_sideways", narrow_screen_does_not_scroll_sideways)
+
+        def intervals_of_non_negative_statistics_stop_at_zero():
+            # A mean near 0 over three runs: its 95 % interval is drawn and said from 0, not
+            # from −0.007, for a statistic that is never negative; an interval above 0 as it is.
+            drawn = driver.execute_async_script(
+                "import('/js/sweep-chart.js').then((m) => arguments[0](['avg_influence_rate', 'total_overrides', 'convergence_generation']"
+                ".map((y) => [m.drawnPoint({x: 0.5, mean: 0.0063, low: -0.00737, high: 0.02, n: 3, quantiles: [0, 0, 0.004, 0.01, 0.015]}, y).low,"
+                " m.drawnPoint({x: 0.5, mean: 3, low: 1.5, high: 4.5, n: 3, quantiles: [1, 2, 3, 4, 5]}, y).low])))")
+            assert drawn == [[0, 1.5]] * 3, drawn
+        check("intervals_of_non_negative_statistics_stop_at_zero", intervals_of_non_negative_statistics_stop_at_zero)
     finally:
         driver.quit()
         server.terminate()
