@@ -2,9 +2,9 @@
 // A sweep's calibration (nominal against empirical coverage on its test split) and a map
 // of its runs; a run's posterior ("what produced this run?"). Uses the page's modules in js/.
 import { api, errorText } from "./js/api.js";
-import { $, COLORS, fillSelect, format, svgElement } from "./js/dom.js";
+import { $, COLORS, fillSelect, format, runCount, svgElement } from "./js/dom.js";
 import { current, view } from "./js/lifecycle.js";
-import { PARAMETERS, REFERENCE_RUNS } from "./js/model.js";
+import { PARAMETERS, REFERENCE_RUNS, REFERENCE_SPLITS } from "./js/model.js";
 import { brushesFromFilter, CONDITION, filterParts } from "./js/parallel.js";
 import { showRun } from "./js/run.js";
 import { sweepView } from "./js/sweep-state.js";
@@ -13,35 +13,99 @@ import { sweepView } from "./js/sweep-state.js";
 // (`sweepView().inference`), dropped with it.
 export const MAP = { width: 640, height: 360, pad: 30 };
 
-/// Asks a route that answers 202 while the reference trains, until it answers otherwise.
+/// The map's colour scale: the hue from blue (least) to red (greatest) at one luminance,
+/// 0.19, so that every value stands out at least 3:1 (the least for graphics) against the
+/// page's background in either scheme, drawn at the points' opacity too; a hue scale of
+/// fixed lightness would sink at its blue end into the dark background. 256 steps, made once.
+const SCALE = Array.from({ length: 256 }, (_, i) => ofLuminance(240 - 220 * i / 255, 0.19));
+/// A run without a value of the chosen parameter: grey, 3:1 against both backgrounds too.
+const NO_VALUE = "#737985";
+
+/// The colour of `t` in 0…1 on the map's scale, as CSS.
+export function mapColour(t) { return SCALE[Math.round(Math.min(1, Math.max(0, t)) * 255)]; }
+
+/// The colour of hue `hue` (saturation 80 %) whose relative luminance is `target`, found by
+/// bisecting its HSL lightness.
+function ofLuminance(hue, target) {
+  const rgb = (l) => [0, 8, 4].map((n) => {
+    const k = (n + hue / 30) % 12, a = 0.8 * Math.min(l, 1 - l);
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  });
+  const luminance = (channels) => channels.map((c) => { const v = c / 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let low = 0, high = 1;
+  for (let step = 0; step < 24; step++) {
+    const middle = (low + high) / 2;
+    if (luminance(rgb(middle)) < target) low = middle; else high = middle;
+  }
+  return `rgb(${rgb(low).join(", ")})`;
+}
+
+/// Asks a route that answers 202 while the reference trains, until it answers otherwise:
+/// again after 1 s, then after twice as long each time, up to 10 s (training a large
+/// reference takes minutes, and a page left open should not ask every second meanwhile).
 async function trainedAnswer(path, options, number, onWait) {
-  for (;;) {
+  for (let wait = 1000; ; wait = Math.min(10000, wait * 2)) {
     const result = await api(path, options);
     if (!current(number) || !result) return null;
     if (result.status !== 202) return result;
-    onWait(result.json && result.json.progress);
-    await view.sleep(1000);
+    onWait(result.json && result.json.progress, wait);
+    await view.sleep(wait);
   }
 }
 
-/// The sweep view's calibration table and run map, once its dataset is written.
-export async function loadInference(id, number, runs) {
+/// What a 202 says while the reference trains.
+const trainingText = (progress) => `Training the reference… ${Math.round((progress || 0) * 100)} %; the figures show when it is done.`;
+
+/// Why the server would refuse sweep's reference (422), from its run count and the runs
+/// its definition plans in each split (`splits`, from GET …/validation); null when it may
+/// be asked.
+function refusal(runs, splits) {
+  if (runs > REFERENCE_RUNS) return `the sweep has ${runs.toLocaleString()} runs; a reference holds at most ${REFERENCE_RUNS.toLocaleString()}.`;
+  for (const [split, least] of Object.entries(REFERENCE_SPLITS)) {
+    const count = splits ? splits[split] : null;
+    if (typeof count === "number" && count < least) {
+      return `its definition plans ${count.toLocaleString()} ${split} run${count === 1 ? "" : "s"}; training and calibrating a reference need at least ${least}.`;
+    }
+  }
+  return null;
+}
+
+/// The sweep view's calibration table and run map, once its dataset is written; `validation`
+/// the answer of GET …/validation under way. The map does not need the trained reference:
+/// it is asked at once, while the calibration waits for the training. A reference the
+/// server would refuse is not asked for: the view says why.
+export async function loadInference(id, number, runs, validation) {
   if (!current(number)) return;
   const { inference } = sweepView();
-  const box = $("#calibration");
+  const answer = await validation;
+  if (!current(number)) return;
+  const why = refusal(runs, answer && answer.splits);
+  inference.settle(why);
   if (runs > REFERENCE_RUNS) {
-    // The server would refuse both (422): said here without asking.
-    const why = `the sweep has ${runs.toLocaleString()} runs; a reference holds at most ${REFERENCE_RUNS.toLocaleString()}.`;
-    box.textContent = "No calibration: " + why;
+    $("#calibration").textContent = "No calibration: " + why;
     $("#run-map").textContent = "No map: " + why;
     return;
   }
+  if (why) $("#calibration").textContent = "No calibration: " + why;
+  await Promise.all([why ? null : loadCalibration(id, number), loadMap(id, number, runs)]);
+}
+
+async function loadCalibration(id, number) {
+  const box = $("#calibration");
   box.textContent = "Training the reference…";
   const result = await trainedAnswer(`/api/sweeps/${id}/calibration`, {}, number,
-    (progress) => { box.textContent = `Training the reference… ${Math.round((progress || 0) * 100)} %`; });
+    (progress) => { box.textContent = trainingText(progress); });
   if (!result) return;
   if (result.status !== 200) box.textContent = "No calibration: " + errorText(result);
   else box.replaceChildren(calibrationTable(result.json));
+}
+
+async function loadMap(id, number, runs) {
+  const { inference } = sweepView();
+  const colour = $("#map-colour");
+  colour.disabled = true;
+  $("#run-map").textContent = `Computing the map of ${runs.toLocaleString()} runs…`;
   const map = await api(`/api/sweeps/${id}/map`);
   if (!current(number) || !map) return;
   if (map.status !== 200) { $("#run-map").textContent = "No map: " + errorText(map); return; }
@@ -49,14 +113,16 @@ export async function loadInference(id, number, runs) {
   // 100,000 runs' parameters in one answer.
   const fields = PARAMETERS.filter((p) => p !== "seed" && p !== "mode").join(",");
   const csv = await apiText(`/api/sweeps/${id}/runs.csv?fields=${encodeURIComponent(fields)}`);
-  if (!current(number) || csv == null) return;
+  if (!current(number)) return;
+  if (csv == null) { $("#run-map").textContent = "No map: the runs' parameters could not be read."; return; }
   const byID = runsFromCSV(csv);
   inference.map = { explained: map.json.explained, run_id: map.json.run_id, x: map.json.x, y: map.json.y };
   inference.map.runs = map.json.run_id.map((runID) => byID.get(runID) || { run_id: runID });
   const choices = ["label", ...PARAMETERS.filter((p) => p !== "mode" && p !== "seed" &&
     new Set(inference.map.runs.map((run) => valueOf(run, p))).size > 1)];
   if (!choices.includes(inference.colour)) inference.colour = choices[Math.min(1, choices.length - 1)];
-  fillSelect($("#map-colour"), choices, inference.colour);
+  fillSelect(colour, choices, inference.colour);
+  colour.disabled = false;
   renderMap();
 }
 
@@ -172,10 +238,9 @@ function renderMap() {
   if (numeric) for (const v of defined) { low = Math.min(low, v); high = Math.max(high, v); }
   const levels = numeric ? [] : [...new Set(defined)];
   const colourOf = (v) => {
-    if (v == null || v === "") return "#9aa0ad";
+    if (v == null || v === "") return NO_VALUE;
     if (!numeric) return COLORS[levels.indexOf(v) % COLORS.length];
-    const t = high > low ? (v - low) / (high - low) : 0.5;
-    return `hsl(${240 - 220 * t}, 70%, 45%)`;
+    return mapColour(high > low ? (v - low) / (high - low) : 0.5);
   };
   const brush = mapBrush();
   inference.drawn = JSON.stringify(brush);
@@ -207,12 +272,12 @@ function renderMap() {
     context.strokeStyle = "#2456c7";
     context.strokeRect(sx(brush[0]), sy(brush[3]), sx(brush[2]) - sx(brush[0]), sy(brush[1]) - sy(brush[3]));
   }
-  canvas.setAttribute("aria-label", `Map of ${xs.length} runs: principal components of their observable features` +
+  canvas.setAttribute("aria-label", `Map of ${runCount(xs.length)}: principal components of their observable features` +
     (brush ? `; ${selected} inside the brushed rectangle` : ""));
   figure.dataset.points = String(xs.length);
   figure.dataset.selected = String(brush ? selected : xs.length);
   const caption = document.createElement("figcaption");
-  caption.textContent = `${xs.length.toLocaleString()} runs · PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
+  caption.textContent = `${runCount(xs.length)} · PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
     (numeric && defined.length ? ` from ${format(low)} (blue) to ${format(high)} (red)` : levels.length ? ` (${levels.join(", ")})` : "") +
     (brush ? ` · ${selected.toLocaleString()} runs in the rectangle, which the table's filter adds to its other conditions` : " · drag a rectangle to filter the table (with the filter's other conditions), click a point to open its run");
   const hover = document.createElement("p");
@@ -278,9 +343,14 @@ function writeMapBrush(brush) {
 /// The map's listeners, for as long as the sweep view is mounted.
 export function mountInference() {
   const { inference } = sweepView();
+  // Why the reference would be refused (null when it may be asked), known once the dataset
+  // is written: a run's posterior waits for it.
+  inference.refusal = new Promise((resolve) => { inference.settle = resolve; });
   // Nothing of another sweep's reference stays in view.
-  $("#calibration").replaceChildren();
-  $("#run-map").replaceChildren();
+  $("#calibration").textContent = "Once the sweep's dataset is written.";
+  $("#run-map").textContent = "Once the sweep's dataset is written.";
+  $("#map-colour").replaceChildren();
+  $("#map-colour").disabled = true;
   $("#map-selection").textContent = "";
   // Drawn again only when the filter's rectangle changes, not at every keystroke.
   view.listen($("#run-filter"), "input", () => {
@@ -294,11 +364,15 @@ export function mountInference() {
 /// value marked, and p_field.
 export async function loadPosterior(runID, run, number) {
   const box = $("#posterior");
-  box.textContent = "Asking the reference…";
   const state = sweepView();
+  box.textContent = "Asking the reference once the sweep's dataset is written…";
+  const why = await state.inference.refusal;
+  if (!current(number) || state.selected !== runID) return;
+  if (why) { box.textContent = "No posterior: " + why; return; }
+  box.textContent = "Asking the reference…";
   const body = JSON.stringify({ sweep: state.sweepID, run: runID });
   const result = await trainedAnswer(`/api/sweeps/${state.sweepID}/posterior`, { method: "POST", body }, number,
-    (progress) => { box.textContent = `Training the reference… ${Math.round((progress || 0) * 100)} %`; });
+    (progress) => { box.textContent = trainingText(progress); });
   if (!result || state.selected !== runID) return;
   if (result.status !== 200) { box.textContent = "No posterior: " + errorText(result); return; }
   const answer = result.json;

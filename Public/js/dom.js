@@ -33,3 +33,7 @@ export function fillSelect(select, options, preferred, wanted) {
 }
 
 export const label = (name) => name.replace(/_/g, " ");
+
+/// "1 run", "100,000 finished field runs": a count of runs, with its separators, the noun
+/// singular for one.
+export const runCount = (count, kind = "") => `${count.toLocaleString()} ${kind ? kind + " " : ""}run${count === 1 ? "" : "s"}`;

@@ -1,7 +1,7 @@
 // The heatmap: a statistic's mean over two parameters.
 import { api } from "./api.js";
 import { readout } from "./chart.js";
-import { $, format, label } from "./dom.js";
+import { $, format, label, runCount } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { aggregatePath, withFilter } from "./sweep-chart.js";
 import { sweepView, viewState } from "./sweep-state.js";
@@ -65,7 +65,7 @@ export async function renderHeatmap() {
   context.fillText(label(y), 0, 0);
   context.restore();
   const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "", answer.by_bin ? `${label(y)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
-  const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${answer.runs.toLocaleString()} finished field runs matching the filter; `
+  const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${runCount(answer.runs, "finished field")} matching the filter; `
     + `from ${format(low)} (lightest) to ${format(high)} (darkest)` + (binned ? `; ${binned}.` : ".");
   canvas.setAttribute("aria-label", text + " With focus, arrow keys step from cell to cell.");
   $("#heat-note").textContent = text;

@@ -1,7 +1,7 @@
 // MorphicLab browser page, the entry point: plain ES modules, no build step, nothing fetched
 // from elsewhere. Wires what belongs to no single view and routes.
 import { $ } from "./dom.js";
-import { MAP } from "../inference.js";
+import { MAP, mapColour } from "../inference.js";
 import { drawFrame } from "./replay.js";
 import { route } from "./router.js";
 import { sweepView } from "./sweep-state.js";
@@ -27,7 +27,7 @@ $(".skip").addEventListener("click", (event) => {
 // What the browser checks reach into: module bindings are not globals, and a sweep view's
 // state is its own (null in other views).
 window.morphic = {
-  drawFrame, MAP,
+  drawFrame, MAP, mapColour,
   get inference() { const state = sweepView(); return state && state.inference; },
   get parallel() { const state = sweepView(); return state && state.parallel; },
 };

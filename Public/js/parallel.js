@@ -2,7 +2,7 @@
 import { api, apiColumns } from "./api.js";
 import { STATISTICS } from "./model.js";
 import { exportChart } from "./chart.js";
-import { $, format, label, svgElement } from "./dom.js";
+import { $, format, label, runCount, svgElement } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { showRun } from "./run.js";
 import { sweepView, viewState } from "./sweep-state.js";
@@ -128,7 +128,7 @@ function renderParallel(axes) {
   view.frame(slice);
   figure.dataset.selected = String(chosen);
   figure.dataset.runs = String(count);
-  $("#parallel-note").textContent = `All ${count.toLocaleString()} finished field runs, one line each; `
+  $("#parallel-note").textContent = `All ${runCount(count, "finished field")}, one line each; `
     + (brushed.length ? `${chosen.toLocaleString()} within the ranges drawn (the filter's other conditions are applied to the table and charts).` : "drag along an axis to select a range.");
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
   parallel.axes.forEach((key, index) => {
@@ -262,7 +262,7 @@ function exportParallel(kind) {
   const holder = document.createElement("figure");
   const caption = document.createElement("figcaption");
   const drawn = state.parallel.drawn, count = drawn ? drawn.count : 0;
-  caption.textContent = `Parameter space of ${state.sweepID}: ${count.toLocaleString()} finished field runs, one line each`
+  caption.textContent = `Parameter space of ${state.sweepID}: ${runCount(count, "finished field")}, one line each`
     + (drawn && drawn.brushed ? `, ${Number(figure.dataset.selected).toLocaleString()} within the ranges drawn` : "");
   holder.append(caption, svg);
   exportChart(kind, holder, `${state.sweepID}-parameter-space`);

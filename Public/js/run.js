@@ -18,13 +18,21 @@ export async function showRun(runID) {
   for (const row of document.querySelectorAll("#runs tbody tr")) {
     if (row.dataset.run === runID) row.setAttribute("aria-selected", "true"); else row.removeAttribute("aria-selected");
   }
+  // A failed run has no record (its route answers 409): one the table has listed is shown
+  // failed, with its error, without asking.
+  const listed = [...state.table.pages.values()].flat().find((run) => run && run.run_id === runID);
+  if (listed && listed.status === "failed") { showFailure(runID, `run ${runID} failed: ${listed.error || "no reason kept"}`); return; }
   const path = `/api/sweeps/${state.sweepID}/runs/${runID}`;
   const result = await api(path);
   if (!current(number)) return;
-  if (!result || result.status !== 200) { if (result) notice(errorText(result)); return; }
+  if (!result) return;
+  if (result.status === 409) { showFailure(runID, errorText(result)); return; }
+  if (result.status !== 200) { notice(errorText(result)); return; }
   const run = result.json;
   viewState.save();
   $("#run-detail").hidden = false;
+  $("#run-body").hidden = false;
+  $("#run-failure").hidden = true;
   $("#run-title").textContent = `Run ${runID}`;
   $("#run-json").href = path;
   // Its parameters, as its record has them (the seed with every digit), in the model's order.
@@ -82,4 +90,16 @@ export async function showRun(runID) {
   }
   loadReplay(runID, run.config.generations, run.config.grid_size, number);
   loadPosterior(runID, run, number);
+}
+
+/// The panel of a run without a record (failed, or not finished): the server's `message`
+/// says why, and nothing of a finished run's series, posterior or replay shows.
+function showFailure(runID, message) {
+  viewState.save();
+  $("#run-detail").hidden = false;
+  $("#run-body").hidden = true;
+  $("#run-title").textContent = `Run ${runID}` + (/ failed: /.test(message) ? " failed" : " has not finished");
+  $("#run-failure").textContent = message.replace(/^run \S+ failed: /, "Error: ");
+  $("#run-failure").hidden = false;
+  $("#run-detail").scrollIntoView({ block: "nearest" });
 }

@@ -1,11 +1,11 @@
 // The sweep chart: a statistic against a parameter over every finished run.
 import { api, errorText } from "./api.js";
 import { exportChart, lineChart } from "./chart.js";
-import { $, fillSelect, format, label } from "./dom.js";
+import { $, fillSelect, format, label, runCount } from "./dom.js";
 import { renderHeatmap } from "./heatmap.js";
 import { renderImportance } from "./importance.js";
 import { current, view } from "./lifecycle.js";
-import { STATISTICS } from "./model.js";
+import { NON_NEGATIVE, STATISTICS } from "./model.js";
 import { loadParallel } from "./parallel.js";
 import { sweepView, viewState } from "./sweep-state.js";
 import { fillColumnChooser } from "./table.js";
@@ -69,6 +69,12 @@ function seriesName(answer, series) {
   return answer.by_bin ? `${label(answer.by)} ${format(series.low)}–${format(series.high)}` : `${label(answer.by)} ${format(series.low)}`;
 }
 
+/// A chart point of statistic `y` as drawn: the 95 % interval of a statistic that is never
+/// negative does not reach below 0 (a mean near 0 over a few runs would put it there).
+export function drawnPoint(point, y) {
+  return NON_NEGATIVE.has(y) && point.low != null && point.low < 0 ? { ...point, low: 0 } : point;
+}
+
 /// One point of the chart in words: where it is, its mean and interval, and its runs' spread.
 export function pointText(series, x, y, bin, point) {
   const where = bin ? `${label(x)} ${format(point.x - bin / 2)}–${format(point.x + bin / 2)}` : `${label(x)} ${format(point.x)}`;
@@ -96,12 +102,15 @@ export async function renderSweepChart() {
     return;
   }
   const answer = field.json;
-  const lines = answer.series.map((series) => ({
-    name: seriesName(answer, series),
-    points: series.points.map((p) => [p.x, p.mean, p.low, p.high]),
-    boxes: series.points.map((p) => [p.x, ...p.quantiles]),
-    data: series.points,
-  }));
+  const lines = answer.series.map((series) => {
+    const points = series.points.map((p) => drawnPoint(p, y));
+    return {
+      name: seriesName(answer, series),
+      points: points.map((p) => [p.x, p.mean, p.low, p.high]),
+      boxes: points.map((p) => [p.x, ...p.quantiles]),
+      data: points,
+    };
+  });
   const control = controls && controls.status === 200 && controls.json.series[0] && controls.json.series[0].points[0];
   const band = control ? { low: control.quantiles[1], high: control.quantiles[3],
     label: `controls (${control.n}): middle half, mean ${format(control.mean)}` } : null;
@@ -111,8 +120,8 @@ export async function renderSweepChart() {
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
   const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "",
     answer.by_bin ? `${label(by)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
-  $("#chart-note").textContent = `All ${answer.runs.toLocaleString()} finished field runs matching the filter `
-    + `(of ${answer.total.toLocaleString()} runs in the sweep), summarized by the server`
+  $("#chart-note").textContent = `All ${runCount(answer.runs, "finished field")} matching the filter `
+    + `(of ${runCount(answer.total)} in the sweep), summarized by the server`
     + (binned ? `; ${binned}.` : ".");
   return others;
 }

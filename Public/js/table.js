@@ -27,7 +27,8 @@ export function resetTable() {
   $("#runs tbody").replaceChildren();
   $("#run-count").textContent = "";
   $(".table-wrap").scrollTop = 0;
-  refreshTable();
+  // The first page is asked once the sweep's status has answered (its poll refreshes the
+  // table): a sweep that does not exist costs one 404, not two.
 }
 
 /// Forgets the cached pages and asks again for the visible ones; the rows shown stay until

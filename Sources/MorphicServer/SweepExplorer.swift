@@ -167,7 +167,7 @@ struct SweepExplorer {
         }
     }
 
-    /// The manifest's `validation` object. Dataset writes it last, so only the file's tail is
+    /// The manifest's `validation` object, and the runs planned in each split. Dataset writes it last, so only the file's tail is
     /// read: a few KB, not the per-run manifest (about 5 MB at 100,000 runs).
     func validation(_ id: String) throws -> HTTPResponse {
         let path = try Self.answer { () throws(JobService.Failure) in try service.datasetFile(id, name: "manifest.json") }
@@ -187,7 +187,13 @@ struct SweepExplorer {
             try handle.seek(toOffset: 0)
             checks = (try? JSONParser.parse([UInt8](handle.readDataToEndOfFile())))?["validation"]
         }
-        return .json(.ok, .object(["validation": checks ?? .object([:])]))
+        // The runs planned in each split, from the definition as the posterior service counts
+        // them: the page tells from these, without asking, a sweep too small to be a reference.
+        let definition = try Self.answer { () throws(JobService.Failure) in try service.definition(id) }
+        let splits = zip(DatasetSplit.allCases, DatasetSplit.counts(definition)).map {
+            JSON.Member($0.rawValue, .int($1))
+        }
+        return .json(.ok, .object(["validation": checks ?? .object([:]), "splits": .object(splits)]))
     }
 
     /// Most bytes of the manifest's end read for its validation.

@@ -75,6 +75,10 @@ import Testing
         let manifest = try server.json("/api/sweeps/\(id)/manifest.json")
         let checks = (validation["validation"] as! [String: Any]).keys.sorted()
         #expect(!checks.isEmpty && checks == (manifest["validation"] as! [String: Any]).keys.sorted())
+        // The runs planned in each split, as the manifest counts them: the page tells from
+        // these a sweep too small to be a reference.
+        let splits = (manifest["counts"] as! [String: Any])["by_split"] as! [String: Any]
+        #expect(NSDictionary(dictionary: validation["splits"] as! [String: Any]).isEqual(to: splits))
         // The manifest without its per-run part: the rest as it is.
         var expected = manifest
         expected["runs"] = nil

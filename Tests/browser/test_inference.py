@@ -8,17 +8,22 @@ view: the calibration table lists the three varied parameters with their coverag
 draws every run on a canvas and recolours by another parameter; a dragged rectangle becomes
 the run table's filter, whose matched count equals the points inside, and is ANDed with a
 typed condition, which stays when the rectangle is cleared; a click on a point opens that run, whose "what produced this run?" shows one
-interval strip per parameter with the run's own value marked, and p_field. Screenshots go to
-ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
+interval strip per parameter with the run's own value marked, and p_field. Then: the map is
+drawn while the reference still trains, whose progress is said and asked less and less often;
+a sweep too small to be a reference asks for no calibration and no posterior and says why; a
+failed run's panel says it failed, with its error, and no replay; the focused skip link and the
+map's colour scale keep their contrast in both schemes; 320 px does not scroll sideways; a
+never-negative statistic's interval stops at 0. Screenshots go to ARTIFACT_FOLDER. Ends with
+'N passed, N failed'.
 """
-import json, os, sys, tempfile, time, traceback, shutil, urllib.parse
+import contextlib, json, os, sys, tempfile, time, traceback, shutil, urllib.parse
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import api, browser, start_server  # noqa: E402
+from sweep_view import api, browser, console_errors, start_server  # noqa: E402
 
 REFERENCE = {
     "name": "page-reference", "seed": 3, "defaults": {"generations": 30, "grid_size": 12},
@@ -30,12 +35,54 @@ REFERENCE = {
                     "params": {"field_strength": {"uniform": [0.05, 1.0]}, "temporal_decay": {"uniform": [0.0, 0.5]},
                                "similarity_threshold": {"uniform": [0.5, 0.9]}}}}]}
 
+# Too few runs to be a reference (about 8 train, 1 validation, 1 test points of 2 runs), and
+# llm_control runs that fail.
+SMALL = {
+    "name": "page-small", "seed": 5, "defaults": {"generations": 10, "grid_size": 8},
+    "groups": [
+        {"prefix": "c", "mode": "morphic", "replicates": 2, "params": {"crystal_count": 3},
+         "grid": {"field_strength": [0.2, 0.4, 0.6, 0.8, 1.0]}},
+        {"prefix": "l", "replicates": 2, "params": {"mode": "llm_control"}, "grid": {}}]}
+
+
+def channels(css):
+    """r, g, b of a computed CSS colour (`rgb(…)` or `rgba(…)`)."""
+    return [float(v) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+
+
+def contrast(a, b):
+    """WCAG's contrast ratio of two colours, each CSS text or r, g, b."""
+    def luminance(colour):
+        linear = [(c / 255) / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
+                  for c in (channels(colour) if isinstance(colour, str) else colour)]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@contextlib.contextmanager
+def colour_scheme(driver, scheme):
+    """The page as the system's light or dark preference shows it."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
 
 def main():
     binary, artifacts = sys.argv[1], sys.argv[2]
     os.makedirs(artifacts, exist_ok=True)
     data = tempfile.mkdtemp(prefix="morphic-inference-page-")
-    server, url = start_server(binary, data)
+    # A language model nobody serves (a closed loopback port): llm_control runs fail at once,
+    # for a sweep with failed runs.
+    config = os.path.join(data, "server.json")
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Config", "server.json")) as file:
+        settings = json.load(file)
+    settings["llm"] = {"endpoint": "http://127.0.0.1:9/v1/chat/completions", "model": "none"}
+    with open(config, "w") as file:
+        json.dump(settings, file)
+    server, url = start_server(binary, data, config=config)
     driver = browser(artifacts)
     passed = failed = 0
 
@@ -158,6 +205,147 @@ def main():
             assert "Probability that a field acted" in driver.find_element(By.ID, "posterior-field").text
             driver.find_element(By.ID, "posterior").screenshot(os.path.join(artifacts, "inference-run.png"))
         check("clicking_a_point_opens_the_run_and_its_posterior", posterior)
+
+        def map_does_not_wait_for_training():
+            # A reference still training (every /calibration answered 202 by a stand-in for
+            # fetch): the map is drawn all the same, the calibration says how far the training
+            # is, and the page asks again less and less often (1, 2, 4 s …), not every second.
+            script = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+                window.calibrationAsked = [];
+                const realFetch = window.fetch;
+                window.fetch = (input, init) => {
+                  if (String(input).endsWith('/calibration')) {
+                    window.calibrationAsked.push(performance.now());
+                    return Promise.resolve(new Response(JSON.stringify({status: 'training', progress: 0.33}),
+                      {status: 202, headers: {'Content-Type': 'application/json', 'Retry-After': '1'}}));
+                  }
+                  return realFetch(input, init);
+                };"""})["identifier"]
+            try:
+                driver.get(f"{url}/#/sweeps/{sweep_id}")
+                driver.refresh()
+                figure = WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#run-map[data-points]"))
+                assert figure.get_attribute("data-points") == "600", figure.get_attribute("data-points")
+                assert driver.find_element(By.ID, "map-colour").is_enabled()
+                WebDriverWait(driver, 10).until(lambda d: "33 %" in d.find_element(By.ID, "calibration").text)
+                time.sleep(8)
+                asked = driver.execute_script("return window.calibrationAsked")
+                gaps = [b - a for a, b in zip(asked, asked[1:])]
+                # 8 s after the first 202: asked at 0, 1, 3 and 7 s, never again within a second.
+                assert 3 <= len(asked) <= 5 and all(g > 1500 for g in gaps[1:]), asked
+                assert all(b > a * 1.5 for a, b in zip(gaps, gaps[1:])), gaps
+            finally:
+                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script})
+        check("map_does_not_wait_for_a_training_reference_which_is_asked_less_often", map_does_not_wait_for_training)
+
+        def small_sweep_asks_nothing_refused():
+            # Too few runs to be a reference, and some failed: the view says why there is no
+            # calibration and no posterior without asking for them (each a 422 the console
+            # would log), draws the map, and a failed run's panel says it failed, with its
+            # error, and offers nothing of a finished run's.
+            status, small = api(url, "/api/sweeps", "POST", json.dumps(SMALL).encode())
+            assert status in (200, 202), (status, small)
+            deadline = time.time() + 120
+            while api(url, f"/api/sweeps/{small['id']}")[1]["status"] not in ("completed", "failed"):
+                assert time.time() < deadline, "the small sweep did not finish"
+                time.sleep(0.5)
+            console_errors(driver)
+            driver.get(f"{url}/#/sweeps/{small['id']}")
+            driver.refresh()
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#run-map[data-points]"))
+            text = driver.find_element(By.ID, "calibration").text
+            assert text.startswith("No calibration: its definition plans ") and "at least" in text, text
+            run = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run^='c_']"))
+            run.click()
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {run.get_attribute('data-run')}")
+            wait.until(lambda d: d.find_element(By.ID, "posterior").text.startswith("No posterior: its definition plans "))
+            failed = driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run^='l_']")
+            failed_id = failed.get_attribute("data-run")
+            failed.click()
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {failed_id} failed")
+            reason = driver.find_element(By.ID, "run-failure")
+            assert reason.is_displayed() and reason.text.startswith("Error: ") and "language model" in reason.text, reason.text
+            for hidden in ["replay-play", "replay-step", "run-charts", "posterior", "compare-add", "run-json"]:
+                assert not driver.find_element(By.ID, hidden).is_displayed(), hidden
+            driver.save_screenshot(os.path.join(artifacts, "inference-failed-run.png"))
+            # A finished run again: its panel is whole once more.
+            driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run^='c_']").click()
+            wait.until(lambda d: d.find_element(By.ID, "replay-play").is_displayed())
+            assert not driver.find_element(By.ID, "run-failure").is_displayed()
+            asked = driver.execute_script(
+                "return performance.getEntriesByType('resource').map((e) => e.name)"
+                ".filter((n) => /[/](calibration|posterior)$/.test(n))")
+            assert asked == [], asked
+            errors = [e for e in console_errors(driver) if "favicon" not in e]
+            assert not errors, errors
+            # Opened from its address, before the table lists it: the run's route says it
+            # failed (409), and the panel says so the same way.
+            driver.get(f"{url}/#/sweeps/{small['id']}?run={failed_id}")
+            driver.refresh()
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {failed_id} failed")
+            assert "language model" in driver.find_element(By.ID, "run-failure").text
+            assert not driver.find_element(By.ID, "replay-play").is_displayed()
+        check("a_small_sweep_asks_nothing_refused_and_a_failed_run_says_so", small_sweep_asks_nothing_refused)
+
+        def skip_link_contrast():
+            # Focused, the skip link is readable in either scheme (4.5:1 for text).
+            for scheme in ["light", "dark"]:
+                with colour_scheme(driver, scheme):
+                    driver.get(f"{url}/#/")
+                    driver.refresh()
+                    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#view-sweeps:not([hidden])"))
+                    fg, bg = driver.execute_script(
+                        "const s = document.querySelector('.skip'); s.focus(); const c = getComputedStyle(s);"
+                        "return [c.color, c.backgroundColor];")
+                    assert contrast(fg, bg) >= 4.5, (scheme, fg, bg, contrast(fg, bg))
+        check("focused_skip_link_is_readable_in_both_schemes", skip_link_contrast)
+
+        def map_scale_contrast():
+            # Every value of the map's colour scale, drawn at the points' opacity (0.85) over
+            # the page's background, stands out 3:1 (the least for graphics) in either scheme.
+            colours = driver.execute_script("return Array.from({length: 101}, (_, i) => morphic.mapColour(i / 100))")
+            for scheme in ["light", "dark"]:
+                with colour_scheme(driver, scheme):
+                    background = channels(driver.execute_script("return getComputedStyle(document.body).backgroundColor"))
+                    for t, colour in enumerate(colours):
+                        drawn = [0.85 * c + 0.15 * b for c, b in zip(channels(colour), background)]
+                        assert contrast(drawn, background) >= 3, (scheme, t / 100, colour, contrast(drawn, background))
+        check("map_colour_scale_stands_out_in_both_schemes", map_scale_contrast)
+
+        def narrow_screen_does_not_scroll_sideways():
+            # 320 CSS pixels wide (a small phone, or 1280 at 400 % zoom): the sweep view with a
+            # run open fits; wide parts (the run table, the importance table) scroll within
+            # themselves, not the page.
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": 320, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+            try:
+                _, listing = api(url, f"/api/sweeps/{sweep_id}/runs?limit=1&filter=" + urllib.parse.quote("mode = morphic"))
+                run_id = listing["runs"][0]["run_id"]
+                driver.get(f"{url}/#/sweeps/{sweep_id}?run={run_id}")
+                driver.refresh()
+                wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {run_id}")
+                wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance table"))
+                wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#posterior svg.strip"))
+                wide = driver.execute_script(
+                    "const w = document.documentElement.clientWidth;"
+                    "return [document.documentElement.scrollWidth, w, [...document.querySelectorAll('body *')]"
+                    ".filter((e) => e.getBoundingClientRect().right > w + 0.5 && !e.closest('.table-wrap, .diff-wrap, #importance, #calibration, .skip'))"
+                    ".slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))]")
+                assert wide[0] <= wide[1], wide
+                driver.save_screenshot(os.path.join(artifacts, "inference-320.png"))
+            finally:
+                driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        check("narrow_screen_does_not_scroll_sideways", narrow_screen_does_not_scroll_sideways)
+
+        def intervals_of_non_negative_statistics_stop_at_zero():
+            # A mean near 0 over three runs: its 95 % interval is drawn and said from 0, not
+            # from −0.007, for a statistic that is never negative; an interval above 0 as it is.
+            drawn = driver.execute_async_script(
+                "import('/js/sweep-chart.js').then((m) => arguments[0](['avg_influence_rate', 'total_overrides', 'convergence_generation']"
+                ".map((y) => [m.drawnPoint({x: 0.5, mean: 0.0063, low: -0.00737, high: 0.02, n: 3, quantiles: [0, 0, 0.004, 0.01, 0.015]}, y).low,"
+                " m.drawnPoint({x: 0.5, mean: 3, low: 1.5, high: 4.5, n: 3, quantiles: [1, 2, 3, 4, 5]}, y).low])))")
+            assert drawn == [[0, 1.5]] * 3, drawn
+        check("intervals_of_non_negative_statistics_stop_at_zero", intervals_of_non_negative_statistics_stop_at_zero)
     finally:
         driver.quit()
         server.terminate()

@@ -437,12 +437,19 @@ def main():
         def hundred_thousand_runs_open_cold_quickly_and_stay_small():
             driver.get(url + "/#/")
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-list li"))
+            # Counts are written with their separators, in the list as in the sweep's status.
+            wait.until(lambda d: "100,000 of 100,000 runs" in d.find_element(By.ID, "sweep-list").text)
             started = time.time()
             driver.execute_script(f"location.hash = '#/sweeps/{big}'")
             WebDriverWait(driver, 30, poll_frequency=0.02).until(
                 lambda d: d.find_element(By.ID, "run-count").text.startswith("100,000 of 100,000")
                 and d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_1'] td"))
             elapsed = time.time() - started
+            wait.until(lambda d: "100,000 of 100,000 runs" in d.find_element(By.ID, "sweep-status").text)
+            # One run is "1 run", not "1 runs".
+            assert driver.execute_async_script(
+                "import('/js/dom.js').then((m) => arguments[0]([m.runCount(1, 'finished field'), m.runCount(100000)]))"
+            ) == ["1 finished field run", "100,000 runs"]
             elements = driver.execute_script("return document.getElementsByTagName('*').length")
             print(f"     100,000 runs: total and first rows after {elapsed * 1000:.0f} ms, {elements} elements")
             # The time is a figure; the bound catches a page that reads every run first.
@@ -857,6 +864,17 @@ def main():
             driver.get(url + "/#/sweeps/no-such-sweep-0000")
             wait.until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
             assert not driver.find_element(By.ID, "view-sweep").is_displayed()
+            # Focus moves to its heading, as in every other view, not left on the page's body.
+            assert driver.execute_script("return document.activeElement.id") == "missing-heading"
+            # One request finds it missing; nothing else of it is asked (each a 404 in the console).
+            missing = [e for e in console_errors(driver) if "no-such-sweep-0000" in e]
+            assert len(missing) == 1, missing
+            # Straight from another view, too (the heading focused first is the sweep view's).
+            driver.get(url + "/#/")
+            wait.until(lambda d: d.find_element(By.ID, "view-sweeps").is_displayed())
+            driver.execute_script("location.hash = '#/sweeps/no-such-sweep-0001'")
+            wait.until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
+            wait.until(lambda d: d.execute_script("return document.activeElement.id") == "missing-heading")
 
         def delete_asks_and_removes_the_sweep():
             driver.get(url + "/#/sweeps/" + state["many"])

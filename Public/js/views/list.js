@@ -1,6 +1,6 @@
 // The sweep list: newest first, refreshed while a sweep runs.
 import { api, errorText, notice } from "../api.js";
-import { $ } from "../dom.js";
+import { $, runCount } from "../dom.js";
 import { current } from "../lifecycle.js";
 
 function formatDuration(seconds) {
@@ -19,7 +19,7 @@ function rateOf(sweep) {
 export function progressBlock(sweep) {
   const p = sweep.progress;
   const wrap = document.createElement("div");
-  const runsLabel = `${p.runs_completed + p.runs_failed} of ${p.runs_total} runs`;
+  const runsLabel = `${(p.runs_completed + p.runs_failed).toLocaleString()} of ${runCount(p.runs_total)}`;
   const bar = document.createElement("progress");
   bar.className = "progress";
   bar.max = 1;
@@ -30,7 +30,7 @@ export function progressBlock(sweep) {
   const meta = document.createElement("div");
   meta.className = "meta";
   meta.innerHTML = "";
-  for (const text of [runsLabel + (p.runs_failed ? ` (${p.runs_failed} failed)` : ""),
+  for (const text of [runsLabel + (p.runs_failed ? ` (${p.runs_failed.toLocaleString()} failed)` : ""),
     `${p.cell_steps_done.toLocaleString()} of ${p.cell_steps_total.toLocaleString()} cell updates (${(p.fraction * 100).toFixed(1)}%)`,
     rate ? `${(rate / 1e6).toFixed(1)} M cell updates/s` : "", sweep.status === "running" ? `ETA ${formatDuration(sweep.eta_seconds)}` : ""]) {
     if (!text) continue;

@@ -92,8 +92,8 @@ export async function showSweep(id, wanted, number) {
     // The reference's calibration and map come last: training one, and the map's every run,
     // would take the server and the page from the charts of a large sweep.
     const charts = !last || sweep.status !== last.status ? table.firstPage.then(() => loadChart(id, number)) : null;
-    if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
-    if (ready && (!last || sweep.status !== last.status)) charts.then(() => loadInference(id, number, sweep.progress.runs_total));
+    const validation = ready && (!last || sweep.status !== last.status) ? loadValidation(id, number) : null;
+    if (validation) charts.then(() => loadInference(id, number, sweep.progress.runs_total, validation));
     last = { done, status: sweep.status };
     return active ? 1000 : null;
   });
@@ -104,12 +104,14 @@ function showMissing(id) {
   $("#view-missing").hidden = false;
   $("#missing-id").textContent = id;
   document.title = "No such sweep · MorphicLab";
+  $("#missing-heading").focus();
 }
 
-/// The manifest's data checks as a pass/fail list.
+/// The manifest's data checks as a pass/fail list; the answer (with the runs planned in each
+/// split, for the reference), or null.
 async function loadValidation(id, number) {
   const result = await api(`/api/sweeps/${id}/validation`);
-  if (!current(number) || !result || result.status !== 200) return;
+  if (!current(number) || !result || result.status !== 200) return null;
   const checks = result.json.validation || {};
   const names = {
     controls_zero_influence: "Controls show no influence",
@@ -127,6 +129,7 @@ async function loadValidation(id, number) {
     return item;
   });
   $("#validation").replaceChildren(...items);
+  return result.json;
 }
 
 /// The filter box and the sweep's actions, for as long as the view is mounted.
