@@ -9,8 +9,8 @@ import { sweepView, viewState } from "./sweep-state.js";
 // The table's state is the sweep view's (`sweepView().table`): made when the view is mounted.
 const ROW_HEIGHT = 29, PAGE = 200, OVERSCAN = 12;
 
-/// "Runs as CSV" exports what the table shows: the filter's runs (the last filter the server
-/// accepted), in its order.
+/// "Runs as CSV" exports what the table shows: the table's query (its filter, the last the
+/// server accepted, and its order). Written again whenever the table asks anew.
 export function csvLink() {
   const state = sweepView(), { table } = state;
   const params = new URLSearchParams();
@@ -40,6 +40,7 @@ export function refreshTable(first = null) {
   table.stale = table.pages;
   table.pages = new Map();
   if (first) takePage(table, 0, first);
+  csvLink();
   renderRows();
 }
 
@@ -58,7 +59,6 @@ export async function tryFilter(filter) {
   viewState.save();
   $(".table-wrap").scrollTop = 0;
   refreshTable(result.json);
-  csvLink();
   return true;
 }
 

@@ -121,7 +121,23 @@ def main():
             wait.until(lambda d: "0.8" in urllib.parse.unquote_plus(d.current_url))
             assert driver.find_element(By.ID, "run-filter").get_attribute("aria-invalid") is None
 
-        for test in [invalid_filter_changes_nothing_but_the_error]:
+        def csv_link_follows_the_sort_at_once():
+            open_view(finished, "?filter=" + urllib.parse.quote("mode = morphic"))
+            key = "avg_influence_rate"
+            button = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"#runs thead button[data-key='{key}']"))
+            button.click()
+            driver.find_element(By.CSS_SELECTOR, f"#runs thead button[data-key='{key}']").click()
+            assert f"sort=-{key}" in driver.current_url, driver.current_url
+            href = driver.find_element(By.ID, "csv-link").get_attribute("href")
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(href).query)
+            assert query.get("sort") == ["-" + key] and query.get("filter") == ["mode = morphic"], href
+            with urllib.request.urlopen(href, timeout=30) as response:
+                lines = response.read().decode().strip().split("\n")
+            column = lines[0].split(",").index(key)
+            values = [float(line.split(",")[column]) for line in lines[1:]]
+            assert len(values) == 18 and values == sorted(values, reverse=True), values
+
+        for test in [invalid_filter_changes_nothing_but_the_error, csv_link_follows_the_sort_at_once]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue
             check(test.__name__, test)

@@ -12,7 +12,7 @@ import { mountReplay } from "../replay.js";
 import { showRun } from "../run.js";
 import { clearCharts, loadChart, mountSweepChart, renderSweepChart } from "../sweep-chart.js";
 import { sweepState, sweepView, viewState } from "../sweep-state.js";
-import { csvLink, mountTable, refreshTable, resetTable, tryFilter } from "../table.js";
+import { mountTable, refreshTable, resetTable, tryFilter } from "../table.js";
 import { progressBlock } from "./list.js";
 
 /// Mounts the sweep view for sweep `id`, with `wanted` what the URL asks for: the view's one
@@ -43,7 +43,6 @@ export async function showSweep(id, wanted, number) {
   const chosen = viewState.take("cols");
   table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
   resetTable();
-  csvLink();
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun);
   state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
