@@ -18,6 +18,8 @@ import { fillColumnChooser } from "./table.js";
 /// Another sweep's drawings must not stand in for this one's while its answers are awaited.
 export function clearCharts() {
   $("#sweep-chart").replaceChildren();
+  // Nor its choices: a sweep's axes are its own (or its URL's), not the last sweep's.
+  for (const id of ["#chart-y", "#chart-x", "#chart-series", "#heat-x", "#heat-y", "#heat-z"]) $(id).replaceChildren();
   for (const id of ["#parallel", "#heatmap"]) {
     const canvas = $(id + " canvas");
     canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
