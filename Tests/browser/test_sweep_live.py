@@ -84,6 +84,32 @@ def main():
     try:
         finished = submit(url, FINISHED)
 
+        def charts_follow_a_running_sweep():
+            slow = submit(url, SLOW, wait=False)
+            driver.get(url + f"/#/sweeps/{slow}")
+            seen, runs_seen = set(), set()
+            deadline = time.time() + 300
+            while True:
+                assert time.time() < deadline, "the slow sweep did not finish"
+                _, sweep = api(url, "/api/sweeps/" + slow)
+                note = text("chart-note")
+                match = re.match(r"All (\d+) finished field runs", note)
+                if sweep["status"] == "running" and match:
+                    seen.add(int(match.group(1)))
+                    runs_seen.add(driver.find_element(By.ID, "parallel").get_attribute("data-runs"))
+                if sweep["status"] not in ("queued", "running"):
+                    break
+                time.sleep(0.5)
+            assert sweep["status"] == "completed", sweep["status"]
+            total = sweep["progress"]["runs_total"]
+            # Drawn again as runs finished, not only when the sweep started and ended.
+            assert len([n for n in seen if 0 < n < total]) >= 2, (sorted(seen), total)
+            assert len(runs_seen - {None}) >= 2, runs_seen
+            # And once more when it completed: every run.
+            WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "chart-note").get_attribute("textContent").startswith(f"All {total} finished"))
+            WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == str(total))
+            WebDriverWait(driver, 30).until(lambda d: f"{total} finished field runs" in d.find_element(By.ID, "heat-note").get_attribute("textContent"))
+
         def invalid_filter_changes_nothing_but_the_error():
             open_view(finished)
             valid = "mode = morphic and field_strength >= 0.5"
@@ -137,7 +163,8 @@ def main():
             values = [float(line.split(",")[column]) for line in lines[1:]]
             assert len(values) == 18 and values == sorted(values, reverse=True), values
 
-        for test in [invalid_filter_changes_nothing_but_the_error, csv_link_follows_the_sort_at_once]:
+        for test in [charts_follow_a_running_sweep, invalid_filter_changes_nothing_but_the_error,
+                     csv_link_follows_the_sort_at_once]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue
             check(test.__name__, test)

@@ -48,7 +48,20 @@ export async function showSweep(id, wanted, number) {
   state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
   renderCompare(number);
   $("#validation").replaceChildren();
-  let last = null;
+  let last = null, shown = null;
+  // The charts drawn, and for how many finished runs: while the sweep runs they follow its
+  // runs as they finish, one drawing at a time, the next at least CHARTS_EVERY ms after the
+  // last ended and three times as long as it took (a large sweep's take the server longer).
+  const charts = { drawn: false, done: 0, at: 0, took: 0, busy: null };
+  const redraw = (done) => {
+    const start = Date.now();
+    charts.done = done;
+    state.chart.columns.clear();
+    const drawing = charts.busy = renderSweepChart().finally(() => {
+      Object.assign(charts, { at: Date.now(), took: Date.now() - start });
+      if (charts.busy === drawing) charts.busy = null;
+    });
+  };
   poll(number, async () => {
     const result = await api(base);
     if (!current(number)) return null;
@@ -56,6 +69,14 @@ export async function showSweep(id, wanted, number) {
     if (result.status === 404) { showMissing(id); return null; }
     if (result.status !== 200) { notice(errorText(result)); return 3000; }
     const sweep = result.json;
+    const active = ["queued", "running", "cancelling"].includes(sweep.status);
+    const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
+    if (last && sweep.status === last.status && done !== charts.done && charts.drawn && !charts.busy
+      && Date.now() - charts.at >= Math.max(CHARTS_EVERY, 3 * charts.took)) redraw(done);
+    // Nothing changed (the answer a 304 most often): nothing to draw again.
+    const text = JSON.stringify(sweep);
+    if (text === shown) return active ? 1000 : null;
+    shown = text;
     document.title = sweep.name + " · MorphicLab";
     $("#sweep-title").textContent = sweep.name;
     const status = document.createElement("p");
@@ -78,25 +99,33 @@ export async function showSweep(id, wanted, number) {
       error.textContent = sweep.error;
       $("#sweep-status").append(error);
     }
-    const active = ["queued", "running", "cancelling"].includes(sweep.status);
     $("#cancel").disabled = !active || sweep.status === "cancelling";
     $("#retry").disabled = !(sweep.status === "failed" || sweep.status === "cancelled");
     $("#delete").disabled = active;
     const ready = sweep.status === "completed" || sweep.status === "failed";
     for (const link of [$("#manifest-link"), $("#archive-link")]) link.setAttribute("aria-disabled", String(!ready));
-    // The table follows finished runs; the chart is drawn again when the sweep's state changes.
-    const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
+    // The table follows finished runs; every chart is drawn anew when the sweep's state changes.
     if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
     // The table's first rows come first: the chart's answers may need every run's record read.
     // The reference's calibration and map come last: training one, and the map's every run,
     // would take the server and the page from the charts of a large sweep.
-    const charts = !last || sweep.status !== last.status ? table.firstPage.then(() => loadChart(id, number)) : null;
-    if (ready && (!last || sweep.status !== last.status)) loadValidation(id, number);
-    if (ready && (!last || sweep.status !== last.status)) charts.then(() => loadInference(id, number, sweep.progress.runs_total));
+    if (!last || sweep.status !== last.status) {
+      charts.done = done;
+      const loaded = charts.busy = table.firstPage.then(() => loadChart(id, number)).finally(() => {
+        Object.assign(charts, { drawn: true, at: Date.now() });
+        if (charts.busy === loaded) charts.busy = null;
+      });
+      if (ready) loadValidation(id, number);
+      if (ready) loaded.then(() => loadInference(id, number, sweep.progress.runs_total));
+    }
     last = { done, status: sweep.status };
     return active ? 1000 : null;
   });
 }
+
+// How often, at most, a running sweep's charts are drawn again as its runs finish (each
+// drawing asks the server to summarize every finished run).
+const CHARTS_EVERY = 3000;
 
 function showMissing(id) {
   $("#view-sweep").hidden = true;
