@@ -11,6 +11,7 @@ export async function api(path, options = {}) {
   // few times, so a burst of the page's own requests does not show as an error.
   for (let attempt = 0; ; attempt++) {
     const result = await ask(path, method, options.body, signal, options.columns);
+    if (result && result.status === 404 && view && view.onMissing) view.onMissing();
     if (!result || result.status !== 503 || method !== "GET" || attempt >= 3) return result;
     const wait = Math.min(10, Math.max(1, Number(result.retryAfter) || 1));
     const aborted = await new Promise((resolve) => {

@@ -163,8 +163,35 @@ def main():
             values = [float(line.split(",")[column]) for line in lines[1:]]
             assert len(values) == 18 and values == sorted(values, reverse=True), values
 
+        def deleted_sweep_is_said_to_be_gone():
+            doomed = submit(url, DOOMED)
+            driver.get(url + f"/#/sweeps/{doomed}?run=d_1")
+            wait.until(lambda d: d.find_element(By.ID, "run-detail").is_displayed())
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed")
+            assert api(url, "/api/sweeps/" + doomed, "DELETE")[0] == 204
+            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
+            assert not driver.find_element(By.ID, "view-sweep").is_displayed()
+            assert "no longer exists" in text("notice"), text("notice")
+
+        def outage_is_shown_and_clears_without_a_click():
+            nonlocal server
+            open_view(finished)
+            assert "avg influence rate" in text("sweep-chart"), text("sweep-chart")[:200]
+            port = int(url.rsplit(":", 1)[1])
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=15)
+            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
+            # A choice made while the server is away is drawn once it is back.
+            Select(driver.find_element(By.ID, "chart-y")).select_by_value("final_population")
+            time.sleep(1)
+            server, _ = start_server(binary, data, port)
+            WebDriverWait(driver, 10).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
+            WebDriverWait(driver, 30).until(lambda d: "final population" in d.find_element(By.ID, "sweep-chart").get_attribute("textContent"))
+            WebDriverWait(driver, 30).until(lambda d: re.match(r"All \d+ finished", d.find_element(By.ID, "chart-note").get_attribute("textContent")))
+
         for test in [charts_follow_a_running_sweep, invalid_filter_changes_nothing_but_the_error,
-                     csv_link_follows_the_sort_at_once]:
+                     csv_link_follows_the_sort_at_once, deleted_sweep_is_said_to_be_gone,
+                     outage_is_shown_and_clears_without_a_click]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue
             check(test.__name__, test)

@@ -48,7 +48,7 @@ export async function showSweep(id, wanted, number) {
   state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
   renderCompare(number);
   $("#validation").replaceChildren();
-  let last = null, shown = null;
+  let last = null, shown = null, down = false;
   // The charts drawn, and for how many finished runs: while the sweep runs they follow its
   // runs as they finish, one drawing at a time, the next at least CHARTS_EVERY ms after the
   // last ended and three times as long as it took (a large sweep's take the server longer).
@@ -62,12 +62,22 @@ export async function showSweep(id, wanted, number) {
       if (charts.busy === drawing) charts.busy = null;
     });
   };
-  poll(number, async () => {
+  // A finished sweep is still asked after now and then (a 304 while nothing changed), so a
+  // sweep deleted meanwhile, or a server gone away or back, is noticed without a click; and
+  // at once when another of the view's requests finds nothing.
+  view.onMissing = poll(number, async () => {
     const result = await api(base);
     if (!current(number)) return null;
-    if (!result) return 3000;
-    if (result.status === 404) { showMissing(id); return null; }
+    // The server cannot be reached (the outage banner says so): asked again soon.
+    if (!result) { down = true; return 3000; }
+    if (result.status === 404) { showMissing(id, last !== null); return null; }
     if (result.status !== 200) { notice(errorText(result)); return 3000; }
+    // Back after an outage: what was asked meanwhile (a table page, a chart) is asked again.
+    if (down && last) {
+      refreshTable();
+      if (charts.drawn && !charts.busy) redraw(charts.done);
+    }
+    down = false;
     const sweep = result.json;
     const active = ["queued", "running", "cancelling"].includes(sweep.status);
     const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
@@ -75,7 +85,7 @@ export async function showSweep(id, wanted, number) {
       && Date.now() - charts.at >= Math.max(CHARTS_EVERY, 3 * charts.took)) redraw(done);
     // Nothing changed (the answer a 304 most often): nothing to draw again.
     const text = JSON.stringify(sweep);
-    if (text === shown) return active ? 1000 : null;
+    if (text === shown) return active ? 1000 : FINISHED_POLL;
     shown = text;
     document.title = sweep.name + " · MorphicLab";
     $("#sweep-title").textContent = sweep.name;
@@ -119,15 +129,17 @@ export async function showSweep(id, wanted, number) {
       if (ready) loaded.then(() => loadInference(id, number, sweep.progress.runs_total));
     }
     last = { done, status: sweep.status };
-    return active ? 1000 : null;
+    return active ? 1000 : FINISHED_POLL;
   });
 }
 
-// How often, at most, a running sweep's charts are drawn again as its runs finish (each
-// drawing asks the server to summarize every finished run).
-const CHARTS_EVERY = 3000;
+// How often a finished sweep's status is asked; how often, at most, a running sweep's charts
+// are drawn again as its runs finish (each drawing asks the server to summarize every finished run).
+const FINISHED_POLL = 5000, CHARTS_EVERY = 3000;
 
-function showMissing(id) {
+/// The sweep is not on the server: never was, or (`gone`) deleted while its view was open.
+function showMissing(id, gone) {
+  if (gone) notice("This sweep no longer exists: it was deleted.");
   $("#view-sweep").hidden = true;
   $("#view-missing").hidden = false;
   $("#missing-id").textContent = id;
