@@ -33,7 +33,8 @@ export function sweepView() { return view && view.state && view.state.sweepID ? 
 
 /// What a sweep view shows — chart axes, filter, sort, the open run — kept in the URL's hash
 /// (`#/sweeps/ID?y=…&x=…&by=…&filter=…&sort=…&run=…`), so a view can be shared and comes back
-/// as it was. Written with replaceState, which does not route again.
+/// as it was. Written with replaceState, which does not route again; opening a run is a new
+/// history entry (pushState), so Back closes it (main.js).
 export const viewState = {
   /// The URL's value of `key`, once: a part takes it when it is first drawn.
   take(key) {
@@ -43,9 +44,10 @@ export const viewState = {
     delete state.wanted[key];
     return value;
   },
-  save() {
+  /// The hash that says the view as it is now.
+  hash() {
     const state = sweepView();
-    if (!state) return;
+    if (!state) return null;
     const { table } = state;
     const params = new URLSearchParams();
     for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"], ["hx", "#heat-x"], ["hy", "#heat-y"], ["hz", "#heat-z"]]) if ($(id).value) params.set(key, $(id).value);
@@ -56,7 +58,12 @@ export const viewState = {
     if (state.compare.length) params.set("compare", state.compare.join(","));
     const stats = [...$("#parallel-stats").selectedOptions].map((option) => option.value);
     if (stats.length) params.set("stats", stats.join(","));
-    const hash = `#/sweeps/${state.sweepID}` + (params.toString() ? "?" + params : "");
-    if (location.hash !== hash) history.replaceState(null, "", hash);
+    return `#/sweeps/${state.sweepID}` + (params.toString() ? "?" + params : "");
+  },
+  /// Writes the view into the URL; `push`: as a new history entry.
+  save({ push = false } = {}) {
+    const hash = viewState.hash();
+    if (hash === null || location.hash === hash) return;
+    if (push) history.pushState(null, "", hash); else history.replaceState(null, "", hash);
   },
 };

@@ -163,6 +163,35 @@ def main():
             values = [float(line.split(",")[column]) for line in lines[1:]]
             assert len(values) == 18 and values == sorted(values, reverse=True), values
 
+        def back_closes_the_run_and_stays_on_the_sweep():
+            driver.get(url + "/#/")
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-list li"))
+            driver.execute_script(f"location.hash = '#/sweeps/{finished}'")
+            row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
+            run_id = row.get_attribute("data-run")
+            typed("mode = morphic")
+            wait.until(lambda d: "filter=" in d.current_url)
+            row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run^='morphic']"))
+            run_id = row.get_attribute("data-run")
+            row.click()
+            wait.until(lambda d: d.find_element(By.ID, "run-detail").is_displayed())
+            wait.until(lambda d: "run=" + run_id in d.current_url)
+            driver.back()
+            wait.until(lambda d: not d.find_element(By.ID, "run-detail").is_displayed())
+            assert f"#/sweeps/{finished}?" in driver.current_url and "run=" not in driver.current_url, driver.current_url
+            assert "filter=" in driver.current_url, driver.current_url
+            assert driver.find_element(By.ID, "view-sweep").is_displayed()
+            assert driver.find_element(By.ID, "run-filter").get_attribute("value") == "mode = morphic"
+            assert not driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr[aria-selected]")
+            # Forward opens it again; Back twice more leaves the sweep for the list.
+            driver.forward()
+            wait.until(lambda d: d.find_element(By.ID, "run-detail").is_displayed())
+            assert text("run-title") == "Run " + run_id, text("run-title")
+            driver.back()
+            wait.until(lambda d: not d.find_element(By.ID, "run-detail").is_displayed())
+            driver.back()
+            wait.until(lambda d: d.find_element(By.ID, "view-sweeps").is_displayed())
+
         def deleted_sweep_is_said_to_be_gone():
             doomed = submit(url, DOOMED)
             driver.get(url + f"/#/sweeps/{doomed}?run=d_1")
@@ -190,8 +219,8 @@ def main():
             WebDriverWait(driver, 30).until(lambda d: re.match(r"All \d+ finished", d.find_element(By.ID, "chart-note").get_attribute("textContent")))
 
         for test in [charts_follow_a_running_sweep, invalid_filter_changes_nothing_but_the_error,
-                     csv_link_follows_the_sort_at_once, deleted_sweep_is_said_to_be_gone,
-                     outage_is_shown_and_clears_without_a_click]:
+                     csv_link_follows_the_sort_at_once, back_closes_the_run_and_stays_on_the_sweep,
+                     deleted_sweep_is_said_to_be_gone, outage_is_shown_and_clears_without_a_click]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue
             check(test.__name__, test)

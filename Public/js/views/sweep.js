@@ -44,7 +44,7 @@ export async function showSweep(id, wanted, number) {
   table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
   resetTable();
   const wantedRun = viewState.take("run");
-  if (wantedRun) showRun(wantedRun);
+  if (wantedRun) showRun(wantedRun, { push: false });
   state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
   renderCompare(number);
   $("#validation").replaceChildren();
