@@ -198,7 +198,9 @@ def main():
             wait.until(lambda d: d.find_element(By.ID, "run-detail").is_displayed())
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed")
             assert api(url, "/api/sweeps/" + doomed, "DELETE")[0] == 204
-            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
+            # A control used meanwhile finds the sweep gone at once, not at the next status poll.
+            Select(driver.find_element(By.ID, "chart-y")).select_by_value("final_population")
+            WebDriverWait(driver, 3).until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
             assert not driver.find_element(By.ID, "view-sweep").is_displayed()
             assert "no longer exists" in text("notice"), text("notice")
 
