@@ -92,8 +92,17 @@ async function askPage(table, offset) {
   table.asked.delete(offset);
   table.pageArrived();
   if (!result) return;
-  if (result.status !== 200) { filterError(errorText(result)); return; }
-  filterError("");
+  if (result.status !== 200) {
+    filterError(errorText(result));
+    // A filter the server refuses that came with the URL is dropped, as a typed one is never
+    // taken: the box keeps it beside its error, and the table and every view show all runs
+    // (the charts, waiting for this first page, are asked without it).
+    const field = result.json && result.json.error && result.json.error.field;
+    if (result.status === 400 && field === "filter" && table.filter) { table.filter = ""; viewState.save(); refreshTable(); }
+    return;
+  }
+  // The error stays while the box holds a filter that was refused.
+  if ($("#run-filter").value.trim() === table.filter) filterError("");
   takePage(table, offset, result.json);
   renderRows();
 }
