@@ -50,7 +50,11 @@ export const viewState = {
     if (!state) return null;
     const { table } = state;
     const params = new URLSearchParams();
-    for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"], ["hx", "#heat-x"], ["hy", "#heat-y"], ["hz", "#heat-z"]]) if ($(id).value) params.set(key, $(id).value);
+    // A choice not drawn yet (its select still empty) is what the URL asked for.
+    for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"], ["hx", "#heat-x"], ["hy", "#heat-y"], ["hz", "#heat-z"]]) {
+      const value = $(id).value || state.wanted[key];
+      if (value) params.set(key, value);
+    }
     if (table.filter) params.set("filter", table.filter);
     if (table.sort) params.set("sort", table.sort);
     if (table.chosen) params.set("cols", table.chosen.join(","));

@@ -217,6 +217,16 @@ def main():
             driver.back()
             wait.until(lambda d: d.find_element(By.ID, "view-sweeps").is_displayed())
 
+        def shared_url_with_a_run_keeps_its_chart_choices():
+            driver.get(url + "/#/")
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-list li"))
+            driver.execute_script(f"location.hash = '#/sweeps/{finished}?y=final_population&hz=avg_population&run=morphic_1'")
+            wait.until(lambda d: d.find_element(By.ID, "run-detail").is_displayed())
+            WebDriverWait(driver, 60).until(lambda d: "final population" in d.find_element(By.ID, "sweep-chart").get_attribute("textContent"))
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(driver.current_url).fragment.split("?", 1)[1])
+            assert query.get("y") == ["final_population"] and query.get("hz") == ["avg_population"], driver.current_url
+            assert query.get("run") == ["morphic_1"], driver.current_url
+
         def deleted_sweep_is_said_to_be_gone():
             doomed = submit(url, DOOMED)
             driver.get(url + f"/#/sweeps/{doomed}?run=d_1")
@@ -264,7 +274,7 @@ def main():
         for test in [charts_follow_a_running_sweep, invalid_filter_changes_nothing_but_the_error,
                      refused_filter_in_the_url_is_said_and_left_out,
                      csv_link_follows_the_sort_at_once, back_closes_the_run_and_stays_on_the_sweep,
-                     deleted_sweep_is_said_to_be_gone, outage_is_shown_and_clears_without_a_click,
+                     shared_url_with_a_run_keeps_its_chart_choices, deleted_sweep_is_said_to_be_gone, outage_is_shown_and_clears_without_a_click,
                      outage_banner_clears_on_a_view_that_asks_nothing]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue
