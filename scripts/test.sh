@@ -59,6 +59,7 @@ page_lane() {
     # The browser page, driven by a real browser; screenshots go to test-artifacts/.
     stage python3 Tests/browser/test_page.py "$morphic" test-artifacts/browser
     stage python3 Tests/browser/test_inference.py "$morphic" test-artifacts/browser
+    stage python3 Tests/browser/test_sweep_live.py "$morphic" test-artifacts/browser
     # The dataset's numpy arrays against its CSV tables, read with numpy and pandas.
     stage python3 Tests/examples/test_arrays.py "$morphic"
     # The numpy reference the benchmarks compare with, against the model vectors and morphic's runs.

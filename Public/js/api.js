@@ -11,6 +11,7 @@ export async function api(path, options = {}) {
   // few times, so a burst of the page's own requests does not show as an error.
   for (let attempt = 0; ; attempt++) {
     const result = await ask(path, method, options.body, signal, options.columns);
+    if (result && result.status === 404 && view && view.onMissing) view.onMissing();
     if (!result || result.status !== 503 || method !== "GET" || attempt >= 3) return result;
     const wait = Math.min(10, Math.max(1, Number(result.retryAfter) || 1));
     const aborted = await new Promise((resolve) => {
@@ -112,7 +113,26 @@ function withRanges(answer) {
   return answer;
 }
 
-function outage(down) { $("#outage").hidden = !down; }
+// The banner says the page is retrying: while it shows, the server's liveness is asked every
+// RETRY ms whatever the view (one that asks nothing itself, such as the form, included), and
+// the banner goes when it answers. A view that polls asks its own requests again then.
+const RETRY = 3000;
+let retrying = null;
+
+function outage(down) {
+  $("#outage").hidden = !down;
+  if (!down) { clearTimeout(retrying); retrying = null; return; }
+  if (retrying) return;
+  const retry = async () => {
+    try {
+      await fetch("/healthz", { cache: "no-store" });
+      outage(false);
+    } catch (_) {
+      retrying = setTimeout(retry, RETRY);
+    }
+  };
+  retrying = setTimeout(retry, RETRY);
+}
 
 // Whether the notice shown is to outlive the next navigation: said as its view is left
 // ("Deleted."), it is read in the view that follows.

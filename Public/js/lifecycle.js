@@ -13,6 +13,8 @@ class View {
     this.leaving = [];
     // The poll step to run when the tab shows again.
     this.resume = null;
+    // Called when one of the view's requests is answered 404: what it shows may be gone.
+    this.onMissing = null;
   }
 
   /// Aborted when the view ends: its requests and listeners go with it.
@@ -56,6 +58,7 @@ class View {
     this.timers.clear();
     this.frames.clear();
     this.resume = null;
+    this.onMissing = null;
     for (const stop of this.leaving.splice(0)) stop();
     this.state = null;
   }
@@ -76,15 +79,23 @@ export const current = (number) => view !== null && number === view.number;
 
 /// Calls `step` until it returns null, waiting the milliseconds it returns in between; one
 /// request at a time, nothing while the tab is hidden, and at once when it shows again.
+/// Returns a function that runs the next step now, when one is waiting.
 export function poll(number, step) {
   const mounted = view;
+  let timer = null;
   const run = async () => {
+    timer = null;
     if (!current(number)) return;
     if (document.hidden) { mounted.resume = run; return; }
     const delay = await step();
-    if (current(number) && delay != null) mounted.later(run, delay);
+    if (current(number) && delay != null) timer = mounted.later(run, delay);
   };
   run();
+  return () => {
+    if (timer === null || !current(number)) return;
+    mounted.cancel(timer);
+    run();
+  };
 }
 
 document.addEventListener("visibilitychange", () => {

@@ -61,9 +61,9 @@ export async function loadParallel() {
 }
 
 function renderParallel(axes) {
-  const { chart, parallel } = sweepView();
+  const { chart, parallel, table } = sweepView();
   parallel.axes = axes.filter((key, index) => axes.indexOf(key) === index && chart.columns.has(key));
-  parallel.brushes = brushesFromFilter($("#run-filter").value.trim(), parallel.axes);
+  parallel.brushes = brushesFromFilter(table.filter, parallel.axes);
   const columns = parallel.axes.map((key) => chart.columns.get(key));
   const count = columns.length ? columns[0].length : 0;
   const { width, height, top, bottom, left, right } = PARALLEL;

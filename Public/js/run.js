@@ -8,10 +8,21 @@ import { PARAMETERS } from "./model.js";
 import { clearReplay, drawFrame, loadReplay } from "./replay.js";
 import { sweepView, viewState } from "./sweep-state.js";
 
+/// Closes the open run's panel (Back after opening it).
+export function closeRun() {
+  const state = sweepView();
+  state.selected = null;
+  clearReplay();
+  $("#run-detail").hidden = true;
+  for (const row of document.querySelectorAll("#runs tbody tr[aria-selected]")) row.removeAttribute("aria-selected");
+}
+
 /// A parameter's place in the model's order; others after, as the record lists them.
 const order = (key) => (PARAMETERS.includes(key) ? PARAMETERS.indexOf(key) : PARAMETERS.length);
 
-export async function showRun(runID) {
+/// Opens run `runID`'s panel; `push`: as a new history entry (a user's choice; not a view
+/// brought back from its URL or from history).
+export async function showRun(runID, { push = true } = {}) {
   const state = sweepView(), { replay } = state, number = view.number;
   state.selected = runID;
   clearReplay();
@@ -29,7 +40,7 @@ export async function showRun(runID) {
   if (result.status === 409) { showFailure(runID, errorText(result)); return; }
   if (result.status !== 200) { notice(errorText(result)); return; }
   const run = result.json;
-  viewState.save();
+  viewState.save({ push });
   $("#run-detail").hidden = false;
   $("#run-body").hidden = false;
   $("#run-failure").hidden = true;

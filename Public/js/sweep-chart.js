@@ -18,6 +18,8 @@ import { fillColumnChooser } from "./table.js";
 /// Another sweep's drawings must not stand in for this one's while its answers are awaited.
 export function clearCharts() {
   $("#sweep-chart").replaceChildren();
+  // Nor its choices: a sweep's axes are its own (or its URL's), not the last sweep's.
+  for (const id of ["#chart-y", "#chart-x", "#chart-series", "#heat-x", "#heat-y", "#heat-z"]) $(id).replaceChildren();
   for (const id of ["#parallel", "#heatmap"]) {
     const canvas = $(id + " canvas");
     canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
@@ -32,9 +34,9 @@ export function clearCharts() {
 
 export function aggregatePath(id, params) { return `/api/sweeps/${id}/aggregate?` + new URLSearchParams(params); }
 
-/// The filter box's conditions added to a view's own.
+/// The table's filter (the last the server accepted) added to a view's own conditions.
 export function withFilter(base) {
-  const filter = $("#run-filter").value.trim();
+  const filter = sweepView().table.filter;
   return filter ? `${base} and ${filter}` : base;
 }
 
@@ -90,7 +92,7 @@ export async function renderSweepChart() {
   const state = sweepView(), { chart } = state;
   const id = state.sweepID, number = view.number, load = ++chart.load;
   const y = $("#chart-y").value, x = $("#chart-x").value, by = $("#chart-series").value;
-  const others = Promise.all([loadParallel(), renderHeatmap(), renderImportance($("#run-filter").value.trim())]);
+  const others = Promise.all([loadParallel(), renderHeatmap(), renderImportance(state.table.filter)]);
   if (!y || !x) return others;
   const [field, controls] = await Promise.all([
     api(aggregatePath(id, { y, x, by, filter: withFilter("mode != classical") })),

@@ -17,7 +17,7 @@ export function sweepState(id, wanted) {
     wanted,
     filterTimer: null,
     table: { id, filter: "", sort: "", chosen: null, total: 0, matched: 0, pages: new Map(), stale: null, asked: new Map(),
-      columns: null, generation: 0, focusRun: null, firstPage: null, pageArrived: null },
+      columns: null, generation: 0, checking: 0, focusRun: null, firstPage: null, pageArrived: null },
     // The swept parameters, and the columns asked for the parameter space; `load` and
     // `parallelLoad` tell the latest request from older ones.
     chart: { swept: [], columns: new Map(), load: 0, parallelLoad: 0 },
@@ -33,7 +33,8 @@ export function sweepView() { return view && view.state && view.state.sweepID ? 
 
 /// What a sweep view shows — chart axes, filter, sort, the open run — kept in the URL's hash
 /// (`#/sweeps/ID?y=…&x=…&by=…&filter=…&sort=…&run=…`), so a view can be shared and comes back
-/// as it was. Written with replaceState, which does not route again.
+/// as it was. Written with replaceState, which does not route again; opening a run is a new
+/// history entry (pushState), so Back closes it (main.js).
 export const viewState = {
   /// The URL's value of `key`, once: a part takes it when it is first drawn.
   take(key) {
@@ -43,12 +44,17 @@ export const viewState = {
     delete state.wanted[key];
     return value;
   },
-  save() {
+  /// The hash that says the view as it is now.
+  hash() {
     const state = sweepView();
-    if (!state) return;
+    if (!state) return null;
     const { table } = state;
     const params = new URLSearchParams();
-    for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"], ["hx", "#heat-x"], ["hy", "#heat-y"], ["hz", "#heat-z"]]) if ($(id).value) params.set(key, $(id).value);
+    // A choice not drawn yet (its select still empty) is what the URL asked for.
+    for (const [key, id] of [["y", "#chart-y"], ["x", "#chart-x"], ["by", "#chart-series"], ["hx", "#heat-x"], ["hy", "#heat-y"], ["hz", "#heat-z"]]) {
+      const value = $(id).value || state.wanted[key];
+      if (value) params.set(key, value);
+    }
     if (table.filter) params.set("filter", table.filter);
     if (table.sort) params.set("sort", table.sort);
     if (table.chosen) params.set("cols", table.chosen.join(","));
@@ -56,7 +62,12 @@ export const viewState = {
     if (state.compare.length) params.set("compare", state.compare.join(","));
     const stats = [...$("#parallel-stats").selectedOptions].map((option) => option.value);
     if (stats.length) params.set("stats", stats.join(","));
-    const hash = `#/sweeps/${state.sweepID}` + (params.toString() ? "?" + params : "");
-    if (location.hash !== hash) history.replaceState(null, "", hash);
+    return `#/sweeps/${state.sweepID}` + (params.toString() ? "?" + params : "");
+  },
+  /// Writes the view into the URL; `push`: as a new history entry.
+  save({ push = false } = {}) {
+    const hash = viewState.hash();
+    if (hash === null || location.hash === hash) return;
+    if (push) history.pushState(null, "", hash); else history.replaceState(null, "", hash);
   },
 };

@@ -9,12 +9,12 @@ import { sweepView, viewState } from "./sweep-state.js";
 // The table's state is the sweep view's (`sweepView().table`): made when the view is mounted.
 const ROW_HEIGHT = 29, PAGE = 200, OVERSCAN = 12;
 
-/// "Runs as CSV" exports what the table shows: the filter's runs, in its order.
+/// "Runs as CSV" exports what the table shows: the table's query (its filter, the last the
+/// server accepted, and its order). Written again whenever the table asks anew.
 export function csvLink() {
   const state = sweepView(), { table } = state;
   const params = new URLSearchParams();
-  const filter = $("#run-filter").value.trim();
-  if (filter) params.set("filter", filter);
+  if (table.filter) params.set("filter", table.filter);
   if (table.sort) params.set("sort", table.sort);
   $("#csv-link").href = `/api/sweeps/${state.sweepID}/runs.csv` + (params.toString() ? "?" + params : "");
 }
@@ -32,20 +32,52 @@ export function resetTable() {
 }
 
 /// Forgets the cached pages and asks again for the visible ones; the rows shown stay until
-/// their replacements arrive.
-export function refreshTable() {
+/// their replacements arrive. `first`, an answer already in hand for the first page, is kept.
+export function refreshTable(first = null) {
   const { table } = sweepView();
   table.generation += 1;
   for (const controller of table.asked.values()) controller.abort();
   table.asked.clear();
   table.stale = table.pages;
   table.pages = new Map();
+  if (first) takePage(table, 0, first);
+  csvLink();
   renderRows();
 }
 
-function tablePath(table, offset, limit) {
+/// Makes `filter` the table's, and so every view's, once the server has accepted it: its first
+/// page is asked first, alone. A filter the server refuses changes nothing but the error said
+/// under the box: the URL, the CSV link, the rows and the charts keep the last one accepted,
+/// and nothing else is asked with it. Resolves true when the filter was taken.
+export async function tryFilter(filter) {
+  const { table } = sweepView(), number = view.number, checking = ++table.checking;
+  const result = await api(tablePath(table, 0, PAGE, filter));
+  if (!current(number) || checking !== table.checking || !result) return false;
+  if (result.status !== 200) { filterError(errorText(result)); return false; }
+  filterError("");
+  if (filter === table.filter) return false;
+  table.filter = filter;
+  viewState.save();
+  $(".table-wrap").scrollTop = 0;
+  refreshTable(result.json);
+  return true;
+}
+
+function filterError(text) {
+  $("#filter-error").textContent = text;
+  if (text) $("#run-filter").setAttribute("aria-invalid", "true"); else $("#run-filter").removeAttribute("aria-invalid");
+}
+
+function takePage(table, offset, answer) {
+  table.total = answer.total;
+  table.matched = answer.matched;
+  table.pages.set(offset, answer.runs);
+  if (!table.columns) table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen] : columnsOf(answer.runs);
+}
+
+function tablePath(table, offset, limit, filter = table.filter) {
   const parameters = new URLSearchParams({ offset: String(offset), limit: String(limit) });
-  if (table.filter) parameters.set("filter", table.filter);
+  if (filter) parameters.set("filter", filter);
   if (table.sort) parameters.set("sort", table.sort);
   return `/api/sweeps/${table.id}/runs?` + parameters;
 }
@@ -62,16 +94,17 @@ async function askPage(table, offset) {
   table.pageArrived();
   if (!result) return;
   if (result.status !== 200) {
-    $("#filter-error").textContent = errorText(result);
-    $("#run-filter").setAttribute("aria-invalid", "true");
+    filterError(errorText(result));
+    // A filter the server refuses that came with the URL is dropped, as a typed one is never
+    // taken: the box keeps it beside its error, and the table and every view show all runs
+    // (the charts, waiting for this first page, are asked without it).
+    const field = result.json && result.json.error && result.json.error.field;
+    if (result.status === 400 && field === "filter" && table.filter) { table.filter = ""; viewState.save(); refreshTable(); }
     return;
   }
-  $("#filter-error").textContent = "";
-  $("#run-filter").removeAttribute("aria-invalid");
-  table.total = result.json.total;
-  table.matched = result.json.matched;
-  table.pages.set(offset, result.json.runs);
-  if (!table.columns) table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen] : columnsOf(result.json.runs);
+  // The error stays while the box holds a filter that was refused.
+  if ($("#run-filter").value.trim() === table.filter) filterError("");
+  takePage(table, offset, result.json);
   renderRows();
 }
 

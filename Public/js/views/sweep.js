@@ -12,7 +12,7 @@ import { mountReplay } from "../replay.js";
 import { showRun } from "../run.js";
 import { clearCharts, loadChart, mountSweepChart, renderSweepChart } from "../sweep-chart.js";
 import { sweepState, sweepView, viewState } from "../sweep-state.js";
-import { csvLink, mountTable, refreshTable, resetTable } from "../table.js";
+import { mountTable, refreshTable, resetTable, tryFilter } from "../table.js";
 import { progressBlock } from "./list.js";
 
 /// Mounts the sweep view for sweep `id`, with `wanted` what the URL asks for: the view's one
@@ -36,7 +36,6 @@ export async function showSweep(id, wanted, number) {
   const base = "/api/sweeps/" + id;
   $("#manifest-link").href = base + "/manifest.json";
   $("#archive-link").href = base + "/dataset.tar.gz";
-  csvLink();
   $("#run-filter").value = viewState.take("filter") || "";
   $("#parallel-stats").replaceChildren();
   clearCharts();
@@ -45,18 +44,49 @@ export async function showSweep(id, wanted, number) {
   table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
   resetTable();
   const wantedRun = viewState.take("run");
-  if (wantedRun) showRun(wantedRun);
+  if (wantedRun) showRun(wantedRun, { push: false });
   state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
   renderCompare(number);
   $("#validation").replaceChildren();
-  let last = null;
-  poll(number, async () => {
+  let last = null, shown = null, down = false;
+  // The charts drawn, and for how many finished runs: while the sweep runs they follow its
+  // runs as they finish, one drawing at a time, the next at least CHARTS_EVERY ms after the
+  // last ended and three times as long as it took (a large sweep's take the server longer).
+  const charts = { drawn: false, done: 0, at: 0, took: 0, busy: null };
+  const redraw = (done) => {
+    const start = Date.now();
+    charts.done = done;
+    state.chart.columns.clear();
+    const drawing = charts.busy = renderSweepChart().finally(() => {
+      Object.assign(charts, { at: Date.now(), took: Date.now() - start });
+      if (charts.busy === drawing) charts.busy = null;
+    });
+  };
+  // A finished sweep is still asked after now and then (a 304 while nothing changed), so a
+  // sweep deleted meanwhile, or a server gone away or back, is noticed without a click; and
+  // at once when another of the view's requests finds nothing.
+  view.onMissing = poll(number, async () => {
     const result = await api(base);
     if (!current(number)) return null;
-    if (!result) return 3000;
-    if (result.status === 404) { showMissing(id); return null; }
+    // The server cannot be reached (the outage banner says so): asked again soon.
+    if (!result) { down = true; return 3000; }
+    if (result.status === 404) { showMissing(id, last !== null); return null; }
     if (result.status !== 200) { notice(errorText(result)); return 3000; }
+    // Back after an outage: what was asked meanwhile (a table page, a chart) is asked again.
+    if (down && last) {
+      refreshTable();
+      if (charts.drawn && !charts.busy) redraw(charts.done);
+    }
+    down = false;
     const sweep = result.json;
+    const active = ["queued", "running", "cancelling"].includes(sweep.status);
+    const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
+    if (last && sweep.status === last.status && done !== charts.done && charts.drawn && !charts.busy
+      && Date.now() - charts.at >= Math.max(CHARTS_EVERY, 3 * charts.took)) redraw(done);
+    // Nothing changed (the answer a 304 most often): nothing to draw again.
+    const text = JSON.stringify(sweep);
+    if (text === shown) return active ? 1000 : FINISHED_POLL;
+    shown = text;
     document.title = sweep.name + " · MorphicLab";
     $("#sweep-title").textContent = sweep.name;
     const status = document.createElement("p");
@@ -79,27 +109,37 @@ export async function showSweep(id, wanted, number) {
       error.textContent = sweep.error;
       $("#sweep-status").append(error);
     }
-    const active = ["queued", "running", "cancelling"].includes(sweep.status);
     $("#cancel").disabled = !active || sweep.status === "cancelling";
     $("#retry").disabled = !(sweep.status === "failed" || sweep.status === "cancelled");
     $("#delete").disabled = active;
     const ready = sweep.status === "completed" || sweep.status === "failed";
     for (const link of [$("#manifest-link"), $("#archive-link")]) link.setAttribute("aria-disabled", String(!ready));
-    // The table follows finished runs; the chart is drawn again when the sweep's state changes.
-    const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
+    // The table follows finished runs; every chart is drawn anew when the sweep's state changes.
     if (!last || done !== last.done || sweep.status !== last.status) refreshTable();
     // The table's first rows come first: the chart's answers may need every run's record read.
     // The reference's calibration and map come last: training one, and the map's every run,
     // would take the server and the page from the charts of a large sweep.
-    const charts = !last || sweep.status !== last.status ? table.firstPage.then(() => loadChart(id, number)) : null;
-    const validation = ready && (!last || sweep.status !== last.status) ? loadValidation(id, number) : null;
-    if (validation) charts.then(() => loadInference(id, number, sweep.progress.runs_total, validation));
+    if (!last || sweep.status !== last.status) {
+      charts.done = done;
+      const loaded = charts.busy = table.firstPage.then(() => loadChart(id, number)).finally(() => {
+        Object.assign(charts, { drawn: true, at: Date.now() });
+        if (charts.busy === loaded) charts.busy = null;
+      });
+      const validation = ready ? loadValidation(id, number) : null;
+      if (validation) loaded.then(() => loadInference(id, number, sweep.progress.runs_total, validation));
+    }
     last = { done, status: sweep.status };
-    return active ? 1000 : null;
+    return active ? 1000 : FINISHED_POLL;
   });
 }
 
-function showMissing(id) {
+// How often a finished sweep's status is asked; how often, at most, a running sweep's charts
+// are drawn again as its runs finish (each drawing asks the server to summarize every finished run).
+const FINISHED_POLL = 5000, CHARTS_EVERY = 3000;
+
+/// The sweep is not on the server: never was, or (`gone`) deleted while its view was open.
+function showMissing(id, gone) {
+  if (gone) notice("This sweep no longer exists: it was deleted.");
   $("#view-sweep").hidden = true;
   $("#view-missing").hidden = false;
   $("#missing-id").textContent = id;
@@ -136,13 +176,8 @@ async function loadValidation(id, number) {
 function mountSweep(state) {
   view.listen($("#run-filter"), "input", () => {
     view.cancel(state.filterTimer);
-    state.filterTimer = view.later(() => {
-      state.table.filter = $("#run-filter").value.trim();
-      viewState.save();
-      $(".table-wrap").scrollTop = 0;
-      refreshTable();
-      csvLink();
-      renderSweepChart();
+    state.filterTimer = view.later(async () => {
+      if (await tryFilter($("#run-filter").value.trim())) renderSweepChart();
     }, 150);
   });
   view.listen($("#cancel"), "click", () => act(state, "cancel", "Cancel this sweep? Finished runs are kept.", {
