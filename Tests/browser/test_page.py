@@ -558,6 +558,15 @@ def main():
             wait.until(lambda d: heads() == ["run_id", "mode", "status", "temporal_decay", "max_population"])
             cells = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_1'] td"))
             assert len(cells) == 5, [c.text for c in cells]
+            # Every column taken out is a choice the URL keeps too, not a return to the defaults.
+            Select(driver.find_element(By.ID, "run-columns")).deselect_all()
+            wait.until(lambda d: heads() == ["run_id", "mode", "status"] and "cols=&" in d.current_url + "&")
+            emptied = driver.current_url
+            driver.get(url + "/#/")
+            driver.get(emptied)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_1']"))
+            time.sleep(0.5)
+            assert heads() == ["run_id", "mode", "status"], heads()
 
         def every_view_passes_axe_in_light_and_dark():
             source = axe_source()

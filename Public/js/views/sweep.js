@@ -41,7 +41,8 @@ export async function showSweep(id, wanted, number) {
   clearCharts();
   table.sort = viewState.take("sort") || "";
   const chosen = viewState.take("cols");
-  table.chosen = chosen ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
+  // `cols=` (every column taken out) is a choice too: only the run's identity and status.
+  table.chosen = chosen != null ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
   resetTable();
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun, { push: false });
