@@ -274,7 +274,7 @@ function renderMap() {
     context.strokeRect(sx(brush[0]), sy(brush[3]), sx(brush[2]) - sx(brush[0]), sy(brush[1]) - sy(brush[3]));
   }
   canvas.setAttribute("aria-label", `Map of ${runCount(xs.length)}: principal components of their observable features` +
-    (brush ? `; ${selected} inside the brushed rectangle` : ""));
+    (brush ? `; ${selected} inside the brushed rectangle` : "") + ". With focus, arrow keys step from run to run and Enter opens one.");
   figure.dataset.points = String(xs.length);
   figure.dataset.selected = String(brush ? selected : xs.length);
   const caption = document.createElement("figcaption");
@@ -283,6 +283,7 @@ function renderMap() {
     (brush ? ` · ${selected.toLocaleString()} runs in the rectangle, which the table's filter adds to its other conditions` : " · drag a rectangle to filter the table (with the filter's other conditions), click a point to open its run");
   const hover = document.createElement("p");
   hover.id = "map-hover";
+  hover.setAttribute("role", "status");
   const position = (event) => {
     const box = canvas.getBoundingClientRect();
     const px = (event.clientX - box.left) * width / box.width, py = (event.clientY - box.top) * height / box.height;
@@ -305,6 +306,28 @@ function renderMap() {
       const index = nearest(position(event));
       hover.textContent = index >= 0 ? `${map.run_id[index]} · ${inference.colour} ${values[index] ?? "—"}` : "";
     });
+  });
+  // By keyboard: with focus on the map, the arrows step through its runs (Left/Right one by
+  // one, Up/Down a tenth of them at a time, Home/End), the line under it says which, and
+  // Enter opens it, as a click on its point does.
+  canvas.tabIndex = 0;
+  let focused = -1;
+  const say = (index) => {
+    focused = index;
+    hover.textContent = index >= 0 ? `${map.run_id[index]} · ${inference.colour} ${values[index] ?? "—"} (Enter opens it)` : "";
+  };
+  canvas.addEventListener("focus", () => say(focused >= 0 ? focused : 0));
+  canvas.addEventListener("blur", () => say(-1));
+  canvas.addEventListener("keydown", (event) => {
+    const step = Math.max(1, Math.round(xs.length / 10));
+    const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowUp: step, ArrowDown: -step, Home: -Infinity, End: Infinity };
+    if (event.key in moves && xs.length) {
+      event.preventDefault();
+      say(Math.max(0, Math.min(xs.length - 1, (focused < 0 ? 0 : focused) + moves[event.key])));
+    } else if (event.key === "Enter" && focused >= 0) {
+      event.preventDefault();
+      showRun(map.run_id[focused]);
+    } else if (event.key === "Escape") say(-1);
   });
   let start = null;
   canvas.addEventListener("pointerdown", (event) => { event.preventDefault(); start = position(event); });

@@ -20,6 +20,7 @@ import contextlib, json, os, sys, tempfile, time, traceback, shutil, urllib.pars
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -205,6 +206,18 @@ def main():
             assert "Probability that a field acted" in driver.find_element(By.ID, "posterior-field").text
             driver.find_element(By.ID, "posterior").screenshot(os.path.join(artifacts, "inference-run.png"))
         check("clicking_a_point_opens_the_run_and_its_posterior", posterior)
+
+        def map_by_keyboard():
+            # The map's runs are reached without a pointer: focus, End to the last, Enter opens it.
+            canvas = driver.find_element(By.CSS_SELECTOR, "#run-map canvas")
+            assert canvas.get_attribute("tabindex") == "0"
+            driver.execute_script("arguments[0].focus()", canvas)
+            last = driver.execute_script("const m = morphic.inference.map; return m.run_id[m.run_id.length - 1]")
+            ActionChains(driver).send_keys(Keys.END).perform()
+            wait.until(lambda d: d.find_element(By.ID, "map-hover").text.startswith(last + " "))
+            ActionChains(driver).send_keys(Keys.ENTER).perform()
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {last}")
+        check("the_map_opens_a_run_by_keyboard", map_by_keyboard)
 
         def map_does_not_wait_for_training():
             # A reference still training (every /calibration answered 202 by a stand-in for
