@@ -202,13 +202,13 @@ function calibrationTable(calibration) {
   return wrap;
 }
 
-/// The map's rectangle read back from the accepted filter's conditions on `map_x` and `map_y`
-/// (`map_x >= a and map_x <= b and map_y >= c and map_y <= d`, among any others), so the
-/// filter (as the server took it: a refused one moves nothing) stays the selection's one
-/// truth, as for the parallel coordinates; null when it does not bound both coordinates on
-/// both sides.
+/// The map's rectangle read back from the filter's conditions on `map_x` and `map_y` (`map_x
+/// >= a and map_x <= b and map_y >= c and map_y <= d`, among any others), so the filter box
+/// stays the selection's one truth, as for the parallel coordinates; null when it does not
+/// bound both coordinates on both sides. The box, not the filter the table last took: a
+/// rectangle just drawn is written there and drawn before the server has answered for it.
 function mapBrush() {
-  const brushes = brushesFromFilter(sweepView().table.filter, ["map_x", "map_y"]);
+  const brushes = brushesFromFilter($("#run-filter").value.trim(), ["map_x", "map_y"]);
   if (!brushes.map_x || !brushes.map_y) return null;
   const brush = [brushes.map_x[0], brushes.map_y[0], brushes.map_x[1], brushes.map_y[1]];
   return brush.every(Number.isFinite) ? brush : null;
