@@ -346,21 +346,12 @@ public struct HTTPDecoder {
     }
 
     private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPError) -> Int {
-        let digits = line.prefix { Self.hexValue($0) != nil }
+        let digits = line.prefix { $0.hexDigitValue != nil }
         let rest = line[digits.endIndex...]
         guard !digits.isEmpty, digits.count <= 8, rest.isEmpty || rest.first == UInt8(ascii: ";") else {
             throw HTTPError(.badRequest, "malformed chunk size")
         }
-        return digits.reduce(0) { $0 << 4 | Int(Self.hexValue($1)!) }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        return digits.reduce(0) { $0 << 4 | Int($1.hexDigitValue!) }
     }
 
     /// RFC 3986 §3.2.2-3.2.3 `host [":" port]`: a bracketed IP literal or a registered
