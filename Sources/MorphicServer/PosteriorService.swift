@@ -5,8 +5,9 @@ import MorphicInference
 import Synchronization
 
 /// Posteriors and calibration of finished sweeps taken as references, for the API. A
-/// reference is trained once, on its own thread (one at a time, never on an event loop or
-/// the blocking pool: training takes seconds), and kept in memory, at most
+/// reference is trained once, on its own thread at the least priority (one at a time, never
+/// on an event loop or a pool: training a large one takes minutes, and the page's queries
+/// come first), and kept in memory, at most
 /// ``InferenceLimits/cachedReferences`` of them, the least recently used dropped first.
 /// Training is deterministic, so a reference trained again after a restart or an eviction
 /// gives the same bytes.
@@ -23,6 +24,9 @@ final class PosteriorService: Sendable {
         var entries: [String: (version: String, entry: Entry, used: Int)] = [:]
         /// Run maps, by sweep id and the version of its dataset; as many as references.
         var maps: [String: (version: String, map: RunMap, used: Int)] = [:]
+        /// Run maps being computed for `GET …/map`, or refused, by sweep id: the version of
+        /// the dataset, and the refusal once there is one.
+        var mapping: [String: (version: String, refusal: APIError?)] = [:]
         var clock = 0
     }
 
@@ -41,7 +45,11 @@ final class PosteriorService: Sendable {
     private let service: JobService
     private let limits: InferenceLimits
     private let state = Mutex(State())
-    private let queue = DispatchQueue(label: "posterior-training")
+    /// Where references are trained: nice 19, below the queries and the run maps.
+    private let training = BackgroundThread(name: "posterior-training", nice: 19)
+    /// Where run maps asked by `GET …/map` are computed: nice 10, below the queries (each map
+    /// reads every run's features: seconds for 100,000 runs) and above training.
+    private let mapper = BackgroundThread(name: "run-map", nice: 10)
 
     init(service: JobService, limits: InferenceLimits = InferenceLimits()) {
         self.service = service
@@ -61,7 +69,7 @@ final class PosteriorService: Sendable {
             }
             state.entries[id] = (version, .training(0), state.clock)
             evict(&state)
-            queue.async { [self] in train(id, folder: folder, version: version) }
+            training.async { [self] in train(id, folder: folder, version: version) }
             return .training(0)
         }
         switch entry {
@@ -210,16 +218,30 @@ final class PosteriorService: Sendable {
             return known.map
         }
         if let cached { return (cached, version) }
+        let map = try Self.computeMap(folder)
+        keep(map, id: id, version: version)
+        return (map, version)
+    }
+
+    /// The run map of the dataset in `folder`.
+    private static func computeMap(_ folder: String) throws(APIError) -> RunMap {
         let observations: [Observation]
         do {
             observations = try ReferenceSweep.observations(path: folder)
         } catch let error as InferenceError {
             throw APIError(status: .unprocessableContent, code: "invalid_reference", message: error.message)
+        } catch {
+            throw APIError(status: .unprocessableContent, code: "invalid_reference", message: "\(error)")
         }
         let features = FeatureMap(observations.map(\.features))
-        let map = RunMap(
+        return RunMap(
             runIDs: observations.map(\.runID), x: features.points.map { RunMap.rounded($0.x) },
             y: features.points.map { RunMap.rounded($0.y) }, explained: features.explained.map(RunMap.rounded))
+    }
+
+    /// Keeps sweep `id`'s run map of dataset version `version`, dropping the least recently
+    /// used beyond the limit.
+    private func keep(_ map: RunMap, id: String, version: String) {
         state.withLock { state in
             state.maps[id] = (version, map, state.clock)
             while state.maps.count > limits.cachedReferences,
@@ -228,7 +250,6 @@ final class PosteriorService: Sendable {
                 state.maps[oldest.key] = nil
             }
         }
-        return (map, version)
     }
 
     /// Gives sweep `id`'s run index the map's coordinates as its `map_x` and `map_y`
@@ -243,9 +264,51 @@ final class PosteriorService: Sendable {
     }
 
     /// `GET /api/sweeps/{id}/map`: every finished run on the first two principal components
-    /// of its standardized observable features.
+    /// of its standardized observable features; while the map is computed (on its own thread,
+    /// below the queries' priority, started by the first request), 202 and where to ask again.
     func map(_ id: String) throws -> HTTPResponse {
-        let map = try runMap(id).map
+        let (folder, version) = try dataset(id)
+        try refuseTooLarge(try service.definition(id))
+        enum Known {
+            case map(RunMap)
+            case refused(APIError)
+            case computing
+        }
+        let known = state.withLock { state -> Known in
+            state.clock += 1
+            if let known = state.maps[id], known.version == version {
+                state.maps[id]!.used = state.clock
+                return .map(known.map)
+            }
+            if let asked = state.mapping[id], asked.version == version {
+                return asked.refusal.map(Known.refused) ?? .computing
+            }
+            state.mapping[id] = (version, nil)
+            mapper.async { [self] in
+                do throws(APIError) {
+                    let map = try Self.computeMap(folder)
+                    keep(map, id: id, version: version)
+                    self.state.withLock { state in
+                        if state.mapping[id]?.version == version { state.mapping[id] = nil }
+                    }
+                } catch {
+                    self.state.withLock { state in
+                        if state.mapping[id]?.version == version { state.mapping[id]!.refusal = error }
+                    }
+                }
+            }
+            return .computing
+        }
+        let map: RunMap
+        switch known {
+        case .map(let ready): map = ready
+        case .refused(let error): throw error
+        case .computing:
+            let link = "/api/sweeps/\(id)/map"
+            return .json(
+                .accepted, .object(["status": .string("computing"), "links": .object(["map": .string(link)])]),
+                headers: [("Location", link), ("Retry-After", "1")])
+        }
         return .json(
             .ok,
             .object([

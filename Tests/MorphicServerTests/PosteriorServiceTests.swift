@@ -58,4 +58,46 @@ import Testing
             #expect(!error.message.contains("more than the limit"), "\(error.message)")
         }
     }
+
+    /// The run map is computed off the request (below the queries' priority): the first ask
+    /// answers 202 with where to ask again, a later one the map, whose coordinates are those
+    /// the runs query compares `map_x` and `map_y` with.
+    @Test func runMap_Answers202WhileComputed_ThenTheMapTheRunsQueryUses() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 2
+        let service = try JobService(configuration: configuration, log: Log())
+        defer { service.shutdown() }
+        let id = try service.submit(
+            Array(
+                #"{"name": "mapped", "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "replicates": 10, "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#
+                    .utf8)
+        ).status["id"]!.stringValue!
+        let deadline = Date().addingTimeInterval(120)
+        while try service.status(id)["status"] != .string("completed") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let posteriors = PosteriorService(service: service)
+        let first = try posteriors.map(id)
+        #expect(first.status.code == 202)
+        #expect(first.headers.contains { $0.name == "Location" && $0.value == "/api/sweeps/\(id)/map" })
+        var answer = first
+        while answer.status.code == 202 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+            answer = try posteriors.map(id)
+        }
+        #expect(answer.status.code == 200)
+        guard case .bytes(let bytes) = answer.body else {
+            Issue.record("the map's body is not in memory")
+            return
+        }
+        let json = try JSONParser.parse(bytes)
+        let expected = try posteriors.runMap(id).map
+        #expect(json["run_id"]?.elements?.compactMap(\.stringValue) == expected.runIDs)
+        #expect(json["x"]?.elements?.compactMap(\.doubleValue) == expected.x)
+        #expect(json["y"]?.elements?.compactMap(\.doubleValue) == expected.y)
+        #expect(expected.runIDs.count == 30)
+    }
 }
