@@ -1,9 +1,10 @@
 // MorphicLab browser page: what a reference sweep says about its runs (docs/inference.md).
 // A sweep's calibration (nominal against empirical coverage on its test split) and a map
 // of its runs; a run's posterior ("what produced this run?"). Uses the page's modules in js/.
-import { api, errorText } from "./js/api.js";
+import { api, apiBytes, errorText } from "./js/api.js";
 import { $, COLORS, fillSelect, format, runCount, svgElement } from "./js/dom.js";
 import { current, view } from "./js/lifecycle.js";
+import { mapData } from "./js/map-data.js";
 import { PARAMETERS, REFERENCE_RUNS, REFERENCE_SPLITS } from "./js/model.js";
 import { brushesFromFilter, CONDITION, filterParts } from "./js/parallel.js";
 import { showRun } from "./js/run.js";
@@ -105,68 +106,72 @@ async function loadMap(id, number, runs) {
   const { inference } = sweepView();
   const colour = $("#map-colour");
   colour.disabled = true;
-  $("#run-map").textContent = `Computing the map of ${runs.toLocaleString()} runs…`;
-  const map = await api(`/api/sweeps/${id}/map`);
+  const computing = `Computing the map of ${runs.toLocaleString()} runs…`;
+  $("#run-map").textContent = computing;
+  // The server computes a map below its queries' priority, answering 202 meanwhile.
+  const map = await trainedAnswer(`/api/sweeps/${id}/map`, { raw: true }, number, (_, wait) => {
+    $("#run-map").textContent = `${computing} (asking again in ${Math.round(wait / 1000)} s)`;
+  });
   if (!current(number) || !map) return;
   if (map.status !== 200) { $("#run-map").textContent = "No map: " + errorText(map); return; }
   // Every run's parameters, for the colours: the CSV export is the compact way to get
   // 100,000 runs' parameters in one answer.
-  const fields = PARAMETERS.filter((p) => p !== "seed" && p !== "mode").join(",");
-  const csv = await apiText(`/api/sweeps/${id}/runs.csv?fields=${encodeURIComponent(fields)}`);
+  const names = PARAMETERS.filter((p) => p !== "seed" && p !== "mode");
+  const csv = await apiBytes(`/api/sweeps/${id}/runs.csv?fields=${encodeURIComponent(names.join(","))}`);
   if (!current(number)) return;
-  if (csv == null) { $("#run-map").textContent = "No map: the runs' parameters could not be read."; return; }
-  const byID = runsFromCSV(csv);
-  inference.map = { explained: map.json.explained, run_id: map.json.run_id, x: map.json.x, y: map.json.y };
-  inference.map.runs = map.json.run_id.map((runID) => byID.get(runID) || { run_id: runID });
-  const choices = ["label", ...PARAMETERS.filter((p) => p !== "mode" && p !== "seed" &&
-    new Set(inference.map.runs.map((run) => valueOf(run, p))).size > 1)];
+  if (!csv || csv.status !== 200) { $("#run-map").textContent = "No map: the runs' parameters could not be read."; return; }
+  let data;
+  try {
+    data = await mapInWorker(map.buffer, csv.buffer, names);
+  } catch (error) {
+    if (current(number)) $("#run-map").textContent = "No map: its answer could not be read (" + error.message + ").";
+    return;
+  }
+  if (!current(number)) return;
+  const ids = data.run_ids ? data.run_ids.split("\n") : [];
+  inference.map = { explained: data.explained, run_id: ids, x: data.x, y: data.y, columns: data.columns };
+  const choices = data.choices;
   if (!choices.includes(inference.colour)) inference.colour = choices[Math.min(1, choices.length - 1)];
   fillSelect(colour, choices, inference.colour);
   colour.disabled = false;
   renderMap();
 }
 
-/// A text answer (the CSV export) with the page's credentials; null when it fails.
-async function apiText(path) {
-  const headers = {};
-  const token = localStorage.getItem("morphic-token");
-  if (token) headers.Authorization = "Bearer " + token;
-  try {
-    const response = await fetch(path, { headers, cache: "no-cache", signal: view && view.signal });
-    return response.ok ? await response.text() : null;
-  } catch (_) {
-    return null;
-  }
-}
+// The worker that makes the map's data (map-worker.js), started when first needed and kept
+// for the page's life (it holds nothing between answers); answers matched by number.
+let mapWorker = null, mapAsked = 0;
+const mapWaiting = new Map();
 
-/// runs.csv's rows as runs shaped like the runs API's (`run_id`, `mode`, `config`).
-function runsFromCSV(text) {
-  const lines = text.split("\n").filter(Boolean);
-  const head = lines.shift().split(",");
-  const runs = new Map();
-  for (const line of lines) {
-    const cells = line.split(",");
-    const config = {};
-    head.forEach((name, i) => {
-      if (i < 3) return;
-      const cell = cells[i];
-      config[name] = cell === "" ? null : ["rule", "boundary", "similarity"].includes(name) ? cell : Number(cell);
-    });
-    config.mode = cells[1];
-    runs.set(cells[0], { run_id: cells[0], mode: cells[1], config });
+/// mapData() of the answers' bytes, on the worker's thread; on the page's when no worker
+/// can start.
+function mapInWorker(map, csv, names) {
+  if (!mapWorker) {
+    try {
+      mapWorker = new Worker(new URL("./js/map-worker.js", import.meta.url), { type: "module" });
+    } catch (_) {
+      return Promise.resolve(mapData(map, csv, names));
+    }
+    mapWorker.onmessage = ({ data }) => {
+      const waiting = mapWaiting.get(data.id);
+      mapWaiting.delete(data.id);
+      if (waiting) { if (data.error) waiting.reject(new Error(data.error)); else waiting.resolve(data.answer); }
+    };
+    // A worker that cannot start (its file unreachable): what it had is made here.
+    mapWorker.onerror = () => {
+      mapWorker = null;
+      for (const waiting of mapWaiting.values()) {
+        try { waiting.resolve(mapData(waiting.map, waiting.csv, names)); } catch (error) { waiting.reject(error); }
+      }
+      mapWaiting.clear();
+    };
   }
-  return runs;
-}
-
-/// A run's effective value of `key`: parameters of the field mean nothing where no field
-/// acted (docs/inference.md), so such runs are grey.
-const FIELD_PARAMETERS = ["crystal_count", "field_strength", "temporal_decay", "similarity_threshold", "influence_exponent",
-  "cross_system_coupling", "form_size", "similarity", "crystallization_interval", "min_form_cells", "reinforcement", "resonance_threshold"];
-function valueOf(run, key) {
-  if (key === "label") return run.mode;
-  const config = run.config || {};
-  if (FIELD_PARAMETERS.includes(key) && !(run.mode === "morphic" && config.field_strength > 0 && config.crystal_count !== 0)) return null;
-  return config[key];
+  const id = ++mapAsked;
+  // Copies stay here only until the worker answers, for the case it cannot start.
+  const kept = { map: map.slice(0), csv: csv.slice(0) };
+  return new Promise((resolve, reject) => {
+    mapWaiting.set(id, { resolve, reject, ...kept });
+    mapWorker.postMessage({ id, map, csv, names }, [map, csv]);
+  });
 }
 
 function calibrationTable(calibration) {
@@ -232,17 +237,28 @@ function renderMap() {
   if (!xs.length) [x0, x1, y0, y1] = [0, 1, 0, 1];
   const sx = (v) => pad + (v - x0) / ((x1 - x0) || 1) * (width - 2 * pad);
   const sy = (v) => height - pad - (v - y0) / ((y1 - y0) || 1) * (height - 2 * pad);
-  const values = map.runs.map((run) => valueOf(run, inference.colour));
-  const numeric = values.every((v) => v == null || typeof v === "number");
-  const defined = values.filter((v) => v != null && v !== "");
-  let low = Infinity, high = -Infinity;
-  if (numeric) for (const v of defined) { low = Math.min(low, v); high = Math.max(high, v); }
-  const levels = numeric ? [] : [...new Set(defined)];
-  const colourOf = (v) => {
-    if (v == null || v === "") return NO_VALUE;
-    if (!numeric) return COLORS[levels.indexOf(v) % COLORS.length];
-    return mapColour(high > low ? (v - low) / (high - low) : 0.5);
+  // The chosen parameter's effective values (map-data.js): numbers, or codes of its levels.
+  const column = map.columns[inference.colour] || map.columns.label;
+  const numeric = column.numeric, low = column.low, high = column.high;
+  const levels = numeric ? [] : column.levels;
+  const defined = numeric ? low <= high : levels.length > 0;
+  const valueText = (i) => {
+    if (numeric) return Number.isNaN(column.values[i]) ? "—" : String(column.values[i]);
+    return column.codes[i] < 0 ? "—" : levels[column.codes[i]];
   };
+  // Each point's colour as a number: a step of the scale (0…255), 256 + a level's colour, or
+  // NONE for no value; the points are then drawn colour by colour, so the canvas's colour
+  // is set a few hundred times, not once a point.
+  const NONE = 256 + COLORS.length, count = xs.length;
+  const shade = new Uint16Array(count);
+  for (let i = 0; i < count; i++) {
+    if (numeric) {
+      const v = column.values[i];
+      shade[i] = Number.isNaN(v) ? NONE : Math.round(Math.min(1, Math.max(0, high > low ? (v - low) / (high - low) : 0.5)) * 255);
+    } else shade[i] = column.codes[i] < 0 ? NONE : 256 + column.codes[i] % COLORS.length;
+  }
+  const colours = [...SCALE, ...COLORS, NO_VALUE];
+  const order = byShade(shade, NONE + 1);
   const brush = mapBrush();
   inference.drawn = JSON.stringify(brush);
   // The same comparisons the server makes on the same numbers, so the count drawn equals
@@ -255,28 +271,33 @@ function renderMap() {
   const context = canvas.getContext("2d");
   const radius = xs.length > 20000 ? 1 : xs.length > 2000 ? 1.6 : 2.5;
   let selected = 0;
+  // Many small points are squares of 2 × 2 pixels, blended into the canvas's pixels here and
+  // put there at once: a fill for each of 100,000 points held the page 0.2-0.4 s (a path and
+  // a fill each, over a second).
+  const pixels = radius < 2 ? new Float32Array(width * height * 4) : null;
+  const channels = pixels ? colours.map(rgbOf) : null;
   // Unselected points first, faint, then the selected ones over them.
   for (const pass of [false, true]) {
-    context.globalAlpha = pass ? 0.85 : 0.12;
-    // Many small points are squares, and the colour is set only when it changes: a path and
-    // a fill for each of 100,000 points held the page over a second.
-    let colour = null;
-    for (let i = 0; i < xs.length; i++) {
+    const alpha = pass ? 0.85 : 0.12;
+    context.globalAlpha = alpha;
+    let colour = -1;
+    for (let k = 0; k < count; k++) {
+      const i = order[k];
       const hit = inside(i);
       if (hit !== pass) continue;
       if (pass) selected++;
-      const wanted = colourOf(values[i]);
-      if (wanted !== colour) context.fillStyle = colour = wanted;
-      if (radius < 2) {
-        context.fillRect(sx(xs[i]) - radius, sy(ys[i]) - radius, 2 * radius, 2 * radius);
+      if (pixels) {
+        blendSquare(pixels, width, height, Math.round(sx(xs[i]) - 1), Math.round(sy(ys[i]) - 1), channels[shade[i]], alpha);
         continue;
       }
+      if (shade[i] !== colour) context.fillStyle = colours[colour = shade[i]];
       context.beginPath();
       context.arc(sx(xs[i]), sy(ys[i]), radius, 0, 2 * Math.PI);
       context.fill();
     }
   }
   context.globalAlpha = 1;
+  if (pixels) context.putImageData(imageOf(context, pixels, width, height), 0, 0);
   if (brush) {
     context.strokeStyle = "#2456c7";
     context.strokeRect(sx(brush[0]), sy(brush[3]), sx(brush[2]) - sx(brush[0]), sy(brush[1]) - sy(brush[3]));
@@ -287,7 +308,7 @@ function renderMap() {
   figure.dataset.selected = String(brush ? selected : xs.length);
   const caption = document.createElement("figcaption");
   caption.textContent = `${runCount(xs.length)} · PC1 (${(map.explained[0] * 100).toFixed(0)} %) → · PC2 (${(map.explained[1] * 100).toFixed(0)} %) ↑ · colour: ${inference.colour}` +
-    (numeric && defined.length ? ` from ${format(low)} (blue) to ${format(high)} (red)` : levels.length ? ` (${levels.join(", ")})` : "") +
+    (numeric && defined ? ` from ${format(low)} (blue) to ${format(high)} (red)` : levels.length ? ` (${levels.join(", ")})` : "") +
     (brush ? ` · ${selected.toLocaleString()} runs in the rectangle, which the table's filter adds to its other conditions` : " · drag a rectangle to filter the table (with the filter's other conditions), click a point to open its run");
   const hover = document.createElement("p");
   hover.id = "map-hover";
@@ -312,7 +333,7 @@ function renderMap() {
     hoverFrame = view.frame(() => {
       hoverFrame = 0;
       const index = nearest(position(event));
-      hover.textContent = index >= 0 ? `${map.run_id[index]} · ${inference.colour} ${values[index] ?? "—"}` : "";
+      hover.textContent = index >= 0 ? `${map.run_id[index]} · ${inference.colour} ${valueText(index)}` : "";
     });
   });
   // By keyboard: with focus on the map, the arrows step through its runs (Left/Right one by
@@ -322,7 +343,7 @@ function renderMap() {
   let focused = -1;
   const say = (index) => {
     focused = index;
-    hover.textContent = index >= 0 ? `${map.run_id[index]} · ${inference.colour} ${values[index] ?? "—"} (Enter opens it)` : "";
+    hover.textContent = index >= 0 ? `${map.run_id[index]} · ${inference.colour} ${valueText(index)} (Enter opens it)` : "";
   };
   canvas.addEventListener("focus", () => say(focused >= 0 ? focused : 0));
   canvas.addEventListener("blur", () => say(-1));
@@ -353,6 +374,53 @@ function renderMap() {
   });
   figure.replaceChildren(canvas, caption, hover);
   $("#map-selection").textContent = "";
+}
+
+/// [r, g, b] of a colour written `rgb(r, g, b)` or `#rrggbb`.
+function rgbOf(css) {
+  if (css.startsWith("#")) return [1, 3, 5].map((at) => parseInt(css.slice(at, at + 2), 16));
+  return css.slice(css.indexOf("(") + 1, css.indexOf(")")).split(",").map(Number);
+}
+
+/// Paints the 2 × 2 pixels from (`left`, `top`) of `pixels` (premultiplied RGBA, 0…1, a
+/// canvas of `width` × `height`) with colour `rgb` at opacity `alpha`, over what is there
+/// (the canvas's source-over).
+function blendSquare(pixels, width, height, left, top, rgb, alpha) {
+  const keep = 1 - alpha, r = rgb[0] / 255 * alpha, g = rgb[1] / 255 * alpha, b = rgb[2] / 255 * alpha;
+  for (let y = Math.max(0, top); y < Math.min(height, top + 2); y++) {
+    for (let x = Math.max(0, left); x < Math.min(width, left + 2); x++) {
+      const at = (y * width + x) * 4;
+      pixels[at] = r + pixels[at] * keep;
+      pixels[at + 1] = g + pixels[at + 1] * keep;
+      pixels[at + 2] = b + pixels[at + 2] * keep;
+      pixels[at + 3] = alpha + pixels[at + 3] * keep;
+    }
+  }
+}
+
+/// The canvas's image of premultiplied `pixels`.
+function imageOf(context, pixels, width, height) {
+  const image = context.createImageData(width, height), data = image.data;
+  for (let at = 0; at < pixels.length; at += 4) {
+    const a = pixels[at + 3];
+    if (a <= 0) continue;
+    data[at] = Math.round(pixels[at] / a * 255);
+    data[at + 1] = Math.round(pixels[at + 1] / a * 255);
+    data[at + 2] = Math.round(pixels[at + 2] / a * 255);
+    data[at + 3] = Math.round(a * 255);
+  }
+  return image;
+}
+
+/// The indices 0…n−1 of `shade` ordered by their shade (each below `shades`), in their
+/// order within a shade: a counting sort, linear in the points.
+function byShade(shade, shades) {
+  const starts = new Int32Array(shades + 1);
+  for (const s of shade) starts[s + 1]++;
+  for (let s = 0; s < shades; s++) starts[s + 1] += starts[s];
+  const order = new Int32Array(shade.length);
+  for (let i = 0; i < shade.length; i++) order[starts[shade[i]]++] = i;
+  return order;
 }
 
 /// Writes the brushed rectangle into the run table's filter, ANDed with what was typed: the

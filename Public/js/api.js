@@ -10,7 +10,7 @@ export async function api(path, options = {}) {
   // A busy server sheds load with 503 and Retry-After; a read is asked again after it, a
   // few times, so a burst of the page's own requests does not show as an error.
   for (let attempt = 0; ; attempt++) {
-    const result = await ask(path, method, options.body, signal, options.columns);
+    const result = await ask(path, method, options.body, signal, options.columns, options.raw);
     if (result && result.status === 404 && view && view.onMissing) view.onMissing();
     if (!result || result.status !== 503 || method !== "GET" || attempt >= 3) return result;
     const wait = Math.min(10, Math.max(1, Number(result.retryAfter) || 1));
@@ -27,7 +27,11 @@ export async function api(path, options = {}) {
 /// thread (columns-worker.js).
 export function apiColumns(path) { return api(path, { columns: true }); }
 
-async function ask(path, method, body, signal, columns = false) {
+/// api() whose answer of 200 is kept as bytes (`buffer`, an ArrayBuffer), not parsed here:
+/// for the run map's answers, parsed by map-worker.js.
+export function apiBytes(path) { return api(path, { raw: true }); }
+
+async function ask(path, method, body, signal, columns = false, raw = false) {
   const headers = { Accept: "application/json" };
   const token = localStorage.getItem("morphic-token");
   if (token) headers.Authorization = "Bearer " + token;
@@ -41,15 +45,16 @@ async function ask(path, method, body, signal, columns = false) {
     return null;
   }
   outage(false);
-  let json = null;
+  let json = null, buffer = null;
   try {
-    if (columns && response.status === 200) json = await parseColumns(await response.arrayBuffer());
+    if (raw && response.status === 200) buffer = await response.arrayBuffer();
+    else if (columns && response.status === 200) json = await parseColumns(await response.arrayBuffer());
     else if (response.status !== 204) json = parseJSON(await response.text());
   } catch (error) {
     if (error.name === "AbortError") return null;
     json = null;
   }
-  return { status: response.status, json, retryAfter: response.headers.get("Retry-After") };
+  return { status: response.status, json, buffer, retryAfter: response.headers.get("Retry-After") };
 }
 
 /// JSON.parse, but a seed keeps its exact digits as text: seeds reach 2^64 − 1, past the
