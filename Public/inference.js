@@ -271,36 +271,50 @@ function renderMap() {
   const context = canvas.getContext("2d");
   const radius = xs.length > 20000 ? 1 : xs.length > 2000 ? 1.6 : 2.5;
   let selected = 0;
-  // Many small points are squares of 2 × 2 pixels, blended into the canvas's pixels here and
-  // put there at once: a fill for each of 100,000 points held the page 0.2-0.4 s (a path and
-  // a fill each, over a second).
-  const pixels = radius < 2 ? new Float32Array(width * height * 4) : null;
-  const channels = pixels ? colours.map(rgbOf) : null;
-  // Unselected points first, faint, then the selected ones over them.
-  for (const pass of [false, true]) {
-    const alpha = pass ? 0.85 : 0.12;
-    context.globalAlpha = alpha;
-    let colour = -1;
-    for (let k = 0; k < count; k++) {
-      const i = order[k];
-      const hit = inside(i);
-      if (hit !== pass) continue;
-      if (pass) selected++;
-      if (pixels) {
-        blendSquare(pixels, width, height, Math.round(sx(xs[i]) - 1), Math.round(sy(ys[i]) - 1), channels[shade[i]], alpha);
-        continue;
-      }
-      if (shade[i] !== colour) context.fillStyle = colours[colour = shade[i]];
-      context.beginPath();
-      context.arc(sx(xs[i]), sy(ys[i]), radius, 0, 2 * Math.PI);
-      context.fill();
-    }
-  }
-  context.globalAlpha = 1;
-  if (pixels) context.putImageData(imageOf(context, pixels, width, height), 0, 0);
-  if (brush) {
+  if (brush) for (let i = 0; i < count; i++) if (inside(i)) selected++;
+  const outline = () => {
+    if (!brush) return;
     context.strokeStyle = "#2456c7";
     context.strokeRect(sx(brush[0]), sy(brush[3]), sx(brush[2]) - sx(brush[0]), sy(brush[1]) - sy(brush[3]));
+  };
+  if (radius < 2) {
+    // Many small points are squares of 2 × 2 pixels, blended into the canvas's pixels here,
+    // a slice of them a frame (as the parameter space draws its lines), and put there once:
+    // a fill for each of 100,000 points held the page 0.2-0.4 s (a path and a fill each,
+    // over a second). A drawing begun since ends this one.
+    const pixels = new Float32Array(width * height * 4), channels = colours.map(rgbOf);
+    const drawing = inference.drawing = {};
+    let k = 0;
+    const slice = () => {
+      if (inference.drawing !== drawing) return;
+      // Unselected points first, faint, then the selected ones over them.
+      for (const end = Math.min(2 * count, k + MAP_SLICE); k < end; k++) {
+        const pass = k >= count, i = order[k % count];
+        if (inside(i) !== pass) continue;
+        blendSquare(pixels, width, height, Math.round(sx(xs[i]) - 1), Math.round(sy(ys[i]) - 1), channels[shade[i]], pass ? 0.85 : 0.12);
+      }
+      if (k < 2 * count) { view.frame(slice); return; }
+      context.putImageData(imageOf(context, pixels, width, height), 0, 0);
+      outline();
+    };
+    slice();
+  } else {
+    inference.drawing = null;
+    // Unselected points first, faint, then the selected ones over them.
+    for (const pass of [false, true]) {
+      context.globalAlpha = pass ? 0.85 : 0.12;
+      let colour = -1;
+      for (let k = 0; k < count; k++) {
+        const i = order[k];
+        if (inside(i) !== pass) continue;
+        if (shade[i] !== colour) context.fillStyle = colours[colour = shade[i]];
+        context.beginPath();
+        context.arc(sx(xs[i]), sy(ys[i]), radius, 0, 2 * Math.PI);
+        context.fill();
+      }
+    }
+    context.globalAlpha = 1;
+    outline();
   }
   canvas.setAttribute("aria-label", `Map of ${runCount(xs.length)}: principal components of their observable features` +
     (brush ? `; ${selected} inside the brushed rectangle` : "") + ". With focus, arrow keys step from run to run and Enter opens one.");
@@ -375,6 +389,9 @@ function renderMap() {
   figure.replaceChildren(canvas, caption, hover);
   $("#map-selection").textContent = "";
 }
+
+/// Points blended into the map's pixels per frame (each counted once per pass over them).
+const MAP_SLICE = 50000;
 
 /// [r, g, b] of a colour written `rgb(r, g, b)` or `#rrggbb`.
 function rgbOf(css) {
