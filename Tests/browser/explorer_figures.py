@@ -8,9 +8,13 @@ For each size, a finished sweep of that many tiny runs (10 × 10 grid points of 
 replicates) computed by `morphic sweep` (records packed from 1,000,000 runs on; with --keep,
 kept and used again by the next call), served by
 `morphic serve` alone, and its sweep view opened afresh in headless Chromium, light then dark,
-`--rounds` times (cold browser cache, warm server). Printed for each opening: when the table's
+`--rounds` times (cold browser cache, warm server), after two openings of its own: the first,
+which asks for the run map and the calibration, and one made at once, while the server computes
+the map and trains the reference. Printed for each opening: when the table's
 rows, the chart, the parameter space, the heatmap and the importance table were drawn (ms
-after navigation), elements, bytes transferred, long tasks and console errors; for each size:
+after navigation), elements, bytes transferred, long tasks and console errors, when the run
+map was asked (and the charts' last answer came) and drawn, and the long tasks from the
+map's answers to its drawing (the rounds wait for it); for each size:
 the seconds and peak resident memory of computing the sweep, the seconds until the server
 first answers an aggregate (its reading of every run's record) and the server's peak resident
 memory (VmHWM) after that reading and after all the openings; then the median and range of
@@ -19,7 +23,7 @@ each time over the rounds. Give it a release build (scripts/explorer-figures.sh 
 import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import (PACKAGE, GoalProbe, browser, describe, finished_sweep, measure_sweep_view,  # noqa: E402
+from sweep_view import (PACKAGE, GoalProbe, api, browser, describe, finished_sweep, measure_sweep_view,  # noqa: E402
                         peak_resident_kb, start_server, wait_until_indexed)
 
 PARTS = [("rows", "table rows"), ("chart", "chart"), ("parallel", "parameter space"), ("heatmap", "heatmap"),
@@ -80,22 +84,37 @@ def measure(binary, size, rounds, grid_size, generations, keep):
         driver = browser(downloads)
         openings = {"light": [], "dark": []}
         with GoalProbe(driver):
+            # The first opening asks for the run map and the reference's calibration, which the
+            # server then computes and trains (minutes at 100,000 runs); the second is opened
+            # at once, while it does: its queries compete with that work.
+            for first in [True, False]:
+                if first:
+                    name = "first opening (asks the map and the calibration)"
+                else:
+                    status = api(url, f"/api/sweeps/{sweep_id}/calibration", timeout=60)[0]
+                    name = f"opening while the reference {'trains' if status == 202 else f'is trained ({status})'}"
+                figures = measure_sweep_view(driver, url, sweep_id, "light", timeout=300)
+                print(f"{size:,} runs, {name}: " + describe(figures) + f"; load {os.getloadavg()[0]:.2f}", flush=True)
+                for error in figures["errors"]:
+                    print("     console: " + error)
             for round in range(1, rounds + 1):
                 for scheme in ["light", "dark"]:
-                    figures = measure_sweep_view(driver, url, sweep_id, scheme, timeout=120)
+                    figures = measure_sweep_view(driver, url, sweep_id, scheme, timeout=300, map=True)
                     openings[scheme].append(figures)
                     print(f"{size:,} runs, {scheme}, round {round}: " + describe(figures), flush=True)
                     for error in figures["errors"]:
                         print("     console: " + error)
         queried_kb = peak_resident_kb(server.pid)
         print(f"{size:,} runs: server peak resident after {2 * rounds} openings {queried_kb / 1024:.0f} MB")
-        for scheme, all in openings.items():
-            print(f"{size:,} runs, {scheme}, {len(all)} rounds: "
-                  + "; ".join(f"{name} {spread([f['marks'][key] for f in all])} ms" for key, name in PARTS)
-                  + f"; elements {spread([f['elements'] for f in all])}"
-                  + f"; transferred {spread([f['transferred'] / 1e3 for f in all])} KB"
-                  + f"; longest task {spread([max(f['tasks'], default=0) for f in all])} ms"
-                  + f"; console errors {sum(len(f['errors']) for f in all)}", flush=True)
+        for scheme, taken in openings.items():
+            print(f"{size:,} runs, {scheme}, {len(taken)} rounds: "
+                  + "; ".join(f"{name} {spread([f['marks'][key] for f in taken])} ms" for key, name in PARTS)
+                  + f"; elements {spread([f['elements'] for f in taken])}"
+                  + f"; transferred {spread([f['transferred'] / 1e3 for f in taken])} KB"
+                  + f"; longest task {spread([max(f['tasks'], default=0) for f in taken])} ms"
+                  + (f"; map drawn {spread([f['marks']['map'] for f in taken])} ms, longest task from its answers on "
+                     f"{spread([max(f['map_tasks'], default=0) for f in taken])} ms" if all(f['marks'].get('map') for f in taken) else "")
+                  + f"; console errors {sum(len(f['errors']) for f in taken)}", flush=True)
         shutil.rmtree(downloads, ignore_errors=True)
     finally:
         if driver:

@@ -125,9 +125,11 @@ def wait_until_indexed(url, sweep_id, limit=600):
 # Run in each document before its own scripts: every long task from the start, and when each
 # part of the sweep view first shows (milliseconds since navigation), looked for once a frame.
 GOAL_PROBE = """
-window.morphicGoals = { marks: {}, tasks: [], supported: false };
+window.morphicGoals = { marks: {}, tasks: [], taskStarts: [], supported: false };
 try {
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.morphicGoals.tasks.push(e.duration); })
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { window.morphicGoals.tasks.push(e.duration); window.morphicGoals.taskStarts.push(e.startTime); }
+  })
     .observe({ type: 'longtask', buffered: true });
   window.morphicGoals.supported = PerformanceObserver.supportedEntryTypes.includes('longtask');
 } catch (_) {}
@@ -135,12 +137,15 @@ const parts = {
   rows: '#runs tbody tr[data-run] td', chart: '#sweep-chart path.box', parallel: '#parallel[data-runs]',
   heatmap: '#heatmap[data-cells]', importance: '#importance tr[data-parameter]',
 };
+// The run map last: drawn, or said to be refused (`map` stays unset then).
+parts.map = '#run-map[data-points]';
 (function look() {
   const marks = window.morphicGoals.marks;
   for (const [name, selector] of Object.entries(parts)) {
     if (!marks[name] && document.querySelector(selector)) marks[name] = performance.now();
   }
-  if (Object.keys(parts).some((name) => !marks[name])) requestAnimationFrame(look);
+  const refused = /^No map/.test((document.querySelector('#run-map') || {}).textContent || '');
+  if (Object.keys(parts).some((name) => !marks[name] && !(name === 'map' && refused))) requestAnimationFrame(look);
 })();
 """
 
@@ -160,13 +165,18 @@ class GoalProbe:
         self.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": self.identifier})
 
 
-def measure_sweep_view(driver, url, sweep_id, scheme, timeout=60):
+def measure_sweep_view(driver, url, sweep_id, scheme, timeout=60, map=False):
     """Opens the sweep view afresh (a new document, cold browser cache) in colour scheme
     `scheme` inside a GoalProbe, waits until every part is drawn and the network has been
     quiet for a second, and returns the figures: `marks` (ms after navigation of rows, chart,
     parallel, heatmap, importance), `tasks` (long tasks' ms), `transferred`, `encoded`,
     `requests`, `largest`, `paths` (of every request), `elements`, `errors` (console errors), `supported` (whether the
-    browser reports long tasks)."""
+    browser reports long tasks); `map_asked` (ms after navigation the run map was first
+    asked, None if not yet), `charts_answered` (when the last answer of the table's and
+    charts' queries came: aggregates, columns, importance), `map_data` (when the map's two
+    answers, the map and runs.csv, had both come, or None) and `map_tasks` (long tasks begun
+    from then on: parsing and drawing the map). With `map`, waits for the map to be drawn
+    (or refused) too."""
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
     # A new document (not a hash change), so the probe runs before the page's scripts.
     driver.get("about:blank")
@@ -180,6 +190,9 @@ def measure_sweep_view(driver, url, sweep_id, scheme, timeout=60):
     except Exception:
         raise AssertionError("drawn so far: " + json.dumps(driver.execute_script("return window.morphicGoals")))
     WebDriverWait(driver, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#validation li.check"))
+    if map:
+        WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(
+            "return window.morphicGoals.marks.map || /^No map/.test(document.querySelector('#run-map').textContent)"))
     # Until the network is quiet for a second: everything the view asks for counted.
     quiet, count = time.time(), -1
     while time.time() - quiet < 1:
@@ -195,6 +208,16 @@ def measure_sweep_view(driver, url, sweep_id, scheme, timeout=60):
         return { marks: window.morphicGoals.marks, tasks: window.morphicGoals.tasks, supported: window.morphicGoals.supported,
           transferred: sum('transferSize'), encoded: sum('encodedBodySize'), requests: entries.length, largest,
           paths: entries.map((e) => new URL(e.name).pathname),
+          ...(() => {
+            const path = (e) => new URL(e.name).pathname, ended = (list) => list.length ? Math.max(...list.map((e) => e.responseEnd)) : null;
+            const maps = entries.filter((e) => path(e).endsWith('/map'));
+            const charts = entries.filter((e) => /\\/(aggregate|columns|importance)$/.test(path(e)));
+            const csv = entries.filter((e) => path(e).endsWith('/runs.csv'));
+            const data = window.morphicGoals.marks.map && maps.length && csv.length ? Math.max(ended(maps), ended(csv)) : null;
+            const goals = window.morphicGoals;
+            return { map_asked: maps.length ? Math.min(...maps.map((e) => e.startTime)) : null, charts_answered: ended(charts),
+              map_data: data, map_tasks: data == null ? [] : goals.tasks.filter((_, i) => goals.taskStarts[i] + goals.tasks[i] >= data) };
+          })(),
           elements: document.getElementsByTagName('*').length };""")
     figures["errors"] = console_errors(driver)
     return figures
@@ -210,4 +233,8 @@ def describe(figures):
             f"({figures['encoded'] / 1e6:.3f} MB of bodies) in {figures['requests']} requests, largest "
             + ", ".join(f"{path} {size / 1e3:.0f} KB" for path, size in figures["largest"])
             + f"; long tasks {len(tasks)}, longest {max(tasks, default=0):.0f} ms, over 200 ms "
-            f"{sum(1 for t in tasks if t > 200)}; console errors {len(figures['errors'])}")
+            f"{sum(1 for t in tasks if t > 200)}; console errors {len(figures['errors'])}"
+            + ("; map " + (f"drawn {marks['map']:.0f} ms" if marks.get("map") else "not drawn yet")
+               + (f", asked {figures['map_asked']:.0f} ms (charts' last answer {figures['charts_answered'] or 0:.0f} ms)" if figures.get("map_asked") is not None else ", no answer to its request yet")
+               + (f", long tasks from its answers to its drawing: {len(figures['map_tasks'])}, longest {max(figures['map_tasks'], default=0):.0f} ms"
+                  if figures.get("map_data") is not None else "")))

@@ -484,6 +484,18 @@ def main():
                     if shed:
                         print(f"     {len(shed)} requests shed by the loaded server and asked again")
                     assert not errors, errors
+                    # The run map (and the calibration) is asked only once every chart has its
+                    # answers: computing it takes the server's cores from the charts' queries.
+                    WebDriverWait(driver, 240).until(lambda d: d.execute_script(
+                        "return performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname.endsWith('/map'))"))
+                    asked = driver.execute_script("""
+                        const entries = performance.getEntriesByType('resource'), path = (e) => new URL(e.name).pathname;
+                        const first = (suffix) => Math.min(...entries.filter((e) => path(e).endsWith(suffix)).map((e) => e.startTime));
+                        return { map: first('/map'), calibration: first('/calibration'), charts: Math.max(...entries
+                          .filter((e) => /\\/(aggregate|columns|importance)$/.test(path(e))).map((e) => e.responseEnd)) };""")
+                    print(f"     100,000 runs, {scheme}: map asked {asked['map']:.0f} ms, calibration {asked['calibration']:.0f} ms, "
+                          f"charts' last answer {asked['charts']:.0f} ms after navigation")
+                    assert asked["map"] >= asked["charts"] and asked["calibration"] >= asked["charts"], asked
 
         def every_view_covers_every_run_and_the_whole_range():
             # The fixture's runs are in grid order: the first tenth all at field strength 0.1.
