@@ -12,14 +12,14 @@ the server going away on a finished sweep's view and goes, with the view drawn a
 seconds of its return, without a click (also on a view that asks nothing itself). Screenshots
 go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 """
-import json, os, re, shutil, signal, sys, tempfile, time, traceback, urllib.parse, urllib.request
+import json, os, re, shutil, signal, sys, tempfile, time, urllib.parse, urllib.request
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import api, browser, console_errors, start_server  # noqa: E402
+from sweep_view import Checks, api, browser, console_errors, start_server  # noqa: E402
 
 FINISHED = {"name": "live-finished", "seed": 5, "defaults": {"grid_size": 10, "generations": 20, "crystal_count": 3},
             "groups": [{"prefix": "control", "mode": "classical", "replicates": 4},
@@ -50,19 +50,7 @@ def main():
     server, url = start_server(binary, data)
     driver = browser(artifacts)
     wait = WebDriverWait(driver, 30)
-    passed = failed = 0
-
-    def check(name, body):
-        nonlocal passed, failed
-        try:
-            body()
-            passed += 1
-            print("PASS", name, flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL", name, flush=True)
-            traceback.print_exc()
-            driver.save_screenshot(os.path.join(artifacts, f"live-fail-{name}.png"))
+    check = Checks(driver, artifacts, "live")
 
     def text(element_id):
         return driver.find_element(By.ID, element_id).get_attribute("textContent")
@@ -287,8 +275,7 @@ def main():
         except Exception:
             server.kill()
         shutil.rmtree(data, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return check.summary()
 
 
 if __name__ == "__main__":
