@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Browser test of the page in Public/: a real headless Chromium against a real server.
 
-    python3 Tests/browser/test_page.py MORPHIC_BINARY ARTIFACT_FOLDER
+    python3 Tests/browser/test_page.py MORPHIC_BINARY ARTIFACT_FOLDER [CHECK ...]
 
 Computes a finished sweep of 100,000 tiny runs with `morphic sweep` (about 3 minutes), starts
 `morphic serve` on a free loopback port over it, submits the smoke sweep through the form,
@@ -12,7 +12,8 @@ points (run count shown before submitting, a bound out of range explained next t
 100,000-run sweep opened cold within 2 s with fewer than 3,000 elements, a filter keystroke
 repainted within 300 ms, a quiet list and a hidden tab that ask (almost) nothing, a view left
 mid-poll, a missing sweep, Delete, and an outage with its recovery. Screenshots of each view
-go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
+go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'. Named CHECKs run alone (in the file's
+order; the later views' checks need submit_smoke_sweep_through_the_form before them).
 """
 import json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, traceback, urllib.error, urllib.parse, urllib.request
 
@@ -961,6 +962,8 @@ def main():
                      many_runs_keep_the_page_small, idle_list_asks_rarely,
                      hidden_tab_asks_nothing_and_catches_up_when_shown, leaving_a_view_mid_poll_freezes_nothing,
                      missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep, outage_is_shown_and_clears]:
+            if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
+                continue
             check(test.__name__, test)
     finally:
         if driver:
