@@ -215,6 +215,27 @@ def main():
             assert query.get("y") == ["final_population"] and query.get("hz") == ["avg_population"], driver.current_url
             assert query.get("run") == ["morphic_1"], driver.current_url
 
+        def importance_caption_counts_the_runs_its_shares_are_computed_from():
+            open_view(finished)
+            caption = text("importance").split("Together")[0]
+            runs = {row.get_attribute("data-runs") for row in driver.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]")}
+            _, answer = api(url, f"/api/sweeps/{finished}/importance?y=avg_influence_rate")
+            # Field strength and temporal decay act in the 18 morphic runs of 22 (4 controls).
+            assert runs == {"18"} and answer["matched"] == 22, (runs, answer["matched"])
+            assert "over the 18 finished runs where they act (of 22 matching the filter)" in caption, caption
+            # The caption for every way the counts can fall (all runs; fewer, the same for
+            # every parameter; different for each), from the function that writes it.
+            captions = driver.execute_async_script(
+                "import('/js/importance.js').then((m) => arguments[0]([[22, [22, 22]], [22, [18]], [22, [18, 18]], [22, [6, 18]], [1, [1]]]"
+                ".map(([matched, runs]) => m.importanceCaption({y: 'avg_population', matched, parameters: runs.map((n) => ({runs: n}))}))))")
+            assert captions == [
+                "Share of the variance of avg population explained by each parameter alone, over the 22 finished runs matching the filter",
+                "Share of the variance of avg population explained by each parameter alone, over the 18 finished runs where it acts (of 22 matching the filter)",
+                "Share of the variance of avg population explained by each parameter alone, over the 18 finished runs where they act (of 22 matching the filter)",
+                "Share of the variance of avg population explained by each parameter alone, each over the finished runs where it acts: 6 to 18 of the 22 matching the filter (its runs)",
+                "Share of the variance of avg population explained by each parameter alone, over the 1 finished run matching the filter",
+            ], captions
+
         def deleted_sweep_is_said_to_be_gone():
             doomed = submit(url, DOOMED)
             driver.get(url + f"/#/sweeps/{doomed}?run=d_1")
@@ -262,7 +283,8 @@ def main():
         for test in [charts_follow_a_running_sweep, invalid_filter_changes_nothing_but_the_error,
                      refused_filter_in_the_url_is_said_and_left_out,
                      csv_link_follows_the_sort_at_once, back_closes_the_run_and_stays_on_the_sweep,
-                     shared_url_with_a_run_keeps_its_chart_choices, deleted_sweep_is_said_to_be_gone, outage_is_shown_and_clears_without_a_click,
+                     shared_url_with_a_run_keeps_its_chart_choices,
+                     importance_caption_counts_the_runs_its_shares_are_computed_from, deleted_sweep_is_said_to_be_gone, outage_is_shown_and_clears_without_a_click,
                      outage_banner_clears_on_a_view_that_asks_nothing]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue
