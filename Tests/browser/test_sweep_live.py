@@ -215,6 +215,25 @@ def main():
             assert query.get("y") == ["final_population"] and query.get("hz") == ["avg_population"], driver.current_url
             assert query.get("run") == ["morphic_1"], driver.current_url
 
+        def filter_error_quotes_what_was_typed_as_text():
+            open_view(finished)
+            # The refused condition comes back exactly as typed, with where it starts, and is
+            # shown as text: markup in it is neither parsed nor run.
+            for typed_text, quoted, position in [
+                ("<script>alert(1)</script>", "<script>alert(1)</script>", 1),
+                ("mode = morphic and  field_strength >= <b>x</b>", "field_strength >= <b>x</b>", 21),
+                ("mode = morphic and <img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>", 20),
+            ]:
+                assert typed_text[position - 1:].startswith(quoted), (typed_text, quoted, position)
+                typed(typed_text)
+                wait.until(lambda d: f"'{quoted}' at character {position}" in text("filter-error"))
+                error = driver.find_element(By.ID, "filter-error")
+                assert driver.execute_script("return arguments[0].children.length", error) == 0, error.get_attribute("innerHTML")
+                # No dialog was opened by the text (one open would block this script).
+                assert driver.execute_script("return 1") == 1
+            typed("mode = morphic")
+            wait.until(lambda d: not text("filter-error"))
+
         def importance_caption_counts_the_runs_its_shares_are_computed_from():
             open_view(finished)
             caption = text("importance").split("Together")[0]
@@ -283,7 +302,7 @@ def main():
         for test in [charts_follow_a_running_sweep, invalid_filter_changes_nothing_but_the_error,
                      refused_filter_in_the_url_is_said_and_left_out,
                      csv_link_follows_the_sort_at_once, back_closes_the_run_and_stays_on_the_sweep,
-                     shared_url_with_a_run_keeps_its_chart_choices,
+                     shared_url_with_a_run_keeps_its_chart_choices, filter_error_quotes_what_was_typed_as_text,
                      importance_caption_counts_the_runs_its_shares_are_computed_from, deleted_sweep_is_said_to_be_gone, outage_is_shown_and_clears_without_a_click,
                      outage_banner_clears_on_a_view_that_asks_nothing]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
