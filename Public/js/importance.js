@@ -1,9 +1,23 @@
 // Parameter importance: which swept parameter explains the chart's statistic (η², from the
 // server, each parameter over the runs where it acts: the page adds no filter of its own).
 import { api, errorText } from "./api.js";
-import { $, label } from "./dom.js";
+import { $, label, runCount } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { sweepView } from "./sweep-state.js";
+
+/// What the shares are computed over: the runs each parameter counts (its `runs`, matching the
+/// filter where it acts, with a value), not every finished run matching the filter, which
+/// counts the controls too.
+export function importanceCaption(answer) {
+  const counts = answer.parameters.map((share) => share.runs);
+  const low = Math.min(...counts), high = Math.max(...counts), matched = answer.matched;
+  const over = low === high && high === matched ? `over the ${runCount(matched, "finished")} matching the filter`
+    : low === high ? `over the ${runCount(high, "finished")} where ${counts.length === 1 ? "it acts" : "they act"} `
+      + `(of ${matched.toLocaleString()} matching the filter)`
+      : `each over the finished runs where it acts: ${low.toLocaleString()} to ${high.toLocaleString()} `
+        + `of the ${matched.toLocaleString()} matching the filter (its runs)`;
+  return `Share of the variance of ${label(answer.y)} explained by each parameter alone, ${over}`;
+}
 
 /// The table of shares for the chart's statistic over the finished runs matching `filter`.
 export async function renderImportance(filter) {
@@ -23,8 +37,7 @@ export async function renderImportance(filter) {
   if (!answer.parameters.length) { box.textContent = "The sweep varies no parameter over its field runs."; return; }
   const table = document.createElement("table");
   table.className = "importance";
-  table.createCaption().textContent = `Share of the variance of ${label(y)} explained by each parameter alone, `
-    + `over the ${answer.matched.toLocaleString()} finished runs matching the filter where the parameter acts`;
+  table.createCaption().textContent = importanceCaption(answer);
   const head = table.createTHead().insertRow();
   for (const text of ["parameter", "share of the variance", "runs", "groups"]) {
     const th = document.createElement("th");

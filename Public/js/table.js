@@ -72,7 +72,10 @@ function takePage(table, offset, answer) {
   table.total = answer.total;
   table.matched = answer.matched;
   table.pages.set(offset, answer.runs);
-  if (!table.columns) table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen] : columnsOf(answer.runs);
+  if (!table.columns) {
+    table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen] : columnsOf(answer.runs);
+    showChosen();
+  }
 }
 
 function tablePath(table, offset, limit, filter = table.filter) {
@@ -112,21 +115,42 @@ async function askPage(table, offset) {
 function setColumns(chosen) {
   const { table } = sweepView();
   table.columns = ["run_id", "mode", "status", ...chosen];
-  const select = $("#run-columns");
-  for (const option of select.options) option.selected = chosen.includes(option.value);
+  showChosen();
   renderHead();
   renderRows();
 }
 
-/// The chooser's choices, and by default the parameters the definition varies (known from
-/// the server's aggregate answer) with the main statistics.
+/// The chooser's boxes, one a column: each shows or hides its column alone.
+const chooserBoxes = () => [...document.querySelectorAll("#run-columns input[type=checkbox]")];
+
+/// Makes the chooser's boxes once: the parameters and statistics are the model's, not the sweep's.
+function buildColumnChooser() {
+  if (chooserBoxes().length) return;
+  const boxes = (names) => names.map((name) => {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = name;
+    const text = document.createElement("label");
+    text.append(box, label(name));
+    return text;
+  });
+  $("#run-columns-parameters").append(...boxes(PARAMETERS.filter((key) => key !== "mode")));
+  $("#run-columns-statistics").append(...boxes(STATISTICS));
+}
+
+/// Ticks the boxes of the columns shown, and says how many there are in the chooser's summary.
+function showChosen() {
+  const { table } = sweepView(), boxes = chooserBoxes();
+  const shown = new Set(table.columns || []);
+  for (const box of boxes) box.checked = shown.has(box.value);
+  $("#run-columns-count").textContent = table.columns ? `(${boxes.filter((box) => box.checked).length} of ${boxes.length})` : "";
+}
+
+/// The chooser's choices by default: the parameters the definition varies (known from the
+/// server's aggregate answer) with the main statistics, unless a choice was made (or came
+/// with the URL).
 export function fillColumnChooser() {
   const { table, chart } = sweepView();
-  const select = $("#run-columns");
-  if (!select.options.length) {
-    select.replaceChildren(...[...PARAMETERS.filter((key) => key !== "mode"), ...STATISTICS]
-      .map((name) => new Option(label(name), name)));
-  }
   setColumns(table.chosen || [...chart.swept, ...SHOWN_STATS]);
 }
 
@@ -273,8 +297,13 @@ function focusRow(index) {
 /// The table's listeners, for as long as the sweep view is mounted.
 export function mountTable() {
   const { table } = sweepView();
+  buildColumnChooser();
+  showChosen();
+  $("#run-columns").open = false;
+  // A box ticked or not adds or takes out its column alone; every box left empty is a choice
+  // too (the run's identity and status only), which the URL keeps (`cols=`).
   view.listen($("#run-columns"), "change", () => {
-    table.chosen = [...$("#run-columns").selectedOptions].map((option) => option.value);
+    table.chosen = chooserBoxes().filter((box) => box.checked).map((box) => box.value);
     setColumns(table.chosen);
     viewState.save();
   });

@@ -126,37 +126,64 @@ public struct RunQuery: Hashable, Sendable {
         guard trimmed.unicodeScalars.count <= 2000 else {
             throw Error(parameter: "filter", message: "is longer than 2000 characters")
         }
+        // An error quotes the condition as it was written and says where it starts in the filter
+        // (from 1, in the characters the length limit counts): the text to find and correct, not
+        // the text as it was read.
+        let leading = filter.unicodeScalars.prefix { CharacterSet.whitespaces.contains($0) }.count
         var result: [Condition] = []
         for clause in trimmed.split(separator: " and ", omittingEmptySubsequences: false) {
             let text = clause.trimmingCharacters(in: .whitespaces)
+            let start = leading + 1 + trimmed.unicodeScalars.distance(from: trimmed.startIndex, to: clause.startIndex)
+                + clause.unicodeScalars.prefix { CharacterSet.whitespaces.contains($0) }.count
+            // Where `index` of `text` is in the filter.
+            let at = { (index: String.Index) in start + text.unicodeScalars.distance(from: text.startIndex, to: index) }
             guard let (comparison, range) = Self.firstOperator(in: text) else {
-                throw Error(parameter: "filter", message: "'\(text)' is not 'column operator value'")
+                throw Error(parameter: "filter", message: "'\(text)' at character \(start) is not 'column operator value'")
             }
             let column = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
-            var value = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            guard !column.isEmpty else {
+                throw Error(
+                    parameter: "filter",
+                    message: "'\(text)' at character \(start) names no column before its operator '\(comparison.rawValue)'")
+            }
+            let rest = text[range.upperBound...]
+            var value = rest.trimmingCharacters(in: .whitespaces)
+            guard !value.isEmpty else {
+                throw Error(
+                    parameter: "filter",
+                    message: "'\(text)' at character \(start) has no value after its operator '\(comparison.rawValue)'")
+            }
+            var valueStart = at(rest.unicodeScalars.firstIndex { !CharacterSet.whitespaces.contains($0) } ?? text.endIndex)
             if value.count >= 2, let quote = value.first, quote == "'" || quote == "\"", value.last == quote {
                 value = String(value.dropFirst().dropLast())
+                valueStart += 1
             } else if let quote = value.first.flatMap({ $0 == "'" || $0 == "\"" ? $0 : nil }) ?? value.last.flatMap({ $0 == "'" || $0 == "\"" ? $0 : nil }) {
-                throw Error(parameter: "filter", message: "the quote \(quote) in '\(text)' is not closed")
+                throw Error(parameter: "filter", message: "the quote \(quote) in '\(text)' at character \(start) is not closed")
             } else {
-                try Self.checkUnquoted(value, column: column, comparison: comparison)
+                try Self.checkUnquoted(value, in: text, at: start, comparison: comparison)
             }
             guard columns.contains(column) else {
-                throw Error(parameter: "filter", message: "no column '\(column)'")
+                throw Error(parameter: "filter", message: "no column '\(column)' at character \(start)")
             }
             if column == "seed" {
                 guard comparison != .prefix, SeedBound(value) != nil else {
-                    throw Error(parameter: "filter", message: "'seed' is a whole number: '\(value)' is not a decimal number")
+                    throw Error(
+                        parameter: "filter",
+                        message: "'seed' is a whole number: '\(value)' at character \(valueStart) is not a decimal number")
                 }
                 result.append(Condition(column: column, comparison: comparison, text: value, number: Double(value)))
             } else if textColumns.contains(column) {
                 guard [Operator.equal, .notEqual, .prefix].contains(comparison) else {
-                    throw Error(parameter: "filter", message: "'\(column)' is text: compare it with =, != or ^=")
+                    throw Error(
+                        parameter: "filter",
+                        message: "'\(column)' is text: compare it with =, != or ^=, not '\(comparison.rawValue)' at character "
+                            + "\(at(range.lowerBound))")
                 }
                 result.append(Condition(column: column, comparison: comparison, text: value, number: nil))
             } else {
                 guard comparison != .prefix, let number = Double(value), number.isFinite else {
-                    throw Error(parameter: "filter", message: "'\(column)' is a number: '\(value)' is not one")
+                    throw Error(
+                        parameter: "filter", message: "'\(column)' is a number: '\(value)' at character \(valueStart) is not one")
                 }
                 result.append(Condition(column: column, comparison: comparison, text: value, number: number))
             }
@@ -167,25 +194,25 @@ public struct RunQuery: Hashable, Sendable {
     /// Refuses an unquoted value that reads as more of the filter language: a second
     /// operator (`==`, `a = b = c`) or a joining word other than `and` (`or`, `AND`). Taken
     /// as a value it would match nothing, and the client would see an empty answer instead
-    /// of its mistake. A value that really holds such text is quoted.
-    private static func checkUnquoted(_ value: String, column: String, comparison: Operator) throws(Error) {
+    /// of its mistake. A value that really holds such text is quoted. `text` is its condition
+    /// as written, starting at character `start` of the filter.
+    private static func checkUnquoted(_ value: String, in text: String, at start: Int, comparison: Operator) throws(Error) {
+        let condition = "'\(text)' at character \(start)"
         if let first = value.unicodeScalars.first, "=<>!^".unicodeScalars.contains(first) {
             throw Error(
                 parameter: "filter",
-                message: "'\(comparison.rawValue)\(first)' after '\(column)' is not an operator; use one of "
+                message: "\(condition) has '\(first)' after its operator '\(comparison.rawValue)'; the operators are "
                     + Operator.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        let words = value.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" })
-        if let word = words.first(where: { ["or", "and", "not", "||", "&&"].contains($0) }) {
+        let words = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if let word = words.first(where: { ["or", "and", "not", "||", "&&"].contains($0.lowercased()) }) {
             throw Error(
                 parameter: "filter",
-                message: "'\(word)' is not supported in a value: conditions are joined by a lower-case 'and' only "
-                    + "(quote a value that contains it)")
+                message: "\(condition): '\(word)' is not supported in a value: conditions are joined by a lower-case 'and' "
+                    + "only (quote a value that contains it)")
         }
         if Self.firstOperator(in: value) != nil {
-            throw Error(
-                parameter: "filter",
-                message: "'\(column) \(comparison.rawValue) \(value)' has two operators; join conditions with 'and'")
+            throw Error(parameter: "filter", message: "\(condition) has two operators; join conditions with 'and'")
         }
     }
 

@@ -198,6 +198,12 @@ import Testing
         #expect(HTTPRequest.percentDecoded("a%2Fb%20c") == "a/b c")
         #expect(HTTPRequest.percentDecoded("%zz") == nil)
         #expect(HTTPRequest.percentDecoded("%ff") == nil)
+        // Two hex digits of either case, each a byte's value; a sign is not a digit (an integer
+        // parser takes "+5" and "-0"), nor is a space, and an escape cut short is malformed.
+        #expect(HTTPRequest.percentDecoded("%4a%4A%c3%A9") == "JJé")
+        for malformed in ["%+5", "%-0", "% 5", "%5 ", "%0x", "%4", "%", "a%2"] {
+            #expect(HTTPRequest.percentDecoded(malformed) == nil, "\(malformed)")
+        }
     }
 
     @Test func acceptEncoding_IsRead() {

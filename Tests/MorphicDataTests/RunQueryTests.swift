@@ -22,6 +22,42 @@ import TestSupport
         #expect(error?.parameter == parameter)
     }
 
+    /// A refused filter's message quotes what was typed, exactly (never as the parser split
+    /// and spaced it), and says where it starts in the filter, from 1.
+    @Test(arguments: [
+        ("<script>alert(1)</script>", "<script>alert(1)</script>", 1),
+        ("mode = morphic and <script>alert(1)</script>", "<script>alert(1)</script>", 20),
+        ("  mode = morphic and   field_strength >= oops", "oops", 42),
+        ("mode == morphic", "mode == morphic", 1),
+        ("field_strength >= 0.5 OR mode = morphic", "field_strength >= 0.5 OR mode = morphic", 1),
+        ("mode = morphic and nonsense = 1", "nonsense", 20),
+        ("mode < morphic", "<", 6),
+        ("seed = 1e3", "1e3", 8),
+        ("seed = '1e3'", "1e3", 9),
+        ("mode = 'x", "mode = 'x", 1),
+        ("mode = morphic and field_strength >=", "field_strength >=", 20),
+        ("mode = morphic and and", "and", 20),
+        ("run_id ^= 'é' and ñ = 1", "ñ", 19),
+        ("run_id ^= 'é'  and  field_strength > 0.5 and a<b<c", "a<b<c", 46),
+    ])
+    func refusedFilters_QuoteWhatWasTyped_WithItsPlace(_ filter: String, _ quoted: String, _ position: Int) {
+        // The case itself: `quoted` is what the filter holds at `position`.
+        #expect(String(String.UnicodeScalarView(filter.unicodeScalars.dropFirst(position - 1))).hasPrefix(quoted))
+        let error = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: filter, sort: nil, fields: nil) }
+        #expect(error?.parameter == "filter")
+        #expect(error?.message.contains("'\(quoted)' at character \(position)") == true, "\(error?.message ?? "")")
+    }
+
+    /// A joining word is quoted as it was written (`OR`, not `or`), and an operator with
+    /// nothing after it is refused, not taken as a comparison with the empty text.
+    @Test func refusedFilters_SayTheWordAsTyped_AndAMissingValue() throws {
+        let word = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: "mode = morphic OR mode = classical", sort: nil, fields: nil) }
+        #expect(word?.message.contains("'OR' is not supported") == true, "\(word?.message ?? "")")
+        let empty = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: "mode =", sort: nil, fields: nil) }
+        #expect(empty?.message == "'mode =' at character 1 has no value after its operator '='")
+        #expect(try RunQuery(filter: "mode = ''", sort: nil, fields: nil).conditions.first?.text == "")
+    }
+
     @Test func badSortAndFields_NameTheirParameter() {
         let sort = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: nil, sort: "-nothing", fields: nil) }
         #expect(sort?.parameter == "sort")

@@ -1,19 +1,53 @@
 """What the browser checks and the explorer's figures share: a finished sweep made with
-`morphic sweep`, a server over it, a headless Chromium, and the sweep view opened afresh with
+`morphic sweep`, a server over it, a headless Chromium, the sweep view opened afresh with
 everything its goals speak of measured (when each part is drawn, elements, bytes, long tasks,
-console errors).
+console errors), and the checks' harness (Checks).
 
-Used by test_page.py (which asserts the goals that do not depend on the machine) and by
-explorer_figures.py (which prints the figures for a release build at 100,000 and 1,000,000
-runs); neither times anything the other does not.
+Used by test_page.py (which asserts the goals that do not depend on the machine), by
+test_sweep_live.py and test_inference.py, and by explorer_figures.py (which prints the figures
+for a release build at 100,000 and 1,000,000 runs); neither times anything the other does not.
 """
-import json, os, re, shutil, subprocess, tempfile, time, urllib.error, urllib.request
+import json, os, re, shutil, subprocess, sys, tempfile, time, traceback, urllib.error, urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Checks:
+    """Runs a file's checks one after another, each on its own: one that fails is said with its
+    traceback and a screenshot (ARTIFACTS/PREFIX-fail-NAME.png), and the next still runs.
+
+        checks = Checks(driver, artifacts, "live")
+        checks("name", body)            # PASS name, or FAIL name and why
+        sys.exit(checks.summary())      # 'N passed, N failed'; 0 when none failed
+    """
+
+    def __init__(self, driver, artifacts, prefix):
+        self.driver, self.artifacts, self.prefix = driver, artifacts, prefix
+        self.passed = self.failed = 0
+
+    def __call__(self, name, body):
+        try:
+            body()
+            self.passed += 1
+            print("PASS", name, flush=True)
+        except Exception:
+            self.failed += 1
+            print("FAIL", name, flush=True)
+            traceback.print_exc()
+            sys.stderr.flush()
+            try:
+                self.driver.save_screenshot(os.path.join(self.artifacts, f"{self.prefix}-fail-{name}.png"))
+            except Exception:  # a browser gone too says nothing more about the check
+                pass
+
+    def summary(self):
+        """Prints the counts; the exit status: 1 when a check failed."""
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed else 0
 
 
 def api(url, path, method="GET", body=None, timeout=30):

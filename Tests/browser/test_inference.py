@@ -16,7 +16,7 @@ map's colour scale keep their contrast in both schemes; 320 px does not scroll s
 never-negative statistic's interval stops at 0. Screenshots go to ARTIFACT_FOLDER. Ends with
 'N passed, N failed'.
 """
-import contextlib, json, os, sys, tempfile, time, traceback, shutil, urllib.parse
+import contextlib, json, os, sys, tempfile, time, shutil, urllib.parse
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -24,7 +24,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import api, browser, console_errors, start_server  # noqa: E402
+from sweep_view import Checks, api, browser, console_errors, start_server  # noqa: E402
 
 REFERENCE = {
     "name": "page-reference", "seed": 3, "defaults": {"generations": 30, "grid_size": 12},
@@ -85,19 +85,7 @@ def main():
         json.dump(settings, file)
     server, url = start_server(binary, data, config=config)
     driver = browser(artifacts)
-    passed = failed = 0
-
-    def check(name, body):
-        nonlocal passed, failed
-        try:
-            body()
-            passed += 1
-            print("PASS", name)
-        except Exception:
-            failed += 1
-            print("FAIL", name)
-            traceback.print_exc()
-            driver.save_screenshot(os.path.join(artifacts, f"inference-fail-{name}.png"))
+    check = Checks(driver, artifacts, "inference")
 
     try:
         status, sweep = api(url, "/api/sweeps", "POST", json.dumps(REFERENCE).encode())
@@ -364,8 +352,7 @@ def main():
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(data, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(check.summary())
 
 
 if __name__ == "__main__":

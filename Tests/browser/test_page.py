@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Browser test of the page in Public/: a real headless Chromium against a real server.
 
-    python3 Tests/browser/test_page.py MORPHIC_BINARY ARTIFACT_FOLDER
+    python3 Tests/browser/test_page.py MORPHIC_BINARY ARTIFACT_FOLDER [CHECK ...]
 
 Computes a finished sweep of 100,000 tiny runs with `morphic sweep` (about 3 minutes), starts
 `morphic serve` on a free loopback port over it, submits the smoke sweep through the form,
@@ -12,7 +12,8 @@ points (run count shown before submitting, a bound out of range explained next t
 100,000-run sweep opened cold within 2 s with fewer than 3,000 elements, a filter keystroke
 repainted within 300 ms, a quiet list and a hidden tab that ask (almost) nothing, a view left
 mid-poll, a missing sweep, Delete, and an outage with its recovery. Screenshots of each view
-go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
+go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'. Named CHECKs run alone (in the file's
+order; the later views' checks need submit_smoke_sweep_through_the_form before them).
 """
 import json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, traceback, urllib.error, urllib.parse, urllib.request
 
@@ -20,6 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -555,30 +557,61 @@ def main():
             driver.get(url + f"/#/sweeps/{big}")
             # Read at once: the header is drawn again when the columns change.
             heads = lambda: driver.execute_script("return [...document.querySelectorAll('#runs thead button')].map((b) => b.dataset.key)")
+            ticked = lambda: driver.execute_script("return [...document.querySelectorAll('#run-columns input:checked')].map((b) => b.value)")
+            summary = lambda: driver.find_element(By.CSS_SELECTOR, "#run-columns summary").text
             WebDriverWait(driver, 240).until(lambda d: "field_strength" in heads() and "temporal_decay" in heads())
-            chooser = Select(driver.find_element(By.ID, "run-columns"))
-            assert {o.get_attribute("value") for o in chooser.all_selected_options} >= {"field_strength", "temporal_decay"}
+            shown = heads()
+            # One box a column, ticked for each column shown; the summary counts them.
+            assert ticked() == shown[3:], (ticked(), shown)
+            boxes = len(driver.find_elements(By.CSS_SELECTOR, "#run-columns input[type=checkbox]"))
+            assert summary() == f"Columns ({len(shown) - 3} of {boxes})", (summary(), boxes)
+            # Opened and used with the keyboard alone: Enter on the summary, Tab to a box, Space.
+            driver.execute_script("document.querySelector('#run-columns summary').focus()")
+            driver.switch_to.active_element.send_keys(Keys.ENTER)
+            wait.until(lambda d: d.find_element(By.ID, "run-columns").get_attribute("open") is not None)
+            driver.switch_to.active_element.send_keys(Keys.TAB)
+            first = driver.switch_to.active_element
+            assert first.get_attribute("type") == "checkbox" and first.get_attribute("value") == "grid_size", first.get_attribute("outerHTML")
+            first.send_keys(Keys.SPACE)
+            # A box adds its column alone: every column shown before stays.
+            wait.until(lambda d: heads() == shown[:3] + ["grid_size"] + shown[3:])
+            assert summary() == f"Columns ({len(shown) - 2} of {boxes})", summary()
+            # Each box and the summary is a target of at least 24 px, and the boxes' words are
+            # part of them (a click on "rule" ticks it).
+            small = driver.execute_script(
+                "return [...document.querySelectorAll('#run-columns summary, #run-columns label, #run-columns input')]"
+                ".filter((e) => { const r = e.getBoundingClientRect(); return r.width < 24 || r.height < 24; }).map((e) => e.outerHTML)")
+            assert not small, small
+            driver.find_element(By.XPATH, "//details[@id='run-columns']//label[normalize-space()='rule']").click()
+            wait.until(lambda d: heads() == shown[:3] + ["grid_size", "rule"] + shown[3:])
             # A choice is shown, kept in the URL, and comes back with it.
-            chooser.deselect_all()
-            for key in ["temporal_decay", "max_population"]:
-                chooser.select_by_value(key)
+            for key in ticked():
+                if key not in ("temporal_decay", "max_population"):
+                    driver.find_element(By.CSS_SELECTOR, f"#run-columns input[value={key}]").click()
+            driver.find_element(By.CSS_SELECTOR, "#run-columns input[value=max_population]").click()
             wait.until(lambda d: heads() == ["run_id", "mode", "status", "temporal_decay", "max_population"])
             assert "cols=temporal_decay%2Cmax_population" in driver.current_url or "cols=temporal_decay,max_population" in driver.current_url, driver.current_url
             shared = driver.current_url
             driver.get(url + "/#/")
             driver.get(shared)
             wait.until(lambda d: heads() == ["run_id", "mode", "status", "temporal_decay", "max_population"])
+            assert ticked() == ["temporal_decay", "max_population"], ticked()
             cells = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_1'] td"))
             assert len(cells) == 5, [c.text for c in cells]
             # Every column taken out is a choice the URL keeps too, not a return to the defaults.
-            Select(driver.find_element(By.ID, "run-columns")).deselect_all()
+            # (A sweep view opens with the chooser closed.)
+            assert driver.find_element(By.ID, "run-columns").get_attribute("open") is None
+            driver.find_element(By.CSS_SELECTOR, "#run-columns summary").click()
+            for key in ticked():
+                driver.find_element(By.CSS_SELECTOR, f"#run-columns input[value={key}]").click()
             wait.until(lambda d: heads() == ["run_id", "mode", "status"] and "cols=&" in d.current_url + "&")
+            assert summary() == f"Columns (0 of {boxes})", summary()
             emptied = driver.current_url
             driver.get(url + "/#/")
             driver.get(emptied)
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_1']"))
             time.sleep(0.5)
-            assert heads() == ["run_id", "mode", "status"], heads()
+            assert heads() == ["run_id", "mode", "status"] and ticked() == [], (heads(), ticked())
 
         def every_view_passes_axe_in_light_and_dark():
             source = axe_source()
@@ -591,6 +624,8 @@ def main():
                     if "sweeps/" in view:
                         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
                         WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
+                        # The column chooser open: its boxes and their words are checked too.
+                        driver.execute_script("document.getElementById('run-columns').open = true")
                     if "run=" in view:
                         wait.until(lambda d: d.find_element(By.ID, "run-title").text.startswith("Run "))
                     time.sleep(0.5)
@@ -939,6 +974,8 @@ def main():
                      many_runs_keep_the_page_small, idle_list_asks_rarely,
                      hidden_tab_asks_nothing_and_catches_up_when_shown, leaving_a_view_mid_poll_freezes_nothing,
                      missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep, outage_is_shown_and_clears]:
+            if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
+                continue
             check(test.__name__, test)
     finally:
         if driver:

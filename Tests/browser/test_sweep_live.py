@@ -12,14 +12,14 @@ the server going away on a finished sweep's view and goes, with the view drawn a
 seconds of its return, without a click (also on a view that asks nothing itself). Screenshots
 go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 """
-import json, os, re, shutil, signal, sys, tempfile, time, traceback, urllib.parse, urllib.request
+import json, os, re, shutil, signal, sys, tempfile, time, urllib.parse, urllib.request
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import api, browser, console_errors, start_server  # noqa: E402
+from sweep_view import Checks, api, browser, console_errors, start_server  # noqa: E402
 
 FINISHED = {"name": "live-finished", "seed": 5, "defaults": {"grid_size": 10, "generations": 20, "crystal_count": 3},
             "groups": [{"prefix": "control", "mode": "classical", "replicates": 4},
@@ -50,19 +50,7 @@ def main():
     server, url = start_server(binary, data)
     driver = browser(artifacts)
     wait = WebDriverWait(driver, 30)
-    passed = failed = 0
-
-    def check(name, body):
-        nonlocal passed, failed
-        try:
-            body()
-            passed += 1
-            print("PASS", name, flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL", name, flush=True)
-            traceback.print_exc()
-            driver.save_screenshot(os.path.join(artifacts, f"live-fail-{name}.png"))
+    check = Checks(driver, artifacts, "live")
 
     def text(element_id):
         return driver.find_element(By.ID, element_id).get_attribute("textContent")
@@ -167,8 +155,8 @@ def main():
             assert "filter" not in driver.find_element(By.ID, "csv-link").get_attribute("href")
             asked = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)"
                                           ".filter((name) => name.includes('oops'))")
-            # Only the table's first page is asked with it (the view's first status answer asks that page again).
-            assert asked and all("/runs?offset=0&" in name for name in asked), asked
+            # Only the table's first page is asked with it, once; then without it.
+            assert len(asked) == 1 and "/runs?offset=0&" in asked[0], asked
             errors = [error for error in console_errors(driver) if "400" in error and "/runs?" not in error]
             assert not errors, errors
 
@@ -227,6 +215,68 @@ def main():
             assert query.get("y") == ["final_population"] and query.get("hz") == ["avg_population"], driver.current_url
             assert query.get("run") == ["morphic_1"], driver.current_url
 
+        def filter_error_quotes_what_was_typed_as_text():
+            open_view(finished)
+            # The refused condition comes back exactly as typed, with where it starts, and is
+            # shown as text: markup in it is neither parsed nor run.
+            for typed_text, quoted, position in [
+                ("<script>alert(1)</script>", "<script>alert(1)</script>", 1),
+                ("mode = morphic and  field_strength >= <b>x</b>", "field_strength >= <b>x</b>", 21),
+                ("mode = morphic and <img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>", 20),
+            ]:
+                assert typed_text[position - 1:].startswith(quoted), (typed_text, quoted, position)
+                typed(typed_text)
+                wait.until(lambda d: f"'{quoted}' at character {position}" in text("filter-error"))
+                error = driver.find_element(By.ID, "filter-error")
+                assert driver.execute_script("return arguments[0].children.length", error) == 0, error.get_attribute("innerHTML")
+                # No dialog was opened by the text (one open would block this script).
+                assert driver.execute_script("return 1") == 1
+            typed("mode = morphic")
+            wait.until(lambda d: not text("filter-error"))
+
+        def importance_caption_counts_the_runs_its_shares_are_computed_from():
+            open_view(finished)
+            caption = text("importance").split("Together")[0]
+            runs = {row.get_attribute("data-runs") for row in driver.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]")}
+            _, answer = api(url, f"/api/sweeps/{finished}/importance?y=avg_influence_rate")
+            # Field strength and temporal decay act in the 18 morphic runs of 22 (4 controls).
+            assert runs == {"18"} and answer["matched"] == 22, (runs, answer["matched"])
+            assert "over the 18 finished runs where they act (of 22 matching the filter)" in caption, caption
+            # The caption for every way the counts can fall (all runs; fewer, the same for
+            # every parameter; different for each), from the function that writes it.
+            captions = driver.execute_async_script(
+                "import('/js/importance.js').then((m) => arguments[0]([[22, [22, 22]], [22, [18]], [22, [18, 18]], [22, [6, 18]], [1, [1]]]"
+                ".map(([matched, runs]) => m.importanceCaption({y: 'avg_population', matched, parameters: runs.map((n) => ({runs: n}))}))))")
+            assert captions == [
+                "Share of the variance of avg population explained by each parameter alone, over the 22 finished runs matching the filter",
+                "Share of the variance of avg population explained by each parameter alone, over the 18 finished runs where it acts (of 22 matching the filter)",
+                "Share of the variance of avg population explained by each parameter alone, over the 18 finished runs where they act (of 22 matching the filter)",
+                "Share of the variance of avg population explained by each parameter alone, each over the finished runs where it acts: 6 to 18 of the 22 matching the filter (its runs)",
+                "Share of the variance of avg population explained by each parameter alone, over the 1 finished run matching the filter",
+            ], captions
+
+        def first_page_is_asked_once():
+            # Every request the page makes, counted from the document's start (aborted ones too).
+            probe = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source":
+                "window.asked = []; const fetched = window.fetch;"
+                "window.fetch = function (resource) { window.asked.push(String(resource)); return fetched.apply(this, arguments); };"})
+            try:
+                for fresh, query in [(True, ""), (False, ""), (True, "?filter=" + urllib.parse.quote("mode = morphic")),
+                                     (False, "?sort=-avg_population"), (False, "?run=morphic_3"), (True, "?cols=rule")]:
+                    if fresh:
+                        driver.get("about:blank")
+                        open_view(finished, query)
+                    else:
+                        driver.get(url + "/#/")
+                        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-list li"))
+                        driver.execute_script("window.asked = []; location.hash = arguments[0]", f"#/sweeps/{finished}{query}")
+                        WebDriverWait(driver, 60).until(lambda d: re.match(r"All \d+ finished", text("chart-note")))
+                    time.sleep(1)
+                    first = [name for name in driver.execute_script("return window.asked") if "/runs?offset=0&" in name]
+                    assert len(first) == 1, (fresh, query, first)
+            finally:
+                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", probe)
+
         def deleted_sweep_is_said_to_be_gone():
             doomed = submit(url, DOOMED)
             driver.get(url + f"/#/sweeps/{doomed}?run=d_1")
@@ -274,7 +324,9 @@ def main():
         for test in [charts_follow_a_running_sweep, invalid_filter_changes_nothing_but_the_error,
                      refused_filter_in_the_url_is_said_and_left_out,
                      csv_link_follows_the_sort_at_once, back_closes_the_run_and_stays_on_the_sweep,
-                     shared_url_with_a_run_keeps_its_chart_choices, deleted_sweep_is_said_to_be_gone, outage_is_shown_and_clears_without_a_click,
+                     shared_url_with_a_run_keeps_its_chart_choices, filter_error_quotes_what_was_typed_as_text,
+                     importance_caption_counts_the_runs_its_shares_are_computed_from, first_page_is_asked_once,
+                     deleted_sweep_is_said_to_be_gone, outage_is_shown_and_clears_without_a_click,
                      outage_banner_clears_on_a_view_that_asks_nothing]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue
@@ -287,8 +339,7 @@ def main():
         except Exception:
             server.kill()
         shutil.rmtree(data, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -41,8 +41,10 @@ export async function showSweep(id, wanted, number) {
   clearCharts();
   table.sort = viewState.take("sort") || "";
   const chosen = viewState.take("cols");
-  // `cols=` (every column taken out) is a choice too: only the run's identity and status.
-  table.chosen = chosen != null ? chosen.split(",").filter((key) => PARAMETERS.includes(key) || STATISTICS.includes(key)) : null;
+  // `cols=` (every column taken out) is a choice too: only the run's identity and status. The
+  // identity's columns are always shown, and a column is shown once.
+  table.chosen = chosen != null ? [...new Set(chosen.split(","))]
+    .filter((key) => (PARAMETERS.includes(key) && key !== "mode") || STATISTICS.includes(key)) : null;
   resetTable();
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun, { push: false });
