@@ -27,7 +27,8 @@ public enum Dataset {
 
     /// Writes the dataset of a sweep whose runs are all finished or failed. A run with
     /// neither a whole record nor a failure is refused, naming it. With `writesIndex` (the
-    /// server) the same pass writes the folder's ``RunIndexFile``, which is no dataset file.
+    /// server, `morphic sweep` and `morphic merge`) the same pass writes the folder's
+    /// ``RunIndexFile``, which is no dataset file.
     /// Returns the dataset trained as a reference when its card's calibration was measured.
     @discardableResult
     public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder,
