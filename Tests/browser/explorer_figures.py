@@ -12,7 +12,8 @@ kept and used again by the next call), served by
 rows, the chart, the parameter space, the heatmap and the importance table were drawn (ms
 after navigation), elements, bytes transferred, long tasks and console errors; for each size:
 the seconds and peak resident memory of computing the sweep, the seconds until the server
-first answers an aggregate (its reading of every run's record) and the server's peak resident
+first answers an aggregate (its reading of the sweep's runs index, `runs-index.bin`, which
+`morphic sweep` writes; every run's record for a folder made before it did) and the server's peak resident
 memory (VmHWM) after that reading and after all the openings; then the median and range of
 each time over the rounds. Give it a release build (scripts/explorer-figures.sh does).
 """
@@ -74,7 +75,7 @@ def measure(binary, size, rounds, grid_size, generations, keep):
         server, url = start_server(binary, data, config=config)
         indexing = wait_until_indexed(url, sweep_id)
         indexed_kb = peak_resident_kb(server.pid)
-        print(f"{size:,} runs: first aggregate answered after {indexing:.1f} s (every record read); "
+        print(f"{size:,} runs: first aggregate answered after {indexing:.1f} s (the runs index read); "
               f"server peak resident {indexed_kb / 1024:.0f} MB", flush=True)
         downloads = tempfile.mkdtemp(prefix="morphic-downloads-")
         driver = browser(downloads)
