@@ -27,7 +27,8 @@ public enum Dataset {
 
     /// Writes the dataset of a sweep whose runs are all finished or failed. A run with
     /// neither a whole record nor a failure is refused, naming it. With `writesIndex` (the
-    /// server) the same pass writes the folder's ``RunIndexFile``, which is no dataset file.
+    /// server, `morphic sweep` and `morphic merge`) the same pass writes the folder's
+    /// ``RunIndexFile``, which is no dataset file.
     /// Returns the dataset trained as a reference when its card's calibration was measured.
     @discardableResult
     public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder,
@@ -116,31 +117,67 @@ public enum Dataset {
         try manifest.write(Array("  ],\n".utf8))
         let validation = try checks.summary()
         try manifest.write(Array("  \"validation\": ".utf8) + validation.prettyBytes(level: 1) + Array("\n}\n".utf8))
-        try runsCSV.commit()
-        try timeseriesCSV.commit()
-        try featuresCSV.commit()
-        try arrays.finish()
-        try thetaX.finish()
-        // The card reports the dataset's calibration as a reference, measured from the
-        // features.csv just written, so the archive that takes the card holds it too.
-        let (calibration, trained) = try CardCalibration.measure(
-            definition, featuresPath: folder.path + "/features.csv")
-        try AtomicFile.write(
-            Array(
-                DatasetCard.text(
-                    definition, theta: theta, counts: counts, validation: validation, tables: tables,
-                    calibration: calibration
-                ).utf8),
-            to: folder.path + "/" + DatasetCard.fileName)
-        if let every = definition.snapshotEvery {
-            try Snapshots.write(definition, every: every, records: records) { failures[$0] == nil }
+        // The archive's tail is one deflate stream after the records: it is compressed on this
+        // thread from the tables as written, while other threads finish the arrays (which
+        // follow the tables in the archive), flush and rename the tables, measure the card's
+        // calibration and write the card and the frames (which come last), each joined only
+        // when the archive reaches its files.
+        var readers: [String: (handle: FileHandle, size: Int)] = [:]
+        defer { for reader in readers.values { try? reader.handle.close() } }
+        for file in [manifest, runsCSV, timeseriesCSV, featuresCSV] {
+            readers[URL(fileURLWithPath: file.path).lastPathComponent] = (try file.reader(), file.size)
         }
-        // Packs were appended without a flush of their own: make them durable before the
-        // manifest says the dataset is whole.
-        try folder.synchronize()
-        try index?.commit()
-        try manifest.commit()
-        for name in files(definition) { try addFile(name, of: folder, to: tar, as: definition.id) }
+        let arraysFinished = Joinable {
+            try arrays.finish()
+            try thetaX.finish()
+        }
+        let finishing = Joinable { () throws -> TrainedReference? in
+            try runsCSV.commit()
+            try timeseriesCSV.commit()
+            try featuresCSV.commit()
+            // Packs were appended without a flush of their own: make them durable before the
+            // manifest says the dataset is whole.
+            try folder.synchronize()
+            try index?.commit()
+            try manifest.commit()
+            // The card reports the dataset's calibration as a reference, measured from the
+            // features.csv just written, so the archive that takes the card holds it too.
+            let (calibration, trained) = try CardCalibration.measure(
+                definition, featuresPath: folder.path + "/features.csv")
+            try AtomicFile.write(
+                Array(
+                    DatasetCard.text(
+                        definition, theta: theta, counts: counts, validation: validation, tables: tables,
+                        calibration: calibration
+                    ).utf8),
+                to: folder.path + "/" + DatasetCard.fileName)
+            if let every = definition.snapshotEvery {
+                try Snapshots.write(definition, every: every, records: records) { failures[$0] == nil }
+            }
+            return trained
+        }
+        var trained: TrainedReference?
+        do {
+            for name in files(definition) {
+                if let reader = readers[name] {
+                    try addFile(name, from: reader.handle, size: reader.size, to: tar, as: definition.id)
+                    continue
+                }
+                if name == DatasetCard.fileName || name == Snapshots.fileName {
+                    trained = try finishing.join()
+                } else {
+                    try arraysFinished.join()
+                }
+                try addFile(name, of: folder, to: tar, as: definition.id)
+            }
+            // Nothing the other threads write may outlive the assembly.
+            try arraysFinished.join()
+            trained = try finishing.join()
+        } catch {
+            _ = try? arraysFinished.join()
+            _ = try? finishing.join()
+            throw error
+        }
         try tar.finish()
         try gzip.finish()
         try archive.commit()
@@ -346,8 +383,22 @@ public enum Dataset {
         defer { try? handle.close() }
         let size = Int(try handle.seekToEnd())
         try handle.seek(toOffset: 0)
+        try addFile(name, from: handle, size: size, to: tar, as: id)
+    }
+
+    /// Streams the `size` bytes `handle` reads from its start into the archive as `id/name`.
+    private static func addFile(_ name: String, from handle: FileHandle, size: Int, to tar: TarWriter, as id: String)
+        throws
+    {
         try tar.addFile(folder: id, name: name, size: size) { write in
-            while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty { try write(Array(chunk)) }
+            var left = size
+            while left > 0 {
+                guard let chunk = try handle.read(upToCount: min(left, 1 << 16)), !chunk.isEmpty else {
+                    throw FileError.invalid("\(name) ended before its \(size) bytes")
+                }
+                left -= chunk.count
+                try write(Array(chunk))
+            }
         }
     }
 }

@@ -81,7 +81,7 @@ public enum DatasetMerge {
                 try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
             }
         }
-        try Dataset.assemble(definition, in: output)
+        try Dataset.assemble(definition, in: output, writesIndex: true)
         return definition
     }
 }

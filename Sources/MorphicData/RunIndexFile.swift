@@ -10,8 +10,9 @@ import Foundation
 /// definition's order, its statistics in ``RunQuery/statistics`` order as Float64 (NaN for
 /// null, or for a failed run); then one byte per run, 1 for finished and 2 for failed.
 ///
-/// The file is the server's, not the dataset's: it is not in the archive, and `morphic sweep`
-/// does not write it.
+/// The file is the folder's, not the dataset's: it is not in the archive. The server's
+/// assembler, `morphic sweep` and `morphic merge` write it alike, so a folder made on the
+/// command line and served afterwards has it too.
 public enum RunIndexFile {
     /// The file's name in a sweep folder.
     public static let fileName = "runs-index.bin"

@@ -72,6 +72,16 @@ public final class StreamingFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// The bytes written so far, opened for reading from their start: what a reader takes
+    /// before ``commit()``, whose flush and rename the open file outlives.
+    public func reader() throws -> FileHandle {
+        try flush()
+        guard let handle = FileHandle(forReadingAtPath: temporary) else {
+            throw FileError.invalid("cannot read \(temporary)")
+        }
+        return handle
+    }
+
     /// Flushes to disk and renames the file into place.
     public func commit() throws {
         try flush()

@@ -87,7 +87,7 @@ struct PlanBench {
             throw BenchError("\(definition.runs.count - progress.runsCompleted) of the plan's runs did not finish")
         }
         let computed = DispatchTime.now().uptimeNanoseconds
-        try Dataset.assemble(definition, in: folder)
+        try Dataset.assemble(definition, in: folder, writesIndex: true)
         let assembled = DispatchTime.now().uptimeNanoseconds
         timing.runs = Double(computed - start) / 1e9
         timing.assemble = Double(assembled - computed) / 1e9

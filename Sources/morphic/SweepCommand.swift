@@ -12,7 +12,8 @@ struct SweepCommand: ParsableCommand {
             Leaves the dataset in the output folder as dataset.tar.gz holds it: one \
             <run_id>.json record per run, manifest.json, runs.csv, timeseries.csv, \
             features.csv, timeseries.npz, and the archive itself; definition.json says which \
-            sweep the folder holds. While the sweep runs, records are appended to packs in \
+            sweep the folder holds, and runs-index.bin its runs' statistics for a server that \
+            serves the folder. While the sweep runs, records are appended to packs in \
             records/; --packed keeps them there instead of one file per run (for sweeps of \
             hundreds of thousands of runs, see docs/datasets.md). Running the same command again \
             computes only the runs whose records are missing; runs that failed stay failed \
@@ -124,7 +125,9 @@ struct SweepCommand: ParsableCommand {
             note("shard \(shard): \(progress.runsCompleted) runs in \(output); join the shards with 'morphic merge'")
             return
         }
-        try Dataset.assemble(definition, in: folder)
+        // The runs index too, as the server writes it: a folder served afterwards answers its
+        // first sorted query from one file, not from every record.
+        try Dataset.assemble(definition, in: folder, writesIndex: true)
         if !packed { try folder.unpackRecords(of: definition) }
         for id in folder.failedRuns() where definition.index(ofRun: id) != nil {
             note("run \(id) failed: \(folder.failure(id) ?? "")")

@@ -21,13 +21,18 @@ import Testing
     static func files(_ folder: String) throws -> [String: Data] {
         var result: [String: Data] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: folder)
-        where name != "definition.json" && name != RecordStore.folderName {
+        where name != "definition.json" && name != RecordStore.folderName && name != RunIndexFile.fileName {
             result[name] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
         }
         if FileManager.default.fileExists(atPath: folder + "/definition.json") {
             for (name, bytes) in try runRecords(folder) { result[name] = Data(bytes) }
         }
         return result
+    }
+
+    /// The folder's `runs-index.bin`, which ``files(_:)`` leaves out as no dataset file.
+    static func runsIndex(_ folder: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: folder + "/" + RunIndexFile.fileName))
     }
 
     static func sweep(into path: String, workers: Int, shard: Shard? = nil) throws {
@@ -48,6 +53,9 @@ import Testing
         #expect(reference["features.csv"] != nil)
         #expect(try Self.files(root + "/one") == reference)
         #expect(try Self.files(root + "/merged") == reference)
+        // The runs index, which is no dataset file, alike too.
+        let index = try Self.runsIndex(root + "/many")
+        #expect(try Self.runsIndex(root + "/one") == index && Self.runsIndex(root + "/merged") == index)
         // Each shard holds only its own runs.
         let shardRuns = try (0..<3).map {
             try Self.files(root + "/shard\($0)").keys.filter { $0.hasSuffix(".json") }.count

@@ -16,6 +16,6 @@ enum Fixtures {
         let folder = SweepFolder(path: path)
         try folder.prepare(for: definition, shard: shard)
         _ = try SweepRunner(definition: definition, folder: folder, workers: workers, shard: shard).run()
-        if shard == nil { try Dataset.assemble(definition, in: folder) }
+        if shard == nil { try Dataset.assemble(definition, in: folder, writesIndex: true) }
     }
 }

@@ -46,6 +46,59 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/dataset.tar.gz")) == archive)
     }
 
+    @Test func sweep_WritesTheRunsIndexTheServerWrites_AndAServerAnswersFromIt() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = #"""
+            {"name": "indexed", "seed": 7, "defaults": {"grid_size": 10, "generations": 20},
+             "groups": [{"prefix": "control", "mode": "classical", "replicates": 3},
+                        {"prefix": "m", "grid": {"field_strength": [0.2, 0.9], "temporal_decay": [0.0, 0.5]}, "replicates": 2}]}
+            """#
+        try definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        for (folder, flags) in [("packed", ["--packed"]), ("loose", [])] {
+            let result = try morphic(["sweep", root + "/sweep.json", "--output", root + "/" + folder, "--quiet"] + flags)
+            #expect(result.status == 0, "\(result.output)")
+        }
+        // The same sweep through the server: its assembler's index and dataset.
+        let served = try ServerProcess(dataDirectory: root + "/data")
+        defer { served.kill() }
+        let response = try served.request("POST", "/api/sweeps", body: Array(definition.utf8))
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["id"] as? String)
+        _ = try served.wait(for: id, status: "completed")
+        let queries = [
+            "columns?fields=avg_population,field_strength,stability_score", "aggregate?y=avg_population&x=field_strength",
+            "runs?sort=-avg_influence_rate&fields=avg_influence_rate&limit=100",
+        ]
+        let answers = try queries.map { try served.request("GET", "/api/sweeps/\(id)/\($0)") }
+        #expect(answers.allSatisfy { $0.status == 200 })
+        served.kill()
+        let serverFolder = root + "/data/sweeps/" + id
+        let index = try Data(contentsOf: URL(fileURLWithPath: serverFolder + "/runs-index.bin"))
+        #expect(index.count > 0)
+        for folder in ["packed", "loose"] {
+            let path = root + "/" + folder
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/runs-index.bin")) == index, "\(folder)")
+            for name in ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "timeseries.npz", "theta_x.npz", "DATASET.md", "dataset.tar.gz"] {
+                #expect(FileManager.default.contents(atPath: path + "/" + name) == FileManager.default.contents(atPath: serverFolder + "/" + name), "\(folder)/\(name)")
+            }
+        }
+        // The command line's folder served, with its records moved away: the statistics can
+        // come only from its index, and the answers are the server's own.
+        let data = root + "/served-cli"
+        try FileManager.default.createDirectory(atPath: data + "/sweeps", withIntermediateDirectories: true)
+        let folder = data + "/sweeps/" + id
+        try FileManager.default.moveItem(atPath: root + "/packed", toPath: folder)
+        try FileManager.default.moveItem(atPath: folder + "/records", toPath: root + "/records-away")
+        try #"{"status": "completed", "sequence": 1, "created_at": "2026-01-01T00:00:00.000Z", "finished_at": "2026-01-01T00:01:00.000Z"}"#
+            .write(toFile: folder + "/status.json", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        for (query, answer) in zip(queries, answers) {
+            let again = try server.request("GET", "/api/sweeps/\(id)/\(query)")
+            #expect(again.status == 200 && again.body == answer.body, "\(query)")
+        }
+    }
+
     @Test func runFlags_OutOfRange_NameTheFlagAndRange() throws {
         let result = try morphic(["run", "--grid-size=2"])
         #expect(result.status != 0)

@@ -16,7 +16,8 @@ after navigation), elements, bytes transferred, long tasks and console errors, w
 map was asked (and the charts' last answer came) and drawn, and the long tasks from the
 map's answers to its drawing (the rounds wait for it); for each size:
 the seconds and peak resident memory of computing the sweep, the seconds until the server
-first answers an aggregate (its reading of every run's record) and the server's peak resident
+first answers an aggregate (its reading of the sweep's runs index, `runs-index.bin`, which
+`morphic sweep` writes; every run's record for a folder made before it did) and the server's peak resident
 memory (VmHWM) after that reading and after all the openings; then the median and range of
 each time over the rounds. Give it a release build (scripts/explorer-figures.sh does).
 """
@@ -78,7 +79,7 @@ def measure(binary, size, rounds, grid_size, generations, keep):
         server, url = start_server(binary, data, config=config)
         indexing = wait_until_indexed(url, sweep_id)
         indexed_kb = peak_resident_kb(server.pid)
-        print(f"{size:,} runs: first aggregate answered after {indexing:.1f} s (every record read); "
+        print(f"{size:,} runs: first aggregate answered after {indexing:.1f} s (the runs index read); "
               f"server peak resident {indexed_kb / 1024:.0f} MB", flush=True)
         downloads = tempfile.mkdtemp(prefix="morphic-downloads-")
         driver = browser(downloads)
