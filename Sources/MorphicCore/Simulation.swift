@@ -40,13 +40,14 @@ public struct Simulation: Sendable {
     private var convergence: Int?
     private var totalOverrides = 0
     /// The kernels of a step: ``Plane/step(_:into:rule:torus:threads:minimumBandRows:)``, ``FieldStep/apply()``
-    /// and ``TableStep/apply()``.
+    /// and ``TableStep/apply()`` when nil (called directly: a closure held by the run was
+    /// retained and released every step, which a small grid felt).
     /// The tests put the straightforward ones they keep as references in their place.
-    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int, Int?) -> (
+    var lifeKernel: (@Sendable (Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int, Int?) -> (
         population: Int, diversity: Int, complexity: Double
-    ) = { $0.step($1, into: $2, rule: $3, torus: $4, threads: $5, minimumBandRows: $6) }
-    var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
-    var tableKernel: @Sendable (inout TableStep) -> Void = { $0.apply() }
+    ))? = nil
+    var fieldKernel: (@Sendable (inout FieldStep) -> Void)? = nil
+    var tableKernel: (@Sendable (inout TableStep) -> Void)? = nil
     private var candidates: [UInt64] = []
     /// Room for the field kernel's tables, kept from step to step (``FieldStep/tables``).
     private var fieldTables: [Double] = []
@@ -115,7 +116,17 @@ public struct Simulation: Sendable {
         }
         self.planes = planes
         initialPopulation = population
+        // Each series gets one entry a step: room for all of them now, rather than copies as
+        // they grow.
+        let steps = configuration.generations
         populations = [population]
+        populations.reserveCapacity(steps + 1)
+        for keyPath in [\Series.complexity, \.volatility, \.morphicInfluenceRate, \.overrideRate] as [WritableKeyPath<Series, [Double]>] {
+            series[keyPath: keyPath].reserveCapacity(steps)
+        }
+        for keyPath in [\Series.population, \.patternDiversity, \.resonanceEvents, \.crystalCount] as [WritableKeyPath<Series, [Int]>] {
+            series[keyPath: keyPath].reserveCapacity(steps)
+        }
     }
 
     /// The current state S_t, t = ``generation``: row-major, 1 for alive.
@@ -154,7 +165,7 @@ public struct Simulation: Sendable {
         let measured = applyRule(source: source, target: target)
         if t > 0 { record(state: t, measured) }
 
-        var counts = StepCounts()
+        var counts = (applied: 0, overrides: 0, resonances: 0)
         var credits: [Credit] = []
         let due =
             configuration.mode == .morphic && configuration.crystalCount > 0
@@ -169,12 +180,15 @@ public struct Simulation: Sendable {
             swap(&field, &self.field)
             field.refill(own: crystals, partners: partners, configuration: configuration, step: t, decays: &decays)
             if field.count > 0 || due {
-                counts = applyField(field, step: t, source: source, target: target, collectHabits: due)
-                credits = settle(field, counts: counts, step: t)
+                let made = applyField(field, step: t, source: source, target: target, collectHabits: due)
+                counts = (made.applied, made.overrides, made.resonances)
+                credits = settle(field, counts: made, step: t)
+                stepCounts = made
             }
             self.field = field
         case .llmControl:
-            counts = applyTable(step: t, source: source, target: target)
+            let made = applyTable(step: t, source: source, target: target)
+            counts = (made.applied, made.overrides, made.resonances)
         }
         if torus {
             planes.withUnsafeMutableBufferPointer { layout.wrapHalo($0.baseAddress! + target) }
@@ -185,7 +199,6 @@ public struct Simulation: Sendable {
         series.resonanceEvents.append(counts.resonances)
         totalOverrides += counts.overrides
         if due { crystallize(after: t) }
-        stepCounts = counts
         series.crystalCount.append(crystals.count)
         generation += 1
 
@@ -227,11 +240,17 @@ public struct Simulation: Sendable {
         let layout = self.layout
         let torus = configuration.boundary == .torus
         let rule = configuration.rule
-        let kernel = lifeKernel
         let threads = self.threads
         let minimumBandRows = self.minimumBandRows
+        if let kernel = lifeKernel {
+            return planes.withUnsafeMutableBufferPointer { cells in
+                kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads, minimumBandRows)
+            }
+        }
         return planes.withUnsafeMutableBufferPointer { cells in
-            kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads, minimumBandRows)
+            layout.step(
+                cells.baseAddress! + source, into: cells.baseAddress! + target, rule: rule, torus: torus, threads: threads,
+                minimumBandRows: minimumBandRows)
         }
     }
 
@@ -294,7 +313,7 @@ public struct Simulation: Sendable {
             habits = []
             counts = StepCounts()
             tables = []
-            kernel(&step)
+            if let kernel { kernel(&step) } else { step.apply() }
             return (step.counts, step.mask, step.habits, step.tables)
         }
         candidates = collected
@@ -333,7 +352,7 @@ public struct Simulation: Sendable {
                 layout: layout, table: table, fieldStrength: configuration.fieldStrength, seed: configuration.seed!,
                 step: t, before: UnsafePointer(cells.baseAddress! + source), after: cells.baseAddress! + target,
                 mask: capturing ? [UInt8](repeating: 0, count: configuration.cellCount) : [])
-            kernel(&step)
+            if let kernel { kernel(&step) } else { step.apply() }
             return (step.counts, step.mask)
         }
         if capturing { fieldMask = mask }
