@@ -107,7 +107,8 @@ struct FieldStep {
                             if hamming {
                                 ceiling = Self.hammingTables(
                                     slots: slots, cells: cells, values: values, passing: similarity.passing,
-                                    falling: similarity.fallsWithDistance, forms: forms.baseAddress,
+                                    falling: similarity.fallsWithDistance, gridCells: n * n,
+                                    resonance: configuration.resonanceThreshold, forms: forms.baseAddress,
                                     prefactors: prefactors.baseAddress, decays: decays.baseAddress,
                                     powers: powers.baseAddress!, influence: influence, bound: bound, farthest: farthest)
                                 return
@@ -178,23 +179,46 @@ struct FieldStep {
     /// the influence at that distance when `falling` (the powers fall with distance, as they
     /// nearly always do, and so do products of them rounded alike), else the suffix maximum
     /// kept in `farthest`. Those are largest at the population nearest the form's, so the
-    /// greatest bound is read there instead of searched for (the search and the suffix cost a
-    /// small grid's step a tenth of its time).
+    /// greatest bound is read there instead of searched for.
+    ///
+    /// When so few draws can pass the ceiling that weighing every crystal for each of them
+    /// costs less than the bounds, each bound is left infinite: a draw that passes the ceiling
+    /// is then weighed whole, which decides it exactly as a bound would have (the bounds cost
+    /// a small grid's step, whose old crystals have little influence left, more than its few
+    /// such draws).
     private static func hammingTables(
-        slots: Int, cells: Int, values: Int, passing: Int, falling: Bool, forms: UnsafePointer<UInt64>?,
-        prefactors: UnsafePointer<Double>?, decays: UnsafePointer<Double>?, powers: UnsafePointer<Double>,
-        influence: UnsafeMutablePointer<Double>, bound: UnsafeMutablePointer<Double>,
+        slots: Int, cells: Int, values: Int, passing: Int, falling: Bool, gridCells: Int, resonance: Double,
+        forms: UnsafePointer<UInt64>?, prefactors: UnsafePointer<Double>?, decays: UnsafePointer<Double>?,
+        powers: UnsafePointer<Double>, influence: UnsafeMutablePointer<Double>, bound: UnsafeMutablePointer<Double>,
         farthest: UnsafeMutablePointer<Double>
     ) -> Double {
         guard slots > 0, passing > 0, let forms, let prefactors, let decays else { return -1 }
         var ceiling = -1.0
+        if falling {
+            for slot in 0..<slots {
+                let own = influence + slot &* values
+                let (prefactor, decay) = (prefactors[slot], decays[slot])
+                for index in 0..<passing { own[index] = prefactor * powers[index] * decay }
+                let formCells = forms[slot].nonzeroBitCount
+                guard max(1, formCells &- passing &+ 1) <= min(cells, formCells &+ passing &- 1) else { continue }
+                let nearest = own[max(1, formCells) &- formCells]
+                ceiling = nearest > ceiling ? nearest : ceiling
+            }
+            // About ceiling · gridCells draws pass it at most, each weighed at a few
+            // instructions a slot; the bounds cost some ten a slot and distance. (Above the
+            // resonance threshold every occupied cell is weighed, and the bounds pay.)
+            if ceiling >= 0 && ceiling <= resonance && ceiling * Double(gridCells) < Double(2 &* passing) {
+                UnsafeMutableBufferPointer(start: bound + 1, count: cells).update(repeating: .infinity)
+                return ceiling
+            }
+        }
         for slot in 0..<slots {
             let own = influence + slot &* values
             let formCells = forms[slot].nonzeroBitCount
-            let (prefactor, decay) = (prefactors[slot], decays[slot])
-            for index in 0..<passing { own[index] = prefactor * powers[index] * decay }
             var reach = own
             if !falling {
+                let (prefactor, decay) = (prefactors[slot], decays[slot])
+                for index in 0..<passing { own[index] = prefactor * powers[index] * decay }
                 var beyond = -1.0
                 for distance in (0..<passing).reversed() {
                     beyond = own[distance] > beyond ? own[distance] : beyond
@@ -205,8 +229,10 @@ struct FieldStep {
             let low = max(1, formCells &- passing &+ 1)
             let high = min(cells, formCells &+ passing &- 1)
             guard low <= high else { continue }
-            let nearest = reach[max(1, formCells) &- formCells]
-            ceiling = nearest > ceiling ? nearest : ceiling
+            if !falling {
+                let nearest = reach[max(1, formCells) &- formCells]
+                ceiling = nearest > ceiling ? nearest : ceiling
+            }
             for live in low...high {
                 let value = reach[abs(live &- formCells)]
                 bound[live] = value > bound[live] ? value : bound[live]
