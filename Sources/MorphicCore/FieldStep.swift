@@ -1,6 +1,9 @@
 /// One step of the morphic field over a grid (docs/model.md section 4): what its kernel
 /// reads, and what it counts and collects.
-struct FieldStep {
+///
+/// Sendable as a part of a run: the addresses it holds are set only while its kernel runs,
+/// on the run's own planes.
+struct FieldStep: @unchecked Sendable {
     /// What a step counted.
     struct Counts {
         var applied = 0
@@ -24,15 +27,20 @@ struct FieldStep {
 
     let configuration: RunConfiguration
     let layout: Plane
-    let field: MorphicField
+    /// The crystals; a run keeps one step and refills them each step.
+    var field: MorphicField
     let similarity: SimilarityTable
     /// The step, t.
-    let step: Int
+    var step: Int
     /// Whether this step's habits are collected for crystallization.
-    let collectHabits: Bool
-    /// S_t, and S_{t+1} as Life made it, which the field overwrites where it takes a cell.
-    let before: UnsafePointer<UInt64>
-    let after: UnsafeMutablePointer<UInt64>
+    var collectHabits: Bool
+    /// S_t, and S_{t+1} as Life made it, which the field overwrites where it takes a cell: set
+    /// only while the kernel runs (a run keeps its step, and its planes move when it is copied).
+    var planes: (before: UnsafePointer<UInt64>, after: UnsafeMutablePointer<UInt64>)? = nil
+    /// S_t, while the kernel runs; read unchecked, as the planes are set for every call.
+    var before: UnsafePointer<UInt64> { planes.unsafelyUnwrapped.before }
+    /// S_{t+1}, while the kernel runs.
+    var after: UnsafeMutablePointer<UInt64> { planes.unsafelyUnwrapped.after }
     /// Threads the step may use (``Simulation/threads``), and the fewest rows a band may
     /// have (nil: enough for some 100 µs of work).
     var threads = 1
