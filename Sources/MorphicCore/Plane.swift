@@ -340,7 +340,8 @@ struct Plane: Sendable {
             let previous = Self.columns(above0, middle0, below0)
             let current = Self.columns(above1, middle1, below1)
             let sums = Self.sums(previous, current, (0, 0))
-            target[row(y) &+ 1] = Self.next(sums, centre: middle1, conway: conway, births: births, survivals: survivals) & grid
+            target[row(y) &+ 1] =
+                Self.next(sums, centre: middle1, conway: conway, births: births, survivals: survivals) & grid
             population &+= (middle1 & grid).nonzeroBitCount
             // Rows 1, 4, 7, … are the block rows' middles, as long as there are blocks.
             if y % 3 == 1 && y <= lastBlockRow {

@@ -43,11 +43,14 @@ public struct Simulation: Sendable {
     /// and ``TableStep/apply()`` when nil (called directly: a closure held by the run was
     /// retained and released every step, which a small grid felt).
     /// The tests put the straightforward ones they keep as references in their place.
-    var lifeKernel: (@Sendable (Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int, Int?) -> (
-        population: Int, diversity: Int, complexity: Double
-    ))? = nil
+    var lifeKernel: LifeKernel? = nil
     var fieldKernel: (@Sendable (inout FieldStep) -> Void)? = nil
     var tableKernel: (@Sendable (inout TableStep) -> Void)? = nil
+    /// A Life kernel: the plane, S_t, S_{t+1}, the rule, the torus, threads and the fewest rows
+    /// a band may have, to the population, pattern diversity and complexity of S_t.
+    typealias LifeKernel = @Sendable (
+        Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int, Int?
+    ) -> (population: Int, diversity: Int, complexity: Double)
     private var habitTable: [UInt64] = []
     /// The field step, kept from step to step with its arrays (the field, the counts, the
     /// habits, the tables), which each step refills in place: making a step and handing
@@ -121,10 +124,14 @@ public struct Simulation: Sendable {
         let steps = configuration.generations
         populations = [population]
         populations.reserveCapacity(steps + 1)
-        for keyPath in [\Series.complexity, \.volatility, \.morphicInfluenceRate, \.overrideRate] as [WritableKeyPath<Series, [Double]>] {
+        for keyPath in [\Series.complexity, \.volatility, \.morphicInfluenceRate, \.overrideRate]
+            as [WritableKeyPath<Series, [Double]>]
+        {
             series[keyPath: keyPath].reserveCapacity(steps)
         }
-        for keyPath in [\Series.population, \.patternDiversity, \.resonanceEvents, \.crystalCount] as [WritableKeyPath<Series, [Int]>] {
+        for keyPath in [\Series.population, \.patternDiversity, \.resonanceEvents, \.crystalCount]
+            as [WritableKeyPath<Series, [Int]>]
+        {
             series[keyPath: keyPath].reserveCapacity(steps)
         }
     }
@@ -175,7 +182,8 @@ public struct Simulation: Sendable {
         case .classical:
             break
         case .morphic:
-            fieldStep.field.refill(own: crystals, partners: partners, configuration: configuration, step: t, decays: &decays)
+            fieldStep.field.refill(
+                own: crystals, partners: partners, configuration: configuration, step: t, decays: &decays)
             if fieldStep.field.count > 0 || due {
                 applyField(step: t, source: source, target: target, collectHabits: due)
                 counts = (fieldStep.counts.applied, fieldStep.counts.overrides, fieldStep.counts.resonances)
@@ -239,12 +247,15 @@ public struct Simulation: Sendable {
         let minimumBandRows = self.minimumBandRows
         if let kernel = lifeKernel {
             return planes.withUnsafeMutableBufferPointer { cells in
-                kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads, minimumBandRows)
+                kernel(
+                    layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads,
+                    minimumBandRows)
             }
         }
         return planes.withUnsafeMutableBufferPointer { cells in
             layout.step(
-                cells.baseAddress! + source, into: cells.baseAddress! + target, rule: rule, torus: torus, threads: threads,
+                cells.baseAddress! + source, into: cells.baseAddress! + target, rule: rule, torus: torus,
+                threads: threads,
                 minimumBandRows: minimumBandRows)
         }
     }
@@ -315,11 +326,14 @@ public struct Simulation: Sendable {
         var credits: [Credit] = []
         let slots = fieldStep.field.count
         for slot in 0..<slots where fieldStep.counts.slotActivations[slot] > 0 {
-            let (activations, overrides) = (fieldStep.counts.slotActivations[slot], fieldStep.counts.slotOverrides[slot])
+            let (activations, overrides) = (
+                fieldStep.counts.slotActivations[slot], fieldStep.counts.slotOverrides[slot]
+            )
             if let owner = fieldStep.field.owners[slot] {
                 credits.append(
                     Credit(
-                        owner: owner, crystalID: fieldStep.field.ids[slot], activations: activations, overrides: overrides,
+                        owner: owner, crystalID: fieldStep.field.ids[slot], activations: activations,
+                        overrides: overrides,
                         step: t))
             } else {
                 crystals[slot].activations += activations
