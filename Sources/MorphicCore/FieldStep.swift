@@ -1,6 +1,9 @@
 /// One step of the morphic field over a grid (docs/model.md section 4): what its kernel
 /// reads, and what it counts and collects.
-struct FieldStep {
+///
+/// Sendable as a part of a run: the addresses it holds are set only while its kernel runs,
+/// on the run's own planes.
+struct FieldStep: @unchecked Sendable {
     /// What a step counted.
     struct Counts {
         var applied = 0
@@ -24,15 +27,20 @@ struct FieldStep {
 
     let configuration: RunConfiguration
     let layout: Plane
-    let field: MorphicField
+    /// The crystals; a run keeps one step and refills them each step.
+    var field: MorphicField
     let similarity: SimilarityTable
     /// The step, t.
-    let step: Int
+    var step: Int
     /// Whether this step's habits are collected for crystallization.
-    let collectHabits: Bool
-    /// S_t, and S_{t+1} as Life made it, which the field overwrites where it takes a cell.
-    let before: UnsafePointer<UInt64>
-    let after: UnsafeMutablePointer<UInt64>
+    var collectHabits: Bool
+    /// S_t, and S_{t+1} as Life made it, which the field overwrites where it takes a cell: set
+    /// only while the kernel runs (a run keeps its step, and its planes move when it is copied).
+    var planes: (before: UnsafePointer<UInt64>, after: UnsafeMutablePointer<UInt64>)? = nil
+    /// S_t, while the kernel runs; read unchecked, as the planes are set for every call.
+    var before: UnsafePointer<UInt64> { planes.unsafelyUnwrapped.before }
+    /// S_{t+1}, while the kernel runs.
+    var after: UnsafeMutablePointer<UInt64> { planes.unsafelyUnwrapped.after }
     /// Threads the step may use (``Simulation/threads``), and the fewest rows a band may
     /// have (nil: enough for some 100 µs of work).
     var threads = 1
@@ -74,6 +82,12 @@ struct FieldStep {
     /// ``apply()`` on the arrays it fills, lent by the step: `tables` is room for the
     /// step's tables, grown when short and kept by the run (on a small grid a fresh one,
     /// too large for the stack, cost a tenth of the step).
+    ///
+    /// The bounds come first and each slot's influences after them, so that a slot's entries
+    /// stay where they are whatever the number of slots: those whose similarity does not
+    /// pass are -1 from the table's making and never written, and only the bounds are
+    /// cleared each step (clearing them all cost a small grid's step a tenth of its time,
+    /// a Jaccard field's 4,096 entries a slot far more).
     private func run(counts: inout Counts, habits: inout [UInt64], mask: inout [UInt8], tables: inout [Double]) {
         let n = configuration.gridSize
         let k = configuration.formSize
@@ -81,73 +95,66 @@ struct FieldStep {
         let slots = field.count
         let hamming = similarity.measure == .hamming
         let values = similarity.powers.count
-        let size = slots * values + cells + 1 + values
+        let size = cells + 1 + values + slots * values
         if tables.count < size { tables = [Double](repeating: -1, count: size) }
         tables.withUnsafeMutableBufferPointer { tables in
-            let buffer = UnsafeMutableBufferPointer(rebasing: tables[..<size])
-            let influence = buffer.baseAddress!
-            let bound = influence + slots * values
+            let bound = tables.baseAddress!
             let farthest = bound + cells + 1
-            buffer.update(repeating: -1)
+            let influence = farthest + values
+            UnsafeMutableBufferPointer(start: bound, count: cells + 1).update(repeating: -1)
             // The greatest influence any crystal can have on a window of each population (-1:
             // none can pass): the live cells a window shares with a form range from
             // max(0, live + form - k²) to min(live, form), and fix the similarity. For Hamming
             // the distance is then at least |live - form|, so the greatest influence at that
             // distance or more bounds it (a step's fixed cost, which small grids feel).
+            var ceiling = -1.0
             field.prefactors.withUnsafeBufferPointer { prefactors in
                 field.decays.withUnsafeBufferPointer { decays in
                     similarity.powers.withUnsafeBufferPointer { powers in
-                        similarity.passes.withUnsafeBufferPointer { passes in
-                            field.forms.withUnsafeBufferPointer { forms in
+                        field.forms.withUnsafeBufferPointer { forms in
+                            if hamming {
+                                ceiling = Self.hammingTables(
+                                    slots: slots, cells: cells, values: values, passing: similarity.passing,
+                                    falling: similarity.fallsWithDistance, gridCells: n * n,
+                                    resonance: configuration.resonanceThreshold, forms: forms.baseAddress,
+                                    prefactors: prefactors.baseAddress, decays: decays.baseAddress,
+                                    powers: powers.baseAddress!, influence: influence, bound: bound, farthest: farthest)
+                                return
+                            }
+                            similarity.passes.withUnsafeBufferPointer { passes in
                                 for slot in 0..<slots {
                                     let own = influence + slot &* values
                                     let formCells = forms[slot].nonzeroBitCount
-                                    if hamming {
-                                        // Distances 0..<passing pass, the rest stay -1: only
-                                        // those are worked out, and only the populations
-                                        // within that distance of the form's get a bound.
-                                        let passing = similarity.passing
-                                        for index in 0..<passing {
-                                            own[index] = prefactors[slot] * powers[index] * decays[slot]
-                                        }
-                                        var beyond = -1.0
-                                        for distance in (0..<passing).reversed() {
-                                            beyond = own[distance] > beyond ? own[distance] : beyond
-                                            farthest[distance] = beyond
-                                        }
-                                        var live = max(1, formCells &- passing &+ 1)
-                                        while live <= min(cells, formCells &+ passing &- 1) {
-                                            let reach = farthest[abs(live &- formCells)]
-                                            bound[live] = reach > bound[live] ? reach : bound[live]
-                                            live &+= 1
-                                        }
-                                    } else {
-                                        for index in 0..<values where passes[index] {
-                                            own[index] = prefactors[slot] * powers[index] * decays[slot]
-                                        }
-                                        for live in 1...cells {
-                                            for both in max(0, live + formCells - cells)...min(live, formCells) {
-                                                bound[live] = max(bound[live], own[both << 6 | (live + formCells - both)])
-                                            }
+                                    for index in 0..<values where passes[index] {
+                                        own[index] = prefactors[slot] * powers[index] * decays[slot]
+                                    }
+                                    for live in 1...cells {
+                                        for both in max(0, live + formCells - cells)...min(live, formCells) {
+                                            bound[live] = max(bound[live], own[both << 6 | (live + formCells - both)])
                                         }
                                     }
                                 }
                             }
+                            for live in 0...cells { ceiling = max(ceiling, bound[live]) }
                         }
                     }
                 }
             }
-            var ceiling = -1.0
-            for live in 0...cells { ceiling = max(ceiling, bound[live]) }
             let bands = RowBands.count(rows: n, threads: threads, minimumRows: minimumBandRows ?? 32768 / n)
             // An empty array's buffer may still have an address: no mask is nil.
             let capturing = !mask.isEmpty
             guard bands > 1 else {
-                // One band (every small grid): straight into this step's counts and habits.
+                // One band (every small grid): straight into this step's counts and habits. An
+                // empty mask is not asked for its buffer: that makes it a new one.
+                guard capturing else {
+                    return rows(
+                        0..<n, influence: influence, bound: bound, ceiling: ceiling, mask: nil, counts: &counts,
+                        habits: &habits)
+                }
                 mask.withUnsafeMutableBufferPointer { mask in
                     rows(
-                        0..<n, influence: influence, bound: bound, ceiling: ceiling,
-                        mask: capturing ? mask.baseAddress : nil, counts: &counts, habits: &habits)
+                        0..<n, influence: influence, bound: bound, ceiling: ceiling, mask: mask.baseAddress,
+                        counts: &counts, habits: &habits)
                 }
                 return
             }
@@ -171,6 +178,75 @@ struct FieldStep {
                 habits += result.habits
             }
         }
+    }
+
+    /// The Hamming part of ``run(counts:habits:mask:tables:)``: each slot's influence at the
+    /// distances that pass (0..<`passing`; the rest stay -1), the bound on each population, and
+    /// the greatest bound, returned. Distances 0..<passing pass, so only populations within
+    /// that distance of the form's get a bound; the greatest influence at a distance or more is
+    /// the influence at that distance when `falling` (the powers fall with distance, as they
+    /// nearly always do, and so do products of them rounded alike), else the suffix maximum
+    /// kept in `farthest`. Those are largest at the population nearest the form's, so the
+    /// greatest bound is read there instead of searched for.
+    ///
+    /// When so few draws can pass the ceiling that weighing every crystal for each of them
+    /// costs less than the bounds, each bound is left infinite: a draw that passes the ceiling
+    /// is then weighed whole, which decides it exactly as a bound would have (the bounds cost
+    /// a small grid's step, whose old crystals have little influence left, more than its few
+    /// such draws).
+    private static func hammingTables(
+        slots: Int, cells: Int, values: Int, passing: Int, falling: Bool, gridCells: Int, resonance: Double,
+        forms: UnsafePointer<UInt64>?, prefactors: UnsafePointer<Double>?, decays: UnsafePointer<Double>?,
+        powers: UnsafePointer<Double>, influence: UnsafeMutablePointer<Double>, bound: UnsafeMutablePointer<Double>,
+        farthest: UnsafeMutablePointer<Double>
+    ) -> Double {
+        guard slots > 0, passing > 0, let forms, let prefactors, let decays else { return -1 }
+        var ceiling = -1.0
+        if falling {
+            for slot in 0..<slots {
+                let own = influence + slot &* values
+                let (prefactor, decay) = (prefactors[slot], decays[slot])
+                for index in 0..<passing { own[index] = prefactor * powers[index] * decay }
+                let formCells = forms[slot].nonzeroBitCount
+                guard max(1, formCells &- passing &+ 1) <= min(cells, formCells &+ passing &- 1) else { continue }
+                let nearest = own[max(1, formCells) &- formCells]
+                ceiling = nearest > ceiling ? nearest : ceiling
+            }
+            // About ceiling · gridCells draws pass it at most, each weighed at a few
+            // instructions a slot; the bounds cost some ten a slot and distance. (Above the
+            // resonance threshold every occupied cell is weighed, and the bounds pay.)
+            if ceiling >= 0 && ceiling <= resonance && ceiling * Double(gridCells) < Double(2 &* passing) {
+                UnsafeMutableBufferPointer(start: bound + 1, count: cells).update(repeating: .infinity)
+                return ceiling
+            }
+        }
+        for slot in 0..<slots {
+            let own = influence + slot &* values
+            let formCells = forms[slot].nonzeroBitCount
+            var reach = own
+            if !falling {
+                let (prefactor, decay) = (prefactors[slot], decays[slot])
+                for index in 0..<passing { own[index] = prefactor * powers[index] * decay }
+                var beyond = -1.0
+                for distance in (0..<passing).reversed() {
+                    beyond = own[distance] > beyond ? own[distance] : beyond
+                    farthest[distance] = beyond
+                }
+                reach = farthest
+            }
+            let low = max(1, formCells &- passing &+ 1)
+            let high = min(cells, formCells &+ passing &- 1)
+            guard low <= high else { continue }
+            if !falling {
+                let nearest = reach[max(1, formCells) &- formCells]
+                ceiling = nearest > ceiling ? nearest : ceiling
+            }
+            for live in low...high {
+                let value = reach[abs(live &- formCells)]
+                bound[live] = value > bound[live] ? value : bound[live]
+            }
+        }
+        return ceiling
     }
 
     /// The tables of a step, read by every band.
@@ -228,24 +304,40 @@ struct FieldStep {
             }
             guard !hopeless || habitsWanted else { return }
             let ceilingBits = CounterRandom.threshold(below: ceiling)
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64 &+ slots &+ 1 &+ k) { scratch in
+            // A grid of one word a row has each row's cells spread r columns either way once,
+            // and a row's occupied cells ORed from the 2r + 1 spreads around it (reading the k
+            // rows' words again for every row cost a small grid a third of its field step).
+            let narrow = layout.lastWord == 1
+            let spreadRows = narrow ? band.count &+ 2 &* r : 0
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64 &+ slots &+ 1 &+ k &+ spreadRows) { scratch in
                 let draws = scratch.baseAddress!
                 // Each slot's outcome, and nothing for the extra one.
                 let outcomes = draws + 64
                 // The window's k rows around the current word, each from r columns left of
                 // the word's first cell (``windowRows(row:word:radius:into:)``).
                 let near = outcomes + (slots &+ 1)
+                // Row band.lowerBound - r + i spread, at i.
+                let spreads = near + k
                 for slot in 0..<slots { outcomes[slot] = UInt64(field.outcomes[slot]) }
                 outcomes[slots] = 0
+                if narrow {
+                    switch r {
+                    case 1: narrowOccupied(band, radius: 1, into: spreads)
+                    case 2: narrowOccupied(band, radius: 2, into: spreads)
+                    default: narrowOccupied(band, radius: 3, into: spreads)
+                    }
+                }
                 field.forms.withUnsafeBufferPointer { forms in
                     for y in band {
                         let line = after + layout.row(y)
                         let current = before + layout.row(y)
                         for j in 1...layout.lastWord {
-                            var cells =
-                                r == 1
-                                ? occupied(row: y, word: j, radius: 1)
-                                : r == 2 ? occupied(row: y, word: j, radius: 2) : occupied(row: y, word: j, radius: 3)
+                            var cells: UInt64
+                            if narrow {
+                                cells = spreads[y &- band.lowerBound]
+                            } else {
+                                cells = occupied(row: y, word: j)
+                            }
                             if j == layout.lastWord { cells &= layout.lastMask }
                             // The cells a crystal might take or that might resonate, by
                             // their draws: a mask, so that no branch waits on a draw.
@@ -265,13 +357,7 @@ struct FieldStep {
                                 if ceiling > resonance { hopeful = cells }
                             }
                             var visit = hopeful | (habitsWanted ? cells & current[j] : 0)
-                            if visit != 0 {
-                                switch r {
-                                case 1: windowRows(row: y, word: j, radius: 1, into: near)
-                                case 2: windowRows(row: y, word: j, radius: 2, into: near)
-                                default: windowRows(row: y, word: j, radius: 3, into: near)
-                                }
-                            }
+                            if visit != 0 { windowRows(row: y, word: j, radius: r, into: near) }
                             while visit != 0 {
                                 let bit = visit.trailingZeroBitCount
                                 visit &= visit &- 1
@@ -369,12 +455,50 @@ struct FieldStep {
     /// Rows y − r … y + r of S_t around word j, each from column 64(j − 1) − r on (bit i is
     /// column 64(j − 1) − r + i): the window of the word's cell at bit b is then bits
     /// b … b + 2r of each, when b + 2r + 1 ≤ 64.
-    @inline(__always)
+    /// Not inlined: on a small grid few words have a cell to visit, and inlined its rows'
+    /// addresses were worked out for every row whether needed or not.
+    @inline(never)
     private func windowRows(row y: Int, word j: Int, radius r: Int, into rows: UnsafeMutablePointer<UInt64>) {
         let shift = UInt64(r)
         for dy in 0...(2 &* r) {
             let line = before + layout.row(y &- r &+ dy)
             rows[dy] = line[j] &<< shift | line[j &- 1] &>> (64 &- shift)
+        }
+    }
+
+    /// ``occupied(row:word:radius:)`` for each row of `band` of a grid of one word a row, into
+    /// `rows` (row band.lowerBound at 0), which holds band.count + 2r words: each row's word
+    /// spread r columns either way once (its halo words' nearest cells brought in), then the
+    /// 2r + 1 spreads around each row ORed. Called with a constant radius, so that its loops
+    /// unroll.
+    @inline(__always)
+    private func narrowOccupied(_ band: Range<Int>, radius r: Int, into rows: UnsafeMutablePointer<UInt64>) {
+        for i in 0..<(band.count &+ 2 &* r) {
+            let line = before + layout.row(band.lowerBound &- r &+ i)
+            let (left, middle, right) = (line[0], line[1], line[2])
+            var cells = middle
+            for dx in 1...r {
+                let shift = UInt64(dx)
+                cells |= middle &<< shift | left &>> (64 &- shift) | middle &>> shift | right &<< (64 &- shift)
+            }
+            rows[i] = cells
+        }
+        // Row i's window rows are spreads i ... i + 2r: read ahead of the writes.
+        for i in 0..<band.count {
+            var cells = rows[i]
+            for dy in 1...(2 &* r) { cells |= rows[i &+ dy] }
+            rows[i] = cells
+        }
+    }
+
+    /// ``occupied(row:word:radius:)`` with this step's radius. Not inlined: inlined, its rows'
+    /// addresses were worked out for every row, and a grid of one word a row needs none.
+    @inline(never)
+    private func occupied(row y: Int, word j: Int) -> UInt64 {
+        switch configuration.formSize {
+        case 3: occupied(row: y, word: j, radius: 1)
+        case 5: occupied(row: y, word: j, radius: 2)
+        default: occupied(row: y, word: j, radius: 3)
         }
     }
 

@@ -282,8 +282,8 @@ struct Plane: Sendable {
 
     /// ``rows(_:_:into:rule:torus:seen:tallies:blocks:)`` for a grid up to ``narrowSize`` wide
     /// (one word a row, its blocks' live cells kept), all its rows on one thread:
-    /// the same results, without what a wide row needs. The three rows around a row are
-    /// carried from row to row; nothing right of the word is read (it reaches no cell of the
+    /// the same results, without what a wide row needs. Only the rows around which something
+    /// lives are worked out; nothing right of the word is read (it reaches no cell of the
     /// grid: the grid's columns end at 46, the word's bit 63 is the farthest any sum looks),
     /// and every window's three rows lie in the word and the bit below it.
     private func narrowRows(
@@ -303,50 +303,54 @@ struct Plane: Sendable {
         let first = torus ? 0 : 1
         let last = torus ? n - 1 : n - 2
         let columns: UInt64 = last < first ? 0 : (1 &<< UInt64(last &- first &+ 1) &- 1) &<< UInt64(first)
-        var saturated = false
-        var population = 0
-        var (above0, above1) = (source[row(-1)], source[row(-1) &+ 1])
-        var (middle0, middle1) = (source[row(0)], source[row(0) &+ 1])
-        var blockRow = blocks
-        // Rows 1, 4, 7, … are the block rows' middles, as long as there are blocks.
-        var nextBlockRow = blocksPerRow > 0 ? 1 : n
         let lastBlockRow = 3 &* blocksPerRow &- 2
-        // A rule that gives no birth to a cell with no live neighbour leaves a row around which
-        // nothing lives empty: its blocks hold nothing and its windows are the empty one.
-        let emptyStaysEmpty = births & 1 == 0
-        for y in 0..<n {
-            let below = source + row(y &+ 1)
+        let allRows: UInt64 = (1 &<< UInt64(n)) &- 1
+        // The rows around which something lives, found first from the rows' words (bit y + 1 is
+        // row y, halo rows included; the word right of the grid's holds none of its cells): the
+        // sparse ash most runs end in is mostly rows around which nothing does, and a rule that
+        // gives no birth to a cell with no live neighbour leaves those empty, their windows the
+        // empty one and their blocks empty (the blocks start at zero). Only the grid's word of
+        // such a row is written: the halo words stay zero on a dead boundary and the torus's
+        // are written whole after the step.
+        var lines: UInt64 = 0
+        for y in -1...n {
+            let line = source + row(y)
+            lines |= UInt64((line[0] | line[1]) != 0 ? 1 : 0) &<< UInt64(y &+ 1)
+        }
+        var busy = (lines | lines &>> 1 | lines &>> 2) & allRows
+        if births & 1 != 0 { busy = allRows }
+        var empty = ~busy & allRows
+        let windowRows: UInt64 = last < first ? 0 : (1 &<< UInt64(last &- first &+ 1) &- 1) &<< UInt64(first)
+        if empty & windowRows != 0 && columns != 0 { seen[0] = 1 }
+        while empty != 0 {
+            let y = empty.trailingZeroBitCount
+            empty &= empty &- 1
+            target[row(y) &+ 1] = 0
+        }
+        var saturated = false
+        var nextCheck = 15
+        var population = 0
+        while busy != 0 {
+            let y = busy.trailingZeroBitCount
+            busy &= busy &- 1
+            let (above, middle, below) = (source + row(y &- 1), source + row(y), source + row(y &+ 1))
+            let (above0, above1) = (above[0], above[1])
+            let (middle0, middle1) = (middle[0], middle[1])
             let (below0, below1) = (below[0], below[1])
-            // The grid's words first: the halo's are empty too but on a torus, and a busy
-            // row is told by them alone.
-            if above1 | middle1 | below1 == 0 && above0 | middle0 | below0 == 0 && emptyStaysEmpty {
-                // The sparse ash most runs end in is mostly such rows.
-                (target + row(y)).update(repeating: 0, count: 3)
-                if y == nextBlockRow {
-                    nextBlockRow = y == lastBlockRow ? n : y &+ 3
-                    blockRow.update(repeating: 0, count: blocksPerRow)
-                    blockRow += blocksPerRow
-                }
-                if !saturated && y >= first && y <= last && columns != 0 { seen[0] = 1 }
-                (above0, above1) = (middle0, middle1)
-                (middle0, middle1) = (below0, below1)
-                continue
-            }
             let previous = Self.columns(above0, middle0, below0)
             let current = Self.columns(above1, middle1, below1)
             let sums = Self.sums(previous, current, (0, 0))
-            let out = target + row(y)
-            out[0] = 0
-            out[1] = Self.next(sums, centre: middle1, conway: conway, births: births, survivals: survivals) & grid
-            out[2] = 0
+            target[row(y) &+ 1] =
+                Self.next(sums, centre: middle1, conway: conway, births: births, survivals: survivals) & grid
             population &+= (middle1 & grid).nonzeroBitCount
-            if y == nextBlockRow {
-                nextBlockRow = y == lastBlockRow ? n : y &+ 3
+            // Rows 1, 4, 7, … are the block rows' middles, as long as there are blocks.
+            if y % 3 == 1 && y <= lastBlockRow {
                 // Block a's centre is column 3a + 1: its sum is the block's live cells. The
                 // ones, twos and fours of the centres' sums are gathered into one word, each
                 // centre's in the three bits from it up (the next centre is three bits on).
                 let low = sums.0 & centres | (sums.1 & centres) &<< 1 | (sums.2 & centres) &<< 2
                 let eights = sums.3 & centres
+                var blockRow = blocks + (y / 3) &* blocksPerRow
                 var shift: UInt64 = 1
                 for _ in 0..<blocksPerRow {
                     blockRow.pointee = UInt8(truncatingIfNeeded: low &>> shift & 7 | (eights &>> shift & 1) &<< 3)
@@ -369,7 +373,10 @@ struct Plane: Sendable {
                     cells &= cells &- 1
                     seen[Int(truncatingIfNeeded: a &>> shift & 7 | m3 &>> shift & 0x38 | b6 &>> shift & 0x1C0)] = 1
                 }
-                if y & 15 == 15 && (y &+ 1) &* n >= 512 {
+                // Looked at every 16 rows or so, once 512 cells have been marked: fewer
+                // cannot have shown every window.
+                if y >= nextCheck && (y &+ 1) &* n >= 512 {
+                    nextCheck = y &+ 16
                     var marked = 0
                     for word in 0..<64 {
                         marked &+= UnsafeRawPointer(seen).loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self).nonzeroBitCount
@@ -377,8 +384,6 @@ struct Plane: Sendable {
                     saturated = marked == 512
                 }
             }
-            (above0, above1) = (middle0, middle1)
-            (middle0, middle1) = (below0, below1)
         }
         return population
     }

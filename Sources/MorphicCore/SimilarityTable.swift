@@ -10,6 +10,9 @@ struct SimilarityTable: Sendable {
     let powers: [Double]
     /// Hamming: the distances that pass are 0..<passing (similarity falls with distance).
     let passing: Int
+    /// Hamming: whether the powers of the passing distances never rise with distance (as the
+    /// similarity falls; `pow` is not promised to follow it, so it is checked).
+    let fallsWithDistance: Bool
 
     init(_ configuration: RunConfiguration) {
         measure = configuration.similarity
@@ -28,6 +31,8 @@ struct SimilarityTable: Sendable {
         passes = similarities.map { $0.map { $0 > threshold } ?? false }
         powers = similarities.map { $0.map { pow($0, configuration.influenceExponent) } ?? 0 }
         passing = passes.firstIndex(of: false) ?? passes.count
+        let powers = self.powers
+        fallsWithDistance = measure == .hamming && (0..<max(0, passing - 1)).allSatisfy { powers[$0 + 1] <= powers[$0] }
     }
 
     /// Hamming: cells that differ. Jaccard: live cells in both (high bits) and in either.

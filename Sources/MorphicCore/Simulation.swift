@@ -40,22 +40,23 @@ public struct Simulation: Sendable {
     private var convergence: Int?
     private var totalOverrides = 0
     /// The kernels of a step: ``Plane/step(_:into:rule:torus:threads:minimumBandRows:)``, ``FieldStep/apply()``
-    /// and ``TableStep/apply()``.
+    /// and ``TableStep/apply()`` when nil (called directly: a closure held by the run was
+    /// retained and released every step, which a small grid felt).
     /// The tests put the straightforward ones they keep as references in their place.
-    var lifeKernel: @Sendable (Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int, Int?) -> (
-        population: Int, diversity: Int, complexity: Double
-    ) = { $0.step($1, into: $2, rule: $3, torus: $4, threads: $5, minimumBandRows: $6) }
-    var fieldKernel: @Sendable (inout FieldStep) -> Void = { $0.apply() }
-    var tableKernel: @Sendable (inout TableStep) -> Void = { $0.apply() }
-    private var candidates: [UInt64] = []
-    /// Room for the field kernel's tables, kept from step to step (``FieldStep/tables``).
-    private var fieldTables: [Double] = []
+    var lifeKernel: LifeKernel? = nil
+    var fieldKernel: (@Sendable (inout FieldStep) -> Void)? = nil
+    var tableKernel: (@Sendable (inout TableStep) -> Void)? = nil
+    /// A Life kernel: the plane, S_t, S_{t+1}, the rule, the torus, threads and the fewest rows
+    /// a band may have, to the population, pattern diversity and complexity of S_t.
+    typealias LifeKernel = @Sendable (
+        Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int, Int?
+    ) -> (population: Int, diversity: Int, complexity: Double)
     private var habitTable: [UInt64] = []
-    /// The field and the counts of the last step, kept so that a step refills their arrays
-    /// instead of making new ones.
-    private var field = MorphicField()
+    /// The field step, kept from step to step with its arrays (the field, the counts, the
+    /// habits, the tables), which each step refills in place: making a step and handing
+    /// it the arrays, then taking them back, cost a small grid a sixth of its step.
+    private var fieldStep: FieldStep
     private var decays = MorphicField.Decays()
-    private var stepCounts = StepCounts()
 
     /// Prepares a run in its initial state.
     ///
@@ -115,7 +116,24 @@ public struct Simulation: Sendable {
         }
         self.planes = planes
         initialPopulation = population
+        fieldStep = FieldStep(
+            configuration: configuration, layout: layout, field: MorphicField(), similarity: similarity, step: 0,
+            collectHabits: false)
+        // Each series gets one entry a step: room for all of them now, rather than copies as
+        // they grow.
+        let steps = configuration.generations
         populations = [population]
+        populations.reserveCapacity(steps + 1)
+        for keyPath in [\Series.complexity, \.volatility, \.morphicInfluenceRate, \.overrideRate]
+            as [WritableKeyPath<Series, [Double]>]
+        {
+            series[keyPath: keyPath].reserveCapacity(steps)
+        }
+        for keyPath in [\Series.population, \.patternDiversity, \.resonanceEvents, \.crystalCount]
+            as [WritableKeyPath<Series, [Int]>]
+        {
+            series[keyPath: keyPath].reserveCapacity(steps)
+        }
     }
 
     /// The current state S_t, t = ``generation``: row-major, 1 for alive.
@@ -154,27 +172,27 @@ public struct Simulation: Sendable {
         let measured = applyRule(source: source, target: target)
         if t > 0 { record(state: t, measured) }
 
-        var counts = StepCounts()
+        var counts = (applied: 0, overrides: 0, resonances: 0)
         var credits: [Credit] = []
         let due =
             configuration.mode == .morphic && configuration.crystalCount > 0
             && (t + 1) % configuration.crystallizationInterval == 0
-        candidates.removeAll(keepingCapacity: true)
         if capturesFieldMask { fieldMask = [UInt8](repeating: 0, count: configuration.cellCount) }
         switch configuration.mode {
         case .classical:
             break
         case .morphic:
-            var field = MorphicField()
-            swap(&field, &self.field)
-            field.refill(own: crystals, partners: partners, configuration: configuration, step: t, decays: &decays)
-            if field.count > 0 || due {
-                counts = applyField(field, step: t, source: source, target: target, collectHabits: due)
-                credits = settle(field, counts: counts, step: t)
+            fieldStep.field.refill(
+                own: crystals, partners: partners, configuration: configuration, step: t, decays: &decays)
+            if fieldStep.field.count > 0 || due {
+                applyField(step: t, source: source, target: target, collectHabits: due)
+                counts = (fieldStep.counts.applied, fieldStep.counts.overrides, fieldStep.counts.resonances)
+                credits = settle(step: t)
+                if due { crystallize(after: t) }
             }
-            self.field = field
         case .llmControl:
-            counts = applyTable(step: t, source: source, target: target)
+            let made = applyTable(step: t, source: source, target: target)
+            counts = (made.applied, made.overrides, made.resonances)
         }
         if torus {
             planes.withUnsafeMutableBufferPointer { layout.wrapHalo($0.baseAddress! + target) }
@@ -184,8 +202,6 @@ public struct Simulation: Sendable {
         series.overrideRate.append(Double(counts.overrides) / cells)
         series.resonanceEvents.append(counts.resonances)
         totalOverrides += counts.overrides
-        if due { crystallize(after: t) }
-        stepCounts = counts
         series.crystalCount.append(crystals.count)
         generation += 1
 
@@ -227,11 +243,20 @@ public struct Simulation: Sendable {
         let layout = self.layout
         let torus = configuration.boundary == .torus
         let rule = configuration.rule
-        let kernel = lifeKernel
         let threads = self.threads
         let minimumBandRows = self.minimumBandRows
+        if let kernel = lifeKernel {
+            return planes.withUnsafeMutableBufferPointer { cells in
+                kernel(
+                    layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads,
+                    minimumBandRows)
+            }
+        }
         return planes.withUnsafeMutableBufferPointer { cells in
-            kernel(layout, cells.baseAddress! + source, cells.baseAddress! + target, rule, torus, threads, minimumBandRows)
+            layout.step(
+                cells.baseAddress! + source, into: cells.baseAddress! + target, rule: rule, torus: torus,
+                threads: threads,
+                minimumBandRows: minimumBandRows)
         }
     }
 
@@ -264,57 +289,55 @@ public struct Simulation: Sendable {
     typealias StepCounts = FieldStep.Counts
 
     /// docs/model.md section 4: lets the winning crystal of each non-empty window take the cell,
-    /// and collects the habits that crystallization will choose from.
-    private mutating func applyField(
-        _ field: MorphicField, step t: Int, source: Int, target: Int, collectHabits: Bool
-    ) -> StepCounts {
-        let n = configuration.gridSize
-        let configuration = self.configuration
-        let layout = self.layout
-        let similarity = self.similarity
-        let kernel = fieldKernel
-        let threads = self.threads
-        let minimumBandRows = self.minimumBandRows
-        var habits = candidates
-        candidates = []
-        // The last step's counts lend their arrays; moved, so that the kernel owns them alone.
-        var counts = stepCounts
-        stepCounts = StepCounts()
-        (counts.applied, counts.overrides, counts.resonances) = (0, 0, 0)
-        var tables = fieldTables
-        fieldTables = []
+    /// and collects the habits that crystallization will choose from, in ``fieldStep`` (its
+    /// field already refilled).
+    private mutating func applyField(step t: Int, source: Int, target: Int, collectHabits: Bool) {
+        fieldStep.step = t
+        fieldStep.collectHabits = collectHabits
+        fieldStep.threads = threads
+        fieldStep.minimumBandRows = minimumBandRows
+        fieldStep.habits.removeAll(keepingCapacity: true)
+        (fieldStep.counts.applied, fieldStep.counts.overrides, fieldStep.counts.resonances) = (0, 0, 0)
         let capturing = capturesFieldMask
-        let (made, mask, collected, lent) = planes.withUnsafeMutableBufferPointer { cells in
-            var step = FieldStep(
-                configuration: configuration, layout: layout, field: field, similarity: similarity, step: t,
-                collectHabits: collectHabits, before: UnsafePointer(cells.baseAddress! + source),
-                after: cells.baseAddress! + target, threads: threads, minimumBandRows: minimumBandRows, counts: counts,
-                habits: habits,
-                mask: capturing ? [UInt8](repeating: 0, count: n * n) : [], tables: tables)
-            habits = []
-            counts = StepCounts()
-            tables = []
-            kernel(&step)
-            return (step.counts, step.mask, step.habits, step.tables)
+        if capturing {
+            fieldStep.mask = [UInt8](repeating: 0, count: configuration.cellCount)
+        } else if !fieldStep.mask.isEmpty {
+            fieldStep.mask = []
         }
-        candidates = collected
-        fieldTables = lent
-        if capturing { fieldMask = mask }
-        return made
+        Self.run(fieldKernel, on: &fieldStep, planes: &planes, source: source, target: target)
+        if capturing { fieldMask = fieldStep.mask }
+    }
+
+    /// Runs `kernel` (or ``FieldStep/apply()``) on `step` with S_t and S_{t+1} at word offsets
+    /// `source` and `target` of `planes`; the step keeps no address after it.
+    private static func run(
+        _ kernel: (@Sendable (inout FieldStep) -> Void)?, on step: inout FieldStep, planes: inout [UInt64], source: Int,
+        target: Int
+    ) {
+        planes.withUnsafeMutableBufferPointer { cells in
+            step.planes = (UnsafePointer(cells.baseAddress! + source), cells.baseAddress! + target)
+            if let kernel { kernel(&step) } else { step.apply() }
+            step.planes = nil
+        }
     }
 
     /// Credits own crystals with this step's uses and returns the partners' share.
-    private mutating func settle(_ field: MorphicField, counts: StepCounts, step t: Int) -> [Credit] {
+    private mutating func settle(step t: Int) -> [Credit] {
         var credits: [Credit] = []
-        for slot in 0..<field.count where counts.slotActivations[slot] > 0 {
-            if let owner = field.owners[slot] {
+        let slots = fieldStep.field.count
+        for slot in 0..<slots where fieldStep.counts.slotActivations[slot] > 0 {
+            let (activations, overrides) = (
+                fieldStep.counts.slotActivations[slot], fieldStep.counts.slotOverrides[slot]
+            )
+            if let owner = fieldStep.field.owners[slot] {
                 credits.append(
                     Credit(
-                        owner: owner, crystalID: field.ids[slot], activations: counts.slotActivations[slot],
-                        overrides: counts.slotOverrides[slot], step: t))
+                        owner: owner, crystalID: fieldStep.field.ids[slot], activations: activations,
+                        overrides: overrides,
+                        step: t))
             } else {
-                crystals[slot].activations += counts.slotActivations[slot]
-                crystals[slot].overrides += counts.slotOverrides[slot]
+                crystals[slot].activations += activations
+                crystals[slot].overrides += overrides
                 crystals[slot].lastUsed = t
             }
         }
@@ -333,7 +356,7 @@ public struct Simulation: Sendable {
                 layout: layout, table: table, fieldStrength: configuration.fieldStrength, seed: configuration.seed!,
                 step: t, before: UnsafePointer(cells.baseAddress! + source), after: cells.baseAddress! + target,
                 mask: capturing ? [UInt8](repeating: 0, count: configuration.cellCount) : [])
-            kernel(&step)
+            if let kernel { kernel(&step) } else { step.apply() }
             return (step.counts, step.mask)
         }
         if capturing { fieldMask = mask }
@@ -372,8 +395,8 @@ public struct Simulation: Sendable {
     /// docs/model.md section 5: the most frequent habit of this step reinforces its crystal or
     /// becomes a new one, evicting the weakest when the field is full.
     private mutating func crystallize(after t: Int) {
-        guard !candidates.isEmpty else { return }
-        let best = Self.mostFrequent(candidates, table: &habitTable)
+        guard !fieldStep.habits.isEmpty else { return }
+        let best = Self.mostFrequent(fieldStep.habits, table: &habitTable)
         let form = best >> 1
         let outcome = UInt8(best & 1)
         if let index = crystals.firstIndex(where: { $0.form == form && $0.outcome == outcome }) {
