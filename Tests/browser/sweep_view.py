@@ -106,14 +106,18 @@ def start_server(binary, data, port=0, config=None):
                                + (["--config", config] if config else []),
                                cwd=PACKAGE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                env={k: v for k, v in os.environ.items() if not k.startswith("MORPHIC_")})
-    deadline = time.time() + 30
+    deadline, printed = time.time() + 30, []
     while time.time() < deadline:
         line = process.stdout.readline()
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
         if match:
             return process, match.group(1)
+        if line:
+            printed.append(line.rstrip())
+        elif process.poll() is not None:
+            break
     process.kill()
-    raise RuntimeError("the server did not start")
+    raise RuntimeError(f"the server did not start (exit status {process.wait()}); it printed: {printed[-20:]}")
 
 
 def peak_resident_kb(pid):
