@@ -13,6 +13,7 @@ seconds of its return, without a click (also on a view that asks nothing itself)
 go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 """
 import json, os, re, shutil, signal, sys, tempfile, time, urllib.parse, urllib.request
+from datetime import datetime
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -25,7 +26,7 @@ FINISHED = {"name": "live-finished", "seed": 5, "defaults": {"grid_size": 10, "g
             "groups": [{"prefix": "control", "mode": "classical", "replicates": 4},
                        {"prefix": "morphic", "mode": "morphic", "replicates": 3,
                         "grid": {"field_strength": [0.2, 0.5, 0.8], "temporal_decay": [0.1, 0.3]}}]}
-# About half a second a run on two workers: its 48 runs finish over tens of seconds.
+# Its 48 runs take at least 300 generations; slow_sweep() lengthens them to last about 20 s.
 SLOW = {"name": "live-slow", "seed": 6, "defaults": {"grid_size": 96, "generations": 300, "crystal_count": 3},
         "groups": [{"prefix": "m", "mode": "morphic", "replicates": 6,
                     "grid": {"field_strength": [0.2, 0.4, 0.6, 0.8], "temporal_decay": [0.1, 0.3]}}]}
@@ -41,6 +42,21 @@ def submit(url, definition, wait=True):
         assert time.time() < deadline, definition["name"] + " did not finish"
         time.sleep(0.5)
     return sweep["id"]
+
+
+def slow_sweep(url):
+    """SLOW, its generations scaled from a sweep of two runs timed on this server so that its
+    48 runs on two workers last about 20 s: a release build finishes the unscaled sweep in about
+    4 s, too soon for the chart to be drawn again between its first and its last runs."""
+    probe_generations = 1500
+    probe = {**SLOW, "name": "live-probe", "defaults": {**SLOW["defaults"], "generations": probe_generations},
+             "groups": [{"prefix": "p", "mode": "morphic", "replicates": 2}]}
+    _, timed = api(url, "/api/sweeps/" + submit(url, probe))
+    seconds = (datetime.fromisoformat(timed["finished_at"].replace("Z", "+00:00")) -
+               datetime.fromisoformat(timed["started_at"].replace("Z", "+00:00"))).total_seconds()
+    generations = max(300, min(20000, round(probe_generations * 20 / (24 * max(seconds, 0.01)))))
+    print(f"two runs of {probe_generations} generations took {seconds:.2f} s: the slow sweep's runs take {generations}", flush=True)
+    return {**SLOW, "defaults": {**SLOW["defaults"], "generations": generations}}
 
 
 def main():
@@ -73,7 +89,7 @@ def main():
         finished = submit(url, FINISHED)
 
         def charts_follow_a_running_sweep():
-            slow = submit(url, SLOW, wait=False)
+            slow = submit(url, slow_sweep(url), wait=False)
             driver.get(url + f"/#/sweeps/{slow}")
             seen, runs_seen = set(), set()
             deadline = time.time() + 300
