@@ -27,7 +27,9 @@ public final class Log: @unchecked Sendable {
                 return taken
             }
             guard !bytes.isEmpty else { return }
-            destination?.write(Data(bytes))
+            // A standard error nobody reads any more (its pipe's reader gone) loses the lines,
+            // not the server: the throwing write, since the other one traps on EPIPE.
+            try? destination?.write(contentsOf: bytes)
         }
     }
 

@@ -123,7 +123,9 @@ extension ServeCommand {
     }
 }
 
-/// Writes a line to standard output at once (print buffers when output is a pipe).
+/// Writes a line to standard output at once (print buffers when output is a pipe). A closed
+/// output (its pipe's reader gone) loses the line, not the server: the throwing write, since
+/// the other one traps on EPIPE.
 private func say(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
 }

@@ -17,6 +17,21 @@ import Testing
         return (manifest["sweep_id"] as! String, try datasetFiles(folder + "/out"))
     }
 
+    /// Standard output and error whose readers went away (a log shipper stopped, `| head`)
+    /// lose their lines; the server goes on answering and stops cleanly on SIGTERM.
+    @Test func closedOutput_LosesTheLines_NotTheServer() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data, closingOutput: true)
+        defer { server.kill() }
+        for _ in 0..<20 { #expect(try server.request("GET", "/healthz").status == 200) }
+        // The log writes its lines every 0.2 s: long enough for it to have met the closed pipe.
+        Thread.sleep(forTimeInterval: 0.6)
+        #expect(try server.request("GET", "/healthz").status == 200)
+        #expect(server.terminate() == 0)
+        #expect(server.process.terminationReason == .exit)
+    }
+
     @Test func smokeSweep_OverREST_MatchesTheLocalSweep_AndIsComputedOnce() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }

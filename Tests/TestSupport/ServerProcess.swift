@@ -26,10 +26,11 @@ public final class ServerProcess {
     }
 
     /// Starts a server on `dataDirectory` and waits until it says where it listens.
-    /// `descriptorLimit` runs it under `prlimit --nofile`.
+    /// `descriptorLimit` runs it under `prlimit --nofile`. `closingOutput`: standard error is
+    /// a pipe too, and both pipes' readers are closed once the server listens.
     public init(
         dataDirectory: String, config: String? = nil, environment: [String: String] = [:], workers: Int = 2,
-        descriptorLimit: Int? = nil, logFile: String? = nil
+        descriptorLimit: Int? = nil, logFile: String? = nil, closingOutput: Bool = false
     ) throws {
         self.dataDirectory = dataDirectory
         var arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--workers", String(workers)]
@@ -46,7 +47,10 @@ public final class ServerProcess {
         variables.merge(environment) { $1 }
         process.environment = variables
         process.standardOutput = output
-        if let logFile {
+        let errors = Pipe()
+        if closingOutput {
+            process.standardError = errors
+        } else if let logFile {
             _ = FileManager.default.createFile(atPath: logFile, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: logFile)
         } else {
@@ -69,6 +73,10 @@ public final class ServerProcess {
             throw ServerError(description: "the server did not start: \(seen)")
         }
         port = found
+        if closingOutput {
+            try output.fileHandleForReading.close()
+            try errors.fileHandleForReading.close()
+        }
     }
 
     public struct ServerError: Error, CustomStringConvertible {
