@@ -62,8 +62,8 @@ def api(url, path, method="GET", body=None, timeout=30):
 
 def finished_sweep(binary, data, replicates=1000, grid_size=4, generations=2, name="hundred-k", packed=False):
     """A finished sweep of 100 × `replicates` tiny runs, computed by `morphic sweep` and placed
-    where the server keeps its sweeps, as if the server had computed it (without the index file
-    the server writes when it assembles one, so its first query reads every record).
+    where the server keeps its sweeps, as if the server had computed it (with the runs index
+    `morphic sweep` writes as the server's assembler does).
 
     Returns (sweep id, seconds computing, peak resident KB of `morphic sweep`)."""
     work = tempfile.mkdtemp(prefix="morphic-sweep-", dir=data)
