@@ -196,8 +196,23 @@ function calibrationTable(calibration) {
       }
     }
   }
+  // A parameter the reference estimates no better than its test runs' constant guess has
+  // posteriors that say little, however well their intervals cover: said, not left to the figures.
+  const uninformed = Object.entries(calibration.parameters)
+    .filter(([, figures]) => !(figures.median_mae < figures.constant_mae)).map(([name]) => name);
+  for (const name of uninformed) {
+    const cell = table.querySelector(`tr[data-parameter="${CSS.escape(name)}"] td:nth-child(6)`);
+    cell.className = "fail";
+    cell.title = "no better than the constant guess";
+  }
   const field = calibration.p_field;
   const wrap = document.createElement("div");
+  if (uninformed.length) {
+    const warning = document.createElement("p");
+    warning.id = "calibration-warning";
+    warning.textContent = `${uninformed.join(", ")}: the reference estimates ${uninformed.length === 1 ? "it" : "them"} no better than a constant guess (median MAE not below the guess's), so ${uninformed.length === 1 ? "its posterior says" : "their posteriors say"} little about a run.`;
+    wrap.append(warning);
+  }
   const line = document.createElement("p");
   line.id = "calibration-field";
   line.textContent = field

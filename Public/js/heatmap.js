@@ -3,7 +3,7 @@ import { api } from "./api.js";
 import { readout } from "./chart.js";
 import { $, format, label, runCount } from "./dom.js";
 import { current, view } from "./lifecycle.js";
-import { aggregatePath, withFilter } from "./sweep-chart.js";
+import { aggregatePath, drawnPoint, withFilter } from "./sweep-chart.js";
 import { sweepView, viewState } from "./sweep-state.js";
 
 export async function renderHeatmap() {
@@ -71,7 +71,9 @@ export async function renderHeatmap() {
   $("#heat-note").textContent = text;
   // Each cell in words under the pointer, or by keyboard: where it is, its mean and its runs.
   const where = (name, value, bin) => bin ? `${label(name)} ${format(value - bin / 2)}–${format(value + bin / 2)}` : `${label(name)} ${format(value)}`;
-  readout(figure, canvas, width, height, targets, ({ series, point }) => {
+  readout(figure, canvas, width, height, targets, ({ series, point: answered }) => {
+    // The same interval the chart says for the same runs.
+    const point = drawnPoint(answered, z);
     const up = answer.by_bin ? `${label(y)} ${format(series.low)}–${format(series.high)}` : `${label(y)} ${format(series.low)}`;
     return `${where(x, point.x, answer.x_bin)}, ${up}: mean ${label(z)} ${format(point.mean)}`
       + (point.low != null ? ` (95% ${format(point.low)}–${format(point.high)})` : "") + `; ${point.n.toLocaleString()} runs`;

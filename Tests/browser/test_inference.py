@@ -105,6 +105,15 @@ def main():
             cells = rows[0].find_elements(By.TAG_NAME, "td")
             assert 0 <= float(cells[2].text) <= 1 and 0 <= float(cells[4].text) <= 1
             assert "ROC AUC" in driver.find_element(By.ID, "calibration-field").text
+            # A parameter estimated no better than the constant guess is named in a warning; the
+            # others are not.
+            _, answer = api(url, f"/api/sweeps/{sweep_id}/calibration")
+            uninformed = sorted(n for n, f in answer["parameters"].items() if not f["median_mae"] < f["constant_mae"])
+            warnings = driver.find_elements(By.ID, "calibration-warning")
+            if uninformed:
+                assert warnings and sorted(warnings[0].text.split(":")[0].split(", ")) == uninformed, (uninformed, [w.text for w in warnings])
+            else:
+                assert not warnings, [w.text for w in warnings]
         check("calibration_table_lists_every_varied_parameter", calibration)
 
         def run_map():

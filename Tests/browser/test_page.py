@@ -658,7 +658,7 @@ def main():
             driver.switch_to.active_element.send_keys("\ue011")  # Home
             wait.until(lambda d: d.switch_to.active_element.get_attribute("data-run") == "r_1")
             small = driver.execute_script(
-                "return [...document.querySelectorAll('button, select, input, a.button')].filter((e) => e.offsetParent"
+                "return [...document.querySelectorAll('button, select, input, a.button, a.back, nav a')].filter((e) => e.offsetParent"
                 " && (e.getBoundingClientRect().height < 24 || e.getBoundingClientRect().width < 24)).map((e) => e.id || e.textContent)")
             assert not small, small
 
