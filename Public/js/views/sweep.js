@@ -129,7 +129,10 @@ export async function showSweep(id, wanted, number) {
         if (charts.busy === loaded) charts.busy = null;
       });
       const validation = ready ? loadValidation(id, number) : null;
-      if (validation) loaded.then(() => loadInference(id, number, sweep.progress.runs_total, validation));
+      if (validation) {
+        for (const panel of ["#calibration", "#run-map"]) $(panel).textContent = "Asked once the charts are drawn…";
+        loaded.then(() => loadInference(id, number, sweep.progress.runs_total, validation));
+      }
     }
     last = { done, status: sweep.status };
     return active ? 1000 : FINISHED_POLL;
