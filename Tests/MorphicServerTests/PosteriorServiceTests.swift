@@ -12,20 +12,8 @@ import Testing
     @Test func sweepOverTheReferenceLimit_IsRefusedAtOnce_ByCalibrationPosteriorAndMap() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = data
-        configuration.workers = 2
-        let service = try JobService(configuration: configuration, log: Log())
+        let (service, id) = try Self.finishedSweep(named: "over", replicates: 20, in: data)
         defer { service.shutdown() }
-        let id = try service.submit(
-            Array(
-                #"{"name": "over", "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "replicates": 20, "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#
-                    .utf8)
-        ).status["id"]!.stringValue!
-        let deadline = Date().addingTimeInterval(120)
-        while try service.status(id)["status"] != .string("completed") && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
         var limits = InferenceLimits()
         limits.maximumRuns = 59
         let posteriors = PosteriorService(service: service, limits: limits)
@@ -65,25 +53,14 @@ import Testing
     @Test func runMap_Answers202WhileComputed_ThenTheMapTheRunsQueryUses() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = data
-        configuration.workers = 2
-        let service = try JobService(configuration: configuration, log: Log())
+        let (service, id) = try Self.finishedSweep(named: "mapped", replicates: 10, in: data)
         defer { service.shutdown() }
-        let id = try service.submit(
-            Array(
-                #"{"name": "mapped", "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "replicates": 10, "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#
-                    .utf8)
-        ).status["id"]!.stringValue!
-        let deadline = Date().addingTimeInterval(120)
-        while try service.status(id)["status"] != .string("completed") && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
         let posteriors = PosteriorService(service: service)
         let first = try posteriors.map(id)
         #expect(first.status.code == 202)
         #expect(first.headers.contains { $0.name == "Location" && $0.value == "/api/sweeps/\(id)/map" })
         var answer = first
+        let deadline = Date().addingTimeInterval(120)
         while answer.status.code == 202 && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
             answer = try posteriors.map(id)
@@ -99,5 +76,24 @@ import Testing
         #expect(json["x"]?.elements?.compactMap(\.doubleValue) == expected.x)
         #expect(json["y"]?.elements?.compactMap(\.doubleValue) == expected.y)
         #expect(expected.runIDs.count == 30)
+    }
+
+    /// A job service on `data` with a finished sweep `name` of 3 field strengths × `replicates`
+    /// tiny morphic runs; the caller shuts the service down.
+    static func finishedSweep(named name: String, replicates: Int, in data: String) throws -> (JobService, String) {
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 2
+        let service = try JobService(configuration: configuration, log: Log())
+        let id = try service.submit(
+            Array(
+                #"{"name": "\#(name)", "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "replicates": \#(replicates), "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#
+                    .utf8)
+        ).status["id"]!.stringValue!
+        let deadline = Date().addingTimeInterval(120)
+        while try service.status(id)["status"] != .string("completed") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return (service, id)
     }
 }
