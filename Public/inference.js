@@ -5,7 +5,7 @@ import { api, apiBytes, errorText } from "./js/api.js";
 import { $, COLORS, fillSelect, format, runCount, svgElement } from "./js/dom.js";
 import { current, view } from "./js/lifecycle.js";
 import { mapData } from "./js/map-data.js";
-import { PARAMETERS, REFERENCE_RUNS, REFERENCE_SPLITS } from "./js/model.js";
+import { groundTruth, PARAMETERS, REFERENCE_RUNS, REFERENCE_SPLITS } from "./js/model.js";
 import { brushesFromFilter, CONDITION, filterParts } from "./js/parallel.js";
 import { showRun } from "./js/run.js";
 import { sweepView } from "./js/sweep-state.js";
@@ -493,7 +493,9 @@ export function mountInference() {
 
 /// A run's view: "what produced this run?", the posterior of each parameter the sweep
 /// varies as an interval strip (95, 80 and 50 % intervals and the median), the run's own
-/// value marked, and p_field.
+/// value marked where it acted, and p_field. A field's parameter in a run where no field acted
+/// (a control) is not marked: the value its configuration records did nothing, the dataset's
+/// ground truth is 0 or nothing, and the posterior is the one given that a field acted.
 export async function loadPosterior(runID, run, number) {
   const box = $("#posterior");
   const state = sweepView();
@@ -514,23 +516,28 @@ export async function loadPosterior(runID, run, number) {
     : `Probability that a field acted: ${answer.p_field.toFixed(3)} (this run: ${run.config.mode}${run.config.mode === "morphic" && run.config.field_strength > 0 && run.config.crystal_count > 0 ? ", a field acted" : ", no field acted"}).`;
   const strips = document.createElement("div");
   strips.className = "strips";
-  for (const [name, marginal] of Object.entries(answer.parameters)) strips.append(posteriorStrip(name, marginal, run.config[name], answer.calibration));
+  for (const [name, marginal] of Object.entries(answer.parameters)) strips.append(posteriorStrip(name, marginal, groundTruth(name, run.config), answer.calibration));
   box.replaceChildren(field, strips);
 }
 
-function posteriorStrip(name, marginal, truth, calibration) {
+/// One parameter's strip; `ground` is its ground truth in the run (``groundTruth``): marked
+/// when it acted, said not to have acted otherwise.
+function posteriorStrip(name, marginal, ground, calibration) {
   const width = 420, height = 46, pad = 12;
+  const truth = !ground.inert && typeof ground.value === "number" ? ground.value : null;
+  const inert = !ground.inert ? "" : ` · ${ground.inert}: ` + (ground.value == null
+    ? `${name} did not act, and the dataset gives it no ground truth` : `its ground truth is ${name} ${format(ground.value)}`);
   const q = marginal.quantiles;
   const draws = marginal.draws;
   const low = Math.min(q["0.025"], ...draws, truth ?? Infinity), high = Math.max(q["0.975"], ...draws, truth ?? -Infinity);
   const sx = (v) => pad + (v - low) / ((high - low) || 1) * (width - 2 * pad);
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "strip", "data-parameter": name,
-    "aria-label": `${name}: median ${format(q["0.5"])}, 95 % interval ${format(q["0.025"])} to ${format(q["0.975"])}` });
+    "aria-label": `${name}: median ${format(q["0.5"])}, 95 % interval ${format(q["0.025"])} to ${format(q["0.975"])}${inert}` });
   for (const [lo, hi, thickness, opacity] of [["0.025", "0.975", 6, 0.25], ["0.1", "0.9", 12, 0.45], ["0.25", "0.75", 18, 0.75]]) {
     svg.append(svgElement("rect", { x: sx(q[lo]), y: 20 - thickness / 2, width: Math.max(1, sx(q[hi]) - sx(q[lo])), height: thickness, fill: "#2456c7", "fill-opacity": opacity }));
   }
   svg.append(svgElement("line", { x1: sx(q["0.5"]), x2: sx(q["0.5"]), y1: 8, y2: 32, stroke: "#1d2330", "stroke-width": 2 }));
-  if (typeof truth === "number") {
+  if (truth != null) {
     const mark = svgElement("path", { d: `M ${sx(truth)} 34 l -5 8 h 10 z`, fill: "#c4421a", class: "truth" });
     const title = svgElement("title", {});
     title.textContent = `this run's ${name}: ${truth}`;
@@ -540,7 +547,7 @@ function posteriorStrip(name, marginal, truth, calibration) {
   const label = document.createElement("figcaption");
   const coverage = calibration && calibration.parameters[name] ? ` · 80 % intervals covered ${(calibration.parameters[name].coverage["0.8"] * 100).toFixed(0)} % of test runs` : "";
   label.textContent = `${name}: median ${format(q["0.5"])}, 50 % ${format(q["0.25"])}–${format(q["0.75"])}, 95 % ${format(q["0.025"])}–${format(q["0.975"])}` +
-    (typeof truth === "number" ? ` · this run ${format(truth)} (▲)` : "") + coverage;
+    (truth != null ? ` · this run ${format(truth)} (▲)` : inert) + coverage;
   const figure = document.createElement("figure");
   figure.className = "posterior";
   figure.append(svg, label);

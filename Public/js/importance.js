@@ -71,11 +71,13 @@ export async function renderImportance(filter) {
     row.insertCell().textContent = String(share.groups);
   }
   table.title = "groups: the values of the parameter, or the 40 equal-width bins of one with more";
-  const sum = answer.parameters.reduce((total, share) => total + (share.explained || 0), 0);
+  const defined = answer.parameters.filter((share) => share.explained != null);
+  const sum = defined.reduce((total, share) => total + share.explained, 0);
   const note = document.createElement("p");
   note.className = "hint";
-  note.textContent = `Together ${(sum * 100).toFixed(1)} %; the rest is interactions and noise (on a full grid; a sampled `
-    + "design's parameters may share some of it).";
+  // No share to add up is not "together 0 %", which reads as "nothing matters".
+  note.textContent = defined.length ? `Together ${(sum * 100).toFixed(1)} %; the rest is interactions and noise (on a full grid; a sampled `
+    + "design's parameters may share some of it)." : "No parameter's share is defined over these runs; each row says why.";
   // A narrow screen scrolls the table, not the page.
   const wrap = document.createElement("div");
   wrap.className = "diff-wrap";

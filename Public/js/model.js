@@ -23,3 +23,24 @@ export const REFERENCE_RUNS = 200000;
 /// (the server's InferenceLimits.minimumTrainingRuns and minimumHeldOutRuns): with fewer,
 /// the server refuses its calibration and posteriors, so the page does not ask.
 export const REFERENCE_SPLITS = { train: 50, validation: 10, test: 10 };
+
+// Parameters that act in every run, field or not (the server's GroundTruth: everything else
+// acts only through a field, and most only through a field of crystals).
+const ALWAYS_ACTING = new Set(["mode", "grid_size", "generations", "initial_density", "rule", "boundary", "seed"]);
+
+/// What a run was effectively simulated with for parameter `name`, as the dataset's `true_*`
+/// columns give it (README, docs/inference.md): `value` is the ground truth (null where the
+/// dataset gives none), `inert` says why the configured value did not act (absent when it did).
+/// A classical run has no field: field strength and crystal count 0, the crystals' own
+/// parameters nothing, whatever the definition recorded; a morphic run whose field cannot act
+/// (field strength 0 or no crystals) is described as one; an `llm_control` run's field
+/// strength acts (the share of cells that follow the model's table), it has no crystals.
+export function groundTruth(name, config) {
+  const crystals = config.mode === "morphic" && config.crystal_count > 0 && config.field_strength > 0;
+  const field = crystals || (config.mode === "llm_control" && config.field_strength > 0);
+  const inert = field ? "no crystals acted in this run" : "no field acted in this run";
+  if (ALWAYS_ACTING.has(name)) return { value: config[name] };
+  if (name === "field_strength") return field ? { value: config[name] } : { value: 0, inert };
+  if (name === "crystal_count") return crystals ? { value: config[name] } : { value: 0, inert };
+  return crystals ? { value: config[name] } : { value: null, inert };
+}

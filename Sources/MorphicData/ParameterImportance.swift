@@ -11,8 +11,10 @@ import MorphicCore
 /// strength does. Every share is between 0 and 1; on a full grid, whose parameters are crossed
 /// and balanced, the main effects over the same runs are orthogonal and sum to at most 1, the
 /// rest being interactions and the replicates' noise. A share that a ratio of sums of squares
-/// cannot give (no runs, a statistic that does not vary, a parameter held at one value) is
-/// undefined, with the reason, never a 0 that reads as "does not matter".
+/// cannot give (no runs, a statistic that does not vary, a parameter held at one value) or
+/// that it gives whatever the runs (one run at each value, so no spread within a value and a
+/// share of 1) is undefined, with the reason, never a 0 that reads as "does not matter" nor a
+/// 1 that reads as "decides everything".
 public struct ParameterImportance: Sendable {
     /// One parameter's share of the variance.
     public struct Share: Sendable, Equatable {
@@ -88,6 +90,14 @@ public struct ParameterImportance: Sendable {
         }
         guard groups.count > 1 else {
             return undefined("\(name) takes one value over the \(kept.count) runs where it acts", groups.count)
+        }
+        // With one run per value nothing varies within a value: every run is its own group's
+        // mean, the between-group sum is the total and η² is 1 whatever the statistic does.
+        // It needs runs beyond the groups (degrees of freedom within them) to mean anything.
+        guard groups.values.contains(where: { $0.count > 1 }) else {
+            return undefined(
+                "each of the \(groups.count) values of \(name) has one run: no spread within a value to compare with",
+                groups.count)
         }
         var between = 0.0
         // In the groups' order, not the dictionary's, which differs between two dictionaries

@@ -63,6 +63,35 @@ struct ParameterImportanceTests {
         #expect(unrelated.shares[0].runs == 4 && unrelated.shares[0].explained == 0 && unrelated.shares[0].reason == nil)
     }
 
+    /// One run at each value leaves nothing varying within a value: every run is its own
+    /// group's mean, so η² would be 1 whatever the statistic does. Undefined, saying why; a
+    /// single value with two runs gives back the spread to compare with, and the share.
+    @Test func oneRunPerValue_IsUndefined_NotAWholeShare() {
+        for count in [2, 3, 40] {
+            let values = (0..<count).map { Double($0) / 10 }
+            let y = values.map { 7 - 3 * $0 * $0 + ($0 > 0.1 ? 1 : 0) }
+            let single = ParameterImportance(statistic: "avg_influence_rate", parameters: [("field_strength", y, values)])
+            #expect(single.shares[0].explained == nil)
+            #expect(single.shares[0].runs == count && single.shares[0].groups == count)
+            #expect(single.shares[0].reason
+                == "each of the \(count) values of field_strength has one run: no spread within a value to compare with")
+            // Beside a parameter defined over the same runs, the undefined one comes last.
+            guard count > 2 else { continue }
+            let beside = ParameterImportance(statistic: "s", parameters: [
+                ("field_strength", y, values), ("grid_size", y, values.map { $0 < 0.15 ? 16 : 32 }),
+            ])
+            #expect(beside.shares.map(\.name) == ["grid_size", "field_strength"])
+            #expect(beside.shares[0].explained != nil && beside.shares[1].explained == nil)
+        }
+        // A second run at one value is a degree of freedom within the groups: defined again.
+        let replicated = ParameterImportance(statistic: "s", parameters: [("a", [1, 2, 4, 5], [0, 1, 2, 2])])
+        #expect(replicated.shares[0].reason == nil && replicated.shares[0].groups == 3)
+        #expect(replicated.shares[0].explained! > 0 && replicated.shares[0].explained! < 1)
+        // Runs without a value do not count as a second run of a group.
+        let missing = ParameterImportance(statistic: "s", parameters: [("a", [1, 2, .nan, 4], [0, 1, 1, .nan])])
+        #expect(missing.shares[0].explained == nil && missing.shares[0].runs == 2)
+    }
+
     /// Each parameter over its own runs: a statistic flat over one parameter's runs and varying
     /// over another's leaves the first undefined, the second defined; defined ones come first.
     @Test func eachParameter_IsJudgedOverItsOwnRuns_UndefinedOnesLast() {

@@ -8,7 +8,8 @@ view: the calibration table lists the three varied parameters with their coverag
 draws every run on a canvas and recolours by another parameter; a dragged rectangle becomes
 the run table's filter, whose matched count equals the points inside, and is ANDed with a
 typed condition, which stays when the rectangle is cleared; a click on a point opens that run, whose "what produced this run?" shows one
-interval strip per parameter with the run's own value marked, and p_field. Then: the map is
+interval strip per parameter with the run's own value marked, and p_field; a control's marks no
+field parameter and says no field acted. Then: the map is
 drawn while the reference still trains, whose progress is said and asked less and less often;
 a sweep too small to be a reference asks for no calibration and no posterior and says why; a
 failed run's panel says it failed, with its error, and no replay; the focused skip link and the
@@ -203,6 +204,43 @@ def main():
             assert "Probability that a field acted" in driver.find_element(By.ID, "posterior-field").text
             driver.find_element(By.ID, "posterior").screenshot(os.path.join(artifacts, "inference-run.png"))
         check("clicking_a_point_opens_the_run_and_its_posterior", posterior)
+
+        def control_posterior_marks_no_field_parameter():
+            # A control's configuration records field parameters (defaults, a sampled temporal
+            # decay) that did nothing: none is marked as the run's, each strip says no field
+            # acted, with the dataset's ground truth (field strength 0, nothing for the others).
+            run_id = driver.execute_script("return morphic.inference.map.run_id.find((r) => r.startsWith('control_'))")
+            driver.execute_script("location.hash = arguments[0]", f"#/sweeps/{sweep_id}?run={run_id}")
+            wait.until(lambda d: d.find_element(By.ID, "run-title").text == f"Run {run_id}")
+            strips = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#posterior figure.posterior"))
+            assert sorted(s.find_element(By.CSS_SELECTOR, "svg").get_attribute("data-parameter") for s in strips) == [
+                "field_strength", "similarity_threshold", "temporal_decay"]
+            assert not driver.find_elements(By.CSS_SELECTOR, "#posterior path.truth")
+            captions = {s.find_element(By.CSS_SELECTOR, "svg").get_attribute("data-parameter"): s.find_element(By.TAG_NAME, "figcaption").text
+                        for s in strips}
+            for name, caption in captions.items():
+                assert "no field acted in this run" in caption and "this run " not in caption and "▲" not in caption, caption
+            assert "its ground truth is field_strength 0" in captions["field_strength"], captions
+            for name in ["similarity_threshold", "temporal_decay"]:
+                assert "the dataset gives it no ground truth" in captions[name], captions
+            assert "no field acted" in driver.find_element(By.ID, "posterior-field").text
+            # The ground truth the page marks, for every kind of run, is the dataset's `true_*`.
+            truths = driver.execute_async_script(
+                "import('/js/model.js').then((m) => arguments[0]([['classical', 5, 0.6], ['morphic', 5, 0.6], ['morphic', 0, 0.6],"
+                " ['morphic', 5, 0], ['llm_control', 5, 0.4], ['llm_control', 5, 0]].map(([mode, crystal_count, field_strength]) =>"
+                " ['field_strength', 'crystal_count', 'temporal_decay', 'grid_size'].map((n) => m.groundTruth(n,"
+                " {mode, crystal_count, field_strength, temporal_decay: 0.1, grid_size: 16})))))")
+            none, crystals = "no field acted in this run", "no crystals acted in this run"
+            assert truths == [
+                [{"value": 0, "inert": none}, {"value": 0, "inert": none}, {"value": None, "inert": none}, {"value": 16}],
+                [{"value": 0.6}, {"value": 5}, {"value": 0.1}, {"value": 16}],
+                [{"value": 0, "inert": none}, {"value": 0, "inert": none}, {"value": None, "inert": none}, {"value": 16}],
+                [{"value": 0, "inert": none}, {"value": 0, "inert": none}, {"value": None, "inert": none}, {"value": 16}],
+                [{"value": 0.4}, {"value": 0, "inert": crystals}, {"value": None, "inert": crystals}, {"value": 16}],
+                [{"value": 0, "inert": none}, {"value": 0, "inert": none}, {"value": None, "inert": none}, {"value": 16}],
+            ], truths
+            driver.find_element(By.ID, "posterior").screenshot(os.path.join(artifacts, "inference-control-run.png"))
+        check("control_posterior_marks_no_field_parameter", control_posterior_marks_no_field_parameter)
 
         def map_by_keyboard():
             # The map's runs are reached without a pointer: focus, End to the last, Enter opens it.

@@ -120,6 +120,14 @@ def main():
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status progress").get_attribute("data-fraction") == "1")
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed")
             wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]")) == 3)
+            # One run at each of the three field strengths: nothing varies within a value, so η²
+            # would be 100 % whatever the runs did. Undefined, saying why, and nothing added up.
+            WebDriverWait(driver, 60).until(lambda d: "3 finished runs" in d.find_element(By.CSS_SELECTOR, "#importance caption").text)
+            row = driver.find_element(By.CSS_SELECTOR, "#importance tr[data-parameter='field_strength']")
+            assert row.get_attribute("data-explained") == "" and row.get_attribute("data-runs") == "3", row.text
+            assert "each of the 3 values of field_strength has one run" in row.text, row.text
+            note = driver.find_element(By.CSS_SELECTOR, "#importance p.hint").text
+            assert "Together" not in note and "No parameter's share is defined" in note, note
             driver.save_screenshot(os.path.join(artifacts, "sweep.png"))
 
         def replay_plays_to_the_end_pauses_and_scrubs():
