@@ -2,11 +2,7 @@
 // the page's thread (parsing 100,000 runs' map and parameters held the page over a second at
 // once), or here on the page's when no worker can start. No DOM: it runs in both.
 
-/// Parameters of the field: they mean nothing where no field acted (docs/inference.md), so
-/// such runs have no value of them (grey on the map).
-export const FIELD_PARAMETERS = ["crystal_count", "field_strength", "temporal_decay", "similarity_threshold",
-  "influence_exponent", "cross_system_coupling", "form_size", "similarity", "crystallization_interval",
-  "min_form_cells", "reinforcement", "resonance_threshold"];
+import { groundTruth } from "./model.js";
 
 /// The map (`map`, the bytes of GET …/map) with every run's effective value of each of
 /// `names` (`csv`, the bytes of runs.csv with those fields): `run_ids` (one string, the ids
@@ -47,21 +43,18 @@ export function mapData(map, csv, names) {
       column[at] = textual[i] ? row[i] : Number(row[i]);
     }
   }
-  // Whether a field acted on each run: a morphic run with a field strength above 0 and
-  // crystals (a run without a crystal count has the default, some).
+  // Each run's parameters as far as the dataset's ground truth needs them (a run without a
+  // crystal count has the default, some): a parameter that did not act in a run has no value
+  // there (grey on the map), as the run's posterior and docs/inference.md say.
   const strength = cells.field_strength, crystals = cells.crystal_count;
-  const field = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    field[i] = modes[i] === "morphic" && strength && strength[i] > 0 && !(crystals && crystals[i] === 0) ? 1 : 0;
-  }
+  const acting = Array.from({ length: count }, (_, i) => ({ mode: modes[i], field_strength: strength ? strength[i] : 0,
+    crystal_count: crystals && !Number.isNaN(crystals[i]) ? crystals[i] : 1 }));
 
   const columns = { label: categorical(modes) };
   const choices = ["label"];
   for (const name of names) {
     let values = cells[name];
-    if (FIELD_PARAMETERS.includes(name)) {
-      for (let i = 0; i < count; i++) if (!field[i]) values[i] = TEXT.includes(name) ? null : NaN;
-    }
+    for (let i = 0; i < count; i++) if (groundTruth(name, acting[i]).inert) values[i] = TEXT.includes(name) ? null : NaN;
     const column = TEXT.includes(name) ? categorical(values) : numbers(values);
     // More than one value among the runs, a run without one counting as a value of its own.
     if (column.distinct > 1) { columns[name] = column; choices.push(name); }

@@ -394,6 +394,23 @@ def main():
                 " m.drawnPoint({x: 0.5, mean: 3, low: 1.5, high: 4.5, n: 3, quantiles: [1, 2, 3, 4, 5]}, y).low])))")
             assert drawn == [[0, 1.5]] * 3, drawn
         check("intervals_of_non_negative_statistics_stop_at_zero", intervals_of_non_negative_statistics_stop_at_zero)
+        def map_greys_what_did_not_act_as_the_ground_truth_does():
+            # The map's colours by a parameter: a run where it did not act has no value (grey),
+            # as the dataset's ground truth and the run's posterior say: a control's field
+            # strength and temporal decay, a morphic run's without crystals (no field acted);
+            # an llm_control run's field strength acts, its crystals' decay does not.
+            values = driver.execute_async_script(
+                "import('/js/map-data.js').then((m) => {"
+                " const enc = (t) => new TextEncoder().encode(t);"
+                " const map = enc(JSON.stringify({explained: [0.5, 0.2], run_id: ['c', 'm', 'z', 'l'], x: [0, 1, 2, 3], y: [0, 1, 2, 3]}));"
+                " const csv = enc('run_id,mode,status,field_strength,temporal_decay,crystal_count\\n'"
+                "   + 'c,classical,completed,0.6,0.1,5\\nm,morphic,completed,0.4,0.3,5\\nz,morphic,completed,0.5,0.2,0\\nl,llm_control,completed,0.7,0.1,\\n');"
+                " const d = m.mapData(map, csv, ['field_strength', 'temporal_decay', 'crystal_count']);"
+                " arguments[0](['field_strength', 'temporal_decay'].map((n) => [...d.columns[n].values].map((v) => Number.isNaN(v) ? null : v)));"
+                "})")
+            assert values == [[None, 0.4, None, 0.7], [None, 0.3, None, None]], values
+        check("map_greys_what_did_not_act_as_the_ground_truth_does", map_greys_what_did_not_act_as_the_ground_truth_does)
+
     finally:
         driver.quit()
         server.terminate()
