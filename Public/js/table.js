@@ -73,7 +73,8 @@ function takePage(table, offset, answer) {
   table.matched = answer.matched;
   table.pages.set(offset, answer.runs);
   if (!table.columns) {
-    table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen] : columnsOf(answer.runs);
+    table.columns = table.chosen ? ["run_id", "mode", "status", ...table.chosen]
+      : answer.swept ? ["run_id", "mode", "status", ...answer.swept, ...SHOWN_STATS] : columnsOf(answer.runs);
     showChosen();
   }
 }

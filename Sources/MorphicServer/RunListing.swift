@@ -45,11 +45,14 @@ struct RunListing {
     }
 
     /// The runs matching `query`, from `offset`, at most `limit`, with their state,
-    /// parameters and, when finished, summary statistics; and how many there are and matched.
+    /// parameters and, when finished, summary statistics; how many there are and matched; and
+    /// the swept parameters, known from the definition, so a table can show them from its
+    /// first page even where the aggregates wait for every run's record.
     func page(_ query: RunQuery, offset: Int, limit: Int) throws(JobService.Failure) -> JSON {
         let (index, chosen) = try select(query, offset: offset, limit: limit)
         return .object([
             "total": .int(chosen.total), "matched": .int(chosen.matched), "offset": .int(offset), "limit": .int(limit),
+            "swept": .array(index.sweptParameters().map(JSON.string)),
             "runs": .array(index.rows(chosen.indices, fields: query.fields, activity: state)),
         ])
     }

@@ -90,13 +90,14 @@ struct StreamedDocument: Sendable {
     static let batchBytes = 32 * 1024
 
     /// A runs page, byte for byte what `JSON.prettyBytes` gives for the object with
-    /// `total`, `matched`, `offset`, `limit` and `runs`.
+    /// `total`, `matched`, `offset`, `limit`, `swept` and `runs`.
     static func runsPage(
         index: RunIndex, selection: RunIndex.Selection, query: RunQuery, offset: Int, limit: Int, version: String,
         activity: @escaping @Sendable (PlannedRun) -> String
     ) -> StreamedDocument {
+        let swept = JSON.array(index.sweptParameters().map(JSON.string)).prettyBytes(level: 1)
         let head = "{\n  \"total\": \(selection.total),\n  \"matched\": \(selection.matched),\n  \"offset\": \(offset),\n"
-            + "  \"limit\": \(limit),\n  \"runs\": ["
+            + "  \"limit\": \(limit),\n  \"swept\": \(String(decoding: swept, as: UTF8.self)),\n  \"runs\": ["
         let indices = selection.indices
         let fields = query.fields
         return StreamedDocument(

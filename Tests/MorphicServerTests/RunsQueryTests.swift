@@ -33,6 +33,14 @@ import Testing
         let values = runs.map { ($0["summary_stats"] as! [String: Any])["avg_population"] as! Double }
         #expect(runs.count == 4 && values == values.sorted(by: >))
         #expect((runs[0]["config"] as! [String: Any]).keys.sorted() == ["field_strength"])
+        // The swept parameters come with every page, whatever its filter and fields, as the
+        // aggregate answer gives them: a table shows them from its first rows, even the first
+        // five controls', before any aggregate has read every record.
+        let controls = try server.json("/api/sweeps/\(id)/runs?limit=5")
+        #expect((controls["runs"] as! [[String: Any]]).allSatisfy { $0["mode"] as? String == "classical" })
+        let aggregate = try server.json("/api/sweeps/\(id)/aggregate?y=avg_population&x=field_strength")
+        #expect(controls["swept"] as? [String] == ["field_strength"])
+        #expect(page["swept"] as? [String] == aggregate["swept"] as? [String])
 
         let bad = try server.request("GET", "/api/sweeps/\(id)/runs?filter=\(Self.escaped("colour = red"))")
         #expect(bad.status == 400)
