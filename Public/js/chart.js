@@ -8,7 +8,7 @@ export function lineChart(title, lines, xLabel, options = {}) {
   figure.className = "chart";
   const caption = document.createElement("figcaption");
   caption.textContent = title;
-  const width = 480, height = 220, left = 52, right = 12, top = 10, bottom = 34;
+  const width = 480, height = 220, right = 12, top = 10, bottom = 34;
   const all = lines.flatMap((line) => line.points);
   const xs = all.map((p) => p[0]), ys = all.flatMap((p) => p.slice(1)).filter((y) => y != null);
   if (options.band) ys.push(options.band.low, options.band.high);
@@ -22,6 +22,10 @@ export function lineChart(title, lines, xLabel, options = {}) {
   if (x0 === x1) { x1 = x0 + 1; }
   if (!isFinite(y0) || !isFinite(y1)) { y0 = 0; y1 = 1; }
   if (y1 === y0) { y1 = y0 + 1; }
+  // Room at the left for the longest tick label (about 7 units a character at 11 px) and,
+  // beside it, the rotated axis label, which overlapped labels such as "0.0175".
+  const longest = Math.max(0, ...ticks(y0, y1).map((value) => format(value).length));
+  const left = Math.max(52, 10 + longest * 7 + (options.yLabel ? 18 : 0));
   const sx = (x) => left + ((x - x0) / (x1 - x0)) * (width - left - right);
   const sy = (y) => top + (1 - (y - y0) / (y1 - y0)) * (height - top - bottom);
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });

@@ -759,6 +759,17 @@ def main():
                 assert close(numbers_after(text, "mean " + y.replace("_", " ")), point["mean"]), (text, point)
                 assert f"{point['n']:,} runs" in text and close(numbers_after(text, "median"), point["quantiles"][2]), (text, point)
                 assert close(numbers_after(text, x.replace("_", " ")), point["x"]), (text, point)
+            # The rotated axis label stands clear of the longest tick label beside it (the smoke
+            # sweep's influence rates are labelled 0.0175 and the like).
+            driver.get(url + f"/#/sweeps/{state['id']}?y=avg_influence_rate&x=field_strength&by=none")
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-chart svg circle:not(.cursor)"))
+            overlap = driver.execute_script(
+                "const svg = document.querySelector('#sweep-chart svg');"
+                " const texts = [...svg.querySelectorAll('text')];"
+                " const axis = texts.find((t) => t.getAttribute('transform'));"
+                " const right = axis.getBoundingClientRect().right;"
+                " return texts.filter((t) => t.getAttribute('text-anchor') === 'end' && t.getBoundingClientRect().left < right).map((t) => t.textContent)")
+            assert overlap == [], overlap
             # By pointer, on the three-run sweep's one line: each marker says its own point.
             driver.get(url + f"/#/sweeps/{state['id']}?y=avg_population&x=field_strength&by=none")
             markers = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-chart svg circle:not(.cursor)"))
