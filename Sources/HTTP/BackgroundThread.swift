@@ -1,4 +1,3 @@
-import CSystem
 import Foundation
 import Glibc
 import Synchronization
@@ -35,8 +34,7 @@ public final class BackgroundThread: Sendable {
         }
         guard start else { return }
         let thread = Thread { [self] in
-            // For this thread alone (Linux schedules threads as tasks).
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(CSystem.gettid()), nice)
+            Thread.setCurrentNice(nice)
             while let next = state.withLock({ state -> (@Sendable () -> Void)? in
                 guard !state.work.isEmpty else {
                     state.running = false

@@ -1,5 +1,4 @@
 import Foundation
-import CSystem
 import Glibc
 
 /// Threads for work that must not run on an event loop: file reads and writes, parsing
@@ -86,9 +85,8 @@ public final class BlockingPool: @unchecked Sendable {
         for _ in 0..<max(1, threads) {
             finished.enter()
             let thread = Thread { [self] in
-                // For this thread alone (Linux schedules threads as tasks).
                 if lowerPriority {
-                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(CSystem.gettid()), 10)
+                    Thread.setCurrentNice(10)
                 }
                 work()
                 finished.leave()

@@ -1,5 +1,4 @@
 import Foundation
-import CSystem
 import Glibc
 
 /// Threads for heavy work (recomputing a run's frames; queries that scan every run of a
@@ -99,9 +98,8 @@ public final class FairPool: @unchecked Sendable {
         for _ in 0..<max(1, limits.threads) {
             finished.enter()
             let thread = Thread { [self] in
-                // A nice value of 10 for this thread alone (Linux schedules threads as tasks).
                 if lowerPriority {
-                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(CSystem.gettid()), 10)
+                    Thread.setCurrentNice(10)
                 }
                 work()
                 finished.leave()

@@ -1,3 +1,4 @@
+import CSystem
 import Dispatch
 import Foundation
 import Glibc
@@ -127,5 +128,26 @@ import Testing
         while pool.waiting > 0 { usleep(1000) }
         pool.shutdown()
         #expect(order.withLock { $0 } == [0, 1, 2, 3, 4, 5])
+    }
+
+    @Test func threads_RunAtNiceTen_OnlyWhenLowered() {
+        // The process's own nice value is the base a lowered thread cannot go below.
+        let base = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        for lowered in [false, true] {
+            let pool = BlockingPool(threads: 2, queueDepth: 8, lowerPriority: lowered)
+            let niceness = Mutex<[Int32]>([])
+            let done = DispatchGroup()
+            for _ in 0..<4 {
+                done.enter()
+                #expect(pool.submit {
+                    let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(CSystem.gettid()))
+                    niceness.withLock { $0.append(value) }
+                    done.leave()
+                })
+            }
+            #expect(done.wait(timeout: .now() + 30) == .success)
+            pool.shutdown()
+            #expect(niceness.withLock { $0 } == Array(repeating: lowered ? max(10, base) : base, count: 4))
+        }
     }
 }

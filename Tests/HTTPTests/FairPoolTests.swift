@@ -1,4 +1,7 @@
+import CSystem
+import Dispatch
 import Foundation
+import Glibc
 import HTTP
 import Synchronization
 import Testing
@@ -234,5 +237,27 @@ struct FairPoolTests {
         #expect(pool.retryAfter(within: 30...60, fallback: 3) == 30)
         gate.signal()
         done.wait()
+    }
+
+    @Test func threads_RunAtNiceTen_OnlyWhenLowered() throws {
+        // The process's own nice value is the base a lowered thread cannot go below.
+        let base = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        for lowered in [false, true] {
+            let pool = FairPool(
+                limits: FairPool.Limits(threads: 2, queueDepth: 8, queuedCost: 100, perClient: 8), lowerPriority: lowered)
+            defer { pool.shutdown() }
+            let niceness = Mutex<[Int32]>([])
+            let done = DispatchGroup()
+            for _ in 0..<4 {
+                done.enter()
+                try pool.submit(client: "a", cost: 1) {
+                    let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(CSystem.gettid()))
+                    niceness.withLock { $0.append(value) }
+                    done.leave()
+                }
+            }
+            #expect(done.wait(timeout: .now() + 30) == .success)
+            #expect(niceness.withLock { $0 } == Array(repeating: lowered ? max(10, base) : base, count: 4))
+        }
     }
 }
