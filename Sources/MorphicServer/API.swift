@@ -391,6 +391,7 @@ final class API: Sendable {
                 body: .bytes(document.bytes), compressible: true)
         case .delete(let id):
             try service.delete(id)
+            posteriors.forget(id)
             return HTTPResponse(status: .noContent)
         case .runs(let id, let page, let selection):
             let query = try Self.query(selection)

@@ -22,12 +22,24 @@ final class PosteriorService: Sendable {
     private struct State {
         /// By sweep id and the version of its dataset (a retried sweep is a new reference).
         var entries: [String: (version: String, entry: Entry, used: Int)] = [:]
-        /// Run maps, by sweep id and the version of its dataset; as many as references.
-        var maps: [String: (version: String, map: RunMap, used: Int)] = [:]
-        /// Run maps being computed for `GET …/map`, or refused, by sweep id: the version of
-        /// the dataset, and the refusal once there is one.
-        var mapping: [String: (version: String, refusal: APIError?)] = [:]
+        /// Run maps, by sweep id and the version of its dataset: asked, being computed,
+        /// computed or refused; as many computed or refused as references.
+        var maps: [String: (version: String, map: MapEntry, used: Int)] = [:]
         var clock = 0
+    }
+
+    /// What is known of one sweep's run map.
+    enum MapEntry: Sendable {
+        /// Asked by `GET …/map`, waiting its turn on the mapper's thread; a runs query that
+        /// needs it sooner computes it itself.
+        case queued
+        /// Being computed, by the mapper or a runs query; `done` is left when it ends, so
+        /// others wait for this one computation rather than start their own.
+        case computing(done: DispatchGroup)
+        case ready(RunMap)
+        /// The features cannot be read: kept as a map would be, so asking again answers at
+        /// once instead of reading every run's features again.
+        case refused(APIError)
     }
 
     /// A sweep's run map as `GET …/map` answers it: coordinates rounded to 4 decimals, the
@@ -50,10 +62,20 @@ final class PosteriorService: Sendable {
     /// Where run maps asked by `GET …/map` are computed: nice 10, below the queries (each map
     /// reads every run's features: seconds for 100,000 runs) and above training.
     private let mapper = BackgroundThread(name: "run-map", nice: 10)
+    /// Seconds a runs query waits for a run map being computed elsewhere before it answers
+    /// 503: the runs index's wait (``RunListing/indexWait``), for the same reason.
+    private let mapWait: Double
+    /// Computes the run map of a dataset folder (``computeMap(_:)``; tests count the calls).
+    private let computeMap: @Sendable (String) throws(APIError) -> RunMap
 
-    init(service: JobService, limits: InferenceLimits = InferenceLimits()) {
+    init(
+        service: JobService, limits: InferenceLimits = InferenceLimits(), mapWait: Double = RunListing.indexWait,
+        computeMap: @escaping @Sendable (String) throws(APIError) -> RunMap = PosteriorService.computeMap
+    ) {
         self.service = service
         self.limits = limits
+        self.mapWait = mapWait
+        self.computeMap = computeMap
     }
 
     /// The reference `id` trained, or an answer saying it is being trained (202) or cannot be
@@ -207,24 +229,78 @@ final class PosteriorService: Sendable {
     }
 
     /// The run map of sweep `id`, computed once per version of its dataset; refused for more
-    /// runs than a reference may hold. Call off the event loops: it reads the features.
+    /// runs than a reference may hold. While it is being computed (for `GET …/map`) it waits
+    /// for that computation, at most `mapWait` seconds, then answers 503; else it computes
+    /// the map in place. Call off the event loops: it reads the features, or waits.
     func runMap(_ id: String) throws -> (map: RunMap, version: String) {
-        let (folder, version) = try dataset(id)
         try refuseTooLarge(try service.definition(id))
-        let cached = state.withLock { state -> RunMap? in
-            state.clock += 1
-            guard let known = state.maps[id], known.version == version else { return nil }
-            state.maps[id]!.used = state.clock
-            return known.map
+        let deadline = DispatchTime.now() + mapWait
+        while true {
+            // Read again after a wait: the sweep may have been deleted or retried meanwhile.
+            let (folder, version) = try dataset(id)
+            let (known, mine) = state.withLock { state -> (MapEntry, Bool) in
+                state.clock += 1
+                if let known = state.maps[id], known.version == version {
+                    state.maps[id]!.used = state.clock
+                    if case .queued = known.map {} else { return (known.map, false) }
+                }
+                return (.computing(done: claim(&state, id: id, version: version)), true)
+            }
+            switch known {
+            case .computing(let done) where mine:
+                return (try Self.answer(compute(id, folder: folder, done: done)), version)
+            case .computing(let done):
+                guard done.wait(timeout: deadline) == .success else {
+                    throw APIError.from(
+                        .busy("the run map of sweep \(id) is still being computed; ask again"))
+                }
+            case .ready, .refused, .queued:
+                return (try Self.answer(known), version)
+            }
         }
-        if let cached { return (cached, version) }
-        let map = try Self.computeMap(folder)
-        keep(map, id: id, version: version)
-        return (map, version)
+    }
+
+    /// The map of a computed entry, or its refusal.
+    private static func answer(_ entry: MapEntry) throws(APIError) -> RunMap {
+        switch entry {
+        case .ready(let map): return map
+        case .refused(let error): throw error
+        case .queued, .computing: preconditionFailure("the run map is not computed yet")
+        }
+    }
+
+    /// Marks sweep `id`'s run map of dataset version `version` as being computed by the
+    /// caller, who then calls ``compute(_:folder:done:)`` with the group returned.
+    private func claim(_ state: inout State, id: String, version: String) -> DispatchGroup {
+        let done = DispatchGroup()
+        done.enter()
+        state.maps[id] = (version, .computing(done: done), state.clock)
+        evictMaps(&state)
+        return done
+    }
+
+    /// Computes the run map claimed with `done`, keeps it or its refusal in the claimed
+    /// entry (unless that was dropped meanwhile: the sweep deleted or retried), and wakes
+    /// those waiting for it.
+    private func compute(_ id: String, folder: String, done: DispatchGroup) -> MapEntry {
+        let result: MapEntry
+        do throws(APIError) {
+            result = .ready(try computeMap(folder))
+        } catch {
+            result = .refused(error)
+        }
+        state.withLock { state in
+            guard case .computing(let claimed) = state.maps[id]?.map, claimed === done else { return }
+            state.maps[id]!.map = result
+            state.maps[id]!.used = state.clock
+            evictMaps(&state)
+        }
+        done.leave()
+        return result
     }
 
     /// The run map of the dataset in `folder`.
-    private static func computeMap(_ folder: String) throws(APIError) -> RunMap {
+    static func computeMap(_ folder: String) throws(APIError) -> RunMap {
         let observations: [Observation]
         do {
             observations = try ReferenceSweep.observations(path: folder)
@@ -239,18 +315,33 @@ final class PosteriorService: Sendable {
             y: features.points.map { RunMap.rounded($0.y) }, explained: features.explained.map(RunMap.rounded))
     }
 
-    /// Keeps sweep `id`'s run map of dataset version `version`, dropping the least recently
-    /// used beyond the limit.
-    private func keep(_ map: RunMap, id: String, version: String) {
-        state.withLock { state in
-            state.maps[id] = (version, map, state.clock)
-            while state.maps.count > limits.cachedReferences,
-                let oldest = state.maps.min(by: { $0.value.used < $1.value.used })
-            {
-                state.maps[oldest.key] = nil
+    /// Drops the least recently used run maps and refusals beyond the limit; maps asked for
+    /// or being computed stay, as references being trained do.
+    private func evictMaps(_ state: inout State) {
+        while state.maps.count > limits.cachedReferences {
+            let settled = state.maps.filter {
+                switch $0.value.map {
+                case .ready, .refused: return true
+                case .queued, .computing: return false
+                }
             }
+            guard let oldest = settled.min(by: { $0.value.used < $1.value.used }) else { return }
+            state.maps[oldest.key] = nil
         }
     }
+
+    /// Forgets deleted sweep `id`: its reference and its run map or refusal. A training or a
+    /// map under way ends unkept.
+    func forget(_ id: String) {
+        state.withLock { state in
+            state.entries[id] = nil
+            state.maps[id] = nil
+        }
+    }
+
+    /// Run maps held, computed, refused or under way (at most ``InferenceLimits/cachedReferences``
+    /// computed or refused).
+    var mapsHeld: Int { state.withLock { $0.maps.count } }
 
     /// Gives sweep `id`'s run index the map's coordinates as its `map_x` and `map_y`
     /// columns, unless it has those of the same dataset already. Call off the event loops.
@@ -269,41 +360,22 @@ final class PosteriorService: Sendable {
     func map(_ id: String) throws -> HTTPResponse {
         let (folder, version) = try dataset(id)
         try refuseTooLarge(try service.definition(id))
-        enum Known {
-            case map(RunMap)
-            case refused(APIError)
-            case computing
-        }
-        let known = state.withLock { state -> Known in
+        let known = state.withLock { state -> MapEntry in
             state.clock += 1
             if let known = state.maps[id], known.version == version {
                 state.maps[id]!.used = state.clock
-                return .map(known.map)
+                return known.map
             }
-            if let asked = state.mapping[id], asked.version == version {
-                return asked.refusal.map(Known.refused) ?? .computing
-            }
-            state.mapping[id] = (version, nil)
-            mapper.async { [self] in
-                do throws(APIError) {
-                    let map = try Self.computeMap(folder)
-                    keep(map, id: id, version: version)
-                    self.state.withLock { state in
-                        if state.mapping[id]?.version == version { state.mapping[id] = nil }
-                    }
-                } catch {
-                    self.state.withLock { state in
-                        if state.mapping[id]?.version == version { state.mapping[id]!.refusal = error }
-                    }
-                }
-            }
-            return .computing
+            state.maps[id] = (version, .queued, state.clock)
+            evictMaps(&state)
+            mapper.async { [self] in mapQueued(id, folder: folder, version: version) }
+            return .queued
         }
         let map: RunMap
         switch known {
-        case .map(let ready): map = ready
+        case .ready(let ready): map = ready
         case .refused(let error): throw error
-        case .computing:
+        case .queued, .computing:
             let link = "/api/sweeps/\(id)/map"
             return .json(
                 .accepted, .object(["status": .string("computing"), "links": .object(["map": .string(link)])]),
@@ -318,6 +390,16 @@ final class PosteriorService: Sendable {
                 "x": .array(map.x.map(JSON.double)),
                 "y": .array(map.y.map(JSON.double)),
             ]))
+    }
+
+    /// Computes the run map queued by `GET …/map`, unless a runs query took it meanwhile or
+    /// it was dropped (the sweep deleted or retried).
+    private func mapQueued(_ id: String, folder: String, version: String) {
+        let done = state.withLock { state -> DispatchGroup? in
+            guard let known = state.maps[id], known.version == version, case .queued = known.map else { return nil }
+            return claim(&state, id: id, version: version)
+        }
+        if let done { _ = compute(id, folder: folder, done: done) }
     }
 
     private func observe(_ json: JSON) throws -> Observation {
