@@ -128,7 +128,8 @@ struct PlanBench {
         }
         // The archive's work is compressing the tar stream of the records and the files, in
         // blocks on every processor as the dataset does it.
-        let records = RecordStore(folder)
+        // A cursor reads each pack's headers once, not once a record.
+        var records = RecordStore.Cursor(RecordStore(folder))
         var parts: [[UInt8]] = planned.indices.compactMap { records.record(planned[$0], index: $0) }
         for name in Dataset.files(definition) {
             guard let bytes = FileManager.default.contents(atPath: path + "/" + name) else {

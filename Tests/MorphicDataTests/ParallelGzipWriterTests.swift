@@ -29,7 +29,8 @@ struct ParallelGzipWriterTests {
         _ bytes: [UInt8], cuts: [Int], threads: Int, blockBytes: Int = 32 * 1024, format: GzipWriter.Format = .gzip
     ) throws -> (output: [UInt8], crc: UInt32) {
         var output: [UInt8] = []
-        let writer = ParallelGzipWriter(level: 1, format: format, threads: threads, blockBytes: blockBytes) {
+        let writer = ParallelGzipWriter(
+            level: 1, format: format, threads: DeflateThreads(count: threads), blockBytes: blockBytes) {
             output += $0
         }
         var start = 0
@@ -111,7 +112,7 @@ struct ParallelGzipWriterTests {
     @Test func aFailingSink_IsThrown_AndNothingHangs() throws {
         struct Full: Error {}
         var calls = 0
-        let writer = ParallelGzipWriter(level: 1, threads: 2, blockBytes: 32 * 1024) { _ in
+        let writer = ParallelGzipWriter(level: 1, threads: DeflateThreads(count: 2), blockBytes: 32 * 1024) { _ in
             calls += 1
             if calls > 2 { throw Full() }
         }
