@@ -87,8 +87,9 @@ public enum Dataset {
 
         // The archive takes each run's record during the same pass, and the tables after.
         let archive = try StreamingFile(path: folder.path + "/" + archiveName)
-        // Level 1: three times zlib's default speed on the records, for a few percent in size.
-        let gzip = try GzipWriter(level: 1) { try archive.write($0) }
+        // Level 1: three times zlib's default speed on the records, for a few percent in size;
+        // in blocks compressed on every processor, its bytes fixed by the input alone.
+        let gzip = ParallelGzipWriter(level: 1) { try archive.write($0) }
         let tar = TarWriter { try gzip.write($0) }
         try tar.addFolder(definition.id)
 
@@ -117,8 +118,8 @@ public enum Dataset {
         try manifest.write(Array("  ],\n".utf8))
         let validation = try checks.summary()
         try manifest.write(Array("  \"validation\": ".utf8) + validation.prettyBytes(level: 1) + Array("\n}\n".utf8))
-        // The archive's tail is one deflate stream after the records: it is compressed on this
-        // thread from the tables as written, while other threads finish the arrays (which
+        // The archive's tail follows the records: this thread cuts it into blocks, compressed
+        // on every processor, from the tables as written, while other threads finish the arrays (which
         // follow the tables in the archive), flush and rename the tables, measure the card's
         // calibration and write the card and the frames (which come last), each joined only
         // when the archive reaches its files.

@@ -13,7 +13,7 @@ final class ZipWriter {
     final class Member {
         fileprivate let name: String
         fileprivate let descriptor: Int32
-        fileprivate var deflater: GzipWriter!
+        fileprivate var deflater: ParallelGzipWriter!
         fileprivate var compressedSize = 0
         fileprivate var buffer: [UInt8] = []
         fileprivate var ended = false
@@ -26,7 +26,9 @@ final class ZipWriter {
             guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
             // Unlinked at once: a crash leaves nothing behind.
             unlink(temporary)
-            deflater = try GzipWriter(level: 1, format: .raw) { [unowned self] chunk in
+            // In blocks on every processor, like the archive: a member's bytes depend on its
+            // content alone.
+            deflater = ParallelGzipWriter(level: 1, format: .raw) { [unowned self] chunk in
                 compressedSize += chunk.count
                 buffer += chunk
                 if buffer.count >= 1 << 16 { try flush() }
