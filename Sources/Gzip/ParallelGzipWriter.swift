@@ -61,9 +61,9 @@ public final class ParallelGzipWriter {
         header = format == .gzip ? [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, extraFlags, 3] : nil
     }
 
-    /// Compresses `bytes`.
+    /// Compresses `bytes`; refused once the stream is finished, as zlib refuses it.
     public func write(_ bytes: [UInt8]) throws {
-        precondition(!finished, "written after finish")
+        guard !finished else { throw GzipWriter.Error(code: Z_STREAM_ERROR) }
         bytesIn += bytes.count
         var start = 0
         while start < bytes.count {
