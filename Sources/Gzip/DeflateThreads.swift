@@ -125,7 +125,7 @@ public final class DeflateThreads: @unchecked Sendable {
             } while code == Z_OK && (stream.avail_in > 0 || produced == output.count || block.last)
         }
         guard block.last ? code == Z_STREAM_END : code == Z_OK else { return .failure(GzipWriter.Error(code: code)) }
-        output.removeSubrange(produced...)
-        return .success(Compressed(output: output, crc: crc, inputCount: block.input.count))
+        // A copy of the bytes made, not the bound's whole buffer, is what waits to be written.
+        return .success(Compressed(output: Array(output[..<produced]), crc: crc, inputCount: block.input.count))
     }
 }

@@ -40,8 +40,8 @@ public final class ParallelGzipWriter {
     public private(set) var bytesIn = 0
 
     /// Starts a stream compressed on `threads` (the process's, one a processor, by default),
-    /// at zlib's `level` (1 fastest ... 9 smallest), with at most twice as many of its blocks
-    /// held as there are threads. A `.raw` stream is the deflate data alone, as a zip member
+    /// at zlib's `level` (1 fastest ... 9 smallest), with at most as many of its blocks
+    /// compressed or waiting as there are threads. A `.raw` stream is the deflate data alone, as a zip member
     /// holds it.
     public init(
         level: Int32 = 6, format: GzipWriter.Format = .gzip, threads: DeflateThreads = .shared,
@@ -61,9 +61,9 @@ public final class ParallelGzipWriter {
         header = format == .gzip ? [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, extraFlags, 3] : nil
     }
 
-    /// Compresses `bytes`.
+    /// Compresses `bytes`; refused once the stream is finished, as zlib refuses it.
     public func write(_ bytes: [UInt8]) throws {
-        precondition(!finished, "written after finish")
+        guard !finished else { throw GzipWriter.Error(code: Z_STREAM_ERROR) }
         bytesIn += bytes.count
         var start = 0
         while start < bytes.count {
@@ -101,8 +101,9 @@ public final class ParallelGzipWriter {
         dictionary = Array(input.suffix(Self.window))
         block.removeAll(keepingCapacity: true)
         submitted += 1
-        // Hold at most two blocks a thread: write out what is done before taking more.
-        try drain(upTo: submitted - 2 * threads.count)
+        // Hold at most a block a thread besides the one being filled: write out what is done
+        // before taking more (a dataset has a writer for each array too).
+        try drain(upTo: submitted - threads.count)
     }
 
     /// Writes the blocks before `end` in order, waiting for each.

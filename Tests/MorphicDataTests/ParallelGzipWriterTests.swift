@@ -109,6 +109,16 @@ struct ParallelGzipWriterTests {
         }
     }
 
+    @Test func writingAfterTheEnd_IsRefused_AndTheStreamStaysWhole() throws {
+        var output: [UInt8] = []
+        let writer = ParallelGzipWriter(level: 1, threads: DeflateThreads(count: 2)) { output += $0 }
+        try writer.write(Array("whole".utf8))
+        try writer.finish()
+        #expect(throws: GzipWriter.Error.self) { try writer.write(Array("more".utf8)) }
+        try writer.finish()
+        #expect(try Self.gunzip(output) == Array("whole".utf8))
+    }
+
     @Test func aFailingSink_IsThrown_AndNothingHangs() throws {
         struct Full: Error {}
         var calls = 0
