@@ -106,6 +106,12 @@ public struct RunQuery: Hashable, Sendable {
             if let unknown = names.first(where: { !Self.columns.contains($0) }) {
                 throw Error(parameter: "fields", message: "no column '\(unknown)'")
             }
+            // A page lists parameters and statistics; the map's coordinates are the map's answer.
+            if let coordinate = names.first(where: Self.mapColumns.contains) {
+                throw Error(
+                    parameter: "fields",
+                    message: "'\(coordinate)' is a run map coordinate, which runs may be filtered and sorted on but not listed; GET /api/sweeps/{id}/map gives every run's")
+            }
             self.fields = Set(names)
         } else {
             self.fields = nil

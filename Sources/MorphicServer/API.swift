@@ -409,10 +409,13 @@ final class API: Sendable {
                     ("Content-Disposition", "attachment; filename=\"\(id)-runs.csv\""),
                 ])
         case .columns(let id, let query):
+            try placeMap(id, filteredBy: query)
             return try SweepExplorer(service: service).columns(id, query, request: request)
         case .aggregate(let id, let query):
+            try placeMap(id, filteredBy: query)
             return try SweepExplorer(service: service).aggregate(id, query)
         case .importance(let id, let query):
+            try placeMap(id, filteredBy: query)
             return try SweepExplorer(service: service).importance(id, query)
         case .validation(let id):
             return try SweepExplorer(service: service).validation(id)
@@ -450,6 +453,14 @@ final class API: Sendable {
         case .file(let relative):
             return try files.response(for: relative)
         }
+    }
+
+    /// Gives the runs index the run map's coordinates when the explorer's `filter` names
+    /// `map_x` or `map_y` (a brushed map filters the charts as it does the table), as a runs
+    /// query does; a filter that does not parse is left for the explorer to refuse.
+    private func placeMap(_ id: String, filteredBy query: [String: String]) throws {
+        guard (try? RunQuery(filter: query["filter"], sort: nil, fields: nil))?.usesMap == true else { return }
+        try posteriors.placeMap(id)
     }
 
     /// A long answer made as the client reads it (chunked), tagged from what it is made of.

@@ -30,12 +30,8 @@ final class PosteriorService: Sendable {
 
     /// What is known of one sweep's run map.
     enum MapEntry: Sendable {
-        /// Asked by `GET …/map`, waiting its turn on the mapper's thread; a runs query that
-        /// needs it sooner computes it itself.
-        case queued
-        /// Being computed, by the mapper or a runs query; `done` is left when it ends, so
-        /// others wait for this one computation rather than start their own.
-        case computing(done: DispatchGroup)
+        /// Queued or being computed on the mapper's thread.
+        case computing
         case ready(RunMap)
         /// The features cannot be read: kept as a map would be, so asking again answers at
         /// once instead of reading every run's features again.
@@ -62,19 +58,15 @@ final class PosteriorService: Sendable {
     /// Where run maps asked by `GET …/map` are computed: nice 10, below the queries (each map
     /// reads every run's features: seconds for 100,000 runs) and above training.
     private let mapper = BackgroundThread(name: "run-map", nice: 10)
-    /// Seconds a runs query waits for a run map being computed elsewhere before it answers
-    /// 503: the runs index's wait (``RunListing/indexWait``), for the same reason.
-    private let mapWait: Double
     /// Computes the run map of a dataset folder (``computeMap(_:)``; tests count the calls).
     private let computeMap: @Sendable (String) throws(APIError) -> RunMap
 
     init(
-        service: JobService, limits: InferenceLimits = InferenceLimits(), mapWait: Double = RunListing.indexWait,
+        service: JobService, limits: InferenceLimits = InferenceLimits(),
         computeMap: @escaping @Sendable (String) throws(APIError) -> RunMap = PosteriorService.computeMap
     ) {
         self.service = service
         self.limits = limits
-        self.mapWait = mapWait
         self.computeMap = computeMap
     }
 
@@ -228,61 +220,44 @@ final class PosteriorService: Sendable {
         }
     }
 
-    /// The run map of sweep `id`, computed once per version of its dataset; refused for more
-    /// runs than a reference may hold. While it is being computed (for `GET …/map`) it waits
-    /// for that computation, at most `mapWait` seconds, then answers 503; else it computes
-    /// the map in place. Call off the event loops: it reads the features, or waits.
-    func runMap(_ id: String) throws -> (map: RunMap, version: String) {
+    /// What is known of sweep `id`'s run map, its computation queued on the mapper's thread
+    /// when nothing is known of the dataset's current version. Refused as a map is: 409 before
+    /// the dataset is written, then 422 for more runs than a reference may hold.
+    private func knownMap(_ id: String) throws -> (map: MapEntry, version: String) {
+        let (folder, version) = try dataset(id)
         try refuseTooLarge(try service.definition(id))
-        let deadline = DispatchTime.now() + mapWait
-        while true {
-            // Read again after a wait: the sweep may have been deleted or retried meanwhile.
-            let (folder, version) = try dataset(id)
-            let (known, mine) = state.withLock { state -> (MapEntry, Bool) in
-                state.clock += 1
-                if let known = state.maps[id], known.version == version {
-                    state.maps[id]!.used = state.clock
-                    if case .queued = known.map {} else { return (known.map, false) }
-                }
-                return (.computing(done: claim(&state, id: id, version: version)), true)
+        let known = state.withLock { state -> MapEntry in
+            state.clock += 1
+            if let known = state.maps[id], known.version == version {
+                state.maps[id]!.used = state.clock
+                return known.map
             }
-            switch known {
-            case .computing(let done) where mine:
-                return (try Self.answer(compute(id, folder: folder, done: done)), version)
-            case .computing(let done):
-                guard done.wait(timeout: deadline) == .success else {
-                    throw APIError.from(
-                        .busy("the run map of sweep \(id) is still being computed; ask again"))
-                }
-            case .ready, .refused, .queued:
-                return (try Self.answer(known), version)
-            }
+            state.maps[id] = (version, .computing, state.clock)
+            evictMaps(&state)
+            mapper.async { [self] in compute(id, folder: folder, version: version) }
+            return .computing
         }
+        return (known, version)
     }
 
-    /// The map of a computed entry, or its refusal.
-    private static func answer(_ entry: MapEntry) throws(APIError) -> RunMap {
-        switch entry {
-        case .ready(let map): return map
+    /// The run map of sweep `id` for a query on `map_x` or `map_y`: computed once per version
+    /// of its dataset, on the mapper's thread. While it is computed (queued now if it was
+    /// not), 503 with `Retry-After` at once: a query's thread neither computes a map (seconds
+    /// at 100,000 runs, while every other sweep's queries wait for the pool) nor waits for one.
+    func runMap(_ id: String) throws -> (map: RunMap, version: String) {
+        let (known, version) = try knownMap(id)
+        switch known {
+        case .ready(let map): return (map, version)
         case .refused(let error): throw error
-        case .queued, .computing: preconditionFailure("the run map is not computed yet")
+        case .computing:
+            throw APIError.from(
+                .busy("the run map of sweep \(id) is being computed; ask again (GET /api/sweeps/\(id)/map says when it is ready)"))
         }
     }
 
-    /// Marks sweep `id`'s run map of dataset version `version` as being computed by the
-    /// caller, who then calls ``compute(_:folder:done:)`` with the group returned.
-    private func claim(_ state: inout State, id: String, version: String) -> DispatchGroup {
-        let done = DispatchGroup()
-        done.enter()
-        state.maps[id] = (version, .computing(done: done), state.clock)
-        evictMaps(&state)
-        return done
-    }
-
-    /// Computes the run map claimed with `done`, keeps it or its refusal in the claimed
-    /// entry (unless that was dropped meanwhile: the sweep deleted or retried), and wakes
-    /// those waiting for it.
-    private func compute(_ id: String, folder: String, done: DispatchGroup) -> MapEntry {
+    /// Computes the run map of dataset version `version` and keeps it or its refusal, unless
+    /// the entry was dropped or replaced meanwhile (the sweep deleted or retried).
+    private func compute(_ id: String, folder: String, version: String) {
         let result: MapEntry
         do throws(APIError) {
             result = .ready(try computeMap(folder))
@@ -290,24 +265,28 @@ final class PosteriorService: Sendable {
             result = .refused(error)
         }
         state.withLock { state in
-            guard case .computing(let claimed) = state.maps[id]?.map, claimed === done else { return }
+            guard let known = state.maps[id], known.version == version, case .computing = known.map else { return }
             state.maps[id]!.map = result
-            state.maps[id]!.used = state.clock
             evictMaps(&state)
         }
-        done.leave()
-        return result
     }
 
     /// The run map of the dataset in `folder`.
     static func computeMap(_ folder: String) throws(APIError) -> RunMap {
         let observations: [Observation]
+        // The message names the file within the sweep, not where the server keeps it.
+        func refusal(_ message: String) -> APIError {
+            APIError(
+                status: .unprocessableContent, code: "invalid_reference",
+                message: message.replacingOccurrences(of: folder + "/", with: "")
+                    .replacingOccurrences(of: folder, with: "<the sweep's folder>"))
+        }
         do {
             observations = try ReferenceSweep.observations(path: folder)
         } catch let error as InferenceError {
-            throw APIError(status: .unprocessableContent, code: "invalid_reference", message: error.message)
+            throw refusal(error.message)
         } catch {
-            throw APIError(status: .unprocessableContent, code: "invalid_reference", message: "\(error)")
+            throw refusal("\(error)")
         }
         let features = FeatureMap(observations.map(\.features))
         return RunMap(
@@ -322,7 +301,7 @@ final class PosteriorService: Sendable {
             let settled = state.maps.filter {
                 switch $0.value.map {
                 case .ready, .refused: return true
-                case .queued, .computing: return false
+                case .computing: return false
                 }
             }
             guard let oldest = settled.min(by: { $0.value.used < $1.value.used }) else { return }
@@ -358,24 +337,12 @@ final class PosteriorService: Sendable {
     /// of its standardized observable features; while the map is computed (on its own thread,
     /// below the queries' priority, started by the first request), 202 and where to ask again.
     func map(_ id: String) throws -> HTTPResponse {
-        let (folder, version) = try dataset(id)
-        try refuseTooLarge(try service.definition(id))
-        let known = state.withLock { state -> MapEntry in
-            state.clock += 1
-            if let known = state.maps[id], known.version == version {
-                state.maps[id]!.used = state.clock
-                return known.map
-            }
-            state.maps[id] = (version, .queued, state.clock)
-            evictMaps(&state)
-            mapper.async { [self] in mapQueued(id, folder: folder, version: version) }
-            return .queued
-        }
+        let known = try knownMap(id).map
         let map: RunMap
         switch known {
         case .ready(let ready): map = ready
         case .refused(let error): throw error
-        case .queued, .computing:
+        case .computing:
             let link = "/api/sweeps/\(id)/map"
             return .json(
                 .accepted, .object(["status": .string("computing"), "links": .object(["map": .string(link)])]),
@@ -390,16 +357,6 @@ final class PosteriorService: Sendable {
                 "x": .array(map.x.map(JSON.double)),
                 "y": .array(map.y.map(JSON.double)),
             ]))
-    }
-
-    /// Computes the run map queued by `GET …/map`, unless a runs query took it meanwhile or
-    /// it was dropped (the sweep deleted or retried).
-    private func mapQueued(_ id: String, folder: String, version: String) {
-        let done = state.withLock { state -> DispatchGroup? in
-            guard let known = state.maps[id], known.version == version, case .queued = known.map else { return nil }
-            return claim(&state, id: id, version: version)
-        }
-        if let done { _ = compute(id, folder: folder, done: done) }
     }
 
     private func observe(_ json: JSON) throws -> Observation {

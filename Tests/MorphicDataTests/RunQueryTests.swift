@@ -58,7 +58,7 @@ import TestSupport
         #expect(try RunQuery(filter: "mode = ''", sort: nil, fields: nil).conditions.first?.text == "")
     }
 
-    @Test func badSortAndFields_NameTheirParameter() {
+    @Test func badSortAndFields_NameTheirParameter() throws {
         let sort = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: nil, sort: "-nothing", fields: nil) }
         #expect(sort?.parameter == "sort")
         let fields = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: nil, sort: nil, fields: "grid_size,bogus") }
@@ -67,6 +67,13 @@ import TestSupport
             let error = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: nil, sort: nil, fields: empty) }
             #expect(error?.parameter == "fields", "fields=\(empty)")
         }
+        // The map's coordinates are filtered and sorted on, never listed: refused, not ignored.
+        for listed in ["map_x", "grid_size,map_y"] {
+            let error = #expect(throws: RunQuery.Error.self) { try RunQuery(filter: nil, sort: nil, fields: listed) }
+            #expect(error?.parameter == "fields", "fields=\(listed)")
+            #expect(error?.message.contains("/map") == true, "fields=\(listed)")
+        }
+        #expect(try RunQuery(filter: "map_x > 0", sort: "-map_y", fields: "grid_size").usesMap)
     }
 
     @Test func index_FiltersSortsAndPages_AsTheRecordsSay() throws {

@@ -81,10 +81,10 @@ import Testing
         #expect(expected.runIDs.count == 30)
     }
 
-    /// A runs query on `map_x`/`map_y` and `GET …/map` asking at once share one computation
-    /// of the map, whichever asks first: the runs query waits for the mapper's, and the
-    /// mapper starts none while a runs query computes it.
-    @Test func runsQueryAndMapAskingAtOnce_ComputeTheMapOnce() throws {
+    /// A query on `map_x`/`map_y` never computes the map on its own thread nor waits for it:
+    /// until the map is computed it answers 503 with `Retry-After` at once, having started the
+    /// one computation `GET …/map` then reports (202) and shares, whichever asks first.
+    @Test func mapQuery_Answers503AtOnce_AndSharesTheOneComputation() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
         let (service, id) = try Self.finishedSweep(named: "once", replicates: 10, in: data)
@@ -100,52 +100,47 @@ import Testing
                 return try PosteriorService.computeMap(folder)
             }
             if mapperFirst { #expect(try posteriors.map(id).status.code == 202) }
-            // On a thread of its own, as on the query pool.
-            let placed = DispatchSemaphore(value: 0)
-            let answer = Mutex<[String]?>(nil)
-            Thread {
-                answer.withLock { $0 = try? posteriors.runMap(id).map.runIDs }
-                placed.signal()
-            }.start()
+            for _ in 0..<3 {
+                let asked = Date()
+                do {
+                    _ = try posteriors.runMap(id)
+                    Issue.record("a query had the map before it was computed")
+                } catch let error as APIError {
+                    #expect(error.status == .serviceUnavailable)
+                    #expect(error.message.hasPrefix("the run map of sweep \(id) is being computed; ask again"))
+                    #expect(error.headers.contains { $0.name == "Retry-After" })
+                }
+                #expect(Date().timeIntervalSince(asked) < 5, "answered without waiting for the map")
+            }
             #expect(started.wait(timeout: .now() + 30) == .success, "one computation started")
             #expect(try posteriors.map(id).status.code == 202, "mapperFirst: \(mapperFirst)")
-            #expect(placed.wait(timeout: .now() + 0.2) == .timedOut, "the runs query waits for the map")
             // Enough for a second computation too, so a wrong one ends rather than hangs.
             for _ in 0..<2 { gate.signal() }
-            #expect(placed.wait(timeout: .now() + 30) == .success)
-            #expect(answer.withLock { $0?.count } == 30)
             #expect(try Self.mapAnswer(posteriors, id) == 200)
+            #expect(try posteriors.runMap(id).map.runIDs.count == 30)
             #expect(computed.load(ordering: .relaxed) == 1, "mapperFirst: \(mapperFirst)")
         }
     }
 
-    /// A runs query does not wait past its bound for a map computed elsewhere: it answers 503
-    /// with `Retry-After`, and the computation goes on for the next ask.
-    @Test func runsQuery_Answers503_WhenTheMapIsStillComputedAtItsWait() throws {
+    /// A map refused because its features cannot be read names the file within the sweep,
+    /// never where the server keeps its data.
+    @Test func refusedMap_NamesTheFileWithoutTheServersPath() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let (service, id) = try Self.finishedSweep(named: "slow", replicates: 10, in: data)
+        let (service, id) = try Self.finishedSweep(named: "unread", replicates: 10, in: data)
         defer { service.shutdown() }
-        let started = DispatchSemaphore(value: 0)
-        let gate = DispatchSemaphore(value: 0)
-        let posteriors = PosteriorService(service: service, mapWait: 0.2) { folder throws(APIError) in
-            started.signal()
-            _ = gate.wait(timeout: .now() + 30)
-            return try PosteriorService.computeMap(folder)
-        }
-        #expect(try posteriors.map(id).status.code == 202)
-        #expect(started.wait(timeout: .now() + 30) == .success)
+        let folder = (try service.datasetFile(id, name: "manifest.json") as NSString).deletingLastPathComponent
+        try Data("not features\n".utf8).write(to: URL(fileURLWithPath: folder + "/features.csv"))
+        let posteriors = PosteriorService(service: service)
+        #expect(try Self.mapAnswer(posteriors, id) == 422)
         do {
-            _ = try posteriors.runMap(id)
-            Issue.record("the runs query did not wait for the map being computed")
+            _ = try posteriors.map(id)
+            Issue.record("the map of unreadable features was answered")
         } catch let error as APIError {
-            #expect(error.status == .serviceUnavailable)
-            #expect(error.message == "the run map of sweep \(id) is still being computed; ask again")
-            #expect(error.headers.contains { $0.name == "Retry-After" })
+            #expect(error.message.contains("features.csv"), "\(error.message)")
+            #expect(!error.message.contains(data), "\(error.message)")
+            #expect(!error.message.contains(folder), "\(error.message)")
         }
-        gate.signal()
-        #expect(try Self.mapAnswer(posteriors, id) == 200)
-        #expect(try posteriors.runMap(id).map.runIDs.count == 30)
     }
 
     /// A map that cannot be computed is kept as a map would be: answered again at once, to the
@@ -210,6 +205,68 @@ import Testing
         #expect(answered.wait(timeout: .now() + 30) == .success)
         #expect(status.withLock { $0 } == 204)
         #expect(api.posteriors.mapsHeld == 0)
+    }
+
+    /// A brushed map filters the charts as it does the table: `columns`, `aggregate` and
+    /// `importance` with a filter on `map_x`/`map_y` answer 503 until the map is computed, then
+    /// match the runs the runs page matches. They answered 200 with no run matched (and kept
+    /// that answer's tag) until a runs query had placed the map.
+    @Test func explorerFilters_OnTheMap_MatchTheRunsPage() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        let service = try JobService(configuration: configuration, log: Log(destination: nil))
+        let id = try Self.finishedSweep(named: "brushed", replicates: 10, in: service)
+        let pool = BlockingPool(threads: 1, queueDepth: 8)
+        let query = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 8, queuedCost: 1 << 40, perClient: 8))
+        defer {
+            query.shutdown()
+            pool.shutdown()
+            service.shutdown()
+        }
+        let api = API(
+            service: service, configuration: configuration, log: Log(destination: nil), pool: pool,
+            query: query, heavy: query, connections: { 0 })
+        func get(_ target: String) throws -> (status: Int, json: JSON?) {
+            let answered = DispatchSemaphore(value: 0)
+            let answer = Mutex<(Int, [UInt8])?>(nil)
+            var request = HTTPRequest(method: "GET", target: target, headers: [("Host", "127.0.0.1")])
+            request.peer = "a"
+            let responder = Responder { response in
+                var bytes: [UInt8] = []
+                switch response.body {
+                case .bytes(let body): bytes = body
+                case .producer(let producer):
+                    while let piece = try? producer.next(maximum: 1 << 16), !piece.isEmpty { bytes += piece }
+                default: break
+                }
+                answer.withLock { $0 = (response.status.code, bytes) }
+                answered.signal()
+            }
+            if let response = api.handle(request, responder) { responder.send(response) }
+            #expect(answered.wait(timeout: .now() + 30) == .success, "\(target)")
+            let (status, bytes) = answer.withLock { $0 } ?? (0, [])
+            return (status, try? JSONParser.parse(bytes))
+        }
+        let filter = "filter=map_x%20%3E%3D%200"
+        let targets = [
+            "/api/sweeps/\(id)/columns?fields=field_strength&\(filter)",
+            "/api/sweeps/\(id)/aggregate?y=final_population&x=field_strength&\(filter)",
+            "/api/sweeps/\(id)/importance?y=final_population&\(filter)",
+        ]
+        for target in targets { #expect(try get(target).status == 503, "\(target) before the map") }
+        #expect(try Self.mapAnswer(api.posteriors, id) == 200)
+        let runs = try get("/api/sweeps/\(id)/runs?limit=1&\(filter)")
+        #expect(runs.status == 200)
+        let matched = runs.json?["matched"]?.intValue ?? -1
+        #expect(matched > 0 && matched < 30, "the brush keeps some runs: \(matched)")
+        for target in targets.prefix(2) {
+            let answer = try get(target)
+            #expect(answer.status == 200)
+            #expect(answer.json?["matched"]?.intValue == matched, "\(target)")
+        }
+        #expect(try get(targets[2]).status == 200)
     }
 
     /// The status of `GET …/map` once the map is computed or refused.
