@@ -73,9 +73,13 @@ public enum DatasetMerge {
         try pass { _, _, _, _ in }
         try output.prepare(for: definition)
         let records = RecordStore(output)
+        // A merge run again (after a crash, say) writes only what the output lacks: its packs
+        // are read as they were before this pass, so a record written now is not looked for.
+        var written = RecordStore.Cursor(records)
         try pass { index, run, folder, record in
             guard inputs[folder].path != output.path else { return }
             if let record {
+                guard written.record(run, index: index) != record else { return }
                 try records.write(record, run: index)
             } else {
                 try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")

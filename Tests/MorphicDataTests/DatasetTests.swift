@@ -53,6 +53,15 @@ import Testing
         #expect(reference["features.csv"] != nil)
         #expect(try Self.files(root + "/one") == reference)
         #expect(try Self.files(root + "/merged") == reference)
+        // Merged again, as after a crash: nothing is written twice, the dataset is the same.
+        let packs = { try FileManager.default.contentsOfDirectory(atPath: root + "/merged/" + RecordStore.folderName).sorted() }
+        let sizes = { try packs().map { try FileManager.default.attributesOfItem(atPath: root + "/merged/records/" + $0)[.size] as? Int } }
+        let before = try sizes()
+        try DatasetMerge.merge(
+            (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/merged"))
+        #expect(try packs().count == before.count)
+        #expect(try sizes() == before)
+        #expect(try Self.files(root + "/merged") == reference)
         // The runs index, which is no dataset file, alike too.
         let index = try Self.runsIndex(root + "/many")
         #expect(try Self.runsIndex(root + "/one") == index && Self.runsIndex(root + "/merged") == index)
