@@ -12,9 +12,9 @@ import MorphicLLM
 /// Everything a sweep needs to resume lives in its folder under the data directory:
 /// `definition.json`, `status.json`, the run records; on start the service rebuilds itself
 /// from there and resumes unfinished sweeps without recomputing finished runs. It does so on
-/// a thread of its own, since planning a sweep's runs takes about a second per 100,000 (and
-/// an unfinished one's records are read): the server listens meanwhile, and a request about
-/// sweeps waits until they are all loaded (``lockLoaded()``).
+/// a thread of its own, since an unfinished sweep's records are all read (about half a
+/// second per 100,000 runs): the server listens meanwhile, and a request about sweeps waits
+/// until they are all loaded (``lockLoaded()``).
 public final class JobService: @unchecked Sendable {
     /// Why a request about sweeps cannot be carried out.
     public enum Failure: Error, Equatable {

@@ -3,8 +3,8 @@ import Glibc
 import TestSupport
 import Testing
 
-/// `morphic serve` listens before its sweeps are loaded (planning a sweep's runs takes about
-/// a second per 100,000), and a request about sweeps meanwhile waits for them, or is refused
+/// `morphic serve` listens before its sweeps are loaded (an unfinished sweep's records are
+/// all read first), and a request about sweeps meanwhile waits for them, or is refused
 /// with 503 and `Retry-After` past the queue delay: never a 404, a list or count of some of
 /// them, or a second copy of a sweep on disk.
 @Suite(.serialized) struct StartUpTests {
