@@ -7,7 +7,7 @@ import Synchronization
 /// request handler. Every answer is logged and counted.
 ///
 /// It runs on the event loops, so it answers there only what memory holds (health,
-/// metrics, a sweep's status, refusals); queries that scan every run of a sweep go to the
+/// metrics and a sweep's status once the sweeps are loaded, refusals); queries that scan every run of a sweep go to the
 /// query pool, frames (after a cheap look at the run's record) to the heavy pool, and the
 /// rest that reads or writes files or parses a definition to the blocking pool, each
 /// answered from there.
@@ -77,7 +77,12 @@ final class API: Sendable {
             return finish(request, Self.response(for: error), start: start)
         }
         switch route {
-        case .health, .metrics, .status:
+        case .health:
+            return finish(request, respond(route, request), start: start)
+        // Until the sweeps are loaded, metrics and a status wait for them on the blocking pool.
+        case .metrics where service.isLoaded:
+            return finish(request, respond(route, request), start: start)
+        case .status where service.isLoaded:
             return finish(request, respond(route, request), start: start)
         case _ where route.scansRuns:
             return admitQuery(route, request, responder, start: start)
@@ -373,9 +378,9 @@ final class API: Sendable {
         case .health:
             return .json(.ok, .object(["status": .string("ok")]))
         case .metrics:
-            return .text(.ok, metricsText(), type: "text/plain; version=0.0.4; charset=utf-8")
+            return .text(.ok, try metricsText(), type: "text/plain; version=0.0.4; charset=utf-8")
         case .listSweeps(let page):
-            let listed = service.list(offset: page.offset, limit: page.limit)
+            let listed = try service.list(offset: page.offset, limit: page.limit)
             return .json(
                 .ok,
                 .object([
@@ -639,6 +644,8 @@ final class API: Sendable {
         else { return }
         switch route {
         case .delete(let id), .cancel(let id), .retry(let id), .posterior(let id):
+            // Whether it exists is known once the sweeps are loaded; an event loop never waits.
+            if let refusal = service.stillLoading { throw APIError.from(refusal) }
             do { _ = try service.status(id) } catch { return }
         default: break
         }
@@ -679,8 +686,8 @@ final class API: Sendable {
         }
     }
 
-    private func metricsText() -> String {
-        let figures = service.metrics()
+    private func metricsText() throws -> String {
+        let figures = try service.metrics()
         var lines: [String] = []
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Int)]) {
             lines.append("# HELP \(name) \(help)")

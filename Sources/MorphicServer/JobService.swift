@@ -11,7 +11,10 @@ import MorphicLLM
 ///
 /// Everything a sweep needs to resume lives in its folder under the data directory:
 /// `definition.json`, `status.json`, the run records; on start the service rebuilds itself
-/// from there and resumes unfinished sweeps without recomputing finished runs.
+/// from there and resumes unfinished sweeps without recomputing finished runs. It does so on
+/// a thread of its own, since an unfinished sweep's records are all read (about half a
+/// second per 100,000 runs): the server listens meanwhile, and a request about sweeps waits
+/// until they are all loaded (``lockLoaded()``).
 public final class JobService: @unchecked Sendable {
     /// Why a request about sweeps cannot be carried out.
     public enum Failure: Error, Equatable {
@@ -36,6 +39,9 @@ public final class JobService: @unchecked Sendable {
     private let board = SweepBoard()
     private let indexBudget: RunIndexBudget
     private var nextSequence = 1
+    /// Sweep folders read so far, of how many, while the service loads them; nil once every
+    /// sweep is loaded and the executor started.
+    private var loading: (read: Int, of: Int)?
     private let llm: LLMRuleProvider?
     /// Why this server cannot compute `llm_control` runs, or nil when it can: refused at
     /// submission rather than failing every such run later.
@@ -44,7 +50,8 @@ public final class JobService: @unchecked Sendable {
     private let executor: any SweepExecutor
     private let assembler: SweepAssembler
 
-    /// Loads the sweeps in the data directory and starts the executor and the assembler.
+    /// Starts loading the sweeps in the data directory, then the executor and the assembler,
+    /// on a thread of the service; requests about sweeps wait for them.
     public init(configuration: ServerConfiguration, log: Log) throws {
         indexBudget = RunIndexBudget(limit: configuration.maximumIndexedRuns)
         self.configuration = configuration
@@ -73,12 +80,53 @@ public final class JobService: @unchecked Sendable {
         }
         assembler = SweepAssembler(board: board, notifier: notifier, log: log)
         try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
-        try load()
-        executor.start()
-        assembler.start()
+        let names = try FileManager.default.contentsOfDirectory(atPath: sweepsPath).sorted()
+        loading = (0, names.filter { !$0.hasPrefix(".") }.count)
+        board.spawn("sweep-loader") { [self] in
+            let start = SweepBoard.now()
+            load(names)
+            guard !board.isStopping else { return }
+            executor.start()
+            assembler.start()
+            let count = board.locked {
+                loading = nil
+                board.condition.broadcast()
+                return board.jobs.count
+            }
+            log.info(
+                "sweeps_loaded",
+                ["sweeps": .int(count), "seconds": .double(((SweepBoard.now() - start) * 1000).rounded() / 1000)])
+        }
     }
 
     private var sweepsPath: String { configuration.dataDirectory + "/sweeps" }
+
+    /// Whether every sweep on disk is loaded; until then a request about sweeps waits.
+    var isLoaded: Bool { board.locked { loading == nil } }
+
+    /// The refusal (503) of a request about sweeps while they load, for an event loop, which
+    /// must not wait for them; nil once they are loaded.
+    var stillLoading: Failure? { board.locked { loading.map(Self.loadingRefusal) } }
+
+    private static func loadingRefusal(_ loading: (read: Int, of: Int)) -> Failure {
+        .busy("the server is still loading its sweeps (\(loading.read) of \(loading.of) read); try again in a moment")
+    }
+
+    /// Takes the board's lock once every sweep on disk is loaded. A request that comes while
+    /// the server starts waits for them, so that it is answered as it will be then, never
+    /// with a 404 or a count of some of them; past the queue delay
+    /// (``HTTPLimits/maximumQueueDelay``) it is refused (503) without the lock.
+    private func lockLoaded() throws(Failure) {
+        board.condition.lock()
+        guard loading != nil else { return }
+        let deadline = Date().addingTimeInterval(configuration.http.maximumQueueDelay)
+        while loading != nil && !board.stopping {
+            guard board.condition.wait(until: deadline) else { break }
+        }
+        guard let still = loading else { return }
+        board.condition.unlock()
+        throw Self.loadingRefusal(still)
+    }
 
     /// Calls `body` with each reference trained while a dataset is assembled (its card's
     /// calibration), with the sweep's id and folder, before the sweep is marked completed.
@@ -123,7 +171,7 @@ public final class JobService: @unchecked Sendable {
         }
         // Claimed under the lock, stored without it: a repeat of the definition meanwhile
         // finds the claim and answers with it.
-        board.condition.lock()
+        try lockLoaded()
         if let existing = board.jobs[definition.id] {
             defer { board.condition.unlock() }
             guard !existing.deleting else { throw .conflict("the same sweep is being deleted; submit it again in a moment") }
@@ -176,8 +224,10 @@ public final class JobService: @unchecked Sendable {
     }
 
     /// One page of the sweeps, newest first, and how many there are.
-    public func list(offset: Int, limit: Int) -> (total: Int, sweeps: [JSON]) {
-        let known = board.locked { board.jobs.values.filter { !$0.deleting } }
+    public func list(offset: Int, limit: Int) throws(Failure) -> (total: Int, sweeps: [JSON]) {
+        try lockLoaded()
+        let known = board.jobs.values.filter { !$0.deleting }
+        board.condition.unlock()
         let ordered = known.sorted { ($0.createdAt, $0.sequence) > ($1.createdAt, $1.sequence) }
         let first = min(max(0, offset), ordered.count)
         let page = ordered[first..<first + min(max(0, limit), ordered.count - first)]
@@ -187,7 +237,7 @@ public final class JobService: @unchecked Sendable {
 
     /// One sweep's status.
     public func status(_ id: String) throws(Failure) -> JSON {
-        board.condition.lock()
+        try lockLoaded()
         defer { board.condition.unlock() }
         guard let job = board.jobs[id], !job.deleting else { throw .notFound }
         return job.json(now: SweepBoard.now())
@@ -196,14 +246,14 @@ public final class JobService: @unchecked Sendable {
     /// One sweep's status as the bytes the API sends, and their entity tag
     /// (``SweepJob/statusDocument(now:)``).
     func statusDocument(_ id: String) throws(Failure) -> (bytes: [UInt8], tag: String) {
-        board.condition.lock()
+        try lockLoaded()
         defer { board.condition.unlock() }
         guard let job = board.jobs[id], !job.deleting else { throw .notFound }
         return job.statusDocument(now: SweepBoard.now())
     }
 
     /// How many runs sweep `id` has, from memory (cheap enough for an event loop); nil
-    /// when there is no such sweep.
+    /// when there is no such sweep, or it is not loaded yet.
     func runCount(_ id: String) -> Int? {
         board.condition.lock()
         defer { board.condition.unlock() }
@@ -268,7 +318,7 @@ public final class JobService: @unchecked Sendable {
     }
 
     private func listing(_ id: String) throws(Failure) -> RunListing {
-        board.condition.lock()
+        try lockLoaded()
         defer { board.condition.unlock() }
         guard let job = board.jobs[id], !job.deleting else { throw .notFound }
         indexBudget.use(job)
@@ -306,7 +356,7 @@ public final class JobService: @unchecked Sendable {
     /// Stops a queued or running sweep; finished runs are kept. When the executor confirms
     /// cancels (Slurm), the sweep is `cancelling` until it has seen its work stop.
     public func cancel(_ id: String) throws(Failure) -> JSON {
-        board.condition.lock()
+        try lockLoaded()
         guard let job = board.jobs[id], !job.deleting else {
             board.condition.unlock()
             throw .notFound
@@ -344,7 +394,7 @@ public final class JobService: @unchecked Sendable {
     /// Queues a failed or cancelled sweep again: failed runs are retried and missing runs
     /// computed; finished runs are kept.
     public func retry(_ id: String) throws(Failure) -> JSON {
-        board.condition.lock()
+        try lockLoaded()
         guard let job = board.jobs[id], !job.deleting else {
             board.condition.unlock()
             throw .notFound
@@ -392,7 +442,7 @@ public final class JobService: @unchecked Sendable {
     /// Removes a sweep that is not running, and its files. The folder is first renamed
     /// out of the way, so the sweep is gone at once and can be submitted again.
     public func delete(_ id: String) throws(Failure) {
-        board.condition.lock()
+        try lockLoaded()
         guard let job = board.jobs[id], !job.deleting else {
             board.condition.unlock()
             throw .notFound
@@ -426,11 +476,11 @@ public final class JobService: @unchecked Sendable {
     }
 
     /// Figures for `/metrics`.
-    public func metrics() -> (
+    public func metrics() throws(Failure) -> (
         sweeps: [SweepState: Int], queuedRuns: Int, runningRuns: Int, runsCompleted: Int, runsFailed: Int,
         cellSteps: Int
     ) {
-        board.condition.lock()
+        try lockLoaded()
         defer { board.condition.unlock() }
         var sweeps: [SweepState: Int] = [:]
         for job in board.jobs.values { sweeps[job.state, default: 0] += 1 }
@@ -446,7 +496,7 @@ public final class JobService: @unchecked Sendable {
     }
 
     private func job(_ id: String) throws(Failure) -> SweepJob {
-        board.condition.lock()
+        try lockLoaded()
         defer { board.condition.unlock() }
         guard let job = board.jobs[id], !job.deleting else { throw .notFound }
         return job
@@ -454,16 +504,19 @@ public final class JobService: @unchecked Sendable {
 
     // MARK: Start-up
 
-    /// Rebuilds the sweeps from the data directory.
-    private func load() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: sweepsPath).sorted()
+    /// Rebuilds the sweeps from `names`, the data directory's entries; returns early when the
+    /// service stops.
+    private func load(_ names: [String]) {
         let unlimited = SweepLimits(maximumRuns: .max, maximumCellSteps: .max)
         var loaded: [SweepJob] = []
         for name in names where name.hasPrefix(".deleted-") {
             // A delete interrupted after its rename: finish it.
             try? FileManager.default.removeItem(atPath: sweepsPath + "/" + name)
         }
+        var nextSequence = 1
         for name in names where !name.hasPrefix(".") {
+            guard !board.isStopping else { return }
+            defer { board.locked { loading?.read += 1 } }
             let folder = SweepFolder(path: sweepsPath + "/" + name)
             folder.removeAbandonedTemporaries()
             do {
@@ -505,6 +558,7 @@ public final class JobService: @unchecked Sendable {
             }
         }
         board.locked {
+            self.nextSequence = nextSequence
             for job in loaded.sorted(by: { $0.sequence < $1.sequence }) {
                 board.jobs[job.definition.id] = job
                 if job.state == .cancelling { board.active.append(job) }

@@ -14,7 +14,8 @@ public final class MorphicServer: Sendable {
     private let chunks: BlockingPool
     private let heavy: FairPool
 
-    /// Loads the data directory and prepares the listener; call ``start()`` to serve.
+    /// Starts loading the data directory (requests about sweeps wait for it) and prepares the
+    /// listener; call ``start()`` to serve.
     public init(configuration: ServerConfiguration, log: Log = Log()) throws {
         try configuration.checkCombined()
         var configuration = configuration

@@ -368,14 +368,21 @@ final class PosteriorService: Sendable {
             guard let run = json["run"]?.stringValue else {
                 throw InferenceError("give \"run\", the observed run's id (morphic_7), as a string", field: "run")
             }
-            // A missing sweep is not a missing run of it (the listing throws nothing else).
-            guard (try? service.definition(otherID)) != nil else {
-                throw APIError(status: .notFound, code: "not_found", message: "no sweep \(otherID)", field: "sweep")
-            }
+            // A missing sweep is not a missing run of it.
+            try requireSweep(otherID)
             return try Observation(record: try JSONParser.parse(try record(otherID, run: run)))
         }
         if json["series"] != nil { return try Observation(seriesRequest: json) }
         return try Observation(record: json)
+    }
+
+    /// Throws 404 when there is no sweep `id`; one not loaded yet is waited for, not missing.
+    private func requireSweep(_ id: String) throws {
+        do {
+            _ = try service.definition(id)
+        } catch .notFound {
+            throw APIError(status: .notFound, code: "not_found", message: "no sweep \(id)", field: "sweep")
+        }
     }
 
     /// Run `run`'s record in sweep `id`, which exists.

@@ -99,9 +99,23 @@ final class SweepJob: @unchecked Sendable {
         self.createdAt = createdAt
         self.state = state
         groups = definition.couplingGroups
-        needsModel = groups.map { $0.contains { $0.configuration.mode == .llmControl } }
+        // Planning every group's runs took most of a large sweep's loading: it is done only
+        // when some run may need the model, and the totals come from the definition.
+        let mayNeedModel = definition.runs.total(over: [.mode]) { $0.mode == .llmControl ? 1 : 0 } > 0
+        needsModel =
+            mayNeedModel
+            ? groups.map { $0.contains { $0.configuration.mode == .llmControl } }
+            : Array(repeating: false, count: groups.count)
         groupDone = Array(repeating: false, count: groups.count)
-        apply(Count(groupDone: groupDone, progress: countedProgress(done: { _, _ in false }, failed: { _ in false })))
+        apply(Count(groupDone: groupDone, progress: Self.untouched(definition)))
+    }
+
+    /// The progress of a sweep none of whose runs is done.
+    private static func untouched(_ definition: SweepDefinition) -> SweepRunner.Progress {
+        var progress = SweepRunner.Progress()
+        progress.runsTotal = definition.runs.count
+        progress.cellStepsTotal = definition.cellSteps
+        return progress
     }
 
     /// What the files on disk say of a sweep's runs: which groups are done, and the progress.
@@ -119,6 +133,13 @@ final class SweepJob: @unchecked Sendable {
         var done = Array(repeating: true, count: groups.count)
         let failures = Set(folder.failedRuns())
         let assembled = trustingManifest && FileManager.default.fileExists(atPath: folder.path + "/manifest.json")
+        if assembled && failures.isEmpty {
+            // Every run is done: nothing to plan run by run.
+            var progress = Self.untouched(definition)
+            progress.runsCompleted = progress.runsTotal
+            progress.cellStepsDone = progress.cellStepsTotal
+            return Count(groupDone: done, progress: progress)
+        }
         let finished = assembled ? nil : records.finishedRuns(of: definition, groups: 0..<groups.count)
         let progress = countedProgress(
             done: { index, run in finished?.contains(index) ?? !failures.contains(run.id) },

@@ -36,9 +36,9 @@ import Testing
         let largeDone = try service.status(largeID)["progress"]?["runs_completed"]?.intValue ?? 0
         #expect(largeDone < 40, "the small sweep waited for the large one")
         // Newest first.
-        #expect(service.list(offset: 0, limit: 10).sweeps.map { $0["id"]!.stringValue! } == [smallID, largeID])
-        #expect(service.list(offset: 1, limit: 10).sweeps.map { $0["id"]!.stringValue! } == [largeID])
-        #expect(service.list(offset: 5, limit: 10).total == 2)
+        #expect(try service.list(offset: 0, limit: 10).sweeps.map { $0["id"]!.stringValue! } == [smallID, largeID])
+        #expect(try service.list(offset: 1, limit: 10).sweeps.map { $0["id"]!.stringValue! } == [largeID])
+        #expect(try service.list(offset: 5, limit: 10).total == 2)
     }
 
     @Test func cancelOnceEveryRunHasFinished_SaysTheDatasetIsBeingWritten_AndACancelledSweepRunsNothing() throws {
