@@ -172,39 +172,16 @@ import Testing
 
     /// Deleting a sweep through the API forgets its refused map.
     @Test func deletingASweep_ForgetsItsRefusedMap() throws {
-        let data = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = data
-        let service = try JobService(configuration: configuration, log: Log(destination: nil))
-        let id = try Self.finishedSweep(named: "deleted", replicates: 10, in: service)
-        let pool = BlockingPool(threads: 1, queueDepth: 8)
-        let query = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 8, queuedCost: 1 << 40, perClient: 8))
-        defer {
-            query.shutdown()
-            pool.shutdown()
-            service.shutdown()
-        }
-        let api = API(
-            service: service, configuration: configuration, log: Log(destination: nil), pool: pool,
-            query: query, heavy: query, connections: { 0 })
+        let served = try Served(named: "deleted")
+        defer { served.shutdown() }
+        let id = served.id
         // Features that cannot be read make the map a refusal.
-        let folder = (try service.datasetFile(id, name: "manifest.json") as NSString).deletingLastPathComponent
+        let folder = (try served.service.datasetFile(id, name: "manifest.json") as NSString).deletingLastPathComponent
         try Data("not features\n".utf8).write(to: URL(fileURLWithPath: folder + "/features.csv"))
-        #expect(try Self.mapAnswer(api.posteriors, id) == 422)
-        #expect(api.posteriors.mapsHeld == 1)
-        let answered = DispatchSemaphore(value: 0)
-        let status = Mutex<Int?>(nil)
-        var request = HTTPRequest(method: "DELETE", target: "/api/sweeps/\(id)", headers: [("Host", "127.0.0.1")])
-        request.peer = "a"
-        let responder = Responder { response in
-            status.withLock { $0 = response.status.code }
-            answered.signal()
-        }
-        if let response = api.handle(request, responder) { responder.send(response) }
-        #expect(answered.wait(timeout: .now() + 30) == .success)
-        #expect(status.withLock { $0 } == 204)
-        #expect(api.posteriors.mapsHeld == 0)
+        #expect(try Self.mapAnswer(served.api.posteriors, id) == 422)
+        #expect(served.api.posteriors.mapsHeld == 1)
+        #expect(served.ask("DELETE", "/api/sweeps/\(id)").status == 204)
+        #expect(served.api.posteriors.mapsHeld == 0)
     }
 
     /// A brushed map filters the charts as it does the table: `columns`, `aggregate` and
@@ -212,26 +189,59 @@ import Testing
     /// match the runs the runs page matches. They answered 200 with no run matched (and kept
     /// that answer's tag) until a runs query had placed the map.
     @Test func explorerFilters_OnTheMap_MatchTheRunsPage() throws {
-        let data = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = data
-        let service = try JobService(configuration: configuration, log: Log(destination: nil))
-        let id = try Self.finishedSweep(named: "brushed", replicates: 10, in: service)
-        let pool = BlockingPool(threads: 1, queueDepth: 8)
-        let query = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 8, queuedCost: 1 << 40, perClient: 8))
-        defer {
-            query.shutdown()
-            pool.shutdown()
-            service.shutdown()
+        let served = try Served(named: "brushed")
+        defer { served.shutdown() }
+        let id = served.id
+        func get(_ target: String) -> (status: Int, json: JSON?) {
+            let answer = served.ask("GET", target)
+            return (answer.status, try? JSONParser.parse(answer.body))
         }
-        let api = API(
-            service: service, configuration: configuration, log: Log(destination: nil), pool: pool,
-            query: query, heavy: query, connections: { 0 })
-        func get(_ target: String) throws -> (status: Int, json: JSON?) {
+        let filter = "filter=map_x%20%3E%3D%200"
+        let targets = [
+            "/api/sweeps/\(id)/columns?fields=field_strength&\(filter)",
+            "/api/sweeps/\(id)/aggregate?y=final_population&x=field_strength&\(filter)",
+            "/api/sweeps/\(id)/importance?y=final_population&\(filter)",
+        ]
+        for target in targets { #expect(get(target).status == 503, "\(target) before the map") }
+        #expect(try Self.mapAnswer(served.api.posteriors, id) == 200)
+        let runs = get("/api/sweeps/\(id)/runs?limit=1&\(filter)")
+        #expect(runs.status == 200)
+        let matched = runs.json?["matched"]?.intValue ?? -1
+        #expect(matched > 0 && matched < 30, "the brush keeps some runs: \(matched)")
+        for target in targets.prefix(2) {
+            let answer = get(target)
+            #expect(answer.status == 200)
+            #expect(answer.json?["matched"]?.intValue == matched, "\(target)")
+        }
+        #expect(get(targets[2]).status == 200)
+    }
+
+    /// A finished sweep `name` (``finishedSweep(named:replicates:in:)``, 10 replicates) behind
+    /// the API, asked as the event loops ask it.
+    struct Served {
+        let service: JobService
+        let id: String
+        let api: API
+        private let pool = BlockingPool(threads: 1, queueDepth: 8)
+        private let query = FairPool(limits: FairPool.Limits(threads: 1, queueDepth: 8, queuedCost: 1 << 40, perClient: 8))
+        private let data: String
+
+        init(named name: String) throws {
+            data = try temporaryFolder()
+            var configuration = ServerConfiguration()
+            configuration.dataDirectory = data
+            service = try JobService(configuration: configuration, log: Log(destination: nil))
+            id = try PosteriorServiceTests.finishedSweep(named: name, replicates: 10, in: service)
+            api = API(
+                service: service, configuration: configuration, log: Log(destination: nil), pool: pool,
+                query: query, heavy: query, connections: { 0 })
+        }
+
+        /// The status and the whole body of `method target`.
+        func ask(_ method: String, _ target: String) -> (status: Int, body: [UInt8]) {
             let answered = DispatchSemaphore(value: 0)
             let answer = Mutex<(Int, [UInt8])?>(nil)
-            var request = HTTPRequest(method: "GET", target: target, headers: [("Host", "127.0.0.1")])
+            var request = HTTPRequest(method: method, target: target, headers: [("Host", "127.0.0.1")])
             request.peer = "a"
             let responder = Responder { response in
                 var bytes: [UInt8] = []
@@ -245,28 +255,16 @@ import Testing
                 answered.signal()
             }
             if let response = api.handle(request, responder) { responder.send(response) }
-            #expect(answered.wait(timeout: .now() + 30) == .success, "\(target)")
-            let (status, bytes) = answer.withLock { $0 } ?? (0, [])
-            return (status, try? JSONParser.parse(bytes))
+            #expect(answered.wait(timeout: .now() + 30) == .success, "\(method) \(target)")
+            return answer.withLock { $0 } ?? (0, [])
         }
-        let filter = "filter=map_x%20%3E%3D%200"
-        let targets = [
-            "/api/sweeps/\(id)/columns?fields=field_strength&\(filter)",
-            "/api/sweeps/\(id)/aggregate?y=final_population&x=field_strength&\(filter)",
-            "/api/sweeps/\(id)/importance?y=final_population&\(filter)",
-        ]
-        for target in targets { #expect(try get(target).status == 503, "\(target) before the map") }
-        #expect(try Self.mapAnswer(api.posteriors, id) == 200)
-        let runs = try get("/api/sweeps/\(id)/runs?limit=1&\(filter)")
-        #expect(runs.status == 200)
-        let matched = runs.json?["matched"]?.intValue ?? -1
-        #expect(matched > 0 && matched < 30, "the brush keeps some runs: \(matched)")
-        for target in targets.prefix(2) {
-            let answer = try get(target)
-            #expect(answer.status == 200)
-            #expect(answer.json?["matched"]?.intValue == matched, "\(target)")
+
+        func shutdown() {
+            query.shutdown()
+            pool.shutdown()
+            service.shutdown()
+            try? FileManager.default.removeItem(atPath: data)
         }
-        #expect(try get(targets[2]).status == 200)
     }
 
     /// The status of `GET …/map` once the map is computed or refused.
