@@ -36,6 +36,11 @@ public struct InferenceLimits: Hashable, Sendable {
     /// Trained references kept in memory by a server. Default 4: a 5,000-run reference's
     /// forests take about 8 MB.
     public var cachedReferences = 4
+    /// Run maps (or their refusals) kept in memory by a server, besides those being computed.
+    /// Default 16: a map holds each run's id and two coordinates, about 5 MB at 100,000 runs,
+    /// and every sweep view open asks for its own, so fewer made a few tabs evict each other's
+    /// maps before they were read.
+    public var cachedMaps = 16
 
     /// The defaults above.
     public init() {}

@@ -101,6 +101,16 @@ public final class JobService: @unchecked Sendable {
 
     private var sweepsPath: String { configuration.dataDirectory + "/sweeps" }
 
+    /// A failure of the server's own files (500), its paths given within the data directory:
+    /// where the server keeps its data is the operator's business, not the client's.
+    private func storageFailure(_ message: String) -> Failure {
+        var message = message
+        for root in [configuration.dataDirectory, URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path] {
+            message = message.replacingOccurrences(of: root + "/", with: "")
+        }
+        return .storage(message)
+    }
+
     /// Whether every sweep on disk is loaded; until then a request about sweeps waits.
     var isLoaded: Bool { board.locked { loading == nil } }
 
@@ -112,14 +122,19 @@ public final class JobService: @unchecked Sendable {
         .busy("the server is still loading its sweeps (\(loading.read) of \(loading.of) read); try again in a moment")
     }
 
+    /// Seconds a request waits for the sweeps to be loaded before it is refused: long enough
+    /// for a small data folder (milliseconds), short enough that requests waiting for a large
+    /// one do not hold the pool's threads while others queue behind them and are shed.
+    static let loadingWait = 1.0
+
     /// Takes the board's lock once every sweep on disk is loaded. A request that comes while
     /// the server starts waits for them, so that it is answered as it will be then, never
-    /// with a 404 or a count of some of them; past the queue delay
-    /// (``HTTPLimits/maximumQueueDelay``) it is refused (503) without the lock.
+    /// with a 404 or a count of some of them; past ``loadingWait`` (or the queue delay, if
+    /// shorter) it is refused (503, saying how far loading is) without the lock.
     private func lockLoaded() throws(Failure) {
         board.condition.lock()
         guard loading != nil else { return }
-        let deadline = Date().addingTimeInterval(configuration.http.maximumQueueDelay)
+        let deadline = Date().addingTimeInterval(min(Self.loadingWait, configuration.http.maximumQueueDelay))
         while loading != nil && !board.stopping {
             guard board.condition.wait(until: deadline) else { break }
         }
@@ -206,7 +221,7 @@ public final class JobService: @unchecked Sendable {
             try job.write(snapshot)
         } catch {
             board.locked { board.jobs[definition.id] = nil }
-            throw .storage("cannot store the sweep: \(error)")
+            throw storageFailure("cannot store the sweep: \(error)")
         }
         let status = board.locked {
             job.finalizing = false
@@ -435,7 +450,7 @@ public final class JobService: @unchecked Sendable {
         do {
             try job.write(snapshot)
         } catch {
-            throw .storage("cannot write \(job.statusPath): \(error)")
+            throw storageFailure("cannot write \(job.statusPath): \(error)")
         }
     }
 
@@ -464,7 +479,7 @@ public final class JobService: @unchecked Sendable {
             try FileManager.default.moveItem(atPath: job.folder.path, toPath: trash)
         } catch {
             board.locked { job.deleting = false }
-            throw .storage("cannot remove \(job.folder.path): \(error)")
+            throw storageFailure("cannot remove \(job.folder.path): \(error)")
         }
         board.locked { board.jobs[id] = nil }
         do {

@@ -266,7 +266,10 @@ final class PosteriorService: Sendable {
         }
         state.withLock { state in
             guard let known = state.maps[id], known.version == version, case .computing = known.map else { return }
+            // Counted as just used, so that it is not the one dropped before it is read.
+            state.clock += 1
             state.maps[id]!.map = result
+            state.maps[id]!.used = state.clock
             evictMaps(&state)
         }
     }
@@ -294,17 +297,19 @@ final class PosteriorService: Sendable {
             y: features.points.map { RunMap.rounded($0.y) }, explained: features.explained.map(RunMap.rounded))
     }
 
-    /// Drops the least recently used run maps and refusals beyond the limit; maps asked for
-    /// or being computed stay, as references being trained do.
+    /// Drops the least recently used computed maps and refusals beyond
+    /// ``InferenceLimits/cachedMaps``. Maps being computed are neither dropped nor counted:
+    /// counted, maps asked for by other sweeps' views evicted finished ones before they were
+    /// read, and no map was ever answered.
     private func evictMaps(_ state: inout State) {
-        while state.maps.count > limits.cachedReferences {
+        while true {
             let settled = state.maps.filter {
-                switch $0.value.map {
-                case .ready, .refused: return true
-                case .computing: return false
-                }
+                if case .computing = $0.value.map { return false }
+                return true
             }
-            guard let oldest = settled.min(by: { $0.value.used < $1.value.used }) else { return }
+            guard settled.count > limits.cachedMaps,
+                let oldest = settled.min(by: { $0.value.used < $1.value.used })
+            else { return }
             state.maps[oldest.key] = nil
         }
     }
@@ -318,7 +323,7 @@ final class PosteriorService: Sendable {
         }
     }
 
-    /// Run maps held, computed, refused or under way (at most ``InferenceLimits/cachedReferences``
+    /// Run maps held, computed, refused or under way (at most ``InferenceLimits/cachedMaps``
     /// computed or refused).
     var mapsHeld: Int { state.withLock { $0.maps.count } }
 

@@ -5,6 +5,34 @@ import TestSupport
 import Testing
 
 @Suite struct JobServiceTests {
+    /// A sweep whose folder in the data directory is damaged (its `definition.json` a folder)
+    /// is not loaded, and submitting it again is a storage failure whose message names the
+    /// file within the data directory, never where the server keeps it.
+    @Test func damagedFolder_RefusesItsSweep_WithoutTheServersPath() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let definition = Array(#"{"name": "damaged", "defaults": {"grid_size": 6, "generations": 3}, "groups": [{"prefix": "r", "replicates": 2}]}"#.utf8)
+        let id = try SweepDefinition.parse(definition).id
+        try FileManager.default.createDirectory(
+            atPath: data + "/sweeps/" + id + "/definition.json", withIntermediateDirectories: true)
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        let service = try JobService(configuration: configuration, log: Log(destination: nil))
+        defer { service.shutdown() }
+        #expect(throws: JobService.Failure.notFound) { try service.status(id) }
+        do {
+            _ = try service.submit(definition)
+            Issue.record("a sweep whose folder is damaged was stored")
+        } catch {
+            guard case .storage(let message) = error else {
+                Issue.record("not a storage failure: \(error)")
+                return
+            }
+            #expect(message.contains("sweeps/\(id)/definition.json"), "\(message)")
+            #expect(!message.contains(data), "\(message)")
+        }
+    }
+
     @Test func roundRobin_LetsASmallSweepFinishBeforeALargeOne() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }

@@ -153,7 +153,7 @@ import Testing
         let second = try Self.finishedSweep(named: "refused-too", replicates: 10, in: service)
         defer { service.shutdown() }
         var limits = InferenceLimits()
-        limits.cachedReferences = 1
+        limits.cachedMaps = 1
         let computed = Atomic<Int>(0)
         let posteriors = PosteriorService(service: service, limits: limits) { _ throws(APIError) in
             computed.add(1, ordering: .relaxed)
@@ -168,6 +168,35 @@ import Testing
         try service.delete(second)
         posteriors.forget(second)
         #expect(posteriors.mapsHeld == 0)
+    }
+
+    /// Maps being computed do not count against the cache's bound: other sweeps' maps asked
+    /// for do not evict a computed one before it is read (five views open on five sweeps
+    /// evicted each other's maps, and none was ever answered), and a map just computed is kept
+    /// over older ones.
+    @Test func mapsAskedFor_DoNotEvictAComputedMap() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let (service, first) = try Self.finishedSweep(named: "kept", replicates: 10, in: data)
+        let others = try ["asked-a", "asked-b"].map { try Self.finishedSweep(named: $0, replicates: 10, in: service) }
+        defer { service.shutdown() }
+        var limits = InferenceLimits()
+        limits.cachedMaps = 1
+        let gate = DispatchSemaphore(value: 0)
+        let posteriors = PosteriorService(service: service, limits: limits) { folder throws(APIError) in
+            if !folder.contains(first) { _ = gate.wait(timeout: .now() + 30) }
+            return try PosteriorService.computeMap(folder)
+        }
+        #expect(try Self.mapAnswer(posteriors, first) == 200)
+        for other in others { #expect(try posteriors.map(other).status.code == 202) }
+        #expect(try posteriors.map(first).status.code == 200, "kept while the others are computed")
+        #expect(try posteriors.runMap(first).map.runIDs.count == 30)
+        gate.signal()
+        #expect(try Self.mapAnswer(posteriors, others[0]) == 200)
+        #expect(try posteriors.map(others[0]).status.code == 200, "the map just computed is kept")
+        gate.signal()
+        #expect(try Self.mapAnswer(posteriors, others[1]) == 200)
+        #expect(posteriors.mapsHeld == 1)
     }
 
     /// Deleting a sweep through the API forgets its refused map.

@@ -5,7 +5,7 @@ import Testing
 
 /// `morphic serve` listens before its sweeps are loaded (an unfinished sweep's records are
 /// all read first), and a request about sweeps meanwhile waits for them, or is refused
-/// with 503 and `Retry-After` past the queue delay: never a 404, a list or count of some of
+/// with 503 and `Retry-After` after a second: never a 404, a list or count of some of
 /// them, or a second copy of a sweep on disk.
 @Suite(.serialized) struct StartUpTests {
     @Test func server_AnswersHealth_WhileASweepLoads_AndAboutSweepsOnlyOnceItIsLoaded() throws {
