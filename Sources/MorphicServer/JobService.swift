@@ -535,7 +535,12 @@ public final class JobService: @unchecked Sendable {
             let folder = SweepFolder(path: sweepsPath + "/" + name)
             folder.removeAbandonedTemporaries()
             do {
-                guard let recorded = try folder.recordedSweep() else { continue }
+                guard let recorded = try folder.recordedSweep() else {
+                    // Said, not skipped in silence: a submission interrupted before its
+                    // definition was written (submitting it again completes the folder), or
+                    // a damaged or stray entry.
+                    throw FileError.invalid("it has no readable definition.json")
+                }
                 let definition = try SweepDefinition(json: recorded.definition, limits: unlimited)
                 guard definition.id == recorded.id, definition.id == name else {
                     throw FileError.invalid("definition.json does not match the folder name")

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct JobServiceTests {
     /// A sweep whose folder in the data directory is damaged (its `definition.json` a folder)
-    /// is not loaded, and submitting it again is a storage failure whose message names the
+    /// is not loaded, which the log says, and submitting it again is a storage failure whose message names the
     /// file within the data directory, never where the server keeps it.
     @Test func damagedFolder_RefusesItsSweep_WithoutTheServersPath() throws {
         let data = try temporaryFolder()
@@ -17,9 +17,13 @@ import Testing
             atPath: data + "/sweeps/" + id + "/definition.json", withIntermediateDirectories: true)
         var configuration = ServerConfiguration()
         configuration.dataDirectory = data
-        let service = try JobService(configuration: configuration, log: Log(destination: nil))
+        let log = Pipe()
+        let service = try JobService(configuration: configuration, log: Log(destination: log.fileHandleForWriting))
         defer { service.shutdown() }
         #expect(throws: JobService.Failure.notFound) { try service.status(id) }
+        // Said in the log, not skipped in silence.
+        let said = String(decoding: log.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(said.contains("sweep_not_loaded") && said.contains("no readable definition.json"), "\(said)")
         do {
             _ = try service.submit(definition)
             Issue.record("a sweep whose folder is damaged was stored")
