@@ -96,6 +96,7 @@ public final class DeflateThreads: @unchecked Sendable {
             block.results.put(block.sequence, Self.compress(block, &stream))
         }
     }
+
     /// One block as raw deflate data ending on a byte boundary, the last one ending the
     /// stream.
     private static func compress(_ block: Block, _ stream: inout z_stream) -> Result<Compressed, GzipWriter.Error> {

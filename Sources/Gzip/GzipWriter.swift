@@ -1,6 +1,6 @@
 import CZlib
 
-/// A streaming gzip (or raw deflate) compressor on zlib: bytes go in, compressed chunks come
+/// A streaming gzip compressor on zlib, on the calling thread: bytes go in, compressed chunks come
 /// out through `sink`, so memory stays constant whatever the size of the stream.
 ///
 /// The gzip header zlib writes carries no time stamp or file name, so equal input gives
@@ -18,29 +18,12 @@ public final class GzipWriter {
     private var output: [UInt8]
     private let sink: ([UInt8]) throws -> Void
     private var finished = false
-    /// CRC-32 of the bytes written so far to a raw stream (what a zip member's header
-    /// records); a gzip stream's trailer holds its own, computed by zlib, so it is not
-    /// computed twice here and stays 0.
-    public private(set) var crc: UInt32 = 0
-    private let computesCRC: Bool
-    /// Uncompressed bytes written so far.
-    public private(set) var bytesIn = 0
-
-    /// What the stream is framed as.
-    public enum Format: Sendable {
-        /// A gzip file: header, deflate data, CRC and length.
-        case gzip
-        /// Deflate data alone, as a zip member holds it.
-        case raw
-    }
 
     /// Starts a stream; `level` is zlib's 1 (fastest) ... 9 (smallest).
-    public init(level: Int32 = 6, format: Format = .gzip, sink: @escaping ([UInt8]) throws -> Void) throws {
+    public init(level: Int32 = 6, sink: @escaping ([UInt8]) throws -> Void) throws {
         self.sink = sink
-        computesCRC = format == .raw
         output = [UInt8](repeating: 0, count: 64 * 1024)
-        let code =
-            format == .gzip ? czlib_deflate_init_gzip(&stream, level) : czlib_deflate_init_raw(&stream, level)
+        let code = czlib_deflate_init_gzip(&stream, level)
         guard code == Z_OK else { throw Error(code: code) }
     }
 
@@ -51,7 +34,6 @@ public final class GzipWriter {
         level: Int32, windowBits: Int32, memoryLevel: Int32, bufferBytes: Int, sink: @escaping ([UInt8]) throws -> Void
     ) throws {
         self.sink = sink
-        computesCRC = false
         output = [UInt8](repeating: 0, count: max(1024, bufferBytes))
         let code = czlib_deflate_init_gzip_sized(&stream, level, windowBits, memoryLevel)
         guard code == Z_OK else { throw Error(code: code) }
@@ -69,9 +51,7 @@ public final class GzipWriter {
     /// Compresses `bytes`.
     public func write(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
-        bytesIn += bytes.count
         try bytes.withUnsafeBufferPointer { input in
-            if computesCRC { crc = UInt32(CZlib.crc32(UInt(crc), input.baseAddress, UInt32(input.count))) }
             stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!)
             stream.avail_in = UInt32(input.count)
             try pump(flush: Z_NO_FLUSH)

@@ -21,6 +21,7 @@ public final class ParallelGzipWriter {
     private let blockBytes: Int
     private let sink: ([UInt8]) throws -> Void
     private let threads: DeflateThreads
+    private let format: Format
     private let results = DeflateThreads.Results()
     /// zlib's gzip header, until it is written with the first block.
     private var header: [UInt8]?
@@ -32,19 +33,25 @@ public final class ParallelGzipWriter {
     private var written = 0
     private var combinedCRC: UInt = 0
     private var length: UInt32 = 0
-    private let format: GzipWriter.Format
     /// CRC-32 of the blocks written out so far: of every byte once ``finish()`` returns.
     public var crc: UInt32 { UInt32(truncatingIfNeeded: combinedCRC) }
     private var finished = false
     /// Uncompressed bytes written so far.
     public private(set) var bytesIn = 0
 
+    /// What the stream is framed as.
+    public enum Format: Sendable {
+        /// A gzip file: header, deflate data, CRC and length.
+        case gzip
+        /// Deflate data alone, as a zip member holds it (its CRC-32 is ``crc``).
+        case raw
+    }
+
     /// Starts a stream compressed on `threads` (the process's, one a processor, by default),
     /// at zlib's `level` (1 fastest ... 9 smallest), with at most as many of its blocks
-    /// compressed or waiting as there are threads. A `.raw` stream is the deflate data alone, as a zip member
-    /// holds it.
+    /// compressed or waiting as there are threads.
     public init(
-        level: Int32 = 6, format: GzipWriter.Format = .gzip, threads: DeflateThreads = .shared,
+        level: Int32 = 6, format: Format = .gzip, threads: DeflateThreads = .shared,
         blockBytes: Int = defaultBlockBytes, sink: @escaping ([UInt8]) throws -> Void
     ) {
         precondition(blockBytes >= Self.window, "a block must be at least as large as deflate's window")

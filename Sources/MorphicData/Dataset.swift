@@ -119,10 +119,10 @@ public enum Dataset {
         let validation = try checks.summary()
         try manifest.write(Array("  \"validation\": ".utf8) + validation.prettyBytes(level: 1) + Array("\n}\n".utf8))
         // The archive's tail follows the records: this thread cuts it into blocks, compressed
-        // on every processor, from the tables as written, while other threads finish the arrays (which
-        // follow the tables in the archive), flush and rename the tables, measure the card's
-        // calibration and write the card and the frames (which come last), each joined only
-        // when the archive reaches its files.
+        // on every processor, from the tables as written, while other threads finish the
+        // arrays (which follow the tables in the archive), flush and rename the tables, measure
+        // the card's calibration and write the card and the frames (which come last), each
+        // joined only when the archive reaches its files.
         var readers: [String: (handle: FileHandle, size: Int)] = [:]
         defer { for reader in readers.values { try? reader.handle.close() } }
         for file in [manifest, runsCSV, timeseriesCSV, featuresCSV] {

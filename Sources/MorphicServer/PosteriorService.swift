@@ -22,8 +22,8 @@ final class PosteriorService: Sendable {
     private struct State {
         /// By sweep id and the version of its dataset (a retried sweep is a new reference).
         var entries: [String: (version: String, entry: Entry, used: Int)] = [:]
-        /// Run maps, by sweep id and the version of its dataset: asked, being computed,
-        /// computed or refused; as many computed or refused as references.
+        /// Run maps, by sweep id and the version of its dataset: being computed, computed or
+        /// refused; at most ``InferenceLimits/cachedMaps`` computed or refused.
         var maps: [String: (version: String, map: MapEntry, used: Int)] = [:]
         var clock = 0
     }

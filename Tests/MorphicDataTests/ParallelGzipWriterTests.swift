@@ -26,7 +26,7 @@ struct ParallelGzipWriterTests {
     }
 
     private static func compress(
-        _ bytes: [UInt8], cuts: [Int], threads: Int, blockBytes: Int = 32 * 1024, format: GzipWriter.Format = .gzip
+        _ bytes: [UInt8], cuts: [Int], threads: Int, blockBytes: Int = 32 * 1024, format: ParallelGzipWriter.Format = .gzip
     ) throws -> (output: [UInt8], crc: UInt32) {
         var output: [UInt8] = []
         let writer = ParallelGzipWriter(
