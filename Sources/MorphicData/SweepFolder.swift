@@ -11,6 +11,10 @@ public struct SweepFolder: Sendable {
     /// The folder at `path` (not created until ``prepare(for:shard:)``).
     public init(path: String) { self.path = path }
 
+    /// What a message shown to others says in place of the folder's path
+    /// (``Swift/String/namingFiles(within:as:)``).
+    public static let placeholder = "<the sweep's folder>"
+
     /// The file recording which sweep the folder holds.
     public var definitionPath: String { path + "/definition.json" }
 
@@ -65,8 +69,10 @@ public struct SweepFolder: Sendable {
         guard syncfs(descriptor) == 0 else { throw FileError.system("cannot flush \(path)", errno) }
     }
 
-    /// Records that a run failed, with the reason.
+    /// Records that a run failed, with the reason. Files within the folder are named relative
+    /// to it: the message is shown to the server's clients and kept in the dataset.
     public func recordFailure(_ id: String, message: String) throws {
+        let message = message.namingFiles(within: path, as: Self.placeholder)
         try AtomicFile.write(Array(message.utf8), to: errorPath(id))
     }
 

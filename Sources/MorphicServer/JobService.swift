@@ -104,11 +104,7 @@ public final class JobService: @unchecked Sendable {
     /// A failure of the server's own files (500), its paths given within the data directory:
     /// where the server keeps its data is the operator's business, not the client's.
     private func storageFailure(_ message: String) -> Failure {
-        var message = message
-        for root in [configuration.dataDirectory, URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path] {
-            message = message.replacingOccurrences(of: root + "/", with: "")
-        }
-        return .storage(message)
+        .storage(message.namingFiles(within: configuration.dataDirectory, as: "<the data directory>"))
     }
 
     /// Whether every sweep on disk is loaded; until then a request about sweeps waits.

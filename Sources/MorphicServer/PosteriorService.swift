@@ -281,8 +281,7 @@ final class PosteriorService: Sendable {
         func refusal(_ message: String) -> APIError {
             APIError(
                 status: .unprocessableContent, code: "invalid_reference",
-                message: message.replacingOccurrences(of: folder + "/", with: "")
-                    .replacingOccurrences(of: folder, with: "<the sweep's folder>"))
+                message: message.namingFiles(within: folder, as: SweepFolder.placeholder))
         }
         do {
             observations = try ReferenceSweep.observations(path: folder)

@@ -43,13 +43,14 @@ final class SweepBoard: @unchecked Sendable {
     }
 
     /// Ends an active sweep in `state`: it leaves the queue, its end is stamped, and the
-    /// status to store (and to notify) is returned. Call with the lock held; write the
+    /// status to store (and to notify) is returned; the error names files within the
+    /// sweep's folder, not where the server keeps it. Call with the lock held; write the
     /// snapshot after unlocking.
     func finish(_ job: SweepJob, as state: SweepState, error: String? = nil) -> (
         snapshot: (version: Int, bytes: [UInt8]), status: JSON
     ) {
         job.state = state
-        if let error { job.error = error }
+        if let error { job.error = job.named(error) }
         job.finishedAt = Date()
         job.waiting = nil
         job.progress.runsRunning = 0

@@ -82,6 +82,11 @@ final class SweepJob: @unchecked Sendable {
         }
     }
 
+    /// `message` for the sweep's status, its error or why it waits: files named within the
+    /// sweep's folder, not where the server keeps it (the status is shown to clients and
+    /// sent to the notification URL).
+    func named(_ message: String) -> String { message.namingFiles(within: folder.path, as: SweepFolder.placeholder) }
+
     /// What is running now. Call with the service lock held.
     var activity: Activity { Activity(groups: runningGroups, shards: runningShards, shardCount: shardCount) }
     /// Incremented with each status snapshot, so that of two writes racing after the lock

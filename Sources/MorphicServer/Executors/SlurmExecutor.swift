@@ -60,7 +60,7 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
                 failedPolls += 1
                 log.error("slurm_error", ["error": .string(String(describing: error))])
                 board.locked {
-                    for job in jobs where job.state.isActive { job.waiting = "Slurm does not answer: \(error)" }
+                    for job in jobs where job.state.isActive { job.waiting = job.named("Slurm does not answer: \(error)") }
                 }
                 board.pause(cluster.settings.pollSeconds * Double(min(16, 1 << min(failedPolls, 4))))
                 continue
@@ -84,7 +84,7 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
         } catch {
             log.error(
                 "slurm_cancel_failed", ["sweep": .string(job.definition.id), "error": .string(String(describing: error))])
-            board.locked { job.waiting = "cancelling: \(error)" }
+            board.locked { job.waiting = job.named("cancelling: \(error)") }
             return
         }
         let (snapshot, status) = board.locked { board.finish(job, as: .cancelled) }
@@ -201,7 +201,7 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
         log.error("slurm_submit_failed", ["sweep": .string(job.definition.id), "error": .string(reason)])
         board.condition.lock()
         job.submitFailures += 1
-        job.waiting = reason
+        job.waiting = job.named(reason)
         job.nextSubmit = SweepBoard.now() + cluster.settings.pollSeconds * Double(1 << min(job.submitFailures, 6))
         guard job.submitFailures >= cluster.settings.submitAttempts, job.state.isActive else {
             board.condition.unlock()

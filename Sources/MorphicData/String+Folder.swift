@@ -1,0 +1,64 @@
+import Foundation
+
+extension String {
+    /// This text with `folder` taken out of the paths in it: a path within the folder becomes
+    /// relative to it, and the folder itself becomes `placeholder`. The folder is found as
+    /// given, as an absolute path with `.` and `..` resolved and with symbolic links
+    /// resolved, each written plainly, as a `file://` URL and percent-encoded, which is how
+    /// Foundation's errors name files.
+    ///
+    /// A message shown by the server, sent to a notification URL or kept in a dataset then
+    /// names the sweep's files, not where the machine that wrote them keeps them. A longer
+    /// name that only begins with the folder's (`/data2` for `/data`) is left alone.
+    public func namingFiles(within folder: String, as placeholder: String) -> String {
+        guard !folder.isEmpty else { return self }
+        let url = URL(fileURLWithPath: folder)
+        var forms: [String] = []
+        for path in [folder, url.standardizedFileURL.path, url.resolvingSymlinksInPath().path] {
+            let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+            let encoded = trimmed.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? trimmed
+            forms += ["file://" + encoded, "file://" + trimmed, encoded, trimmed]
+        }
+        // Longest first: a URL before the path it holds, an absolute path before a relative one
+        // it ends with.
+        var text = self
+        for form in Set(forms).sorted(by: { $0.utf8.count > $1.utf8.count }) where form != "/" {
+            text = text.replacingFolder(form, with: placeholder)
+        }
+        return text
+    }
+
+    /// Each occurrence of `folder` that is a whole name (not preceded by a character of a
+    /// name or a `/`): followed by `/`, dropped with it; followed by the text's end, a
+    /// character that cannot continue a name or a sentence's full stop or comma, replaced by
+    /// `placeholder`.
+    private func replacingFolder(_ folder: String, with placeholder: String) -> String {
+        func inName(_ character: Character) -> Bool {
+            character.isLetter || character.isNumber || "._-~%+@".contains(character)
+        }
+        // `/data.` at the end of a sentence is the folder; `/data.json` is not.
+        func endsSentence(_ after: Substring) -> Bool {
+            ".,".contains(after.first!) && after.dropFirst().first?.isWhitespace != false
+        }
+        var result = ""
+        var rest = self[...]
+        while let found = rest.range(of: folder) {
+            let previous = found.lowerBound == rest.startIndex ? result.last : rest[rest.index(before: found.lowerBound)]
+            let next = rest[found.upperBound...].first
+            result += rest[..<found.lowerBound]
+            if let previous, previous == "/" || inName(previous) {
+                result += rest[found]
+                rest = rest[found.upperBound...]
+            } else if next == "/" {
+                rest = rest[rest.index(after: found.upperBound)...]
+            } else if let next, inName(next) && !endsSentence(rest[found.upperBound...]) {
+                result += rest[found]
+                rest = rest[found.upperBound...]
+            } else {
+                result += placeholder
+                rest = rest[found.upperBound...]
+            }
+        }
+        return result + rest
+    }
+}
