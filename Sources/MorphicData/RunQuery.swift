@@ -171,8 +171,14 @@ public struct RunQuery: Hashable, Sendable {
             guard columns.contains(column) else {
                 throw Error(parameter: "filter", message: "no column '\(column)' at character \(start)")
             }
+            if comparison == .prefix && !textColumns.contains(column) {
+                throw Error(
+                    parameter: "filter",
+                    message: "'\(column)' is a number: compare it with =, !=, <, <=, > or >=, not '^=' at character "
+                        + "\(at(range.lowerBound))")
+            }
             if column == "seed" {
-                guard comparison != .prefix, SeedBound(value) != nil else {
+                guard SeedBound(value) != nil else {
                     throw Error(
                         parameter: "filter",
                         message: "'seed' is a whole number: '\(value)' at character \(valueStart) is not a decimal number")
@@ -187,7 +193,7 @@ public struct RunQuery: Hashable, Sendable {
                 }
                 result.append(Condition(column: column, comparison: comparison, text: value, number: nil))
             } else {
-                guard comparison != .prefix, let number = Double(value), number.isFinite else {
+                guard let number = Double(value), number.isFinite else {
                     throw Error(
                         parameter: "filter", message: "'\(column)' is a number: '\(value)' at character \(valueStart) is not one")
                 }

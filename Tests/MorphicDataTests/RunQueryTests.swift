@@ -39,6 +39,9 @@ import TestSupport
         ("mode = morphic and and", "and", 20),
         ("run_id ^= 'é' and ñ = 1", "ñ", 19),
         ("run_id ^= 'é'  and  field_strength > 0.5 and a<b<c", "a<b<c", 46),
+        // An operator for text on a number: the operator, not the value, is what is wrong.
+        ("field_strength ^= 1", "^=", 16),
+        ("mode = morphic and seed ^= 12", "^=", 25),
     ])
     func refusedFilters_QuoteWhatWasTyped_WithItsPlace(_ filter: String, _ quoted: String, _ position: Int) {
         // The case itself: `quoted` is what the filter holds at `position`.
