@@ -10,8 +10,13 @@ for a release build at 100,000 and 1,000,000 runs); neither times anything the o
 import json, os, re, shutil, subprocess, sys, tempfile, time, traceback, urllib.error, urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+# What a wait for a view's element meets while the page draws it again: the element not yet
+# there, or replaced between being found and being read. Every wait on the page ignores both.
+REDRAWN = (NoSuchElementException, StaleElementReferenceException)
 
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -223,13 +228,13 @@ def measure_sweep_view(driver, url, sweep_id, scheme, timeout=60, map=False):
     console_errors(driver)
     driver.get(url + f"/#/sweeps/{sweep_id}")
     try:
-        WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(
+        WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=REDRAWN).until(lambda d: d.execute_script(
             "const m = window.morphicGoals.marks; return m.rows && m.chart && m.parallel && m.heatmap && m.importance"))
     except Exception:
         raise AssertionError("drawn so far: " + json.dumps(driver.execute_script("return window.morphicGoals")))
-    WebDriverWait(driver, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#validation li.check"))
+    WebDriverWait(driver, timeout, ignored_exceptions=REDRAWN).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#validation li.check"))
     if map:
-        WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(
+        WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=REDRAWN).until(lambda d: d.execute_script(
             "return window.morphicGoals.marks.map || /^No map/.test(document.querySelector('#run-map').textContent)"))
     # Until the network is quiet for a second: everything the view asks for counted.
     quiet, count = time.time(), -1

@@ -25,7 +25,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import Checks, api, browser, console_errors, start_server  # noqa: E402
+from sweep_view import REDRAWN, Checks, api, browser, console_errors, start_server  # noqa: E402
 
 REFERENCE = {
     "name": "page-reference", "seed": 3, "defaults": {"generations": 30, "grid_size": 12},
@@ -97,7 +97,7 @@ def main():
             assert time.time() < deadline, "the reference did not finish"
             time.sleep(0.5)
         driver.get(f"{url}/#/sweeps/{sweep_id}")
-        wait = WebDriverWait(driver, 120)
+        wait = WebDriverWait(driver, 120, ignored_exceptions=REDRAWN)
 
         def calibration():
             rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#calibration tbody tr"))
@@ -272,10 +272,10 @@ def main():
             try:
                 driver.get(f"{url}/#/sweeps/{sweep_id}")
                 driver.refresh()
-                figure = WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#run-map[data-points]"))
+                figure = WebDriverWait(driver, 60, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.CSS_SELECTOR, "#run-map[data-points]"))
                 assert figure.get_attribute("data-points") == "600", figure.get_attribute("data-points")
                 assert driver.find_element(By.ID, "map-colour").is_enabled()
-                WebDriverWait(driver, 10).until(lambda d: "33 %" in d.find_element(By.ID, "calibration").text)
+                WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: "33 %" in d.find_element(By.ID, "calibration").text)
                 time.sleep(8)
                 asked = driver.execute_script("return window.calibrationAsked")
                 gaps = [b - a for a, b in zip(asked, asked[1:])]

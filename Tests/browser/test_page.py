@@ -19,13 +19,13 @@ import json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time, t
 
 from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import (GoalProbe, api, browser, console_errors, describe, finished_sweep,  # noqa: E402
+from sweep_view import (REDRAWN, GoalProbe, api, browser, console_errors, describe, finished_sweep,  # noqa: E402
                         measure_sweep_view, start_server, wait_until_indexed)
 
 
@@ -94,7 +94,7 @@ def main():
     try:
         driver = browser(downloads)
         # The page redraws what it polls, so an element found may be replaced before it is read.
-        wait = WebDriverWait(driver, 60, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException])
+        wait = WebDriverWait(driver, 60, ignored_exceptions=REDRAWN)
         state = {}
 
         def submit_smoke_sweep_through_the_form():
@@ -122,7 +122,7 @@ def main():
             wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]")) == 3)
             # One run at each of the three field strengths: nothing varies within a value, so η²
             # would be 100 % whatever the runs did. Undefined, saying why, and nothing added up.
-            WebDriverWait(driver, 60).until(lambda d: "3 finished runs" in d.find_element(By.CSS_SELECTOR, "#importance caption").text)
+            WebDriverWait(driver, 60, ignored_exceptions=REDRAWN).until(lambda d: "3 finished runs" in d.find_element(By.CSS_SELECTOR, "#importance caption").text)
             row = driver.find_element(By.CSS_SELECTOR, "#importance tr[data-parameter='field_strength']")
             assert row.get_attribute("data-explained") == "" and row.get_attribute("data-runs") == "3", row.text
             assert "each of the 3 values of field_strength has one run" in row.text, row.text
@@ -433,16 +433,16 @@ def main():
             # The last keystroke: the table follows without Enter or blur. The time is printed
             # as a figure; the bound only catches a page that stalls (it depends on load).
             box.send_keys("6")
-            WebDriverWait(driver, 5, poll_frequency=0.01).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("2 of 3"))
+            WebDriverWait(driver, 5, poll_frequency=0.01, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("2 of 3"))
             repaint = time.time() - started
             print(f"     filter keystroke to repaint: {repaint * 1000:.0f} ms")
             assert repaint < 3, repaint
             box.send_keys(" and colour = red")
-            error = WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "filter-error").text)
+            error = WebDriverWait(driver, 5, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "filter-error").text)
             assert "colour" in error, error
             box.clear()
             box.send_keys(" ")
-            WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("3 of 3"))
+            WebDriverWait(driver, 5, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("3 of 3"))
 
         def hundred_thousand_runs_open_cold_quickly_and_stay_small():
             driver.get(url + "/#/")
@@ -451,7 +451,7 @@ def main():
             wait.until(lambda d: "100,000 of 100,000 runs" in d.find_element(By.ID, "sweep-list").text)
             started = time.time()
             driver.execute_script(f"location.hash = '#/sweeps/{big}'")
-            WebDriverWait(driver, 30, poll_frequency=0.02).until(
+            WebDriverWait(driver, 30, poll_frequency=0.02, ignored_exceptions=REDRAWN).until(
                 lambda d: d.find_element(By.ID, "run-count").text.startswith("100,000 of 100,000")
                 and d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_1'] td"))
             elapsed = time.time() - started
@@ -465,7 +465,7 @@ def main():
             # The time is a figure; the bound catches a page that reads every run first.
             assert elapsed < 15 and elements < 3000, (elapsed, elements)
             driver.execute_script("const w = document.querySelector('.table-wrap'); w.scrollTop = w.scrollHeight / 2")
-            WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_50000']"))
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_50000']"))
             assert driver.execute_script("return document.getElementsByTagName('*').length") < 3000
 
         def hundred_thousand_runs_meet_the_goals_in_light_and_dark():
@@ -496,7 +496,7 @@ def main():
                     assert not errors, errors
                     # The run map (and the calibration) is asked only once every chart has its
                     # answers: computing it takes the server's cores from the charts' queries.
-                    WebDriverWait(driver, 240).until(lambda d: d.execute_script(
+                    WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.execute_script(
                         "return performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname.endsWith('/map'))"))
                     asked = driver.execute_script("""
                         const entries = performance.getEntriesByType('resource'), path = (e) => new URL(e.name).pathname;
@@ -511,8 +511,8 @@ def main():
             # The fixture's runs are in grid order: the first tenth all at field strength 0.1.
             # Each view shows the ten field strengths and ten temporal decays of all 100,000.
             driver.get(url + f"/#/sweeps/{big}?y=avg_population&x=field_strength&by=none")
-            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == "100000")
-            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "heatmap").get_attribute("data-cells") == "100")
+            WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == "100000")
+            WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "heatmap").get_attribute("data-cells") == "100")
             grid = [round(0.1 * i, 1) for i in range(1, 11)]
             boxes = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-chart path.box"))
             xs = driver.execute_script("return [...document.querySelectorAll('#sweep-chart path.box')].map((b) => Number(b.dataset.x))")
@@ -567,7 +567,7 @@ def main():
             heads = lambda: driver.execute_script("return [...document.querySelectorAll('#runs thead button')].map((b) => b.dataset.key)")
             ticked = lambda: driver.execute_script("return [...document.querySelectorAll('#run-columns input:checked')].map((b) => b.value)")
             summary = lambda: driver.find_element(By.CSS_SELECTOR, "#run-columns summary").text
-            WebDriverWait(driver, 240).until(lambda d: "field_strength" in heads() and "temporal_decay" in heads())
+            WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: "field_strength" in heads() and "temporal_decay" in heads())
             shown = heads()
             # One box a column, ticked for each column shown; the summary counts them.
             assert ticked() == shown[3:], (ticked(), shown)
@@ -631,7 +631,7 @@ def main():
                     driver.get(url + view)
                     if "sweeps/" in view:
                         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
-                        WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
+                        WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
                         # The column chooser open: its boxes and their words are checked too.
                         driver.execute_script("document.getElementById('run-columns').open = true")
                     if "run=" in view:
@@ -654,7 +654,7 @@ def main():
             # End jumps to the last of 100,000 runs, on a page not asked for yet: focus stays on
             # its row while it arrives, and Home goes back.
             # Once the charts have the swept parameters, the table's columns are settled.
-            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
+            WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
             first = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_1']"))
             driver.execute_script("arguments[0].focus()", first)
             driver.switch_to.active_element.send_keys("\ue010")  # End
@@ -672,7 +672,7 @@ def main():
 
         def typed_filter_is_drawn_and_kept_by_a_brush_and_exported():
             driver.get(url + f"/#/sweeps/{big}")
-            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == "100000")
+            WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == "100000")
             box = driver.find_element(By.ID, "run-filter")
             box.send_keys("temporal_decay >= 0.3 and temporal_decay <= 0.6")
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#parallel rect.brush[data-key='temporal_decay']"))
@@ -733,13 +733,13 @@ def main():
             assert {"/js/main.js", "/js/api.js", "/js/table.js", "/js/parallel.js", "/inference.js"} <= seen, seen
             console_errors(driver)
             driver.get(url + f"/#/sweeps/{big}")
-            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
+            WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs"))
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]"))
             assert not console_errors(driver)
 
         def chart_points_say_their_values_and_boxes_are_the_api_quantiles():
             driver.get(url + f"/#/sweeps/{big}")
-            WebDriverWait(driver, 240).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-chart path.box"))
+            WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-chart path.box"))
             y, x, by = (driver.find_element(By.ID, i).get_attribute("value") for i in ("chart-y", "chart-x", "chart-series"))
             _, answer = api(url, f"/api/sweeps/{big}/aggregate?" + urllib.parse.urlencode({"y": y, "x": x, "by": by, "filter": "mode != classical"}))
             expected = {(s, p["x"]): p for s, series in enumerate(answer["series"]) for p in series["points"]}
@@ -822,7 +822,7 @@ def main():
             # A statistic that varies over the fixture's tiny runs (their influence is all zero).
             y = "avg_population"
             driver.get(url + f"/#/sweeps/{big}?y={y}")
-            WebDriverWait(driver, 240).until(lambda d: d.find_element(By.ID, "importance").get_attribute("data-y") == y)
+            WebDriverWait(driver, 240, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "importance").get_attribute("data-y") == y)
             rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance tr[data-parameter]"))
             # The page asks the API as it stands, with no filter of its own, and shows what it says.
             _, answer = api(url, f"/api/sweeps/{big}/importance?" + urllib.parse.urlencode({"y": y}))
@@ -875,18 +875,18 @@ def main():
             while api(url, "/api/sweeps/" + sweep["id"])[1]["status"] != "completed" and time.time() < deadline:
                 time.sleep(1)
             driver.get(url + "/#/sweeps/" + sweep["id"])
-            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("3,000 of 3,000"))
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "run-count").text.startswith("3,000 of 3,000"))
             rows = len(driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
             elements = driver.execute_script("return document.getElementsByTagName('*').length")
             assert rows < 100 and elements < 3000, (rows, elements)
             driver.execute_script("const w = document.querySelector('.table-wrap'); w.scrollTop = w.scrollHeight")
-            WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_3000']"))
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='r_3000']"))
             # Keyboard: Home goes back to the first run.
             driver.execute_script("document.querySelector(\"#runs tbody tr[data-run='r_3000']\").focus()")
-            WebDriverWait(driver, 10).until(lambda d: d.switch_to.active_element.get_attribute("data-run") == "r_3000")
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.switch_to.active_element.get_attribute("data-run") == "r_3000")
             driver.switch_to.active_element.send_keys("\ue011")  # Home
             try:
-                WebDriverWait(driver, 10).until(lambda d: d.switch_to.active_element.get_attribute("data-run") == "r_1")
+                WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.switch_to.active_element.get_attribute("data-run") == "r_1")
             except Exception:
                 active = driver.execute_script("const a = document.activeElement; return a.tagName + ' ' + (a.dataset.run || '') + ' ' + (a.dataset.index || '')")
                 raise AssertionError("focus is on " + active)
@@ -932,7 +932,7 @@ def main():
             assert api(url, "/api/sweeps", "POST", body)[0] == 202
             # The list is read in one call: it is drawn anew as it polls, which would leave a
             # reference to an item taken before the redraw stale.
-            WebDriverWait(driver, 15).until(
+            WebDriverWait(driver, 15, ignored_exceptions=REDRAWN).until(
                 lambda d: "late" in d.execute_script("return document.getElementById('sweep-list').textContent"))
 
         def missing_sweep_is_said_plainly():
@@ -955,7 +955,7 @@ def main():
             driver.get(url + "/#/sweeps/" + state["many"])
             wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed")
             driver.find_element(By.ID, "delete").click()
-            WebDriverWait(driver, 5).until(lambda d: d.switch_to.alert).accept()
+            WebDriverWait(driver, 5, ignored_exceptions=REDRAWN).until(lambda d: d.switch_to.alert).accept()
             wait.until(lambda d: d.current_url.endswith("#/"))
             assert api(url, "/api/sweeps/" + state["many"])[0] == 404
             # What was done is said in the list the page went back to, and stays said.
@@ -969,10 +969,10 @@ def main():
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=15)
             driver.execute_script("location.hash = '#/new'; location.hash = '#/'")
-            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
             driver.save_screenshot(os.path.join(artifacts, "outage.png"))
             server, _ = start_server(binary, data, port)
-            WebDriverWait(driver, 40).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
+            WebDriverWait(driver, 40, ignored_exceptions=REDRAWN).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
 
         for test in [submit_smoke_sweep_through_the_form, progress_bar_reaches_100_percent,
                      run_chart_has_one_point_per_generation, replay_plays_to_the_end_pauses_and_scrubs,

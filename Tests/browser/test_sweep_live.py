@@ -15,12 +15,13 @@ go to ARTIFACT_FOLDER. Ends with 'N passed, N failed'.
 import json, os, re, shutil, signal, sys, tempfile, time, urllib.parse, urllib.request
 from datetime import datetime
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep_view import Checks, api, browser, console_errors, start_server  # noqa: E402
+from sweep_view import REDRAWN, Checks, api, browser, console_errors, start_server  # noqa: E402
 
 FINISHED = {"name": "live-finished", "seed": 5, "defaults": {"grid_size": 10, "generations": 20, "crystal_count": 3},
             "groups": [{"prefix": "control", "mode": "classical", "replicates": 4},
@@ -28,6 +29,7 @@ FINISHED = {"name": "live-finished", "seed": 5, "defaults": {"grid_size": 10, "g
                         "grid": {"field_strength": [0.2, 0.5, 0.8], "temporal_decay": [0.1, 0.3]}}]}
 # Its 48 runs take at least 300 generations; slow_sweep() lengthens them to last a given time.
 PROBE_GENERATIONS = 1500
+
 SLOW = {"name": "live-slow", "seed": 6, "defaults": {"grid_size": 96, "generations": 300, "crystal_count": 3},
         "groups": [{"prefix": "m", "mode": "morphic", "replicates": 6,
                     "grid": {"field_strength": [0.2, 0.4, 0.6, 0.8], "temporal_decay": [0.1, 0.3]}}]}
@@ -69,15 +71,22 @@ def main():
     data = tempfile.mkdtemp(prefix="morphic-live-page-")
     server, url = start_server(binary, data)
     driver = browser(artifacts)
-    wait = WebDriverWait(driver, 30)
+    wait = WebDriverWait(driver, 30, ignored_exceptions=REDRAWN)
     check = Checks(driver, artifacts, "live")
 
     def text(element_id):
-        return driver.find_element(By.ID, element_id).get_attribute("textContent")
+        # The page replaces a view's elements when it draws it again: one found just before
+        # may be gone when asked for its text, and the new one is read instead.
+        for attempt in range(10):
+            try:
+                return driver.find_element(By.ID, element_id).get_attribute("textContent")
+            except StaleElementReferenceException:
+                if attempt == 9:
+                    raise
 
     def open_view(sweep_id, query=""):
         driver.get(url + f"/#/sweeps/{sweep_id}" + query)
-        WebDriverWait(driver, 60).until(lambda d: re.match(r"All \d+ finished", d.find_element(By.ID, "chart-note").get_attribute("textContent")))
+        WebDriverWait(driver, 60, ignored_exceptions=REDRAWN).until(lambda d: re.match(r"All \d+ finished", d.find_element(By.ID, "chart-note").get_attribute("textContent")))
         try:
             wait.until(lambda d: "finished field runs" in d.find_element(By.ID, "heat-note").get_attribute("textContent"))
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#importance caption"))
@@ -123,9 +132,9 @@ def main():
             assert len(between) >= 2, (sorted(seen), total)
             assert len(runs_seen - {None}) >= 2, runs_seen
             # And once more when it completed: every run.
-            WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "chart-note").get_attribute("textContent").startswith(f"All {total} finished"))
-            WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == str(total))
-            WebDriverWait(driver, 30).until(lambda d: f"{total} finished field runs" in d.find_element(By.ID, "heat-note").get_attribute("textContent"))
+            WebDriverWait(driver, 30, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "chart-note").get_attribute("textContent").startswith(f"All {total} finished"))
+            WebDriverWait(driver, 30, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "parallel").get_attribute("data-runs") == str(total))
+            WebDriverWait(driver, 30, ignored_exceptions=REDRAWN).until(lambda d: f"{total} finished field runs" in d.find_element(By.ID, "heat-note").get_attribute("textContent"))
 
         def invalid_filter_changes_nothing_but_the_error():
             open_view(finished)
@@ -175,7 +184,7 @@ def main():
             driver.execute_script("performance.clearResourceTimings()")
             driver.execute_script(f"location.hash = '#/sweeps/{finished}?filter=' + encodeURIComponent('field_strength >= oops')")
             wait.until(lambda d: d.find_element(By.ID, "filter-error").get_attribute("textContent"))
-            WebDriverWait(driver, 60).until(lambda d: d.find_element(By.ID, "chart-note").get_attribute("textContent").startswith("All 18 finished"))
+            WebDriverWait(driver, 60, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "chart-note").get_attribute("textContent").startswith("All 18 finished"))
             wait.until(lambda d: d.find_element(By.ID, "run-count").get_attribute("textContent").startswith("22 of 22"))
             wait.until(lambda d: "18 finished field runs" in d.find_element(By.ID, "heat-note").get_attribute("textContent"))
             time.sleep(1)
@@ -239,7 +248,7 @@ def main():
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-list li"))
             driver.execute_script(f"location.hash = '#/sweeps/{finished}?y=final_population&hz=avg_population&run=morphic_1'")
             wait.until(lambda d: d.find_element(By.ID, "run-detail").is_displayed())
-            WebDriverWait(driver, 60).until(lambda d: "final population" in d.find_element(By.ID, "sweep-chart").get_attribute("textContent"))
+            WebDriverWait(driver, 60, ignored_exceptions=REDRAWN).until(lambda d: "final population" in d.find_element(By.ID, "sweep-chart").get_attribute("textContent"))
             query = urllib.parse.parse_qs(urllib.parse.urlparse(driver.current_url).fragment.split("?", 1)[1])
             assert query.get("y") == ["final_population"] and query.get("hz") == ["avg_population"], driver.current_url
             assert query.get("run") == ["morphic_1"], driver.current_url
@@ -299,7 +308,7 @@ def main():
                         driver.get(url + "/#/")
                         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-list li"))
                         driver.execute_script("window.asked = []; location.hash = arguments[0]", f"#/sweeps/{finished}{query}")
-                        WebDriverWait(driver, 60).until(lambda d: re.match(r"All \d+ finished", text("chart-note")))
+                        WebDriverWait(driver, 60, ignored_exceptions=REDRAWN).until(lambda d: re.match(r"All \d+ finished", text("chart-note")))
                     time.sleep(1)
                     first = [name for name in driver.execute_script("return window.asked") if "/runs?offset=0&" in name]
                     assert len(first) == 1, (fresh, query, first)
@@ -314,7 +323,7 @@ def main():
             assert api(url, "/api/sweeps/" + doomed, "DELETE")[0] == 204
             # A control used meanwhile finds the sweep gone at once, not at the next status poll.
             Select(driver.find_element(By.ID, "chart-y")).select_by_value("final_population")
-            WebDriverWait(driver, 3).until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
+            WebDriverWait(driver, 3, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "view-missing").is_displayed())
             assert not driver.find_element(By.ID, "view-sweep").is_displayed()
             assert "no longer exists" in text("notice"), text("notice")
 
@@ -325,14 +334,14 @@ def main():
             port = int(url.rsplit(":", 1)[1])
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=15)
-            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
             # A choice made while the server is away is drawn once it is back.
             Select(driver.find_element(By.ID, "chart-y")).select_by_value("final_population")
             time.sleep(1)
             server, _ = start_server(binary, data, port)
-            WebDriverWait(driver, 10).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
-            WebDriverWait(driver, 30).until(lambda d: "final population" in d.find_element(By.ID, "sweep-chart").get_attribute("textContent"))
-            WebDriverWait(driver, 30).until(lambda d: re.match(r"All \d+ finished", d.find_element(By.ID, "chart-note").get_attribute("textContent")))
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
+            WebDriverWait(driver, 30, ignored_exceptions=REDRAWN).until(lambda d: "final population" in d.find_element(By.ID, "sweep-chart").get_attribute("textContent"))
+            WebDriverWait(driver, 30, ignored_exceptions=REDRAWN).until(lambda d: re.match(r"All \d+ finished", d.find_element(By.ID, "chart-note").get_attribute("textContent")))
 
         def outage_banner_clears_on_a_view_that_asks_nothing():
             nonlocal server
@@ -342,13 +351,13 @@ def main():
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=15)
             driver.execute_script("location.hash = '#/sweeps/" + finished + "'")
-            WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
             # The form polls nothing: the banner's own retry is what clears it.
             driver.execute_script("location.hash = '#/new'")
             time.sleep(1)
             assert driver.find_element(By.ID, "outage").is_displayed()
             server, _ = start_server(binary, data, port)
-            WebDriverWait(driver, 10).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
+            WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
 
         for test in [charts_follow_a_running_sweep, invalid_filter_changes_nothing_but_the_error,
                      refused_filter_in_the_url_is_said_and_left_out,
