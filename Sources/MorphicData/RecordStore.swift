@@ -41,6 +41,9 @@ public final class RecordStore: @unchecked Sendable {
 
     private struct Appending {
         var packs: [Int: OpenPack] = [:]
+        /// Packs found removed from the folder, by descriptor, with their writers: each is
+        /// closed when its last writer is done.
+        var removed: [Int32: Int] = [:]
         /// Packs whose file a thread is creating; others wait for it rather than make a second.
         var creating: Set<Int> = []
         var clock = 0
@@ -62,6 +65,7 @@ public final class RecordStore: @unchecked Sendable {
 
     deinit {
         for pack in appending.packs.values { close(pack.descriptor) }
+        for descriptor in appending.removed.keys { close(descriptor) }
     }
 
     /// The pack that holds run `index`.
@@ -87,8 +91,17 @@ public final class RecordStore: @unchecked Sendable {
         frame += bytes
         let pack = Self.pack(ofRun: index)
         let (descriptor, offset, path) = try reserve(frame.count, in: pack)
-        defer { release(pack) }
+        defer { release(pack, descriptor) }
         try frame.withUnsafeBytes { try Descriptor.writeAll(descriptor, $0, at: offset, path: path) }
+        // A pack removed from the folder while open (the folder deleted or replaced under a
+        // running sweep) takes writes that no one will read: the run would count as finished
+        // and its record be missing from the dataset. The run fails instead, saying why, and
+        // the next write makes a new pack (or says why it cannot).
+        var stats = stat()
+        if fstat(descriptor, &stats) == 0 && stats.st_nlink == 0 {
+            setAside(pack, descriptor)
+            throw FileError.invalid("\(path) was removed while the sweep ran: the record of run \(index) is lost")
+        }
     }
 
     /// Reserves `size` bytes at the end of `pack`, creating its file first if this store has
@@ -117,11 +130,28 @@ public final class RecordStore: @unchecked Sendable {
         return (open.descriptor, open.end - size, open.path)
     }
 
-    /// Ends a write to `pack`, closing the least recently used idle pack when too many are open.
-    private func release(_ pack: Int) {
+    /// Stops appending to `pack`'s file `descriptor`, found removed from the folder; it is
+    /// closed once no thread writes to it.
+    private func setAside(_ pack: Int, _ descriptor: Int32) {
+        condition.withLock {
+            guard let open = appending.packs[pack], open.descriptor == descriptor else { return }
+            appending.packs[pack] = nil
+            appending.removed[descriptor] = open.writers
+        }
+    }
+
+    /// Ends a write to `pack`'s file `descriptor`, closing the least recently used idle pack
+    /// when too many are open, or the file when it was set aside and this was its last writer.
+    private func release(_ pack: Int, _ descriptor: Int32) {
         condition.lock()
-        appending.packs[pack]!.writers -= 1
         var idle: Int32?
+        if let writers = appending.removed[descriptor] {
+            appending.removed[descriptor] = writers > 1 ? writers - 1 : nil
+            condition.unlock()
+            if writers == 1 { close(descriptor) }
+            return
+        }
+        appending.packs[pack]!.writers -= 1
         if appending.packs.count > Self.openPacks,
             let oldest = appending.packs.filter({ $0.value.writers == 0 }).min(by: { $0.value.used < $1.value.used })
         {
