@@ -30,8 +30,12 @@ public struct PosteriorModel: Sendable {
         let corrections: [Double]
         /// The smallest and largest value the reference holds: no posterior leaves them.
         let range: ClosedRange<Double>
-        /// Whether the parameter takes only whole numbers: its draws are rounded to them.
+        /// Whether the parameter takes only whole numbers: its draws are on ``support``.
         let isInteger: Bool
+        /// For a parameter of whole numbers, the values the reference's runs take, ascending:
+        /// its prior's support as the reference shows it (3 and 5, never 4, for a form size
+        /// chosen from those two).
+        let support: [Double]
     }
 
     /// The varied parameters, in order.
@@ -108,10 +112,11 @@ public struct PosteriorModel: Sendable {
                 seed: SeededGenerator.mix(table.seed ^ UInt64(index + 1)))
             let order = targets.indices.sorted { (targets[$0], $0) < (targets[$1], $1) }
             let joint = trainRows.map { jointPlace[$0] }
+            let isInteger = table.integerParameters[index]
             let uncorrected = ParameterForest(
                 name: name, forest: forest, targets: targets, joint: joint, order: order,
                 corrections: Array(repeating: 0, count: Self.intervals.count), range: values.min()!...values.max()!,
-                isInteger: table.integerParameters[index])
+                isInteger: isInteger, support: isInteger ? Array(Set(values)).sorted() : [])
             let raw = validationRows.map { uncorrected.rawQuantiles(bins: binning.bins(table.x[$0])) }
             let corrections = Self.intervals.map { interval in
                 Self.correction(
@@ -123,7 +128,7 @@ public struct PosteriorModel: Sendable {
             parameters.append(
                 ParameterForest(
                     name: name, forest: forest, targets: targets, joint: joint, order: order, corrections: corrections,
-                    range: uncorrected.range, isInteger: uncorrected.isInteger))
+                    range: uncorrected.range, isInteger: uncorrected.isInteger, support: uncorrected.support))
             progress?(Double(index + 1) / forestCount)
         }
         let fieldRows = train.filter { table.fieldActed[$0] }.count
@@ -299,12 +304,22 @@ extension PosteriorModel.ParameterForest {
     /// The median of the training runs' values: the constant guess.
     var trainingMedian: Double { targets[order[(order.count - 1) / 2]] }
 
-    /// A draw of the quantile function, on the parameter's own support: a whole number for a
-    /// parameter that takes only whole numbers (the nearest, so each whole number's share is
-    /// the quantile function's mass within half a unit of it), never outside the reference.
+    /// A draw of the quantile function, on the parameter's own support: for a parameter that
+    /// takes only whole numbers, the nearest value the reference's runs take (the larger of
+    /// two as near), so each value's share is the quantile function's mass nearer to it than
+    /// to the others, and a simulator can take every draw as it is.
     func draw(_ value: Double) -> Double {
-        guard isInteger else { return value }
-        return min(range.upperBound, max(range.lowerBound, value.rounded(.toNearestOrAwayFromZero)))
+        guard isInteger, !support.isEmpty else { return value }
+        // The first value of the support at or above the draw, and the one below it.
+        var (low, high) = (0, support.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if support[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        guard low > 0 else { return support[0] }
+        guard low < support.count else { return support[support.count - 1] }
+        let (below, above) = (support[low - 1], support[low])
+        return value - below < above - value ? below : above
     }
 
     /// The forest's weights for a run with these bins, by training position.

@@ -211,3 +211,31 @@ private func correlation(_ x: [Double], _ y: [Double]) -> Double {
             x: [[0]], fieldActed: [true], split: [.train], seed: 0)
     }
 }
+
+/// A whole-number parameter whose prior skips values (a form size chosen from 3 and 5) is
+/// drawn only on what the reference's runs take: never 4, which no simulator would accept.
+@Test func draws_OfAParameterChosenFromSomeWholeNumbers_StayOnThem() throws {
+    var generator = SeededGenerator(seed: 5, stream: 11)
+    var theta: [[Double]] = []
+    var x: [[Double]] = []
+    var split: [ReferenceTable.Split] = []
+    for _ in 0..<1_200 {
+        let size = generator.unit() < 0.5 ? 3.0 : 5.0
+        theta.append([size])
+        // Barely told apart, so that a posterior spreads over both.
+        x.append([size + (generator.unit() - 0.5) * 8])
+        let u = generator.unit()
+        split.append(u < 0.6 ? .train : u < 0.8 ? .validation : .test)
+    }
+    let table = try ReferenceTable(
+        parameterNames: ["form_size"], integerParameters: [true], featureNames: ["x0"],
+        runIDs: theta.indices.map { "run_\($0)" }, theta: theta, x: x, fieldActed: Array(repeating: true, count: 1_200),
+        split: split, seed: 5)
+    let model = try PosteriorModel(table, limits: smallLimits)
+    for observation in [[2.0], [4.0], [6.0]] {
+        let draws = try model.posterior(observation).parameters[0].draws
+        #expect(Set(draws).isSubset(of: [3, 5]), "\(Set(draws).sorted())")
+    }
+    // Between the two, both are drawn.
+    #expect(Set(try model.posterior([4.0]).parameters[0].draws) == [3, 5])
+}
