@@ -27,8 +27,11 @@ def test_x_equals_the_features_morphic_sweep_computes(client: morphiclab.Client,
     theta = np.column_stack([rng.uniform(0, 1, 9), rng.uniform(0, 1, 9), rng.integers(1, 6, 9)])
     x = simulate(theta)
     assert isinstance(x, np.ndarray) and x.dtype == np.float64
-    definition = simulate.definition(theta)
-    assert definition["name"] == "simulated" and definition["seed"] == 11
+    definition = simulate.definition(theta, call=0)
+    # The call's sweep seed, drawn from the simulator's seed (the base's) and the call's number.
+    low, high = np.random.SeedSequence([11, 0]).generate_state(2, dtype=np.uint32).tolist()
+    assert definition["name"] == "simulated" and definition["seed"] == low | high << 32
+    assert simulate.definition(theta, call=1)["seed"] != definition["seed"]
     group = definition["groups"][0]
     assert group["prefix"] == "sim" and "grid" not in group and "params" not in group
     assert group["points"][0] == {"field_strength": theta[0, 0], "temporal_decay": theta[0, 1],
@@ -43,11 +46,22 @@ def test_x_equals_the_features_morphic_sweep_computes(client: morphiclab.Client,
     # Row i of x is θ's row i: the truth recorded for run sim_{i+1} is θ's row.
     truth = features[["true_field_strength", "true_temporal_decay", "true_crystal_count"]].to_numpy(dtype=np.float64)
     assert np.array_equal(truth, theta)
-    # The same θ gives the same x, from the same sweep; a run's seed depends on its row's
-    # position, so the first rows of a batch give the first rows of x.
+    # The same θ called again is a new draw of the model's noise: other seeds, another sweep,
+    # and the last call's sweep deleted once this one's x is read.
     first = simulate.last_sweep
-    assert np.array_equal(simulate(theta), x, equal_nan=True) and simulate.last_sweep.id == first.id  # type: ignore[union-attr]
-    assert np.array_equal(simulate(theta[:4]), x[:4], equal_nan=True)
+    again = simulate(theta)
+    assert simulate.calls == 2 and simulate.last_sweep.id != first.id  # type: ignore[union-attr]
+    assert not np.array_equal(again, x, equal_nan=True)
+    with pytest.raises(morphiclab.NotFound):
+        first.status()  # type: ignore[union-attr]
+    # A new simulator with the same seed makes the same calls: the same x.
+    replay = client.simulator(base=str(base), parameters=["field_strength", "temporal_decay", "crystal_count"])
+    assert np.array_equal(replay(theta), x, equal_nan=True)
+    # A seed the caller fixes in the base group is kept: the same θ, the same x.
+    fixed_base = json.loads(json.dumps(BASE))
+    fixed_base["groups"][0]["params"]["seed"] = 7
+    fixed = client.simulator(base=fixed_base, parameters=["field_strength"], keep=True)
+    assert np.array_equal(fixed([[0.5], [0.5]]), fixed([[0.5], [0.5]]), equal_nan=True)
     # A float32 θ (each value rounded to float32: its own runs) gets float32 x.
     x32 = simulate(theta.astype(np.float32))
     assert x32.dtype == np.float32 and x32.shape == x.shape
@@ -64,7 +78,10 @@ class ArrayLike:
 
 
 def test_array_likes_and_tensors_are_accepted(client: morphiclab.Client, monkeypatch: Any) -> None:
-    simulate = client.simulator(base=BASE, parameters=["field_strength"])
+    # Each kind of θ is a first call of a simulator of the same seed: the same runs.
+    def simulate(theta: Any) -> Any:
+        return client.simulator(base=BASE, parameters=["field_strength"])(theta)
+
     theta = [[0.2], [0.7]]
     x = simulate(np.array(theta))
     assert np.array_equal(simulate(ArrayLike(theta)), x, equal_nan=True)
@@ -112,6 +129,11 @@ def test_bad_batches_and_bases_are_refused(client: morphiclab.Client) -> None:
     with pytest.raises(morphiclab.MorphicError, match="fewer rows") as too_large:
         simulate(np.column_stack([np.linspace(0, 1, 30_000), np.ones(30_000)]))
     assert too_large.value.status == 413
+    for seed in (-1, 2 ** 64, 1.5, "7", True):
+        with pytest.raises(ValueError, match="seed is a whole number"):
+            client.simulator(base=BASE, parameters=["field_strength"], seed=seed)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="call's number"):
+        simulate.definition([[0.5, 2]], call=-1)
     two = dict(BASE, groups=BASE["groups"] * 2)
     with pytest.raises(ValueError, match="one group"):
         client.simulator(base=two, parameters=["field_strength"])

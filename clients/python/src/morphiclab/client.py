@@ -87,16 +87,18 @@ class Client:
         return bool(answer and answer.get("status") == "ok")
 
     def simulator(self, base: Definition, parameters: Sequence[str], *, progress: bool = False,
-                  timeout: Optional[float] = None) -> "Simulator":
+                  timeout: Optional[float] = None, seed: Optional[int] = None, keep: bool = False) -> "Simulator":
         """A function ``simulate(theta) -> x`` that runs batches of parameter sets on the server.
 
         ``base`` is a definition with one group; ``parameters`` names θ's columns. Each call
-        submits one sweep: ``base`` with its group's ``points`` set to θ's rows (name, seed
-        and prefix kept), waits, and returns the observable features [N, features] in θ's
-        order. See :class:`Simulator`.
+        submits one sweep: ``base`` with its group's ``points`` set to θ's rows (name and
+        prefix kept) and a seed of its own drawn from ``seed`` (the base's seed when not
+        given), so every call is a fresh draw of the model's noise, waits, and returns the
+        observable features [N, features] in θ's order. The last call's sweep is deleted
+        once the next has its x, unless ``keep``. See :class:`Simulator`.
         """
         from .simulator import Simulator
-        return Simulator(self, base, parameters, progress=progress, timeout=timeout)
+        return Simulator(self, base, parameters, progress=progress, timeout=timeout, seed=seed, keep=keep)
 
 
 def definition_bytes(definition: Definition) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import math
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -27,8 +28,17 @@ class Simulator:
     ``sample``, and its ``params`` of θ's parameters, removed; name, seed, prefix and every
     other setting kept). Run ``i`` of the
     sweep is ``<prefix>_<i+1>``, so row ``i`` of x is the features of θ's row ``i``: exactly
-    what ``morphic sweep`` gives for :meth:`definition` of θ. The same base and θ give the same
-    x forever, and a batch the server already computed is not computed again.
+    what ``morphic sweep`` gives for :meth:`definition` of θ and the call's number.
+
+    Every row of every call is its own draw of the model's noise: a run's seed derives from
+    the sweep's seed and the run's id, and each call's sweep has its own seed, drawn from
+    ``seed`` (the base definition's seed when not given) and the call's number with numpy's
+    ``SeedSequence``. Two calls with the same θ give two independent draws of x, as
+    inference tools expect of a simulator, and a new simulator with the same seed makes the
+    same calls again. A seed fixed in the base group's ``params`` fixes every run's noise.
+
+    Each call's sweep is kept on the server until the next call has its x, then deleted (the
+    server keeps at most ``max_stored_sweeps``); ``keep=True`` keeps them all.
 
     θ may be a numpy array, a list, or anything ``np.asarray`` reads (a torch tensor on the
     CPU); x has θ's floating dtype (float32 θ, float32 x; float64 otherwise), and for a torch
@@ -41,10 +51,12 @@ class Simulator:
         parameters: the names of θ's columns.
         x_names: the names of x's columns (known after the first call).
         last_sweep: the sweep of the last call.
+        calls: the number of calls made so far (the next call's number).
     """
 
     def __init__(self, client: "Client", base: "Definition", parameters: Sequence[str], *,
-                 progress: bool = False, timeout: Optional[float] = None) -> None:
+                 progress: bool = False, timeout: Optional[float] = None, seed: Optional[int] = None,
+                 keep: bool = False) -> None:
         from .client import definition_dict
         self.client = client
         self.base = definition_dict(base)
@@ -60,6 +72,14 @@ class Simulator:
             raise ValueError(f"parameters are named twice: {list(parameters)}")
         self.parameters: List[str] = [str(p) for p in parameters]
         self.prefix = str(groups[0].get("prefix", ""))
+        if seed is None:
+            seed = self.base.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 64:
+            raise ValueError(f"seed is a whole number in 0...2^64-1, not {seed!r}")
+        self.seed = int(seed)
+        self.keep = keep
+        self.calls = 0
+        self._lock = threading.Lock()
         self.progress = progress
         self.timeout = timeout
         self.x_names: Optional[List[str]] = None
@@ -68,9 +88,15 @@ class Simulator:
     def __repr__(self) -> str:
         return f"<morphiclab.Simulator {self.base.get('name', '?')} θ = {self.parameters} on {self.client.url}>"
 
-    def definition(self, theta: Any) -> Dict[str, Any]:
-        """The sweep definition a batch θ [N, k] becomes."""
+    def definition(self, theta: Any, call: Optional[int] = None) -> Dict[str, Any]:
+        """The sweep definition a batch θ [N, k] becomes in call number ``call`` (from 0; the
+        next call when not given)."""
         rows = self._rows(theta)
+        call = self.calls if call is None else call
+        if isinstance(call, bool) or not isinstance(call, (int, np.integer)) or call < 0:
+            raise ValueError(f"call is a call's number, 0 or more, not {call!r}")
+        # Two 32-bit words of the sequence's state: a seed in 0...2^64-1.
+        low, high = np.random.SeedSequence([self.seed, int(call)]).generate_state(2, dtype=np.uint32).tolist()
         definition = copy.deepcopy(self.base)
         group = definition["groups"][0]
         group.pop("grid", None)
@@ -83,19 +109,22 @@ class Simulator:
             group.pop("params", None)
         group["points"] = [{name: _value(name, value, i) for name, value in zip(self.parameters, row)}
                            for i, row in enumerate(rows.tolist())]
+        definition["seed"] = low | high << 32
         return definition
 
     def __call__(self, theta: Any) -> Any:
         rows = self._rows(theta)
+        with self._lock:
+            call = self.calls
+            self.calls += 1
         try:
-            sweep = self.client.submit(self.definition(rows))
+            sweep = self.client.submit(self.definition(rows, call))
         except MorphicError as error:
             if error.status != 413:
                 raise
             raise MorphicError(f"{error.message}: a batch of {len(rows)} θ rows is one request, more than the "
                                "server takes; call the simulator with fewer rows at a time",
                                status=error.status, code=error.code, field=error.field) from None
-        self.last_sweep = sweep
         sweep.wait(progress=self.progress, timeout=self.timeout)
         data = sweep.dataset(cache=False)
         names = data.x_names
@@ -108,6 +137,10 @@ class Simulator:
                                f"(first: {missing[:5]}); they failed: see sweep.runs(filter='status = failed')")
         x = x_all[[index[run_id] for run_id in wanted]]
         self.x_names = names
+        with self._lock:
+            previous, self.last_sweep = self.last_sweep, sweep
+        if not self.keep and previous is not None and previous.id != sweep.id:
+            _forget(previous)
         return _like(theta, x if np.ndim(theta) == 2 else x[0])
 
     def _rows(self, theta: Any) -> np.ndarray:
@@ -118,6 +151,15 @@ class Simulator:
             raise ValueError(f"θ must be [N, {len(self.parameters)}] ({', '.join(self.parameters)}), N ≥ 1; "
                              f"it is {list(np.shape(theta))}")
         return rows
+
+
+def _forget(sweep: "Sweep") -> None:
+    """Deletes an earlier call's sweep; one already gone, or still busy, is left to be."""
+    try:
+        sweep.delete()
+    except MorphicError as error:
+        if error.status not in (404, 409):
+            raise
 
 
 def _value(name: str, value: float, row: int) -> Any:
