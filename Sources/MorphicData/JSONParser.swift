@@ -83,9 +83,24 @@ public struct JSONParser {
         case UInt8(ascii: "t"): return try expect("true", .bool(true))
         case UInt8(ascii: "f"): return try expect("false", .bool(false))
         case UInt8(ascii: "n"): return try expect("null", .null)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
-        default: throw error("unexpected character")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if byte == UInt8(ascii: "-"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "I"),
+                let word = nonNumber()
+            {
+                throw error("\(word) is not a JSON number; give a finite number")
+            }
+            return try number()
+        default:
+            if let word = nonNumber() { throw error("\(word) is not a JSON number; give a finite number") }
+            throw error("unexpected character")
         }
+    }
+
+    /// `NaN`, `Infinity` or `-Infinity` when the value starts with one, as Python's and
+    /// JavaScript's encoders write what JSON has no number for.
+    private func nonNumber() -> String? {
+        for word in ["NaN", "Infinity", "-Infinity"] where bytes[position...].starts(with: word.utf8) { return word }
+        return nil
     }
 
     private mutating func object(depth: Int) throws(Error) -> JSON {

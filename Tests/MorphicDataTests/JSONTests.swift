@@ -105,6 +105,17 @@ import Testing
         #expect(error?.duplicateKey == "seed")
     }
 
+    /// What Python's and JavaScript's encoders write for a number JSON has not is named, not
+    /// called an unexpected character.
+    @Test(arguments: [("[NaN]", "NaN", 1), ("{\"a\": Infinity}", "Infinity", 6), ("[1, -Infinity]", "-Infinity", 4)])
+    func parser_NamesNaNAndInfinity(_ text: String, _ word: String, _ offset: Int) {
+        let error = #expect(throws: JSONParser.Error.self) { try JSONParser.parse(Array(text.utf8)) }
+        #expect(error?.reason == "\(word) is not a JSON number; give a finite number")
+        #expect(error?.offset == offset)
+        // Numbers around them still read.
+        #expect((try? JSONParser.parse(Array("[-1, 0.5, null]".utf8))) != nil)
+    }
+
     @Test func parser_RefusesNestingBeyondTheLimit() throws {
         let deepest =
             String(repeating: "[", count: JSONParser.maximumDepth)

@@ -52,6 +52,10 @@ def test_posterior_of_a_run_named_given_or_read_from_a_file(reference: morphicla
         assert quantiles == sorted(quantiles) and len(marginal["draws"]) > 0
     record = run.record("obs_1")
     assert reference.posterior(record) == named
+    # Its series as numpy arrays, as an analysis holds them: the same question.
+    np = pytest.importorskip("numpy")
+    as_arrays = dict(record, timeseries={name: np.asarray(values) for name, values in record["timeseries"].items()})
+    assert reference.posterior(as_arrays) == named
     path = tmp_path / "obs_1.json"
     path.write_text(json.dumps(record))
     assert reference.posterior(str(path)) == named

@@ -52,6 +52,23 @@ def test_an_invalid_definition_is_refused_naming_the_field(client: morphiclab.Cl
     assert sum(1 for _ in client.sweeps()) == before
 
 
+def test_numpy_values_are_taken_and_nan_is_named(client: morphiclab.Client) -> None:
+    np = pytest.importorskip("numpy")
+    plain = tiny("numpy-values")
+    with_numpy = tiny("numpy-values")
+    with_numpy["seed"] = np.int64(7)
+    with_numpy["groups"][0]["replicates"] = np.int32(4)
+    with_numpy["groups"][1]["grid"]["field_strength"] = np.array([0.3, 0.9])
+    assert client.submit(with_numpy).id == client.submit(plain).id
+    before = sum(1 for _ in client.sweeps())
+    for bad in (float("nan"), np.float64("inf"), -np.inf):
+        definition = tiny("refused-nan")
+        definition["groups"][1]["grid"]["temporal_decay"] = [0.0, bad]
+        with pytest.raises(ValueError, match=r"definition\.groups\[1\]\.grid\.temporal_decay\[1\] is -?(nan|inf)"):
+            client.submit(definition)
+    assert sum(1 for _ in client.sweeps()) == before
+
+
 def test_unknown_sweeps_and_runs_are_not_found(client: morphiclab.Client) -> None:
     with pytest.raises(morphiclab.NotFound) as caught:
         client.sweep("no-such-sweep-0000000000000000")

@@ -14,6 +14,25 @@ from typing import IO, Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 from .errors import MorphicError, ServerUnavailable, error_for
 
+def json_bytes(value: Any, what: str) -> bytes:
+    """``value`` as the JSON bytes of a request body: numpy numbers and arrays as the plain
+    numbers and lists they hold, and a NaN or an infinity, which JSON has no number for,
+    refused with a ``ValueError`` naming where it is (``what``, then its keys and indices)."""
+    return json.dumps(_plain(value, what), separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _plain(value: Any, path: str) -> Any:
+    if type(value).__module__.split(".")[0] == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, Mapping):
+        return {key: _plain(item, f"{path}.{key}") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise ValueError(f"{path} is {value}: JSON has no such number; give a finite number")
+    return value
+
+
 #: Statuses worth asking again: the server is full or busy for a moment.
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 #: The longest wait between two attempts, and the longest ``Retry-After`` honoured.

@@ -6,7 +6,7 @@ import os
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Union
 
-from ._http import Transport
+from ._http import Transport, json_bytes
 from .sweep import Sweep, SweepStatus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -104,7 +104,7 @@ class Client:
 def definition_bytes(definition: Definition) -> bytes:
     """The JSON bytes of a definition given as a dict, JSON text or a file path."""
     if isinstance(definition, Mapping):
-        return json.dumps(definition, separators=(",", ":")).encode("utf-8")
+        return json_bytes(definition, "definition")
     if isinstance(definition, str) and definition.lstrip().startswith("{"):
         return definition.encode("utf-8")
     path = os.fspath(definition)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import json
 import os
 import tempfile
 import time
@@ -11,6 +10,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
+from ._http import json_bytes
 from ._progress import ProgressBar
 from .dataset import Dataset, load, load_archive
 from .errors import DamagedArchive, MorphicError, ServerUnavailable, SweepFailed
@@ -337,7 +337,7 @@ class Sweep:
         :class:`DefinitionError` naming the field.
         """
         if isinstance(observed, Mapping):
-            body = json.dumps(observed).encode("utf-8")
+            body = json_bytes(observed, "observed")
         else:
             path = os.fspath(observed)
             if not os.path.exists(path):
