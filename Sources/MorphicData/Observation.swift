@@ -34,13 +34,18 @@ public struct Observation: Sendable {
     /// record, `{"series"}`), has a key its form does not take, or a `run_id` that is not a
     /// string.
     public static func checkKeys(_ json: JSON) throws {
-        guard let members = json.members else {
-            throw InferenceError(
-                "not an observation: give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
-            )
-        }
+        let expected =
+            "give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
+        guard let members = json.members else { throw InferenceError("not an observation: " + expected) }
         let keys = members.map(\.key)
         let present = forms.filter { form in form.markers.contains { keys.contains($0) } }
+        // None of the forms: say what it is not, rather than that its first key is no field.
+        if present.isEmpty, let unknown = keys.first(where: { $0 != "run_id" }) {
+            let definition = keys.contains("groups") ? " (a sweep definition is not an observation)" : ""
+            throw InferenceError(
+                "not an observation: it has \(keys.prefix(4).joined(separator: ", "))\(keys.count > 4 ? ", …" : "")"
+                    + definition + "; " + expected, field: unknown)
+        }
         if present.count > 1 {
             let described = present.map { form in
                 "\(form.name) (" + form.markers.filter { keys.contains($0) }.joined(separator: ", ") + ")"

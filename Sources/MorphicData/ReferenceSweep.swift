@@ -133,6 +133,10 @@ public struct ReferenceSweep: Sendable {
     /// The definition of a finished sweep or dataset in `path`, and its features.csv's rows.
     static func read(_ path: String, needsSplit: Bool) throws -> (SweepDefinition, [Row]) {
         let manifestPath = path + "/manifest.json"
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw InferenceError("\(path) is not a folder: give a finished sweep's folder as the reference")
+        }
         guard FileManager.default.fileExists(atPath: manifestPath) else {
             throw InferenceError("\(path) is not a finished sweep: it has no manifest.json yet")
         }

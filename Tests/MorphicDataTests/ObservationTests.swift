@@ -56,6 +56,19 @@ import Testing
         }
     }
 
+    /// Something of no form at all (a sweep definition given by mistake) is said to be no
+    /// observation, with the forms that are, not that its first key is no field.
+    @Test func noFormAtAll_IsSaidToBeNoObservation() throws {
+        let definition = #"{"name": "seed", "seed": 1, "defaults": {}, "groups": [], "notify_url": null}"#
+        let error = try #require(
+            try { () throws -> InferenceError? in
+                do { try Observation.checkKeys(try JSONParser.parse(Array(definition.utf8))) } catch let error as InferenceError { return error }
+                return nil
+            }())
+        #expect(error.field == "name")
+        #expect(error.message.hasPrefix("not an observation: it has name, seed, defaults, groups, … (a sweep definition is not an observation); give {\"sweep\""))
+    }
+
     @Test func series_LongerThanAnyRun_IsRefusedBeforeItsFeaturesAreComputed() throws {
         let longest = 100_000
         let values = { (count: Int) in "[" + Array(repeating: "1", count: count).joined(separator: ",") + "]" }
