@@ -179,9 +179,19 @@ def evaluate(source, seed, plot):
           f"{len(features)} observable features")
     print(f"  detection, mean ± sd over folds: balanced accuracy {show(figures['balanced_accuracy'])}, "
           f"false-positive rate {show(figures['false_positive_rate'])}, ROC AUC {show(figures['roc_auc'])}")
-    for value in sorted(set(theta[y == 1])):
-        part = (y == 1) & np.isclose(theta, value)
-        print(f"    θ = {value}: {called[part].mean():.2f} of {part.sum()} field runs detected")
+    values = sorted(set(theta[y == 1]))
+    if len(values) <= 12:
+        for value in values:
+            part = (y == 1) & np.isclose(theta, value)
+            print(f"    θ = {value}: {called[part].mean():.2f} of {part.sum()} field runs detected")
+    else:
+        # θ drawn from a range (a sampled sweep): ten bins of equal width, not a line a value.
+        edges = np.linspace(values[0], values[-1], 11)
+        for low, high in zip(edges[:-1], edges[1:]):
+            part = (y == 1) & (theta >= low) & ((theta < high) | (high == edges[-1]) & (theta <= high))
+            if part.any():
+                print(f"    θ in [{low:.3g}, {high:.3g}{']' if high == edges[-1] else ')'}: "
+                      f"{called[part].mean():.2f} of {part.sum()} field runs detected")
     ym, estimate, regression_figures = regression(frame, X, seed)
     result.update({k: v[0] for k, v in regression_figures.items()})
     result["folds"].update(regression_figures)
