@@ -176,22 +176,12 @@ private func correlation(_ x: [Double], _ y: [Double]) -> Double {
 /// A whole-number parameter's draws are whole numbers within the reference's range, follow
 /// its quantiles, and are the same twice; a real-valued one's are not rounded.
 @Test func draws_OfAWholeNumberParameter_AreWholeNumbers() throws {
-    var generator = SeededGenerator(seed: 3, stream: 11)
-    var theta: [[Double]] = []
-    var x: [[Double]] = []
-    var split: [ReferenceTable.Split] = []
-    for _ in 0..<1_200 {
+    let table = try randomTable(seed: 3, parameters: ["count", "strength"], integer: [true, false], features: 2) {
+        generator in
         let count = Double(1 + Int(generator.unit() * 10))
         let strength = generator.unit()
-        theta.append([count, strength])
-        x.append([count + (generator.unit() - 0.5) * 6, strength + (generator.unit() - 0.5) * 0.5])
-        let u = generator.unit()
-        split.append(u < 0.6 ? .train : u < 0.8 ? .validation : .test)
+        return ([count, strength], [count + (generator.unit() - 0.5) * 6, strength + (generator.unit() - 0.5) * 0.5])
     }
-    let table = try ReferenceTable(
-        parameterNames: ["count", "strength"], integerParameters: [true, false], featureNames: ["x0", "x1"],
-        runIDs: theta.indices.map { "run_\($0)" }, theta: theta, x: x, fieldActed: Array(repeating: true, count: 1_200),
-        split: split, seed: 3)
     let model = try PosteriorModel(table, limits: smallLimits)
     for observation in [[1.5, 0.2], [5.2, 0.5], [9.7, 0.9]] {
         let posterior = try model.posterior(observation)
@@ -215,22 +205,11 @@ private func correlation(_ x: [Double], _ y: [Double]) -> Double {
 /// A whole-number parameter whose prior skips values (a form size chosen from 3 and 5) is
 /// drawn only on what the reference's runs take: never 4, which no simulator would accept.
 @Test func draws_OfAParameterChosenFromSomeWholeNumbers_StayOnThem() throws {
-    var generator = SeededGenerator(seed: 5, stream: 11)
-    var theta: [[Double]] = []
-    var x: [[Double]] = []
-    var split: [ReferenceTable.Split] = []
-    for _ in 0..<1_200 {
+    let table = try randomTable(seed: 5, parameters: ["form_size"], integer: [true], features: 1) { generator in
         let size = generator.unit() < 0.5 ? 3.0 : 5.0
-        theta.append([size])
         // Barely told apart, so that a posterior spreads over both.
-        x.append([size + (generator.unit() - 0.5) * 8])
-        let u = generator.unit()
-        split.append(u < 0.6 ? .train : u < 0.8 ? .validation : .test)
+        return ([size], [size + (generator.unit() - 0.5) * 8])
     }
-    let table = try ReferenceTable(
-        parameterNames: ["form_size"], integerParameters: [true], featureNames: ["x0"],
-        runIDs: theta.indices.map { "run_\($0)" }, theta: theta, x: x, fieldActed: Array(repeating: true, count: 1_200),
-        split: split, seed: 5)
     let model = try PosteriorModel(table, limits: smallLimits)
     for observation in [[2.0], [4.0], [6.0]] {
         let draws = try model.posterior(observation).parameters[0].draws
@@ -238,4 +217,27 @@ private func correlation(_ x: [Double], _ y: [Double]) -> Double {
     }
     // Between the two, both are drawn.
     #expect(Set(try model.posterior([4.0]).parameters[0].draws) == [3, 5])
+}
+
+/// A reference of 1,200 runs whose θ and x `run` draws, split about 60/20/20 at random, a
+/// field acting in each.
+func randomTable(
+    seed: UInt64, parameters: [String], integer: [Bool], features: Int,
+    _ run: (inout SeededGenerator) -> (theta: [Double], x: [Double])
+) throws -> ReferenceTable {
+    var generator = SeededGenerator(seed: seed, stream: 11)
+    var theta: [[Double]] = []
+    var x: [[Double]] = []
+    var split: [ReferenceTable.Split] = []
+    for _ in 0..<1_200 {
+        let made = run(&generator)
+        theta.append(made.theta)
+        x.append(made.x)
+        let u = generator.unit()
+        split.append(u < 0.6 ? .train : u < 0.8 ? .validation : .test)
+    }
+    return try ReferenceTable(
+        parameterNames: parameters, integerParameters: integer, featureNames: (0..<features).map { "x\($0)" },
+        runIDs: theta.indices.map { "run_\($0)" }, theta: theta, x: x, fieldActed: Array(repeating: true, count: 1_200),
+        split: split, seed: seed)
 }
