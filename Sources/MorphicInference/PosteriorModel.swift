@@ -74,7 +74,9 @@ public struct PosteriorModel: Sendable {
             throw InferenceError("the reference has \(count) runs, more than the limit of \(limits.maximumRuns)")
         }
         guard !table.parameterNames.isEmpty else {
-            throw InferenceError("the reference varies no parameter: there is nothing to infer")
+            throw InferenceError(
+                "the reference varies no parameter that is inferred (one written as a number, other than grid size and "
+                    + "generations; not rule, boundary or similarity): there is nothing to infer")
         }
         let train = table.rows(in: .train)
         let validation = table.rows(in: .validation)

@@ -241,3 +241,13 @@ func randomTable(
         runIDs: theta.indices.map { "run_\($0)" }, theta: theta, x: x, fieldActed: Array(repeating: true, count: 1_200),
         split: split, seed: seed)
 }
+
+/// A reference that varies only what is not inferred (a rule, say) is refused saying so,
+/// not that it varies nothing.
+@Test func reference_VaryingOnlyWhatIsNotInferred_IsRefusedSayingSo() throws {
+    let table = try randomTable(seed: 7, parameters: [], integer: [], features: 1) { generator in
+        ([], [generator.unit()])
+    }
+    let error = #expect(throws: InferenceError.self) { try PosteriorModel(table, limits: smallLimits) }
+    #expect(error?.message.contains("not rule, boundary or similarity") == true, "\(error?.message ?? "")")
+}
