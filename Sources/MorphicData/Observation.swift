@@ -74,20 +74,29 @@ public struct Observation: Sendable {
                 "not an observation: give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
             )
         }
-        guard
-            let generations = record["metadata"]?["generations"]?.intValue ?? record["config"]?["generations"]?.intValue
-        else { throw InferenceError("the run record has no metadata.generations", field: "metadata.generations") }
-        let gridSize = record["metadata"]?["grid_size"]?.intValue ?? record["config"]?["grid_size"]?.intValue
-        guard let gridSize else {
-            throw InferenceError("the run record has no metadata.grid_size", field: "metadata.grid_size")
+        for field in ["mode", "config.mode"] {
+            let value = field == "mode" ? record["mode"] : record["config"]?["mode"]
+            if let value, value.stringValue.flatMap(Mode.init(rawValue:)) == nil {
+                throw InferenceError(
+                    "the run record's \(field) must be one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))",
+                    field: field)
+            }
         }
-        guard let timeseries = record["timeseries"] else {
-            throw InferenceError("the run record has no timeseries", field: "timeseries")
+        let generations = try Self.size("generations", of: record)
+        let gridSize = try Self.size("grid_size", of: record)
+        guard let timeseries = record["timeseries"], let members = timeseries.members else {
+            throw InferenceError("the run record has no timeseries object", field: "timeseries")
+        }
+        if let unknown = members.first(where: { !Series.names.contains($0.key) }) {
+            throw InferenceError(
+                "timeseries.\(unknown.key) is not a series of a run record: they are \(Series.names.joined(separator: ", "))",
+                field: "timeseries.\(unknown.key)")
         }
         let convergence = record["summary_stats"]?["convergence_generation"]
-        guard let convergence, convergence == .null || convergence.intValue != nil else {
+        guard let convergence, convergence == .null || convergence.intValue.map({ (0..<generations).contains($0) }) == true
+        else {
             throw InferenceError(
-                "the run record has no summary_stats.convergence_generation",
+                "the run record's summary_stats.convergence_generation must be null or an integer in 0...\(generations - 1)",
                 field: "summary_stats.convergence_generation")
         }
         let runID = record["run_id"]?.stringValue ?? "observed"
@@ -95,6 +104,26 @@ public struct Observation: Sendable {
         self.init(
             runID: runID, series: series, convergence: convergence.intValue, gridSize: gridSize,
             generations: generations)
+    }
+
+    /// A run record's `metadata.<key>` or `config.<key>` (grid size, generations): a positive
+    /// integer, the same in both where both give it.
+    private static func size(_ key: String, of record: JSON) throws -> Int {
+        var found: (value: Int, field: String)?
+        for part in ["metadata", "config"] {
+            guard let value = record[part]?[key] else { continue }
+            let field = part + "." + key
+            guard let number = value.intValue, number > 0 else {
+                throw InferenceError("the run record's \(field) must be a positive integer", field: field)
+            }
+            if let found, found.value != number {
+                throw InferenceError(
+                    "the run record's \(found.field) is \(found.value) and its \(field) \(number): a record has one", field: field)
+            }
+            found = found ?? (number, field)
+        }
+        guard let found else { throw InferenceError("the run record has no metadata.\(key)", field: "metadata.\(key)") }
+        return found.value
     }
 
     /// The observation of bare series: `{"series": {"population": […], "complexity": […],

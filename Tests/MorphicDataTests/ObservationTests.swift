@@ -69,6 +69,39 @@ import Testing
         #expect(error.message.hasPrefix("not an observation: it has name, seed, defaults, groups, … (a sweep definition is not an observation); give {\"sweep\""))
     }
 
+    /// A run record whose sizes contradict themselves or are no sizes, whose series are not a
+    /// record's, whose convergence lies past its end or whose mode is none is refused naming
+    /// the field, as its other parts are.
+    @Test func runRecord_ThatContradictsItself_IsRefusedNamingTheField() throws {
+        let series = String(Self.series.dropFirst(10))
+        func record(metadata: String = #"{"grid_size": 8, "generations": 4}"#, config: String? = nil,
+                    timeseries: String? = nil, convergence: String = "null", mode: String? = nil) -> String {
+            var text = #"{"run_id": "m_1", "metadata": \#(metadata), "timeseries": \#(timeseries ?? series), "#
+                + #""summary_stats": {"convergence_generation": \#(convergence)}"#
+            if let config { text += #", "config": \#(config)"# }
+            if let mode { text += #", "mode": \#(mode)"# }
+            return text + "}"
+        }
+        #expect(try Self.refusal(record(config: #"{"grid_size": 8, "generations": 4, "mode": "morphic"}"#, convergence: "3", mode: #""morphic""#), record: true) == nil)
+        let cases: [(String, String)] = [
+            (record(config: #"{"grid_size": 33}"#), "config.grid_size"),
+            (record(config: #"{"grid_size": "x"}"#), "config.grid_size"),
+            (record(metadata: #"{"grid_size": 8}"#), "metadata.generations"),
+            (record(metadata: #"{"grid_size": 0, "generations": 4}"#), "metadata.grid_size"),
+            (record(metadata: #"{"generations": 4}"#, config: #"{"generations": 5, "grid_size": 8}"#), "config.generations"),
+            (record(timeseries: #"{"population": [1, 2, 3, 4], "colour": [1]}"#), "timeseries.colour"),
+            (record(timeseries: "[1, 2]"), "timeseries"),
+            (record(convergence: "1000000000"), "summary_stats.convergence_generation"),
+            (record(convergence: "-1"), "summary_stats.convergence_generation"),
+            (record(mode: #""bogus""#), "mode"),
+            (record(config: #"{"mode": 3}"#), "config.mode"),
+        ]
+        for (text, field) in cases {
+            let error = try #require(try Self.refusal(text, record: true), "\(text)")
+            #expect(error.field == field, "\(text): \(error)")
+        }
+    }
+
     @Test func series_LongerThanAnyRun_IsRefusedBeforeItsFeaturesAreComputed() throws {
         let longest = 100_000
         let values = { (count: Int) in "[" + Array(repeating: "1", count: count).joined(separator: ",") + "]" }
