@@ -41,7 +41,8 @@ public struct Observation: Sendable {
         let present = forms.filter { form in form.markers.contains { keys.contains($0) } }
         // None of the forms: say what it is not, rather than that its first key is no field.
         if present.isEmpty, let unknown = keys.first(where: { $0 != "run_id" }) {
-            let definition = keys.contains("groups") ? " (a sweep definition is not an observation)" : ""
+            let definition =
+                keys.contains("groups") || keys.contains("sweep_id") ? " (a sweep definition is not an observation)" : ""
             throw InferenceError(
                 "not an observation: it has \(keys.prefix(4).joined(separator: ", "))\(keys.count > 4 ? ", …" : "")"
                     + definition + "; " + expected, field: unknown)

@@ -100,7 +100,7 @@ public final class RecordStore: @unchecked Sendable {
         var stats = stat()
         if fstat(descriptor, &stats) == 0 && stats.st_nlink == 0 {
             setAside(pack, descriptor)
-            throw FileError.invalid("\(path) was removed while the sweep ran: the record of run \(index) is lost")
+            throw FileError.invalid("\(path) was removed while the sweep ran: this run's record is lost; retry the sweep")
         }
     }
 

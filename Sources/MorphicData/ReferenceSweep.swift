@@ -29,8 +29,9 @@ public struct ReferenceSweep: Sendable {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
             throw InferenceError(
-                "\(path) is a file: an archive cannot be a reference (it would be unpacked again for every answer); unpack it (tar xzf) or give the sweep's folder"
-            )
+                path.hasSuffix(".tar.gz") || path.hasSuffix(".tgz")
+                    ? "\(path) is a file: an archive cannot be a reference (it would be unpacked again for every answer); unpack it (tar xzf) or give the sweep's folder"
+                    : "\(path) is a file: the reference is a finished sweep's folder (or an unpacked dataset archive)")
         }
         let (definition, rows) = try Self.read(path, needsSplit: true)
         try self.init(definition, rows: rows)
@@ -134,7 +135,10 @@ public struct ReferenceSweep: Sendable {
     static func read(_ path: String, needsSplit: Bool) throws -> (SweepDefinition, [Row]) {
         let manifestPath = path + "/manifest.json"
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw InferenceError("\(path) does not exist: give a finished sweep's folder as the reference")
+        }
+        guard isFolder.boolValue else {
             throw InferenceError("\(path) is not a folder: give a finished sweep's folder as the reference")
         }
         guard FileManager.default.fileExists(atPath: manifestPath) else {

@@ -11,21 +11,32 @@ extension String {
     /// names the sweep's files, not where the machine that wrote them keeps them. A longer
     /// name that only begins with the folder's (`/data2` for `/data`) is left alone.
     public func namingFiles(within folder: String, as placeholder: String) -> String {
-        guard !folder.isEmpty else { return self }
+        namingFiles(within: Self.writtenForms(of: folder), as: placeholder)
+    }
+
+    /// The same with the folder's ``writtenForms(of:)`` worked out once, for a caller that
+    /// cleans many messages of one folder (each form costs a look at the file system).
+    public func namingFiles(within forms: [String], as placeholder: String) -> String {
+        var text = self
+        for form in forms where text.contains(form) { text = text.replacingFolder(form, with: placeholder) }
+        return text
+    }
+
+    /// The ways a message may write `folder`: as given, absolute with `.` and `..` resolved,
+    /// and with symbolic links resolved, each plainly, as a `file://` URL and percent-encoded;
+    /// longest first, so that a URL goes before the path it holds and an absolute path before
+    /// a relative one it ends with.
+    public static func writtenForms(of folder: String) -> [String] {
+        guard !folder.isEmpty else { return [] }
         let url = URL(fileURLWithPath: folder)
-        var forms: [String] = []
+        var forms: Set<String> = []
         for path in [folder, url.standardizedFileURL.path, url.resolvingSymlinksInPath().path] {
             let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
             let encoded = trimmed.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? trimmed
-            forms += ["file://" + encoded, "file://" + trimmed, encoded, trimmed]
+            forms.formUnion(["file://" + encoded, "file://" + trimmed, encoded, trimmed])
         }
-        // Longest first: a URL before the path it holds, an absolute path before a relative one
-        // it ends with.
-        var text = self
-        for form in Set(forms).sorted(by: { $0.utf8.count > $1.utf8.count }) where form != "/" {
-            text = text.replacingFolder(form, with: placeholder)
-        }
-        return text
+        forms.remove("/")
+        return forms.sorted { ($0.utf8.count, $0) > ($1.utf8.count, $1) }
     }
 
     /// Each occurrence of `folder` that is a whole name (not preceded by a character of a

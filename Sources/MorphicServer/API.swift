@@ -14,6 +14,9 @@ import Synchronization
 final class API: Sendable {
     let service: JobService
     let configuration: ServerConfiguration
+    /// How messages may write the data directory (``Swift/String/writtenForms(of:)``), taken
+    /// out of every error answer.
+    private let dataFolder: [String]
     let log: Log
     let counter = RequestCounter()
     /// Requests whose client had gone before a thread took them: skipped, not answered.
@@ -53,6 +56,7 @@ final class API: Sendable {
         self.heavy = heavy
         self.connections = connections
         files = StaticFiles(root: configuration.publicDirectory)
+        dataFolder = String.writtenForms(of: configuration.dataDirectory)
         posteriors = PosteriorService(service: service)
         service.onTrainedReference { [posteriors] id, folder, reference in
             posteriors.adopt(id, folder: folder, reference: reference)
@@ -74,7 +78,7 @@ final class API: Sendable {
                 if !route.takesBody { try checkNoBody(request) }
             }
         } catch {
-            return finish(request, Self.response(for: error), start: start)
+            return finish(request, response(for: error), start: start)
         }
         switch route {
         case .health:
@@ -285,7 +289,7 @@ final class API: Sendable {
             // bitmaps): whether the full answer would have been gzip-coded.
             bodyBytes = 16 + (max(0, last - range.from) / range.every + 1) * (4 + 3 * ((side * side + 7) / 8))
         } catch {
-            return responder.send(finish(request, Self.response(for: error), start: start))
+            return responder.send(finish(request, response(for: error), start: start))
         }
         if let field = request.header("If-None-Match"), EntityTag.matches(field, tag) {
             let coded = request.acceptsGzip && bodyBytes >= HTTPResponse.smallestCodedBody
@@ -348,28 +352,32 @@ final class API: Sendable {
         log.request(method: method, path: path, status: status, milliseconds: milliseconds)
     }
 
-    private static func response(for error: any Error) -> HTTPResponse {
+    /// The error answer for `error`. Whatever produced its message, the answer names files
+    /// within the data directory, never where the server keeps it: one place for every route.
+    private func response(for error: any Error) -> HTTPResponse {
+        var answer: APIError
         switch error {
         case let failure as Route.Failure:
             if !failure.allowed.isEmpty { return APIError.methodNotAllowed(failure.allowed).response }
-            return APIError(
+            answer = APIError(
                 status: HTTPStatus.known(failure.status), code: failure.code, message: failure.message,
-                field: failure.field
-            ).response
+                field: failure.field)
         case let failure as APIError:
-            return failure.response
+            answer = failure
         case let failure as JobService.Failure:
-            return APIError.from(failure).response
+            answer = APIError.from(failure)
         default:
-            return APIError(status: .internalServerError, code: "internal", message: "\(error)").response
+            answer = APIError(status: .internalServerError, code: "internal", message: FileError.message(of: error))
         }
+        answer.message = answer.message.namingFiles(within: dataFolder, as: "<the data directory>")
+        return answer.response
     }
 
     private func respond(_ route: Route, _ request: HTTPRequest) -> HTTPResponse {
         do {
             return try answer(route, request)
         } catch {
-            return Self.response(for: error)
+            return response(for: error)
         }
     }
 

@@ -5,7 +5,7 @@ import MorphicData
 struct APIError: Error {
     let status: HTTPStatus
     let code: String
-    let message: String
+    var message: String
     var field: String?
     var headers: [(name: String, value: String)] = []
 

@@ -217,7 +217,7 @@ public final class JobService: @unchecked Sendable {
             try job.write(snapshot)
         } catch {
             board.locked { board.jobs[definition.id] = nil }
-            throw storageFailure("cannot store the sweep: \(error)")
+            throw storageFailure("cannot store the sweep: \(FileError.message(of: error))")
         }
         let status = board.locked {
             job.finalizing = false
@@ -446,7 +446,7 @@ public final class JobService: @unchecked Sendable {
         do {
             try job.write(snapshot)
         } catch {
-            throw storageFailure("cannot write \(job.statusPath): \(error)")
+            throw storageFailure("cannot write the sweep's status: \(FileError.message(of: error))")
         }
     }
 
@@ -475,7 +475,7 @@ public final class JobService: @unchecked Sendable {
             try FileManager.default.moveItem(atPath: job.folder.path, toPath: trash)
         } catch {
             board.locked { job.deleting = false }
-            throw storageFailure("cannot remove \(job.folder.path): \(error)")
+            throw storageFailure("cannot remove the sweep's folder: \(FileError.message(of: error))")
         }
         board.locked { board.jobs[id] = nil }
         do {

@@ -59,7 +59,7 @@ final class SweepAssembler: @unchecked Sendable {
                 hear(job.definition.id, job.folder.path, reference)
             }
         } catch let failure {
-            error = "cannot write the dataset: \(failure)"
+            error = "cannot write the dataset: \(FileError.message(of: failure))"
         }
         board.condition.lock()
         job.finalizing = false

@@ -22,6 +22,11 @@ enum ObservedInput {
         } catch {
             throw InferenceError("\(path) is not JSON: \(error)")
         }
-        return [json["series"] != nil ? try Observation(seriesRequest: json) : try Observation(record: json)]
+        // Named with its file: several may be given at once.
+        do {
+            return [json["series"] != nil ? try Observation(seriesRequest: json) : try Observation(record: json)]
+        } catch let error as InferenceError {
+            throw InferenceError("\(path): \(error.message)", field: error.field)
+        }
     }
 }

@@ -58,6 +58,22 @@ import Testing
         #expect("cannot read \(resolved)/a.json".namingFiles(within: base + "/link", as: "<f>") == "cannot read a.json")
     }
 
+    /// Foundation's file errors read as the file and the system's reason, not as their
+    /// domain, code and user-info dump.
+    @Test func foundationFileErrors_ReadAsTheFileAndWhy() throws {
+        let base = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(FileManager.default.createFile(atPath: base + "/blocker", contents: Data()))
+        do {
+            try FileManager.default.createDirectory(atPath: base + "/blocker/records", withIntermediateDirectories: true)
+            Issue.record("a folder was made inside a file")
+        } catch {
+            let message = FileError.message(of: error)
+            #expect(message == base + "/blocker/records: Not a directory", "\(message)")
+        }
+        #expect(FileError.message(of: FileError.invalid("plain")) == "plain")
+    }
+
     /// A run's failure is kept in the dataset and shown by the server: it names the run's
     /// files within the sweep.
     @Test func recordedFailure_NamesFilesWithinTheSweep() throws {

@@ -19,7 +19,7 @@ import Testing
         #expect(try packFrames(pack).map(\.run) == [0])
         try FileManager.default.removeItem(atPath: pack)
         let error = #expect(throws: FileError.self) { try store.write(Self.record, run: 1) }
-        #expect(error?.description.hasSuffix("0.0.pack was removed while the sweep ran: the record of run 1 is lost") == true)
+        #expect(error?.description.hasSuffix("0.0.pack was removed while the sweep ran: this run's record is lost; retry the sweep") == true)
         try store.write(Self.record, run: 2)
         #expect(try packFrames(pack).map(\.run) == [2])
     }

@@ -5,6 +5,27 @@ import Testing
 /// The explorer's answers over HTTP: every finished run's columns, aggregates of a statistic
 /// that agree with the runs query, the validation checks alone, and bad requests refused.
 @Suite(.serialized) struct ExplorerTests {
+    /// A 500 made from a damaged file names the file within the data directory, not where
+    /// the server keeps it, however the path is written: a data directory with a space, a
+    /// percent sign and a letter outside ASCII in its name.
+    @Test func storageFailure_NamesItsFileWithinTheDataDirectory() throws {
+        let base = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let data = base + "/data dir ä%20x"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let id = try RunsQueryTests.sweep(server)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: data + "/sweeps/\(id)/manifest.json"))
+        let answer = try server.request("GET", "/api/sweeps/\(id)/manifest.json?runs=false")
+        let body = String(decoding: answer.body, as: UTF8.self)
+        #expect(answer.status == 500, "\(body)")
+        #expect(body.contains("sweeps/\(id)/manifest.json"), "\(body)")
+        for written in [base, base.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!, "data dir", "data%20dir"] {
+            #expect(!body.contains(written), "\(written) in \(body)")
+        }
+    }
+
     @Test func columnsAndAggregates_CoverEveryFinishedRun_AndAgreeWithTheRunsQuery() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }

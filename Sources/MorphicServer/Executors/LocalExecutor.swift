@@ -150,7 +150,7 @@ final class LocalExecutor: SweepExecutor, @unchecked Sendable {
                     }
                 }
             } catch {
-                failure = String(describing: error)
+                failure = FileError.message(of: error)
             }
         }
         // A cancelled sweep's runs did not fail: they were not wanted.
