@@ -61,6 +61,13 @@ def test_numpy_values_are_taken_and_nan_is_named(client: morphiclab.Client) -> N
     with_numpy["groups"][1]["grid"]["field_strength"] = np.array([0.3, 0.9])
     assert client.submit(with_numpy).id == client.submit(plain).id
     before = sum(1 for _ in client.sweeps())
+    # A long double is the number it holds; a complex number is none.
+    with_numpy["groups"][1]["grid"]["field_strength"] = [np.longdouble(0.3), np.float64(0.9)]
+    assert client.submit(with_numpy).id == client.submit(plain).id
+    definition = tiny("refused-complex")
+    definition["groups"][1]["grid"]["temporal_decay"] = [np.complex128(0.5)]
+    with pytest.raises(ValueError, match=r"temporal_decay\[0\] is the complex number"):
+        client.submit(definition)
     for bad in (float("nan"), np.float64("inf"), -np.inf):
         definition = tiny("refused-nan")
         definition["groups"][1]["grid"]["temporal_decay"] = [0.0, bad]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import numbers
 import random
 import socket
 import time
@@ -28,8 +29,17 @@ def _plain(value: Any, path: str) -> Any:
         return {key: _plain(item, f"{path}.{key}") for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(item, f"{path}[{index}]") for index, item in enumerate(value)]
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        raise ValueError(f"{path} is {value}: JSON has no such number; give a finite number")
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"{path} is {number}: JSON has no such number; give a finite number")
+        return number
+    if isinstance(value, numbers.Complex):
+        raise ValueError(f"{path} is the complex number {value}: JSON has none; give a real number")
     return value
 
 
