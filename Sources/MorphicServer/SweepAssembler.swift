@@ -61,6 +61,10 @@ final class SweepAssembler: @unchecked Sendable {
         } catch let failure {
             error = "cannot write the dataset: \(FileError.message(of: failure))"
         }
+        // A record lost after its run counted as finished (its pack removed under the sweep)
+        // fails the dataset: the progress is counted again from what the folder holds, so the
+        // status says as many runs finished as the listing does, and a retry computes the rest.
+        let recount = error == nil ? nil : job.count(trustingManifest: false)
         board.condition.lock()
         job.finalizing = false
         guard board.jobs[job.definition.id] === job else {
@@ -68,6 +72,7 @@ final class SweepAssembler: @unchecked Sendable {
             board.condition.unlock()
             return
         }
+        if let recount { job.apply(recount) }
         let failed = error ?? (job.progress.runsFailed > 0 ? "\(job.progress.runsFailed) run(s) failed" : nil)
         job.error = nil
         let (snapshot, status) = board.finish(job, as: failed == nil ? .completed : .failed, error: failed)
