@@ -441,16 +441,19 @@ public final class RunIndex: @unchecked Sendable {
         }
     }
 
-    /// The numeric parameters (but the seed) that take more than one value over the
-    /// definition's field runs: the parameters a sweep varies, known before any run ends.
-    /// Found from the definition's points, not its runs, so a million runs cost nothing more.
+    /// The numeric parameters (but the seed) that take more than one value: over the
+    /// definition's field runs for a parameter that acts through the field, over all its runs
+    /// for one that acts in every run (an initial density varied among the controls alone is
+    /// varied too). The parameters a sweep varies, known before any run ends; found from the
+    /// definition's points, not its runs, so a million runs cost nothing more.
     public func sweptParameters() -> [String] {
         if let known = lock.withLock({ swept }) { return known }
         let found = RunQuery.numericParameters.filter { name in
             guard name != "seed", let key = ParameterKey(rawValue: name) else { return false }
             var values = Set<UInt64>()
+            let everyRun = !GroundTruth.isFieldParameter(key)
             runs.aggregate(over: [key, .mode]) { configuration, _ in
-                guard configuration.mode != .classical else { return }
+                guard everyRun || configuration.mode != .classical else { return }
                 var value = Double.nan
                 if case .number(let text)? = configuration.value(key) { value = Double(text) ?? .nan }
                 // NaN (no value) is one value, as is each number whatever its sign of zero.

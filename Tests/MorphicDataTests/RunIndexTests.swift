@@ -16,6 +16,19 @@ import Testing
                                              "temporal_decay": [0.0, 0.1, 0.2]}, "replicates": 100}]}
         """#
 
+    /// A parameter is swept when it takes more than one value where it acts: a field's
+    /// parameters over the field runs, one that acts in every run over all of them.
+    @Test func sweptParameters_AreThoseThatVaryWhereTheyAct() throws {
+        let definition = try SweepDefinition.parse(Array(#"""
+            {"name": "swept", "defaults": {"grid_size": 8, "generations": 10},
+             "groups": [{"prefix": "c", "mode": "classical", "grid": {"initial_density": [0.2, 0.4], "field_strength": [0.1, 0.9]}},
+                        {"prefix": "m", "grid": {"temporal_decay": [0.0, 0.5]}}]}
+            """#.utf8))
+        // The controls' density varies; their field strength acts in none of them, and the
+        // field runs have one.
+        #expect(RunIndex(definition: definition).sweptParameters() == ["initial_density", "temporal_decay"])
+    }
+
     static func sweep(assembled: Bool) throws -> (SweepDefinition, SweepFolder) {
         let definition = try SweepDefinition.parse(Array(definitionText.utf8))
         let folder = SweepFolder(path: try temporaryFolder())
