@@ -18,7 +18,11 @@ extension String {
     /// cleans many messages of one folder (each form costs a look at the file system).
     public func namingFiles(within forms: [String], as placeholder: String) -> String {
         var text = self
-        for form in forms where text.contains(form) { text = text.replacingFolder(form, with: placeholder) }
+        for form in forms where text.contains(form) {
+            // A relative folder (`data`) is a word too: only a path through it is taken out.
+            let absolute = form.hasPrefix("/") || form.hasPrefix("file:")
+            text = text.replacingFolder(form, with: absolute ? placeholder : nil)
+        }
         return text
     }
 
@@ -42,8 +46,8 @@ extension String {
     /// Each occurrence of `folder` that is a whole name (not preceded by a character of a
     /// name or a `/`): followed by `/`, dropped with it; followed by the text's end, a
     /// character that cannot continue a name or a sentence's full stop or comma, replaced by
-    /// `placeholder`.
-    private func replacingFolder(_ folder: String, with placeholder: String) -> String {
+    /// `placeholder`, or left when there is none.
+    private func replacingFolder(_ folder: String, with placeholder: String?) -> String {
         func inName(_ character: Character) -> Bool {
             character.isLetter || character.isNumber || "._-~%+@".contains(character)
         }
@@ -66,7 +70,7 @@ extension String {
                 result += rest[found]
                 rest = rest[found.upperBound...]
             } else {
-                result += placeholder
+                result += placeholder ?? String(rest[found])
                 rest = rest[found.upperBound...]
             }
         }

@@ -43,8 +43,11 @@ import Testing
         ] {
             #expect(message.namingFiles(within: folder, as: "<f>") == message)
         }
-        // A relative folder only where it is a whole name.
+        // A relative folder only where it is a whole name, and only in a path: as a word it
+        // is the word (the server's default data directory is `data`).
         #expect("metadata/x and data/y".namingFiles(within: "data", as: "<f>").hasSuffix("metadata/x and y"))
+        #expect("the manifest holds no data; data, or data.".namingFiles(within: "data", as: "<f>")
+            == "the manifest holds no data; data, or data.")
         #expect("a message".namingFiles(within: "", as: "<f>") == "a message")
         #expect("/ is the root".namingFiles(within: "/", as: "<f>") == "/ is the root")
     }
