@@ -118,8 +118,11 @@ public struct HTTPClient: Sendable {
             }
         }
 
+        /// The URL for a message: without its user information, and without its query and
+        /// fragment, which may carry a token (`?key=…`).
         private static func shown(_ url: String) -> String {
-            Redaction.none.clean(url, limit: Redaction.maximumMessage)
+            let bare = url.firstIndex { $0 == "?" || $0 == "#" }.map { String(url[..<$0]) + "?…" } ?? url
+            return Redaction.none.clean(bare, limit: Redaction.maximumMessage)
         }
 
         /// Whether another attempt may succeed.

@@ -189,12 +189,40 @@ public struct Redaction: Sendable {
     // MARK: Matching
 
     /// Where `pattern` ends when it is written at `start` of `text`, each byte as itself or
-    /// escaped; nil when it is not there.
+    /// escaped; nil when it is not there. A form of ``shortestBroken`` bytes or more may be
+    /// broken by white space or line breaks (as themselves or JSON-escaped) between its bytes,
+    /// as an echo wrapped to a line's width, or split to pass a filter, writes it.
     static func match(_ pattern: [UInt8], in text: [UInt8], at start: Int) -> Int? {
         var index = start
-        for byte in pattern {
-            guard let next = matchByte(byte, in: text, at: index) else { return nil }
-            index = next
+        let breakable = pattern.count >= shortestBroken
+        for (offset, byte) in pattern.enumerated() {
+            if let next = matchByte(byte, in: text, at: index) {
+                index = next
+            } else if breakable && offset > 0, let after = skipBreaks(text, from: index), after > index,
+                let next = matchByte(byte, in: text, at: after)
+            {
+                index = next
+            } else {
+                return nil
+            }
+        }
+        return index
+    }
+
+    /// Shortest form looked for broken by white space: shorter ones broken so are as likely
+    /// to be ordinary words.
+    static let shortestBroken = 8
+
+    /// Past the white space and line breaks at `start` (spaces, tabs, CR, LF, and `\n`,
+    /// `\r`, `\t` as JSON writes them).
+    private static func skipBreaks(_ text: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index < text.count {
+            switch text[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            case UInt8(ascii: "\\") where index + 1 < text.count && "nrt".utf8.contains(text[index + 1]): index += 2
+            default: return index
+            }
         }
         return index
     }

@@ -43,7 +43,8 @@ public final class LLMRuleProvider: @unchecked Sendable {
     private let cacheFile: String
     private let client: HTTPClient
     private let apiKey: String?
-    private let redaction: Redaction
+    /// What every message about the model is cleaned with.
+    let redaction: Redaction
     private let condition = NSCondition()
     private var phase = Phase.idle
     private var listeners: [@Sendable () -> Void] = []
@@ -61,7 +62,14 @@ public final class LLMRuleProvider: @unchecked Sendable {
         configuration.caFile = settings.caFile
         client = HTTPClient(configuration: configuration)
         apiKey = environment[settings.apiKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
-        redaction = Redaction(secrets: apiKey.map { Redaction.secrets(ofCredential: "Bearer " + $0) } ?? [])
+        // The key, and the endpoint's query (`?key=…`), which an answer may echo.
+        let query = settings.endpoint.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        let queryValues = query.split(separator: "&").compactMap { pair in
+            pair.split(separator: "=", maxSplits: 1).dropFirst().first.map { String($0) }
+        }
+        redaction = Redaction(
+            secrets: (apiKey.map { Redaction.secrets(ofCredential: "Bearer " + $0) } ?? []) + [query]
+                + queryValues.flatMap { [$0, $0.removingPercentEncoding ?? $0] })
         if let stored = readCache() { phase = .ready(stored) }
     }
 

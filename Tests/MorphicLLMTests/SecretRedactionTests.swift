@@ -6,6 +6,7 @@ import MorphicLLM
 import TestSupport
 import Testing
 
+@testable import MorphicLLM
 @testable import MorphicServer
 
 /// A model that echoes the credential it was sent, in every encoding and at every offset
@@ -39,6 +40,48 @@ import Testing
                 return
             }
         }
+    }
+
+    /// An echo that wraps the key, or its base64, across lines or breaks it with white space
+    /// (as itself or JSON-escaped), at every place: no window of it is left readable once
+    /// the breaks read as spaces.
+    @Test(arguments: ["\n", "\r\n", " ", "\t", "\n   ", "\\n", "\\r\\n"])
+    func keyBrokenByWhiteSpace_IsCleanedWherever(_ separator: String) {
+        let redaction = Redaction(secrets: Redaction.secrets(ofCredential: Self.authorization))
+        for secret in [SecretEcho.key, SecretEcho.base64(SecretEcho.key)] {
+            let windows = SecretEcho.windows(of: [secret])
+            let characters = Array(secret)
+            for cut in 1..<characters.count {
+                let broken = String(characters[..<cut]) + separator + String(characters[cut...])
+                let clean = redaction.clean("the model said: " + broken + " auth")
+                #expect(clean.contains(Redaction.replacement), "cut at \(cut): \(clean)")
+                if let window = windows.first(where: { clean.contains($0) }) {
+                    Issue.record("cut at \(cut) by \(separator.debugDescription): \(window) in \(clean)")
+                    return
+                }
+            }
+        }
+        // Under 8 characters, two words a space apart are words; whole, still the secret.
+        #expect(Redaction(secrets: ["hunter2"]).clean("hun ter2 hunter2") == "hun ter2 [redacted]")
+    }
+
+    /// A URL's query may carry a token (`?key=…`): a client failure names the URL without it,
+    /// and a provider whose endpoint has one cleans its values from what the model echoes.
+    @Test func endpointQuery_IsNeverQuoted() throws {
+        let url = "http://127.0.0.1:9/v1/chat/completions?key=QUERYSECRET1234567&x=1"
+        for failure: HTTPClient.Failure in [
+            .connection("Failed to connect", url: url, transient: true), .timeout(3, url: url),
+            .status(500, url: url, body: ""), .invalidURL(url), .cancelled(url: url),
+        ] {
+            #expect(!failure.description.contains("QUERYSECRET"), "\(failure.description)")
+            #expect(failure.description.contains("http://127.0.0.1:9/v1/chat/completions?…"), "\(failure.description)")
+        }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let settings = LLMSettings(endpoint: url, model: "fake")
+        let provider = LLMRuleProvider(settings: settings, cacheDirectory: folder, environment: [:])
+        let echoed = provider.redaction.clean("unknown key QUERYSECRET1234567 (QUERYSECRET%31234567)")
+        #expect(!echoed.contains("QUERYSECRET"), "\(echoed)")
     }
 
     @Test func cleaning_KeepsOrdinaryTextAndCutsItsWordsAt200() {
