@@ -466,6 +466,12 @@ public final class JobService: @unchecked Sendable {
             board.condition.unlock()
             throw .conflict("the sweep's Slurm jobs are still being cancelled; delete it once it is cancelled")
         }
+        // A queued sweep may have its job array waiting in the cluster: deleted, the array
+        // would still run (and fail) there. Cancelling it cancels the array.
+        guard !(executor.confirmsCancel && job.state.isActive) else {
+            board.condition.unlock()
+            throw .conflict("the sweep is queued on Slurm; cancel it first")
+        }
         job.cancelled.store(true, ordering: .sequentiallyConsistent)
         job.deleting = true
         board.active.removeAll { $0 === job }

@@ -275,6 +275,11 @@ public struct ServerConfiguration: Sendable {
             guard let options = value.elements?.compactMap(\.stringValue), options.count == value.elements?.count else {
                 throw setting.fail("an array of strings")
             }
+            if let option = options.first(where: SlurmSettings.isReserved) {
+                throw Error(
+                    description: "\(source): slurm.sbatch_options may not hold '\(option)': the server sets each job's "
+                        + "name (which cancelling finds it by), array, output and error files itself")
+            }
             slurm.sbatchOptions = options
         default: throw Error(description: "\(source): unknown setting 'slurm.\(key)'")
         }

@@ -51,6 +51,13 @@ import Testing
         (#"{"api_token": "short"}"#, "api_token must be a string of at least 16 characters"),
         (#"{"executor": "cloud"}"#, "executor must be"),
         (#"{"slurm": {"binary": "morphic"}}"#, "slurm.binary must be an absolute path"),
+        // What the server sets each job itself, cancelling and failure reports rely on.
+        (#"{"slurm": {"sbatch_options": ["--partition=a", "--job-name=evil"]}}"#, "may not hold '--job-name=evil'"),
+        (#"{"slurm": {"sbatch_options": ["-Jevil"]}}"#, "may not hold '-Jevil'"),
+        (#"{"slurm": {"sbatch_options": ["--job", "x"]}}"#, "may not hold '--job'"),
+        (#"{"slurm": {"sbatch_options": ["--array=0-3"]}}"#, "may not hold"),
+        (#"{"slurm": {"sbatch_options": ["-o", "/tmp/x"]}}"#, "may not hold '-o'"),
+        (#"{"slurm": {"sbatch_options": ["--wrap=sleep 1"]}}"#, "may not hold"),
         (#"{"llm": {"endpoint": "ftp://x", "model": "m"}}"#, "llm must be"),
         (#"{"notify": {"allowed_hosts": "x"}}"#, "notify must be"),
         (#"{"notify": {"allowed_hosts": ["hooks.example.org:443"]}}"#, "'hooks.example.org:443' is not a host name"),

@@ -84,6 +84,10 @@ struct SlurmExecutorTests {
             (try JSONSerialization.jsonObject(
                 with: Data(try server.request("POST", "/api/sweeps", body: definition).body)) as! [String: Any])["id"]
             as! String
+        // Queued or running, its array may be in the cluster: deleting it would leave the
+        // array to run there.
+        let early = try server.request("DELETE", "/api/sweeps/\(id)")
+        #expect(early.status == 409 && String(decoding: early.body, as: UTF8.self).contains("cancel it first"))
         _ = try server.wait(for: id, status: "running", timeout: 30)
         let deadline = Date().addingTimeInterval(30)
         while try Self.ourTasks().isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }

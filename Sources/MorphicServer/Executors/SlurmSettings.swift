@@ -23,4 +23,17 @@ public struct SlurmSettings: Hashable, Sendable {
 
     /// The defaults above.
     public init() {}
+
+    /// Whether `option` sets what the server sets itself and relies on: the job's name
+    /// (cancelling finds an array by it), its array, its output and error files (a failed
+    /// task's reason is read from them), or a script in place of the task's. A long option
+    /// may be abbreviated, as sbatch allows; a short one may hold its value.
+    static func isReserved(_ option: String) -> Bool {
+        if option.hasPrefix("--") {
+            let name = option.dropFirst(2).prefix { $0 != "=" }
+            return !name.isEmpty
+                && ["job-name", "array", "output", "error", "open-mode", "wrap"].contains { $0.hasPrefix(name) }
+        }
+        return ["-J", "-a", "-o", "-e"].contains { option.hasPrefix($0) }
+    }
 }
