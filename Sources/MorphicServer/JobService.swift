@@ -564,12 +564,15 @@ public final class JobService: @unchecked Sendable {
                     // The cancel goes on where the executor confirms it; elsewhere nothing runs on.
                     job.cancelled.store(true, ordering: .sequentiallyConsistent)
                     if !executor.confirmsCancel { job.state = .cancelled }
-                } else if state != .cancelled
+                } else if state == .completed
                     && (Dataset.files(definition) + [Dataset.archiveName]).contains(where: {
                         !FileManager.default.fileExists(atPath: folder.path + "/" + $0)
                     })
                 {
-                    // Stopped while the dataset was being written: write it again.
+                    // A completed sweep's dataset file gone: written again. (A sweep stopped
+                    // while its dataset was written recorded itself running, above. A failed
+                    // one stays failed until it is retried: on Slurm, queueing it again here
+                    // submitted it anew at every start.)
                     job.state = executor.recover(job, recorded: .running)
                 }
                 loaded.append(job)

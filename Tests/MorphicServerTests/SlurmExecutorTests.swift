@@ -340,6 +340,14 @@ struct SlurmExecutorTests {
         #expect(error.contains("PartitionTimeLimit") || error.contains("PartitionConfig"), "\(error)")
         #expect((failed["progress"] as! [String: Any])["runs_running"] as? Int == 0)
         #expect(try Self.ourTasks().filter { $0.contains(id) }.isEmpty, "its pending jobs were cancelled")
+        // Failed stays failed across a restart: only a retry submits it again.
+        _ = server.terminate()
+        let restarted = try ServerProcess(dataDirectory: root + "/data", config: config)
+        defer { restarted.kill() }
+        Thread.sleep(forTimeInterval: 1)
+        let after = try restarted.json("/api/sweeps/\(id)")
+        #expect(after["status"] as? String == "failed", "\(after)")
+        #expect(try Self.ourTasks().filter { $0.contains(id) }.isEmpty, "nothing was submitted again")
     }
 
     @Test func theMergesRerunLine_WorksAsPrinted() throws {
