@@ -79,7 +79,13 @@ public final class JobService: @unchecked Sendable {
             executor = SlurmExecutor(board: board, cluster: cluster, notifier: notifier, log: log)
         }
         assembler = SweepAssembler(board: board, notifier: notifier, log: log)
-        try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
+        } catch {
+            throw FileError.invalid(
+                "the data directory (data_dir, --data-dir) '\(configuration.dataDirectory)' cannot hold the sweeps: "
+                    + FileError.message(of: error))
+        }
         let names = try FileManager.default.contentsOfDirectory(atPath: sweepsPath).sorted()
         loading = (0, names.filter { !$0.hasPrefix(".") }.count)
         board.spawn("sweep-loader") { [self] in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MorphicData
 import MorphicServer
 
 /// `morphic serve`: the job server.
@@ -65,7 +66,12 @@ struct ServeCommand: ParsableCommand {
         let page = Self.locatePage(settings.publicDirectory)
         if let found = page.found { settings.publicDirectory = found }
         signal(SIGPIPE, SIG_IGN)
-        let server = try MorphicServer(configuration: settings)
+        let server: MorphicServer
+        do {
+            server = try MorphicServer(configuration: settings)
+        } catch let error as FileError {
+            throw ValidationError(error.description)
+        }
         let port = try server.start()
         let url = "http://\(server.configuration.host):\(port)"
         say("MorphicLab listening on \(url)")

@@ -37,6 +37,19 @@ import Testing
         }
     }
 
+    /// A data directory that cannot hold folders is refused at start, naming the setting and
+    /// why, not with Foundation's error dump.
+    @Test func dataDirectoryThatIsAFile_IsRefusedNamingTheSetting() throws {
+        let base = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(FileManager.default.createFile(atPath: base + "/file", contents: Data()))
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = base + "/file"
+        let error = #expect(throws: FileError.self) { try JobService(configuration: configuration, log: Log()) }
+        #expect(error?.description == "the data directory (data_dir, --data-dir) '\(base)/file' cannot hold the sweeps: "
+            + "\(base)/file/sweeps: Not a directory", "\(error?.description ?? "")")
+    }
+
     @Test func roundRobin_LetsASmallSweepFinishBeforeALargeOne() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
