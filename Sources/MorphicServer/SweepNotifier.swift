@@ -2,10 +2,11 @@ import Foundation
 import HTTPClient
 import MorphicData
 
-/// POSTs a sweep's final status to its `notify_url` when it ends, with retries, from one
-/// thread, in the order the statuses were given: a receiver never sees `failed` after the
-/// `completed` that followed it. A status not yet sent is dropped when a newer one for the
-/// same sweep arrives. Only allowed hosts (and ports, when listed) are ever called, as
+/// POSTs a sweep's final status to its `notify_url` when it ends, with retries, on a few
+/// threads (``deliveryThreads``), so that a receiver that hangs holds back only its own
+/// sweep's status, not every sweep's. A sweep's statuses go one at a time, in the order they
+/// were given: a receiver never sees `failed` after the `completed` that followed it. A
+/// status not yet sent is dropped when a newer one for the same sweep arrives. Only allowed hosts (and ports, when listed) are ever called, as
 /// libcurl's own URL parser reads the URL; the allowed hosts are read by the same parser, so
 /// `::1` and `[::1]`, or `127.1` and `127.0.0.1`, name one host as they do in a URL.
 final class SweepNotifier: @unchecked Sendable {
@@ -15,6 +16,8 @@ final class SweepNotifier: @unchecked Sendable {
     private let client: HTTPClient
     private let condition = NSCondition()
     private var queue: [(sweep: String, url: String, body: [UInt8])] = []
+    /// Sweeps whose status a thread is delivering now: their next one waits for it.
+    private var sending: Set<String> = []
     private var stopping = false
     private let stop = CancellationFlag()
     private let finished = DispatchGroup()
@@ -24,14 +27,21 @@ final class SweepNotifier: @unchecked Sendable {
         self.allowedPorts = Set(allowedPorts)
         self.log = log
         self.client = client
-        finished.enter()
-        let thread = Thread { [self] in
-            deliver()
-            finished.leave()
+        for _ in 0..<Self.deliveryThreads {
+            finished.enter()
+            let thread = Thread { [self] in
+                deliver()
+                finished.leave()
+            }
+            thread.name = "notify"
+            thread.start()
         }
-        thread.name = "notify"
-        thread.start()
     }
+
+    /// Deliveries under way at once. 4: a receiver that hangs takes one thread for as long
+    /// as its retries last (minutes), and sweeps end seldom enough that four such receivers
+    /// at once are unusual; beyond that, statuses wait their turn.
+    static let deliveryThreads = 4
 
     /// `name` as libcurl reads the host of a URL (lower-cased, an IPv6 address in brackets
     /// and in its shortest form, an IPv4 address in dotted quads); nil when it is not a host
@@ -81,13 +91,25 @@ final class SweepNotifier: @unchecked Sendable {
     private func deliver() {
         while true {
             condition.lock()
-            while !stopping && queue.isEmpty { condition.wait() }
-            guard !stopping else {
+            var found: Int?
+            while !stopping {
+                found = queue.firstIndex { !sending.contains($0.sweep) }
+                if found != nil { break }
+                condition.wait()
+            }
+            guard !stopping, let found else {
                 condition.unlock()
                 return
             }
-            let next = queue.removeFirst()
+            let next = queue.remove(at: found)
+            sending.insert(next.sweep)
             condition.unlock()
+            defer {
+                condition.lock()
+                sending.remove(next.sweep)
+                condition.broadcast()
+                condition.unlock()
+            }
             let shown = JSON.string(Redaction.withoutUserInfo(next.url))
             do {
                 let response = try client.send(

@@ -63,8 +63,8 @@ import Testing
         let server: HTTPServer
         let port: Int
 
-        /// `slowFirst`: the first delivery is answered only after a second.
-        init(failures: Int, slowFirst: Bool = false) throws {
+        /// `slowFirst`: the first delivery is answered only after `delay` seconds.
+        init(failures: Int, slowFirst: Bool = false, delay: Double = 1) throws {
             let attempts = Mutex(0)
             let box = Box()
             server = HTTPServer(host: "127.0.0.1", port: 0, threads: 1, shutdownGrace: 1) { request, responder in
@@ -79,7 +79,7 @@ import Testing
                     return answer
                 }
                 Thread.detachNewThread {
-                    Thread.sleep(forTimeInterval: 1)
+                    Thread.sleep(forTimeInterval: delay)
                     box.bodies.withLock { $0.append(body) }
                     responder.send(answer)
                 }
@@ -153,6 +153,22 @@ import Testing
         _ = try service.submit(Array(definition.utf8))
         #expect(Self.wait({ receiver.received.count == 1 }, timeout: 20))
         #expect(receiver.received.first?.contains("\"status\":\"completed\"") == true)
+    }
+
+    /// A receiver that takes its time holds back its own sweep's status, not another's.
+    @Test func slowReceiver_DoesNotHoldBackAnotherSweepsStatus() throws {
+        let slow = try Receiver(failures: 0, slowFirst: true, delay: 5)
+        defer { slow.server.shutdown() }
+        let fast = try Receiver(failures: 0)
+        defer { fast.server.shutdown() }
+        let notifier = SweepNotifier(allowedHosts: ["127.0.0.1"], log: Log(destination: nil))
+        defer { notifier.shutdown() }
+        notifier.send(.object(["id": .string("slow-1"), "status": .string("completed")]), to: "http://127.0.0.1:\(slow.port)/hook")
+        Thread.sleep(forTimeInterval: 0.2)  // the slow one is being delivered
+        notifier.send(.object(["id": .string("fast-1"), "status": .string("completed")]), to: "http://127.0.0.1:\(fast.port)/hook")
+        #expect(Self.wait({ fast.received.count == 1 }, timeout: 10))
+        #expect(slow.received.isEmpty, "the fast one was delivered while the slow one waited")
+        #expect(Self.wait({ slow.received.count == 1 }, timeout: 10))
     }
 
     @Test func notifications_ArriveInOrder_AndASupersededOneIsDropped() throws {
