@@ -50,6 +50,9 @@ final class SweepAssembler: @unchecked Sendable {
         }
     }
 
+    /// Characters of the first failed run's reason a failed sweep's error quotes. 200.
+    static let quotedFailure = 200
+
     private func assemble(_ job: SweepJob) {
         var error: String?
         do {
@@ -65,6 +68,11 @@ final class SweepAssembler: @unchecked Sendable {
         // fails the dataset: the progress is counted again from what the folder holds, so the
         // status says as many runs finished as the listing does, and a retry computes the rest.
         let recount = error == nil ? nil : job.count(trustingManifest: false)
+        // What a failed run says, for a status that notifications carry: the first one's
+        // reason (each run's is in the runs listing).
+        let firstFailure = job.folder.failedRuns().first.flatMap { id in
+            job.folder.failure(id).map { "\(id): " + String($0.prefix(Self.quotedFailure)) + ($0.count > Self.quotedFailure ? "…" : "") }
+        }
         board.condition.lock()
         job.finalizing = false
         guard board.jobs[job.definition.id] === job else {
@@ -73,7 +81,10 @@ final class SweepAssembler: @unchecked Sendable {
             return
         }
         if let recount { job.apply(recount) }
-        let failed = error ?? (job.progress.runsFailed > 0 ? "\(job.progress.runsFailed) run(s) failed" : nil)
+        let failed =
+            error
+            ?? (job.progress.runsFailed > 0
+                ? "\(job.progress.runsFailed) run(s) failed" + (firstFailure.map { "; the first, \($0)" } ?? "") : nil)
         job.error = nil
         let (snapshot, status) = board.finish(job, as: failed == nil ? .completed : .failed, error: failed)
         let progress = job.progress

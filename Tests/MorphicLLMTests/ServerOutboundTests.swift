@@ -40,6 +40,9 @@ import Testing
         let runs = try service.runs(id, offset: 0, limit: 10)["runs"]!.elements!
         #expect(runs.map { $0["status"]!.stringValue! } == ["failed", "failed", "completed"])
         #expect(runs[0]["error"]?.stringValue?.contains("answered 401") == true)
+        // The sweep's error, which notifications carry, says why, not only how many.
+        let error = try service.status(id)["error"]?.stringValue ?? ""
+        #expect(error.hasPrefix("2 run(s) failed; the first, llm_1: ") && error.contains("answered 401"), "\(error)")
         let manifest = try JSONParser.parse(
             try Data(contentsOf: URL(fileURLWithPath: service.datasetFile(id, name: "manifest.json"))))
         #expect(manifest["counts"]?["by_status"] == .object(["completed": .int(1), "failed": .int(2)]))
