@@ -30,12 +30,14 @@ public struct Observation: Sendable {
         ),
     ]
 
+    /// What an observation is, for a message refusing something that is none.
+    private static let expected =
+        "give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
+
     /// Refuses an observation object that is more than one form (`{"sweep", "run"}`, a run
     /// record, `{"series"}`), has a key its form does not take, or a `run_id` that is not a
     /// string.
     public static func checkKeys(_ json: JSON) throws {
-        let expected =
-            "give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
         guard let members = json.members else { throw InferenceError("not an observation: " + expected) }
         let keys = members.map(\.key)
         let present = forms.filter { form in form.markers.contains { keys.contains($0) } }
@@ -71,12 +73,9 @@ public struct Observation: Sendable {
         try Self.checkKeys(record)
         // An object with none of a record's parts is not a broken record but something else.
         guard ["metadata", "config", "timeseries", "run_id"].contains(where: { record[$0] != nil }) else {
-            throw InferenceError(
-                "not an observation: give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
-            )
+            throw InferenceError("not an observation: " + Self.expected)
         }
-        for field in ["mode", "config.mode"] {
-            let value = field == "mode" ? record["mode"] : record["config"]?["mode"]
+        for (field, value) in [("mode", record["mode"]), ("config.mode", record["config"]?["mode"])] {
             if let value, value.stringValue.flatMap(Mode.init(rawValue:)) == nil {
                 throw InferenceError(
                     "the run record's \(field) must be one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))",

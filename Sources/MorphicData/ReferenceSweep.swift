@@ -27,7 +27,10 @@ public struct ReferenceSweep: Sendable {
     ///   not as its definition plans.
     public init(path: String) throws {
         var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw InferenceError("\(path) does not exist: give a finished sweep's folder as the reference")
+        }
+        guard isFolder.boolValue else {
             throw InferenceError(
                 path.hasSuffix(".tar.gz") || path.hasSuffix(".tgz")
                     ? "\(path) is a file: an archive cannot be a reference (it would be unpacked again for every answer); unpack it (tar xzf) or give the sweep's folder"
@@ -134,13 +137,6 @@ public struct ReferenceSweep: Sendable {
     /// The definition of a finished sweep or dataset in `path`, and its features.csv's rows.
     static func read(_ path: String, needsSplit: Bool) throws -> (SweepDefinition, [Row]) {
         let manifestPath = path + "/manifest.json"
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw InferenceError("\(path) does not exist: give a finished sweep's folder as the reference")
-        }
-        guard isFolder.boolValue else {
-            throw InferenceError("\(path) is not a folder: give a finished sweep's folder as the reference")
-        }
         guard FileManager.default.fileExists(atPath: manifestPath) else {
             throw InferenceError("\(path) is not a finished sweep: it has no manifest.json yet")
         }

@@ -30,11 +30,10 @@ public struct PosteriorModel: Sendable {
         let corrections: [Double]
         /// The smallest and largest value the reference holds: no posterior leaves them.
         let range: ClosedRange<Double>
-        /// Whether the parameter takes only whole numbers: its draws are on ``support``.
-        let isInteger: Bool
-        /// For a parameter of whole numbers, the values the reference's runs take, ascending:
-        /// its prior's support as the reference shows it (3 and 5, never 4, for a form size
-        /// chosen from those two).
+        /// For a parameter that takes only whole numbers, the values the reference's runs
+        /// take, ascending: its prior's support as the reference shows it (3 and 5, never 4,
+        /// for a form size chosen from those two), which its draws are on. Empty for a
+        /// parameter of real numbers.
         let support: [Double]
     }
 
@@ -114,11 +113,10 @@ public struct PosteriorModel: Sendable {
                 seed: SeededGenerator.mix(table.seed ^ UInt64(index + 1)))
             let order = targets.indices.sorted { (targets[$0], $0) < (targets[$1], $1) }
             let joint = trainRows.map { jointPlace[$0] }
-            let isInteger = table.integerParameters[index]
             let uncorrected = ParameterForest(
                 name: name, forest: forest, targets: targets, joint: joint, order: order,
                 corrections: Array(repeating: 0, count: Self.intervals.count), range: values.min()!...values.max()!,
-                isInteger: isInteger, support: isInteger ? Array(Set(values)).sorted() : [])
+                support: table.integerParameters[index] ? Array(Set(values)).sorted() : [])
             let raw = validationRows.map { uncorrected.rawQuantiles(bins: binning.bins(table.x[$0])) }
             let corrections = Self.intervals.map { interval in
                 Self.correction(
@@ -130,7 +128,7 @@ public struct PosteriorModel: Sendable {
             parameters.append(
                 ParameterForest(
                     name: name, forest: forest, targets: targets, joint: joint, order: order, corrections: corrections,
-                    range: uncorrected.range, isInteger: uncorrected.isInteger, support: uncorrected.support))
+                    range: uncorrected.range, support: uncorrected.support))
             progress?(Double(index + 1) / forestCount)
         }
         let fieldRows = train.filter { table.fieldActed[$0] }.count
@@ -311,7 +309,7 @@ extension PosteriorModel.ParameterForest {
     /// two as near), so each value's share is the quantile function's mass nearer to it than
     /// to the others, and a simulator can take every draw as it is.
     func draw(_ value: Double) -> Double {
-        guard isInteger, !support.isEmpty else { return value }
+        guard !support.isEmpty else { return value }
         // The first value of the support at or above the draw, and the one below it.
         var (low, high) = (0, support.count)
         while low < high {
