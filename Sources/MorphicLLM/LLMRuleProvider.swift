@@ -43,6 +43,8 @@ public final class LLMRuleProvider: @unchecked Sendable {
     private let cacheFile: String
     private let client: HTTPClient
     private let apiKey: String?
+    /// Whether requests carry a key: its variable is set and not empty.
+    public var sendsKey: Bool { apiKey != nil }
     /// What every message about the model is cleaned with.
     let redaction: Redaction
     private let condition = NSCondition()

@@ -61,10 +61,10 @@ public final class JobService: @unchecked Sendable {
         }
         // No key is sent when its variable is unset, as a local model needs none; said, so that
         // a hosted model's 401 is not the first sign of a variable that was never exported.
-        if let settings = configuration.llm, (ProcessInfo.processInfo.environment[settings.apiKeyVariable] ?? "").isEmpty {
+        if let llm, !llm.sendsKey {
             log.info(
                 "llm_without_key",
-                ["variable": .string(settings.apiKeyVariable), "reason": .string("unset or empty: no key is sent")])
+                ["variable": .string(llm.settings.apiKeyVariable), "reason": .string("unset or empty: no key is sent")])
         }
         notifier = SweepNotifier(allowedHosts: configuration.notifyHosts, allowedPorts: configuration.notifyPorts, log: log)
         switch (configuration.executor, configuration.llm) {

@@ -69,9 +69,13 @@ final class SweepAssembler: @unchecked Sendable {
         // status says as many runs finished as the listing does, and a retry computes the rest.
         let recount = error == nil ? nil : job.count(trustingManifest: false)
         // What a failed run says, for a status that notifications carry: the first one's
-        // reason (each run's is in the runs listing).
-        let firstFailure = job.folder.failedRuns().first.flatMap { id in
-            job.folder.failure(id).map { "\(id): " + String($0.prefix(Self.quotedFailure)) + ($0.count > Self.quotedFailure ? "…" : "") }
+        // reason (each run's is in the runs listing). Looked for only when some run failed:
+        // it lists the sweep's folder.
+        let someFailed = error == nil && board.locked { job.progress.runsFailed > 0 }
+        let firstFailure = !someFailed ? nil : job.folder.failedRuns().first.flatMap { id in
+            job.folder.failure(id).map { reason in
+                "\(id): " + String(reason.prefix(Self.quotedFailure)) + (reason.count > Self.quotedFailure ? "…" : "")
+            }
         }
         board.condition.lock()
         job.finalizing = false

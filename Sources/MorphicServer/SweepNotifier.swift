@@ -6,9 +6,10 @@ import MorphicData
 /// threads (``deliveryThreads``), so that a receiver that hangs holds back only its own
 /// sweep's status, not every sweep's. A sweep's statuses go one at a time, in the order they
 /// were given: a receiver never sees `failed` after the `completed` that followed it. A
-/// status not yet sent is dropped when a newer one for the same sweep arrives. Only allowed hosts (and ports, when listed) are ever called, as
-/// libcurl's own URL parser reads the URL; the allowed hosts are read by the same parser, so
-/// `::1` and `[::1]`, or `127.1` and `127.0.0.1`, name one host as they do in a URL.
+/// status not yet sent is dropped when a newer one for the same sweep arrives. Only allowed
+/// hosts (and ports, when listed) are ever called, as libcurl's own URL parser reads the
+/// URL; the allowed hosts are read by the same parser, so `::1` and `[::1]`, or `127.1` and
+/// `127.0.0.1`, name one host as they do in a URL.
 final class SweepNotifier: @unchecked Sendable {
     private let allowedHosts: Set<String>
     private let allowedPorts: Set<Int>

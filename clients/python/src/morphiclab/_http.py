@@ -15,6 +15,7 @@ from typing import IO, Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 from .errors import MorphicError, ServerUnavailable, error_for
 
+
 def json_bytes(value: Any, what: str) -> bytes:
     """``value`` as the JSON bytes of a request body: numpy numbers and arrays as the plain
     numbers and lists they hold, and a NaN or an infinity, which JSON has no number for,

@@ -25,8 +25,8 @@ class Simulator:
 
     Each call is one sweep on the server: the base definition with its one group's
     ``points`` set to θ's rows (``{parameters[j]: theta[i, j]}``, in order; its ``grid`` or
-    ``sample``, and its ``params`` of θ's parameters, removed; name, seed, prefix and every
-    other setting kept). Run ``i`` of the
+    ``sample``, and its ``params`` of θ's parameters, removed; name, prefix and every other
+    setting kept, and the sweep's seed the call's own, below). Run ``i`` of the
     sweep is ``<prefix>_<i+1>``, so row ``i`` of x is the features of θ's row ``i``: exactly
     what ``morphic sweep`` gives for :meth:`definition` of θ and the call's number.
 
