@@ -198,7 +198,7 @@ public struct Redaction: Sendable {
         for (offset, byte) in pattern.enumerated() {
             if let next = matchByte(byte, in: text, at: index) {
                 index = next
-            } else if breakable && offset > 0, let after = skipBreaks(text, from: index), after > index,
+            } else if breakable && offset > 0, case let after = skipBreaks(text, from: index), after > index,
                 let next = matchByte(byte, in: text, at: after)
             {
                 index = next
@@ -215,7 +215,7 @@ public struct Redaction: Sendable {
 
     /// Past the white space and line breaks at `start` (spaces, tabs, CR, LF, and `\n`,
     /// `\r`, `\t` as JSON writes them).
-    private static func skipBreaks(_ text: [UInt8], from start: Int) -> Int? {
+    private static func skipBreaks(_ text: [UInt8], from start: Int) -> Int {
         var index = start
         while index < text.count {
             switch text[index] {
