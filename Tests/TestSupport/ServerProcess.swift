@@ -163,14 +163,18 @@ public final class ServerProcess {
         return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
     }
 
-    /// Polls a sweep until its status is `wanted` (or fails after `timeout` seconds).
-    public func wait(for id: String, status wanted: String, timeout: Double = 120) throws -> [String: Any] {
+    /// Polls a sweep until its status is one of `wanted`, or fails after `timeout` seconds
+    /// naming the status it last read.
+    public func wait(for id: String, status wanted: String..., timeout: Double = 120) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
+        var last = "no status"
         while Date() < deadline {
             let status = try json("/api/sweeps/\(id)")
-            if status["status"] as? String == wanted { return status }
+            last = status["status"] as? String ?? "no status"
+            if let waiting = status["waiting"] as? String { last += " (\(waiting))" }
+            if wanted.contains(status["status"] as? String ?? "") { return status }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        throw ServerError(description: "sweep \(id) did not reach \(wanted)")
+        throw ServerError(description: "sweep \(id) did not reach \(wanted.joined(separator: " or ")) in \(timeout) s: it is \(last)")
     }
 }

@@ -155,7 +155,9 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
                 job.cursor = job.groups.count
                 job.waiting = nil
             }
-            if job.state == .queued && !survey.running.isEmpty {
+            // A shard seen only once it was done has run too: a short sweep whose tasks all
+            // start and end between two polls still reads `running` and has its start time.
+            if job.state == .queued && !(survey.running.isEmpty && survey.done.isEmpty) {
                 job.state = .running
                 job.startedAt = job.startedAt ?? Date()
                 snapshot = job.snapshot()
