@@ -1,8 +1,12 @@
 """The simulator: θ batches in, observable features out, as `morphic sweep` computes them."""
 from __future__ import annotations
 
+import hashlib
 import json
+import multiprocessing
+import pickle
 import sys
+from concurrent.futures import ProcessPoolExecutor
 import types
 from typing import Any, Dict
 
@@ -28,8 +32,11 @@ def test_x_equals_the_features_morphic_sweep_computes(client: morphiclab.Client,
     x = simulate(theta)
     assert isinstance(x, np.ndarray) and x.dtype == np.float64
     definition = simulate.definition(theta, call=0)
-    # The call's sweep seed, drawn from the simulator's seed (the base's) and the call's number.
-    low, high = np.random.SeedSequence([11, 0]).generate_state(2, dtype=np.uint32).tolist()
+    # The call's sweep seed, drawn from the simulator's seed (the base's), the call's number
+    # and θ's values.
+    digest = hashlib.sha256(theta.astype("<f8").tobytes()).digest()
+    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 32, 4)]
+    low, high = np.random.SeedSequence([11, 0, *words]).generate_state(2, dtype=np.uint32).tolist()
     assert definition["name"] == "simulated" and definition["seed"] == low | high << 32
     assert simulate.definition(theta, call=1)["seed"] != definition["seed"]
     group = definition["groups"][0]
@@ -86,8 +93,9 @@ def test_array_likes_and_tensors_are_accepted(client: morphiclab.Client, monkeyp
     x = simulate(np.array(theta))
     assert np.array_equal(simulate(ArrayLike(theta)), x, equal_nan=True)
     assert np.array_equal(simulate(theta), x, equal_nan=True)
+    # A 1-D θ is a batch of one row; x is that row's.
     single = simulate(np.array([0.2]))
-    assert single.shape == (x.shape[1],) and np.array_equal(single, x[0], equal_nan=True)
+    assert single.shape == (x.shape[1],) and np.array_equal(single, simulate([[0.2]])[0], equal_nan=True)
 
     # A tensor gets a tensor back, made by its own module (torch is not imported by the client).
     made = []
@@ -140,3 +148,44 @@ def test_bad_batches_and_bases_are_refused(client: morphiclab.Client) -> None:
     replicated = dict(BASE, groups=[dict(BASE["groups"][0], replicates=3)])
     with pytest.raises(ValueError, match="replicate"):
         client.simulator(base=replicated, parameters=["field_strength"])
+
+
+def test_copies_in_other_processes_draw_their_own_noise_and_share_sweeps_safely(
+        client: morphiclab.Client, monkeypatch: Any) -> None:
+    # Tools that spread calls over processes pickle the simulator: each copy counts its calls
+    # from the same number, so θ's values tell their sweeps apart.
+    simulate = client.simulator(base=BASE, parameters=["field_strength"])
+    simulate([[0.3]])
+    copy = pickle.loads(pickle.dumps(simulate))
+    assert copy.calls == simulate.calls == 1 and copy.last_sweep is None
+    a, b = [[0.2], [0.4]], [[0.4], [0.2]]
+    assert copy.definition(a)["seed"] != simulate.definition(b)["seed"]
+    assert copy.definition(a) == simulate.definition(a)
+    # Two copies given the same θ make the same sweep, and one deletes it once it has its x
+    # while the other may still be reading it: the other submits it again.
+    original_wait = morphiclab.Sweep.wait
+    deleted = []
+
+    def wait_then_lose_it(self: morphiclab.Sweep, *args: Any, **kwargs: Any) -> Any:
+        status = original_wait(self, *args, **kwargs)
+        if not deleted:
+            deleted.append(self.id)
+            self.delete()
+        return status
+
+    monkeypatch.setattr(morphiclab.Sweep, "wait", wait_then_lose_it)
+    x = copy(a)
+    monkeypatch.setattr(morphiclab.Sweep, "wait", original_wait)
+    assert deleted and np.array_equal(x, simulate(a), equal_nan=True)
+    assert simulate.last_sweep is not None and simulate.last_sweep.id == deleted[0], "the same sweep, submitted again"
+    # In other processes, as sbi's num_workers and joblib run it: each task's copy is the
+    # simulator as it was when sent, and gives what such a copy gives here.
+    batches = [[[0.15], [0.25]], [[0.35], [0.45]]]
+    stored = {sweep.id for sweep in client.sweeps()}
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        spread = list(pool.map(simulate, batches))
+    here = [pickle.loads(pickle.dumps(simulate))(batch) for batch in batches]
+    assert all(np.array_equal(x, y, equal_nan=True) for x, y in zip(spread, here))
+    assert not np.array_equal(spread[0], spread[1], equal_nan=True)
+    # A copy deletes its sweeps (no one else would).
+    assert {sweep.id for sweep in client.sweeps()} == stored

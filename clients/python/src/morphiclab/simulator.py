@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import sys
 import threading
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .errors import MorphicError
+from .errors import MorphicError, NotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client, Definition
@@ -32,13 +33,21 @@ class Simulator:
 
     Every row of every call is its own draw of the model's noise: a run's seed derives from
     the sweep's seed and the run's id, and each call's sweep has its own seed, drawn from
-    ``seed`` (the base definition's seed when not given) and the call's number with numpy's
-    ``SeedSequence``. Two calls with the same θ give two independent draws of x, as
-    inference tools expect of a simulator, and a new simulator with the same seed makes the
+    ``seed`` (the base definition's seed when not given), the call's number and θ's values
+    with numpy's ``SeedSequence``. Two calls with the same θ give two independent draws of x,
+    as inference tools expect of a simulator, and a new simulator with the same seed makes the
     same calls again. A seed fixed in the base group's ``params`` fixes every run's noise.
 
+    A simulator can be pickled, so tools that spread calls over processes (``sbi``'s
+    ``simulate_for_sbi(..., num_workers=4)``, joblib) can use it. Each copy counts its own
+    calls from where the simulator was when copied; since θ is part of a call's seed, copies
+    given different θ draw different noise (copies given the same θ at the same call number
+    give the same x). A copy deletes each call's sweep once it has its x, unless ``keep``.
+
     Each call's sweep is kept on the server until the next call has its x, then deleted (the
-    server keeps at most ``max_stored_sweeps``); ``keep=True`` keeps them all.
+    server keeps at most ``max_stored_sweeps``); ``keep=True`` keeps them all. A call whose
+    sweep is deleted before its x is read (by a copy that made the same sweep) submits it
+    again.
 
     θ may be a numpy array, a list, or anything ``np.asarray`` reads (a torch tensor on the
     CPU); x has θ's floating dtype (float32 θ, float32 x; float64 otherwise), and for a torch
@@ -80,6 +89,7 @@ class Simulator:
         self.keep = keep
         self.calls = 0
         self._lock = threading.Lock()
+        self._copy = False
         self.progress = progress
         self.timeout = timeout
         self.x_names: Optional[List[str]] = None
@@ -95,8 +105,8 @@ class Simulator:
         call = self.calls if call is None else call
         if isinstance(call, bool) or not isinstance(call, (int, np.integer)) or call < 0:
             raise ValueError(f"call is a call's number, 0 or more, not {call!r}")
-        # Two 32-bit words of the sequence's state: a seed in 0...2^64-1.
-        low, high = np.random.SeedSequence([self.seed, int(call)]).generate_state(2, dtype=np.uint32).tolist()
+        low, high = np.random.SeedSequence(_entropy(self.seed, int(call), rows)).generate_state(
+            2, dtype=np.uint32).tolist()
         definition = copy.deepcopy(self.base)
         group = definition["groups"][0]
         group.pop("grid", None)
@@ -117,16 +127,25 @@ class Simulator:
         with self._lock:
             call = self.calls
             self.calls += 1
-        try:
-            sweep = self.client.submit(self.definition(rows, call))
-        except MorphicError as error:
-            if error.status != 413:
-                raise
-            raise MorphicError(f"{error.message}: a batch of {len(rows)} θ rows is one request, more than the "
-                               "server takes; call the simulator with fewer rows at a time",
-                               status=error.status, code=error.code, field=error.field) from None
-        sweep.wait(progress=self.progress, timeout=self.timeout)
-        data = sweep.dataset(cache=False)
+        definition = self.definition(rows, call)
+        for attempt in range(_ATTEMPTS):
+            try:
+                sweep = self.client.submit(definition)
+            except MorphicError as error:
+                if error.status != 413:
+                    raise
+                raise MorphicError(f"{error.message}: a batch of {len(rows)} θ rows is one request, more than the "
+                                   "server takes; call the simulator with fewer rows at a time",
+                                   status=error.status, code=error.code, field=error.field) from None
+            try:
+                sweep.wait(progress=self.progress, timeout=self.timeout)
+                data = sweep.dataset(cache=False)
+                break
+            except NotFound:
+                # Another copy of this simulator made the same sweep and deleted it once it
+                # had its x; the same definition gives the same x again.
+                if attempt + 1 == _ATTEMPTS:
+                    raise
         names = data.x_names
         x_all = np.asarray(data.theta_x()[1], dtype=np.float64)
         index = {str(run_id): i for i, run_id in enumerate(data.theta_x_run_ids)}
@@ -137,11 +156,28 @@ class Simulator:
                                f"(first: {missing[:5]}); they failed: see sweep.runs(filter='status = failed')")
         x = x_all[[index[run_id] for run_id in wanted]]
         self.x_names = names
+        if self._copy and not self.keep:
+            # A copy's caller never sees its sweeps, and a process pool sends a new copy with
+            # each task: nothing later would delete them.
+            _forget(sweep)
+            return _like(theta, x if np.ndim(theta) == 2 else x[0])
         with self._lock:
             previous, self.last_sweep = self.last_sweep, sweep
         if not self.keep and previous is not None and previous.id != sweep.id:
             _forget(previous)
         return _like(theta, x if np.ndim(theta) == 2 else x[0])
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # A copy (another process's) has no lock to share and no sweep of its own to delete.
+        state = dict(self.__dict__)
+        del state["_lock"]
+        state["last_sweep"] = None
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._copy = True
 
     def _rows(self, theta: Any) -> np.ndarray:
         rows = np.asarray(theta, dtype=np.float64)
@@ -151,6 +187,17 @@ class Simulator:
             raise ValueError(f"θ must be [N, {len(self.parameters)}] ({', '.join(self.parameters)}), N ≥ 1; "
                              f"it is {list(np.shape(theta))}")
         return rows
+
+
+#: Submissions of one call's sweep when copies of the simulator delete it under each other.
+_ATTEMPTS = 3
+
+
+def _entropy(seed: int, call: int, rows: np.ndarray) -> List[int]:
+    """What a call's sweep seed is drawn from: the simulator's seed, the call's number and
+    θ's values (their float64 bytes' SHA-256, as eight 32-bit words)."""
+    digest = hashlib.sha256(np.ascontiguousarray(rows, dtype="<f8").tobytes()).digest()
+    return [seed, call, *np.frombuffer(digest, dtype="<u4").tolist()]
 
 
 def _forget(sweep: "Sweep") -> None:
