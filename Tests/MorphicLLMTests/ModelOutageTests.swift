@@ -65,7 +65,9 @@ import Testing
         #expect(model.requests == 1, "one fetch for the whole sweep")
         let beside = try Self.timeToComplete(server, Self.definition("after", classical: 16))
         #expect(beside < alone * 3 + 2, "a classical sweep took \(beside) s beside the hung model, \(alone) s alone")
-        #expect(try server.json("/api/sweeps/\(waiting)")["status"] as? String != "completed")
+        let held = try server.json("/api/sweeps/\(waiting)")
+        #expect(held["status"] as? String != "completed")
+        #expect((held["waiting"] as? String)?.contains("language model's rule table") == true, "\(held)")
 
         #expect(try server.request("POST", "/api/sweeps/\(waiting)/cancel").status == 200)
         let asked = model.requests
@@ -81,6 +83,37 @@ import Testing
         let stopping = Date()
         #expect(server.terminate() == 0)
         #expect(Date().timeIntervalSince(stopping) < 5, "SIGTERM within the grace, not after the model's timeout")
+    }
+
+    @Test func slowModel_IsWhatTheSweepSaysItWaitsFor_UntilItsTableArrives() throws {
+        let model = try FakeModel(.slow(0.5))
+        defer { model.stop() }
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServerProcess(
+            dataDirectory: root + "/data", config: try Self.config(root, endpoint: model.endpoint), workers: 1)
+        defer { server.kill() }
+        let definition = #"""
+            {"name": "slow", "defaults": {"grid_size": 48, "generations": 300},
+             "groups": [{"prefix": "llm", "mode": "llm_control", "replicates": 5}]}
+            """#
+        let id = Self.id(try server.request("POST", "/api/sweeps", body: Array(definition.utf8)))
+        var status = try server.json("/api/sweeps/\(id)")
+        let deadline = Date().addingTimeInterval(10)
+        while status["waiting"] == nil && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            status = try server.json("/api/sweeps/\(id)")
+        }
+        #expect((status["waiting"] as? String)?.contains("language model's rule table") == true, "\(status)")
+        // Once the table is known the sweep no longer says it waits for it.
+        var completed = 0
+        while completed == 0 && Date() < deadline.addingTimeInterval(30) {
+            Thread.sleep(forTimeInterval: 0.05)
+            status = try server.json("/api/sweeps/\(id)")
+            completed = (status["progress"] as? [String: Any])?["runs_completed"] as? Int ?? 0
+        }
+        #expect(completed > 0 && status["waiting"] == nil, "\(status)")
+        _ = try server.wait(for: id, status: "completed", timeout: 120)
     }
 
     @Test(arguments: [401, 500])

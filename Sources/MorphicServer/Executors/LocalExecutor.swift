@@ -19,6 +19,9 @@ final class LocalExecutor: SweepExecutor, @unchecked Sendable {
     private let log: Log
     /// Where the next look for work starts among the active sweeps. Guarded by the board.
     private var turn = 0
+    /// Why a sweep with groups set aside for the model's rule table waits (its status's
+    /// `waiting`), until the fetch ends.
+    static let waitingForModel = "waiting for the language model's rule table; the sweep's other runs go on"
 
     init(board: SweepBoard, workers: Int, llm: LLMRuleProvider?, log: Log) {
         self.board = board
@@ -26,7 +29,13 @@ final class LocalExecutor: SweepExecutor, @unchecked Sendable {
         self.llm = llm
         self.log = log
         // The end of a rule table's fetch hands out the groups that waited for it.
-        llm?.observe { [weak board] in board?.wake() }
+        llm?.observe { [weak board] in
+            guard let board else { return }
+            board.locked {
+                for job in board.active where job.waiting == Self.waitingForModel { job.waiting = nil }
+                board.condition.broadcast()
+            }
+        }
     }
 
     var confirmsCancel: Bool { false }
@@ -70,6 +79,9 @@ final class LocalExecutor: SweepExecutor, @unchecked Sendable {
             // The fetch is started here when some sweep waits for it.
             if !modelSettled, active.contains(where: { $0.state.isActive && !$0.deferred.isEmpty }) {
                 _ = llm?.status(start: true)
+                for job in active where job.state.isActive && !job.deferred.isEmpty {
+                    job.waiting = Self.waitingForModel
+                }
             }
         }
         for offset in 0..<active.count {
