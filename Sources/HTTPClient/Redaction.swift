@@ -9,7 +9,8 @@
 /// alignments it can take inside a longer base64 text, such as `Basic dXNlcjpwdw==` or the
 /// base64 of a whole `Authorization` line): each byte as itself, percent-encoded (`%2F`,
 /// `%2f`), JSON- or C-escaped (`\/`, `\u002F`, `\x2f`), as an HTML character reference
-/// (`&#47;`, `&#x2F;`), and a space also as `+`, in any mixture.
+/// (`&#47;`, `&#x2F;`), and a space also as `+`, in any mixture; and each secret as hex
+/// digits (`736b2d…`, `736B2D…`), as a hex dump writes it.
 public struct Redaction: Sendable {
     /// Most characters kept of what a remote server says: an error body, an answer that
     /// cannot be read, libcurl's message. 200.
@@ -31,6 +32,9 @@ public struct Redaction: Sendable {
         for secret in secrets where !secret.isEmpty {
             let bytes = Array(secret.utf8)
             forms.insert(bytes)
+            for digits in [Self.lowerHex, Self.upperHex] where 2 * bytes.count >= Self.shortestForm {
+                forms.insert(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+            }
             let padded = Self.base64(bytes, alphabet: Self.standard, padded: true)
             for encoded in Self.base64Forms(of: bytes) + Self.base64Forms(of: padded)
             where encoded.count >= Self.shortestForm {
@@ -131,6 +135,8 @@ public struct Redaction: Sendable {
 
     static let standard = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     static let urlSafe = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    static let lowerHex = Array("0123456789abcdef".utf8)
+    static let upperHex = Array("0123456789ABCDEF".utf8)
 
     /// The base64 forms of `bytes`: whole (padded and not), and for each alignment the
     /// characters that depend on `bytes` alone, as they appear inside a longer base64 text.

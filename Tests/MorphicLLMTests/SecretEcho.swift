@@ -45,6 +45,10 @@ enum SecretEcho {
     static func html(_ text: String, hex: Bool) -> String {
         text.utf8.map { hex ? String(format: "&#x%X;", $0) : "&#\($0);" }.joined()
     }
+    /// Two hex digits a byte; with `separator` between them, as a hex dump writes it.
+    static func hex(_ text: String, upper: Bool, separator: String = "") -> String {
+        text.utf8.map { String(format: upper ? "%02X" : "%02x", $0) }.joined(separator: separator)
+    }
     static func bearerKey(_ authorization: String) -> String {
         authorization.hasPrefix("Bearer ") ? String(authorization.dropFirst(7)) : authorization
     }
@@ -75,11 +79,15 @@ enum SecretEcho {
         Encoding(description: "base64 of the request") { _, r in base64(r) },
         Encoding(description: "HTML hex references") { a, _ in html(a, hex: true) },
         Encoding(description: "HTML decimal references") { a, _ in html(a, hex: false) },
+        Encoding(description: "hex, lower-case") { a, _ in hex(a, upper: false) },
+        Encoding(description: "hex, upper-case") { a, _ in hex(a, upper: true) },
+        Encoding(description: "hex dump, bytes apart") { a, _ in hex(a, upper: false, separator: " ") },
+        Encoding(description: "hex of the request") { _, r in hex(r, upper: true) },
     ]
 
     /// The key's own forms of at least `length` characters found in `echo`: the key and its
     /// base64 (whole, or the characters that depend on it alone at each alignment, of the key
-    /// and of its base64), each as is or percent-, form-, JSON- or HTML-encoded.
+    /// and of its base64), each as is or percent-, form-, JSON-, HTML- or hex-encoded.
     static func keyForms(in echo: String, key: String = key, length: Int = 6) -> [String] {
         var inner = [key, base64(key)]
         for text in [key, base64(key)] {
@@ -97,16 +105,19 @@ enum SecretEcho {
             { percent($0, all: true, upper: nil) }, { percent($0, all: false, upper: true) },
             { percent($0, all: false, upper: false) }, form, { jsonUnicode($0, upper: false) },
             { jsonUnicode($0, upper: true) }, jsonString, { html($0, hex: true) }, { html($0, hex: false) },
+            { hex($0, upper: false) }, { hex($0, upper: true) }, { hex($0, upper: false, separator: " ") },
         ]
         return Array(
             Set(inner.flatMap { text in outer.map { $0(text) } }.filter { $0.count >= length && echo.contains($0) }))
     }
 
-    /// The windows of `length` characters of `forms`: any one of them seen means a secret leaked.
+    /// The windows of `length` characters of `forms` (of `length` bytes for a hex form, whose
+    /// shorter windows occur in any hex dump): any one of them seen means a secret leaked.
     static func windows(of forms: [String], length: Int = 6) -> Set<String> {
         var windows: Set<String> = []
         for form in forms {
             let characters = Array(form)
+            let length = characters.allSatisfy { $0.isHexDigit || $0 == " " } ? 2 * length : length
             guard characters.count >= length else { continue }
             for start in 0...(characters.count - length) { windows.insert(String(characters[start..<start + length])) }
         }
