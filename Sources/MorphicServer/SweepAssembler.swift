@@ -68,11 +68,15 @@ final class SweepAssembler: @unchecked Sendable {
         // fails the dataset: the progress is counted again from what the folder holds, so the
         // status says as many runs finished as the listing does, and a retry computes the rest.
         let recount = error == nil ? nil : job.count(trustingManifest: false)
-        // What a failed run says, for a status that notifications carry: the first one's
-        // reason (each run's is in the runs listing). Looked for only when some run failed:
-        // it lists the sweep's folder.
+        // What a failed run says, for a status that notifications carry: the first one's in
+        // the sweep's order (`l_2` before `l_10`; each run's is in the runs listing). Looked
+        // for only when some run failed: it lists the sweep's folder.
         let someFailed = error == nil && board.locked { job.progress.runsFailed > 0 }
-        let firstFailure = !someFailed ? nil : job.folder.failedRuns().first.flatMap { id in
+        let definition = job.definition
+        let first = !someFailed ? nil : job.folder.failedRuns().min {
+            (definition.index(ofRun: $0) ?? .max, $0) < (definition.index(ofRun: $1) ?? .max, $1)
+        }
+        let firstFailure = first.flatMap { id in
             job.folder.failure(id).map { reason in
                 "\(id): " + String(reason.prefix(Self.quotedFailure)) + (reason.count > Self.quotedFailure ? "…" : "")
             }

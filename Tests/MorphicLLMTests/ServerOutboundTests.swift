@@ -33,19 +33,21 @@ import Testing
 
         let definition = #"""
             {"name": "llm", "defaults": {"grid_size": 16, "generations": 30},
-             "groups": [{"prefix": "llm", "mode": "llm_control", "replicates": 2}, {"prefix": "m", "mode": "morphic"}]}
+             "groups": [{"prefix": "llm", "mode": "llm_control", "replicates": 2}, {"prefix": "m", "mode": "morphic"},
+                        {"prefix": "a", "mode": "llm_control"}]}
             """#
         let id = try service.submit(Array(definition.utf8)).status["id"]!.stringValue!
         #expect(try Self.wait { try service.status(id)["status"] == .string("failed") })
         let runs = try service.runs(id, offset: 0, limit: 10)["runs"]!.elements!
-        #expect(runs.map { $0["status"]!.stringValue! } == ["failed", "failed", "completed"])
+        #expect(runs.map { $0["status"]!.stringValue! } == ["failed", "failed", "completed", "failed"])
         #expect(runs[0]["error"]?.stringValue?.contains("answered 401") == true)
-        // The sweep's error, which notifications carry, says why, not only how many.
+        // The sweep's error, which notifications carry, says why, not only how many, quoting
+        // the first failed run in the sweep's order.
         let error = try service.status(id)["error"]?.stringValue ?? ""
-        #expect(error.hasPrefix("2 run(s) failed; the first, llm_1: ") && error.contains("answered 401"), "\(error)")
+        #expect(error.hasPrefix("3 run(s) failed; the first, llm_1: ") && error.contains("answered 401"), "\(error)")
         let manifest = try JSONParser.parse(
             try Data(contentsOf: URL(fileURLWithPath: service.datasetFile(id, name: "manifest.json"))))
-        #expect(manifest["counts"]?["by_status"] == .object(["completed": .int(1), "failed": .int(2)]))
+        #expect(manifest["counts"]?["by_status"] == .object(["completed": .int(1), "failed": .int(3)]))
 
         model.behave(.conway)
         _ = try service.retry(id)
@@ -56,8 +58,8 @@ import Testing
         #expect(source?["host"]?.stringValue == "127.0.0.1:\(model.port)")
         #expect(source?["model"]?.stringValue == "fake" && source?["prompt_version"]?.stringValue == LLMPrompt.version)
         #expect(source?["table_sha256"]?.stringValue == SHA256.hex(Array(record["llm_table"]!.stringValue!.utf8)))
-        // Both failed runs shared one request (401 is not retried, and the failure is
-        // remembered); the retry fetched the table once for both llm runs.
+        // The failed runs shared one request (401 is not retried, and the failure is
+        // remembered); the retry fetched the table once for every llm run.
         #expect(model.requests == 1 + 512 / LLMPrompt.batchSize)
     }
 
