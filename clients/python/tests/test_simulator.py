@@ -97,21 +97,36 @@ def test_array_likes_and_tensors_are_accepted(client: morphiclab.Client, monkeyp
     single = simulate(np.array([0.2]))
     assert single.shape == (x.shape[1],) and np.array_equal(single, simulate([[0.2]])[0], equal_nan=True)
 
-    # A tensor gets a tensor back, made by its own module (torch is not imported by the client).
+    # A tensor gets a tensor back, made by its own module (torch is not imported by the client),
+    # on θ's device; θ is read detached from its graph, on the CPU, as float64.
     made = []
+    steps = []
 
     class Tensor(ArrayLike):
         dtype = "float32"
+        device = "meta:0"
 
         def is_floating_point(self) -> bool:
             return True
+
+        def detach(self) -> "Tensor":
+            steps.append("detach")
+            return self
+
+        def cpu(self) -> "Tensor":
+            steps.append("cpu")
+            return self
+
+        def double(self) -> "Tensor":
+            steps.append("double")
+            return self
 
     class Converted:
         def __init__(self, array: np.ndarray) -> None:
             self.array = array
 
-        def to(self, dtype: Any) -> Any:
-            made.append((self.array, dtype))
+        def to(self, *, device: Any, dtype: Any) -> Any:
+            made.append((self.array, device, dtype))
             return self
 
     Tensor.__module__ = "torch"
@@ -120,7 +135,7 @@ def test_array_likes_and_tensors_are_accepted(client: morphiclab.Client, monkeyp
     monkeypatch.setitem(sys.modules, "torch", fake)
     result = simulate(Tensor(theta))
     assert isinstance(result, Converted) and np.array_equal(result.array, x, equal_nan=True)
-    assert made[0][1] == "float32"
+    assert made[0][1:] == ("meta:0", "float32") and steps == ["detach", "cpu", "double"]
 
 
 def test_bad_batches_and_bases_are_refused(client: morphiclab.Client) -> None:
@@ -150,19 +165,53 @@ def test_bad_batches_and_bases_are_refused(client: morphiclab.Client) -> None:
         client.simulator(base=replicated, parameters=["field_strength"])
 
 
-def test_copies_in_other_processes_draw_their_own_noise_and_share_sweeps_safely(
-        client: morphiclab.Client, monkeypatch: Any) -> None:
+def seeded_call(simulate: morphiclab.Simulator, theta: Any, seed: int) -> Any:
+    """A pool's task as sbi runs it: numpy's global state seeded for the batch, then the call."""
+    np.random.seed(seed)
+    return simulate(theta)
+
+
+def test_copies_in_other_processes_draw_their_own_noise_reproducibly(client: morphiclab.Client) -> None:
     # Tools that spread calls over processes pickle the simulator: each copy counts its calls
-    # from the same number, so θ's values tell their sweeps apart.
+    # from the same number, and draws from numpy's global state, which they seed a batch.
     simulate = client.simulator(base=BASE, parameters=["field_strength"])
     simulate([[0.3]])
     copy = pickle.loads(pickle.dumps(simulate))
     assert copy.calls == simulate.calls == 1 and copy.last_sweep is None
-    a, b = [[0.2], [0.4]], [[0.4], [0.2]]
-    assert copy.definition(a)["seed"] != simulate.definition(b)["seed"]
-    assert copy.definition(a) == simulate.definition(a)
-    # Two copies given the same θ make the same sweep, and one deletes it once it has its x
-    # while the other may still be reading it: the other submits it again.
+    assert copy.definition([[0.2]]) == simulate.definition([[0.2]])
+    same = [[0.25], [0.25]]
+    stored = {sweep.id for sweep in client.sweeps()}
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        spread = list(pool.map(seeded_call, [simulate] * 3, [same] * 3, [1, 2, 1]))
+    # The same θ in two batches: two draws; seeded alike: the same draw, here as there.
+    assert not np.array_equal(spread[0], spread[1], equal_nan=True)
+    assert np.array_equal(spread[0], spread[2], equal_nan=True)
+    here = seeded_call(pickle.loads(pickle.dumps(simulate)), same, 1)
+    assert np.array_equal(spread[0], here, equal_nan=True)
+    # A copy deletes its sweeps (no one else would).
+    assert {sweep.id for sweep in client.sweeps()} == stored
+
+
+def test_a_simulator_deletes_only_its_own_sweeps_and_none_it_abandons_is_left(
+        client: morphiclab.Client, monkeypatch: Any) -> None:
+    base = dict(BASE, seed=4242)
+    theta = [[0.2], [0.4]]
+    # Sweeps kept by one simulator are not deleted by another making the same calls.
+    keeper = client.simulator(base=base, parameters=["field_strength"], keep=True)
+    keeper(theta)
+    kept = keeper.last_sweep
+    assert kept is not None and kept.created
+    follower = client.simulator(base=base, parameters=["field_strength"])
+    x = follower(theta)
+    assert follower.last_sweep is not None and not follower.last_sweep.created
+    follower([[0.9]])
+    follower.close()
+    assert kept.status().state == "completed", "a kept sweep survives another simulator"
+    kept.delete()
+    # The owner deletes a sweep another simulator is reading: that one submits it again.
+    owner = client.simulator(base=base, parameters=["field_strength"])
+    owner(theta)
+    reader = client.simulator(base=base, parameters=["field_strength"])
     original_wait = morphiclab.Sweep.wait
     deleted = []
 
@@ -170,22 +219,30 @@ def test_copies_in_other_processes_draw_their_own_noise_and_share_sweeps_safely(
         status = original_wait(self, *args, **kwargs)
         if not deleted:
             deleted.append(self.id)
-            self.delete()
+            owner.close()
         return status
 
     monkeypatch.setattr(morphiclab.Sweep, "wait", wait_then_lose_it)
-    x = copy(a)
+    again = reader(theta)
     monkeypatch.setattr(morphiclab.Sweep, "wait", original_wait)
-    assert deleted and np.array_equal(x, simulate(a), equal_nan=True)
-    assert simulate.last_sweep is not None and simulate.last_sweep.id == deleted[0], "the same sweep, submitted again"
-    # In other processes, as sbi's num_workers and joblib run it: each task's copy is the
-    # simulator as it was when sent, and gives what such a copy gives here.
-    batches = [[[0.15], [0.25]], [[0.35], [0.45]]]
-    stored = {sweep.id for sweep in client.sweeps()}
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        spread = list(pool.map(simulate, batches))
-    here = [pickle.loads(pickle.dumps(simulate))(batch) for batch in batches]
-    assert all(np.array_equal(x, y, equal_nan=True) for x, y in zip(spread, here))
-    assert not np.array_equal(spread[0], spread[1], equal_nan=True)
-    # A copy deletes its sweeps (no one else would).
-    assert {sweep.id for sweep in client.sweeps()} == stored
+    assert deleted and np.array_equal(again, x, equal_nan=True)
+    assert reader.last_sweep is not None and reader.last_sweep.id == deleted[0] and reader.last_sweep.created
+    # Leaving a with block deletes the last sweep.
+    with reader:
+        pass
+    with pytest.raises(morphiclab.NotFound):
+        reader.last_sweep.status()
+    # A call that ends without its x (Ctrl-C, a timeout) cancels and deletes its sweep.
+    for ending, simulate in (
+            (KeyboardInterrupt, client.simulator(base=base, parameters=["field_strength"], seed=77)),
+            (TimeoutError, client.simulator(base=dict(base, defaults={"generations": 400, "grid_size": 64}),
+                                            parameters=["field_strength"], seed=78, timeout=0.01))):
+        before = {sweep.id for sweep in client.sweeps()}
+        if ending is KeyboardInterrupt:
+            def interrupted(self: morphiclab.Sweep, *args: Any, **kwargs: Any) -> Any:
+                raise KeyboardInterrupt
+            monkeypatch.setattr(morphiclab.Sweep, "wait", interrupted)
+        with pytest.raises(ending):
+            simulate(np.linspace(0, 1, 40)[:, None])
+        monkeypatch.setattr(morphiclab.Sweep, "wait", original_wait)
+        assert {sweep.id for sweep in client.sweeps()} == before, f"{ending.__name__} left its sweep"

@@ -61,8 +61,7 @@ class Client:
         raises :class:`DefinitionError`, whose ``field`` names the offending field.
         """
         status, answer = self._transport.json("POST", "/api/sweeps", body=definition_bytes(definition))
-        sweep = Sweep(self, str(answer["id"]), SweepStatus.from_json(answer))
-        return sweep
+        return Sweep(self, str(answer["id"]), SweepStatus.from_json(answer), created=status == 202)
 
     def sweep(self, id: str) -> Sweep:
         """The sweep ``id`` (:class:`NotFound` if the server has none)."""

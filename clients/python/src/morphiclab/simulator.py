@@ -6,11 +6,12 @@ import hashlib
 import math
 import sys
 import threading
+import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .errors import MorphicError, NotFound
+from .errors import Conflict, MorphicError, NotFound, SweepFailed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client, Definition
@@ -38,27 +39,34 @@ class Simulator:
     as inference tools expect of a simulator, and a new simulator with the same seed makes the
     same calls again. A seed fixed in the base group's ``params`` fixes every run's noise.
 
-    A simulator can be pickled, so tools that spread calls over processes (``sbi``'s
-    ``simulate_for_sbi(..., num_workers=4)``, joblib) can use it. Each copy counts its own
-    calls from where the simulator was when copied; since θ is part of a call's seed, copies
-    given different θ draw different noise (copies given the same θ at the same call number
-    give the same x). A copy deletes each call's sweep once it has its x, unless ``keep``.
+    A simulator can be pickled, so tools that spread calls over processes can use it
+    (``sbi``'s ``simulate_for_sbi(process_simulator(simulate, prior, False), prior, n,
+    num_workers=4)``: sbi hands its workers numpy batches, and ``process_simulator`` makes
+    their x tensors). Each copy counts its calls from where the simulator was when copied,
+    and also draws each call's seed from numpy's global random state, so copies draw
+    independent noise even for the same θ; sbi seeds that state for each batch, so its
+    ``seed`` makes them reproducible.
 
-    Each call's sweep is kept on the server until the next call has its x, then deleted (the
-    server keeps at most ``max_stored_sweeps``); ``keep=True`` keeps them all. A call whose
-    sweep is deleted before its x is read (by a copy that made the same sweep) submits it
-    again.
+    The sweeps a simulator creates are its own to delete: each is kept on the server until
+    the next call has its x, then deleted (the server keeps at most ``max_stored_sweeps``);
+    :meth:`close` (or leaving a ``with`` block) deletes the last one. A copy deletes each of
+    its sweeps once it has its x, and a call that ends without its x (Ctrl-C, a timeout, a
+    failure) cancels and deletes its sweep. ``keep=True`` keeps them all. A sweep the server
+    already had (the same definition submitted before, by a simulator with ``keep``, say) is
+    never deleted; when it is deleted by its owner before its x is read, the call submits
+    it again.
 
-    θ may be a numpy array, a list, or anything ``np.asarray`` reads (a torch tensor on the
-    CPU); x has θ's floating dtype (float32 θ, float32 x; float64 otherwise), and for a torch
-    tensor x is a torch tensor (torch is never imported here: a tensor's own module is used),
-    so sbi's ``simulate_for_sbi`` can call it.
-    A 1-D θ of k values gives a 1-D x.
+    θ may be a numpy array, a list, anything ``np.asarray`` reads, or a torch tensor (one
+    that requires grad is detached; x comes back on θ's device); x has θ's floating dtype
+    (float32 θ, float32 x; float64 otherwise), and for a torch tensor x is a torch tensor
+    (torch is never imported here: a tensor's own module is used). A 1-D θ of k values
+    gives a 1-D x. A batch with a failed run raises :class:`MorphicError` naming the runs.
 
     Attributes:
         base: the base definition, as a dict.
         parameters: the names of θ's columns.
-        x_names: the names of x's columns (known after the first call).
+        x_names: the names of x's columns (known after this simulator's first call; copies'
+            calls in other processes do not set it).
         last_sweep: the sweep of the last call.
         calls: the number of calls made so far (the next call's number).
     """
@@ -90,6 +98,8 @@ class Simulator:
         self.calls = 0
         self._lock = threading.Lock()
         self._copy = False
+        #: The last sweep this simulator created and has yet to delete.
+        self._owned: Optional["Sweep"] = None
         self.progress = progress
         self.timeout = timeout
         self.x_names: Optional[List[str]] = None
@@ -100,12 +110,14 @@ class Simulator:
 
     def definition(self, theta: Any, call: Optional[int] = None) -> Dict[str, Any]:
         """The sweep definition a batch θ [N, k] becomes in call number ``call`` (from 0; the
-        next call when not given)."""
-        rows = self._rows(theta)
+        next call when not given) of this simulator (a copy's also draws from numpy's state)."""
         call = self.calls if call is None else call
         if isinstance(call, bool) or not isinstance(call, (int, np.integer)) or call < 0:
             raise ValueError(f"call is a call's number, 0 or more, not {call!r}")
-        low, high = np.random.SeedSequence(_entropy(self.seed, int(call), rows)).generate_state(
+        return self._definition(self._rows(theta), int(call), [])
+
+    def _definition(self, rows: np.ndarray, call: int, salt: List[int]) -> Dict[str, Any]:
+        low, high = np.random.SeedSequence(_entropy(self.seed, call, rows) + salt).generate_state(
             2, dtype=np.uint32).tolist()
         definition = copy.deepcopy(self.base)
         group = definition["groups"][0]
@@ -127,7 +139,10 @@ class Simulator:
         with self._lock:
             call = self.calls
             self.calls += 1
-        definition = self.definition(rows, call)
+        # A copy in another process (a pool's worker) would repeat its siblings' call
+        # numbers: numpy's global state, which such tools seed for each batch, tells them apart.
+        salt = np.random.randint(0, 2 ** 32, size=2).tolist() if self._copy else []
+        definition = self._definition(rows, call, salt)
         for attempt in range(_ATTEMPTS):
             try:
                 sweep = self.client.submit(definition)
@@ -142,36 +157,65 @@ class Simulator:
                 data = sweep.dataset(cache=False)
                 break
             except NotFound:
-                # Another copy of this simulator made the same sweep and deleted it once it
-                # had its x; the same definition gives the same x again.
+                # The server already had this sweep, and its owner deleted it once it had its
+                # x; the same definition gives the same x again.
                 if attempt + 1 == _ATTEMPTS:
                     raise
+            except SweepFailed:
+                # Ended with failed runs: kept, as the last sweep, to be looked into.
+                self._settle(sweep)
+                raise
+            except BaseException:
+                # Ctrl-C, a timeout, a failed sweep: nobody will read this sweep's x.
+                if sweep.created and not self.keep:
+                    _abandon(sweep)
+                raise
         names = data.x_names
         x_all = np.asarray(data.theta_x()[1], dtype=np.float64)
         index = {str(run_id): i for i, run_id in enumerate(data.theta_x_run_ids)}
         wanted = [f"{self.prefix}_{i + 1}" for i in range(len(rows))]
         missing = [run_id for run_id in wanted if run_id not in index]
+        self._settle(sweep)
         if missing:
             raise MorphicError(f"sweep {sweep.id} has no features for {len(missing)} of its runs "
                                f"(first: {missing[:5]}); they failed: see sweep.runs(filter='status = failed')")
-        x = x_all[[index[run_id] for run_id in wanted]]
         self.x_names = names
-        if self._copy and not self.keep:
+        x = x_all[[index[run_id] for run_id in wanted]]
+        return _like(theta, x if np.ndim(theta) == 2 else x[0])
+
+    def _settle(self, sweep: "Sweep") -> None:
+        """Makes a finished call's sweep the last one, and deletes the one before it if it
+        was this simulator's own."""
+        mine = sweep if sweep.created and not self.keep else None
+        if self._copy and mine is not None:
             # A copy's caller never sees its sweeps, and a process pool sends a new copy with
             # each task: nothing later would delete them.
-            _forget(sweep)
-            return _like(theta, x if np.ndim(theta) == 2 else x[0])
+            _forget(mine)
+            mine = None
         with self._lock:
-            previous, self.last_sweep = self.last_sweep, sweep
-        if not self.keep and previous is not None and previous.id != sweep.id:
+            self.last_sweep = sweep
+            previous, self._owned = self._owned, mine
+        if previous is not None and previous.id != sweep.id:
             _forget(previous)
-        return _like(theta, x if np.ndim(theta) == 2 else x[0])
+
+    def close(self) -> None:
+        """Deletes the last sweep this simulator created, unless ``keep``; calls may go on."""
+        with self._lock:
+            previous, self._owned = self._owned, None
+        if previous is not None:
+            _forget(previous)
+
+    def __enter__(self) -> "Simulator":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def __getstate__(self) -> Dict[str, Any]:
         # A copy (another process's) has no lock to share and no sweep of its own to delete.
         state = dict(self.__dict__)
         del state["_lock"]
-        state["last_sweep"] = None
+        state["last_sweep"] = state["_owned"] = None
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -180,6 +224,9 @@ class Simulator:
         self._copy = True
 
     def _rows(self, theta: Any) -> np.ndarray:
+        if _is_tensor(theta):
+            # Without grad, on the CPU, and as float64 (numpy has no bfloat16).
+            theta = theta.detach().cpu().double()
         rows = np.asarray(theta, dtype=np.float64)
         if rows.ndim == 1:
             rows = rows[None, :]
@@ -189,8 +236,10 @@ class Simulator:
         return rows
 
 
-#: Submissions of one call's sweep when copies of the simulator delete it under each other.
+#: Submissions of one call's sweep when its owner deletes it under this call.
 _ATTEMPTS = 3
+#: Seconds each request that removes an abandoned call's sweep may take.
+_ABANDON_TIMEOUT = 5.0
 
 
 def _entropy(seed: int, call: int, rows: np.ndarray) -> List[int]:
@@ -198,6 +247,27 @@ def _entropy(seed: int, call: int, rows: np.ndarray) -> List[int]:
     θ's values (their float64 bytes' SHA-256, as eight 32-bit words)."""
     digest = hashlib.sha256(np.ascontiguousarray(rows, dtype="<f8").tobytes()).digest()
     return [seed, call, *np.frombuffer(digest, dtype="<u4").tolist()]
+
+
+def _abandon(sweep: "Sweep") -> None:
+    """Cancels and deletes a sweep whose x nobody will read, asking once and briefly: the
+    error that ended the call is the one to see, and Ctrl-C must not wait for retries."""
+    quick = copy.copy(sweep.client._transport)
+    quick.retries = 0
+    quick.timeout = min(quick.timeout or _ABANDON_TIMEOUT, _ABANDON_TIMEOUT)
+    path = "/api/sweeps/" + urllib.parse.quote(sweep.id, safe="")
+    try:
+        try:
+            quick.send("POST", path + "/cancel", body=b"")
+        except Conflict:
+            pass  # it ended meanwhile
+        quick.send("DELETE", path)
+    except MorphicError:
+        pass
+
+
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.split(".")[0] == "torch" and "torch" in sys.modules
 
 
 def _forget(sweep: "Sweep") -> None:
@@ -221,11 +291,10 @@ def _value(name: str, value: float, row: int) -> Any:
 
 def _like(theta: Any, x: np.ndarray) -> Any:
     """x as the caller's kind of array: a torch tensor for a torch tensor, else numpy."""
-    module = type(theta).__module__.split(".")[0]
-    if module == "torch" and "torch" in sys.modules:
+    if _is_tensor(theta):
         torch = sys.modules["torch"]
         dtype = theta.dtype if theta.is_floating_point() else torch.float32
-        return torch.from_numpy(x).to(dtype)
+        return torch.from_numpy(x).to(device=theta.device, dtype=dtype)
     dtype = getattr(theta, "dtype", None)
     if isinstance(dtype, np.dtype) and np.issubdtype(dtype, np.floating):
         return x.astype(dtype, copy=False)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 FINAL_STATES = ("completed", "failed", "cancelled")
 #: The most runs one page of the runs query may hold (the server's limit).
 MAX_PAGE = 10_000
+#: Seconds before the first second look at a waited-for sweep's status.
+_FIRST_POLL = 0.02
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,15 @@ class Sweep:
     Every method asks the server afresh; nothing is stale.
     """
 
-    def __init__(self, client: "Client", id: str, status: Optional[SweepStatus] = None) -> None:
+    def __init__(self, client: "Client", id: str, status: Optional[SweepStatus] = None, *,
+                 created: bool = False) -> None:
         self.client = client
         self.id = id
         #: The status last seen (at submission, or by :meth:`status` and :meth:`wait`).
         self.last_status = status
+        #: Whether the submission that gave this sweep created it (False: the server
+        #: already had the same definition, and answered with its sweep).
+        self.created = created
 
     def __repr__(self) -> str:
         state = self.last_status.state if self.last_status else "?"
@@ -108,7 +114,9 @@ class Sweep:
                 with their rate and the time left (tqdm's when installed, else a text line).
             timeout: give up after this many seconds (``TimeoutError``); None waits as long
                 as the sweep takes.
-            poll: seconds between two looks at the status.
+            poll: the longest seconds between two looks at the status; the first looks
+                come sooner (after 20 ms, then twice as long each time), so a sweep that
+                ends at once is seen at once.
             check: raise :class:`SweepFailed` when the sweep ends failed or cancelled.
             file: where the bar goes (standard error by default).
 
@@ -116,6 +124,7 @@ class Sweep:
         retries are spent; the sweep goes on on the server, and waiting again resumes.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        pause = min(poll, _FIRST_POLL)
         status = self.status()
         bar = ProgressBar(status.runs_total, status.runs_finished, self.id, file) if progress else None
         try:
@@ -123,7 +132,8 @@ class Sweep:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise TimeoutError(f"sweep {self.id} still {status.state} after {timeout} s "
                                        f"({status.runs_finished}/{status.runs_total} runs)")
-                time.sleep(poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic())))
+                time.sleep(pause if deadline is None else max(0.0, min(pause, deadline - time.monotonic())))
+                pause = min(poll, 2 * pause)
                 status = self.status()
                 if bar is not None:
                     bar.update(status.runs_finished, status.runs_total)
