@@ -93,8 +93,9 @@ class Client:
         submits one sweep: ``base`` with its group's ``points`` set to θ's rows (name and
         prefix kept) and a seed of its own drawn from ``seed`` (the base's seed when not
         given), so every call is a fresh draw of the model's noise, waits, and returns the
-        observable features [N, features] in θ's order. The last call's sweep is deleted
-        once the next has its x, unless ``keep``. See :class:`Simulator`.
+        observable features [N, features] in θ's order. The sweeps it creates are deleted
+        once the next call has its x (the last by ``close()`` or at the end of a ``with``
+        block), unless ``keep``. See :class:`Simulator`.
         """
         from .simulator import Simulator
         return Simulator(self, base, parameters, progress=progress, timeout=timeout, seed=seed, keep=keep)
