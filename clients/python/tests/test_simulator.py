@@ -163,6 +163,13 @@ def test_bad_batches_and_bases_are_refused(client: morphiclab.Client) -> None:
     replicated = dict(BASE, groups=[dict(BASE["groups"][0], replicates=3)])
     with pytest.raises(ValueError, match="replicate"):
         client.simulator(base=replicated, parameters=["field_strength"])
+    # A parameter of the field, simulated without one, would leave x unchanged.
+    for classical in (dict(BASE, groups=[dict(BASE["groups"][0], mode="classical")]),
+                      dict(BASE, defaults={"mode": "classical"}, groups=[{"prefix": "c"}]),
+                      dict(BASE, groups=[{"prefix": "c", "params": {"mode": "classical"}}])):
+        with pytest.raises(ValueError, match="temporal_decay cannot act in the base group's classical runs"):
+            client.simulator(base=classical, parameters=["initial_density", "temporal_decay"])
+        client.simulator(base=classical, parameters=["initial_density"])
 
 
 def seeded_call(simulate: morphiclab.Simulator, theta: Any, seed: int) -> Any:

@@ -22,6 +22,14 @@ INTEGER_PARAMETERS = frozenset({
     "grid_size", "generations", "crystal_count", "form_size", "crystallization_interval", "min_form_cells", "seed"})
 
 
+#: Parameters that act only through the field of crystals: none acts in a classical run
+#: (docs/model.md), so x cannot depend on them there.
+FIELD_PARAMETERS = frozenset({
+    "field_strength", "crystal_count", "temporal_decay", "similarity_threshold", "influence_exponent",
+    "cross_system_coupling", "form_size", "similarity", "crystallization_interval", "min_form_cells",
+    "reinforcement", "resonance_threshold"})
+
+
 class Simulator:
     """``simulate(theta) -> x``: θ [N, k] in, the observable features [N, features] out.
 
@@ -88,6 +96,14 @@ class Simulator:
         if len(set(parameters)) != len(parameters):
             raise ValueError(f"parameters are named twice: {list(parameters)}")
         self.parameters: List[str] = [str(p) for p in parameters]
+        # A run's mode: the group's, its params', the defaults', then the model's.
+        modes = [groups[0].get("mode"), groups[0].get("params"), self.base.get("defaults")]
+        mode = next((m if isinstance(m, str) else m.get("mode") for m in modes
+                     if isinstance(m, str) or (isinstance(m, dict) and "mode" in m)), "morphic")
+        idle = [name for name in self.parameters if name in FIELD_PARAMETERS]
+        if mode == "classical" and idle:
+            raise ValueError(f"{', '.join(idle)} cannot act in the base group's classical runs (they have no "
+                             "field), so x would not depend on them; give the group \"mode\": \"morphic\"")
         self.prefix = str(groups[0].get("prefix", ""))
         if seed is None:
             seed = self.base.get("seed", 0)
