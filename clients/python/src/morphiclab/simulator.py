@@ -6,6 +6,7 @@ import hashlib
 import math
 import sys
 import threading
+import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
@@ -254,7 +255,7 @@ class Simulator:
 
 #: Submissions of one call's sweep when its owner deletes it under this call.
 _ATTEMPTS = 3
-#: Seconds each request that removes an abandoned call's sweep may take.
+#: Seconds that removing an abandoned call's sweep may take (each request, and all).
 _ABANDON_TIMEOUT = 5.0
 
 
@@ -272,12 +273,23 @@ def _abandon(sweep: "Sweep") -> None:
     quick.retries = 0
     quick.timeout = min(quick.timeout or _ABANDON_TIMEOUT, _ABANDON_TIMEOUT)
     path = "/api/sweeps/" + urllib.parse.quote(sweep.id, safe="")
+    deadline = time.monotonic() + _ABANDON_TIMEOUT
+    pause = 0.02
     try:
         try:
             quick.send("POST", path + "/cancel", body=b"")
         except Conflict:
             pass  # it ended meanwhile
-        quick.send("DELETE", path)
+        while True:
+            try:
+                quick.send("DELETE", path)
+                return
+            except Conflict:
+                # Its running runs stop at their next step (a cluster's jobs, once cancelled).
+                if time.monotonic() + pause > deadline:
+                    return
+                time.sleep(pause)
+                pause *= 2
     except MorphicError:
         pass
 
