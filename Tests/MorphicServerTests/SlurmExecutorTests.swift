@@ -280,20 +280,24 @@ struct SlurmExecutorTests {
         return try ServerProcess(dataDirectory: root + "/data", config: config)
     }
 
-    @Test(arguments: [(64, 1, "was refused"), (1, 3, "failed 3 times")])
+    /// `code` nil: the task cancels itself in Slurm, as `scancel` by hand would.
+    @Test(arguments: [(64, 1, "was refused"), (1, 3, "failed 3 times"), (nil, 3, "ended without an exit status")])
     func failingTasks_AreRetriedUnlessRefused_AndTheirLogTailIsTheRunsError(
-        _ code: Int, _ arrays: Int, _ reason: String
+        _ code: Int?, _ arrays: Int, _ reason: String
     ) throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let server = try Self.serverWithTasks(root, script: "echo 'Error: the node says no (\(code))' >&2; exit \(code)")
+        let server = try Self.serverWithTasks(
+            root,
+            script: "echo 'Error: the node says no (\(code ?? 0))' >&2; "
+                + (code.map { "exit \($0)" } ?? #"scancel "${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"; sleep 30"#))
         defer { server.kill() }
         let id = try Self.submit(server, #"{"name": "doomed", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "d", "replicates": 2}]}"#)
         let failed = try server.wait(for: id, status: "failed", timeout: 60)
         #expect((failed["progress"] as! [String: Any])["runs_failed"] as? Int == 2)
         let folder = root + "/data/sweeps/" + id
         let error = try String(contentsOfFile: folder + "/d_1.error", encoding: .utf8)
-        #expect(error.contains(reason) && error.contains("the node says no (\(code))"), "\(error)")
+        #expect(error.contains(reason) && error.contains("the node says no (\(code ?? 0))"), "\(error)")
         let state = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: folder + "/slurm/state.json"))) as! [String: Any]
         #expect((state["jobs"] as! [Any]).count == arrays, "submissions: the first and its retries")

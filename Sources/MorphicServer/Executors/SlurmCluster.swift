@@ -269,10 +269,14 @@ final class SlurmCluster: Sendable {
             }
             let numbers = Swift.stride(from: shard, to: groups.count, by: state.shards)
             let finished = RecordStore(folder).finishedRuns(of: definition, groups: numbers)
+            // No exit status: the task's script was stopped before it could write one.
             let why =
                 exit == 64
                 ? "the Slurm task of shard \(shard)/\(state.shards) was refused"
                 : "the Slurm task of shard \(shard)/\(state.shards) failed \(state.attempts[shard]) times"
+                    + (exit == nil
+                        ? " (the last ended without an exit status: cancelled in Slurm, out of its time or memory, or its node lost)"
+                        : "")
             let message = why + ": " + Self.tail(folder, shard: shard, job: job)
             var total = 0
             for number in numbers {
