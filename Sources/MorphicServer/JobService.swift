@@ -471,9 +471,17 @@ public final class JobService: @unchecked Sendable {
             board.condition.unlock()
             throw .notFound
         }
-        guard job.state != .running && job.runningGroups.isEmpty && !job.finalizing && !job.retrying else {
+        // Each refusal says what to do: a running sweep is cancelled first, one busy with its
+        // end (writing its dataset, stopping its runs, being retried) is deleted in a moment.
+        let busy: String? =
+            job.finalizing
+            ? "every run of the sweep has finished and its dataset is being written; delete it once it is completed"
+            : job.state == .running ? "the sweep is running; cancel it first"
+            : !job.runningGroups.isEmpty ? "the sweep's runs are still stopping; delete it in a moment"
+            : job.retrying ? "the sweep is being retried; cancel it first" : nil
+        if let busy {
             board.condition.unlock()
-            throw .conflict("the sweep is running; cancel it first")
+            throw .conflict(busy)
         }
         guard job.state != .cancelling else {
             board.condition.unlock()

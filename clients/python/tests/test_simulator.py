@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import pickle
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 import types
@@ -195,6 +197,10 @@ def test_copies_in_other_processes_draw_their_own_noise_reproducibly(client: mor
     assert np.array_equal(spread[0], spread[2], equal_nan=True)
     here = seeded_call(pickle.loads(pickle.dumps(simulate)), same, 1)
     assert np.array_equal(spread[0], here, equal_nan=True)
+    # Which calls a copy makes depends on the pool: its call number is not in its seed.
+    later = pickle.loads(pickle.dumps(simulate))
+    later.calls = 5
+    assert np.array_equal(seeded_call(later, same, 1), here, equal_nan=True)
     # A copy deletes its sweeps (no one else would).
     assert {sweep.id for sweep in client.sweeps()} == stored
 
@@ -239,17 +245,29 @@ def test_a_simulator_deletes_only_its_own_sweeps_and_none_it_abandons_is_left(
         pass
     with pytest.raises(morphiclab.NotFound):
         reader.last_sweep.status()
-    # A call that ends without its x (Ctrl-C, a timeout) cancels and deletes its sweep.
-    for ending, simulate in (
-            (KeyboardInterrupt, client.simulator(base=base, parameters=["field_strength"], seed=77)),
-            (TimeoutError, client.simulator(base=dict(base, defaults={"generations": 400, "grid_size": 64}),
-                                            parameters=["field_strength"], seed=78, timeout=0.01))):
+    # A call that ends without its x (Ctrl-C while it waits, or while the server takes the
+    # sweep; a timeout) cancels and deletes its sweep.
+    original_submit = morphiclab.Client.submit
+
+    def submitted_then_interrupted(self: morphiclab.Client, *args: Any, **kwargs: Any) -> Any:
+        sweep = original_submit(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # held back until the answer is read
+        return sweep
+
+    def interrupted(self: morphiclab.Sweep, *args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    slow = dict(base, defaults={"generations": 400, "grid_size": 64})
+    for ending, seed, patch in (
+            ("Ctrl-C while waiting", 77, (morphiclab.Sweep, "wait", interrupted)),
+            ("Ctrl-C while submitting", 79, (morphiclab.Client, "submit", submitted_then_interrupted)),
+            ("a timeout", 78, None)):
+        simulate = client.simulator(base=slow, parameters=["field_strength"], seed=seed,
+                                    timeout=0.01 if patch is None else None)
         before = {sweep.id for sweep in client.sweeps()}
-        if ending is KeyboardInterrupt:
-            def interrupted(self: morphiclab.Sweep, *args: Any, **kwargs: Any) -> Any:
-                raise KeyboardInterrupt
-            monkeypatch.setattr(morphiclab.Sweep, "wait", interrupted)
-        with pytest.raises(ending):
+        if patch is not None:
+            monkeypatch.setattr(*patch)
+        with pytest.raises(TimeoutError if patch is None else KeyboardInterrupt):
             simulate(np.linspace(0, 1, 40)[:, None])
-        monkeypatch.setattr(morphiclab.Sweep, "wait", original_wait)
-        assert {sweep.id for sweep in client.sweeps()} == before, f"{ending.__name__} left its sweep"
+        monkeypatch.undo()
+        assert {sweep.id for sweep in client.sweeps()} == before, f"{ending} left its sweep"

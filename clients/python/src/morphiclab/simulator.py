@@ -5,8 +5,10 @@ import copy
 import hashlib
 import math
 import sys
+import signal
 import threading
 import time
+import warnings
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
@@ -51,19 +53,22 @@ class Simulator:
     A simulator can be pickled, so tools that spread calls over processes can use it
     (``sbi``'s ``simulate_for_sbi(process_simulator(simulate, prior, False), prior, n,
     num_workers=4)``: sbi hands its workers numpy batches, and ``process_simulator`` makes
-    their x tensors). Each copy counts its calls from where the simulator was when copied,
-    and also draws each call's seed from numpy's global random state, so copies draw
-    independent noise even for the same θ; sbi seeds that state for each batch, so its
-    ``seed`` makes them reproducible.
+    their x tensors). A copy (pickled, or made with ``copy.deepcopy``) draws each call's seed
+    from ``seed``, θ's values and numpy's global random state rather than a call number,
+    since which calls a copy makes depends on how the pool hands out tasks. sbi seeds that
+    state for each batch, so copies draw independent noise even for the same θ, and sbi's
+    ``seed`` makes them reproducible. In a pool of your own, seed it in each task too: the
+    workers of a pool that forks start from one state, and would draw the same noise.
 
     The sweeps a simulator creates are its own to delete: each is kept on the server until
     the next call has its x, then deleted (the server keeps at most ``max_stored_sweeps``);
     :meth:`close` (or leaving a ``with`` block) deletes the last one. A copy deletes each of
-    its sweeps once it has its x, and a call that ends without its x (Ctrl-C, a timeout, a
-    failure) cancels and deletes its sweep. ``keep=True`` keeps them all. A sweep the server
-    already had (the same definition submitted before, by a simulator with ``keep``, say) is
-    never deleted; when it is deleted by its owner before its x is read, the call submits
-    it again.
+    its sweeps once it has its x, and a call that ends without its x (Ctrl-C, a timeout)
+    cancels and deletes its sweep, or warns naming it when the server refuses for 5 s
+    (its dataset still being written) or cannot be reached. ``keep=True`` keeps the sweeps
+    this simulator creates. A sweep the server already had (the same definition submitted
+    before) is its creator's to keep or delete; when its creator deletes it before its x is
+    read, the call submits it again.
 
     θ may be a numpy array, a list, anything ``np.asarray`` reads, or a torch tensor (one
     that requires grad is detached; x comes back on θ's device); x has θ's floating dtype
@@ -127,15 +132,16 @@ class Simulator:
 
     def definition(self, theta: Any, call: Optional[int] = None) -> Dict[str, Any]:
         """The sweep definition a batch θ [N, k] becomes in call number ``call`` (from 0; the
-        next call when not given) of this simulator (a copy's also draws from numpy's state)."""
+        next call when not given) of the simulator itself: a copy's calls draw their seeds
+        from numpy's global state instead."""
         call = self.calls if call is None else call
         if isinstance(call, bool) or not isinstance(call, (int, np.integer)) or call < 0:
             raise ValueError(f"call is a call's number, 0 or more, not {call!r}")
-        return self._definition(self._rows(theta), int(call), [])
+        return self._definition(self._rows(theta), int(call), None)
 
-    def _definition(self, rows: np.ndarray, call: int, salt: List[int]) -> Dict[str, Any]:
-        low, high = np.random.SeedSequence(_entropy(self.seed, call, rows) + salt).generate_state(
-            2, dtype=np.uint32).tolist()
+    def _definition(self, rows: np.ndarray, call: int, salt: Optional[List[int]]) -> Dict[str, Any]:
+        entropy = _entropy(self.seed, call, rows) if salt is None else _entropy(self.seed, 0, rows) + salt
+        low, high = np.random.SeedSequence(entropy).generate_state(2, dtype=np.uint32).tolist()
         definition = copy.deepcopy(self.base)
         group = definition["groups"][0]
         group.pop("grid", None)
@@ -156,13 +162,20 @@ class Simulator:
         with self._lock:
             call = self.calls
             self.calls += 1
-        # A copy in another process (a pool's worker) would repeat its siblings' call
-        # numbers: numpy's global state, which such tools seed for each batch, tells them apart.
-        salt = np.random.randint(0, 2 ** 32, size=2).tolist() if self._copy else []
+        # A copy (a pool's worker's) would repeat its siblings' call numbers, and which calls
+        # a copy makes depends on how the pool hands out tasks: its seed is drawn from numpy's
+        # global state instead, which such tools seed for each task.
+        salt = np.random.randint(0, 2 ** 32, size=2).tolist() if self._copy else None
         definition = self._definition(rows, call, salt)
         for attempt in range(_ATTEMPTS):
             try:
-                sweep = self.client.submit(definition)
+                with _InterruptAfter() as interrupt:
+                    sweep = self.client.submit(definition)
+                if interrupt.pending:
+                    # Ctrl-C came while the server took the sweep: it is known, so removed.
+                    if sweep.created and not self.keep:
+                        _abandon(sweep)
+                    raise KeyboardInterrupt
             except MorphicError as error:
                 if error.status != 413:
                     raise
@@ -279,19 +292,48 @@ def _abandon(sweep: "Sweep") -> None:
         try:
             quick.send("POST", path + "/cancel", body=b"")
         except Conflict:
-            pass  # it ended meanwhile
+            pass  # its runs have all ended: its dataset is being written, or written
         while True:
             try:
                 quick.send("DELETE", path)
                 return
-            except Conflict:
-                # Its running runs stop at their next step (a cluster's jobs, once cancelled).
+            except Conflict as busy:
+                # Its running runs stop at their next step (a cluster's jobs, once cancelled),
+                # and a dataset being written is done in a moment; or not within the time.
                 if time.monotonic() + pause > deadline:
+                    warnings.warn(f"sweep {sweep.id} was left on the server: {busy.message}", stacklevel=3)
                     return
                 time.sleep(pause)
                 pause *= 2
-    except MorphicError:
-        pass
+    except MorphicError as error:
+        warnings.warn(f"sweep {sweep.id} was left on the server: {error}", stacklevel=3)
+
+
+class _InterruptAfter:
+    """Holds back Ctrl-C (in the main thread) until the block ends, so that a request the
+    server has acted on is answered; a second Ctrl-C is not held back."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self._previous: Any = None
+
+    def __enter__(self) -> "_InterruptAfter":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            if self._previous is signal.default_int_handler:
+                signal.signal(signal.SIGINT, self._hold)
+            else:
+                self._previous = None  # someone else's handler: left alone
+        return self
+
+    def _hold(self, signum: int, frame: Any) -> None:
+        if self.pending:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _is_tensor(value: Any) -> bool:
