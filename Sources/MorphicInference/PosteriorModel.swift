@@ -118,12 +118,14 @@ public struct PosteriorModel: Sendable {
                 corrections: Array(repeating: 0, count: Self.intervals.count), range: values.min()!...values.max()!,
                 support: table.integerParameters[index] ? Array(Set(values)).sorted() : [])
             let raw = validationRows.map { uncorrected.rawQuantiles(bins: binning.bins(table.x[$0])) }
+            // Replicates of a point share θ: their scores are not independent draws.
+            let points = Set(validationRows.map { table.theta[$0] }).count
             let corrections = Self.intervals.map { interval in
                 Self.correction(
                     scores: zip(validationRows, raw).map { row, quantiles in
                         let value = table.theta[row][index]
                         return max(quantiles[interval.lower] - value, value - quantiles[interval.upper])
-                    }, level: interval.level)
+                    }, level: interval.level, points: points)
             }
             parameters.append(
                 ParameterForest(
@@ -245,10 +247,12 @@ public struct PosteriorModel: Sendable {
     /// the validation runs as often as its level within two binomial standard errors (then
     /// a correction would mostly add the validation sample's noise), otherwise the
     /// split-conformal correction. Scores are `max(lower − θ, θ − upper)`: a run is covered
-    /// when its score is at most 0.
-    static func correction(scores: [Double], level: Double) -> Double {
+    /// when its score is at most 0. The errors count `points`, the distinct parameter points
+    /// the runs were made at (all runs when nil): replicates of a point share its θ, so the
+    /// share covered varies as a sample of points does, not of runs.
+    static func correction(scores: [Double], level: Double, points: Int? = nil) -> Double {
         let covered = Double(scores.filter { $0 <= 0 }.count) / Double(max(1, scores.count))
-        let band = 2 * (level * (1 - level) / Double(max(1, scores.count))).squareRoot()
+        let band = 2 * (level * (1 - level) / Double(max(1, min(points ?? scores.count, scores.count)))).squareRoot()
         return abs(covered - level) <= band ? 0 : conformalCorrection(scores: scores, level: level)
     }
 

@@ -113,6 +113,17 @@ private var smallLimits: InferenceLimits {
             == PosteriorModel.conformalCorrection(scores: missed, level: 0.8))
 }
 
+@Test func correction_CountsAPointsReplicatesOnce_WhenItWeighsTheValidationShare() {
+    // 20 points of 8 replicates each, 8 of the points covered: 40 % against 50 %. As 160
+    // runs that is beyond two standard errors (±0.079); as 20 points it is within (±0.22).
+    let scores: [Double] = (0..<160).map { (run: Int) -> Double in
+        let score = 1.0 + Double(run)
+        return run / 8 < 8 ? -score : score
+    }
+    #expect(PosteriorModel.correction(scores: scores, level: 0.5) > 0)
+    #expect(PosteriorModel.correction(scores: scores, level: 0.5, points: 20) == 0)
+}
+
 /// θ = (a, b) uniform on [0, 1]², seen only through their sum: given the sum, a and b trade
 /// off, so the joint posterior lies along a line of slope −1 while each marginal is wide.
 private func makeSumTable(runs: Int = 2_000) throws -> ReferenceTable {
