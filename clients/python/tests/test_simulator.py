@@ -8,6 +8,7 @@ import os
 import pickle
 import signal
 import sys
+import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 import types
 from typing import Any, Dict
@@ -271,3 +272,71 @@ def test_a_simulator_deletes_only_its_own_sweeps_and_none_it_abandons_is_left(
             simulate(np.linspace(0, 1, 40)[:, None])
         monkeypatch.undo()
         assert {sweep.id for sweep in client.sweeps()} == before, f"{ending} left its sweep"
+
+
+#: A simulator a forked pool's workers inherit rather than receive pickled.
+FORKED: Any = None
+
+
+def forked_call(theta: Any, seed: int) -> Any:
+    np.random.seed(seed)
+    return FORKED(theta)
+
+
+def test_a_simulator_inherited_by_forked_workers_acts_as_a_copy(client: morphiclab.Client) -> None:
+    global FORKED
+    FORKED = client.simulator(base=dict(BASE, seed=4343), parameters=["field_strength"])
+    same = [[0.35], [0.35]]
+    stored = {sweep.id for sweep in client.sweeps()}
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            spread = pool.starmap(forked_call, [(same, 1), (same, 2), (same, 1)], chunksize=1)
+    finally:
+        FORKED = None
+    assert not np.array_equal(spread[0], spread[1], equal_nan=True), "seeded apart, drawn apart"
+    assert np.array_equal(spread[0], spread[2], equal_nan=True), "seeded alike, drawn alike"
+    assert {sweep.id for sweep in client.sweeps()} == stored, "each worker deletes its sweeps"
+
+
+def test_ctrl_c_while_submitting_to_a_server_that_cannot_be_reached_is_not_lost() -> None:
+    unreachable = morphiclab.Client("http://127.0.0.1:1", retries=2, backoff=0.01)
+    simulate = unreachable.simulator(base=BASE, parameters=["field_strength"])
+    original = urllib.request.urlopen
+    sent = []
+
+    def interrupted_then_refused(*args: Any, **kwargs: Any) -> Any:
+        if not sent:  # one Ctrl-C, held back until the submission ends (a second is not)
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(*args, **kwargs)
+
+    urllib.request.urlopen = interrupted_then_refused  # type: ignore[assignment]
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            simulate([[0.5]])
+    finally:
+        urllib.request.urlopen = original  # type: ignore[assignment]
+    assert isinstance(caught.value.__cause__, morphiclab.ServerUnavailable), "raised once the submission failed"
+
+
+def test_a_sweep_whose_submission_went_unanswered_is_still_its_simulators(
+        client: morphiclab.Client, monkeypatch: Any) -> None:
+    # The server takes the first submission, but its answer is lost: the retry gets 200.
+    original = urllib.request.urlopen
+    lost = []
+
+    def answer_lost(request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.get_method() == "POST" and request.full_url.endswith("/api/sweeps") and not lost:
+            original(request, *args, **kwargs).close()
+            lost.append(request.full_url)
+            raise TimeoutError("timed out")
+        return original(request, *args, **kwargs)
+
+    monkeypatch.setattr(urllib.request, "urlopen", answer_lost)
+    quick = morphiclab.Client(client.url, backoff=0.01)
+    simulate = quick.simulator(base=dict(BASE, seed=4444), parameters=["field_strength"])
+    simulate([[0.45]])
+    assert lost and simulate.last_sweep is not None and simulate.last_sweep.created
+    simulate.close()
+    with pytest.raises(morphiclab.NotFound):
+        simulate.last_sweep.status()

@@ -11,7 +11,7 @@ import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import IO, Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from .errors import MorphicError, ServerUnavailable, error_for
 
@@ -83,12 +83,12 @@ class Transport:
         return self.url + path + ("?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote) if query else "")
 
     def json(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
-             body: Optional[bytes] = None) -> Tuple[int, Any]:
-        """The status and decoded JSON answer of a request."""
+             body: Optional[bytes] = None, unanswered: Optional[List[str]] = None) -> Tuple[int, Any]:
+        """The status and decoded JSON answer of a request (``unanswered``: see :meth:`send`)."""
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        status, _, data = self.send(method, path, params=params, body=body, headers=headers)
+        status, _, data = self.send(method, path, params=params, body=body, headers=headers, unanswered=unanswered)
         if status == 204 or not data:
             return status, None
         try:
@@ -99,8 +99,13 @@ class Transport:
     def send(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
              body: Optional[bytes] = None,
              headers: Union[Mapping[str, str], Callable[[], Mapping[str, str]], None] = None,
-             sink: Optional[Callable[[IO[bytes], Mapping[str, str]], None]] = None) -> Tuple[int, Mapping[str, str], bytes]:
+             sink: Optional[Callable[[IO[bytes], Mapping[str, str]], None]] = None,
+             unanswered: Optional[List[str]] = None) -> Tuple[int, Mapping[str, str], bytes]:
         """Sends a request, retrying transient failures; raises the error an answer ≥ 400 stands for.
+
+        ``unanswered`` gets the reason of each attempt that may have reached the server but
+        went unanswered (a timeout, a connection cut), before a retry: the server may have
+        acted on it.
 
         With ``sink`` the body of a successful answer is handed to it as a stream (for
         downloads) instead of being read into memory; a sink that raises ``OSError``-like
@@ -135,6 +140,8 @@ class Transport:
                     http.client.HTTPException, OSError) as error:
                 cause = getattr(error, "reason", error)
                 reason = f"cannot reach {self.url}: {cause}"
+                if unanswered is not None and not isinstance(cause, ConnectionRefusedError):
+                    unanswered.append(reason)
             if attempt >= self.retries:
                 raise ServerUnavailable(f"{reason} (after {attempt + 1} attempts)")
             delay = min(self.backoff * (2 ** attempt) * random.uniform(0.75, 1.25), MAX_BACKOFF_SECONDS)

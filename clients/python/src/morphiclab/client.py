@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.parse
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from ._http import Transport, json_bytes
 from .sweep import Sweep, SweepStatus
@@ -60,8 +60,12 @@ class Client:
         the normalized definition), so nothing is computed twice. An invalid definition
         raises :class:`DefinitionError`, whose ``field`` names the offending field.
         """
-        status, answer = self._transport.json("POST", "/api/sweeps", body=definition_bytes(definition))
-        return Sweep(self, str(answer["id"]), SweepStatus.from_json(answer), created=status == 202)
+        unanswered: List[str] = []
+        status, answer = self._transport.json("POST", "/api/sweeps", body=definition_bytes(definition),
+                                              unanswered=unanswered)
+        # A 200 after an attempt that went unanswered most likely answers that attempt.
+        created = status == 202 or (status == 200 and bool(unanswered))
+        return Sweep(self, str(answer["id"]), SweepStatus.from_json(answer), created=created)
 
     def sweep(self, id: str) -> Sweep:
         """The sweep ``id`` (:class:`NotFound` if the server has none)."""

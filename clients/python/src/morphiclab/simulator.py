@@ -1,15 +1,17 @@
 """Batches of parameter sets run as sweeps: a simulator for simulation-based inference."""
 from __future__ import annotations
 
+import atexit
 import copy
 import hashlib
 import math
-import sys
+import os
 import signal
+import sys
 import threading
 import time
-import warnings
 import urllib.parse
+import warnings
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -54,7 +56,8 @@ class Simulator:
     (``sbi``'s ``simulate_for_sbi(process_simulator(simulate, prior, False), prior, n,
     num_workers=4)``: sbi hands its workers numpy batches, and ``process_simulator`` makes
     their x tensors). A copy (pickled, or made with ``copy.deepcopy``) draws each call's seed
-    from ``seed``, θ's values and numpy's global random state rather than a call number,
+    from ``seed``, θ's values and numpy's global random state rather than a call number
+    (so does a simulator inherited by a forked process),
     since which calls a copy makes depends on how the pool hands out tasks. sbi seeds that
     state for each batch, so copies draw independent noise even for the same θ, and sbi's
     ``seed`` makes them reproducible. In a pool of your own, seed it in each task too: the
@@ -65,7 +68,10 @@ class Simulator:
     :meth:`close` (or leaving a ``with`` block) deletes the last one. A copy deletes each of
     its sweeps once it has its x, and a call that ends without its x (Ctrl-C, a timeout)
     cancels and deletes its sweep, or warns naming it when the server refuses for 5 s
-    (its dataset still being written) or cannot be reached. ``keep=True`` keeps the sweeps
+    (its dataset still being written), cannot be reached, or a second Ctrl-C cuts that
+    short. A first Ctrl-C while the server takes the sweep waits for its answer (in the main
+    thread, under Python's own handler). Sweeps of calls still under way when Python exits
+    are removed then; SIGTERM is not covered. ``keep=True`` keeps the sweeps
     this simulator creates. A sweep the server already had (the same definition submitted
     before) is its creator's to keep or delete; when its creator deletes it before its x is
     read, the call submits it again.
@@ -120,6 +126,7 @@ class Simulator:
         self.calls = 0
         self._lock = threading.Lock()
         self._copy = False
+        self._pid = os.getpid()
         #: The last sweep this simulator created and has yet to delete.
         self._owned: Optional["Sweep"] = None
         self.progress = progress
@@ -159,6 +166,9 @@ class Simulator:
 
     def __call__(self, theta: Any) -> Any:
         rows = self._rows(theta)
+        if self._pid != os.getpid():
+            # Inherited by a forked process (a pool's worker): a copy, though never pickled.
+            self.__setstate__(self.__getstate__())
         with self._lock:
             call = self.calls
             self.calls += 1
@@ -168,23 +178,11 @@ class Simulator:
         salt = np.random.randint(0, 2 ** 32, size=2).tolist() if self._copy else None
         definition = self._definition(rows, call, salt)
         for attempt in range(_ATTEMPTS):
-            try:
-                with _InterruptAfter() as interrupt:
-                    sweep = self.client.submit(definition)
-                if interrupt.pending:
-                    # Ctrl-C came while the server took the sweep: it is known, so removed.
-                    if sweep.created and not self.keep:
-                        _abandon(sweep)
-                    raise KeyboardInterrupt
-            except MorphicError as error:
-                if error.status != 413:
-                    raise
-                raise MorphicError(f"{error.message}: a batch of {len(rows)} θ rows is one request, more than the "
-                                   "server takes; call the simulator with fewer rows at a time",
-                                   status=error.status, code=error.code, field=error.field) from None
+            sweep = self._submit(definition, len(rows))
             try:
                 sweep.wait(progress=self.progress, timeout=self.timeout)
                 data = sweep.dataset(cache=False)
+                self._settle(sweep)
                 break
             except NotFound:
                 # The server already had this sweep, and its owner deleted it once it had its
@@ -205,7 +203,6 @@ class Simulator:
         index = {str(run_id): i for i, run_id in enumerate(data.theta_x_run_ids)}
         wanted = [f"{self.prefix}_{i + 1}" for i in range(len(rows))]
         missing = [run_id for run_id in wanted if run_id not in index]
-        self._settle(sweep)
         if missing:
             raise MorphicError(f"sweep {sweep.id} has no features for {len(missing)} of its runs "
                                f"(first: {missing[:5]}); they failed: see sweep.runs(filter='status = failed')")
@@ -213,9 +210,35 @@ class Simulator:
         x = x_all[[index[run_id] for run_id in wanted]]
         return _like(theta, x if np.ndim(theta) == 2 else x[0])
 
+    def _submit(self, definition: Dict[str, Any], rows: int) -> "Sweep":
+        """Submits a call's sweep; with Ctrl-C held back until the server's answer is read,
+        so that a sweep the server took is known, and removed."""
+        try:
+            with _InterruptAfter() as interrupt:
+                try:
+                    sweep = self.client.submit(definition)
+                except BaseException as error:
+                    if interrupt.pending:
+                        raise KeyboardInterrupt from error
+                    raise
+        except MorphicError as error:
+            if error.status != 413:
+                raise
+            raise MorphicError(f"{error.message}: a batch of {rows} θ rows is one request, more than the "
+                               "server takes; call the simulator with fewer rows at a time",
+                               status=error.status, code=error.code, field=error.field) from None
+        if sweep.created and not self.keep:
+            _IN_FLIGHT.add(sweep)
+        if interrupt.pending:
+            if sweep.created and not self.keep:
+                _abandon(sweep)
+            raise KeyboardInterrupt
+        return sweep
+
     def _settle(self, sweep: "Sweep") -> None:
         """Makes a finished call's sweep the last one, and deletes the one before it if it
         was this simulator's own."""
+        _IN_FLIGHT.discard(sweep)
         mine = sweep if sweep.created and not self.keep else None
         if self._copy and mine is not None:
             # A copy's caller never sees its sweeps, and a process pool sends a new copy with
@@ -252,6 +275,7 @@ class Simulator:
         self.__dict__.update(state)
         self._lock = threading.Lock()
         self._copy = True
+        self._pid = os.getpid()
 
     def _rows(self, theta: Any) -> np.ndarray:
         if _is_tensor(theta):
@@ -280,8 +304,10 @@ def _entropy(seed: int, call: int, rows: np.ndarray) -> List[int]:
 
 
 def _abandon(sweep: "Sweep") -> None:
-    """Cancels and deletes a sweep whose x nobody will read, asking once and briefly: the
-    error that ended the call is the one to see, and Ctrl-C must not wait for retries."""
+    """Cancels and deletes a sweep whose x nobody will read, each request asked once and
+    briefly, for at most 5 s in all: the error that ended the call is the one to see. What
+    cannot be removed (a second Ctrl-C, a server that refuses or cannot be reached) is named
+    in a warning."""
     quick = copy.copy(sweep.client._transport)
     quick.retries = 0
     quick.timeout = min(quick.timeout or _ABANDON_TIMEOUT, _ABANDON_TIMEOUT)
@@ -296,17 +322,54 @@ def _abandon(sweep: "Sweep") -> None:
         while True:
             try:
                 quick.send("DELETE", path)
+                _IN_FLIGHT.discard(sweep)
                 return
             except Conflict as busy:
                 # Its running runs stop at their next step (a cluster's jobs, once cancelled),
                 # and a dataset being written is done in a moment; or not within the time.
-                if time.monotonic() + pause > deadline:
-                    warnings.warn(f"sweep {sweep.id} was left on the server: {busy.message}", stacklevel=3)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    _left(sweep, busy.message)
                     return
-                time.sleep(pause)
+                time.sleep(min(pause, left))
                 pause *= 2
     except MorphicError as error:
-        warnings.warn(f"sweep {sweep.id} was left on the server: {error}", stacklevel=3)
+        _left(sweep, str(error))
+    except KeyboardInterrupt:
+        _left(sweep, "interrupted while it was being removed")
+        raise
+
+
+def _left(sweep: "Sweep", why: str) -> None:
+    _IN_FLIGHT.discard(sweep)
+    warnings.warn(f"sweep {sweep.id} was left on the server: {why}", stacklevel=4)
+
+
+class _InFlight:
+    """Sweeps created by calls that have not returned: removed when the interpreter exits
+    (a call in a daemon thread, say, ended by Ctrl-C in the main one)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sweeps: Dict[int, "Sweep"] = {}
+        atexit.register(self._remove_all)
+
+    def add(self, sweep: "Sweep") -> None:
+        with self._lock:
+            self._sweeps[id(sweep)] = sweep
+
+    def discard(self, sweep: "Sweep") -> None:
+        with self._lock:
+            self._sweeps.pop(id(sweep), None)
+
+    def _remove_all(self) -> None:
+        with self._lock:
+            sweeps = list(self._sweeps.values())
+        for sweep in sweeps:
+            _abandon(sweep)
+
+
+_IN_FLIGHT = _InFlight()
 
 
 class _InterruptAfter:
@@ -347,6 +410,10 @@ def _forget(sweep: "Sweep") -> None:
     except MorphicError as error:
         if error.status not in (404, 409):
             raise
+    except KeyboardInterrupt:
+        warnings.warn(f"sweep {sweep.id} was left on the server: interrupted while it was being deleted",
+                      stacklevel=3)
+        raise
 
 
 def _value(name: str, value: float, row: int) -> Any:

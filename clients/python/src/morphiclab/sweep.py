@@ -88,7 +88,9 @@ class Sweep:
         #: The status last seen (at submission, or by :meth:`status` and :meth:`wait`).
         self.last_status = status
         #: Whether the submission that gave this sweep created it (False: the server
-        #: already had the same definition, and answered with its sweep).
+        #: already had the same definition, and answered with its sweep). A 200 to a retry
+        #: of a submission whose first attempt went unanswered counts as created: that
+        #: attempt most likely made it.
         self.created = created
 
     def __repr__(self) -> str:
