@@ -149,6 +149,7 @@ def test_bad_batches_and_bases_are_refused(client: morphiclab.Client) -> None:
     ):
         with pytest.raises(ValueError, match=message):
             simulate(theta)
+    assert simulate.calls == 0, "a θ refused before it is sent takes no call number"
     with pytest.raises(morphiclab.DefinitionError) as caught:
         simulate([[1.5, 2]])
     assert caught.value.field is not None and "points[0].field_strength" in caught.value.field
@@ -340,3 +341,22 @@ def test_a_sweep_whose_submission_went_unanswered_is_still_its_simulators(
     simulate.close()
     with pytest.raises(morphiclab.NotFound):
         simulate.last_sweep.status()
+
+
+def test_a_previous_sweep_that_cannot_be_deleted_is_named_and_the_call_still_gives_x(
+        client: morphiclab.Client, monkeypatch: Any) -> None:
+    simulate = client.simulator(base=dict(BASE, seed=4545), parameters=["field_strength"])
+    simulate([[0.15]])
+    first = simulate.last_sweep
+    assert first is not None
+
+    def unavailable(self: morphiclab.Sweep) -> None:
+        raise morphiclab.ServerUnavailable("503 unavailable: busy (after 6 attempts)", status=503)
+
+    monkeypatch.setattr(morphiclab.Sweep, "delete", unavailable)
+    with pytest.warns(UserWarning, match=f"sweep {first.id} was left on the server: .*busy"):
+        x = simulate([[0.25]])
+    monkeypatch.undo()
+    assert x.shape[0] == 1
+    first.delete()
+    simulate.close()

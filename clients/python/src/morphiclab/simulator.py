@@ -169,14 +169,14 @@ class Simulator:
         if self._pid != os.getpid():
             # Inherited by a forked process (a pool's worker): a copy, though never pickled.
             self.__setstate__(self.__getstate__())
-        with self._lock:
-            call = self.calls
-            self.calls += 1
         # A copy (a pool's worker's) would repeat its siblings' call numbers, and which calls
         # a copy makes depends on how the pool hands out tasks: its seed is drawn from numpy's
         # global state instead, which such tools seed for each task.
         salt = np.random.randint(0, 2 ** 32, size=2).tolist() if self._copy else None
-        definition = self._definition(rows, call, salt)
+        with self._lock:
+            # A θ refused here (a NaN, a fraction for a whole number) takes no call number.
+            definition = self._definition(rows, self.calls, salt)
+            self.calls += 1
         for attempt in range(_ATTEMPTS):
             sweep = self._submit(definition, len(rows))
             try:
@@ -219,6 +219,10 @@ class Simulator:
                     sweep = self.client.submit(definition)
                 except BaseException as error:
                     if interrupt.pending:
+                        if isinstance(error, KeyboardInterrupt):
+                            # A second Ctrl-C: the server may have taken the sweep unanswered.
+                            warnings.warn(f"the sweep of {definition.get('name')!r} this call submitted may have "
+                                          "been left on the server (a second Ctrl-C before its answer)", stacklevel=3)
                         raise KeyboardInterrupt from error
                     raise
         except MorphicError as error:
@@ -333,6 +337,8 @@ def _abandon(sweep: "Sweep") -> None:
                     return
                 time.sleep(min(pause, left))
                 pause *= 2
+    except NotFound:
+        _IN_FLIGHT.discard(sweep)  # removed already
     except MorphicError as error:
         _left(sweep, str(error))
     except KeyboardInterrupt:
@@ -365,8 +371,13 @@ class _InFlight:
     def _remove_all(self) -> None:
         with self._lock:
             sweeps = list(self._sweeps.values())
-        for sweep in sweeps:
-            _abandon(sweep)
+        for index, sweep in enumerate(sweeps):
+            try:
+                _abandon(sweep)
+            except KeyboardInterrupt:
+                for rest in sweeps[index + 1:]:
+                    _left(rest, "interrupted while the sweeps of unfinished calls were being removed")
+                raise
 
 
 _IN_FLIGHT = _InFlight()
@@ -404,12 +415,14 @@ def _is_tensor(value: Any) -> bool:
 
 
 def _forget(sweep: "Sweep") -> None:
-    """Deletes an earlier call's sweep; one already gone, or still busy, is left to be."""
+    """Deletes an earlier call's sweep; one already gone is left to be, and one that cannot
+    be deleted is named in a warning (the call that got its x still returns it)."""
     try:
         sweep.delete()
+    except NotFound:
+        pass
     except MorphicError as error:
-        if error.status not in (404, 409):
-            raise
+        warnings.warn(f"sweep {sweep.id} was left on the server: {error}", stacklevel=3)
     except KeyboardInterrupt:
         warnings.warn(f"sweep {sweep.id} was left on the server: interrupted while it was being deleted",
                       stacklevel=3)
