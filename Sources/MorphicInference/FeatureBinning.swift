@@ -30,14 +30,7 @@ struct FeatureBinning: Sendable {
     @inline(__always)
     func bin(_ value: Double, feature: Int) -> UInt8 {
         if value.isNaN { return 0 }
-        let featureCuts = cuts[feature]
-        var low = 0
-        var high = featureCuts.count
-        while low < high {
-            let middle = (low + high) / 2
-            if featureCuts[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return UInt8(1 + low)
+        return UInt8(1 + cuts[feature].firstIndex(notBelow: value))
     }
 
     /// One run's bins, feature by feature.

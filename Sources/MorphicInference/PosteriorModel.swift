@@ -252,7 +252,7 @@ public struct PosteriorModel: Sendable {
     /// share covered varies as a sample of points does, not of runs.
     static func correction(scores: [Double], level: Double, points: Int? = nil) -> Double {
         let covered = Double(scores.filter { $0 <= 0 }.count) / Double(max(1, scores.count))
-        let band = 2 * (level * (1 - level) / Double(max(1, min(points ?? scores.count, scores.count)))).squareRoot()
+        let band = 2 * (level * (1 - level) / Double(max(1, points ?? scores.count))).squareRoot()
         return abs(covered - level) <= band ? 0 : conformalCorrection(scores: scores, level: level)
     }
 
@@ -269,12 +269,7 @@ public struct PosteriorModel: Sendable {
         let sorted = negatives.sorted()
         var total = 0.0
         for value in positives {
-            var low = 0
-            var high = sorted.count
-            while low < high {
-                let middle = (low + high) / 2
-                if sorted[middle] < value { low = middle + 1 } else { high = middle }
-            }
+            let low = sorted.firstIndex(notBelow: value)
             var equal = low
             while equal < sorted.count && sorted[equal] == value { equal += 1 }
             total += Double(low) + Double(equal - low) / 2
@@ -315,11 +310,7 @@ extension PosteriorModel.ParameterForest {
     func draw(_ value: Double) -> Double {
         guard !support.isEmpty else { return value }
         // The first value of the support at or above the draw, and the one below it.
-        var (low, high) = (0, support.count)
-        while low < high {
-            let middle = (low + high) / 2
-            if support[middle] < value { low = middle + 1 } else { high = middle }
-        }
+        let low = support.firstIndex(notBelow: value)
         guard low > 0 else { return support[0] }
         guard low < support.count else { return support[support.count - 1] }
         let (below, above) = (support[low - 1], support[low])

@@ -65,7 +65,9 @@ public final class LLMRuleProvider: @unchecked Sendable {
         client = HTTPClient(configuration: configuration)
         apiKey = environment[settings.apiKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
         // The key, and the endpoint's query (`?key=…`), which an answer may echo.
-        let query = settings.endpoint.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        let query =
+            settings.endpoint.prefix { $0 != "#" }.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init)
+            ?? ""
         let queryValues = query.split(separator: "&").compactMap { pair in
             pair.split(separator: "=", maxSplits: 1).dropFirst().first.map { String($0) }
         }
