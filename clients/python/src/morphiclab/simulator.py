@@ -194,8 +194,8 @@ class Simulator:
                 self._settle(sweep)
                 raise
             except BaseException:
-                # Ctrl-C, a timeout, a failed sweep: nobody will read this sweep's x.
-                if sweep.created and not self.keep:
+                # Ctrl-C, a timeout, a lost server: nobody will read this sweep's x.
+                if self._owns(sweep):
                     _abandon(sweep)
                 raise
         names = data.x_names
@@ -231,19 +231,23 @@ class Simulator:
             raise MorphicError(f"{error.message}: a batch of {rows} θ rows is one request, more than the "
                                "server takes; call the simulator with fewer rows at a time",
                                status=error.status, code=error.code, field=error.field) from None
-        if sweep.created and not self.keep:
+        if self._owns(sweep):
             _IN_FLIGHT.add(sweep)
         if interrupt.pending:
-            if sweep.created and not self.keep:
+            if self._owns(sweep):
                 _abandon(sweep)
             raise KeyboardInterrupt
         return sweep
+
+    def _owns(self, sweep: "Sweep") -> bool:
+        """Whether `sweep` is this simulator's to delete: it created it, and keeps none."""
+        return sweep.created and not self.keep
 
     def _settle(self, sweep: "Sweep") -> None:
         """Makes a finished call's sweep the last one, and deletes the one before it if it
         was this simulator's own."""
         _IN_FLIGHT.discard(sweep)
-        mine = sweep if sweep.created and not self.keep else None
+        mine = sweep if self._owns(sweep) else None
         if self._copy and mine is not None:
             # A copy's caller never sees its sweeps, and a process pool sends a new copy with
             # each task: nothing later would delete them.
