@@ -269,14 +269,17 @@ final class SlurmCluster: Sendable {
             }
             let numbers = Swift.stride(from: shard, to: groups.count, by: state.shards)
             let finished = RecordStore(folder).finishedRuns(of: definition, groups: numbers)
-            // No exit status: the task's script was stopped before it could write one.
+            // Stopped from outside: Slurm's cancel and limits signal the task, whose script then
+            // writes no exit status or, when it outlives its command, 128 plus the signal's number.
+            let stopped =
+                exit == nil
+                ? " (the last ended without an exit status: cancelled in Slurm, out of its time or memory, or its node lost)"
+                : exit.map { $0 > 128 && $0 < 160 } == true
+                    ? " (the last was stopped by signal \(exit! - 128): cancelled in Slurm, or out of its time or memory)" : ""
             let why =
                 exit == 64
                 ? "the Slurm task of shard \(shard)/\(state.shards) was refused"
-                : "the Slurm task of shard \(shard)/\(state.shards) failed \(state.attempts[shard]) times"
-                    + (exit == nil
-                        ? " (the last ended without an exit status: cancelled in Slurm, out of its time or memory, or its node lost)"
-                        : "")
+                : "the Slurm task of shard \(shard)/\(state.shards) failed \(state.attempts[shard]) times" + stopped
             let message = why + ": " + Self.tail(folder, shard: shard, job: job)
             var total = 0
             for number in numbers {
