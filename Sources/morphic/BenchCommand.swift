@@ -26,7 +26,9 @@ struct BenchCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Repeat each case this many times (the core's rows and --plan report best, median and worst).")
+    @Option(
+        parsing: .unconditional,
+        help: "Repeat each case this many times (the core's rows and --plan report best, median and worst).")
     var repeats = 3
 
     @Option(
@@ -49,6 +51,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Where --sweep and --plan write their datasets (each removed after it is measured). [default: a temporary folder]")
     var folder: String?
 
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, not \(repeats)") }
+    }
+
     func run() throws {
         if [sweep != nil, plan, infer != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--sweep, --plan and --infer are separate benches; give one")
@@ -68,7 +74,7 @@ struct BenchCommand: ParsableCommand {
             configuration.gridSize = size
             configuration.generations = generations
             var seconds: [Double] = []
-            for _ in 0..<max(1, repeats) {
+            for _ in 0..<repeats {
                 let start = DispatchTime.now().uptimeNanoseconds
                 for run in 1...runs {
                     var simulation = try Simulation(configuration: configuration, runID: "run_\(run)", sweepSeed: 42)

@@ -32,19 +32,19 @@ struct FramesCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run to recompute, when the argument is a dataset folder.")
     var runID: String?
 
-    @Option(help: "First generation.")
+    @Option(parsing: .unconditional, help: "First generation.")
     var from = 0
 
-    @Option(help: "Last generation. [default: the run's last]")
+    @Option(parsing: .unconditional, help: "Last generation. [default: the run's last]")
     var to: Int?
 
-    @Option(help: "Generations between frames.")
+    @Option(parsing: .unconditional, help: "Generations between frames.")
     var every = 1
 
     @Option(help: "The .npz file to write.")
     var output = "frames.npz"
 
-    @Option(help: "Most cells (grid cells × frames) to write.")
+    @Option(parsing: .unconditional, help: "Most cells (grid cells × frames) to write.")
     var maxFrameCells = SweepLimits().maximumFrameCells * 16
 
     func validate() throws {

@@ -19,6 +19,7 @@ struct LLMOptions: ParsableArguments {
 
     @Option(
         name: .customLong("llm-timeout"),
+        parsing: .unconditional,
         help: "Seconds one request to the model may take (0.1 to 3600); a whole table may take 5 times that.")
     var timeout: Double = 120
 

@@ -4,16 +4,16 @@ import MorphicData
 /// How much work a definition may ask for: the built-in limits unless raised, so that a
 /// cluster task or a merge accepts what the server that accepted the sweep allowed.
 struct LimitOptions: ParsableArguments {
-    @Option(help: "Most runs in the sweep.")
+    @Option(parsing: .unconditional, help: "Most runs in the sweep.")
     var maxRuns = SweepLimits().maximumRuns
 
-    @Option(help: "Most cell updates (cells × generations, all runs).")
+    @Option(parsing: .unconditional, help: "Most cell updates (cells × generations, all runs).")
     var maxCellSteps = SweepLimits().maximumCellSteps
 
-    @Option(help: "Most bytes the dataset is estimated to take on disk.")
+    @Option(parsing: .unconditional, help: "Most bytes the dataset is estimated to take on disk.")
     var maxSweepBytes = SweepLimits().maximumEstimatedBytes
 
-    @Option(help: "Most bytes of grid snapshots (frames.npz).")
+    @Option(parsing: .unconditional, help: "Most bytes of grid snapshots (frames.npz).")
     var maxSnapshotBytes = SweepLimits().maximumSnapshotBytes
 
     func validate() throws {

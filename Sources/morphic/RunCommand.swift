@@ -25,13 +25,16 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("run-id"), help: "Name of the run; also derives the seed when --seed is absent.")
     var runID = "run_1"
 
-    @Option(name: .customLong("sweep-seed"), help: "Sweep seed that, with --run-id, derives the run seed.")
+    @Option(
+        name: .customLong("sweep-seed"), parsing: .unconditional,
+        help: "Sweep seed that, with --run-id, derives the run seed.")
     var sweepSeed: UInt64 = 0
 
     @Option(help: "Write <run-id>.json into this folder instead of printing it.")
     var output: String?
 
     @Option(
+        parsing: .unconditional,
         help: """
             Threads a step may use, in bands of rows (grids of 64 and more); the result is the \
             same whatever the number. [default: every core]

@@ -22,13 +22,13 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Address to listen on.")
     var host: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one.")
+    @Option(parsing: .unconditional, help: "Port to listen on; 0 picks a free one.")
     var port: Int?
 
     @Option(name: .customLong("data-dir"), help: "Folder for sweeps and datasets.")
     var dataDir: String?
 
-    @Option(help: "Simulation worker threads; 0 means one per core.")
+    @Option(parsing: .unconditional, help: "Simulation worker threads; 0 means one per core.")
     var workers: Int?
 
     func run() throws {

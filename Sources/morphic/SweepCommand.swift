@@ -31,7 +31,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Output folder.")
     var output = "timeseries_data"
 
-    @Option(help: "Worker threads; the default is every core of this machine.")
+    @Option(parsing: .unconditional, help: "Worker threads; the default is every core of this machine.")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(

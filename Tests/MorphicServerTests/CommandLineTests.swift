@@ -108,6 +108,27 @@ import Testing
         #expect(unknown.output.contains("field-strenght"))
     }
 
+    /// A negative number is a value like any other: refused for its range, naming the flag,
+    /// and never read as an unknown option whose flag then "misses" its value.
+    @Test func negativeNumbers_AreRefusedForTheirRange_NotTakenForOptions() throws {
+        let cases: [([String], String)] = [
+            (["run", "--field-strength", "-0.5"], "--field-strength must be a number in [0, 1], not -0.5"),
+            (["run", "--generations", "-3"], "--generations must be an integer in 1...100000, not -3"),
+            (["run", "--threads", "-2"], "--threads must be in 1...256, not -2"),
+            (["sweep", "definition.json", "--workers", "-1"], "--workers must be at least 1"),
+            (["serve", "--workers", "-1"], "--workers must be 0 (all cores) or more"),
+            (["serve", "--port", "-5"], "--port must be in 0...65535"),
+            (["frames", "run.json", "--every", "-1"], "--every at least 1"),
+            (["bench", "--repeats", "-1"], "--repeats must be at least 1, not -1"),
+        ]
+        for (arguments, message) in cases {
+            let result = try morphic(arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.output.contains(message), "\(arguments): \(result.output)")
+            #expect(!result.output.contains("Missing value"), "\(arguments)")
+        }
+    }
+
     @Test func run_WritesItsRecordIntoTheOutputFolder() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
