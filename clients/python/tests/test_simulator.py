@@ -8,10 +8,11 @@ import os
 import pickle
 import signal
 import sys
+import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 import types
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import numpy as np
 import pytest
@@ -249,7 +250,7 @@ def test_a_simulator_deletes_only_its_own_sweeps_and_none_it_abandons_is_left(
         reader.last_sweep.status()
     # A call that ends without its x (Ctrl-C while it waits, or while the server takes the
     # sweep; a timeout) cancels and deletes its sweep.
-    original_submit = morphiclab.Client.submit
+    original_submit = morphiclab.Client._submit
 
     def submitted_then_interrupted(self: morphiclab.Client, *args: Any, **kwargs: Any) -> Any:
         sweep = original_submit(self, *args, **kwargs)
@@ -262,7 +263,7 @@ def test_a_simulator_deletes_only_its_own_sweeps_and_none_it_abandons_is_left(
     slow = dict(base, defaults={"generations": 400, "grid_size": 64})
     for ending, seed, patch in (
             ("Ctrl-C while waiting", 77, (morphiclab.Sweep, "wait", interrupted)),
-            ("Ctrl-C while submitting", 79, (morphiclab.Client, "submit", submitted_then_interrupted)),
+            ("Ctrl-C while submitting", 79, (morphiclab.Client, "_submit", submitted_then_interrupted)),
             ("a timeout", 78, None)):
         simulate = client.simulator(base=slow, parameters=["field_strength"], seed=seed,
                                     timeout=0.01 if patch is None else None)
@@ -300,24 +301,55 @@ def test_a_simulator_inherited_by_forked_workers_acts_as_a_copy(client: morphicl
 
 
 def test_ctrl_c_while_submitting_to_a_server_that_cannot_be_reached_is_not_lost() -> None:
-    unreachable = morphiclab.Client("http://127.0.0.1:1", retries=2, backoff=0.01)
+    # Five retries over some 30 s of waits: a refused connection reached nothing, so the
+    # Ctrl-C ends them at once.
+    unreachable = morphiclab.Client("http://127.0.0.1:1", retries=5, backoff=1.0)
     simulate = unreachable.simulator(base=BASE, parameters=["field_strength"])
     original = urllib.request.urlopen
     sent = []
 
     def interrupted_then_refused(*args: Any, **kwargs: Any) -> Any:
         if not sent:  # one Ctrl-C, held back until the submission ends (a second is not)
-            sent.append(True)
             os.kill(os.getpid(), signal.SIGINT)
+        sent.append(True)
         return original(*args, **kwargs)
 
     urllib.request.urlopen = interrupted_then_refused  # type: ignore[assignment]
+    start = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt) as caught:
             simulate([[0.5]])
     finally:
         urllib.request.urlopen = original  # type: ignore[assignment]
     assert isinstance(caught.value.__cause__, morphiclab.ServerUnavailable), "raised once the submission failed"
+    assert len(sent) == 1, "no retry after the Ctrl-C: nothing reached the server"
+    assert time.monotonic() - start < 5, "the Ctrl-C does not wait out the retries"
+
+
+def test_ctrl_c_while_a_submission_goes_unanswered_still_waits_for_its_answer(
+        client: morphiclab.Client, monkeypatch: Any) -> None:
+    # The first attempt reaches the server, whose answer is lost: the retry that learns the
+    # sweep's id is still made after a Ctrl-C, so the sweep is known and removed.
+    original = urllib.request.urlopen
+    attempts: List[str] = []
+
+    def answer_lost(request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.get_method() == "POST" and request.full_url.endswith("/api/sweeps"):
+            attempts.append(request.full_url)
+            if len(attempts) == 1:
+                original(request, *args, **kwargs).close()
+                os.kill(os.getpid(), signal.SIGINT)
+                raise TimeoutError("timed out")
+        return original(request, *args, **kwargs)
+
+    stored = {sweep.id for sweep in client.sweeps()}
+    simulate = client.simulator(base=BASE, parameters=["field_strength"], seed=4242)
+    monkeypatch.setattr(urllib.request, "urlopen", answer_lost)
+    with pytest.raises(KeyboardInterrupt):
+        simulate([[0.25]])
+    monkeypatch.setattr(urllib.request, "urlopen", original)
+    assert len(attempts) == 2, "retried after the Ctrl-C to learn what the server did"
+    assert {sweep.id for sweep in client.sweeps()} == stored, "the sweep it took is removed"
 
 
 def test_a_sweep_whose_submission_went_unanswered_is_still_its_simulators(

@@ -83,12 +83,15 @@ class Transport:
         return self.url + path + ("?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote) if query else "")
 
     def json(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
-             body: Optional[bytes] = None, unanswered: Optional[List[str]] = None) -> Tuple[int, Any]:
-        """The status and decoded JSON answer of a request (``unanswered``: see :meth:`send`)."""
+             body: Optional[bytes] = None, unanswered: Optional[List[str]] = None,
+             stop: Optional[Callable[[], bool]] = None) -> Tuple[int, Any]:
+        """The status and decoded JSON answer of a request (``unanswered`` and ``stop``: see
+        :meth:`send`)."""
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        status, _, data = self.send(method, path, params=params, body=body, headers=headers, unanswered=unanswered)
+        status, _, data = self.send(method, path, params=params, body=body, headers=headers, unanswered=unanswered,
+                                    stop=stop)
         if status == 204 or not data:
             return status, None
         try:
@@ -100,12 +103,19 @@ class Transport:
              body: Optional[bytes] = None,
              headers: Union[Mapping[str, str], Callable[[], Mapping[str, str]], None] = None,
              sink: Optional[Callable[[IO[bytes], Mapping[str, str]], None]] = None,
-             unanswered: Optional[List[str]] = None) -> Tuple[int, Mapping[str, str], bytes]:
+             unanswered: Optional[List[str]] = None,
+             stop: Optional[Callable[[], bool]] = None) -> Tuple[int, Mapping[str, str], bytes]:
         """Sends a request, retrying transient failures; raises the error an answer ≥ 400 stands for.
 
         ``unanswered`` gets the reason of each attempt that may have reached the server but
         went unanswered (a timeout, a connection cut), before a retry: the server may have
         acted on it.
+
+        ``stop``, when given, is asked between attempts (and while waiting for the next): once
+        it says so, a request that no attempt may have reached ends at once with
+        :class:`ServerUnavailable` instead of being tried again (a Ctrl-C waits for nothing
+        the server could have taken). One that may have reached the server is tried again, so
+        that what the server did is known.
 
         With ``sink`` the body of a successful answer is handed to it as a stream (for
         downloads) instead of being read into memory; a sink that raises ``OSError``-like
@@ -114,6 +124,12 @@ class Transport:
         """
         url = self.address(path, params)
         attempt = 0
+        # Whether an attempt may have reached the server without its answer reaching us.
+        reached = False
+
+        def stopping() -> bool:
+            return stop is not None and not reached and stop()
+
         while True:
             fields = headers() if callable(headers) else headers
             request = urllib.request.Request(url, data=body, method=method, headers=self._headers(fields))
@@ -136,17 +152,33 @@ class Transport:
                     raise failure from None
                 reason: str = str(failure)
                 wait = _retry_after(answer_headers.get("retry-after"))
+                # A gateway's 502 or 504 may come after the server took the request.
+                reached = reached or error.code in (502, 504)
             except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError,
                     http.client.HTTPException, OSError) as error:
                 cause = getattr(error, "reason", error)
                 reason = f"cannot reach {self.url}: {cause}"
-                if unanswered is not None and not isinstance(cause, ConnectionRefusedError):
-                    unanswered.append(reason)
-            if attempt >= self.retries:
+                if not isinstance(cause, ConnectionRefusedError):
+                    reached = True
+                    if unanswered is not None:
+                        unanswered.append(reason)
+            if attempt >= self.retries or stopping():
                 raise ServerUnavailable(f"{reason} (after {attempt + 1} attempts)")
             delay = min(self.backoff * (2 ** attempt) * random.uniform(0.75, 1.25), MAX_BACKOFF_SECONDS)
-            time.sleep(max(delay, min(wait, MAX_BACKOFF_SECONDS)) if wait is not None else delay)
+            _pause(max(delay, min(wait, MAX_BACKOFF_SECONDS)) if wait is not None else delay, stopping)
+            if stopping():
+                raise ServerUnavailable(f"{reason} (after {attempt + 1} attempts)")
             attempt += 1
+
+
+def _pause(seconds: float, stopping: Callable[[], bool]) -> None:
+    """Sleeps ``seconds``, in short naps so that ``stopping`` ends it early."""
+    end = time.monotonic() + seconds
+    while not stopping():
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.05))
 
 
 def _decoded(data: bytes, headers: Mapping[str, str]) -> bytes:

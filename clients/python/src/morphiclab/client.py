@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.parse
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from ._http import Transport, json_bytes
 from .sweep import Sweep, SweepStatus
@@ -60,9 +60,14 @@ class Client:
         the normalized definition), so nothing is computed twice. An invalid definition
         raises :class:`DefinitionError`, whose ``field`` names the offending field.
         """
+        return self._submit(definition)
+
+    def _submit(self, definition: Definition, stop: Optional[Callable[[], bool]] = None) -> Sweep:
+        """:meth:`submit`, whose retries end once ``stop`` says so while no attempt may have
+        reached the server (``Transport.send``)."""
         unanswered: List[str] = []
         status, answer = self._transport.json("POST", "/api/sweeps", body=definition_bytes(definition),
-                                              unanswered=unanswered)
+                                              unanswered=unanswered, stop=stop)
         # A 200 after an attempt that went unanswered most likely answers that attempt.
         created = status == 202 or (status == 200 and bool(unanswered))
         return Sweep(self, str(answer["id"]), SweepStatus.from_json(answer), created=created)

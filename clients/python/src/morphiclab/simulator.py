@@ -216,7 +216,9 @@ class Simulator:
         try:
             with _InterruptAfter() as interrupt:
                 try:
-                    sweep = self.client.submit(definition)
+                    # A Ctrl-C ends retries that nothing reached the server by (a refused
+                    # connection): there is nothing to wait for.
+                    sweep = self.client._submit(definition, stop=lambda: interrupt.pending)
                 except BaseException as error:
                     if interrupt.pending:
                         if isinstance(error, KeyboardInterrupt):
