@@ -23,7 +23,10 @@ let package = Package(
     targets: [
         // The simulation model of docs/model.md: standard library, C math, and Dispatch for a
         // large run's bands of rows.
-        .target(name: "MorphicCore", swiftSettings: coreSettings),
+        .target(name: "MorphicCore", dependencies: ["CDraws"], swiftSettings: coreSettings),
+        // The field step's draws four at a time, where the processor has 64-bit vector
+        // multiplies (AVX-512 DQ and VL), chosen at run time.
+        .target(name: "CDraws"),
         .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",

@@ -1,3 +1,5 @@
+import CDraws
+
 /// The counter-based randomness of docs/model.md section 2.
 ///
 /// Every random number is a pure function of `(seed, stream, a, b)`, so any cell can draw
@@ -31,6 +33,21 @@ public enum CounterRandom {
     @inlinable
     public static func rand(seed: UInt64, stream: Stream, _ a: UInt64, _ b: UInt64) -> UInt64 {
         mix64(prefix(seed: seed, stream: stream, a) ^ b)
+    }
+
+    /// Whether this processor makes a word's draws four at a time (``CDraws``: x86-64 with
+    /// AVX-512 DQ and VL, found at run time): the same bits as ``mix64(_:)`` one at a time.
+    static let drawsFourAtATime = cdraws_vector() != 0
+
+    /// The draws of a word's cells 0 ..< `count`, four at a time: `draws[b]` is
+    /// `mix64(prefix ^ (first + b))` (written up to `count` rounded up to four; `draws` holds
+    /// 64), and the result has bit b set where that draw's top 53 bits are below `threshold`
+    /// (``threshold(below:)``). Only where ``drawsFourAtATime``.
+    @inline(__always)
+    static func drawWord(
+        prefix: UInt64, first: UInt64, count: Int, below threshold: UInt64, into draws: UnsafeMutablePointer<UInt64>
+    ) -> UInt64 {
+        cdraws_word(prefix, first, Int32(truncatingIfNeeded: count), threshold, draws)
     }
 
     /// A uniform double in [0, 1) built from the top 53 bits of `rand`.

@@ -45,6 +45,8 @@ struct FieldStep: @unchecked Sendable {
     /// have (nil: enough for some 100 µs of work).
     var threads = 1
     var minimumBandRows: Int? = nil
+    /// Whether the draws are made four at a time (``Simulation/vectorDraws``).
+    var vectorDraws = false
 
     var counts = Counts()
     /// Each live cell's window (of at least `min_form_cells` live cells) and next state,
@@ -288,6 +290,7 @@ struct FieldStep: @unchecked Sendable {
         let hopeless = configuration.fieldStrength == 0 || ceiling < 0
         let habitsWanted = collectHabits
         let layout = self.layout
+        let vectorDraws = self.vectorDraws
         var applied = 0
         var overridden = 0
         var resonances = 0
@@ -342,7 +345,18 @@ struct FieldStep: @unchecked Sendable {
                             // The cells a crystal might take or that might resonate, by
                             // their draws: a mask, so that no branch waits on a draw.
                             var hopeful: UInt64 = 0
-                            if !hopeless {
+                            if !hopeless && vectorDraws {
+                                // Every cell up to the last occupied one, four at a time: the
+                                // draws of a quarter of a word cost what one cell's did.
+                                if cells != 0 {
+                                    hopeful =
+                                        CounterRandom.drawWord(
+                                            prefix: random, first: UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64),
+                                            count: 64 &- cells.leadingZeroBitCount, below: ceilingBits, into: draws)
+                                        & cells
+                                }
+                                if ceiling > resonance { hopeful = cells }
+                            } else if !hopeless {
                                 var left = cells
                                 while left != 0 {
                                     let bit = left.trailingZeroBitCount

@@ -27,6 +27,10 @@ public struct Simulation: Sendable {
     /// The fewest rows a band of a step may have; nil leaves it to each kernel, which
     /// splits only grids large enough to gain. The tests lower it to split small grids.
     var minimumBandRows: Int? = nil
+    /// Whether a step's draws are made a word at a time, four cells at once, where the
+    /// processor can (``CounterRandom/drawsFourAtATime``); the same bits either way. The
+    /// tests turn it off to hold the one-at-a-time draws to the same references.
+    var vectorDraws = CounterRandom.drawsFourAtATime
 
     /// States S_{t-9} ... S_{t+1} stay in memory: convergence looks back 8 states.
     private static let history = 10
@@ -296,6 +300,7 @@ public struct Simulation: Sendable {
         fieldStep.collectHabits = collectHabits
         fieldStep.threads = threads
         fieldStep.minimumBandRows = minimumBandRows
+        fieldStep.vectorDraws = vectorDraws
         fieldStep.habits.removeAll(keepingCapacity: true)
         (fieldStep.counts.applied, fieldStep.counts.overrides, fieldStep.counts.resonances) = (0, 0, 0)
         let capturing = capturesFieldMask
@@ -351,11 +356,12 @@ public struct Simulation: Sendable {
         let configuration = self.configuration
         let kernel = tableKernel
         let capturing = capturesFieldMask
+        let vectorDraws = self.vectorDraws
         let (counts, mask) = planes.withUnsafeMutableBufferPointer { cells in
             var step = TableStep(
                 layout: layout, table: table, fieldStrength: configuration.fieldStrength, seed: configuration.seed!,
                 step: t, before: UnsafePointer(cells.baseAddress! + source), after: cells.baseAddress! + target,
-                mask: capturing ? [UInt8](repeating: 0, count: configuration.cellCount) : [])
+                vectorDraws: vectorDraws, mask: capturing ? [UInt8](repeating: 0, count: configuration.cellCount) : [])
             if let kernel { kernel(&step) } else { step.apply() }
             return (step.counts, step.mask)
         }

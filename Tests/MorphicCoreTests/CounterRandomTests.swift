@@ -17,6 +17,33 @@ import Testing
         #expect(CounterRandom.runSeed(sweepSeed: 0, runID: "control_1") == 0x140a_c8f2_f43a_cf4e)
     }
 
+    /// Four at a time, the draws of a word are the same bits as one at a time, for every
+    /// count of cells, and below the threshold exactly where the draws are (thresholds at
+    /// a draw's own value and either side of it, and the ends).
+    @Test(.enabled(if: CounterRandom.drawsFourAtATime, "this processor draws one at a time"))
+    func drawsOfAWord_FourAtATime_AreThoseOneAtATime() {
+        var random = SystemRandomNumberGenerator()
+        let draws = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
+        defer { draws.deallocate() }
+        for trial in 0..<20_000 {
+            let prefix = UInt64.random(in: 0...UInt64.max, using: &random)
+            // Indices near the top of the range as well, where first + b wraps.
+            let first = trial % 10 == 0 ? UInt64.max - UInt64.random(in: 0..<64, using: &random) : UInt64.random(in: 0..<(1 << 24), using: &random)
+            let count = 1 + trial % 64
+            let known = CounterRandom.mix64(prefix ^ (first &+ UInt64.random(in: 0..<UInt64(count), using: &random))) >> 11
+            let threshold = [0, 1 << 53, known, known + 1, known &- 1, UInt64.random(in: 0...(1 << 53), using: &random)][trial % 6]
+            draws.initialize(repeating: 0, count: 64)
+            let below = CounterRandom.drawWord(prefix: prefix, first: first, count: count, below: threshold, into: draws)
+            var expected: UInt64 = 0
+            for b in 0..<count {
+                let draw = CounterRandom.mix64(prefix ^ (first &+ UInt64(b)))
+                #expect(draws[b] == draw, "trial \(trial), bit \(b)")
+                expected |= (draw >> 11 < threshold ? 1 : 0) << UInt64(b)
+            }
+            #expect(below == expected, "trial \(trial): count \(count), threshold \(threshold)")
+        }
+    }
+
     @Test func unit_StaysBelowOne_ForTheLargestDraw() {
         #expect(CounterRandom.unit(fromBits: .max) < 1)
         #expect(CounterRandom.unit(fromBits: 0) == 0)
