@@ -24,7 +24,8 @@ public struct HTTPLimits: Hashable, Sendable {
     public var refusedDrainSeconds = 2.0
     /// Most open connections; further ones get a 503 with `Retry-After` and are closed.
     /// Well above the 1,000 idle connections a slow or hostile client may hold. Lowered at
-    /// start to the process's descriptor limit less ``reservedDescriptors``.
+    /// start to half the process's descriptor limit less ``reservedDescriptors``, since a
+    /// download holds its file open as well as its connection.
     public var maximumConnections = 4096
     /// Descriptors kept for files, pipes and logs when ``maximumConnections`` is clamped to
     /// the descriptor limit. 128: the open files of a few dozen concurrent downloads.

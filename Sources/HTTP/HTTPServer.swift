@@ -86,8 +86,9 @@ public final class HTTPServer: @unchecked Sendable {
     public func start() throws -> Int {
         Socket.raiseDescriptorLimit()
         // Past the descriptor limit accept would fail while clients wait in the backlog;
-        // below it every client over the limit gets a quick 503 instead.
-        let allowed = max(1, Socket.descriptorLimit - limits.reservedDescriptors)
+        // below it every client over the limit gets a quick 503 instead. A connection may
+        // hold a second descriptor, the file it downloads: two each.
+        let allowed = max(1, (Socket.descriptorLimit - limits.reservedDescriptors) / 2)
         if limits.maximumConnections > allowed {
             notice(
                 "connections_clamped",

@@ -162,6 +162,19 @@ public final class RecordStore: @unchecked Sendable {
         if let idle { close(idle) }
     }
 
+    /// Closes the packs open for appending that no thread is writing to: called once a sweep
+    /// has stopped writing (finished, failed or cancelled), so that a server holding
+    /// thousands of sweeps does not hold a descriptor for each. A later write (a retry)
+    /// creates a new pack file.
+    public func closeAppending() {
+        let idle = condition.withLock {
+            let idle = appending.packs.filter { $0.value.writers == 0 }
+            for pack in idle.keys { appending.packs[pack] = nil }
+            return idle.values.map(\.descriptor)
+        }
+        for descriptor in idle { close(descriptor) }
+    }
+
     /// Creates this process's next pack file for `pack`.
     private func create(_ pack: Int) throws -> (Int32, String) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

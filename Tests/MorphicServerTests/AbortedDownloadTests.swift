@@ -72,6 +72,47 @@ import Testing
         for path in Self.routes(id) { #expect(try server.request("GET", path).status == 200, "\(path)") }
     }
 
+    /// A finished, failed or cancelled sweep writes no more records: the descriptors of its
+    /// packs are given back, so a server keeping many sweeps does not run out of them.
+    @Test func sweepsThatStopWriting_HoldNoDescriptor() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        // One sweep first, so that what any sweep leaves behind (threads, the log) is counted.
+        _ = try Self.sweep(server)
+        Thread.sleep(forTimeInterval: 0.5)
+        let baseline = server.openDescriptors
+        var ids: [String] = []
+        for index in 0..<40 {
+            let definition = #"{"name": "held-\#(index)", "defaults": {"grid_size": 8, "generations": 10}, "groups": [{"prefix": "r", "replicates": 2}]}"#
+            let response = try server.request("POST", "/api/sweeps", body: Array(definition.utf8))
+            let id = ((try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["id"] as? String
+            ids.append(id ?? "")
+        }
+        for id in ids { _ = try server.wait(for: id, status: "completed") }
+        // And one cancelled while it runs, once its quick runs have written their records.
+        let long = #"""
+            {"name": "cancelled", "defaults": {"grid_size": 96, "generations": 4000},
+             "groups": [{"prefix": "q", "replicates": 50, "params": {"grid_size": 8, "generations": 10}},
+                        {"prefix": "r", "replicates": 8}]}
+            """#
+        let response = try server.request("POST", "/api/sweeps", body: Array(long.utf8))
+        let id = ((try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["id"] as? String ?? ""
+        var written = 0
+        for _ in 0..<600 where written < 50 {
+            let progress = try server.json("/api/sweeps/\(id)")["progress"] as? [String: Any]
+            written = progress?["runs_completed"] as? Int ?? 0
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(written >= 50, "the quick runs finished")
+        #expect(try server.request("POST", "/api/sweeps/\(id)/cancel").status == 200)
+        _ = try server.wait(for: id, status: "cancelled")
+        let count = Self.settle(server, to: baseline)
+        print("41 stopped sweeps: descriptors \(baseline) before, \(count) after")
+        #expect(count <= baseline, "\(count - baseline) descriptors held by sweeps that write no more")
+    }
+
     @Test func underALowDescriptorLimit_AbortsNeverStopTheServer() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }

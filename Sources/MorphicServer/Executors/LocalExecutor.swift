@@ -177,7 +177,6 @@ final class LocalExecutor: SweepExecutor, @unchecked Sendable {
                 ])
         }
         board.condition.lock()
-        defer { board.condition.unlock() }
         job.runningGroups.remove(index)
         // A cancel has already counted the sweep's runs as not running.
         job.progress.runsRunning = max(0, job.progress.runsRunning - group.count)
@@ -196,6 +195,11 @@ final class LocalExecutor: SweepExecutor, @unchecked Sendable {
             // Stopped part-way: the group starts again from its first step.
             job.progress.cellStepsDone -= counted.withLock { $0 }
         }
+        let stoppedWriting = job.runningGroups.isEmpty && (job.isDrained || job.cancelled.load(ordering: .relaxed))
         board.condition.broadcast()
+        board.condition.unlock()
+        // A finished or cancelled sweep writes no more records: its packs' descriptors are
+        // given back (a server keeps thousands of sweeps, and held one or two each).
+        if stoppedWriting { job.records.closeAppending() }
     }
 }
