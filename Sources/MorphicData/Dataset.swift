@@ -188,6 +188,9 @@ public enum Dataset {
     /// The record of run `index`, or an error naming the run.
     static func recordBytes(_ run: PlannedRun, index: Int, in cursor: inout RecordStore.Cursor) throws -> [UInt8] {
         guard let found = cursor.record(run, index: index) else {
+            if let unreadable = cursor.pack(of: index).unreadable {
+                throw FileError.system("cannot open \(unreadable.path)", unreadable.code)
+            }
             throw FileError.invalid(
                 "run \(run.id) has no whole record in \(cursor.store.folder.path)/\(RecordStore.folderName) (\(cursor.pack(of: index).location(of: index))); run the sweep again to compute it anew"
             )

@@ -206,6 +206,9 @@ public final class RecordStore: @unchecked Sendable {
         /// Frames by run index; duplicates (a run written again) in the order found.
         private var frames: [Int: [Frame]] = [:]
         private let loose: SweepFolder?
+        /// A pack file that exists but could not be opened (out of descriptors, no
+        /// permission), with the error: its records are not missing, only unread.
+        public private(set) var unreadable: (path: String, code: Int32)?
 
         fileprivate init(_ store: RecordStore, pack: Int) {
             loose = store.hasLooseRecords ? store.folder : nil
@@ -214,7 +217,11 @@ public final class RecordStore: @unchecked Sendable {
             while true {
                 let path = store.packPath(pack, number)
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { break }
+                guard descriptor >= 0 else {
+                    // The numbers end at the first file missing; any other error is kept.
+                    if errno != ENOENT { unreadable = (path, errno) }
+                    break
+                }
                 descriptors.append(descriptor)
                 paths.append(path)
                 index(descriptor, file: number, runs: runs)

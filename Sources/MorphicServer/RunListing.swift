@@ -173,7 +173,16 @@ struct RunListing {
         guard let index = job.definition.index(ofRun: runID) else {
             throw .noSuchRun("sweep \(job.definition.id) has no run \(runID)")
         }
-        guard let record = job.records.record(job.definition.runs[index], index: index) else {
+        let pack = job.records.pack(RecordStore.pack(ofRun: index))
+        guard let record = pack.record(job.definition.runs[index], index: index) else {
+            // A pack that could not be opened is not a run that has not finished.
+            if let unreadable = pack.unreadable {
+                if unreadable.code == EMFILE || unreadable.code == ENFILE {
+                    throw .busy("the server has too many open files; ask again")
+                }
+                throw .storage(
+                    "cannot read the run's record: " + FileError.system("cannot open \(unreadable.path)", unreadable.code).description)
+            }
             throw .conflict(
                 job.folder.failure(runID).map { "run \(runID) failed: \($0)" } ?? "run \(runID) has not finished")
         }

@@ -24,6 +24,38 @@ import Testing
         #expect(try packFrames(pack).map(\.run) == [2])
     }
 
+    /// A store that stopped writing closes its packs; a later write (a retry) appends to a
+    /// new pack, and both are read.
+    @Test func closedPacks_AreNotWrittenAgain_AndANewOneTakesLaterRecords() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = RecordStore(SweepFolder(path: root))
+        try store.write(Self.record, run: 0)
+        store.closeAppending()
+        try store.write(Self.record, run: 1)
+        let records = root + "/" + RecordStore.folderName
+        #expect(try packFrames(records + "/0.0.pack").map(\.run) == [0])
+        #expect(try packFrames(records + "/0.1.pack").map(\.run) == [1])
+        #expect(store.pack(0).unreadable == nil)
+    }
+
+    /// A pack that exists but cannot be opened is said to be unreadable, with the error,
+    /// rather than taken for records never written.
+    @Test func packThatCannotBeOpened_IsUnreadable_NotMissing() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = RecordStore(SweepFolder(path: root))
+        try store.write(Self.record, run: 0)
+        store.closeAppending()
+        let pack = root + "/" + RecordStore.folderName + "/0.0.pack"
+        try FileManager.default.removeItem(atPath: pack)
+        // A link to itself: open fails with ELOOP (permissions would not stop root).
+        try FileManager.default.createSymbolicLink(atPath: pack, withDestinationPath: pack)
+        let unreadable = store.pack(0).unreadable
+        #expect(unreadable?.path == pack && unreadable?.code == ELOOP)
+        #expect(store.pack(1).unreadable == nil, "a pack never written is missing, not unreadable")
+    }
+
     /// The records folder replaced by a file: the write that finds its pack gone fails, and
     /// so does every one after it, saying why, until the folder is mended.
     @Test func recordsFolderReplaced_FailsEveryWrite() throws {
