@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A file written in pieces under a temporary name and renamed into place by ``commit()``,
 /// so readers never see a partial file; dropped uncommitted, it removes itself.
@@ -25,8 +26,16 @@ public final class StreamingFile {
 
     /// The hidden name a file called `name` is written under before its rename. Host and
     /// pid name the writer, so a cleaner can tell whether it is gone (a task on another node
-    /// writing into shared storage is not): see ``isAbandonedTemporary(_:)``.
-    static func temporaryName(for name: String) -> String { "." + name + ".tmp-" + writer }
+    /// writing into shared storage is not): see ``isAbandonedTemporary(_:)``. A number of its
+    /// own sets each apart from the others of this process: two threads writing one file at
+    /// once (truncating and renaming one temporary) made one of them fail, and could have
+    /// put one's bytes under the other's name.
+    static func temporaryName(for name: String) -> String {
+        "." + name + "." + String(written.add(1, ordering: .relaxed).newValue) + ".tmp-" + writer
+    }
+
+    /// Temporary files named so far by this process.
+    private static let written = Atomic<Int>(0)
 
     /// `host-pid` of this process.
     static let writer: String = {

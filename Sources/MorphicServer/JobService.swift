@@ -499,7 +499,7 @@ public final class JobService: @unchecked Sendable {
         board.condition.unlock()
         let trash = sweepsPath + "/.deleted-" + id + "-" + UUID().uuidString
         do {
-            try FileManager.default.moveItem(atPath: job.folder.path, toPath: trash)
+            try job.moveFolder(to: trash)
         } catch {
             board.locked { job.deleting = false }
             throw storageFailure("cannot remove the sweep's folder: \(FileError.message(of: error))")

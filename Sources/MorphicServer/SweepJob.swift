@@ -92,7 +92,7 @@ final class SweepJob: @unchecked Sendable {
     /// Incremented with each status snapshot, so that of two writes racing after the lock
     /// is released, the older one never overwrites the newer.
     private var snapshots = 0
-    private let written = Mutex<Int>(0)
+    private let written = Mutex<(version: Int, moved: Bool)>((0, false))
     /// Monotonic time and cell updates when computing started in this process, for the ETA.
     var rateOrigin: (time: Double, cellSteps: Int)?
 
@@ -223,13 +223,25 @@ final class SweepJob: @unchecked Sendable {
         return (snapshots, JSON.object(members).prettyBytes)
     }
 
-    /// Writes a snapshot to `status.json`, unless a newer one was written already. Only this
-    /// sweep's writers wait on each other here; the service lock is not held.
+    /// Writes a snapshot to `status.json`, unless a newer one was written already or the
+    /// sweep's folder has been moved away to be deleted (a cancel answered while a delete
+    /// went on: its status would otherwise go nowhere, or into the folder of the same
+    /// definition submitted again). Only this sweep's writers wait on each other here; the
+    /// service lock is not held.
     func write(_ snapshot: (version: Int, bytes: [UInt8])) throws {
-        try written.withLock { last in
-            guard snapshot.version > last else { return }
+        try written.withLock { written in
+            guard snapshot.version > written.version, !written.moved else { return }
             try AtomicFile.write(snapshot.bytes, to: statusPath)
-            last = snapshot.version
+            written.version = snapshot.version
+        }
+    }
+
+    /// Moves the sweep's folder to `trash`, to be deleted there, after any status being
+    /// written; none is written after it.
+    func moveFolder(to trash: String) throws {
+        try written.withLock { written in
+            try FileManager.default.moveItem(atPath: folder.path, toPath: trash)
+            written.moved = true
         }
     }
 
