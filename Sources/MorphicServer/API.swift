@@ -555,9 +555,14 @@ final class API: Sendable {
     /// this machine (DNS rebinding) sends its own name, and is refused. HTTP/1.1 requires
     /// the field (RFC 9112 §3.2), so a request without one, or with an empty one, is 400.
     private func checkHost(_ request: HTTPRequest) throws(APIError) {
-        guard let value = request.host, !value.isEmpty, let (name, _) = Self.hostAndPort(value), !name.isEmpty else {
+        guard let value = request.host, !value.isEmpty else {
             throw APIError(
                 status: .badRequest, code: "bad_host", message: "the request needs a Host field naming this server",
+                field: "Host")
+        }
+        guard let (name, _) = Self.hostAndPort(value), !name.isEmpty else {
+            throw APIError(
+                status: .badRequest, code: "bad_host", message: "the Host field is not a valid host[:port]",
                 field: "Host")
         }
         if isServed(name) { return }

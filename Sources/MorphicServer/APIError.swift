@@ -33,7 +33,8 @@ struct APIError: Error {
         let code =
             switch error.status.code {
             case 413: "too_large"
-            case 414, 431: "headers_too_large"
+            case 414: "request_line_too_long"
+            case 431: "headers_too_large"
             case 408: "timeout"
             default: "bad_request"
             }

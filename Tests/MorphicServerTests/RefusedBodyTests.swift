@@ -6,6 +6,23 @@ import Testing
 /// do: they write the whole body before reading) reads that answer instead of a reset;
 /// one that sends far more than the server will drain is cut off, not waited on.
 @Suite(.serialized) struct RefusedBodyTests {
+    /// A request line or a header section over its limit is refused with a code naming
+    /// which of the two it was.
+    @Test func overlongRequestLineAndHeaders_AreNamedApart() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let line = try LoopbackClient(port: server.port, timeout: 10)
+        line.send("GET /api/sweeps?" + String(repeating: "a", count: 40 * 1024) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let long = line.read().text
+        #expect(long.hasPrefix("HTTP/1.1 414 ") && long.contains("\"request_line_too_long\""), "\(long.prefix(300))")
+        let headers = try LoopbackClient(port: server.port, timeout: 10)
+        headers.send("GET /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + String(repeating: "b", count: 20 * 1024) + "\r\n\r\n")
+        let large = headers.read().text
+        #expect(large.hasPrefix("HTTP/1.1 431 ") && large.contains("\"headers_too_large\""), "\(large.prefix(300))")
+    }
+
     @Test func clientStillSendingAnOversizedBody_ReadsThe413() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
