@@ -23,6 +23,13 @@ final class EventLoop: @unchecked Sendable {
         /// The request handed to the handler and not yet answered; cancelled when the
         /// connection goes.
         var responder: Responder?
+        /// Whether the request in flight changes something (any method but GET and HEAD):
+        /// its change is made whether the client stays or not, so a client that has only
+        /// half-closed (FIN, as `nc -N` does) is still told what happened.
+        var changes = false
+        /// Set when the client half-closed while such a request was in flight: its answer is
+        /// written, and then the connection closed, since nothing more can come.
+        var halfClosed = false
         /// Once a refused request's answer is written: the time and bytes the client's
         /// remaining input may still be drained.
         var drain: (until: Double, bytes: Int)?
@@ -109,9 +116,17 @@ final class EventLoop: @unchecked Sendable {
                     if listening { accept(now: now) }
                 } else if let slot = slots[event.descriptor] {
                     // Input is not watched while a request is in flight, so a readable event
-                    // then is the peer's close (EPOLLRDHUP): the client has gone.
+                    // then is the peer's close (EPOLLRDHUP): the client has gone, and its
+                    // queued work is skipped; unless the request changes something and the
+                    // client only half-closed (no hangup: it may still read).
                     if (event.hangup || event.readable) && !slot.reading {
-                        drop(slot)
+                        if !event.hangup && slot.changes && slot.connection.isAwaitingResponse {
+                            slot.halfClosed = true
+                            slot.writing = false
+                            queue.modify(slot.socket.descriptor, readable: false, writable: false, watchesClose: false)
+                        } else {
+                            drop(slot)
+                        }
                         continue
                     }
                     if event.readable || event.hangup {
@@ -244,6 +259,7 @@ final class EventLoop: @unchecked Sendable {
                 }
                 guard let response = server.handler(request, responder) else {
                     slot.responder = responder
+                    slot.changes = request.method != "GET" && request.method != "HEAD"
                     break
                 }
                 slot.connection.complete(admitted(response, slot), serial: serial, now: now)
@@ -281,6 +297,16 @@ final class EventLoop: @unchecked Sendable {
         let holding = max(slot.connection.pendingOutput.count, slot.connection.streamHolding)
         server.adjustQueued(by: holding - slot.counted)
         slot.counted = holding
+        if slot.halfClosed {
+            // The client sends nothing more: closed once its answer is out, written meanwhile.
+            if !slot.connection.isAwaitingResponse && slot.connection.isDrained { return drop(slot) }
+            let writing = !slot.connection.pendingOutput.isEmpty
+            if writing != slot.writing {
+                slot.writing = writing
+                queue.modify(slot.socket.descriptor, readable: false, writable: writing, watchesClose: false)
+            }
+            return
+        }
         if slot.connection.isClosing && slot.connection.isDrained {
             guard slot.connection.drainsBeforeClose else { return drop(slot) }
             // The answer is out: FIN it, then read what the client still sends so the

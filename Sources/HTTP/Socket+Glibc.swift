@@ -204,9 +204,11 @@ struct EventQueue {
     }
 
     /// Level-triggered: a descriptor whose input is not wanted must leave EPOLLIN out, or
-    /// the loop would wake for it again and again.
-    func modify(_ fd: Int32, readable: Bool, writable: Bool) {
-        csystem_epoll_ctl(descriptor, EPOLL_CTL_MOD, fd, Self.mask(readable: readable, writable: writable))
+    /// the loop would wake for it again and again; and one whose peer's close has been seen
+    /// must leave EPOLLRDHUP out (`watchesClose` false), for the same reason.
+    func modify(_ fd: Int32, readable: Bool, writable: Bool, watchesClose: Bool = true) {
+        let mask = Self.mask(readable: readable, writable: writable)
+        csystem_epoll_ctl(descriptor, EPOLL_CTL_MOD, fd, watchesClose ? mask : mask & ~EPOLLRDHUP.rawValue)
     }
 
     func remove(_ fd: Int32) {

@@ -53,6 +53,36 @@ import Testing
         #expect(abandoned > 0 && built >= 0 && built <= 8, "\(abandoned) skipped, \(refused) refused of \(sent)")
     }
 
+    /// A client that half-closes after a request that changes something (FIN after its
+    /// request, as `nc -N` does) is still answered: the change is made either way, and the
+    /// client is told what happened. Reads it asks for this way are taken as given up.
+    @Test func changesAskedByAHalfClosedClient_AreAnswered() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        func halfClosed(_ request: String) -> String {
+            guard let client = try? LoopbackClient(port: server.port, timeout: 30) else { return "" }
+            client.send(request)
+            client.finishSending()
+            return client.read().text
+        }
+        for index in 0..<10 {
+            let body = String(decoding: HostileClientTests.definition(name: "half-\(index)", runs: 400), as: UTF8.self)
+            let created = halfClosed(
+                "POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n" + body)
+            #expect(created.hasPrefix("HTTP/1.1 202 "), "submit \(index): \(created.prefix(60))")
+            let id = created.components(separatedBy: "\"id\": \"").dropFirst().first?.prefix { $0 != "\"" } ?? ""
+            let cancelled = halfClosed("POST /api/sweeps/\(id)/cancel HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+            #expect(cancelled.hasPrefix("HTTP/1.1 200 ") || cancelled.hasPrefix("HTTP/1.1 409 "), "cancel \(index): \(cancelled.prefix(60))")
+            _ = try server.wait(for: String(id), status: "cancelled", "completed")
+            let deleted = halfClosed("DELETE /api/sweeps/\(id) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(deleted.hasPrefix("HTTP/1.1 204 "), "delete \(index): \(deleted.prefix(60))")
+        }
+        #expect(try server.json("/api/sweeps")["total"] as? Int == 0)
+    }
+
     @Test func oneClient_HoldsAtMostItsShareOfThePool_AndOthersAreServed() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }

@@ -49,6 +49,9 @@ public final class LoopbackClient {
         setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
 
+    /// Closes the sending half (FIN) and goes on reading, as `nc -N` does after its input.
+    public func finishSending() { shutdown(descriptor, Int32(SHUT_WR)) }
+
     /// Shrinks the receive buffer to `bytes`, so a client that does not read makes the
     /// server hold the rest of its answer.
     public func shrinkReceiveBuffer(_ bytes: Int32) {
