@@ -140,7 +140,6 @@ public enum Dataset {
             // manifest says the dataset is whole.
             try folder.synchronize()
             try index?.commit()
-            try manifest.commit()
             // The card reports the dataset's calibration as a reference, measured from the
             // features.csv just written, so the archive that takes the card holds it too.
             let (calibration, trained) = try CardCalibration.measure(
@@ -182,6 +181,9 @@ public enum Dataset {
         try tar.finish()
         try gzip.finish()
         try archive.commit()
+        // Last, once every other file is in place and flushed: a folder with a manifest holds
+        // the whole dataset (the archive took the manifest's bytes from its temporary file).
+        try manifest.commit()
         return trained
     }
 

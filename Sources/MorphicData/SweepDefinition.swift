@@ -143,7 +143,7 @@ public struct SweepDefinition: Sendable {
             throw SweepError(
                 field: "groups",
                 message:
-                    "the sweep asks for \(totalCellSteps) cell updates; this server allows \(limits.maximumCellSteps)",
+                    "the sweep asks for \(totalCellSteps) cell updates; the limit is \(limits.maximumCellSteps) (max_cell_steps; --max-cell-steps on the command line)",
                 isOverLimit: true)
         }
         let estimatedBytes = runs.total(over: [.generations]) { SweepLimits.estimatedBytes(generations: $0.generations) }
@@ -151,7 +151,7 @@ public struct SweepDefinition: Sendable {
             throw SweepError(
                 field: "groups",
                 message:
-                    "the sweep's dataset would take about \(estimatedBytes >> 20) MiB on disk; this server allows \(limits.maximumEstimatedBytes >> 20) MiB (max_sweep_bytes)",
+                    "the sweep's dataset would take about \(SweepLimits.size(estimatedBytes)) on disk; the limit is \(SweepLimits.size(limits.maximumEstimatedBytes)) (max_sweep_bytes; --max-sweep-bytes on the command line)",
                 isOverLimit: true)
         }
         if let every = snapshotEvery {
@@ -162,7 +162,7 @@ public struct SweepDefinition: Sendable {
                 throw SweepError(
                     field: "snapshots.every",
                     message:
-                        "the snapshots would take \(bytes >> 20) MiB; this server allows \(limits.maximumSnapshotBytes >> 20) MiB (max_snapshot_bytes): snapshot less often",
+                        "the snapshots would take \(SweepLimits.size(bytes)); the limit is \(SweepLimits.size(limits.maximumSnapshotBytes)) (max_snapshot_bytes; --max-snapshot-bytes on the command line): snapshot less often",
                     isOverLimit: true)
             }
         }
@@ -354,7 +354,7 @@ public struct SweepDefinition: Sendable {
         }
         guard list.count <= limits.maximumRuns else {
             throw SweepError(
-                field: field, message: "has \(list.count) points; this server allows \(limits.maximumRuns) runs",
+                field: field, message: "has \(list.count) points; the limit is \(limits.maximumRuns) runs (max_runs; --max-runs on the command line)",
                 isOverLimit: true)
         }
         var points: [[(key: ParameterKey, value: ParameterValue)]] = []
@@ -431,7 +431,7 @@ public struct SweepDefinition: Sendable {
             guard total <= limits.maximumRuns else {
                 throw SweepError(
                     field: "groups[\(index)]",
-                    message: "the sweep has more than \(limits.maximumRuns) runs, this server's limit",
+                    message: "the sweep has more than \(limits.maximumRuns) runs, the limit (max_runs; --max-runs on the command line)",
                     isOverLimit: true)
             }
         }

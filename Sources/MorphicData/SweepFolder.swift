@@ -121,10 +121,14 @@ public struct SweepFolder: Sendable {
         var written = 0
         for (index, run) in definition.runs.enumerated() {
             guard let record = cursor.record(run, index: index) else { continue }
+            // Written in place, not through a temporary (Foundation's, which an interruption
+            // left behind): the pack keeps the record until every file is flushed, and is read
+            // first, so a file cut short is written whole again on the next run.
             let path = runPath(run.id)
-            guard FileManager.default.createFile(atPath: path, contents: Data(record)) else {
-                throw FileError.system("cannot write \(path)", errno)
-            }
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw FileError.system("cannot write \(path)", errno) }
+            defer { close(descriptor) }
+            try Descriptor.writeAll(descriptor, record, path: path)
             written += 1
         }
         try synchronize()

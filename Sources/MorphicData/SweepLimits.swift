@@ -49,4 +49,10 @@ public struct SweepLimits: Hashable, Sendable {
         self.maximumEstimatedBytes = maximumEstimatedBytes
         self.maximumSnapshotBytes = maximumSnapshotBytes
     }
+
+    /// `bytes` for a message: in MiB from one MiB up, else in KiB or bytes (a limit of 1,000
+    /// bytes read "0 MiB").
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : bytes >= 1 << 10 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"
+    }
 }

@@ -129,6 +129,42 @@ import Testing
         }
     }
 
+    /// A sweep over a limit given on the command line names the flag that sets it, and a
+    /// size under a MiB in a unit that shows it.
+    @Test func limits_NameTheirFlags() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let seed = ServerProcess.packageFolder + "/Config/sweeps/seed.json"
+        let runs = try morphic(["sweep", seed, "--output", root + "/a", "--max-runs", "50"])
+        #expect(runs.status != 0 && runs.output.contains("--max-runs"), "\(runs.output)")
+        let bytes = try morphic(["sweep", seed, "--output", root + "/b", "--max-sweep-bytes", "1000"])
+        #expect(bytes.status != 0 && bytes.output.contains("1000 bytes") && bytes.output.contains("--max-sweep-bytes"), "\(bytes.output)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/a") && !FileManager.default.fileExists(atPath: root + "/b"))
+    }
+
+    /// A folder with a manifest holds the whole dataset: the sweep is killed the moment its
+    /// manifest appears, and every other file is there already.
+    @Test func manifestAppearsLast_SoAFolderWithOneIsWhole() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try #"{"name": "last", "defaults": {"grid_size": 20, "generations": 100}, "groups": [{"prefix": "r", "mode": "morphic", "replicates": 500}]}"#
+            .write(toFile: root + "/definition.json", atomically: true, encoding: .utf8)
+        for trial in 0..<2 {
+            let output = root + "/out-\(trial)"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
+            process.arguments = ["sweep", root + "/definition.json", "--output", output, "--quiet"]
+            try process.run()
+            while process.isRunning && !FileManager.default.fileExists(atPath: output + "/manifest.json") { usleep(200) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            guard FileManager.default.fileExists(atPath: output + "/manifest.json") else { continue }
+            for file in ["runs.csv", "timeseries.csv", "features.csv", "timeseries.npz", "theta_x.npz", "DATASET.md", "dataset.tar.gz"] {
+                #expect(FileManager.default.fileExists(atPath: output + "/" + file), "trial \(trial): \(file) missing beside the manifest")
+            }
+        }
+    }
+
     @Test func run_WritesItsRecordIntoTheOutputFolder() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
