@@ -70,6 +70,7 @@ struct DatasetFolder {
     /// Throws if `path` exists and is not a folder, or its parent is a file: an output folder
     /// that cannot be made.
     static func requireOutputFolder(_ path: String) throws {
+        guard !path.isEmpty else { throw ValidationError("--output is empty; give a folder for the output") }
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
             guard isFolder.boolValue else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MorphicData
 
 /// The `morphic` command: runs, sweeps, datasets and the job server of MorphicLab.
 @main
@@ -26,6 +27,11 @@ struct Morphic: ParsableCommand {
         do {
             var running = command
             try running.run()
+        } catch let error as CocoaError {
+            // A file error of Foundation's: the file and the system's reason, not its domain,
+            // code and user-info dump.
+            FileHandle.standardError.write(Data(("Error: " + FileError.message(of: error) + "\n").utf8))
+            Foundation.exit(1)
         } catch {
             let subcommand = type(of: command)
             let name = subcommand.configuration.commandName ?? ""

@@ -56,17 +56,17 @@ struct ParameterOptions: ParsableArguments {
     var similarity: String?
     @Option(
         name: .customLong("crystallization-interval"), parsing: .unconditional,
-        help: "Generations between crystallizations. [default: 10]")
+        help: "Generations between crystallizations, 1...10000. [default: 10]")
     var crystallizationInterval: String?
     @Option(
         name: .customLong("min-form-cells"), parsing: .unconditional,
-        help: "Live cells a window needs to crystallize. [default: 3]")
+        help: "Live cells a window needs to crystallize, 1...form size². [default: 3]")
     var minFormCells: String?
     @Option(parsing: .unconditional, help: "η, strength gain when a habit recurs, [0, 1]. [default: 0.1]")
     var reinforcement: String?
     @Option(
         name: .customLong("resonance-threshold"), parsing: .unconditional,
-        help: "Influence above which a resonance is counted. [default: 0.8]")
+        help: "Influence above which a resonance is counted, [0, 1]. [default: 0.8]")
     var resonanceThreshold: String?
     @Option(parsing: .unconditional, help: "Run seed, 0...2^64−1. [default: derived from --sweep-seed and --run-id]")
     var seed: String?

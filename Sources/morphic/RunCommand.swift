@@ -36,8 +36,8 @@ struct RunCommand: ParsableCommand {
     @Option(
         parsing: .unconditional,
         help: """
-            Threads a step may use, in bands of rows (grids of 64 and more); the result is the \
-            same whatever the number. [default: every core]
+            Threads a step may use, 1...256, in bands of rows (grids of 64 and more); the result \
+            is the same whatever the number. [default: every core]
             """)
     var threads: Int?
 

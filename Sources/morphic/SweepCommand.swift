@@ -11,7 +11,9 @@ struct SweepCommand: ParsableCommand {
         discussion: """
             Leaves the dataset in the output folder as dataset.tar.gz holds it: one \
             <run_id>.json record per run, manifest.json, runs.csv, timeseries.csv, \
-            features.csv, timeseries.npz, and the archive itself; definition.json says which \
+            features.csv, timeseries.npz, theta_x.npz, DATASET.md (the dataset's card), \
+            frames.npz when the definition asks for snapshots, and the archive itself; \
+            manifest.json is written last, so a folder with one is whole. definition.json says which \
             sweep the folder holds, and runs-index.bin its runs' statistics for a server that \
             serves the folder. While the sweep runs, records are appended to packs in \
             records/; --packed keeps them there instead of one file per run (for sweeps of \
@@ -62,6 +64,12 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        var isFolder: ObjCBool = false
+        if let progressFile, FileManager.default.fileExists(atPath: progressFile, isDirectory: &isFolder),
+            isFolder.boolValue
+        {
+            throw ValidationError("--progress-file \(progressFile) is a folder; give a file to write the progress to")
+        }
     }
 
     func run() throws {

@@ -142,6 +142,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/a") && !FileManager.default.fileExists(atPath: root + "/b"))
     }
 
+    /// Output paths that cannot work are refused by name before anything runs, and a file
+    /// error of the system is shown as the file and its reason.
+    @Test func unusableOutputs_AreRefusedByName() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let seed = ServerProcess.packageFolder + "/Config/sweeps/seed.json"
+        let empty = try morphic(["sweep", seed, "--output", ""])
+        #expect(empty.status != 0 && empty.output.contains("--output is empty"), "\(empty.output)")
+        let progress = try morphic(["sweep", seed, "--output", root + "/out", "--progress-file", root])
+        #expect(progress.status != 0 && progress.output.contains("is a folder"), "\(progress.output)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/out"))
+        let proc = try morphic(["sweep", seed, "--output", "/proc/morphic-cannot-be"])
+        #expect(proc.status != 0 && proc.output.contains("/proc/morphic-cannot-be: No such file or directory"), "\(proc.output)")
+        #expect(!proc.output.contains("NSCocoaErrorDomain"), "\(proc.output)")
+    }
+
     /// A folder with a manifest holds the whole dataset: the sweep is killed the moment its
     /// manifest appears, and every other file is there already.
     @Test func manifestAppearsLast_SoAFolderWithOneIsWhole() throws {
