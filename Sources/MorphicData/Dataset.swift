@@ -253,6 +253,33 @@ public enum Dataset {
         try file.commit()
     }
 
+    /// The runs of an assembled folder whose `<run_id>.json` no longer matches the sha256 its
+    /// manifest lists (changed or damaged since): a run again over the folder computes them
+    /// anew rather than take them into the new dataset. Empty without a readable manifest
+    /// that lists the definition's runs in order.
+    public static func changedRecords(_ definition: SweepDefinition, in folder: SweepFolder) -> [String] {
+        let path = folder.path + "/manifest.json"
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        var changed: [String] = []
+        var index = 0
+        do {
+            try ManifestRuns.forEach(path: path) { entry in
+                guard index < definition.runs.count, entry["run_id"]?.stringValue == definition.runs[index].id else {
+                    throw FileError.invalid("not this definition's manifest")
+                }
+                let run = definition.runs[index]
+                index += 1
+                guard let digest = entry["sha256"]?.stringValue,
+                    let bytes = FileManager.default.contents(atPath: folder.runPath(run.id))
+                else { return }
+                if SHA256.hex(Array(bytes)) != digest { changed.append(run.id) }
+            }
+        } catch {
+            return []
+        }
+        return changed
+    }
+
     /// A record's features (``Features``), from its observable series.
     static func featureValues(_ record: JSON) -> [Double] {
         let observable = Features.series.map { name in

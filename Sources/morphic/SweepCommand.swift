@@ -18,7 +18,8 @@ struct SweepCommand: ParsableCommand {
             serves the folder. While the sweep runs, records are appended to packs in \
             records/; --packed keeps them there instead of one file per run (for sweeps of \
             hundreds of thousands of runs, see docs/datasets.md). Running the same command again \
-            computes only the runs whose records are missing; runs that failed stay failed \
+            computes only the runs whose records are missing (or differ from the sha256 the \
+            folder's manifest lists for them); runs that failed stay failed \
             unless --retry-failed is given. With --shard I/N only shard I (0-based) of N is \
             computed, its records stay packed and no dataset is assembled; join the shard \
             folders with 'morphic merge'.
@@ -90,6 +91,11 @@ struct SweepCommand: ParsableCommand {
         try DatasetFolder.requireOutputFolder(output)
         let folder = SweepFolder(path: output)
         try folder.prepare(for: definition, shard: shard)
+        // A record changed since the folder's dataset was made is not taken into the next.
+        for id in Dataset.changedRecords(definition, in: folder) {
+            unlink(folder.runPath(id))
+            note("run \(id): its record differs from the sha256 in manifest.json (changed or damaged); computing it again")
+        }
         let records = RecordStore(folder)
         let failedBefore = folder.failedRuns().filter { id in
             guard let index = definition.index(ofRun: id), records.record(definition.runs[index], index: index) == nil

@@ -158,6 +158,27 @@ import Testing
         #expect(!proc.output.contains("NSCocoaErrorDomain"), "\(proc.output)")
     }
 
+    /// A record changed after its dataset was made is computed again by the next run over the
+    /// folder, not taken into the new dataset with its manifest rewritten around it.
+    @Test func recordChangedSinceTheManifest_IsComputedAgain() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let seed = ServerProcess.packageFolder + "/Config/sweeps/seed.json"
+        let output = root + "/dataset"
+        #expect(try morphic(["sweep", seed, "--output", output, "--quiet"]).status == 0)
+        let path = output + "/morphic_7.json"
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        let manifest = try Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json"))
+        let text = String(decoding: original, as: UTF8.self)
+        let changed = text.replacingOccurrences(of: "\"final_population\": ", with: "\"final_population\": 1")
+        #expect(changed != text)
+        try Data(changed.utf8).write(to: URL(fileURLWithPath: path))
+        let again = try morphic(["sweep", seed, "--output", output, "--quiet"])
+        #expect(again.status == 0 && again.output.contains("morphic_7"), "\(again.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original, "the record is the run's again")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json")) == manifest, "and so is the manifest")
+    }
+
     /// A folder with a manifest holds the whole dataset: the sweep is killed the moment its
     /// manifest appears, and every other file is there already.
     @Test func manifestAppearsLast_SoAFolderWithOneIsWhole() throws {
