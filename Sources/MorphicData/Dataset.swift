@@ -193,6 +193,16 @@ public enum Dataset {
             if let unreadable = cursor.pack(of: index).unreadable {
                 throw FileError.system("cannot open \(unreadable.path)", unreadable.code)
             }
+            // A record file that is there but unreadable, or not this run's record, says why.
+            let loose = cursor.store.folder.runPath(run.id)
+            let descriptor = open(loose, O_RDONLY | O_CLOEXEC)
+            if descriptor < 0 && errno != ENOENT { throw FileError.system("cannot read \(loose)", errno) }
+            if descriptor >= 0 {
+                close(descriptor)
+                if let data = FileManager.default.contents(atPath: loose) {
+                    _ = try record(Array(data), of: run, path: loose)
+                }
+            }
             throw FileError.invalid(
                 "run \(run.id) has no whole record in \(cursor.store.folder.path)/\(RecordStore.folderName) (\(cursor.pack(of: index).location(of: index))); run the sweep again to compute it anew"
             )

@@ -22,6 +22,13 @@ enum ObservedInput {
         } catch {
             throw InferenceError("\(path) is not JSON: \(error)")
         }
+        // The server's way to name a run it holds: here the run's own record is given.
+        if json["sweep"] != nil && json["run"] != nil && json["series"] == nil {
+            throw InferenceError(
+                "\(path) names a run of a server's sweep ({\"sweep\", \"run\"}, for the posterior endpoint); "
+                    + "here give that run's record (<run_id>.json), a dataset folder or a bare-series file",
+                field: "sweep")
+        }
         // Named with its file: several may be given at once.
         do {
             return [json["series"] != nil ? try Observation(seriesRequest: json) : try Observation(record: json)]

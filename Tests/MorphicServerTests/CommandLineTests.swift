@@ -179,6 +179,26 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json")) == manifest, "and so is the manifest")
     }
 
+    /// A record file that is there but is not its run's says what is wrong with it, not that
+    /// the run has no record; and `morphic infer` given the server's way of naming a run says
+    /// what to give instead.
+    @Test func wrongRecordsAndServerReferences_SayWhatIsWrong() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let seed = ServerProcess.packageFolder + "/Config/sweeps/seed.json"
+        let output = root + "/dataset"
+        #expect(try morphic(["sweep", seed, "--output", output, "--quiet"]).status == 0)
+        let path = output + "/morphic_7.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"mode\": \"morphic\"", with: "\"mode\": \"morphiC\"")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let features = try morphic(["features", output])
+        #expect(features.status != 0 && features.output.contains("morphic_7.json: mode differs from the sweep definition"), "\(features.output)")
+        try #"{"sweep": "s", "run": "r"}"#.write(toFile: root + "/named.json", atomically: true, encoding: .utf8)
+        let infer = try morphic(["infer", output, root + "/named.json"])
+        #expect(infer.status != 0 && infer.output.contains("names a run of a server's sweep"), "\(infer.output)")
+    }
+
     /// A folder with a manifest holds the whole dataset: the sweep is killed the moment its
     /// manifest appears, and every other file is there already.
     @Test func manifestAppearsLast_SoAFolderWithOneIsWhole() throws {
