@@ -71,7 +71,13 @@ struct FramesCommand: ParsableCommand {
             throw ValidationError("--run is for a dataset folder; \(record) is a file (a run record)")
         }
         guard let bytes = FileManager.default.contents(atPath: record) else { throw ValidationError("cannot read \(record)") }
-        guard let json = try? JSONParser.parse(Array(bytes)), let config = json["config"]?.members else {
+        let json: JSON
+        do {
+            json = try JSONParser.parse(Array(bytes))
+        } catch {
+            throw ValidationError("\(record) is not JSON: \(error)")
+        }
+        guard let config = json["config"]?.members else {
             throw ValidationError("\(record) is not a run record (no config)")
         }
         var configuration = RunConfiguration()
