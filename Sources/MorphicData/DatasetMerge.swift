@@ -5,11 +5,13 @@ import Foundation
 /// whose record is torn or damaged.
 public enum DatasetMerge {
     /// Merges `inputs` into `output` and assembles the dataset there.
+    /// With `packed` false the records are laid out one file a run (``SweepFolder/unpackRecords(of:removingPacks:)``)
+    /// before the dataset is assembled, and the packs removed after.
     /// - Returns: the sweep's definition.
     @discardableResult
-    public static func merge(_ inputs: [SweepFolder], into output: SweepFolder, limits: SweepLimits = SweepLimits())
-        throws -> SweepDefinition
-    {
+    public static func merge(
+        _ inputs: [SweepFolder], into output: SweepFolder, limits: SweepLimits = SweepLimits(), packed: Bool = true
+    ) throws -> SweepDefinition {
         guard !inputs.isEmpty else { throw FileError.invalid("no shard folders given") }
         var recorded: (id: String, modelVersion: String, definition: JSON)?
         for input in inputs {
@@ -85,7 +87,10 @@ public enum DatasetMerge {
                 try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
             }
         }
+        // Laid out one file a run before the dataset, whose manifest lists the files.
+        if !packed { try output.unpackRecords(of: definition, removingPacks: false) }
         try Dataset.assemble(definition, in: output, writesIndex: true)
+        if !packed { try output.removePacks() }
         return definition
     }
 }

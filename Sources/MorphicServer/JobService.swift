@@ -408,7 +408,12 @@ public final class JobService: @unchecked Sendable {
             executor.cancel(job)
             (snapshot, status) = board.finish(job, as: .cancelled)
         }
+        // With none of its groups running, nothing will write its records again (a group
+        // that is running closes them as it ends): its packs are closed now. A sweep whose
+        // earlier groups ran, cancelled while it waited behind another, held them open.
+        let stoppedWriting = job.runningGroups.isEmpty
         board.condition.unlock()
+        if stoppedWriting { job.records.closeAppending() }
         try store(job, snapshot)
         log.info("sweep_cancelled", ["sweep": .string(id), "status": status["status"] ?? .null])
         if status["status"] == .string("cancelled"), let url = job.definition.notifyURL { notifier.send(status, to: url) }

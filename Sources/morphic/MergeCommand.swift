@@ -35,8 +35,8 @@ struct MergeCommand: ParsableCommand {
         for folder in folders { try DatasetFolder.requireFolder(folder) }
         try DatasetFolder.requireOutputFolder(output)
         let definition = try DatasetMerge.merge(
-            folders.map(SweepFolder.init(path:)), into: SweepFolder(path: output), limits: limits.limits)
-        if !packed { try SweepFolder(path: output).unpackRecords(of: definition) }
+            folders.map(SweepFolder.init(path:)), into: SweepFolder(path: output), limits: limits.limits,
+            packed: packed)
         note("\(definition.id): \(definition.runs.count) runs → \(output)/\(Dataset.archiveName)")
     }
 }

@@ -108,8 +108,24 @@ import Testing
         #expect(written >= 50, "the quick runs finished")
         #expect(try server.request("POST", "/api/sweeps/\(id)/cancel").status == 200)
         _ = try server.wait(for: id, status: "cancelled")
+        // And sweeps cancelled while they share the workers with another: some are cancelled
+        // with a group running, some between their groups, waiting behind the other's.
+        func submit(_ text: String) throws -> String {
+            let response = try server.request("POST", "/api/sweeps", body: Array(text.utf8))
+            return ((try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["id"] as? String ?? ""
+        }
+        let busy = try submit(#"{"name": "busy", "defaults": {"grid_size": 32, "generations": 200}, "groups": [{"prefix": "b", "replicates": 3000}]}"#)
+        _ = try server.wait(for: busy, status: "running")
+        for cycle in 0..<8 {
+            let shared = try submit(#"{"name": "shared-\#(cycle)", "defaults": {"grid_size": 16, "generations": 50}, "groups": [{"prefix": "s", "replicates": 1000}]}"#)
+            Thread.sleep(forTimeInterval: 0.1 + 0.05 * Double(cycle))
+            _ = try server.request("POST", "/api/sweeps/\(shared)/cancel")
+            _ = try server.wait(for: shared, status: "cancelled", "completed")
+        }
+        #expect(try server.request("POST", "/api/sweeps/\(busy)/cancel").status == 200)
+        _ = try server.wait(for: busy, status: "cancelled")
         let count = Self.settle(server, to: baseline)
-        print("41 stopped sweeps: descriptors \(baseline) before, \(count) after")
+        print("50 stopped sweeps: descriptors \(baseline) before, \(count) after")
         #expect(count <= baseline, "\(count - baseline) descriptors held by sweeps that write no more")
     }
 

@@ -219,6 +219,11 @@ import Testing
             for file in ["runs.csv", "timeseries.csv", "features.csv", "timeseries.npz", "theta_x.npz", "DATASET.md", "dataset.tar.gz"] {
                 #expect(FileManager.default.fileExists(atPath: output + "/" + file), "trial \(trial): \(file) missing beside the manifest")
             }
+            // And every record file it lists, whole.
+            let records = (1...500).filter { run in
+                (try? FileManager.default.attributesOfItem(atPath: output + "/r_\(run).json")[.size] as? Int).map { $0 > 0 } != true
+            }
+            #expect(records.isEmpty, "trial \(trial): \(records.count) record files missing or empty beside the manifest")
         }
     }
 
