@@ -32,6 +32,7 @@ struct BenchCommand: ParsableCommand {
     var repeats = 3
 
     @Option(
+        parsing: .unconditional,
         help: "Comma-separated sweep sizes to time end to end instead of the core.",
         transform: { text in
             let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }

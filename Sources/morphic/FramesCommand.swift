@@ -48,7 +48,10 @@ struct FramesCommand: ParsableCommand {
     var maxFrameCells = SweepLimits().maximumFrameCells * 16
 
     func validate() throws {
-        guard from >= 0, every >= 1 else { throw ValidationError("--from must be at least 0 and --every at least 1") }
+        guard from >= 0 else { throw ValidationError("--from must be at least 0, not \(from)") }
+        guard every >= 1 else { throw ValidationError("--every must be at least 1, not \(every)") }
+        if let to, to < from { throw ValidationError("--to (\(to)) must be at least --from (\(from))") }
+        guard maxFrameCells >= 1 else { throw ValidationError("--max-frame-cells must be at least 1, not \(maxFrameCells)") }
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
             throw ValidationError("\(output) is a folder; give --output a file name for the .npz (such as \(output)/frames.npz)")

@@ -17,9 +17,11 @@ struct LimitOptions: ParsableArguments {
     var maxSnapshotBytes = SweepLimits().maximumSnapshotBytes
 
     func validate() throws {
-        guard maxRuns >= 1, maxCellSteps >= 1, maxSweepBytes >= 1, maxSnapshotBytes >= 1 else {
-            throw ValidationError(
-                "--max-runs, --max-cell-steps, --max-sweep-bytes and --max-snapshot-bytes must be at least 1")
+        for (flag, value) in [
+            ("--max-runs", maxRuns), ("--max-cell-steps", maxCellSteps), ("--max-sweep-bytes", maxSweepBytes),
+            ("--max-snapshot-bytes", maxSnapshotBytes),
+        ] where value < 1 {
+            throw ValidationError("\(flag) must be at least 1, not \(value)")
         }
     }
 

@@ -38,6 +38,7 @@ struct SweepCommand: ParsableCommand {
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(
+        parsing: .unconditional,
         help: "Compute only shard I of N, 0 ≤ I < N (e.g. 0/4).",
         transform: { text in
             guard let shard = Shard(text) else {

@@ -118,8 +118,13 @@ import Testing
             (["sweep", "definition.json", "--workers", "-1"], "--workers must be at least 1"),
             (["serve", "--workers", "-1"], "--workers must be 0 (all cores) or more"),
             (["serve", "--port", "-5"], "--port must be in 0...65535"),
-            (["frames", "run.json", "--every", "-1"], "--every at least 1"),
+            (["frames", "run.json", "--every", "-1"], "--every must be at least 1, not -1"),
             (["bench", "--repeats", "-1"], "--repeats must be at least 1, not -1"),
+            (["bench", "--sweep", "-5"], "--sweep takes sizes such as"),
+            (["sweep", "definition.json", "--shard", "-1/4"], "--shard must be I/N with 0 ≤ I < N, not '-1/4'"),
+            (["sweep", "definition.json", "--max-runs", "-1"], "--max-runs must be at least 1, not -1"),
+            (["frames", "run.json", "--from", "-1"], "--from must be at least 0, not -1"),
+            (["frames", "run.json", "--max-frame-cells", "-1"], "--max-frame-cells must be at least 1, not -1"),
         ]
         for (arguments, message) in cases {
             let result = try morphic(arguments)
