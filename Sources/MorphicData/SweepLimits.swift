@@ -50,9 +50,15 @@ public struct SweepLimits: Hashable, Sendable {
         self.maximumSnapshotBytes = maximumSnapshotBytes
     }
 
-    /// `bytes` for a message: in MiB from one MiB up, else in KiB or bytes (a limit of 1,000
-    /// bytes read "0 MiB").
+    /// `bytes` for a message: in MiB from one MiB up, else in KiB or bytes, to a tenth where
+    /// that shows a difference (a limit of 1,000 bytes read "0 MiB", 1.5 MiB "1 MiB").
     static func size(_ bytes: Int) -> String {
-        bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : bytes >= 1 << 10 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"
+        func scaled(_ unit: Int, _ name: String) -> String {
+            let tenths = (bytes * 10 + unit / 2) / unit
+            return (tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(tenths % 10)") + " " + name
+        }
+        if bytes >= 1 << 20 { return scaled(1 << 20, "MiB") }
+        if bytes >= 1 << 10 { return scaled(1 << 10, "KiB") }
+        return bytes == 1 ? "1 byte" : "\(bytes) bytes"
     }
 }
