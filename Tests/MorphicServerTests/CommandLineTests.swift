@@ -163,15 +163,21 @@ import Testing
         #expect(!proc.output.contains("NSCocoaErrorDomain"), "\(proc.output)")
     }
 
+    /// The seed sweep's dataset made in `root/dataset`: the definition, the folder and the
+    /// path of its run morphic_7's record.
+    func seedDataset(in root: String) throws -> (definition: String, output: String, record: String) {
+        let seed = ServerProcess.packageFolder + "/Config/sweeps/seed.json"
+        let output = root + "/dataset"
+        #expect(try morphic(["sweep", seed, "--output", output, "--quiet"]).status == 0)
+        return (seed, output, output + "/morphic_7.json")
+    }
+
     /// A record changed after its dataset was made is computed again by the next run over the
     /// folder, not taken into the new dataset with its manifest rewritten around it.
     @Test func recordChangedSinceTheManifest_IsComputedAgain() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let seed = ServerProcess.packageFolder + "/Config/sweeps/seed.json"
-        let output = root + "/dataset"
-        #expect(try morphic(["sweep", seed, "--output", output, "--quiet"]).status == 0)
-        let path = output + "/morphic_7.json"
+        let (seed, output, path) = try seedDataset(in: root)
         let original = try Data(contentsOf: URL(fileURLWithPath: path))
         let manifest = try Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json"))
         let text = String(decoding: original, as: UTF8.self)
@@ -190,10 +196,7 @@ import Testing
     @Test func wrongRecordsAndServerReferences_SayWhatIsWrong() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let seed = ServerProcess.packageFolder + "/Config/sweeps/seed.json"
-        let output = root + "/dataset"
-        #expect(try morphic(["sweep", seed, "--output", output, "--quiet"]).status == 0)
-        let path = output + "/morphic_7.json"
+        let (_, output, path) = try seedDataset(in: root)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         try text.replacingOccurrences(of: "\"mode\": \"morphic\"", with: "\"mode\": \"morphiC\"")
             .write(toFile: path, atomically: true, encoding: .utf8)
