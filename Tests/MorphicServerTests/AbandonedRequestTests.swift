@@ -77,7 +77,13 @@ import Testing
             let cancelled = halfClosed("POST /api/sweeps/\(id)/cancel HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
             #expect(cancelled.hasPrefix("HTTP/1.1 200 ") || cancelled.hasPrefix("HTTP/1.1 409 "), "cancel \(index): \(cancelled.prefix(60))")
             _ = try server.wait(for: String(id), status: "cancelled", "completed")
-            let deleted = halfClosed("DELETE /api/sweeps/\(id) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            // A cancelled sweep whose runs are still stopping is deleted a moment later (409 until then).
+            var deleted = ""
+            for _ in 0..<100 {
+                deleted = halfClosed("DELETE /api/sweeps/\(id) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                guard deleted.hasPrefix("HTTP/1.1 409 ") && deleted.contains("in a moment") else { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
             #expect(deleted.hasPrefix("HTTP/1.1 204 "), "delete \(index): \(deleted.prefix(60))")
         }
         #expect(try server.json("/api/sweeps")["total"] as? Int == 0)
