@@ -104,13 +104,17 @@ def finished_sweep(binary, data, replicates=1000, grid_size=4, generations=2, na
         shutil.rmtree(work, ignore_errors=True)
 
 
-def start_server(binary, data, port=0, config=None):
+def start_server(binary, data, port=0, config=None, log=None):
     """`morphic serve` over `data` on loopback (with Config/server.json, or `config`); returns
-    the process and its URL."""
+    the process and its URL. `log`, when given, is a file that keeps the server's log (its
+    standard error), for a check that must be able to say what the server did."""
+    stderr = open(log, "w") if log else subprocess.DEVNULL
     process = subprocess.Popen([binary, "serve", "--port", str(port), "--data-dir", data, "--workers", "2"]
                                + (["--config", config] if config else []),
-                               cwd=PACKAGE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               cwd=PACKAGE, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                env={k: v for k, v in os.environ.items() if not k.startswith("MORPHIC_")})
+    if log:
+        stderr.close()
     deadline, printed = time.time() + 30, []
     while time.time() < deadline:
         line = process.stdout.readline()

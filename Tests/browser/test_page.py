@@ -971,8 +971,22 @@ def main():
             driver.execute_script("location.hash = '#/new'; location.hash = '#/'")
             WebDriverWait(driver, 10, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
             driver.save_screenshot(os.path.join(artifacts, "outage.png"))
-            server, _ = start_server(binary, data, port)
-            WebDriverWait(driver, 40, ignored_exceptions=REDRAWN).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
+            log = os.path.join(artifacts, "restarted-server.log")
+            server, _ = start_server(binary, data, port, log=log)
+            try:
+                WebDriverWait(driver, 40, ignored_exceptions=REDRAWN).until(
+                    lambda d: not d.find_element(By.ID, "outage").is_displayed())
+            except Exception:
+                # Whether the server answers at all, and what it logged, so that a failure says
+                # which side kept the banner up.
+                try:
+                    health = api(url, "/healthz", timeout=5)[0]
+                except Exception as error:  # noqa: BLE001
+                    health = repr(error)
+                with open(log) as file:
+                    tail = file.read()[-2000:]
+                raise AssertionError(f"the banner stayed 40 s; /healthz from here: {health}; "
+                                     f"the server alive: {server.poll() is None}; its log's end:\n{tail}")
 
         for test in [submit_smoke_sweep_through_the_form, progress_bar_reaches_100_percent,
                      run_chart_has_one_point_per_generation, replay_plays_to_the_end_pauses_and_scrubs,
