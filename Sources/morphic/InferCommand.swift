@@ -30,16 +30,22 @@ struct InferCommand: ParsableCommand {
 
     func run() throws {
         // The observations first: a wrong one is refused before seconds of training.
-        let observations = try usage { try observed.flatMap { try ObservedInput.read($0) } }
+        // Each with the file it came from, which a refusal names (several may be given).
+        let observations = try usage { try observed.flatMap { path in try ObservedInput.read(path).map { (path, $0) } } }
         let (sweep, model) = try trainReference(reference, quiet: quiet)
         let calibration = model.calibration
         var written = 0
         let start = Date()
-        for observation in observations {
+        for (source, observation) in observations {
             try usage {
                 try sweep.check(
                     gridSize: observation.gridSize, generations: observation.generations, run: observation.runID)
-                let posterior = try model.posterior(observation.features)
+                let posterior: Posterior
+                do {
+                    posterior = try model.posterior(observation.features)
+                } catch let error as InferenceError {
+                    throw InferenceError("\(source) (run \(observation.runID)): \(error.message)", field: error.field)
+                }
                 let line = PosteriorJSON.answer(
                     posterior, runID: observation.runID, reference: sweep.id, calibration: calibration
                 ).compactBytes

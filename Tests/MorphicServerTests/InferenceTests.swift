@@ -208,6 +208,15 @@ import Testing
         let otherGridCLI = try morphic(["infer", folder, data + "/bigger.json", "--quiet"])
         #expect(otherGridCLI.status == 64)
         #expect(otherGridCLI.output.contains("32×32"))
+        // A feature that overflows is refused naming the file it came from.
+        let recordObject = try #require(try Self.object(Array(try Data(contentsOf: URL(fileURLWithPath: data + "/run.json")))))
+        let series = try #require(recordObject["timeseries"] as? [String: Any])
+        var observed: [String: Any] = [:]
+        for name in ["population", "complexity", "volatility", "pattern_diversity"] { observed[name] = series[name] }
+        observed["population"] = Array(repeating: 1e308, count: (series["population"] as? [Any])?.count ?? 1)
+        try JSONSerialization.data(withJSONObject: ["series": observed]).write(to: URL(fileURLWithPath: data + "/huge.json"))
+        let hugeCLI = try morphic(["infer", folder, data + "/huge.json", "--quiet"])
+        #expect(hugeCLI.status == 64 && hugeCLI.output.contains(data + "/huge.json") && hugeCLI.output.contains("infinite"), "\(hugeCLI.output)")
         _ = server.terminate()
     }
 
