@@ -345,28 +345,30 @@ struct FieldStep: @unchecked Sendable {
                             // The cells a crystal might take or that might resonate, by
                             // their draws: a mask, so that no branch waits on a draw.
                             var hopeful: UInt64 = 0
-                            if !hopeless && vectorDraws {
-                                // Every cell up to the last occupied one, four at a time: the
-                                // draws of a quarter of a word cost what one cell's did.
-                                if cells != 0 {
-                                    hopeful =
-                                        CounterRandom.drawWord(
-                                            prefix: random, first: UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64),
-                                            count: 64 &- cells.leadingZeroBitCount, below: ceilingBits, into: draws)
-                                        & cells
-                                }
-                                if ceiling > resonance { hopeful = cells }
-                            } else if !hopeless {
-                                var left = cells
-                                while left != 0 {
-                                    let bit = left.trailingZeroBitCount
-                                    left &= left &- 1
-                                    let index = UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64 &+ bit)
-                                    let draw = CounterRandom.mix64(random ^ index)
-                                    draws[bit] = draw
-                                    // Below the ceiling exactly when the difference is
-                                    // negative: both are below 2^54.
-                                    hopeful |= ((draw &>> 11 &- ceilingBits) &>> 63) &<< UInt64(bit)
+                            if !hopeless {
+                                if vectorDraws {
+                                    // Every cell up to the last occupied one, four at a time:
+                                    // the draws of a quarter of a word cost what one cell's did.
+                                    if cells != 0 {
+                                        hopeful =
+                                            CounterRandom.drawWord(
+                                                prefix: random,
+                                                first: UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64),
+                                                count: 64 &- cells.leadingZeroBitCount, below: ceilingBits, into: draws)
+                                            & cells
+                                    }
+                                } else {
+                                    var left = cells
+                                    while left != 0 {
+                                        let bit = left.trailingZeroBitCount
+                                        left &= left &- 1
+                                        let index = UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64 &+ bit)
+                                        let draw = CounterRandom.mix64(random ^ index)
+                                        draws[bit] = draw
+                                        // Below the ceiling exactly when the difference is
+                                        // negative: both are below 2^54.
+                                        hopeful |= ((draw &>> 11 &- ceilingBits) &>> 63) &<< UInt64(bit)
+                                    }
                                 }
                                 if ceiling > resonance { hopeful = cells }
                             }

@@ -41,13 +41,13 @@ struct TableStep {
                         taken = CounterRandom.drawWord(
                             prefix: random, first: UInt64(truncatingIfNeeded: y &* n &+ (j &- 1) &* 64),
                             count: 64 &- cells.leadingZeroBitCount, below: threshold, into: draws)
-                        cells = 0
-                    }
-                    while cells != 0 {
-                        let bit = cells.trailingZeroBitCount
-                        cells &= cells &- 1
-                        let draw = CounterRandom.mix64(random ^ UInt64(y &* n &+ (j &- 1) &* 64 &+ bit))
-                        taken |= (draw &>> 11 < threshold ? 1 : 0) &<< UInt64(bit)
+                    } else {
+                        while cells != 0 {
+                            let bit = cells.trailingZeroBitCount
+                            cells &= cells &- 1
+                            let draw = CounterRandom.mix64(random ^ UInt64(y &* n &+ (j &- 1) &* 64 &+ bit))
+                            taken |= (draw &>> 11 < threshold ? 1 : 0) &<< UInt64(bit)
+                        }
                     }
                     var next: UInt64 = 0
                     var left = taken

@@ -28,11 +28,16 @@ public enum Dataset {
     /// Writes the dataset of a sweep whose runs are all finished or failed. A run with
     /// neither a whole record nor a failure is refused, naming it. With `writesIndex` (the
     /// server, `morphic sweep` and `morphic merge`) the same pass writes the folder's
-    /// ``RunIndexFile``, which is no dataset file.
+    /// ``RunIndexFile``, which is no dataset file. With `laysOutRecords` (`morphic sweep` and
+    /// `morphic merge` unless `--packed`) the records are first laid out one file a run
+    /// (``SweepFolder/unpackRecords(of:)``), so that the manifest, written last, never lists
+    /// a file not yet on disk, and the packs are removed once it is.
     /// Returns the dataset trained as a reference when its card's calibration was measured.
     @discardableResult
-    public static func assemble(_ definition: SweepDefinition, in folder: SweepFolder,
-                                writesIndex: Bool = false) throws -> TrainedReference? {
+    public static func assemble(
+        _ definition: SweepDefinition, in folder: SweepFolder, writesIndex: Bool = false, laysOutRecords: Bool = false
+    ) throws -> TrainedReference? {
+        if laysOutRecords { try folder.unpackRecords(of: definition) }
         let records = RecordStore(folder)
         // Failures are few and listed by name; a failed run retried since has its record.
         var failures: [Int: String] = [:]
@@ -184,6 +189,7 @@ public enum Dataset {
         // Last, once every other file is in place and flushed: a folder with a manifest holds
         // the whole dataset (the archive took the manifest's bytes from its temporary file).
         try manifest.commit()
+        if laysOutRecords { try folder.removePacks() }
         return trained
     }
 
@@ -197,11 +203,8 @@ public enum Dataset {
             let loose = cursor.store.folder.runPath(run.id)
             let descriptor = open(loose, O_RDONLY | O_CLOEXEC)
             if descriptor < 0 && errno != ENOENT { throw FileError.system("cannot read \(loose)", errno) }
-            if descriptor >= 0 {
-                close(descriptor)
-                if let data = FileManager.default.contents(atPath: loose) {
-                    _ = try record(Array(data), of: run, path: loose)
-                }
+            if descriptor >= 0, let data = try? FileHandle(fileDescriptor: descriptor, closeOnDealloc: true).readToEnd() {
+                _ = try record(Array(data), of: run, path: loose)
             }
             throw FileError.invalid(
                 "run \(run.id) has no whole record in \(cursor.store.folder.path)/\(RecordStore.folderName) (\(cursor.pack(of: index).location(of: index))); run the sweep again to compute it anew"
@@ -239,16 +242,8 @@ public enum Dataset {
     public static func writeFeatures(_ definition: SweepDefinition, in folder: SweepFolder) throws {
         let file = try StreamingFile(path: folder.path + "/features.csv")
         try file.write(csvLine(DatasetColumn.features.map(\.name)))
-        let records = RecordStore(folder)
-        var index = 0
-        var cursor = RecordStore.Cursor(records)
-        try ManifestRuns.forEach(path: folder.path + "/manifest.json") { entry in
-            guard index < definition.runs.count, entry["run_id"]?.stringValue == definition.runs[index].id else {
-                throw FileError.invalid("\(folder.path)/manifest.json does not list the runs of its definition in order")
-            }
-            let run = definition.runs[index]
-            defer { index += 1 }
-            guard let digest = entry["sha256"]?.stringValue else { return }
+        var cursor = RecordStore.Cursor(RecordStore(folder))
+        try forEachListed(definition, in: folder) { index, run, digest in
             let bytes = try recordBytes(run, index: index, in: &cursor)
             guard SHA256.hex(bytes) == digest else {
                 throw FileError.invalid(
@@ -256,9 +251,6 @@ public enum Dataset {
             }
             let values = featureValues(try record(bytes, of: run, path: run.fileName))
             try file.write(featuresLine(values, run: run, sweepSeed: definition.seed))
-        }
-        guard index == definition.runs.count else {
-            throw FileError.invalid("\(folder.path)/manifest.json lists \(index) of the \(definition.runs.count) runs")
         }
         try file.commit()
     }
@@ -268,26 +260,37 @@ public enum Dataset {
     /// anew rather than take them into the new dataset. Empty without a readable manifest
     /// that lists the definition's runs in order.
     public static func changedRecords(_ definition: SweepDefinition, in folder: SweepFolder) -> [String] {
-        let path = folder.path + "/manifest.json"
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        guard FileManager.default.fileExists(atPath: folder.path + "/manifest.json") else { return [] }
         var changed: [String] = []
-        var index = 0
         do {
-            try ManifestRuns.forEach(path: path) { entry in
-                guard index < definition.runs.count, entry["run_id"]?.stringValue == definition.runs[index].id else {
-                    throw FileError.invalid("not this definition's manifest")
-                }
-                let run = definition.runs[index]
-                index += 1
-                guard let digest = entry["sha256"]?.stringValue,
-                    let bytes = FileManager.default.contents(atPath: folder.runPath(run.id))
-                else { return }
+            try forEachListed(definition, in: folder) { _, run, digest in
+                guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else { return }
                 if SHA256.hex(Array(bytes)) != digest { changed.append(run.id) }
             }
         } catch {
             return []
         }
         return changed
+    }
+
+    /// Calls `body` with each finished run the folder's manifest lists, its index and the
+    /// sha256 listed for its record; throws when the manifest does not list the definition's
+    /// runs, all of them and in order.
+    private static func forEachListed(
+        _ definition: SweepDefinition, in folder: SweepFolder, _ body: (Int, PlannedRun, String) throws -> Void
+    ) throws {
+        var index = 0
+        try ManifestRuns.forEach(path: folder.path + "/manifest.json") { entry in
+            guard index < definition.runs.count, entry["run_id"]?.stringValue == definition.runs[index].id else {
+                throw FileError.invalid("\(folder.path)/manifest.json does not list the runs of its definition in order")
+            }
+            defer { index += 1 }
+            guard let digest = entry["sha256"]?.stringValue else { return }
+            try body(index, definition.runs[index], digest)
+        }
+        guard index == definition.runs.count else {
+            throw FileError.invalid("\(folder.path)/manifest.json lists \(index) of the \(definition.runs.count) runs")
+        }
     }
 
     /// A record's features (``Features``), from its observable series.

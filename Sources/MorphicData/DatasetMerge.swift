@@ -5,8 +5,8 @@ import Foundation
 /// whose record is torn or damaged.
 public enum DatasetMerge {
     /// Merges `inputs` into `output` and assembles the dataset there.
-    /// With `packed` false the records are laid out one file a run (``SweepFolder/unpackRecords(of:removingPacks:)``)
-    /// before the dataset is assembled, and the packs removed after.
+    /// With `packed` false the records are laid out one file a run, as the archive holds them
+    /// (``Dataset/assemble(_:in:writesIndex:laysOutRecords:)``).
     /// - Returns: the sweep's definition.
     @discardableResult
     public static func merge(
@@ -87,10 +87,7 @@ public enum DatasetMerge {
                 try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
             }
         }
-        // Laid out one file a run before the dataset, whose manifest lists the files.
-        if !packed { try output.unpackRecords(of: definition, removingPacks: false) }
-        try Dataset.assemble(definition, in: output, writesIndex: true)
-        if !packed { try output.removePacks() }
+        try Dataset.assemble(definition, in: output, writesIndex: true, laysOutRecords: !packed)
         return definition
     }
 }

@@ -112,13 +112,11 @@ public struct SweepFolder: Sendable {
     }
 
     /// Lays the finished runs' records out as the archive holds them, one `<run_id>.json` per
-    /// run (byte for byte the record the manifest's sha256 names), and with `removingPacks`
-    /// removes the packs, so the folder is the dataset. Every file is written and flushed
-    /// before any pack goes: a crash part-way leaves the packs, which are read first. Called
-    /// before the dataset is assembled (the packs kept, and removed after), so that the
-    /// manifest, written last, never lists a file not yet on disk. Returns the files written.
+    /// run (byte for byte the record the manifest's sha256 names), and flushes them; the
+    /// packs stay, read first, until ``removePacks()`` once the dataset is assembled
+    /// (``Dataset/assemble(_:in:writesIndex:laysOutRecords:)``). Returns the files written.
     @discardableResult
-    public func unpackRecords(of definition: SweepDefinition, removingPacks: Bool = true) throws -> Int {
+    func unpackRecords(of definition: SweepDefinition) throws -> Int {
         var cursor = RecordStore.Cursor(RecordStore(self))
         var written = 0
         for (index, run) in definition.runs.enumerated() {
@@ -134,12 +132,11 @@ public struct SweepFolder: Sendable {
             written += 1
         }
         try synchronize()
-        if removingPacks { try removePacks() }
         return written
     }
 
     /// Removes `records/`, once its records are laid out one file a run.
-    public func removePacks() throws {
+    func removePacks() throws {
         let packs = path + "/" + RecordStore.folderName
         if FileManager.default.fileExists(atPath: packs) { try FileManager.default.removeItem(atPath: packs) }
     }

@@ -142,11 +142,7 @@ struct SweepCommand: ParsableCommand {
         }
         // The runs index too, as the server writes it: a folder served afterwards answers its
         // first sorted query from one file, not from every record.
-        // Records laid out one file a run before the dataset, whose manifest (written last)
-        // lists those files; the packs go once it is whole.
-        if !packed { try folder.unpackRecords(of: definition, removingPacks: false) }
-        try Dataset.assemble(definition, in: folder, writesIndex: true)
-        if !packed { try folder.removePacks() }
+        try Dataset.assemble(definition, in: folder, writesIndex: true, laysOutRecords: !packed)
         for id in folder.failedRuns() where definition.index(ofRun: id) != nil {
             note("run \(id) failed: \(folder.failure(id) ?? "")")
         }
