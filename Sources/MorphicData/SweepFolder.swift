@@ -105,8 +105,12 @@ public struct SweepFolder: Sendable {
     func forEachName(_ body: (String) -> Bool) {
         guard let directory = opendir(path) else { return }
         defer { closedir(directory) }
+        // The name is read where it lies, up to its NUL: an entry is only as long as its
+        // name needs, so copying the whole `dirent` (`entry.pointee`, 280 bytes) read past
+        // the last entry of the listing's buffer, and crashed when that ended a page.
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
             guard body(name) else { return }
         }
     }
