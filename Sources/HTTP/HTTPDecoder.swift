@@ -297,11 +297,11 @@ public struct HTTPDecoder {
             }
         }
         guard request.minorVersion == 0 || hosts.count == 1, hosts.count <= 1 else {
-            throw HTTPError(.badRequest, "an HTTP/1.1 request needs exactly one Host field")
+            throw HTTPError(.badRequest, "an HTTP/1.1 request needs exactly one Host field", field: "Host")
         }
         // RFC 9112 §3.2: a Host field with invalid syntax gets 400.
         if hosts.count == 1, !hosts.first.isEmpty, !Self.isValidHost(hosts.first) {
-            throw HTTPError(.badRequest, "the Host field is not a valid host[:port]")
+            throw HTTPError(.badRequest, "the Host field is not a valid host[:port]", field: "Host")
         }
         var expected = 0
         var chunked = false
@@ -373,13 +373,10 @@ public struct HTTPDecoder {
             else { return false }
             bytes = bytes[bytes.index(after: close)...]
             guard bytes.isEmpty || bytes.first == UInt8(ascii: ":") else { return false }
-            return bytes.count <= 17 && bytes.dropFirst().allSatisfy(isDigit)
+            return isPort(bytes.dropFirst())
         }
         if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
-            let port = bytes[bytes.index(after: colon)...]
-            // Syntax only (`port = *DIGIT`, leading zeros allowed); its value is checked where
-            // the name is.
-            guard port.count <= 16, port.allSatisfy(isDigit) else { return false }
+            guard isPort(bytes[bytes.index(after: colon)...]) else { return false }
             bytes = bytes[..<colon]
         }
         return !bytes.isEmpty && bytes.allSatisfy { byte in
@@ -393,6 +390,14 @@ public struct HTTPDecoder {
             default: false
             }
         }
+    }
+
+    /// A port: digits (`port = *DIGIT`: none is the default port, leading zeros are allowed)
+    /// of a number up to 65535.
+    private static func isPort(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return false }
+        let significant = digits.drop { $0 == UInt8(ascii: "0") }
+        return significant.count <= 5 && significant.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } <= 65535
     }
 
     /// RFC 9110 §5.6.2 tchar.

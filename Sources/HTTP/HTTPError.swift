@@ -5,10 +5,13 @@ public struct HTTPError: Error, Hashable, Sendable {
     public let status: HTTPStatus
     /// What is wrong, for the client.
     public let message: String
+    /// The header field at fault, when one is (`Host`).
+    public let field: String?
 
     /// Creates an error.
-    public init(_ status: HTTPStatus, _ message: String) {
+    public init(_ status: HTTPStatus, _ message: String, field: String? = nil) {
         self.status = status
         self.message = message
+        self.field = field
     }
 }

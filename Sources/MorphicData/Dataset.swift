@@ -28,16 +28,22 @@ public enum Dataset {
     /// Writes the dataset of a sweep whose runs are all finished or failed. A run with
     /// neither a whole record nor a failure is refused, naming it. With `writesIndex` (the
     /// server, `morphic sweep` and `morphic merge`) the same pass writes the folder's
-    /// ``RunIndexFile``, which is no dataset file. With `laysOutRecords` (`morphic sweep` and
-    /// `morphic merge` unless `--packed`) the records are first laid out one file a run
-    /// (``SweepFolder/unpackRecords(of:)``), so that the manifest, written last, never lists
-    /// a file not yet on disk, and the packs are removed once it is.
+    /// ``RunIndexFile``, which is no dataset file. `records` is how `morphic sweep` and
+    /// `morphic merge` leave the records (nil, the server's folders: as they are). One file a
+    /// run: they are laid out first (``SweepFolder/unpackRecords(of:)``), so that the
+    /// manifest, written last, never lists a file not yet on disk, and the packs are removed
+    /// once it is. Packed: those held one file a run are packed first
+    /// (``SweepFolder/packRecords(of:)``), and their files removed once the manifest is in place.
     /// Returns the dataset trained as a reference when its card's calibration was measured.
     @discardableResult
     public static func assemble(
-        _ definition: SweepDefinition, in folder: SweepFolder, writesIndex: Bool = false, laysOutRecords: Bool = false
+        _ definition: SweepDefinition, in folder: SweepFolder, writesIndex: Bool = false, records layout: RecordLayout? = nil
     ) throws -> TrainedReference? {
-        if laysOutRecords { try folder.unpackRecords(of: definition) }
+        switch layout {
+        case .oneFileARun: try folder.unpackRecords(of: definition)
+        case .packed: try folder.packRecords(of: definition)
+        case nil: break
+        }
         let records = RecordStore(folder)
         // Failures are few and listed by name; a failed run retried since has its record.
         var failures: [Int: String] = [:]
@@ -189,7 +195,11 @@ public enum Dataset {
         // Last, once every other file is in place and flushed: a folder with a manifest holds
         // the whole dataset (the archive took the manifest's bytes from its temporary file).
         try manifest.commit()
-        if laysOutRecords { try folder.removePacks() }
+        switch layout {
+        case .oneFileARun: try folder.removePacks()
+        case .packed: folder.removeLooseRecords(of: definition)
+        case nil: break
+        }
         return trained
     }
 

@@ -6,7 +6,7 @@ import Foundation
 public enum DatasetMerge {
     /// Merges `inputs` into `output` and assembles the dataset there.
     /// With `packed` false the records are laid out one file a run, as the archive holds them
-    /// (``Dataset/assemble(_:in:writesIndex:laysOutRecords:)``).
+    /// (``Dataset/assemble(_:in:writesIndex:records:)``).
     /// - Returns: the sweep's definition.
     @discardableResult
     public static func merge(
@@ -87,7 +87,7 @@ public enum DatasetMerge {
                 try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
             }
         }
-        try Dataset.assemble(definition, in: output, writesIndex: true, laysOutRecords: !packed)
+        try Dataset.assemble(definition, in: output, writesIndex: true, records: packed ? .packed : .oneFileARun)
         return definition
     }
 }

@@ -185,7 +185,7 @@ public struct Observation: Sendable {
         self.generations = generations
     }
 
-    /// The four observable series of `object`, each of `generations` finite numbers.
+    /// The four observable series of `object`, each of `generations` finite, non-negative numbers.
     private static func series(_ object: JSON, generations: Int, prefix: String) throws -> [[Double]] {
         try Features.series.map { name in
             let field = prefix + "." + name
@@ -202,6 +202,11 @@ public struct Observation: Sendable {
             return try elements.enumerated().map { index, element in
                 guard let value = element.doubleValue, value.isFinite else {
                     throw InferenceError("\(field)[\(index)] is not a finite number", field: field)
+                }
+                // Counts, a standard deviation and a ratio of counts: a negative one is no run's.
+                guard value >= 0 else {
+                    let shown = value == value.rounded() && value > -1e15 ? String(Int(value)) : String(value)
+                    throw InferenceError("\(field)[\(index)] is \(shown); \(name) is never negative", field: field)
                 }
                 return value
             }

@@ -255,6 +255,15 @@ public final class RecordStore: @unchecked Sendable {
         /// Run `index`'s record, if a frame holds it whole; else, in a folder of the earlier
         /// layout, its `<run_id>.json` if that parses as the run's record.
         public func record(_ run: PlannedRun, index: Int) -> [UInt8]? {
+            if let bytes = framed(index) { return bytes }
+            guard let loose, let data = FileManager.default.contents(atPath: loose.runPath(run.id)) else { return nil }
+            let bytes = Array(data)
+            guard (try? Dataset.record(bytes, of: run, path: loose.runPath(run.id))) != nil else { return nil }
+            return bytes
+        }
+
+        /// Run `index`'s record, if a frame of the pack holds it whole.
+        public func framed(_ index: Int) -> [UInt8]? {
             for frame in frames[index] ?? [] {
                 var bytes = [UInt8](repeating: 0, count: frame.length)
                 if bytes.withUnsafeMutableBytes({ Descriptor.read(descriptors[frame.file], into: $0, at: frame.offset) }),
@@ -263,10 +272,7 @@ public final class RecordStore: @unchecked Sendable {
                     return bytes
                 }
             }
-            guard let loose, let data = FileManager.default.contents(atPath: loose.runPath(run.id)) else { return nil }
-            let bytes = Array(data)
-            guard (try? Dataset.record(bytes, of: run, path: loose.runPath(run.id))) != nil else { return nil }
-            return bytes
+            return nil
         }
 
         /// Whether the pack holds no record, nor may a `<run_id>.json` file.

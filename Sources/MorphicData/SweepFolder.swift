@@ -118,7 +118,7 @@ public struct SweepFolder: Sendable {
     /// Lays the finished runs' records out as the archive holds them, one `<run_id>.json` per
     /// run (byte for byte the record the manifest's sha256 names), and flushes them; the
     /// packs stay, read first, until ``removePacks()`` once the dataset is assembled
-    /// (``Dataset/assemble(_:in:writesIndex:laysOutRecords:)``). Returns the files written.
+    /// (``Dataset/assemble(_:in:writesIndex:records:)``). Returns the files written.
     @discardableResult
     func unpackRecords(of definition: SweepDefinition) throws -> Int {
         var cursor = RecordStore.Cursor(RecordStore(self))
@@ -137,6 +137,33 @@ public struct SweepFolder: Sendable {
         }
         try synchronize()
         return written
+    }
+
+    /// Appends to packs each record the folder holds only as a `<run_id>.json` file (a folder
+    /// laid out one file a run, swept or merged again with `--packed`), and flushes them;
+    /// the files stay, read after the packs, until ``removeLooseRecords(of:)`` once the
+    /// dataset is assembled. Returns the records packed.
+    @discardableResult
+    func packRecords(of definition: SweepDefinition) throws -> Int {
+        let store = RecordStore(self)
+        guard store.hasLooseRecords else { return 0 }
+        var cursor = RecordStore.Cursor(store)
+        var packed = 0
+        for (index, run) in definition.runs.enumerated() {
+            let pack = cursor.pack(of: index)
+            guard pack.framed(index) == nil, let record = pack.record(run, index: index) else { continue }
+            try store.write(record, run: index)
+            packed += 1
+        }
+        store.closeAppending()
+        try synchronize()
+        return packed
+    }
+
+    /// Removes the `<run_id>.json` records of `definition`'s runs, once packed.
+    func removeLooseRecords(of definition: SweepDefinition) {
+        guard RecordStore(self).hasLooseRecords else { return }
+        for run in definition.runs { unlink(runPath(run.id)) }
     }
 
     /// Removes `records/`, once its records are laid out one file a run.

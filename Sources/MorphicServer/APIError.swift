@@ -32,13 +32,14 @@ struct APIError: Error {
     static func from(_ error: HTTPError) -> APIError {
         let code =
             switch error.status.code {
+            case 400 where error.field == "Host": "bad_host"
             case 413: "too_large"
             case 414: "request_line_too_long"
             case 431: "headers_too_large"
             case 408: "timeout"
             default: "bad_request"
             }
-        return APIError(status: error.status, code: code, message: error.message)
+        return APIError(status: error.status, code: code, message: error.message, field: error.field)
     }
 
     static func from(_ failure: JobService.Failure) -> APIError {

@@ -97,6 +97,7 @@ struct FramesCommand: ParsableCommand {
             do { try configuration.set(key, value) } catch { throw ValidationError("\(record): \(error.message)") }
         }
         guard configuration.seed != nil else { throw ValidationError("\(record): the record has no seed") }
+        try Self.checkAgreement(json, with: configuration, record: record)
         guard !(configuration.mode == .morphic && configuration.crossSystemCoupling > 0) else {
             throw ValidationError(
                 "\(record) is coupled to the other runs of its group (cross_system_coupling > 0) and cannot be recomputed alone; use the server's frames endpoint"
@@ -113,6 +114,33 @@ struct FramesCommand: ParsableCommand {
         try RunFrames(configuration: configuration, llmTable: table, from: from, to: last, every: every)
             .writeArrays(to: output)
         note("wrote \(frames) frames of \(json["run_id"]?.stringValue ?? "the run") to \(output)")
+    }
+
+    /// Refuses a record whose other parts contradict its `config` (the mode, the grid size,
+    /// the generations, the model version): the frames would be of some other run than the
+    /// one its series describe.
+    static func checkAgreement(_ json: JSON, with configuration: RunConfiguration, record: String) throws {
+        var claims: [(field: String, value: String?, config: String)] = [
+            ("mode", json["mode"].map { Mode(name: $0.stringValue ?? "")?.rawValue ?? Self.shown($0) }, configuration.mode.rawValue),
+            ("metadata.grid_size", json["metadata"]?["grid_size"].map(Self.shown), String(configuration.gridSize)),
+            ("metadata.generations", json["metadata"]?["generations"].map(Self.shown), String(configuration.generations)),
+        ]
+        if let version = json["metadata"]?["model_version"] {
+            guard version.stringValue == RunRecord.modelVersion else {
+                throw ValidationError(
+                    "\(record): its metadata.model_version is \(Self.shown(version)); this morphic recomputes \(RunRecord.modelVersion)")
+            }
+        }
+        claims.removeAll { $0.value == nil }
+        for claim in claims where claim.value != claim.config {
+            let key = claim.field.split(separator: ".").last!
+            throw ValidationError(
+                "\(record): its \(claim.field) is \(claim.value!) and its config.\(key) \(claim.config); a record has one")
+        }
+    }
+
+    private static func shown(_ value: JSON) -> String {
+        value.stringValue ?? String(decoding: value.compactBytes, as: UTF8.self)
     }
 
     /// The last generation and the number of frames, checked against the run and the limit.

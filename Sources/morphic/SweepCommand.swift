@@ -17,7 +17,8 @@ struct SweepCommand: ParsableCommand {
             sweep the folder holds, and runs-index.bin its runs' statistics for a server that \
             serves the folder. While the sweep runs, records are appended to packs in \
             records/; --packed keeps them there instead of one file per run (for sweeps of \
-            hundreds of thousands of runs, see docs/datasets.md). Running the same command again \
+            hundreds of thousands of runs, see docs/datasets.md), and packs those of a folder \
+            laid out one file per run. Running the same command again \
             computes only the runs whose records are missing (or differ from the sha256 the \
             folder's manifest lists for them); runs that failed stay failed \
             unless --retry-failed is given. With --shard I/N only shard I (0-based) of N is \
@@ -142,7 +143,7 @@ struct SweepCommand: ParsableCommand {
         }
         // The runs index too, as the server writes it: a folder served afterwards answers its
         // first sorted query from one file, not from every record.
-        try Dataset.assemble(definition, in: folder, writesIndex: true, laysOutRecords: !packed)
+        try Dataset.assemble(definition, in: folder, writesIndex: true, records: packed ? .packed : .oneFileARun)
         for id in folder.failedRuns() where definition.index(ofRun: id) != nil {
             note("run \(id) failed: \(folder.failure(id) ?? "")")
         }

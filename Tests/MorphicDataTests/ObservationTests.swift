@@ -56,6 +56,28 @@ import Testing
         }
     }
 
+    /// A value no run can have (a negative count, deviation or ratio) is refused, naming the
+    /// series and the generation, in bare series and in a run record alike.
+    @Test func negativeValue_IsRefusedNamingTheSeriesAndItsIndex() throws {
+        let values = [
+            ("population", "5, 6, 7, 6"), ("complexity", "0.1, 0.2, 0.3, 0.2"), ("volatility", "0, 0.2, 0.1, 0.1"),
+            ("pattern_diversity", "3, 4, 5, 4"),
+        ]
+        for (negative, _) in values {
+            let members = values.map { name, list in
+                #""\#(name)": [\#(name == negative ? "5, -1, 7, 6" : list)]"#
+            }
+            let series = #""series": {\#(members.joined(separator: ", "))}"#
+            let error = try #require(try Self.refusal("{\(series)}"), "\(negative)")
+            #expect(error.field == "series.\(negative)")
+            #expect(error.message == "series.\(negative)[1] is -1; \(negative) is never negative", "\(error.message)")
+            let record =
+                #"{"run_id": "m_1", "metadata": {"grid_size": 8, "generations": 4}, "timeseries": \#(series.dropFirst(10)), "summary_stats": {"convergence_generation": null}}"#
+            let fromRecord = try #require(try Self.refusal(record, record: true), "\(negative)")
+            #expect(fromRecord.field == "timeseries.\(negative)")
+        }
+    }
+
     /// Something of no form at all (a sweep definition given by mistake) is said to be no
     /// observation, with the forms that are, not that its first key is no field.
     @Test func noFormAtAll_IsSaidToBeNoObservation() throws {

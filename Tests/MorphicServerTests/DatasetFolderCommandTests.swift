@@ -45,6 +45,21 @@ import Testing
             try Data(contentsOf: URL(fileURLWithPath: root + "/packed/dataset.tar.gz"))
                 == Data(contentsOf: URL(fileURLWithPath: root + "/dataset/dataset.tar.gz")))
 
+        // A finished folder swept again takes the layout asked for, and keeps its dataset:
+        // --packed packs its records (it used to leave them one file a run, saying nothing),
+        // and without it they are laid out again.
+        _ = try shell("cp -r '\(root)/dataset' '\(root)/repacked'")
+        let repacking = try morphic(["sweep", root + "/sweep.json", "--output", root + "/repacked", "--packed", "--quiet"])
+        #expect(repacking.status == 0, "\(repacking.output)")
+        let repacked = try files(root + "/repacked")
+        #expect(!repacked.keys.contains { $0.hasSuffix(".json") && $0 != "manifest.json" }, "no record left one file a run")
+        #expect(repacked.filter { !$0.key.hasPrefix("records/") } == packed.filter { !$0.key.hasPrefix("records/") })
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: root + "/repacked/dataset.tar.gz"))
+                == Data(contentsOf: URL(fileURLWithPath: root + "/dataset/dataset.tar.gz")))
+        #expect(try morphic(["sweep", root + "/sweep.json", "--output", root + "/repacked", "--quiet"]).status == 0)
+        #expect(try files(root + "/repacked") == archive, "laid out one file a run again")
+
         // Shards merged: the same folder as the whole sweep's.
         for shard in 0..<3 {
             #expect(
@@ -89,6 +104,24 @@ import Testing
         }
         let coupled = try morphic(["frames", root + "/dataset/k_2.json", "--output", root + "/k.npz"])
         #expect(coupled.status != 0 && coupled.output.contains("--run"), "\(coupled.output)")
+
+        // A record whose parts contradict its config is of no one run: refused, naming both.
+        let record = try String(contentsOfFile: root + "/dataset/m_2.json", encoding: .utf8)
+        for (from, to, message) in [
+            (#""generations": 40,"#, #""generations": 41,"#, "its metadata.generations is 41 and its config.generations 40"),
+            (#""grid_size": 16,"#, #""grid_size": 12,"#, "its metadata.grid_size is 12 and its config.grid_size 16"),
+            (#""mode": "morphic","#, #""mode": "classical","#, "its mode is classical and its config.mode morphic"),
+            (#""model_version": "morphic-life/1""#, #""model_version": "morphic-life/0""#, "its metadata.model_version is morphic-life/0"),
+        ] {
+            // The first match is the top-level key or metadata's: config's comes before metadata.
+            let range = try #require(
+                from.contains("mode\"") ? record.range(of: from) : record.range(of: from, options: .backwards), "\(from)")
+            try record.replacingCharacters(in: range, with: to).write(
+                toFile: root + "/changed.json", atomically: true, encoding: .utf8)
+            let refused = try morphic(["frames", root + "/changed.json", "--output", root + "/changed.npz"])
+            #expect(refused.status != 0 && refused.output.contains(message), "\(from): \(refused.output)")
+            #expect(!FileManager.default.fileExists(atPath: root + "/changed.npz"))
+        }
     }
 
     @Test func wrongPathsAndRuns_AreNamed_WithTheSubcommandsUsage() throws {

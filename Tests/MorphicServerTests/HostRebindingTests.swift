@@ -49,6 +49,11 @@ import Testing
                     let text = String(decoding: answer.body, as: UTF8.self)
                     let said = host.trimmingCharacters(in: .whitespaces).isEmpty ? "needs a Host field" : "not a valid host[:port]"
                     #expect(text.contains(said), "\(method) \(path) with Host '\(host)': \(text)")
+                    // One code for every way a Host can be wrong (a port out of range was
+                    // bad_host, other malformed ones bad_request).
+                    let error = (try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])?["error"] as? [String: Any]
+                    #expect(error?["code"] as? String == "bad_host", "\(method) \(path) with Host '\(host)': \(text)")
+                    #expect(error?["field"] as? String == "Host", "\(method) \(path) with Host '\(host)': \(text)")
                 }
                 refused += 1
             }
