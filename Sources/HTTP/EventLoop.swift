@@ -201,7 +201,8 @@ final class EventLoop: @unchecked Sendable {
                 nextSerial += 1
                 let slot = Slot(
                     socket: socket, serial: nextSerial,
-                    connection: HTTPConnection(limits: server.limits, now: now, errorResponder: server.errorResponder))
+                    connection: HTTPConnection(
+                        limits: server.limits, now: now, errorResponder: server.errorResponder, screen: server.screen))
                 slots[socket.descriptor] = slot
                 queue.add(socket.descriptor, writable: false)
             }

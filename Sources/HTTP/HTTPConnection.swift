@@ -13,9 +13,14 @@ import Gzip
 public struct HTTPConnection {
     /// Turns a refused request into the response that explains it.
     public typealias ErrorResponder = @Sendable (HTTPError) -> HTTPResponse
+    /// The refusal of a request that its head alone decides (a foreign Host, an unknown
+    /// path, a wrong content type), asked before its body is read when the client waits for
+    /// `100 Continue`; nil lets the body come. Runs on the event loop: it must not block.
+    public typealias Screen = @Sendable (HTTPRequest) -> HTTPResponse?
 
     private let limits: HTTPLimits
     private let errorResponder: ErrorResponder
+    private let screen: Screen
     private var decoder: HTTPDecoder
     private var output: [UInt8] = []
     private var outputStart = 0
@@ -97,10 +102,13 @@ public struct HTTPConnection {
     }
 
     /// A new connection opened at `now` (seconds on any monotonic clock).
-    public init(limits: HTTPLimits, now: Double, errorResponder: @escaping ErrorResponder = HTTPConnection.plainError)
-    {
+    public init(
+        limits: HTTPLimits, now: Double, errorResponder: @escaping ErrorResponder = HTTPConnection.plainError,
+        screen: @escaping Screen = { _ in nil }
+    ) {
         self.limits = limits
         self.errorResponder = errorResponder
+        self.screen = screen
         decoder = HTTPDecoder(limits: limits)
         phaseStartedAt = now
         lastWriteProgress = now
@@ -191,7 +199,20 @@ public struct HTTPConnection {
             switch event {
             case nil:
                 return nil
-            case .continueExpected:
+            case .continueExpected(let head):
+                // A client that waits for 100 Continue would otherwise upload its body only
+                // to read a refusal (RFC 9110 §10.1.1 lets a server answer at once). Its body
+                // may still come (a client need not wait): what arrives is drained, then the
+                // connection closed.
+                if let refusal = screen(head) {
+                    isClosing = true
+                    drainsBeforeClose = true
+                    let pending = Pending(
+                        serial: serial, isHead: head.method == "HEAD", acceptsGzip: head.acceptsGzip,
+                        minorVersion: head.minorVersion, keepAlive: false, dispatchedAt: now)
+                    queue(refusal, for: pending)
+                    return nil
+                }
                 output += Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
             case .request(let request):
                 serial += 1

@@ -9,8 +9,9 @@ public struct HTTPDecoder {
     public enum Event {
         /// A complete request.
         case request(HTTPRequest)
-        /// A request's head asked for `100 Continue` before its body is sent.
-        case continueExpected
+        /// A request's head (its body not yet read) asked for `100 Continue` before its body
+        /// is sent.
+        case continueExpected(HTTPRequest)
     }
 
     /// Where the decoder is within a request, for timeouts.
@@ -342,7 +343,7 @@ public struct HTTPDecoder {
         } else {
             return .request(finish())
         }
-        return continueExpected ? .continueExpected : nil
+        return continueExpected ? .continueExpected(request) : nil
     }
 
     private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPError) -> Int {

@@ -15,6 +15,8 @@ public final class HTTPServer: @unchecked Sendable {
     public private(set) var limits: HTTPLimits
     let handler: Handler
     let errorResponder: HTTPConnection.ErrorResponder
+    /// Refuses, from its head, a request whose client waits for `100 Continue`.
+    let screen: HTTPConnection.Screen
     /// Told of conditions an operator should see: a name and a message.
     let notice: @Sendable (String, String) -> Void
     /// Told of an answer counted by the handler that was never sent: replaced by a 503 for
@@ -52,6 +54,7 @@ public final class HTTPServer: @unchecked Sendable {
         threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         shutdownGrace: Double = 10,
         errorResponder: @escaping HTTPConnection.ErrorResponder = HTTPConnection.plainError,
+        screen: @escaping HTTPConnection.Screen = { _ in nil },
         notice: @escaping @Sendable (String, String) -> Void = { _, _ in },
         fileReads: BlockingPool? = nil,
         producedChunks: BlockingPool? = nil,
@@ -68,6 +71,7 @@ public final class HTTPServer: @unchecked Sendable {
         self.shutdownGrace = shutdownGrace
         self.handler = handler
         self.errorResponder = errorResponder
+        self.screen = screen
         self.notice = notice
     }
 

@@ -68,15 +68,7 @@ final class API: Sendable {
         let start = ProcessInfo.processInfo.systemUptime
         let route: Route
         do {
-            try checkHost(request)
-            try checkSingleOrigin(request)
-            route = try Route(method: request.method, target: request.target)
-            if !route.isSafe {
-                try checkOrigin(request)
-                try authorize(request)
-                try checkPreconditions(request, route)
-                if !route.takesBody { try checkNoBody(request) }
-            }
+            route = try checkHead(request, announcesBody: !request.body.isEmpty)
         } catch {
             return finish(request, response(for: error), start: start)
         }
@@ -142,6 +134,36 @@ final class API: Sendable {
             }
             return nil
         }
+    }
+
+    /// The refusal of a request whose head alone decides it, given before its body is read
+    /// when the client waits for `100 Continue` (``HTTPConnection/Screen``); nil lets the
+    /// body come, and the whole request is then checked again by ``handle(_:_:)``.
+    func screen(_ head: HTTPRequest) -> HTTPResponse? {
+        let start = ProcessInfo.processInfo.systemUptime
+        do {
+            _ = try checkHead(head, announcesBody: true)
+            return nil
+        } catch {
+            return finish(head, response(for: error), start: start)
+        }
+    }
+
+    /// The checks a request's head decides, in order: the Host, the Origin, the route, for a
+    /// change its origin, the token, its preconditions and whether it may have a body, and
+    /// the content type of a body taken.
+    private func checkHead(_ request: HTTPRequest, announcesBody: Bool) throws -> Route {
+        try checkHost(request)
+        try checkSingleOrigin(request)
+        let route = try Route(method: request.method, target: request.target)
+        if !route.isSafe {
+            try checkOrigin(request)
+            try authorize(request)
+            try checkPreconditions(request, route)
+            if !route.takesBody && announcesBody { throw Self.bodyRefusal() }
+        }
+        if route.takesBody { try requireJSON(request) }
+        return route
     }
 
     /// Queues a query that scans every run of a sweep on the query pool, with its client's
@@ -457,7 +479,6 @@ final class API: Sendable {
         case .retry(let id):
             return .json(.accepted, try service.retry(id))
         case .posterior(let id):
-            try requireJSON(request)
             return try posteriors.posterior(id, body: request.body)
         case .calibration(let id):
             return try posteriors.calibration(id)
@@ -497,7 +518,6 @@ final class API: Sendable {
     }
 
     private func submit(_ request: HTTPRequest) throws -> HTTPResponse {
-        try requireJSON(request)
         let submitted = try service.submit(request.body)
         let id = submitted.status["id"]?.stringValue ?? ""
         return .json(
@@ -671,12 +691,9 @@ final class API: Sendable {
     /// ignored, so what a client sends is never silently dropped. An empty body is
     /// accepted whatever type it is labelled with (clients such as Python's urllib label
     /// an empty POST as a form); a cross-site page is kept out by the Origin check.
-    private func checkNoBody(_ request: HTTPRequest) throws(APIError) {
-        guard request.body.isEmpty else {
-            throw APIError(
-                status: .unsupportedMediaType, code: "unsupported_media_type",
-                message: "this request takes no body; send it empty")
-        }
+    private static func bodyRefusal() -> APIError {
+        APIError(
+            status: .unsupportedMediaType, code: "unsupported_media_type", message: "this request takes no body; send it empty")
     }
 
     /// State-changing requests need the token when one is configured.

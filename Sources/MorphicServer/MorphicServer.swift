@@ -54,7 +54,7 @@ public final class MorphicServer: Sendable {
             connections: { gauge.count }, holding: { gauge.holding })
         http = HTTPServer(
             host: configuration.host, port: configuration.port, limits: configuration.http,
-            errorResponder: { api.refuse($0) },
+            errorResponder: { api.refuse($0) }, screen: { api.screen($0) },
             notice: { name, message in log.error(name, ["message": .string(message)]) },
             fileReads: pool, producedChunks: chunks, withdrawn: { api.withdraw($0) }, handler: { api.handle($0, $1) })
         gauge.server.withLock { $0 = http }

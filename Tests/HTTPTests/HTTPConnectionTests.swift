@@ -58,6 +58,20 @@ import Testing
         #expect(drain(&connection).hasSuffix("POST /s hi"))
     }
 
+    @Test func expectContinue_RefusedByTheScreen_IsAnsweredFromTheHead() {
+        var connection = HTTPConnection(limits: HTTPLimits(), now: 0, screen: { head in
+            head.target == "/refused" ? .text(.unsupportedMediaType, "no " + head.method) : nil
+        })
+        receive(&connection, Array("POST /refused HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n".utf8), now: 0)
+        let output = drain(&connection)
+        #expect(output.hasPrefix("HTTP/1.1 415 ") && output.hasSuffix("no POST"), "\(output)")
+        #expect(output.contains("Connection: close") && !output.contains("100 Continue"))
+        #expect(connection.isClosing && connection.drainsBeforeClose)
+        // The body, sent anyway, is no request.
+        receive(&connection, Array("hi".utf8), now: 0)
+        #expect(drain(&connection).isEmpty)
+    }
+
     @Test func bodyOverTheLimit_IsRefusedBeforeItIsSent() {
         var limits = HTTPLimits()
         limits.maximumBodyBytes = 10

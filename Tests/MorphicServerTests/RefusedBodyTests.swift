@@ -23,6 +23,57 @@ import Testing
         #expect(large.hasPrefix("HTTP/1.1 431 ") && large.contains("\"headers_too_large\""), "\(large.prefix(300))")
     }
 
+    /// A client waiting for `100 Continue` is refused from the request's head when the head
+    /// decides it, so it never uploads a body only to read a 4xx; a request the head does
+    /// not decide gets its 100 and then its answer.
+    @Test func expectContinue_IsRefusedFromTheHead_WhenTheHeadDecides() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill() }
+        let body = HostileClientTests.definition(name: "expect", runs: 1)
+        let refused: [(head: String, status: Int, code: String)] = [
+            ("POST /api/sweeps HTTP/1.1\r\nHost: attacker.example\r\nContent-Type: application/json", 421, "misdirected"),
+            ("POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1:99999\r\nContent-Type: application/json", 400, "bad_host"),
+            ("POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain", 415, "unsupported_media_type"),
+            ("POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1", 415, "unsupported_media_type"),
+            ("POST /api/nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json", 404, "not_found"),
+            ("PUT /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json", 405, "method_not_allowed"),
+            ("DELETE /api/sweeps/x-1 HTTP/1.1\r\nHost: 127.0.0.1", 415, "unsupported_media_type"),
+            (
+                "POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nOrigin: http://attacker.example",
+                403, "cross_origin"
+            ),
+        ]
+        for (head, status, code) in refused {
+            let client = try LoopbackClient(port: server.port, timeout: 10)
+            client.send(head + "\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n")
+            // The final answer comes without the body being sent, and the connection closes.
+            let answer = client.read()
+            #expect(answer.text.hasPrefix("HTTP/1.1 \(status) "), "\(head): \(answer.text.prefix(200))")
+            #expect(!answer.text.contains("100 Continue"), "\(head)")
+            #expect(answer.text.contains("\"\(code)\""), "\(head): \(answer.text)")
+            #expect(answer.closed, "\(head): closed after the refusal")
+        }
+        #expect(try server.json("/api/sweeps")["total"] as? Int == 0, "nothing was created")
+        // A client that sends its body anyway, without waiting, still reads the refusal.
+        let eager = try LoopbackClient(port: server.port, timeout: 10)
+        eager.send(
+            Array("POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+        let eagerAnswer = eager.read()
+        #expect(eagerAnswer.text.hasPrefix("HTTP/1.1 415 "), "\(eagerAnswer.text.prefix(200))")
+        // A request the head does not decide: 100 first, then the answer to the whole request.
+        let accepted = try LoopbackClient(port: server.port, timeout: 10)
+        accepted.send(
+            "POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n")
+        let interim = accepted.read(until: { $0.contains("\r\n\r\n") }).text
+        #expect(interim.hasPrefix("HTTP/1.1 100 Continue\r\n\r\n"), "\(interim)")
+        accepted.send(body)
+        let final = interim + accepted.read().text
+        #expect(final.contains("HTTP/1.1 202 "), "\(final.prefix(300))")
+        #expect(try server.json("/api/sweeps")["total"] as? Int == 1)
+    }
+
     @Test func clientStillSendingAnOversizedBody_ReadsThe413() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
