@@ -76,7 +76,11 @@ struct Plane: Sendable {
 
     /// Applies `rule` to every cell of `source`, writing `target` (its halo cleared), and
     /// measures `source`: its population, the number of distinct 3×3 windows (windows that
-    /// cross a dead boundary are not counted) and its complexity (``complexity(tallies:source:)``).
+    /// cross a dead boundary are not counted) and its complexity (``complexity(tallies:blocks:source:)``).
+    ///
+    /// On a grid whose blocks are kept (``keptBlocks``), `deferring`, when given, is room for
+    /// them: they are left there and the complexity returned is NaN, to be worked out later
+    /// with other states' (``complexities(_:blocks:states:into:)``).
     ///
     /// Sixty-four cells at a time: the three rows around a word are added column by column
     /// into two bit planes (0...3 live cells), and three such columns into four (the 3×3
@@ -85,7 +89,7 @@ struct Plane: Sendable {
     /// plus one (a live centre). The same sum at a block's centre is the block's live cells.
     func step(
         _ source: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>, rule: LifeRule, torus: Bool,
-        threads: Int = 1, minimumBandRows: Int? = nil
+        threads: Int = 1, minimumBandRows: Int? = nil, deferring room: UnsafeMutablePointer<UInt8>? = nil
     ) -> (population: Int, diversity: Int, complexity: Double) {
         let n = size
         let blocksPerRow = n / 3
@@ -97,14 +101,18 @@ struct Plane: Sendable {
             seen.initialize(repeating: 0)
             // A small grid's blocks are added one by one (``complexity(tallies:blocks:source:)``):
             // their live cells are kept as the rows are made, rather than made again.
-            let kept = blocksPerRow < Self.countedBlocks ? blocksPerRow * blocksPerRow : 0
-            return withUnsafeTemporaryAllocation(of: Int.self, capacity: blocksPerRow * 10 + bands + (kept + 7) / 8) {
+            let kept = keptBlocks
+            let deferred = kept > 0 ? room : nil
+            deferred?.initialize(repeating: 0, count: kept)
+            let inside = deferred == nil ? kept : 0
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: blocksPerRow * 10 + bands + (inside + 7) / 8) {
                 buffer in
                 buffer.initialize(repeating: 0)
                 let tallies = buffer.baseAddress!
                 let populations = tallies + blocksPerRow * 10
                 let blocks =
-                    kept == 0 ? nil : UnsafeMutableRawPointer(populations + bands).assumingMemoryBound(to: UInt8.self)
+                    kept == 0
+                    ? nil : deferred ?? UnsafeMutableRawPointer(populations + bands).assumingMemoryBound(to: UInt8.self)
                 if bands == 1, size <= Self.narrowSize, let blocks {
                     populations[0] = narrowRows(source, into: target, rule: rule, torus: torus, seen: seen.baseAddress!, blocks: blocks)
                 } else {
@@ -133,6 +141,7 @@ struct Plane: Sendable {
                     }
                 }
                 let population = UnsafeBufferPointer(start: populations, count: bands).reduce(0, +)
+                if deferred != nil { return (population, diversity, .nan) }
                 return (population, diversity, complexity(tallies: tallies, blocks: blocks.map { UnsafePointer($0) }, source: source))
             }
         }
@@ -460,6 +469,67 @@ struct Plane: Sendable {
             let shift = UInt64(cells.trailingZeroBitCount)
             cells &= cells &- 1
             seen[Int(truncatingIfNeeded: a &>> shift & 7 | (m &>> shift & 7) &<< 3 | (b &>> shift & 7) &<< 6)] = 1
+        }
+    }
+
+    /// The blocks whose live cells a step keeps as it makes the rows, one byte each in
+    /// row-major order (a grid of fewer than ``countedBlocks`` blocks a row), or 0.
+    var keptBlocks: Int {
+        let blocksPerRow = size / 3
+        return blocksPerRow < Self.countedBlocks ? blocksPerRow * blocksPerRow : 0
+    }
+
+    /// The complexities of `states` states from their kept blocks (``keptBlocks`` bytes a
+    /// state, one state after another), into `out`: each one's two sums made exactly as
+    /// ``complexity(tallies:blocks:source:)`` makes them, block by block in order, but four
+    /// states' sums side by side. One sum is a chain of dependent additions (64 at 25²,
+    /// 441 at 64²), so a step's took the latency of them all; four chains overlap.
+    func complexities(_ blocks: UnsafePointer<UInt8>, states: Int, into out: UnsafeMutablePointer<Double>) {
+        let total = keptBlocks
+        let count = Double(total)
+        let last = states - 1
+        // Sixteen terms a table, so that a block's count (at most 9) needs no bounds check:
+        // the shared first one (v / 9), then one for each of the four states' second sums.
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 16 * 5) { buffer in
+            buffer.initialize(repeating: 0)
+            let first = buffer.baseAddress!
+            for v in 0..<10 { first[v] = Double(v) / 9 }
+            let (t0, t1, t2, t3) = (first + 16, first + 32, first + 48, first + 64)
+            for state in stride(from: 0, through: last, by: 4) {
+                // A last group of fewer than four repeats its last state.
+                let b0 = blocks + state * total
+                let b1 = blocks + min(state + 1, last) * total
+                let b2 = blocks + min(state + 2, last) * total
+                let b3 = blocks + min(state + 3, last) * total
+                @inline(__always) func index(_ block: UnsafePointer<UInt8>, _ i: Int) -> Int {
+                    Int(truncatingIfNeeded: block[i] & 15)
+                }
+                var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+                for i in 0..<total {
+                    s0 += first[index(b0, i)]
+                    s1 += first[index(b1, i)]
+                    s2 += first[index(b2, i)]
+                    s3 += first[index(b3, i)]
+                }
+                let (m0, m1, m2, m3) = (s0 / count, s1 / count, s2 / count, s3 / count)
+                for v in 0..<10 {
+                    t0[v] = (Double(v) / 9 - m0) * (Double(v) / 9 - m0)
+                    t1[v] = (Double(v) / 9 - m1) * (Double(v) / 9 - m1)
+                    t2[v] = (Double(v) / 9 - m2) * (Double(v) / 9 - m2)
+                    t3[v] = (Double(v) / 9 - m3) * (Double(v) / 9 - m3)
+                }
+                (s0, s1, s2, s3) = (0, 0, 0, 0)
+                for i in 0..<total {
+                    s0 += t0[index(b0, i)]
+                    s1 += t1[index(b1, i)]
+                    s2 += t2[index(b2, i)]
+                    s3 += t3[index(b3, i)]
+                }
+                out[state] = (s0 / count).squareRoot()
+                if state + 1 <= last { out[state + 1] = (s1 / count).squareRoot() }
+                if state + 2 <= last { out[state + 2] = (s2 / count).squareRoot() }
+                if state + 3 <= last { out[state + 3] = (s3 / count).squareRoot() }
+            }
         }
     }
 

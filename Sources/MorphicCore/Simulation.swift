@@ -56,6 +56,15 @@ public struct Simulation: Sendable {
         Plane, UnsafePointer<UInt64>, UnsafeMutablePointer<UInt64>, LifeRule, Bool, Int, Int?
     ) -> (population: Int, diversity: Int, complexity: Double)
     private var habitTable: [UInt64] = []
+    /// States whose complexity waits to be worked out with others' (at most this many).
+    private static let deferredStates = 8
+    /// The kept blocks (``Plane/keptBlocks`` bytes a state) of the states recorded since the
+    /// last complexities were worked out, and room for the state being measured; empty on
+    /// a grid that keeps none. A state's complexity is two chains of dependent additions;
+    /// ``Plane/complexities(_:states:into:)`` overlaps several states' chains.
+    private var pendingBlocks: [UInt8]
+    /// States recorded whose complexity is not yet in ``series`` (it holds NaN for them).
+    private var pendingStates = 0
     /// The field step, kept from step to step with its arrays (the field, the counts, the
     /// habits, the tables), which each step refills in place: making a step and handing
     /// it the arrays, then taking them back, cost a small grid a sixth of its step.
@@ -120,6 +129,7 @@ public struct Simulation: Sendable {
         }
         self.planes = planes
         initialPopulation = population
+        pendingBlocks = [UInt8](repeating: 0, count: Self.deferredStates * layout.keptBlocks)
         fieldStep = FieldStep(
             configuration: configuration, layout: layout, field: MorphicField(), similarity: similarity, step: 0,
             collectHabits: false)
@@ -213,6 +223,7 @@ public struct Simulation: Sendable {
             let final = Self.slot(t + 1) * layout.wordCount
             let scratch = Self.slot(t + 2) * layout.wordCount
             record(state: t + 1, applyRule(source: final, target: scratch))
+            workOutComplexities()
         }
         return credits
     }
@@ -256,11 +267,28 @@ public struct Simulation: Sendable {
                     minimumBandRows)
             }
         }
+        // The blocks go to the room after those of the states recorded so far.
+        let room = pendingStates * layout.keptBlocks
         return planes.withUnsafeMutableBufferPointer { cells in
-            layout.step(
-                cells.baseAddress! + source, into: cells.baseAddress! + target, rule: rule, torus: torus,
-                threads: threads,
-                minimumBandRows: minimumBandRows)
+            pendingBlocks.withUnsafeMutableBufferPointer { blocks in
+                layout.step(
+                    cells.baseAddress! + source, into: cells.baseAddress! + target, rule: rule, torus: torus,
+                    threads: threads, minimumBandRows: minimumBandRows,
+                    deferring: blocks.isEmpty ? nil : blocks.baseAddress! + room)
+            }
+        }
+    }
+
+    /// Puts the complexities of the states recorded since the last call into ``series``.
+    private mutating func workOutComplexities() {
+        guard pendingStates > 0 else { return }
+        let (layout, states) = (self.layout, pendingStates)
+        pendingStates = 0
+        let first = series.complexity.count - states
+        pendingBlocks.withUnsafeBufferPointer { blocks in
+            series.complexity.withUnsafeMutableBufferPointer { complexity in
+                layout.complexities(blocks.baseAddress!, states: states, into: complexity.baseAddress! + first)
+            }
         }
     }
 
@@ -275,6 +303,11 @@ public struct Simulation: Sendable {
         series.patternDiversity.append(measured.diversity)
         series.volatility.append(Double(abs(measured.population - previous)) / Double(max(1, previous)))
         series.complexity.append(measured.complexity)
+        // A state measured by the kernel of this file keeps its blocks for later.
+        if lifeKernel == nil && !pendingBlocks.isEmpty {
+            pendingStates += 1
+            if pendingStates == Self.deferredStates { workOutComplexities() }
+        }
 
         guard convergence == nil else { return }
         for p in 1...8 where j - p >= 0 && populations[j - p] == measured.population {
