@@ -42,6 +42,12 @@ public struct Simulation: Sendable {
     private var series = Series()
     private var populations: [Int]
     private var convergence: Int?
+    /// Once a classical run's state repeats one `period` steps back: Life alone decides a
+    /// classical run, so every later state is the one `period` steps before it, and is
+    /// copied, its measurements repeated, rather than computed (the same bits; most of the
+    /// plan's classical runs settle within their first half). Not with a test's kernel,
+    /// which is held to computing every step.
+    private var period: Int?
     private var totalOverrides = 0
     /// The kernels of a step: ``Plane/step(_:into:rule:torus:threads:minimumBandRows:)``, ``FieldStep/apply()``
     /// and ``TableStep/apply()`` when nil (called directly: a closure held by the run was
@@ -183,7 +189,7 @@ public struct Simulation: Sendable {
         let target = Self.slot(t + 1) * layout.wordCount
         let torus = configuration.boundary == .torus
 
-        let measured = applyRule(source: source, target: target)
+        let measured = period == nil ? applyRule(source: source, target: target) : repeatState(t)
         if t > 0 { record(state: t, measured) }
 
         var counts = (applied: 0, overrides: 0, resonances: 0)
@@ -222,7 +228,7 @@ public struct Simulation: Sendable {
         if isFinished {
             let final = Self.slot(t + 1) * layout.wordCount
             let scratch = Self.slot(t + 2) * layout.wordCount
-            record(state: t + 1, applyRule(source: final, target: scratch))
+            record(state: t + 1, period == nil ? applyRule(source: final, target: scratch) : repeatState(t + 1))
             workOutComplexities()
         }
         return credits
@@ -279,6 +285,20 @@ public struct Simulation: Sendable {
         }
     }
 
+    /// For a run whose states repeat (``period``): writes S_{t+1} as the state `period` steps
+    /// before it, and returns the measurements of S_t, those of the state `period` before.
+    private mutating func repeatState(_ t: Int) -> (population: Int, diversity: Int, complexity: Double) {
+        let period = self.period!
+        let words = layout.wordCount
+        let (from, to) = (Self.slot(t + 1 - period) * words, Self.slot(t + 1) * words)
+        planes.withUnsafeMutableBufferPointer { cells in
+            (cells.baseAddress! + to).update(from: cells.baseAddress! + from, count: words)
+        }
+        // S_t is in the series at t - 1, so the state `period` before it at t - 1 - period.
+        let earlier = t - 1 - period
+        return (series.population[earlier], series.patternDiversity[earlier], series.complexity[earlier])
+    }
+
     /// Puts the complexities of the states recorded since the last call into ``series``.
     private mutating func workOutComplexities() {
         guard pendingStates > 0 else { return }
@@ -304,7 +324,7 @@ public struct Simulation: Sendable {
         series.volatility.append(Double(abs(measured.population - previous)) / Double(max(1, previous)))
         series.complexity.append(measured.complexity)
         // A state measured by the kernel of this file keeps its blocks for later.
-        if lifeKernel == nil && !pendingBlocks.isEmpty {
+        if lifeKernel == nil && !pendingBlocks.isEmpty && period == nil {
             pendingStates += 1
             if pendingStates == Self.deferredStates { workOutComplexities() }
         }
@@ -318,6 +338,11 @@ public struct Simulation: Sendable {
             }
             if same {
                 convergence = j - 1
+                if configuration.mode == .classical && lifeKernel == nil {
+                    // Repeated states take their complexities from the series: all in it first.
+                    workOutComplexities()
+                    period = p
+                }
                 return
             }
         }

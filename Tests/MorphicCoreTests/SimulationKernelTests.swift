@@ -113,6 +113,58 @@ import Testing
         }
     }
 
+    /// A classical run that settles repeats its cycle rather than computing it: the same
+    /// series, summary and states, step by step, as computing every step, for still lifes
+    /// and oscillators of every period the convergence check sees, on both boundaries.
+    @Test func settledClassicalRun_RepeatsItsCycle_AsComputingEveryStepWould() throws {
+        var random = SystemRandomNumberGenerator()
+        var settled = 0
+        var periods = Set<Int>()
+        for trial in 0..<140 {
+            var configuration = RunConfiguration()
+            configuration.mode = .classical
+            configuration.gridSize = [4, 8, 13, 25, 47, 64, 70][trial % 7]
+            configuration.generations = Int.random(in: 20...250, using: &random)
+            configuration.initialDensity = [0, 0.1, 0.35, 0.5, 1][trial % 5]
+            configuration.boundary = trial % 2 == 0 ? .torus : .dead
+            configuration.rule =
+                trial % 3 == 0
+                ? .conway
+                : LifeRule(
+                    birth: UInt16.random(in: 0...0x1FE, using: &random) & ~1,
+                    survival: UInt16.random(in: 0...0x1FF, using: &random))
+            configuration.seed = UInt64.random(in: 0...UInt64.max, using: &random)
+            var fast = try Simulation(configuration: configuration)
+            var reference = try Simulation(configuration: configuration)
+            reference.lifeKernel = { plane, source, target, rule, torus, _, _ in
+                let measured = rule.table.entries.withUnsafeBufferPointer {
+                    ReferencePlane.step(plane, source, into: target, table: $0.baseAddress!, torus: torus)
+                }
+                return (measured.population, measured.diversity, ReferencePlane.complexity(plane, source))
+            }
+            while !fast.isFinished {
+                fast.step()
+                reference.step()
+                guard fast.state == reference.state else {
+                    Issue.record("trial \(trial): state \(fast.generation) differs: \(configuration)")
+                    break
+                }
+            }
+            let (made, wanted) = (fast.result, reference.result)
+            #expect(made.series == wanted.series && made.summary == wanted.summary, "trial \(trial): \(configuration)")
+            if let converged = made.summary.convergenceGeneration, converged + 10 < configuration.generations {
+                settled += 1
+                // The period: the first p for which the last state is the one p before.
+                let population = made.series.population
+                if let p = (1...8).first(where: { population.count > 16 && population.suffix(8) == population.dropLast($0).suffix(8) }) {
+                    periods.insert(p)
+                }
+            }
+        }
+        #expect(settled > 50, "\(settled) runs settled well before their end")
+        #expect(periods.contains(1) && periods.contains(2), "periods seen: \(periods.sorted())")
+    }
+
     @Test func bandsOfRows_GiveTheSameRun_AsOneThread() throws {
         var random = SystemRandomNumberGenerator()
         for similarity in [SimilarityMeasure.hamming, .jaccard] {
