@@ -34,6 +34,14 @@ import Testing
         return configuration
     }
 
+    /// The straightforward Life step and measurements, in place of the run's own.
+    static let referenceLife: Simulation.LifeKernel = { plane, source, target, rule, torus, _, _ in
+        let measured = rule.table.entries.withUnsafeBufferPointer {
+            ReferencePlane.step(plane, source, into: target, table: $0.baseAddress!, torus: torus)
+        }
+        return (measured.population, measured.diversity, ReferencePlane.complexity(plane, source))
+    }
+
     /// The group's results with the fast kernels, or with the reference ones.
     static func results(
         _ configurations: [RunConfiguration], llm: RuleTable, reference: Bool, threads: Int = 1,
@@ -48,12 +56,7 @@ import Testing
         }
         if reference {
             for index in members.indices {
-                members[index].lifeKernel = { plane, source, target, rule, torus, _, _ in
-                    let measured = rule.table.entries.withUnsafeBufferPointer {
-                        ReferencePlane.step(plane, source, into: target, table: $0.baseAddress!, torus: torus)
-                    }
-                    return (measured.population, measured.diversity, ReferencePlane.complexity(plane, source))
-                }
+                members[index].lifeKernel = Self.referenceLife
                 members[index].fieldKernel = { $0.applyReference() }
                 members[index].tableKernel = { $0.applyReference() }
             }
@@ -136,12 +139,7 @@ import Testing
             configuration.seed = UInt64.random(in: 0...UInt64.max, using: &random)
             var fast = try Simulation(configuration: configuration)
             var reference = try Simulation(configuration: configuration)
-            reference.lifeKernel = { plane, source, target, rule, torus, _, _ in
-                let measured = rule.table.entries.withUnsafeBufferPointer {
-                    ReferencePlane.step(plane, source, into: target, table: $0.baseAddress!, torus: torus)
-                }
-                return (measured.population, measured.diversity, ReferencePlane.complexity(plane, source))
-            }
+            reference.lifeKernel = Self.referenceLife
             while !fast.isFinished {
                 fast.step()
                 reference.step()
