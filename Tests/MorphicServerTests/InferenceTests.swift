@@ -209,7 +209,7 @@ import Testing
         #expect(otherGridCLI.status == 64)
         #expect(otherGridCLI.output.contains("32×32"))
         // A feature that overflows is refused naming the file it came from.
-        let recordObject = try #require(try Self.object(Array(try Data(contentsOf: URL(fileURLWithPath: data + "/run.json")))))
+        let recordObject = try Self.object(Array(try Data(contentsOf: URL(fileURLWithPath: data + "/run.json"))))
         let series = try #require(recordObject["timeseries"] as? [String: Any])
         var observed: [String: Any] = [:]
         for name in ["population", "complexity", "volatility", "pattern_diversity"] { observed[name] = series[name] }
