@@ -161,7 +161,7 @@ public struct ReferenceSweep: Sendable {
 
     /// The rows of the features.csv at `featuresPath`, checked against `definition`.
     static func rows(of definition: SweepDefinition, featuresPath: String, needsSplit: Bool) throws -> [Row] {
-        let path = (featuresPath as NSString).deletingLastPathComponent
+        let path = featuresPath.parentFolder
         guard let data = FileManager.default.contents(atPath: featuresPath) else {
             throw InferenceError("\(path) has no features.csv (write it with 'morphic features \(path)')")
         }

@@ -1,6 +1,16 @@
 import Foundation
 
 extension String {
+    /// The folder part of this path: "" for a bare name, "/" for a name at the root (a `/`
+    /// at the end is no part). NSString's `deletingLastPathComponent` is not used: on Linux
+    /// it crashes on a one-character name (`a`, or the `x` left of `x/yy`).
+    public var parentFolder: String {
+        var path = Substring(self)
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     /// This text with `folder` taken out of the paths in it: a path within the folder becomes
     /// relative to it, and the folder itself becomes `placeholder`. The folder is found as
     /// given, as an absolute path with `.` and `..` resolved and with symbolic links

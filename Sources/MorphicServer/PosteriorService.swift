@@ -185,7 +185,7 @@ final class PosteriorService: Sendable {
     /// new ones). Throws 409 while the dataset is not written.
     private func dataset(_ id: String) throws -> (folder: String, version: String) {
         let manifest = try service.datasetFile(id, name: "manifest.json")
-        let folder = (manifest as NSString).deletingLastPathComponent
+        let folder = manifest.parentFolder
         return (folder, Self.version(folder))
     }
 

@@ -78,13 +78,13 @@ struct DatasetFolder {
             }
             return
         }
-        var parent = (path as NSString).deletingLastPathComponent
+        var parent = path.parentFolder
         while !parent.isEmpty && parent != "/" {
             if FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder) {
                 guard isFolder.boolValue else { throw ValidationError("\(parent) is a file, so \(path) cannot be made") }
                 return
             }
-            parent = (parent as NSString).deletingLastPathComponent
+            parent = parent.parentFolder
         }
     }
 }

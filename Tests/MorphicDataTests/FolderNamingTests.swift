@@ -6,6 +6,18 @@ import Testing
 /// A message shown to clients names files within a sweep's folder, whichever way the path
 /// was written into it.
 @Suite struct FolderNamingTests {
+    /// A path's folder part, one-character names included (Foundation's
+    /// `deletingLastPathComponent` crashed on them, and with it `morphic sweep --output a`).
+    @Test func parentFolder_OfEveryShapeOfPath() {
+        let cases = [
+            ("a", ""), ("ab", ""), ("a/", ""), ("x/y", "x"), ("x/yy", "x"), ("x/y/", "x"), ("/a", "/"), ("/", "/"),
+            ("./a", "."), ("../b/c", "../b"), ("/srv/s-1/manifest.json", "/srv/s-1"), ("a//b", "a/"), ("", ""),
+        ]
+        for (path, parent) in cases {
+            #expect(path.parentFolder == parent, "'\(path)'")
+        }
+    }
+
     @Test func everyWrittenFormOfTheFolder_IsTakenOut() {
         let folder = "/srv/morphic data/sweeps/s-1"
         let cases = [

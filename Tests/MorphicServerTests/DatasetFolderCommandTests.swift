@@ -124,6 +124,23 @@ import Testing
         }
     }
 
+    /// Output folders named by one character, or under one, are made (the check of their
+    /// parents crashed on a one-character name).
+    @Test func outputFolders_OfOneCharacterNames_AreMade() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        let morphic = ServerProcess.executable
+        for output in ["a", "b/", "x/yy"] {
+            _ = try shell("cd '\(root)' && '\(morphic)' sweep sweep.json --output \(output) --quiet")
+            #expect(FileManager.default.fileExists(atPath: root + "/" + output + "/manifest.json"), "\(output)")
+        }
+        _ = try shell("cd '\(root)' && '\(morphic)' run --grid-size 5 --generations 2 --output r")
+        #expect(FileManager.default.fileExists(atPath: root + "/r/run_1.json"))
+        _ = try shell("cd '\(root)' && '\(morphic)' merge a --output m")
+        #expect(FileManager.default.fileExists(atPath: root + "/m/manifest.json"))
+    }
+
     @Test func wrongPathsAndRuns_AreNamed_WithTheSubcommandsUsage() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
