@@ -34,10 +34,25 @@ public enum Dataset {
     /// manifest, written last, never lists a file not yet on disk, and the packs are removed
     /// once it is. Packed: those held one file a run are packed first
     /// (``SweepFolder/packRecords(of:)``), and their files removed once the manifest is in place.
+    /// Given a layout, the folder is locked meanwhile (``SweepFolder/whileLocked(waiting:_:)``:
+    /// `waiting` is told if another process holds it), so that two commands over one folder
+    /// asking for different layouts lose no record between them.
     /// Returns the dataset trained as a reference when its card's calibration was measured.
     @discardableResult
     public static func assemble(
-        _ definition: SweepDefinition, in folder: SweepFolder, writesIndex: Bool = false, records layout: RecordLayout? = nil
+        _ definition: SweepDefinition, in folder: SweepFolder, writesIndex: Bool = false, records layout: RecordLayout? = nil,
+        waiting: () -> Void = {}
+    ) throws -> TrainedReference? {
+        guard let layout else { return try write(definition, in: folder, writesIndex: writesIndex, records: nil) }
+        return try folder.whileLocked(waiting: waiting) {
+            try write(definition, in: folder, writesIndex: writesIndex, records: layout)
+        }
+    }
+
+    /// ``assemble(_:in:writesIndex:records:waiting:)`` by a caller that holds the folder's
+    /// lock, or needs none.
+    static func write(
+        _ definition: SweepDefinition, in folder: SweepFolder, writesIndex: Bool, records layout: RecordLayout?
     ) throws -> TrainedReference? {
         switch layout {
         case .oneFileARun: try folder.unpackRecords(of: definition)

@@ -6,11 +6,14 @@ import Foundation
 public enum DatasetMerge {
     /// Merges `inputs` into `output` and assembles the dataset there.
     /// With `packed` false the records are laid out one file a run, as the archive holds them
-    /// (``Dataset/assemble(_:in:writesIndex:records:)``).
+    /// (``Dataset/assemble(_:in:writesIndex:records:waiting:)``). The output's records are
+    /// written and its dataset made holding its lock (``SweepFolder/whileLocked(waiting:_:)``;
+    /// `waiting` is told if another process holds it).
     /// - Returns: the sweep's definition.
     @discardableResult
     public static func merge(
-        _ inputs: [SweepFolder], into output: SweepFolder, limits: SweepLimits = SweepLimits(), packed: Bool = true
+        _ inputs: [SweepFolder], into output: SweepFolder, limits: SweepLimits = SweepLimits(), packed: Bool = true,
+        waiting: () -> Void = {}
     ) throws -> SweepDefinition {
         guard !inputs.isEmpty else { throw FileError.invalid("no shard folders given") }
         var recorded: (id: String, modelVersion: String, definition: JSON)?
@@ -74,20 +77,23 @@ public enum DatasetMerge {
         // Every record is checked before anything is written, so a refused merge changes nothing.
         try pass { _, _, _, _ in }
         try output.prepare(for: definition)
-        let records = RecordStore(output)
-        // A merge run again (after a crash, say) writes only what the output lacks: its packs
-        // are read as they were before this pass, so a record written now is not looked for.
-        var written = RecordStore.Cursor(records)
-        try pass { index, run, folder, record in
-            guard inputs[folder].path != output.path else { return }
-            if let record {
-                guard written.record(run, index: index) != record else { return }
-                try records.write(record, run: index)
-            } else {
-                try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
+        try output.whileLocked(waiting: waiting) {
+            let records = RecordStore(output)
+            // A merge run again (after a crash, say) writes only what the output lacks: its packs
+            // are read as they were before this pass, so a record written now is not looked for.
+            var written = RecordStore.Cursor(records)
+            try pass { index, run, folder, record in
+                guard inputs[folder].path != output.path else { return }
+                if let record {
+                    guard written.record(run, index: index) != record else { return }
+                    try records.write(record, run: index)
+                } else {
+                    try output.recordFailure(run.id, message: inputs[folder].failure(run.id) ?? "")
+                }
             }
+            records.closeAppending()
+            try Dataset.write(definition, in: output, writesIndex: true, records: packed ? .packed : .oneFileARun)
         }
-        try Dataset.assemble(definition, in: output, writesIndex: true, records: packed ? .packed : .oneFileARun)
         return definition
     }
 }

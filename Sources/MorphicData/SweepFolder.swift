@@ -139,6 +139,25 @@ public struct SweepFolder: Sendable {
         return written
     }
 
+    /// Runs `body` holding the folder's lock (`flock` on the folder itself, released when the
+    /// process ends however it ends): processes that assemble the folder's dataset and change
+    /// how it keeps its records (one file a run, or packed) take turns, so that one's removal
+    /// of the packs or of the files never meets the other's copy of them. `waiting` is
+    /// called once if another process holds it.
+    func whileLocked<T>(waiting: () -> Void, _ body: () throws -> T) throws -> T {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileError.system("cannot open \(path)", errno) }
+        defer { close(descriptor) }
+        if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK else { throw FileError.system("cannot lock \(path)", errno) }
+            waiting()
+            while flock(descriptor, LOCK_EX) != 0 {
+                guard errno == EINTR else { throw FileError.system("cannot lock \(path)", errno) }
+            }
+        }
+        return try body()
+    }
+
     /// Appends to packs each record the folder holds only as a `<run_id>.json` file (a folder
     /// laid out one file a run, swept or merged again with `--packed`), and flushes them;
     /// the files stay, read after the packs, until ``removeLooseRecords(of:)`` once the

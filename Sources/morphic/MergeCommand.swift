@@ -36,7 +36,8 @@ struct MergeCommand: ParsableCommand {
         try DatasetFolder.requireOutputFolder(output)
         let definition = try DatasetMerge.merge(
             folders.map(SweepFolder.init(path:)), into: SweepFolder(path: output), limits: limits.limits,
-            packed: packed)
+            packed: packed
+        ) { note("another process is writing the dataset of \(output); waiting for it to finish") }
         note("\(definition.id): \(definition.runs.count) runs → \(output)/\(Dataset.archiveName)")
     }
 }

@@ -143,7 +143,9 @@ struct SweepCommand: ParsableCommand {
         }
         // The runs index too, as the server writes it: a folder served afterwards answers its
         // first sorted query from one file, not from every record.
-        try Dataset.assemble(definition, in: folder, writesIndex: true, records: packed ? .packed : .oneFileARun)
+        try Dataset.assemble(definition, in: folder, writesIndex: true, records: packed ? .packed : .oneFileARun) {
+            note("another process is writing the dataset of \(output); waiting for it to finish")
+        }
         for id in folder.failedRuns() where definition.index(ofRun: id) != nil {
             note("run \(id) failed: \(folder.failure(id) ?? "")")
         }

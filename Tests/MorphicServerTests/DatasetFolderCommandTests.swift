@@ -124,6 +124,33 @@ import Testing
         }
     }
 
+    /// Two commands over one finished folder asking for different layouts take turns: every
+    /// record survives in one layout or the other (they used to remove each other's copies,
+    /// and with them every record).
+    @Test func sweepsAndMerges_AskingForDifferentLayoutsAtOnce_LoseNoRecord() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = Self.definition.replacingOccurrences(of: #""replicates": 3"#, with: #""replicates": 40"#)
+        try definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        let binary = "'\(ServerProcess.executable)'"
+        _ = try shell("\(binary) sweep '\(root)/sweep.json' --output '\(root)/d' --quiet")
+        let archive = try Data(contentsOf: URL(fileURLWithPath: root + "/d/dataset.tar.gz"))
+        for round in 0..<4 {
+            let (first, second) = round % 2 == 0 ? ("--packed", "") : ("", "--packed")
+            _ = try shell(
+                "\(binary) sweep '\(root)/sweep.json' --output '\(root)/d' --quiet \(first) & "
+                    + "\(binary) sweep '\(root)/sweep.json' --output '\(root)/d' --quiet \(second); wait")
+            let features = try morphic(["features", root + "/d"])
+            #expect(features.status == 0, "round \(round): \(features.output)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/d/dataset.tar.gz")) == archive, "round \(round)")
+        }
+        // The same for merges into one folder.
+        _ = try shell(
+            "\(binary) merge '\(root)/d' --output '\(root)/m' --packed & \(binary) merge '\(root)/d' --output '\(root)/m'; wait")
+        let merged = try morphic(["features", root + "/m"])
+        #expect(merged.status == 0, "\(merged.output)")
+    }
+
     /// Output folders named by one character, or under one, are made (the check of their
     /// parents crashed on a one-character name).
     @Test func outputFolders_OfOneCharacterNames_AreMade() throws {
