@@ -193,7 +193,13 @@ public struct HTTPConnection {
             } catch {
                 isClosing = true
                 drainsBeforeClose = true
-                queue(errorResponder(error), for: nil)
+                // A HEAD's answer is its head alone (RFC 9110 §9.3.2), a refusal's too.
+                let head =
+                    decoder.readsHeadRequest
+                    ? Pending(
+                        serial: serial, isHead: true, acceptsGzip: false, minorVersion: 1, keepAlive: false,
+                        dispatchedAt: now) : nil
+                queue(errorResponder(error), for: head)
                 return nil
             }
             switch event {

@@ -59,6 +59,10 @@ public struct HTTPDecoder {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Whether the request being read, its request line read, is a HEAD: the answer to one
+    /// refused later in its head has no body either.
+    public var readsHeadRequest: Bool { request.method == "HEAD" }
+
     /// Where the decoder is within a request.
     public var phase: Phase {
         switch state {
@@ -227,7 +231,7 @@ public struct HTTPDecoder {
                 ?? rest.endIndex
             let host = String(rest[..<end])
             guard !host.isEmpty, Self.isValidHost(host) else {
-                throw HTTPError(.badRequest, "the request target's authority is not a valid host")
+                throw HTTPError(.badRequest, "the request target's authority is not a valid host", field: "Host")
             }
             authority = host
             let path = rest[end...]

@@ -142,7 +142,8 @@ final class API: Sendable {
     func screen(_ head: HTTPRequest) -> HTTPResponse? {
         let start = ProcessInfo.processInfo.systemUptime
         do {
-            _ = try checkHead(head, announcesBody: true)
+            // A chunked body may yet be empty, which a route that takes none accepts.
+            _ = try checkHead(head, announcesBody: head.header("Transfer-Encoding") == nil)
             return nil
         } catch {
             return finish(head, response(for: error), start: start)
@@ -699,6 +700,12 @@ final class API: Sendable {
     /// State-changing requests need the token when one is configured.
     private func authorize(_ request: HTTPRequest) throws(APIError) {
         guard let token = configuration.apiToken else { return }
+        // Two fields are not guessed between: the first or the last would let one through.
+        guard request.count(of: "Authorization") <= 1 else {
+            throw APIError(
+                status: .badRequest, code: "bad_request", message: "the request has more than one Authorization field",
+                field: "Authorization")
+        }
         let expected = Array(token.utf8)
         // RFC 9110 §11.1: the scheme name is case-insensitive.
         let field = request.header("Authorization") ?? ""

@@ -72,6 +72,22 @@ import Testing
         #expect(drain(&connection).isEmpty)
     }
 
+    /// A HEAD refused in its head (a malformed Host, two lengths) is answered with the head
+    /// alone, as every answer to a HEAD is.
+    @Test func headRefusedByTheDecoder_IsAnsweredWithoutABody() {
+        for fields in ["Host: [::1", "Host: a\r\nHost: b", "Host: a\r\nContent-Length: 1\r\nContent-Length: 2"] {
+            var connection = make()
+            receive(&connection, Array("HEAD /x HTTP/1.1\r\n\(fields)\r\n\r\n".utf8), now: 0)
+            let output = drain(&connection)
+            #expect(output.hasPrefix("HTTP/1.1 400 ") && output.hasSuffix("\r\n\r\n"), "\(fields): \(output)")
+            #expect(output.contains("Content-Length: ") && !output.contains("Content-Length: 0\r\n"), "\(fields)")
+        }
+        // A GET so refused keeps its body.
+        var connection = make()
+        receive(&connection, Array("GET /x HTTP/1.1\r\nHost: [::1\r\n\r\n".utf8), now: 0)
+        #expect(!drain(&connection).hasSuffix("\r\n\r\n"))
+    }
+
     @Test func bodyOverTheLimit_IsRefusedBeforeItIsSent() {
         var limits = HTTPLimits()
         limits.maximumBodyBytes = 10

@@ -56,6 +56,15 @@ import Testing
             #expect(answer.closed, "\(head): closed after the refusal")
         }
         #expect(try server.json("/api/sweeps")["total"] as? Int == 0, "nothing was created")
+        // A chunked body may be empty, which a delete takes: it is let come, and judged then.
+        let chunked = try LoopbackClient(port: server.port, timeout: 10)
+        chunked.send(
+            "DELETE /api/sweeps/x-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
+        let go = chunked.read(until: { $0.contains("\r\n\r\n") }).text
+        #expect(go.hasPrefix("HTTP/1.1 100 Continue"), "\(go)")
+        chunked.send("0\r\n\r\n")
+        let deleted = go + chunked.read().text
+        #expect(deleted.contains("HTTP/1.1 404 ") && deleted.contains("no such sweep"), "\(deleted)")
         // A client that sends its body anyway, without waiting, still reads the refusal.
         let eager = try LoopbackClient(port: server.port, timeout: 10)
         eager.send(

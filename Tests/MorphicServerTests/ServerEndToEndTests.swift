@@ -175,6 +175,18 @@ import Testing
             try server.request("POST", "/api/sweeps", body: definition, headers: ["Authorization": "Bearer wrong"])
                 .status == 401)
         #expect(try server.request("GET", "/api/sweeps").status == 200)
+        // Two Authorization fields are refused, whichever holds the token (the first was taken).
+        for order in [[token, "wrong"], ["wrong", token]] {
+            let client = try LoopbackClient(port: server.port, timeout: 10)
+            client.send(
+                "POST /api/sweeps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer \(order[0])\r\nAuthorization: Bearer \(order[1])\r\n"
+                    + "Content-Length: \(definition.count)\r\nConnection: close\r\n\r\n")
+            client.send(definition)
+            let answer = client.read().text
+            #expect(answer.hasPrefix("HTTP/1.1 400 ") && answer.contains("more than one Authorization"), "\(order): \(answer)")
+        }
+        #expect(try server.json("/api/sweeps")["total"] as? Int == 0)
         #expect(
             try server.request("POST", "/api/sweeps", body: definition, headers: ["Authorization": "Bearer " + token])
                 .status == 202)
