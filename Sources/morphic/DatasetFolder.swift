@@ -51,8 +51,16 @@ struct DatasetFolder {
     /// A finished run's record, or why there is none.
     func record(_ id: String) throws -> [UInt8] {
         let (run, index) = try run(id)
-        guard let record = RecordStore(folder).record(run, index: index) else {
+        let store = RecordStore(folder)
+        guard let record = store.record(run, index: index) else {
             if let failure = folder.failure(id) { throw ValidationError("run \(id) failed: \(failure)") }
+            // A record there that is not whole, or not this run's, was changed or damaged.
+            let pack = store.pack(RecordStore.pack(ofRun: index))
+            if FileManager.default.fileExists(atPath: folder.runPath(id)) || pack.location(of: index) != "no pack" {
+                throw ValidationError(
+                    "run \(id)'s record in \(folder.path) is torn, changed or not its run's (its configuration differs "
+                        + "from the sweep's); 'morphic sweep' with its definition over the folder computes it anew")
+            }
             throw ValidationError("run \(id) has no record in \(folder.path): it has not been computed")
         }
         return record

@@ -120,27 +120,24 @@ struct FramesCommand: ParsableCommand {
     /// the generations, the model version): the frames would be of some other run than the
     /// one its series describe.
     static func checkAgreement(_ json: JSON, with configuration: RunConfiguration, record: String) throws {
-        var claims: [(field: String, value: String?, config: String)] = [
-            ("mode", json["mode"].map { Mode(name: $0.stringValue ?? "")?.rawValue ?? Self.shown($0) }, configuration.mode.rawValue),
-            ("metadata.grid_size", json["metadata"]?["grid_size"].map(Self.shown), String(configuration.gridSize)),
-            ("metadata.generations", json["metadata"]?["generations"].map(Self.shown), String(configuration.generations)),
-        ]
-        if let version = json["metadata"]?["model_version"] {
-            guard version.stringValue == RunRecord.modelVersion else {
-                throw ValidationError(
-                    "\(record): its metadata.model_version is \(Self.shown(version)); this morphic recomputes \(RunRecord.modelVersion)")
+        // Values are quoted as the record writes them (a string in quotes).
+        func written(_ value: JSON) -> String { String(decoding: value.compactBytes, as: UTF8.self) }
+        func contradiction(_ field: String, _ value: JSON, _ config: String) -> ValidationError {
+            let key = field.split(separator: ".").last!
+            return ValidationError("\(record): its \(field) is \(written(value)) and its config.\(key) \(config); a record has one")
+        }
+        if let mode = json["mode"], Mode(name: mode.stringValue ?? "") != configuration.mode {
+            throw contradiction("mode", mode, "\"\(configuration.mode.rawValue)\"")
+        }
+        for (key, count) in [("grid_size", configuration.gridSize), ("generations", configuration.generations)] {
+            if let value = json["metadata"]?[key], value.doubleValue != Double(count) {
+                throw contradiction("metadata." + key, value, String(count))
             }
         }
-        claims.removeAll { $0.value == nil }
-        for claim in claims where claim.value != claim.config {
-            let key = claim.field.split(separator: ".").last!
+        if let version = json["metadata"]?["model_version"], version.stringValue != RunRecord.modelVersion {
             throw ValidationError(
-                "\(record): its \(claim.field) is \(claim.value!) and its config.\(key) \(claim.config); a record has one")
+                "\(record): its metadata.model_version is \(written(version)); this morphic recomputes \"\(RunRecord.modelVersion)\"")
         }
-    }
-
-    private static func shown(_ value: JSON) -> String {
-        value.stringValue ?? String(decoding: value.compactBytes, as: UTF8.self)
     }
 
     /// The last generation and the number of frames, checked against the run and the limit.

@@ -110,8 +110,9 @@ import Testing
         for (from, to, message) in [
             (#""generations": 40,"#, #""generations": 41,"#, "its metadata.generations is 41 and its config.generations 40"),
             (#""grid_size": 16,"#, #""grid_size": 12,"#, "its metadata.grid_size is 12 and its config.grid_size 16"),
-            (#""mode": "morphic","#, #""mode": "classical","#, "its mode is classical and its config.mode morphic"),
-            (#""model_version": "morphic-life/1""#, #""model_version": "morphic-life/0""#, "its metadata.model_version is morphic-life/0"),
+            (#""generations": 40,"#, #""generations": "40","#, #"its metadata.generations is "40" and its config.generations 40"#),
+            (#""mode": "morphic","#, #""mode": "control","#, #"its mode is "control" and its config.mode "morphic""#),
+            (#""model_version": "morphic-life/1""#, #""model_version": "morphic-life/0""#, #"its metadata.model_version is "morphic-life/0""#),
         ] {
             // The first match is the top-level key or metadata's: config's comes before metadata.
             let range = try #require(
@@ -122,6 +123,13 @@ import Testing
             #expect(refused.status != 0 && refused.output.contains(message), "\(from): \(refused.output)")
             #expect(!FileManager.default.fileExists(atPath: root + "/changed.npz"))
         }
+        // In a folder, a record changed so that it is no longer its run's is said to be so,
+        // not to be missing.
+        let configRange = try #require(record.range(of: #""initial_density": 0.4,"#))
+        try record.replacingCharacters(in: configRange, with: #""initial_density": 0.5,"#).write(
+            toFile: root + "/dataset/m_2.json", atomically: true, encoding: .utf8)
+        let changed = try morphic(["frames", root + "/dataset", "--run", "m_2", "--output", root + "/m2.npz"])
+        #expect(changed.status != 0 && changed.output.contains("is torn, changed or not its run's"), "\(changed.output)")
     }
 
     /// Two commands over one finished folder asking for different layouts take turns: every
