@@ -59,9 +59,9 @@ public struct HTTPDecoder {
         buffer.append(contentsOf: bytes)
     }
 
-    /// Whether the request being read, its request line read, is a HEAD: the answer to one
-    /// refused later in its head has no body either.
-    public var readsHeadRequest: Bool { request.method == "HEAD" }
+    /// Whether the request being read is a HEAD (its method read): the answer to one refused
+    /// in its head has no body either.
+    public private(set) var readsHeadRequest = false
 
     /// Where the decoder is within a request.
     public var phase: Phase {
@@ -170,6 +170,7 @@ public struct HTTPDecoder {
     private mutating func finish() -> HTTPRequest {
         let done = request
         request = HTTPRequest(method: "", target: "")
+        readsHeadRequest = false
         state = .requestLine
         return done
     }
@@ -214,6 +215,8 @@ public struct HTTPDecoder {
         guard !method.isEmpty, method.allSatisfy(Self.isTokenByte) else {
             throw HTTPError(.badRequest, "malformed request line")
         }
+        // Known before the rest of the line is judged: a HEAD refused for it gets no body.
+        readsHeadRequest = method.elementsEqual("HEAD".utf8)
         var target = line[(firstSpace + 1)..<secondSpace]
         var authority: String?
         guard target.allSatisfy({ (0x21...0x7E).contains($0) }) else {

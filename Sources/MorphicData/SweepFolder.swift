@@ -118,17 +118,21 @@ public struct SweepFolder: Sendable {
     /// Lays the finished runs' records out as the archive holds them, one `<run_id>.json` per
     /// run (byte for byte the record the manifest's sha256 names), and flushes them; the
     /// packs stay, read first, until ``removePacks()`` once the dataset is assembled
-    /// (``Dataset/assemble(_:in:writesIndex:records:)``). Returns the files written.
+    /// (``Dataset/assemble(_:in:writesIndex:records:waiting:)``). Returns the files written.
     @discardableResult
     func unpackRecords(of definition: SweepDefinition) throws -> Int {
         var cursor = RecordStore.Cursor(RecordStore(self))
         var written = 0
         for (index, run) in definition.runs.enumerated() {
-            guard let record = cursor.record(run, index: index) else { continue }
+            // A record no pack holds is its file already, and a file that holds its pack's
+            // record is left as it is: neither is written again (truncated first, it would
+            // be torn for a moment to whoever reads it).
+            guard let record = cursor.pack(of: index).framed(index) else { continue }
+            let path = runPath(run.id)
+            if let present = FileManager.default.contents(atPath: path), present.elementsEqual(record) { continue }
             // Written in place, not through a temporary (Foundation's, which an interruption
             // left behind): the pack keeps the record until every file is flushed, and is read
             // first, so a file cut short is written whole again on the next run.
-            let path = runPath(run.id)
             let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw FileError.system("cannot write \(path)", errno) }
             defer { close(descriptor) }
@@ -144,7 +148,7 @@ public struct SweepFolder: Sendable {
     /// how it keeps its records (one file a run, or packed) take turns, so that one's removal
     /// of the packs or of the files never meets the other's copy of them. `waiting` is
     /// called once if another process holds it.
-    func whileLocked<T>(waiting: () -> Void, _ body: () throws -> T) throws -> T {
+    public func whileLocked<T>(waiting: () -> Void, _ body: () throws -> T) throws -> T {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError.system("cannot open \(path)", errno) }
         defer { close(descriptor) }

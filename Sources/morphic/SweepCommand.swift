@@ -94,9 +94,14 @@ struct SweepCommand: ParsableCommand {
         let folder = SweepFolder(path: output)
         try folder.prepare(for: definition, shard: shard)
         // A record changed since the folder's dataset was made is not taken into the next.
-        for id in Dataset.changedRecords(definition, in: folder) {
-            unlink(folder.runPath(id))
-            note("run \(id): its record differs from the sha256 in manifest.json (changed or damaged); computing it again")
+        // Checked holding the folder's lock: another command laying the records out may be
+        // writing them.
+        let waiting = { note("another process is writing the dataset of \(output); waiting for it to finish") }
+        try folder.whileLocked(waiting: waiting) {
+            for id in Dataset.changedRecords(definition, in: folder) {
+                unlink(folder.runPath(id))
+                note("run \(id): its record differs from the sha256 in manifest.json (changed or damaged); computing it again")
+            }
         }
         let records = RecordStore(folder)
         let failedBefore = folder.failedRuns().filter { id in
@@ -143,9 +148,8 @@ struct SweepCommand: ParsableCommand {
         }
         // The runs index too, as the server writes it: a folder served afterwards answers its
         // first sorted query from one file, not from every record.
-        try Dataset.assemble(definition, in: folder, writesIndex: true, records: packed ? .packed : .oneFileARun) {
-            note("another process is writing the dataset of \(output); waiting for it to finish")
-        }
+        try Dataset.assemble(
+            definition, in: folder, writesIndex: true, records: packed ? .packed : .oneFileARun, waiting: waiting)
         for id in folder.failedRuns() where definition.index(ofRun: id) != nil {
             note("run \(id) failed: \(folder.failure(id) ?? "")")
         }

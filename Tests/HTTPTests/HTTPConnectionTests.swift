@@ -75,9 +75,12 @@ import Testing
     /// A HEAD refused in its head (a malformed Host, two lengths) is answered with the head
     /// alone, as every answer to a HEAD is.
     @Test func headRefusedByTheDecoder_IsAnsweredWithoutABody() {
-        for fields in ["Host: [::1", "Host: a\r\nHost: b", "Host: a\r\nContent-Length: 1\r\nContent-Length: 2"] {
+        for (target, fields) in [
+            ("/x", "Host: [::1"), ("/x", "Host: a\r\nHost: b"), ("/x", "Host: a\r\nContent-Length: 1\r\nContent-Length: 2"),
+            ("http://a:abc/x", "Host: a"), ("http://[::1/x", "Host: a"),
+        ] {
             var connection = make()
-            receive(&connection, Array("HEAD /x HTTP/1.1\r\n\(fields)\r\n\r\n".utf8), now: 0)
+            receive(&connection, Array("HEAD \(target) HTTP/1.1\r\n\(fields)\r\n\r\n".utf8), now: 0)
             let output = drain(&connection)
             #expect(output.hasPrefix("HTTP/1.1 400 ") && output.hasSuffix("\r\n\r\n"), "\(fields): \(output)")
             #expect(output.contains("Content-Length: ") && !output.contains("Content-Length: 0\r\n"), "\(fields)")
