@@ -58,8 +58,8 @@ struct DatasetFolder {
             let pack = store.pack(RecordStore.pack(ofRun: index))
             if FileManager.default.fileExists(atPath: folder.runPath(id)) || pack.location(of: index) != "no pack" {
                 throw ValidationError(
-                    "run \(id)'s record in \(folder.path) is torn, changed or not its run's (its configuration differs "
-                        + "from the sweep's); 'morphic sweep' with its definition over the folder computes it anew")
+                    "run \(id)'s record in \(folder.path) is torn, damaged or changed (not whole, not JSON, or not "
+                        + "the sweep's run); 'morphic sweep' with its definition over the folder computes it anew")
             }
             throw ValidationError("run \(id) has no record in \(folder.path): it has not been computed")
         }
