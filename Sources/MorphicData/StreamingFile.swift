@@ -21,7 +21,24 @@ public final class StreamingFile {
         temporary = folder + "/" + Self.temporaryName(for: url.lastPathComponent)
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
+        Self.pending.withLock { _ = $0.insert(temporary) }
+        // Made while the temporaries were being removed, after they were listed: removed here.
+        if Self.stopping.load(ordering: .sequentiallyConsistent) { unlink(temporary) }
         buffer.reserveCapacity(1 << 16)
+    }
+
+    /// The temporaries of this process's files not yet committed or dropped.
+    private static let pending = Mutex<Set<String>>([])
+    /// Set once ``removeTemporaries()`` has begun.
+    private static let stopping = Atomic<Bool>(false)
+
+    /// Removes the temporary of every file this process has not yet committed, and of any
+    /// made from now on: what a command stopped by a signal does before it dies, so that it
+    /// leaves no hidden file (each would otherwise stay until a later run over its folder
+    /// found its writer gone).
+    public static func removeTemporaries() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        for temporary in pending.withLock({ $0 }) { unlink(temporary) }
     }
 
     /// The hidden name a file called `name` is written under before its rename. Host and
@@ -64,6 +81,7 @@ public final class StreamingFile {
             close(descriptor)
             unlink(temporary)
         }
+        Self.pending.withLock { _ = $0.remove(temporary) }
     }
 
     /// Appends bytes.

@@ -21,6 +21,7 @@ struct FeaturesCommand: ParsableCommand {
     var folder: String
 
     func run() throws {
+        Interruption.removesTemporaries()
         let dataset = try DatasetFolder(folder)
         try Dataset.writeFeatures(dataset.definition, in: dataset.folder)
         note("wrote \(folder)/features.csv")

@@ -32,6 +32,7 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.removesTemporaries()
         for folder in folders { try DatasetFolder.requireFolder(folder) }
         try DatasetFolder.requireOutputFolder(output)
         let definition = try DatasetMerge.merge(

@@ -76,6 +76,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.removesTemporaries()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
             throw ValidationError("no such file: \(file)")

@@ -159,6 +159,49 @@ import Testing
         #expect(merged.status == 0, "\(merged.output)")
     }
 
+    /// A sweep stopped by SIGINT or SIGTERM while it writes its dataset leaves no hidden
+    /// temporary behind, dies of the signal as before, and is resumed to the same dataset.
+    @Test func sweepStoppedBySignal_LeavesNoTemporary() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = Self.definition.replacingOccurrences(of: #""replicates": 3"#, with: #""replicates": 150"#)
+        try definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        _ = try shell("'\(ServerProcess.executable)' sweep '\(root)/sweep.json' --output '\(root)/whole' --quiet")
+        for signal in [SIGINT, SIGTERM] {
+            let output = root + "/stopped-\(signal)"
+            // Started as a shell starts it, the signals unblocked (a thread of the test's may
+            // have them blocked, and a child inherits that): execed in place by python.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "python3", "-c",
+                "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM}); "
+                    + "os.execv(sys.argv[1], sys.argv[1:])",
+                ServerProcess.executable, "sweep", root + "/sweep.json", "--output", output, "--quiet",
+            ]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Stopped once a dataset file is being written under its temporary name.
+            let deadline = Date().addingTimeInterval(60)
+            func temporaries() -> [String] {
+                ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).filter { $0.contains(".tmp-") }
+            }
+            while process.isRunning && temporaries().isEmpty && Date() < deadline { usleep(1000) }
+            let caught = !temporaries().isEmpty
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            #expect(caught, "signal \(signal): a temporary was seen before the signal")
+            #expect(
+                process.terminationReason == .uncaughtSignal && process.terminationStatus == signal,
+                "signal \(signal): \(process.terminationReason) \(process.terminationStatus)")
+            #expect(temporaries().isEmpty, "signal \(signal): \(temporaries())")
+            _ = try shell("'\(ServerProcess.executable)' sweep '\(root)/sweep.json' --output '\(output)' --quiet")
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: output + "/dataset.tar.gz"))
+                    == Data(contentsOf: URL(fileURLWithPath: root + "/whole/dataset.tar.gz")), "signal \(signal)")
+        }
+    }
+
     /// Output folders named by one character, or under one, are made (the check of their
     /// parents crashed on a one-character name).
     @Test func outputFolders_OfOneCharacterNames_AreMade() throws {
