@@ -19,26 +19,44 @@ public final class StreamingFile {
         let folder = url.deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         temporary = folder + "/" + Self.temporaryName(for: url.lastPathComponent)
-        descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
-        Self.pending.withLock { _ = $0.insert(temporary) }
-        // Made while the temporaries were being removed, after they were listed: removed here.
-        if Self.stopping.load(ordering: .sequentiallyConsistent) { unlink(temporary) }
+        descriptor = try Self.create(temporary, flags: O_WRONLY, mode: 0o644, keepsName: true)
         buffer.reserveCapacity(1 << 16)
     }
 
-    /// The temporaries of this process's files not yet committed or dropped.
-    private static let pending = Mutex<Set<String>>([])
-    /// Set once ``removeTemporaries()`` has begun.
-    private static let stopping = Atomic<Bool>(false)
+    /// The temporaries of this process's files not yet committed or dropped, and whether
+    /// they are being removed.
+    private struct Temporaries {
+        var names: Set<String> = []
+        var removing = false
+    }
+    private static let temporaries = Mutex(Temporaries())
 
-    /// Removes the temporary of every file this process has not yet committed, and of any
-    /// made from now on: what a command stopped by a signal does before it dies, so that it
+    /// Creates `temporary` (truncated, opened with `flags`), listed among this process's
+    /// temporaries when it `keepsName`, else unlinked at once (a file known by its
+    /// descriptor alone). Created and listed, or unlinked, under the list's lock, so that
+    /// ``removeTemporaries()`` misses none; refused once they are being removed.
+    static func create(_ temporary: String, flags: Int32, mode: mode_t, keepsName: Bool) throws -> Int32 {
+        let (descriptor, code) = temporaries.withLock { list -> (Int32, Int32) in
+            guard !list.removing else { return (-1, EINTR) }
+            let descriptor = open(temporary, flags | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+            guard descriptor >= 0 else { return (-1, errno) }
+            if keepsName { list.names.insert(temporary) } else { unlink(temporary) }
+            return (descriptor, 0)
+        }
+        guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", code) }
+        return descriptor
+    }
+
+    /// Removes the temporary of every file this process has not yet committed, and refuses
+    /// to make more: what a command stopped by a signal does before it dies, so that it
     /// leaves no hidden file (each would otherwise stay until a later run over its folder
     /// found its writer gone).
     public static func removeTemporaries() {
-        stopping.store(true, ordering: .sequentiallyConsistent)
-        for temporary in pending.withLock({ $0 }) { unlink(temporary) }
+        let names = temporaries.withLock { list in
+            list.removing = true
+            return list.names
+        }
+        for name in names { unlink(name) }
     }
 
     /// The hidden name a file called `name` is written under before its rename. Host and
@@ -81,7 +99,7 @@ public final class StreamingFile {
             close(descriptor)
             unlink(temporary)
         }
-        Self.pending.withLock { _ = $0.remove(temporary) }
+        Self.temporaries.withLock { _ = $0.names.remove(temporary) }
     }
 
     /// Appends bytes.

@@ -22,10 +22,9 @@ final class ZipWriter {
         fileprivate init(name: String, temporary: String) throws {
             self.name = name
             self.temporary = temporary
-            descriptor = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
-            // Unlinked at once: a crash leaves nothing behind.
-            unlink(temporary)
+            // Unlinked at once: a crash leaves nothing behind (nor a signal: ``StreamingFile``
+            // creates and unlinks it under the lock its removal of temporaries takes).
+            descriptor = try StreamingFile.create(temporary, flags: O_RDWR, mode: 0o600, keepsName: false)
             // In blocks on every processor, like the archive: a member's bytes depend on its
             // content alone.
             deflater = ParallelGzipWriter(level: 1, format: .raw) { [unowned self] chunk in
