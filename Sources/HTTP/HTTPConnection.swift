@@ -191,15 +191,7 @@ public struct HTTPConnection {
             do {
                 event = try decoder.next()
             } catch {
-                isClosing = true
-                drainsBeforeClose = true
-                // A HEAD's answer is its head alone (RFC 9110 §9.3.2), a refusal's too.
-                let head =
-                    decoder.readsHeadRequest
-                    ? Pending(
-                        serial: serial, isHead: true, acceptsGzip: false, minorVersion: 1, keepAlive: false,
-                        dispatchedAt: now) : nil
-                queue(errorResponder(error), for: head)
+                refuse(errorResponder(error), isHead: decoder.readsHeadRequest, minorVersion: 1, acceptsGzip: false, now: now)
                 return nil
             }
             switch event {
@@ -211,12 +203,9 @@ public struct HTTPConnection {
                 // may still come (a client need not wait): what arrives is drained, then the
                 // connection closed.
                 if let refusal = screen(head) {
-                    isClosing = true
-                    drainsBeforeClose = true
-                    let pending = Pending(
-                        serial: serial, isHead: head.method == "HEAD", acceptsGzip: head.acceptsGzip,
-                        minorVersion: head.minorVersion, keepAlive: false, dispatchedAt: now)
-                    queue(refusal, for: pending)
+                    refuse(
+                        refusal, isHead: head.method == "HEAD", minorVersion: head.minorVersion,
+                        acceptsGzip: head.acceptsGzip, now: now)
                     return nil
                 }
                 output += Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
@@ -229,6 +218,18 @@ public struct HTTPConnection {
             }
         }
         return nil
+    }
+
+    /// Queues the refusal of a request not taken (its head refused), then closes: what the
+    /// client may still send of it is drained first. A HEAD's answer is its head alone
+    /// (RFC 9110 §9.3.2), a refusal's too.
+    private mutating func refuse(_ response: HTTPResponse, isHead: Bool, minorVersion: Int, acceptsGzip: Bool, now: Double) {
+        isClosing = true
+        drainsBeforeClose = true
+        let request = Pending(
+            serial: serial, isHead: isHead, acceptsGzip: acceptsGzip, minorVersion: minorVersion, keepAlive: false,
+            dispatchedAt: now)
+        queue(response, for: request)
     }
 
     /// Queues the response to the request in flight. Returns false, changing nothing, when

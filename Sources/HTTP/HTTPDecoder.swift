@@ -381,10 +381,12 @@ public struct HTTPDecoder {
             else { return false }
             bytes = bytes[bytes.index(after: close)...]
             guard bytes.isEmpty || bytes.first == UInt8(ascii: ":") else { return false }
-            return isPort(bytes.dropFirst())
+            let digits = bytes.dropFirst()
+            return digits.isEmpty || port(digits) != nil
         }
         if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
-            guard isPort(bytes[bytes.index(after: colon)...]) else { return false }
+            let digits = bytes[bytes.index(after: colon)...]
+            guard digits.isEmpty || port(digits) != nil else { return false }
             bytes = bytes[..<colon]
         }
         return !bytes.isEmpty && bytes.allSatisfy { byte in
@@ -400,12 +402,15 @@ public struct HTTPDecoder {
         }
     }
 
-    /// A port: digits (`port = *DIGIT`: none is the default port, leading zeros are allowed)
-    /// of a number up to 65535.
-    private static func isPort(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        guard digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return false }
+    /// The port that `digits` (the text after a host's colon, not empty) write: digits
+    /// (`port = *DIGIT`, leading zeros allowed, `:08080` is 8080) of a number up to 65535;
+    /// nil otherwise. An empty port is the scheme's default, which callers decide.
+    public static func port(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         let significant = digits.drop { $0 == UInt8(ascii: "0") }
-        return significant.count <= 5 && significant.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } <= 65535
+        guard significant.count <= 5 else { return nil }
+        let port = significant.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        return port <= 65535 ? port : nil
     }
 
     /// RFC 9110 §5.6.2 tchar.

@@ -80,7 +80,7 @@ struct Plane: Sendable {
     ///
     /// On a grid whose blocks are kept (``keptBlocks``), `deferring`, when given, is room for
     /// them: they are left there and the complexity returned is NaN, to be worked out later
-    /// with other states' (``complexities(_:blocks:states:into:)``).
+    /// with other states' (``complexities(_:states:into:)``).
     ///
     /// Sixty-four cells at a time: the three rows around a word are added column by column
     /// into two bit planes (0...3 live cells), and three such columns into four (the 3×3
@@ -568,22 +568,10 @@ struct Plane: Sendable {
         // every row or two.
         let counted = blocksPerRow >= Self.countedBlocks
         if let blocks {
-            // Each block's term added in order, as ``OrderedSum/add(_:)`` does, without the
-            // closures around it (a small grid's step felt them).
-            let total = blocksPerRow * blocksPerRow
-            // Sixteen terms, so that a block's count (at most 9) needs no bounds check.
-            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { terms in
-                let term = terms.baseAddress!
-                terms.initialize(repeating: 0)
-                for v in 0..<10 { term[v] = Double(v) / 9 }
-                var first = 0.0
-                for block in 0..<total { first += term[Int(truncatingIfNeeded: blocks[block] & 15)] }
-                let mean = first / count
-                for v in 0..<10 { term[v] = (Double(v) / 9 - mean) * (Double(v) / 9 - mean) }
-                var second = 0.0
-                for block in 0..<total { second += term[Int(truncatingIfNeeded: blocks[block] & 15)] }
-                return (second / count).squareRoot()
-            }
+            // Each block's term added in order, as the states a run defers are.
+            var complexity = 0.0
+            complexities(blocks, states: 1, into: &complexity)
+            return complexity
         }
         func sum(_ term: (Int) -> Double) -> Double {
             var sum = OrderedSum(term)

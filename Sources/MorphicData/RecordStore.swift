@@ -278,6 +278,9 @@ public final class RecordStore: @unchecked Sendable {
         /// Whether the pack holds no record, nor may a `<run_id>.json` file.
         public var isEmpty: Bool { frames.isEmpty && loose == nil }
 
+        /// Whether the pack has a frame of run `index`, whole or not.
+        public func hasFrame(of index: Int) -> Bool { frames[index] != nil }
+
         /// Where run `index`'s record is, for messages.
         public func location(of index: Int) -> String {
             frames[index].flatMap { $0.first.map { paths[$0.file] } } ?? "no pack"

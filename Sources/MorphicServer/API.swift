@@ -622,11 +622,7 @@ final class API: Sendable {
             guard bytes[end] == UInt8(ascii: ":") else { return nil }
             let digits = bytes[(end + 1)...]
             if digits.isEmpty { return (lowered, nil) }
-            // Leading zeros are allowed (`port = *DIGIT`): `:08080` is port 8080.
-            let significant = digits.drop { $0 == UInt8(ascii: "0") }
-            guard significant.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-            let port = significant.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            guard port <= 65535 else { return nil }
+            guard let port = HTTPDecoder.port(digits) else { return nil }
             return (lowered, port)
         }
     }
