@@ -5,10 +5,17 @@ extension String {
     /// at the end is no part). NSString's `deletingLastPathComponent` is not used: on Linux
     /// it crashes on a one-character name (`a`, or the `x` left of `x/yy`).
     public var parentFolder: String {
-        var path = Substring(self)
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        let path = withoutFinalSlashes
         guard let slash = path.lastIndex(of: "/") else { return "" }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// This path without the `/`s at its end, `/` itself kept: `b/` and `b` are one folder,
+    /// and its files are `b/name`, not `b//name`.
+    public var withoutFinalSlashes: String {
+        var path = Substring(self)
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return String(path)
     }
 
     /// This text with `folder` taken out of the paths in it: a path within the folder becomes

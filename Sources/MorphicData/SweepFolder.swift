@@ -8,8 +8,9 @@ public struct SweepFolder: Sendable {
     /// The folder's path.
     public let path: String
 
-    /// The folder at `path` (not created until ``prepare(for:shard:)``).
-    public init(path: String) { self.path = path }
+    /// The folder at `path` (not created until ``prepare(for:shard:)``), written without the
+    /// `/`s at its end.
+    public init(path: String) { self.path = path.withoutFinalSlashes }
 
     /// What a message shown to others says in place of the folder's path
     /// (``Swift/String/namingFiles(within:as:)``).
@@ -30,7 +31,9 @@ public struct SweepFolder: Sendable {
     }
 
     /// Creates the folder for `definition`, or checks that an existing one holds the same
-    /// sweep, so that a resumed sweep never mixes runs of two definitions.
+    /// sweep, so that a resumed sweep never mixes runs of two definitions. A folder prepared
+    /// for a shard and now prepared for the whole sweep (a sweep without `--shard`, or a
+    /// merge into it) no longer says it is a shard.
     public func prepare(for definition: SweepDefinition, shard: Shard? = nil) throws {
         if let existing = try recordedSweep() {
             guard existing.id == definition.id else {
@@ -38,6 +41,12 @@ public struct SweepFolder: Sendable {
                     "\(path) holds sweep \(existing.id), not \(definition.id); choose another output folder")
             }
             removeAbandonedTemporaries()
+            if shard == nil, let record = FileManager.default.contents(atPath: definitionPath),
+                let members = (try? JSONParser.parse(Array(record)))?.members,
+                members.contains(where: { $0.key == "shard" })
+            {
+                try AtomicFile.write(JSON.object(members.filter { $0.key != "shard" }).prettyBytes, to: definitionPath)
+            }
             return
         }
         var members: [JSON.Member] = [

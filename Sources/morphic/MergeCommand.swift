@@ -35,10 +35,10 @@ struct MergeCommand: ParsableCommand {
         Interruption.removesTemporaries()
         for folder in folders { try DatasetFolder.requireFolder(folder) }
         try DatasetFolder.requireOutputFolder(output)
+        let into = SweepFolder(path: output)
         let definition = try DatasetMerge.merge(
-            folders.map(SweepFolder.init(path:)), into: SweepFolder(path: output), limits: limits.limits,
-            packed: packed
-        ) { note("another process is writing the dataset of \(output); waiting for it to finish") }
-        note("\(definition.id): \(definition.runs.count) runs → \(output)/\(Dataset.archiveName)")
+            folders.map(SweepFolder.init(path:)), into: into, limits: limits.limits, packed: packed
+        ) { note("another process is writing the dataset of \(into.path); waiting for it to finish") }
+        note("\(definition.id): \(definition.runs.count) runs → \(into.path)/\(Dataset.archiveName)")
     }
 }

@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
         if let output {
             try DatasetFolder.requireOutputFolder(output)
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-            let path = output + "/" + runID + ".json"
+            let path = output.withoutFinalSlashes + "/" + runID + ".json"
             try AtomicFile.write(record, to: path)
             FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
         } else {

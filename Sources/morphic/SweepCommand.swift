@@ -97,7 +97,7 @@ struct SweepCommand: ParsableCommand {
         // A record changed since the folder's dataset was made is not taken into the next.
         // Checked holding the folder's lock: another command laying the records out may be
         // writing them.
-        let waiting = { note("another process is writing the dataset of \(output); waiting for it to finish") }
+        let waiting = { note("another process is writing the dataset of \(folder.path); waiting for it to finish") }
         try folder.whileLocked(waiting: waiting) {
             for id in Dataset.changedRecords(definition, in: folder) {
                 unlink(folder.runPath(id))
@@ -144,7 +144,7 @@ struct SweepCommand: ParsableCommand {
         report(progress, finished: true)
         bar.finish()
         if let shard {
-            note("shard \(shard): \(progress.runsCompleted) runs in \(output); join the shards with 'morphic merge'")
+            note("shard \(shard): \(progress.runsCompleted) runs in \(folder.path); join the shards with 'morphic merge'")
             return
         }
         // The runs index too, as the server writes it: a folder served afterwards answers its
@@ -156,7 +156,7 @@ struct SweepCommand: ParsableCommand {
         }
         note(
             "\(definition.id): \(progress.runsCompleted) runs, \(progress.runsFailed) failed, "
-                + String(format: "%.2f s", Date().timeIntervalSince(start)) + " → \(output)/\(Dataset.archiveName)")
+                + String(format: "%.2f s", Date().timeIntervalSince(start)) + " → \(folder.path)/\(Dataset.archiveName)")
         if progress.runsFailed > 0 { throw ExitCode(1) }
     }
 }

@@ -71,6 +71,14 @@ import Testing
         }
         #expect(shardRuns.reduce(0, +) == 9)
         #expect(shardRuns.allSatisfy { $0 > 0 })
+        // Merged into one of its shard folders, that folder holds the whole sweep and no
+        // longer says it is a shard.
+        let definition = { try Data(contentsOf: URL(fileURLWithPath: $0 + "/definition.json")) }
+        #expect(String(decoding: try definition(root + "/shard1"), as: UTF8.self).contains("\"shard\""))
+        try DatasetMerge.merge(
+            (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/shard1"))
+        #expect(try Self.files(root + "/shard1") == reference)
+        #expect(try definition(root + "/shard1") == definition(root + "/many"))
     }
 
     @Test func manifest_DescribesEveryRun() throws {

@@ -76,6 +76,18 @@ import Testing
             let fromRecord = try #require(try Self.refusal(record, record: true), "\(negative)")
             #expect(fromRecord.field == "timeseries.\(negative)")
         }
+        // Every way of writing a negative number, one too small for a double included; a zero
+        // written with its sign is zero.
+        func volatility(_ value: String) -> String {
+            #"{"series": {"population": [5, 6, 7, 6], "complexity": [0.1, 0.2, 0.3, 0.2], "volatility": [0, \#(value), 0.1, 0.1], "pattern_diversity": [3, 4, 5, 4]}}"#
+        }
+        for (value, shown) in [("-0.25", "-0.25"), ("-1e-400", "-1e-400"), ("-0.0001E-330", "-0.0001E-330"), ("-2e0", "-2")] {
+            let error = try #require(try Self.refusal(volatility(value)), "\(value)")
+            #expect(error.message == "series.volatility[1] is \(shown); volatility is never negative", "\(error.message)")
+        }
+        for zero in ["-0", "-0.0", "-0e7", "-0.000E-999"] {
+            #expect(try Self.refusal(volatility(zero)) == nil, "\(zero)")
+        }
     }
 
     /// Something of no form at all (a sweep definition given by mistake) is said to be no

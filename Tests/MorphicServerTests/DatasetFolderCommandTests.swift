@@ -218,14 +218,18 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         try Self.definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
         let morphic = ServerProcess.executable
-        for output in ["a", "b/", "x/yy"] {
-            _ = try shell("cd '\(root)' && '\(morphic)' sweep sweep.json --output \(output) --quiet")
+        // What each says it wrote names the folder once, with one `/` before the file.
+        for (output, written) in [("a", "a"), ("b/", "b"), ("x/yy", "x/yy"), ("c//", "c")] {
+            let said = try shell("cd '\(root)' && '\(morphic)' sweep sweep.json --output \(output) 2>&1")
             #expect(FileManager.default.fileExists(atPath: root + "/" + output + "/manifest.json"), "\(output)")
+            #expect(said.contains("→ \(written)/dataset.tar.gz"), "\(output): \(said)")
         }
-        _ = try shell("cd '\(root)' && '\(morphic)' run --grid-size 5 --generations 2 --output r")
+        let run = try shell("cd '\(root)' && '\(morphic)' run --grid-size 5 --generations 2 --output r/ 2>&1")
         #expect(FileManager.default.fileExists(atPath: root + "/r/run_1.json"))
-        _ = try shell("cd '\(root)' && '\(morphic)' merge a --output m")
+        #expect(run.contains("wrote r/run_1.json"), "\(run)")
+        let merge = try shell("cd '\(root)' && '\(morphic)' merge a --output m/ 2>&1")
         #expect(FileManager.default.fileExists(atPath: root + "/m/manifest.json"))
+        #expect(merge.contains("→ m/dataset.tar.gz"), "\(merge)")
     }
 
     @Test func wrongPathsAndRuns_AreNamed_WithTheSubcommandsUsage() throws {
