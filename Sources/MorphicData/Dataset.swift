@@ -116,7 +116,7 @@ public enum Dataset {
         // Level 1: three times zlib's default speed on the records, for a few percent in size;
         // in blocks compressed on every processor, its bytes fixed by the input alone.
         let gzip = ParallelGzipWriter(level: 1) { try archive.write($0) }
-        let tar = TarWriter { try gzip.write($0) }
+        let tar = TarWriter { try gzip.write($0, compressed: $1) }
         try tar.addFolder(definition.id)
 
         let checks = try ValidationChecks.Totals(directory: folder.path)
@@ -457,11 +457,15 @@ public enum Dataset {
         try addFile(name, from: handle, size: size, to: tar, as: id)
     }
 
+    /// Whether the dataset's file `name` is compressed already: a zip file (`.npz`), which
+    /// the archive stores rather than compresses again.
+    public static func isCompressed(_ name: String) -> Bool { name.hasSuffix(".npz") }
+
     /// Streams the `size` bytes `handle` reads from its start into the archive as `id/name`.
     private static func addFile(_ name: String, from handle: FileHandle, size: Int, to tar: TarWriter, as id: String)
         throws
     {
-        try tar.addFile(folder: id, name: name, size: size) { write in
+        try tar.addFile(folder: id, name: name, size: size, compressed: isCompressed(name)) { write in
             var left = size
             while left > 0 {
                 guard let chunk = try handle.read(upToCount: min(left, 1 << 16)), !chunk.isEmpty else {

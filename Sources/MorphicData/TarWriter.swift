@@ -9,45 +9,51 @@ public struct TarWriter {
         public var description: String { "'\(name)' is too long for a tar header" }
     }
 
-    private let sink: ([UInt8]) throws -> Void
+    private let sink: (_ bytes: [UInt8], _ compressed: Bool) throws -> Void
 
-    /// Writes blocks to `sink`.
-    public init(sink: @escaping ([UInt8]) throws -> Void) { self.sink = sink }
+    /// Writes blocks to `sink`, telling it which bytes are a file's that is compressed
+    /// already (``addFile(folder:name:size:compressed:content:)``).
+    public init(sink: @escaping (_ bytes: [UInt8], _ compressed: Bool) throws -> Void) { self.sink = sink }
 
     /// Adds a folder entry `folder/`.
     public func addFolder(_ folder: String) throws {
-        try sink(try header(prefix: "", name: folder + "/", size: 0, type: "5", mode: "0000755"))
+        try sink(try header(prefix: "", name: folder + "/", size: 0, type: "5", mode: "0000755"), false)
     }
 
-    /// Adds a file of `size` bytes at `folder/name`, its content supplied in chunks by `content`.
-    public func addFile(folder: String, name: String, size: Int, content: (([UInt8]) throws -> Void) throws -> Void)
-        throws
-    {
-        try sink(try header(prefix: folder, name: name, size: size, type: "0", mode: "0000644"))
+    /// Adds a file of `size` bytes at `folder/name`, its content supplied in chunks by
+    /// `content`; `compressed` says the content is compressed already (a zip file).
+    public func addFile(
+        folder: String, name: String, size: Int, compressed: Bool = false,
+        content: (([UInt8]) throws -> Void) throws -> Void
+    ) throws {
+        try sink(try header(prefix: folder, name: name, size: size, type: "0", mode: "0000644"), false)
         var written = 0
         try content { chunk in
             written += chunk.count
-            try sink(chunk)
+            try sink(chunk, compressed)
         }
         precondition(written == size, "tar entry \(name) announced \(size) bytes but wrote \(written)")
         let remainder = size % 512
-        if remainder != 0 { try sink([UInt8](repeating: 0, count: 512 - remainder)) }
+        if remainder != 0 { try sink([UInt8](repeating: 0, count: 512 - remainder), false) }
     }
 
-    /// The blocks of a whole file `folder/name`: what ``addFile(folder:name:size:content:)``
-    /// writes, made apart from the stream (on another thread, say).
+    /// The blocks of a whole file `folder/name`: what
+    /// ``addFile(folder:name:size:compressed:content:)`` writes, made apart from the stream
+    /// (on another thread, say).
     public static func fileEntry(folder: String, name: String, bytes: [UInt8]) throws -> [UInt8] {
         var blocks: [UInt8] = []
         blocks.reserveCapacity(512 + bytes.count + 511)
-        try TarWriter { blocks += $0 }.addFile(folder: folder, name: name, size: bytes.count) { try $0(bytes) }
+        try TarWriter { chunk, _ in blocks += chunk }.addFile(folder: folder, name: name, size: bytes.count) {
+            try $0(bytes)
+        }
         return blocks
     }
 
     /// Adds blocks made by ``fileEntry(folder:name:bytes:)``.
-    public func add(entry blocks: [UInt8]) throws { try sink(blocks) }
+    public func add(entry blocks: [UInt8]) throws { try sink(blocks, false) }
 
     /// Ends the archive with two zero blocks.
-    public func finish() throws { try sink([UInt8](repeating: 0, count: 1024)) }
+    public func finish() throws { try sink([UInt8](repeating: 0, count: 1024), false) }
 
     private func header(prefix: String, name: String, size: Int, type: Character, mode: String) throws -> [UInt8] {
         guard name.utf8.count <= 100, prefix.utf8.count <= 155 else { throw NameError(name: prefix + "/" + name) }

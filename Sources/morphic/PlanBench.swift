@@ -130,17 +130,19 @@ struct PlanBench {
         // blocks on every processor as the dataset does it.
         // A cursor reads each pack's headers once, not once a record.
         var records = RecordStore.Cursor(RecordStore(folder))
-        var parts: [[UInt8]] = planned.indices.compactMap { records.record(planned[$0], index: $0) }
+        var parts: [(bytes: [UInt8], compressed: Bool)] = planned.indices.compactMap {
+            records.record(planned[$0], index: $0).map { ($0, false) }
+        }
         for name in Dataset.files(definition) {
             guard let bytes = FileManager.default.contents(atPath: path + "/" + name) else {
                 throw BenchError("the dataset has no \(name)")
             }
-            parts.append(Array(bytes))
+            parts.append((Array(bytes), Dataset.isCompressed(name)))
         }
         timing.archive = try timed {
             var compressed = 0
             let gzip = ParallelGzipWriter(level: 1) { compressed += $0.count }
-            for part in parts { try gzip.write(part) }
+            for part in parts { try gzip.write(part.bytes, compressed: part.compressed) }
             try gzip.finish()
         }
         return timing

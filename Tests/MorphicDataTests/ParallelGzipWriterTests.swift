@@ -25,8 +25,11 @@ struct ParallelGzipWriterTests {
         return Array(bytes.prefix(count))
     }
 
+    /// `bytes` through a writer in pieces of the lengths `cuts` gives in turn, those in
+    /// `compressed` (cut at its ends too) written as compressed already.
     private static func compress(
-        _ bytes: [UInt8], cuts: [Int], threads: Int, blockBytes: Int = 32 * 1024, format: ParallelGzipWriter.Format = .gzip
+        _ bytes: [UInt8], cuts: [Int], threads: Int, blockBytes: Int = 32 * 1024, format: ParallelGzipWriter.Format = .gzip,
+        compressed: Range<Int> = 0..<0
     ) throws -> (output: [UInt8], crc: UInt32) {
         var output: [UInt8] = []
         let writer = ParallelGzipWriter(
@@ -36,8 +39,9 @@ struct ParallelGzipWriterTests {
         var start = 0
         var cut = 0
         while start < bytes.count {
-            let end = min(bytes.count, start + cuts[cut % cuts.count])
-            try writer.write(Array(bytes[start..<end]))
+            var end = min(bytes.count, start + cuts[cut % cuts.count])
+            for edge in [compressed.lowerBound, compressed.upperBound] where start < edge && edge < end { end = edge }
+            try writer.write(Array(bytes[start..<end]), compressed: compressed.contains(start))
             start = end
             cut += 1
         }
@@ -98,6 +102,45 @@ struct ParallelGzipWriterTests {
         try Data(parallel.output).write(to: URL(fileURLWithPath: root + "/x.gz"))
         try Data(bytes).write(to: URL(fileURLWithPath: root + "/x"))
         #expect(try shell("gzip -t \(root)/x.gz && gunzip -c \(root)/x.gz | cmp - \(root)/x && echo same") == "same\n")
+    }
+
+    /// Bytes written as compressed already (a zip file inside the archive) are stored, not
+    /// deflated again, in every block that holds nothing else; the stream reads back whole,
+    /// with the same bytes however it was cut or threaded. (The writer takes the caller's
+    /// word: text said to be compressed is stored too, which shows it is not deflated.)
+    @Test func compressedInput_IsStored_InBlocksOfItsOwn() throws {
+        let blockBytes = 32 * 1024
+        let text = Self.input(300_000, seed: 5)
+        let zipped = Self.input(300_000, seed: 6)
+        let bytes = text.prefix(100_000) + zipped + text.suffix(100_000)
+        let range = 100_000..<(100_000 + zipped.count)
+        let reference = try Self.compress(Array(bytes), cuts: [bytes.count], threads: 1, compressed: range)
+        #expect(try Self.gunzip(reference.output) == Array(bytes))
+        #expect(reference.crc == CRC32.of(Array(bytes)))
+        for (cuts, threads) in [([1, 7, 4_096], 2), ([65_537], 4), ([31, blockBytes + 3], 3)] {
+            let again = try Self.compress(Array(bytes), cuts: cuts, threads: threads, compressed: range)
+            #expect(again.output == reference.output, "cut by \(cuts) on \(threads) threads")
+        }
+        // Each whole block of the zipped part is in the output as it is, which deflating it
+        // again would not leave it.
+        let firstWhole = (range.lowerBound + blockBytes - 1) / blockBytes * blockBytes
+        let wholeBlocks = stride(from: firstWhole, to: range.upperBound - blockBytes + 1, by: blockBytes).map {
+            Array(bytes[$0..<($0 + blockBytes)])
+        }
+        #expect(wholeBlocks.count >= 5)
+        for block in wholeBlocks {
+            // A stored block is at most 65,535 bytes, so a block's first 16 KiB lie together.
+            #expect(Self.contains(reference.output, Array(block.prefix(16 * 1024))))
+        }
+        let deflated = try Self.compress(Array(bytes), cuts: [bytes.count], threads: 1)
+        #expect(!Self.contains(deflated.output, Array(wholeBlocks[0].prefix(16 * 1024))))
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { start in
+            haystack[start] == needle[0] && haystack[start..<(start + needle.count)].elementsEqual(needle)
+        }
     }
 
     @Test func raw_IsTheDeflateDataAloneWithItsCRC() throws {
