@@ -13,12 +13,12 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
 
     /// The error for an unknown key.
     public static func unknownKey(_ key: String) -> ConfigurationError {
-        ConfigurationError(key: key, message: "unknown parameter '\(key)'")
+        ConfigurationError(key: key, message: "unknown parameter '\(key.quotedInMessage)'")
     }
 
     /// The error for a value outside what `key` allows.
     public static func invalid(_ key: ParameterKey, _ shown: String) -> ConfigurationError {
-        ConfigurationError(key: key.rawValue, message: "\(key.rawValue) must be \(key.allowed), not \(shown)")
+        ConfigurationError(key: key.rawValue, message: "\(key.rawValue) must be \(key.allowed), not \(shown.quotedInMessage)")
     }
 
     /// `key: message`.

@@ -63,7 +63,11 @@ public struct RunConfiguration: Hashable, Sendable {
             try setInteger(key, integer, shown: literal)
         case (.real, .number(let literal)):
             guard let real = Double(literal), real.isFinite else { throw .invalid(key, literal) }
-            try setReal(key, real, shown: literal)
+            // Every range starts at 0 or above, so a negative too small for a double (read as
+            // −0) is outside it; a zero written with its sign is 0, not −0, which would be
+            // written back as -0.0 and make another sweep of the same runs.
+            guard !(real == 0 && ParameterValue.isWrittenNegative(literal)) else { throw .invalid(key, literal) }
+            try setReal(key, real == 0 ? 0 : real, shown: literal)
         case (_, .number(let literal)), (_, .text(let literal)):
             throw .invalid(key, "'\(literal)'")
         }

@@ -16,6 +16,18 @@ public enum DatasetMerge {
         waiting: () -> Void = {}
     ) throws -> SweepDefinition {
         guard !inputs.isEmpty else { throw FileError.invalid("no shard folders given") }
+        let resolved = inputs.map { $0.resolvedPath ?? $0.path }
+        for (index, path) in resolved.enumerated() {
+            if let earlier = resolved[..<index].firstIndex(of: path) {
+                let (first, again) = (inputs[earlier].path, inputs[index].path)
+                throw FileError.invalid(
+                    (first == again ? "\(first) is given twice" : "\(first) and \(again) are the same folder")
+                        + "; give each shard folder once")
+            }
+        }
+        // A merge into one of its shard folders, run again (after it finished, or was stopped),
+        // finds there the runs it took from the others: the same records, not two copies.
+        let outputInput = output.resolvedPath.flatMap { resolved.firstIndex(of: $0) }
         var recorded: (id: String, modelVersion: String, definition: JSON)?
         for input in inputs {
             guard let sweep = try input.recordedSweep() else {
@@ -54,9 +66,17 @@ public enum DatasetMerge {
                 for folder in inputs.indices {
                     if let record = cursors[folder].record(run, index: index) { holders.append((folder, record)) }
                 }
+                if holders.count > 1, let kept = holders.firstIndex(where: { $0.0 == outputInput }),
+                    holders.allSatisfy({ $0.1 == holders[kept].1 })
+                {
+                    holders = [holders[kept]]
+                }
                 if holders.count > 1 {
+                    let (first, second) = (inputs[holders[0].0].path, inputs[holders[1].0].path)
                     throw FileError.invalid(
-                        "run \(run.id) is in both \(inputs[holders[0].0].path) and \(inputs[holders[1].0].path)")
+                        holders[0].1 == holders[1].1
+                            ? "run \(run.id) is in both \(first) and \(second); a run belongs to one shard folder"
+                            : "run \(run.id) is in both \(first) and \(second), as different records")
                 }
                 if let (folder, record) = holders.first {
                     _ = try Dataset.record(record, of: run, path: inputs[folder].path + "/" + run.fileName)
@@ -83,7 +103,7 @@ public enum DatasetMerge {
             // are read as they were before this pass, so a record written now is not looked for.
             var written = RecordStore.Cursor(records)
             try pass { index, run, folder, record in
-                guard inputs[folder].path != output.path else { return }
+                guard folder != outputInput else { return }
                 if let record {
                     guard written.record(run, index: index) != record else { return }
                     try records.write(record, run: index)

@@ -205,22 +205,16 @@ public struct Observation: Sendable {
                 }
                 // Counts, a standard deviation and a ratio of counts: a negative one is no run's.
                 // One too small for a double (`-1e-400`) reads as zero and is still negative.
-                guard value >= 0, !(value == 0 && Self.isWrittenNegative(element)) else {
+                guard value >= 0, !(value == 0 && Self.writtenNumber(element).map(ParameterValue.isWrittenNegative) == true)
+                else {
                     let shown =
-                        value == 0 ? (Self.writtenNumber(element) ?? "-0")
+                        value == 0 ? (Self.writtenNumber(element) ?? "-0").quotedInMessage
                         : value == value.rounded() && value > -1e15 ? String(Int(value)) : String(value)
                     throw InferenceError("\(field)[\(index)] is \(shown); \(name) is never negative", field: field)
                 }
                 return value
             }
         }
-    }
-
-    /// Whether `number` is written with a minus sign and a digit other than 0 before its
-    /// exponent: a negative number, whatever its value reads as.
-    private static func isWrittenNegative(_ number: JSON) -> Bool {
-        guard let text = writtenNumber(number), text.hasPrefix("-") else { return false }
-        return text.prefix { $0 != "e" && $0 != "E" }.contains { ("1"..."9").contains($0) }
     }
 
     private static func writtenNumber(_ json: JSON) -> String? {

@@ -281,6 +281,12 @@ public final class RecordStore: @unchecked Sendable {
         /// Whether the pack has a frame of run `index`, whole or not.
         public func hasFrame(of index: Int) -> Bool { frames[index] != nil }
 
+        /// Whether the pack has a frame of run `index`, or the folder its `<run_id>.json`,
+        /// whole or not.
+        func hasAnyRecord(_ run: PlannedRun, index: Int) -> Bool {
+            hasFrame(of: index) || loose.map { FileManager.default.fileExists(atPath: $0.runPath(run.id)) } == true
+        }
+
         /// Where run `index`'s record is, for messages.
         public func location(of index: Int) -> String {
             frames[index].flatMap { $0.first.map { paths[$0.file] } } ?? "no pack"
@@ -352,14 +358,23 @@ public final class RecordStore: @unchecked Sendable {
     }
 
     /// Which runs of `groups` (coupling groups of `definition`, ascending) have a whole
-    /// record: every record is read and checked, a pack at a time.
-    public func finishedRuns(of definition: SweepDefinition, groups: some Sequence<Int>) -> RunSet {
+    /// record: every record is read and checked, a pack at a time. `damaged` is told each
+    /// run that has a record, none of it whole (changed since it was written, or a
+    /// `<run_id>.json` torn). A pack's torn tail, which a crash leaves, is no record.
+    public func finishedRuns(
+        of definition: SweepDefinition, groups: some Sequence<Int>, damaged: (Int) -> Void = { _ in }
+    ) -> RunSet {
         var found = RunSet(count: definition.runs.count)
         var cursor = Cursor(self)
         for group in groups {
             for index in definition.runs.runs(ofGroup: group) {
                 let pack = cursor.pack(of: index)
-                if !pack.isEmpty && pack.record(definition.runs[index], index: index) != nil { found.insert(index) }
+                guard !pack.isEmpty else { continue }
+                if pack.record(definition.runs[index], index: index) != nil {
+                    found.insert(index)
+                } else if pack.hasAnyRecord(definition.runs[index], index: index) {
+                    damaged(index)
+                }
             }
         }
         return found

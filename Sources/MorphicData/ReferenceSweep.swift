@@ -136,6 +136,7 @@ public struct ReferenceSweep: Sendable {
 
     /// The definition of a finished sweep or dataset in `path`, and its features.csv's rows.
     static func read(_ path: String, needsSplit: Bool) throws -> (SweepDefinition, [Row]) {
+        let path = path.withoutFinalSlashes
         let manifestPath = path + "/manifest.json"
         guard FileManager.default.fileExists(atPath: manifestPath) else {
             throw InferenceError("\(path) is not a finished sweep: it has no manifest.json yet")

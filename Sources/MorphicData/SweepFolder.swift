@@ -16,6 +16,14 @@ public struct SweepFolder: Sendable {
     /// (``Swift/String/namingFiles(within:as:)``).
     public static let placeholder = "<the sweep's folder>"
 
+    /// The folder's absolute path with `.`, `..` and symbolic links resolved, nil when it does
+    /// not exist: one folder however it was written.
+    public var resolvedPath: String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// The file recording which sweep the folder holds.
     public var definitionPath: String { path + "/definition.json" }
 

@@ -84,14 +84,19 @@ public final class SweepRunner: Sendable {
     public var progress: Progress { state.withLock { $0.progress } }
 
     /// Computes every missing run. `isCancelled` is polled between steps; `report` is called
-    /// about every `interval` seconds on the calling thread, and once at the end.
+    /// about every `interval` seconds on the calling thread, and once at the end;
+    /// `foundDamaged`, before any run is computed, with the ids of the runs whose records are
+    /// there but not whole (torn by a crash, or changed since), which are computed again.
     public func run(
         interval: Double = 0.2, isCancelled: @escaping @Sendable () -> Bool = { false },
-        report: (Progress) -> Void = { _ in }
+        foundDamaged: ([String]) -> Void = { _ in }, report: (Progress) -> Void = { _ in }
     ) throws -> Progress {
         let done = DispatchGroup()
+        var damaged: [String] = []
         let finished = records.finishedRuns(
-            of: definition, groups: Swift.stride(from: first, to: groups.count, by: stride))
+            of: definition, groups: Swift.stride(from: first, to: groups.count, by: stride)
+        ) { damaged.append(definition.runs[$0].id) }
+        if !damaged.isEmpty { foundDamaged(damaged) }
         for _ in 0..<min(workers, max(1, groupCount)) {
             done.enter()
             Thread.detachNewThread { [self] in

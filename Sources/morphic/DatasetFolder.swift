@@ -69,6 +69,7 @@ struct DatasetFolder {
 
     /// Throws unless `path` is an existing folder, saying what it is otherwise.
     static func requireFolder(_ path: String) throws {
+        let path = path.withoutFinalSlashes
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw ValidationError("no such folder: \(path)")
@@ -80,6 +81,8 @@ struct DatasetFolder {
     /// that cannot be made.
     static func requireOutputFolder(_ path: String) throws {
         guard !path.isEmpty else { throw ValidationError("--output is empty; give a folder for the output") }
+        // `afile/` names no file (the system says it is no folder): asked about as `afile`.
+        let path = path.withoutFinalSlashes
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
             guard isFolder.boolValue else {

@@ -24,6 +24,6 @@ struct FeaturesCommand: ParsableCommand {
         Interruption.removesTemporaries()
         let dataset = try DatasetFolder(folder)
         try Dataset.writeFeatures(dataset.definition, in: dataset.folder)
-        note("wrote \(folder)/features.csv")
+        note("wrote \(dataset.folder.path)/features.csv")
     }
 }

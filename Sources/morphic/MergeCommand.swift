@@ -39,6 +39,6 @@ struct MergeCommand: ParsableCommand {
         let definition = try DatasetMerge.merge(
             folders.map(SweepFolder.init(path:)), into: into, limits: limits.limits, packed: packed
         ) { note("another process is writing the dataset of \(into.path); waiting for it to finish") }
-        note("\(definition.id): \(definition.runs.count) runs → \(into.path)/\(Dataset.archiveName)")
+        note("\(definition.id): \(definition.runs.count.runs) → \(into.path)/\(Dataset.archiveName)")
     }
 }

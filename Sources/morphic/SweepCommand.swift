@@ -140,11 +140,17 @@ struct SweepCommand: ParsableCommand {
             // Progress is a hint for the scheduler; failing to write it must not fail the runs.
             try? AtomicFile.write(json.compactBytes, to: progressFile)
         }
-        let progress = try runner.run(report: { report($0, finished: false) })
+        let progress = try runner.run(
+            foundDamaged: { ids in
+                for id in ids {
+                    note("run \(id): its record in records/ is not whole (torn by a crash, or damaged); computing it again")
+                }
+            },
+            report: { report($0, finished: false) })
         report(progress, finished: true)
         bar.finish()
         if let shard {
-            note("shard \(shard): \(progress.runsCompleted) runs in \(folder.path); join the shards with 'morphic merge'")
+            note("shard \(shard): \(progress.runsCompleted.runs) in \(folder.path); join the shards with 'morphic merge'")
             return
         }
         // The runs index too, as the server writes it: a folder served afterwards answers its
@@ -155,7 +161,7 @@ struct SweepCommand: ParsableCommand {
             note("run \(id) failed: \(folder.failure(id) ?? "")")
         }
         note(
-            "\(definition.id): \(progress.runsCompleted) runs, \(progress.runsFailed) failed, "
+            "\(definition.id): \(progress.runsCompleted.runs), \(progress.runsFailed) failed, "
                 + String(format: "%.2f s", Date().timeIntervalSince(start)) + " → \(folder.path)/\(Dataset.archiveName)")
         if progress.runsFailed > 0 { throw ExitCode(1) }
     }

@@ -79,6 +79,11 @@ import Testing
             (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/shard1"))
         #expect(try Self.files(root + "/shard1") == reference)
         #expect(try definition(root + "/shard1") == definition(root + "/many"))
+        // Merged there again (as after an interrupted merge), the runs it took from the other
+        // shards are found twice, the same records: the merge goes on, to the same dataset.
+        try DatasetMerge.merge(
+            (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/./shard1/"))
+        #expect(try Self.files(root + "/shard1") == reference)
     }
 
     @Test func manifest_DescribesEveryRun() throws {
@@ -131,8 +136,11 @@ import Testing
         try damageRecord(run: damaged, in: root)
         let tornFrame = try #require(try packFrames(pack).last)
         try FileHandle(forWritingAtPath: pack)!.truncate(atOffset: UInt64(tornFrame.offset + tornFrame.length / 2))
-        let resumed = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
+        var found: [String] = []
+        let resumed = try SweepRunner(definition: definition, folder: folder, workers: 2).run(foundDamaged: { found = $0 })
         #expect(resumed.runsCompleted == 9)
+        // The changed record is said to be computed again; the torn one is the pack's tail.
+        #expect(found == [definition.runs[damaged].id])
         // The resumed process appended to packs of its own.
         let later = try packFiles(root).filter { $0 != "0.0.pack" }
         let computedAgain = Set(
@@ -166,8 +174,10 @@ import Testing
         let torn = folder.runPath("morphic_2")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: torn))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: torn))
-        let resumed = try SweepRunner(definition: definition, folder: folder, workers: 2).run()
+        var found: [String] = []
+        let resumed = try SweepRunner(definition: definition, folder: folder, workers: 2).run(foundDamaged: { found = $0 })
         #expect(resumed.runsCompleted == 9)
+        #expect(found == ["morphic_2"])
         let computed = try packFiles(folder.path).flatMap {
             try packFrames(folder.path + "/" + RecordStore.folderName + "/" + $0).map(\.run)
         }
@@ -194,10 +204,21 @@ import Testing
             try DatasetMerge.merge([shards[0]], into: SweepFolder(path: root + "/m1"))
         }
         #expect(missing?.description.contains("missing") == true)
+        // One folder given twice, however it is written, is said to be one folder.
+        for again in [root + "/s0", root + "/s0//", root + "/s1/../s0"] {
+            let twice = #expect(throws: FileError.self) {
+                try DatasetMerge.merge([shards[0], shards[1], SweepFolder(path: again)], into: SweepFolder(path: root + "/m2"))
+            }
+            let said = again.contains("..") ? "are the same folder" : "s0 is given twice"
+            #expect(twice?.description.contains(said) == true, "\(again): \(twice.map(String.init(describing:)) ?? "")")
+        }
+        // A copy of a shard folder holds the same runs again.
+        _ = try shell("cp -r '\(root)/s0' '\(root)/s0-copy'")
         let duplicated = #expect(throws: FileError.self) {
-            try DatasetMerge.merge([shards[0], shards[1], shards[0]], into: SweepFolder(path: root + "/m2"))
+            try DatasetMerge.merge([shards[0], shards[1], SweepFolder(path: root + "/s0-copy")], into: SweepFolder(path: root + "/m2"))
         }
         #expect(duplicated?.description.contains("in both") == true)
+        #expect(!FileManager.default.fileExists(atPath: root + "/m2"))
 
         let other = try SweepDefinition.parse(Array(#"{"groups": [{"prefix": "control"}]}"#.utf8))
         let otherFolder = SweepFolder(path: root + "/other")

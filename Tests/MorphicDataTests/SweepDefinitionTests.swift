@@ -37,6 +37,15 @@ import Testing
         #expect(a.id == b.id)
         #expect(a.id != c.id)
         #expect(a.id.hasPrefix("x-"))
+        // A zero written with its sign is zero: the same sweep, written back as 0.0.
+        let zero = try SweepDefinition.parse(
+            Array(#"{"name": "x", "groups": [{"prefix": "r", "params": {"field_strength": 0}}]}"#.utf8))
+        for signed in ["-0", "-0.0", "-0e5", "-0.000E-999"] {
+            let other = try SweepDefinition.parse(
+                Array(#"{"name": "x", "groups": [{"prefix": "r", "params": {"field_strength": \#(signed)}}]}"#.utf8))
+            #expect(other.id == zero.id, "\(signed)")
+            #expect(other.runs[0].configuration.value(.fieldStrength) == .number("0.0"), "\(signed)")
+        }
     }
 
     @Test func replicatesOfACoupledPoint_FormOneCouplingGroup() throws {
@@ -65,6 +74,13 @@ import Testing
         (
             #"{"groups": [{"prefix": "a", "grid": {"field_strength": [0.1, 0.10]}}]}"#,
             "groups[0].grid.field_strength[1]"
+        ),
+        // A negative too small for a double is still negative; a signed zero repeats zero.
+        (#"{"groups": [{"prefix": "a", "params": {"field_strength": -1e-400}}]}"#, "groups[0].params.field_strength"),
+        (#"{"groups": [{"prefix": "a", "grid": {"temporal_decay": [0, -0.0]}}]}"#, "groups[0].grid.temporal_decay[1]"),
+        (
+            #"{"groups": [{"prefix": "a", "sample": {"count": 4, "method": "random", "params": {"field_strength": {"choice": [0.0, -0]}}}}]}"#,
+            "groups[0].sample.params.field_strength.choice[1]"
         ),
         (#"{"groups": [{"prefix": "a", "mode": "quantum"}]}"#, "groups[0].mode"),
         (#"{"groups": [{"prefix": "a", "replicates": 0}]}"#, "groups[0].replicates"),
