@@ -86,7 +86,8 @@ public final class SweepRunner: Sendable {
     /// Computes every missing run. `isCancelled` is polled between steps; `report` is called
     /// about every `interval` seconds on the calling thread, and once at the end;
     /// `foundDamaged`, before any run is computed, with the ids of the runs whose records are
-    /// there but not whole (torn by a crash, or changed since), which are computed again.
+    /// there but none whole (``RecordStore/finishedRuns(of:groups:damaged:)``), which are
+    /// computed again.
     public func run(
         interval: Double = 0.2, isCancelled: @escaping @Sendable () -> Bool = { false },
         foundDamaged: ([String]) -> Void = { _ in }, report: (Progress) -> Void = { _ in }

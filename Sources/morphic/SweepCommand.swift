@@ -143,7 +143,7 @@ struct SweepCommand: ParsableCommand {
         let progress = try runner.run(
             foundDamaged: { ids in
                 for id in ids {
-                    note("run \(id): its record in records/ is not whole (torn by a crash, or damaged); computing it again")
+                    note("run \(id): its record is there but not whole (changed or damaged since it was written); computing it again")
                 }
             },
             report: { report($0, finished: false) })
