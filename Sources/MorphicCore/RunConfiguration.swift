@@ -62,7 +62,7 @@ public struct RunConfiguration: Hashable, Sendable {
             guard let integer = Self.integer(literal) else { throw .invalid(key, literal) }
             try setInteger(key, integer, shown: literal)
         case (.real, .number(let literal)):
-            guard let real = Double(literal), real.isFinite else { throw .invalid(key, literal) }
+            guard let real = Self.decimal(literal), real.isFinite else { throw .invalid(key, literal) }
             // Every range starts at 0 or above, so a negative too small for a double (read as
             // −0) is outside it; a zero written with its sign is 0, not −0, which would be
             // written back as -0.0 and make another sweep of the same runs.
@@ -113,11 +113,23 @@ public struct RunConfiguration: Hashable, Sendable {
         }
     }
 
-    /// A whole number written as an integer or as an integral decimal (`200`, `200.0`).
+    /// A whole number written as an integer or as an integral decimal (`200`, `200.0`); a
+    /// negative one too small for a double (`-1e-400`, read as −0) is none.
     private static func integer(_ literal: String) -> UInt64? {
         if let exact = UInt64(literal) { return exact }
-        guard let real = Double(literal), real >= 0, real < 0x1p53, real.rounded() == real else { return nil }
+        guard let real = decimal(literal), real >= 0, real < 0x1p53, real.rounded() == real,
+            !(real == 0 && ParameterValue.isWrittenNegative(literal))
+        else { return nil }
         return UInt64(real)
+    }
+
+    /// The number `literal` writes in decimal (digits, a point, an exponent), as `Double`
+    /// reads it; nil for anything else `Double` would read, such as hexadecimal (`0x1p-3`),
+    /// whose letters are digits, or `inf`.
+    private static func decimal(_ literal: String) -> Double? {
+        guard literal.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || "+-.eE".utf8.contains($0) })
+        else { return nil }
+        return Double(literal)
     }
 
     private mutating func setText(_ key: ParameterKey, _ text: String) throws(ConfigurationError) {

@@ -26,8 +26,11 @@ public enum DatasetMerge {
             }
         }
         // A merge into one of its shard folders, run again (after it finished, or was stopped),
-        // finds there the runs it took from the others: the same records, not two copies.
+        // finds there the runs it took from the others: the same records, not two copies. The
+        // folder no longer says it is a shard once a merge has begun there (a copy of it, or
+        // it with a copy, is still two shards holding the same runs).
         let outputInput = output.resolvedPath.flatMap { resolved.firstIndex(of: $0) }
+        let mergedInto = output.isShard ? nil : outputInput
         var recorded: (id: String, modelVersion: String, definition: JSON)?
         for input in inputs {
             guard let sweep = try input.recordedSweep() else {
@@ -66,7 +69,7 @@ public enum DatasetMerge {
                 for folder in inputs.indices {
                     if let record = cursors[folder].record(run, index: index) { holders.append((folder, record)) }
                 }
-                if holders.count > 1, let kept = holders.firstIndex(where: { $0.0 == outputInput }),
+                if holders.count > 1, let kept = holders.firstIndex(where: { $0.0 == mergedInto }),
                     holders.allSatisfy({ $0.1 == holders[kept].1 })
                 {
                     holders = [holders[kept]]

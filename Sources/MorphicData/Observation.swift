@@ -46,8 +46,8 @@ public struct Observation: Sendable {
             let definition =
                 keys.contains("groups") || keys.contains("sweep_id") ? " (a sweep definition is not an observation)" : ""
             throw InferenceError(
-                "not an observation: it has \(keys.prefix(4).joined(separator: ", "))\(keys.count > 4 ? ", …" : "")"
-                    + definition + "; " + expected, field: unknown)
+                "not an observation: it has \(keys.prefix(4).map(\.quotedInMessage).joined(separator: ", "))\(keys.count > 4 ? ", …" : "")"
+                    + definition + "; " + expected, field: unknown.quotedInMessage)
         }
         if present.count > 1 {
             let described = present.map { form in
@@ -61,7 +61,7 @@ public struct Observation: Sendable {
         if let unknown = keys.first(where: { !allowed.contains($0) }) {
             let form =
                 present.first.map { " of \($0.name) (it takes \($0.keys.sorted().joined(separator: ", ")))" } ?? ""
-            throw InferenceError("\(unknown) is not a field\(form)", field: unknown)
+            throw InferenceError("\(unknown.quotedInMessage) is not a field\(form)", field: unknown.quotedInMessage)
         }
         if let id = json["run_id"], id.stringValue == nil {
             throw InferenceError("run_id must be a string", field: "run_id")
@@ -89,8 +89,8 @@ public struct Observation: Sendable {
         }
         if let unknown = members.first(where: { !Series.names.contains($0.key) }) {
             throw InferenceError(
-                "timeseries.\(unknown.key) is not a series of a run record: they are \(Series.names.joined(separator: ", "))",
-                field: "timeseries.\(unknown.key)")
+                "timeseries.\(unknown.key.quotedInMessage) is not a series of a run record: they are \(Series.names.joined(separator: ", "))",
+                field: "timeseries.\(unknown.key.quotedInMessage)")
         }
         let convergence = record["summary_stats"]?["convergence_generation"]
         guard let convergence, convergence == .null || convergence.intValue.map({ (0..<generations).contains($0) }) == true

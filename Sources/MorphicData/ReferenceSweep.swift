@@ -26,6 +26,7 @@ public struct ReferenceSweep: Sendable {
     /// - Throws: ``InferenceError`` when it is not a finished sweep, or its features.csv is
     ///   not as its definition plans.
     public init(path: String) throws {
+        let path = path.withoutFinalSlashes
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw InferenceError("\(path) does not exist: give a finished sweep's folder as the reference")

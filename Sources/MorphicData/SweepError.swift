@@ -1,3 +1,5 @@
+import MorphicCore
+
 /// Why a sweep definition was refused, naming the offending field as a path into the
 /// definition (`groups[1].grid.field_strength`).
 public struct SweepError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -12,7 +14,9 @@ public struct SweepError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// Creates an error about `field`.
     public init(field: String, message: String, isOverLimit: Bool = false, isMalformed: Bool = false) {
-        self.field = field
+        // A name in the path is as written, up to a sensible length (``Swift/String/quotedInMessage``).
+        self.field = field.split(separator: ".", omittingEmptySubsequences: false).map { String($0).quotedInMessage }
+            .joined(separator: ".")
         self.message = message
         self.isOverLimit = isOverLimit
         self.isMalformed = isMalformed

@@ -68,6 +68,13 @@ public struct SweepFolder: Sendable {
         try AtomicFile.write(JSON.object(members).prettyBytes, to: definitionPath)
     }
 
+    /// Whether the folder was prepared for one shard of its sweep and for nothing more since
+    /// (``prepare(for:shard:)``).
+    public var isShard: Bool {
+        guard let data = FileManager.default.contents(atPath: definitionPath) else { return false }
+        return (try? JSONParser.parse(Array(data)))?["shard"] != nil
+    }
+
     /// The sweep id and model version recorded in the folder, if it has been prepared.
     public func recordedSweep() throws -> (id: String, modelVersion: String, definition: JSON)? {
         guard let data = FileManager.default.contents(atPath: definitionPath) else { return nil }

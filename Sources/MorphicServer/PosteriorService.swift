@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import MorphicCore
 import MorphicData
 import MorphicInference
 import Synchronization
@@ -385,7 +386,7 @@ final class PosteriorService: Sendable {
         do {
             _ = try service.definition(id)
         } catch .notFound {
-            throw APIError(status: .notFound, code: "not_found", message: "no sweep \(id)", field: "sweep")
+            throw APIError(status: .notFound, code: "not_found", message: "no sweep \(id.quotedInMessage)", field: "sweep")
         }
     }
 
@@ -394,7 +395,7 @@ final class PosteriorService: Sendable {
         do {
             return try service.runRecord(id, run: run)
         } catch .notFound {
-            throw APIError(status: .notFound, code: "not_found", message: "no run \(run) in sweep \(id)", field: "run")
+            throw APIError(status: .notFound, code: "not_found", message: "no run \(run.quotedInMessage) in sweep \(id)", field: "run")
         }
     }
 

@@ -1,6 +1,7 @@
 import CSystem
 import Foundation
 import HTTP
+import MorphicCore
 import MorphicData
 
 /// What the API says of a sweep's runs: a page or the CSV of a runs query, and one run's
@@ -171,7 +172,7 @@ struct RunListing {
     /// A finished run's record.
     static func record(of job: SweepJob, run runID: String) throws(JobService.Failure) -> [UInt8] {
         guard let index = job.definition.index(ofRun: runID) else {
-            throw .noSuchRun("sweep \(job.definition.id) has no run \(runID)")
+            throw .noSuchRun("sweep \(job.definition.id) has no run \(runID.quotedInMessage)")
         }
         let pack = job.records.pack(RecordStore.pack(ofRun: index))
         guard let record = pack.record(job.definition.runs[index], index: index) else {

@@ -17,7 +17,7 @@ struct SweepFrames {
     ) throws -> [UInt8] {
         let definition = job.definition
         guard let index = definition.index(ofRun: runID) else {
-            throw JobService.Failure.noSuchRun("sweep \(definition.id) has no run \(runID)")
+            throw JobService.Failure.noSuchRun("sweep \(definition.id) has no run \(runID.quotedInMessage)")
         }
         let run = definition.runs[index]
         let generations = run.configuration.generations

@@ -12,6 +12,7 @@ struct DatasetFolder {
 
     /// Reads the folder's definition, or says what `path` is instead.
     init(_ path: String) throws {
+        let path = path.withoutFinalSlashes
         try Self.requireFolder(path)
         folder = SweepFolder(path: path)
         let json: JSON
@@ -43,7 +44,7 @@ struct DatasetFolder {
     /// The run `id` and its index, or "no such run".
     func run(_ id: String) throws -> (run: PlannedRun, index: Int) {
         guard let index = definition.index(ofRun: id) else {
-            throw ValidationError("no such run: sweep \(definition.id) in \(folder.path) has no run \(id)")
+            throw ValidationError("no such run: sweep \(definition.id) in \(folder.path) has no run \(id.quotedInMessage)")
         }
         return (definition.runs[index], index)
     }
@@ -89,6 +90,9 @@ struct DatasetFolder {
                 throw ValidationError("\(path) is a file; give a folder for the output (new or existing)")
             }
             return
+        }
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+            throw ValidationError("\(path) is a symbolic link to \(target), which does not exist; give a folder for the output")
         }
         var parent = path.parentFolder
         while !parent.isEmpty && parent != "/" {

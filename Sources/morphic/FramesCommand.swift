@@ -53,8 +53,13 @@ struct FramesCommand: ParsableCommand {
         if let to, to < from { throw ValidationError("--to (\(to)) must be at least --from (\(from))") }
         guard maxFrameCells >= 1 else { throw ValidationError("--max-frame-cells must be at least 1, not \(maxFrameCells)") }
         var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
-            throw ValidationError("\(output) is a folder; give --output a file name for the .npz (such as \(output)/frames.npz)")
+        let folder = output.withoutFinalSlashes
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue {
+            throw ValidationError("\(folder) is a folder; give --output a file name for the .npz (such as \(folder)/frames.npz)")
+        }
+        let parent = output.parentFolder
+        if !parent.isEmpty, FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("\(parent) is a file, so \(output) cannot be made; give --output a path in a folder")
         }
     }
 

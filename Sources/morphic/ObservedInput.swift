@@ -6,12 +6,14 @@ import MorphicInference
 enum ObservedInput {
     /// The observations in `path`: a dataset folder, a dataset archive, a run record or a
     /// bare-series file.
-    static func read(_ path: String) throws -> [Observation] {
+    static func read(_ written: String) throws -> [Observation] {
+        let path = written.withoutFinalSlashes
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InferenceError("\(path) does not exist")
         }
         if isDirectory.boolValue { return try ReferenceSweep.observations(path: path) }
+        guard path == written else { throw InferenceError("\(path) is a file, not a folder as the / after it says") }
         if path.hasSuffix(".tar.gz") || path.hasSuffix(".tgz") {
             return try DatasetArchive.withUnpacked(path) { folder in try ReferenceSweep.observations(path: folder) }
         }

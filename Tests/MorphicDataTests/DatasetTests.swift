@@ -212,13 +212,17 @@ import Testing
             let said = again.contains("..") ? "are the same folder" : "s0 is given twice"
             #expect(twice?.description.contains(said) == true, "\(again): \(twice.map(String.init(describing:)) ?? "")")
         }
-        // A copy of a shard folder holds the same runs again.
+        // A copy of a shard folder holds the same runs again, whichever folder the merge is into.
         _ = try shell("cp -r '\(root)/s0' '\(root)/s0-copy'")
-        let duplicated = #expect(throws: FileError.self) {
-            try DatasetMerge.merge([shards[0], shards[1], SweepFolder(path: root + "/s0-copy")], into: SweepFolder(path: root + "/m2"))
+        for output in ["m2", "s0", "s0-copy"] {
+            let duplicated = #expect(throws: FileError.self) {
+                try DatasetMerge.merge(
+                    [shards[0], shards[1], SweepFolder(path: root + "/s0-copy")], into: SweepFolder(path: root + "/" + output))
+            }
+            #expect(duplicated?.description.contains("in both") == true, "into \(output)")
         }
-        #expect(duplicated?.description.contains("in both") == true)
         #expect(!FileManager.default.fileExists(atPath: root + "/m2"))
+        #expect(shards[0].isShard && SweepFolder(path: root + "/s0-copy").isShard)
 
         let other = try SweepDefinition.parse(Array(#"{"groups": [{"prefix": "control"}]}"#.utf8))
         let otherFolder = SweepFolder(path: root + "/other")

@@ -77,6 +77,8 @@ import Testing
         ),
         // A negative too small for a double is still negative; a signed zero repeats zero.
         (#"{"groups": [{"prefix": "a", "params": {"field_strength": -1e-400}}]}"#, "groups[0].params.field_strength"),
+        (#"{"groups": [{"prefix": "a", "params": {"crystal_count": -1e-400}}]}"#, "groups[0].params.crystal_count"),
+        (#"{"groups": [{"prefix": "a", "params": {"seed": -4.9e-325}}]}"#, "groups[0].params.seed"),
         (#"{"groups": [{"prefix": "a", "grid": {"temporal_decay": [0, -0.0]}}]}"#, "groups[0].grid.temporal_decay[1]"),
         (
             #"{"groups": [{"prefix": "a", "sample": {"count": 4, "method": "random", "params": {"field_strength": {"choice": [0.0, -0]}}}}]}"#,
@@ -95,6 +97,25 @@ import Testing
         (#"{"groups": [{"prefix": "a", "replicates": 50001}, {"prefix": "b", "replicates": 50000}]}"#, "groups[1]"),
         (#"{"groups": [{"prefix": "a", "params": {"grid_size": 4096, "generations": 100000}}]}"#, "groups"),
     ]
+
+    /// What was written at length by mistake (a name, a number) comes back short in the
+    /// error, and a name with a line break in it on one line.
+    @Test func refusals_QuoteWhatWasWritten_Briefly() throws {
+        let name = String(repeating: "q", count: 100_000)
+        let digits = String(repeating: "9", count: 100_000)
+        let cases = [
+            #"{"groups": [{"prefix": "a", "params": {"\#(name)": 1}}]}"#,
+            #"{"groups": [{"prefix": "a", "grid": {"\#(name)": [1]}}]}"#,
+            #"{"groups": [{"prefix": "a", "params": {"field_strength": \#(digits)}}]}"#,
+            #"{"groups": [{"prefix": "a", "params": {"field_strength": -0.\#(digits)}}]}"#,
+            #"{"groups": [{"prefix": "a", "params": {"line\nbreak": 1}}]}"#,
+        ]
+        for text in cases {
+            let error = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(text.utf8)) }
+            let said = error.map(String.init(describing:)) ?? ""
+            #expect(said.utf8.count < 300 && !said.contains("\n"), "\(said.prefix(300))")
+        }
+    }
 
     @Test(arguments: invalid)
     func definition_IsRefused_NamingTheField(_ text: String, _ field: String) {

@@ -115,6 +115,11 @@ import Testing
             (["run", "--field-strength", "-0.5"], "--field-strength must be a number in [0, 1], not -0.5"),
             // Too small for a double, it reads as −0, and is still negative.
             (["run", "--field-strength", "-1e-400"], "--field-strength must be a number in [0, 1], not -1e-400"),
+            (["run", "--crystal-count", "-1e-400"], "not -1e-400"),
+            (["run", "--seed", "-4.9e-325"], "not -4.9e-325"),
+            // Numbers are decimal: a hexadecimal one, whose letters are digits, is none.
+            (["run", "--field-strength", "-0xEp-2000"], "--field-strength must be a number in [0, 1], not -0xEp-2000"),
+            (["run", "--field-strength", "0x1p-3"], "--field-strength must be a number in [0, 1], not 0x1p-3"),
             (["run", "--generations", "-3"], "--generations must be an integer in 1...100000, not -3"),
             (["run", "--threads", "-2"], "--threads must be in 1...256, not -2"),
             (["sweep", "definition.json", "--workers", "-1"], "--workers must be at least 1"),

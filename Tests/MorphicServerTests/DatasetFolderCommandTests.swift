@@ -254,7 +254,17 @@ import Testing
             (["frames", root + "/dataset", "--run", "m_1", "--output", root + "/dataset"], "is a folder"),
             (["sweep", root + "/dataset", "--output", root + "/o"], "is a folder"),
             (["sweep", root + "/missing.json", "--output", root + "/o"], "no such file"),
+            // Paths written with `/` at their end are named without it.
+            (
+                ["frames", root + "/dataset", "--run", "m_1", "--output", root + "/dataset//"],
+                "dataset is a folder; give --output a file name for the .npz (such as \(root)/dataset/frames.npz)"
+            ),
+            (["frames", root + "/dataset", "--run", "m_1", "--output", root + "/a-file/x.npz"], "a-file is a file, so"),
+            (["calibrate", root + "/a-file/"], "a-file is a file: the reference"),
+            (["infer", root + "/dataset", root + "/a-file//"], "a-file is a file, not a folder"),
+            (["run", "--output", root + "/dangling//"], "dangling is a symbolic link to"),
         ]
+        try FileManager.default.createSymbolicLink(atPath: root + "/dangling", withDestinationPath: root + "/nowhere")
         for (arguments, message) in cases {
             let result = try morphic(arguments)
             #expect(result.status != 0, "\(arguments)")
