@@ -14,7 +14,8 @@ struct SweepCommand: ParsableCommand {
             features.csv, timeseries.npz, theta_x.npz, DATASET.md (the dataset's card), \
             frames.npz when the definition asks for snapshots, and the archive itself; \
             manifest.json is written last, so a folder with one is whole. definition.json says which \
-            sweep the folder holds, and runs-index.bin its runs' statistics for a server that \
+            sweep the folder holds, <run_id>.error why a run failed (the manifest lists the same), \
+            and runs-index.bin its runs' statistics for a server that \
             serves the folder. While the sweep runs, records are appended to packs in \
             records/; --packed keeps them there instead of one file per run (for sweeps of \
             hundreds of thousands of runs, see docs/datasets.md), and packs those of a folder \
