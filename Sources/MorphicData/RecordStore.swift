@@ -255,19 +255,24 @@ public final class RecordStore: @unchecked Sendable {
         /// Run `index`'s record, if a frame holds it whole; else, in a folder of the earlier
         /// layout, its `<run_id>.json` if that parses as the run's record.
         public func record(_ run: PlannedRun, index: Int) -> [UInt8]? {
-            if let bytes = framed(index) { return bytes }
+            if let bytes = framed(index, runID: run.id) { return bytes }
             guard let loose, let data = FileManager.default.contents(atPath: loose.runPath(run.id)) else { return nil }
             let bytes = Array(data)
             guard (try? Dataset.record(bytes, of: run, path: loose.runPath(run.id))) != nil else { return nil }
             return bytes
         }
 
-        /// Run `index`'s record, if a frame of the pack holds it whole.
-        public func framed(_ index: Int) -> [UInt8]? {
+        /// Run `index`'s record, if a frame of the pack holds it whole: the first whose bytes
+        /// match its CRC-32 and, given `runID`, begin as that run's record does
+        /// (`{\n  "run_id": "m_1",`, as ``RunRecord`` writes every record). A header's run index
+        /// is not under the CRC, so a frame whose index was changed holds another run's
+        /// record, which is no record of this run (and it is computed again).
+        public func framed(_ index: Int, runID: String? = nil) -> [UInt8]? {
+            let start = runID.map { Array("{\n  \"run_id\": ".utf8) + JSON.string($0).compactBytes + Array(",".utf8) }
             for frame in frames[index] ?? [] {
                 var bytes = [UInt8](repeating: 0, count: frame.length)
                 if bytes.withUnsafeMutableBytes({ Descriptor.read(descriptors[frame.file], into: $0, at: frame.offset) }),
-                    CRC32.of(bytes) == frame.crc
+                    CRC32.of(bytes) == frame.crc, start.map({ bytes.starts(with: $0) }) ?? true
                 {
                     return bytes
                 }

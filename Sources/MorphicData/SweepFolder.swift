@@ -151,7 +151,7 @@ public struct SweepFolder: Sendable {
             // A record no pack holds is its file already, and a file that holds its pack's
             // record is left as it is: neither is written again (truncated first, it would
             // be torn for a moment to whoever reads it).
-            guard let record = cursor.pack(of: index).framed(index) else { continue }
+            guard let record = cursor.pack(of: index).framed(index, runID: run.id) else { continue }
             let path = runPath(run.id)
             if let present = FileManager.default.contents(atPath: path), present.elementsEqual(record) { continue }
             // Written in place, not through a temporary (Foundation's, which an interruption
@@ -198,7 +198,7 @@ public struct SweepFolder: Sendable {
         var packed = 0
         for (index, run) in definition.runs.enumerated() {
             let pack = cursor.pack(of: index)
-            guard pack.framed(index) == nil, let record = pack.record(run, index: index) else { continue }
+            guard pack.framed(index, runID: run.id) == nil, let record = pack.record(run, index: index) else { continue }
             try store.write(record, run: index)
             packed += 1
         }

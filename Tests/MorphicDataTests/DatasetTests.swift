@@ -244,6 +244,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/m4"))
     }
 
+    /// A frame whose header names another run (its run index changed: the CRC-32 covers the
+    /// record alone) is no record of that run: the run keeps its own, the run whose record
+    /// it holds is computed again, and the dataset is as it was.
+    @Test func frameRelabelledAsAnotherRun_IsNoRecordOfIt() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = try Self.definition()
+        try Self.sweep(into: root + "/reference", workers: 1)
+        try Self.sweep(into: root + "/edited", workers: 1)
+        let pack = root + "/edited/" + RecordStore.folderName + "/" + (try #require(try packFiles(root + "/edited").first))
+        let frames = try packFrames(pack)
+        let (relabelled, named) = (frames[0], frames[1])
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+        for byte in 0..<8 { bytes[relabelled.offset - 16 + byte] = UInt8(truncatingIfNeeded: named.run >> (8 * byte)) }
+        try Data(bytes).write(to: URL(fileURLWithPath: pack))
+        #expect(try packFrames(pack).filter { $0.run == named.run }.count == 2)
+
+        let folder = SweepFolder(path: root + "/edited")
+        let finished = RecordStore(folder).finishedRuns(of: definition, groups: 0..<definition.runs.groupCount)
+        #expect(finished.contains(named.run) && !finished.contains(relabelled.run))
+        try SweepRunner(definition: definition, folder: folder, workers: 1).run()
+        try Dataset.assemble(definition, in: folder)
+        #expect(try Self.files(folder.path) == (try Self.files(root + "/reference")))
+    }
+
     @Test func archive_ExtractsWithGNUTarAndPython_ToTheSameBytes() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
