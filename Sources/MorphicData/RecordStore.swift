@@ -283,13 +283,10 @@ public final class RecordStore: @unchecked Sendable {
         /// Whether the pack holds no record, nor may a `<run_id>.json` file.
         public var isEmpty: Bool { frames.isEmpty && loose == nil }
 
-        /// Whether the pack has a frame of run `index`, whole or not.
-        public func hasFrame(of index: Int) -> Bool { frames[index] != nil }
-
         /// Whether the pack has a frame of run `index`, or the folder its `<run_id>.json`,
         /// whole or not.
-        func hasAnyRecord(_ run: PlannedRun, index: Int) -> Bool {
-            hasFrame(of: index) || loose.map { FileManager.default.fileExists(atPath: $0.runPath(run.id)) } == true
+        public func hasAnyRecord(_ run: PlannedRun, index: Int) -> Bool {
+            frames[index] != nil || loose.map { FileManager.default.fileExists(atPath: $0.runPath(run.id)) } == true
         }
 
         /// Where run `index`'s record is, for messages.

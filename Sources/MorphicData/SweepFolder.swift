@@ -49,10 +49,7 @@ public struct SweepFolder: Sendable {
                     "\(path) holds sweep \(existing.id), not \(definition.id); choose another output folder")
             }
             removeAbandonedTemporaries()
-            if shard == nil, let record = FileManager.default.contents(atPath: definitionPath),
-                let members = (try? JSONParser.parse(Array(record)))?.members,
-                members.contains(where: { $0.key == "shard" })
-            {
+            if shard == nil, isShard, let members = recordedMembers {
                 try AtomicFile.write(JSON.object(members.filter { $0.key != "shard" }).prettyBytes, to: definitionPath)
             }
             return
@@ -70,9 +67,11 @@ public struct SweepFolder: Sendable {
 
     /// Whether the folder was prepared for one shard of its sweep and for nothing more since
     /// (``prepare(for:shard:)``).
-    public var isShard: Bool {
-        guard let data = FileManager.default.contents(atPath: definitionPath) else { return false }
-        return (try? JSONParser.parse(Array(data)))?["shard"] != nil
+    public var isShard: Bool { recordedMembers?.contains { $0.key == "shard" } == true }
+
+    /// The members of `definition.json`; nil when it is missing or no JSON object.
+    private var recordedMembers: [JSON.Member]? {
+        FileManager.default.contents(atPath: definitionPath).flatMap { try? JSONParser.parse(Array($0)) }?.members
     }
 
     /// The sweep id and model version recorded in the folder, if it has been prepared.

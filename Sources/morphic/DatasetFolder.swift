@@ -56,9 +56,7 @@ struct DatasetFolder {
         guard let record = store.record(run, index: index) else {
             if let failure = folder.failure(id) { throw ValidationError("run \(id) failed: \(failure)") }
             // A record there that is not whole, or not this run's, was changed or damaged.
-            if FileManager.default.fileExists(atPath: folder.runPath(id))
-                || store.pack(RecordStore.pack(ofRun: index)).hasFrame(of: index)
-            {
+            if store.pack(RecordStore.pack(ofRun: index)).hasAnyRecord(run, index: index) {
                 throw ValidationError(
                     "run \(id)'s record in \(folder.path) is torn, damaged or changed (not whole, not JSON, or not "
                         + "the sweep's run); 'morphic sweep' with its definition over the folder computes it anew")

@@ -15,11 +15,9 @@ enum Interruption {
         sigaddset(&signals, SIGINT)
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let blocked = signals
         Thread.detachNewThread {
-            var waited = sigset_t()
-            sigemptyset(&waited)
-            sigaddset(&waited, SIGINT)
-            sigaddset(&waited, SIGTERM)
+            var waited = blocked
             var received: Int32 = 0
             guard sigwait(&waited, &received) == 0 else { return }
             StreamingFile.removeTemporaries()
