@@ -222,7 +222,7 @@ public final class JobService: @unchecked Sendable {
 
         do {
             try folder.prepare(for: definition)
-            let count = job.count()
+            let count = job.count(log: log)
             let snapshot = board.locked {
                 job.apply(count)
                 return job.snapshot()
@@ -442,7 +442,7 @@ public final class JobService: @unchecked Sendable {
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
         job.forgetIndex()
         executor.reset(job)
-        let count = job.count(trustingManifest: false)
+        let count = job.count(trustingManifest: false, log: log)
         let (snapshot, status) = board.locked {
             job.retrying = false
             job.cancelled.store(false, ordering: .sequentiallyConsistent)
@@ -583,7 +583,7 @@ public final class JobService: @unchecked Sendable {
                 job.startedAt = status?["started_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.finishedAt = status?["finished_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.error = status?["error"]?.stringValue
-                job.apply(job.count())
+                job.apply(job.count(log: log))
                 if state.isActive {
                     job.state = executor.recover(job, recorded: state)
                 } else if state == .cancelling {

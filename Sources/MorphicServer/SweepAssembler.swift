@@ -67,7 +67,7 @@ final class SweepAssembler: @unchecked Sendable {
         // A record lost after its run counted as finished (its pack removed under the sweep)
         // fails the dataset: the progress is counted again from what the folder holds, so the
         // status says as many runs finished as the listing does, and a retry computes the rest.
-        let recount = error == nil ? nil : job.count(trustingManifest: false)
+        let recount = error == nil ? nil : job.count(trustingManifest: false, log: log)
         // What a failed run says, for a status that notifications carry: the first one's in
         // the sweep's order (`l_2` before `l_10`; each run's is in the runs listing). Looked
         // for only when some run failed: it lists the sweep's folder.

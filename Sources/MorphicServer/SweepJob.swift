@@ -134,7 +134,10 @@ final class SweepJob: @unchecked Sendable {
     /// assembled, a record counts only if it is whole (so one torn by a crash is computed
     /// again); after, the manifest vouches for every run that did not fail, unless
     /// `trustingManifest` is false (a retry, whose cleared failures the manifest still lists).
-    func count(trustingManifest: Bool = true) -> Count {
+    /// Records there but not whole (changed or torn since they were written) count as not
+    /// done, so their runs are computed again; they are logged to `log` (how many, and the
+    /// first few ids), since the folder was changed by something other than the server.
+    func count(trustingManifest: Bool = true, log: Log) -> Count {
         var done = Array(repeating: true, count: groups.count)
         let failures = Set(folder.failedRuns())
         let assembled = trustingManifest && FileManager.default.fileExists(atPath: folder.path + "/manifest.json")
@@ -145,11 +148,24 @@ final class SweepJob: @unchecked Sendable {
             progress.cellStepsDone = progress.cellStepsTotal
             return Count(groupDone: done, progress: progress)
         }
-        let finished = assembled ? nil : records.finishedRuns(of: definition, groups: 0..<groups.count)
+        var damaged: [String] = []
+        let finished =
+            assembled
+            ? nil
+            : records.finishedRuns(of: definition, groups: 0..<groups.count) { damaged.append(definition.runs[$0].id) }
         let progress = countedProgress(
             done: { index, run in finished?.contains(index) ?? !failures.contains(run.id) },
             failed: { failures.contains($0.id) },
             unfinished: { done[$0] = false })
+        if !damaged.isEmpty {
+            log.error(
+                "records_damaged",
+                [
+                    "sweep": .string(definition.id), "runs": .int(damaged.count),
+                    "first": .array(damaged.prefix(Self.loggedDamaged).map { .string($0) }),
+                    "action": .string("computing them again"),
+                ])
+        }
         return Count(groupDone: done, progress: progress)
     }
 
@@ -175,7 +191,10 @@ final class SweepJob: @unchecked Sendable {
         return progress
     }
 
-    /// Takes a count made by ``count()``. Call with the service lock held.
+    /// The most damaged runs' ids one log line names.
+    static let loggedDamaged = 10
+
+    /// Takes a count made by ``count(trustingManifest:log:)``. Call with the service lock held.
     func apply(_ count: Count) {
         groupDone = count.groupDone
         progress = count.progress

@@ -95,19 +95,28 @@ import Testing
         let before = finishedRuns()
         #expect(before >= 2 && before < 12, "killed after \(before) runs")
         // A record damaged as a power loss might leave it (its second half zeros) is
-        // computed again.
+        // computed again, and the log says so, naming the run.
         let pack = folder + "/records/0.0.pack"
         let frame = try #require(try packFrames(pack).first)
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+        let record = try JSONSerialization.jsonObject(with: Data(bytes[frame.offset..<frame.offset + frame.length]))
+        let damaged = try #require((record as? [String: Any])?["run_id"] as? String)
         let half = frame.offset + frame.length / 2..<frame.offset + frame.length
         bytes.replaceSubrange(half, with: repeatElement(0, count: half.count))
         try Data(bytes).write(to: URL(fileURLWithPath: pack))
 
-        server = try ServerProcess(dataDirectory: root + "/data", workers: 2)
+        let logFile = root + "/server.log"
+        server = try ServerProcess(dataDirectory: root + "/data", workers: 2, logFile: logFile)
         defer { server.kill() }
         let status = try server.wait(for: id, status: "completed", timeout: 180)
         #expect((status["progress"] as! [String: Any])["runs_completed"] as? Int == 12)
         #expect(try datasetFiles(folder) == (try Self.localDataset(definitionPath)).files)
+        #expect(server.terminate() == 0)
+        let said = try String(contentsOfFile: logFile, encoding: .utf8).split(separator: "\n").filter {
+            $0.contains(#""event":"records_damaged""#)
+        }
+        // (A frame the kill tore may be named beside it.)
+        #expect(said.count == 1 && said[0].contains("\"\(damaged)\""), "\(said)")
     }
 
     @Test func sigterm_StopsGracefully_AndTheSweepResumesOnRestart() throws {
