@@ -20,6 +20,9 @@ final class EventLoop: @unchecked Sendable {
         /// What the connection holds as last counted in the server's total: its unsent
         /// output, or what its streaming answer reserves where that is more.
         var counted = 0
+        /// What the connection holds of requests not yet whole, as last counted in the
+        /// server's total (``HTTPServer/receivingBytes``).
+        var receiving = 0
         /// The request handed to the handler and not yet answered; cancelled when the
         /// connection goes.
         var responder: Responder?
@@ -216,6 +219,7 @@ final class EventLoop: @unchecked Sendable {
         switch result {
         case .bytes(let count):
             slot.connection.receive(buffer[0..<count], now: now)
+            countReceiving(slot, now: now)
         case .wouldBlock:
             break
         case .closed:
@@ -223,6 +227,24 @@ final class EventLoop: @unchecked Sendable {
             return false
         }
         return true
+    }
+
+    /// Counts what `slot` holds of requests not yet whole in the server's total; past the
+    /// bound, a connection holding more than a small request's worth, and no request in
+    /// flight (whose answer must come first), is refused with a 503 and what it holds dropped.
+    private func countReceiving(_ slot: Slot, now: Double) {
+        let holding = slot.connection.receivingBytes
+        let over = server.adjustReceiving(by: holding - slot.receiving)
+        slot.receiving = holding
+        guard over, holding > server.limits.smallRequestBytes, !slot.connection.isAwaitingResponse,
+            !slot.connection.isClosing
+        else { return }
+        var busy = server.errorResponder(
+            HTTPError(.serviceUnavailable, "the server is receiving too many requests at once; try again shortly"))
+        busy.headers.append(("Retry-After", "1"))
+        slot.connection.refuseReceiving(busy, now: now)
+        _ = server.adjustReceiving(by: -slot.receiving)
+        slot.receiving = 0
     }
 
     /// Reads and drops what a refused client still sends, until it closes, the budget is
@@ -298,6 +320,11 @@ final class EventLoop: @unchecked Sendable {
         let holding = max(slot.connection.pendingOutput.count, slot.connection.streamHolding)
         server.adjustQueued(by: holding - slot.counted)
         slot.counted = holding
+        // Requests taken hand their bytes to the handler.
+        if slot.connection.receivingBytes != slot.receiving {
+            _ = server.adjustReceiving(by: slot.connection.receivingBytes - slot.receiving)
+            slot.receiving = slot.connection.receivingBytes
+        }
         if slot.halfClosed {
             // The client sends nothing more: closed once its answer is out, written meanwhile.
             if !slot.connection.isAwaitingResponse && slot.connection.isDrained { return drop(slot) }
@@ -371,6 +398,8 @@ final class EventLoop: @unchecked Sendable {
         slot.responder = nil
         server.adjustQueued(by: -slot.counted)
         slot.counted = 0
+        _ = server.adjustReceiving(by: -slot.receiving)
+        slot.receiving = 0
         queue.remove(slot.socket.descriptor)
         slot.socket.close()
         server.closeConnection()

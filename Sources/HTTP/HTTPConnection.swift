@@ -220,6 +220,17 @@ public struct HTTPConnection {
         return nil
     }
 
+    /// Bytes held of requests not yet whole (``HTTPDecoder/receivingBytes``).
+    public var receivingBytes: Int { decoder.receivingBytes }
+
+    /// Refuses the request being received with `response` (a 503 when the server holds too
+    /// much such input), dropping what it holds of it, then closes once it is written.
+    public mutating func refuseReceiving(_ response: HTTPResponse, now: Double) {
+        let isHead = decoder.readsHeadRequest
+        decoder.discardInput()
+        refuse(response, isHead: isHead, minorVersion: 1, acceptsGzip: false, now: now)
+    }
+
     /// Queues the refusal of a request not taken (its head refused), then closes: what the
     /// client may still send of it is drained first. A HEAD's answer is its head alone
     /// (RFC 9110 §9.3.2), a refusal's too.

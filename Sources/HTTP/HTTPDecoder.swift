@@ -59,6 +59,17 @@ public struct HTTPDecoder {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Bytes held of requests not yet whole: input not yet taken, and the body read so far.
+    public var receivingBytes: Int { buffer.count - start + request.body.count }
+
+    /// Drops what is held of requests not yet whole: the connection is refused and closing.
+    public mutating func discardInput() {
+        buffer = []
+        start = 0
+        scanned = 0
+        request.body = []
+    }
+
     /// Whether the request being read is a HEAD (its method read): the answer to one refused
     /// in its head has no body either.
     public private(set) var readsHeadRequest = false
@@ -346,6 +357,8 @@ public struct HTTPDecoder {
         if chunked {
             state = .chunkSize
         } else if expected > 0 {
+            // Room for the whole body at once: grown by doubling, it held up to twice its size.
+            request.body.reserveCapacity(expected)
             state = .body(remaining: expected)
         } else {
             return .request(finish())

@@ -15,6 +15,15 @@ public struct HTTPLimits: Hashable, Sendable {
     public var maximumHeaderCount = 100
     /// Largest request body. 1 MiB: a sweep definition is a few KiB; larger gets 413.
     public var maximumBodyBytes = 1024 * 1024
+    /// Bytes of requests not yet whole (a head, a body still arriving), all connections
+    /// together. Once past it, a connection holding more than ``smallRequestBytes`` of such
+    /// input is answered 503 with `Retry-After` and closed as it reads more, so clients that
+    /// send a body and hold back its last byte cost at most this much (1,000 such clients
+    /// of 1 MiB each took 1.1 GB), while small requests still pass. 64 MiB.
+    public var maximumReceivingBytes = 64 * 1024 * 1024
+    /// What a request may hold of its input unrefused however full ``maximumReceivingBytes``
+    /// is: its head at the largest (request line and fields) and a small body. 64 KiB.
+    public var smallRequestBytes = 64 * 1024
     /// Bytes read and discarded after a refused request's answer (a 413 sent while the
     /// client still sends its body), with the sending side already closed, before the
     /// connection is closed: closing with unread input would reset it, and a client still

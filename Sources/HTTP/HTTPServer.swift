@@ -41,6 +41,11 @@ public final class HTTPServer: @unchecked Sendable {
     private let queued = Atomic<Int>(0)
     /// Answers replaced by a 503 because they would have taken `queued` past the bound.
     private let refusedHolding = Atomic<Int>(0)
+    /// Bytes of requests not yet whole, all connections together
+    /// (``HTTPLimits/maximumReceivingBytes``).
+    private let receiving = Atomic<Int>(0)
+    /// The most `receiving` reached since memory was last handed back to the system.
+    private let receivingPeak = Atomic<Int>(0)
     /// The most `queued` reached since memory was last handed back to the system.
     private let queuedPeak = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
@@ -178,6 +183,31 @@ public final class HTTPServer: @unchecked Sendable {
             if exchanged { break }
             peak = original
         }
+    }
+
+    /// Bytes of requests not yet whole now, all connections together.
+    public var receivingBytes: Int { receiving.load(ordering: .relaxed) }
+
+    /// Records a change of what a connection holds of requests not yet whole, and returns
+    /// whether the total is past ``HTTPLimits/maximumReceivingBytes``. As for answers, the
+    /// freed heap is handed back once the total falls to a quarter of a peak over half the
+    /// bound.
+    func adjustReceiving(by delta: Int) -> Bool {
+        let total = delta == 0 ? receiving.load(ordering: .relaxed) : receiving.add(delta, ordering: .relaxed).newValue
+        if delta > 0 {
+            var peak = receivingPeak.load(ordering: .relaxed)
+            while total > peak {
+                let (exchanged, original) = receivingPeak.compareExchange(expected: peak, desired: total, ordering: .relaxed)
+                if exchanged { break }
+                peak = original
+            }
+        } else if delta < 0 && total <= receivingPeak.load(ordering: .relaxed) / 4
+            && receivingPeak.load(ordering: .relaxed) > limits.maximumReceivingBytes / 2
+        {
+            receivingPeak.store(total, ordering: .relaxed)
+            _ = fileReads?.submit { _ = CSystem.malloc_trim(0) }
+        }
+        return total > limits.maximumReceivingBytes
     }
 
     /// Records a change of what a connection holds (its unsent output, or its stream's
