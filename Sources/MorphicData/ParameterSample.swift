@@ -164,9 +164,11 @@ public struct ParameterSample: Hashable, Sendable {
                 message: name == "choice" ? "must be a non-empty array of values" : "must be [lo, hi]")
         }
         var values: [ParameterValue] = []
+        // A set, not a search of the list (``SweepDefinition``'s grid lists alike).
+        var seen: Set<ParameterValue> = []
         for (index, element) in list.enumerated() {
             let checked = try SweepDefinition.canonical(key, element, field: "\(distributionField)[\(index)]")
-            guard name != "choice" || !values.contains(checked) else {
+            guard name != "choice" || seen.insert(checked).inserted else {
                 throw SweepError(field: "\(distributionField)[\(index)]", message: "repeats an earlier value")
             }
             values.append(checked)
