@@ -4,7 +4,7 @@ import Foundation
 /// sweeps or model versions, and runs that are missing, duplicated, not as planned, or
 /// whose record is torn or damaged.
 public enum DatasetMerge {
-    /// Merges `inputs` into `output` and assembles the dataset there.
+    /// Merges `inputs` into `output`, which is none of them, and assembles the dataset there.
     /// With `packed` false the records are laid out one file a run, as the archive holds them
     /// (``Dataset/assemble(_:in:writesIndex:records:waiting:)``). The output's records are
     /// written and its dataset made holding its lock (``SweepFolder/whileLocked(waiting:_:)``;
@@ -25,12 +25,14 @@ public enum DatasetMerge {
                         + "; give each shard folder once")
             }
         }
-        // A merge into one of its shard folders, run again (after it finished, or was stopped),
-        // finds there the runs it took from the others: the same records, not two copies. The
-        // folder no longer says it is a shard once a merge has begun there (a copy of it, or
-        // it with a copy, is still two shards holding the same runs).
-        let outputInput = output.resolvedPath.flatMap { resolved.firstIndex(of: $0) }
-        let mergedInto = output.isShard ? nil : outputInput
+        // A merge leaves its shards as they are: into one of them, that shard would hold the
+        // whole sweep, and no merge of the shards (this one again, or one elsewhere) could
+        // tell its own runs from the others'.
+        if let input = output.resolvedPath.flatMap({ resolved.firstIndex(of: $0) }) {
+            throw FileError.invalid(
+                "the output folder \(output.path) is the shard folder \(inputs[input].path); "
+                    + "merge into another folder (a merge leaves its shards as they are)")
+        }
         var recorded: (id: String, modelVersion: String, definition: JSON)?
         for input in inputs {
             guard let sweep = try input.recordedSweep() else {
@@ -69,11 +71,6 @@ public enum DatasetMerge {
                 for folder in inputs.indices {
                     if let record = cursors[folder].record(run, index: index) { holders.append((folder, record)) }
                 }
-                if holders.count > 1, let kept = holders.firstIndex(where: { $0.0 == mergedInto }),
-                    holders.allSatisfy({ $0.1 == holders[kept].1 })
-                {
-                    holders = [holders[kept]]
-                }
                 if holders.count > 1 {
                     let (first, second) = (inputs[holders[0].0].path, inputs[holders[1].0].path)
                     throw FileError.invalid(
@@ -106,7 +103,6 @@ public enum DatasetMerge {
             // are read as they were before this pass, so a record written now is not looked for.
             var written = RecordStore.Cursor(records)
             try pass { index, run, folder, record in
-                guard folder != outputInput else { return }
                 if let record {
                     guard written.record(run, index: index) != record else { return }
                     try records.write(record, run: index)
@@ -115,7 +111,7 @@ public enum DatasetMerge {
                 }
             }
             records.closeAppending()
-            try Dataset.write(definition, in: output, writesIndex: true, records: packed ? .packed : .oneFileARun)
+            _ = try Dataset.write(definition, in: output, writesIndex: true, records: packed ? .packed : .oneFileARun)
         }
         return definition
     }

@@ -71,19 +71,16 @@ import Testing
         }
         #expect(shardRuns.reduce(0, +) == 9)
         #expect(shardRuns.allSatisfy { $0 > 0 })
-        // Merged into one of its shard folders, that folder holds the whole sweep and no
-        // longer says it is a shard.
-        let definition = { try Data(contentsOf: URL(fileURLWithPath: $0 + "/definition.json")) }
-        #expect(String(decoding: try definition(root + "/shard1"), as: UTF8.self).contains("\"shard\""))
-        try DatasetMerge.merge(
-            (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/shard1"))
-        #expect(try Self.files(root + "/shard1") == reference)
-        #expect(try definition(root + "/shard1") == definition(root + "/many"))
-        // Merged there again (as after an interrupted merge), the runs it took from the other
-        // shards are found twice, the same records: the merge goes on, to the same dataset.
-        try DatasetMerge.merge(
-            (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + "/./shard1/"))
-        #expect(try Self.files(root + "/shard1") == reference)
+        // Not into one of its shard folders, however it is written: the shard stays as it was.
+        let shard1 = try Self.files(root + "/shard1")
+        for output in ["/shard1", "/./shard1/", "/shard0/../shard1"] {
+            let into = #expect(throws: FileError.self) {
+                try DatasetMerge.merge(
+                    (0..<3).map { SweepFolder(path: root + "/shard\($0)") }, into: SweepFolder(path: root + output))
+            }
+            #expect(into?.description.contains("is the shard folder \(root)/shard1") == true, "\(output): \(String(describing: into))")
+        }
+        #expect(try Self.files(root + "/shard1") == shard1)
     }
 
     @Test func manifest_DescribesEveryRun() throws {
@@ -212,15 +209,13 @@ import Testing
             let said = again.contains("..") ? "are the same folder" : "s0 is given twice"
             #expect(twice?.description.contains(said) == true, "\(again): \(twice.map(String.init(describing:)) ?? "")")
         }
-        // A copy of a shard folder holds the same runs again, whichever folder the merge is into.
+        // A copy of a shard folder holds the same runs again.
         _ = try shell("cp -r '\(root)/s0' '\(root)/s0-copy'")
-        for output in ["m2", "s0", "s0-copy"] {
-            let duplicated = #expect(throws: FileError.self) {
-                try DatasetMerge.merge(
-                    [shards[0], shards[1], SweepFolder(path: root + "/s0-copy")], into: SweepFolder(path: root + "/" + output))
-            }
-            #expect(duplicated?.description.contains("in both") == true, "into \(output)")
+        let duplicated = #expect(throws: FileError.self) {
+            try DatasetMerge.merge(
+                [shards[0], shards[1], SweepFolder(path: root + "/s0-copy")], into: SweepFolder(path: root + "/m2"))
         }
+        #expect(duplicated?.description.contains("in both") == true)
         #expect(!FileManager.default.fileExists(atPath: root + "/m2"))
         #expect(shards[0].isShard && SweepFolder(path: root + "/s0-copy").isShard)
 
@@ -264,7 +259,7 @@ import Testing
         let folder = SweepFolder(path: root + "/edited")
         let finished = RecordStore(folder).finishedRuns(of: definition, groups: 0..<definition.runs.groupCount)
         #expect(finished.contains(named.run) && !finished.contains(relabelled.run))
-        try SweepRunner(definition: definition, folder: folder, workers: 1).run()
+        _ = try SweepRunner(definition: definition, folder: folder, workers: 1).run()
         try Dataset.assemble(definition, in: folder)
         #expect(try Self.files(folder.path) == (try Self.files(root + "/reference")))
     }
