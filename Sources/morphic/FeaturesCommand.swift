@@ -23,6 +23,8 @@ struct FeaturesCommand: ParsableCommand {
     func run() throws {
         Interruption.removesTemporaries()
         let dataset = try DatasetFolder(folder)
+        // Those of a features command killed before (a living writer's are left alone).
+        dataset.folder.removeAbandonedTemporaries()
         try Dataset.writeFeatures(dataset.definition, in: dataset.folder)
         note("wrote \(dataset.folder.path)/features.csv")
     }

@@ -94,6 +94,23 @@ struct SweepCommand: ParsableCommand {
         }
         try DatasetFolder.requireOutputFolder(output)
         let folder = SweepFolder(path: output)
+        func progressBytes(_ progress: SweepRunner.Progress, finished: Bool) -> [UInt8] {
+            JSON.object([
+                "runs_total": .int(progress.runsTotal), "runs_completed": .int(progress.runsCompleted),
+                "runs_failed": .int(progress.runsFailed), "finished": .bool(finished),
+            ]).compactBytes
+        }
+        // Written once before anything else (the runs' totals, none counted yet), so that a
+        // file the scheduler would never see is an error now, with nothing changed, rather
+        // than a silence.
+        if let progressFile {
+            let untouched = SweepRunner(definition: definition, folder: folder, workers: 1, shard: shard).progress
+            do {
+                try AtomicFile.write(progressBytes(untouched, finished: false), to: progressFile)
+            } catch {
+                throw ValidationError("cannot write --progress-file \(progressFile): \(FileError.message(of: error))")
+            }
+        }
         try folder.prepare(for: definition, shard: shard)
         // A record changed since the folder's dataset was made is not taken into the next.
         // Checked holding the folder's lock: another command laying the records out may be
@@ -128,18 +145,14 @@ struct SweepCommand: ParsableCommand {
             definition: definition, folder: folder, workers: workers, shard: shard, llmTable: table,
             llmSource: provider?.source)
         let bar = ProgressBar(enabled: !quiet)
-        var lastWritten = 0.0
+        var lastWritten = Date().timeIntervalSince1970
         func report(_ progress: SweepRunner.Progress, finished: Bool) {
             bar.show(progress)
             let now = Date().timeIntervalSince1970
             guard let progressFile, finished || now - lastWritten >= 1 else { return }
             lastWritten = now
-            let json: JSON = .object([
-                "runs_total": .int(progress.runsTotal), "runs_completed": .int(progress.runsCompleted),
-                "runs_failed": .int(progress.runsFailed), "finished": .bool(finished),
-            ])
             // Progress is a hint for the scheduler; failing to write it must not fail the runs.
-            try? AtomicFile.write(json.compactBytes, to: progressFile)
+            try? AtomicFile.write(progressBytes(progress, finished: finished), to: progressFile)
         }
         let progress = try runner.run(
             foundDamaged: { ids in

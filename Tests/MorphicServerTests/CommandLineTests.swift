@@ -44,6 +44,12 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out + "/" + dead))
         #expect(FileManager.default.fileExists(atPath: out + "/" + live))
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/dataset.tar.gz")) == archive)
+        // So does features, which writes into the same folder.
+        let killedFeatures = ".features.csv.1.tmp-\(host)-\(gone.processIdentifier)"
+        try Data("half".utf8).write(to: URL(fileURLWithPath: out + "/" + killedFeatures))
+        #expect(try morphic(["features", out]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: out + "/" + killedFeatures))
+        #expect(FileManager.default.fileExists(atPath: out + "/" + live))
     }
 
     @Test func sweep_WritesTheRunsIndexTheServerWrites_AndAServerAnswersFromIt() throws {
@@ -164,6 +170,11 @@ import Testing
         #expect(empty.status != 0 && empty.output.contains("--output is empty"), "\(empty.output)")
         let progress = try morphic(["sweep", seed, "--output", root + "/out", "--progress-file", root])
         #expect(progress.status != 0 && progress.output.contains("is a folder"), "\(progress.output)")
+        // A progress file that cannot be written is said at once, not left unwritten in silence.
+        let unwritable = try morphic(["sweep", seed, "--output", root + "/out", "--progress-file", root + "/none/p.json"])
+        #expect(
+            unwritable.status != 0 && unwritable.output.contains("cannot write --progress-file \(root)/none/p.json"),
+            "\(unwritable.output)")
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
         let proc = try morphic(["sweep", seed, "--output", "/proc/morphic-cannot-be"])
         #expect(proc.status != 0 && proc.output.contains("/proc/morphic-cannot-be: No such file or directory"), "\(proc.output)")
