@@ -153,6 +153,17 @@ public struct Observation: Sendable {
                 "series.population has \(first) values; no run is longer than \(RunConfiguration.maximumGenerations) generations",
                 field: "series.population")
         }
+        // Series of different lengths: each length said, and the one that differs from the
+        // most blamed (population's length is no more right than another's).
+        let lengths = Features.series.map { timeseries[$0]?.elements?.count }
+        if !lengths.contains(nil), Set(lengths).count > 1 {
+            let common = lengths.max { a, b in lengths.filter { $0 == a }.count < lengths.filter { $0 == b }.count }!
+            let odd = Features.series[lengths.firstIndex { $0 != common }!]
+            let said = zip(Features.series, lengths).map { "\($0) \($1!)" }.joined(separator: ", ")
+            throw InferenceError(
+                "the observable series must have one value per generation each, but their lengths differ: \(said)",
+                field: "series." + odd)
+        }
         let series = try Self.series(timeseries, generations: first, prefix: "series")
         let convergence: Int?
         switch json["convergence_generation"] {

@@ -147,4 +147,20 @@ import Testing
         #expect(error.field == "series.population")
         #expect(error.message.contains("100001 values") && error.message.contains("100000 generations"), "\(error)")
     }
+
+    /// Series of different lengths are refused naming the one that differs from the others,
+    /// whichever it is, and every length.
+    @Test func seriesOfDifferentLengths_AreRefusedNamingTheOneThatDiffers() throws {
+        let names = ["population", "complexity", "volatility", "pattern_diversity"]
+        for odd in names {
+            for length in [2, 5] {
+                let members = names.map { name in
+                    "\"\(name)\": [" + Array(repeating: "1", count: name == odd ? length : 4).joined(separator: ",") + "]"
+                }
+                let error = try #require(try Self.refusal("{\"series\": {" + members.joined(separator: ", ") + "}}"))
+                #expect(error.field == "series." + odd, "\(error)")
+                #expect(error.message.contains("\(odd) \(length)") && error.message.contains("lengths differ"), "\(error)")
+            }
+        }
+    }
 }
