@@ -39,13 +39,13 @@ final class API: Sendable {
     let connections: @Sendable () -> Int
     /// Bytes held for clients now and the answers refused for that bound, for `/metrics`;
     /// set once the HTTP server exists.
-    let holding: @Sendable () -> (bytes: Int, refused: Int)
+    let holding: @Sendable () -> (bytes: Int, refused: Int, receiving: Int)
 
     init(
         service: JobService, configuration: ServerConfiguration, log: Log, pool: BlockingPool, query: FairPool,
         heavy: FairPool,
         connections: @escaping @Sendable () -> Int,
-        holding: @escaping @Sendable () -> (bytes: Int, refused: Int) = { (0, 0) }
+        holding: @escaping @Sendable () -> (bytes: Int, refused: Int, receiving: Int) = { (0, 0, 0) }
     ) {
         self.holding = holding
         self.service = service
@@ -756,6 +756,10 @@ final class API: Sendable {
             "Answers replaced by a 503 with Retry-After because they would have taken morphic_http_held_bytes "
                 + "past limits.max_queued_response_bytes.",
             [("", held.refused)])
+        metric(
+            "morphic_http_receiving_bytes", "gauge",
+            "Bytes of requests not yet whole (heads, bodies still arriving), bounded by limits.max_receiving_request_bytes.",
+            [("", held.receiving)])
         metric(
             "morphic_http_requests_total", "counter", "HTTP requests answered, by status code.",
             counter.snapshot.sorted { $0.key < $1.key }.map { ("{code=\"\($0.key)\"}", $0.value) })

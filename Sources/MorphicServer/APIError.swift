@@ -37,6 +37,8 @@ struct APIError: Error {
             case 414: "request_line_too_long"
             case 431: "headers_too_large"
             case 408: "timeout"
+            case 501: "not_implemented"
+            case 503: "unavailable"
             default: "bad_request"
             }
         return APIError(status: error.status, code: code, message: error.message, field: error.field)
@@ -53,7 +55,10 @@ struct APIError: Error {
         case .notFound: .notFound("no such sweep")
         case .noSuchRun(let message): .notFound("no such run: " + message)
         case .conflict(let message): APIError(status: .conflict, code: "conflict", message: message)
-        case .full(let message): APIError(status: .tooManyRequests, code: "too_many_sweeps", message: message)
+        // A slot frees when a sweep ends, which the server cannot foretell: asked again in 10 s.
+        case .full(let message):
+            APIError(
+                status: .tooManyRequests, code: "too_many_sweeps", message: message, headers: [("Retry-After", "10")])
         case .storage(let message): APIError(status: .internalServerError, code: "storage", message: message)
         case .busy(let message):
             APIError(status: .serviceUnavailable, code: "busy", message: message, headers: [("Retry-After", "5")])

@@ -95,7 +95,7 @@ private final class ConnectionGauge: Sendable {
 
     var count: Int { server.withLock { $0?.openConnections ?? 0 } }
 
-    var holding: (bytes: Int, refused: Int) {
-        server.withLock { ($0?.queuedBytes ?? 0, $0?.refusedForHolding ?? 0) }
+    var holding: (bytes: Int, refused: Int, receiving: Int) {
+        server.withLock { ($0?.queuedBytes ?? 0, $0?.refusedForHolding ?? 0, $0?.receivingBytes ?? 0) }
     }
 }

@@ -127,8 +127,11 @@ public struct ServerConfiguration: Sendable {
             switch value {
             case .null: apiToken = nil
             case .string(let text) where text.isEmpty: apiToken = nil
-            case .string(let text) where text.utf8.count >= 16: apiToken = text
-            default: throw setting.fail("a string of at least 16 characters, or null")
+            // Visible ASCII only: a header's value loses its outer whitespace, so a token with
+            // a space or a control character in it could never be sent as it is.
+            case .string(let text) where text.utf8.count >= 16 && text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }):
+                apiToken = text
+            default: throw setting.fail("a string of at least 16 visible ASCII characters (no spaces), or null")
             }
         case "limits":
             guard let members = value.members else { throw setting.fail("an object") }
@@ -307,6 +310,7 @@ public struct ServerConfiguration: Sendable {
         case "handler_timeout_seconds": http.handlerTimeout = try setting.seconds()
         case "max_queue_delay_seconds": http.maximumQueueDelay = try setting.seconds()
         case "max_queued_response_bytes": http.maximumQueuedBytes = try setting.integer(1 << 20...Int.max)
+        case "max_receiving_request_bytes": http.maximumReceivingBytes = try setting.integer(1 << 20...Int.max)
         case "socket_send_buffer_bytes": http.socketSendBuffer = try setting.integer(0...(64 << 20))
         case "query_threads": http.queryThreads = try setting.integer(1...1024)
         case "max_query_queue": http.queryQueueDepth = try setting.integer(1...1_000_000)

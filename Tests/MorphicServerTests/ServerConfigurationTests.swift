@@ -48,7 +48,11 @@ import Testing
         (#"{"port": 70000}"#, "port must be an integer in 0...65535"),
         (#"{"limits": {"max_body_bytes": 10}}"#, "limits.max_body_bytes must be"),
         (#"{"limits": {"header_timeout_seconds": 0}}"#, "limits.header_timeout_seconds must be seconds"),
-        (#"{"api_token": "short"}"#, "api_token must be a string of at least 16 characters"),
+        (#"{"api_token": "short"}"#, "api_token must be a string of at least 16 visible ASCII characters"),
+        // No client could send these as they are: a header's value loses its outer whitespace.
+        (#"{"api_token": "                "}"#, "api_token must be a string of at least 16 visible ASCII characters"),
+        (#"{"api_token": "sixteen chars and a space"}"#, "(no spaces)"),
+        (#"{"api_token": "sixteen-chars-and-a-tab\t"}"#, "(no spaces)"),
         (#"{"executor": "cloud"}"#, "executor must be"),
         (#"{"slurm": {"binary": "morphic"}}"#, "slurm.binary must be an absolute path"),
         // What the server sets each job itself, cancelling and failure reports rely on.
