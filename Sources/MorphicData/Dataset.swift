@@ -231,6 +231,10 @@ public enum Dataset {
             if descriptor >= 0, let data = try? FileHandle(fileDescriptor: descriptor, closeOnDealloc: true).readToEnd() {
                 _ = try record(Array(data), of: run, path: loose)
             }
+            // A folder laid out one file a run, which keeps no packs: the file is what is missing.
+            if descriptor < 0 && !FileManager.default.fileExists(atPath: cursor.store.folder.path + "/" + RecordStore.folderName) {
+                throw FileError.invalid("\(loose) is missing: run \(run.id) has no record; run the sweep again to compute it anew")
+            }
             throw FileError.invalid(
                 "run \(run.id) has no whole record in \(cursor.store.folder.path)/\(RecordStore.folderName) (\(cursor.pack(of: index).location(of: index))); run the sweep again to compute it anew"
             )
@@ -241,7 +245,7 @@ public enum Dataset {
     /// Reads a run record and checks it is the planned run.
     static func record(_ bytes: [UInt8], of run: PlannedRun, path: String) throws -> JSON {
         guard let record = try? JSONParser.parse(bytes) else {
-            throw FileError.invalid("\(path) is not the record of run \(run.id)")
+            throw FileError.invalid("\(path) is torn or no JSON: it is no whole record of run \(run.id)")
         }
         return try checked(record, of: run, path: path)
     }

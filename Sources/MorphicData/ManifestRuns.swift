@@ -35,7 +35,10 @@ public enum ManifestRuns {
             }
             pending.removeSubrange(..<start)
         }
-        throw FileError.invalid("\(path) ends before its runs do")
+        throw FileError.invalid(
+            inRuns
+                ? "\(path) ends before its runs do"
+                : "\(path) is not a manifest as morphic writes it (it has no \"runs\" list)")
     }
 
     /// Bytes of the manifest's end read for what follows the runs: `validation`, a few KB.

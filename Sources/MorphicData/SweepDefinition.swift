@@ -240,7 +240,7 @@ public struct SweepDefinition: Sendable {
                     throw SweepError(field: axisField, message: "unknown parameter")
                 }
                 guard !params.contains(where: { $0.key == key }) else {
-                    throw SweepError(field: axisField, message: "set both in params and in grid")
+                    throw SweepError(field: axisField, message: "set both in \(Self.fixedWhere(key, json)) and in grid")
                 }
                 guard let list = member.value.elements, !list.isEmpty else {
                     throw SweepError(field: axisField, message: "must be a non-empty array of values")
@@ -263,8 +263,9 @@ public struct SweepDefinition: Sendable {
         let sample = try json["sample"].map { (json) throws(SweepError) in
             try ParameterSample(json: json, field: "\(field).sample", fixed: params.map(\.key), limits: limits)
         }
+        let group = json
         let points = try json["points"].map { (json) throws(SweepError) in
-            try Self.points(json, field: "\(field).points", fixed: params.map(\.key), limits: limits)
+            try Self.points(json, field: "\(field).points", fixed: params.map(\.key), group: group, limits: limits)
         }
         return Group(prefix: prefix, replicates: replicates, params: params, grid: grid, sample: sample, points: points)
     }
@@ -347,9 +348,14 @@ public struct SweepDefinition: Sendable {
         }
     }
 
+    /// Where a group fixed `key`: its own `mode`, or its `params`.
+    private static func fixedWhere(_ key: ParameterKey, _ group: JSON) -> String {
+        key == .mode && group["mode"] != nil ? "the group's mode" : "params"
+    }
+
     /// `[{parameter: value, …}, …]`: at least one point, each of known parameters that the
     /// group's `params` leave free.
-    private static func points(_ json: JSON, field: String, fixed: [ParameterKey], limits: SweepLimits)
+    private static func points(_ json: JSON, field: String, fixed: [ParameterKey], group: JSON, limits: SweepLimits)
         throws(SweepError) -> [[(key: ParameterKey, value: ParameterValue)]]
     {
         guard let list = json.elements, !list.isEmpty else {
@@ -369,7 +375,8 @@ public struct SweepDefinition: Sendable {
             let point = try parameters(element, field: pointField, allowSeed: false)
             if let both = point.first(where: { fixed.contains($0.key) }) {
                 throw SweepError(
-                    field: "\(pointField).\(both.key.rawValue)", message: "set both in params and in points")
+                    field: "\(pointField).\(both.key.rawValue)",
+                    message: "set both in \(fixedWhere(both.key, group)) and in points")
             }
             points.append(point)
         }

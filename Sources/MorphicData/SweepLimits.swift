@@ -26,6 +26,12 @@ public struct SweepLimits: Hashable, Sendable {
     /// up to the last frame). Default 10^9: under a minute of one core at the morphic rate.
     public var maximumFrameCellSteps = 1_000_000_000
 
+    /// Most bytes of a definition file read from disk: 1 MiB, and 1 KiB for each run
+    /// ``maximumRuns`` allows (a listed point takes a few dozen). Past it the file is refused
+    /// before it is read (a 300 MB one once took 0.9 GB to refuse); the server's request
+    /// bodies are held to its `max_body_bytes`.
+    public var maximumDefinitionFileBytes: Int { (1 << 20) + min(maximumRuns, Int.max >> 11) * 1024 }
+
     /// A generous estimate of the disk bytes one run of `generations` steps takes: its
     /// record (about 100 bytes per generation), its rows in `timeseries.csv` (about 80) and
     /// their share of the archive, plus a fixed part for the configuration and crystals.

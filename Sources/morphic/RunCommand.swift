@@ -27,8 +27,11 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         name: .customLong("sweep-seed"), parsing: .unconditional,
-        help: "Sweep seed that, with --run-id, derives the run seed.")
-    var sweepSeed: UInt64 = 0
+        help: "Sweep seed, 0...2^64−1, that with --run-id derives the run seed. (default: 0)")
+    var sweepSeedText = "0"
+
+    /// `--sweep-seed`, checked in ``validate()``.
+    var sweepSeed: UInt64 { UInt64(sweepSeedText) ?? 0 }
 
     @Option(help: "Write <run-id>.json into this folder instead of printing it.")
     var output: String?
@@ -43,6 +46,14 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard RunIdentifier.isValid(runID) else { throw ValidationError("--run-id \(RunIdentifier.rule)") }
+        // Decimal digits only: the parser's own error named no range, and a sign or a
+        // fraction is no seed.
+        guard sweepSeedText.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            UInt64(sweepSeedText) != nil
+        else {
+            throw ValidationError(
+                "--sweep-seed must be an integer in 0...18446744073709551615, not \(sweepSeedText.quotedInMessage)")
+        }
         if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads must be in 1...256, not \(threads)")
         }

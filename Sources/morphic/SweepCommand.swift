@@ -83,6 +83,12 @@ struct SweepCommand: ParsableCommand {
             throw ValidationError("no such file: \(file)")
         }
         guard !isFolder.boolValue else { throw ValidationError("\(file) is a folder; give a sweep definition file (JSON)") }
+        let most = limits.limits.maximumDefinitionFileBytes
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size > most {
+            throw ValidationError(
+                "\(file) is \(size) bytes; a definition of at most \(limits.limits.maximumRuns) runs "
+                    + "(--max-runs) is read up to \(most) bytes")
+        }
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw ValidationError("cannot read \(file)")
         }

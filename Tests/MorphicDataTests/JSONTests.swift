@@ -105,6 +105,15 @@ import Testing
         #expect(error?.duplicateKey == "seed")
     }
 
+    /// A byte order mark at the start, which some editors add, is named as one.
+    @Test func parser_NamesAByteOrderMark() {
+        let error = #expect(throws: JSONParser.Error.self) { try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("{}".utf8)) }
+        #expect(error?.reason.contains("byte order mark") == true && error?.offset == 0, "\(String(describing: error))")
+        // Nowhere else is it taken for one.
+        let inside = #expect(throws: JSONParser.Error.self) { try JSONParser.parse([0x5B, 0xEF, 0xBB, 0xBF, 0x5D]) }
+        #expect(inside?.reason == "unexpected character")
+    }
+
     /// What Python's and JavaScript's encoders write for a number JSON has not is named, not
     /// called an unexpected character.
     @Test(arguments: [("[NaN]", "NaN", 1), ("{\"a\": Infinity}", "Infinity", 6), ("[1, -Infinity]", "-Infinity", 4)])

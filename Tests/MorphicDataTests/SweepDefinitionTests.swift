@@ -117,6 +117,25 @@ import Testing
         }
     }
 
+    /// A parameter the group fixes and a grid or point lists again is said to be fixed where
+    /// it was: the group's own `mode`, or its `params`.
+    @Test func parameterSetTwice_IsSaidWhereItWasSetFirst() throws {
+        let cases = [
+            (#"{"groups": [{"prefix": "a", "mode": "morphic", "points": [{"mode": "classical"}]}]}"#,
+             "groups[0].points[0].mode: set both in the group's mode and in points"),
+            (#"{"groups": [{"prefix": "a", "mode": "morphic", "grid": {"mode": ["classical"]}}]}"#,
+             "groups[0].grid.mode: set both in the group's mode and in grid"),
+            (#"{"groups": [{"prefix": "a", "params": {"mode": "morphic"}, "points": [{"mode": "classical"}]}]}"#,
+             "groups[0].points[0].mode: set both in params and in points"),
+            (#"{"groups": [{"prefix": "a", "params": {"field_strength": 0.2}, "grid": {"field_strength": [0.3]}}]}"#,
+             "groups[0].grid.field_strength: set both in params and in grid"),
+        ]
+        for (text, said) in cases {
+            let error = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(text.utf8)) }
+            #expect(error.map(String.init(describing:)) == said, "\(error.map(String.init(describing:)) ?? "")")
+        }
+    }
+
     @Test(arguments: invalid)
     func definition_IsRefused_NamingTheField(_ text: String, _ field: String) {
         let error = #expect(throws: SweepError.self) { try SweepDefinition.parse(Array(text.utf8)) }

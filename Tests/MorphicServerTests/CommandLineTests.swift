@@ -138,6 +138,9 @@ import Testing
             (["sweep", "definition.json", "--max-runs", "-1"], "--max-runs must be at least 1, not -1"),
             (["frames", "run.json", "--from", "-1"], "--from must be at least 0, not -1"),
             (["frames", "run.json", "--max-frame-cells", "-1"], "--max-frame-cells must be at least 1, not -1"),
+            (["run", "--sweep-seed=-1"], "--sweep-seed must be an integer in 0...18446744073709551615, not -1"),
+            (["run", "--sweep-seed=1.5"], "--sweep-seed must be an integer in 0...18446744073709551615, not 1.5"),
+            (["run", "--sweep-seed=18446744073709551616"], "--sweep-seed must be an integer in 0...18446744073709551615"),
         ]
         for (arguments, message) in cases {
             let result = try morphic(arguments)
@@ -158,6 +161,15 @@ import Testing
         let bytes = try morphic(["sweep", seed, "--output", root + "/b", "--max-sweep-bytes", "1000"])
         #expect(bytes.status != 0 && bytes.output.contains("1000 bytes") && bytes.output.contains("--max-sweep-bytes"), "\(bytes.output)")
         #expect(!FileManager.default.fileExists(atPath: root + "/a") && !FileManager.default.fileExists(atPath: root + "/b"))
+        // A definition file larger than its runs could need is refused before it is read.
+        let padded = root + "/padded.json"
+        let text = try String(contentsOfFile: seed, encoding: .utf8) + String(repeating: " ", count: 2 << 20)
+        try text.write(toFile: padded, atomically: true, encoding: .utf8)
+        let large = try morphic(["sweep", padded, "--output", root + "/c", "--max-runs", "100"])
+        #expect(
+            large.status != 0 && large.output.contains("is \(text.utf8.count) bytes") && large.output.contains("--max-runs"),
+            "\(large.output)")
+        #expect(try morphic(["sweep", padded, "--output", root + "/c", "--quiet"]).status == 0)
     }
 
     /// Output paths that cannot work are refused by name before anything runs, and a file
@@ -171,9 +183,10 @@ import Testing
         let progress = try morphic(["sweep", seed, "--output", root + "/out", "--progress-file", root])
         #expect(progress.status != 0 && progress.output.contains("is a folder"), "\(progress.output)")
         // A progress file that cannot be written is said at once, not left unwritten in silence.
-        let unwritable = try morphic(["sweep", seed, "--output", root + "/out", "--progress-file", root + "/none/p.json"])
+        #expect(FileManager.default.createFile(atPath: root + "/file", contents: Data()))
+        let unwritable = try morphic(["sweep", seed, "--output", root + "/out", "--progress-file", root + "/file/p.json"])
         #expect(
-            unwritable.status != 0 && unwritable.output.contains("cannot write --progress-file \(root)/none/p.json"),
+            unwritable.status != 0 && unwritable.output.contains("cannot write --progress-file \(root)/file/p.json"),
             "\(unwritable.output)")
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
         let proc = try morphic(["sweep", seed, "--output", "/proc/morphic-cannot-be"])

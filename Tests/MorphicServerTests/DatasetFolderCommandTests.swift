@@ -132,6 +132,27 @@ import Testing
         #expect(changed.status != 0 && changed.output.contains("is torn, damaged or changed"), "\(changed.output)")
     }
 
+    /// What is wrong with a damaged folder is said as it is: a record file missing, a record
+    /// cut short, a manifest that is not one.
+    @Test func damagedFolders_AreSaidToBeWhatTheyAre() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.definition.write(toFile: root + "/sweep.json", atomically: true, encoding: .utf8)
+        #expect(try morphic(["sweep", root + "/sweep.json", "--output", root + "/d", "--quiet"]).status == 0)
+        for name in ["missing", "torn", "manifest"] { _ = try shell("cp -r '\(root)/d' '\(root)/\(name)'") }
+        try FileManager.default.removeItem(atPath: root + "/missing/m_2.json")
+        let record = try Data(contentsOf: URL(fileURLWithPath: root + "/torn/m_2.json"))
+        try record.prefix(record.count / 2).write(to: URL(fileURLWithPath: root + "/torn/m_2.json"))
+        try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: root + "/manifest/manifest.json"))
+        for (folder, said) in [
+            ("missing", "missing/m_2.json is missing"), ("torn", "torn/m_2.json is torn or no JSON"),
+            ("manifest", #"manifest/manifest.json is not a manifest as morphic writes it (it has no "runs" list)"#),
+        ] {
+            let result = try morphic(["features", root + "/" + folder])
+            #expect(result.status != 0 && result.output.contains(said), "\(folder): \(result.output)")
+        }
+    }
+
     /// Two commands over one finished folder asking for different layouts take turns: every
     /// record survives in one layout or the other (they used to remove each other's copies,
     /// and with them every record).
