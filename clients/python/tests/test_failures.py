@@ -1,6 +1,7 @@
 """Tokens, and a server that goes away or is not there."""
 from __future__ import annotations
 
+import http.server
 import os
 import socket
 import threading
@@ -86,3 +87,55 @@ def test_a_server_that_stops_answering_is_unavailable(tmp_path: Any) -> None:
         assert time.monotonic() - start < 10
     finally:
         listener.close()
+
+
+class _Answering(http.server.BaseHTTPRequestHandler):
+    """Answers every request 200 with the JSON the test sets: a server that is no MorphicLab's."""
+
+    body = b"[]"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("body", [b"[]", b"5", b'"text"', b'{"detail": "not here"}'])
+def test_an_answer_of_another_shape_is_a_morphic_error(body: bytes) -> None:
+    handler = type("Handler", (_Answering,), {"body": body})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = morphiclab.Client(f"http://127.0.0.1:{server.server_address[1]}", retries=0)
+        with pytest.raises(morphiclab.MorphicError, match="MorphicLab server"):
+            client.submit({"groups": [{"prefix": "a"}]})
+        with pytest.raises(morphiclab.MorphicError, match="MorphicLab server"):
+            client.sweep("anything")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_definition_of_another_kind_is_said_to_be_one(tmp_path: Any) -> None:
+    client = morphiclab.Client("http://127.0.0.1:9", retries=0)
+    for wrong in ([1, 2], None, 5):
+        with pytest.raises(TypeError, match="a sweep definition is a dict, JSON text or the path"):
+            client.submit(wrong)  # type: ignore[arg-type]
+    # JSON given as bytes is JSON, not a path (nothing is sent: no server listens on port 9).
+    with pytest.raises(morphiclab.ServerUnavailable):
+        client.submit(b'{"groups": [{"prefix": "a"}]}')
+    # A long missing path is named briefly.
+    with pytest.raises(FileNotFoundError) as missing:
+        client.submit(str(tmp_path / "missing" / ("x" * 200)))
+    assert len(str(missing.value)) < 200

@@ -95,9 +95,14 @@ class Transport:
         if status == 204 or not data:
             return status, None
         try:
-            return status, json.loads(data)
+            value = json.loads(data)
         except ValueError as error:
             raise MorphicError(f"the server's answer to {method} {path} is not JSON: {error}", status=status) from None
+        # Every answer of the API is an object: anything else is no answer of its.
+        if not isinstance(value, dict):
+            raise MorphicError(f"the server's answer to {method} {path} is JSON but not an object "
+                               f"({type(value).__name__}); is the URL a MorphicLab server's?", status=status)
+        return status, value
 
     def send(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
              body: Optional[bytes] = None,

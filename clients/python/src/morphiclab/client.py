@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .simulator import Simulator
 
 #: A sweep definition: a dict, JSON text, or the path of a JSON file.
-Definition = Union[Mapping[str, Any], str, "os.PathLike[str]"]
+Definition = Union[Mapping[str, Any], str, bytes, "os.PathLike[str]"]
 
 
 class Client:
@@ -70,7 +70,8 @@ class Client:
                                               unanswered=unanswered, stop=stop)
         # A 200 after an attempt that went unanswered most likely answers that attempt.
         created = status == 202 or (status == 200 and bool(unanswered))
-        return Sweep(self, str(answer["id"]), SweepStatus.from_json(answer), created=created)
+        sweep = SweepStatus.from_json(answer)
+        return Sweep(self, sweep.id, sweep, created=created)
 
     def sweep(self, id: str) -> Sweep:
         """The sweep ``id`` (:class:`NotFound` if the server has none)."""
@@ -111,17 +112,23 @@ class Client:
 
 
 def definition_bytes(definition: Definition) -> bytes:
-    """The JSON bytes of a definition given as a dict, JSON text or a file path."""
+    """The JSON bytes of a definition given as a dict, JSON text (str or bytes) or a file path."""
     if isinstance(definition, Mapping):
         return json_bytes(definition, "definition")
     if isinstance(definition, str) and definition.lstrip().startswith("{"):
         return definition.encode("utf-8")
+    if isinstance(definition, (bytes, bytearray)) and bytes(definition).lstrip().startswith(b"{"):
+        return bytes(definition)
+    if not isinstance(definition, (str, bytes, os.PathLike)):
+        raise TypeError("a sweep definition is a dict, JSON text or the path of a JSON file, "
+                        f"not {type(definition).__name__}")
     path = os.fspath(definition)
     try:
         with open(path, "rb") as file:
             return file.read()
     except FileNotFoundError:
-        raise FileNotFoundError(f"no sweep definition at {path!r} (give a path, a dict or JSON text)") from None
+        shown = repr(path) if len(repr(path)) <= 80 else repr(path)[:60] + "…"
+        raise FileNotFoundError(f"no sweep definition at {shown} (give a path, a dict or JSON text)") from None
 
 
 def definition_dict(definition: Definition) -> Dict[str, Any]:

@@ -64,15 +64,19 @@ class SweepStatus:
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> "SweepStatus":
-        """The status in a server answer."""
-        progress = value.get("progress", {})
-        eta = value.get("eta_seconds")
-        return cls(
-            id=str(value["id"]), name=str(value.get("name", "")), state=str(value["status"]),
-            runs_total=int(progress.get("runs_total", 0)), runs_completed=int(progress.get("runs_completed", 0)),
-            runs_failed=int(progress.get("runs_failed", 0)), runs_running=int(progress.get("runs_running", 0)),
-            fraction=float(progress.get("fraction", 0.0)), eta_seconds=None if eta is None else float(eta),
-            raw=dict(value))
+        """The status in a server answer (:class:`MorphicError` when it is none)."""
+        try:
+            progress = value.get("progress", {})
+            eta = value.get("eta_seconds")
+            return cls(
+                id=str(value["id"]), name=str(value.get("name", "")), state=str(value["status"]),
+                runs_total=int(progress.get("runs_total", 0)), runs_completed=int(progress.get("runs_completed", 0)),
+                runs_failed=int(progress.get("runs_failed", 0)), runs_running=int(progress.get("runs_running", 0)),
+                fraction=float(progress.get("fraction", 0.0)), eta_seconds=None if eta is None else float(eta),
+                raw=dict(value))
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise MorphicError(f"the server's answer is no sweep status ({type(error).__name__}: {error}); "
+                               "is the URL a MorphicLab server's?") from None
 
 
 class Sweep:
@@ -351,13 +355,19 @@ class Sweep:
         if isinstance(observed, Mapping):
             body = json_bytes(observed, "observed")
         else:
+            if not isinstance(observed, (str, bytes, os.PathLike)):
+                raise TypeError("an observation is a run record (a dict), {'sweep': id, 'run': run_id}, "
+                                f"{{'series': {{…}}}} or the path of a run's JSON file, not {type(observed).__name__}")
             path = os.fspath(observed)
             if not os.path.exists(path):
                 # A bare run id is a common slip: say how to name a run instead of a bare
-                # "No such file".
+                # "No such file"; a path is only said to be missing.
+                text = path if isinstance(path, str) else path.decode("utf-8", "replace")
+                if os.sep in text or text.endswith(".json"):
+                    raise FileNotFoundError(f"no run record at {text!r}")
                 raise FileNotFoundError(
-                    f"{path!r} is not a file; to ask about a run on the server, pass "
-                    f"{{'sweep': sweep_id, 'run': {path!r}}}")
+                    f"{text!r} is not a file; to ask about a run on the server, pass "
+                    f"{{'sweep': sweep_id, 'run': {text!r}}}")
             with open(path, "rb") as file:
                 body = file.read()
         return self._trained("POST", self._path + "/posterior", body, timeout)
