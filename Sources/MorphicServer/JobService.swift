@@ -3,6 +3,7 @@ import HTTP
 import MorphicCore
 import MorphicData
 import MorphicLLM
+import Synchronization
 
 /// Keeps the server's sweeps, their states and their queue, and answers the API's requests
 /// about them. The groups of queued sweeps are run by an executor (``LocalExecutor`` or
@@ -49,6 +50,11 @@ public final class JobService: @unchecked Sendable {
     private let notifier: SweepNotifier
     private let executor: any SweepExecutor
     private let assembler: SweepAssembler
+    /// The data directory's lock (``lockFile``), held while the service lives.
+    private let lock: Atomic<Int32>
+    /// Taken by one server at a time (`flock`, released however the process ends): two
+    /// servers on one data directory computed the same sweeps twice and wrote the same files.
+    static let lockFile = ".server.lock"
 
     /// Starts loading the sweeps in the data directory, then the executor and the assembler,
     /// on a thread of the service; requests about sweeps wait for them.
@@ -87,12 +93,27 @@ public final class JobService: @unchecked Sendable {
         }
         assembler = SweepAssembler(board: board, notifier: notifier, log: log)
         do {
-            try FileManager.default.createDirectory(atPath: sweepsPath, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory + "/sweeps", withIntermediateDirectories: true)
         } catch {
             throw FileError.invalid(
                 "the data directory (data_dir, --data-dir) '\(configuration.dataDirectory)' cannot hold the sweeps: "
                     + FileError.message(of: error))
         }
+        let lockPath = configuration.dataDirectory + "/" + Self.lockFile
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileError.system("cannot open \(lockPath)", errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(descriptor)
+            if code == EWOULDBLOCK {
+                throw FileError.invalid(
+                    "another morphic serve uses the data directory (data_dir, --data-dir) '\(configuration.dataDirectory)'; "
+                        + "give each server its own")
+            }
+            throw FileError.system("cannot lock \(lockPath)", code)
+        }
+        lock = Atomic(descriptor)
         let names = try FileManager.default.contentsOfDirectory(atPath: sweepsPath).sorted()
         loading = (0, names.filter { !$0.hasPrefix(".") }.count)
         board.spawn("sweep-loader") { [self] in
@@ -168,6 +189,9 @@ public final class JobService: @unchecked Sendable {
         llm?.cancelFetch()
         notifier.shutdown()
         board.join()
+        // Released once nothing more is written (close releases the flock), once.
+        let descriptor = lock.exchange(-1, ordering: .relaxed)
+        if descriptor >= 0 { close(descriptor) }
     }
 
     // MARK: Requests

@@ -119,6 +119,21 @@ import Testing
         #expect(said.count == 1 && said[0].contains("\"\(damaged)\""), "\(said)")
     }
 
+    /// One data directory, one server: a second one is refused, naming the directory, and
+    /// once the first has stopped another starts there.
+    @Test func secondServer_OnTheSameDataDirectory_IsRefused() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let first = try ServerProcess(dataDirectory: root + "/data")
+        let logFile = root + "/second.log"
+        #expect(throws: ServerProcess.ServerError.self) { _ = try ServerProcess(dataDirectory: root + "/data", logFile: logFile) }
+        let said = try String(contentsOfFile: logFile, encoding: .utf8)
+        #expect(said.contains("another morphic serve uses the data directory"), "\(said)")
+        #expect(first.terminate() == 0)
+        let third = try ServerProcess(dataDirectory: root + "/data")
+        #expect(third.terminate() == 0)
+    }
+
     @Test func sigterm_StopsGracefully_AndTheSweepResumesOnRestart() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
