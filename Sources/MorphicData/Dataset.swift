@@ -286,10 +286,11 @@ public enum Dataset {
 
     /// The runs of an assembled folder whose `<run_id>.json` no longer matches the sha256 its
     /// manifest lists (changed or damaged since): a run again over the folder computes them
-    /// anew rather than take them into the new dataset. Empty without a readable manifest
-    /// that lists the definition's runs in order.
-    public static func changedRecords(_ definition: SweepDefinition, in folder: SweepFolder) -> [String] {
-        guard FileManager.default.fileExists(atPath: folder.path + "/manifest.json") else { return [] }
+    /// anew rather than take them into the new dataset. Nil without a readable manifest that
+    /// lists the definition's runs in order: nothing vouches for those files then
+    /// (``unvouchedRecords(_:in:)``).
+    public static func changedRecords(_ definition: SweepDefinition, in folder: SweepFolder) -> [String]? {
+        guard FileManager.default.fileExists(atPath: folder.path + "/manifest.json") else { return nil }
         var changed: [String] = []
         do {
             try forEachListed(definition, in: folder) { _, run, digest in
@@ -297,9 +298,24 @@ public enum Dataset {
                 if SHA256.hex(Array(bytes)) != digest { changed.append(run.id) }
             }
         } catch {
-            return []
+            return nil
         }
         return changed
+    }
+
+    /// The runs, by index, whose record is only a `<run_id>.json` file (no pack holds it), in a
+    /// folder with no manifest to vouch for it: a file changed by hand there would pass every
+    /// other check (it parses, and is its run's), so a run again over the folder computes
+    /// them anew and compares.
+    public static func unvouchedRecords(_ definition: SweepDefinition, in folder: SweepFolder) -> [Int] {
+        let store = RecordStore(folder)
+        guard store.hasLooseRecords else { return [] }
+        var cursor = RecordStore.Cursor(store)
+        return (0..<definition.runs.count).filter { index in
+            let run = definition.runs[index]
+            return cursor.pack(of: index).framed(index, runID: run.id) == nil
+                && FileManager.default.fileExists(atPath: folder.runPath(run.id))
+        }
     }
 
     /// Calls `body` with each finished run the folder's manifest lists, its index and the

@@ -12,6 +12,9 @@ public struct RunSet: Sendable {
     /// Adds run `index`.
     public mutating func insert(_ index: Int) { words[index >> 6] |= 1 << UInt64(index & 63) }
 
+    /// Takes run `index` out.
+    public mutating func remove(_ index: Int) { words[index >> 6] &= ~(1 << UInt64(index & 63)) }
+
     /// How many runs the set holds.
     public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 }

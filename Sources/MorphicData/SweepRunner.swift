@@ -87,16 +87,19 @@ public final class SweepRunner: Sendable {
     /// about every `interval` seconds on the calling thread, and once at the end;
     /// `foundDamaged`, before any run is computed, with the ids of the runs whose records are
     /// there but none whole (``RecordStore/finishedRuns(of:groups:damaged:)``), which are
-    /// computed again.
+    /// computed again. The runs `recomputing` lists are computed whether their records are
+    /// found or not (``Dataset/unvouchedRecords(_:in:)``).
     public func run(
-        interval: Double = 0.2, isCancelled: @escaping @Sendable () -> Bool = { false },
+        interval: Double = 0.2, isCancelled: @escaping @Sendable () -> Bool = { false }, recomputing: [Int] = [],
         foundDamaged: ([String]) -> Void = { _ in }, report: (Progress) -> Void = { _ in }
     ) throws -> Progress {
         let done = DispatchGroup()
         var damaged: [String] = []
-        let finished = records.finishedRuns(
+        var found = records.finishedRuns(
             of: definition, groups: Swift.stride(from: first, to: groups.count, by: stride)
         ) { damaged.append(definition.runs[$0].id) }
+        for index in recomputing { found.remove(index) }
+        let finished = found
         if !damaged.isEmpty { foundDamaged(damaged) }
         for _ in 0..<min(workers, max(1, groupCount)) {
             done.enter()

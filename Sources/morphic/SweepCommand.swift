@@ -21,7 +21,8 @@ struct SweepCommand: ParsableCommand {
             hundreds of thousands of runs, see docs/datasets.md), and packs those of a folder \
             laid out one file per run. Running the same command again \
             computes only the runs whose records are missing (or differ from the sha256 the \
-            folder's manifest lists for them); runs that failed stay failed \
+            folder's manifest lists for them; without a manifest, record files are computed \
+            again and compared); runs that failed stay failed \
             unless --retry-failed is given. With --shard I/N only shard I (0-based) of N is \
             computed, its records stay packed and no dataset is assembled; join the shard \
             folders with 'morphic merge'.
@@ -122,11 +123,23 @@ struct SweepCommand: ParsableCommand {
         // Checked holding the folder's lock: another command laying the records out may be
         // writing them.
         let waiting = { note("another process is writing the dataset of \(folder.path); waiting for it to finish") }
-        try folder.whileLocked(waiting: waiting) {
-            for id in Dataset.changedRecords(definition, in: folder) {
+        // Without a manifest, a record that is only its file is computed again and compared.
+        let unvouched = try folder.whileLocked(waiting: waiting) { () -> [Int] in
+            guard let changed = Dataset.changedRecords(definition, in: folder) else {
+                return Dataset.unvouchedRecords(definition, in: folder).filter {
+                    shard?.contains(group: definition.runs[$0].couplingGroup) ?? true
+                }
+            }
+            for id in changed {
                 unlink(folder.runPath(id))
                 note("run \(id): its record differs from the sha256 in manifest.json (changed or damaged); computing it again")
             }
+            return []
+        }
+        if !unvouched.isEmpty {
+            note(
+                "\(unvouched.count.runs) in \(folder.path) have a record file but no manifest.json to check it against; "
+                    + "computing \(unvouched.count == 1 ? "it" : "them") again to compare")
         }
         let records = RecordStore(folder)
         let failedBefore = folder.failedRuns().filter { id in
@@ -161,6 +174,7 @@ struct SweepCommand: ParsableCommand {
             try? AtomicFile.write(progressBytes(progress, finished: finished), to: progressFile)
         }
         let progress = try runner.run(
+            recomputing: unvouched,
             foundDamaged: { ids in
                 for id in ids {
                     note("run \(id): its record is there but not whole (changed or damaged since it was written); computing it again")
@@ -169,6 +183,16 @@ struct SweepCommand: ParsableCommand {
             report: { report($0, finished: false) })
         report(progress, finished: true)
         bar.finish()
+        // A record file that differs from its run computed again was changed since it was
+        // written: the assembly lays the computed record over it.
+        var cursor = RecordStore.Cursor(records)
+        for index in unvouched {
+            let run = definition.runs[index]
+            guard let computed = cursor.pack(of: index).framed(index, runID: run.id),
+                let present = FileManager.default.contents(atPath: folder.runPath(run.id)), !present.elementsEqual(computed)
+            else { continue }
+            note("run \(run.id): its record file differs from the run computed again (changed since it was written); replacing it")
+        }
         if let shard {
             note("shard \(shard): \(progress.runsCompleted.runs) in \(folder.path); join the shards with 'morphic merge'")
             return

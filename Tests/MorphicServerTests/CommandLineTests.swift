@@ -219,6 +219,24 @@ import Testing
         #expect(again.status == 0 && again.output.contains("morphic_7"), "\(again.output)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original, "the record is the run's again")
         #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json")) == manifest, "and so is the manifest")
+        // Without the manifest, or with one that is none, nothing vouches for the record
+        // files: they are computed again and compared, and the changed one replaced.
+        for damage in ["removed", "garbage"] {
+            if damage == "removed" {
+                try FileManager.default.removeItem(atPath: output + "/manifest.json")
+            } else {
+                try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: output + "/manifest.json"))
+            }
+            try Data(changed.utf8).write(to: URL(fileURLWithPath: path))
+            let unvouched = try morphic(["sweep", seed, "--output", output, "--quiet"])
+            #expect(
+                unvouched.status == 0 && unvouched.output.contains("no manifest.json to check it against")
+                    && unvouched.output.contains("run morphic_7: its record file differs from the run computed again"),
+                "\(damage): \(unvouched.output)")
+            #expect(!unvouched.output.contains("run morphic_6:"), "\(unvouched.output)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original, "\(damage): the record is the run's again")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json")) == manifest, "\(damage)")
+        }
     }
 
     /// A record file that is there but is not its run's says what is wrong with it, not that
