@@ -8,6 +8,22 @@ public struct JSONParser {
         public let reason: String
         /// The duplicated key, when that is the problem.
         public let duplicateKey: String?
+        /// Where the duplicated key is: the member names and array indices from the top
+        /// down, the key last (`["groups", "[0]", "params", "seed"]`); empty otherwise.
+        public var path: [String] = []
+
+        /// ``path`` as a field is named: `groups[0].params.seed`.
+        public var field: String {
+            path.reduce("") { field, part in part.hasPrefix("[") || field.isEmpty ? field + part : field + "." + part }
+        }
+
+        /// The error found in a member's value or an array's element (`part`).
+        func within(_ part: String) -> Error {
+            guard duplicateKey != nil else { return self }
+            var error = self
+            error.path.insert(part, at: 0)
+            return error
+        }
 
         /// `reason at byte offset`.
         public var description: String { "\(reason) at byte \(offset)" }
@@ -56,7 +72,7 @@ public struct JSONParser {
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
     private func error(_ reason: String, key: String? = nil) -> Error {
-        Error(offset: position, reason: reason, duplicateKey: key)
+        Error(offset: position, reason: reason, duplicateKey: key, path: key.map { [$0] } ?? [])
     }
 
     private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -137,7 +153,11 @@ public struct JSONParser {
                 try readColumns()
                 members.append(JSON.Member(key, .object([])))
             } else {
-                members.append(JSON.Member(key, try value(depth: depth + 1)))
+                do {
+                    members.append(JSON.Member(key, try value(depth: depth + 1)))
+                } catch {
+                    throw error.within(key)
+                }
             }
             skipWhitespace()
             switch current {
@@ -160,7 +180,11 @@ public struct JSONParser {
         }
         while true {
             skipWhitespace()
-            elements.append(try value(depth: depth + 1))
+            do {
+                elements.append(try value(depth: depth + 1))
+            } catch {
+                throw error.within("[\(elements.count)]")
+            }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1

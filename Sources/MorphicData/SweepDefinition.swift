@@ -91,7 +91,7 @@ public struct SweepDefinition: Sendable {
             json = try JSONParser.parse(bytes)
         } catch {
             throw SweepError(
-                field: error.duplicateKey ?? "", message: "not valid JSON: \(error)",
+                field: error.duplicateKey == nil ? "" : error.field, message: "not valid JSON: \(error)",
                 isMalformed: error.duplicateKey == nil)
         }
         return try SweepDefinition(json: json, limits: limits)

@@ -103,6 +103,14 @@ import Testing
     @Test func parser_NamesADuplicateKey() {
         let error = #expect(throws: JSONParser.Error.self) { try JSONParser.parse(#"{"seed": 1, "seed": 2}"#) }
         #expect(error?.duplicateKey == "seed")
+        #expect(error?.field == "seed")
+        // Deeper down, named by its path.
+        let nested = #expect(throws: JSONParser.Error.self) {
+            try JSONParser.parse(#"{"groups": [{"prefix": "a"}, {"params": {"seed": 1, "seed": 2}}]}"#)
+        }
+        #expect(nested?.field == "groups[1].params.seed", "\(String(describing: nested))")
+        let inArray = #expect(throws: JSONParser.Error.self) { try JSONParser.parse(#"[[0, {"a": 1, "a": 2}]]"#) }
+        #expect(inArray?.field == "[0][1].a", "\(String(describing: inArray))")
     }
 
     /// A byte order mark at the start, which some editors add, is named as one.
