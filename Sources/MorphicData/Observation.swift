@@ -32,7 +32,7 @@ public struct Observation: Sendable {
 
     /// What an observation is, for a message refusing something that is none.
     private static let expected =
-        "give {\"sweep\": ID, \"run\": RUN_ID}, a run record (with metadata, config and timeseries), or {\"series\": {...}}"
+        "give {\"sweep\": ID, \"run\": RUN_ID}, a run record (its timeseries, with grid_size and generations in its metadata or config), or {\"series\": {...}}"
 
     /// Refuses an observation object that is more than one form (`{"sweep", "run"}`, a run
     /// record, `{"series"}`), has a key its form does not take, or a `run_id` that is not a
