@@ -284,18 +284,20 @@ public enum Dataset {
         try file.commit()
     }
 
-    /// The runs of an assembled folder whose `<run_id>.json` no longer matches the sha256 its
+    /// The runs, by index, of an assembled folder whose record (its `<run_id>.json`, or its
+    /// frame in a pack, with the CRC-32 made again to match) no longer matches the sha256 its
     /// manifest lists (changed or damaged since): a run again over the folder computes them
     /// anew rather than take them into the new dataset. Nil without a readable manifest that
-    /// lists the definition's runs in order: nothing vouches for those files then
+    /// lists the definition's runs in order: nothing vouches for those records then
     /// (``unvouchedRecords(_:in:)``).
-    public static func changedRecords(_ definition: SweepDefinition, in folder: SweepFolder) -> [String]? {
+    public static func changedRecords(_ definition: SweepDefinition, in folder: SweepFolder) -> [Int]? {
         guard FileManager.default.fileExists(atPath: folder.path + "/manifest.json") else { return nil }
-        var changed: [String] = []
+        var changed: [Int] = []
+        var cursor = RecordStore.Cursor(RecordStore(folder))
         do {
-            try forEachListed(definition, in: folder) { _, run, digest in
-                guard let bytes = FileManager.default.contents(atPath: folder.runPath(run.id)) else { return }
-                if SHA256.hex(Array(bytes)) != digest { changed.append(run.id) }
+            try forEachListed(definition, in: folder) { index, run, digest in
+                guard let bytes = cursor.record(run, index: index) else { return }
+                if SHA256.hex(bytes) != digest { changed.append(index) }
             }
         } catch {
             return nil

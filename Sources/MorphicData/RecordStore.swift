@@ -231,7 +231,10 @@ public final class RecordStore: @unchecked Sendable {
 
         deinit { for descriptor in descriptors { close(descriptor) } }
 
-        /// Reads headers until the end or the first that does not parse (a torn tail).
+        /// Reads headers to the end. A header that does not parse is a torn tail, or a frame
+        /// damaged in the middle of the pack: the frames after it are found again from the next
+        /// magic (each is still taken only if its bytes match its CRC-32), so one damaged
+        /// header costs its own run, not every run after it.
         private func index(_ descriptor: Int32, file: Int, runs: Range<Int>) {
             var stats = stat()
             guard fstat(descriptor, &stats) == 0 else { return }
@@ -239,17 +242,45 @@ public final class RecordStore: @unchecked Sendable {
             var offset = 0
             var header = [UInt8](repeating: 0, count: RecordStore.headerSize)
             while offset + RecordStore.headerSize <= size {
-                guard header.withUnsafeMutableBytes({ Descriptor.read(descriptor, into: $0, at: offset) }),
-                    header[0..<4].elementsEqual(RecordStore.magic)
-                else { return }
-                let run = Int(header.le(at: 4, bytes: 8))
-                let length = Int(header.le(at: 12, bytes: 4))
+                guard header.withUnsafeMutableBytes({ Descriptor.read(descriptor, into: $0, at: offset) }) else { return }
                 let body = offset + RecordStore.headerSize
-                guard runs.contains(run), length <= size - body else { return }
+                // Read unchecked: any bits may be there (a run index past Int.max trapped).
+                let run = Int(exactly: header.le(at: 4, bytes: 8)) ?? -1
+                let length = Int(header.le(at: 12, bytes: 4))
+                guard header[0..<4].elementsEqual(RecordStore.magic), runs.contains(run), length <= size - body else {
+                    guard let next = Self.magic(in: descriptor, from: offset + 1, size: size) else { return }
+                    offset = next
+                    continue
+                }
                 let crc = UInt32(header.le(at: 16, bytes: 4))
                 frames[run, default: []].append(Frame(file: file, offset: body, length: length, crc: crc))
                 offset = body + length
             }
+        }
+
+        /// The offset of the first frame magic at or after `start`, read a block at a time.
+        private static func magic(in descriptor: Int32, from start: Int, size: Int) -> Int? {
+            let magic = RecordStore.magic
+            var block = [UInt8](repeating: 0, count: 1 << 16)
+            var offset = start
+            while offset + magic.count <= size {
+                let count = min(block.count, size - offset)
+                let read = block.withUnsafeMutableBytes {
+                    Descriptor.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: offset)
+                }
+                guard read else { return nil }
+                var index = 0
+                while index + magic.count <= count {
+                    if block[index] == magic[0] && block[index..<index + magic.count].elementsEqual(magic) {
+                        return offset + index
+                    }
+                    index += 1
+                }
+                // The next block overlaps this one by a magic less a byte, so none is split.
+                offset += count - (magic.count - 1)
+                if count < block.count { return nil }
+            }
+            return nil
         }
 
         /// Run `index`'s record, if a frame holds it whole; else, in a folder of the earlier
@@ -262,14 +293,15 @@ public final class RecordStore: @unchecked Sendable {
             return bytes
         }
 
-        /// Run `index`'s record, if a frame of the pack holds it whole: the first whose bytes
-        /// match its CRC-32 and, given `runID`, begin as that run's record does
+        /// Run `index`'s record, if a frame of the pack holds it whole: the last written whose
+        /// bytes match its CRC-32 (a run computed again supersedes what was there) and, given
+        /// `runID`, begin as that run's record does
         /// (`{\n  "run_id": "m_1",`, as ``RunRecord`` writes every record). A header's run index
         /// is not under the CRC, so a frame whose index was changed holds another run's
         /// record, which is no record of this run (and it is computed again).
         public func framed(_ index: Int, runID: String? = nil) -> [UInt8]? {
             let start = runID.map { Array("{\n  \"run_id\": ".utf8) + JSON.string($0).compactBytes + Array(",".utf8) }
-            for frame in frames[index] ?? [] {
+            for frame in (frames[index] ?? []).reversed() {
                 var bytes = [UInt8](repeating: 0, count: frame.length)
                 if bytes.withUnsafeMutableBytes({ Descriptor.read(descriptors[frame.file], into: $0, at: frame.offset) }),
                     CRC32.of(bytes) == frame.crc, start.map({ bytes.starts(with: $0) }) ?? true

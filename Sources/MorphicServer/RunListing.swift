@@ -184,8 +184,13 @@ struct RunListing {
                 throw .storage(
                     "cannot read the run's record: " + FileError.system("cannot open \(unreadable.path)", unreadable.code).description)
             }
-            throw .conflict(
-                job.folder.failure(runID).map { "run \(runID) failed: \($0)" } ?? "run \(runID) has not finished")
+            if let failure = job.folder.failure(runID) { throw .conflict("run \(runID) failed: \(failure)") }
+            // A frame of the run that fails its check: the run finished, and its record on disk
+            // is damaged, not yet to come.
+            if pack.hasAnyRecord(job.definition.runs[index], index: index) {
+                throw .storage("the record of run \(runID) is damaged on disk (its frame fails its check)")
+            }
+            throw .conflict("run \(runID) has not finished")
         }
         return record
     }

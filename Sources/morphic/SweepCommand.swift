@@ -110,7 +110,23 @@ struct SweepCommand: ParsableCommand {
         // Written once before anything else (the runs' totals, none counted yet), so that a
         // file the scheduler would never see is an error now, with nothing changed, rather
         // than a silence.
+        var progressCreated = false
         if let progressFile {
+            // Never the definition itself (written over, it was lost), nor a folder made for it.
+            var (given, written) = (stat(), stat())
+            if stat(file, &given) == 0, stat(progressFile, &written) == 0, given.st_dev == written.st_dev,
+                given.st_ino == written.st_ino
+            {
+                throw ValidationError("--progress-file \(progressFile) is the sweep definition; give another file")
+            }
+            let parent = (progressFile as NSString).deletingLastPathComponent
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: parent.isEmpty ? "." : parent, isDirectory: &isFolder),
+                isFolder.boolValue
+            else {
+                throw ValidationError("cannot write --progress-file \(progressFile): \(parent) is no folder")
+            }
+            progressCreated = !FileManager.default.fileExists(atPath: progressFile)
             let untouched = SweepRunner(definition: definition, folder: folder, workers: 1, shard: shard).progress
             do {
                 try AtomicFile.write(progressBytes(untouched, finished: false), to: progressFile)
@@ -118,23 +134,32 @@ struct SweepCommand: ParsableCommand {
                 throw ValidationError("cannot write --progress-file \(progressFile): \(FileError.message(of: error))")
             }
         }
-        try folder.prepare(for: definition, shard: shard)
+        do {
+            try folder.prepare(for: definition, shard: shard)
+        } catch {
+            // Refused with nothing changed: the progress file too, when this run made it.
+            if let progressFile, progressCreated { unlink(progressFile) }
+            throw error
+        }
         // A record changed since the folder's dataset was made is not taken into the next.
         // Checked holding the folder's lock: another command laying the records out may be
         // writing them.
         let waiting = { note("another process is writing the dataset of \(folder.path); waiting for it to finish") }
         // Without a manifest, a record that is only its file is computed again and compared.
-        let unvouched = try folder.whileLocked(waiting: waiting) { () -> [Int] in
+        let (changed, unvouched) = try folder.whileLocked(waiting: waiting) { () -> ([Int], [Int]) in
             guard let changed = Dataset.changedRecords(definition, in: folder) else {
-                return Dataset.unvouchedRecords(definition, in: folder).filter {
+                return ([], Dataset.unvouchedRecords(definition, in: folder).filter {
                     shard?.contains(group: definition.runs[$0].couplingGroup) ?? true
-                }
+                })
             }
-            for id in changed {
-                unlink(folder.runPath(id))
-                note("run \(id): its record differs from the sha256 in manifest.json (changed or damaged); computing it again")
+            for index in changed {
+                // A file is removed; a frame is superseded by the run's record computed again.
+                unlink(folder.runPath(definition.runs[index].id))
+                note(
+                    "run \(definition.runs[index].id): its record differs from the sha256 in manifest.json "
+                        + "(changed or damaged); computing it again")
             }
-            return []
+            return (changed, [])
         }
         if !unvouched.isEmpty {
             note(
@@ -174,7 +199,7 @@ struct SweepCommand: ParsableCommand {
             try? AtomicFile.write(progressBytes(progress, finished: finished), to: progressFile)
         }
         let progress = try runner.run(
-            recomputing: unvouched,
+            recomputing: changed + unvouched,
             foundDamaged: { ids in
                 for id in ids {
                     note("run \(id): its record is there but not whole (changed or damaged since it was written); computing it again")

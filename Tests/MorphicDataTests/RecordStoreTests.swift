@@ -24,6 +24,38 @@ import Testing
         #expect(try packFrames(pack).map(\.run) == [2])
     }
 
+    /// A frame header damaged in the middle of a pack (any bits: a run index past Int.max,
+    /// zeros, a wrong magic) costs its own frame only: the frames after it are still read, and
+    /// a run written again supersedes its earlier frame.
+    @Test func damagedHeader_MidPack_LosesOnlyItsFrame() throws {
+        for damage: (inout [UInt8], Int) -> Void in [
+            { bytes, at in bytes[at + 11] = 0x80 },  // the run index's top bit
+            { bytes, at in for i in at..<at + 20 { bytes[i] = 0 } },
+            { bytes, at in bytes[at] = UInt8(ascii: "X") },
+            { bytes, at in for i in at + 4..<at + 12 { bytes[i] = 0xFF } },
+        ] {
+            let root = try temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let store = RecordStore(SweepFolder(path: root))
+            let records = (0..<6).map { Array(#"{"run_id": "r\#($0)", "n": \#($0)}"#.utf8) }
+            for (run, record) in records.enumerated() { try store.write(record, run: run) }
+            store.closeAppending()
+            let pack = root + "/" + RecordStore.folderName + "/0.0.pack"
+            var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+            let frame = try #require(try packFrames(pack).first { $0.run == 2 })
+            damage(&bytes, frame.offset - 20)
+            try Data(bytes).write(to: URL(fileURLWithPath: pack))
+            let read = RecordStore(SweepFolder(path: root)).pack(0)
+            for run in [0, 1, 3, 4, 5] { #expect(read.framed(run) == records[run], "run \(run)") }
+            #expect(read.framed(2) == nil)
+            // Written again, the run's newest frame is the one read.
+            let again = Array(#"{"run_id": "r2", "n": 22}"#.utf8)
+            try store.write(again, run: 2)
+            store.closeAppending()
+            #expect(RecordStore(SweepFolder(path: root)).pack(0).framed(2) == again)
+        }
+    }
+
     /// A store that stopped writing closes its packs; a later write (a retry) appends to a
     /// new pack, and both are read.
     @Test func closedPacks_AreNotWrittenAgain_AndANewOneTakesLaterRecords() throws {

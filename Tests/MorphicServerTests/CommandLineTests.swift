@@ -1,4 +1,6 @@
 import Foundation
+import MorphicData
+import Gzip
 import TestSupport
 import Testing
 
@@ -99,6 +101,8 @@ import Testing
             .write(toFile: folder + "/status.json", atomically: true, encoding: .utf8)
         let server = try ServerProcess(dataDirectory: data)
         defer { server.kill() }
+        // Its sweeps are loaded after it listens: asked before, it answers 503.
+        _ = try server.wait(for: id, status: "completed")
         for (query, answer) in zip(queries, answers) {
             let again = try server.request("GET", "/api/sweeps/\(id)/\(query)")
             #expect(again.status == 200 && again.body == answer.body, "\(query)")
@@ -188,6 +192,22 @@ import Testing
         #expect(
             unwritable.status != 0 && unwritable.output.contains("cannot write --progress-file \(root)/file/p.json"),
             "\(unwritable.output)")
+        // Nor a folder made for it, nor the definition written over.
+        let missing = try morphic(["sweep", seed, "--output", root + "/out", "--progress-file", root + "/none/p.json"])
+        #expect(missing.status != 0 && missing.output.contains("\(root)/none is no folder"), "\(missing.output)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/none"))
+        let copy = root + "/definition.json"
+        try FileManager.default.copyItem(atPath: seed, toPath: copy)
+        let itself = try morphic(["sweep", copy, "--output", root + "/out", "--progress-file", copy])
+        #expect(itself.status != 0 && itself.output.contains("is the sweep definition"), "\(itself.output)")
+        #expect(FileManager.default.contents(atPath: copy) == FileManager.default.contents(atPath: seed))
+        // An output folder refused after the progress file was written takes it back.
+        try #"{"defaults": {"grid_size": 6, "generations": 2}, "groups": [{"prefix": "o"}]}"#
+            .write(toFile: root + "/other.json", atomically: true, encoding: .utf8)
+        #expect(try morphic(["sweep", root + "/other.json", "--output", root + "/other", "--quiet"]).status == 0)
+        let another = try morphic(["sweep", seed, "--output", root + "/other", "--progress-file", root + "/p.json"])
+        #expect(another.status != 0 && another.output.contains("choose another output folder"), "\(another.output)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/p.json"))
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
         let proc = try morphic(["sweep", seed, "--output", "/proc/morphic-cannot-be"])
         #expect(proc.status != 0 && proc.output.contains("/proc/morphic-cannot-be: No such file or directory"), "\(proc.output)")
@@ -236,6 +256,41 @@ import Testing
             #expect(!unvouched.output.contains("run morphic_6:"), "\(unvouched.output)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original, "\(damage): the record is the run's again")
             #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json")) == manifest, "\(damage)")
+        }
+    }
+
+    /// In a packed folder, a record edited in its pack with its CRC-32 made again to match
+    /// still differs from the sha256 the manifest lists: it is computed again, named, and the
+    /// dataset is the run's again.
+    @Test func packedRecordEditedWithItsChecksum_IsComputedAgain() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let seed = ServerProcess.packageFolder + "/Config/sweeps/seed.json"
+        let output = root + "/packed"
+        #expect(try morphic(["sweep", seed, "--output", output, "--quiet", "--packed"]).status == 0)
+        let before = try tree(output)
+        let pack = try #require(try packFiles(output).first.map { output + "/" + RecordStore.folderName + "/" + $0 })
+        let frame = try #require(try packFrames(pack).first)
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+        let body = frame.offset..<frame.offset + frame.length
+        let text = String(decoding: bytes[body], as: UTF8.self)
+        let edited = Array(text.replacingOccurrences(of: "\"final_population\": ", with: "\"final_population\": 1").utf8)
+        #expect(edited.count == frame.length + 1)
+        // The frame rewritten with its new length and CRC, as a deliberate edit would.
+        var header = Array(bytes[frame.offset - 20..<frame.offset])
+        for i in 0..<4 { header[12 + i] = UInt8(truncatingIfNeeded: edited.count >> (8 * i)) }
+        let crc = CRC32.of(edited)
+        for i in 0..<4 { header[16 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        bytes.replaceSubrange(frame.offset - 20..<frame.offset + frame.length, with: header + edited)
+        try Data(bytes).write(to: URL(fileURLWithPath: pack))
+        let runID = try #require(text.split(separator: "\"").dropFirst(3).first.map(String.init))
+        let again = try morphic(["sweep", seed, "--output", output, "--quiet", "--packed"])
+        #expect(
+            again.status == 0 && again.output.contains("run \(runID): its record differs from the sha256 in manifest.json"),
+            "\(again.output)")
+        let after = try tree(output)
+        for name in ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "dataset.tar.gz"] {
+            #expect(after[name] == before[name], "\(name)")
         }
     }
 
