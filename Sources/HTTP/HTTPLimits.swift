@@ -18,12 +18,15 @@ public struct HTTPLimits: Hashable, Sendable {
     /// Bytes of requests not yet whole (a head, a body still arriving), all connections
     /// together. Once past it, a connection holding more than ``smallRequestBytes`` of such
     /// input is answered 503 with `Retry-After` and closed as it reads more, so clients that
-    /// send a body and hold back its last byte cost at most this much (1,000 such clients
-    /// of 1 MiB each took 1.1 GB), while small requests still pass. 64 MiB.
+    /// send a body and hold back its last byte cost at most this much and
+    /// ``smallRequestBytes`` a connection (1,000 such clients of 1 MiB each took 1.1 GB),
+    /// while small requests still pass. 64 MiB.
     public var maximumReceivingBytes = 64 * 1024 * 1024
     /// What a request may hold of its input unrefused however full ``maximumReceivingBytes``
-    /// is: its head at the largest (request line and fields) and a small body. 64 KiB.
-    public var smallRequestBytes = 64 * 1024
+    /// is: a usual head and a small body. 16 KiB: with ``maximumConnections`` connections,
+    /// 64 MiB at most on top of the bound (at 64 KiB, 4,000 clients each holding back the
+    /// last byte of a 64 KiB body took 262 MB past it).
+    public var smallRequestBytes = 16 * 1024
     /// Bytes read and discarded after a refused request's answer (a 413 sent while the
     /// client still sends its body), with the sending side already closed, before the
     /// connection is closed: closing with unread input would reset it, and a client still

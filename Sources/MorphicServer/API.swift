@@ -758,7 +758,8 @@ final class API: Sendable {
             [("", held.refused)])
         metric(
             "morphic_http_receiving_bytes", "gauge",
-            "Bytes of requests not yet whole (heads, bodies still arriving), bounded by limits.max_receiving_request_bytes.",
+            "Bytes of requests not yet whole (heads, bodies still arriving), bounded by limits.max_receiving_request_bytes "
+                + "and 16 KiB a connection.",
             [("", held.receiving)])
         metric(
             "morphic_http_requests_total", "counter", "HTTP requests answered, by status code.",
