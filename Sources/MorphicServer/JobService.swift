@@ -50,11 +50,11 @@ public final class JobService: @unchecked Sendable {
     private let notifier: SweepNotifier
     private let executor: any SweepExecutor
     private let assembler: SweepAssembler
-    /// The data directory's lock (``lockFile``), held while the service lives.
+    /// The data directory, open and locked (`flock` on the directory itself, which cannot be
+    /// removed as a stale lock file can, released however the process ends) while the service
+    /// lives: two servers on one data directory computed the same sweeps twice and wrote
+    /// the same files.
     private let lock: Atomic<Int32>
-    /// Taken by one server at a time (`flock`, released however the process ends): two
-    /// servers on one data directory computed the same sweeps twice and wrote the same files.
-    static let lockFile = ".server.lock"
 
     /// Starts loading the sweeps in the data directory, then the executor and the assembler,
     /// on a thread of the service; requests about sweeps wait for them.
@@ -100,8 +100,8 @@ public final class JobService: @unchecked Sendable {
                 "the data directory (data_dir, --data-dir) '\(configuration.dataDirectory)' cannot hold the sweeps: "
                     + FileError.message(of: error))
         }
-        let lockPath = configuration.dataDirectory + "/" + Self.lockFile
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let lockPath = configuration.dataDirectory
+        let descriptor = open(lockPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError.system("cannot open \(lockPath)", errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
