@@ -110,7 +110,7 @@ public struct JSONParser {
             if let word = nonNumber() { throw error("\(word) is not a JSON number; give a finite number") }
             // RFC 8259 §8.1: no byte order mark; editors on some systems add one unasked.
             if position == 0 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-                throw error("the text begins with a byte order mark (EF BB BF), which JSON does not allow; save it without one")
+                throw error("unexpected byte order mark (EF BB BF, which JSON does not allow: save the file without one)")
             }
             throw error("unexpected character")
         }
