@@ -122,6 +122,10 @@ def test_an_answer_of_another_shape_is_a_morphic_error(body: bytes) -> None:
             client.submit({"groups": [{"prefix": "a"}]})
         with pytest.raises(morphiclab.MorphicError, match="MorphicLab server"):
             client.sweep("anything")
+        with pytest.raises(morphiclab.MorphicError, match="MorphicLab server"):
+            list(client.sweeps())
+        with pytest.raises(morphiclab.MorphicError, match="MorphicLab server"):
+            list(morphiclab.Sweep(client, "anything").runs())
     finally:
         server.shutdown()
         server.server_close()

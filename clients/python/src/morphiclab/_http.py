@@ -44,6 +44,19 @@ def _plain(value: Any, path: str) -> Any:
     return value
 
 
+def page_of(answer: Any, items: str, count: str, what: str) -> Tuple[List[Any], int]:
+    """A page of an answer: its list ``items`` and its whole count ``count``, or a
+    :class:`MorphicError` when the answer has no such page (a server that is not MorphicLab's)."""
+    try:
+        listed, total = answer[items], int(answer[count])
+    except (KeyError, TypeError, ValueError):
+        listed, total = None, 0
+    if not isinstance(listed, list):
+        raise MorphicError(f"the server's answer to {what} has no {items!r} list and {count!r} count; "
+                           "is the URL a MorphicLab server's?")
+    return listed, total
+
+
 #: Statuses worth asking again: the server is full or busy for a moment.
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 #: The longest wait between two attempts, and the longest ``Retry-After`` honoured.

@@ -6,7 +6,7 @@ import os
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
-from ._http import Transport, json_bytes
+from ._http import Transport, json_bytes, page_of
 from .sweep import Sweep, SweepStatus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,10 +84,11 @@ class Client:
         offset = 0
         while True:
             _, page = self._transport.json("GET", "/api/sweeps", params={"offset": offset, "limit": 1000})
-            for value in page["sweeps"]:
+            sweeps, total = page_of(page, "sweeps", "total", "GET /api/sweeps")
+            for value in sweeps:
                 yield SweepStatus.from_json(value)
-            offset += len(page["sweeps"])
-            if not page["sweeps"] or offset >= int(page["total"]):
+            offset += len(sweeps)
+            if not sweeps or offset >= total:
                 return
 
     def health(self) -> bool:

@@ -10,7 +10,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
-from ._http import json_bytes
+from ._http import json_bytes, page_of
 from ._progress import ProgressBar
 from .dataset import Dataset, load, load_archive
 from .errors import DamagedArchive, MorphicError, ServerUnavailable, SweepFailed
@@ -184,10 +184,10 @@ class Sweep:
             _, page = self.client._transport.json(
                 "GET", self._path + "/runs",
                 params={"filter": filter, "sort": sort, "fields": fields, "offset": offset, "limit": page_size})
-            runs = page["runs"]
+            runs, matched = page_of(page, "runs", "matched", "GET " + self._path + "/runs")
             yield from runs
             offset += len(runs)
-            if not runs or offset >= int(page["matched"]):
+            if not runs or offset >= matched:
                 return
 
     def record(self, run_id: str) -> Dict[str, Any]:
