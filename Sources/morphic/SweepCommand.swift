@@ -77,6 +77,34 @@ struct SweepCommand: ParsableCommand {
         }
     }
 
+    /// Refuses a progress file that is the definition itself (written over, it was lost), lies
+    /// among the output folder's files or packs (over `definition.json` or a pack, the folder
+    /// could not be resumed), or whose folder is missing (none is made for it).
+    static func checkProgressFile(_ path: String, definition: String, output: String) throws {
+        var (given, written) = (stat(), stat())
+        if stat(definition, &given) == 0, stat(path, &written) == 0, given.st_dev == written.st_dev,
+            given.st_ino == written.st_ino
+        {
+            throw ValidationError("--progress-file \(path) is the sweep definition; give another file")
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent.isEmpty ? "." : parent, isDirectory: &isFolder),
+            isFolder.boolValue
+        else {
+            throw ValidationError("cannot write --progress-file \(path): \(parent) is no folder")
+        }
+        // Beside the dataset's files or the packs; a folder of its own in it (a scheduler's,
+        // as the Slurm executor keeps) is the caller's.
+        let folder = SweepFolder(path: parent.isEmpty ? "." : parent).resolvedPath
+        if let folder, let outputFolder = SweepFolder(path: output).resolvedPath,
+            folder == outputFolder || folder == outputFolder + "/" + RecordStore.folderName
+        {
+            throw ValidationError(
+                "--progress-file \(path) lies among the files of the output folder \(output); give a file outside it")
+        }
+    }
+
     func run() throws {
         Interruption.removesTemporaries()
         var isFolder: ObjCBool = false
@@ -110,36 +138,26 @@ struct SweepCommand: ParsableCommand {
         // Written once before anything else (the runs' totals, none counted yet), so that a
         // file the scheduler would never see is an error now, with nothing changed, rather
         // than a silence.
-        var progressCreated = false
+        // The first progress is written to its temporary now and put in place once the output
+        // folder is taken: a file that cannot be written is refused with nothing changed, and
+        // an output folder refused after it leaves the file as it was.
+        var firstProgress: StreamingFile?
         if let progressFile {
-            // Never the definition itself (written over, it was lost), nor a folder made for it.
-            var (given, written) = (stat(), stat())
-            if stat(file, &given) == 0, stat(progressFile, &written) == 0, given.st_dev == written.st_dev,
-                given.st_ino == written.st_ino
-            {
-                throw ValidationError("--progress-file \(progressFile) is the sweep definition; give another file")
-            }
-            let parent = (progressFile as NSString).deletingLastPathComponent
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: parent.isEmpty ? "." : parent, isDirectory: &isFolder),
-                isFolder.boolValue
-            else {
-                throw ValidationError("cannot write --progress-file \(progressFile): \(parent) is no folder")
-            }
-            progressCreated = !FileManager.default.fileExists(atPath: progressFile)
+            try Self.checkProgressFile(progressFile, definition: file, output: output)
             let untouched = SweepRunner(definition: definition, folder: folder, workers: 1, shard: shard).progress
             do {
-                try AtomicFile.write(progressBytes(untouched, finished: false), to: progressFile)
+                let pending = try StreamingFile(path: progressFile)
+                try pending.write(progressBytes(untouched, finished: false))
+                firstProgress = pending
             } catch {
                 throw ValidationError("cannot write --progress-file \(progressFile): \(FileError.message(of: error))")
             }
         }
+        try folder.prepare(for: definition, shard: shard)
         do {
-            try folder.prepare(for: definition, shard: shard)
+            try firstProgress?.commit()
         } catch {
-            // Refused with nothing changed: the progress file too, when this run made it.
-            if let progressFile, progressCreated { unlink(progressFile) }
-            throw error
+            throw ValidationError("cannot write --progress-file \(progressFile ?? ""): \(FileError.message(of: error))")
         }
         // A record changed since the folder's dataset was made is not taken into the next.
         // Checked holding the folder's lock: another command laying the records out may be

@@ -208,6 +208,21 @@ import Testing
         let another = try morphic(["sweep", seed, "--output", root + "/other", "--progress-file", root + "/p.json"])
         #expect(another.status != 0 && another.output.contains("choose another output folder"), "\(another.output)")
         #expect(!FileManager.default.fileExists(atPath: root + "/p.json"))
+        // A progress file there before is left as it was.
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/p.json"))
+        _ = try morphic(["sweep", seed, "--output", root + "/other", "--progress-file", root + "/p.json"])
+        #expect(FileManager.default.contents(atPath: root + "/p.json") == Data("keep".utf8))
+        // Nothing in the output folder is written over by it.
+        let inside = try morphic(["sweep", root + "/other.json", "--output", root + "/other", "--progress-file", root + "/other/definition.json"])
+        #expect(inside.status != 0 && inside.output.contains("lies among the files of the output folder"), "\(inside.output)")
+        try FileManager.default.createDirectory(atPath: root + "/other/records", withIntermediateDirectories: true)
+        let pack = try morphic(["sweep", root + "/other.json", "--output", root + "/other", "--progress-file", root + "/other/records/p.json"])
+        #expect(pack.status != 0 && pack.output.contains("lies among the files of the output folder"), "\(pack.output)")
+        // A folder of its own in it is the caller's, as a scheduler's.
+        try FileManager.default.createDirectory(atPath: root + "/other/slurm", withIntermediateDirectories: true)
+        let own = try morphic(["sweep", root + "/other.json", "--output", root + "/other", "--quiet", "--progress-file", root + "/other/slurm/p.json"])
+        #expect(own.status == 0 && FileManager.default.fileExists(atPath: root + "/other/slurm/p.json"), "\(own.output)")
+        #expect(try morphic(["sweep", root + "/other.json", "--output", root + "/other", "--quiet"]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: root + "/out"))
         let proc = try morphic(["sweep", seed, "--output", "/proc/morphic-cannot-be"])
         #expect(proc.status != 0 && proc.output.contains("/proc/morphic-cannot-be: No such file or directory"), "\(proc.output)")
