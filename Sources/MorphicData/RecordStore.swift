@@ -241,21 +241,53 @@ public final class RecordStore: @unchecked Sendable {
             let size = Int(stats.st_size)
             var offset = 0
             var header = [UInt8](repeating: 0, count: RecordStore.headerSize)
-            while offset + RecordStore.headerSize <= size {
-                guard header.withUnsafeMutableBytes({ Descriptor.read(descriptor, into: $0, at: offset) }) else { return }
+            // The frame whose length led here, while it is not yet known to be whole.
+            var previous: (header: Int, run: Int, frame: Frame)?
+            // Where the next frame is looked for when none is where the last length led: that
+            // length may be what is damaged (a flipped bit spans the frames after it), so
+            // its frame is dropped unless whole, and the search starts just after its header.
+            func resume(after offset: Int) -> Int? {
+                var from = offset + 1
+                if let last = previous, !isWhole(last.frame, descriptor) {
+                    frames[last.run]?.removeLast()
+                    if frames[last.run]?.isEmpty == true { frames[last.run] = nil }
+                    from = last.header + 1
+                }
+                previous = nil
+                return Self.magic(in: descriptor, from: from, size: size)
+            }
+            while true {
+                // The end, or a tail too short for a header (an append a crash tore), is
+                // where the last length should lead; a header that does not parse is not.
+                guard offset + RecordStore.headerSize <= size,
+                    header.withUnsafeMutableBytes({ Descriptor.read(descriptor, into: $0, at: offset) })
+                else {
+                    guard let next = resume(after: offset) else { return }
+                    offset = next
+                    continue
+                }
                 let body = offset + RecordStore.headerSize
                 // Read unchecked: any bits may be there (a run index past Int.max trapped).
                 let run = Int(exactly: header.le(at: 4, bytes: 8)) ?? -1
                 let length = Int(header.le(at: 12, bytes: 4))
                 guard header[0..<4].elementsEqual(RecordStore.magic), runs.contains(run), length <= size - body else {
-                    guard let next = Self.magic(in: descriptor, from: offset + 1, size: size) else { return }
+                    guard let next = resume(after: offset) else { return }
                     offset = next
                     continue
                 }
                 let crc = UInt32(header.le(at: 16, bytes: 4))
-                frames[run, default: []].append(Frame(file: file, offset: body, length: length, crc: crc))
+                let frame = Frame(file: file, offset: body, length: length, crc: crc)
+                frames[run, default: []].append(frame)
+                previous = (offset, run, frame)
                 offset = body + length
             }
+        }
+
+        /// Whether `frame`'s bytes match its CRC-32.
+        private func isWhole(_ frame: Frame, _ descriptor: Int32) -> Bool {
+            var bytes = [UInt8](repeating: 0, count: frame.length)
+            return bytes.withUnsafeMutableBytes { Descriptor.read(descriptor, into: $0, at: frame.offset) }
+                && CRC32.of(bytes) == frame.crc
         }
 
         /// The offset of the first frame magic at or after `start`, read a block at a time.

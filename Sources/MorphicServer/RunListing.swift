@@ -169,8 +169,9 @@ struct RunListing {
             "the runs index of sweep \(job.definition.id) is still being read (\(progress.done) of \(progress.of) runs); ask again")
     }
 
-    /// A finished run's record.
-    static func record(of job: SweepJob, run runID: String) throws(JobService.Failure) -> [UInt8] {
+    /// A finished run's record. `completed`: the sweep has completed, so every run that did not
+    /// fail has a record, and one that cannot be read is damaged on disk, not yet to come.
+    static func record(of job: SweepJob, run runID: String, completed: Bool) throws(JobService.Failure) -> [UInt8] {
         guard let index = job.definition.index(ofRun: runID) else {
             throw .noSuchRun("sweep \(job.definition.id) has no run \(runID.quotedInMessage)")
         }
@@ -185,11 +186,12 @@ struct RunListing {
                     "cannot read the run's record: " + FileError.system("cannot open \(unreadable.path)", unreadable.code).description)
             }
             if let failure = job.folder.failure(runID) { throw .conflict("run \(runID) failed: \(failure)") }
-            // A frame of the run that fails its check: the run finished, and its record on disk
-            // is damaged, not yet to come.
+            // A frame of the run that fails its check, or no record of a completed sweep's
+            // run: the run finished, and its record on disk is damaged, not yet to come.
             if pack.hasAnyRecord(job.definition.runs[index], index: index) {
                 throw .storage("the record of run \(runID) is damaged on disk (its frame fails its check)")
             }
+            if completed { throw .storage("the record of run \(runID) is missing or damaged on disk") }
             throw .conflict("run \(runID) has not finished")
         }
         return record

@@ -33,6 +33,9 @@ import Testing
             { bytes, at in for i in at..<at + 20 { bytes[i] = 0 } },
             { bytes, at in bytes[at] = UInt8(ascii: "X") },
             { bytes, at in for i in at + 4..<at + 12 { bytes[i] = 0xFF } },
+            // A length a flipped bit made longer or shorter leads into the frames after it.
+            { bytes, at in bytes[at + 12] ^= 0x20 },
+            { bytes, at in bytes[at + 12] ^= 0x04 },
         ] {
             let root = try temporaryFolder()
             defer { try? FileManager.default.removeItem(atPath: root) }
@@ -54,6 +57,25 @@ import Testing
             store.closeAppending()
             #expect(RecordStore(SweepFolder(path: root)).pack(0).framed(2) == again)
         }
+    }
+
+    /// A last frame whose length was cut short leads to a tail that is no frame: it is
+    /// dropped, and the frames before it kept.
+    @Test func lastFrameWithAShortenedLength_IsDropped_AndTheOthersKept() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = RecordStore(SweepFolder(path: root))
+        let records = (0..<3).map { Array(#"{"run_id": "r\#($0)", "padding": "\#(String(repeating: "x", count: 40))"}"#.utf8) }
+        for (run, record) in records.enumerated() { try store.write(record, run: run) }
+        store.closeAppending()
+        let pack = root + "/" + RecordStore.folderName + "/0.0.pack"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+        let frame = try #require(try packFrames(pack).first { $0.run == 2 })
+        bytes[frame.offset - 20 + 12] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: pack))
+        let read = RecordStore(SweepFolder(path: root)).pack(0)
+        #expect(read.framed(0) == records[0] && read.framed(1) == records[1])
+        #expect(read.framed(2) == nil)
     }
 
     /// A store that stopped writing closes its packs; a later write (a retry) appends to a

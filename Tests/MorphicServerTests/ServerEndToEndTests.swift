@@ -119,6 +119,33 @@ import Testing
         #expect(said.count == 1 && said[0].contains("\"\(damaged)\""), "\(said)")
     }
 
+    /// A completed sweep's run whose record is damaged on disk (its frame's header zeroed,
+    /// or its bytes changed) is said to be damaged, not to have not finished.
+    @Test func completedSweep_RunWithADamagedRecord_IsSaidToBeDamaged() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let definition = Array(#"{"name": "d", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "r", "replicates": 6}]}"#.utf8)
+        var server = try ServerProcess(dataDirectory: root)
+        let submitted = try server.request("POST", "/api/sweeps", body: definition)
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(submitted.body)) as? [String: Any])?["id"] as? String)
+        _ = try server.wait(for: id, status: "completed")
+        #expect(server.terminate() == 0)
+        let pack = root + "/sweeps/" + id + "/records/0.0.pack"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+        let frames = try packFrames(pack)
+        for i in frames[1].offset - 20..<frames[1].offset { bytes[i] = 0 }
+        bytes[frames[3].offset + 5] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: pack))
+        server = try ServerProcess(dataDirectory: root)
+        defer { server.kill() }
+        _ = try server.wait(for: id, status: "completed")
+        for (frame, said) in [(frames[1], "missing or damaged on disk"), (frames[3], "damaged on disk (its frame fails its check)")] {
+            let answer = try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frame.run + 1)")
+            #expect(answer.status == 500 && String(decoding: answer.body, as: UTF8.self).contains(said), "\(frame.run)")
+        }
+        #expect(try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frames[2].run + 1)").status == 200)
+    }
+
     /// One data directory, one server: a second one is refused, naming the directory, and
     /// once the first has stopped another starts there.
     @Test func secondServer_OnTheSameDataDirectory_IsRefused() throws {
