@@ -233,18 +233,23 @@ final class EventLoop: @unchecked Sendable {
     /// bound, a connection holding more than a small request's worth, and no request in
     /// flight (whose answer must come first), is refused with a 503 and what it holds dropped.
     private func countReceiving(_ slot: Slot, now: Double) {
-        let holding = slot.connection.receivingBytes
-        let over = server.adjustReceiving(by: holding - slot.receiving)
-        slot.receiving = holding
-        guard over, holding > server.limits.smallRequestBytes, !slot.connection.isAwaitingResponse,
-            !slot.connection.isClosing
+        guard recountReceiving(slot), slot.receiving > server.limits.smallRequestBytes,
+            !slot.connection.isAwaitingResponse, !slot.connection.isClosing
         else { return }
         var busy = server.errorResponder(
             HTTPError(.serviceUnavailable, "the server is receiving too many requests at once; try again shortly"))
         busy.headers.append(("Retry-After", "1"))
         slot.connection.refuseReceiving(busy, now: now)
-        _ = server.adjustReceiving(by: -slot.receiving)
-        slot.receiving = 0
+        _ = recountReceiving(slot)
+    }
+
+    /// Brings `slot`'s share of the server's total of requests not yet whole to what its
+    /// connection holds; returns whether the total is past the bound.
+    private func recountReceiving(_ slot: Slot) -> Bool {
+        let holding = slot.connection.receivingBytes
+        let over = server.adjustReceiving(by: holding - slot.receiving)
+        slot.receiving = holding
+        return over
     }
 
     /// Reads and drops what a refused client still sends, until it closes, the budget is
@@ -321,10 +326,7 @@ final class EventLoop: @unchecked Sendable {
         server.adjustQueued(by: holding - slot.counted)
         slot.counted = holding
         // Requests taken hand their bytes to the handler.
-        if slot.connection.receivingBytes != slot.receiving {
-            _ = server.adjustReceiving(by: slot.connection.receivingBytes - slot.receiving)
-            slot.receiving = slot.connection.receivingBytes
-        }
+        if slot.connection.receivingBytes != slot.receiving { _ = recountReceiving(slot) }
         if slot.halfClosed {
             // The client sends nothing more: closed once its answer is out, written meanwhile.
             if !slot.connection.isAwaitingResponse && slot.connection.isDrained { return drop(slot) }

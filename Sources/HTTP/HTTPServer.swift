@@ -166,7 +166,7 @@ public final class HTTPServer: @unchecked Sendable {
             let (exchanged, original) = queued.compareExchange(
                 expected: now, desired: now + count, ordering: .relaxed)
             if exchanged {
-                notePeak(now + count)
+                Self.raise(queuedPeak, to: now + count)
                 return true
             }
             now = original
@@ -175,57 +175,48 @@ public final class HTTPServer: @unchecked Sendable {
         return false
     }
 
-    /// Raises the peak `queued` has reached to `total`.
-    private func notePeak(_ total: Int) {
-        var peak = queuedPeak.load(ordering: .relaxed)
-        while total > peak {
-            let (exchanged, original) = queuedPeak.compareExchange(expected: peak, desired: total, ordering: .relaxed)
+    /// Raises `peak` to `total`.
+    private static func raise(_ peak: borrowing Atomic<Int>, to total: Int) {
+        var seen = peak.load(ordering: .relaxed)
+        while total > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: total, ordering: .relaxed)
             if exchanged { break }
-            peak = original
+            seen = original
         }
+    }
+
+    /// Adds `delta` to `total` and returns the new total: a rise raises `peak`; when a fall
+    /// takes the total to a quarter of a peak over half `bound`, the freed heap is handed back
+    /// to the system (`malloc_trim`, off the loop): glibc keeps freed memory otherwise, and
+    /// the process would stay at its peak after the clients have gone.
+    private func adjust(_ total: borrowing Atomic<Int>, peak: borrowing Atomic<Int>, by delta: Int, bound: Int) -> Int {
+        let now = total.add(delta, ordering: .relaxed).newValue
+        if delta > 0 {
+            Self.raise(peak, to: now)
+        } else if delta < 0 && now <= peak.load(ordering: .relaxed) / 4 && peak.load(ordering: .relaxed) > bound / 2 {
+            peak.store(now, ordering: .relaxed)
+            _ = fileReads?.submit { _ = CSystem.malloc_trim(0) }
+        }
+        return now
     }
 
     /// Bytes of requests not yet whole now, all connections together.
     public var receivingBytes: Int { receiving.load(ordering: .relaxed) }
 
     /// Records a change of what a connection holds of requests not yet whole, and returns
-    /// whether the total is past ``HTTPLimits/maximumReceivingBytes``. As for answers, the
-    /// freed heap is handed back once the total falls to a quarter of a peak over half the
-    /// bound.
+    /// whether the total is past ``HTTPLimits/maximumReceivingBytes``; freed heap is handed
+    /// back as for answers (``adjustQueued(by:)``).
     func adjustReceiving(by delta: Int) -> Bool {
-        let total = delta == 0 ? receiving.load(ordering: .relaxed) : receiving.add(delta, ordering: .relaxed).newValue
-        if delta > 0 {
-            var peak = receivingPeak.load(ordering: .relaxed)
-            while total > peak {
-                let (exchanged, original) = receivingPeak.compareExchange(expected: peak, desired: total, ordering: .relaxed)
-                if exchanged { break }
-                peak = original
-            }
-        } else if delta < 0 && total <= receivingPeak.load(ordering: .relaxed) / 4
-            && receivingPeak.load(ordering: .relaxed) > limits.maximumReceivingBytes / 2
-        {
-            receivingPeak.store(total, ordering: .relaxed)
-            _ = fileReads?.submit { _ = CSystem.malloc_trim(0) }
-        }
-        return total > limits.maximumReceivingBytes
+        adjust(receiving, peak: receivingPeak, by: delta, bound: limits.maximumReceivingBytes)
+            > limits.maximumReceivingBytes
     }
 
     /// Records a change of what a connection holds (its unsent output, or its stream's
-    /// reservation where that is more). When the total falls to a quarter
-    /// of a peak over half the bound, the freed heap is handed back to the system
-    /// (`malloc_trim`, off the loop): glibc keeps freed memory of large answers otherwise,
-    /// and the process would stay at its peak after the clients have gone.
+    /// reservation where that is more), handing the freed heap back once the total falls to
+    /// a quarter of a peak over half ``HTTPLimits/maximumQueuedBytes``.
     func adjustQueued(by delta: Int) {
         guard delta != 0 else { return }
-        let total = queued.add(delta, ordering: .relaxed).newValue
-        if delta > 0 {
-            notePeak(total)
-        } else if total <= queuedPeak.load(ordering: .relaxed) / 4
-            && queuedPeak.load(ordering: .relaxed) > limits.maximumQueuedBytes / 2
-        {
-            queuedPeak.store(total, ordering: .relaxed)
-            _ = fileReads?.submit { _ = CSystem.malloc_trim(0) }
-        }
+        _ = adjust(queued, peak: queuedPeak, by: delta, bound: limits.maximumQueuedBytes)
     }
 
     /// The whole answer to a client over the connection limit: a 503 with `Retry-After`.

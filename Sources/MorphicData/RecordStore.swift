@@ -248,7 +248,7 @@ public final class RecordStore: @unchecked Sendable {
             // its frame is dropped unless whole, and the search starts just after its header.
             func resume(after offset: Int) -> Int? {
                 var from = offset + 1
-                if let last = previous, !isWhole(last.frame, descriptor) {
+                if let last = previous, bytes(of: last.frame) == nil {
                     frames[last.run]?.removeLast()
                     if frames[last.run]?.isEmpty == true { frames[last.run] = nil }
                     from = last.header + 1
@@ -283,11 +283,13 @@ public final class RecordStore: @unchecked Sendable {
             }
         }
 
-        /// Whether `frame`'s bytes match its CRC-32.
-        private func isWhole(_ frame: Frame, _ descriptor: Int32) -> Bool {
+        /// `frame`'s bytes, when they match its CRC-32.
+        private func bytes(of frame: Frame) -> [UInt8]? {
             var bytes = [UInt8](repeating: 0, count: frame.length)
-            return bytes.withUnsafeMutableBytes { Descriptor.read(descriptor, into: $0, at: frame.offset) }
-                && CRC32.of(bytes) == frame.crc
+            guard bytes.withUnsafeMutableBytes({ Descriptor.read(descriptors[frame.file], into: $0, at: frame.offset) }),
+                CRC32.of(bytes) == frame.crc
+            else { return nil }
+            return bytes
         }
 
         /// The offset of the first frame magic at or after `start`, read a block at a time.
@@ -334,12 +336,7 @@ public final class RecordStore: @unchecked Sendable {
         public func framed(_ index: Int, runID: String? = nil) -> [UInt8]? {
             let start = runID.map { Array("{\n  \"run_id\": ".utf8) + JSON.string($0).compactBytes + Array(",".utf8) }
             for frame in (frames[index] ?? []).reversed() {
-                var bytes = [UInt8](repeating: 0, count: frame.length)
-                if bytes.withUnsafeMutableBytes({ Descriptor.read(descriptors[frame.file], into: $0, at: frame.offset) }),
-                    CRC32.of(bytes) == frame.crc, start.map({ bytes.starts(with: $0) }) ?? true
-                {
-                    return bytes
-                }
+                if let bytes = bytes(of: frame), start.map({ bytes.starts(with: $0) }) ?? true { return bytes }
             }
             return nil
         }

@@ -375,15 +375,19 @@ public final class JobService: @unchecked Sendable {
 
     /// A finished run's record.
     public func runRecord(_ id: String, run runID: String) throws(Failure) -> [UInt8] {
-        let job = try job(id)
-        return try RunListing.record(of: job, run: runID, completed: board.locked { job.state == .completed })
+        try record(of: try job(id), run: runID)
+    }
+
+    /// ``RunListing/record(of:run:completed:)``, told whether the sweep has completed.
+    private func record(of job: SweepJob, run runID: String) throws(Failure) -> [UInt8] {
+        try RunListing.record(of: job, run: runID, completed: board.locked { job.state == .completed })
     }
 
     /// Frames of a finished run, computed again (``SweepFrames``). Call off the event loops.
     func frames(_ id: String, run runID: String, from: Int, to: Int?, every: Int) throws -> [UInt8] {
         let job = try job(id)
         // Only a finished run has frames (and an llm_control run's table in its record).
-        let record = try RunListing.record(of: job, run: runID, completed: board.locked { job.state == .completed })
+        let record = try record(of: job, run: runID)
         return try SweepFrames(limits: configuration.sweeps).frames(
             of: job, run: runID, record: record, from: from, to: to, every: every,
             isCancelled: { [board] in board.isStopping })

@@ -135,10 +135,7 @@ struct SweepCommand: ParsableCommand {
                 "runs_failed": .int(progress.runsFailed), "finished": .bool(finished),
             ]).compactBytes
         }
-        // Written once before anything else (the runs' totals, none counted yet), so that a
-        // file the scheduler would never see is an error now, with nothing changed, rather
-        // than a silence.
-        // The first progress is written to its temporary now and put in place once the output
+        // The first progress (the runs' totals, none counted yet) is written to its temporary now and put in place once the output
         // folder is taken: a file that cannot be written is refused with nothing changed, and
         // an output folder refused after it leaves the file as it was.
         var firstProgress: StreamingFile?
