@@ -450,28 +450,43 @@ public final class JobService: @unchecked Sendable {
     }
 
     /// Queues a failed or cancelled sweep again: failed runs are retried and missing runs
-    /// computed; finished runs are kept.
+    /// computed; finished runs are kept. A completed sweep is queued again only if some of
+    /// its records are missing or damaged on disk (its run answered 500): those runs are
+    /// computed again and its dataset written anew, the same bytes for the same runs.
     public func retry(_ id: String) throws(Failure) -> JSON {
         try lockLoaded()
         guard let job = board.jobs[id], !job.deleting else {
             board.condition.unlock()
             throw .notFound
         }
+        let completed: Bool
         do {
             defer { board.condition.unlock() }
-            guard job.state == .failed || job.state == .cancelled, !job.retrying else {
-                throw .conflict("the sweep is \(job.state.rawValue); only failed or cancelled sweeps can be retried")
+            guard job.state == .failed || job.state == .cancelled || job.state == .completed, !job.retrying else {
+                throw .conflict(
+                    "the sweep is \(job.state.rawValue); only failed or cancelled sweeps, or completed ones whose records are missing or damaged on disk, can be retried")
             }
             guard job.runningGroups.isEmpty else { throw .conflict("the sweep is still stopping; retry in a moment") }
             guard board.active.count < configuration.maximumActiveSweeps else {
                 throw .full("\(board.active.count) sweeps are queued or running")
             }
+            completed = job.state == .completed
             job.retrying = true
+        }
+        // A completed sweep's records are read first: one whose every run has a whole record
+        // is left as it is. The count stands unless failures are cleared.
+        var counted = completed ? job.count(trustingManifest: false, log: log) : nil
+        if let count = counted {
+            guard count.progress.runsCompleted < count.progress.runsTotal else {
+                board.locked { job.retrying = false }
+                throw .conflict("the sweep is completed and every run's record is whole on disk; nothing to retry")
+            }
+            if count.progress.runsFailed > 0 { counted = nil }
         }
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
         job.forgetIndex()
         executor.reset(job)
-        let count = job.count(trustingManifest: false, log: log)
+        let count = counted ?? job.count(trustingManifest: false, log: log)
         let (snapshot, status) = board.locked {
             job.retrying = false
             job.cancelled.store(false, ordering: .sequentiallyConsistent)

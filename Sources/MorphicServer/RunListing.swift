@@ -189,9 +189,9 @@ struct RunListing {
             // A frame of the run that fails its check, or no record of a completed sweep's
             // run: the run finished, and its record on disk is damaged, not yet to come.
             if pack.hasAnyRecord(job.definition.runs[index], index: index) {
-                throw .storage("the record of run \(runID) is damaged on disk (its frame fails its check)")
+                throw .storage("the record of run \(runID) is damaged on disk (its frame fails its check); retry the sweep (POST /api/sweeps/\(job.definition.id)/retry) to compute it again")
             }
-            if completed { throw .storage("the record of run \(runID) is missing or damaged on disk") }
+            if completed { throw .storage("the record of run \(runID) is missing or damaged on disk; retry the sweep (POST /api/sweeps/\(job.definition.id)/retry) to compute it again") }
             throw .conflict("run \(runID) has not finished")
         }
         return record

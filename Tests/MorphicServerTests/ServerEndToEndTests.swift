@@ -120,8 +120,10 @@ import Testing
     }
 
     /// A completed sweep's run whose record is damaged on disk (its frame's header zeroed,
-    /// or its bytes changed) is said to be damaged, not to have not finished.
-    @Test func completedSweep_RunWithADamagedRecord_IsSaidToBeDamaged() throws {
+    /// or its bytes changed) is said to be damaged, not to have not finished; a retry
+    /// computes those runs again and writes the same dataset, and a retry of a completed
+    /// sweep whose records are whole is refused and changes nothing.
+    @Test func completedSweep_RunWithADamagedRecord_IsSaidToBeDamaged_AndARetryMendsIt() throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let definition = Array(#"{"name": "d", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "r", "replicates": 6}]}"#.utf8)
@@ -144,6 +146,18 @@ import Testing
             #expect(answer.status == 500 && String(decoding: answer.body, as: UTF8.self).contains(said), "\(frame.run)")
         }
         #expect(try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frames[2].run + 1)").status == 200)
+
+        let archive = root + "/sweeps/" + id + "/dataset.tar.gz"
+        let before = try Data(contentsOf: URL(fileURLWithPath: archive))
+        #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 202)
+        _ = try server.wait(for: id, status: "completed")
+        for frame in frames {
+            #expect(try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frame.run + 1)").status == 200, "\(frame.run)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before)
+        let whole = try server.request("POST", "/api/sweeps/\(id)/retry")
+        #expect(whole.status == 409 && String(decoding: whole.body, as: UTF8.self).contains("nothing to retry"))
+        #expect(try server.json("/api/sweeps/\(id)")["status"] as? String == "completed")
     }
 
     /// One data directory, one server: a second one is refused, naming the directory, and
