@@ -63,6 +63,10 @@ final class SweepJob: @unchecked Sendable {
     /// Why the sweep waits, when its executor knows: a submission that failed, or Slurm's
     /// reason for pending tasks.
     var waiting: String?
+    /// What the status says in `waiting`: the executor's reason, or, once every run has
+    /// finished, that the dataset is being written (the sweep is still `running`).
+    private var shownWaiting: String? { waiting ?? (finalizing ? Self.writingDataset : nil) }
+    static let writingDataset = "every run has finished; its dataset is being written"
     /// Submissions to Slurm that failed in a row, and when the next may be tried.
     var submitFailures = 0
     var nextSubmit = 0.0
@@ -285,7 +289,7 @@ final class SweepJob: @unchecked Sendable {
     func statusDocument(now: Double) -> (bytes: [UInt8], tag: String) {
         let shown = Shown(
             state: state, progress: progress, startedAt: startedAt, finishedAt: finishedAt, eta: eta(now: now),
-            error: error, waiting: waiting)
+            error: error, waiting: shownWaiting)
         if let cached = statusCache, cached.shown == shown { return (cached.bytes, cached.tag) }
         let bytes = json(now: now).prettyBytes
         let tag = EntityTag.of(bytes: bytes)
@@ -294,9 +298,9 @@ final class SweepJob: @unchecked Sendable {
     }
 
     /// Seconds left at the rate computed so far in this process, to a tenth; null when
-    /// finished or not yet known.
+    /// finished or not yet known (while the dataset is written: how long that takes is not).
     private func eta(now: Double) -> JSON {
-        guard state.isActive, let origin = rateOrigin, now > origin.time else { return .null }
+        guard state.isActive, !finalizing, let origin = rateOrigin, now > origin.time else { return .null }
         let rate = Double(progress.cellStepsDone - origin.cellSteps) / (now - origin.time)
         guard rate > 0 else { return .null }
         return .double((Double(progress.cellStepsTotal - progress.cellStepsDone) / rate * 10).rounded() / 10)
@@ -333,7 +337,7 @@ final class SweepJob: @unchecked Sendable {
                 ])),
         ]
         if let error { members.append(.init("error", .string(error))) }
-        if let waiting { members.append(.init("waiting", .string(waiting))) }
+        if let waiting = shownWaiting { members.append(.init("waiting", .string(waiting))) }
         return .object(members)
     }
 }

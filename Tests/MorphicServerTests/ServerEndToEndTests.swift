@@ -160,6 +160,36 @@ import Testing
         #expect(try server.json("/api/sweeps/\(id)")["status"] as? String == "completed")
     }
 
+    /// While a sweep's dataset is written, every run finished, its status says so in
+    /// `waiting` and gives no ETA, and once completed it says nothing of it.
+    @Test func sweepWritingItsDataset_SaysSoInWaiting() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServerProcess(dataDirectory: root)
+        defer { server.kill() }
+        let runs = 1000
+        let definition = Array(
+            #"{"name": "w", "defaults": {"grid_size": 8, "generations": 100}, "groups": [{"prefix": "w", "replicates": \#(runs)}]}"#.utf8)
+        let id = HostileClientTests.id(try server.request("POST", "/api/sweeps", body: definition))
+        var sawWriting = false
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let status = try server.json("/api/sweeps/\(id)")
+            let waiting = status["waiting"] as? String
+            if status["status"] as? String == "completed" {
+                #expect(waiting == nil)
+                break
+            }
+            if let waiting {
+                #expect(waiting.contains("its dataset is being written"))
+                #expect((status["progress"] as? [String: Any])?["runs_completed"] as? Int == runs)
+                #expect(status["eta_seconds"] is NSNull)
+                sawWriting = true
+            }
+        }
+        #expect(sawWriting, "the status never said the dataset was being written")
+    }
+
     /// One data directory, one server: a second one is refused, naming the directory, and
     /// once the first has stopped another starts there.
     @Test func secondServer_OnTheSameDataDirectory_IsRefused() throws {
