@@ -242,28 +242,45 @@ public enum Dataset {
         return found
     }
 
-    /// Reads a run record and checks it is the planned run.
-    static func record(_ bytes: [UInt8], of run: PlannedRun, path: String) throws -> JSON {
+    /// Reads a run record and checks it is the planned run. `path` names where it was read
+    /// (``place(of:index:in:)``), for the error.
+    static func record(_ bytes: [UInt8], of run: PlannedRun, path: @autoclosure () -> String) throws -> JSON {
         guard let record = try? JSONParser.parse(bytes) else {
-            throw FileError.invalid("\(path) is torn or no JSON: it is no whole record of run \(run.id)")
+            throw FileError.invalid("\(path()) is torn or no JSON: it is no whole record of run \(run.id)")
         }
-        return try checked(record, of: run, path: path)
+        return try checked(record, of: run, path: path())
     }
 
-    /// A parsed record, checked to be the planned run's.
-    static func checked(_ record: JSON, of run: PlannedRun, path: String) throws -> JSON {
+    /// A parsed record, checked to be the planned run's. A record that is not (changed
+    /// after it was written, with its pack's CRC-32 made again to match, where nothing else
+    /// vouches for it) is named with what mends it: the run computed again.
+    static func checked(_ record: JSON, of run: PlannedRun, path: @autoclosure () -> String) throws -> JSON {
+        func changed(_ what: String) -> FileError {
+            let place = path()
+            let remedy = place.hasSuffix(".pack") ? "remove that pack and run the sweep again to compute its runs anew"
+                : "remove it and run the sweep again to compute it anew"
+            return FileError.invalid("\(place): \(what); it was changed after it was written: \(remedy)")
+        }
         guard record["run_id"]?.stringValue == run.id, let config = record["config"], record["summary_stats"] != nil,
             record["timeseries"] != nil
-        else { throw FileError.invalid("\(path) is not the record of run \(run.id)") }
+        else { throw changed("it is not the record of run \(run.id)") }
         for key in ParameterKey.allCases where key != .seed {
             guard config[key.rawValue].map(\.parameterValue) == run.configuration.value(key) else {
-                throw FileError.invalid("\(path): \(key.rawValue) differs from the sweep definition")
+                throw changed("\(key.rawValue) differs from the sweep definition")
             }
         }
         if let seed = run.configuration.seed, config["seed"] != .int(seed) {
-            throw FileError.invalid("\(path): seed differs from the sweep definition")
+            throw changed("seed differs from the sweep definition")
         }
         return record
+    }
+
+    /// Where run `index`'s record is read from, for a message: "run <id>'s record in <pack>"
+    /// when a pack holds it, else its `<run_id>.json` file.
+    static func place(of run: PlannedRun, index: Int, in cursor: inout RecordStore.Cursor) -> String {
+        let pack = cursor.pack(of: index)
+        guard pack.framed(index, runID: run.id) != nil else { return cursor.store.folder.runPath(run.id) }
+        return "run \(run.id)'s record in \(pack.location(of: index))"
     }
 
     /// `features.csv` alone, for an assembled dataset (`morphic features`): every record is
@@ -278,7 +295,7 @@ public enum Dataset {
                 throw FileError.invalid(
                     "the record of run \(run.id) does not match the sha256 in manifest.json: it was changed or damaged")
             }
-            let values = featureValues(try record(bytes, of: run, path: run.fileName))
+            let values = featureValues(try record(bytes, of: run, path: place(of: run, index: index, in: &cursor)))
             try file.write(featuresLine(values, run: run, sweepSeed: definition.seed))
         }
         try file.commit()

@@ -79,7 +79,7 @@ public enum DatasetMerge {
                             : "run \(run.id) is in both \(first) and \(second), as different records")
                 }
                 if let (folder, record) = holders.first {
-                    _ = try Dataset.record(record, of: run, path: inputs[folder].path + "/" + run.fileName)
+                    _ = try Dataset.record(record, of: run, path: Dataset.place(of: run, index: index, in: &cursors[folder]))
                     try body(index, run, folder, record)
                 } else if let folder = inputs.indices.first(where: { failed[$0].contains(run.id) }) {
                     try body(index, run, folder, nil)

@@ -49,7 +49,7 @@ struct DatasetRows: Sendable {
                 let numbers: [[Double]]
                 let values: [Double]
                 if let parsed = JSONParser.parse(bytes, columnsOf: "timeseries", into: &columns) {
-                    record = try Dataset.checked(parsed, of: run, path: run.fileName)
+                    record = try Dataset.checked(parsed, of: run, path: Dataset.place(of: run, index: index, in: &cursor))
                     let series = Series.names.map { columns.elements(of: $0) }
                     guard series.allSatisfy({ $0.count == series[0].count }) else {
                         throw FileError.invalid("run \(run.id): series of different lengths")
@@ -66,7 +66,7 @@ struct DatasetRows: Sendable {
                     ).values
                 } else {
                     // A series holding more than numbers and nulls: the record read whole.
-                    record = try Dataset.record(bytes, of: run, path: run.fileName)
+                    record = try Dataset.record(bytes, of: run, path: Dataset.place(of: run, index: index, in: &cursor))
                     let series = try Dataset.series(record, runID: run.id)
                     Dataset.appendTimeseriesRows(series, runID: run.id, to: &timeseries)
                     numbers = series.map { $0.map { $0.doubleValue ?? .nan } }

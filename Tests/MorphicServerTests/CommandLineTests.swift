@@ -307,6 +307,36 @@ import Testing
         for name in ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "dataset.tar.gz"] {
             #expect(after[name] == before[name], "\(name)")
         }
+
+        // With no manifest to vouch for it, a frame whose config was edited is found when the
+        // dataset is assembled: the pack is named, and doing what the message says mends it.
+        try FileManager.default.removeItem(atPath: output)
+        #expect(try morphic(["sweep", seed, "--output", output, "--quiet", "--packed"]).status == 0)
+        try FileManager.default.removeItem(atPath: output + "/manifest.json")
+        let fresh = try #require(try packFrames(pack).first)
+        bytes = Array(try Data(contentsOf: URL(fileURLWithPath: pack)))
+        let freshBody = fresh.offset..<fresh.offset + fresh.length
+        let freshText = String(decoding: bytes[freshBody], as: UTF8.self)
+        let freshID = try #require(freshText.split(separator: "\"").dropFirst(3).first.map(String.init))
+        let configured = Array(
+            freshText.replacingOccurrences(of: "\"initial_density\": 0.4,", with: "\"initial_density\": 0.5,").utf8)
+        #expect(configured.count == fresh.length && !configured.elementsEqual(bytes[freshBody]))
+        bytes.replaceSubrange(freshBody, with: configured)
+        let configuredCRC = CRC32.of(configured)
+        for i in 0..<4 { bytes[fresh.offset - 4 + i] = UInt8(truncatingIfNeeded: configuredCRC >> (8 * UInt32(i))) }
+        try Data(bytes).write(to: URL(fileURLWithPath: pack))
+        let refused = try morphic(["sweep", seed, "--output", output, "--quiet", "--packed"])
+        #expect(
+            refused.status != 0
+                && refused.output.contains(
+                    "run \(freshID)'s record in \(pack): initial_density differs from the sweep definition; it was changed after it was written: remove that pack"),
+            "\(refused.output)")
+        try FileManager.default.removeItem(atPath: pack)
+        #expect(try morphic(["sweep", seed, "--output", output, "--quiet", "--packed"]).status == 0)
+        let mended = try tree(output)
+        for name in ["manifest.json", "runs.csv", "timeseries.csv", "features.csv", "dataset.tar.gz"] {
+            #expect(mended[name] == before[name], "\(name)")
+        }
     }
 
     /// A record file that is there but is not its run's says what is wrong with it, not that
