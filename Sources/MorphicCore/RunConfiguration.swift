@@ -7,6 +7,8 @@ public struct RunConfiguration: Hashable, Sendable {
     public var mode: Mode = .morphic
     /// The grid is `gridSize` × `gridSize`.
     public var gridSize = 25
+    /// The largest grid side the model allows.
+    public static let maximumGridSize = 4096
     /// Number of steps.
     public var generations = 200
     /// The longest run the model allows.
@@ -157,7 +159,7 @@ public struct RunConfiguration: Hashable, Sendable {
         }
         let range: ClosedRange<UInt64> =
             switch key {
-            case .gridSize: 3...4096
+            case .gridSize: 3...UInt64(Self.maximumGridSize)
             case .generations: 1...UInt64(Self.maximumGenerations)
             case .crystalCount: 0...64
             case .formSize: 3...7

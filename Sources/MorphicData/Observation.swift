@@ -100,7 +100,7 @@ public struct Observation: Sendable {
                 field: "summary_stats.convergence_generation")
         }
         let runID = record["run_id"]?.stringValue ?? "observed"
-        let series = try Self.series(timeseries, generations: generations, prefix: "timeseries")
+        let series = try Self.series(timeseries, generations: generations, gridSize: gridSize, prefix: "timeseries")
         self.init(
             runID: runID, series: series, convergence: convergence.intValue, gridSize: gridSize,
             generations: generations)
@@ -164,7 +164,7 @@ public struct Observation: Sendable {
                 "the observable series must have one value per generation each, but their lengths differ: \(said)",
                 field: "series." + odd)
         }
-        let series = try Self.series(timeseries, generations: first, prefix: "series")
+        let series = try Self.series(timeseries, generations: first, gridSize: nil, prefix: "series")
         let convergence: Int?
         switch json["convergence_generation"] {
         case nil: convergence = Self.convergence(series)
@@ -196,9 +196,23 @@ public struct Observation: Sendable {
         self.generations = generations
     }
 
-    /// The four observable series of `object`, each of `generations` finite, non-negative numbers.
-    private static func series(_ object: JSON, generations: Int, prefix: String) throws -> [[Double]] {
-        try Features.series.map { name in
+    /// The four observable series of `object`, each of `generations` finite, non-negative
+    /// numbers that a run on a grid of side `gridSize` (nil: any grid) can have: counts
+    /// whole and no larger than what they count, so that an impossible series is refused
+    /// rather than answered with confidence.
+    private static func series(_ object: JSON, generations: Int, gridSize: Int?, prefix: String) throws -> [[Double]] {
+        let side = gridSize ?? RunConfiguration.maximumGridSize
+        let cells = Double(side * side)
+        let grid = gridSize.map { "the run's \($0)×\($0) grid has \(side * side) cells" }
+            ?? "no grid has more than \(side * side) (\(side)×\(side))"
+        // Per series: whether it is whole, its largest value, and why.
+        let bounds: [String: (whole: Bool, most: Double, why: String)] = [
+            "population": (true, cells, grid),
+            "complexity": (false, 0.5, "a standard deviation of fractions of a block is at most 0.5"),
+            "volatility": (false, cells, "a change in population over the one before it is at most the grid's cells; " + grid),
+            "pattern_diversity": (true, min(512, cells), "it counts distinct 3×3 windows, of which there are at most 512"),
+        ]
+        return try Features.series.map { name in
             let field = prefix + "." + name
             guard let elements = object[name]?.elements else {
                 throw InferenceError(
@@ -222,6 +236,14 @@ public struct Observation: Sendable {
                         value == 0 ? (Self.writtenNumber(element) ?? "-0").quotedInMessage
                         : value == value.rounded() && value > -1e15 ? String(Int(value)) : String(value)
                     throw InferenceError("\(field)[\(index)] is \(shown); \(name) is never negative", field: field)
+                }
+                let bound = bounds[name]!
+                if bound.whole && value != value.rounded() {
+                    throw InferenceError("\(field)[\(index)] is \(value); \(name) is a whole number", field: field)
+                }
+                if value > bound.most {
+                    let shown = value == value.rounded() && value < 1e15 ? String(Int(value)) : String(value)
+                    throw InferenceError("\(field)[\(index)] is \(shown); \(bound.why)", field: field)
                 }
                 return value
             }

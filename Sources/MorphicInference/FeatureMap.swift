@@ -28,7 +28,11 @@ public struct FeatureMap: Sendable {
             let mean = defined.isEmpty ? 0 : defined.reduce(0, +) / Double(defined.count)
             let variance =
                 defined.isEmpty ? 0 : defined.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(defined.count)
-            let scale = variance > 0 ? 1 / variance.squareRoot() : 0
+            // A feature whose every value is the same has no spread, whatever the rounding of
+            // its mean leaves (0.9 summed and divided differs from 0.9 in its last bits, which,
+            // scaled up, put every run at one end of an axis).
+            let constant = defined.allSatisfy { $0 == defined[0] }
+            let scale = variance > 0 && !constant ? 1 / variance.squareRoot() : 0
             for row in 0..<count {
                 let value = x[row][feature]
                 standardized[row][feature] = value.isFinite ? (value - mean) * scale : 0

@@ -65,7 +65,7 @@ import Testing
         ]
         for (negative, _) in values {
             let members = values.map { name, list in
-                #""\#(name)": [\#(name == negative ? "5, -1, 7, 6" : list)]"#
+                #""\#(name)": [\#(name == negative ? "0, -1, 0, 0" : list)]"#
             }
             let series = #""series": {\#(members.joined(separator: ", "))}"#
             let error = try #require(try Self.refusal("{\(series)}"), "\(negative)")
@@ -87,6 +87,49 @@ import Testing
         }
         for zero in ["-0", "-0.0", "-0e7", "-0.000E-999"] {
             #expect(try Self.refusal(volatility(zero)) == nil, "\(zero)")
+        }
+    }
+
+    /// A value no run on the grid can have (more live cells than the grid has, a count that
+    /// is not whole, more than 512 distinct 3×3 windows, a complexity over 0.5) is refused,
+    /// naming the series, the generation and the bound, in bare series and in a run record;
+    /// the largest possible values pass.
+    @Test func impossibleValue_IsRefusedNamingItsBound() throws {
+        let plain = [
+            "population": "5, 6, 7, 6", "complexity": "0.1, 0.2, 0.3, 0.2", "volatility": "0, 0.2, 0.1, 0.1",
+            "pattern_diversity": "3, 4, 5, 4",
+        ]
+        func series(_ name: String, _ list: String) -> String {
+            let members = ["population", "complexity", "volatility", "pattern_diversity"].map { key in
+                #""\#(key)": [\#(key == name ? list : plain[key]!)]"#
+            }
+            return #"{\#(members.joined(separator: ", "))}"#
+        }
+        func record(_ name: String, _ list: String) -> String {
+            #"{"run_id": "m_1", "metadata": {"grid_size": 8, "generations": 4}, "timeseries": \#(series(name, list)), "summary_stats": {"convergence_generation": null}}"#
+        }
+        let refused: [(name: String, list: String, record: String?, bare: String?)] = [
+            ("population", "5, 65, 7, 6", "timeseries.population[1] is 65; the run's 8×8 grid has 64 cells", nil),
+            ("population", "5, 16777217, 7, 6", nil, "series.population[1] is 16777217; no grid has more than 16777216 (4096×4096)"),
+            ("population", "5, 1e308, 7, 6", nil, "series.population[1] is 1e+308; no grid has more than 16777216 (4096×4096)"),
+            ("population", "5, 6.5, 7, 6", "timeseries.population[1] is 6.5; population is a whole number", "series.population[1] is 6.5; population is a whole number"),
+            ("pattern_diversity", "3, 513, 5, 4", nil, "series.pattern_diversity[1] is 513; it counts distinct 3×3 windows, of which there are at most 512"),
+            ("pattern_diversity", "3, 65, 5, 4", "timeseries.pattern_diversity[1] is 65; it counts distinct 3×3 windows, of which there are at most 512", nil),
+            ("complexity", "0.1, 0.6, 0.3, 0.2", "timeseries.complexity[1] is 0.6; a standard deviation of fractions of a block is at most 0.5", nil),
+            ("volatility", "0, 65, 0.1, 0.1", "timeseries.volatility[1] is 65; a change in population over the one before it is at most the grid's cells; the run's 8×8 grid has 64 cells", nil),
+        ]
+        for case let (name, list, inRecord, bare) in refused {
+            if let inRecord {
+                let error = try #require(try Self.refusal(record(name, list), record: true), "\(name) \(list)")
+                #expect(error.message == inRecord && error.field == "timeseries.\(name)", "\(error.message)")
+            }
+            if let bare {
+                let error = try #require(try Self.refusal("{\"series\": \(series(name, list))}"), "\(name) \(list)")
+                #expect(error.message == bare && error.field == "series.\(name)", "\(error.message)")
+            }
+        }
+        for (name, list) in [("population", "64, 0, 64, 64"), ("complexity", "0.5, 0, 0.5, 0.5"), ("volatility", "0, 64, 0, 0"), ("pattern_diversity", "64, 0, 1, 2")] {
+            #expect(try Self.refusal(record(name, list), record: true) == nil, "\(name) \(list)")
         }
     }
 
@@ -138,7 +181,7 @@ import Testing
 
     @Test func series_LongerThanAnyRun_IsRefusedBeforeItsFeaturesAreComputed() throws {
         let longest = 100_000
-        let values = { (count: Int) in "[" + Array(repeating: "1", count: count).joined(separator: ",") + "]" }
+        let values = { (count: Int) in "[" + Array(repeating: "0", count: count).joined(separator: ",") + "]" }
         let text = { (count: Int) in
             #"{"series": {"population": \#(values(count)), "complexity": \#(values(count)), "volatility": \#(values(count)), "pattern_diversity": \#(values(count))}}"#
         }

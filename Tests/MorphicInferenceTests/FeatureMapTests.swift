@@ -15,6 +15,12 @@ import Testing
     // Nothing varies: every run at the origin.
     let still = FeatureMap([[1, 2], [1, 2], [1, 2]])
     #expect(still.points.allSatisfy { $0.x == 0 && $0.y == 0 } && still.explained == [0, 0])
+    // A constant whose mean is rounded (0.9 summed 1,000 times and divided is not 0.9) is
+    // still a constant, whatever its size, beside one whose mean is exact.
+    for constant in [0.9, 0.1, 1e-7, 123456.789] {
+        let rounded = FeatureMap((0..<1000).map { _ in [constant, 3] })
+        #expect(rounded.points.allSatisfy { $0.x == 0 && $0.y == 0 } && rounded.explained == [0, 0], "\(constant)")
+    }
     // Two real components keep both axes.
     let plane = FeatureMap(
         (0..<40).map { (t: Int) -> [Double] in
