@@ -148,7 +148,7 @@ enum DatasetCard {
                 out +=
                     "`p_field`, the probability that a field acted: ROC AUC \(figure(field.rocAUC)), false-positive rate \(figure(field.falsePositiveRate)) and true-positive rate \(figure(field.truePositiveRate)) at 0.5 (\(field.fieldRuns) field runs and \(field.controls) controls in test).\n"
             } else {
-                out += "`p_field`: none; the reference lacks controls or field runs to tell apart.\n"
+                out += "`p_field`: not measured; \(figures.fieldAbsence ?? "the reference lacks controls or field runs to tell apart").\n"
             }
             return out
         }

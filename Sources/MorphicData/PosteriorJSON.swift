@@ -37,7 +37,7 @@ public enum PosteriorJSON {
     /// How a reference's posteriors hold on its test split.
     public static func calibrationJSON(_ calibration: Calibration, reference: String) -> JSON {
         let levels = { (values: [Double]) in byLevel(Calibration.levels, values) }
-        return .object([
+        let figures: JSON = .object([
             "reference": .string(reference),
             "method": .string(
                 "quantile regression forests on the observable features; central intervals conformalized on the validation split; measured on the test split"
@@ -65,6 +65,10 @@ public enum PosteriorJSON {
                 ])
             } ?? .null,
         ])
+        // Why p_field has no figures, when it has none.
+        guard calibration.field == nil, case .object(var members) = figures else { return figures }
+        members.append(JSON.Member("p_field_unmeasured", calibration.fieldAbsence.map(JSON.string) ?? .null))
+        return .object(members)
     }
 
     /// A figure for people: three decimals, as the card and `morphic calibrate` print it.
@@ -92,7 +96,7 @@ public enum PosteriorJSON {
                 "p_field: ROC AUC \(figure(field.rocAUC)), false-positive rate \(figure(field.falsePositiveRate)), true-positive rate \(figure(field.truePositiveRate)) at 0.5 (\(field.fieldRuns) field runs, \(field.controls) controls in test)"
             )
         } else {
-            lines.append("p_field: none (the reference lacks controls or field runs)")
+            lines.append("p_field: not measured (\(calibration.fieldAbsence ?? "the reference lacks controls or field runs"))")
         }
         return lines.joined(separator: "\n") + "\n"
     }

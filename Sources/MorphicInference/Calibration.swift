@@ -43,4 +43,7 @@ public struct Calibration: Hashable, Sendable {
     public let parameters: [Parameter]
     /// `p_field`'s figures; nil when the reference lacks controls or field runs.
     public let field: Field?
+    /// Why ``field`` is nil: the `train` split has no controls or no field runs (then
+    /// `p_field` is nil in every answer), or the `test` split has none to measure it on.
+    public let fieldAbsence: String?
 }

@@ -134,7 +134,10 @@ public struct PosteriorModel: Sendable {
             progress?(Double(index + 1) / forestCount)
         }
         let fieldRows = train.filter { table.fieldActed[$0] }.count
-        if fieldRows > 0 && fieldRows < train.count {
+        let untrained =
+            fieldRows == 0 ? "the train split has no field runs, so p_field is null in every answer"
+            : fieldRows == train.count ? "the train split has no controls, so p_field is null in every answer" : nil
+        if untrained == nil {
             let targets = train.map { table.fieldActed[$0] ? 1.0 : 0.0 }
             field = (
                 RegressionForest(
@@ -153,8 +156,9 @@ public struct PosteriorModel: Sendable {
         self.joint = JointDraws(theta: jointRows.map { table.theta[$0] })
         self.limits = limits
         self.seed = table.seed
-        self.calibration = Calibration(runs: [train.count, validation.count, test.count], parameters: [], field: nil)
-        self.calibration = measured(on: table, rows: test, runs: calibration.runs)
+        self.calibration = Calibration(
+            runs: [train.count, validation.count, test.count], parameters: [], field: nil, fieldAbsence: untrained)
+        self.calibration = measured(on: table, rows: test, runs: calibration.runs, untrained: untrained)
     }
 
     /// The posterior for a run whose observable features are `x` (in ``featureNames``'s order).
@@ -192,7 +196,7 @@ public struct PosteriorModel: Sendable {
     }
 
     /// The figures of ``Calibration`` on `rows` (the test split).
-    private func measured(on table: ReferenceTable, rows: [Int], runs: [Int]) -> Calibration {
+    private func measured(on table: ReferenceTable, rows: [Int], runs: [Int], untrained: String?) -> Calibration {
         var figures: [Calibration.Parameter] = []
         let binned = rows.map { binning.bins(table.x[$0]) }
         for (index, parameter) in parameters.enumerated() {
@@ -228,11 +232,18 @@ public struct PosteriorModel: Sendable {
                     medianMAE: error / Double(max(1, count)), constantMAE: constantError / Double(max(1, count))))
         }
         var fieldFigures: Calibration.Field?
+        var absence = untrained
         if field != nil {
             let scored = zip(rows, binned).map { (table.fieldActed[$0], fieldProbability(bins: $1)!) }
             let positives = scored.filter(\.0).map(\.1)
             let negatives = scored.filter { !$0.0 }.map(\.1)
-            if !positives.isEmpty && !negatives.isEmpty {
+            if positives.isEmpty {
+                absence = "the test split has no field runs to measure p_field on"
+            } else if negatives.isEmpty {
+                // Replicates of one point share a split: controls that are all one point's
+                // land in one split.
+                absence = "the test split has no controls to measure p_field on (runs are split by parameter point)"
+            } else {
                 fieldFigures = Calibration.Field(
                     fieldRuns: positives.count, controls: negatives.count,
                     rocAUC: Self.areaUnderCurve(positives: positives, negatives: negatives),
@@ -240,7 +251,7 @@ public struct PosteriorModel: Sendable {
                     truePositiveRate: Double(positives.filter { $0 >= 0.5 }.count) / Double(positives.count))
             }
         }
-        return Calibration(runs: runs, parameters: figures, field: fieldFigures)
+        return Calibration(runs: runs, parameters: figures, field: fieldFigures, fieldAbsence: absence)
     }
 
     /// How far to move one interval's ends: nothing when the forest's own interval covers

@@ -5,7 +5,9 @@ import Testing
 /// A toy simulator with a known answer: θ = (a, b) uniform on [0, 1]², and features that
 /// see a plainly, b through noise, and one that sees nothing. Both describe the field, so
 /// a control (no field acted) has neither.
-private func makeTable(runs: Int = 1_200, seed: UInt64 = 7, controls: Int = 200) throws -> ReferenceTable {
+private func makeTable(
+    runs: Int = 1_200, seed: UInt64 = 7, controls: Int = 200, controlsIn: ReferenceTable.Split? = nil
+) throws -> ReferenceTable {
     var generator = SeededGenerator(seed: seed, stream: 99)
     var theta: [[Double]] = []
     var x: [[Double]] = []
@@ -20,7 +22,8 @@ private func makeTable(runs: Int = 1_200, seed: UInt64 = 7, controls: Int = 200)
         x.append([a + noise(0.2), b * b + noise(0.3), noise(1), isControl ? noise(0.1) : a * b + noise(0.1)])
         field.append(!isControl)
         let u = generator.unit()
-        split.append(u < 0.6 ? .train : u < 0.8 ? .validation : .test)
+        let drawn: ReferenceTable.Split = u < 0.6 ? .train : u < 0.8 ? .validation : .test
+        split.append(isControl ? controlsIn ?? drawn : drawn)
     }
     return try ReferenceTable(
         parameterNames: ["a", "b"], featureNames: ["x0", "x1", "x2", "x3"], runIDs: (0..<runs).map { "run_\($0)" },
@@ -48,6 +51,24 @@ private var smallLimits: InferenceLimits {
     let field = try #require(model.calibration.field)
     #expect(field.rocAUC > 0.95)
     #expect(field.falsePositiveRate < 0.15)
+}
+
+/// Without controls in a split, `p_field` has no figures, and the calibration says why:
+/// none to train on (then no answer has a `p_field`) or none to measure it on (then every
+/// answer has one).
+@Test func pField_WithoutControlsInASplit_SaysWhichSplit() throws {
+    let observed = [0.5, 0.25, 0, 0.125]
+    for (split, absence, answered) in [
+        (ReferenceTable.Split.train, "the test split has no controls to measure p_field on", true),
+        (.test, "the train split has no controls, so p_field is null in every answer", false),
+    ] {
+        let model = try PosteriorModel(try makeTable(controlsIn: split), limits: smallLimits)
+        #expect(model.calibration.field == nil && model.calibration.fieldAbsence?.hasPrefix(absence) == true, "\(split)")
+        #expect((try model.posterior(observed).pField != nil) == answered, "\(split)")
+    }
+    let none = try PosteriorModel(try makeTable(controls: 0), limits: smallLimits)
+    #expect(none.calibration.fieldAbsence == "the train split has no controls, so p_field is null in every answer")
+    #expect(try PosteriorModel(try makeTable(), limits: smallLimits).calibration.fieldAbsence == nil)
 }
 
 @Test func posterior_IsTheSame_ForTheSameReferenceAndObservation() throws {
