@@ -14,6 +14,9 @@ for seed in ${SEEDS:-1 2 3 4 5}; do
     python3 examples/python/forest_reference.py "$work/reference-$seed" > "$work/forest-$seed.json"
     "$morphic" bench --infer "$work/reference-$seed" --repeats 1
 done
+# The README's one-seed figures of Config/sweeps/prior.json (six parameters from their priors).
+"$morphic" sweep Config/sweeps/prior.json --output "$work/prior" --quiet
+"$morphic" calibrate "$work/prior" --quiet
 python3 - "$work" ${SEEDS:-1 2 3 4 5} <<'PY'
 import json, sys
 import numpy as np
