@@ -21,7 +21,7 @@ public enum CardCalibration: Sendable, Hashable {
     ) throws -> (CardCalibration, TrainedReference?) {
         // What the definition alone tells, before anything is read.
         if Theta(definition).names.isEmpty {
-            return (.notReference("the sweep varies no parameter: there is nothing to infer"), nil)
+            return (.notReference(ReferenceSweep.nothingToInfer(definition, subject: "the sweep")), nil)
         }
         let counts = DatasetSplit.counts(definition)
         do {

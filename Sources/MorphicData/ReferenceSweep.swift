@@ -68,6 +68,7 @@ public struct ReferenceSweep: Sendable {
             }
             return false
         }
+        if varied.isEmpty { throw InferenceError(Self.nothingToInfer(definition, subject: "the reference")) }
         table = try ReferenceTable(
             parameterNames: varied.map { Self.candidates[$0].rawValue },
             integerParameters: varied.map { Self.candidates[$0].kind == .integer }, featureNames: Features.names,
@@ -107,6 +108,26 @@ public struct ReferenceSweep: Sendable {
     }
 
     private static func list(_ values: Set<Int>) -> String { values.sorted().map(String.init).joined(separator: ", ") }
+
+    /// Why `definition` (`subject`: "the sweep", "the reference") has nothing to infer, when
+    /// no parameter varies where it describes something: parameters of the field varied only
+    /// on runs where no field acted are named, since they describe nothing there.
+    public static func nothingToInfer(_ definition: SweepDefinition, subject: String) -> String {
+        let idle = candidates.filter { key in
+            var first: ParameterValue?
+            for run in definition.runs {
+                guard let value = run.configuration.value(key) else { continue }
+                if let first, first != value { return true }
+                first = first ?? value
+            }
+            return false
+        }
+        guard !idle.isEmpty else { return "\(subject) varies no parameter: there is nothing to infer" }
+        let anyField = definition.runs.contains { fieldActed($0.configuration) }
+        return "\(subject) varies \(idle.map(\.rawValue).joined(separator: ", ")) only on runs where no field acted ("
+            + (anyField ? "" : "none of its runs had a field: ")
+            + "field strength 0, no crystals or classical), where they describe nothing: there is nothing to infer"
+    }
 
     /// Numeric parameters that may be inferred, in docs/model.md's order: grid size and
     /// length are known from the observation, never inferred.

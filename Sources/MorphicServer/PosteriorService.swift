@@ -108,7 +108,7 @@ final class PosteriorService: Sendable {
         }
         try refuseTooLarge(definition)
         if Theta(definition).names.isEmpty {
-            throw refuse("the reference varies no parameter: there is nothing to infer")
+            throw refuse(ReferenceSweep.nothingToInfer(definition, subject: "the reference"))
         }
         do {
             _ = try ReferenceSweep.shape(definition)

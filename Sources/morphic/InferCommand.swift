@@ -34,12 +34,22 @@ struct InferCommand: ParsableCommand {
         let observations = try usage { try observed.flatMap { path in try ObservedInput.read(path).map { (path, $0) } } }
         let (sweep, model) = try trainReference(reference, quiet: quiet)
         let calibration = model.calibration
+        // Every observation is checked against the reference before any answer is written:
+        // one that does not fit is refused, naming its file, and nothing is written.
+        for (source, observation) in observations {
+            try usage {
+                do {
+                    try sweep.check(
+                        gridSize: observation.gridSize, generations: observation.generations, run: observation.runID)
+                } catch let error as InferenceError {
+                    throw InferenceError("\(source): \(error.message)", field: error.field)
+                }
+            }
+        }
         var written = 0
         let start = Date()
         for (source, observation) in observations {
             try usage {
-                try sweep.check(
-                    gridSize: observation.gridSize, generations: observation.generations, run: observation.runID)
                 let posterior: Posterior
                 do {
                     posterior = try model.posterior(observation.features)

@@ -205,9 +205,11 @@ import Testing
         let badCLI = try morphic(["infer", folder, data + "/missing.json"])
         #expect(badCLI.status == 64)
         try Data(bigger.utf8).write(to: URL(fileURLWithPath: data + "/bigger.json"))
-        let otherGridCLI = try morphic(["infer", folder, data + "/bigger.json", "--quiet"])
+        // One that does not fit among several: refused naming its file, before any answer is written.
+        let otherGridCLI = try morphic(["infer", folder, data + "/run.json", data + "/bigger.json", "--quiet"])
         #expect(otherGridCLI.status == 64)
-        #expect(otherGridCLI.output.contains("32×32"))
+        #expect(otherGridCLI.output.contains(data + "/bigger.json: ") && otherGridCLI.output.contains("32×32"), "\(otherGridCLI.output)")
+        #expect(!otherGridCLI.output.contains("\"p_field\""), "\(otherGridCLI.output)")
         // A population no grid can hold is refused naming the file it came from.
         let recordObject = try Self.object(Array(try Data(contentsOf: URL(fileURLWithPath: data + "/run.json"))))
         let series = try #require(recordObject["timeseries"] as? [String: Any])
@@ -235,6 +237,17 @@ import Testing
         // Its card says it cannot be a reference, and why.
         let nothingCard = try String(contentsOfFile: data + "/sweeps/\(nothing)/DATASET.md", encoding: .utf8)
         #expect(nothingCard.contains("cannot be a reference for posteriors: the sweep varies no parameter"))
+        // Parameters of the field varied where no field acts describe nothing: said so.
+        let idle = try submit(
+            server,
+            #"{"name": "idle", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "i", "mode": "morphic", "sample": {"count": 200, "method": "latin_hypercube", "params": {"field_strength": {"uniform": [0, 0]}, "temporal_decay": {"uniform": [0, 1]}}}}]}"#
+        )
+        let idleRefused = try trained(server, "GET", "/api/sweeps/\(idle)/calibration")
+        #expect(idleRefused.status == 422)
+        #expect(
+            String(decoding: idleRefused.body, as: UTF8.self).contains(
+                "varies temporal_decay only on runs where no field acted (none of its runs had a field"),
+            "\(String(decoding: idleRefused.body, as: UTF8.self))")
         let small = try submit(
             server,
             #"{"name": "small", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a", "mode": "morphic", "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#
