@@ -163,6 +163,11 @@ public struct ParameterSample: Hashable, Sendable {
                 field: distributionField,
                 message: name == "choice" ? "must be a non-empty array of values" : "must be [lo, hi]")
         }
+        // Bounds are two: a third is not checked as a value first, which would blame it for
+        // its value rather than for being there.
+        guard name == "choice" || list.count == 2 else {
+            throw SweepError(field: distributionField, message: "must be [lo, hi]: two numbers, not \(list.count)")
+        }
         var values: [ParameterValue] = []
         // A set, not a search of the list (``SweepDefinition``'s grid lists alike).
         var seen: Set<ParameterValue> = []

@@ -422,6 +422,11 @@ import Testing
             #""sample": {"count": 4, "method": "random", "params": {"grid_size": {"choice": [8, 16]}}}"#,
             "groups[0].sample.params.grid_size"
         ),
+        // Three bounds: the list is blamed for its length, not its third value for its range.
+        (
+            #""sample": {"count": 4, "method": "random", "params": {"field_strength": {"uniform": [0, 1, 2]}}}"#,
+            "groups[0].sample.params.field_strength.uniform"
+        ),
         (#""grid": {"min_form_cells": [3, 30, 4]}"#, "groups[0].grid.min_form_cells[1]"),
         (#""points": [{"min_form_cells": 30}]"#, "groups[0].points[0].min_form_cells"),
         (#""points": [{"form_size": 7, "min_form_cells": 12}, {"form_size": 3, "min_form_cells": 9}, {"form_size": 3, "min_form_cells": 10}]"#, "groups[0].points[2].min_form_cells"),
