@@ -37,12 +37,17 @@ async function ask(path, method, body, signal, columns = false, raw = false) {
   if (token) headers.Authorization = "Bearer " + token;
   if (body) headers["Content-Type"] = "application/json";
   let response;
+  // A request still unanswered after SLOW ms may be waiting on a server that hangs (stopped,
+  // swapping): its liveness is asked, and the banner shows if it does not answer either.
+  const slow = setTimeout(probe, SLOW);
   try {
     // no-cache: revalidate with the entity tag, so an unchanged answer costs a 304.
     response = await fetch(path, { method, headers, body, cache: "no-cache", signal });
   } catch (error) {
     if (error.name !== "AbortError") outage(true);
     return null;
+  } finally {
+    clearTimeout(slow);
   }
   outage(false);
   let json = null, buffer = null;
@@ -122,19 +127,36 @@ function withRanges(answer) {
 // RETRY ms whatever the view (one that asks nothing itself, such as the form, included), and
 // the banner goes when it answers. A view that polls asks its own requests again then.
 const RETRY = 3000;
-let retrying = null;
+// A liveness check that takes longer than ALIVE ms counts as no answer (a hung server keeps
+// the connection open and says nothing); a request unanswered after SLOW ms starts one.
+const ALIVE = 5000, SLOW = 8000;
+let retrying = null, probing = false;
+
+/// Whether the server answers /healthz within ALIVE ms.
+async function alive() {
+  try {
+    await fetch("/healthz", { cache: "no-store", signal: AbortSignal.timeout(ALIVE) });
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
+/// A slow request's check: the banner if the server does not answer its liveness either.
+async function probe() {
+  if (probing || retrying) return;
+  probing = true;
+  const answered = await alive();
+  probing = false;
+  if (!answered) outage(true);
+}
 
 function outage(down) {
   $("#outage").hidden = !down;
   if (!down) { clearTimeout(retrying); retrying = null; return; }
   if (retrying) return;
   const retry = async () => {
-    try {
-      await fetch("/healthz", { cache: "no-store" });
-      outage(false);
-    } catch (_) {
-      retrying = setTimeout(retry, RETRY);
-    }
+    if (await alive()) outage(false); else retrying = setTimeout(retry, RETRY);
   };
   retrying = setTimeout(retry, RETRY);
 }

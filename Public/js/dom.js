@@ -37,3 +37,16 @@ export const label = (name) => name.replace(/_/g, " ");
 /// "1 run", "100,000 finished field runs": a count of runs, with its separators, the noun
 /// singular for one.
 export const runCount = (count, kind = "") => `${count.toLocaleString()} ${kind ? kind + " " : ""}run${count === 1 ? "" : "s"}`;
+
+/// The runs a summary covers: "All N finished field runs matching the filter", or, when some
+/// of those have no value to summarize (a statistic null for them, such as a run that never
+/// converged), how many it covers and that the rest have none.
+export function coveredRuns(answer, what) {
+  if (answer.runs >= answer.matched) return `All ${runCount(answer.runs, "finished field")} matching the filter`;
+  return `${answer.runs.toLocaleString()} of the ${runCount(answer.matched, "finished field")} matching the filter `
+    + `(${(answer.matched - answer.runs).toLocaleString()} have no value of ${what})`;
+}
+
+/// A sweep's name as the page shows it: one of blank characters only says so, rather than
+/// leave a link or a heading with nothing to read.
+export const shownName = (name) => name.trim() ? name : "(a name of blank characters)";

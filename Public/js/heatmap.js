@@ -1,7 +1,7 @@
 // The heatmap: a statistic's mean over two parameters.
 import { api } from "./api.js";
 import { readout } from "./chart.js";
-import { $, format, label, runCount } from "./dom.js";
+import { $, coveredRuns, format, label } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { aggregatePath, drawnPoint, withFilter } from "./sweep-chart.js";
 import { sweepView, viewState } from "./sweep-state.js";
@@ -41,6 +41,9 @@ export async function renderHeatmap() {
   context.fillStyle = dark ? "#e8e8e8" : "#222";
   context.font = "11px system-ui, sans-serif";
   const targets = [];
+  // Row labels at least 14 px apart, as the columns' are thinned to eight: every row's, on a
+  // tall heatmap, were drawn over each other.
+  const rowStep = Math.max(1, Math.ceil(14 / cellH));
   rows.forEach((series, row) => {
     const top0 = top + (rows.length - 1 - row) * cellH;
     for (const point of series.points) {
@@ -53,7 +56,7 @@ export async function renderHeatmap() {
     }
     context.fillStyle = dark ? "#e8e8e8" : "#222";
     context.textAlign = "right";
-    context.fillText(format(series.low), left - 4, top0 + cellH / 2 + 4);
+    if (row % rowStep === 0) context.fillText(format(series.low), left - 4, top0 + cellH / 2 + 4);
   });
   context.textAlign = "center";
   const step = Math.max(1, Math.ceil(xs.length / 8));
@@ -65,7 +68,7 @@ export async function renderHeatmap() {
   context.fillText(label(y), 0, 0);
   context.restore();
   const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "", answer.by_bin ? `${label(y)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
-  const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${runCount(answer.runs, "finished field")} matching the filter; `
+  const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${coveredRuns(answer, [x, y, z].map(label).join(" or "))}; `
     + `from ${format(low)} (lightest) to ${format(high)} (darkest)` + (binned ? `; ${binned}.` : ".");
   canvas.setAttribute("aria-label", text + " With focus, arrow keys step from cell to cell.");
   $("#heat-note").textContent = text;

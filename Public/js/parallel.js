@@ -1,5 +1,5 @@
 // Parallel coordinates: every finished field run on a canvas, brushes written into the filter.
-import { api, apiColumns } from "./api.js";
+import { api, apiColumns, errorText } from "./api.js";
 import { STATISTICS } from "./model.js";
 import { exportChart } from "./chart.js";
 import { $, format, label, runCount, svgElement } from "./dom.js";
@@ -25,6 +25,8 @@ function parallelStatistics() {
 // Its state is the sweep view's (`sweepView().parallel`).
 
 const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
+// The most fields one columns request asks for (the server's limit).
+const COLUMNS_ASKED = 16;
 export const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
 
 export function filterParts(filter) { return filter ? filter.split(/\s+and\s+/i).map((part) => part.trim()).filter(Boolean) : []; }
@@ -48,10 +50,16 @@ export async function loadParallel() {
   const id = state.sweepID, number = view.number, load = ++chart.parallelLoad;
   const axes = [...chart.swept, ...parallelStatistics()];
   const missing = axes.filter((key) => !chart.columns.has(key));
-  if (missing.length) {
+  // Asked COLUMNS_ASKED at a time, the most the server takes in one request (a link to
+  // every statistic asks for more than that at once).
+  for (let start = 0; start < missing.length; start += COLUMNS_ASKED) {
     $("#parallel-note").textContent = "Loading every finished run's values…";
-    const result = await apiColumns(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: missing.join(","), filter: "mode != classical" }));
-    if (!current(number) || load !== chart.parallelLoad || !result || result.status !== 200 || !result.json) return;
+    const fields = missing.slice(start, start + COLUMNS_ASKED);
+    const result = await apiColumns(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: fields.join(","), filter: "mode != classical" }));
+    if (!current(number) || load !== chart.parallelLoad) return;
+    // Unreachable: the banner says so, and the view is asked again when the server answers.
+    if (!result) return;
+    if (result.status !== 200 || !result.json) { $("#parallel-note").textContent = "The runs' values could not be loaded: " + errorText(result); return; }
     const known = chart.columns.size ? chart.columns.values().next().value.length : result.json.matched;
     // Runs finished between two answers: start again from one answer for every axis.
     if (known !== result.json.matched) { chart.columns.clear(); return loadParallel(); }
@@ -128,13 +136,22 @@ function renderParallel(axes) {
   view.frame(slice);
   figure.dataset.selected = String(chosen);
   figure.dataset.runs = String(count);
+  // The filter's conditions that are not ranges on an axis drawn are not applied here: said.
+  const others = filterParts(table.filter).filter((part) => {
+    const match = part.match(CONDITION);
+    return !match || !parallel.axes.includes(match[1]);
+  });
   $("#parallel-note").textContent = `All ${runCount(count, "finished field")}, one line each; `
-    + (brushed.length ? `${chosen.toLocaleString()} within the ranges drawn (the filter's other conditions are applied to the table and charts).` : "drag along an axis to select a range.");
+    + (brushed.length ? `${chosen.toLocaleString()} within the ranges drawn.` : "drag along an axis to select a range.")
+    + (others.length ? ` The filter's other conditions (${others.join(" and ")}) are applied to the table and charts, not here.` : "");
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
   parallel.axes.forEach((key, index) => {
     const scale = parallel.scales[key], ax = x(index);
     svg.append(svgElement("line", { x1: ax, y1: top, x2: ax, y2: height - bottom, stroke: "currentColor", "stroke-opacity": 0.6 }));
-    const name = svgElement("text", { x: ax, y: 12, "text-anchor": "middle", "font-size": 10, fill: "currentColor" });
+    // The outer axes' names are anchored inward, so that a long one is not cut at the edge.
+    const anchor = parallel.axes.length > 1 && index === 0 ? "start"
+      : parallel.axes.length > 1 && index === parallel.axes.length - 1 ? "end" : "middle";
+    const name = svgElement("text", { x: ax, y: 12, "text-anchor": anchor, "font-size": 10, fill: "currentColor" });
     name.textContent = label(key);
     svg.append(name);
     for (const [v, y] of [[scale.high, top + 4], [scale.low, height - bottom + 12]]) {

@@ -22,8 +22,9 @@ export function route() {
     $("#view-sweeps").hidden = false;
     document.title = "Sweeps · MorphicLab";
     let idle = 0;
+    const page = Math.max(0, Math.floor(Number(new URLSearchParams(hash.split("?")[1] || "").get("page")) || 0));
     poll(number, async () => {
-      const active = await pollList(number);
+      const active = await pollList(number, page);
       if (active == null) return 5000;
       // Every second while something runs; otherwise less and less often, up to 30 s.
       idle = active ? 0 : idle + 1;

@@ -1,7 +1,7 @@
 // The sweep chart: a statistic against a parameter over every finished run.
 import { api, errorText } from "./api.js";
 import { exportChart, lineChart } from "./chart.js";
-import { $, fillSelect, format, label, runCount } from "./dom.js";
+import { $, coveredRuns, fillSelect, format, label, runCount } from "./dom.js";
 import { renderHeatmap } from "./heatmap.js";
 import { renderImportance } from "./importance.js";
 import { current, view } from "./lifecycle.js";
@@ -115,14 +115,16 @@ export async function renderSweepChart() {
   });
   const control = controls && controls.status === 200 && controls.json.series[0] && controls.json.series[0].points[0];
   const band = control ? { low: control.quantiles[1], high: control.quantiles[3],
-    label: `controls (${control.n}): middle half, mean ${format(control.mean)}` } : null;
+    // The controls are the baseline of the whole sweep: the filter, which their band ignores,
+    // is said to be set aside.
+    label: `controls (${control.n}${state.table.filter ? ", all: the filter aside" : ""}): middle half, mean ${format(control.mean)}` } : null;
   const title = `Mean ${label(y)} against ${label(x)}: lines with 95% intervals, boxes the runs' quartiles and range`;
   const tooltip = (line, at) => pointText(line.name, x, y, answer.x_bin, line.data[at]);
   const drawn = lineChart(title, lines, label(x), { markers: true, legend: true, band, yLabel: label(y), tooltip });
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
   const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "",
     answer.by_bin ? `${label(by)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
-  $("#chart-note").textContent = `All ${runCount(answer.runs, "finished field")} matching the filter `
+  $("#chart-note").textContent = `${coveredRuns(answer, [x, by, y].filter(Boolean).map(label).join(" or "))} `
     + `(of ${runCount(answer.total)} in the sweep), summarized by the server`
     + (binned ? `; ${binned}.` : ".");
   return others;

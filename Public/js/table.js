@@ -52,7 +52,11 @@ export function refreshTable(first = null) {
 export async function tryFilter(filter) {
   const { table } = sweepView(), number = view.number, checking = ++table.checking;
   const result = await api(tablePath(table, 0, PAGE, filter));
-  if (!current(number) || checking !== table.checking || !result) return false;
+  if (!current(number) || checking !== table.checking) return false;
+  // The server cannot be reached: said, and the filter asked again once it answers
+  // (``filterPending``, which the sweep's poll reads).
+  table.filterPending = !result;
+  if (!result) { filterError("Not applied yet: the server cannot be reached. It is asked again when it answers."); return false; }
   if (result.status !== 200) { filterError(errorText(result)); return false; }
   filterError("");
   if (filter === table.filter) return false;

@@ -125,6 +125,12 @@ public struct HTTPClient: Sendable {
             return Redaction.none.clean(bare, limit: Redaction.maximumMessage)
         }
 
+        /// Whether the attempt ran out of time.
+        var isTimeout: Bool {
+            if case .timeout = self { return true }
+            return false
+        }
+
         /// Whether another attempt may succeed.
         var isTransient: Bool {
             switch self {
@@ -177,12 +183,18 @@ public struct HTTPClient: Sendable {
         let session = session ?? Session()
         var wait = configuration.backoff
         var attempt = 1
+        // The last attempt's failure: past the deadline it is the answer, unless it was a
+        // timeout itself (a refused connection is said as such, not as no answer in time).
+        var last: Failure?
         while true {
             if cancellation?.isCancelled == true { throw .cancelled(url: request.url) }
             var timeout = configuration.totalTimeout
             if let deadline {
                 let remaining = deadline.timeIntervalSinceNow
-                guard remaining > 0 else { throw .timeout(configuration.totalTimeout, url: request.url) }
+                guard remaining > 0 else {
+                    if let last, !last.isTimeout { throw last }
+                    throw .timeout(configuration.totalTimeout, url: request.url)
+                }
                 timeout = min(timeout, remaining)
             }
             let result = perform(
@@ -201,6 +213,7 @@ public struct HTTPClient: Sendable {
                 failure = error
             }
             guard failure.isTransient, attempt < configuration.attempts else { throw failure }
+            last = failure
             if let deadline { pause = min(pause, max(0, deadline.timeIntervalSinceNow)) }
             if let cancellation {
                 guard cancellation.sleep(pause) else { throw .cancelled(url: request.url) }

@@ -130,6 +130,20 @@ import Testing
         #expect(error?.description == "the language model at \(model.endpoint) gave no table within 0.3 s")
     }
 
+    /// A model whose connections are refused, retried until the deadline: the refusal is
+    /// said, not that no table came in time.
+    @Test func refusedConnection_IsSaid_WhenTheDeadlineEndsItsRetries() throws {
+        let model = try FakeModel(.hung)
+        model.stop()
+        let cache = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let settings = LLMSettings(endpoint: model.endpoint, model: "m", timeout: 0.25)
+        let provider = LLMRuleProvider(settings: settings, cacheDirectory: cache, environment: [:])
+        let error = #expect(throws: LLMError.self) { try provider.ruleTable() }
+        let said = error?.description ?? ""
+        #expect(said.contains("cannot reach") && !said.contains("gave no table"), "\(said)")
+    }
+
     @Test func client_RefusesOtherSchemesAndCapsResponses() throws {
         #expect(throws: HTTPClient.Failure.invalidURL("file:///etc/passwd")) {
             try HTTPClient().send(HTTPClient.Request(url: "file:///etc/passwd"))

@@ -963,6 +963,103 @@ def main():
             time.sleep(1.5)
             assert driver.find_element(By.ID, "notice").text == "Deleted.", driver.find_element(By.ID, "notice").text
 
+        def refused_group_is_explained_without_a_page_error():
+            # An error whose field has no control of its own ("groups[1]": too many runs) is
+            # said under the definition, and the page throws nothing looking for its control.
+            console_errors(driver)
+            driver.get(url + "/#/new")
+            field = wait.until(lambda d: d.find_element(By.ID, "f-replicates"))
+            field.clear()
+            field.send_keys("100000")
+            driver.find_element(By.ID, "submit").click()
+            wait.until(lambda d: d.find_element(By.ID, "definition-error").text)
+            errors = [e for e in console_errors(driver) if "SyntaxError" in e or "Uncaught" in e]
+            assert not errors, errors
+
+        def parameter_space_from_a_link_to_every_statistic_draws():
+            # More axes than one columns request takes: asked in parts, and drawn.
+            driver.get(url + "/#/sweeps/" + big)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#parallel-stats option"))
+            names = driver.execute_script("return [...document.querySelectorAll('#parallel-stats option')].map((o) => o.value)")
+            # With the swept parameters' axes, more than 16.
+            assert len(names) >= 15, names
+            driver.get(url + "/#/sweeps/" + big + "?stats=" + ",".join(names))
+            driver.refresh()
+            wait.until(lambda d: d.find_element(By.ID, "parallel-note").text.startswith("All "))
+            drawn = driver.execute_script("return [...document.querySelectorAll('#parallel svg text')].map((t) => t.textContent)")
+            assert all(any(name.replace("_", " ") == text for text in drawn) for name in names), (names, drawn)
+
+        def cancel_and_retry_say_what_came_of_them():
+            body = json.dumps({"name": "long-notice", "defaults": {"grid_size": 64, "generations": 4000},
+                               "groups": [{"prefix": "l", "replicates": 40}]}).encode()
+            status, answer = api(url, "/api/sweeps", "POST", body)
+            assert status in (200, 201, 202), status
+            sweep = answer["id"]
+            driver.get(url + "/#/sweeps/" + sweep)
+            wait.until(lambda d: d.find_element(By.ID, "cancel").is_enabled())
+            driver.find_element(By.ID, "cancel").click()
+            WebDriverWait(driver, 5, ignored_exceptions=REDRAWN).until(lambda d: d.switch_to.alert).accept()
+            wait.until(lambda d: d.find_element(By.ID, "notice").text.startswith("Cancelled"))
+            time.sleep(1.5)
+            assert driver.find_element(By.ID, "notice").text.startswith("Cancelled"), driver.find_element(By.ID, "notice").text
+            wait.until(lambda d: d.find_element(By.ID, "retry").is_enabled())
+            driver.find_element(By.ID, "retry").click()
+            wait.until(lambda d: d.find_element(By.ID, "notice").text.startswith("Queued again"))
+            time.sleep(1.5)
+            assert driver.find_element(By.ID, "notice").text.startswith("Queued again"), driver.find_element(By.ID, "notice").text
+            api(url, f"/api/sweeps/{sweep}/cancel", "POST")
+            deadline = time.time() + 60
+            while api(url, f"/api/sweeps/{sweep}")[1]["status"] != "cancelled" and time.time() < deadline:
+                time.sleep(0.2)
+            assert api(url, f"/api/sweeps/{sweep}", "DELETE")[0] == 204
+
+        def sweep_list_pages_past_its_newest_hundred():
+            total = api(url, "/api/sweeps?limit=1")[1]["total"]
+            for index in range(max(0, 101 - total)):
+                body = json.dumps({"name": f"page-{index}", "defaults": {"grid_size": 4, "generations": 1},
+                                   "groups": [{"prefix": "p", "replicates": 1}]}).encode()
+                status = 429
+                while status == 429:
+                    status = api(url, "/api/sweeps", "POST", body)[0]
+                    if status == 429:
+                        time.sleep(0.5)
+                assert status in (200, 201, 202), status
+            total = api(url, "/api/sweeps?limit=1")[1]["total"]
+            driver.get(url + "/#/")
+            wait.until(lambda d: d.find_element(By.ID, "sweep-total").text.startswith(f"Sweeps 1–100 of {total:,}"))
+            driver.find_element(By.LINK_TEXT, "Older").click()
+            wait.until(lambda d: d.find_element(By.ID, "sweep-total").text.startswith(f"Sweeps 101–{total:,} of {total:,}"))
+            assert len(driver.find_elements(By.CSS_SELECTOR, "#sweep-list li")) == total - 100
+            driver.find_element(By.LINK_TEXT, "Newer").click()
+            wait.until(lambda d: d.find_element(By.ID, "sweep-total").text.startswith("Sweeps 1–100"))
+
+        def hung_server_is_shown_and_a_filter_typed_while_down_is_applied():
+            nonlocal server
+            port = int(url.rsplit(":", 1)[1])
+            driver.get(url + "/#/sweeps/" + big)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
+            # A server that hangs (stopped, not gone): the banner within some 20 s, gone once it answers.
+            server.send_signal(signal.SIGSTOP)
+            try:
+                WebDriverWait(driver, 40, ignored_exceptions=REDRAWN).until(lambda d: d.find_element(By.ID, "outage").is_displayed())
+            finally:
+                server.send_signal(signal.SIGCONT)
+            WebDriverWait(driver, 40, ignored_exceptions=REDRAWN).until(lambda d: not d.find_element(By.ID, "outage").is_displayed())
+            # A filter typed while the server is gone is said not to be applied yet, and is
+            # applied once it is back.
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=15)
+            box = driver.find_element(By.ID, "run-filter")
+            box.clear()
+            box.send_keys("field_strength >= 0.9")
+            WebDriverWait(driver, 20, ignored_exceptions=REDRAWN).until(
+                lambda d: "Not applied yet" in d.find_element(By.ID, "filter-error").text)
+            server, _ = start_server(binary, data, port)
+            WebDriverWait(driver, 60, ignored_exceptions=REDRAWN).until(
+                lambda d: "filter=" in d.current_url and not d.find_element(By.ID, "filter-error").text)
+            matched = api(url, f"/api/sweeps/{big}/runs?limit=1&filter=" + urllib.parse.quote("field_strength >= 0.9"))[1]["matched"]
+            wait.until(lambda d: d.find_element(By.ID, "run-count").text.startswith(f"{matched:,} of"))
+
         def outage_is_shown_and_clears():
             nonlocal server
             port = int(url.rsplit(":", 1)[1])
@@ -1006,7 +1103,10 @@ def main():
                      parallel_plot_says_a_runs_values_and_opens_it, importance_matches_its_definition_and_sums_sensibly,
                      many_runs_keep_the_page_small, idle_list_asks_rarely,
                      hidden_tab_asks_nothing_and_catches_up_when_shown, leaving_a_view_mid_poll_freezes_nothing,
-                     missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep, outage_is_shown_and_clears]:
+                     missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep,
+                     refused_group_is_explained_without_a_page_error, parameter_space_from_a_link_to_every_statistic_draws,
+                     cancel_and_retry_say_what_came_of_them, sweep_list_pages_past_its_newest_hundred,
+                     hung_server_is_shown_and_a_filter_typed_while_down_is_applied, outage_is_shown_and_clears]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue
             check(test.__name__, test)

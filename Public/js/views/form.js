@@ -108,7 +108,8 @@ function controlFor(field) {
   const last = field.split(".").pop().replace(/\[\d+\]$/, "");
   if (field.startsWith("groups") && field.endsWith(".replicates")) return field.startsWith("groups[0]") ? $("#f-controls") : $("#f-replicates");
   if (field.includes(".sample")) return sampleControlFor(field);
-  return $("#f-" + last) || ($("#f-" + field) || null);
+  // By id, not by selector: a field such as "groups[1]" is no valid selector.
+  return document.getElementById("f-" + last) || document.getElementById("f-" + field);
 }
 
 async function submitSweep(event) {

@@ -1,6 +1,6 @@
 // The sweep list: newest first, refreshed while a sweep runs.
 import { api, errorText, notice } from "../api.js";
-import { $, runCount } from "../dom.js";
+import { $, runCount, shownName } from "../dom.js";
 import { current } from "../lifecycle.js";
 
 function formatDuration(seconds) {
@@ -24,7 +24,7 @@ export function progressBlock(sweep) {
   bar.className = "progress";
   bar.max = 1;
   bar.value = p.fraction;
-  bar.setAttribute("aria-label", `${sweep.name} progress`);
+  bar.setAttribute("aria-label", `${shownName(sweep.name)} progress`);
   bar.dataset.fraction = String(p.fraction);
   const rate = rateOf(sweep);
   const meta = document.createElement("div");
@@ -42,9 +42,13 @@ export function progressBlock(sweep) {
   return wrap;
 }
 
-/// Shows the sweep list; whether any sweep is still active, or null when the server did not answer.
-export async function pollList(number) {
-  const result = await api("/api/sweeps");
+// Sweeps a page of the list shows.
+const LIST_PAGE = 100;
+
+/// Shows page `page` (0: the newest) of the sweep list; whether any sweep on it is still
+/// active, or null when the server did not answer.
+export async function pollList(number, page = 0) {
+  const result = await api(`/api/sweeps?offset=${page * LIST_PAGE}&limit=${LIST_PAGE}`);
   if (!result || !current(number)) return null;
   if (result.status !== 200) { notice(errorText(result)); return null; }
   const list = $("#sweep-list");
@@ -56,7 +60,7 @@ export async function pollList(number) {
     head.className = "head";
     const link = document.createElement("a");
     link.href = "#/sweeps/" + sweep.id;
-    link.textContent = sweep.name;
+    link.textContent = shownName(sweep.name);
     const status = document.createElement("span");
     status.className = "status " + sweep.status;
     status.textContent = sweep.status;
@@ -70,6 +74,20 @@ export async function pollList(number) {
   const focused = document.activeElement && document.activeElement.closest("#sweep-list") ? document.activeElement.getAttribute("href") : null;
   list.replaceChildren(...items);
   if (focused) { const again = list.querySelector(`a[href="${focused}"]`); if (again) again.focus(); }
-  $("#sweep-total").textContent = result.json.total > sweeps.length ? `The newest ${sweeps.length} of ${result.json.total}.` : "";
+  // More than a page: which sweeps are shown, and links to the pages either side.
+  const total = result.json.total, first = page * LIST_PAGE;
+  const parts = [];
+  if (total > sweeps.length || page > 0) {
+    parts.push(sweeps.length ? `Sweeps ${(first + 1).toLocaleString()}–${(first + sweeps.length).toLocaleString()} of ${total.toLocaleString()}. `
+      : `No sweeps on this page; there are ${total.toLocaleString()}. `);
+    for (const [text, to, shown] of [["Newer", page - 1, page > 0], ["Older", page + 1, first + sweeps.length < total]]) {
+      if (!shown) continue;
+      const link = document.createElement("a");
+      link.href = to > 0 ? `#/?page=${to}` : "#/";
+      link.textContent = text;
+      parts.push(link, " ");
+    }
+  }
+  $("#sweep-total").replaceChildren(...parts);
   return sweeps.some((sweep) => ["queued", "running", "cancelling"].includes(sweep.status));
 }

@@ -1,7 +1,7 @@
 // One sweep: its status and actions, and the views of its runs below.
 import { api, errorText, notice } from "../api.js";
 import { mountCompare, renderCompare } from "../compare.js";
-import { $ } from "../dom.js";
+import { $, shownName } from "../dom.js";
 import { loadInference, mountInference } from "../../inference.js";
 import { mountHeatmap } from "../heatmap.js";
 import { current, poll, view } from "../lifecycle.js";
@@ -75,12 +75,17 @@ export async function showSweep(id, wanted, number) {
     if (!result) { down = true; return 3000; }
     if (result.status === 404) { showMissing(id, last !== null); return null; }
     if (result.status !== 200) { notice(errorText(result)); return 3000; }
-    // Back after an outage: what was asked meanwhile (a table page, a chart) is asked again.
+    // Back after an outage: what was asked meanwhile (a table page, a chart) is asked again,
+    // and a filter typed meanwhile is applied.
     if (down && last) {
       refreshTable();
       if (charts.drawn && !charts.busy) redraw(charts.done);
     }
     down = false;
+    if (table.filterPending) {
+      table.filterPending = false;
+      tryFilter($("#run-filter").value.trim()).then((taken) => { if (taken) renderSweepChart(); });
+    }
     const sweep = result.json;
     const active = ["queued", "running", "cancelling"].includes(sweep.status);
     const done = sweep.progress.runs_completed + sweep.progress.runs_failed;
@@ -90,8 +95,8 @@ export async function showSweep(id, wanted, number) {
     const text = JSON.stringify(sweep);
     if (text === shown) return active ? 1000 : FINISHED_POLL;
     shown = text;
-    document.title = sweep.name + " · MorphicLab";
-    $("#sweep-title").textContent = sweep.name;
+    document.title = shownName(sweep.name) + " · MorphicLab";
+    $("#sweep-title").textContent = shownName(sweep.name);
     const status = document.createElement("p");
     const label = document.createElement("span");
     label.className = "status " + sweep.status;
@@ -205,7 +210,9 @@ async function act(state, action, confirmation, messages) {
     { method: action === "delete" ? "DELETE" : "POST", signal: new AbortController().signal });
   if (!result) { notice("The server cannot be reached; nothing was changed."); return; }
   const deleted = action === "delete" && result.status === 204;
-  notice(messages[result.status] || errorText(result), { keep: deleted });
+  // The view is drawn anew (or left, once deleted): the notice is kept through that.
+  const redrawn = !deleted && sweepView() === state;
+  notice(messages[result.status] || errorText(result), { keep: deleted || redrawn });
   if (deleted) { location.hash = "#/"; return; }
-  if (sweepView() === state) route();
+  if (redrawn) route();
 }
