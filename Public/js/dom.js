@@ -42,6 +42,7 @@ export const runCount = (count, kind = "") => `${count.toLocaleString()} ${kind 
 /// of those have no value to summarize (a statistic null for them, such as a run that never
 /// converged), how many it covers and that the rest have none.
 export function coveredRuns(answer, what) {
+  if (!answer.matched) return "No finished field run matching the filter";
   if (answer.runs >= answer.matched) return `All ${runCount(answer.runs, "finished field")} matching the filter`;
   return `${answer.runs.toLocaleString()} of the ${runCount(answer.matched, "finished field")} matching the filter `
     + `(${(answer.matched - answer.runs).toLocaleString()} have no value of ${what})`;

@@ -1,7 +1,7 @@
 // The heatmap: a statistic's mean over two parameters.
 import { api } from "./api.js";
 import { readout } from "./chart.js";
-import { $, coveredRuns, format, label } from "./dom.js";
+import { $, coveredRuns, format, label, runCount } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { aggregatePath, drawnPoint, withFilter } from "./sweep-chart.js";
 import { sweepView, viewState } from "./sweep-state.js";
@@ -79,7 +79,7 @@ export async function renderHeatmap() {
     const point = drawnPoint(answered, z);
     const up = answer.by_bin ? `${label(y)} ${format(series.low)}–${format(series.high)}` : `${label(y)} ${format(series.low)}`;
     return `${where(x, point.x, answer.x_bin)}, ${up}: mean ${label(z)} ${format(point.mean)}`
-      + (point.low != null ? ` (95% ${format(point.low)}–${format(point.high)})` : "") + `; ${point.n.toLocaleString()} runs`;
+      + (point.low != null ? ` (95% ${format(point.low)}–${format(point.high)})` : "") + `; ${runCount(point.n)}`;
   }, null, Math.hypot(cellW, cellH) / 2);
   figure.dataset.cells = String(means.length);
 }

@@ -141,7 +141,7 @@ function renderParallel(axes) {
     const match = part.match(CONDITION);
     return !match || !parallel.axes.includes(match[1]);
   });
-  $("#parallel-note").textContent = `All ${runCount(count, "finished field")}, one line each; `
+  $("#parallel-note").textContent = (count ? `All ${runCount(count, "finished field")}, one line each; ` : "No finished field run yet; ")
     + (brushed.length ? `${chosen.toLocaleString()} within the ranges drawn.` : "drag along an axis to select a range.")
     + (others.length ? ` The filter's other conditions (${others.join(" and ")}) are applied to the table and charts, not here.` : "");
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });

@@ -70,7 +70,7 @@ export async function loadReplay(runID, generations, n, number) {
   const state = sweepView(), { replay } = state;
   stopReplay();
   const key = `${state.sweepID}/${runID}`;
-  Object.assign(replay, { key, frames: [], n, index: 0 });
+  Object.assign(replay, { key, frames: [], n, index: 0, generations });
   const canvas = $("#replay-canvas");
   canvas.width = n;
   canvas.height = n;
@@ -126,7 +126,10 @@ export function drawFrame(index) {
   }
   context.putImageData(image, 0, 0);
   $("#replay-scrub").value = String(index);
-  $("#replay-generation").textContent = `generation ${frame.generation} of ${replay.frames[replay.frames.length - 1].generation}`;
+  // Of the run's last generation; while frames still arrive, how far they have come too.
+  const loaded = replay.frames[replay.frames.length - 1].generation;
+  $("#replay-generation").textContent = `generation ${frame.generation} of ${replay.generations}`
+    + (loaded < replay.generations ? ` (frames to ${loaded} so far)` : "");
   $("#replay").dataset.generation = String(frame.generation);
   $("#replay").dataset.matched = matched ? String(matched.reduce((a, b) => a + b, 0)) : "";
   // The run's charts mark the same generation (none for the initial state, frame 0).

@@ -1,6 +1,6 @@
 // The run table: only the visible rows, pages asked from the server.
-import { api, errorText } from "./api.js";
-import { $, label } from "./dom.js";
+import { api, errorText, notice } from "./api.js";
+import { $, label, runCount } from "./dom.js";
 import { current, view } from "./lifecycle.js";
 import { PARAMETERS, SHOWN_STATS, STATISTICS } from "./model.js";
 import { showRun } from "./run.js";
@@ -102,11 +102,18 @@ async function askPage(table, offset) {
   table.pageArrived();
   if (!result) return;
   if (result.status !== 200) {
+    const field = result.json && result.json.error && result.json.error.field;
+    // A sort by no column (a URL edited by hand) is dropped too: the table is shown in the
+    // sweep's order, and the page's notice says why.
+    if (result.status === 400 && field === "sort" && table.sort) {
+      notice("The link's sort is not used: " + errorText(result));
+      table.sort = ""; viewState.save(); refreshTable();
+      return;
+    }
     filterError(errorText(result));
     // A filter the server refuses that came with the URL is dropped, as a typed one is never
     // taken: the box keeps it beside its error, and the table and every view show all runs
     // (the charts, waiting for this first page, are asked without it).
-    const field = result.json && result.json.error && result.json.error.field;
     if (result.status === 400 && field === "filter" && table.filter) { table.filter = ""; viewState.save(); refreshTable(); }
     return;
   }
@@ -278,7 +285,7 @@ function renderRows() {
   // Putting focus back on a row far down may still move the scroll position (Chromium takes
   // it to the top); the rows drawn are for where it was.
   if (wrap.scrollTop !== scrolled) wrap.scrollTop = scrolled;
-  $("#run-count").textContent = `${count.toLocaleString()} of ${table.total.toLocaleString()} runs`;
+  $("#run-count").textContent = `${count.toLocaleString()} of ${runCount(table.total)}`;
 }
 
 /// Moves the keyboard focus to the row at `index`, scrolling it into view.

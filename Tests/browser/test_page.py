@@ -989,6 +989,14 @@ def main():
             drawn = driver.execute_script("return [...document.querySelectorAll('#parallel svg text')].map((t) => t.textContent)")
             assert all(any(name.replace("_", " ") == text for text in drawn) for name in names), (names, drawn)
 
+        def link_with_a_sort_by_no_column_shows_the_runs_and_says_so():
+            driver.get(url + "/#/sweeps/" + big + "?sort=nosuch")
+            driver.refresh()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run]"))
+            wait.until(lambda d: "sort is not used" in d.find_element(By.ID, "notice").text)
+            assert "sort=" not in driver.current_url, driver.current_url
+            assert driver.find_element(By.ID, "run-count").text.endswith("of 100,000 runs"), driver.find_element(By.ID, "run-count").text
+
         def cancel_and_retry_say_what_came_of_them():
             body = json.dumps({"name": "long-notice", "defaults": {"grid_size": 64, "generations": 4000},
                                "groups": [{"prefix": "l", "replicates": 40}]}).encode()
@@ -1105,6 +1113,7 @@ def main():
                      hidden_tab_asks_nothing_and_catches_up_when_shown, leaving_a_view_mid_poll_freezes_nothing,
                      missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep,
                      refused_group_is_explained_without_a_page_error, parameter_space_from_a_link_to_every_statistic_draws,
+                     link_with_a_sort_by_no_column_shows_the_runs_and_says_so,
                      cancel_and_retry_say_what_came_of_them, sweep_list_pages_past_its_newest_hundred,
                      hung_server_is_shown_and_a_filter_typed_while_down_is_applied, outage_is_shown_and_clears]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:

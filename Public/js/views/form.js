@@ -1,6 +1,6 @@
 // The new-sweep form and the definition it writes.
 import { api, errorText } from "../api.js";
-import { $ } from "../dom.js";
+import { $, runCount } from "../dom.js";
 import { view } from "../lifecycle.js";
 
 function numbers(text) {
@@ -80,17 +80,30 @@ export function estimate() {
     $("#estimate").textContent = "The definition is not valid JSON yet.";
     return;
   }
+  // Only what the server would count: anything else (not an object, groups that are no
+  // list, replicates that are no whole number from 1) is left to its validation to explain.
+  const object = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+  if (!object(definition) || (definition.groups !== undefined && !Array.isArray(definition.groups))) {
+    $("#estimate").textContent = "Not a sweep definition yet: an object with a list of groups.";
+    return;
+  }
   let runs = 0, cells = 0;
   for (const group of definition.groups || []) {
-    const base = Object.assign({ grid_size: 25, generations: 200 }, definition.defaults || {}, group.params || {});
+    if (!object(group)) continue;
+    const base = Object.assign({ grid_size: 25, generations: 200 }, object(definition.defaults) ? definition.defaults : {},
+      object(group.params) ? group.params : {});
     const points = groupPoints(group, base);
-    const replicates = group.replicates || 1;
+    const replicates = group.replicates === undefined ? 1 : group.replicates;
+    if (!Number.isInteger(replicates) || replicates < 1) {
+      $("#estimate").textContent = "Replicates must be a whole number from 1.";
+      return;
+    }
     for (const point of points) {
       runs += replicates;
       cells += replicates * point.grid_size * point.grid_size * point.generations;
     }
   }
-  $("#estimate").textContent = `${runs.toLocaleString()} runs, ${cells.toLocaleString()} cell updates.`;
+  $("#estimate").textContent = `${runCount(runs)}, ${cells.toLocaleString()} cell updates.`;
 }
 
 function clearFieldErrors() {

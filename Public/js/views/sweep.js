@@ -1,14 +1,14 @@
 // One sweep: its status and actions, and the views of its runs below.
 import { api, errorText, notice } from "../api.js";
 import { mountCompare, renderCompare } from "../compare.js";
-import { $, shownName } from "../dom.js";
+import { $, runCount, shownName } from "../dom.js";
 import { loadInference, mountInference } from "../../inference.js";
 import { mountHeatmap } from "../heatmap.js";
 import { current, poll, view } from "../lifecycle.js";
 import { PARAMETERS, STATISTICS } from "../model.js";
 import { mountParallel } from "../parallel.js";
 import { route } from "../router.js";
-import { mountReplay } from "../replay.js";
+import { mountReplay, stopReplay } from "../replay.js";
 import { showRun } from "../run.js";
 import { clearCharts, loadChart, mountSweepChart, renderSweepChart } from "../sweep-chart.js";
 import { sweepState, sweepView, viewState } from "../sweep-state.js";
@@ -151,6 +151,8 @@ const FINISHED_POLL = 5000, CHARTS_EVERY = 3000;
 /// The sweep is not on the server: never was, or (`gone`) deleted while its view was open.
 function showMissing(id, gone) {
   if (gone) notice("This sweep no longer exists: it was deleted.");
+  // A replay of its run stops: its frames are gone with it.
+  stopReplay();
   $("#view-sweep").hidden = true;
   $("#view-missing").hidden = false;
   $("#missing-id").textContent = id;
@@ -174,8 +176,8 @@ async function loadValidation(id, number) {
     const verdict = check.holds === true ? "pass" : check.holds === false ? "fail" : "not applicable";
     item.className = "check " + verdict.replace(/ /g, "-");
     item.dataset.check = key;
-    const detail = check.spearman != null ? `ρ = ${check.spearman.toFixed(3)} over ${check.runs} runs`
-      : check.runs_with_influence != null ? `${check.runs_with_influence} of ${check.runs} with influence` : `${check.runs} runs`;
+    const detail = check.spearman != null ? `ρ = ${check.spearman.toFixed(3)} over ${runCount(check.runs)}`
+      : check.runs_with_influence != null ? `${check.runs_with_influence.toLocaleString()} of ${check.runs.toLocaleString()} with influence` : runCount(check.runs);
     item.textContent = `${verdict.toUpperCase()} · ${names[key] || key} · ${detail}`;
     return item;
   });
