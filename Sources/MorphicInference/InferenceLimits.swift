@@ -36,6 +36,11 @@ public struct InferenceLimits: Hashable, Sendable {
     /// Trained references kept in memory by a server. Default 4: a 5,000-run reference's
     /// forests take about 8 MB.
     public var cachedReferences = 4
+    /// Runs of the trained references kept, all together. Default 200,000: a reference takes
+    /// about 4.5 KB a run in memory (a 100,000-run one took a server from 33 to 488 MB), so
+    /// four of the largest would take some 3.6 GB; the most recently used is kept whatever
+    /// its size.
+    public var cachedReferenceRuns = 200_000
     /// Run maps (or their refusals) kept in memory by a server, besides those being computed.
     /// Default 16: a map holds each run's id and two coordinates, about 5 MB at 100,000 runs,
     /// and every sweep view open asks for its own, so fewer made a few tabs evict each other's

@@ -9,7 +9,8 @@ import Synchronization
 /// reference is trained once, on its own thread at the least priority (one at a time, never
 /// on an event loop or a pool: training a large one takes minutes, and the page's queries
 /// come first), and kept in memory, at most
-/// ``InferenceLimits/cachedReferences`` of them, the least recently used dropped first.
+/// ``InferenceLimits/cachedReferences`` of them and ``InferenceLimits/cachedReferenceRuns``
+/// runs together, the least recently used dropped first.
 /// Training is deterministic, so a reference trained again after a restart or an eviction
 /// gives the same bytes.
 final class PosteriorService: Sendable {
@@ -427,18 +428,29 @@ final class PosteriorService: Sendable {
         }
         state.withLock { state in
             if state.entries[id]?.version == version { state.entries[id]!.entry = entry }
+            // Its runs are known now: the references kept may hold too many.
+            evict(&state)
         }
     }
 
-    /// Drops the least recently used trained references beyond the limit; references being
-    /// trained stay.
+    /// Drops the least recently used trained references beyond the limits: more than
+    /// ``InferenceLimits/cachedReferences`` of them, or more runs together than
+    /// ``InferenceLimits/cachedReferenceRuns`` (the most recently used always stays).
+    /// References being trained stay.
     private func evict(_ state: inout State) {
-        while state.entries.count > limits.cachedReferences {
+        func runs(_ entry: Entry) -> Int {
+            if case .ready(let sweep, _) = entry { return sweep.table.runIDs.count }
+            return 0
+        }
+        while true {
             let done = state.entries.filter {
                 if case .training = $0.value.entry { return false }
                 return true
             }
-            guard let oldest = done.min(by: { $0.value.used < $1.value.used }) else { return }
+            let held = done.values.reduce(0) { $0 + runs($1.entry) }
+            let tooMany = state.entries.count > limits.cachedReferences
+            let tooLarge = held > limits.cachedReferenceRuns && done.count > 1
+            guard tooMany || tooLarge, let oldest = done.min(by: { $0.value.used < $1.value.used }) else { return }
             state.entries[oldest.key] = nil
         }
     }

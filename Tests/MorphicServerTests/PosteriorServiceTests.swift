@@ -50,6 +50,49 @@ import Testing
         }
     }
 
+    /// Trained references are kept within a bound on their runs together, besides their
+    /// number: past it the least recently used is dropped (and trained again when asked),
+    /// within it both stay.
+    @Test func trainedReferences_AreKeptWithinABoundOnTheirRunsTogether() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 2
+        let service = try JobService(configuration: configuration, log: Log())
+        defer { service.shutdown() }
+        let ids = try ["kept-a", "kept-b"].map { name in
+            let id = try service.submit(
+                Array(
+                    #"{"name": "\#(name)", "seed": 1, "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "sample": {"count": 200, "method": "random", "params": {"field_strength": {"uniform": [0.1, 1.0]}}}}]}"#
+                        .utf8)
+            ).status["id"]!.stringValue!
+            let deadline = Date().addingTimeInterval(120)
+            while try service.status(id)["status"] != .string("completed") && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return id
+        }
+        for (bound, keepsBoth) in [(300, false), (400, true)] {
+            var limits = InferenceLimits()
+            limits.trees = 10
+            limits.cachedReferenceRuns = bound
+            let posteriors = PosteriorService(service: service, limits: limits)
+            func trained(_ id: String) throws -> Int {
+                let deadline = Date().addingTimeInterval(60)
+                var status = try posteriors.calibration(id).status.code
+                while status == 202 && Date() < deadline {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    status = try posteriors.calibration(id).status.code
+                }
+                return status
+            }
+            #expect(try trained(ids[0]) == 200 && trained(ids[1]) == 200, "\(bound)")
+            // The first, least recently used, is still there only within the bound.
+            #expect(try posteriors.calibration(ids[0]).status.code == (keepsBoth ? 200 : 202), "\(bound)")
+        }
+    }
+
     /// The run map is computed off the request (below the queries' priority): the first ask
     /// answers 202 with where to ask again, a later one the map, whose coordinates are those
     /// the runs query compares `map_x` and `map_y` with.
