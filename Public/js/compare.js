@@ -12,7 +12,7 @@ export async function renderCompare(number) {
   const runs = [];
   for (const id of state.compare) {
     if (!compareCache.has(id)) {
-      const result = await api(`/api/sweeps/${state.sweepID}/runs/${id}`);
+      const result = await api(`/api/sweeps/${state.sweepID}/runs/${encodeURIComponent(id)}`);
       if (!current(number)) return;
       if (!result || result.status !== 200) continue;
       compareCache.set(id, result.json);

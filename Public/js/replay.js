@@ -81,7 +81,7 @@ export async function loadReplay(runID, generations, n, number) {
     const to = Math.min(generations, from + perRequest - 1);
     let response;
     try {
-      response = await fetch(`/api/sweeps/${state.sweepID}/runs/${runID}/frames?from=${from}&to=${to}&every=1`, { signal: view.signal });
+      response = await fetch(`/api/sweeps/${state.sweepID}/runs/${encodeURIComponent(runID)}/frames?from=${from}&to=${to}&every=1`, { signal: view.signal });
     } catch (error) {
       if (current(number) && replay.key === key) $("#replay-generation").textContent = "frames unavailable: the server cannot be reached";
       return;

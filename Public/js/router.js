@@ -1,5 +1,5 @@
 // Routing: the URL's hash picks the view.
-import { clearNotice } from "./api.js";
+import { clearNotice, notice } from "./api.js";
 import { $ } from "./dom.js";
 import { poll, startView } from "./lifecycle.js";
 import { mountForm } from "./views/form.js";
@@ -19,6 +19,8 @@ export function route() {
     mountForm();
     document.title = "New sweep · MorphicLab";
   } else {
+    // An address of no view (mistyped, or a sweep id in capitals) shows the list, saying so.
+    if (!/^#\/?(\?.*)?$/.test(hash)) notice(`There is no page at ${hash}: here are the sweeps.`);
     $("#view-sweeps").hidden = false;
     document.title = "Sweeps · MorphicLab";
     let idle = 0;

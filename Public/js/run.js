@@ -33,7 +33,7 @@ export async function showRun(runID, { push = true } = {}) {
   // failed, with its error, without asking.
   const listed = [...state.table.pages.values()].flat().find((run) => run && run.run_id === runID);
   if (listed && listed.status === "failed") { showFailure(runID, `run ${runID} failed: ${listed.error || "no reason kept"}`); return; }
-  const path = `/api/sweeps/${state.sweepID}/runs/${runID}`;
+  const path = `/api/sweeps/${state.sweepID}/runs/${encodeURIComponent(runID)}`;
   const result = await api(path);
   if (!current(number)) return;
   if (!result) return;

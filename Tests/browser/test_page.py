@@ -989,6 +989,24 @@ def main():
             drawn = driver.execute_script("return [...document.querySelectorAll('#parallel svg text')].map((t) => t.textContent)")
             assert all(any(name.replace("_", " ") == text for text in drawn) for name in names), (names, drawn)
 
+        def resubmitted_definition_and_unknown_address_say_so():
+            # The first test's definition again: its sweep is shown, and that it was there.
+            driver.get(url + "/#/new")
+            wait.until(lambda d: d.find_element(By.ID, "view-new").is_displayed())
+            values = {"name": "smoke", "seed": "1", "grid_size": "25", "generations": "100", "controls": "0",
+                      "replicates": "1", "crystal_count": "5", "field_strength": "0.2, 0.6, 1.0",
+                      "temporal_decay": "0.1", "similarity_threshold": "0.7"}
+            for key, value in values.items():
+                field = driver.find_element(By.ID, "f-" + key)
+                field.clear()
+                field.send_keys(value)
+            driver.find_element(By.ID, "submit").click()
+            wait.until(lambda d: d.current_url.endswith("#/sweeps/" + state["id"]))
+            wait.until(lambda d: "submitted before" in d.find_element(By.ID, "notice").text)
+            driver.execute_script("location.hash = '#/nonsense'")
+            wait.until(lambda d: d.find_element(By.ID, "view-sweeps").is_displayed())
+            wait.until(lambda d: "There is no page at #/nonsense" in d.find_element(By.ID, "notice").text)
+
         def link_with_a_sort_by_no_column_shows_the_runs_and_says_so():
             driver.get(url + "/#/sweeps/" + big + "?sort=nosuch")
             driver.refresh()
@@ -1113,7 +1131,7 @@ def main():
                      hidden_tab_asks_nothing_and_catches_up_when_shown, leaving_a_view_mid_poll_freezes_nothing,
                      missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep,
                      refused_group_is_explained_without_a_page_error, parameter_space_from_a_link_to_every_statistic_draws,
-                     link_with_a_sort_by_no_column_shows_the_runs_and_says_so,
+                     resubmitted_definition_and_unknown_address_say_so, link_with_a_sort_by_no_column_shows_the_runs_and_says_so,
                      cancel_and_retry_say_what_came_of_them, sweep_list_pages_past_its_newest_hundred,
                      hung_server_is_shown_and_a_filter_typed_while_down_is_applied, outage_is_shown_and_clears]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:

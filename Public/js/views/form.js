@@ -1,5 +1,5 @@
 // The new-sweep form and the definition it writes.
-import { api, errorText } from "../api.js";
+import { api, errorText, notice } from "../api.js";
 import { $, runCount } from "../dom.js";
 import { view } from "../lifecycle.js";
 
@@ -139,6 +139,8 @@ async function submitSweep(event) {
   $("#submit").disabled = false;
   if (!result) { $("#definition-error").textContent = "Cannot reach the server."; return; }
   if (result.status === 200 || result.status === 202) {
+    // 200: the same definition was submitted before; its sweep is shown, and that said.
+    if (result.status === 200) notice("This definition was submitted before: here is its sweep.", { keep: true });
     location.hash = "#/sweeps/" + result.json.id;
     return;
   }

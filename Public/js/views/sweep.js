@@ -48,7 +48,7 @@ export async function showSweep(id, wanted, number) {
   resetTable();
   const wantedRun = viewState.take("run");
   if (wantedRun) showRun(wantedRun, { push: false });
-  state.compare = (viewState.take("compare") || "").split(",").filter(Boolean).slice(0, 4);
+  state.compare = [...new Set((viewState.take("compare") || "").split(",").filter(Boolean))].slice(0, 4);
   renderCompare(number);
   $("#validation").replaceChildren();
   let last = null, shown = null, down = false;
