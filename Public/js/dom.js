@@ -38,13 +38,14 @@ export const label = (name) => name.replace(/_/g, " ");
 /// singular for one.
 export const runCount = (count, kind = "") => `${count.toLocaleString()} ${kind ? kind + " " : ""}run${count === 1 ? "" : "s"}`;
 
-/// The runs a summary covers: "All N finished field runs matching the filter", or, when some
-/// of those have no value to summarize (a statistic null for them, such as a run that never
-/// converged), how many it covers and that the rest have none.
-export function coveredRuns(answer, what) {
-  if (!answer.matched) return "No finished field run matching the filter";
-  if (answer.runs >= answer.matched) return `All ${runCount(answer.runs, "finished field")} matching the filter`;
-  return `${answer.runs.toLocaleString()} of the ${runCount(answer.matched, "finished field")} matching the filter `
+/// The runs a summary covers: "All N finished field runs" ("… matching the filter" when
+/// `filtered`), or, when some of those have no value to summarize (a statistic null for
+/// them, such as a run that never converged), how many it covers and that the rest have none.
+export function coveredRuns(answer, what, filtered) {
+  const matching = filtered ? " matching the filter" : "";
+  if (!answer.matched) return "No finished field run" + matching;
+  if (answer.runs >= answer.matched) return `All ${runCount(answer.runs, "finished field")}${matching}`;
+  return `${answer.runs.toLocaleString()} of the ${runCount(answer.matched, "finished field")}${matching} `
     + `(${(answer.matched - answer.runs).toLocaleString()} have no value of ${what})`;
 }
 

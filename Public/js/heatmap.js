@@ -68,7 +68,7 @@ export async function renderHeatmap() {
   context.fillText(label(y), 0, 0);
   context.restore();
   const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "", answer.by_bin ? `${label(y)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
-  const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${coveredRuns(answer, [x, y, z].map(label).join(" or "))}; `
+  const text = `Mean ${label(z)} over ${label(x)} and ${label(y)}, ${coveredRuns(answer, [x, y, z].map(label).join(" or "), Boolean(sweepView().table.filter))}; `
     + `from ${format(low)} (lightest) to ${format(high)} (darkest)` + (binned ? `; ${binned}.` : ".");
   canvas.setAttribute("aria-label", text + " With focus, arrow keys step from cell to cell.");
   $("#heat-note").textContent = text;

@@ -124,7 +124,7 @@ export async function renderSweepChart() {
   $("#sweep-chart").replaceWith(Object.assign(drawn, { id: "sweep-chart" }));
   const binned = [answer.x_bin ? `${label(x)} in bins of ${format(answer.x_bin)}` : "",
     answer.by_bin ? `${label(by)} in bins of ${format(answer.by_bin)}` : ""].filter(Boolean).join(", ");
-  $("#chart-note").textContent = `${coveredRuns(answer, [x, by, y].filter(Boolean).map(label).join(" or "))} `
+  $("#chart-note").textContent = `${coveredRuns(answer, [x, by, y].filter(Boolean).map(label).join(" or "), Boolean(state.table.filter))} `
     + `(of ${runCount(answer.total)} in the sweep), summarized by the server`
     + (binned ? `; ${binned}.` : ".");
   return others;

@@ -242,6 +242,12 @@ public enum Dataset {
         return found
     }
 
+    /// Checks that `bytes` are a whole record of `run` (its id, every parameter and its seed
+    /// as the definition plans them); the error says what differs.
+    public static func check(record bytes: [UInt8], of run: PlannedRun) throws {
+        _ = try record(bytes, of: run, path: "run \(run.id)'s record")
+    }
+
     /// Reads a run record and checks it is the planned run. `path` names where it was read
     /// (``place(of:index:in:)``), for the error.
     static func record(_ bytes: [UInt8], of run: PlannedRun, path: @autoclosure () -> String) throws -> JSON {

@@ -210,7 +210,11 @@ public struct Observation: Sendable {
             "population": (true, cells, grid),
             "complexity": (false, 0.5, "a standard deviation of fractions of a block is at most 0.5"),
             "volatility": (false, cells, "a change in population over the one before it is at most the grid's cells; " + grid),
-            "pattern_diversity": (true, min(512, cells), "it counts distinct 3×3 windows, of which there are at most 512"),
+            "pattern_diversity": (
+                true, min(512, cells),
+                cells < 512 ? "it counts distinct 3×3 windows, at most one a cell; " + grid
+                    : "it counts distinct 3×3 windows, of which there are at most 512"
+            ),
         ]
         return try Features.series.map { name in
             let field = prefix + "." + name

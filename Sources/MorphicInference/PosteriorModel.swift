@@ -242,7 +242,7 @@ public struct PosteriorModel: Sendable {
             } else if negatives.isEmpty {
                 // Replicates of one point share a split: controls that are all one point's
                 // land in one split.
-                absence = "the test split has no controls to measure p_field on (runs are split by parameter point)"
+                absence = "the test split has no controls to measure p_field on: runs are split by parameter point"
             } else {
                 fieldFigures = Calibration.Field(
                     fieldRuns: positives.count, controls: negatives.count,

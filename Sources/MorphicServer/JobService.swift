@@ -474,8 +474,20 @@ public final class JobService: @unchecked Sendable {
             job.retrying = true
         }
         // A completed sweep's records are read first: one whose every run has a whole record
-        // is left as it is. The count stands unless failures are cleared.
-        var counted = completed ? job.count(trustingManifest: false, log: log) : nil
+        // that its manifest's sha256 vouches for is left as it is (a record edited with its
+        // CRC-32 made again is whole, but not the record the dataset was made of). The count
+        // stands unless failures are cleared.
+        let changed = completed ? Set(Dataset.changedRecords(job.definition, in: job.folder) ?? []) : []
+        if !changed.isEmpty {
+            log.error(
+                "records_changed",
+                [
+                    "sweep": .string(id), "runs": .int(changed.count),
+                    "first": .array(changed.sorted().prefix(SweepJob.loggedDamaged).map { .string(job.definition.runs[$0].id) }),
+                    "action": .string("computing them again"),
+                ])
+        }
+        var counted = completed ? job.count(trustingManifest: false, recomputing: changed, log: log) : nil
         if let count = counted {
             guard count.progress.runsCompleted < count.progress.runsTotal else {
                 board.locked { job.retrying = false }
@@ -486,7 +498,7 @@ public final class JobService: @unchecked Sendable {
         for run in job.definition.runs { job.folder.clearFailure(run.id) }
         job.forgetIndex()
         executor.reset(job)
-        let count = counted ?? job.count(trustingManifest: false, log: log)
+        let count = counted ?? job.count(trustingManifest: false, recomputing: changed, log: log)
         let (snapshot, status) = board.locked {
             job.retrying = false
             job.cancelled.store(false, ordering: .sequentiallyConsistent)

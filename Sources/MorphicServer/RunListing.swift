@@ -194,6 +194,14 @@ struct RunListing {
             if completed { throw .storage("the record of run \(runID) is missing or damaged on disk; retry the sweep (POST /api/sweeps/\(job.definition.id)/retry) to compute it again") }
             throw .conflict("run \(runID) has not finished")
         }
+        // A frame that passes its CRC-32 but is another run's, or holds other parameters, was
+        // changed after it was written (its CRC-32 made again): not served as the run's.
+        do {
+            try Dataset.check(record: record, of: job.definition.runs[index])
+        } catch {
+            throw .storage(
+                "the record of run \(runID) was changed on disk after it was written (\(FileError.message(of: error))); retry the sweep (POST /api/sweeps/\(job.definition.id)/retry) to compute it again")
+        }
         return record
     }
 }

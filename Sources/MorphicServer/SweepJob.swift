@@ -141,7 +141,8 @@ final class SweepJob: @unchecked Sendable {
     /// Records there but not whole (changed or torn since they were written) count as not
     /// done, so their runs are computed again; they are logged to `log` (how many, and the
     /// first few ids), since the folder was changed by something other than the server.
-    func count(trustingManifest: Bool = true, log: Log) -> Count {
+    /// The runs `recomputing` lists (by index) count as not done whatever their records.
+    func count(trustingManifest: Bool = true, recomputing: Set<Int> = [], log: Log) -> Count {
         var done = Array(repeating: true, count: groups.count)
         let failures = Set(folder.failedRuns())
         let assembled = trustingManifest && FileManager.default.fileExists(atPath: folder.path + "/manifest.json")
@@ -158,7 +159,7 @@ final class SweepJob: @unchecked Sendable {
             ? nil
             : records.finishedRuns(of: definition, groups: 0..<groups.count) { damaged.append(definition.runs[$0].id) }
         let progress = countedProgress(
-            done: { index, run in finished?.contains(index) ?? !failures.contains(run.id) },
+            done: { index, run in !recomputing.contains(index) && (finished?.contains(index) ?? !failures.contains(run.id)) },
             failed: { failures.contains($0.id) },
             unfinished: { done[$0] = false })
         if !damaged.isEmpty {

@@ -114,7 +114,7 @@ import Testing
             ("population", "5, 1e308, 7, 6", nil, "series.population[1] is 1e+308; no grid has more than 16777216 (4096×4096)"),
             ("population", "5, 6.5, 7, 6", "timeseries.population[1] is 6.5; population is a whole number", "series.population[1] is 6.5; population is a whole number"),
             ("pattern_diversity", "3, 513, 5, 4", nil, "series.pattern_diversity[1] is 513; it counts distinct 3×3 windows, of which there are at most 512"),
-            ("pattern_diversity", "3, 65, 5, 4", "timeseries.pattern_diversity[1] is 65; it counts distinct 3×3 windows, of which there are at most 512", nil),
+            ("pattern_diversity", "3, 65, 5, 4", "timeseries.pattern_diversity[1] is 65; it counts distinct 3×3 windows, at most one a cell; the run's 8×8 grid has 64 cells", nil),
             ("complexity", "0.1, 0.6, 0.3, 0.2", "timeseries.complexity[1] is 0.6; a standard deviation of fractions of a block is at most 0.5", nil),
             ("volatility", "0, 65, 0.1, 0.1", "timeseries.volatility[1] is 65; a change in population over the one before it is at most the grid's cells; the run's 8×8 grid has 64 cells", nil),
         ]

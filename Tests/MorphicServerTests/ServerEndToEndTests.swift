@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 import TestSupport
 import Testing
 
@@ -158,6 +159,32 @@ import Testing
         let whole = try server.request("POST", "/api/sweeps/\(id)/retry")
         #expect(whole.status == 409 && String(decoding: whole.body, as: UTF8.self).contains("nothing to retry"))
         #expect(try server.json("/api/sweeps/\(id)")["status"] as? String == "completed")
+
+        // A record edited with its CRC-32 made again: not served as the run's, and a retry
+        // finds it by the manifest's sha256 and computes it again.
+        #expect(server.terminate() == 0)
+        let newest = try #require(try packFiles(root + "/sweeps/" + id).flatMap { name in
+            try packFrames(root + "/sweeps/" + id + "/records/" + name).map { (root + "/sweeps/" + id + "/records/" + name, $0) }
+        }.last { $0.1.run == frames[0].run })
+        var edited = Array(try Data(contentsOf: URL(fileURLWithPath: newest.0)))
+        let body = newest.1.offset..<newest.1.offset + newest.1.length
+        let text = String(decoding: edited[body], as: UTF8.self)
+        let changed = Array(text.replacingOccurrences(of: "\"initial_density\": 0.4,", with: "\"initial_density\": 0.5,").utf8)
+        #expect(changed.count == newest.1.length && !changed.elementsEqual(edited[body]))
+        edited.replaceSubrange(body, with: changed)
+        let crc = CRC32.of(changed)
+        for i in 0..<4 { edited[newest.1.offset - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        try Data(edited).write(to: URL(fileURLWithPath: newest.0))
+        server = try ServerProcess(dataDirectory: root)
+        _ = try server.wait(for: id, status: "completed")
+        let served = try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frames[0].run + 1)")
+        #expect(
+            served.status == 500 && String(decoding: served.body, as: UTF8.self).contains("was changed on disk after it was written"),
+            "\(String(decoding: served.body, as: UTF8.self))")
+        #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 202)
+        _ = try server.wait(for: id, status: "completed")
+        #expect(try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frames[0].run + 1)").status == 200)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before)
     }
 
     /// While a sweep's dataset is written, every run finished, its status says so in

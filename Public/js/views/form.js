@@ -88,8 +88,15 @@ export function estimate() {
     return;
   }
   let runs = 0, cells = 0;
+  const say = (text) => { $("#estimate").textContent = text; };
   for (const group of definition.groups || []) {
-    if (!object(group)) continue;
+    if (!object(group)) return say("Each group must be an object.");
+    if (group.grid !== undefined && (!object(group.grid) || !Object.values(group.grid).every(Array.isArray))) {
+      return say("A grid gives each parameter a list of values.");
+    }
+    if (group.sample !== undefined && !(object(group.sample) && Number.isInteger(group.sample.count) && group.sample.count >= 1)) {
+      return say("A sample's count must be a whole number from 1.");
+    }
     const base = Object.assign({ grid_size: 25, generations: 200 }, object(definition.defaults) ? definition.defaults : {},
       object(group.params) ? group.params : {});
     const points = groupPoints(group, base);
@@ -103,7 +110,8 @@ export function estimate() {
       cells += replicates * point.grid_size * point.grid_size * point.generations;
     }
   }
-  $("#estimate").textContent = `${runCount(runs)}, ${cells.toLocaleString()} cell updates.`;
+  if (!Number.isFinite(cells)) return say("Grid sizes and generations must be numbers.");
+  say(`${runCount(runs)}, ${cells.toLocaleString()} cell updates.`);
 }
 
 function clearFieldErrors() {

@@ -53,7 +53,8 @@ export async function pollList(number, page = 0) {
   if (result.status !== 200) { notice(errorText(result)); return null; }
   const list = $("#sweep-list");
   const sweeps = result.json.sweeps;
-  $("#sweep-empty").hidden = sweeps.length > 0;
+  // "No sweeps yet" only when there are none at all, not on a page past the last.
+  $("#sweep-empty").hidden = result.json.total > 0;
   const items = sweeps.map((sweep) => {
     const item = document.createElement("li");
     const head = document.createElement("div");
@@ -80,7 +81,9 @@ export async function pollList(number, page = 0) {
   if (total > sweeps.length || page > 0) {
     parts.push(sweeps.length ? `Sweeps ${(first + 1).toLocaleString()}–${(first + sweeps.length).toLocaleString()} of ${total.toLocaleString()}. `
       : `No sweeps on this page; there are ${total.toLocaleString()}. `);
-    for (const [text, to, shown] of [["Newer", page - 1, page > 0], ["Older", page + 1, first + sweeps.length < total]]) {
+    // Newer from a page past the last leads to the last.
+    const last = Math.max(0, Math.ceil(total / LIST_PAGE) - 1);
+    for (const [text, to, shown] of [["Newer", Math.min(page - 1, last), page > 0], ["Older", page + 1, first + sweeps.length < total]]) {
       if (!shown) continue;
       const link = document.createElement("a");
       link.href = to > 0 ? `#/?page=${to}` : "#/";
