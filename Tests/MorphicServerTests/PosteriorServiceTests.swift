@@ -56,22 +56,12 @@ import Testing
     @Test func trainedReferences_AreKeptWithinABoundOnTheirRunsTogether() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = data
-        configuration.workers = 2
-        let service = try JobService(configuration: configuration, log: Log())
+        let service = try Self.service(in: data)
         defer { service.shutdown() }
         let ids = try ["kept-a", "kept-b"].map { name in
-            let id = try service.submit(
-                Array(
-                    #"{"name": "\#(name)", "seed": 1, "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "sample": {"count": 200, "method": "random", "params": {"field_strength": {"uniform": [0.1, 1.0]}}}}]}"#
-                        .utf8)
-            ).status["id"]!.stringValue!
-            let deadline = Date().addingTimeInterval(120)
-            while try service.status(id)["status"] != .string("completed") && Date() < deadline {
-                Thread.sleep(forTimeInterval: 0.02)
-            }
-            return id
+            try Self.finished(
+                #"{"name": "\#(name)", "seed": 1, "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "sample": {"count": 200, "method": "random", "params": {"field_strength": {"uniform": [0.1, 1.0]}}}}]}"#,
+                in: service)
         }
         for (bound, keepsBoth) in [(300, false), (400, true)] {
             var limits = InferenceLimits()
@@ -357,21 +347,29 @@ import Testing
     /// A job service on `data` with a finished sweep `name` of 3 field strengths × `replicates`
     /// tiny morphic runs; the caller shuts the service down.
     static func finishedSweep(named name: String, replicates: Int, in data: String) throws -> (JobService, String) {
+        let service = try Self.service(in: data)
+        return (service, try finishedSweep(named: name, replicates: replicates, in: service))
+    }
+
+    /// A job service over `data`, with two workers.
+    static func service(in data: String) throws -> JobService {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = data
         configuration.workers = 2
-        let service = try JobService(configuration: configuration, log: Log())
-        return (service, try finishedSweep(named: name, replicates: replicates, in: service))
+        return try JobService(configuration: configuration, log: Log())
     }
 
     /// The id of a finished sweep `name` of 3 field strengths × `replicates` tiny morphic runs
     /// submitted to `service`.
     static func finishedSweep(named name: String, replicates: Int, in service: JobService) throws -> String {
-        let id = try service.submit(
-            Array(
-                #"{"name": "\#(name)", "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "replicates": \#(replicates), "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#
-                    .utf8)
-        ).status["id"]!.stringValue!
+        try finished(
+            #"{"name": "\#(name)", "defaults": {"grid_size": 6, "generations": 5}, "groups": [{"prefix": "r", "mode": "morphic", "replicates": \#(replicates), "grid": {"field_strength": [0.2, 0.4, 0.6]}}]}"#,
+            in: service)
+    }
+
+    /// The id of the sweep of `definition` submitted to `service`, once it has completed.
+    static func finished(_ definition: String, in service: JobService) throws -> String {
+        let id = try service.submit(Array(definition.utf8)).status["id"]!.stringValue!
         let deadline = Date().addingTimeInterval(120)
         while try service.status(id)["status"] != .string("completed") && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)

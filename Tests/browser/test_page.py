@@ -97,7 +97,8 @@ def main():
         wait = WebDriverWait(driver, 60, ignored_exceptions=REDRAWN)
         state = {}
 
-        def submit_smoke_sweep_through_the_form():
+        def fill_smoke_form():
+            """The new-sweep form filled with the smoke sweep's values."""
             driver.get(url + "/#/new")
             wait.until(lambda d: d.find_element(By.ID, "view-new").is_displayed())
             values = {"name": "smoke", "seed": "1", "grid_size": "25", "generations": "100", "controls": "0",
@@ -107,6 +108,9 @@ def main():
                 field = driver.find_element(By.ID, "f-" + key)
                 field.clear()
                 field.send_keys(value)
+
+        def submit_smoke_sweep_through_the_form():
+            fill_smoke_form()
             assert "3 runs" in driver.find_element(By.ID, "estimate").text, driver.find_element(By.ID, "estimate").text
             driver.save_screenshot(os.path.join(artifacts, "new-sweep.png"))
             driver.find_element(By.ID, "submit").click()
@@ -991,15 +995,7 @@ def main():
 
         def resubmitted_definition_and_unknown_address_say_so():
             # The first test's definition again: its sweep is shown, and that it was there.
-            driver.get(url + "/#/new")
-            wait.until(lambda d: d.find_element(By.ID, "view-new").is_displayed())
-            values = {"name": "smoke", "seed": "1", "grid_size": "25", "generations": "100", "controls": "0",
-                      "replicates": "1", "crystal_count": "5", "field_strength": "0.2, 0.6, 1.0",
-                      "temporal_decay": "0.1", "similarity_threshold": "0.7"}
-            for key, value in values.items():
-                field = driver.find_element(By.ID, "f-" + key)
-                field.clear()
-                field.send_keys(value)
+            fill_smoke_form()
             driver.find_element(By.ID, "submit").click()
             wait.until(lambda d: d.current_url.endswith("#/sweeps/" + state["id"]))
             wait.until(lambda d: "submitted before" in d.find_element(By.ID, "notice").text)
