@@ -1,5 +1,5 @@
 // The comparison of up to four runs.
-import { api, notice } from "./api.js";
+import { api, errorText, notice } from "./api.js";
 import { lineChart } from "./chart.js";
 import { $ } from "./dom.js";
 import { current, view } from "./lifecycle.js";
@@ -9,16 +9,20 @@ import { sweepView, viewState } from "./sweep-state.js";
 export async function renderCompare(number) {
   const state = sweepView(), compareCache = state.compareCache;
   $("#compare").hidden = state.compare.length === 0;
-  const runs = [];
+  const runs = [], unshown = [];
   for (const id of state.compare) {
     if (!compareCache.has(id)) {
       const result = await api(`/api/sweeps/${state.sweepID}/runs/${encodeURIComponent(id)}`);
       if (!current(number)) return;
+      // A run the server does not give (no such run, not finished, damaged) is left out, and
+      // said to be; one it cannot be asked for now is left out silently (the banner says why).
+      if (result && result.status !== 200) unshown.push(`${id} (${errorText(result)})`);
       if (!result || result.status !== 200) continue;
       compareCache.set(id, result.json);
     }
     runs.push(compareCache.get(id));
   }
+  if (unshown.length) notice("Not compared: " + unshown.join("; "));
   $("#compare-runs").replaceChildren(...runs.map((run) => {
     const button = document.createElement("button");
     button.type = "button";

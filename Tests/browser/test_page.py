@@ -318,6 +318,13 @@ def main():
             driver.save_screenshot(os.path.join(artifacts, "compare.png"))
             driver.find_element(By.XPATH, "//button[text()='Remove morphic_2']").click()
             wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-population polyline.series")) == 2)
+            # A link comparing a run twice and a run the sweep does not have: each run once, and
+            # the one left out said.
+            driver.get(url + f"/#/sweeps/{state['id']}?compare=morphic_1,morphic_1,morphic_99")
+            driver.refresh()
+            wait.until(lambda d: "Not compared: morphic_99" in d.find_element(By.ID, "notice").text)
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-population polyline.series")) == 1)
+            assert len(driver.find_elements(By.XPATH, "//button[text()='Remove morphic_1']")) == 1
 
         def run_chart_has_one_point_per_generation():
             driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='morphic_1']").click()
