@@ -242,10 +242,11 @@ public enum Dataset {
         return found
     }
 
-    /// Checks that `bytes` are a whole record of `run` (its id, every parameter and its seed
-    /// as the definition plans them); the error says what differs.
-    public static func check(record bytes: [UInt8], of run: PlannedRun) throws {
-        _ = try record(bytes, of: run, path: "run \(run.id)'s record")
+    /// What makes `bytes` no whole record of `run` (its id, a parameter or its seed not as the
+    /// definition plans them, or no JSON); nil when they are its record.
+    public static func difference(inRecord bytes: [UInt8], of run: PlannedRun) -> String? {
+        guard let record = try? JSONParser.parse(bytes) else { return "it is torn or no JSON" }
+        return difference(record, of: run)
     }
 
     /// Reads a run record and checks it is the planned run. `path` names where it was read
@@ -267,18 +268,24 @@ public enum Dataset {
                 : "remove it and run the sweep again to compute it anew"
             return FileError.invalid("\(place): \(what); it was changed after it was written: \(remedy)")
         }
+        if let what = difference(record, of: run) { throw changed(what) }
+        return record
+    }
+
+    /// What makes a parsed `record` not `run`'s; nil when it is.
+    private static func difference(_ record: JSON, of run: PlannedRun) -> String? {
         guard record["run_id"]?.stringValue == run.id, let config = record["config"], record["summary_stats"] != nil,
             record["timeseries"] != nil
-        else { throw changed("it is not the record of run \(run.id)") }
+        else { return "it is not the record of run \(run.id)" }
         for key in ParameterKey.allCases where key != .seed {
             guard config[key.rawValue].map(\.parameterValue) == run.configuration.value(key) else {
-                throw changed("\(key.rawValue) differs from the sweep definition")
+                return "\(key.rawValue) differs from the sweep definition"
             }
         }
         if let seed = run.configuration.seed, config["seed"] != .int(seed) {
-            throw changed("seed differs from the sweep definition")
+            return "seed differs from the sweep definition"
         }
-        return record
+        return nil
     }
 
     /// Where run `index`'s record is read from, for a message: "run <id>'s record in <pack>"

@@ -59,15 +59,7 @@ public struct ReferenceSweep: Sendable {
             values.append(Self.candidates.map { key in Self.value(key, of: configuration, fieldActed: acted) })
         }
         // Varied: more than one value where the parameter is given.
-        let varied = Self.candidates.indices.filter { column in
-            var first: Double?
-            for row in values {
-                guard let value = row[column] else { continue }
-                if let first, first != value { return true }
-                first = first ?? value
-            }
-            return false
-        }
+        let varied = Self.candidates.indices.filter { column in Self.takesTwoValues(values.lazy.map { $0[column] }) }
         if varied.isEmpty { throw InferenceError(Self.nothingToInfer(definition, subject: "the reference")) }
         table = try ReferenceTable(
             parameterNames: varied.map { Self.candidates[$0].rawValue },
@@ -113,20 +105,22 @@ public struct ReferenceSweep: Sendable {
     /// no parameter varies where it describes something: parameters of the field varied only
     /// on runs where no field acted are named, since they describe nothing there.
     public static func nothingToInfer(_ definition: SweepDefinition, subject: String) -> String {
-        let idle = candidates.filter { key in
-            var first: ParameterValue?
-            for run in definition.runs {
-                guard let value = run.configuration.value(key) else { continue }
-                if let first, first != value { return true }
-                first = first ?? value
-            }
-            return false
-        }
+        let idle = candidates.filter { key in takesTwoValues(definition.runs.lazy.map { $0.configuration.value(key) }) }
         guard !idle.isEmpty else { return "\(subject) varies no parameter: there is nothing to infer" }
         let anyField = definition.runs.contains { fieldActed($0.configuration) }
         return "\(subject) varies \(idle.map(\.rawValue).joined(separator: ", ")) only on runs where no field acted ("
             + (anyField ? "" : "none of its runs had a field: ")
             + "field strength 0, no crystals or classical), where they describe nothing: there is nothing to infer"
+    }
+
+    /// Whether `values` hold two different values, the absent (nil) aside; stops at the second.
+    private static func takesTwoValues<Value: Equatable>(_ values: some Sequence<Value?>) -> Bool {
+        var first: Value?
+        for case let value? in values {
+            if let first, first != value { return true }
+            first = first ?? value
+        }
+        return false
     }
 
     /// Numeric parameters that may be inferred, in docs/model.md's order: grid size and

@@ -196,11 +196,9 @@ struct RunListing {
         }
         // A frame that passes its CRC-32 but is another run's, or holds other parameters, was
         // changed after it was written (its CRC-32 made again): not served as the run's.
-        do {
-            try Dataset.check(record: record, of: job.definition.runs[index])
-        } catch {
+        if let what = Dataset.difference(inRecord: record, of: job.definition.runs[index]) {
             throw .storage(
-                "the record of run \(runID) was changed on disk after it was written (\(FileError.message(of: error))); retry the sweep (POST /api/sweeps/\(job.definition.id)/retry) to compute it again")
+                "the record of run \(runID) was changed on disk after it was written (\(what)); retry the sweep (POST /api/sweeps/\(job.definition.id)/retry) to compute it again")
         }
         return record
     }

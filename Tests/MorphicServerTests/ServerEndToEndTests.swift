@@ -179,7 +179,9 @@ import Testing
         _ = try server.wait(for: id, status: "completed")
         let served = try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frames[0].run + 1)")
         #expect(
-            served.status == 500 && String(decoding: served.body, as: UTF8.self).contains("was changed on disk after it was written"),
+            served.status == 500
+                && String(decoding: served.body, as: UTF8.self).contains(
+                    "was changed on disk after it was written (initial_density differs from the sweep definition); retry the sweep"),
             "\(String(decoding: served.body, as: UTF8.self))")
         #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 202)
         _ = try server.wait(for: id, status: "completed")
