@@ -1042,6 +1042,40 @@ def main():
                 time.sleep(0.2)
             assert api(url, f"/api/sweeps/{sweep}", "DELETE")[0] == 204
 
+        def completed_sweep_with_a_damaged_record_is_retried_from_the_page():
+            body = json.dumps({"name": "damaged", "defaults": {"grid_size": 8, "generations": 5},
+                               "groups": [{"prefix": "d", "replicates": 1}]}).encode()
+            status, answer = api(url, "/api/sweeps", "POST", body)
+            assert status in (200, 201, 202), status
+            sweep = answer["id"]
+            deadline = time.time() + 60
+            while api(url, f"/api/sweeps/{sweep}")[1]["status"] != "completed" and time.time() < deadline:
+                time.sleep(0.2)
+            # The record's bytes flipped in the middle of its pack: the run is said to be damaged.
+            records = os.path.join(data, "sweeps", sweep, "records")
+            [pack] = [os.path.join(records, name) for name in os.listdir(records) if name.endswith(".pack")]
+            with open(pack, "r+b") as file:
+                bytes_ = bytearray(file.read())
+                bytes_[len(bytes_) // 2] ^= 0xFF
+                file.seek(0)
+                file.write(bytes_)
+            driver.get(url + "/#/sweeps/" + sweep)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tbody tr[data-run='d_1']"))
+            driver.find_element(By.CSS_SELECTOR, "#runs tbody tr[data-run='d_1']").click()
+            wait.until(lambda d: "retry" in d.find_element(By.ID, "notice").text)
+            retry = driver.find_element(By.ID, "retry")
+            assert retry.is_enabled() and retry.text == "Check records and retry", retry.text
+            retry.click()
+            wait.until(lambda d: "records are missing or damaged on disk will be computed again" in d.find_element(By.ID, "notice").text)
+            # Its notice goes once the sweep it started has ended; the run is then served.
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-status .status").text == "completed"
+                       and d.find_element(By.ID, "notice").text == "")
+            assert api(url, f"/api/sweeps/{sweep}/runs/d_1")[0] == 200
+            driver.find_element(By.ID, "retry").click()
+            wait.until(lambda d: "nothing to retry" in d.find_element(By.ID, "notice").text)
+            assert api(url, f"/api/sweeps/{sweep}")[1]["status"] == "completed"
+            assert api(url, f"/api/sweeps/{sweep}", "DELETE")[0] == 204
+
         def sweep_list_pages_past_its_newest_hundred():
             total = api(url, "/api/sweeps?limit=1")[1]["total"]
             for index in range(max(0, 101 - total)):
@@ -1135,7 +1169,8 @@ def main():
                      missing_sweep_is_said_plainly, delete_asks_and_removes_the_sweep,
                      refused_group_is_explained_without_a_page_error, parameter_space_from_a_link_to_every_statistic_draws,
                      resubmitted_definition_and_unknown_address_say_so, link_with_a_sort_by_no_column_shows_the_runs_and_says_so,
-                     cancel_and_retry_say_what_came_of_them, sweep_list_pages_past_its_newest_hundred,
+                     cancel_and_retry_say_what_came_of_them, completed_sweep_with_a_damaged_record_is_retried_from_the_page,
+                     sweep_list_pages_past_its_newest_hundred,
                      hung_server_is_shown_and_a_filter_typed_while_down_is_applied, outage_is_shown_and_clears]:
             if len(sys.argv) > 3 and test.__name__ not in sys.argv[3:]:
                 continue

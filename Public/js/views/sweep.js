@@ -118,7 +118,11 @@ export async function showSweep(id, wanted, number) {
       $("#sweep-status").append(error);
     }
     $("#cancel").disabled = !active || sweep.status === "cancelling";
-    $("#retry").disabled = !(sweep.status === "failed" || sweep.status === "cancelled");
+    // A completed sweep can be retried too: its runs whose records are missing or damaged on
+    // disk are computed again (a run's panel says when one is); one whose records are whole
+    // is left as it is, and the server says so.
+    $("#retry").disabled = !["failed", "cancelled", "completed"].includes(sweep.status);
+    $("#retry").textContent = sweep.status === "completed" ? "Check records and retry" : "Retry failed runs";
     $("#delete").disabled = active;
     const ready = sweep.status === "completed" || sweep.status === "failed";
     for (const link of [$("#manifest-link"), $("#archive-link")]) link.setAttribute("aria-disabled", String(!ready));
@@ -139,6 +143,9 @@ export async function showSweep(id, wanted, number) {
         loaded.then(() => loadInference(id, number, sweep.progress.runs_total, validation));
       }
     }
+    // An action's notice ("Queued again…", "Cancelling…") is cleared once the sweep it
+    // started has ended.
+    if (last && !active && sweep.status !== last.status && acted && $("#notice").textContent === acted) notice("");
     last = { done, status: sweep.status };
     return active ? 1000 : FINISHED_POLL;
   });
@@ -147,6 +154,9 @@ export async function showSweep(id, wanted, number) {
 // How often a finished sweep's status is asked; how often, at most, a running sweep's charts
 // are drawn again as its runs finish (each drawing asks the server to summarize every finished run).
 const FINISHED_POLL = 5000, CHARTS_EVERY = 3000;
+
+/// The notice the last action on a sweep left, kept while the view is drawn anew.
+let acted = null;
 
 /// The sweep is not on the server: never was, or (`gone`) deleted while its view was open.
 function showMissing(id, gone) {
@@ -197,7 +207,10 @@ function mountSweep(state) {
     200: "Cancelled; finished runs are kept.",
     202: "Cancelling: waiting for the cluster to stop the sweep's jobs; finished runs are kept.",
   }));
-  view.listen($("#retry"), "click", () => act(state, "retry", null, { 202: "Queued again: failed and missing runs will be computed." }));
+  view.listen($("#retry"), "click", () => act(state, "retry", null, {
+    202: $("#retry").textContent === "Retry failed runs" ? "Queued again: failed and missing runs will be computed."
+      : "Queued again: the runs whose records are missing or damaged on disk will be computed again.",
+  }));
   view.listen($("#delete"), "click", () => act(state, "delete", "Delete this sweep and all its files? This cannot be undone.", {
     204: "Deleted.",
   }));
@@ -214,7 +227,8 @@ async function act(state, action, confirmation, messages) {
   const deleted = action === "delete" && result.status === 204;
   // The view is drawn anew (or left, once deleted): the notice is kept through that.
   const redrawn = !deleted && sweepView() === state;
-  notice(messages[result.status] || errorText(result), { keep: deleted || redrawn });
+  acted = messages[result.status] || errorText(result);
+  notice(acted, { keep: deleted || redrawn });
   if (deleted) { location.hash = "#/"; return; }
   if (redrawn) route();
 }
