@@ -6,9 +6,9 @@ import MorphicInference
 import Synchronization
 
 /// Posteriors and calibration of finished sweeps taken as references, for the API. A
-/// reference is trained once, on its own thread at the least priority (one at a time, never
-/// on an event loop or a pool: training a large one takes minutes, and the page's queries
-/// come first), and kept in memory, at most
+/// reference is trained once, on its own thread at the least priority (one at a time, those
+/// of fewer runs first, never on an event loop or a pool: training a large one takes
+/// minutes, and the page's queries come first), and kept in memory, at most
 /// ``InferenceLimits/cachedReferences`` of them and ``InferenceLimits/cachedReferenceRuns``
 /// runs together, the least recently used dropped first.
 /// Training is deterministic, so a reference trained again after a restart or an eviction
@@ -76,6 +76,7 @@ final class PosteriorService: Sendable {
     /// (422), starting its training if needed. Call off the event loops: it looks at files.
     func reference(_ id: String) throws -> (ReferenceSweep, PosteriorModel) {
         let (folder, version) = try dataset(id)
+        let runs = try service.definition(id).runs.count
         if !state.withLock({ $0.entries[id]?.version == version }) { try refuseHopeless(id) }
         let entry = state.withLock { state -> Entry in
             state.clock += 1
@@ -85,7 +86,7 @@ final class PosteriorService: Sendable {
             }
             state.entries[id] = (version, .training(0), state.clock)
             evict(&state)
-            training.async { [self] in train(id, folder: folder, version: version) }
+            training.async(cost: runs) { [self] in train(id, folder: folder, version: version) }
             return .training(0)
         }
         switch entry {

@@ -6,7 +6,8 @@ import HTTP
 import Synchronization
 import Testing
 
-/// Long work off the requests' threads: one item at a time, in order, at the nice value asked.
+/// Long work off the requests' threads: one item at a time, in order (the cheapest first), at
+/// the nice value asked.
 @Suite struct BackgroundThreadTests {
     @Test func work_RunsInOrder_OneAtATime_AtTheNiceValueAsked() {
         for nice: Int32 in [10, 19] {
@@ -35,6 +36,30 @@ import Testing
             // The process's own nice value is the base a lowered thread cannot go below.
             #expect(niceness.withLock { $0 }.allSatisfy { $0 == max(nice, getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)) })
         }
+    }
+
+    @Test func waitingWork_RunsTheCheapestFirst_InOrderAmongEquals() {
+        let thread = BackgroundThread(name: "test-background", nice: 10)
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        let seen = Mutex<[String]>([])
+        // The first item holds the thread while the others are queued behind it.
+        thread.async(cost: 50_000) {
+            started.signal()
+            release.wait()
+            seen.withLock { $0.append("first") }
+        }
+        started.wait()
+        for (name, cost) in [("large", 50_000), ("larger", 90_000), ("small", 400), ("small again", 400), ("free", 0)] {
+            thread.async(cost: cost) {
+                seen.withLock { $0.append(name) }
+                if name == "larger" { done.signal() }
+            }
+        }
+        release.signal()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(seen.withLock { $0 } == ["first", "free", "small", "small again", "large", "larger"])
     }
 
     @Test func workQueuedAfterTheThreadEnded_StartsItAgain() {
