@@ -57,8 +57,9 @@ export async function loadParallel() {
     const fields = missing.slice(start, start + COLUMNS_ASKED);
     const result = await apiColumns(`/api/sweeps/${id}/columns?` + new URLSearchParams({ fields: fields.join(","), filter: "mode != classical" }));
     if (!current(number) || load !== chart.parallelLoad) return;
-    // Unreachable: the banner says so, and the view is asked again when the server answers.
-    if (!result) return;
+    // Unreachable: the banner says so if the server is down, and the view is asked again when
+    // it answers; a failure of this request alone is said here.
+    if (!result) { $("#parallel-note").textContent = "The runs' values did not arrive: the connection to the server failed. They are asked again when the view is drawn again (reload the page)."; return; }
     if (result.status !== 200 || !result.json) { $("#parallel-note").textContent = "The runs' values could not be loaded: " + errorText(result); return; }
     const known = chart.columns.size ? chart.columns.values().next().value.length : result.json.matched;
     // Runs finished between two answers: start again from one answer for every axis.
