@@ -24,7 +24,10 @@ function parallelStatistics() {
 // brushes, and a brush rewrites only its own axis's conditions, keeping every other one.
 // Its state is the sweep view's (`sweepView().parallel`).
 
+// `top` and `height` grow by a line for each row the axes' names are staggered on (renderParallel).
 const PARALLEL = { width: 720, height: 240, top: 24, bottom: 16, left: 40, right: 40 };
+// The plot's own height, between the names and the bottom ticks; a line of names.
+const PLOT_HEIGHT = 200, NAME_LINE = 12;
 // The most fields one columns request asks for (the server's limit).
 const COLUMNS_ASKED = 16;
 export const CONDITION = /^([a-z_]+)\s*(>=|<=|>|<|=)\s*(-?[0-9.]+(?:e[+-]?[0-9]+)?)$/i;
@@ -75,6 +78,18 @@ function renderParallel(axes) {
   parallel.brushes = brushesFromFilter(table.filter, parallel.axes);
   const columns = parallel.axes.map((key) => chart.columns.get(key));
   const count = columns.length ? columns[0].length : 0;
+  const figure = $("#parallel");
+  // Names wider than the space between two axes are staggered on as many lines as they need
+  // (up to four), so that none covers its neighbour's; the drawing grows by those lines.
+  const measure = document.createElement("canvas").getContext("2d");
+  measure.font = "10px " + getComputedStyle(figure).fontFamily;
+  const spacing = (PARALLEL.width - PARALLEL.left - PARALLEL.right) / Math.max(1, parallel.axes.length - 1);
+  const widest = Math.max(0, ...parallel.axes.map((key) => measure.measureText(label(key)).width));
+  const lines = parallel.axes.length > 1 ? Math.min(4, Math.max(1, Math.ceil((widest + 8) / spacing))) : 1;
+  PARALLEL.top = NAME_LINE * (lines + 1);
+  PARALLEL.height = PARALLEL.top + PLOT_HEIGHT + PARALLEL.bottom;
+  figure.style.aspectRatio = `${PARALLEL.width} / ${PARALLEL.height}`;
+  figure.dataset.nameLines = String(lines);
   const { width, height, top, bottom, left, right } = PARALLEL;
   const x = (index) => left + index * (width - left - right) / Math.max(1, parallel.axes.length - 1);
   parallel.axes.forEach((key, index) => {
@@ -84,7 +99,6 @@ function renderParallel(axes) {
     if (low === high) high = low + 1;
     parallel.scales[key] = { low, high, y: (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom) };
   });
-  const figure = $("#parallel");
   const canvas = figure.querySelector("canvas");
   canvas.width = width;
   canvas.height = height;
@@ -152,11 +166,13 @@ function renderParallel(axes) {
     // The outer axes' names are anchored inward, so that a long one is not cut at the edge.
     const anchor = parallel.axes.length > 1 && index === 0 ? "start"
       : parallel.axes.length > 1 && index === parallel.axes.length - 1 ? "end" : "middle";
-    const name = svgElement("text", { x: ax, y: 12, "text-anchor": anchor, "font-size": 10, fill: "currentColor" });
+    const name = svgElement("text", { x: ax, y: NAME_LINE * (1 + index % lines), "text-anchor": anchor, "font-size": 10, fill: "currentColor" });
     name.textContent = label(key);
     svg.append(name);
+    // The last axis's values are written to its left, so that a long one is not cut at the edge.
+    const last = parallel.axes.length > 1 && index === parallel.axes.length - 1;
     for (const [v, y] of [[scale.high, top + 4], [scale.low, height - bottom + 12]]) {
-      const tick = svgElement("text", { x: ax + 4, y, "font-size": 9, fill: "currentColor" });
+      const tick = svgElement("text", { x: last ? ax - 4 : ax + 4, y, "text-anchor": last ? "end" : "start", "font-size": 9, fill: "currentColor" });
       tick.textContent = format(v);
       svg.append(tick);
     }

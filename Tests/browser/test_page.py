@@ -999,6 +999,20 @@ def main():
             wait.until(lambda d: d.find_element(By.ID, "parallel-note").text.startswith("All "))
             drawn = driver.execute_script("return [...document.querySelectorAll('#parallel svg text')].map((t) => t.textContent)")
             assert all(any(name.replace("_", " ") == text for text in drawn) for name in names), (names, drawn)
+            # Every name and value is inside the drawing, and no two overlap.
+            boxes = driver.execute_script("""
+                const figure = document.querySelector('#parallel').getBoundingClientRect();
+                return [[figure.left, figure.top, figure.right, figure.bottom],
+                        [...document.querySelectorAll('#parallel svg text')].map((t) => {
+                          const box = t.getBoundingClientRect();
+                          return [t.textContent, box.left, box.top, box.right, box.bottom];
+                        })];""")
+            (left, top, right, bottom), texts = boxes
+            for text, x0, y0, x1, y1 in texts:
+                assert x0 >= left - 0.5 and x1 <= right + 0.5 and y0 >= top - 0.5 and y1 <= bottom + 0.5, (text, x0, x1, left, right)
+            for i, (a, ax0, ay0, ax1, ay1) in enumerate(texts):
+                for b, bx0, by0, bx1, by1 in texts[i + 1:]:
+                    assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, (a, b)
 
         def resubmitted_definition_and_unknown_address_say_so():
             # The first test's definition again: its sweep is shown, and that it was there.
