@@ -132,7 +132,7 @@ public struct HTTPClient: Sendable {
         }
 
         /// Whether another attempt may succeed.
-        var isTransient: Bool {
+        public var isTransient: Bool {
             switch self {
             case .connection(_, _, let transient): transient
             case .timeout: true

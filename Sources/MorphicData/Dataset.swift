@@ -103,7 +103,7 @@ public enum Dataset {
             .init("sweep_id", .string(definition.id)),
             .init("name", .string(definition.name)),
             .init("seed", .int(definition.seed)),
-            .init("definition", definition.normalized),
+            .init("definition", definition.published),
             .init("counts", counts),
             .init("parameters", sweptValues(definition)),
             .init("columns", .object(columns)),

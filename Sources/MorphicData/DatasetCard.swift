@@ -67,7 +67,7 @@ enum DatasetCard {
         }
         out +=
             "`theta` in `theta_x.npz` holds these, in this order; docs/datasets.md says how names become numbers.\n\n"
-        out += "## Definition\n\n```json\n" + String(decoding: definition.normalized.prettyBytes, as: UTF8.self)
+        out += "## Definition\n\n```json\n" + String(decoding: definition.published.prettyBytes, as: UTF8.self)
         out += (out.hasSuffix("\n") ? "" : "\n") + "```\n\n"
         out += "## Columns\n\n"
         for table in tables {

@@ -452,7 +452,9 @@ public final class RecordStore: @unchecked Sendable {
         folder.forEachName { name in
             found =
                 name.hasSuffix(".json") && !name.hasPrefix(".")
-                && !["definition.json", "manifest.json", "status.json"].contains(name)
+                // The folder's own files; `notification.json` is a server's status not yet
+                // delivered (SweepNotifier.pendingFile).
+                && !["definition.json", "manifest.json", "status.json", "notification.json"].contains(name)
             return !found
         }
         looseRecords.withLock { $0 = found }

@@ -158,6 +158,9 @@ public struct ReferenceSweep: Sendable {
             throw InferenceError("\(path) is not a finished sweep: it has no manifest.json yet")
         }
         let definitionJSON: JSON
+        // A manifest's definition is published without its notify_url: its sweep id is the
+        // one the manifest records.
+        var recordedID: String?
         if let recorded = try SweepFolder(path: path).recordedSweep() {
             definitionJSON = recorded.definition
         } else {
@@ -165,11 +168,13 @@ public struct ReferenceSweep: Sendable {
                 let json = try? JSONParser.parse(Array(data)), let definition = json["definition"]
             else { throw InferenceError("\(manifestPath) is not a dataset manifest") }
             definitionJSON = definition
+            recordedID = json["sweep_id"]?.stringValue
         }
         let definition: SweepDefinition
         do {
-            definition = try SweepDefinition(
+            let read = try SweepDefinition(
                 json: definitionJSON, limits: SweepLimits(maximumRuns: .max, maximumCellSteps: .max))
+            definition = recordedID.map(read.identified(as:)) ?? read
         } catch {
             throw InferenceError("\(path): its definition is not valid: \(error)")
         }

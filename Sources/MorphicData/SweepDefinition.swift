@@ -60,7 +60,23 @@ public struct SweepDefinition: Sendable {
     public let normalized: JSON
     /// Derived from the normalized definition and the model version: a readable slug of the
     /// name and 16 hex digits of a SHA-256.
-    public let id: String
+    public private(set) var id: String
+
+    /// The normalized definition as a dataset records it (its manifest and its card): without
+    /// `notify_url`, whose path or query may hold a receiver's token, while the dataset is
+    /// served to anyone who may read. The sweep's folder keeps the whole definition.
+    public var published: JSON {
+        guard let members = normalized.members else { return normalized }
+        return .object(members.filter { $0.key != "notify_url" })
+    }
+
+    /// This definition read from a dataset's manifest (``published``), under the sweep id the
+    /// manifest records: a definition published without its `notify_url` derives another.
+    public func identified(as recordedID: String) -> SweepDefinition {
+        var definition = self
+        definition.id = recordedID
+        return definition
+    }
 
     /// Where each group's runs start in ``runs``, and how many it has, by prefix.
     private let groupRanges: [String: Range<Int>]

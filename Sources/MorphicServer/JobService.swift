@@ -445,7 +445,7 @@ public final class JobService: @unchecked Sendable {
         if stoppedWriting { job.records.closeAppending() }
         try store(job, snapshot)
         log.info("sweep_cancelled", ["sweep": .string(id), "status": status["status"] ?? .null])
-        if status["status"] == .string("cancelled"), let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        if status["status"] == .string("cancelled"), let url = job.definition.notifyURL { notifier.send(status, to: url, keptIn: job.folder.path) }
         return status
     }
 
@@ -677,5 +677,7 @@ public final class JobService: @unchecked Sendable {
                 }
             }
         }
+        // Statuses a stop kept from their receivers are sent now.
+        for job in loaded { notifier.resume(keptIn: job.folder.path) }
     }
 }

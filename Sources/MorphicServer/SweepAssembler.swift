@@ -98,7 +98,7 @@ final class SweepAssembler: @unchecked Sendable {
         let progress = job.progress
         board.condition.unlock()
         try? job.write(snapshot)
-        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        if let url = job.definition.notifyURL { notifier.send(status, to: url, keptIn: job.folder.path) }
         log.info(
             "sweep_finished",
             [

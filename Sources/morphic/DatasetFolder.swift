@@ -17,6 +17,9 @@ struct DatasetFolder {
         folder = SweepFolder(path: path)
         let json: JSON
         let source: String
+        // A manifest's definition is published without its notify_url: its sweep id is the
+        // one the manifest records.
+        var recordedID: String?
         do {
             if let recorded = try folder.recordedSweep() {
                 json = recorded.definition
@@ -27,6 +30,7 @@ struct DatasetFolder {
                     throw ValidationError("\(source) is not a dataset manifest (no definition)")
                 }
                 json = definition
+                recordedID = parsed["sweep_id"]?.stringValue
             } else {
                 throw ValidationError(
                     "\(path) holds neither definition.json nor manifest.json: it is not a sweep folder or an unpacked dataset")
@@ -35,7 +39,8 @@ struct DatasetFolder {
             throw ValidationError("\(error)")
         }
         do {
-            definition = try SweepDefinition(json: json, limits: SweepLimits(maximumRuns: .max, maximumCellSteps: .max))
+            let read = try SweepDefinition(json: json, limits: SweepLimits(maximumRuns: .max, maximumCellSteps: .max))
+            definition = recordedID.map(read.identified(as:)) ?? read
         } catch {
             throw ValidationError("\(source): \(error)")
         }

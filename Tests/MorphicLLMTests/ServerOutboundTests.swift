@@ -1,11 +1,11 @@
 import Foundation
 import HTTP
-import MorphicData
 import MorphicLLM
 import Synchronization
 import TestSupport
 import Testing
 
+@testable import MorphicData
 @testable import MorphicServer
 
 /// llm_control runs and notifications inside the job server.
@@ -68,8 +68,9 @@ import Testing
         let server: HTTPServer
         let port: Int
 
-        /// `slowFirst`: the first delivery is answered only after `delay` seconds.
-        init(failures: Int, slowFirst: Bool = false, delay: Double = 1) throws {
+        /// `slowFirst`: the first delivery is answered only after `delay` seconds; `status`:
+        /// what is answered once the failures are over (200 by default).
+        init(failures: Int, slowFirst: Bool = false, delay: Double = 1, status: HTTPStatus = .ok) throws {
             let attempts = Mutex(0)
             let box = Box()
             server = HTTPServer(host: "127.0.0.1", port: 0, threads: 1, shutdownGrace: 1) { request, responder in
@@ -77,7 +78,7 @@ import Testing
                     count += 1
                     return count
                 }
-                let answer: HTTPResponse = attempt <= failures ? .text(.serviceUnavailable, "busy") : .text(.ok, "thanks")
+                let answer: HTTPResponse = attempt <= failures ? .text(.serviceUnavailable, "busy") : .text(status, "thanks")
                 let body = String(decoding: request.body, as: UTF8.self)
                 guard slowFirst && attempt == 1 else {
                     box.bodies.withLock { $0.append(body) }
@@ -155,9 +156,25 @@ import Testing
         defer { service.shutdown() }
         let definition =
             #"{"notify_url": "http://127.0.0.1:\#(receiver.port)/done", "defaults": {"grid_size": 8, "generations": 5}, "groups": [{"prefix": "a"}]}"#
-        _ = try service.submit(Array(definition.utf8))
+        let id = try service.submit(Array(definition.utf8)).status["id"]!.stringValue!
         #expect(Self.wait({ receiver.received.count == 1 }, timeout: 20))
         #expect(receiver.received.first?.contains("\"status\":\"completed\"") == true)
+
+        // The dataset, which anyone who may read can download, records the definition
+        // without the receiver's URL; the folder's definition.json keeps it, and a reader of
+        // the manifest alone knows the sweep by the id the manifest records.
+        let folder = data + "/sweeps/" + id
+        #expect(Self.wait({ !FileManager.default.fileExists(atPath: folder + "/" + SweepNotifier.pendingFile) }, timeout: 5))
+        let manifest = try String(contentsOfFile: folder + "/manifest.json", encoding: .utf8)
+        let card = try String(contentsOfFile: folder + "/DATASET.md", encoding: .utf8)
+        #expect(!manifest.contains("notify_url") && !manifest.contains("/done") && !card.contains("/done"))
+        #expect(try String(contentsOfFile: folder + "/definition.json", encoding: .utf8).contains("/done"))
+        let unpacked = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: unpacked) }
+        for name in ["manifest.json", "features.csv"] {
+            try FileManager.default.copyItem(atPath: folder + "/" + name, toPath: unpacked + "/" + name)
+        }
+        #expect(try ReferenceSweep.read(unpacked, needsSplit: false).0.id == id)
     }
 
     /// A receiver that takes its time holds back its own sweep's status, not another's.
@@ -174,6 +191,91 @@ import Testing
         #expect(Self.wait({ fast.received.count == 1 }, timeout: 10))
         #expect(slow.received.isEmpty, "the fast one was delivered while the slow one waited")
         #expect(Self.wait({ slow.received.count == 1 }, timeout: 10))
+    }
+
+    /// More receivers that hang than threads once delivered statuses: another sweep's status
+    /// is delivered at once all the same.
+    @Test func hangingReceivers_DoNotHoldBackAnotherSweepsStatus() throws {
+        let hanging = try (0..<6).map { _ in try Receiver(failures: 0, slowFirst: true, delay: 30) }
+        defer { for receiver in hanging { receiver.server.shutdown() } }
+        let fast = try Receiver(failures: 0)
+        defer { fast.server.shutdown() }
+        let notifier = SweepNotifier(allowedHosts: ["127.0.0.1"], log: Log(destination: nil))
+        defer { notifier.shutdown() }
+        for (index, receiver) in hanging.enumerated() {
+            notifier.send(
+                .object(["id": .string("hang-\(index)"), "status": .string("completed")]),
+                to: "http://127.0.0.1:\(receiver.port)/hook")
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        let start = Date()
+        notifier.send(.object(["id": .string("fast"), "status": .string("completed")]), to: "http://127.0.0.1:\(fast.port)/hook")
+        #expect(Self.wait({ fast.received.count == 1 }, timeout: 5))
+        #expect(Date().timeIntervalSince(start) < 3)
+    }
+
+    /// Only a 2xx answer is a delivery: a redirect and a 4xx are logged as failures, not
+    /// retried; a 5xx is retried. Logs name the receiver's scheme, host and port, never its
+    /// path or query, which may hold a webhook's token.
+    @Test func redirectsAndClientErrors_AreFailures_AndLogsKeepTheURLsSecret() throws {
+        let logPath = try temporaryFolder() + "/log"
+        defer { try? FileManager.default.removeItem(atPath: logPath.parentFolder) }
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = Log(destination: FileHandle(forWritingAtPath: logPath))
+        let notifier = SweepNotifier(allowedHosts: ["127.0.0.1"], log: log)
+        defer { notifier.shutdown() }
+        let secret = "/hook/PATHSECRET?token=QUERYSECRET"
+        var receivers: [Receiver] = []
+        defer { for receiver in receivers { receiver.server.shutdown() } }
+        for (index, status) in [HTTPStatus(302, "Found"), .unauthorized, .notFound].enumerated() {
+            let receiver = try Receiver(failures: 0, status: status)
+            receivers.append(receiver)
+            notifier.send(.object(["id": .string("c-\(index)")]), to: "http://127.0.0.1:\(receiver.port)\(secret)")
+        }
+        let flaky = try Receiver(failures: 1)
+        receivers.append(flaky)
+        notifier.send(.object(["id": .string("flaky")]), to: "http://127.0.0.1:\(flaky.port)\(secret)")
+        // Nothing listens on a port just closed: a refused connection, said without the path.
+        let closed = try Receiver(failures: 0)
+        let closedPort = closed.port
+        closed.server.shutdown()
+        notifier.send(.object(["id": .string("refused")]), to: "http://127.0.0.1:\(closedPort)\(secret)")
+        #expect(Self.wait({ flaky.received.count == 2 }, timeout: 10))
+        Thread.sleep(forTimeInterval: 1)
+        for receiver in receivers.prefix(3) { #expect(receiver.received.count == 1) }
+        notifier.shutdown()
+        Thread.sleep(forTimeInterval: 0.5)
+        let lines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n")
+        #expect(!lines.isEmpty && !lines.contains { $0.contains("SECRET") }, "\(lines)")
+        for (index, code) in [302, 401, 404].enumerated() {
+            let failed = lines.filter { $0.contains("\"notification_failed\"") && $0.contains("\"c-\(index)\"") }
+            #expect(failed.count == 1 && failed[0].contains("answered \(code)") && failed[0].contains("given up"), "\(failed)")
+            #expect(!lines.contains { $0.contains("\"notification_sent\"") && $0.contains("\"c-\(index)\"") })
+        }
+        #expect(lines.contains { $0.contains("\"notification_failed\"") && $0.contains("\"flaky\"") && $0.contains("retried in") })
+        #expect(lines.contains { $0.contains("\"notification_sent\"") && $0.contains("\"flaky\"") })
+        #expect(lines.contains { $0.contains("\"notification_failed\"") && $0.contains("\"refused\"") && $0.contains("127.0.0.1:\(closedPort)/…") })
+    }
+
+    /// A status not yet delivered when the server stops is kept in its sweep's folder, and
+    /// delivered by the next server; a delivered one's file is gone.
+    @Test func statusNotYetDelivered_IsKeptAcrossAStop_AndDeliveredAfter() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let receiver = try Receiver(failures: 0, slowFirst: true, delay: 30)
+        defer { receiver.server.shutdown() }
+        let url = "http://127.0.0.1:\(receiver.port)/hook"
+        let first = SweepNotifier(allowedHosts: ["127.0.0.1"], log: Log(destination: nil))
+        first.send(.object(["id": .string("kept"), "status": .string("completed")]), to: url, keptIn: folder)
+        Thread.sleep(forTimeInterval: 0.5)  // its first attempt hangs
+        first.shutdown()
+        let kept = folder + "/" + SweepNotifier.pendingFile
+        #expect(FileManager.default.fileExists(atPath: kept))
+        let second = SweepNotifier(allowedHosts: ["127.0.0.1"], log: Log(destination: nil))
+        defer { second.shutdown() }
+        second.resume(keptIn: folder)
+        #expect(Self.wait({ receiver.received.contains { $0.contains("\"kept\"") } }, timeout: 10))
+        #expect(Self.wait({ !FileManager.default.fileExists(atPath: kept) }, timeout: 5))
     }
 
     @Test func notifications_ArriveInOrder_AndASupersededOneIsDropped() throws {

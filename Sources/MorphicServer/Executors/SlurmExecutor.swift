@@ -90,7 +90,7 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
         let (snapshot, status) = board.locked { board.finish(job, as: .cancelled) }
         try? job.write(snapshot)
         log.info("sweep_cancel_confirmed", ["sweep": .string(job.definition.id)])
-        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        if let url = job.definition.notifyURL { notifier.send(status, to: url, keptIn: job.folder.path) }
     }
 
     /// Submits a sweep that has no jobs yet, or advances one that has, and records its progress.
@@ -193,7 +193,7 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
         let (snapshot, status) = board.finish(job, as: .failed, error: reason)
         board.condition.unlock()
         try? job.write(snapshot)
-        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        if let url = job.definition.notifyURL { notifier.send(status, to: url, keptIn: job.folder.path) }
     }
 
     /// A submission failed: say why in the status, wait longer each time, and after
@@ -212,6 +212,6 @@ final class SlurmExecutor: SweepExecutor, @unchecked Sendable {
         let (snapshot, status) = board.finish(job, as: .failed, error: reason + " (\(job.submitFailures) attempts)")
         board.condition.unlock()
         try? job.write(snapshot)
-        if let url = job.definition.notifyURL { notifier.send(status, to: url) }
+        if let url = job.definition.notifyURL { notifier.send(status, to: url, keptIn: job.folder.path) }
     }
 }
