@@ -10,7 +10,10 @@
 /// base64 of a whole `Authorization` line): each byte as itself, percent-encoded (`%2F`,
 /// `%2f`), JSON- or C-escaped (`\/`, `\u002F`, `\x2f`), as an HTML character reference
 /// (`&#47;`, `&#x2F;`), and a space also as `+`, in any mixture; and each secret as hex
-/// digits (`736b2d…`, `736B2D…`), as a hex dump writes it.
+/// digits (`736b2d…`, `736B2D…`), as a hex dump writes it. Of a secret of 16 bytes or
+/// more, any run of 10 or more of its bytes is replaced too, as an echo quoting a key's
+/// first or last characters writes it. A replacement already made is left as it is, so a
+/// message cleaned twice reads as one cleaned once.
 public struct Redaction: Sendable {
     /// Most characters kept of what a remote server says: an error body, an answer that
     /// cannot be read, libcurl's message. 200.
@@ -19,12 +22,23 @@ public struct Redaction: Sendable {
     public static let maximumMessage = 1000
     /// What a secret is replaced by.
     public static let replacement = "[redacted]"
+    private static let replacementBytes = Array(replacement.utf8)
     /// Shortest encoded form looked for: shorter ones are as likely to be ordinary text.
     /// The secret itself is looked for at any length.
     static let shortestForm = 4
 
     /// Byte patterns to replace, longest first.
     private let forms: [[UInt8]]
+    /// The secrets of ``shortestPartOf`` bytes or more, whose parts are looked for too.
+    private let longSecrets: [[UInt8]]
+    /// Every run of ``shortestPart`` bytes of a long secret, where a part of it may start.
+    private let partStarts: Set<[UInt8]>
+    /// Fewest bytes of a secret taken for a part of it: an echo that quotes a key's first
+    /// characters (`invalid api key: sk-proj-AbCdEfGh…`) gives it away as surely as the whole.
+    /// 10: shorter runs of a random key are as likely to be ordinary text.
+    static let shortestPart = 10
+    /// Shortest secret whose parts are looked for. 16.
+    static let shortestPartOf = 16
 
     /// A redaction of `secrets` (empty ones are ignored).
     public init(secrets: [String]) {
@@ -42,6 +56,41 @@ public struct Redaction: Sendable {
             }
         }
         self.forms = forms.sorted { $0.count > $1.count }
+        longSecrets = secrets.map { Array($0.utf8) }.filter { $0.count >= Self.shortestPartOf }
+        partStarts = Set(
+            longSecrets.flatMap { bytes in
+                (0...(bytes.count - Self.shortestPart)).map { Array(bytes[$0..<$0 + Self.shortestPart]) }
+            })
+    }
+
+    /// Where the longest part (``shortestPart`` bytes or more) of a long secret written at
+    /// `start` of `text` ends; nil when none is.
+    private func partEnd(in text: [UInt8], at start: Int) -> Int? {
+        guard start + Self.shortestPart <= text.count,
+            partStarts.contains(Array(text[start..<start + Self.shortestPart]))
+        else { return nil }
+        var end = start + Self.shortestPart
+        for secret in longSecrets {
+            for offset in 0...(secret.count - Self.shortestPart)
+            where text[start..<start + Self.shortestPart].elementsEqual(secret[offset..<offset + Self.shortestPart]) {
+                // On to the secret's end as ``match(_:in:at:)`` reads it: a part broken by a
+                // line's end leaves no shorter part of it after the break.
+                var index = start + Self.shortestPart
+                for byte in secret[(offset + Self.shortestPart)...] {
+                    if let next = Self.matchByte(byte, in: text, at: index) {
+                        index = next
+                    } else if case let after = Self.skipBreaks(text, from: index), after > index,
+                        let next = Self.matchByte(byte, in: text, at: after)
+                    {
+                        index = next
+                    } else {
+                        break
+                    }
+                }
+                end = max(end, index)
+            }
+        }
+        return end
     }
 
     /// Nothing but user information, control characters and length.
@@ -95,7 +144,19 @@ public struct Redaction: Sendable {
                 }
                 continue
             }
-            if let end = forms.lazy.compactMap({ Self.match($0, in: text, at: index) }).first {
+            // A replacement already made is kept as it is: a message cleaned twice (a client's
+            // error, quoted in a run's) would otherwise have a short secret found in it.
+            if Self.replacementBytes.count <= text.count - index,
+                text[index..<index + Self.replacementBytes.count].elementsEqual(Self.replacementBytes)
+            {
+                output.append(contentsOf: Self.replacement.unicodeScalars)
+                count += Self.replacement.unicodeScalars.count
+                index += Self.replacementBytes.count
+                continue
+            }
+            if let end = forms.lazy.compactMap({ Self.match($0, in: text, at: index) }).first
+                ?? partEnd(in: text, at: index)
+            {
                 output.append(contentsOf: Self.replacement.unicodeScalars)
                 count += Self.replacement.unicodeScalars.count
                 index = end

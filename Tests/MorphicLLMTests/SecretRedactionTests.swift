@@ -98,6 +98,26 @@ import Testing
         #expect(Redaction(secrets: ["ab"]).clean("xaby") == "x[redacted]y")
     }
 
+    /// An echo that quotes part of a long key (its first characters, its last, its middle)
+    /// gives it away as surely as the whole: a run of 10 characters or more is replaced.
+    @Test func partOfALongKey_IsCleaned_AndACleanedMessageCleanedAgainIsTheSame() {
+        let key = "sk-SECRETkey/ABC+def=ghi_0123456789xyz"
+        let redaction = Redaction(secrets: [key])
+        for part in [String(key.prefix(20)), String(key.suffix(12)), String(key.dropFirst(7).prefix(10))] {
+            let clean = redaction.clean("invalid api key: \(part) (check it)")
+            #expect(clean == "invalid api key: [redacted] (check it)", "\(part): \(clean)")
+        }
+        // Nine characters of it, and ordinary text around it, are kept.
+        #expect(redaction.clean("sk-SECRET is no key") == "sk-SECRET is no key")
+        // A secret found in the marker of an earlier cleaning is not: the message cleaned
+        // twice reads as one cleaned once.
+        for secret in ["a", "e", "red", "[redacted]"] {
+            let once = Redaction(secrets: [secret]).clean("a message that said \(secret)")
+            #expect(Redaction(secrets: [secret]).clean(once) == once, "\(secret): \(once)")
+            #expect(once.hasSuffix("[redacted]"), "\(secret): \(once)")
+        }
+    }
+
     @Test func clientFailure_QuotesAnEchoingServerCleanedBeforeCut() throws {
         let model = try FakeModel(.conway)
         defer { model.stop() }
