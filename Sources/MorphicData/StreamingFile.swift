@@ -80,7 +80,9 @@ public final class StreamingFile {
     }()
 
     /// Whether `name` is a temporary file whose writer is provably gone: a process of this
-    /// host that no longer exists. Files of other hosts, or of live processes, are not.
+    /// host that no longer exists, or has exited and waits only for its parent to read its
+    /// status (a zombie: a server killed with `kill -9` whose shell has not reaped it is one
+    /// while the next server starts). Files of other hosts, or of live processes, are not.
     public static func isAbandonedTemporary(_ name: String) -> Bool {
         guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return false }
         let writer = name[marker.upperBound...]
@@ -91,7 +93,16 @@ public final class StreamingFile {
         guard host + "-\(pid)" != Self.writer, host == String(Self.writer[..<Self.writer.lastIndex(of: "-")!]) else {
             return false
         }
-        return kill(pid, 0) != 0 && errno == ESRCH
+        return (kill(pid, 0) != 0 && errno == ESRCH) || isZombie(pid)
+    }
+
+    /// Whether process `pid` has exited and is not yet reaped (its state in /proc is `Z`).
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+            let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count
+        else { return false }
+        // `pid (name) S …`: the name may hold spaces and parentheses, the state follows the last.
+        return stat[close + 2] == UInt8(ascii: "Z")
     }
 
     deinit {

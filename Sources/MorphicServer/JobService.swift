@@ -639,7 +639,13 @@ public final class JobService: @unchecked Sendable {
                 job.startedAt = status?["started_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.finishedAt = status?["finished_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.error = status?["error"]?.stringValue
-                job.apply(job.count(log: log))
+                // An active sweep with a manifest is a completed one being retried (or one
+                // whose dataset was being written again): the manifest vouches for no run
+                // until it is written anew, as for the retry itself, but its sha256s still
+                // find the records changed since it was (which a retry computes again).
+                let retried = state.isActive && FileManager.default.fileExists(atPath: folder.path + "/manifest.json")
+                let changed = retried ? Set(Dataset.changedRecords(definition, in: folder) ?? []) : []
+                job.apply(job.count(trustingManifest: !retried, recomputing: changed, log: log))
                 if state.isActive {
                     job.state = executor.recover(job, recorded: state)
                 } else if state == .cancelling {

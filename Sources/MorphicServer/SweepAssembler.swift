@@ -55,6 +55,8 @@ final class SweepAssembler: @unchecked Sendable {
 
     private func assemble(_ job: SweepJob) {
         var error: String?
+        // What an earlier server killed mid-assembly left, its writer gone since it started.
+        job.folder.removeAbandonedTemporaries()
         do {
             if let reference = try Dataset.assemble(job.definition, in: job.folder, writesIndex: true),
                 let hear = trained.withLock({ $0 })

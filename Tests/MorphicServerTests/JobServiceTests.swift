@@ -86,6 +86,46 @@ import Testing
         #expect(try service.list(offset: 5, limit: 10).total == 2)
     }
 
+    /// A retry of a completed sweep whose records were lost, stopped by the server's stop
+    /// before it ends, goes on when the next server starts (its old manifest vouches for none
+    /// of the runs being computed again) and ends with the same dataset.
+    @Test func retryOfACompletedSweep_StoppedMidway_GoesOnAfterARestart() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        configuration.workers = 1
+        let definition = Array(
+            #"{"name": "lost", "defaults": {"grid_size": 48, "generations": 300}, "groups": [{"prefix": "l", "replicates": 40}]}"#
+                .utf8)
+        let wait = { (service: JobService, id: String, status: String) throws in
+            let deadline = Date().addingTimeInterval(300)
+            // Until it ends, one way or another.
+            while try ["queued", "running"].contains(service.status(id)["status"]?.stringValue) && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return try service.status(id)["status"] == .string(status)
+        }
+        var service = try JobService(configuration: configuration, log: Log(destination: nil))
+        let id = try service.submit(definition).status["id"]!.stringValue!
+        #expect(try wait(service, id, "completed"))
+        let folder = data + "/sweeps/" + id
+        let archive = try Data(contentsOf: URL(fileURLWithPath: folder + "/dataset.tar.gz"))
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder + "/records") {
+            try FileManager.default.removeItem(atPath: folder + "/records/" + name)
+        }
+        _ = try service.retry(id)
+        Thread.sleep(forTimeInterval: 0.2)
+        service.shutdown()
+        let done = try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: folder + "/status.json")))
+        #expect(done["status"] != .string("completed"), "the retry was stopped before it ended")
+
+        service = try JobService(configuration: configuration, log: Log(destination: nil))
+        defer { service.shutdown() }
+        #expect(try wait(service, id, "completed"), "\((try? service.status(id)) ?? .null)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/dataset.tar.gz")) == archive)
+    }
+
     @Test func cancelOnceEveryRunHasFinished_SaysTheDatasetIsBeingWritten_AndACancelledSweepRunsNothing() throws {
         let data = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: data) }
