@@ -400,8 +400,11 @@ public final class JobService: @unchecked Sendable {
             ((job.state == .completed || job.state == .failed) && !job.finalizing, job.state)
         }
         let path = job.folder.path + "/" + name
-        guard ready, FileManager.default.fileExists(atPath: path) else {
-            throw .conflict("the dataset of \(id) is not ready; its status is \(state.rawValue)")
+        guard ready else { throw .conflict("the dataset of \(id) is not ready; its status is \(state.rawValue)") }
+        // Gone from a written dataset (removed on disk): the server's loss, which a retry mends.
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw storageFailure(
+                "the dataset's \(name) of \(id) is missing on disk; a retry (POST /api/sweeps/\(id)/retry) writes it again")
         }
         return path
     }
@@ -473,6 +476,13 @@ public final class JobService: @unchecked Sendable {
             completed = job.state == .completed
             job.retrying = true
         }
+        // A folder that cannot be written (a read-only file system) is found before anything
+        // changes: the retry would be made, and only its status not stored.
+        guard access(job.folder.path, W_OK) == 0 else {
+            let reason = String(cString: strerror(errno))
+            board.locked { job.retrying = false }
+            throw storageFailure("cannot retry: \(job.folder.path) cannot be written (\(reason)); nothing was changed")
+        }
         // A completed sweep's records are read first: one whose every run has a whole record
         // that its manifest's sha256 vouches for is left as it is (a record edited with its
         // CRC-32 made again is whole, but not the record the dataset was made of). The count
@@ -489,9 +499,14 @@ public final class JobService: @unchecked Sendable {
         }
         var counted = completed ? job.count(trustingManifest: false, recomputing: changed, log: log) : nil
         if let count = counted {
-            guard count.progress.runsCompleted < count.progress.runsTotal else {
+            // A dataset file missing (removed on disk) is written again, as a start does.
+            let datasetWhole = (Dataset.files(job.definition) + [Dataset.archiveName]).allSatisfy {
+                FileManager.default.fileExists(atPath: job.folder.path + "/" + $0)
+            }
+            guard count.progress.runsCompleted < count.progress.runsTotal || !datasetWhole else {
                 board.locked { job.retrying = false }
-                throw .conflict("the sweep is completed and every run's record is whole on disk; nothing to retry")
+                throw .conflict(
+                    "the sweep is completed, every run's record is whole on disk and so is its dataset; nothing to retry")
             }
             if count.progress.runsFailed > 0 { counted = nil }
         }

@@ -187,6 +187,17 @@ import Testing
         _ = try server.wait(for: id, status: "completed")
         #expect(try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frames[0].run + 1)").status == 200)
         #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before)
+
+        // The archive removed on disk: its download says so and names the retry, which
+        // writes it again.
+        try FileManager.default.removeItem(atPath: archive)
+        let gone = try server.request("GET", "/api/sweeps/\(id)/dataset.tar.gz")
+        #expect(
+            gone.status == 500 && String(decoding: gone.body, as: UTF8.self).contains("dataset.tar.gz of \(id) is missing on disk; a retry"),
+            "\(gone.status) \(String(decoding: gone.body, as: UTF8.self))")
+        #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 202)
+        _ = try server.wait(for: id, status: "completed")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before)
     }
 
     /// While a sweep's dataset is written, every run finished, its status says so in
