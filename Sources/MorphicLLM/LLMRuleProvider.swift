@@ -45,6 +45,11 @@ public final class LLMRuleProvider: @unchecked Sendable {
     private let apiKey: String?
     /// Whether requests carry a key: its variable is set and not empty.
     public var sendsKey: Bool { apiKey != nil }
+    /// Why the key in the environment cannot be sent (``LLMSettings/problem(key:)``), naming
+    /// its variable; nil when it can, or none is set.
+    public var keyProblem: String? {
+        apiKey.flatMap(LLMSettings.problem(key:)).map { "the API key in $\(settings.apiKeyVariable) \($0)" }
+    }
     /// What every message about the model is cleaned with.
     let redaction: Redaction
     private let condition = NSCondition()
@@ -204,13 +209,21 @@ public final class LLMRuleProvider: @unchecked Sendable {
                     throw failure(
                         "the language model at \(endpoint) gave no table within \(HTTPClient.seconds(settings.deadline)) s"
                     )
+                } catch .status(let code, _, let body) {
+                    // Retried until the last attempt (429, 5xx): said once, with what it said.
+                    throw failure("the language model at \(endpoint) answered \(code)" + (body.isEmpty ? "" : ": \(body)"))
                 } catch {
                     throw failure("the language model at \(endpoint) failed: \(error)")
                 }
                 guard response.status == 200 else {
-                    throw failure(
-                        "the language model at \(endpoint) answered \(response.status): "
-                            + redaction.clean(bytes: response.body))
+                    let said = redaction.clean(bytes: response.body)
+                    var problem = "the language model at \(endpoint) answered \(response.status)" + (said.isEmpty ? "" : ": \(said)")
+                    if (300..<400).contains(response.status) {
+                        problem += " (redirects are not followed: give the URL it redirects to)"
+                    } else if (response.status == 401 || response.status == 403) && apiKey == nil {
+                        problem += " (no API key was sent: $\(settings.apiKeyVariable) is unset or empty)"
+                    }
+                    throw failure(problem)
                 }
                 do {
                     answered = try LLMPrompt.answers(response.body, count: indices.count, redaction: redaction)

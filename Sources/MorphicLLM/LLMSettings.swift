@@ -39,6 +39,30 @@ public struct LLMSettings: Hashable, Sendable {
         return nil
     }
 
+    /// Why `name` cannot name the API key's environment variable, or nil when it can: letters,
+    /// digits and `_`, not starting with a digit. The name is never quoted back: one that is
+    /// no variable's may be the key itself, put there by mistake.
+    public static func problem(variable name: String) -> String? {
+        let letters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_".utf8)
+        let digits = Set("0123456789".utf8)
+        guard let first = name.utf8.first, name.utf8.count <= 255, letters.contains(first),
+            name.utf8.allSatisfy({ letters.contains($0) || digits.contains($0) })
+        else {
+            return "must name an environment variable (letters, digits and _, not starting with a digit); "
+                + "what was given is not one, and is not shown, since it may be the key itself"
+        }
+        return nil
+    }
+
+    /// Why the API key read from the environment cannot be sent, or nil when it can: a line
+    /// break or another control character would end the `Authorization` header early and
+    /// start another.
+    public static func problem(key: String) -> String? {
+        guard key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
+        return "holds a line break or another control character, which cannot be sent in a header "
+            + "(a key read from a file with its final newline?)"
+    }
+
     /// The chat-completions URL, e.g. `https://api.openai.com/v1/chat/completions` or
     /// `http://127.0.0.1:11434/v1/chat/completions`.
     public var endpoint: String

@@ -65,6 +65,7 @@ public final class JobService: @unchecked Sendable {
         llm = configuration.llm.map {
             LLMRuleProvider(settings: $0, cacheDirectory: configuration.dataDirectory + "/cache")
         }
+        if let problem = llm?.keyProblem { throw ServerConfiguration.Error(description: problem) }
         // No key is sent when its variable is unset, as a local model needs none; said, so that
         // a hosted model's 401 is not the first sign of a variable that was never exported.
         if let llm, !llm.sendsKey {

@@ -18,6 +18,15 @@ public final class MorphicServer: Sendable {
     /// listener; call ``start()`` to serve.
     public init(configuration: ServerConfiguration, log: Log = Log()) throws {
         try configuration.checkCombined()
+        // Checked before loopback is chosen for want of a token: a host that could never be
+        // listened on is refused, not silently replaced.
+        var address = in_addr()
+        guard configuration.host.lowercased() == "localhost" || inet_pton(AF_INET, configuration.host, &address) == 1 else {
+            throw ServerConfiguration.Error(
+                description:
+                    "host '\(configuration.host)' is not an IPv4 address (such as 127.0.0.1, or 0.0.0.0 for every interface) or localhost; IPv6 is not supported"
+            )
+        }
         var configuration = configuration
         if configuration.apiToken == nil && !configuration.isLoopback {
             log.info(

@@ -161,6 +161,9 @@ public struct ServerConfiguration: Sendable {
                 guard let name = variable.stringValue, !name.isEmpty else {
                     throw setting.fail("an object whose api_key_env names a variable")
                 }
+                if let problem = LLMSettings.problem(variable: name) {
+                    throw Error(description: "\(source): llm.api_key_env \(problem)")
+                }
                 settings.apiKeyVariable = name
             }
             if let timeout = value["timeout_seconds"] {

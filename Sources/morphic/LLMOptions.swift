@@ -28,6 +28,14 @@ struct LLMOptions: ParsableArguments {
             throw ValidationError("--llm-endpoint \(problem)")
         }
         if let problem = LLMSettings.problem(timeout: timeout) { throw ValidationError("--llm-timeout \(problem)") }
+        if let problem = LLMSettings.problem(variable: apiKeyVariable) {
+            throw ValidationError("--llm-api-key-env \(problem)")
+        }
+        if endpoint != nil, let key = ProcessInfo.processInfo.environment[apiKeyVariable],
+            let problem = LLMSettings.problem(key: key)
+        {
+            throw ValidationError("the API key in $\(apiKeyVariable) \(problem)")
+        }
         if (endpoint == nil) != (model == nil) {
             throw ValidationError("--llm-endpoint and --llm-model go together")
         }

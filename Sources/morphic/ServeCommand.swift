@@ -71,6 +71,8 @@ struct ServeCommand: ParsableCommand {
             server = try MorphicServer(configuration: settings)
         } catch let error as FileError {
             throw ValidationError(error.description)
+        } catch let error as ServerConfiguration.Error {
+            throw ValidationError(error.description)
         }
         let port = try server.start()
         let url = "http://\(server.configuration.host):\(port)"

@@ -80,7 +80,8 @@ import Testing
         (FakeModel.Behaviour.malformed, "characters other than 0 and 1", LLMRuleProvider.attemptsPerBatch),
         (.wrongCount, "63 digits, not 64", LLMRuleProvider.attemptsPerBatch),
         (.failing(500), "answered 500", HTTPClient.Configuration().attempts),
-        (.failing(401), "answered 401", 1),
+        // No key was sent (its variable is unset here): the refusal says so.
+        (.failing(401), "answered 401: model unavailable (no API key was sent: $OPENAI_API_KEY is unset or empty)", 1),
     ])
     func badAnswers_AreRetriedThenReported(_ behaviour: FakeModel.Behaviour, _ message: String, _ requests: Int) throws
     {
@@ -92,6 +93,27 @@ import Testing
         #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
         #expect(model.requests == requests)
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache).isEmpty)
+    }
+
+    /// A key with a line break would end its header and start another: refused, naming its
+    /// variable, never showing it; so is a variable name that is no name (a key put there).
+    @Test func keyWithALineBreak_AndAVariableThatIsNoName_AreRefusedWithoutShowingThem() throws {
+        let cache = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let provider = LLMRuleProvider(
+            settings: LLMSettings(endpoint: "http://127.0.0.1:9/v1", model: "m"), cacheDirectory: cache,
+            environment: ["OPENAI_API_KEY": "sk-abcdefgh\r\nX-Injected: yes"])
+        let problem = try #require(provider.keyProblem)
+        #expect(problem.hasPrefix("the API key in $OPENAI_API_KEY holds a line break") && !problem.contains("sk-abc"), "\(problem)")
+        let plain = LLMRuleProvider(
+            settings: LLMSettings(endpoint: "http://127.0.0.1:9/v1", model: "m"), cacheDirectory: cache,
+            environment: ["OPENAI_API_KEY": "sk-abcdefgh"])
+        #expect(plain.keyProblem == nil)
+        for name in ["OPENAI_API_KEY", "_key2", "K"] { #expect(LLMSettings.problem(variable: name) == nil, "\(name)") }
+        for name in ["sk-proj-ABCDEFGH", "2KEY", "MY KEY", "KÉY", String(repeating: "K", count: 256)] {
+            let said = try #require(LLMSettings.problem(variable: name), "\(name)")
+            #expect(!said.contains(name), "\(said)")
+        }
     }
 
     @Test func rateLimit_IsWaitedOutAndRetried() throws {

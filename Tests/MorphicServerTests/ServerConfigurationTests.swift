@@ -11,6 +11,18 @@ import Testing
         return path
     }
 
+    /// A host that could never be listened on is refused, token or not: it is not replaced
+    /// by loopback in silence.
+    @Test(arguments: ["999.1.1.1", "example.invalid", "::1", "[::1]", ""])
+    func hostThatIsNoIPv4Address_IsRefused(_ host: String) throws {
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.dataDirectory = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) }
+        let error = #expect(throws: ServerConfiguration.Error.self) { try MorphicServer(configuration: configuration, log: Log(destination: nil)) }
+        #expect(error?.description.contains("host '\(host)' is not an IPv4 address") == true, "\(String(describing: error))")
+    }
+
     @Test func shippedConfig_IsAccepted() throws {
         var configuration = ServerConfiguration()
         try configuration.apply(file: ServerProcess.packageFolder + "/Config/server.json")
@@ -95,6 +107,10 @@ import Testing
             "to the millisecond"
         ),
         (#"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "deadline_seconds": 0.01}}"#, "deadline_seconds"),
+        (
+            #"{"llm": {"endpoint": "http://127.0.0.1/v1", "model": "m", "api_key_env": "sk-proj-ABCDEFGH"}}"#,
+            "llm.api_key_env must name an environment variable"
+        ),
         ("{", "server.json"),
     ])
     func badSetting_IsRefusedNamingIt(_ text: String, _ message: String) throws {
@@ -105,6 +121,7 @@ import Testing
             Issue.record("accepted \(text)")
         } catch {
             #expect(String(describing: error).contains(message), "\(error)")
+            #expect(!String(describing: error).contains("sk-proj"), "a key put in the wrong place is not shown")
         }
         #expect(throws: (any Error).self) {
             try ServerConfiguration().applying(environment: ["MORPHIC_PORT": "eighty"])
