@@ -199,6 +199,14 @@ struct SweepCommand: ParsableCommand {
         let provider = llm.provider()
         if let provider {
             table = { @Sendable () throws -> RuleTable in try provider.ruleTable() }
+            // Said before the bar starts: its runs hold their workers until the model answers,
+            // and a slow one shows no progress meanwhile.
+            if case .ready = provider.status(start: false) {
+            } else if definition.runs.contains(where: { $0.configuration.mode == .llmControl }) {
+                note(
+                    "llm_control runs wait for the language model at \(provider.source.host) (\(provider.settings.model)) "
+                        + "to give its rule table: asked once, for up to \(String(format: "%g", provider.settings.deadline)) s")
+            }
         }
         let runner = SweepRunner(
             definition: definition, folder: folder, workers: workers, shard: shard, llmTable: table,
@@ -245,7 +253,7 @@ struct SweepCommand: ParsableCommand {
             note("run \(id) failed: \(folder.failure(id) ?? "")")
         }
         note(
-            "\(definition.id): \(progress.runsCompleted.runs), \(progress.runsFailed) failed, "
+            "\(definition.id): \(progress.runsTotal.runs), \(progress.runsCompleted) completed, \(progress.runsFailed) failed, "
                 + String(format: "%.2f s", Date().timeIntervalSince(start)) + " → \(folder.path)/\(Dataset.archiveName)")
         if progress.runsFailed > 0 { throw ExitCode(1) }
     }
