@@ -229,10 +229,14 @@ public struct ServerConfiguration: Sendable {
             }
         case "notify":
             let shape = "an object {\"allowed_hosts\": [host names], \"allowed_ports\": [ports, optional]}"
+            guard let members = value.members else { throw setting.fail(shape) }
+            // Each fault named: which key is unknown, which one is not a list of what.
+            if let unknown = members.first(where: { !["allowed_hosts", "allowed_ports"].contains($0.key) }) {
+                throw Error(description: "\(source): unknown setting 'notify.\(unknown.key)' (notify has allowed_hosts and allowed_ports)")
+            }
             guard let hosts = value["allowed_hosts"]?.elements,
-                value.members?.allSatisfy({ ["allowed_hosts", "allowed_ports"].contains($0.key) }) == true,
                 let names = Optional(hosts.compactMap(\.stringValue)), names.count == hosts.count
-            else { throw setting.fail(shape) }
+            else { throw Error(description: "\(source): notify.allowed_hosts must be an array of host names") }
             notifyHosts = try names.map { name in
                 guard let host = SweepNotifier.host(name) else {
                     throw Error(
@@ -245,7 +249,7 @@ public struct ServerConfiguration: Sendable {
             if let ports = value["allowed_ports"] {
                 guard let list = ports.elements, let numbers = Optional(list.compactMap(\.intValue)),
                     numbers.count == list.count, numbers.allSatisfy({ (1...65535).contains($0) })
-                else { throw setting.fail(shape) }
+                else { throw Error(description: "\(source): notify.allowed_ports must be an array of ports in 1...65535") }
                 notifyPorts = numbers
             }
         default:

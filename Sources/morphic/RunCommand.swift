@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         name: .customLong("sweep-seed"), parsing: .unconditional,
-        help: "Sweep seed, 0...2^64−1, that with --run-id derives the run seed. (default: 0)")
+        help: "Sweep seed, 0...2^64−1, that with --run-id derives the run seed.")
     var sweepSeedText = "0"
 
     /// `--sweep-seed`, checked in ``validate()``.
