@@ -352,7 +352,12 @@ final class SlurmCluster: Sendable {
         guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else {
             return "no output; see slurm/task-\(shard)-\(job).log"
         }
-        let lines = String(decoding: data.suffix(2000), as: UTF8.self).split(separator: "\n").suffix(3)
+        let lines = String(decoding: data.suffix(2000), as: UTF8.self).split(separator: "\n").suffix(3).map { line in
+            // The shell's word on a command it lost (`/var/spool/…/slurm_script: line 10: 25310
+            // Killed  morphic sweep …`) without the node's spool path and the process id, so
+            // that what happened ("Killed") comes first, not past the cut.
+            line.replacing(/\S*slurm_script: line [0-9]+: ([0-9]+ +)?/, with: "the task's script: ")
+        }
         return Redaction.clean(lines.joined(separator: " | "), limit: 400)
     }
 
