@@ -394,14 +394,19 @@ struct SlurmExecutorTests {
         """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         _ = try shell("chmod +x '\(wrapper)'")
         let submit = ServerProcess.packageFolder + "/deploy/slurm/submit.sh"
+        // A definition that cannot be read is refused before anything is queued.
+        let refused = try execute("/bin/bash", ["-c", "cd '\(root)' && MORPHIC_SWEEP='\(root)/none.json' MORPHIC_DATA='\(root)/data' '\(submit)' 3 2"])
+        #expect(refused.status == 66 && refused.output.contains("none.json is not a readable file"), "\(refused)")
         _ = try shell(
             "cd '\(root)' && MORPHIC_SWEEP='\(definitionPath)' MORPHIC_DATA='\(root)/data' MORPHIC_BINARY='\(wrapper)' MORPHIC_CPUS=1 '\(submit)' 3 2"
         )
         var line: String?
+        var said = ""
         let deadline = Date().addingTimeInterval(90)
         while line == nil && Date() < deadline {
             for name in (try FileManager.default.contentsOfDirectory(atPath: root)) where name.hasPrefix("morphic-merge-") {
-                let log = try String(contentsOfFile: root + "/" + name, encoding: .utf8).split(separator: "\n")
+                said = try String(contentsOfFile: root + "/" + name, encoding: .utf8)
+                let log = said.split(separator: "\n")
                 if let index = log.firstIndex(where: { $0.contains("rerun them and merge again with:") }),
                     index + 1 < log.count
                 {
@@ -411,6 +416,8 @@ struct SlurmExecutorTests {
             Thread.sleep(forTimeInterval: 0.3)
         }
         let rerun = try #require(line, "the merge printed no rerun line")
+        // And why the shard did not finish: the end of its task's log.
+        #expect(said.contains("shard 1 (morphic-sweep-") && said.contains("node lost"), "\(said)")
         #expect(rerun.contains("MORPHIC_CPUS=1") && rerun.hasSuffix(" 3 2 1"), "\(rerun)")
         _ = try shell("touch '\(root)/mark' && cd '\(root)' && \(rerun)")
         let archive = root + "/data/dataset/dataset.tar.gz"

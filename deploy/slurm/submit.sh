@@ -20,6 +20,11 @@ only=${3:-}
 [[ -z $only || $only =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "$usage" >&2; exit 64; }
 : "${MORPHIC_SWEEP:?set MORPHIC_SWEEP to the sweep definition file}"
 : "${MORPHIC_DATA:?set MORPHIC_DATA to a folder on storage every node shares}"
+# A definition that cannot be read here would fail every task the same way: said now.
+[ -f "$MORPHIC_SWEEP" ] && [ -r "$MORPHIC_SWEEP" ] || {
+    echo "MORPHIC_SWEEP: $MORPHIC_SWEEP is not a readable file (give the sweep definition on storage every node shares)" >&2
+    exit 66
+}
 here=$(cd "$(dirname "$0")" && pwd)
 cpus=${MORPHIC_CPUS:-4}
 export MORPHIC_SWEEP MORPHIC_DATA
