@@ -636,6 +636,16 @@ public final class JobService: @unchecked Sendable {
             folder.removeAbandonedTemporaries()
             do {
                 guard let recorded = try folder.recordedSweep() else {
+                    // A submission stopped before its definition was written (a crash, a full
+                    // disk) was never answered 202: its empty folder is removed, not reported
+                    // at every start.
+                    let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+                    let records = (try? FileManager.default.contentsOfDirectory(atPath: folder.path + "/" + RecordStore.folderName)) ?? []
+                    if entries.allSatisfy({ $0 == RecordStore.folderName }), records.isEmpty {
+                        try? FileManager.default.removeItem(atPath: folder.path)
+                        log.info("submission_abandoned", ["folder": .string(folder.path), "action": .string("removed its empty folder")])
+                        continue
+                    }
                     // Said, not skipped in silence: a submission interrupted before its
                     // definition was written (submitting it again completes the folder), or
                     // a damaged or stray entry.

@@ -1,8 +1,9 @@
 import Foundation
-import MorphicData
 import MorphicServer
 import TestSupport
 import Testing
+
+@testable import MorphicData
 
 @Suite struct JobServiceTests {
     /// A sweep whose folder in the data directory is damaged (its `definition.json` a folder)
@@ -35,6 +36,30 @@ import Testing
             #expect(message.contains("sweeps/\(id)/definition.json"), "\(message)")
             #expect(!message.contains(data), "\(message)")
         }
+    }
+
+    /// A submission stopped before its definition was written leaves a folder with an empty
+    /// records folder (and a temporary of a writer now gone): never answered 202, it is
+    /// removed at the next start, not reported at every one; a folder holding records is kept.
+    @Test func folderOfASubmissionStoppedBeforeItsDefinition_IsRemovedAtStart() throws {
+        let data = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let host = StreamingFile.writer[..<StreamingFile.writer.lastIndex(of: "-")!]
+        try FileManager.default.createDirectory(atPath: data + "/sweeps/stopped-1/records", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: data + "/sweeps/stopped-1/.definition.json.1.tmp-\(host)-999999999", contents: Data("{".utf8))
+        try FileManager.default.createDirectory(atPath: data + "/sweeps/kept-1/records", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: data + "/sweeps/kept-1/records/0.0.pack", contents: Data("x".utf8))
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data
+        let log = Pipe()
+        let service = try JobService(configuration: configuration, log: Log(destination: log.fileHandleForWriting))
+        defer { service.shutdown() }
+        _ = try service.list(offset: 0, limit: 10)
+        #expect(!FileManager.default.fileExists(atPath: data + "/sweeps/stopped-1"))
+        #expect(FileManager.default.fileExists(atPath: data + "/sweeps/kept-1/records/0.0.pack"))
+        Thread.sleep(forTimeInterval: 0.5)
+        let said = String(decoding: log.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(said.contains("submission_abandoned") && said.contains("sweep_not_loaded") && said.contains("kept-1"), "\(said)")
     }
 
     /// A data directory that cannot hold folders is refused at start, naming the setting and
