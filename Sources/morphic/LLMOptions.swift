@@ -36,6 +36,10 @@ struct LLMOptions: ParsableArguments {
         {
             throw ValidationError("the API key in $\(apiKeyVariable) \(problem)")
         }
+        var isFolder: ObjCBool = false
+        if let cache, FileManager.default.fileExists(atPath: cache, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("--llm-cache \(cache) is a file; give a folder to cache rule tables in")
+        }
         if (endpoint == nil) != (model == nil) {
             throw ValidationError("--llm-endpoint and --llm-model go together")
         }
