@@ -101,6 +101,13 @@ public final class JobService: @unchecked Sendable {
                 "the data directory (data_dir, --data-dir) '\(configuration.dataDirectory)' cannot hold the sweeps: "
                     + FileError.message(of: error))
         }
+        // One that cannot be written (a read-only file system, an immutable folder) would
+        // take every submission only to fail it, and compute the runs it resumes for nothing.
+        guard access(configuration.dataDirectory + "/sweeps", W_OK) == 0 else {
+            throw FileError.invalid(
+                "the data directory (data_dir, --data-dir) '\(configuration.dataDirectory)' cannot be written: "
+                    + "its sweeps folder refuses it (\(String(cString: strerror(errno))))")
+        }
         let lockPath = configuration.dataDirectory
         let descriptor = open(lockPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError.system("cannot open \(lockPath)", errno) }
