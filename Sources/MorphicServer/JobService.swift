@@ -404,15 +404,18 @@ public final class JobService: @unchecked Sendable {
     /// The path of a dataset file (`manifest.json`, `dataset.tar.gz`) once the sweep is done.
     public func datasetFile(_ id: String, name: String) throws(Failure) -> String {
         let job = try job(id)
-        let (ready, state) = board.locked {
-            ((job.state == .completed || job.state == .failed) && !job.finalizing, job.state)
+        let (ready, state, written) = board.locked {
+            ((job.state == .completed || job.state == .failed) && !job.finalizing, job.state, job.datasetBytes)
         }
         let path = job.folder.path + "/" + name
         guard ready else { throw .conflict("the dataset of \(id) is not ready; its status is \(state.rawValue)") }
-        // Gone from a written dataset (removed on disk): the server's loss, which a retry mends.
-        guard FileManager.default.fileExists(atPath: path) else {
+        // Gone from a written dataset, or not the size it was written with (removed or
+        // truncated on disk): the server's loss, which a retry mends.
+        var info = stat()
+        let bytes = stat(path, &info) == 0 ? Int(info.st_size) : nil
+        if let problem = SweepJob.problem(ofDatasetFile: name, bytes: bytes, written: written) {
             throw storageFailure(
-                "the dataset's \(name) of \(id) is missing on disk; a retry (POST /api/sweeps/\(id)/retry) writes it again")
+                "the dataset's \(name) of \(id) is \(problem) on disk; a retry (POST /api/sweeps/\(id)/retry) writes it again")
         }
         return path
     }
@@ -507,9 +510,10 @@ public final class JobService: @unchecked Sendable {
         }
         var counted = completed ? job.count(trustingManifest: false, recomputing: changed, log: log) : nil
         if let count = counted {
-            // A dataset file missing (removed on disk) is written again, as a start does.
-            let datasetWhole = (Dataset.files(job.definition) + [Dataset.archiveName]).allSatisfy {
-                FileManager.default.fileExists(atPath: job.folder.path + "/" + $0)
+            // A dataset file missing or damaged on disk is written again, as a start does.
+            let written = board.locked { job.datasetBytes }
+            let datasetWhole = !job.datasetSizesOnDisk().contains {
+                SweepJob.problem(ofDatasetFile: $0.name, bytes: $0.bytes, written: written) != nil
             }
             guard count.progress.runsCompleted < count.progress.runsTotal || !datasetWhole else {
                 board.locked { job.retrying = false }
@@ -672,6 +676,9 @@ public final class JobService: @unchecked Sendable {
                 job.startedAt = status?["started_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.finishedAt = status?["finished_at"]?.stringValue.flatMap(Timestamp.parse)
                 job.error = status?["error"]?.stringValue
+                job.datasetBytes = status?["dataset_bytes"]?.members.map { members in
+                    Dictionary(members.compactMap { member in member.value.intValue.map { (member.key, $0) } }) { first, _ in first }
+                }
                 // An active sweep with a manifest is a completed one being retried (or one
                 // whose dataset was being written again): the manifest vouches for no run
                 // until it is written anew, as for the retry itself, but its sha256s still
@@ -686,11 +693,11 @@ public final class JobService: @unchecked Sendable {
                     job.cancelled.store(true, ordering: .sequentiallyConsistent)
                     if !executor.confirmsCancel { job.state = .cancelled }
                 } else if state == .completed
-                    && (Dataset.files(definition) + [Dataset.archiveName]).contains(where: {
-                        !FileManager.default.fileExists(atPath: folder.path + "/" + $0)
+                    && job.datasetSizesOnDisk().contains(where: {
+                        SweepJob.problem(ofDatasetFile: $0.name, bytes: $0.bytes, written: job.datasetBytes) != nil
                     })
                 {
-                    // A completed sweep's dataset file gone: written again. (A sweep stopped
+                    // A completed sweep's dataset file gone or damaged: written again. (A sweep stopped
                     // while its dataset was written recorded itself running, above. A failed
                     // one stays failed until it is retried: on Slurm, queueing it again here
                     // submitted it anew at every start.)

@@ -66,6 +66,10 @@ final class SweepAssembler: @unchecked Sendable {
         } catch let failure {
             error = "cannot write the dataset: \(FileError.message(of: failure))"
         }
+        // Each file's size as written, so that one damaged on disk later is told from whole.
+        let written = job.datasetSizesOnDisk()
+        let sizes = error != nil || written.contains { $0.bytes == nil }
+            ? nil : Dictionary(uniqueKeysWithValues: written.map { ($0.name, $0.bytes!) })
         // A record lost after its run counted as finished (its pack removed under the sweep)
         // fails the dataset: the progress is counted again from what the folder holds, so the
         // status says as many runs finished as the listing does, and a retry computes the rest.
@@ -91,6 +95,7 @@ final class SweepAssembler: @unchecked Sendable {
             return
         }
         if let recount { job.apply(recount) }
+        if let sizes { job.datasetBytes = sizes }
         let failed =
             error
             ?? (job.progress.runsFailed > 0

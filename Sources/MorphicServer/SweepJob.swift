@@ -21,6 +21,9 @@ final class SweepJob: @unchecked Sendable {
     var startedAt: Date?
     var finishedAt: Date?
     var error: String?
+    /// The size of each dataset file (and the archive) as the last assembly wrote it, kept in
+    /// `status.json`: a file of another size on disk (truncated, half copied) is damaged.
+    var datasetBytes: [String: Int]?
     /// Groups whose runs all have records or failures.
     var groupDone: [Bool]
     /// Groups being computed now.
@@ -244,7 +247,28 @@ final class SweepJob: @unchecked Sendable {
             .init("finished_at", finishedAt.map { .string(Timestamp.string($0)) } ?? .null),
         ]
         if let error { members.append(.init("error", .string(error))) }
+        if let datasetBytes {
+            members.append(
+                .init("dataset_bytes", .object(datasetBytes.sorted { $0.key < $1.key }.map { .init($0.key, .int($0.value)) })))
+        }
         return (snapshots, JSON.object(members).prettyBytes)
+    }
+
+    /// The dataset's files and archive as they are on disk: name and size, nil for one missing.
+    func datasetSizesOnDisk() -> [(name: String, bytes: Int?)] {
+        (Dataset.files(definition) + [Dataset.archiveName]).map { name in
+            var info = stat()
+            return (name, stat(folder.path + "/" + name, &info) == 0 ? Int(info.st_size) : nil)
+        }
+    }
+
+    /// What is wrong with dataset file `name` on disk, given the sizes it was written with
+    /// (``datasetBytes``): "missing", "damaged (…)", or nil when it is as written (or its size
+    /// was not recorded, by an earlier version).
+    static func problem(ofDatasetFile name: String, bytes: Int?, written: [String: Int]?) -> String? {
+        guard let bytes else { return "missing" }
+        guard let expected = written?[name], expected != bytes else { return nil }
+        return "damaged (\(bytes) bytes where \(expected) were written)"
     }
 
     /// Writes a snapshot to `status.json`, unless a newer one was written already or the

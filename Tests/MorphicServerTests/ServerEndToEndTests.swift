@@ -198,6 +198,28 @@ import Testing
         #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 202)
         _ = try server.wait(for: id, status: "completed")
         #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before)
+
+        // Truncated on disk, by a full disk or a copy cut short: not served as the archive,
+        // and written again by a retry, or at the next start.
+        for restart in [false, true] {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: archive))
+            try handle.truncate(atOffset: 1000)
+            try handle.close()
+            if restart {
+                #expect(server.terminate() == 0)
+                server = try ServerProcess(dataDirectory: root)
+            } else {
+                let damaged = try server.request("GET", "/api/sweeps/\(id)/dataset.tar.gz")
+                #expect(
+                    damaged.status == 500
+                        && String(decoding: damaged.body, as: UTF8.self).contains(
+                            "dataset.tar.gz of \(id) is damaged (1000 bytes where \(before.count) were written) on disk; a retry"),
+                    "\(damaged.status) \(String(decoding: damaged.body, as: UTF8.self))")
+                #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 202)
+            }
+            _ = try server.wait(for: id, status: "completed")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before, "restart: \(restart)")
+        }
     }
 
     /// While a sweep's dataset is written, every run finished, its status says so in
