@@ -10,9 +10,9 @@
 /// base64 of a whole `Authorization` line): each byte as itself, percent-encoded (`%2F`,
 /// `%2f`), JSON- or C-escaped (`\/`, `\u002F`, `\x2f`), as an HTML character reference
 /// (`&#47;`, `&#x2F;`), and a space also as `+`, in any mixture; and each secret as hex
-/// digits (`736b2d…`, `736B2D…`), as a hex dump writes it. Of a secret of 16 bytes or
-/// more, any run of 10 or more of its bytes is replaced too, as an echo quoting a key's
-/// first or last characters writes it. A replacement already made is left as it is, so a
+/// digits (`736b2d…`, `736B2D…`), as a hex dump writes it. Of a secret of 12 bytes or
+/// more, any run of a third of its bytes (from 6 to 10) is replaced too, as an echo quoting
+/// a key's first or last characters writes it. A replacement already made is left as it is, so a
 /// message cleaned twice reads as one cleaned once.
 public struct Redaction: Sendable {
     /// Most characters kept of what a remote server says: an error body, an answer that
@@ -29,16 +29,22 @@ public struct Redaction: Sendable {
 
     /// Byte patterns to replace, longest first.
     private let forms: [[UInt8]]
-    /// The secrets of ``shortestPartOf`` bytes or more, whose parts are looked for too.
+    /// The secrets of ``shortestPartOf`` bytes or more and no white space (a key, not a
+    /// header's `Bearer …`), whose parts are looked for too.
     private let longSecrets: [[UInt8]]
     /// Every run of ``shortestPart`` bytes of a long secret, where a part of it may start.
     private let partStarts: Set<[UInt8]>
-    /// Fewest bytes of a secret taken for a part of it: an echo that quotes a key's first
-    /// characters (`invalid api key: sk-proj-AbCdEfGh…`) gives it away as surely as the whole.
-    /// 10: shorter runs of a random key are as likely to be ordinary text.
-    static let shortestPart = 10
-    /// Shortest secret whose parts are looked for. 16.
-    static let shortestPartOf = 16
+    /// Fewest bytes of any secret taken for a part of it: an echo that quotes a key's first
+    /// or last characters (`invalid api key: sk-proj-AbCdEf…`) gives it away as the whole
+    /// does. A part must also be a third of its secret, up to 10 bytes (``shortestPart(of:)``):
+    /// shorter runs of a key are as likely to be ordinary text, and some providers quote a
+    /// key's last four themselves.
+    static let shortestPart = 6
+    /// Shortest secret whose parts are looked for. 12.
+    static let shortestPartOf = 12
+
+    /// The fewest bytes of `secret` taken for a part of it: a third of it, from 6 to 10.
+    static func shortestPart(of secret: [UInt8]) -> Int { min(10, max(shortestPart, secret.count / 3)) }
 
     /// A redaction of `secrets` (empty ones are ignored).
     public init(secrets: [String]) {
@@ -56,7 +62,9 @@ public struct Redaction: Sendable {
             }
         }
         self.forms = forms.sorted { $0.count > $1.count }
-        longSecrets = secrets.map { Array($0.utf8) }.filter { $0.count >= Self.shortestPartOf }
+        longSecrets = secrets.map { Array($0.utf8) }.filter { bytes in
+            bytes.count >= Self.shortestPartOf && !bytes.contains { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        }
         partStarts = Set(
             longSecrets.flatMap { bytes in
                 (0...(bytes.count - Self.shortestPart)).map { Array(bytes[$0..<$0 + Self.shortestPart]) }
@@ -69,13 +77,14 @@ public struct Redaction: Sendable {
         guard start + Self.shortestPart <= text.count,
             partStarts.contains(Array(text[start..<start + Self.shortestPart]))
         else { return nil }
-        var end = start + Self.shortestPart
+        var end: Int?
         for secret in longSecrets {
             for offset in 0...(secret.count - Self.shortestPart)
             where text[start..<start + Self.shortestPart].elementsEqual(secret[offset..<offset + Self.shortestPart]) {
                 // On to the secret's end as ``match(_:in:at:)`` reads it: a part broken by a
                 // line's end leaves no shorter part of it after the break.
                 var index = start + Self.shortestPart
+                var matched = Self.shortestPart
                 for byte in secret[(offset + Self.shortestPart)...] {
                     if let next = Self.matchByte(byte, in: text, at: index) {
                         index = next
@@ -86,8 +95,10 @@ public struct Redaction: Sendable {
                     } else {
                         break
                     }
+                    matched += 1
                 }
-                end = max(end, index)
+                // Long enough a part of this secret, counted in its own bytes.
+                if matched >= Self.shortestPart(of: secret) { end = max(end ?? index, index) }
             }
         }
         return end

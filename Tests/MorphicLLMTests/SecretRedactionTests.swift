@@ -109,6 +109,11 @@ import Testing
         }
         // Nine characters of it, and ordinary text around it, are kept.
         #expect(redaction.clean("sk-SECRET is no key") == "sk-SECRET is no key")
+        // A shorter key's parts are shorter: a third of it, from 6 characters; the space
+        // before a quoted part is kept (the header's `Bearer …` is no part's source).
+        let short = Redaction(secrets: Redaction.secrets(ofCredential: "Bearer abcdefghijkl"))
+        #expect(short.clean("Incorrect API key provided: abcdef and ****ghijkl") == "Incorrect API key provided: [redacted] and ****[redacted]")
+        #expect(short.clean("key abcde is short") == "key abcde is short")
         // A secret found in the marker of an earlier cleaning is not: the message cleaned
         // twice reads as one cleaned once.
         for secret in ["a", "e", "red", "[redacted]"] {
