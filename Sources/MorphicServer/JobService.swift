@@ -414,8 +414,7 @@ public final class JobService: @unchecked Sendable {
         var info = stat()
         let bytes = stat(path, &info) == 0 ? Int(info.st_size) : nil
         if let problem = SweepJob.problem(ofDatasetFile: name, bytes: bytes, written: written) {
-            throw storageFailure(
-                "the dataset's \(name) of \(id) is \(problem) on disk; a retry (POST /api/sweeps/\(id)/retry) writes it again")
+            throw storageFailure("\(path) is \(problem) on disk; a retry (POST /api/sweeps/\(id)/retry) writes it again")
         }
         return path
     }

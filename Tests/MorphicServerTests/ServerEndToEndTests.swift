@@ -188,37 +188,31 @@ import Testing
         #expect(try server.request("GET", "/api/sweeps/\(id)/runs/r_\(frames[0].run + 1)").status == 200)
         #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before)
 
-        // The archive removed on disk: its download says so and names the retry, which
-        // writes it again.
-        try FileManager.default.removeItem(atPath: archive)
-        let gone = try server.request("GET", "/api/sweeps/\(id)/dataset.tar.gz")
-        #expect(
-            gone.status == 500 && String(decoding: gone.body, as: UTF8.self).contains("dataset.tar.gz of \(id) is missing on disk; a retry"),
-            "\(gone.status) \(String(decoding: gone.body, as: UTF8.self))")
-        #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 202)
-        _ = try server.wait(for: id, status: "completed")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before)
-
-        // Truncated on disk, by a full disk or a copy cut short: not served as the archive,
-        // and written again by a retry, or at the next start.
-        for restart in [false, true] {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: archive))
-            try handle.truncate(atOffset: 1000)
-            try handle.close()
+        // The archive removed or truncated on disk (by a full disk, a copy cut short): not
+        // served as the archive, said naming the retry, and written again by the retry, or
+        // at the next start.
+        for (truncated, restart) in [(false, false), (true, false), (true, true)] {
+            if truncated {
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: archive))
+                try handle.truncate(atOffset: 1000)
+                try handle.close()
+            } else {
+                try FileManager.default.removeItem(atPath: archive)
+            }
             if restart {
                 #expect(server.terminate() == 0)
                 server = try ServerProcess(dataDirectory: root)
             } else {
-                let damaged = try server.request("GET", "/api/sweeps/\(id)/dataset.tar.gz")
+                let answer = try server.request("GET", "/api/sweeps/\(id)/dataset.tar.gz")
+                let said = truncated ? "damaged (1000 bytes where \(before.count) were written)" : "missing"
                 #expect(
-                    damaged.status == 500
-                        && String(decoding: damaged.body, as: UTF8.self).contains(
-                            "dataset.tar.gz of \(id) is damaged (1000 bytes where \(before.count) were written) on disk; a retry"),
-                    "\(damaged.status) \(String(decoding: damaged.body, as: UTF8.self))")
+                    answer.status == 500
+                        && String(decoding: answer.body, as: UTF8.self).contains("sweeps/\(id)/dataset.tar.gz is \(said) on disk; a retry"),
+                    "\(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
                 #expect(try server.request("POST", "/api/sweeps/\(id)/retry").status == 202)
             }
             _ = try server.wait(for: id, status: "completed")
-            #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before, "restart: \(restart)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: archive)) == before, "truncated: \(truncated), restart: \(restart)")
         }
     }
 

@@ -1032,12 +1032,15 @@ def main():
             assert "sort=" not in driver.current_url, driver.current_url
             assert driver.find_element(By.ID, "run-count").text.endswith("of 100,000 runs"), driver.find_element(By.ID, "run-count").text
 
-        def cancel_and_retry_say_what_came_of_them():
-            body = json.dumps({"name": "long-notice", "defaults": {"grid_size": 64, "generations": 4000},
-                               "groups": [{"prefix": "l", "replicates": 40}]}).encode()
-            status, answer = api(url, "/api/sweeps", "POST", body)
+        def submitted(definition):
+            """The id of `definition`'s sweep, submitted over the API."""
+            status, answer = api(url, "/api/sweeps", "POST", json.dumps(definition).encode())
             assert status in (200, 201, 202), status
-            sweep = answer["id"]
+            return answer["id"]
+
+        def cancel_and_retry_say_what_came_of_them():
+            sweep = submitted({"name": "long-notice", "defaults": {"grid_size": 64, "generations": 4000},
+                               "groups": [{"prefix": "l", "replicates": 40}]})
             driver.get(url + "/#/sweeps/" + sweep)
             wait.until(lambda d: d.find_element(By.ID, "cancel").is_enabled())
             driver.find_element(By.ID, "cancel").click()
@@ -1057,11 +1060,8 @@ def main():
             assert api(url, f"/api/sweeps/{sweep}", "DELETE")[0] == 204
 
         def completed_sweep_with_a_damaged_record_is_retried_from_the_page():
-            body = json.dumps({"name": "damaged", "defaults": {"grid_size": 8, "generations": 5},
-                               "groups": [{"prefix": "d", "replicates": 1}]}).encode()
-            status, answer = api(url, "/api/sweeps", "POST", body)
-            assert status in (200, 201, 202), status
-            sweep = answer["id"]
+            sweep = submitted({"name": "damaged", "defaults": {"grid_size": 8, "generations": 5},
+                               "groups": [{"prefix": "d", "replicates": 1}]})
             deadline = time.time() + 60
             while api(url, f"/api/sweeps/{sweep}")[1]["status"] != "completed" and time.time() < deadline:
                 time.sleep(0.2)
