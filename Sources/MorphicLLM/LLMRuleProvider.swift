@@ -45,11 +45,9 @@ public final class LLMRuleProvider: @unchecked Sendable {
     private let apiKey: String?
     /// Whether requests carry a key: its variable is set and not empty.
     public var sendsKey: Bool { apiKey != nil }
-    /// Why the key in the environment cannot be sent (``LLMSettings/problem(key:)``), naming
+    /// Why the key in the environment cannot be sent (``LLMSettings/keyProblem(in:)``), naming
     /// its variable; nil when it can, or none is set.
-    public var keyProblem: String? {
-        apiKey.flatMap(LLMSettings.problem(key:)).map { "the API key in $\(settings.apiKeyVariable) \($0)" }
-    }
+    public let keyProblem: String?
     /// What every message about the model is cleaned with.
     let redaction: Redaction
     private let condition = NSCondition()
@@ -69,6 +67,7 @@ public final class LLMRuleProvider: @unchecked Sendable {
         configuration.caFile = settings.caFile
         client = HTTPClient(configuration: configuration)
         apiKey = environment[settings.apiKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
+        keyProblem = settings.keyProblem(in: environment)
         // The key, and the endpoint's query (`?key=…`), which an answer may echo.
         let query =
             settings.endpoint.prefix { $0 != "#" }.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init)

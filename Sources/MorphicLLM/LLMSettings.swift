@@ -54,13 +54,15 @@ public struct LLMSettings: Hashable, Sendable {
         return nil
     }
 
-    /// Why the API key read from the environment cannot be sent, or nil when it can: a line
-    /// break or another control character would end the `Authorization` header early and
-    /// start another.
-    public static func problem(key: String) -> String? {
-        guard key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
-        return "holds a line break or another control character, which cannot be sent in a header "
-            + "(a key read from a file with its final newline?)"
+    /// Why the API key in `environment` (``apiKeyVariable``) cannot be sent, naming its
+    /// variable, never the key; nil when it can, or none is set. A line break or another
+    /// control character would end the `Authorization` header early and start another.
+    public func keyProblem(in environment: [String: String]) -> String? {
+        guard let key = environment[apiKeyVariable],
+            key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else { return nil }
+        return "the API key in $\(apiKeyVariable) holds a line break or another control character, which cannot "
+            + "be sent in a header (a key read from a file with its final newline?)"
     }
 
     /// The chat-completions URL, e.g. `https://api.openai.com/v1/chat/completions` or

@@ -411,9 +411,7 @@ public final class JobService: @unchecked Sendable {
         guard ready else { throw .conflict("the dataset of \(id) is not ready; its status is \(state.rawValue)") }
         // Gone from a written dataset, or not the size it was written with (removed or
         // truncated on disk): the server's loss, which a retry mends.
-        var info = stat()
-        let bytes = stat(path, &info) == 0 ? Int(info.st_size) : nil
-        if let problem = SweepJob.problem(ofDatasetFile: name, bytes: bytes, written: written) {
+        if let problem = job.problem(ofDatasetFile: name, written: written) {
             throw storageFailure("\(path) is \(problem) on disk; a retry (POST /api/sweeps/\(id)/retry) writes it again")
         }
         return path
@@ -510,10 +508,7 @@ public final class JobService: @unchecked Sendable {
         var counted = completed ? job.count(trustingManifest: false, recomputing: changed, log: log) : nil
         if let count = counted {
             // A dataset file missing or damaged on disk is written again, as a start does.
-            let written = board.locked { job.datasetBytes }
-            let datasetWhole = !job.datasetSizesOnDisk().contains {
-                SweepJob.problem(ofDatasetFile: $0.name, bytes: $0.bytes, written: written) != nil
-            }
+            let datasetWhole = job.datasetIsWhole(written: board.locked { job.datasetBytes })
             guard count.progress.runsCompleted < count.progress.runsTotal || !datasetWhole else {
                 board.locked { job.retrying = false }
                 throw .conflict(
@@ -691,11 +686,7 @@ public final class JobService: @unchecked Sendable {
                     // The cancel goes on where the executor confirms it; elsewhere nothing runs on.
                     job.cancelled.store(true, ordering: .sequentiallyConsistent)
                     if !executor.confirmsCancel { job.state = .cancelled }
-                } else if state == .completed
-                    && job.datasetSizesOnDisk().contains(where: {
-                        SweepJob.problem(ofDatasetFile: $0.name, bytes: $0.bytes, written: job.datasetBytes) != nil
-                    })
-                {
+                } else if state == .completed && !job.datasetIsWhole(written: job.datasetBytes) {
                     // A completed sweep's dataset file gone or damaged: written again. (A sweep stopped
                     // while its dataset was written recorded itself running, above. A failed
                     // one stays failed until it is retried: on Slurm, queueing it again here

@@ -67,9 +67,11 @@ final class SweepAssembler: @unchecked Sendable {
             error = "cannot write the dataset: \(FileError.message(of: failure))"
         }
         // Each file's size as written, so that one damaged on disk later is told from whole.
-        let written = job.datasetSizesOnDisk()
-        let sizes = error != nil || written.contains { $0.bytes == nil }
-            ? nil : Dictionary(uniqueKeysWithValues: written.map { ($0.name, $0.bytes!) })
+        var sizes: [String: Int]?
+        if error == nil {
+            let written = job.datasetFileNames.compactMap { name in job.sizeOnDisk(name).map { (name, $0) } }
+            if written.count == job.datasetFileNames.count { sizes = Dictionary(uniqueKeysWithValues: written) }
+        }
         // A record lost after its run counted as finished (its pack removed under the sweep)
         // fails the dataset: the progress is counted again from what the folder holds, so the
         // status says as many runs finished as the listing does, and a retry computes the rest.

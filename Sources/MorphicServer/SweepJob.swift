@@ -254,21 +254,27 @@ final class SweepJob: @unchecked Sendable {
         return (snapshots, JSON.object(members).prettyBytes)
     }
 
-    /// The dataset's files and archive as they are on disk: name and size, nil for one missing.
-    func datasetSizesOnDisk() -> [(name: String, bytes: Int?)] {
-        (Dataset.files(definition) + [Dataset.archiveName]).map { name in
-            var info = stat()
-            return (name, stat(folder.path + "/" + name, &info) == 0 ? Int(info.st_size) : nil)
-        }
+    /// The dataset's files and its archive.
+    var datasetFileNames: [String] { Dataset.files(definition) + [Dataset.archiveName] }
+
+    /// The size on disk of the folder's file `name`; nil when it is missing.
+    func sizeOnDisk(_ name: String) -> Int? {
+        var info = stat()
+        return stat(folder.path + "/" + name, &info) == 0 ? Int(info.st_size) : nil
     }
 
     /// What is wrong with dataset file `name` on disk, given the sizes it was written with
-    /// (``datasetBytes``): "missing", "damaged (…)", or nil when it is as written (or its size
-    /// was not recorded, by an earlier version).
-    static func problem(ofDatasetFile name: String, bytes: Int?, written: [String: Int]?) -> String? {
-        guard let bytes else { return "missing" }
+    /// (``datasetBytes``, read under the service lock): "missing", "damaged (…)", or nil when
+    /// it is as written (or its size was not recorded, by an earlier version).
+    func problem(ofDatasetFile name: String, written: [String: Int]?) -> String? {
+        guard let bytes = sizeOnDisk(name) else { return "missing" }
         guard let expected = written?[name], expected != bytes else { return nil }
         return "damaged (\(bytes) bytes where \(expected) were written)"
+    }
+
+    /// Whether every dataset file is on disk as it was written (``problem(ofDatasetFile:written:)``).
+    func datasetIsWhole(written: [String: Int]?) -> Bool {
+        !datasetFileNames.contains { problem(ofDatasetFile: $0, written: written) != nil }
     }
 
     /// Writes a snapshot to `status.json`, unless a newer one was written already or the

@@ -55,8 +55,7 @@ final class SweepNotifier: @unchecked Sendable {
     /// Seconds one attempt may take, connection included: a receiver is to acknowledge a
     /// status, not to act on it first (GitHub's webhooks allow 10 s too). 10 s.
     static let attemptTimeout = 10.0
-    /// Seconds before the first retry, doubled for each after it, with up to 50 % jitter;
-    /// a `Retry-After` of up to 30 s is honoured instead. 1 s.
+    /// Seconds before the first retry, doubled for each after it, with up to 50 % jitter. 1 s.
     static let firstBackoff = 1.0
     /// The file in a sweep's folder that holds its status until it is delivered.
     static let pendingFile = "notification.json"
@@ -219,7 +218,7 @@ final class SweepNotifier: @unchecked Sendable {
         let shown = JSON.string(Self.shown(delivery.url))
         var failure: String
         var transient: Bool
-        var pause = Self.firstBackoff * Double(1 << (delivery.attempt - 1)) * Double.random(in: 1...1.5)
+        let pause = Self.firstBackoff * Double(1 << (delivery.attempt - 1)) * Double.random(in: 1...1.5)
         do {
             let response = try client.send(
                 HTTPClient.Request(
@@ -261,7 +260,6 @@ final class SweepNotifier: @unchecked Sendable {
             forget(delivery)
             return nil
         }
-        if pause > 30 { pause = 30 }
         var retry = delivery
         retry.due = Date().addingTimeInterval(pause)
         return retry

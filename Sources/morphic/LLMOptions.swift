@@ -31,10 +31,11 @@ struct LLMOptions: ParsableArguments {
         if let problem = LLMSettings.problem(variable: apiKeyVariable) {
             throw ValidationError("--llm-api-key-env \(problem)")
         }
-        if endpoint != nil, let key = ProcessInfo.processInfo.environment[apiKeyVariable],
-            let problem = LLMSettings.problem(key: key)
+        if let endpoint, let model,
+            let problem = LLMSettings(endpoint: endpoint, model: model, apiKeyVariable: apiKeyVariable)
+                .keyProblem(in: ProcessInfo.processInfo.environment)
         {
-            throw ValidationError("the API key in $\(apiKeyVariable) \(problem)")
+            throw ValidationError(problem)
         }
         var isFolder: ObjCBool = false
         if let cache, FileManager.default.fileExists(atPath: cache, isDirectory: &isFolder), !isFolder.boolValue {
