@@ -145,7 +145,12 @@ export async function showSweep(id, wanted, number) {
     }
     // An action's notice ("Queued again…", "Cancelling…") is cleared once the sweep it
     // started has ended.
-    if (last && !active && sweep.status !== last.status && acted && $("#notice").textContent === acted) notice("");
+    // The status compared is the one the action answered with: a short sweep may have ended
+    // before the view is drawn again, with no change of status left to see.
+    if (acted && acted.status && !active && sweep.status !== acted.status && $("#notice").textContent === acted.text) {
+      notice("");
+      acted = null;
+    }
     last = { done, status: sweep.status };
     return active ? 1000 : FINISHED_POLL;
   });
@@ -155,7 +160,8 @@ export async function showSweep(id, wanted, number) {
 // are drawn again as its runs finish (each drawing asks the server to summarize every finished run).
 const FINISHED_POLL = 5000, CHARTS_EVERY = 3000;
 
-/// The notice the last action on a sweep left, kept while the view is drawn anew.
+/// The notice the last action on a sweep left, kept while the view is drawn anew, and the
+/// sweep's status the action answered with (none for a refusal).
 let acted = null;
 
 /// The sweep is not on the server: never was, or (`gone`) deleted while its view was open.
@@ -227,8 +233,8 @@ async function act(state, action, confirmation, messages) {
   const deleted = action === "delete" && result.status === 204;
   // The view is drawn anew (or left, once deleted): the notice is kept through that.
   const redrawn = !deleted && sweepView() === state;
-  acted = messages[result.status] || errorText(result);
-  notice(acted, { keep: deleted || redrawn });
+  acted = { text: messages[result.status] || errorText(result), status: result.json && result.json.status };
+  notice(acted.text, { keep: deleted || redrawn });
   if (deleted) { location.hash = "#/"; return; }
   if (redrawn) route();
 }
